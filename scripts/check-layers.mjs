@@ -1,0 +1,49 @@
+// Checks that imports point down the layers of DESIGN.md (core <- kernels <- tensor <- ops <- nn ...)
+// and that cli/ and web/ use only the public API. Exits non-zero naming each offending import.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, dirname, resolve } from 'node:path';
+
+const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const order = ['core', 'kernels', 'tensor', 'ops', 'nn', 'optim', 'io', 'data', 'tasks', 'train'];
+const layerOf = (file) => {
+  const rel = relative(join(root, 'src'), file).split('/');
+  return rel.length > 1 ? order.indexOf(rel[0]) : order.length; // src/index.ts sits on top
+};
+const walk = (dir) => readdirSync(dir).flatMap((f) => {
+  const p = join(dir, f);
+  return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];
+});
+const importsOf = (file) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)]
+  .filter((m) => !/^\s*import\s+type\b/.test(m[0]) && !/^\s*export\s+type\b/.test(m[0]))
+  .map((m) => m[1]);
+
+const problems = [];
+for (const file of walk(join(root, 'src'))) {
+  const from = layerOf(file);
+  for (const spec of importsOf(file)) {
+    if (!spec.startsWith('.')) continue;
+    const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+    const to = layerOf(target);
+    // a kernel backend must not import another backend; an op must not import a backend
+    if (to > from) problems.push(`${relative(root, file)} imports ${spec} (a higher layer)`);
+    if (from >= order.indexOf('tensor') && from < order.length && /kernels\/(ref|wasm)\//.test(target)) {
+      problems.push(`${relative(root, file)} imports the backend ${spec} directly; ask the registry for kernels`);
+    }
+  }
+}
+for (const dir of ['cli', 'web']) {
+  let files = [];
+  try { files = walk(join(root, dir)); } catch { continue; }
+  for (const file of files) {
+    for (const spec of importsOf(file)) {
+      if (spec.startsWith('.') && resolve(dirname(file), spec).includes('/src/') && !/\/src\/index\.js$/.test(resolve(dirname(file), spec))) {
+        problems.push(`${relative(root, file)} imports ${spec}; ${dir}/ may use only the public API (src/index.js)`);
+      }
+    }
+  }
+}
+if (problems.length) {
+  console.error('layer check failed:\n  ' + problems.join('\n  '));
+  process.exit(1);
+}
+console.log('layer check: imports point down the layers');

@@ -1,0 +1,120 @@
+// The kernel contract: every kernel's name and signature. Kernels see typed arrays and sizes,
+// never a Tensor. A backend registers an implementation for some (or all) of these names;
+// the reference backend (ref/) implements every one and is the oracle the others are tested
+// against. Outputs are always contiguous, row-major, and written in place into `out`.
+import type { DType, TypedArray } from '../core/dtype.js';
+import type { Shape } from '../core/shape.js';
+
+/** A strided read of a typed array: element (i0, i1, ...) is data[offset + Σ ik * strides[k]]. */
+export interface Strided {
+  readonly data: TypedArray;
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+export const UNARY_KERNELS = [
+  'Neg', 'Exp', 'Log', 'Sqrt', 'Rsqrt', 'Abs', 'Sign', 'Tanh', 'Sigmoid', 'Relu',
+  'GeluTanh', 'GeluErf', 'Elu', 'Softplus',
+] as const;
+export type UnaryKernelName = (typeof UNARY_KERNELS)[number];
+
+export const BINARY_KERNELS = [
+  'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Maximum', 'Minimum',
+  'Equal', 'NotEqual', 'Less', 'LessEqual', 'Greater', 'GreaterEqual',
+] as const;
+export type BinaryKernelName = (typeof BINARY_KERNELS)[number];
+
+/** y = f(x) elementwise over `shape`; `param` is the op's scalar (alpha for Elu). */
+export type UnaryKernel = (x: Strided, shape: Shape, out: TypedArray, param: number) => void;
+/** out = f(a, b) elementwise; a and b are already broadcast to `shape` (stride 0 where stretched). */
+export type BinaryKernel = (a: Strided, b: Strided, shape: Shape, out: TypedArray) => void;
+/** Reduces each row of a contiguous [rows, cols] array to one value. */
+export type ReduceKernel = (x: TypedArray, rows: number, cols: number, out: TypedArray) => void;
+
+export interface MatMulArgs {
+  a: TypedArray; aOffset: number; aBatchStride: number; transA: boolean; // a: [batch, m, k] or [batch, k, m] when transA
+  b: TypedArray; bOffset: number; bBatchStride: number; transB: boolean; // b: [batch, k, n] or [batch, n, k] when transB
+  out: Float32Array; // [batch, m, n], contiguous
+  batch: number; m: number; n: number; k: number;
+}
+
+export interface Conv1dArgs {
+  batch: number; cin: number; cout: number; groups: number;
+  length: number; kernel: number; outLength: number;
+  stride: number; padLeft: number; dilation: number;
+}
+
+export interface KernelSignatures {
+  // --- memory
+  /** dst[...] = src[...] over `shape` (casts between dtypes). */
+  Copy: (src: Strided, dst: Strided, shape: Shape) => void;
+  Fill: (out: TypedArray, value: number) => void;
+  // --- elementwise
+  Neg: UnaryKernel; Exp: UnaryKernel; Log: UnaryKernel; Sqrt: UnaryKernel; Rsqrt: UnaryKernel;
+  Abs: UnaryKernel; Sign: UnaryKernel; Tanh: UnaryKernel; Sigmoid: UnaryKernel; Relu: UnaryKernel;
+  GeluTanh: UnaryKernel; GeluErf: UnaryKernel; Elu: UnaryKernel; Softplus: UnaryKernel;
+  /** dx = dy * gelu'(x); approximate: 1 for the tanh form, 0 for the erf form. */
+  GeluGrad: (x: Float32Array, dy: Float32Array, out: Float32Array, approximate: number) => void;
+  Add: BinaryKernel; Sub: BinaryKernel; Mul: BinaryKernel; Div: BinaryKernel; Pow: BinaryKernel;
+  Maximum: BinaryKernel; Minimum: BinaryKernel;
+  Equal: BinaryKernel; NotEqual: BinaryKernel; Less: BinaryKernel; LessEqual: BinaryKernel;
+  Greater: BinaryKernel; GreaterEqual: BinaryKernel;
+  /** out = cond != 0 ? a : b, all three broadcast to `shape`. */
+  Where: (cond: Strided, a: Strided, b: Strided, shape: Shape, out: TypedArray) => void;
+  // --- reductions over the last axis of a contiguous [rows, cols] array
+  Sum: ReduceKernel; Max: ReduceKernel; Min: ReduceKernel;
+  ArgMax: ReduceKernel; ArgMin: ReduceKernel;
+  /** The k largest of each row, sorted descending (ties: lower index first). */
+  TopK: (x: TypedArray, rows: number, cols: number, k: number, values: TypedArray, indices: Int32Array) => void;
+  /** Cumulative sum along the middle axis of a contiguous [outer, size, inner] array. */
+  Cumsum: (x: TypedArray, outer: number, size: number, inner: number, reverse: boolean, out: TypedArray) => void;
+  // --- linear algebra
+  MatMul: (args: MatMulArgs) => void;
+  // --- normalisation and losses (rows of a contiguous [rows, cols] array)
+  Softmax: (x: Float32Array, rows: number, cols: number, out: Float32Array) => void;
+  LogSoftmax: (x: Float32Array, rows: number, cols: number, out: Float32Array) => void;
+  /** dx = y * (dy - Σ dy*y) for y = softmax(x). */
+  SoftmaxGrad: (y: Float32Array, dy: Float32Array, rows: number, cols: number, dx: Float32Array) => void;
+  /** dx = dy - exp(y) * Σ dy for y = logSoftmax(x). */
+  LogSoftmaxGrad: (y: Float32Array, dy: Float32Array, rows: number, cols: number, dx: Float32Array) => void;
+  /** y = (x - mean) * rstd * gamma + beta per row; saves mean and rstd for the gradient. */
+  LayerNorm: (x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, rows: number, cols: number,
+    eps: number, y: Float32Array, mean: Float32Array, rstd: Float32Array) => void;
+  /** dx, and dgamma/dbeta accumulated (+=) when given. */
+  LayerNormGrad: (x: Float32Array, gamma: Float32Array | null, mean: Float32Array, rstd: Float32Array, dy: Float32Array,
+    rows: number, cols: number, dx: Float32Array, dgamma: Float32Array | null, dbeta: Float32Array | null) => void;
+  /** Per-row loss -Σ q log softmax(x) with q = (1-ε)·onehot(t) + ε/C; 0 where t = ignoreIndex. Saves logsumexp. */
+  CrossEntropy: (logits: Float32Array, targets: Int32Array, rows: number, classes: number, ignoreIndex: number,
+    smoothing: number, loss: Float32Array, lse: Float32Array) => void;
+  /** dlogits = dloss_row * (softmax(x) - q); 0 on ignored rows. */
+  CrossEntropyGrad: (logits: Float32Array, targets: Int32Array, lse: Float32Array, dloss: Float32Array, rows: number,
+    classes: number, ignoreIndex: number, smoothing: number, dlogits: Float32Array) => void;
+  // --- indexing
+  /** out[i, :] = table[ids[i], :]. */
+  Gather: (table: TypedArray, cols: number, ids: Int32Array, out: TypedArray) => void;
+  /** out[ids[i], :] += src[i, :]. */
+  ScatterAdd: (src: Float32Array, cols: number, ids: Int32Array, out: Float32Array) => void;
+  // --- convolution, PyTorch layout: x [B, Cin, L], w [Cout, Cin/groups, K]
+  Conv1d: (x: Float32Array, w: Float32Array, args: Conv1dArgs, out: Float32Array) => void;
+  Conv1dGradInput: (dy: Float32Array, w: Float32Array, args: Conv1dArgs, dx: Float32Array) => void;
+  Conv1dGradWeight: (dy: Float32Array, x: Float32Array, args: Conv1dArgs, dw: Float32Array) => void;
+}
+
+export type KernelName = keyof KernelSignatures;
+
+/** Memory a backend hands out. `view()` may return a new array object after the backing
+ * memory grows (WebAssembly), so callers re-read it instead of keeping it. */
+export interface Allocation {
+  view(): TypedArray;
+  free(): void;
+}
+
+export interface Allocator {
+  allocate(dtype: DType, length: number): Allocation;
+}
+
+export interface Backend {
+  readonly name: string;
+  readonly allocator: Allocator;
+  readonly kernels: Partial<KernelSignatures>;
+}

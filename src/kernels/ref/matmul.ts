@@ -1,0 +1,28 @@
+// Batched matrix multiply, every transpose variant: out[b] = op(a[b]) @ op(b[b]).
+// The reference is the plain triple loop (i, p, j order), accumulating a row in float64.
+import type { MatMulArgs } from '../contract.js';
+
+export function matMul(args: MatMulArgs): void {
+  const { a, b, out, batch, m, n, k, transA, transB } = args;
+  // element (i, p) of op(a) and (p, j) of op(b), as strides
+  const aRow = transA ? 1 : k;
+  const aCol = transA ? m : 1;
+  const bRow = transB ? 1 : n;
+  const bCol = transB ? k : 1;
+  const acc = new Float64Array(n);
+  for (let t = 0; t < batch; t++) {
+    const a0 = args.aOffset + t * args.aBatchStride;
+    const b0 = args.bOffset + t * args.bBatchStride;
+    const o0 = t * m * n;
+    for (let i = 0; i < m; i++) {
+      acc.fill(0);
+      for (let p = 0; p < k; p++) {
+        const av = a[a0 + i * aRow + p * aCol]!;
+        if (av === 0) continue;
+        const bp = b0 + p * bRow;
+        for (let j = 0; j < n; j++) acc[j]! += av * b[bp + j * bCol]!;
+      }
+      for (let j = 0; j < n; j++) out[o0 + i * n + j] = acc[j]!;
+    }
+  }
+}

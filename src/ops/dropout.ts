@@ -1,0 +1,20 @@
+// Dropout: zero each element with probability p and scale the rest by 1/(1-p) (inverted
+// dropout), with the mask drawn from a seeded generator so runs are reproducible.
+import { OpError } from '../core/errors.js';
+import { defaultGenerator, type Generator } from '../core/rng.js';
+import { Tensor } from '../tensor/tensor.js';
+import { mul } from './elementwise.js';
+import { checkTensor } from './util.js';
+
+export function dropout(x: Tensor, p = 0.5, training = true, generator: Generator = defaultGenerator): Tensor {
+  checkTensor('dropout', x);
+  if (!(p >= 0 && p <= 1)) throw new OpError('dropout', `p must be in [0, 1], got ${p}`);
+  if (!training || p === 0) return mul(x, 1);
+  const mask = Tensor.empty(x.shape);
+  const m = mask.buffer();
+  const scale = p === 1 ? 0 : 1 / (1 - p);
+  for (let i = 0; i < m.length; i++) m[i] = generator.uniform() >= p ? scale : 0;
+  const y = mul(x, mask);
+  mask.dispose();
+  return y;
+}

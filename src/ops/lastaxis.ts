@@ -1,0 +1,39 @@
+// Row-wise kernels (softmax, layerNorm, cross-entropy) work on the last axis of a
+// contiguous array. These move any axis last (copying only when needed) and back (a view).
+import { contiguousStrides, isContiguous } from '../core/shape.js';
+import { kernel } from '../kernels/registry.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** The order of axes that puts `axis` last. */
+export function lastPerm(rank: number, axis: number): number[] {
+  return [...Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis), axis];
+}
+
+/** x's values with `axis` last, as a contiguous Float32Array (x's own memory when possible). */
+export function rowsOf(x: Tensor, axis: number): { data: Float32Array; rows: number; cols: number } {
+  const perm = lastPerm(x.rank, axis);
+  const shape = perm.map((i) => x.shape[i]!);
+  const strides = perm.map((i) => x.strides[i]!);
+  const cols = x.rank ? x.shape[axis]! : 1;
+  const rows = cols ? x.size / cols : 0;
+  if (isContiguous(shape, strides) && x.offset === 0 && x.storage.length === x.size) {
+    return { data: x.storage.data as Float32Array, rows, cols };
+  }
+  const data = new Float32Array(x.size);
+  kernel('Copy')({ data: x.storage.data, offset: x.offset, strides }, { data, offset: 0, strides: contiguousStrides(shape) }, shape);
+  return { data, rows, cols };
+}
+
+/** A new tensor of `shape` whose memory is laid out with `axis` last (what row kernels write). */
+export function emptyRows(shape: readonly number[], axis: number): { t: Tensor; data: Float32Array } {
+  const perm = lastPerm(shape.length, axis);
+  const permShape = perm.map((i) => shape[i]!);
+  const inner = Tensor.empty(permShape);
+  const data = inner.buffer() as Float32Array;
+  // view it back in the original axis order
+  const strides = new Array<number>(shape.length);
+  perm.forEach((p, i) => (strides[p] = inner.strides[i]!));
+  const t = inner.view_(shape, strides, 0);
+  inner.dispose();
+  return { t, data };
+}

@@ -1,0 +1,50 @@
+// Layer normalisation as one op: y = (x - mean) / sqrt(var + eps) * gamma + beta over the
+// last axes given by normalizedShape (PyTorch's F.layer_norm), with a fused gradient.
+import { OpError, shapeStr } from '../core/errors.js';
+import { sizeOf } from '../core/shape.js';
+import { kernel } from '../kernels/registry.js';
+import { record } from '../tensor/autograd.js';
+import { Tensor } from '../tensor/tensor.js';
+import { checkDtype, checkTensor, contiguousData } from './util.js';
+
+export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  checkTensor('layerNorm', x);
+  checkDtype('layerNorm', x, 'float32');
+  const n = normalizedShape.length;
+  if (n === 0 || n > x.rank || normalizedShape.some((d, i) => d !== x.shape[x.rank - n + i])) {
+    throw new OpError('layerNorm', `normalizedShape ${shapeStr(normalizedShape)} does not match the last dims of input ${shapeStr(x.shape)}`);
+  }
+  for (const [name, p] of [['weight', weight], ['bias', bias]] as const) {
+    if (p && p.shape.join() !== normalizedShape.join()) {
+      throw new OpError('layerNorm', `${name} of shape ${shapeStr(p.shape)} does not match normalizedShape ${shapeStr(normalizedShape)}`);
+    }
+  }
+  const cols = sizeOf(normalizedShape);
+  const rows = cols ? x.size / cols : 0;
+  const xd = contiguousData(x) as Float32Array;
+  const y = Tensor.empty(x.shape);
+  const mean = Tensor.empty([rows]);
+  const rstd = Tensor.empty([rows]);
+  const gd = weight ? (contiguousData(weight) as Float32Array) : null;
+  const bd = bias ? (contiguousData(bias) as Float32Array) : null;
+  kernel('LayerNorm')(xd, gd, bd, rows, cols, eps, y.buffer() as Float32Array, mean.buffer() as Float32Array, rstd.buffer() as Float32Array);
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  const out = record('layerNorm', inputs, y, (g, [x, mean, rstd, w], needs) => {
+    const dx = Tensor.empty(x!.shape);
+    const dw = weight && needs[1] ? zeros(normalizedShape) : null;
+    const db = bias && needs[weight ? 2 : 1] ? zeros(normalizedShape) : null;
+    kernel('LayerNormGrad')(contiguousData(x!) as Float32Array, w ? (contiguousData(w) as Float32Array) : null,
+      mean!.buffer() as Float32Array, rstd!.buffer() as Float32Array, contiguousData(g) as Float32Array, rows, cols,
+      dx.buffer() as Float32Array, dw ? (dw.buffer() as Float32Array) : null, db ? (db.buffer() as Float32Array) : null);
+    return [dx, ...(weight ? [dw] : []), ...(bias ? [db] : [])];
+  }, [x, mean, rstd, ...(weight ? [weight] : [])]);
+  mean.dispose();
+  rstd.dispose();
+  return out;
+}
+
+function zeros(shape: readonly number[]): Tensor {
+  const t = Tensor.empty(shape);
+  kernel('Fill')(t.buffer(), 0);
+  return t;
+}

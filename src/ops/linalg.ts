@@ -1,0 +1,102 @@
+// Matrix multiply with torch.matmul semantics: 1-D operands are vectors, leading dims are
+// batch dims that broadcast. Transposed views are passed to the kernel as flags, not copied.
+import { OpError, shapeStr } from '../core/errors.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides, sizeOf } from '../core/shape.js';
+import { kernel } from '../kernels/registry.js';
+import { record } from '../tensor/autograd.js';
+import { tidy } from '../tensor/engine.js';
+import { Tensor } from '../tensor/tensor.js';
+import { add } from './elementwise.js';
+import { checkDtype, checkTensor } from './util.js';
+import { squeeze, transpose, unsqueeze } from './views.js';
+
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor('matmul', a, 'first input');
+  checkTensor('matmul', b, 'second input');
+  checkDtype('matmul', a, 'float32', 'first input');
+  checkDtype('matmul', b, 'float32', 'second input');
+  if (a.rank === 0 || b.rank === 0) throw new OpError('matmul', `both inputs need at least 1 dimension, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  if (a.rank === 1 || b.rank === 1) {
+    // vectors: make them matrices, multiply, drop the added axis
+    return tidy(() => {
+      const a2 = a.rank === 1 ? unsqueeze(a, 0) : a;
+      const b2 = b.rank === 1 ? unsqueeze(b, 1) : b;
+      const y = matmul(a2, b2);
+      return squeeze(y, [...(a.rank === 1 ? [-2] : []), ...(b.rank === 1 ? [-1] : [])]);
+    });
+  }
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const [k2, n] = b.shape.slice(-2) as [number, number];
+  if (k !== k2) throw new OpError('matmul', `shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} cannot be multiplied (${k} != ${k2})`);
+  const batchShape = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const y = Tensor.empty([...batchShape, m, n]);
+  const batch = sizeOf(batchShape);
+  const A = operand(a, batchShape);
+  const B = operand(b, batchShape);
+  kernel('MatMul')({
+    a: A.t.storage.data, aOffset: A.t.offset, aBatchStride: A.batchStride, transA: A.trans,
+    b: B.t.storage.data, bOffset: B.t.offset, bBatchStride: B.batchStride, transB: B.trans,
+    out: y.buffer() as Float32Array, batch, m, n, k,
+  });
+  if (A.t !== a) A.t.dispose();
+  if (B.t !== b) B.t.dispose();
+  // dA = g @ B^T, dB = A^T @ g (the walker sums broadcast batch dims back)
+  return record('matmul', [a, b], y, (g, [a, b], needs) => [
+    needs[0] ? matmul(g, transpose(b!)) : null,
+    needs[1] ? matmul(transpose(a!), g) : null,
+  ], [a, b]);
+}
+
+interface Operand { t: Tensor; trans: boolean; batchStride: number }
+
+/**
+ * How the kernel reads one operand: as-is when its matrices are row-major or transposed
+ * (strides (c,1) or (1,r)) and its batch dims are one uniform stride or broadcast; else a copy.
+ */
+function operand(x: Tensor, batchShape: readonly number[]): Operand {
+  const r = x.rank;
+  const [rows, cols] = [x.shape[r - 2]!, x.shape[r - 1]!];
+  const [sr, sc] = [x.strides[r - 2]!, x.strides[r - 1]!];
+  const rowMajor = sc === 1 && (sr === cols || rows === 1);
+  const colMajor = sr === 1 && (sc === rows || cols === 1) && !rowMajor;
+  const batch = sizeOf(batchShape);
+  if (rowMajor || colMajor) {
+    const uniform = uniformBatchStride(x, batchShape);
+    if (uniform !== null) return { t: x, trans: colMajor, batchStride: batch === 1 ? 0 : uniform };
+  }
+  // fall back to a contiguous copy broadcast over the batch
+  const full = [...batchShape, rows, cols];
+  const c = Tensor.empty(full);
+  kernel('Copy')({ data: x.storage.data, offset: x.offset, strides: broadcastStrides(x.shape, x.strides, full) },
+    { data: c.buffer(), offset: 0, strides: c.strides }, full);
+  return { t: c, trans: false, batchStride: rows * cols };
+}
+
+/** The single stride that steps from one batch matrix to the next, 0 if broadcast, or null. */
+function uniformBatchStride(x: Tensor, batchShape: readonly number[]): number | null {
+  const own = x.shape.slice(0, -2);
+  const lead = batchShape.length - own.length;
+  // every batch dim of x broadcast (or absent): stride 0
+  if (own.every((d) => d === 1)) return 0;
+  // x's batch dims must equal the broadcast batch dims and be laid out contiguously
+  if (lead !== 0 || own.some((d, i) => d !== batchShape[i])) return null;
+  const inner = x.strides[x.rank - 3]!;
+  const expect = contiguousStrides(own).map((s) => s * inner);
+  return own.every((d, i) => d === 1 || x.strides[i] === expect[i]) ? inner : null;
+}
+
+/** x @ W^T + b, the linear layer of PyTorch (W: [out, in]). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  checkTensor('linear', x);
+  checkTensor('linear', weight, 'weight');
+  if (weight.rank !== 2 || x.shape[x.rank - 1] !== weight.shape[1]) {
+    throw new OpError('linear', `input ${shapeStr(x.shape)} does not match weight ${shapeStr(weight.shape)} (last dim must be ${weight.shape[1]})`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== weight.shape[0])) {
+    throw new OpError('linear', `bias ${shapeStr(bias.shape)} does not match weight ${shapeStr(weight.shape)}`);
+  }
+  return tidy(() => {
+    const y = matmul(x, transpose(weight));
+    return bias ? add(y, bias) : y;
+  });
+}

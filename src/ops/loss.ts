@@ -1,0 +1,80 @@
+// Losses. crossEntropy is fused (logSoftmax + NLL in one kernel, its gradient in one more),
+// with PyTorch's ignore index and label smoothing.
+import { OpError, shapeStr } from '../core/errors.js';
+import { kernel } from '../kernels/registry.js';
+import { record } from '../tensor/autograd.js';
+import { tidy } from '../tensor/engine.js';
+import { Tensor } from '../tensor/tensor.js';
+import { div, mul, sub } from './elementwise.js';
+import { mean, sum } from './reduce.js';
+import { checkDtype, checkTensor, contiguousData } from './util.js';
+
+export interface CrossEntropyOptions {
+  /** Targets equal to this add no loss and no gradient (default -100, as PyTorch). */
+  ignoreIndex?: number;
+  /** ε in q = (1-ε)·onehot + ε/C. */
+  labelSmoothing?: number;
+  /** 'mean' over non-ignored targets (default), 'sum', or 'none' (per target). */
+  reduction?: 'mean' | 'sum' | 'none';
+}
+
+/**
+ * Cross-entropy of logits [..., C] against int32 class ids [...]. (PyTorch puts C second for
+ * N-d inputs; here classes are always the last axis, the layout a sequence model produces.)
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const { ignoreIndex = -100, labelSmoothing = 0, reduction = 'mean' } = options;
+  checkTensor('crossEntropy', logits, 'logits');
+  checkTensor('crossEntropy', targets, 'targets');
+  checkDtype('crossEntropy', logits, 'float32', 'logits');
+  checkDtype('crossEntropy', targets, 'int32', 'targets');
+  if (logits.rank < 1 || targets.shape.join() !== logits.shape.slice(0, -1).join()) {
+    throw new OpError('crossEntropy', `targets of shape ${shapeStr(targets.shape)} do not match logits ${shapeStr(logits.shape)} (expected ${shapeStr(logits.shape.slice(0, -1))})`);
+  }
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new OpError('crossEntropy', `labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  if (!['mean', 'sum', 'none'].includes(reduction)) throw new OpError('crossEntropy', `unknown reduction "${reduction}"`);
+  const classes = logits.shape[logits.rank - 1]!;
+  const rows = targets.size;
+  const t = contiguousData(targets) as Int32Array;
+  let valid = 0;
+  for (let i = 0; i < t.length; i++) {
+    if (t[i] === ignoreIndex) continue;
+    if (t[i]! < 0 || t[i]! >= classes) {
+      throw new OpError('crossEntropy', `target ${t[i]} at flat position ${i} is out of range for ${classes} classes`);
+    }
+    valid++;
+  }
+  const x = contiguousData(logits) as Float32Array;
+  const loss = Tensor.empty(targets.shape);
+  const lse = Tensor.empty([rows]);
+  kernel('CrossEntropy')(x, t, rows, classes, ignoreIndex, labelSmoothing, loss.buffer() as Float32Array, lse.buffer() as Float32Array);
+  const perRow = record('crossEntropy', [logits, targets], loss, (g, [logits, targets, lse]) => {
+    const dx = Tensor.empty(logits!.shape);
+    kernel('CrossEntropyGrad')(contiguousData(logits!) as Float32Array, contiguousData(targets!) as Int32Array,
+      lse!.buffer() as Float32Array, contiguousData(g) as Float32Array, rows, classes, ignoreIndex, labelSmoothing,
+      dx.buffer() as Float32Array);
+    return [dx, null];
+  }, [logits, targets, lse]);
+  lse.dispose();
+  if (reduction === 'none') return perRow;
+  const reduced = tidy(() => {
+    if (reduction === 'sum') return sum(perRow);
+    // mean over the targets that count (NaN when none does, as PyTorch)
+    return valid === rows ? mean(perRow) : div(sum(perRow), valid);
+  });
+  perRow.dispose();
+  return reduced;
+}
+
+/** Mean squared error. */
+export function mseLoss(input: Tensor, target: Tensor): Tensor {
+  checkTensor('mseLoss', input);
+  checkTensor('mseLoss', target, 'target');
+  if (input.shape.join() !== target.shape.join()) {
+    throw new OpError('mseLoss', `input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
+  }
+  return tidy(() => {
+    const d = sub(input, target);
+    return mean(mul(d, d));
+  });
+}

@@ -1,0 +1,28 @@
+// softmax and logSoftmax along an axis, fused into single kernels with fused gradients.
+import { normalizeAxis } from '../core/shape.js';
+import { kernel } from '../kernels/registry.js';
+import { record } from '../tensor/autograd.js';
+import { Tensor } from '../tensor/tensor.js';
+import { emptyRows, rowsOf } from './lastaxis.js';
+import { checkDtype, checkTensor } from './util.js';
+
+function rowOp(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
+  checkTensor(op, x);
+  checkDtype(op, x, 'float32');
+  const ax = normalizeAxis(op, axis, x.rank);
+  const { data, rows, cols } = rowsOf(x, ax);
+  const out = emptyRows(x.shape, ax);
+  kernel(op === 'softmax' ? 'Softmax' : 'LogSoftmax')(data, rows, cols, out.data);
+  return record(op, [x], out.t, (g, [y]) => {
+    const dy = rowsOf(g, ax);
+    const yr = rowsOf(y!, ax);
+    const dx = emptyRows(x.shape, ax);
+    kernel(op === 'softmax' ? 'SoftmaxGrad' : 'LogSoftmaxGrad')(yr.data, dy.data, rows, cols, dx.data);
+    return [dx.t];
+  }, [out.t]);
+}
+
+/** exp(x) / Σ exp(x) along `axis` (last by default). */
+export const softmax = (x: Tensor, axis = -1): Tensor => rowOp('softmax', x, axis);
+/** x - log Σ exp(x) along `axis` (last by default). */
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => rowOp('logSoftmax', x, axis);

@@ -1,0 +1,45 @@
+// Helpers every op uses: turning numbers into tensors, checking dtypes, running kernels
+// into fresh outputs, and the contiguous [rows, cols] layout row-wise kernels expect.
+import type { DType } from '../core/dtype.js';
+import { OpError, shapeStr } from '../core/errors.js';
+import { contiguousStrides, sizeOf } from '../core/shape.js';
+import { kernel } from '../kernels/registry.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export type TensorLike = Tensor | number;
+
+/** A 0-d tensor for a number: int32 when `like` is int32 and the number is an integer. */
+export function scalar(value: number, like?: Tensor): Tensor {
+  const dtype: DType = like?.dtype === 'int32' && Number.isInteger(value) ? 'int32' : 'float32';
+  const t = Tensor.empty([], dtype);
+  t.buffer()[0] = value;
+  return t;
+}
+
+export function checkTensor(op: string, x: unknown, what = 'input'): Tensor {
+  if (!(x instanceof Tensor)) throw new OpError(op, `${what} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  return x.live(op);
+}
+
+export function checkDtype(op: string, x: Tensor, dtype: DType, what = 'input'): void {
+  if (x.dtype !== dtype) throw new OpError(op, `${what} must be ${dtype}, got ${x.dtype} tensor of shape ${shapeStr(x.shape)}`);
+}
+
+/** A contiguous copy of x's values as a plain array of x's dtype (x untouched). */
+export function contiguousData(x: Tensor): Float32Array | Int32Array {
+  if (x.isContiguous && x.offset === 0 && x.storage.length === x.size) return x.storage.data;
+  return x.toTypedArray();
+}
+
+/** A fresh contiguous tensor holding x's values (a copy, even when x is contiguous). */
+export function copyTensor(x: Tensor, dtype: DType = x.dtype): Tensor {
+  const out = Tensor.empty(x.shape, dtype);
+  kernel('Copy')(x.strided(), { data: out.buffer(), offset: 0, strides: contiguousStrides(x.shape) }, x.shape);
+  return out;
+}
+
+/** Splits a shape at `axis` (the last by default) into [rows, cols] for row-wise kernels. */
+export function rowsCols(shape: readonly number[]): [number, number] {
+  const cols = shape.length ? shape[shape.length - 1]! : 1;
+  return [cols === 0 ? 0 : sizeOf(shape) / cols, cols];
+}

@@ -1,0 +1,167 @@
+// The backward pass: walk the tape from a tensor to the leaves in reverse topological
+// order, summing each node's incoming gradients, and accumulate into the leaves' .grad.
+import { AutogradError, shapeStr } from '../core/errors.js';
+import { contiguousStrides, sameShape } from '../core/shape.js';
+import { kernel } from '../kernels/registry.js';
+import type { GradNode } from './autograd.js';
+import { keep, noGrad, tidy } from './engine.js';
+import { Tensor } from './tensor.js';
+
+export interface BackwardOptions {
+  /** Keep saved values so backward can run through this graph again. */
+  retainGraph?: boolean;
+}
+
+export function runBackward(root: Tensor, gradient: Tensor | undefined, options: BackwardOptions): void {
+  root.live('backward');
+  if (!root.requiresGrad) throw new AutogradError('backward: the tensor does not require grad (no parameter led to it, or it was made under noGrad)');
+  if (!gradient && root.size !== 1) {
+    throw new AutogradError(`backward: a gradient must be given for a non-scalar tensor of shape ${shapeStr(root.shape)}`);
+  }
+  if (gradient && !sameShape(gradient.shape, root.shape)) {
+    throw new AutogradError(`backward: gradient of shape ${shapeStr(gradient.shape)} for a tensor of shape ${shapeStr(root.shape)}`);
+  }
+  noGrad(() => {
+    const seed = gradient ? copyOf(gradient) : filled(root.shape, 1);
+    if (!root.gradFn) {
+      accumulate(root, seed);
+      return;
+    }
+    const order = topologicalOrder(root.gradFn);
+    const grads = new Map<GradNode, Tensor>([[root.gradFn, seed]]);
+    try {
+      for (const node of order) {
+        const g = grads.get(node);
+        if (!g) continue; // no gradient reached this node
+        grads.delete(node);
+        let inputGrads: (Tensor | null | undefined)[];
+        try {
+          inputGrads = tidy(() => node.apply(g)); // temporaries of the rule are freed here
+        } finally {
+          if (!options.retainGraph) {
+            node.freeSaved();
+            node.freed = true;
+          }
+        }
+        // A backward fn may hand the same tensor to several inputs, or pass g through:
+        // give each edge a handle of its own so that each is disposed exactly once.
+        const taken = new Set<Tensor>();
+        const owned = node.edges.map((edge, i) => {
+          const gi = inputGrads[i];
+          if (!edge || !gi) return null;
+          if (gi === g || taken.has(gi)) return gi.view_(gi.shape, gi.strides, gi.offset);
+          taken.add(gi);
+          return gi;
+        });
+        for (const t of new Set(inputGrads)) if (t && t !== g && !taken.has(t)) t.dispose();
+        owned.forEach((gi, i) => {
+          if (!gi) return;
+          const shape = node.inputShapes[i]!;
+          if (!sameShape(gi.shape, shape)) {
+            const reduced = sumTo(gi, shape);
+            gi.dispose();
+            gi = reduced;
+          }
+          const edge = node.edges[i]!;
+          if (edge.leaf) {
+            accumulate(edge.leaf, gi);
+          } else {
+            const prev = grads.get(edge.node);
+            if (prev) {
+              grads.set(edge.node, added(prev, gi));
+              prev.dispose();
+              gi.dispose();
+            } else {
+              grads.set(edge.node, gi);
+            }
+          }
+        });
+        g.dispose();
+      }
+    } finally {
+      for (const t of grads.values()) t.dispose();
+    }
+  });
+}
+
+/** Nodes reachable from `root`, each after every node that sends it a gradient. */
+function topologicalOrder(root: GradNode): GradNode[] {
+  const order: GradNode[] = [];
+  const visited = new Set<GradNode>([root]);
+  // iterative DFS (graphs of long unrolled RNNs are deep)
+  const stack: [GradNode, number][] = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const [node, i] = top;
+    if (i < node.edges.length) {
+      top[1]++;
+      const next = node.edges[i]?.node;
+      if (next && !visited.has(next)) {
+        visited.add(next);
+        stack.push([next, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(node);
+    }
+  }
+  return order.reverse();
+}
+
+function accumulate(leaf: Tensor, g: Tensor): void {
+  if (leaf.isDisposed) {
+    g.dispose();
+    throw new AutogradError(`backward: parameter${leaf.name ? ` "${leaf.name}"` : ''} ${shapeStr(leaf.shape)} was disposed before its gradient arrived`);
+  }
+  if (!leaf.grad) {
+    // own the memory: a fresh contiguous buffer nobody else writes to
+    const owned = g.storage.refCount === 1 && g.isContiguous && g.offset === 0 ? g : copyOf(g);
+    if (owned !== g) g.dispose();
+    leaf.grad = keep(owned);
+    return;
+  }
+  const dst = leaf.grad.strided();
+  kernel('Add')(dst, g.strided(), leaf.grad.shape, leaf.grad.buffer());
+  leaf.grad.bumpVersion();
+  g.dispose();
+}
+
+function copyOf(t: Tensor): Tensor {
+  const out = Tensor.empty(t.shape, t.dtype);
+  kernel('Copy')(t.strided(), { data: out.buffer(), offset: 0, strides: contiguousStrides(t.shape) }, t.shape);
+  return out;
+}
+
+function filled(shape: readonly number[], value: number): Tensor {
+  const out = Tensor.empty(shape);
+  kernel('Fill')(out.buffer(), value);
+  return out;
+}
+
+function added(a: Tensor, b: Tensor): Tensor {
+  const out = Tensor.empty(a.shape);
+  kernel('Add')(a.strided(), b.strided(), a.shape, out.buffer());
+  return out;
+}
+
+/** Sums a broadcast gradient back to the shape of the input it was broadcast from. */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  const lead = g.rank - shape.length;
+  // put summed axes last: [kept..., summed...]
+  const kept: number[] = [];
+  const summed: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) summed.push(i);
+    else kept.push(i);
+  }
+  const perm = [...kept, ...summed];
+  const permShape = perm.map((i) => g.shape[i]!);
+  const permStrides = perm.map((i) => g.strides[i]!);
+  const rows = kept.reduce((n, i) => n * g.shape[i]!, 1);
+  const cols = summed.reduce((n, i) => n * g.shape[i]!, 1);
+  const tmp = new Float32Array(rows * cols);
+  kernel('Copy')({ data: g.storage.data, offset: g.offset, strides: permStrides }, { data: tmp, offset: 0, strides: contiguousStrides(permShape) }, permShape);
+  const out = Tensor.empty(shape, g.dtype);
+  kernel('Sum')(tmp, rows, cols, out.buffer());
+  return out;
+}
