@@ -12,6 +12,7 @@ export { Generator, manualSeed, defaultGenerator } from './core/rng.js';
 export type { Backend, Allocator, Allocation, KernelName, KernelSignatures, Strided } from './kernels/contract.js';
 export { registerBackend, setBackend, getBackend, listBackends, kernel } from './kernels/registry.js';
 export { referenceBackend } from './kernels/ref/index.js';
+export { HeapAllocator, type HeapStats } from './kernels/heap.js';
 export { Tensor, type NestedArray } from './tensor/tensor.js';
 export { memory, resetPeak, noGrad, isGradEnabled, tidy, keep, type MemoryInfo } from './tensor/engine.js';
 export type { BackwardOptions } from './tensor/backward.js';
