@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Golden values for qkv's ops, computed with PyTorch.
+
+Writes test/fixtures/golden-ops.json (relative to the repository root, whatever the cwd),
+which test/ops/golden.test.ts replays through the engine.
+
+Every case draws its inputs with a fixed seed in float32 (the engine's dtype), then runs
+the reference in float64 on exactly those float32 values, so the stored outputs and
+gradients are the exact answer for the stored inputs (up to float64 rounding). For each case
+we store: the op and its options, the inputs (shape, dtype, flat values), a random upstream
+gradient u for the output, the output, and d(sum(out * u))/d(input) for every float input.
+
+Run with:  npm run golden   (i.e. /usr/bin/python3 scripts/golden.py)
+"""
+import json
+import os
+
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, 'test', 'fixtures', 'golden-ops.json')
+
+CASES = []
+
+
+def f32(*shape, low=None, high=None, away_from_zero=None):
+    """float32 random values: standard normal, or uniform in [low, high)."""
+    if low is not None:
+        t = torch.rand(*shape, dtype=torch.float32) * (high - low) + low
+    else:
+        t = torch.randn(*shape, dtype=torch.float32)
+    if away_from_zero is not None:
+        # push values off the kinks (relu at 0 ...) so the gradient is well defined
+        t = torch.where(t.abs() < away_from_zero, torch.sign(t) * away_from_zero + t, t)
+    return t
+
+
+def i32(values):
+    return torch.tensor(values, dtype=torch.int32)
+
+
+def flat(t):
+    """Flat list of Python floats/ints. float32 values are exact as float64, so repr is exact."""
+    t = t.detach().contiguous().reshape(-1)
+    if t.dtype == torch.int32 or t.dtype == torch.int64:
+        return [int(v) for v in t.tolist()]
+    return [float(v) for v in t.double().tolist()]
+
+
+def enc(t):
+    return {'shape': list(t.shape), 'values': flat(t)}
+
+
+def case(name, op, inputs, fn, options=None):
+    """inputs: list of (name, float32-or-int32 tensor). fn(*float64 tensors) -> output."""
+    torch.manual_seed(1000 + len(CASES))  # the upstream gradient gets its own seed per case
+    ref_inputs = []
+    for _, t in inputs:
+        if t.dtype == torch.float32:
+            ref_inputs.append(t.double().requires_grad_(True))
+        else:
+            ref_inputs.append(t.long())
+    out = fn(*ref_inputs)
+    upstream = torch.randn(tuple(out.shape), dtype=torch.float32)  # float32 so the engine gets it exactly
+    out.backward(upstream.double())
+    entry = {
+        'name': name,
+        'op': op,
+        'options': options or {},
+        'inputs': [
+            {'name': n, 'dtype': 'int32' if t.dtype == torch.int32 else 'float32', **enc(t)}
+            for n, t in inputs
+        ],
+        'upstream': enc(upstream),
+        'output': enc(out),
+        'grads': {
+            n: enc(r.grad if r.grad is not None else torch.zeros_like(r))
+            for (n, t), r in zip(inputs, ref_inputs)
+            if t.dtype == torch.float32
+        },
+    }
+    CASES.append(entry)
+
+
+def seed(s):
+    torch.manual_seed(s)
+
+
+def build():
+    # ---- elementwise binary, with broadcasting
+    seed(1)
+    case('add broadcast [2,3,4] + [3,1]', 'add', [('a', f32(2, 3, 4)), ('b', f32(3, 1))], lambda a, b: a + b)
+    seed(2)
+    case('mul broadcast [2,3,4] * [4]', 'mul', [('a', f32(2, 3, 4)), ('b', f32(4))], lambda a, b: a * b)
+    seed(3)
+    case('div [2,3,4] / [2,1,4]', 'div',
+         [('a', f32(2, 3, 4)), ('b', f32(2, 1, 4, low=0.5, high=2.0))], lambda a, b: a / b)
+    seed(4)
+    case('pow tensor exponent', 'pow',
+         [('a', f32(2, 3, 4, low=0.5, high=2.0)), ('b', f32(2, 3, 4, low=-1.5, high=2.5))],
+         lambda a, b: torch.pow(a, b))
+    seed(5)
+    case('pow scalar exponent 2.5', 'pow_scalar', [('x', f32(2, 3, 4, low=0.2, high=2.0))],
+         lambda x: torch.pow(x, 2.5), {'exponent': 2.5})
+
+    # ---- elementwise unary
+    seed(10)
+    case('exp', 'exp', [('x', f32(2, 3, 4))], torch.exp)
+    seed(11)
+    case('log (positive inputs)', 'log', [('x', f32(2, 3, 4, low=0.1, high=3.0))], torch.log)
+    seed(12)
+    case('sqrt', 'sqrt', [('x', f32(2, 3, 4, low=0.1, high=3.0))], torch.sqrt)
+    seed(13)
+    case('tanh', 'tanh', [('x', f32(2, 3, 4))], torch.tanh)
+    seed(14)
+    case('sigmoid', 'sigmoid', [('x', f32(2, 3, 4))], torch.sigmoid)
+    seed(15)
+    case('relu', 'relu', [('x', f32(2, 3, 4, away_from_zero=0.05))], torch.relu)
+    seed(16)
+    x = f32(2, 3, 4) * 2
+    case('gelu (erf)', 'gelu', [('x', x)], lambda x: F.gelu(x, approximate='none'), {'approximate': 'none'})
+    case('gelu (tanh)', 'gelu', [('x', x)], lambda x: F.gelu(x, approximate='tanh'), {'approximate': 'tanh'})
+    seed(17)
+    x = f32(2, 3, 4, away_from_zero=0.05) * 2
+    case('elu alpha=1', 'elu', [('x', x)], lambda x: F.elu(x, alpha=1.0), {'alpha': 1.0})
+    case('elu alpha=0.5', 'elu', [('x', x)], lambda x: F.elu(x, alpha=0.5), {'alpha': 0.5})
+    seed(18)
+    case('softplus', 'softplus', [('x', f32(2, 3, 4) * 3)], F.softplus)
+
+    # ---- reductions
+    seed(20)
+    case('sum axis 1 keepdim', 'sum', [('x', f32(2, 3, 4))], lambda x: x.sum(dim=1, keepdim=True),
+         {'axes': 1, 'keepdim': True})
+    seed(21)
+    case('mean over axes [0, 2]', 'mean', [('x', f32(2, 3, 4))], lambda x: x.mean(dim=(0, 2)),
+         {'axes': [0, 2], 'keepdim': False})
+    seed(22)
+    # a permutation of distinct values, so there are no ties
+    x = (torch.randperm(24).float() * 0.25 - 3).reshape(2, 3, 4) + f32(2, 3, 4, low=0, high=0.1)
+    case('max over axis 2 (no ties)', 'max', [('x', x)], lambda x: torch.amax(x, dim=2), {'axes': 2, 'keepdim': False})
+    case('min over axis 0 keepdim (no ties)', 'min', [('x', x)], lambda x: torch.amin(x, dim=0, keepdim=True),
+         {'axes': 0, 'keepdim': True})
+    seed(23)
+    case('var unbiased over axis 1', 'variance', [('x', f32(2, 3, 4))], lambda x: torch.var(x, dim=1, unbiased=True),
+         {'axes': 1, 'keepdim': False, 'correction': 1})
+    seed(24)
+    case('var biased over axes [1, 2] keepdim', 'variance', [('x', f32(2, 3, 4))],
+         lambda x: torch.var(x, dim=(1, 2), unbiased=False, keepdim=True),
+         {'axes': [1, 2], 'keepdim': True, 'correction': 0})
+    seed(25)
+    case('cumsum axis 1', 'cumsum', [('x', f32(2, 3, 4))], lambda x: torch.cumsum(x, dim=1),
+         {'axis': 1, 'reverse': False})
+    seed(26)
+    case('cumsum axis 2 reverse', 'cumsum', [('x', f32(2, 3, 4))],
+         lambda x: torch.flip(torch.cumsum(torch.flip(x, [2]), dim=2), [2]), {'axis': 2, 'reverse': True})
+
+    # ---- matmul
+    seed(30)
+    case('matmul broadcast batch [2,1,3,4] @ [3,4,5]', 'matmul', [('a', f32(2, 1, 3, 4)), ('b', f32(3, 4, 5))],
+         torch.matmul)
+    seed(31)
+    case('matmul of transposed views a^T @ b^T', 'transpose_matmul', [('a', f32(2, 4, 3)), ('b', f32(2, 5, 4))],
+         lambda a, b: torch.matmul(a.transpose(-2, -1), b.transpose(-2, -1)))
+    seed(32)
+    case('matmul of a permuted (non-contiguous) view', 'permute_matmul', [('a', f32(3, 2, 4)), ('b', f32(4, 5))],
+         lambda a, b: torch.matmul(a.permute(1, 0, 2), b), {'perm': [1, 0, 2]})
+    seed(33)
+    case('linear x[2,3,4] W[5,4] b[5]', 'linear', [('x', f32(2, 3, 4)), ('w', f32(5, 4)), ('b', f32(5))], F.linear)
+
+    # ---- softmax / layer norm
+    seed(40)
+    case('softmax axis 1 of [2,3,4]', 'softmax', [('x', f32(2, 3, 4) * 2)], lambda x: torch.softmax(x, dim=1),
+         {'axis': 1})
+    seed(41)
+    case('log_softmax last axis', 'logSoftmax', [('x', f32(2, 3, 4) * 2)], lambda x: torch.log_softmax(x, dim=-1),
+         {'axis': -1})
+    seed(42)
+    case('layer_norm over last dim with weight and bias', 'layerNorm',
+         [('x', f32(2, 3, 4) * 2 + 1), ('weight', f32(4)), ('bias', f32(4))],
+         lambda x, w, b: F.layer_norm(x, (4,), w, b, eps=1e-5), {'normalizedShape': [4], 'eps': 1e-5})
+    seed(43)
+    case('layer_norm over last two dims, no affine, eps 1e-3', 'layerNorm', [('x', f32(2, 3, 4))],
+         lambda x: F.layer_norm(x, (3, 4), eps=1e-3), {'normalizedShape': [3, 4], 'eps': 1e-3})
+
+    # ---- embedding / cross-entropy
+    seed(50)
+    ids = i32([[1, 0, 3, 1], [5, 2, 0, 1]])
+    case('embedding with padding_idx 0 (repeated ids)', 'embedding', [('ids', ids), ('weight', f32(6, 4))],
+         lambda i, w: F.embedding(i, w, padding_idx=0), {'paddingIdx': 0})
+    seed(51)
+    targets = i32([2, -1, 0, 4, 4, -1, 1])
+    case('cross_entropy ignore_index=-1 label_smoothing=0.1 mean', 'crossEntropy',
+         [('logits', f32(7, 5) * 2), ('targets', targets)],
+         lambda x, t: F.cross_entropy(x, t, ignore_index=-1, label_smoothing=0.1, reduction='mean'),
+         {'ignoreIndex': -1, 'labelSmoothing': 0.1, 'reduction': 'mean'})
+    seed(52)
+    targets = i32([3, 0, 1, 3, 2, 0])
+    case('cross_entropy reduction none, label_smoothing=0.2', 'crossEntropy',
+         [('logits', f32(6, 4) * 2), ('targets', targets)],
+         lambda x, t: F.cross_entropy(x, t, label_smoothing=0.2, reduction='none'),
+         {'labelSmoothing': 0.2, 'reduction': 'none'})
+    seed(53)
+    targets = i32([1, -100, 2, 0, -100])
+    case('cross_entropy default ignore_index -100, sum', 'crossEntropy',
+         [('logits', f32(5, 3) * 2), ('targets', targets)],
+         lambda x, t: F.cross_entropy(x, t, reduction='sum'), {'reduction': 'sum'})
+
+    # ---- conv1d
+    seed(60)
+    case('conv1d padding=2 dilation=2 stride=1 with bias', 'conv1d',
+         [('x', f32(2, 3, 8)), ('weight', f32(4, 3, 3)), ('bias', f32(4))],
+         lambda x, w, b: F.conv1d(x, w, b, stride=1, padding=2, dilation=2),
+         {'stride': 1, 'padding': 2, 'dilation': 2, 'groups': 1})
+    seed(61)
+    case('conv1d groups=2 stride=2 padding=1 no bias', 'conv1d',
+         [('x', f32(2, 4, 9)), ('weight', f32(6, 2, 3))],
+         lambda x, w: F.conv1d(x, w, None, stride=2, padding=1, groups=2),
+         {'stride': 2, 'padding': 1, 'dilation': 1, 'groups': 2})
+
+    # ---- shapes: pad, concat, stack
+    seed(70)
+    case('pad last two dims (1,2,0,1) value 0.5', 'pad', [('x', f32(2, 3, 4))],
+         lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), {'pads': [1, 2, 0, 1], 'value': 0.5})
+    seed(71)
+    case('concat axis 1', 'concat', [('a', f32(2, 3, 2)), ('b', f32(2, 1, 2)), ('c', f32(2, 2, 2))],
+         lambda a, b, c: torch.cat([a, b, c], dim=1), {'axis': 1})
+    seed(72)
+    case('stack axis 1', 'stack', [('a', f32(2, 3)), ('b', f32(2, 3)), ('c', f32(2, 3))],
+         lambda a, b, c: torch.stack([a, b, c], dim=1), {'axis': 1})
+
+    # ---- a small MLP: x[4,5] -> Linear(5,8) -> GELU(tanh) -> LayerNorm(8) -> Linear(8,3) -> CE
+    seed(80)
+    w1 = f32(8, 5) * (1 / 5 ** 0.5)
+    b1 = f32(8) * 0.1
+    gamma = 1 + f32(8) * 0.1
+    beta = f32(8) * 0.1
+    w2 = f32(3, 8) * (1 / 8 ** 0.5)
+    b2 = f32(3) * 0.1
+    x = f32(4, 5)
+    targets = i32([0, 2, 1, 2])
+
+    def mlp(x, w1, b1, gamma, beta, w2, b2, t):
+        h = F.gelu(F.linear(x, w1, b1), approximate='tanh')
+        h = F.layer_norm(h, (8,), gamma, beta, eps=1e-5)
+        return F.cross_entropy(F.linear(h, w2, b2), t)
+
+    case('MLP Linear-GELU(tanh)-LayerNorm-Linear-CE', 'mlp',
+         [('x', x), ('w1', w1), ('b1', b1), ('gamma', gamma), ('beta', beta), ('w2', w2), ('b2', b2),
+          ('targets', targets)], mlp)
+
+
+def main():
+    build()
+    doc = {
+        'about': 'Golden values from PyTorch (scripts/golden.py); float64 reference on float32 inputs. '
+                 'grads[name] = d(sum(output * upstream)) / d(input).',
+        'torch': torch.__version__,
+        'cases': CASES,
+    }
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, 'w') as f:
+        json.dump(doc, f, separators=(',', ':'))
+        f.write('\n')
+    print(f'wrote {len(CASES)} cases to {os.path.relpath(OUT, ROOT)} ({os.path.getsize(OUT)} bytes)')
+
+
+if __name__ == '__main__':
+    main()
