@@ -31,10 +31,15 @@ export class GradNode {
     this.refs++;
   }
 
+  /** Drops one reference; a node nobody refers to frees its saved values and lets go of its inputs. */
   unref(): void {
-    if (--this.refs > 0) return;
-    this.freeSaved();
-    for (const e of this.edges) e?.node?.unref();
+    const stack: GradNode[] = [this]; // iterative: a long chain must not overflow the stack
+    while (stack.length) {
+      const node = stack.pop()!;
+      if (--node.refs > 0) continue;
+      node.freeSaved();
+      for (const e of node.edges) if (e?.node) stack.push(e.node);
+    }
   }
 
   freeSaved(): void {

@@ -1,0 +1,97 @@
+// Autograd behaviour: accumulation, no-grad, detach, freed graphs, in-place checks.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as q from '../../src/index.js';
+import { AutogradError, noGrad } from '../../src/index.js';
+import { values } from '../helpers.js';
+
+test('gradients accumulate over backward calls until zeroGrad', () => {
+  const x = q.tensor([1, 2, 3], { requiresGrad: true });
+  x.mul(x).sum().backward();
+  assert.deepEqual(values(x.grad!), [2, 4, 6]);
+  x.mul(3).sum().backward();
+  assert.deepEqual(values(x.grad!), [5, 7, 9]);
+  x.zeroGrad();
+  assert.equal(x.grad, null);
+});
+
+test('a leaf backpropagates into itself; a non-scalar needs a gradient', () => {
+  const x = q.tensor([1, 2], { requiresGrad: true });
+  x.backward(q.tensor([3, 4]));
+  assert.deepEqual(values(x.grad!), [3, 4]);
+  assert.throws(() => x.mul(2).backward(), (e: Error) => e instanceof AutogradError && /non-scalar tensor of shape \[2\]/.test(e.message));
+  assert.throws(() => x.mul(2).backward(q.ones([3])), /gradient of shape \[3\] for a tensor of shape \[2\]/);
+});
+
+test('backward twice through freed values is a clear error; retainGraph allows it', () => {
+  const x = q.tensor([1, 2], { requiresGrad: true });
+  const y = x.exp().sum();
+  y.backward();
+  assert.throws(() => y.backward(), /second time.*retainGraph/);
+  const z = x.exp().sum();
+  x.zeroGrad();
+  z.backward(undefined, { retainGraph: true });
+  z.backward();
+  assert.ok(Math.abs(x.grad!.toTypedArray()[0]! - 2 * Math.E) < 1e-5);
+});
+
+test('noGrad records nothing; detach cuts the graph but shares memory', () => {
+  const x = q.tensor([1, 2], { requiresGrad: true });
+  const y = noGrad(() => x.mul(2));
+  assert.equal(y.requiresGrad, false);
+  assert.equal(y.gradFn, null);
+  const d = x.mul(2).detach();
+  assert.equal(d.requiresGrad, false);
+  assert.throws(() => d.sum().backward(), /does not require grad/);
+  assert.equal(x.detach().storage, x.storage);
+  assert.equal(q.isGradEnabled(), true);
+});
+
+test('only the inputs that need a gradient get one', () => {
+  const a = q.tensor([[1, 2]], { requiresGrad: true });
+  const b = q.tensor([[3], [4]]);
+  a.matmul(b).sum().backward();
+  assert.deepEqual(values(a.grad!), [3, 4]);
+  assert.equal(b.grad, null);
+});
+
+test('a value changed in place after being saved is refused at backward', () => {
+  const w = q.tensor([1, 2, 3], { requiresGrad: true });
+  const h = w.mul(2);
+  const y = h.mul(h).sum(); // saves h
+  noGrad(() => q.assign(h, q.zeros([3])));
+  assert.throws(() => y.backward(), /modified in place/);
+});
+
+test('in-place writes to a parameter outside noGrad are refused', () => {
+  const w = q.tensor([1, 2], { requiresGrad: true });
+  assert.throws(() => q.assign(w, q.zeros([2])), /assign: in-place write to a leaf that requires grad \[2\]/);
+  noGrad(() => q.fill_(w, 7));
+  assert.deepEqual(values(w), [7, 7]);
+});
+
+test('only float32 leaves can require gradients; non-leaves cannot be re-marked', () => {
+  assert.throws(() => q.tensor([1], { dtype: 'int32', requiresGrad: true }), /only float32 tensors can require gradients, not int32/);
+  const y = q.tensor([1], { requiresGrad: true }).mul(2);
+  assert.throws(() => y.requiresGrad_(false), /only leaf tensors/);
+});
+
+test('a deep graph (20,000 nodes) backpropagates and is freed without stack overflow', () => {
+  const x = q.tensor([1], { requiresGrad: true });
+  const before = q.memory().tensors;
+  q.tidy(() => {
+    let y = x;
+    for (let i = 0; i < 20000; i++) y = y.mul(1);
+    y.sum().backward();
+  });
+  assert.deepEqual(values(x.grad!), [1]);
+  assert.equal(q.memory().tensors, before + 1, 'only x.grad is left');
+});
+
+test('a gradient flows to a disposed parameter: clear error', () => {
+  const w = q.tensor([1, 2], { requiresGrad: true });
+  w.name = 'layer.weight';
+  const y = w.mul(2).sum();
+  w.dispose();
+  assert.throws(() => y.backward(), /parameter "layer.weight" \[2\] was disposed/);
+});
