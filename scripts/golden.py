@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""Golden values for qkv's ops, computed with PyTorch.
+"""Golden values for qkv's ops and optimizers, computed with PyTorch.
 
-Writes test/fixtures/golden-ops.json (relative to the repository root, whatever the cwd),
-which test/ops/golden.test.ts replays through the engine.
+Writes test/fixtures/golden-ops.json and test/fixtures/golden-optim.json (relative to the
+repository root, whatever the cwd), which test/ops/golden.test.ts and test/optim/optim.test.ts
+replay through the engine.
 
 Every case draws its inputs with a fixed seed in float32 (the engine's dtype), then runs
 the reference in float64 on exactly those float32 values, so the stored outputs and
 gradients are the exact answer for the stored inputs (up to float64 rounding). For each case
 we store: the op and its options, the inputs (shape, dtype, flat values), a random upstream
 gradient u for the output, the output, and d(sum(out * u))/d(input) for every float input.
+
+The optimizer cases run torch.optim in float32 (the engine's dtype): for each case we store the
+optimizer and its options, the initial values of two small parameters, and for each of 5 steps
+the float32 gradient given to every parameter and the parameter values after that step.
 
 Run with:  npm run golden   (i.e. /usr/bin/python3 scripts/golden.py)
 """
@@ -20,6 +25,7 @@ import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'golden-ops.json')
+OUT_OPTIM = os.path.join(ROOT, 'test', 'fixtures', 'golden-optim.json')
 
 CASES = []
 
@@ -250,6 +256,51 @@ def build():
           ('targets', targets)], mlp)
 
 
+OPTIM_CASES = []
+OPTIM_STEPS = 5
+OPTIM_SHAPES = [(3, 4), (4,)]
+
+
+def optim_case(name, optimizer, options, make):
+    """make(params) -> a torch.optim optimizer; options are the engine's (camelCase) options."""
+    torch.manual_seed(2000 + len(OPTIM_CASES))
+    params = [f32(*shape).requires_grad_(True) for shape in OPTIM_SHAPES]
+    initial = [enc(p) for p in params]
+    opt = make(params)
+    steps = []
+    for _ in range(OPTIM_STEPS):
+        grads = [f32(*shape) for shape in OPTIM_SHAPES]
+        opt.zero_grad()
+        for p, g in zip(params, grads):
+            p.grad = g.clone()
+        opt.step()
+        steps.append({'grads': [enc(g) for g in grads], 'params': [enc(p) for p in params]})
+    OPTIM_CASES.append({'name': name, 'optimizer': optimizer, 'options': options, 'params': initial, 'steps': steps})
+
+
+def build_optim():
+    optim = torch.optim
+    optim_case('SGD lr 0.1', 'SGD', {'lr': 0.1}, lambda ps: optim.SGD(ps, lr=0.1))
+    optim_case('SGD lr 0.1 momentum 0.9 dampening 0.1 weight_decay 0.01', 'SGD',
+               {'lr': 0.1, 'momentum': 0.9, 'dampening': 0.1, 'weightDecay': 0.01},
+               lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01))
+    optim_case('SGD lr 0.1 momentum 0.9 nesterov', 'SGD', {'lr': 0.1, 'momentum': 0.9, 'nesterov': True},
+               lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True))
+    # torch's Adam weight_decay is an L2 term added to the gradient, qkv's is decoupled: no decay here
+    optim_case('Adam lr 1e-2', 'Adam', {'lr': 1e-2}, lambda ps: optim.Adam(ps, lr=1e-2))
+    optim_case('AdamW lr 1e-2 betas (0.9, 0.95) eps 1e-6 weight_decay 0.1', 'AdamW',
+               {'lr': 1e-2, 'betas': [0.9, 0.95], 'eps': 1e-6, 'weightDecay': 0.1},
+               lambda ps: optim.AdamW(ps, lr=1e-2, betas=(0.9, 0.95), eps=1e-6, weight_decay=0.1))
+
+
+def write(path, doc, count):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(doc, f, separators=(',', ':'))
+        f.write('\n')
+    print(f'wrote {count} cases to {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)')
+
+
 def main():
     build()
     doc = {
@@ -258,11 +309,16 @@ def main():
         'torch': torch.__version__,
         'cases': CASES,
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, 'w') as f:
-        json.dump(doc, f, separators=(',', ':'))
-        f.write('\n')
-    print(f'wrote {len(CASES)} cases to {os.path.relpath(OUT, ROOT)} ({os.path.getsize(OUT)} bytes)')
+    write(OUT, doc, len(CASES))
+
+    build_optim()
+    write(OUT_OPTIM, {
+        'about': 'Optimizer golden values from torch.optim in float32 (scripts/golden.py). Each case: the initial '
+                 'params, then per step the gradient set on every param and the params after step().',
+        'torch': torch.__version__,
+        'steps': OPTIM_STEPS,
+        'cases': OPTIM_CASES,
+    }, len(OPTIM_CASES))
 
 
 if __name__ == '__main__':
