@@ -44,6 +44,18 @@ export interface Conv1dArgs {
   stride: number; padLeft: number; dilation: number;
 }
 
+export interface AdamWArgs {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  /** 1 on the first update (for the bias corrections). */
+  step: number;
+}
+
+export interface SgdArgs {
+  lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean;
+  /** True on the first update: the momentum buffer starts as the gradient. */
+  first: boolean;
+}
+
 export interface KernelSignatures {
   // --- memory
   /** dst[...] = src[...] over `shape` (casts between dtypes). */
@@ -94,6 +106,11 @@ export interface KernelSignatures {
   Gather: (table: TypedArray, cols: number, ids: Int32Array, out: TypedArray) => void;
   /** out[ids[i], :] += src[i, :]. */
   ScatterAdd: (src: Float32Array, cols: number, ids: Int32Array, out: Float32Array) => void;
+  // --- optimizer updates, in place over a parameter's buffer
+  /** Adam/AdamW (PyTorch semantics): decoupled weight decay p *= 1 - lr*wd, then the Adam step. */
+  AdamW: (p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, args: AdamWArgs) => void;
+  /** SGD with momentum (PyTorch semantics: buf = momentum*buf + (1-dampening)*g, first step buf = g). */
+  Sgd: (p: Float32Array, g: Float32Array, buf: Float32Array | null, args: SgdArgs) => void;
   // --- convolution, PyTorch layout: x [B, Cin, L], w [Cout, Cin/groups, K]
   Conv1d: (x: Float32Array, w: Float32Array, args: Conv1dArgs, out: Float32Array) => void;
   Conv1dGradInput: (dy: Float32Array, w: Float32Array, args: Conv1dArgs, dx: Float32Array) => void;

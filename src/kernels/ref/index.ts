@@ -8,6 +8,7 @@ import { binaryKernels, copy, fill, geluGrad, unaryKernels, where } from './elem
 import { gather, scatterAdd } from './gather.js';
 import { layerNorm, layerNormGrad } from './layernorm.js';
 import { matMul } from './matmul.js';
+import { adamW, sgd } from './optim.js';
 import { argMax, argMin, cumsum, max, min, sum, topK } from './reduce.js';
 import { logSoftmax, logSoftmaxGrad, softmax, softmaxGrad } from './softmax.js';
 
@@ -34,6 +35,7 @@ const kernels: KernelSignatures = {
   LayerNorm: layerNorm, LayerNormGrad: layerNormGrad,
   CrossEntropy: crossEntropy, CrossEntropyGrad: crossEntropyGrad,
   Gather: gather, ScatterAdd: scatterAdd,
+  AdamW: adamW, Sgd: sgd,
   Conv1d: conv1d, Conv1dGradInput: conv1dGradInput, Conv1dGradWeight: conv1dGradWeight,
 };
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// The `qkv` command. Parses flags (commander), calls the public API, prints results.
+// User errors print one line and exit non-zero, without a stack trace.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { QkvError, version } from '../src/index.js';
+import { demo } from './demo.js';
+
+function integer(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+if (pkg.version !== version) throw new Error(`package.json version ${pkg.version} and src/index.ts version ${version} differ`);
+
+const program = new Command()
+  .name('qkv')
+  .description('Self-attention and the Transformer, from the lecture to production.')
+  .version(version, '-v, --version')
+  .showHelpAfterError('(run qkv --help for usage)')
+  .exitOverride();
+
+program
+  .command('demo')
+  .description('train a fully-connected and a self-attention tagger on "I saw a saw" sentences and compare them')
+  .option('--steps <n>', 'training steps per model', integer('--steps', 1), 300)
+  .option('--seed <n>', 'random seed', integer('--seed', 0), 0)
+  .action((opts: { steps: number; seed: number }) => demo(opts));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode); // commander already printed one line
+  if (e instanceof QkvError) {
+    console.error(`qkv: ${e.message}`);
+    process.exit(1);
+  }
+  throw e; // a bug: keep the stack trace
+}

@@ -1,0 +1,64 @@
+// The optimizer base: a list of parameters, per-parameter state kept in its own buffers,
+// and a step() that applies one fused update kernel per parameter.
+import { QkvError } from '../core/errors.js';
+import { keep, noGrad } from '../tensor/engine.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export abstract class Optimizer {
+  readonly params: Tensor[];
+  /** Number of step() calls so far. */
+  stepCount = 0;
+  protected state = new Map<Tensor, Tensor[]>();
+
+  constructor(params: Iterable<Tensor>, public lr: number) {
+    this.params = [...params];
+    this.params.forEach((p, i) => {
+      if (!(p instanceof Tensor) || !p.requiresGrad || !p.isLeaf) {
+        throw new QkvError(`${this.constructor.name}: parameter ${i}${p?.name ? ` "${p.name}"` : ''} is not a leaf tensor that requires grad`);
+      }
+      if (!p.isContiguous || p.offset !== 0) throw new QkvError(`${this.constructor.name}: parameter ${i} is a view; optimize the tensor it views`);
+    });
+    if (!(lr >= 0)) throw new QkvError(`${this.constructor.name}: learning rate must be >= 0, got ${lr}`);
+  }
+
+  /** One update of every parameter that has a gradient. */
+  step(): void {
+    this.stepCount++;
+    noGrad(() => {
+      for (const p of this.params) {
+        if (!p.grad) continue;
+        const g = p.grad.isContiguous && p.grad.offset === 0 ? p.grad : null;
+        if (!g) throw new QkvError(`${this.constructor.name}: gradient of ${p.name ?? 'a parameter'} is not contiguous`);
+        this.update(p, g);
+        p.bumpVersion();
+      }
+    });
+  }
+
+  /** Drops every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.params) p.zeroGrad();
+  }
+
+  /** This parameter's state buffers (made on first use, zero-filled, outside any scope). */
+  protected buffers(p: Tensor, count: number): Tensor[] {
+    let s = this.state.get(p);
+    if (!s) {
+      s = Array.from({ length: count }, () => {
+        const t = keep(Tensor.empty(p.shape));
+        t.buffer().fill(0);
+        return t;
+      });
+      this.state.set(p, s);
+    }
+    return s;
+  }
+
+  /** Frees the optimizer state. */
+  dispose(): void {
+    for (const s of this.state.values()) for (const t of s) t.dispose();
+    this.state.clear();
+  }
+
+  protected abstract update(p: Tensor, g: Tensor): void;
+}

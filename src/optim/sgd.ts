@@ -1,0 +1,37 @@
+// Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch semantics).
+import { kernel } from '../kernels/registry.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Optimizer } from './optimizer.js';
+
+export interface SgdOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  private started = new Set<Tensor>();
+
+  constructor(params: Iterable<Tensor>, options: SgdOptions) {
+    super(params, options.lr);
+    this.momentum = options.momentum ?? 0;
+    this.dampening = options.dampening ?? 0;
+    this.weightDecay = options.weightDecay ?? 0;
+    this.nesterov = options.nesterov ?? false;
+  }
+
+  protected update(p: Tensor, g: Tensor): void {
+    const buf = this.momentum ? (this.buffers(p, 1)[0]!.buffer() as Float32Array) : null;
+    const first = !this.started.has(p);
+    this.started.add(p);
+    kernel('Sgd')(p.buffer() as Float32Array, g.buffer() as Float32Array, buf, {
+      lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov, first,
+    });
+  }
+}
