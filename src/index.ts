@@ -21,3 +21,5 @@ export const version = '0.1.0';
 export { Optimizer } from './optim/optimizer.js';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
 export { SGD, type SgdOptions } from './optim/sgd.js';
+export * as nn from './nn/index.js';
+export { Module, ModuleError, type StateDict } from './nn/module.js';

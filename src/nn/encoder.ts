@@ -1,0 +1,16 @@
+// The one interface every sequence model body implements, so experiments can swap a
+// self-attention stack for a fully-connected, CNN or RNN baseline with the same inputs and heads.
+import type { Tensor } from '../tensor/tensor.js';
+import type { Module } from './module.js';
+
+export interface EncodeOptions {
+  /** (B, T) int32/float, nonzero = padding: that position is not attended to / not looked at. */
+  keyPaddingMask?: Tensor | null;
+}
+
+/** Maps a batch of vector sequences (B, T, inDim) to (B, T, outDim). */
+export interface SequenceEncoder extends Module {
+  readonly inDim: number;
+  readonly outDim: number;
+  forward(x: Tensor, options?: EncodeOptions): Tensor;
+}

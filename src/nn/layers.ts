@@ -1,0 +1,102 @@
+// The basic layers, with PyTorch's names and default initialisation.
+import { defaultGenerator, type Generator } from '../core/rng.js';
+import { shapeStr } from '../core/errors.js';
+import { ones, zeros } from '../ops/creation.js';
+import { dropout } from '../ops/dropout.js';
+import { embedding } from '../ops/embedding.js';
+import { layerNorm } from '../ops/layernorm.js';
+import { linear } from '../ops/linalg.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { normal, uniform } from './init.js';
+import { Module, ModuleError } from './module.js';
+
+export interface InitOptions {
+  generator?: Generator;
+}
+
+function positiveInt(module: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v <= 0) throw new ModuleError(module, `${name} must be a positive integer, got ${v}`);
+}
+
+/** y = x W^T + b, W: [out, in] (torch.nn.Linear). */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: InitOptions & { bias?: boolean } = {}) {
+    super();
+    positiveInt('Linear', 'inFeatures', inFeatures);
+    positiveInt('Linear', 'outFeatures', outFeatures);
+    const g = options.generator ?? defaultGenerator;
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = this.param('weight', uniform([outFeatures, inFeatures], bound, g));
+    this.bias = this.param('bias', options.bias === false ? null : uniform([outFeatures], bound, g));
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new ModuleError('Linear', `input of shape ${shapeStr(x.shape)} has last dim ${x.shape[x.rank - 1]}, expected inFeatures = ${this.inFeatures}`);
+    }
+    return linear(x, this.weight, this.bias);
+  }
+}
+
+/** A lookup table of vectors for int32 ids (torch.nn.Embedding, N(0,1) init). */
+export class Embedding extends Module {
+  readonly weight: Tensor;
+
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: InitOptions & { paddingIdx?: number } = {}) {
+    super();
+    positiveInt('Embedding', 'numEmbeddings', numEmbeddings);
+    positiveInt('Embedding', 'embeddingDim', embeddingDim);
+    const w = normal([numEmbeddings, embeddingDim], 1, options.generator ?? defaultGenerator);
+    if (options.paddingIdx !== undefined) w.buffer().fill(0, options.paddingIdx * embeddingDim, (options.paddingIdx + 1) * embeddingDim);
+    this.paddingIdx = options.paddingIdx;
+    this.weight = this.param('weight', w);
+  }
+
+  readonly paddingIdx: number | undefined;
+
+  forward(ids: Tensor): Tensor {
+    return embedding(ids, this.weight, this.paddingIdx);
+  }
+}
+
+/** Layer normalisation over the last dims (torch.nn.LayerNorm). */
+export class LayerNorm extends Module {
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly normalizedShape: number[];
+
+  constructor(normalizedShape: number | number[], options: { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    this.normalizedShape.forEach((d) => positiveInt('LayerNorm', 'normalizedShape', d));
+    this.eps = options.eps ?? 1e-5;
+    const affine = options.elementwiseAffine ?? true;
+    this.weight = this.param('weight', affine ? ones(this.normalizedShape) : null);
+    this.bias = this.param('bias', affine && options.bias !== false ? zeros(this.normalizedShape) : null);
+  }
+
+  readonly eps: number;
+
+  forward(x: Tensor): Tensor {
+    const n = this.normalizedShape.length;
+    if (x.shape.slice(-n).join() !== this.normalizedShape.join()) {
+      throw new ModuleError('LayerNorm', `input of shape ${shapeStr(x.shape)} does not end with normalizedShape ${shapeStr(this.normalizedShape)}`);
+    }
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+  }
+}
+
+/** Inverted dropout in training mode, identity in eval mode. */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5, readonly generator: Generator = defaultGenerator) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new ModuleError('Dropout', `p must be in [0, 1], got ${p}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, this.training, this.generator);
+  }
+}

@@ -1,0 +1,168 @@
+// Module: the base of every layer and model. It owns named parameters, buffers and child
+// modules, so a model's state dict has PyTorch's dotted names ("encoder.layers.0.linear1.weight")
+// and loads a PyTorch checkpoint converted to safetensors unchanged.
+import { QkvError, shapeStr } from '../core/errors.js';
+import { keep, noGrad } from '../tensor/engine.js';
+import { Tensor } from '../tensor/tensor.js';
+import { assign } from '../ops/inplace.js';
+
+/** A bad argument to a module (wrong size, heads that do not divide d_model, ...). */
+export class ModuleError extends QkvError {
+  override name = 'ModuleError';
+  constructor(readonly module: string, message: string) {
+    super(`${module}: ${message}`);
+  }
+}
+
+export type StateDict = Map<string, Tensor>;
+
+export interface LoadResult {
+  missing: string[];
+  unexpected: string[];
+}
+
+export abstract class Module {
+  /** Training mode (dropout on); eval() turns it off. */
+  training = true;
+  private readonly ownParams = new Map<string, Tensor | null>();
+  private readonly ownBuffers = new Map<string, { t: Tensor; persistent: boolean }>();
+  private readonly children = new Map<string, Module>();
+
+  /** The class name, used in error messages. */
+  get kind(): string {
+    return this.constructor.name;
+  }
+
+  /** Registers a trainable parameter (kept out of scopes, marked requiresGrad). */
+  protected param(name: string, t: Tensor): Tensor;
+  protected param(name: string, t: Tensor | null): Tensor | null;
+  protected param(name: string, t: Tensor | null): Tensor | null {
+    if (t) {
+      keep(t);
+      if (!t.requiresGrad) t.requiresGrad_();
+    }
+    this.ownParams.set(name, t);
+    return t;
+  }
+
+  /** Registers a non-trainable tensor; persistent ones are part of the state dict. */
+  protected buffer(name: string, t: Tensor, persistent = true): Tensor {
+    keep(t);
+    this.ownBuffers.set(name, { t, persistent });
+    return t;
+  }
+
+  /** Registers a child module under `name`. */
+  protected module<M extends Module>(name: string, m: M): M {
+    this.children.set(name, m);
+    return m;
+  }
+
+  /** Child modules in registration order. */
+  namedChildren(): [string, Module][] {
+    return [...this.children];
+  }
+
+  /** Every parameter with its dotted name, in registration order (PyTorch's order). */
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const seen = new Set<Tensor>();
+    const walk = (m: Module, p: string): void => {
+      for (const [n, t] of m.ownParams) {
+        if (t && !seen.has(t)) {
+          seen.add(t);
+          out.push([p + n, t]);
+        }
+      }
+      for (const [n, c] of m.children) walk(c, `${p}${n}.`);
+    };
+    walk(this, prefix);
+    return out;
+  }
+
+  /** Every distinct parameter (a tied weight once). */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** Number of trainable values. */
+  parameterCount(): number {
+    return this.parameters().reduce((n, t) => n + t.size, 0);
+  }
+
+  /**
+   * Parameters and persistent buffers by dotted name. A tied parameter appears under every
+   * name it has (as PyTorch's state_dict), sharing memory.
+   */
+  stateDict(): StateDict {
+    const out: StateDict = new Map();
+    const walk = (m: Module, p: string): void => {
+      for (const [n, t] of m.ownParams) if (t) out.set(p + n, t);
+      for (const [n, b] of m.ownBuffers) if (b.persistent) out.set(p + n, b.t);
+      for (const [n, c] of m.children) walk(c, `${p}${n}.`);
+    };
+    walk(this, '');
+    return out;
+  }
+
+  /**
+   * Copies values from a state dict into this module's parameters and buffers. Strict (the
+   * default) refuses missing and unexpected keys; a wrongly shaped key is always refused. The
+   * error names the module, every bad key and the shapes, and nothing is changed when it throws.
+   */
+  loadStateDict(source: StateDict | Record<string, Tensor>, options: { strict?: boolean } = {}): LoadResult {
+    const strict = options.strict ?? true;
+    const given = source instanceof Map ? source : new Map(Object.entries(source));
+    const own = this.stateDict();
+    const missing = [...own.keys()].filter((k) => !given.has(k));
+    const unexpected = [...given.keys()].filter((k) => !own.has(k));
+    const problems: string[] = [];
+    for (const [k, t] of given) {
+      const mine = own.get(k);
+      if (!mine) continue;
+      if (!(t instanceof Tensor)) problems.push(`"${k}" is not a tensor`);
+      else if (t.shape.join() !== mine.shape.join()) problems.push(`"${k}" has shape ${shapeStr(t.shape)} in the state dict, ${shapeStr(mine.shape)} in the model`);
+      else if (t.dtype !== mine.dtype) problems.push(`"${k}" is ${t.dtype} in the state dict, ${mine.dtype} in the model`);
+    }
+    if (strict && missing.length) problems.push(`missing keys: ${missing.map((k) => `"${k}" ${shapeStr(own.get(k)!.shape)}`).join(', ')}`);
+    if (strict && unexpected.length) problems.push(`unexpected keys: ${unexpected.map((k) => `"${k}"`).join(', ')}`);
+    if (problems.length) throw new ModuleError(this.kind, `cannot load state dict: ${problems.join('; ')}`);
+    noGrad(() => {
+      for (const [k, t] of given) {
+        const mine = own.get(k);
+        if (mine) assign(mine, t);
+      }
+    });
+    return { missing, unexpected };
+  }
+
+  /** Sets training mode here and in every child. */
+  train(mode = true): this {
+    this.training = mode;
+    for (const c of this.children.values()) c.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.zeroGrad();
+  }
+
+  /** Frees every parameter and buffer of this module and its children. */
+  dispose(): void {
+    for (const t of this.ownParams.values()) t?.dispose();
+    for (const b of this.ownBuffers.values()) b.t.dispose();
+    for (const c of this.children.values()) c.dispose();
+  }
+
+  /** Replaces a registered parameter with another tensor (weight tying). */
+  protected tie(name: string, t: Tensor): void {
+    if (!this.ownParams.has(name)) throw new ModuleError(this.kind, `no parameter "${name}" to tie`);
+    const old = this.ownParams.get(name);
+    if (old && old !== t) old.dispose();
+    this.ownParams.set(name, t);
+  }
+}
