@@ -23,13 +23,17 @@ export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: InitOptions & { bias?: boolean } = {}) {
+  /** `weight`: share an existing [out, in] tensor instead of making one (weight tying). */
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: InitOptions & { bias?: boolean; weight?: Tensor } = {}) {
     super();
     positiveInt('Linear', 'inFeatures', inFeatures);
     positiveInt('Linear', 'outFeatures', outFeatures);
     const g = options.generator ?? defaultGenerator;
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = this.param('weight', uniform([outFeatures, inFeatures], bound, g));
+    if (options.weight && options.weight.shape.join() !== `${outFeatures},${inFeatures}`) {
+      throw new ModuleError('Linear', `shared weight of shape ${shapeStr(options.weight.shape)} is not [${outFeatures}, ${inFeatures}]`);
+    }
+    this.weight = this.param('weight', options.weight ?? uniform([outFeatures, inFeatures], bound, g));
     this.bias = this.param('bias', options.bias === false ? null : uniform([outFeatures], bound, g));
   }
 

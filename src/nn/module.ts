@@ -157,12 +157,4 @@ export abstract class Module {
     for (const b of this.ownBuffers.values()) b.t.dispose();
     for (const c of this.children.values()) c.dispose();
   }
-
-  /** Replaces a registered parameter with another tensor (weight tying). */
-  protected tie(name: string, t: Tensor): void {
-    if (!this.ownParams.has(name)) throw new ModuleError(this.kind, `no parameter "${name}" to tie`);
-    const old = this.ownParams.get(name);
-    if (old && old !== t) old.dispose();
-    this.ownParams.set(name, t);
-  }
 }

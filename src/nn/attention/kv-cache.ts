@@ -1,0 +1,66 @@
+// A key/value cache for step-by-step decoding with softmax attention: the keys and values of
+// the positions already generated are kept, so each new token computes only its own q, k, v.
+// Storage grows by doubling; attention reads a view of the filled part (no copy per step).
+import { OpError, shapeStr } from '../../core/errors.js';
+import { zeros } from '../../ops/creation.js';
+import { assign } from '../../ops/inplace.js';
+import { slice } from '../../ops/views.js';
+import { keep, noGrad } from '../../tensor/engine.js';
+import type { Tensor } from '../../tensor/tensor.js';
+
+export class KVCache {
+  private k: Tensor | null = null; // (B, H, capacity, dk)
+  private v: Tensor | null = null; // (B, H, capacity, dv)
+  /** Positions cached so far. */
+  length = 0;
+
+  /** Appends k, v (B, H, T, d) of new positions; returns views of all cached keys and values. */
+  append(k: Tensor, v: Tensor): { k: Tensor; v: Tensor } {
+    const T = k.shape[2]!;
+    if (this.k && (k.shape[0] !== this.k.shape[0] || k.shape[1] !== this.k.shape[1] || k.shape[3] !== this.k.shape[3])) {
+      throw new OpError('KVCache', `keys of shape ${shapeStr(k.shape)} do not match the cache ${shapeStr(this.k.shape)}`);
+    }
+    noGrad(() => {
+      const need = this.length + T;
+      if (!this.k || need > this.k.shape[2]!) this.grow(k, v, Math.max(need, 2 * (this.k?.shape[2] ?? 16)));
+      for (const [store, x] of [[this.k!, k], [this.v!, v]] as const) {
+        const dst = slice(store, 2, this.length, need);
+        assign(dst, x);
+        dst.dispose();
+      }
+      this.length = need;
+    });
+    return { k: slice(this.k!, 2, 0, this.length), v: slice(this.v!, 2, 0, this.length) };
+  }
+
+  private grow(k: Tensor, v: Tensor, capacity: number): void {
+    const [B, H] = k.shape as [number, number];
+    const nk = keep(zeros([B, H, capacity, k.shape[3]!]));
+    const nv = keep(zeros([B, H, capacity, v.shape[3]!]));
+    if (this.k && this.v && this.length) {
+      for (const [dst, src] of [[nk, this.k], [nv, this.v]] as const) {
+        const d = slice(dst, 2, 0, this.length);
+        const s = slice(src, 2, 0, this.length);
+        assign(d, s);
+        d.dispose();
+        s.dispose();
+      }
+    }
+    this.k?.dispose();
+    this.v?.dispose();
+    this.k = nk;
+    this.v = nv;
+  }
+
+  /** Bytes held by the cache. */
+  get bytes(): number {
+    return (this.k?.size ?? 0) * 4 + (this.v?.size ?? 0) * 4;
+  }
+
+  dispose(): void {
+    this.k?.dispose();
+    this.v?.dispose();
+    this.k = this.v = null;
+    this.length = 0;
+  }
+}

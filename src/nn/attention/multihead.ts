@@ -1,0 +1,194 @@
+// Multi-head attention (lecture §4: several sets of q, k, v per position, each head attends
+// on its own; the heads' outputs are concatenated and mixed by W^O), with the semantics and
+// parameter names of torch.nn.MultiheadAttention (batch_first=True):
+//   in_proj_weight (3E, E), in_proj_bias (3E), out_proj.weight (E, E), out_proj.bias (E);
+//   q_proj_weight / k_proj_weight / v_proj_weight when kdim or vdim differ from E.
+import { shapeStr } from '../../core/errors.js';
+import { defaultGenerator, type Generator } from '../../core/rng.js';
+import { zeros } from '../../ops/creation.js';
+import { add, tanh, where } from '../../ops/elementwise.js';
+import { split } from '../../ops/join.js';
+import { linear, matmul } from '../../ops/linalg.js';
+import { mean } from '../../ops/reduce.js';
+import { permute, reshape, slice, unsqueeze } from '../../ops/views.js';
+import { tidy } from '../../tensor/engine.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { uniform, xavierUniform } from '../init.js';
+import { Linear } from '../layers.js';
+import { Module, ModuleError } from '../module.js';
+import type { KVCache } from './kv-cache.js';
+import { causalMask } from './masks.js';
+import type { RotaryEmbedding } from './positional.js';
+import { applyMasks, scaledDotProductAttention, type AttentionMasks } from './scaled-dot-product.js';
+import { softmax } from '../../ops/softmax.js';
+import { relu } from '../../ops/elementwise.js';
+
+/** How relevance is computed and normalised (lecture §4 and §5). */
+export type AttentionKind = 'softmax' | 'relu' | 'additive' | 'linear';
+export const ATTENTION_KINDS: readonly AttentionKind[] = ['softmax', 'relu', 'additive', 'linear'];
+
+export interface MultiheadAttentionOptions {
+  dropout?: number;
+  bias?: boolean;
+  kdim?: number;
+  vdim?: number;
+  attention?: AttentionKind;
+  /** Rotate q and k by position (RoPE) inside each head. */
+  rope?: RotaryEmbedding | null;
+  generator?: Generator;
+}
+
+export interface AttentionCallOptions extends AttentionMasks {
+  /** Return the attention weights (default true, like PyTorch's need_weights). */
+  needWeights?: boolean;
+  /** Average the weights over heads (default true) or return them per head (B, H, L, S). */
+  averageAttnWeights?: boolean;
+  /** Add a causal mask (a decoder's masked self-attention). */
+  isCausal?: boolean;
+  /** Decoding step by step: keys/values of earlier positions are read from and added to this cache. */
+  cache?: KVCache | null;
+}
+
+export interface AttentionResult {
+  /** (B, L, E) */
+  output: Tensor;
+  /** (B, L, S) averaged over heads, (B, H, L, S) per head, or null. */
+  weights: Tensor | null;
+}
+
+export class MultiheadAttention extends Module {
+  readonly headDim: number;
+  readonly kdim: number;
+  readonly vdim: number;
+  readonly attention: AttentionKind;
+  readonly dropout: number;
+  readonly in_proj_weight: Tensor | null;
+  readonly q_proj_weight: Tensor | null;
+  readonly k_proj_weight: Tensor | null;
+  readonly v_proj_weight: Tensor | null;
+  readonly in_proj_bias: Tensor | null;
+  readonly out_proj: Linear;
+  /** Additive attention: one w per head, alpha = w_h · tanh(q + k). */
+  readonly additive_w: Tensor | null;
+  readonly rope: RotaryEmbedding | null;
+  private readonly generator: Generator;
+
+  constructor(readonly embedDim: number, readonly numHeads: number, options: MultiheadAttentionOptions = {}) {
+    super();
+    if (!Number.isInteger(embedDim) || embedDim <= 0) throw new ModuleError('MultiheadAttention', `embedDim must be a positive integer, got ${embedDim}`);
+    if (!Number.isInteger(numHeads) || numHeads <= 0 || embedDim % numHeads !== 0) {
+      throw new ModuleError('MultiheadAttention', `numHeads (${numHeads}) must divide embedDim (${embedDim})`);
+    }
+    this.headDim = embedDim / numHeads;
+    this.kdim = options.kdim ?? embedDim;
+    this.vdim = options.vdim ?? embedDim;
+    this.attention = options.attention ?? 'softmax';
+    if (!ATTENTION_KINDS.includes(this.attention)) throw new ModuleError('MultiheadAttention', `attention must be one of ${ATTENTION_KINDS.join(', ')}, got "${this.attention}"`);
+    this.dropout = options.dropout ?? 0;
+    this.generator = options.generator ?? defaultGenerator;
+    const g = this.generator;
+    const E = embedDim;
+    const same = this.kdim === E && this.vdim === E;
+    this.in_proj_weight = this.param('in_proj_weight', same ? xavierUniform([3 * E, E], g) : null);
+    this.q_proj_weight = this.param('q_proj_weight', same ? null : xavierUniform([E, E], g));
+    this.k_proj_weight = this.param('k_proj_weight', same ? null : xavierUniform([E, this.kdim], g));
+    this.v_proj_weight = this.param('v_proj_weight', same ? null : xavierUniform([E, this.vdim], g));
+    const bias = options.bias ?? true;
+    this.in_proj_bias = this.param('in_proj_bias', bias ? zeros([3 * E]) : null);
+    this.out_proj = this.module('out_proj', new Linear(E, E, { bias, generator: g }));
+    if (bias) this.out_proj.bias!.buffer().fill(0);
+    this.additive_w = this.param('additive_w', this.attention === 'additive' ? uniform([numHeads, this.headDim], 1 / Math.sqrt(this.headDim), g) : null);
+    this.rope = options.rope ?? null;
+    if (this.rope && this.rope.headDim !== this.headDim) throw new ModuleError('MultiheadAttention', `rope headDim ${this.rope.headDim} != head size ${this.headDim}`);
+  }
+
+  /** query (B, L, E), key (B, S, kdim), value (B, S, vdim). */
+  forward(query: Tensor, key: Tensor = query, value: Tensor = key, options: AttentionCallOptions = {}): AttentionResult {
+    this.checkInputs(query, key, value);
+    const { needWeights = true, averageAttnWeights = true } = options;
+    const [B, L] = query.shape as [number, number];
+    const H = this.numHeads;
+    const hd = this.headDim;
+    return tidy(() => {
+      const [q, k, v] = this.project(query, key, value); // (B, L|S, E) each
+      const heads = (x: Tensor) => permute(reshape(x, [B, x.shape[1]!, H, hd]), [0, 2, 1, 3]); // (B, H, N, hd)
+      let qh = heads(q);
+      let kh = heads(k);
+      let vh = heads(v);
+      const past = options.cache?.length ?? 0;
+      if (this.rope) {
+        qh = this.rope.apply(qh, past);
+        kh = this.rope.apply(kh, past);
+      }
+      if (options.cache) ({ k: kh, v: vh } = options.cache.append(kh, vh));
+      const S = kh.shape[2]!;
+      let attnMask = options.attnMask ?? null;
+      if (options.isCausal) attnMask = attnMask ? combine(attnMask, causalMask(L, S)) : causalMask(L, S);
+      const masks = { attnMask, keyPaddingMask: options.keyPaddingMask ?? null };
+      const { b, alphaPrime } = this.attend(qh, kh, vh, masks, [B, H, L, S]);
+      const merged = reshape(permute(b, [0, 2, 1, 3]), [B, L, this.embedDim]); // concatenate heads, (B, L, E)
+      const output = this.out_proj.forward(merged); // mix the heads with W^O
+      const weights = !needWeights || !alphaPrime ? null : averageAttnWeights ? mean(alphaPrime, 1) : alphaPrime;
+      return { output, weights };
+    });
+  }
+
+  /** The heads' b and, except for linear attention (which never forms it), alpha'. */
+  private attend(q: Tensor, k: Tensor, v: Tensor, masks: AttentionMasks, dims: number[]): { b: Tensor; alphaPrime: Tensor | null } {
+    const training = this.training;
+    switch (this.attention) {
+      case 'softmax':
+      case 'relu':
+        return scaledDotProductAttention(q, k, v, { ...masks, normalizer: this.attention, dropout: this.dropout, training, generator: this.generator }, 'MultiheadAttention');
+      case 'additive': {
+        const [B, H, L, S] = dims as [number, number, number, number];
+        // alpha_{i,j} = w_h · tanh(q^i + k^j), (B, H, L, S)
+        const t = tanh(add(unsqueeze(q, 3), unsqueeze(k, 2))); // (B, H, L, S, hd)
+        const w = reshape(this.additive_w!, [1, H, 1, this.headDim, 1]);
+        const alpha = applyMasks(reshape(matmul(t, w), [B, H, L, S]), masks, dims, 'MultiheadAttention');
+        const alphaPrime = softmax(alpha, -1);
+        return { b: matmul(alphaPrime, v), alphaPrime };
+      }
+      case 'linear':
+        return { b: linearHeads(q, k, v, masks, dims, relu), alphaPrime: null };
+    }
+  }
+
+  private project(query: Tensor, key: Tensor, value: Tensor): [Tensor, Tensor, Tensor] {
+    const E = this.embedDim;
+    const bias = (i: number) => (this.in_proj_bias ? slice(this.in_proj_bias, 0, i * E, (i + 1) * E) : null);
+    if (this.in_proj_weight) {
+      if (query === key && key === value) {
+        // self-attention: one matmul for q, k and v
+        return split(linear(query, this.in_proj_weight, this.in_proj_bias), E, -1) as [Tensor, Tensor, Tensor];
+      }
+      const w = (i: number) => slice(this.in_proj_weight!, 0, i * E, (i + 1) * E);
+      return [linear(query, w(0), bias(0)), linear(key, w(1), bias(1)), linear(value, w(2), bias(2))];
+    }
+    return [linear(query, this.q_proj_weight!, bias(0)), linear(key, this.k_proj_weight!, bias(1)), linear(value, this.v_proj_weight!, bias(2))];
+  }
+
+  private checkInputs(query: Tensor, key: Tensor, value: Tensor): void {
+    const bad = (what: string, t: Tensor, d: number) => {
+      if (t.rank !== 3 || t.shape[2] !== d) throw new ModuleError('MultiheadAttention', `${what} of shape ${shapeStr(t.shape)} must be (B, N, ${d})`);
+    };
+    bad('query', query, this.embedDim);
+    bad('key', key, this.kdim);
+    bad('value', value, this.vdim);
+    if (key.shape[0] !== query.shape[0] || value.shape[0] !== query.shape[0] || key.shape[1] !== value.shape[1]) {
+      throw new ModuleError('MultiheadAttention', `query ${shapeStr(query.shape)}, key ${shapeStr(key.shape)} and value ${shapeStr(value.shape)} do not agree on batch or length`);
+    }
+  }
+}
+
+/** Blocks a position when either mask blocks it (both boolean), or adds them (float). */
+function combine(a: Tensor, b: Tensor): Tensor {
+  if (a.dtype === 'int32' && b.dtype === 'int32') return a.add(b).gt(0);
+  const additive = (m: Tensor) => (m.dtype === 'int32' ? where(m, -Infinity, 0) : m);
+  return add(additive(a), additive(b));
+}
+
+// linear attention is wired in once its op lands (src/ops/linear-attention.ts)
+function linearHeads(_q: Tensor, _k: Tensor, _v: Tensor, _m: AttentionMasks, _d: number[], _f: unknown): Tensor {
+  throw new ModuleError('MultiheadAttention', 'linear attention is not available yet');
+}

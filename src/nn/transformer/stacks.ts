@@ -1,0 +1,100 @@
+// Stacks of Transformer layers and the full encoder–decoder model (lecture §6), with
+// torch.nn.TransformerEncoder / TransformerDecoder / Transformer names:
+// encoder.layers.{i}.*, encoder.norm.*, decoder.layers.{i}.*, decoder.norm.*
+import { defaultGenerator } from '../../core/rng.js';
+import { tidy } from '../../tensor/engine.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { ModuleList } from '../containers.js';
+import { LayerNorm } from '../layers.js';
+import { Module, ModuleError } from '../module.js';
+import type { KVCache } from '../attention/kv-cache.js';
+import { causalMask } from '../attention/masks.js';
+import {
+  TransformerDecoderLayer, TransformerEncoderLayer, type DecoderLayerCall, type EncoderLayerCall, type TransformerLayerOptions,
+} from './layers.js';
+
+function layerCount(module: string, n: number): void {
+  if (!Number.isInteger(n) || n <= 0) throw new ModuleError(module, `numLayers must be a positive integer, got ${n}`);
+}
+
+export class TransformerEncoder extends Module {
+  readonly layers: ModuleList<TransformerEncoderLayer>;
+  readonly norm: LayerNorm | null;
+
+  /** numLayers layers made by `makeLayer(i)`; an optional final LayerNorm (needed with pre-LN). */
+  constructor(makeLayer: (i: number) => TransformerEncoderLayer, numLayers: number, norm: LayerNorm | null = null) {
+    super();
+    layerCount('TransformerEncoder', numLayers);
+    this.layers = this.module('layers', new ModuleList(Array.from({ length: numLayers }, (_, i) => makeLayer(i))));
+    this.norm = norm ? this.module('norm', norm) : null;
+  }
+
+  forward(src: Tensor, options: EncoderLayerCall = {}): Tensor {
+    return tidy(() => {
+      let x = src;
+      for (const layer of this.layers) x = layer.forward(x, options);
+      return this.norm ? this.norm.forward(x) : x === src ? x.mul(1) : x;
+    });
+  }
+}
+
+export class TransformerDecoder extends Module {
+  readonly layers: ModuleList<TransformerDecoderLayer>;
+  readonly norm: LayerNorm | null;
+
+  constructor(makeLayer: (i: number) => TransformerDecoderLayer, numLayers: number, norm: LayerNorm | null = null) {
+    super();
+    layerCount('TransformerDecoder', numLayers);
+    this.layers = this.module('layers', new ModuleList(Array.from({ length: numLayers }, (_, i) => makeLayer(i))));
+    this.norm = norm ? this.module('norm', norm) : null;
+  }
+
+  /** `caches[i]` is layer i's self-attention cache when decoding step by step. */
+  forward(tgt: Tensor, memory: Tensor, options: Omit<DecoderLayerCall, 'cache'> & { caches?: KVCache[] } = {}): Tensor {
+    return tidy(() => {
+      let x = tgt;
+      this.layers.items.forEach((layer, i) => { x = layer.forward(x, memory, { ...options, cache: options.caches?.[i] ?? null }); });
+      return this.norm ? this.norm.forward(x) : x === tgt ? x.mul(1) : x;
+    });
+  }
+}
+
+export interface TransformerOptions extends TransformerLayerOptions {
+  numEncoderLayers?: number;
+  numDecoderLayers?: number;
+}
+
+/** torch.nn.Transformer: an encoder stack and a decoder stack, each with a final LayerNorm. */
+export class Transformer extends Module {
+  readonly encoder: TransformerEncoder;
+  readonly decoder: TransformerDecoder;
+
+  constructor(readonly dModel = 512, readonly nhead = 8, options: TransformerOptions = {}) {
+    super();
+    const o = { ...options, generator: options.generator ?? defaultGenerator };
+    const eps = options.layerNormEps ?? 1e-5;
+    this.encoder = this.module('encoder', new TransformerEncoder(() => new TransformerEncoderLayer(dModel, nhead, o), options.numEncoderLayers ?? 6,
+      new LayerNorm(dModel, { eps, bias: options.bias ?? true })));
+    this.decoder = this.module('decoder', new TransformerDecoder(() => new TransformerDecoderLayer(dModel, nhead, o), options.numDecoderLayers ?? 6,
+      new LayerNorm(dModel, { eps, bias: options.bias ?? true })));
+  }
+
+  /**
+   * src (B, S, d), tgt (B, T, d) -> (B, T, d). As in PyTorch, nothing is masked unless asked:
+   * pass tgtIsCausal (or tgtMask) for training, and memoryKeyPaddingMask to hide source padding.
+   */
+  forward(src: Tensor, tgt: Tensor, options: EncoderLayerCall & Omit<DecoderLayerCall, 'cache'> = {}): Tensor {
+    return tidy(() => {
+      const memory = this.encoder.forward(src, { srcMask: options.srcMask, srcKeyPaddingMask: options.srcKeyPaddingMask });
+      return this.decoder.forward(tgt, memory, {
+        tgtMask: options.tgtMask, memoryMask: options.memoryMask, tgtKeyPaddingMask: options.tgtKeyPaddingMask,
+        memoryKeyPaddingMask: options.memoryKeyPaddingMask, tgtIsCausal: options.tgtIsCausal,
+      });
+    });
+  }
+
+  /** The (T, T) mask that keeps each target position from seeing later ones (1 = blocked). */
+  static generateSquareSubsequentMask(T: number): Tensor {
+    return causalMask(T);
+  }
+}
