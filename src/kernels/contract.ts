@@ -115,6 +115,18 @@ export interface KernelSignatures {
   Conv1d: (x: Float32Array, w: Float32Array, args: Conv1dArgs, out: Float32Array) => void;
   Conv1dGradInput: (dy: Float32Array, w: Float32Array, args: Conv1dArgs, dx: Float32Array) => void;
   Conv1dGradWeight: (dy: Float32Array, x: Float32Array, args: Conv1dArgs, dw: Float32Array) => void;
+  // --- linear attention ("Transformers are RNNs", Katharopoulos et al. 2020) over contiguous
+  // [bh, n, dk] φ(Q), φ(K) (already feature-mapped) and [bh, n, dv] V; one dk×dv state at a time
+  /** Causal: out_i = φq_iᵀ S_i / den_i, S_i = Σ_{j≤i} φk_j v_jᵀ, den_i = φq_i·z_i + eps (written, [bh, n]), z_i = Σ_{j≤i} φk_j. */
+  CausalLinearAttention: (phiQ: Float32Array, phiK: Float32Array, v: Float32Array, bh: number, n: number, dk: number,
+    dv: number, eps: number, out: Float32Array, den: Float32Array) => void;
+  /** The paper's memory-efficient gradient (forward cumsum for φq, reverse for φk and v), through den too; null outputs are skipped. */
+  CausalLinearAttentionGrad: (phiQ: Float32Array, phiK: Float32Array, v: Float32Array, out: Float32Array, den: Float32Array,
+    dOut: Float32Array, bh: number, n: number, dk: number, dv: number,
+    dPhiQ: Float32Array | null, dPhiK: Float32Array | null, dV: Float32Array | null) => void;
+  /** One RNN step per bh: S [bh, dk, dv] += φk vᵀ, z [bh, dk] += φk in place; out [bh, dv] = φqᵀ S / (φq·z + eps). */
+  LinearAttentionStep: (phiQ: Float32Array, phiK: Float32Array, v: Float32Array, S: Float32Array, z: Float32Array,
+    bh: number, dk: number, dv: number, eps: number, out: Float32Array) => void;
 }
 
 export type KernelName = keyof KernelSignatures;

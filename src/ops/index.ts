@@ -13,3 +13,5 @@ export * from './loss.js';
 export * from './conv.js';
 export * from './inplace.js';
 export type { TensorLike } from './util.js';
+export * from './linear-attention.js';
+export * from './linear-attention-state.js';

@@ -7,6 +7,7 @@ import { crossEntropy, crossEntropyGrad } from './crossentropy.js';
 import { binaryKernels, copy, fill, geluGrad, unaryKernels, where } from './elementwise.js';
 import { gather, scatterAdd } from './gather.js';
 import { layerNorm, layerNormGrad } from './layernorm.js';
+import { causalLinearAttention, causalLinearAttentionGrad, linearAttentionStep } from './linear-attention.js';
 import { matMul } from './matmul.js';
 import { adamW, sgd } from './optim.js';
 import { argMax, argMin, cumsum, max, min, sum, topK } from './reduce.js';
@@ -37,6 +38,8 @@ const kernels: KernelSignatures = {
   Gather: gather, ScatterAdd: scatterAdd,
   AdamW: adamW, Sgd: sgd,
   Conv1d: conv1d, Conv1dGradInput: conv1dGradInput, Conv1dGradWeight: conv1dGradWeight,
+  CausalLinearAttention: causalLinearAttention, CausalLinearAttentionGrad: causalLinearAttentionGrad,
+  LinearAttentionStep: linearAttentionStep,
 };
 
 export const referenceBackend: Backend & { kernels: KernelSignatures } = {

@@ -1,0 +1,104 @@
+// The RNN form of causal linear attention ("Transformers are RNNs", Katharopoulos et al., 2020,
+// section 3.4): with S_i = Σ_{j≤i} φ(K_j) V_jᵀ and z_i = Σ_{j≤i} φ(K_j), position i's output is
+// φ(Q_i)ᵀ S_i / (φ(Q_i)ᵀ z_i + eps), so generation needs only the constant-size state (S, z).
+import { OpError, shapeStr } from '../core/errors.js';
+import { kernel } from '../kernels/registry.js';
+import { keep, noGrad, tidy } from '../tensor/engine.js';
+import { Tensor } from '../tensor/tensor.js';
+import { zeros } from './creation.js';
+import { maskedFill } from './elementwise.js';
+import { eluFeatureMap } from './linear-attention.js';
+import { checkDtype, checkTensor, contiguousData } from './util.js';
+import { reshape } from './views.js';
+
+/**
+ * The RNN form of causal linear attention: the state S = Σ_t φ(k_t) v_tᵀ (B, H, dk, dv) and
+ * z = Σ_t φ(k_t) (B, H, dk), updated in place one position at a time. step() gives the same
+ * outputs as linearAttention(..., {causal: true}) at that position, in O(1) time and memory per
+ * token. It records no gradient (generation/inference); train with the parallel form.
+ * `dk` is the size of φ(k) (= the head size for the default φ).
+ */
+export class LinearAttentionState {
+  readonly S: Tensor;
+  readonly z: Tensor;
+  /** Positions consumed so far. */
+  steps = 0;
+  private readonly featureMap: (x: Tensor) => Tensor;
+  private readonly eps: number;
+
+  constructor(readonly batch: number, readonly heads: number, readonly dk: number, readonly dv: number,
+    options: { featureMap?: (x: Tensor) => Tensor; eps?: number } = {}) {
+    const op = 'LinearAttentionState';
+    for (const [name, d] of [['batch', batch], ['heads', heads], ['dk', dk], ['dv', dv]] as const) {
+      if (!Number.isInteger(d) || d < 1) throw new OpError(op, `${name} must be a positive integer, got ${d}`);
+    }
+    this.featureMap = options.featureMap ?? eluFeatureMap;
+    const eps = options.eps ?? 1e-6;
+    if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw new OpError(op, `eps must be a finite number >= 0, got ${eps}`);
+    this.eps = eps;
+    this.S = keep(zeros([batch, heads, dk, dv]));
+    this.z = keep(zeros([batch, heads, dk]));
+  }
+
+  /**
+   * One position: q_t, k_t (B, H, dq) and v_t (B, H, dv) → (B, H, dv). S += φ(k_t) v_tᵀ,
+   * z += φ(k_t), out = φ(q_t)ᵀ S / (φ(q_t)ᵀ z + eps). keyPaddingMask (B), nonzero = this position
+   * is padding for that sequence: the state is left unchanged there.
+   */
+  step(q: Tensor, k: Tensor, v: Tensor, keyPaddingMask?: Tensor | null): Tensor {
+    const op = 'LinearAttentionState.step';
+    const { batch: B, heads: H, dk, dv } = this;
+    for (const [name, x] of [['q', q], ['k', k], ['v', v]] as const) {
+      checkTensor(op, x, name);
+      checkDtype(op, x, 'float32', name);
+    }
+    if (q.rank !== 3 || k.rank !== 3 || v.rank !== 3 || q.shape.join() !== k.shape.join() || q.shape[0] !== B || q.shape[1] !== H ||
+      v.shape[0] !== B || v.shape[1] !== H || v.shape[2] !== dv) {
+      throw new OpError(op, `q ${shapeStr(q.shape)}, k ${shapeStr(k.shape)}, v ${shapeStr(v.shape)} do not fit a state of ` +
+        `B=${B}, H=${H}, dv=${dv}: q and k must be (B, H, dq), v (B, H, dv)`);
+    }
+    if (keyPaddingMask && (checkTensor(op, keyPaddingMask, 'keyPaddingMask').shape.join() !== String(B))) {
+      throw new OpError(op, `keyPaddingMask of shape ${shapeStr(keyPaddingMask.shape)} must be (B) = [${B}]`);
+    }
+    this.S.live(op);
+    return noGrad(() => tidy(() => {
+      const phiQ = this.featureMap(q);
+      let phiK = this.featureMap(k);
+      let vm = v;
+      if (phiQ.shape.join() !== [B, H, dk].join() || phiK.shape.join() !== [B, H, dk].join()) {
+        throw new OpError(op, `featureMap gave φ(q) ${shapeStr(phiQ.shape)} and φ(k) ${shapeStr(phiK.shape)}, not [${B}, ${H}, ${dk}]`);
+      }
+      if (keyPaddingMask) {
+        const m = reshape(keyPaddingMask, [B, 1, 1]);
+        phiK = maskedFill(phiK, m, 0);
+        vm = maskedFill(v, m, 0);
+      }
+      const out = Tensor.empty([B, H, dv]);
+      kernel('LinearAttentionStep')(f32(phiQ), f32(phiK), f32(vm), f32(this.S), f32(this.z), B * H, dk, dv, this.eps, f32(out));
+      this.S.bumpVersion();
+      this.z.bumpVersion();
+      this.steps++;
+      return out;
+    }));
+  }
+
+  /** Back to the empty state (S = 0, z = 0). */
+  reset(): void {
+    kernel('Fill')(f32(this.S), 0);
+    kernel('Fill')(f32(this.z), 0);
+    this.S.bumpVersion();
+    this.z.bumpVersion();
+    this.steps = 0;
+  }
+
+  dispose(): void {
+    this.S.dispose();
+    this.z.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+const f32 = (x: Tensor): Float32Array => contiguousData(x) as Float32Array;
