@@ -174,3 +174,23 @@ test('train/eval reaches every child; dropout is off in eval', () => {
   enc.train();
   assert.equal(enc.dropout1.training, true);
 });
+
+test('linear attention in MultiheadAttention and GPT: recurrent decoding equals the parallel causal pass', () => {
+  const gpt = new nn.GPT({ vocabSize: 9, blockSize: 12, nLayer: 2, nHead: 2, nEmbd: 8, attention: 'linear', generator: g() });
+  const idx = q.randint(0, 9, [2, 7], { generator: g() });
+  const full = gpt.forward(idx, { targets: idx });
+  full.loss!.backward();
+  assert.ok(values(gpt.transformer.h.at(0).attn.c_attn.weight.grad!).every(Number.isFinite));
+  noGrad(() => {
+    const caches = gpt.makeCaches(2);
+    const steps = Array.from({ length: 7 }, (_, t) => gpt.forward(idx.slice(1, t, t + 1), { caches }).logits);
+    assertClose(values(q.concat(steps, 1)), values(full.logits), 'recurrent vs parallel', 1e-5, 1e-5);
+  });
+  const mha = new nn.MultiheadAttention(4, 2, { attention: 'linear', generator: g() });
+  const x = leaf([2, 3, 4], 12);
+  const res = mha.forward(x, x, x, { isCausal: true, keyPaddingMask: nn.paddingMask([3, 2]) });
+  assert.equal(res.weights, null, 'linear attention never forms the N x N weights');
+  gradcheck('linear MultiheadAttention', (x) => mha.forward(x, x, x, { isCausal: true }).output, [x, mha.in_proj_weight as Tensor], { atol: 3e-3, rtol: 2e-2 });
+  assert.throws(() => mha.forward(x, x, x, { attnMask: nn.graphMask(3, [[0, 1]]) }), /linear attention cannot honour an attention mask/);
+  assert.throws(() => gpt.forward(idx, { caches: [new nn.KVCache(), new nn.KVCache()] }), /GPT: linear attention decodes with a LinearAttentionState, not a KVCache/);
+});

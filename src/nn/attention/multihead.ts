@@ -16,12 +16,12 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { uniform, xavierUniform } from '../init.js';
 import { Linear } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
-import type { KVCache } from './kv-cache.js';
+import { asKVCache, cachedLength, recurrentLinearAttention, type DecodingCache } from './decoding-cache.js';
+import { linearAttention } from '../../ops/linear-attention.js';
 import { causalMask } from './masks.js';
 import type { RotaryEmbedding } from './positional.js';
 import { applyMasks, scaledDotProductAttention, type AttentionMasks } from './scaled-dot-product.js';
 import { softmax } from '../../ops/softmax.js';
-import { relu } from '../../ops/elementwise.js';
 
 /** How relevance is computed and normalised (lecture §4 and §5). */
 export type AttentionKind = 'softmax' | 'relu' | 'additive' | 'linear';
@@ -45,8 +45,11 @@ export interface AttentionCallOptions extends AttentionMasks {
   averageAttnWeights?: boolean;
   /** Add a causal mask (a decoder's masked self-attention). */
   isCausal?: boolean;
-  /** Decoding step by step: keys/values of earlier positions are read from and added to this cache. */
-  cache?: KVCache | null;
+  /**
+   * Decoding step by step: a KVCache (softmax, relu, additive: keys/values of earlier positions)
+   * or a LinearAttentionState (linear attention's recurrent form).
+   */
+  cache?: DecodingCache | null;
 }
 
 export interface AttentionResult {
@@ -115,12 +118,13 @@ export class MultiheadAttention extends Module {
       let qh = heads(q);
       let kh = heads(k);
       let vh = heads(v);
-      const past = options.cache?.length ?? 0;
+      const past = cachedLength(options.cache);
       if (this.rope) {
         qh = this.rope.apply(qh, past);
         kh = this.rope.apply(kh, past);
       }
-      if (options.cache) ({ k: kh, v: vh } = options.cache.append(kh, vh));
+      if (this.attention === 'linear') return { output: this.linearOutput(qh, kh, vh, options, [B, L]), weights: null };
+      if (options.cache) ({ k: kh, v: vh } = asKVCache(options.cache, 'MultiheadAttention').append(kh, vh));
       const S = kh.shape[2]!;
       let attnMask = options.attnMask ?? null;
       if (options.isCausal) attnMask = attnMask ? combine(attnMask, causalMask(L, S)) : causalMask(L, S);
@@ -133,7 +137,25 @@ export class MultiheadAttention extends Module {
     });
   }
 
-  /** The heads' b and, except for linear attention (which never forms it), alpha'. */
+  /**
+   * Linear attention never forms alpha' (that is the point: O(N)), so it returns no weights.
+   * It honours causality and key padding; any other mask is refused.
+   */
+  private linearOutput(q: Tensor, k: Tensor, v: Tensor, options: AttentionCallOptions, [B, L]: number[]): Tensor {
+    if (options.attnMask) {
+      throw new ModuleError('MultiheadAttention', 'linear attention cannot honour an attention mask (window, graph or arbitrary): it supports isCausal and keyPaddingMask only');
+    }
+    let b: Tensor;
+    if (options.cache) {
+      if (options.keyPaddingMask) throw new ModuleError('MultiheadAttention', 'linear attention decoding takes no key padding mask');
+      b = recurrentLinearAttention(options.cache, q, k, v, 'MultiheadAttention');
+    } else {
+      b = linearAttention(q, k, v, { causal: options.isCausal ?? false, keyPaddingMask: options.keyPaddingMask ?? null });
+    }
+    return this.out_proj.forward(reshape(permute(b, [0, 2, 1, 3]), [B!, L!, this.embedDim]));
+  }
+
+  /** The heads' b and alpha' for softmax, relu and additive attention. */
   private attend(q: Tensor, k: Tensor, v: Tensor, masks: AttentionMasks, dims: number[]): { b: Tensor; alphaPrime: Tensor | null } {
     const training = this.training;
     switch (this.attention) {
@@ -149,8 +171,8 @@ export class MultiheadAttention extends Module {
         const alphaPrime = softmax(alpha, -1);
         return { b: matmul(alphaPrime, v), alphaPrime };
       }
-      case 'linear':
-        return { b: linearHeads(q, k, v, masks, dims, relu), alphaPrime: null };
+      default:
+        throw new ModuleError('MultiheadAttention', `attention "${this.attention}" has no scores`);
     }
   }
 
@@ -186,9 +208,4 @@ function combine(a: Tensor, b: Tensor): Tensor {
   if (a.dtype === 'int32' && b.dtype === 'int32') return a.add(b).gt(0);
   const additive = (m: Tensor) => (m.dtype === 'int32' ? where(m, -Infinity, 0) : m);
   return add(additive(a), additive(b));
-}
-
-// linear attention is wired in once its op lands (src/ops/linear-attention.ts)
-function linearHeads(_q: Tensor, _k: Tensor, _v: Tensor, _m: AttentionMasks, _d: number[], _f: unknown): Tensor {
-  throw new ModuleError('MultiheadAttention', 'linear attention is not available yet');
 }

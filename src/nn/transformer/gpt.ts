@@ -18,6 +18,9 @@ import { normal } from '../init.js';
 import { Dropout, Embedding, LayerNorm, Linear } from '../layers.js';
 import { Module, ModuleError, type LoadResult, type StateDict } from '../module.js';
 import { KVCache } from '../attention/kv-cache.js';
+import { asKVCache, cachedLength, recurrentLinearAttention, type DecodingCache } from '../attention/decoding-cache.js';
+import { linearAttention } from '../../ops/linear-attention.js';
+import { LinearAttentionState } from '../../ops/linear-attention-state.js';
 import type { AttentionKind } from '../attention/multihead.js';
 import { scaledDotProductAttention } from '../attention/scaled-dot-product.js';
 import { causalMask } from '../attention/masks.js';
@@ -51,20 +54,22 @@ class CausalSelfAttention extends Module {
     this.resid_dropout = this.module('resid_dropout', new Dropout(c.dropout, g));
   }
 
-  forward(x: Tensor, cache: KVCache | null): Tensor {
+  forward(x: Tensor, cache: DecodingCache | null): Tensor {
     const [B, T, C] = x.shape as [number, number, number];
     const nh = this.c.nHead;
     return tidy(() => {
       const heads = (t: Tensor) => permute(reshape(t, [B, T, nh, C / nh]), [0, 2, 1, 3]); // (B, nh, T, hs)
       const [q, k, v] = split(this.c_attn.forward(x), C, 2).map(heads) as [Tensor, Tensor, Tensor];
-      const kv = cache ? cache.append(k, v) : { k, v };
-      const S = kv.k.shape[2]!;
-      if (this.c.attention === 'linear' || this.c.attention === 'additive') {
-        throw new ModuleError('GPT', `attention "${this.c.attention}" is not available in GPT yet`);
+      let b: Tensor; // (B, nh, T, hs)
+      if (this.c.attention === 'linear') {
+        // "Transformers are RNNs": causal linear attention in parallel, or one state update per token
+        b = cache ? recurrentLinearAttention(cache, q, k, v, 'GPT') : linearAttention(q, k, v, { causal: true });
+      } else {
+        const kv = cache ? asKVCache(cache, 'GPT').append(k, v) : { k, v };
+        b = scaledDotProductAttention(q, kv.k, kv.v, {
+          attnMask: causalMask(T, kv.k.shape[2]!), normalizer: this.c.attention as 'softmax' | 'relu', dropout: this.c.dropout, training: this.training,
+        }, 'GPT').b;
       }
-      const { b } = scaledDotProductAttention(q, kv.k, kv.v, {
-        attnMask: causalMask(T, S), normalizer: this.c.attention, dropout: this.c.dropout, training: this.training,
-      }, 'GPT');
       const y = reshape(permute(b, [0, 2, 1, 3]), [B, T, C]); // re-assemble all head outputs side by side
       return this.resid_dropout.forward(this.c_proj.forward(y));
     });
@@ -103,7 +108,7 @@ class Block extends Module {
   }
 
   /** Pre-LN residual block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). */
-  forward(x: Tensor, cache: KVCache | null): Tensor {
+  forward(x: Tensor, cache: DecodingCache | null): Tensor {
     return tidy(() => {
       const h = add(x, this.attn.forward(this.ln_1.forward(x), cache));
       return add(h, this.mlp.forward(this.ln_2.forward(h)));
@@ -141,6 +146,7 @@ export class GPT extends Module {
       if (!Number.isInteger(c[k]) || c[k] <= 0) throw new ModuleError('GPT', `${k} must be a positive integer, got ${c[k]}`);
     }
     if (c.nEmbd % c.nHead) throw new ModuleError('GPT', `nHead (${c.nHead}) must divide nEmbd (${c.nEmbd})`);
+    if (!['softmax', 'relu', 'linear'].includes(c.attention)) throw new ModuleError('GPT', `attention must be softmax, relu or linear, got "${c.attention}"`);
     this.config = c;
     const g = config.generator ?? defaultGenerator;
     this.transformer = this.module('transformer', new GPTBody(c, g));
@@ -167,10 +173,10 @@ export class GPT extends Module {
    * targets (B, T) are given (-1 targets are ignored, as nanoGPT). With `caches` (one per
    * layer), positions continue after what the caches hold: step-by-step generation.
    */
-  forward(idx: Tensor, options: { targets?: Tensor | null; caches?: KVCache[] | null } = {}): { logits: Tensor; loss: Tensor | null } {
+  forward(idx: Tensor, options: { targets?: Tensor | null; caches?: DecodingCache[] | null } = {}): { logits: Tensor; loss: Tensor | null } {
     if (idx.rank !== 2 || idx.dtype !== 'int32') throw new ModuleError('GPT', `idx must be int32 (B, T), got ${idx.dtype} ${shapeStr(idx.shape)}`);
     const T = idx.shape[1]!;
-    const past = options.caches?.[0]?.length ?? 0;
+    const past = cachedLength(options.caches?.[0]);
     if (past + T > this.config.blockSize) throw new ModuleError('GPT', `cannot forward a sequence of length ${past + T}, block size is only ${this.config.blockSize}`);
     return tidy(() => {
       const tok = this.transformer.wte.forward(idx); // (B, T, C)
@@ -184,9 +190,14 @@ export class GPT extends Module {
     });
   }
 
-  /** One KV cache per layer, for step-by-step generation. */
-  makeCaches(): KVCache[] {
-    return this.transformer.h.items.map(() => new KVCache());
+  /**
+   * One decoding cache per layer for step-by-step generation: a KVCache for softmax/relu
+   * attention, a constant-size LinearAttentionState (B, nh, hs, hs) for linear attention.
+   */
+  makeCaches(batch = 1): DecodingCache[] {
+    const hs = this.config.nEmbd / this.config.nHead;
+    return this.transformer.h.items.map(() =>
+      this.config.attention === 'linear' ? new LinearAttentionState(batch, this.config.nHead, hs, hs) : new KVCache());
   }
 
   /** Loads a nanoGPT state dict: drops the causal-mask buffers (".attn.bias") and torch.compile's "_orig_mod." prefix. */
