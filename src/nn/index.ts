@@ -14,3 +14,4 @@ export { SinusoidalPositionalEncoding, LearnedPositionalEncoding, RotaryEmbeddin
 export { TransformerEncoderLayer, TransformerDecoderLayer, type TransformerLayerOptions, type Activation } from './transformer/layers.js';
 export { TransformerEncoder, TransformerDecoder, Transformer, type TransformerOptions } from './transformer/stacks.js';
 export { GPT, type GPTConfig } from './transformer/gpt.js';
+export { cachedLength, type DecodingCache } from './attention/decoding-cache.js';
