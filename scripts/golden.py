@@ -15,6 +15,14 @@ The optimizer cases run torch.optim in float32 (the engine's dtype): for each ca
 optimizer and its options, the initial values of two small parameters, and for each of 5 steps
 the float32 gradient given to every parameter and the parameter values after that step.
 
+The module cases (golden-rnn.json, replayed by test/nn/baselines.test.ts) build torch.nn.GRU /
+LSTM (batch_first) and torch.nn.Conv1d with torch's default init in float32, then run them in
+float64 on exactly those values: we store the parameters (in named_parameters order, so the key
+list is PyTorch's), the inputs (x, and h0/c0 where given), a random float32 upstream gradient for
+every output (output, and hN/cN), the outputs, and d(sum over outputs of out * upstream)/d(every
+input and parameter). A case with `lengths` runs a right-padded batch through
+pack_padded_sequence / pad_packed_sequence.
+
 Run with:  npm run golden   (i.e. /usr/bin/python3 scripts/golden.py)
 """
 import json
@@ -26,6 +34,7 @@ import torch.nn.functional as F
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'golden-ops.json')
 OUT_OPTIM = os.path.join(ROOT, 'test', 'fixtures', 'golden-optim.json')
+OUT_RNN = os.path.join(ROOT, 'test', 'fixtures', 'golden-rnn.json')
 
 CASES = []
 
@@ -293,6 +302,85 @@ def build_optim():
                lambda ps: optim.AdamW(ps, lr=1e-2, betas=(0.9, 0.95), eps=1e-6, weight_decay=0.1))
 
 
+MODULE_CASES = []
+
+
+def module_case(name, module, options, mod, inputs, run, lengths=None):
+    """mod: a torch module in float32 (its init is the case's parameters); inputs: [(name, float32)];
+    run(mod64, *float64 inputs) -> [(output name, tensor)]."""
+    params = [(n, p.detach().clone()) for n, p in mod.named_parameters()]
+    mod = mod.double()
+    refs = [t.double().requires_grad_(True) for _, t in inputs]
+    outs = run(mod, *refs)
+    upstream = [(n, f32(*o.shape)) for n, o in outs]
+    loss = sum((o * u.double()).sum() for (_, o), (_, u) in zip(outs, upstream))
+    loss.backward()
+    grads = {n: enc(r.grad) for (n, _), r in zip(inputs, refs)}
+    grads.update({n: enc(p.grad) for n, p in mod.named_parameters()})
+    MODULE_CASES.append({
+        'name': name,
+        'module': module,
+        'options': options,
+        'lengths': lengths,
+        'params': [{'name': n, **enc(p)} for n, p in params],
+        'inputs': [{'name': n, **enc(t)} for n, t in inputs],
+        'upstream': {n: enc(u) for n, u in upstream},
+        'outputs': {n: enc(o) for n, o in outs},
+        'grads': grads,
+    })
+
+
+def rnn_case(name, kind, layers, bidirectional, with_state=False, lengths=None):
+    B, T, D, H = 2, 5, 3, 4
+    torch.manual_seed(3000 + len(MODULE_CASES))
+    mod = getattr(torch.nn, kind)(D, H, num_layers=layers, bidirectional=bidirectional, batch_first=True)
+    dirs = 2 if bidirectional else 1
+    inputs = [('x', f32(B, T, D))]
+    if with_state:
+        inputs.append(('h0', f32(layers * dirs, B, H)))
+        if kind == 'LSTM':
+            inputs.append(('c0', f32(layers * dirs, B, H)))
+
+    def run(m, x, *state):
+        xin = x
+        if lengths is not None:
+            xin = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), batch_first=True,
+                                                          enforce_sorted=False)
+        st = None if not state else state[0] if kind == 'GRU' else tuple(state)
+        out, final = m(xin, st)
+        if lengths is not None:
+            out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)
+        if kind == 'LSTM':
+            return [('output', out), ('hN', final[0]), ('cN', final[1])]
+        return [('output', out), ('hN', final)]
+
+    options = {'inputSize': D, 'hiddenSize': H, 'numLayers': layers, 'bidirectional': bidirectional}
+    module_case(name, kind, options, mod, inputs, run, lengths)
+
+
+def conv_case(name, cin, cout, k, length, stride=1, padding=0, dilation=1, groups=1, bias=True):
+    torch.manual_seed(3000 + len(MODULE_CASES))
+    mod = torch.nn.Conv1d(cin, cout, k, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
+    options = {'inChannels': cin, 'outChannels': cout, 'kernelSize': k, 'stride': stride, 'padding': padding,
+               'dilation': dilation, 'groups': groups, 'bias': bias}
+    module_case(name, 'Conv1d', options, mod, [('x', f32(2, cin, length))], lambda m, x: [('output', m(x))])
+
+
+def build_modules():
+    rnn_case('GRU 1 layer', 'GRU', 1, False)
+    rnn_case('GRU 1 layer bidirectional', 'GRU', 1, True)
+    rnn_case('GRU 2 layers bidirectional with h0', 'GRU', 2, True, with_state=True)
+    rnn_case('GRU 2 layers bidirectional, packed lengths [3, 5]', 'GRU', 2, True, lengths=[3, 5])
+    rnn_case('LSTM 1 layer with (h0, c0)', 'LSTM', 1, False, with_state=True)
+    rnn_case('LSTM 1 layer bidirectional', 'LSTM', 1, True)
+    rnn_case('LSTM 2 layers bidirectional', 'LSTM', 2, True)
+    rnn_case('LSTM 2 layers bidirectional with (h0, c0), packed lengths [5, 2]', 'LSTM', 2, True,
+             with_state=True, lengths=[5, 2])
+    conv_case("Conv1d 3->4 k3 padding 'same' dilation 2", 3, 4, 3, 8, padding='same', dilation=2)
+    conv_case('Conv1d 4->6 k3 groups 2 stride 2 padding 1 no bias', 4, 6, 3, 9, stride=2, padding=1, groups=2,
+              bias=False)
+
+
 def write(path, doc, count):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, 'w') as f:
@@ -319,6 +407,15 @@ def main():
         'steps': OPTIM_STEPS,
         'cases': OPTIM_CASES,
     }, len(OPTIM_CASES))
+
+    build_modules()
+    write(OUT_RNN, {
+        'about': 'Module golden values from PyTorch (scripts/golden.py): torch.nn.GRU / LSTM (batch_first) and '
+                 'torch.nn.Conv1d, float64 reference on float32 parameters and inputs. grads[name] = '
+                 'd(sum over outputs of output * upstream) / d(input or parameter).',
+        'torch': torch.__version__,
+        'cases': MODULE_CASES,
+    }, len(MODULE_CASES))
 
 
 if __name__ == '__main__':
