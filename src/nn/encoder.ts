@@ -6,6 +6,12 @@ import type { Module } from './module.js';
 export interface EncodeOptions {
   /** (B, T) int32/float, nonzero = padding: that position is not attended to / not looked at. */
   keyPaddingMask?: Tensor | null;
+  /**
+   * (T, T) or (B, T, T), nonzero = position i may not look at j: a graph's adjacency turned
+   * into a mask (graphMask). Only attention encoders can use it; the baselines ignore it (they
+   * cannot see edges, which is what a comparison with them shows).
+   */
+  attnMask?: Tensor | null;
 }
 
 /** Maps a batch of vector sequences (B, T, inDim) to (B, T, outDim). */

@@ -15,3 +15,4 @@ export { TransformerEncoderLayer, TransformerDecoderLayer, type TransformerLayer
 export { TransformerEncoder, TransformerDecoder, Transformer, type TransformerOptions } from './transformer/stacks.js';
 export { GPT, type GPTConfig } from './transformer/gpt.js';
 export { cachedLength, type DecodingCache } from './attention/decoding-cache.js';
+export { AttentionEncoder, POSITION_KINDS, type AttentionEncoderOptions, type PositionKind } from './transformer/attention-encoder.js';

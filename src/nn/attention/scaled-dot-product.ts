@@ -14,7 +14,10 @@ import type { Tensor } from '../../tensor/tensor.js';
 export type Normalizer = 'softmax' | 'relu';
 
 export interface AttentionMasks {
-  /** (L, S) or (B, H, L, S) or (B*H, L, S): int32 nonzero = blocked, float32 = added to the scores. */
+  /**
+   * (L, S), (B, L, S) (one per sequence, e.g. each graph's adjacency), (B*H, L, S) or
+   * (B, H, L, S): int32 nonzero = blocked, float32 = added to the scores.
+   */
   attnMask?: Tensor | null;
   /** (B, S), nonzero = padding key (never attended to). */
   keyPaddingMask?: Tensor | null;
@@ -63,8 +66,9 @@ export function applyMasks(alpha: Tensor, masks: AttentionMasks, [B, H, L, S]: n
     let m4: Tensor;
     if (m.rank === 2 && m.shape[0] === L && m.shape[1] === S) m4 = reshape(m, [1, 1, L, S]);
     else if (m.rank === 3 && m.shape[0] === B! * H! && m.shape[1] === L && m.shape[2] === S) m4 = reshape(m, [B!, H!, L, S]);
+    else if (m.rank === 3 && m.shape[0] === B && m.shape[1] === L && m.shape[2] === S) m4 = reshape(m, [B!, 1, L, S]);
     else if (m.rank === 4 && m.shape.join() === [B, H, L, S].join()) m4 = m;
-    else throw new OpError(module, `attention mask of shape ${shapeStr(m.shape)} does not fit scores (B=${B}, H=${H}, L=${L}, S=${S}): expected [${L}, ${S}], [${B! * H!}, ${L}, ${S}] or [${B}, ${H}, ${L}, ${S}]`);
+    else throw new OpError(module, `attention mask of shape ${shapeStr(m.shape)} does not fit scores (B=${B}, H=${H}, L=${L}, S=${S}): expected [${L}, ${S}], [${B}, ${L}, ${S}], [${B! * H!}, ${L}, ${S}] or [${B}, ${H}, ${L}, ${S}]`);
     out = m.dtype === 'int32' ? maskedFill(out, m4, -Infinity) : add(out, m4);
   }
   const p = masks.keyPaddingMask;

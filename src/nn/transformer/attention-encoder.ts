@@ -1,0 +1,85 @@
+// The self-attention model body for sequence labeling and classification (lecture §3-4):
+// input vectors a^i (word embeddings, audio frames or graph nodes) -> a projection to dModel ->
+// positional encoding -> a stack of Transformer encoder layers. It implements SequenceEncoder,
+// so it swaps with the fully-connected, CNN and RNN baselines under the same heads.
+import { shapeStr } from '../../core/errors.js';
+import { defaultGenerator, type Generator } from '../../core/rng.js';
+import { tidy } from '../../tensor/engine.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { EncodeOptions, SequenceEncoder } from '../encoder.js';
+import { LayerNorm, Linear } from '../layers.js';
+import { Module, ModuleError } from '../module.js';
+import { windowMask } from '../attention/masks.js';
+import type { AttentionKind } from '../attention/multihead.js';
+import { LearnedPositionalEncoding, RotaryEmbedding, SinusoidalPositionalEncoding } from '../attention/positional.js';
+import { TransformerEncoderLayer, type Activation } from './layers.js';
+import { TransformerEncoder } from './stacks.js';
+
+export type PositionKind = 'sinusoidal' | 'learned' | 'rope' | 'none';
+export const POSITION_KINDS: readonly PositionKind[] = ['sinusoidal', 'learned', 'rope', 'none'];
+
+export interface AttentionEncoderOptions {
+  inDim: number;
+  dModel?: number;
+  nhead?: number;
+  layers?: number;
+  dimFeedforward?: number;
+  dropout?: number;
+  activation?: Activation;
+  /** Pre-LN (default true: trains without warmup at these sizes). */
+  normFirst?: boolean;
+  attention?: AttentionKind;
+  pos?: PositionKind;
+  /** Longest sequence for learned positions (default 512). */
+  maxLen?: number;
+  /** Truncated self-attention: look at most `window` positions either side. */
+  window?: number | null;
+  generator?: Generator;
+}
+
+export class AttentionEncoder extends Module implements SequenceEncoder {
+  readonly inDim: number;
+  readonly outDim: number;
+  readonly input: Linear | null;
+  readonly pos: SinusoidalPositionalEncoding | LearnedPositionalEncoding | null;
+  readonly encoder: TransformerEncoder;
+  readonly window: number | null;
+
+  constructor(options: AttentionEncoderOptions) {
+    super();
+    const { inDim, dModel = 64, nhead = 4, layers = 2, pos = 'sinusoidal', attention = 'softmax', normFirst = true } = options;
+    const g = options.generator ?? defaultGenerator;
+    if (!POSITION_KINDS.includes(pos)) throw new ModuleError('AttentionEncoder', `pos must be one of ${POSITION_KINDS.join(', ')}, got "${pos}"`);
+    if (options.window != null && attention === 'linear') throw new ModuleError('AttentionEncoder', 'linear attention cannot be truncated to a window');
+    this.inDim = inDim;
+    this.outDim = dModel;
+    this.window = options.window ?? null;
+    this.input = inDim === dModel ? null : this.module('input', new Linear(inDim, dModel, { generator: g }));
+    const maxLen = options.maxLen ?? 512;
+    this.pos = pos === 'sinusoidal' ? this.module('pos', new SinusoidalPositionalEncoding(dModel, Math.max(maxLen, 5000)))
+      : pos === 'learned' ? this.module('pos', new LearnedPositionalEncoding(maxLen, dModel, { generator: g })) : null;
+    const rope = pos === 'rope' ? new RotaryEmbedding(dModel / nhead) : null;
+    const layerOptions = {
+      dimFeedforward: options.dimFeedforward ?? 4 * dModel, dropout: options.dropout ?? 0.1, activation: options.activation ?? 'gelu',
+      normFirst, attention, rope, generator: g,
+    };
+    this.encoder = this.module('encoder', new TransformerEncoder(() => new TransformerEncoderLayer(dModel, nhead, layerOptions), layers,
+      normFirst ? new LayerNorm(dModel) : null));
+  }
+
+  /** x (B, T, inDim) -> (B, T, dModel). */
+  forward(x: Tensor, options: EncodeOptions = {}): Tensor {
+    if (x.rank !== 3 || x.shape[2] !== this.inDim) throw new ModuleError('AttentionEncoder', `input of shape ${shapeStr(x.shape)} must be (B, T, ${this.inDim})`);
+    const T = x.shape[1]!;
+    return tidy(() => {
+      let a = this.input ? this.input.forward(x) : x; // (B, T, dModel)
+      if (this.pos) a = this.pos.forward(a); // a^i + e^i
+      let attnMask = options.attnMask ?? null;
+      if (this.window !== null) {
+        const w = windowMask(T, this.window);
+        attnMask = attnMask ? attnMask.add(w).gt(0) : w;
+      }
+      return this.encoder.forward(a, { srcKeyPaddingMask: options.keyPaddingMask ?? null, srcMask: attnMask });
+    });
+  }
+}
