@@ -23,9 +23,19 @@ every output (output, and hN/cN), the outputs, and d(sum over outputs of out * u
 input and parameter). A case with `lengths` runs a right-padded batch through
 pack_padded_sequence / pad_packed_sequence.
 
+The attention cases (golden-attention.json, replayed by test/nn/attention-parity.test.ts) build
+torch.nn.MultiheadAttention, TransformerEncoderLayer, TransformerDecoderLayer, Transformer
+(batch_first, dropout 0) and nanoGPT's Block and GPT (written out below as in model.py) in float32,
+move every parameter off its init, and store the state dict (PyTorch's names, buffers included),
+the inputs (masks as int32 1 = blocked, or float32 additive), a random float32 upstream gradient
+per output (GPT: none, its loss is backpropagated), the outputs, and the float64 reference's
+gradients of every float input and every parameter. The reference runs in eval mode with
+PyTorch's fused fast paths made to raise, so it is the regular (composite) path.
+
 Run with:  npm run golden   (i.e. /usr/bin/python3 scripts/golden.py)
 """
 import json
+import math
 import os
 
 import torch
@@ -418,5 +428,385 @@ def main():
     }, len(MODULE_CASES))
 
 
+# ---- attention modules (golden-attention.json, replayed by test/nn/attention-parity.test.ts)
+#
+# torch.nn.MultiheadAttention (batch_first), TransformerEncoderLayer / TransformerDecoderLayer,
+# nn.Transformer, and nanoGPT's Block and GPT (written out below as in nanoGPT's model.py). Each
+# module is built in float32 with a fixed seed; every parameter is then moved off its init
+# (biases and LayerNorm weights would otherwise be exactly 0 and 1, which hides mistakes). The state
+# dict (float32, PyTorch's names and order, buffers included) is stored; the reference then runs
+# in float64 on exactly those values, in eval mode with dropout 0, and never takes PyTorch's
+# fused fast paths (they are replaced by functions that raise while the reference runs).
+
+OUT_ATTN = os.path.join(ROOT, 'test', 'fixtures', 'golden-attention.json')
+ATTN_CASES = []
+FAST_PATHS = ['_native_multi_head_attention', '_transformer_encoder_layer_fwd', '_nested_tensor_from_mask',
+              '_transformer_decoder_only_layer_fwd']
+
+
+class NoFastPath:
+    """While active, PyTorch's fused inference kernels raise instead of running."""
+
+    def __enter__(self):
+        self.saved = {n: getattr(torch, n) for n in FAST_PATHS if hasattr(torch, n)}
+        for n in self.saved:
+            def refuse(*args, _n=n, **kwargs):
+                raise RuntimeError(f'fast path torch.{_n} was taken')
+            setattr(torch, n, refuse)
+
+    def __exit__(self, *exc):
+        for n, f in self.saved.items():
+            setattr(torch, n, f)
+
+
+class NanoLayerNorm(torch.nn.Module):
+    """nanoGPT's LayerNorm with an optional bias."""
+
+    def __init__(self, ndim, bias):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.ones(ndim))
+        self.bias = torch.nn.Parameter(torch.zeros(ndim)) if bias else None
+
+    def forward(self, input):
+        return F.layer_norm(input, self.weight.shape, self.weight, self.bias, 1e-5)
+
+
+class NanoCausalSelfAttention(torch.nn.Module):
+    """nanoGPT's CausalSelfAttention on its explicit (non-flash) path, with the 'bias' mask buffer."""
+
+    def __init__(self, config):
+        super().__init__()
+        assert config['n_embd'] % config['n_head'] == 0
+        self.c_attn = torch.nn.Linear(config['n_embd'], 3 * config['n_embd'], bias=config['bias'])
+        self.c_proj = torch.nn.Linear(config['n_embd'], config['n_embd'], bias=config['bias'])
+        self.attn_dropout = torch.nn.Dropout(config['dropout'])
+        self.resid_dropout = torch.nn.Dropout(config['dropout'])
+        self.n_head = config['n_head']
+        self.n_embd = config['n_embd']
+        self.dropout = config['dropout']
+        bs = config['block_size']
+        self.register_buffer('bias', torch.tril(torch.ones(bs, bs)).view(1, 1, bs, bs))
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+        att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float('-inf'))
+        att = F.softmax(att, dim=-1)
+        att = self.attn_dropout(att)
+        y = att @ v
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        return self.resid_dropout(self.c_proj(y))
+
+
+class NanoMLP(torch.nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.c_fc = torch.nn.Linear(config['n_embd'], 4 * config['n_embd'], bias=config['bias'])
+        self.gelu = torch.nn.GELU()
+        self.c_proj = torch.nn.Linear(4 * config['n_embd'], config['n_embd'], bias=config['bias'])
+        self.dropout = torch.nn.Dropout(config['dropout'])
+
+    def forward(self, x):
+        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
+
+
+class NanoBlock(torch.nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.ln_1 = NanoLayerNorm(config['n_embd'], bias=config['bias'])
+        self.attn = NanoCausalSelfAttention(config)
+        self.ln_2 = NanoLayerNorm(config['n_embd'], bias=config['bias'])
+        self.mlp = NanoMLP(config)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        x = x + self.mlp(self.ln_2(x))
+        return x
+
+
+class NanoGPT(torch.nn.Module):
+    """nanoGPT's GPT (model.py): tied lm_head / wte, its init, logits at every position when targets are given."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.transformer = torch.nn.ModuleDict(dict(
+            wte=torch.nn.Embedding(config['vocab_size'], config['n_embd']),
+            wpe=torch.nn.Embedding(config['block_size'], config['n_embd']),
+            drop=torch.nn.Dropout(config['dropout']),
+            h=torch.nn.ModuleList([NanoBlock(config) for _ in range(config['n_layer'])]),
+            ln_f=NanoLayerNorm(config['n_embd'], bias=config['bias']),
+        ))
+        self.lm_head = torch.nn.Linear(config['n_embd'], config['vocab_size'], bias=False)
+        self.transformer.wte.weight = self.lm_head.weight  # weight tying
+        self.apply(self._init_weights)
+        for pn, p in self.named_parameters():
+            if pn.endswith('c_proj.weight'):
+                torch.nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config['n_layer']))
+
+    def _init_weights(self, module):
+        if isinstance(module, torch.nn.Linear):
+            torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                torch.nn.init.zeros_(module.bias)
+        elif isinstance(module, torch.nn.Embedding):
+            torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def forward(self, idx, targets=None):
+        b, t = idx.size()
+        assert t <= self.config['block_size']
+        pos = torch.arange(0, t, dtype=torch.long, device=idx.device)
+        tok_emb = self.transformer.wte(idx)
+        pos_emb = self.transformer.wpe(pos)
+        x = self.transformer.drop(tok_emb + pos_emb)
+        for block in self.transformer.h:
+            x = block(x)
+        x = self.transformer.ln_f(x)
+        if targets is not None:
+            logits = self.lm_head(x)
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+        else:
+            logits = self.lm_head(x[:, [-1], :])
+            loss = None
+        return logits, loss
+
+
+def attn_case(name, module, config, mod, inputs, run, call=None, objective=None, scale=None):
+    """mod: a float32 torch module; inputs: [(name, kind, tensor)] with kind 'float' (float32, gets a
+    gradient), 'mask' (bool, stored as int32 1 = blocked) or 'ids' (int, stored as int32);
+    run(mod64, refs) -> [(output name, tensor)]. The gradient is of sum(output * upstream) over the
+    outputs, or of the output named `objective` (a scalar loss) when given. scale(name, p) -> the
+    stddev of the noise added to parameter `name` (default 0.2 for every parameter)."""
+    torch.manual_seed(4000 + len(ATTN_CASES))
+    with torch.no_grad():
+        for n, p in mod.named_parameters():
+            s = 0.2 if scale is None else scale(n, p)
+            p.add_(s * torch.randn(p.shape, dtype=torch.float32))
+    state = [(n, t.detach().clone()) for n, t in mod.state_dict().items()]
+    mod = mod.double().eval()
+    refs = {}
+    for n, kind, t in inputs:
+        if kind == 'float':
+            refs[n] = t.double().requires_grad_(True)
+        elif kind == 'mask':
+            refs[n] = t.bool()
+        else:
+            refs[n] = t.long()
+    with NoFastPath():
+        outs = run(mod, refs)
+    if objective is None:
+        upstream = [(n, f32(*o.shape)) for n, o in outs]
+        total = sum((o * u.double()).sum() for (_, o), (_, u) in zip(outs, upstream))
+    else:
+        upstream = []
+        total = dict(outs)[objective]
+    total.backward()
+    ATTN_CASES.append({
+        'name': name,
+        'module': module,
+        'config': config,
+        'call': call or {},
+        'state': {n: enc(t) for n, t in state},
+        'inputs': [{'name': n, 'kind': kind, 'dtype': 'float32' if kind == 'float' else 'int32',
+                    **enc(t.int() if t.dtype == torch.bool else t)} for n, kind, t in inputs],
+        'objective': objective,
+        'upstream': {n: enc(u) for n, u in upstream},
+        'outputs': {n: enc(o) for n, o in outs},
+        'inputGrads': {n: enc(refs[n].grad) for n, kind, _ in inputs if kind == 'float'},
+        'paramGrads': {n: enc(p.grad) for n, p in mod.named_parameters()},
+    })
+
+
+def causal(L, S=None):
+    return torch.triu(torch.ones(L, L if S is None else S, dtype=torch.bool), diagonal=1)
+
+
+def right_padding(lengths, S):
+    return torch.arange(S)[None, :] >= torch.tensor(lengths)[:, None]
+
+
+def build_attention():
+    B, L, S, E, H, FF = 2, 4, 5, 8, 2, 16
+    mha = torch.nn.MultiheadAttention
+
+    def mha_config(**kw):
+        return {'embedDim': E, 'numHeads': H, 'dropout': 0, **kw}
+
+    def self_run(**kw):
+        return lambda m, r: [('output', m(r['x'], r['x'], r['x'], need_weights=False, **{
+            k: r[v] for k, v in kw.items()})[0])]
+
+    def cross_run(need_weights=False, average=True, **kw):
+        def run(m, r):
+            out, w = m(r['query'], r['key'], r['value'], need_weights=need_weights, average_attn_weights=average,
+                       **{k: r[v] for k, v in kw.items()})
+            return [('output', out)] + ([('weights', w)] if need_weights else [])
+        return run
+
+    def qkv(kd=E, vd=E, s=S):
+        return [('query', 'float', f32(B, L, E)), ('key', 'float', f32(B, s, kd)), ('value', 'float', f32(B, s, vd))]
+
+    torch.manual_seed(100)
+    attn_case('MHA self-attention, no mask', 'MultiheadAttention', mha_config(), mha(E, H, batch_first=True),
+              [('x', 'float', f32(B, L, E))], self_run(), {'needWeights': False})
+    torch.manual_seed(101)
+    attn_case('MHA cross-attention L=4 S=5', 'MultiheadAttention', mha_config(), mha(E, H, batch_first=True),
+              qkv(), cross_run(), {'needWeights': False})
+    torch.manual_seed(102)
+    attn_case('MHA cross-attention with key_padding_mask (lengths 3, 5)', 'MultiheadAttention', mha_config(),
+              mha(E, H, batch_first=True), qkv() + [('keyPaddingMask', 'mask', right_padding([3, 5], S))],
+              cross_run(key_padding_mask='keyPaddingMask'), {'needWeights': False})
+    torch.manual_seed(103)
+    attn_case('MHA self-attention with bool causal attn_mask', 'MultiheadAttention', mha_config(),
+              mha(E, H, batch_first=True), [('x', 'float', f32(B, L, E)), ('attnMask', 'mask', causal(L))],
+              self_run(attn_mask='attnMask'), {'needWeights': False})
+    torch.manual_seed(104)
+    attn_case('MHA cross-attention with float additive attn_mask (L, S)', 'MultiheadAttention', mha_config(),
+              mha(E, H, batch_first=True), qkv() + [('attnMask', 'float', f32(L, S) * 1.5)],
+              cross_run(attn_mask='attnMask'), {'needWeights': False})
+    torch.manual_seed(105)
+    per_head = torch.rand(B * H, L, S) < 0.4
+    for i in range(L):
+        per_head[:, i, (i + 1) % S] = False  # every query keeps at least one key
+    attn_case('MHA cross-attention with 3-d per-head bool attn_mask (B*H, L, S)', 'MultiheadAttention',
+              mha_config(), mha(E, H, batch_first=True), qkv() + [('attnMask', 'mask', per_head)],
+              cross_run(attn_mask='attnMask'), {'needWeights': False})
+    torch.manual_seed(106)
+    attn_case('MHA kdim=6 vdim=5 (separate q/k/v_proj_weight)', 'MultiheadAttention', mha_config(kdim=6, vdim=5),
+              mha(E, H, batch_first=True, kdim=6, vdim=5), qkv(6, 5), cross_run(), {'needWeights': False})
+    torch.manual_seed(107)
+    attn_case('MHA need_weights, average_attn_weights=True, with key_padding_mask', 'MultiheadAttention',
+              mha_config(), mha(E, H, batch_first=True),
+              qkv() + [('keyPaddingMask', 'mask', right_padding([4, 2], S))],
+              cross_run(True, True, key_padding_mask='keyPaddingMask'), {'needWeights': True, 'averageAttnWeights': True})
+    torch.manual_seed(108)
+    attn_case('MHA need_weights, average_attn_weights=False (per head), float attn_mask', 'MultiheadAttention',
+              mha_config(), mha(E, H, batch_first=True), qkv() + [('attnMask', 'float', f32(L, S))],
+              cross_run(True, False, attn_mask='attnMask'), {'needWeights': True, 'averageAttnWeights': False})
+    torch.manual_seed(109)
+    attn_case('MHA bias=False, causal self-attention', 'MultiheadAttention', mha_config(bias=False),
+              mha(E, H, batch_first=True, bias=False), [('x', 'float', f32(B, L, E)), ('attnMask', 'mask', causal(L))],
+              self_run(attn_mask='attnMask'), {'needWeights': False})
+
+    # ---- encoder / decoder layers and the full Transformer (post-LN unless normFirst)
+    def layer_config(activation, norm_first):
+        return {'dModel': E, 'nhead': H, 'dimFeedforward': FF, 'dropout': 0, 'activation': activation,
+                'layerNormEps': 1e-5, 'normFirst': norm_first}
+
+    def enc_layer(activation, norm_first):
+        return torch.nn.TransformerEncoderLayer(E, H, dim_feedforward=FF, dropout=0.0, activation=activation,
+                                                batch_first=True, norm_first=norm_first)
+
+    def dec_layer(activation, norm_first):
+        return torch.nn.TransformerDecoderLayer(E, H, dim_feedforward=FF, dropout=0.0, activation=activation,
+                                                batch_first=True, norm_first=norm_first)
+
+    def pick(r, **kw):
+        return {k: r[v] for k, v in kw.items()}
+
+    torch.manual_seed(200)
+    attn_case('TransformerEncoderLayer post-LN relu', 'TransformerEncoderLayer', layer_config('relu', False),
+              enc_layer('relu', False), [('src', 'float', f32(B, S, E))], lambda m, r: [('output', m(r['src']))])
+    torch.manual_seed(201)
+    attn_case('TransformerEncoderLayer pre-LN (norm_first) gelu with causal src_mask', 'TransformerEncoderLayer',
+              layer_config('gelu', True), enc_layer('gelu', True),
+              [('src', 'float', f32(B, S, E)), ('srcMask', 'mask', causal(S))],
+              lambda m, r: [('output', m(r['src'], **pick(r, src_mask='srcMask')))])
+    torch.manual_seed(202)
+    attn_case('TransformerEncoderLayer post-LN relu with src_key_padding_mask', 'TransformerEncoderLayer',
+              layer_config('relu', False), enc_layer('relu', False),
+              [('src', 'float', f32(B, S, E)), ('srcKeyPaddingMask', 'mask', right_padding([5, 3], S))],
+              lambda m, r: [('output', m(r['src'], **pick(r, src_key_padding_mask='srcKeyPaddingMask')))])
+    torch.manual_seed(203)
+    attn_case('TransformerDecoderLayer post-LN relu, causal tgt_mask, memory_key_padding_mask',
+              'TransformerDecoderLayer', layer_config('relu', False), dec_layer('relu', False),
+              [('tgt', 'float', f32(B, L, E)), ('memory', 'float', f32(B, S, E)), ('tgtMask', 'mask', causal(L)),
+               ('memoryKeyPaddingMask', 'mask', right_padding([3, 5], S))],
+              lambda m, r: [('output', m(r['tgt'], r['memory'], **pick(r, tgt_mask='tgtMask',
+                                                                       memory_key_padding_mask='memoryKeyPaddingMask')))])
+    torch.manual_seed(204)
+    attn_case('TransformerDecoderLayer pre-LN gelu, tgt_key_padding_mask, float memory_mask',
+              'TransformerDecoderLayer', layer_config('gelu', True), dec_layer('gelu', True),
+              [('tgt', 'float', f32(B, L, E)), ('memory', 'float', f32(B, S, E)),
+               ('tgtKeyPaddingMask', 'mask', right_padding([4, 2], L)), ('memoryMask', 'float', f32(L, S))],
+              lambda m, r: [('output', m(r['tgt'], r['memory'], **pick(r, tgt_key_padding_mask='tgtKeyPaddingMask',
+                                                                       memory_mask='memoryMask')))])
+    torch.manual_seed(205)
+    src_pad = right_padding([5, 3], S)
+    attn_case('Transformer 2+2 layers, causal tgt_mask, src and memory key padding masks', 'Transformer',
+              {**layer_config('relu', False), 'numEncoderLayers': 2, 'numDecoderLayers': 2},
+              torch.nn.Transformer(E, H, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=FF, dropout=0.0,
+                                   batch_first=True),
+              [('src', 'float', f32(B, S, E)), ('tgt', 'float', f32(B, L, E)), ('tgtMask', 'mask', causal(L)),
+               ('srcKeyPaddingMask', 'mask', src_pad), ('memoryKeyPaddingMask', 'mask', src_pad.clone())],
+              lambda m, r: [('output', m(r['src'], r['tgt'], **pick(
+                  r, tgt_mask='tgtMask', src_key_padding_mask='srcKeyPaddingMask',
+                  memory_key_padding_mask='memoryKeyPaddingMask')))])
+
+    # ---- nanoGPT. Its init (N(0, 0.02)) would make every activation tiny, so the noise added is
+    # larger: 0.3 on weight matrices and embeddings, 0.2 on biases and LayerNorm weights.
+    def gpt_scale(n, p):
+        return 0.3 if p.dim() == 2 else 0.2
+
+    def gpt_config(bias):
+        return {'vocabSize': 11, 'blockSize': 8, 'nLayer': 2, 'nHead': 2, 'nEmbd': 8, 'dropout': 0, 'bias': bias}
+
+    def nano(c):
+        return {'vocab_size': c['vocabSize'], 'block_size': c['blockSize'], 'n_layer': c['nLayer'],
+                'n_head': c['nHead'], 'n_embd': c['nEmbd'], 'dropout': 0.0, 'bias': c['bias']}
+
+    torch.manual_seed(300)
+    attn_case('nanoGPT Block (ln_1, causal attn, ln_2, mlp), T=6', 'GPTBlock', gpt_config(True),
+              NanoBlock(nano(gpt_config(True))), [('x', 'float', f32(B, 6, E))],
+              lambda m, r: [('output', m(r['x']))], scale=gpt_scale)
+    T = 7
+    for seed_, bias in ((301, True), (302, False)):
+        torch.manual_seed(seed_)
+        c = gpt_config(bias)
+        idx = torch.randint(0, c['vocabSize'], (B, T), dtype=torch.int32)
+        targets = torch.randint(0, c['vocabSize'], (B, T), dtype=torch.int32)
+        targets[0, 2] = -1
+        targets[1, 6] = -1
+
+        def run(m, r):
+            logits, loss = m(r['idx'], r['targets'])
+            return [('logits', logits), ('loss', loss)]
+
+        attn_case(f'nanoGPT GPT vocab 11, block 8, 2 layers, 2 heads, n_embd 8, bias={bias}', 'GPT', c,
+                  NanoGPT(nano(c)), [('idx', 'ids', idx), ('targets', 'ids', targets)], run, objective='loss',
+                  scale=gpt_scale)
+
+
+def check_no_fast_path_guard():
+    """The guard really intercepts PyTorch's fast paths: float32, eval, no grad takes them."""
+    layer = torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True).eval()
+    with torch.no_grad(), NoFastPath():
+        try:
+            layer(torch.randn(2, 5, 8))
+        except RuntimeError as e:
+            assert 'fast path' in str(e), e
+        else:
+            raise AssertionError('the encoder layer fast path was not intercepted')
+
+
+def write_attention():
+    check_no_fast_path_guard()
+    build_attention()
+    write(OUT_ATTN, {
+        'about': 'Attention module golden values from PyTorch (scripts/golden.py): torch.nn.MultiheadAttention, '
+                 'TransformerEncoderLayer, TransformerDecoderLayer, Transformer (batch_first) and nanoGPT\'s Block / '
+                 'GPT, float32 state dicts, float64 reference in eval mode with dropout 0 (no fast paths). Masks '
+                 'are int32 (1 = blocked, PyTorch\'s True) or float32 (added). inputGrads / paramGrads = d(sum over '
+                 'outputs of output * upstream) / d(input or parameter), or d(objective) when one is named.',
+        'torch': torch.__version__,
+        'cases': ATTN_CASES,
+    }, len(ATTN_CASES))
+
+
 if __name__ == '__main__':
     main()
+    write_attention()
