@@ -3,7 +3,8 @@
 
 Writes test/fixtures/golden-ops.json and test/fixtures/golden-optim.json (relative to the
 repository root, whatever the cwd), which test/ops/golden.test.ts and test/optim/optim.test.ts
-replay through the engine.
+replay through the engine; and test/fixtures/torch-written.safetensors with its sidecar
+torch-written.json (expected values), which test/io/safetensors.test.ts reads.
 
 Every case draws its inputs with a fixed seed in float32 (the engine's dtype), then runs
 the reference in float64 on exactly those float32 values, so the stored outputs and
@@ -14,6 +15,14 @@ gradient u for the output, the output, and d(sum(out * u))/d(input) for every fl
 The optimizer cases run torch.optim in float32 (the engine's dtype): for each case we store the
 optimizer and its options, the initial values of two small parameters, and for each of 5 steps
 the float32 gradient given to every parameter and the parameter values after that step.
+
+The safetensors fixture holds small torch tensors of many dtypes (float32, float16, bfloat16,
+float64, int64, int32, int16, int8, uint8, bool; 0-d, empty, subnormal, signed zero, inf and
+nan values) and a __metadata__ entry. It is written with safetensors.torch.save_file when that
+package is installed, else by hand with struct+json exactly as the format (and the reference
+writer) lays it out: 8-byte little-endian header length, compact JSON header with __metadata__
+first and tensors sorted by dtype (widest first) then name, padded with spaces to a multiple of
+8 bytes, then the little-endian data, contiguous.
 
 The module cases (golden-rnn.json, replayed by test/nn/baselines.test.ts) build torch.nn.GRU /
 LSTM (batch_first) and torch.nn.Conv1d with torch's default init in float32, then run them in
@@ -37,6 +46,7 @@ Run with:  npm run golden   (i.e. /usr/bin/python3 scripts/golden.py)
 import json
 import math
 import os
+import struct
 
 import torch
 import torch.nn.functional as F
@@ -45,6 +55,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'golden-ops.json')
 OUT_OPTIM = os.path.join(ROOT, 'test', 'fixtures', 'golden-optim.json')
 OUT_RNN = os.path.join(ROOT, 'test', 'fixtures', 'golden-rnn.json')
+OUT_ST = os.path.join(ROOT, 'test', 'fixtures', 'torch-written.safetensors')
+OUT_ST_JSON = os.path.join(ROOT, 'test', 'fixtures', 'torch-written.json')
 
 CASES = []
 
@@ -807,6 +819,96 @@ def write_attention():
     }, len(ATTN_CASES))
 
 
+# safetensors' Dtype order (the reference writer sorts tensors by dtype, descending, then name)
+ST_DTYPES = ['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64']
+ST_NAME = {torch.bool: 'BOOL', torch.uint8: 'U8', torch.int8: 'I8', torch.int16: 'I16', torch.float16: 'F16',
+           torch.bfloat16: 'BF16', torch.int32: 'I32', torch.float32: 'F32', torch.float64: 'F64', torch.int64: 'I64'}
+
+
+def safetensors_fixture():
+    """Tiny tensors of every dtype qkv reads, with the values it must decode them to."""
+    inf, nan = float('inf'), float('nan')
+    tensors = {
+        'f32.values': torch.tensor([[3.14159265, -0.0, 1e-40, 3.4028234663852886e38], [-inf, inf, nan, -1.5]], dtype=torch.float32),
+        'f32.scalar': torch.tensor(2.5, dtype=torch.float32),
+        'f32.empty': torch.zeros(0, 3, dtype=torch.float32),
+        # zero, -0, smallest and largest subnormal, smallest normal, max, 1/3, inf, nan, a negative subnormal
+        'f16.values': torch.tensor([0.0, -0.0, 2 ** -24, 2 ** -14 - 2 ** -24, 2 ** -14, 65504.0, -65504.0, 1 / 3,
+                                    inf, -inf, nan, -3 * 2 ** -24], dtype=torch.float16).reshape(3, 4),
+        'f16.empty': torch.zeros(2, 0, dtype=torch.float16),
+        'bf16.values': torch.tensor([1 / 3, -0.0, 3e38, 1e-40, inf, nan, -7.0, 1e-3], dtype=torch.bfloat16).reshape(2, 2, 2),
+        'f64.values': torch.tensor([0.1, -2.5, 1e300, 1e-50, -0.0], dtype=torch.float64),
+        'i64.values': torch.tensor([0, -1, 2 ** 31 - 1, -2 ** 31, 123456789, -987654321], dtype=torch.int64).reshape(2, 3),
+        'i64.step': torch.tensor(1000, dtype=torch.int64),
+        'i32.values': torch.tensor([[-7, 0], [2 ** 31 - 1, -2 ** 31]], dtype=torch.int32),
+        'i16.values': torch.tensor([-32768, -1, 0, 32767], dtype=torch.int16),
+        'i8.values': torch.tensor([-128, -1, 0, 127], dtype=torch.int8),
+        'u8.values': torch.tensor([0, 1, 128, 255], dtype=torch.uint8),
+        'bool.mask': torch.tensor([True, False, True], dtype=torch.bool),
+    }
+    metadata = {'format': 'pt', 'written_by': 'scripts/golden.py', 'torch': torch.__version__}
+    return tensors, metadata
+
+
+def safetensors_bytes(tensors, metadata):
+    """The file exactly per the format, as the reference writer lays it out (see the docstring)."""
+    order = sorted(tensors, key=lambda n: (-ST_DTYPES.index(ST_NAME[tensors[n].dtype]), n))
+    header, chunks, offset = {'__metadata__': metadata}, [], 0
+    for name in order:
+        t = tensors[name].contiguous()
+        if t.dtype == torch.bfloat16:
+            t = t.view(torch.int16)  # numpy has no bfloat16; the bits are what is stored
+        a = t.numpy()
+        data = a.astype(a.dtype.newbyteorder('<')).tobytes()
+        header[name] = {'dtype': ST_NAME[tensors[name].dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(',', ':')).encode('utf-8')
+    text += b' ' * (-len(text) % 8)
+    return struct.pack('<Q', len(text)) + text + b''.join(chunks)
+
+
+def expected_values(t):
+    """What qkv must read: floats as float32 (exact for f16/bf16; inf/nan as strings), ints as ints."""
+    t = t.contiguous().reshape(-1)
+    if t.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        out = []
+        for v in t.float().double().tolist():
+            out.append('nan' if math.isnan(v) else 'inf' if v == math.inf else '-inf' if v == -math.inf else v)
+        return out
+    return [int(v) for v in t.tolist()]
+
+
+
+def write_safetensors_fixture():
+    tensors, metadata = safetensors_fixture()
+    try:
+        from safetensors.torch import save_file
+    except ImportError:
+        save_file = None
+    if save_file is not None:
+        save_file(tensors, OUT_ST, metadata=metadata)
+        writer = 'safetensors.torch.save_file'
+    else:
+        with open(OUT_ST, 'wb') as f:
+            f.write(safetensors_bytes(tensors, metadata))
+        writer = 'by hand with struct+json (safetensors package not installed)'
+    sidecar = {
+        'about': 'Expected contents of torch-written.safetensors (scripts/golden.py): every tensor as qkv reads it '
+                 '(floats as float32 values, inf/nan as strings; integers as int32).',
+        'torch': torch.__version__,
+        'writer': writer,
+        'metadata': metadata,
+        'tensors': {n: {'dtype': ST_NAME[t.dtype], 'shape': list(t.shape), 'values': expected_values(t)} for n, t in tensors.items()},
+    }
+    with open(OUT_ST_JSON, 'w') as f:
+        json.dump(sidecar, f, separators=(',', ':'))
+        f.write('\n')
+    print(f'wrote {len(tensors)} tensors to {os.path.relpath(OUT_ST, ROOT)} ({os.path.getsize(OUT_ST)} bytes, {writer}) '
+          f'and {os.path.relpath(OUT_ST_JSON, ROOT)} ({os.path.getsize(OUT_ST_JSON)} bytes)')
+
+
 if __name__ == '__main__':
     main()
     write_attention()
+    write_safetensors_fixture()
