@@ -36,10 +36,23 @@ for (const dir of ['cli', 'web']) {
   try { files = walk(join(root, dir)); } catch { continue; }
   for (const file of files) {
     for (const spec of importsOf(file)) {
-      if (spec.startsWith('.') && resolve(dirname(file), spec).includes('/src/') && !/\/src\/index\.js$/.test(resolve(dirname(file), spec))) {
+      if (spec.startsWith('.') && resolve(dirname(file), spec).includes('/src/') && !/\/src\/(index|browser)\.js$/.test(resolve(dirname(file), spec))) {
         problems.push(`${relative(root, file)} imports ${spec}; ${dir}/ may use only the public API (src/index.js)`);
       }
     }
+  }
+}
+// the browser entry must not reach Node's modules (node:fs, ...)
+const seen = new Set();
+const queue = [join(root, 'src', 'browser.ts')];
+while (queue.length) {
+  const file = queue.pop();
+  if (seen.has(file)) continue;
+  seen.add(file);
+  const all = [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+  for (const spec of all) {
+    if (spec.startsWith('node:')) problems.push(`${relative(root, file)} imports ${spec}, which the browser entry (src/browser.ts) reaches`);
+    else if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
   }
 }
 if (problems.length) {

@@ -1,0 +1,26 @@
+// qkv's public API, without anything that needs Node (the browser entry; src/index.ts adds the file helpers).
+import { referenceBackend } from './kernels/ref/index.js';
+import { registerReferenceBackend } from './kernels/registry.js';
+import './ops/methods.js';
+
+registerReferenceBackend(referenceBackend);
+
+export { QkvError, OpError, AutogradError, MemoryError } from './core/errors.js';
+export type { DType, TypedArray } from './core/dtype.js';
+export type { Shape } from './core/shape.js';
+export { Generator, manualSeed, defaultGenerator } from './core/rng.js';
+export type { Backend, Allocator, Allocation, KernelName, KernelSignatures, Strided } from './kernels/contract.js';
+export { registerBackend, setBackend, getBackend, listBackends, kernel } from './kernels/registry.js';
+export { referenceBackend } from './kernels/ref/index.js';
+export { HeapAllocator, type HeapStats } from './kernels/heap.js';
+export { Tensor, type NestedArray } from './tensor/tensor.js';
+export { memory, resetPeak, noGrad, isGradEnabled, tidy, keep, type MemoryInfo } from './tensor/engine.js';
+export type { BackwardOptions } from './tensor/backward.js';
+export * from './ops/index.js';
+export const version = '0.1.0';
+export { Optimizer } from './optim/optimizer.js';
+export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
+export { SGD, type SgdOptions } from './optim/sgd.js';
+export * as nn from './nn/index.js';
+export { Module, ModuleError, type StateDict } from './nn/module.js';
+export { parseSafetensors, serializeSafetensors, SafetensorsError, type SafetensorsContents } from './io/safetensors.js';
