@@ -36,8 +36,10 @@ export interface PairExample {
   origin?: Origin;
 }
 
+import { QkvError } from '../core/errors.js';
+
 /** A problem in a data file: printed as "file:line: message". */
-export class DataError extends Error {
+export class DataError extends QkvError {
   override name = 'DataError';
   constructor(readonly file: string, readonly line: number | null, readonly detail: string) {
     super(line === null ? `${file}: ${detail}` : `${file}:${line}: ${detail}`);
