@@ -1,0 +1,54 @@
+// The built-in data sets, generated from a seed (no files): see each file for what the set is
+// and why it is a good test.
+//   ambiguity  tag       "I saw a saw": a word's tag depends on its neighbours
+//   reverse    seq2seq   target = source reversed
+//   sort       seq2seq   target = source sorted
+//   copy       seq2seq   target = source
+//   speech     tag       frames of phoneme-like segments, a label per frame
+//   graph      tag       community labels of graph nodes, from noisy features + edges
+import { QkvError } from '../../core/errors.js';
+import type { PairExample, TaggedExample } from '../types.js';
+import { type AmbiguityOptions, generateAmbiguity } from './ambiguity.js';
+import { type GraphOptions, generateGraph } from './graph.js';
+import { type SpeechOptions, generateSpeech } from './speech.js';
+import { type SymbolOptions, generateSymbols } from './symbols.js';
+
+export * from './ambiguity.js';
+export * from './graph.js';
+export * from './speech.js';
+export * from './symbols.js';
+
+/** The examples and options of each built-in set. */
+export interface BuiltinSets {
+  ambiguity: { examples: TaggedExample[]; options: AmbiguityOptions };
+  reverse: { examples: PairExample[]; options: SymbolOptions };
+  sort: { examples: PairExample[]; options: SymbolOptions };
+  copy: { examples: PairExample[]; options: SymbolOptions };
+  speech: { examples: TaggedExample[]; options: SpeechOptions };
+  graph: { examples: TaggedExample[]; options: GraphOptions };
+}
+export type BuiltinName = keyof BuiltinSets;
+
+/** Each set's task and input kind, for a command line to list and check. */
+export const BUILTIN_DATASETS: Readonly<Record<BuiltinName, { task: 'tag' | 'seq2seq'; input: 'tokens' | 'frames' | 'graph'; about: string }>> = {
+  ambiguity: { task: 'tag', input: 'tokens', about: 'part-of-speech tags where "saw", "can", ... are VERB or NOUN by context' },
+  reverse: { task: 'seq2seq', input: 'tokens', about: 'letters a-j, target = source reversed' },
+  sort: { task: 'seq2seq', input: 'tokens', about: 'letters a-j, target = source sorted' },
+  copy: { task: 'seq2seq', input: 'tokens', about: 'letters a-j, target = source' },
+  speech: { task: 'tag', input: 'frames', about: '8-dim frames of phoneme segments, a phoneme label per frame' },
+  graph: { task: 'tag', input: 'graph', about: 'noisy node features + edges, label = community class' },
+};
+
+/** `n` examples of a built-in set from `seed` (default 0); the same arguments always give the same examples. */
+export function builtinDataset<K extends BuiltinName>(name: K, options: { seed?: number; n: number } & BuiltinSets[K]['options']): BuiltinSets[K]['examples'];
+export function builtinDataset(name: string, options: { seed?: number; n: number } & Record<string, unknown>): TaggedExample[] | PairExample[];
+export function builtinDataset(name: string, options: { seed?: number; n: number } & Record<string, unknown>): TaggedExample[] | PairExample[] {
+  const { seed = 0, n, ...rest } = options;
+  switch (name) {
+    case 'ambiguity': return generateAmbiguity(seed, n, rest);
+    case 'reverse': case 'sort': case 'copy': return generateSymbols(name, seed, n, rest);
+    case 'speech': return generateSpeech(seed, n, rest);
+    case 'graph': return generateGraph(seed, n, rest);
+    default: throw new QkvError(`unknown built-in data set ${JSON.stringify(name)} (known: ${Object.keys(BUILTIN_DATASETS).join(', ')})`);
+  }
+}

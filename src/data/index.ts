@@ -1,0 +1,12 @@
+// The data layer: readers for data files (text in, examples out; no file system here, so it
+// works in browsers), vocabularies and label sets, splits, and the built-in data sets.
+// src/data/files.ts (Node) reads a file's text with one-line errors.
+export { DataError, type Origin, type SequenceInput, type TaggedExample, type ClassifiedExample, type PairExample } from './types.js';
+export { readConllu, readConll, type ConlluOptions } from './conll.js';
+export { readClassifyTsv, readPairsTsv, type PairsOptions } from './tsv.js';
+export { readFramesJsonl, type JsonlOptions, type LabelMode } from './frames.js';
+export { readGraphJsonl } from './graph.js';
+export { Vocab, CharVocab, charVocab, PAD, UNK, BOS, EOS, type VocabOptions, type VocabJSON } from './vocab.js';
+export { LabelSet, type LabelSetJSON } from './labels.js';
+export { split } from './split.js';
+export * from './builtin/index.js';
