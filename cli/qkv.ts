@@ -5,6 +5,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { QkvError, version } from '../src/index.js';
 import { demo } from './demo.js';
+import { trainCommand } from './commands/train.js';
+import { UsageError } from './shared.js';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -31,11 +33,17 @@ program
   .option('--seed <n>', 'random seed', integer('--seed', 0), 0)
   .action((opts: { steps: number; seed: number }) => demo(opts));
 
+program.addCommand(trainCommand());
+for (const sub of program.commands) {
+  sub.exitOverride().showHelpAfterError('(add --help for usage)');
+  for (const s of sub.commands) s.exitOverride().showHelpAfterError('(add --help for usage)');
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode); // commander already printed one line
-  if (e instanceof QkvError) {
+  if (e instanceof QkvError || e instanceof UsageError) {
     console.error(`qkv: ${e.message}`);
     process.exit(1);
   }

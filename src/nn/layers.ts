@@ -93,7 +93,11 @@ export class LayerNorm extends Module {
   }
 }
 
-/** Inverted dropout in training mode, identity in eval mode. */
+/**
+ * Inverted dropout in training mode, identity in eval mode. Masks come from the default
+ * generator unless one is given: the Trainer seeds, saves and restores it, so a resumed run
+ * draws the same masks (models take their init generator for weights only).
+ */
 export class Dropout extends Module {
   constructor(readonly p = 0.5, readonly generator: Generator = defaultGenerator) {
     super();

@@ -54,6 +54,36 @@ export abstract class Optimizer {
     return s;
   }
 
+  /**
+   * The optimizer's state for a checkpoint: tensors named "<param index>.<slot>" and the step
+   * count. Parameters are identified by their position in `params`, which a model keeps stable.
+   */
+  exportState(): { tensors: Map<string, Tensor>; stepCount: number } {
+    const tensors = new Map<string, Tensor>();
+    this.params.forEach((p, i) => this.state.get(p)?.forEach((t, slot) => tensors.set(`${i}.${slot}`, t)));
+    return { tensors, stepCount: this.stepCount };
+  }
+
+  /** Restores what exportState gave (copying values); refuses state of another shape. */
+  importState(state: { tensors: Map<string, Tensor>; stepCount: number }): void {
+    const slots = new Map<number, Tensor[]>();
+    for (const [name, t] of state.tensors) {
+      const m = /^(\d+)\.(\d+)$/.exec(name);
+      const p = m ? this.params[Number(m[1])] : undefined;
+      if (!m || !p) throw new QkvError(`${this.constructor.name}: optimizer state "${name}" matches no parameter`);
+      if (t.shape.join() !== p.shape.join()) throw new QkvError(`${this.constructor.name}: optimizer state "${name}" has shape [${t.shape.join(', ')}], parameter ${m[1]} has [${p.shape.join(', ')}]`);
+      const list = slots.get(Number(m[1])) ?? [];
+      list[Number(m[2])] = t;
+      slots.set(Number(m[1]), list);
+    }
+    this.dispose();
+    for (const [i, list] of slots) {
+      const bufs = this.buffers(this.params[i]!, list.length);
+      list.forEach((t, slot) => bufs[slot]!.buffer().set(t.toTypedArray()));
+    }
+    this.stepCount = state.stepCount;
+  }
+
   /** Frees the optimizer state. */
   dispose(): void {
     for (const s of this.state.values()) for (const t of s) t.dispose();

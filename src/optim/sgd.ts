@@ -16,7 +16,6 @@ export class SGD extends Optimizer {
   readonly dampening: number;
   readonly weightDecay: number;
   readonly nesterov: boolean;
-  private started = new Set<Tensor>();
 
   constructor(params: Iterable<Tensor>, options: SgdOptions) {
     super(params, options.lr);
@@ -27,9 +26,9 @@ export class SGD extends Optimizer {
   }
 
   protected update(p: Tensor, g: Tensor): void {
+    // the momentum buffer starts as the first gradient (PyTorch); it exists once a step was taken
+    const first = !this.state.has(p);
     const buf = this.momentum ? (this.buffers(p, 1)[0]!.buffer() as Float32Array) : null;
-    const first = !this.started.has(p);
-    this.started.add(p);
     kernel('Sgd')(p.buffer() as Float32Array, g.buffer() as Float32Array, buf, {
       lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov, first,
     });

@@ -28,10 +28,29 @@ const unaryFns: Record<UnaryKernelName, (x: number, p: number) => number> = {
 
 function unary(f: (x: number, p: number) => number): UnaryKernel {
   return (x, shape, out, param) => {
-    const ix = offsets(x, shape);
     const d = x.data;
+    if (isDense(x, shape)) {
+      for (let i = 0, o = x.offset; i < out.length; i++, o++) out[i] = f(d[o]!, param);
+      return;
+    }
+    const ix = offsets(x, shape);
     for (let i = 0; i < ix.length; i++) out[i] = f(d[ix[i]!]!, param);
   };
+}
+
+/** True when x walks memory in row-major order (no index table needed). */
+function isDense(x: Strided, shape: Shape): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && x.strides[i] !== expected) return false;
+    expected *= shape[i]!;
+  }
+  return true;
+}
+
+/** True when every stride is 0 (a broadcast scalar). */
+function isScalar(x: Strided): boolean {
+  return x.strides.every((s) => s === 0);
 }
 
 export const unaryKernels = Object.fromEntries(
@@ -56,10 +75,27 @@ const binaryFns: Record<BinaryKernelName, (a: number, b: number) => number> = {
 
 function binary(f: (a: number, b: number) => number): BinaryKernel {
   return (a, b, shape, out) => {
-    const ia = offsets(a, shape);
-    const ib = offsets(b, shape);
     const da = a.data;
     const db = b.data;
+    // common cases without index tables: both dense, or one side a broadcast scalar
+    const aDense = isDense(a, shape);
+    const bDense = isDense(b, shape);
+    if (aDense && bDense) {
+      for (let i = 0, oa = a.offset, ob = b.offset; i < out.length; i++) out[i] = f(da[oa + i]!, db[ob + i]!);
+      return;
+    }
+    if (aDense && isScalar(b)) {
+      const bv = db[b.offset]!;
+      for (let i = 0, oa = a.offset; i < out.length; i++) out[i] = f(da[oa + i]!, bv);
+      return;
+    }
+    if (bDense && isScalar(a)) {
+      const av = da[a.offset]!;
+      for (let i = 0, ob = b.offset; i < out.length; i++) out[i] = f(av, db[ob + i]!);
+      return;
+    }
+    const ia = offsets(a, shape);
+    const ib = offsets(b, shape);
     for (let i = 0; i < ia.length; i++) out[i] = f(da[ia[i]!]!, db[ib[i]!]!);
   };
 }

@@ -14,6 +14,19 @@ export function matMul(args: MatMulArgs): void {
     const a0 = args.aOffset + t * args.aBatchStride;
     const b0 = args.bOffset + t * args.bBatchStride;
     const o0 = t * m * n;
+    if (transB && !transA) {
+      // rows of a and rows of b are both contiguous: out[i, j] = a[i, :] · b[j, :]
+      for (let i = 0; i < m; i++) {
+        const ai = a0 + i * k;
+        for (let j = 0; j < n; j++) {
+          const bj = b0 + j * k;
+          let s = 0;
+          for (let p = 0; p < k; p++) s += a[ai + p]! * b[bj + p]!;
+          out[o0 + i * n + j] = s;
+        }
+      }
+      continue;
+    }
     for (let i = 0; i < m; i++) {
       acc.fill(0);
       for (let p = 0; p < k; p++) {

@@ -161,7 +161,7 @@ export class MultiheadAttention extends Module {
     switch (this.attention) {
       case 'softmax':
       case 'relu':
-        return scaledDotProductAttention(q, k, v, { ...masks, normalizer: this.attention, dropout: this.dropout, training, generator: this.generator }, 'MultiheadAttention');
+        return scaledDotProductAttention(q, k, v, { ...masks, normalizer: this.attention, dropout: this.dropout, training }, 'MultiheadAttention');
       case 'additive': {
         const [B, H, L, S] = dims as [number, number, number, number];
         // alpha_{i,j} = w_h · tanh(q^i + k^j), (B, H, L, S)

@@ -70,7 +70,7 @@ export class CNNEncoder extends Module implements SequenceEncoder {
     this.residual = options.residual ?? true;
     this.convs = this.module('convs', new ModuleList(dilations.map((d, i) =>
       new Conv1d(i === 0 ? inDim : hidden, hidden, kernelSize, { padding: 'same', dilation: d, generator }))));
-    this.dropout = this.module('dropout', new Dropout(dropout, generator));
+    this.dropout = this.module('dropout', new Dropout(dropout));
   }
 
   /** How many input positions one output position can see. */

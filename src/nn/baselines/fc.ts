@@ -46,7 +46,7 @@ export class FCEncoder extends Module implements SequenceEncoder {
     this.activation = checkActivation('FCEncoder', options.activation ?? 'relu');
     this.layers = this.module('layers', new ModuleList(
       Array.from({ length: layers }, (_, i) => new Linear(i === 0 ? inDim : hidden, hidden, { generator }))));
-    this.dropout = this.module('dropout', new Dropout(dropout, generator));
+    this.dropout = this.module('dropout', new Dropout(dropout));
   }
 
   forward(x: Tensor, options: EncodeOptions = {}): Tensor {

@@ -95,7 +95,7 @@ abstract class Recurrent extends Module {
       const finals: Tensor[][] = initial.map(() => []);
       let input = x;
       for (let l = 0; l < this.numLayers; l++) {
-        if (l > 0 && this.training && this.dropoutP > 0) input = dropout(input, this.dropoutP, true, this.generator);
+        if (l > 0 && this.training && this.dropoutP > 0) input = dropout(input, this.dropoutP, true);
         const outs: Tensor[] = [];
         for (let d = 0; d < this.numDirections; d++) {
           const w = this.weights[l]![d]!;

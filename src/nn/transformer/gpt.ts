@@ -50,8 +50,8 @@ class CausalSelfAttention extends Module {
     super();
     this.c_attn = this.module('c_attn', new Linear(c.nEmbd, 3 * c.nEmbd, { bias: c.bias, generator: g }));
     this.c_proj = this.module('c_proj', new Linear(c.nEmbd, c.nEmbd, { bias: c.bias, generator: g }));
-    this.attn_dropout = this.module('attn_dropout', new Dropout(c.dropout, g));
-    this.resid_dropout = this.module('resid_dropout', new Dropout(c.dropout, g));
+    this.attn_dropout = this.module('attn_dropout', new Dropout(c.dropout));
+    this.resid_dropout = this.module('resid_dropout', new Dropout(c.dropout));
   }
 
   forward(x: Tensor, cache: DecodingCache | null): Tensor {
@@ -85,7 +85,7 @@ class MLP extends Module {
     super();
     this.c_fc = this.module('c_fc', new Linear(c.nEmbd, 4 * c.nEmbd, { bias: c.bias, generator: g }));
     this.c_proj = this.module('c_proj', new Linear(4 * c.nEmbd, c.nEmbd, { bias: c.bias, generator: g }));
-    this.dropout = this.module('dropout', new Dropout(c.dropout, g));
+    this.dropout = this.module('dropout', new Dropout(c.dropout));
   }
 
   forward(x: Tensor): Tensor {
@@ -127,7 +127,7 @@ class GPTBody extends Module {
     super();
     this.wte = this.module('wte', new Embedding(c.vocabSize, c.nEmbd, { generator: g }));
     this.wpe = this.module('wpe', new Embedding(c.blockSize, c.nEmbd, { generator: g }));
-    this.drop = this.module('drop', new Dropout(c.dropout, g));
+    this.drop = this.module('drop', new Dropout(c.dropout));
     this.h = this.module('h', new ModuleList(Array.from({ length: c.nLayer }, () => new Block(c, g))));
     this.ln_f = this.module('ln_f', new LayerNorm(c.nEmbd, { bias: c.bias }));
   }

@@ -71,12 +71,12 @@ export class TransformerEncoderLayer extends Module {
     this.activation = o.activation;
     this.self_attn = this.module('self_attn', new MultiheadAttention(dModel, nhead, o.attn));
     this.linear1 = this.module('linear1', new Linear(dModel, o.ff, { bias: o.bias, generator: o.g }));
-    this.dropout = this.module('dropout', new Dropout(o.p, o.g));
+    this.dropout = this.module('dropout', new Dropout(o.p));
     this.linear2 = this.module('linear2', new Linear(o.ff, dModel, { bias: o.bias, generator: o.g }));
     this.norm1 = this.module('norm1', new LayerNorm(dModel, { eps: o.eps, bias: o.bias }));
     this.norm2 = this.module('norm2', new LayerNorm(dModel, { eps: o.eps, bias: o.bias }));
-    this.dropout1 = this.module('dropout1', new Dropout(o.p, o.g));
-    this.dropout2 = this.module('dropout2', new Dropout(o.p, o.g));
+    this.dropout1 = this.module('dropout1', new Dropout(o.p));
+    this.dropout2 = this.module('dropout2', new Dropout(o.p));
   }
 
   /** src (B, T, dModel) -> (B, T, dModel). */
@@ -130,14 +130,14 @@ export class TransformerDecoderLayer extends Module {
     // cross-attention reads the encoder's output; RoPE applies to self-attention only
     this.multihead_attn = this.module('multihead_attn', new MultiheadAttention(dModel, nhead, { ...o.attn, rope: null }));
     this.linear1 = this.module('linear1', new Linear(dModel, o.ff, { bias: o.bias, generator: o.g }));
-    this.dropout = this.module('dropout', new Dropout(o.p, o.g));
+    this.dropout = this.module('dropout', new Dropout(o.p));
     this.linear2 = this.module('linear2', new Linear(o.ff, dModel, { bias: o.bias, generator: o.g }));
     this.norm1 = this.module('norm1', new LayerNorm(dModel, { eps: o.eps, bias: o.bias }));
     this.norm2 = this.module('norm2', new LayerNorm(dModel, { eps: o.eps, bias: o.bias }));
     this.norm3 = this.module('norm3', new LayerNorm(dModel, { eps: o.eps, bias: o.bias }));
-    this.dropout1 = this.module('dropout1', new Dropout(o.p, o.g));
-    this.dropout2 = this.module('dropout2', new Dropout(o.p, o.g));
-    this.dropout3 = this.module('dropout3', new Dropout(o.p, o.g));
+    this.dropout1 = this.module('dropout1', new Dropout(o.p));
+    this.dropout2 = this.module('dropout2', new Dropout(o.p));
+    this.dropout3 = this.module('dropout3', new Dropout(o.p));
   }
 
   /** tgt (B, T, dModel), memory (B, S, dModel) -> (B, T, dModel). */

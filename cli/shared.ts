@@ -1,0 +1,74 @@
+// Flag parsing shared by the commands: typed values with clear errors, --config files whose
+// values fill in flags not given on the command line, and user errors as one line.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { QkvError } from '../src/index.js';
+
+/** A user error: printed as one line, exit code 1, no stack trace. */
+export class UsageError extends QkvError {}
+
+export function int(name: string, min = 0) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+export function float(name: string, min = -Infinity, max = Infinity) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a number${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` and <= ${max}` : ''}`);
+    }
+    return n;
+  };
+}
+
+export function choice(flags: string, description: string, choices: readonly string[], def?: string): Option {
+  const o = new Option(flags, description).choices(choices);
+  return def === undefined ? o : o.default(def);
+}
+
+const camel = (s: string): string => s.replace(/^--?/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Fills options the user did not give on the command line from `--config file.json` (keys as
+ * flag names, "max-steps" or "maxSteps"); flags always win. Unknown keys are an error.
+ */
+export function applyConfig(cmd: Command): Record<string, unknown> {
+  const opts = cmd.opts() as Record<string, unknown>;
+  const file = opts.config as string | undefined;
+  if (!file) return opts;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `--config ${file}: file not found` : `--config ${file}: ${(e as Error).message}`);
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new UsageError(`--config ${file}: must be a JSON object of flag names and values`);
+  const known = new Map(cmd.options.map((o) => [o.attributeName(), o]));
+  for (const [k, v] of Object.entries(json)) {
+    const name = camel(k);
+    const option = known.get(name);
+    if (!option || name === 'config') throw new UsageError(`--config ${file}: unknown option "${k}" for qkv ${cmd.name()}`);
+    if (cmd.getOptionValueSource(name) === 'cli') continue;
+    // run the value through the flag's own parser, so a config file is checked like a flag
+    const parsed = option.parseArg && typeof v !== 'boolean' ? option.parseArg(String(v), undefined as never) : v;
+    if (option.argChoices && !option.argChoices.includes(String(parsed))) {
+      throw new UsageError(`--config ${file}: "${k}" must be one of ${option.argChoices.join(', ')}, got ${JSON.stringify(v)}`);
+    }
+    cmd.setOptionValueWithSource(name, parsed, 'config');
+  }
+  return cmd.opts() as Record<string, unknown>;
+}
+
+/** Prints a value as JSON on stdout (for --json). */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+}
+
+export function fmt(v: number): string {
+  return Number.isNaN(v) ? 'n/a' : Number.isInteger(v) ? String(v) : v.toFixed(4);
+}

@@ -1,0 +1,84 @@
+// `classify`: one label for the whole sequence (lecture §2, N in, 1 out), e.g. the sentiment
+// of a sentence, the class of a graph or of a recording. Metrics: accuracy and macro-F1.
+import { defaultGenerator, type Generator } from '../core/rng.js';
+import { QkvError } from '../core/errors.js';
+import type { ClassifiedExample, SequenceInput } from '../data/types.js';
+import { LabelSet, type LabelSetJSON } from '../data/labels.js';
+import { tensor } from '../ops/creation.js';
+import { crossEntropy } from '../ops/loss.js';
+import { argmax } from '../ops/reduce.js';
+import { noGrad, tidy } from '../tensor/engine.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { EvalResult, TrainingTask } from '../train/trainer.js';
+import type { TaskDriver, TaskInstance } from './driver.js';
+import { Featurizer, type FeaturizerJSON } from './featurize.js';
+import { accuracy, perLabelPRF } from './metrics/index.js';
+import { DEFAULT_MODEL, SequenceClassifier, type InputBatch, type ModelConfig } from './models.js';
+
+export interface ClassifyConfig {
+  task: 'classify';
+  featurizer: FeaturizerJSON;
+  labels: LabelSetJSON;
+  model: ModelConfig;
+  [k: string]: unknown;
+}
+
+export interface ClassifyInstance extends TaskInstance {
+  config: ClassifyConfig;
+  model: SequenceClassifier;
+  featurizer: Featurizer;
+  labels: LabelSet;
+}
+
+interface ClassifyBatch { input: InputBatch & { lengths: number[] }; labels: Tensor }
+
+function batch(m: ClassifyInstance, examples: readonly ClassifiedExample[], o: { wordDropout?: number; g?: Generator } = {}): ClassifyBatch {
+  return { input: m.featurizer.batch(examples, o), labels: tensor(Int32Array.from(examples, (e) => m.labels.id(e.label, e.origin)), { shape: [examples.length] }) };
+}
+
+function predictLabels(m: ClassifyInstance, inputs: readonly SequenceInput[], batchSize = 64): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < inputs.length; i += batchSize) {
+    tidy(() => noGrad(() => {
+      const pred = argmax(m.model.forward(m.featurizer.batch(inputs.slice(i, i + batchSize))), -1).toTypedArray();
+      out.push(...m.labels.decode(pred));
+    }));
+  }
+  return out;
+}
+
+export const classifyDriver: TaskDriver<ClassifyInstance, ClassifiedExample, SequenceInput, string> = {
+  name: 'classify',
+  create(train, options) {
+    if (!train.length) throw new QkvError('classify: no training examples');
+    const featurizer = Featurizer.fromExamples(train);
+    const labels = LabelSet.build(train.map((e) => e.label));
+    const model = { ...DEFAULT_MODEL, ...(options.model as Partial<ModelConfig> | undefined) };
+    const config: ClassifyConfig = { task: 'classify', featurizer: featurizer.toJSON(), labels: labels.toJSON(), model };
+    const g = (options.generator as Generator | undefined) ?? defaultGenerator;
+    return { config, featurizer, labels, model: new SequenceClassifier(featurizer.inputConfig(), model, labels.size, g) };
+  },
+  fromConfig(raw) {
+    const config = raw as ClassifyConfig;
+    const featurizer = Featurizer.fromJSON(config.featurizer);
+    const labels = LabelSet.fromJSON(config.labels);
+    return { config, featurizer, labels, model: new SequenceClassifier(featurizer.inputConfig(), config.model, labels.size) };
+  },
+  training(m, train, dev, options): TrainingTask<unknown> {
+    const batchSize = (options.batchSize as number | undefined) ?? 32;
+    const labelSmoothing = (options.labelSmoothing as number | undefined) ?? 0;
+    const task: TrainingTask<ClassifyBatch> = {
+      nextBatch: (g) => batch(m, Array.from({ length: batchSize }, () => train[g.int(0, train.length)]!), { wordDropout: 0.05, g }),
+      loss: (b) => crossEntropy(m.model.forward(b.input), b.labels, { labelSmoothing }),
+      size: (b) => b.input.lengths.reduce((a, n) => a + n, 0),
+      evaluate: () => classifyDriver.evaluate(m, dev),
+    };
+    return task as TrainingTask<unknown>;
+  },
+  evaluate(m, examples): EvalResult {
+    const pred = predictLabels(m, examples);
+    const gold = examples.map((e) => e.label);
+    return { metrics: { accuracy: accuracy(pred, gold), macroF1: perLabelPRF(pred, gold).macro.f1 }, main: 'accuracy', higherIsBetter: true };
+  },
+  predict: (m, inputs) => predictLabels(m, inputs),
+};

@@ -1,0 +1,136 @@
+// `tag`: one label per input vector (lecture §2, sequence labeling): part-of-speech tags per
+// word, a phoneme per audio frame, a class per graph node. Metrics: accuracy, per-tag
+// precision/recall/F1, accuracy on words never seen in training, and on ambiguous words
+// (seen with more than one tag in training, like "saw").
+import { defaultGenerator, type Generator } from '../core/rng.js';
+import { QkvError } from '../core/errors.js';
+import type { TaggedExample } from '../data/types.js';
+import { LabelSet, type LabelSetJSON } from '../data/labels.js';
+import { argmax } from '../ops/reduce.js';
+import { tensor } from '../ops/creation.js';
+import { crossEntropy } from '../ops/loss.js';
+import { noGrad, tidy } from '../tensor/engine.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { EvalResult, TrainingTask } from '../train/trainer.js';
+import { Featurizer, type FeaturizerJSON } from './featurize.js';
+import { accuracy, perLabelPRF } from './metrics/index.js';
+import type { TaskDriver, TaskInstance } from './driver.js';
+import type { SequenceInput } from '../data/types.js';
+import { DEFAULT_MODEL, SequenceTagger, type InputBatch, type ModelConfig } from './models.js';
+
+export interface TagConfig {
+  task: 'tag';
+  featurizer: FeaturizerJSON;
+  labels: LabelSetJSON;
+  model: ModelConfig;
+  /** Words seen with more than one tag in training. */
+  ambiguous: string[];
+  [k: string]: unknown;
+}
+
+export interface TagTrainOptions {
+  model?: Partial<ModelConfig>;
+  batchSize?: number;
+  labelSmoothing?: number;
+  wordDropout?: number;
+  generator?: Generator;
+}
+
+export interface TagModel extends TaskInstance {
+  config: TagConfig;
+  model: SequenceTagger;
+  featurizer: Featurizer;
+  labels: LabelSet;
+}
+
+/** Builds the vocabularies, label set and a fresh model from training data. */
+export function createTagModel(train: readonly TaggedExample[], options: TagTrainOptions = {}): TagModel {
+  if (!train.length) throw new QkvError('tag: no training examples');
+  const featurizer = Featurizer.fromExamples(train);
+  const labels = LabelSet.build(train.flatMap((e) => e.labels));
+  const model = { ...DEFAULT_MODEL, ...options.model };
+  const seen = new Map<string, Set<string>>();
+  for (const e of train) e.tokens?.forEach((w, i) => (seen.get(w) ?? seen.set(w, new Set()).get(w)!).add(e.labels[i]!));
+  const ambiguous = [...seen].filter(([, tags]) => tags.size > 1).map(([w]) => w).sort();
+  const config: TagConfig = { task: 'tag', featurizer: featurizer.toJSON(), labels: labels.toJSON(), model, ambiguous };
+  return { config, featurizer, labels, model: new SequenceTagger(featurizer.inputConfig(), model, labels.size, options.generator ?? defaultGenerator) };
+}
+
+/** Rebuilds a model from a checkpoint's config (its weights are loaded by the caller). */
+export function tagModelFromConfig(config: TagConfig): TagModel {
+  const featurizer = Featurizer.fromJSON(config.featurizer);
+  const labels = LabelSet.fromJSON(config.labels);
+  return { config, featurizer, labels, model: new SequenceTagger(featurizer.inputConfig(), config.model, labels.size) };
+}
+
+interface TagBatch { input: InputBatch; labels: Tensor; positions: number }
+
+function makeBatch(m: TagModel, examples: readonly TaggedExample[], options: { wordDropout?: number; g?: Generator } = {}): TagBatch {
+  const input = m.featurizer.batch(examples, options);
+  const T = input.keyPaddingMask.shape[1]!;
+  const y = new Int32Array(examples.length * T).fill(-100); // -100: padding, no loss
+  examples.forEach((e, b) => y.set(m.labels.encode(e.labels, e.origin), b * T));
+  return { input, labels: tensor(y, { shape: [examples.length, T] }), positions: input.lengths.reduce((a, n) => a + n, 0) };
+}
+
+/** Predicted tags for each example. */
+export function predictTags(m: TagModel, examples: readonly SequenceInput[], batchSize = 64): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < examples.length; i += batchSize) {
+    const chunk = examples.slice(i, i + batchSize);
+    tidy(() => noGrad(() => {
+      const input = m.featurizer.batch(chunk);
+      const pred = argmax(m.model.forward(input), -1).toTypedArray();
+      const T = input.keyPaddingMask.shape[1]!;
+      input.lengths.forEach((n, b) => out.push(m.labels.decode(pred.subarray(b * T, b * T + n))));
+    }));
+  }
+  return out;
+}
+
+/** Accuracy, macro-F1, per-tag F1, and accuracy on unseen and on ambiguous words. */
+export function tagMetrics(m: TagModel, examples: readonly TaggedExample[], predicted: string[][]): Record<string, number> {
+  const pred = predicted.flat();
+  const gold = examples.flatMap((e) => e.labels);
+  const prf = perLabelPRF(pred, gold);
+  const metrics: Record<string, number> = { accuracy: accuracy(pred, gold), macroF1: prf.macro.f1 };
+  if (m.featurizer.words) {
+    const ambiguous = new Set(m.config.ambiguous);
+    const subset = (keep: (w: string) => boolean) => {
+      const idx: [string, string][] = [];
+      examples.forEach((e, i) => e.tokens!.forEach((w, t) => { if (keep(w)) idx.push([predicted[i]![t]!, e.labels[t]!]); }));
+      return idx.length ? accuracy(idx.map((x) => x[0]), idx.map((x) => x[1])) : null;
+    };
+    // reported only when the data has such words
+    const unseen = subset((w) => !m.featurizer.words!.has(w));
+    const amb = subset((w) => ambiguous.has(w));
+    if (unseen !== null) metrics.unseenAccuracy = unseen;
+    if (amb !== null) metrics.ambiguousAccuracy = amb;
+  }
+  return metrics;
+}
+
+/** Precision, recall, F1 and support of every tag (what `qkv eval` prints as a table). */
+export function tagReport(examples: readonly TaggedExample[], predicted: string[][]): { label: string; precision: number; recall: number; f1: number; support: number }[] {
+  return perLabelPRF(predicted.flat(), examples.flatMap((e) => e.labels)).perLabel;
+}
+
+/** Training: random batches from `train`, evaluation on `dev`. */
+export function tagTraining(m: TagModel, train: readonly TaggedExample[], dev: readonly TaggedExample[], options: TagTrainOptions = {}): TrainingTask<TagBatch> {
+  const { batchSize = 32, labelSmoothing = 0, wordDropout = 0.05 } = options;
+  return {
+    nextBatch: (g) => makeBatch(m, Array.from({ length: batchSize }, () => train[g.int(0, train.length)]!), { wordDropout, g }),
+    loss: (b) => crossEntropy(m.model.forward(b.input), b.labels, { labelSmoothing }),
+    size: (b) => b.positions,
+    evaluate: (): EvalResult => tagDriver.evaluate(m, dev),
+  };
+}
+
+export const tagDriver: TaskDriver<TagModel, TaggedExample, SequenceInput, string[]> = {
+  name: 'tag',
+  create: (train, options) => createTagModel(train, options as TagTrainOptions),
+  fromConfig: (config) => tagModelFromConfig(config as TagConfig),
+  training: (m, train, dev, options) => tagTraining(m, train, dev, options as TagTrainOptions) as TrainingTask<unknown>,
+  evaluate: (m, examples) => ({ metrics: tagMetrics(m, examples, predictTags(m, examples)), main: 'accuracy', higherIsBetter: true }),
+  predict: (m, inputs) => predictTags(m, inputs),
+};

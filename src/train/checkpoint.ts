@@ -1,0 +1,129 @@
+// Checkpoint directories, written atomically: every file goes into a fresh temporary
+// directory, a COMPLETE marker is written last, and only then is the directory swapped into
+// place (old -> DIR.old-*, new -> DIR, old removed). A kill at any moment leaves either the old
+// complete checkpoint or the new complete one; readCheckpoint finishes an interrupted swap.
+//   model.safetensors   the state dict (PyTorch names)
+//   config.json         what rebuilds the model: task, model options, vocabularies, metrics
+//   optimizer.safetensors + trainer.json   (resumable checkpoints) optimizer and loop state
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { QkvError } from '../core/errors.js';
+import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import type { Module } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export class CheckpointError extends QkvError {
+  override name = 'CheckpointError';
+}
+
+const MARKER = 'COMPLETE';
+
+export interface CheckpointWrite {
+  config: Record<string, unknown>;
+  model: Module;
+  optimizer?: Optimizer | null;
+  trainer?: Record<string, unknown> | null;
+}
+
+export interface CheckpointRead {
+  dir: string;
+  config: Record<string, unknown>;
+  /** The model's state dict; the caller disposes it (or hands it to loadStateDict and disposes). */
+  tensors: Map<string, Tensor>;
+  optimizer: { tensors: Map<string, Tensor>; stepCount: number } | null;
+  trainer: Record<string, unknown> | null;
+}
+
+function writeFileSynced(path: string, data: Uint8Array | string): void {
+  const fd = openSync(path, 'wx');
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try { fsyncSync(fd); } finally { closeSync(fd); }
+  } catch { /* not every platform can fsync a directory */ }
+}
+
+const suffix = (): string => `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+
+/** Writes a checkpoint directory atomically (see the file comment). */
+export function saveCheckpoint(dir: string, c: CheckpointWrite): void {
+  const parent = dirname(dir);
+  mkdirSync(parent, { recursive: true });
+  const tmp = join(parent, `${basename(dir)}.tmp-${suffix()}`);
+  mkdirSync(tmp);
+  try {
+    writeFileSynced(join(tmp, 'model.safetensors'), serializeSafetensors(c.model.stateDict(), { format: 'pt' }));
+    writeFileSynced(join(tmp, 'config.json'), JSON.stringify(c.config, null, 2) + '\n');
+    if (c.optimizer) {
+      const s = c.optimizer.exportState();
+      writeFileSynced(join(tmp, 'optimizer.safetensors'), serializeSafetensors(s.tensors, { stepCount: String(s.stepCount) }));
+    }
+    if (c.trainer) writeFileSynced(join(tmp, 'trainer.json'), JSON.stringify(c.trainer, null, 2) + '\n');
+    writeFileSynced(join(tmp, MARKER), '');
+    syncDir(tmp);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new CheckpointError(`cannot write checkpoint ${dir}: ${(e as Error).message}`);
+  }
+  let old: string | null = null;
+  if (existsSync(dir)) {
+    old = join(parent, `${basename(dir)}.old-${suffix()}`);
+    renameSync(dir, old);
+  }
+  renameSync(tmp, dir);
+  syncDir(parent);
+  if (old) rmSync(old, { recursive: true, force: true });
+}
+
+/** Completes a swap a kill interrupted: the newest complete temporary or old copy becomes DIR. */
+function recover(dir: string): void {
+  if (existsSync(join(dir, MARKER))) return;
+  const parent = dirname(dir);
+  if (!existsSync(parent)) return;
+  const base = basename(dir);
+  const candidates = readdirSync(parent)
+    .filter((f) => f.startsWith(`${base}.tmp-`) || f.startsWith(`${base}.old-`))
+    .map((f) => join(parent, f))
+    .filter((p) => existsSync(join(p, MARKER)));
+  // a complete tmp is newer than any old copy
+  const pick = candidates.find((p) => basename(p).startsWith(`${base}.tmp-`)) ?? candidates[0];
+  if (!pick || existsSync(dir)) return;
+  renameSync(pick, dir);
+}
+
+export function isCheckpoint(dir: string): boolean {
+  recover(dir);
+  return existsSync(join(dir, MARKER));
+}
+
+export function readCheckpoint(dir: string): CheckpointRead {
+  recover(dir);
+  if (!existsSync(dir)) throw new CheckpointError(`${dir}: no such checkpoint directory`);
+  if (!existsSync(join(dir, MARKER))) throw new CheckpointError(`${dir}: not a complete qkv checkpoint (no ${MARKER} marker)`);
+  const read = (name: string): Buffer => readFileSync(join(dir, name));
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(read('config.json').toString('utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new CheckpointError(`${join(dir, 'config.json')}: ${(e as Error).message}`);
+  }
+  const tensors = parseSafetensors(read('model.safetensors'), join(dir, 'model.safetensors')).tensors;
+  let optimizer: CheckpointRead['optimizer'] = null;
+  if (existsSync(join(dir, 'optimizer.safetensors'))) {
+    const o = parseSafetensors(read('optimizer.safetensors'), join(dir, 'optimizer.safetensors'));
+    optimizer = { tensors: o.tensors, stepCount: Number(o.metadata.stepCount ?? 0) };
+  }
+  const trainer = existsSync(join(dir, 'trainer.json')) ? JSON.parse(read('trainer.json').toString('utf8')) as Record<string, unknown> : null;
+  return { dir, config, tensors, optimizer, trainer };
+}
