@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { QkvError, version } from '../src/index.js';
 import { demo } from './demo.js';
 import { trainCommand } from './commands/train.js';
+import { evalCommand, infoCommand, predictCommand } from './commands/use.js';
 import { UsageError } from './shared.js';
 
 function integer(name: string, min: number) {
@@ -33,7 +34,7 @@ program
   .option('--seed <n>', 'random seed', integer('--seed', 0), 0)
   .action((opts: { steps: number; seed: number }) => demo(opts));
 
-program.addCommand(trainCommand());
+program.addCommand(trainCommand()).addCommand(evalCommand()).addCommand(predictCommand()).addCommand(infoCommand());
 for (const sub of program.commands) {
   sub.exitOverride().showHelpAfterError('(add --help for usage)');
   for (const s of sub.commands) s.exitOverride().showHelpAfterError('(add --help for usage)');

@@ -69,6 +69,6 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
 }
 
-export function fmt(v: number): string {
-  return Number.isNaN(v) ? 'n/a' : Number.isInteger(v) ? String(v) : v.toFixed(4);
+export function fmt(v: number | null | undefined): string {
+  return typeof v !== 'number' || !Number.isFinite(v) ? 'n/a' : Number.isInteger(v) ? String(v) : v.toFixed(4);
 }

@@ -1,0 +1,99 @@
+// `qkv eval`, `qkv predict`, `qkv info`: use a trained model.
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { loadInstance, readCheckpoint, resolveCheckpoint, tagReport, readTextFile, type data } from '../../src/index.js';
+import { cliTask } from '../tasks.js';
+import { applyConfig, choice, fmt, printJson, UsageError } from '../shared.js';
+import { FORMATS } from '../datasets.js';
+
+/** The task a checkpoint was trained for, from its config.json. */
+function taskOf(dir: string): { task: unknown; config: Record<string, unknown> } {
+  const ck = readCheckpoint(resolveCheckpoint(dir));
+  for (const t of ck.tensors.values()) t.dispose();
+  if (ck.optimizer) for (const t of ck.optimizer.tensors.values()) t.dispose();
+  return { task: ck.config.task, config: ck.config };
+}
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description('evaluate a trained model on labelled data')
+    .requiredOption('--model <dir>', 'a run directory (its best model) or a checkpoint directory')
+    .requiredOption('--data <file>', 'labelled data in the task\'s format')
+    .addOption(choice('--format <name>', 'file format (default: from the extension)', ['auto', ...FORMATS], 'auto'))
+    .addOption(choice('--column <name>', 'CoNLL-U tag column', ['upos', 'xpos'], 'upos'))
+    .option('--json', 'print the metrics as JSON', false)
+    .option('--config <file>', 'JSON file of flag values')
+    .action((_o, cmd: Command) => {
+      const o = applyConfig(cmd);
+      const t0 = performance.now();
+      const { task } = taskOf(o.model as string);
+      const t = cliTask(task, `--model ${String(o.model)}`);
+      const { instance } = loadInstance(t.driver, o.model as string);
+      const examples = t.readLabelled(o.data as string, o);
+      const result = t.driver.evaluate(instance, examples);
+      const seconds = (performance.now() - t0) / 1000;
+      const perTag = task === 'tag' ? tagReport(examples as data.TaggedExample[], t.driver.predict(instance, examples) as string[][]) : null;
+      if (o.json) {
+        printJson({ task, model: o.model, data: o.data, examples: examples.length, metrics: result.metrics, ...(perTag ? { perTag } : {}), seconds: Number(seconds.toFixed(2)) });
+        return;
+      }
+      console.log(`${String(task)} model ${String(o.model)} on ${String(o.data)} (${examples.length} examples, ${seconds.toFixed(1)} s)`);
+      console.log(Object.entries(result.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join('  '));
+      if (perTag) {
+        console.log('\ntag          precision  recall     f1  support');
+        for (const r of perTag) console.log(`${String(r.label).padEnd(12)} ${fmt(r.precision).padStart(9)} ${fmt(r.recall).padStart(7)} ${fmt(r.f1).padStart(6)} ${String(r.support).padStart(8)}`);
+      }
+    });
+}
+
+export function predictCommand(): Command {
+  return new Command('predict')
+    .description('run a trained model on new inputs (one per line; JSONL for frames and graphs)')
+    .requiredOption('--model <dir>', 'a run directory (its best model) or a checkpoint directory')
+    .option('--input <file>', 'input file (default: standard input)')
+    .option('--json', 'print one JSON object per input', false)
+    .option('--config <file>', 'JSON file of flag values')
+    .action((_o, cmd: Command) => {
+      const o = applyConfig(cmd);
+      const { task } = taskOf(o.model as string);
+      const t = cliTask(task, `--model ${String(o.model)}`);
+      const { instance } = loadInstance(t.driver, o.model as string);
+      const file = (o.input as string | undefined) ?? '<stdin>';
+      const text = o.input ? readTextFile(o.input as string) : readStdin();
+      const inputs = t.readInputs(text, file, instance);
+      const outputs = t.driver.predict(instance, inputs, o);
+      inputs.forEach((inp, i) => {
+        const f = t.format(inp, outputs[i]);
+        process.stdout.write((o.json ? JSON.stringify(f.json) : f.line) + '\n');
+      });
+    });
+}
+
+function readStdin(): string {
+  try {
+    return readFileSync(0, 'utf8');
+  } catch {
+    throw new UsageError('no input: give --input FILE or pipe lines into standard input');
+  }
+}
+
+export function infoCommand(): Command {
+  return new Command('info')
+    .description('describe a trained model: task, model, data, metrics, size')
+    .argument('<dir>', 'a run directory or a checkpoint directory')
+    .option('--json', 'print as JSON', false)
+    .action((dir: string, o: { json: boolean }) => {
+      const ckDir = resolveCheckpoint(dir);
+      const ck = readCheckpoint(ckDir);
+      let parameters = 0;
+      for (const t of ck.tensors.values()) { parameters += t.size; t.dispose(); }
+      if (ck.optimizer) for (const t of ck.optimizer.tensors.values()) t.dispose();
+      const c = ck.config;
+      const info = { checkpoint: ckDir, task: c.task, step: c.step, metrics: c.metrics, model: c.model, training: c.training, data: c.meta, stateDictValues: parameters };
+      if (o.json) return printJson(info);
+      console.log(`${ckDir}: ${String(c.task)} model, step ${String(c.step)}, ${parameters} values in its state dict`);
+      console.log(`model     ${JSON.stringify(c.model)}`);
+      console.log(`data      ${JSON.stringify(c.meta)}`);
+      console.log(`metrics   ${Object.entries((c.metrics ?? {}) as Record<string, number>).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}`);
+    });
+}

@@ -1,0 +1,57 @@
+// The command line's view of each task: its driver, how `qkv predict` reads inputs, and how
+// it prints outputs. The seq2seq and lm tasks add their entries here.
+import { classifyDriver, tagDriver, type TaskDriver, type TaskInstance, type TaskName } from '../src/index.js';
+import { readExamples } from './datasets.js';
+import { UsageError } from './shared.js';
+
+export interface CliTask {
+  driver: TaskDriver<TaskInstance, unknown, unknown, unknown>;
+  /** Labelled examples for `qkv eval`. */
+  readLabelled(file: string, o: Record<string, unknown>): unknown[];
+  /** Inputs for `qkv predict`: from a file of one input per line (or JSONL for frames/graphs). */
+  readInputs(text: string, file: string, instance: TaskInstance): unknown[];
+  /** One output line (human) and one JSON value (for --json). */
+  format(input: unknown, output: unknown): { line: string; json: unknown };
+}
+
+/** Plain text: one sequence per line, words split on whitespace; JSONL lines read as frames/graphs. */
+function sequenceInputs(text: string, file: string, instance: TaskInstance): unknown[] {
+  const featurizer = (instance.config as unknown as { featurizer: { kind: string } }).featurizer;
+  const lines = text.split(/\r?\n/).map((l, i) => [l.trim(), i + 1] as const).filter(([l]) => l);
+  if (!lines.length) throw new UsageError(`${file}: no input lines`);
+  if (featurizer.kind === 'frames') {
+    return lines.map(([l, n]) => {
+      let obj: { frames?: number[][]; nodes?: number[][]; edges?: [number, number][] };
+      try { obj = JSON.parse(l); } catch { throw new UsageError(`${file}:${n}: not valid JSON (this model reads {"frames": [[...], ...]} per line)`); }
+      const frames = obj.frames ?? obj.nodes;
+      if (!Array.isArray(frames)) throw new UsageError(`${file}:${n}: no "frames" (or "nodes") array`);
+      return { frames, edges: obj.edges };
+    });
+  }
+  return lines.map(([l]) => ({ tokens: l.split(/\s+/) }));
+}
+
+export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
+  tag: {
+    driver: tagDriver as CliTask['driver'],
+    readLabelled: (f, o) => readExamples('tag', f, { format: o.format as string, column: o.column as 'upos' | 'xpos' }),
+    readInputs: sequenceInputs,
+    format: (input, output) => {
+      const tags = output as string[];
+      const tokens = (input as { tokens?: string[] }).tokens;
+      return { line: tokens ? tokens.map((w, i) => `${w}/${tags[i]}`).join(' ') : tags.join(' '), json: tokens ? { tokens, tags } : { tags } };
+    },
+  },
+  classify: {
+    driver: classifyDriver as CliTask['driver'],
+    readLabelled: (f, o) => readExamples('classify', f, { format: o.format as string }),
+    readInputs: sequenceInputs,
+    format: (input, output) => ({ line: String(output), json: { ...(input as object), label: output } }),
+  },
+};
+
+export function cliTask(name: unknown, where: string): CliTask {
+  const t = CLI_TASKS[name as TaskName];
+  if (!t) throw new UsageError(`${where}: the ${String(name)} task has no such command`);
+  return t;
+}
