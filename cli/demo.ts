@@ -1,174 +1,77 @@
-// `qkv demo`: the engine at work on the lecture's example. Two taggers learn part-of-speech
-// tags for sentences like "I saw a saw": a per-position fully-connected network (it sees one
-// word, so both "saw" get one tag) and one self-attention layer built from the engine's ops
-// (every word looks at the whole sentence). Until the nn modules land, the models are
-// written here from raw ops with the lecture's names.
-import * as q from '../src/index.js';
-import { Generator, type Tensor } from '../src/index.js';
+// `qkv demo` (npm start): the lecture's argument on its own example. Sentences like "I saw a
+// saw" where a word's tag depends on its neighbours: a per-position fully-connected tagger
+// sees one word and can only guess, a self-attention tagger looks at the whole sentence.
+// Trains both on the built-in ambiguity language, prints their accuracies, saves the
+// attention model, and draws what its heads look at for one sentence.
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { data, getBackend, isCheckpoint, loadInstance, tagAttention, tagDriver, trainSession, version, type TagModel, type TaskDriver, type TaskInstance } from '../src/index.js';
+import { progress } from './progress.js';
+import { fmt } from './shared.js';
 
-const PRON = ['I', 'you', 'we', 'they'];
-const DET = ['a', 'the'];
-const VERB = ['saw', 'cut', 'see'];
-const NOUN = ['saw', 'wood', 'tree', 'log'];
-const TAGS = ['PRON', 'VERB', 'DET', 'NOUN'];
-const PAD = '<pad>';
-const VOCAB = [PAD, ...new Set([...PRON, ...DET, ...VERB, ...NOUN])];
-const T = 5; // longest sentence
-const D = 16;
-
-type Sentence = { words: string[]; tags: string[] };
-
-function sentence(g: Generator): Sentence {
-  const pick = (xs: string[]) => xs[g.int(0, xs.length)]!;
-  // "I saw a saw" or "the saw cut a log": "saw" is a VERB or a NOUN depending on its neighbours
-  return g.uniform() < 0.5
-    ? { words: [pick(PRON), pick(VERB), pick(DET), pick(NOUN)], tags: ['PRON', 'VERB', 'DET', 'NOUN'] }
-    : { words: [pick(DET), pick(NOUN), pick(VERB), pick(DET), pick(NOUN)], tags: ['DET', 'NOUN', 'VERB', 'DET', 'NOUN'] };
+export interface DemoOptions {
+  steps: number;
+  seed: number;
+  out: string;
+  sentence: string;
 }
 
-function batch(sentences: Sentence[]): { ids: Tensor; labels: Tensor; pad: Tensor } {
-  const ids = new Int32Array(sentences.length * T);
-  const labels = new Int32Array(sentences.length * T).fill(-100); // -100: ignored by the loss
-  const pad = new Int32Array(sentences.length * T).fill(1);
-  sentences.forEach((s, i) => s.words.forEach((w, t) => {
-    ids[i * T + t] = VOCAB.indexOf(w);
-    labels[i * T + t] = TAGS.indexOf(s.tags[t]!);
-    pad[i * T + t] = 0;
-  }));
-  const shape = [sentences.length, T];
-  return { ids: q.tensor(ids, { shape }), labels: q.tensor(labels, { shape }), pad: q.tensor(pad, { shape }) };
-}
-
-/** Sinusoidal positional encoding e^i of "Attention is all you need", shape (T, D). */
-function positions(): Tensor {
-  const e = new Float32Array(T * D);
-  for (let i = 0; i < T; i++) for (let j = 0; j < D; j += 2) {
-    const angle = i / 10000 ** (j / D);
-    e[i * D + j] = Math.sin(angle);
-    e[i * D + j + 1] = Math.cos(angle);
-  }
-  return q.tensor(e, { shape: [T, D] });
-}
-
-function param(g: Generator, shape: number[], std: number): Tensor {
-  return q.randn(shape, { generator: g, std, requiresGrad: true });
-}
-
-interface Model {
-  params: Record<string, Tensor>;
-  /** logits (B, T, tags), and the attention weights alphaPrime (B, T, T) when it has them. */
-  forward(ids: Tensor, pad: Tensor): { logits: Tensor; alphaPrime?: Tensor };
-}
-
-function fullyConnected(g: Generator): Model {
-  const params = { emb: param(g, [VOCAB.length, D], 1), W1: param(g, [32, D], 0.25), b1: q.zeros([32], { requiresGrad: true }), W2: param(g, [TAGS.length, 32], 0.2), b2: q.zeros([TAGS.length], { requiresGrad: true }) };
-  return {
-    params,
-    forward: (ids) => {
-      const a = q.embedding(ids, params.emb); // (B, T, D): each word on its own
-      return { logits: q.linear(q.relu(q.linear(a, params.W1, params.b1)), params.W2, params.b2) };
-    },
-  };
-}
-
-function selfAttention(g: Generator): Model {
-  const s = 1 / Math.sqrt(D);
-  const params = {
-    emb: param(g, [VOCAB.length, D], 1), Wq: param(g, [D, D], s), Wk: param(g, [D, D], s), Wv: param(g, [D, D], s),
-    gamma: q.ones([D], { requiresGrad: true }), beta: q.zeros([D], { requiresGrad: true }),
-    W1: param(g, [32, D], 0.25), b1: q.zeros([32], { requiresGrad: true }), W2: param(g, [TAGS.length, 32], 0.2), b2: q.zeros([TAGS.length], { requiresGrad: true }),
-  };
-  const e = q.keep(positions());
-  return {
-    params,
-    forward: (ids, pad) => {
-      const a = q.add(q.embedding(ids, params.emb), e); // a^i = word vector + e^i, (B, T, D)
-      const qv = q.matmul(a, params.Wq); // q^i = W^q a^i
-      const k = q.matmul(a, params.Wk); // k^i = W^k a^i
-      const v = q.matmul(a, params.Wv); // v^i = W^v a^i
-      const alpha = q.div(q.matmul(qv, q.transpose(k)), Math.sqrt(D)); // alpha_{i,j} = q^i . k^j / sqrt(d), (B, T, T)
-      const masked = q.maskedFill(alpha, q.unsqueeze(pad, 1), -1e9); // padding is never attended to
-      const alphaPrime = q.softmax(masked, -1); // normalise over j
-      const b = q.matmul(alphaPrime, v); // b^i = sum_j alpha'_{i,j} v^j, (B, T, D)
-      const h = q.layerNorm(q.add(a, b), [D], params.gamma, params.beta); // residual + layer norm
-      return { logits: q.linear(q.relu(q.linear(h, params.W1, params.b1)), params.W2, params.b2), alphaPrime };
-    },
-  };
-}
-
-function train(model: Model, data: Sentence[], steps: number, g: Generator): number {
-  const opt = new q.Adam(Object.values(model.params), { lr: 0.01 });
-  let loss = NaN;
-  for (let step = 0; step < steps; step++) {
-    loss = q.tidy(() => {
-      const picked = Array.from({ length: 32 }, () => data[g.int(0, data.length)]!);
-      const { ids, labels, pad } = batch(picked);
-      const l = q.crossEntropy(model.forward(ids, pad).logits, labels);
-      opt.zeroGrad();
-      l.backward();
-      opt.step();
-      return l.item();
-    });
-  }
-  opt.zeroGrad();
-  opt.dispose();
-  return loss;
-}
-
-function accuracy(model: Model, data: Sentence[]): { all: number; saw: number } {
-  return q.tidy(() => q.noGrad(() => {
-    const { ids, labels, pad } = batch(data);
-    const pred = q.argmax(model.forward(ids, pad).logits, -1).toTypedArray();
-    const gold = labels.toTypedArray();
-    const idv = ids.toTypedArray();
-    const sawId = VOCAB.indexOf('saw');
-    let [right, total, sawRight, sawTotal] = [0, 0, 0, 0];
-    for (let i = 0; i < gold.length; i++) {
-      if (gold[i] === -100) continue;
-      total++;
-      if (pred[i] === gold[i]) right++;
-      if (idv[i] === sawId) {
-        sawTotal++;
-        if (pred[i] === gold[i]) sawRight++;
-      }
-    }
-    return { all: right / total, saw: sawRight / sawTotal };
-  }));
-}
-
-function heatmap(model: Model, words: string[]): string {
-  return q.tidy(() => q.noGrad(() => {
-    const { ids, pad } = batch([{ words, tags: words.map(() => 'NOUN') }]);
-    const w = model.forward(ids, pad).alphaPrime!.toArray() as number[][][];
-    const shades = ' ░▒▓█';
-    const width = Math.max(...words.map((x) => x.length)) + 1;
-    const lines = [' '.repeat(width) + words.map((x) => x.padEnd(9)).join('')];
-    words.forEach((x, i) => {
-      lines.push(x.padEnd(width) + words.map((_, j) => {
-        const a = w[0]![i]![j]!;
-        return `${shades[Math.min(4, Math.floor(a * 5))]!.repeat(3)} ${a.toFixed(2)}`.padEnd(9);
-      }).join(''));
-    });
-    return lines.join('\n');
-  }));
-}
-
-export function demo(options: { steps: number; seed: number }): void {
+export function demo(o: DemoOptions): void {
   const start = performance.now();
-  const g = new Generator(options.seed);
-  const train_ = Array.from({ length: 400 }, () => sentence(g));
-  const test_ = Array.from({ length: 200 }, () => sentence(g));
-  console.log(`qkv ${q.version} — tensor engine demo on the lecture's "I saw a saw" (backend: ${q.getBackend().name})`);
-  console.log(`${train_.length} training sentences, ${test_.length} test sentences; "saw" is a VERB or a NOUN by context\n`);
-  const results: [string, Model][] = [['fully-connected (one word at a time)', fullyConnected(g)], ['self-attention (the whole sentence)', selfAttention(g)]];
-  for (const [name, model] of results) {
-    const t0 = performance.now();
-    const loss = train(model, train_, options.steps, g);
-    const acc = accuracy(model, test_);
-    console.log(`${name.padEnd(38)} loss ${loss.toFixed(3)}  accuracy ${(100 * acc.all).toFixed(1)}%  on "saw" ${(100 * acc.saw).toFixed(1)}%  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const all = data.builtinDataset('ambiguity', { seed: o.seed, n: 2000 });
+  const [train, dev] = data.split(all, [0.9, 0.1], o.seed) as [data.TaggedExample[], data.TaggedExample[]];
+  console.log(`qkv ${version}: self-attention vs a fully-connected tagger on the lecture's "I saw a saw" (backend ${getBackend().name})`);
+  console.log(`${train.length} training and ${dev.length} held-out sentences; ${data.AMBIGUOUS_WORDS.join(', ')} are VERB or NOUN by context\n`);
+  const runs = [
+    { name: 'fully-connected', dir: join(o.out, 'ambiguity-fc'), model: { kind: 'fc', dModel: 64, layers: 2 }, lr: 5e-3 },
+    { name: 'self-attention', dir: join(o.out, 'ambiguity-attention'), model: { kind: 'transformer', dModel: 32, layers: 2, heads: 4, pos: 'rope' }, lr: 5e-3 },
+  ];
+  const results: { name: string; accuracy: number; ambiguous: number; seconds: number }[] = [];
+  for (const r of runs) {
+    // the demo owns these directories: start them afresh (only if they hold a qkv run)
+    if (existsSync(r.dir) && isCheckpoint(join(r.dir, 'last'))) rmSync(r.dir, { recursive: true });
+    process.stderr.write(`training the ${r.name} tagger...\n`);
+    const bar = progress({ total: o.steps, start: 0, log: join(r.dir, 'log.jsonl'), quiet: true });
+    const res = trainSession(tagDriver as TaskDriver<TaskInstance, data.TaggedExample, unknown, unknown>, train, dev, {
+      out: r.dir, trainer: { maxSteps: o.steps, lr: r.lr, warmup: 30, evalEvery: o.steps, seed: o.seed },
+      task: { model: { ...r.model, dropout: 0.1 }, batchSize: 32 }, meta: { builtin: 'ambiguity', demo: true }, onEvent: bar.onEvent,
+    });
+    bar.stop();
+    const m = res.last!.metrics;
+    results.push({ name: r.name, accuracy: m.accuracy!, ambiguous: m.ambiguousAccuracy!, seconds: res.seconds });
   }
-  console.log('\nattention weights alpha\' of the self-attention tagger (row: query word, column: key word):\n');
-  console.log(heatmap(results[1]![1], ['I', 'saw', 'a', 'saw']));
-  const m = q.memory();
-  console.log(`\nlive after training: ${m.tensors} tensors, ${(m.bytes / 1024).toFixed(1)} KiB (the parameters); peak ${(m.peakBytes / 1024).toFixed(1)} KiB; ${((performance.now() - start) / 1000).toFixed(1)} s in all`);
+  console.log('tagger            accuracy   on ambiguous words   training');
+  for (const r of results) console.log(`${r.name.padEnd(17)} ${pct(r.accuracy).padStart(8)}   ${pct(r.ambiguous).padStart(18)}   ${r.seconds.toFixed(1)} s`);
+  const gain = (results[1]!.ambiguous - results[0]!.ambiguous) * 100;
+  console.log(`\nself-attention is ${gain.toFixed(1)} points better on the ambiguous words; its model is in ${join(runs[1]!.dir, 'best')}`);
+
+  const { instance } = loadInstance(tagDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, runs[1]!.dir);
+  const m = instance as unknown as TagModel;
+  const words = o.sentence.split(/\s+/).filter(Boolean);
+  const tags = tagDriver.predict(m, [{ tokens: words }])[0]!;
+  console.log(`\n${words.map((w, i) => `${w}/${tags[i]}`).join(' ')}`);
+  const layers = tagAttention(m, { tokens: words });
+  layers.forEach((heads, l) => {
+    console.log(`\nlayer ${l + 1}, attention weights alpha' averaged over ${heads.length} heads (row: the word looking, column: the word looked at)`);
+    console.log(heatmap(words, average(heads)));
+  });
+  console.log(`\n${((performance.now() - start) / 1000).toFixed(1)} s in all. Try: node dist/cli/qkv.js predict --model ${runs[1]!.dir}  (type sentences, end with Ctrl-D)`);
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+function average(heads: number[][][]): number[][] {
+  return heads[0]!.map((row, i) => row.map((_, j) => heads.reduce((s, h) => s + h[i]![j]!, 0) / heads.length));
+}
+
+/** A terminal heatmap: shade blocks from light to dark, and the weight itself. */
+function heatmap(words: string[], w: number[][]): string {
+  const shades = [' ', '░', '▒', '▓', '█'];
+  const width = Math.max(...words.map((x) => x.length)) + 2;
+  const cell = 9;
+  const lines = [' '.repeat(width) + words.map((x) => x.slice(0, cell - 1).padEnd(cell)).join('')];
+  words.forEach((x, i) => {
+    lines.push(x.padEnd(width) + w[i]!.map((a) => `${shades[Math.min(4, Math.round(a * 4))]!.repeat(3)} ${a.toFixed(2)}`.padEnd(cell)).join(''));
+  });
+  return lines.join('\n');
 }

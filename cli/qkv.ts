@@ -29,10 +29,12 @@ const program = new Command()
 
 program
   .command('demo')
-  .description('train a fully-connected and a self-attention tagger on "I saw a saw" sentences and compare them')
-  .option('--steps <n>', 'training steps per model', integer('--steps', 1), 300)
+  .description('the main job: a fully-connected and a self-attention tagger on "I saw a saw" sentences, compared')
+  .option('--steps <n>', 'training steps per model', integer('--steps', 1), 400)
   .option('--seed <n>', 'random seed', integer('--seed', 0), 0)
-  .action((opts: { steps: number; seed: number }) => demo(opts));
+  .option('--out <dir>', 'where the two runs are saved', 'runs')
+  .option('--sentence <text>', 'the sentence whose attention is drawn', 'I saw a saw')
+  .action((opts: { steps: number; seed: number; out: string; sentence: string }) => demo(opts));
 
 program.addCommand(trainCommand()).addCommand(evalCommand()).addCommand(predictCommand()).addCommand(infoCommand());
 for (const sub of program.commands) {

@@ -31,7 +31,7 @@ export { DataError } from './data/types.js';
 export * as metrics from './tasks/metrics/index.js';
 export * as decode from './tasks/decode/index.js';
 export { TASKS, type TaskName, type TaskDriver, type TaskInstance } from './tasks/driver.js';
-export { tagDriver, tagReport, type TagModel, type TagConfig } from './tasks/tag.js';
+export { tagDriver, tagReport, tagAttention, type TagModel, type TagConfig } from './tasks/tag.js';
 export { classifyDriver, type ClassifyInstance, type ClassifyConfig } from './tasks/classify.js';
 export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, type ModelConfig, type ModelKind } from './tasks/models.js';
 export { Trainer, TrainingError, OPTIMIZERS, type TrainerOptions, type TrainEvent, type TrainingTask, type EvalResult, type OptimizerName, type TrainerState, type Checkpointer } from './train/trainer.js';

@@ -71,7 +71,7 @@ export function buildEncoder(inDim: number, c: ModelConfig, g: Generator): Seque
 }
 
 /** Turns a batch into vectors a^1..a^T, (B, T, inDim). */
-class InputLayer extends Module {
+export class InputLayer extends Module {
   readonly words: Embedding | null;
   readonly chars: CharEmbedding | null;
   readonly dim: number;
@@ -104,7 +104,7 @@ class InputLayer extends Module {
 }
 
 abstract class SequenceModel extends Module {
-  readonly embed: InputLayer;
+  readonly embed: InputLayer; // a^i: word (+ spelling) vectors, or frames
   readonly encoder: SequenceEncoder;
   readonly head: Linear;
 

@@ -12,6 +12,7 @@ import { crossEntropy } from '../ops/loss.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
+import { AttentionEncoder } from '../nn/transformer/attention-encoder.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
 import { accuracy, perLabelPRF } from './metrics/index.js';
 import type { TaskDriver, TaskInstance } from './driver.js';
@@ -134,3 +135,18 @@ export const tagDriver: TaskDriver<TagModel, TaggedExample, SequenceInput, strin
   evaluate: (m, examples) => ({ metrics: tagMetrics(m, examples, predictTags(m, examples)), main: 'accuracy', higherIsBetter: true }),
   predict: (m, inputs) => predictTags(m, inputs),
 };
+
+/**
+ * The attention weights alpha' of every layer and head for one sentence (transformer models):
+ * weights[layer][head][i][j] is how much word i looks at word j.
+ */
+export function tagAttention(m: TagModel, input: SequenceInput): number[][][][] {
+  const enc = m.model.encoder;
+  if (!(enc instanceof AttentionEncoder)) throw new QkvError(`a ${m.config.model.kind} model has no attention weights`);
+  return tidy(() => noGrad(() => {
+    const b = m.featurizer.batch([input]);
+    const a = m.model.embed.forward(b); // a^i, (1, T, d)
+    const { weights } = enc.inspect(a, { keyPaddingMask: b.keyPaddingMask, attnMask: b.attnMask ?? null });
+    return weights.map((w) => (w.toArray() as number[][][][])[0]!);
+  }));
+}

@@ -69,17 +69,37 @@ export class AttentionEncoder extends Module implements SequenceEncoder {
 
   /** x (B, T, inDim) -> (B, T, dModel). */
   forward(x: Tensor, options: EncodeOptions = {}): Tensor {
+    return tidy(() => {
+      const { a, masks } = this.prepare(x, options);
+      return this.encoder.forward(a, masks);
+    });
+  }
+
+  /** The output and every layer's attention weights alpha' per head, (B, H, T, T) each. */
+  inspect(x: Tensor, options: EncodeOptions = {}): { output: Tensor; weights: Tensor[] } {
+    return tidy(() => {
+      const { a, masks } = this.prepare(x, options);
+      const weights: Tensor[] = [];
+      let h = a;
+      for (const layer of this.encoder.layers) {
+        const r = layer.inspect(h, masks);
+        h = r.output;
+        if (r.weights) weights.push(r.weights);
+      }
+      return { output: this.encoder.norm ? this.encoder.norm.forward(h) : h, weights };
+    });
+  }
+
+  private prepare(x: Tensor, options: EncodeOptions): { a: Tensor; masks: { srcKeyPaddingMask: Tensor | null; srcMask: Tensor | null } } {
     if (x.rank !== 3 || x.shape[2] !== this.inDim) throw new ModuleError('AttentionEncoder', `input of shape ${shapeStr(x.shape)} must be (B, T, ${this.inDim})`);
     const T = x.shape[1]!;
-    return tidy(() => {
-      let a = this.input ? this.input.forward(x) : x; // (B, T, dModel)
-      if (this.pos) a = this.pos.forward(a); // a^i + e^i
-      let attnMask = options.attnMask ?? null;
-      if (this.window !== null) {
-        const w = windowMask(T, this.window);
-        attnMask = attnMask ? attnMask.add(w).gt(0) : w;
-      }
-      return this.encoder.forward(a, { srcKeyPaddingMask: options.keyPaddingMask ?? null, srcMask: attnMask });
-    });
+    let a = this.input ? this.input.forward(x) : x; // (B, T, dModel)
+    if (this.pos) a = this.pos.forward(a); // a^i + e^i
+    let attnMask = options.attnMask ?? null;
+    if (this.window !== null) {
+      const w = windowMask(T, this.window);
+      attnMask = attnMask ? attnMask.add(w).gt(0) : w;
+    }
+    return { a, masks: { srcKeyPaddingMask: options.keyPaddingMask ?? null, srcMask: attnMask } };
   }
 }

@@ -5,7 +5,7 @@
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { gelu, relu } from '../../ops/elementwise.js';
 import { add } from '../../ops/elementwise.js';
-import { tidy } from '../../tensor/engine.js';
+import { keep, tidy } from '../../tensor/engine.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Dropout, LayerNorm, Linear } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
@@ -81,10 +81,22 @@ export class TransformerEncoderLayer extends Module {
 
   /** src (B, T, dModel) -> (B, T, dModel). */
   forward(src: Tensor, options: EncoderLayerCall = {}): Tensor {
-    return tidy(() => {
-      const sa = (x: Tensor) => this.dropout1.forward(this.self_attn.forward(x, x, x, {
-        attnMask: options.srcMask, keyPaddingMask: options.srcKeyPaddingMask, isCausal: options.isCausal, needWeights: false,
-      }).output);
+    const { output, weights } = this.inspect(src, options, false);
+    weights?.dispose();
+    return output;
+  }
+
+  /** The output and, when asked, the self-attention weights alpha' per head, (B, H, T, T). */
+  inspect(src: Tensor, options: EncoderLayerCall = {}, needWeights = true): { output: Tensor; weights: Tensor | null } {
+    let weights: Tensor | null = null;
+    const output = tidy(() => {
+      const sa = (x: Tensor) => {
+        const r = this.self_attn.forward(x, x, x, {
+          attnMask: options.srcMask, keyPaddingMask: options.srcKeyPaddingMask, isCausal: options.isCausal, needWeights, averageAttnWeights: false,
+        });
+        weights = r.weights ? keep(r.weights) : null;
+        return this.dropout1.forward(r.output);
+      };
       const ff = (x: Tensor) => this.dropout2.forward(feedForward(this, x));
       if (this.normFirst) {
         const x = add(src, sa(this.norm1.forward(src))); // x + SA(LN(x))
@@ -93,6 +105,7 @@ export class TransformerEncoderLayer extends Module {
       const x = this.norm1.forward(add(src, sa(src))); // LN(x + SA(x))
       return this.norm2.forward(add(x, ff(x))); // LN(x + FF(x))
     });
+    return { output, weights };
   }
 }
 
