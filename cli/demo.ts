@@ -7,7 +7,6 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { data, getBackend, isCheckpoint, loadInstance, tagAttention, tagDriver, trainSession, version, type TagModel, type TaskDriver, type TaskInstance } from '../src/index.js';
 import { progress } from './progress.js';
-import { fmt } from './shared.js';
 
 export interface DemoOptions {
   steps: number;
