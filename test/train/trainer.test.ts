@@ -80,6 +80,18 @@ test('the trainer fits, accumulates micro-batches, and stops on a NaN loss with 
   assert.equal(tn.state.step, 6);
 });
 
+test('a NaN loss keeps the last good checkpoint intact', () => {
+  const out = tmp();
+  const m = new Scalar();
+  const checkpointer = { save: (kind: 'last' | 'best', s: { model: nn.Module; trainer: { step: number } }) => q.saveCheckpoint(join(out, kind), { config: { step: s.trainer.step }, model: s.model }) };
+  const t = new Trainer(m, toyTask(m.w, 8), { maxSteps: 20, lr: 0.1, evalEvery: 5 }, checkpointer as unknown as q.Checkpointer);
+  assert.throws(() => t.run(), /loss is NaN at step 8/);
+  const ck = q.readCheckpoint(join(out, 'last'));
+  assert.equal(ck.config.step, 5, 'the checkpoint of step 5 is what is left');
+  assert.ok(Number.isFinite(ck.tensors.get('w')!.item()));
+  rmSync(out, { recursive: true });
+});
+
 const tagOptions = (steps: number) => ({
   trainer: { maxSteps: steps, lr: 5e-3, evalEvery: 10, seed: 4, decaySteps: 40, warmup: 5 },
   task: { model: { kind: 'transformer', dModel: 16, layers: 1, heads: 2, dropout: 0.2 }, batchSize: 8, wordDropout: 0.1 },
