@@ -1,6 +1,7 @@
 // The command line's view of each task: its driver, how `qkv predict` reads inputs, and how
 // it prints outputs. The seq2seq and lm tasks add their entries here.
 import { classifyDriver, tagDriver, type TaskDriver, type TaskInstance, type TaskName } from '../src/index.js';
+import { lmDriver, readTextFile } from '../src/index.js';
 import { readExamples } from './datasets.js';
 import { UsageError } from './shared.js';
 
@@ -47,6 +48,14 @@ export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
     readLabelled: (f, o) => readExamples('classify', f, { format: o.format as string }),
     readInputs: sequenceInputs,
     format: (input, output) => ({ line: String(output), json: { ...(input as object), label: output } }),
+  },
+  // lm: `qkv eval --data FILE` scores the whole text (non-overlapping block-size windows, every
+  // token predicted once: loss, perplexity, bits per token); text comes from `qkv generate`
+  lm: {
+    driver: lmDriver as CliTask['driver'],
+    readLabelled: (f) => [readTextFile(f)],
+    readInputs: () => { throw new UsageError('predict does not run language models; sample text with: qkv generate --model DIR --prompt TEXT'); },
+    format: (input, output) => ({ line: `${String(input)}${String(output)}`, json: { prompt: input, text: output } }),
   },
 };
 

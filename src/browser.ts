@@ -33,5 +33,6 @@ export * as decode from './tasks/decode/index.js';
 export { TASKS, type TaskName, type TaskDriver, type TaskInstance } from './tasks/driver.js';
 export { tagDriver, tagReport, tagAttention, type TagModel, type TagConfig } from './tasks/tag.js';
 export { classifyDriver, type ClassifyInstance, type ClassifyConfig } from './tasks/classify.js';
+export { lmDriver, createLm, lmFromConfig, lmTraining, lmEvaluate, generate, generateTokens, defaultPrompt, textLoss, estimateLoss, getBatch, splitTokens, wordPieces, DEFAULT_LM_MODEL, LM_TOKENIZE, type LmInstance, type LmConfig, type LmModelConfig, type LmOptions, type LmTokenize, type LmTokenizer, type GenerateOptions } from './tasks/lm.js';
 export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, type ModelConfig, type ModelKind } from './tasks/models.js';
 export { Trainer, TrainingError, OPTIMIZERS, type TrainerOptions, type TrainEvent, type TrainingTask, type EvalResult, type OptimizerName, type TrainerState, type Checkpointer } from './train/trainer.js';

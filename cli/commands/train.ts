@@ -9,6 +9,7 @@ import {
 import { builtinExamples, FORMATS, readExamples } from '../datasets.js';
 import { progress } from '../progress.js';
 import { applyConfig, choice, float, fmt, int, printJson, UsageError } from '../shared.js';
+import { trainLmCommand } from './train-lm.js';
 
 /** Flags every task's training shares. */
 export function addTrainingFlags(cmd: Command, defaults: { steps: number; lr: number; evalEvery: number; batch: number }): Command {
@@ -133,5 +134,5 @@ export function trainCommand(): Command {
     runAndReport('classify', classifyDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
       { model: modelOptions(o), batchSize: o.batchSize, labelSmoothing: o.labelSmoothing }, meta);
   });
-  return train.addCommand(tag).addCommand(classify);
+  return train.addCommand(tag).addCommand(classify).addCommand(trainLmCommand());
 }
