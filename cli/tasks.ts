@@ -11,6 +11,8 @@ export interface CliTask {
   readLabelled(file: string, o: Record<string, unknown>): unknown[];
   /** Inputs for `qkv predict`: from a file of one input per line (or JSONL for frames/graphs). */
   readInputs(text: string, file: string, instance: TaskInstance): unknown[];
+  /** Set when `qkv predict` does not apply to this task: the message says what to use. */
+  refusePredict?: string;
   /** One output line (human) and one JSON value (for --json). */
   format(input: unknown, output: unknown): { line: string; json: unknown };
 }
@@ -54,7 +56,8 @@ export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
   lm: {
     driver: lmDriver as CliTask['driver'],
     readLabelled: (f) => [readTextFile(f)],
-    readInputs: () => { throw new UsageError('predict does not run language models; sample text with: qkv generate --model DIR --prompt TEXT'); },
+    refusePredict: 'predict does not run language models; sample text with: qkv generate --model DIR --prompt TEXT',
+    readInputs: () => { throw new UsageError('predict does not run language models'); },
     format: (input, output) => ({ line: `${String(input)}${String(output)}`, json: { prompt: input, text: output } }),
   },
 };

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  classifyDriver, nn, OPTIMIZERS, SCHEDULES, tagDriver, trainSession, MODEL_KINDS,
+  classifyDriver, isCheckpoint, nn, OPTIMIZERS, readCheckpoint, SCHEDULES, tagDriver, trainSession, TrainingError, MODEL_KINDS,
   type SessionResult, type TaskDriver, type TaskInstance, type TaskName, type TrainerOptions,
 } from '../../src/index.js';
 import { builtinExamples, FORMATS, readExamples } from '../datasets.js';
@@ -78,6 +78,12 @@ export function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: 
   let result: SessionResult;
   try {
     result = trainSession(driver, train, dev, { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent });
+  } catch (e) {
+    if (e instanceof TrainingError && isCheckpoint(join(out, 'last'))) {
+      const step = (readCheckpoint(join(out, 'last')).config.step as number | undefined) ?? '?';
+      throw new UsageError(`${e.message.replace(/ \(.*?\)\./, '.')} The last good checkpoint is ${join(out, 'last')} (step ${step}); resume from it with --resume`);
+    }
+    throw e;
   } finally {
     bar.stop();
   }

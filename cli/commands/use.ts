@@ -57,6 +57,7 @@ export function predictCommand(): Command {
       const o = applyConfig(cmd);
       const { task } = taskOf(o.model as string);
       const t = cliTask(task, `--model ${String(o.model)}`);
+      if (t.refusePredict) throw new UsageError(t.refusePredict); // before waiting on standard input
       const { instance } = loadInstance(t.driver, o.model as string);
       const file = (o.input as string | undefined) ?? '<stdin>';
       const text = o.input ? readTextFile(o.input as string) : readStdin();

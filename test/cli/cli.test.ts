@@ -1,6 +1,9 @@
 // The `qkv` command end to end: version, help, the demo, and clean errors for bad flags.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { version } from '../../src/index.js';
@@ -18,14 +21,21 @@ test('qkv --version and --help', () => {
   assert.match(h.stdout, /demo/);
 });
 
-test('qkv demo trains both taggers and self-attention resolves "saw"', () => {
-  const r = run('demo', '--steps', '150', '--seed', '1');
+test('qkv demo (the main job) trains both taggers, and self-attention resolves the ambiguous words', () => {
+  const out = mkdtempSync(join(tmpdir(), 'qkv-demo-'));
+  const r = run('demo', '--steps', '200', '--seed', '1', '--out', out);
   assert.equal(r.status, 0, r.stderr);
-  const fc = /fully-connected.*on "saw" ([\d.]+)%/.exec(r.stdout);
-  const sa = /self-attention.*on "saw" ([\d.]+)%/.exec(r.stdout);
-  assert.ok(fc && sa, r.stdout);
-  assert.ok(Number(sa[1]) >= Number(fc[1]) + 20, `self-attention ${sa[1]}% vs fully-connected ${fc[1]}% on "saw"`);
+  const row = (name: string) => {
+    const m = new RegExp(`^${name}\\s+([\\d.]+)%\\s+([\\d.]+)%`, 'm').exec(r.stdout);
+    assert.ok(m, `no ${name} row in:\n${r.stdout}`);
+    return { all: Number(m[1]), ambiguous: Number(m[2]) };
+  };
+  const fc = row('fully-connected');
+  const sa = row('self-attention');
+  assert.ok(sa.ambiguous >= fc.ambiguous + 20, `self-attention ${sa.ambiguous}% vs fully-connected ${fc.ambiguous}% on ambiguous words`);
+  assert.match(r.stdout, /^I\/PRON saw\/VERB a\/DET saw\/NOUN$/m);
   assert.match(r.stdout, /attention weights alpha'/);
+  assert.ok(existsSync(join(out, 'ambiguity-attention', 'best', 'model.safetensors')), 'the attention model is saved');
 });
 
 test('bad flags: one line on stderr, non-zero exit, no stack trace', () => {
