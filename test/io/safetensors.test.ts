@@ -3,25 +3,16 @@
 // and module state dicts through files.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   Generator, SafetensorsError, Tensor, arange, assign, loadSafetensors, loadStateDictFile, memory, nn, noGrad,
   parseSafetensors, randn, saveSafetensors, saveStateDict, serializeSafetensors, tensor,
 } from '../../src/index.js';
 import { forEachBackend } from '../helpers.js';
+import { repoRoot } from '../fixtures.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
 
 const enc = new TextEncoder();
 

@@ -9,11 +9,9 @@
 //   torch.nn.Transformer                            -> nn.Transformer
 //   nanoGPT's Block and GPT (model.py)              -> a block of nn.GPT, nn.GPT
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { add, mul, nn, sum, tensor, type Module, type Tensor } from '../../src/index.js';
+import { readFixture } from '../fixtures.js';
 
 interface Encoded { shape: number[]; values: number[] }
 interface Input extends Encoded { name: string; kind: 'float' | 'mask' | 'ids'; dtype: 'float32' | 'int32' }
@@ -32,18 +30,8 @@ interface Case {
   paramGrads: Record<string, Encoded>;
 }
 
-/** The repository root: the nearest directory upward holding package.json (works from src or dist). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
 
-const fixture = JSON.parse(readFileSync(join(repoRoot(), 'test', 'fixtures', 'golden-attention.json'), 'utf8')) as { cases: Case[] };
+const fixture = readFixture<{ cases: Case[] }>('golden-attention.json');
 
 // |actual - expected| <= ATOL + RTOL * |expected|
 const ATOL = 1e-5;

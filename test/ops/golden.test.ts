@@ -4,14 +4,12 @@
 // float input, all from a float64 reference on the same float32 inputs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   Tensor, add, concat, conv1d, crossEntropy, cumsum, div, elu, embedding, exp, gelu, layerNorm, linear, log,
   logSoftmax, matmul, max, mean, min, mul, pad, permute, pow, relu, sigmoid, softmax, softplus, sqrt, stack, sum,
   tanh, tensor, transpose, variance,
 } from '../../src/index.js';
+import { readFixture } from '../fixtures.js';
 
 interface Encoded { shape: number[]; values: number[] }
 interface Input extends Encoded { name: string; dtype: 'float32' | 'int32' }
@@ -25,18 +23,8 @@ interface Case {
   grads: Record<string, Encoded>;
 }
 
-/** The repository root: the nearest directory upward holding package.json (works from src or dist). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
 
-const fixture = JSON.parse(readFileSync(join(repoRoot(), 'test', 'fixtures', 'golden-ops.json'), 'utf8')) as { cases: Case[] };
+const fixture = readFixture<{ cases: Case[] }>('golden-ops.json');
 
 // |actual - expected| <= ATOL + RTOL * |expected|
 const ATOL = 1e-5;

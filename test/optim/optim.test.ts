@@ -6,10 +6,8 @@
 // dispose() frees the state buffers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Adam, AdamW, Optimizer, SGD, Tensor, memory, mul, tensor } from '../../src/index.js';
+import { readFixture } from '../fixtures.js';
 
 interface Encoded { shape: number[]; values: number[] }
 interface Case {
@@ -20,18 +18,8 @@ interface Case {
   steps: { grads: Encoded[]; params: Encoded[] }[];
 }
 
-/** The repository root: the nearest directory upward holding package.json (works from src or dist). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
 
-const fixture = JSON.parse(readFileSync(join(repoRoot(), 'test', 'fixtures', 'golden-optim.json'), 'utf8')) as { cases: Case[] };
+const fixture = readFixture<{ cases: Case[] }>('golden-optim.json');
 
 // |actual - expected| <= ATOL + RTOL * |expected|. Both sides are float32 (torch computes in
 // float32, the kernels in float64 rounded to float32), so they differ by a few ulps at most.

@@ -2,22 +2,11 @@
 // test/fixtures/metrics.json, computed with sacreBLEU 2.6.0 and scikit-learn 1.9.1 by
 // scripts/metrics_reference.py.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { OpError } from '../../src/index.js';
 import { accuracy, confusion, corpusBleu, corpusChrF, perLabelPRF, type BleuOptions, type ChrFOptions } from '../../src/tasks/metrics/index.js';
+import { readFixture } from '../fixtures.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
 
 function close(actual: number, expected: number, what: string, tol = 1e-9): void {
   assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${what}: got ${actual}, expected ${expected}`);
@@ -186,7 +175,7 @@ interface Fixture {
     weighted: { precision: number; recall: number; f1: number };
   }[];
 }
-const fixture = JSON.parse(readFileSync(join(repoRoot(), 'test', 'fixtures', 'metrics.json'), 'utf8')) as Fixture;
+const fixture = readFixture<Fixture>('metrics.json');
 
 test('corpusBleu equals sacreBLEU on every fixture case', () => {
   assert.ok(fixture.bleu.length >= 10);
