@@ -2,6 +2,7 @@
 // it prints outputs. The seq2seq and lm tasks add their entries here.
 import { classifyDriver, tagDriver, type TaskDriver, type TaskInstance, type TaskName } from '../src/index.js';
 import { lmDriver, readTextFile } from '../src/index.js';
+import { readCheckpoint, resolveCheckpoint, seq2seqDriver } from '../src/index.js';
 import { readExamples } from './datasets.js';
 import { UsageError } from './shared.js';
 
@@ -34,6 +35,22 @@ function sequenceInputs(text: string, file: string, instance: TaskInstance): unk
   return lines.map(([l]) => ({ tokens: l.split(/\s+/) }));
 }
 
+/** seq2seq: how the checkpoint in --model splits text (its config's tokenize). */
+function seq2seqTokenize(model: string): 'chars' | 'words' {
+  const ck = readCheckpoint(resolveCheckpoint(model));
+  for (const t of ck.tensors.values()) t.dispose();
+  if (ck.optimizer) for (const t of ck.optimizer.tensors.values()) t.dispose();
+  return ck.config.tokenize === 'words' ? 'words' : 'chars';
+}
+
+/** seq2seq: one source per line (before a tab, if any), split as the model was trained. */
+function seq2seqInputs(text: string, file: string, instance: TaskInstance): unknown[] {
+  const words = (instance.config as { tokenize?: string }).tokenize === 'words';
+  const lines = text.split(/\r?\n/).map((l) => l.split('\t')[0]!.trim()).filter((l) => l);
+  if (!lines.length) throw new UsageError(`${file}: no input lines`);
+  return lines.map((l) => ({ source: words ? l.split(/\s+/) : Array.from(l), text: l, sep: words ? ' ' : '' }));
+}
+
 export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
   tag: {
     driver: tagDriver as CliTask['driver'],
@@ -50,6 +67,17 @@ export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
     readLabelled: (f, o) => readExamples('classify', f, { format: o.format as string }),
     readInputs: sequenceInputs,
     format: (input, output) => ({ line: String(output), json: { ...(input as object), label: output } }),
+  },
+  // seq2seq: eval reads source<TAB>target pairs; predict prints each output joined like its input
+  seq2seq: {
+    driver: seq2seqDriver as CliTask['driver'],
+    readLabelled: (f, o) => readExamples('seq2seq', f, { format: o.format as string, tokenize: seq2seqTokenize(o.model as string) }),
+    readInputs: seq2seqInputs,
+    format: (input, output) => {
+      const { text, sep } = input as { text: string; sep: string };
+      const out = (output as string[]).join(sep);
+      return { line: out, json: { source: text, output: out } };
+    },
   },
   // lm: `qkv eval --data FILE` scores the whole text (non-overlapping block-size windows, every
   // token predicted once: loss, perplexity, bits per token); text comes from `qkv generate`

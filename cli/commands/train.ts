@@ -10,6 +10,7 @@ import { builtinExamples, FORMATS, readExamples } from '../datasets.js';
 import { progress } from '../progress.js';
 import { applyConfig, choice, float, fmt, int, printJson, UsageError } from '../shared.js';
 import { trainLmCommand } from './train-lm.js';
+import { trainSeq2seqCommand } from './train-seq2seq.js';
 
 /** Flags every task's training shares. */
 export function addTrainingFlags(cmd: Command, defaults: { steps: number; lr: number; evalEvery: number; batch: number }): Command {
@@ -140,5 +141,5 @@ export function trainCommand(): Command {
     runAndReport('classify', classifyDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
       { model: modelOptions(o), batchSize: o.batchSize, labelSmoothing: o.labelSmoothing }, meta);
   });
-  return train.addCommand(tag).addCommand(classify).addCommand(trainLmCommand());
+  return train.addCommand(tag).addCommand(classify).addCommand(trainSeq2seqCommand()).addCommand(trainLmCommand());
 }

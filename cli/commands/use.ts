@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { loadInstance, readCheckpoint, resolveCheckpoint, tagReport, readTextFile, type data } from '../../src/index.js';
 import { cliTask } from '../tasks.js';
-import { applyConfig, choice, fmt, printJson, UsageError } from '../shared.js';
+import { applyConfig, choice, fmt, int, printJson, UsageError } from '../shared.js';
 import { FORMATS } from '../datasets.js';
 
 /** The task a checkpoint was trained for, from its config.json. */
@@ -52,6 +52,7 @@ export function predictCommand(): Command {
     .requiredOption('--model <dir>', 'a run directory (its best model) or a checkpoint directory')
     .option('--input <file>', 'input file (default: standard input)')
     .option('--json', 'print one JSON object per input', false)
+    .option('--beam <n>', 'seq2seq: beam search keeping N hypotheses (default: greedy decoding)', int('--beam', 1))
     .option('--config <file>', 'JSON file of flag values')
     .action((_o, cmd: Command) => {
       const o = applyConfig(cmd);
