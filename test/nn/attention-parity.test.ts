@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { add, mul, nn, sum, tensor, type Module, type Tensor } from '../../src/index.js';
-import { readFixture } from '../fixtures.js';
+import { expectGolden, readFixture } from '../fixtures.js';
 
 interface Encoded { shape: number[]; values: number[] }
 interface Input extends Encoded { name: string; kind: 'float' | 'mask' | 'ids'; dtype: 'float32' | 'int32' }
@@ -98,20 +98,8 @@ function build(c: Case): { model: Module; run: (x: Record<string, Tensor>) => Re
 }
 
 function expectClose(c: Case, what: string, actual: Tensor | null | undefined, expected: Encoded): void {
-  assert.ok(actual, `${c.name}: ${what} is missing (null)`);
-  assert.deepEqual(actual.shape, expected.shape, `${c.name}: ${what} has shape [${actual.shape}], expected [${expected.shape}]`);
   const [atol, rtol] = LOOSER[c.name] ?? [ATOL, RTOL];
-  const got = actual.toTypedArray();
-  const bad: string[] = [];
-  for (let i = 0; i < expected.values.length; i++) {
-    const a = got[i]!;
-    const b = expected.values[i]!;
-    if (!(Math.abs(a - b) <= atol + rtol * Math.abs(b))) bad.push(`index ${i}: got ${a}, expected ${b} (diff ${Math.abs(a - b).toExponential(2)})`);
-  }
-  if (bad.length) {
-    assert.fail(`${c.name}: ${what} differs from PyTorch at ${bad.length} of ${expected.values.length} elements `
-      + `(atol ${atol}, rtol ${rtol}):\n  ${bad.slice(0, 8).join('\n  ')}${bad.length > 8 ? '\n  ...' : ''}`);
-  }
+  expectGolden(c.name, what, actual, expected, atol, rtol);
 }
 
 test('attention golden fixture loads and covers every module', () => {
