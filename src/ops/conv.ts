@@ -50,17 +50,12 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const y = Tensor.empty([batch, cout, outLength]);
   kernel('Conv1d')(contiguousData(x) as Float32Array, contiguousData(weight) as Float32Array, args, y.buffer() as Float32Array);
   const conv = record('conv1d', [x, weight], y, (g, [x, w], needs) => {
+    // outputs first: allocating may grow the heap and detach views taken before
+    const dx = needs[0] ? Tensor.empty(x!.shape) : null;
+    const dw = needs[1] ? Tensor.empty(w!.shape) : null;
     const dy = contiguousData(g) as Float32Array;
-    let dx: Tensor | null = null;
-    let dw: Tensor | null = null;
-    if (needs[0]) {
-      dx = Tensor.empty(x!.shape);
-      kernel('Conv1dGradInput')(dy, contiguousData(w!) as Float32Array, args, dx.buffer() as Float32Array);
-    }
-    if (needs[1]) {
-      dw = Tensor.empty(w!.shape);
-      kernel('Conv1dGradWeight')(dy, contiguousData(x!) as Float32Array, args, dw.buffer() as Float32Array);
-    }
+    if (dx) kernel('Conv1dGradInput')(dy, contiguousData(w!) as Float32Array, args, dx.buffer() as Float32Array);
+    if (dw) kernel('Conv1dGradWeight')(dy, contiguousData(x!) as Float32Array, args, dw.buffer() as Float32Array);
     return [dx, dw];
   }, [x, weight]);
   if (!bias) return conv;

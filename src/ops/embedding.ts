@@ -19,7 +19,8 @@ export function embedding(ids: Tensor, weight: Tensor, paddingIdx?: number): Ten
     }
   }
   const y = Tensor.empty([...ids.shape, dim], weight.dtype);
-  kernel('Gather')(contiguousData(weight), dim, idx, y.buffer());
+  // ids re-read: allocating y may have grown the heap and detached idx
+  kernel('Gather')(contiguousData(weight), dim, contiguousData(ids) as Int32Array, y.buffer());
   return record('embedding', [ids, weight], y, (g, [ids]) => {
     const dw = Tensor.empty([vocab, dim]);
     kernel('Fill')(dw.buffer(), 0);

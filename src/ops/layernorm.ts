@@ -21,10 +21,10 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   }
   const cols = sizeOf(normalizedShape);
   const rows = cols ? x.size / cols : 0;
-  const xd = contiguousData(x) as Float32Array;
-  const y = Tensor.empty(x.shape);
+  const y = Tensor.empty(x.shape); // outputs first: allocating may grow the heap and detach views taken before
   const mean = Tensor.empty([rows]);
   const rstd = Tensor.empty([rows]);
+  const xd = contiguousData(x) as Float32Array;
   const gd = weight ? (contiguousData(weight) as Float32Array) : null;
   const bd = bias ? (contiguousData(bias) as Float32Array) : null;
   kernel('LayerNorm')(xd, gd, bd, rows, cols, eps, y.buffer() as Float32Array, mean.buffer() as Float32Array, rstd.buffer() as Float32Array);

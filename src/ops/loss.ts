@@ -44,10 +44,10 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     }
     valid++;
   }
-  const x = contiguousData(logits) as Float32Array;
-  const loss = Tensor.empty(targets.shape);
+  const loss = Tensor.empty(targets.shape); // outputs first: allocating may grow the heap and detach views taken before
   const lse = Tensor.empty([rows]);
-  kernel('CrossEntropy')(x, t, rows, classes, ignoreIndex, labelSmoothing, loss.buffer() as Float32Array, lse.buffer() as Float32Array);
+  const x = contiguousData(logits) as Float32Array;
+  kernel('CrossEntropy')(x, contiguousData(targets) as Int32Array, rows, classes, ignoreIndex, labelSmoothing, loss.buffer() as Float32Array, lse.buffer() as Float32Array);
   const perRow = record('crossEntropy', [logits, targets], loss, (g, [logits, targets, lse]) => {
     const dx = Tensor.empty(logits!.shape);
     kernel('CrossEntropyGrad')(contiguousData(logits!) as Float32Array, contiguousData(targets!) as Int32Array,

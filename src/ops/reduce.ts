@@ -17,7 +17,8 @@ export type Axes = number | readonly number[];
 interface Plan {
   rows: number;
   cols: number;
-  data: Float32Array | Int32Array; // [rows, cols], reduced axes last
+  /** [rows, cols], reduced axes last; a function, called after the output is allocated (a heap grow detaches earlier views). */
+  data: () => Float32Array | Int32Array;
   outShape: number[]; // without the reduced axes, or with them as 1 when keepdim
   keepShape: number[]; // always with the reduced axes as 1
 }
@@ -33,20 +34,21 @@ function plan(op: string, x: Tensor, axes: Axes | undefined, keepdim: boolean): 
   const keepShape = x.shape.map((d, i) => (reduced.includes(i) ? 1 : d));
   const outShape = keepdim ? keepShape : kept.map((i) => x.shape[i]!);
   const identity = perm.every((p, i) => p === i);
-  let data: Float32Array | Int32Array;
+  let data: () => Float32Array | Int32Array;
   if (identity && x.isContiguous && x.offset === 0 && x.storage.length === x.size) {
-    data = x.storage.data;
+    data = () => x.storage.data;
   } else {
-    data = x.dtype === 'int32' ? new Int32Array(x.size) : new Float32Array(x.size);
+    const copy = x.dtype === 'int32' ? new Int32Array(x.size) : new Float32Array(x.size);
     kernel('Copy')({ data: x.storage.data, offset: x.offset, strides: perm.map((i) => x.strides[i]!) },
-      { data, offset: 0, strides: contiguousStrides(permShape) }, permShape);
+      { data: copy, offset: 0, strides: contiguousStrides(permShape) }, permShape);
+    data = () => copy;
   }
   return { rows, cols, data, outShape, keepShape };
 }
 
 function run(p: Plan, k: ReduceKernel, dtype: 'float32' | 'int32'): Tensor {
   const out = Tensor.empty(p.outShape, dtype);
-  k(p.data, p.rows, p.cols, out.buffer());
+  k(p.data(), p.rows, p.cols, out.buffer());
   return out;
 }
 
@@ -109,7 +111,7 @@ export function topk(x: Tensor, k: number, axis = -1): { values: Tensor; indices
   const kept = x.shape.filter((_, i) => i !== ax);
   const values = Tensor.empty([...kept, k], x.dtype);
   const indices = Tensor.empty([...kept, k], 'int32');
-  kernel('TopK')(p.data, p.rows, p.cols, k, values.buffer(), indices.buffer() as Int32Array);
+  kernel('TopK')(p.data(), p.rows, p.cols, k, values.buffer(), indices.buffer() as Int32Array);
   // results were computed with the axis last; move it back
   const last = kept.length;
   const back = (t: Tensor): Tensor => {
@@ -130,8 +132,8 @@ export function cumsum(x: Tensor, axis: number, options: { reverse?: boolean } =
   const outer = x.shape.slice(0, ax).reduce((a, b) => a * b, 1);
   const inner = x.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
   const size = x.rank ? x.shape[ax]! : 1;
+  const y = Tensor.empty(x.shape, x.dtype); // first: allocating may grow the heap and detach earlier views
   const src = x.isContiguous && x.offset === 0 && x.storage.length === x.size ? x.storage.data : x.toTypedArray();
-  const y = Tensor.empty(x.shape, x.dtype);
   kernel('Cumsum')(src, outer, size, inner, reverse, y.buffer());
   return record('cumsum', [x], y, (g) => [cumsum(g, ax, { reverse: !reverse })]);
 }

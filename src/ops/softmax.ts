@@ -10,13 +10,13 @@ function rowOp(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
   checkTensor(op, x);
   checkDtype(op, x, 'float32');
   const ax = normalizeAxis(op, axis, x.rank);
+  const out = emptyRows(x.shape, ax); // first: allocating may grow the heap and detach views taken before
   const { data, rows, cols } = rowsOf(x, ax);
-  const out = emptyRows(x.shape, ax);
   kernel(op === 'softmax' ? 'Softmax' : 'LogSoftmax')(data, rows, cols, out.data);
   return record(op, [x], out.t, (g, [y]) => {
+    const dx = emptyRows(x.shape, ax);
     const dy = rowsOf(g, ax);
     const yr = rowsOf(y!, ax);
-    const dx = emptyRows(x.shape, ax);
     kernel(op === 'softmax' ? 'SoftmaxGrad' : 'LogSoftmaxGrad')(yr.data, dy.data, rows, cols, dx.data);
     return [dx.t];
   }, [out.t]);
