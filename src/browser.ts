@@ -13,6 +13,7 @@ export type { Backend, Allocator, Allocation, KernelName, KernelSignatures, Stri
 export { registerBackend, setBackend, getBackend, listBackends, kernel } from './kernels/registry.js';
 export { referenceBackend } from './kernels/ref/index.js';
 export { HeapAllocator, type HeapStats } from './kernels/heap.js';
+export { createWasmBackend, wasmBackendFromModule, pickVariant as wasmVariant, relaxedSimdSupported, simdSupported, type WasmBackend, type WasmBackendOptions, type WasmVariant } from './kernels/wasm/index.js';
 export { Tensor, type NestedArray } from './tensor/tensor.js';
 export { memory, resetPeak, noGrad, isGradEnabled, tidy, keep, type MemoryInfo } from './tensor/engine.js';
 export type { BackwardOptions } from './tensor/backward.js';

@@ -3,14 +3,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import {
-  Generator, HeapAllocator, listBackends, noGrad, referenceBackend, registerBackend, setBackend, tensor, tidy,
+  createWasmBackendSync, Generator, HeapAllocator, listBackends, noGrad, referenceBackend, registerBackend, setBackend, tensor, tidy,
   type Tensor,
 } from '../src/index.js';
+import { wasmBuilt } from '../src/kernels/wasm/node.js';
 
 // A second backend for the op suite: the reference kernels computing in one WebAssembly.Memory
 // (as the wasm backend will), every new allocation filled with NaN to catch reads of unwritten memory.
 if (!listBackends().includes('ref-heap')) {
   registerBackend({ name: 'ref-heap', allocator: new HeapAllocator({ poison: true, initialPages: 1 }), kernels: referenceBackend.kernels });
+}
+// The WebAssembly SIMD backend, once `npm run build:wasm` has built it: every call on wasm however
+// small (`tiny`), new allocations NaN-filled as in ref-heap.
+if (!listBackends().includes('wasm') && wasmBuilt()) {
+  registerBackend(createWasmBackendSync({ poison: true, tiny: true, initialPages: 1 }));
 }
 
 /** Runs `suite` once per registered backend, inside a describe named after it. */
@@ -80,16 +86,17 @@ export function gradcheck(name: string, f: (...xs: Tensor[]) => Tensor, leaves: 
     leaves.forEach((x, li) => {
       if (!x.grad) assert.fail(`${name}: input ${li} got no gradient`);
       const analytic = x.grad.toTypedArray();
-      const data = x.storage.data as Float32Array;
+      // re-read after every loss(): its allocations may grow a heap, which detaches older views
+      const data = (): Float32Array => x.storage.data as Float32Array;
       for (let j = 0; j < x.size; j++) {
-        const orig = data[j]!;
-        data[j] = orig + eps;
-        const up = data[j]! - orig;
+        const orig = data()[j]!;
+        data()[j] = orig + eps;
+        const up = data()[j]! - orig;
         const lp = loss();
-        data[j] = orig - eps;
-        const down = orig - data[j]!;
+        data()[j] = orig - eps;
+        const down = orig - data()[j]!;
         const lm = loss();
-        data[j] = orig;
+        data()[j] = orig;
         const numeric = (lp - lm) / (up + down);
         const a = analytic[j]!;
         if (!(Math.abs(a - numeric) <= atol + rtol * Math.abs(numeric))) {

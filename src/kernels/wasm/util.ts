@@ -1,0 +1,67 @@
+// Shared checks of the wasm kernel wrappers. A wasm kernel can only read and write arrays that
+// are views of the module's own memory (a tensor from the wasm backend's allocator is one); any
+// other array (a plain JS array from the reference allocator, or a temporary an op made with
+// `new Float32Array`) sends the call to the reference kernel instead. Nothing is copied.
+import type { Shape } from '../../core/shape.js';
+import type { Strided } from '../contract.js';
+
+/**
+ * The module's memory buffer, cached: the `WebAssembly.Memory#buffer` getter costs ~30 ns, more
+ * than a small kernel. A grow detaches the cached buffer (its byteLength drops to 0), and then
+ * the next call fetches the new one, so a detached array can never pass for a live one.
+ */
+export class MemoryBuffer {
+  private buf: ArrayBuffer;
+  constructor(private readonly memory: WebAssembly.Memory) {
+    this.buf = memory.buffer;
+  }
+
+  get(): ArrayBuffer {
+    if (this.buf.byteLength === 0) this.buf = this.memory.buffer;
+    return this.buf;
+  }
+
+  /** True when every given array (nulls skipped) is a Float32Array over the module's memory. */
+  holds(...arrays: (ArrayBufferView | null)[]): boolean {
+    const buf = this.get();
+    for (const a of arrays) {
+      if (a !== null && (a.buffer !== buf || !(a instanceof Float32Array))) return false;
+    }
+    return true;
+  }
+}
+
+/** The byte address of element `offset` of a Float32Array that lives in the module's memory. */
+export function ptr(a: Float32Array, offset = 0): number {
+  return a.byteOffset + 4 * offset;
+}
+
+/** True when x walks memory in row-major order from its offset (no index table needed). */
+export function isDense(x: Strided, shape: Shape): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && x.strides[i] !== expected) return false;
+    expected *= shape[i]!;
+  }
+  return true;
+}
+
+/**
+ * The length of the repeated row when x is a dense block broadcast along its leading axes (a bias
+ * against [..., n]: strides [0, ..., 0, 1]): trailing axes dense, leading ones stride 0; else 0.
+ */
+export function rowLength(x: Strided, shape: Shape): number {
+  let inner = 1;
+  let i = shape.length - 1;
+  for (; i >= 0; i--) {
+    if (shape[i] !== 1 && x.strides[i] !== inner) break;
+    inner *= shape[i]!;
+  }
+  for (; i >= 0; i--) if (shape[i] !== 1 && x.strides[i] !== 0) return 0;
+  return inner;
+}
+
+/** True when every stride is 0 (one value broadcast everywhere). */
+export function isScalar(x: Strided): boolean {
+  return x.strides.every((s) => s === 0);
+}
