@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import {
-  createWasmBackendSync, Generator, HeapAllocator, listBackends, noGrad, referenceBackend, registerBackend, setBackend, tensor, tidy,
+  createWasmBackendSync, Generator, HeapAllocator, listBackends, OpError, noGrad, referenceBackend, registerBackend, setBackend, tensor, tidy,
   type Tensor,
 } from '../src/index.js';
 import { wasmBuilt } from '../src/kernels/wasm/node.js';
@@ -104,5 +104,15 @@ export function gradcheck(name: string, f: (...xs: Tensor[]) => Tensor, leaves: 
         }
       }
     });
+  });
+}
+
+/** Asserts fn throws an OpError of `op` whose message matches `pattern`. */
+export function throwsOp(fn: () => unknown, op: string, pattern: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof OpError, `expected an OpError, got ${String(e)}`);
+    assert.equal(e.op, op);
+    assert.match(e.message, pattern);
+    return true;
   });
 }

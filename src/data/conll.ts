@@ -21,22 +21,39 @@ export interface ConlluOptions {
  * tab-separated fields, an ID that is not an integer or out of order, an empty FORM, and a tag
  * that is `_` or empty in the chosen column.
  */
-export function readConllu(text: string, file: string, options: ConlluOptions = {}): TaggedExample[] {
-  const column = options.column ?? 'upos';
-  const tagField = column === 'upos' ? 3 : 4;
-  const name = column.toUpperCase();
+/** Collects token/label pairs into sentences; a blank line (flush) ends one. */
+function sentenceCollector(file: string) {
   const out: TaggedExample[] = [];
   let tokens: string[] = [];
   let labels: string[] = [];
   let start = 0;
-  const flush = () => {
-    if (tokens.length > 0) out.push({ tokens, labels, origin: origin(file, start) });
-    tokens = [];
-    labels = [];
+  return {
+    out,
+    /** Tokens of the sentence being read. */
+    get size(): number {
+      return tokens.length;
+    },
+    add(token: string, label: string, line: number): void {
+      if (tokens.length === 0) start = line;
+      tokens.push(token);
+      labels.push(label);
+    },
+    flush(): void {
+      if (tokens.length > 0) out.push({ tokens, labels, origin: origin(file, start) });
+      tokens = [];
+      labels = [];
+    },
   };
+}
+
+export function readConllu(text: string, file: string, options: ConlluOptions = {}): TaggedExample[] {
+  const column = options.column ?? 'upos';
+  const tagField = column === 'upos' ? 3 : 4;
+  const name = column.toUpperCase();
+  const sentences = sentenceCollector(file);
   for (const { text: raw, line } of numberedLines(text)) {
     if (raw.trim() === '') {
-      flush();
+      sentences.flush();
       continue;
     }
     if (raw.startsWith('#')) continue;
@@ -45,19 +62,17 @@ export function readConllu(text: string, file: string, options: ConlluOptions = 
     const id = fields[0]!;
     if (/^\d+-\d+$/.test(id) || /^\d+\.\d+$/.test(id)) continue; // multiword token or empty node
     if (!/^\d+$/.test(id)) fail(file, line, `ID ${quote(id)} is not an integer`);
-    if (Number(id) !== tokens.length + 1) fail(file, line, `ID ${id} out of order (expected ${tokens.length + 1})`);
+    if (Number(id) !== sentences.size + 1) fail(file, line, `ID ${id} out of order (expected ${sentences.size + 1})`);
     const form = fields[1]!;
     const tag = fields[tagField]!;
     if (form === '') fail(file, line, 'empty FORM');
     if (tag === '_' || tag === '') {
       fail(file, line, `no ${name} tag (${quote(tag)})${column === 'xpos' ? '; this treebank may have only UPOS' : ''}`);
     }
-    if (tokens.length === 0) start = line;
-    tokens.push(form);
-    labels.push(tag);
+    sentences.add(form, tag, line);
   }
-  flush();
-  return nonEmpty(out, file, 'sentences');
+  sentences.flush();
+  return nonEmpty(sentences.out, file, 'sentences');
 }
 
 /**
@@ -66,26 +81,16 @@ export function readConllu(text: string, file: string, options: ConlluOptions = 
  * two columns.
  */
 export function readConll(text: string, file: string): TaggedExample[] {
-  const out: TaggedExample[] = [];
-  let tokens: string[] = [];
-  let labels: string[] = [];
-  let start = 0;
-  const flush = () => {
-    if (tokens.length > 0) out.push({ tokens, labels, origin: origin(file, start) });
-    tokens = [];
-    labels = [];
-  };
+  const sentences = sentenceCollector(file);
   for (const { text: raw, line } of numberedLines(text)) {
     const fields = raw.trim() === '' ? [] : raw.trim().split(/[\t ]+/);
     if (fields.length === 0 || fields[0] === '-DOCSTART-') {
-      flush();
+      sentences.flush();
       continue;
     }
     if (fields.length !== 2) fail(file, line, `expected 2 columns (word and tag), found ${fields.length}`);
-    if (tokens.length === 0) start = line;
-    tokens.push(fields[0]!);
-    labels.push(fields[1]!);
+    sentences.add(fields[0]!, fields[1]!, line);
   }
-  flush();
-  return nonEmpty(out, file, 'sentences');
+  sentences.flush();
+  return nonEmpty(sentences.out, file, 'sentences');
 }

@@ -1,17 +1,7 @@
 // Wrong input gives an error that names the op and the shapes (or dtype, index, axis) involved.
-import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as q from '../../src/index.js';
-import { OpError } from '../../src/index.js';
-
-function throwsOp(fn: () => unknown, op: string, pattern: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof OpError, `expected an OpError, got ${String(e)}`);
-    assert.equal(e.op, op);
-    assert.match(e.message, pattern);
-    return true;
-  });
-}
+import { throwsOp } from '../helpers.js';
 
 test('mismatched shapes name the op and both shapes', () => {
   throwsOp(() => q.add(q.zeros([2, 3]), q.zeros([4])), 'add', /^add: shapes \[2, 3\] and \[4\] cannot be broadcast together$/);

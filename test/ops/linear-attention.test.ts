@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as q from '../../src/index.js';
-import { LinearAttentionState, OpError, linearAttention, memory, resetPeak, tidy, type Tensor } from '../../src/index.js';
-import { assertClose, forEachBackend, gradcheck, leaf, values } from '../helpers.js';
+import { LinearAttentionState, linearAttention, memory, resetPeak, tidy, type Tensor } from '../../src/index.js';
+import { assertClose, forEachBackend, gradcheck, leaf, throwsOp, values } from '../helpers.js';
 
 const phi = (x: Tensor): Tensor => q.add(q.elu(x), 1);
 
@@ -22,15 +22,6 @@ function naive(Q: Tensor, K: Tensor, V: Tensor, causal: boolean, eps = 1e-6): Te
 
 function qkv(B: number, H: number, n: number, dk: number, dv: number, seed: number, nk = n): [Tensor, Tensor, Tensor] {
   return [leaf([B, H, n, dk], seed), leaf([B, H, nk, dk], seed + 1), leaf([B, H, nk, dv], seed + 2)];
-}
-
-function throwsOp(fn: () => unknown, op: string, pattern: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof OpError, `expected an OpError, got ${String(e)}`);
-    assert.equal(e.op, op);
-    assert.match(e.message, pattern);
-    return true;
-  });
 }
 
 forEachBackend('linearAttention', () => {
