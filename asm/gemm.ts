@@ -127,8 +127,7 @@ function microAcc(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize): void { m
 
 /** One kc slice of one packed B block against every row block of A. */
 function sweep(a: usize, aRs: i32, aCs: i32, m: i32, pc: i32, kc: i32, pb: usize, nc: i32,
-  c: usize, n: i32, jc: i32, accumulate: bool, pa: usize, edge: usize): void {
-  const ldc = <usize>n << 2;
+  c: usize, ldc: usize, jc: i32, accumulate: bool, pa: usize, edge: usize): void {
   for (let ic = 0; ic < m; ic += MC) {
     const mc = min(MC, m - ic);
     packA(a, aRs, aCs, ic, pc, mc, kc, pa);
@@ -205,37 +204,42 @@ function gemv(mat: usize, rs: i32, cs: i32, v: usize, out: usize, rows: i32, col
 }
 
 /**
- * out[t] = op(A[t]) · op(B[t]) for t < batch; a, b, out are byte addresses; strides in elements;
- * out is contiguous [batch, m, n]; scratch is SCRATCH_BYTES of this module's reserved memory.
+ * out[t] = op(A[t]) · op(B[t]) for t < batch; a, b, out are byte addresses; strides in elements:
+ * out row r of matrix t starts at out + (t*cBatch + r*ldc)*4, so a thread can write its block of
+ * rows or columns of a larger output. scratch: SCRATCH_BYTES that belong to the calling thread.
  */
 export function gemmAt(a: usize, aRs: i32, aCs: i32, aBatch: i32, b: usize, bRs: i32, bCs: i32, bBatch: i32,
-  out: usize, batch: i32, m: i32, n: i32, k: i32, scratch: usize): void {
+  out: usize, ldc: i32, cBatch: i32, batch: i32, m: i32, n: i32, k: i32, scratch: usize): void {
   if (m <= 0 || n <= 0 || batch <= 0) return;
   if (k <= 0) {
-    memory.fill(out, 0, <usize>batch * <usize>m * <usize>n * 4);
+    for (let t = 0; t < batch; t++) {
+      for (let r = 0; r < m; r++) memory.fill(out + ((<usize>t * <usize>cBatch + <usize>r * <usize>ldc) << 2), 0, <usize>n << 2);
+    }
     return;
   }
-  // B shared by every batch and A's matrices one after another: one GEMM with batch*m rows.
-  if (batch > 1 && bBatch == 0 && aCs == 1 && aBatch == m * aRs) {
+  // B shared by every batch, A's and out's matrices one after another: one GEMM with batch*m rows.
+  if (batch > 1 && bBatch == 0 && aCs == 1 && aBatch == m * aRs && cBatch == m * ldc) {
     m *= batch;
     batch = 1;
   }
   const pa = scratch;
   const pb = scratch + PACK_A_BYTES;
   const edge = pb + PACK_B_BYTES;
+  const ldcB = <usize>ldc << 2;
   for (let t = 0; t < batch; t++) {
     const at = a + (<usize>t * <usize>aBatch << 2);
     const bt = b + (<usize>t * <usize>bBatch << 2);
-    const ct = out + (<usize>t * <usize>m * <usize>n << 2);
-    // a 1×k row of op(A) is contiguous whatever transA says (aCs = 1 or m = 1), as is a k×1 column of op(B)
-    if (m == 1 && gemv(bt, bCs, bRs, at, ct, n, k)) continue;
-    if (n == 1 && gemv(at, aRs, aCs, bt, ct, m, k)) continue;
+    const ct = out + (<usize>t * <usize>cBatch << 2);
+    // a 1×k row of op(A) (a k×1 column of op(B)) is contiguous when the whole matrix has one row
+    // (column), whatever the transpose; not when it is a one-row band a thread got from a larger one
+    if (m == 1 && aCs == 1 && gemv(bt, bCs, bRs, at, ct, n, k)) continue;
+    if (n == 1 && bRs == 1 && ldc == 1 && gemv(at, aRs, aCs, bt, ct, m, k)) continue;
     for (let jc = 0; jc < n; jc += NC) {
       const nc = min(NC, n - jc);
       for (let pc = 0; pc < k; pc += KC) {
         const kc = min(KC, k - pc);
         packB(bt, bRs, bCs, pc, jc, kc, nc, pb);
-        sweep(at, aRs, aCs, m, pc, kc, pb, nc, ct, n, jc, pc > 0, pa, edge);
+        sweep(at, aRs, aCs, m, pc, kc, pb, nc, ct, ldcB, jc, pc > 0, pa, edge);
       }
     }
   }

@@ -36,7 +36,17 @@ export function relaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 
+/** The GEMM packing scratch of the main thread; worker threads bring their own (scratch_bytes() each). */
+export function main_scratch(): usize {
+  return scratch();
+}
+
+export function scratch_bytes(): usize {
+  return SCRATCH_BYTES;
+}
+
+/** See gemmAt: out rows ldc elements apart, matrices cBatch apart; `scratch` is the caller's own. */
 export function gemm(a: usize, aRs: i32, aCs: i32, aBatch: i32, b: usize, bRs: i32, bCs: i32, bBatch: i32,
-  out: usize, batch: i32, m: i32, n: i32, k: i32): void {
-  gemmAt(a, aRs, aCs, aBatch, b, bRs, bCs, bBatch, out, batch, m, n, k, scratch());
+  out: usize, ldc: i32, cBatch: i32, batch: i32, m: i32, n: i32, k: i32, scratch: usize): void {
+  gemmAt(a, aRs, aCs, aBatch, b, bRs, bCs, bBatch, out, ldc, cBatch, batch, m, n, k, scratch);
 }

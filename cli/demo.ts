@@ -5,7 +5,7 @@
 // attention model, and draws what its heads look at for one sentence.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { data, getBackend, isCheckpoint, loadInstance, tagAttention, tagDriver, trainSession, version, type TagModel, type TaskDriver, type TaskInstance } from '../src/index.js';
+import { data, describeBackend, isCheckpoint, loadInstance, tagAttention, tagDriver, trainSession, version, type TagModel, type TaskDriver, type TaskInstance } from '../src/index.js';
 import { progress } from './progress.js';
 
 export interface DemoOptions {
@@ -19,7 +19,7 @@ export function demo(o: DemoOptions): void {
   const start = performance.now();
   const all = data.builtinDataset('ambiguity', { seed: o.seed, n: 2000 });
   const [train, dev] = data.split(all, [0.9, 0.1], o.seed) as [data.TaggedExample[], data.TaggedExample[]];
-  console.log(`qkv ${version}: self-attention vs a fully-connected tagger on the lecture's "I saw a saw" (backend ${getBackend().name})`);
+  console.log(`qkv ${version}: self-attention vs a fully-connected tagger on the lecture's "I saw a saw" (backend ${describeBackend()})`);
   console.log(`${train.length} training and ${dev.length} held-out sentences; ${data.AMBIGUOUS_WORDS.join(', ')} are VERB or NOUN by context\n`);
   const runs = [
     { name: 'fully-connected', dir: join(o.out, 'ambiguity-fc'), model: { kind: 'fc', dModel: 64, layers: 2 }, lr: 5e-3 },

@@ -3,7 +3,7 @@
 // User errors print one line and exit non-zero, without a stack trace.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { QkvError, version } from '../src/index.js';
+import { defaultBackendNote, QkvError, selectBackend, version } from '../src/index.js';
 import { demo } from './demo.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand, infoCommand, predictCommand } from './commands/use.js';
@@ -26,7 +26,18 @@ const program = new Command()
   .description('Self-attention and the Transformer, from the lecture to production.')
   .version(version, '-v, --version')
   .showHelpAfterError('(run qkv --help for usage)')
+  .option('--backend <name>', 'kernels to run on: wasm (WebAssembly SIMD, default) or ref (plain TypeScript)')
+  .option('--threads <n>', 'threads for the wasm backend (default: every core)', integer('--threads', 1))
   .exitOverride();
+
+// --backend/--threads apply to every command (QKV_BACKEND and QKV_THREADS do the same from the environment)
+program.hook('preAction', () => {
+  const { backend, threads } = program.opts<{ backend?: string; threads?: number }>();
+  if (backend !== undefined && backend !== 'wasm' && backend !== 'ref') throw new UsageError(`--backend must be wasm or ref, got "${backend}"`);
+  if (backend === 'ref') selectBackend('ref');
+  else if (backend === 'wasm' || threads !== undefined) selectBackend('wasm', threads !== undefined ? { threads } : {});
+  if (defaultBackendNote() && backend !== 'ref') console.error(`qkv: ${defaultBackendNote()}`);
+});
 
 program
   .command('demo')

@@ -1,40 +1,23 @@
-// qkv's public API, without anything that needs Node (the browser entry; src/index.ts adds the file helpers).
-import { referenceBackend } from './kernels/ref/index.js';
-import { registerReferenceBackend } from './kernels/registry.js';
-import './ops/methods.js';
+// qkv's public API for browsers. On import it loads the WebAssembly backend (fetching the .wasm
+// next to this module; threads where the page is cross-origin isolated) and makes it the
+// default; where that fails (no WebAssembly SIMD, the file not served) the reference backend
+// stays active and `defaultBackendNote()` says why.
+import { createWasmBackend } from './kernels/wasm/index.js';
+import { registerBackend, setBackend } from './kernels/registry.js';
 
-registerReferenceBackend(referenceBackend);
+export * from './api.js';
+export { createWasmBackend } from './kernels/wasm/index.js';
 
-export { QkvError, OpError, AutogradError, MemoryError } from './core/errors.js';
-export type { DType, TypedArray } from './core/dtype.js';
-export type { Shape } from './core/shape.js';
-export { Generator, manualSeed, defaultGenerator } from './core/rng.js';
-export type { Backend, Allocator, Allocation, KernelName, KernelSignatures, Strided } from './kernels/contract.js';
-export { registerBackend, setBackend, getBackend, listBackends, kernel } from './kernels/registry.js';
-export { referenceBackend } from './kernels/ref/index.js';
-export { HeapAllocator, type HeapStats } from './kernels/heap.js';
-export { createWasmBackend, wasmBackendFromModule, pickVariant as wasmVariant, relaxedSimdSupported, simdSupported, type WasmBackend, type WasmBackendOptions, type WasmVariant } from './kernels/wasm/index.js';
-export { Tensor, type NestedArray } from './tensor/tensor.js';
-export { memory, resetPeak, noGrad, isGradEnabled, tidy, keep, type MemoryInfo } from './tensor/engine.js';
-export type { BackwardOptions } from './tensor/backward.js';
-export * from './ops/index.js';
-export const version = '0.1.0';
-export { Optimizer } from './optim/optimizer.js';
-export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
-export { SGD, type SgdOptions } from './optim/sgd.js';
-export * as nn from './nn/index.js';
-export { Module, ModuleError, type StateDict } from './nn/module.js';
-export { parseSafetensors, serializeSafetensors, SafetensorsError, type SafetensorsContents } from './io/safetensors.js';
-export { constant, warmupCosine, noam, makeSchedule, SCHEDULES, type Schedule, type ScheduleName } from './optim/schedule.js';
-export { clipGradNorm } from './optim/clip.js';
-export * as data from './data/index.js';
-export { DataError } from './data/types.js';
-export * as metrics from './tasks/metrics/index.js';
-export * as decode from './tasks/decode/index.js';
-export { TASKS, type TaskName, type TaskDriver, type TaskInstance } from './tasks/driver.js';
-export { tagDriver, tagReport, tagAttention, type TagModel, type TagConfig } from './tasks/tag.js';
-export { classifyDriver, type ClassifyInstance, type ClassifyConfig } from './tasks/classify.js';
-export { lmDriver, createLm, lmFromConfig, lmTraining, lmEvaluate, generate, generateTokens, defaultPrompt, textLoss, estimateLoss, getBatch, splitTokens, wordPieces, DEFAULT_LM_MODEL, LM_TOKENIZE, type LmInstance, type LmConfig, type LmModelConfig, type LmOptions, type LmTokenize, type LmTokenizer, type GenerateOptions } from './tasks/lm.js';
-export { seq2seqDriver, translate, seq2seqBatch, seq2seqLogits, Seq2SeqModel, DEFAULT_SEQ2SEQ_MODEL, greedyBatch, beamDecode, type Seq2SeqInstance, type Seq2SeqConfig, type Seq2SeqInput, type Seq2SeqOptions, type Seq2SeqModelConfig } from './tasks/seq2seq.js';
-export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, type ModelConfig, type ModelKind } from './tasks/models.js';
-export { Trainer, TrainingError, OPTIMIZERS, type TrainerOptions, type TrainEvent, type TrainingTask, type EvalResult, type OptimizerName, type TrainerState, type Checkpointer } from './train/trainer.js';
+let note = '';
+try {
+  const wasm = await createWasmBackend();
+  registerBackend(wasm);
+  setBackend(wasm.name);
+} catch (e) {
+  note = `WebAssembly backend unavailable (${(e as Error).message}); using the reference backend`;
+}
+
+/** Why the default backend is not 'wasm' ('' when it is). */
+export function defaultBackendNote(): string {
+  return note;
+}

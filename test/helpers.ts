@@ -3,28 +3,46 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import {
-  createWasmBackendSync, Generator, HeapAllocator, listBackends, OpError, noGrad, referenceBackend, registerBackend, setBackend, tensor, tidy,
+  createWasmBackendSync, getBackend, Generator, HeapAllocator, listBackends, OpError, noGrad, referenceBackend, registerBackend, setBackend, tensor, tidy,
   type Tensor,
 } from '../src/index.js';
 import { wasmBuilt } from '../src/kernels/wasm/node.js';
+
+/** The backend the library picked on import (the default the non-op tests run on). */
+const active = getBackend().name;
 
 // A second backend for the op suite: the reference kernels computing in one WebAssembly.Memory
 // (as the wasm backend will), every new allocation filled with NaN to catch reads of unwritten memory.
 if (!listBackends().includes('ref-heap')) {
   registerBackend({ name: 'ref-heap', allocator: new HeapAllocator({ poison: true, initialPages: 1 }), kernels: referenceBackend.kernels });
 }
-// The WebAssembly SIMD backend, once `npm run build:wasm` has built it: every call on wasm however
-// small (`tiny`), new allocations NaN-filled as in ref-heap.
-if (!listBackends().includes('wasm') && wasmBuilt()) {
-  registerBackend(createWasmBackendSync({ poison: true, tiny: true, initialPages: 1 }));
+// The WebAssembly SIMD backend as the op suites see it: every call on wasm however small
+// (`tiny`), matmuls split across 2 threads however small, new allocations NaN-filled as in
+// ref-heap. (The default 'wasm' backend, which the other tests run on, is the one users get.)
+if (!listBackends().includes('wasm-tiny') && wasmBuilt()) {
+  const backend = createWasmBackendSync({ name: 'wasm-tiny', poison: true, tiny: true, initialPages: 1, threads: 2 });
+  registerBackend(backend);
+  setBackend('wasm-tiny');
+  try {
+    backend.kernels.MatMul!({ a: zeros(64), aOffset: 0, aBatchStride: 0, transA: false, b: zeros(64), bOffset: 0, bBatchStride: 0, transB: false, out: zeros(64), batch: 1, m: 8, n: 8, k: 8 });
+    await backend.whenReady(); // workers start on the first parallel call; tests want them all
+  } finally {
+    setBackend(active);
+  }
 }
 
-/** Runs `suite` once per registered backend, inside a describe named after it. */
+/** A zero Float32Array in the active backend's memory (kept: a few bytes for the whole run). */
+function zeros(n: number): Float32Array {
+  return tensor(new Float32Array(n)).toTypedArray() as Float32Array;
+}
+
+/** Runs `suite` once per backend (the default 'wasm' aside: 'wasm-tiny' is it, stricter), inside a describe named after it. */
 export function forEachBackend(title: string, suite: (backend: string) => void): void {
-  for (const name of listBackends()) {
+  for (const name of listBackends().filter((b) => b !== 'wasm')) {
     describe(`${title} [${name}]`, () => {
-      before(() => setBackend(name));
-      after(() => setBackend('ref'));
+      let previous = 'ref';
+      before(() => { previous = getBackend().name; setBackend(name); });
+      after(() => setBackend(previous));
       suite(name);
     });
   }

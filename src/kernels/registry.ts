@@ -29,6 +29,20 @@ export function getBackend(): Backend {
   return active;
 }
 
+/** A registered backend by name (an error naming the registered ones otherwise). */
+export function getBackendByName(name: string): Backend {
+  const b = backends.get(name);
+  if (!b) throw new QkvError(`no backend named "${name}" (registered: ${[...backends.keys()].join(', ')})`);
+  return b;
+}
+
+/** "wasm (simd, 2 threads)", "ref": the backend's name with its build and threads where it has them. */
+export function describeBackend(b: Backend = getBackend()): string {
+  const extra = b as Backend & { variant?: string; threads?: number };
+  if (extra.variant === undefined) return b.name;
+  return `${b.name} (${extra.variant}, ${extra.threads ?? 1} thread${(extra.threads ?? 1) === 1 ? '' : 's'})`;
+}
+
 export function listBackends(): string[] {
   return [...backends.keys()];
 }

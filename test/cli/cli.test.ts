@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -44,5 +44,23 @@ test('bad flags: one line on stderr, non-zero exit, no stack trace', () => {
     assert.notEqual(r.status, 0, args.join(' '));
     assert.doesNotMatch(r.stderr, /\n\s+at /, `stack trace for ${args.join(' ')}`);
     assert.match(r.stderr.split('\n')[0]!, /^error: /);
+  }
+});
+
+test('--backend and --threads pick the kernels; the default is wasm on every core; bad values are one line', () => {
+  const line = (r: ReturnType<typeof run>) => r.stdout.split('\n')[0]!;
+  const ref = run('demo', '--steps', '1', '--backend', 'ref', '--out', mkdtempSync(join(tmpdir(), 'qkv-demo-')));
+  assert.equal(ref.status, 0, ref.stderr);
+  assert.match(line(ref), /\(backend ref\)$/);
+  const one = run('--threads', '1', 'demo', '--steps', '1', '--out', mkdtempSync(join(tmpdir(), 'qkv-demo-')));
+  assert.equal(one.status, 0, one.stderr);
+  assert.match(line(one), /\(backend wasm \((relaxed-)?simd, 1 thread\)\)$/);
+  const byDefault = run('demo', '--steps', '1', '--out', mkdtempSync(join(tmpdir(), 'qkv-demo-')));
+  assert.match(line(byDefault), new RegExp(`\\(backend wasm \\((relaxed-)?simd, ${availableParallelism()} threads?\\)\\)$`));
+  for (const args of [['demo', '--backend', 'gpu'], ['demo', '--threads', '0']]) {
+    const r = run(...args);
+    assert.notEqual(r.status, 0, args.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, `stack trace for ${args.join(' ')}`);
+    assert.match(r.stderr.split('\n')[0]!, /^(error|qkv): .*(--backend must be wasm or ref|--threads must be an integer >= 1)/);
   }
 });

@@ -20,6 +20,7 @@ test('a backend that registers one kernel gets it dispatched; the rest fall back
     referenceBackend.kernels.MatMul(args);
   };
   q.registerBackend({ name: 'spy', allocator: new HeapAllocator(), kernels: { MatMul: matMul } });
+  const previous = q.getBackend().name;
   q.setBackend('spy');
   try {
     assert.equal(q.getBackend().name, 'spy');
@@ -27,7 +28,7 @@ test('a backend that registers one kernel gets it dispatched; the rest fall back
     assert.equal(y.item(), 24);
     assert.equal(calls, 1);
   } finally {
-    q.setBackend('ref');
+    q.setBackend(previous);
   }
   assert.throws(() => q.setBackend('nope'), /no backend named "nope" \(registered: ref/);
 });
@@ -53,6 +54,7 @@ test('heap allocator: 64-byte aligned, reuses freed blocks, merges neighbours, l
 test('heap allocator: growing the memory detaches old buffers, and tensors re-read their view', () => {
   const heap = new HeapAllocator({ initialPages: 1 });
   q.registerBackend({ name: 'tiny-heap', allocator: heap, kernels: {} });
+  const previous = q.getBackend().name;
   q.setBackend('tiny-heap');
   try {
     const x = q.arange(0, 100, 1, { dtype: 'float32' });
@@ -64,6 +66,6 @@ test('heap allocator: growing the memory detaches old buffers, and tensors re-re
     assert.equal(x.storage.data.buffer, heap.memory.buffer, 'tensors live in the WebAssembly memory itself');
     big.dispose();
   } finally {
-    q.setBackend('ref');
+    q.setBackend(previous);
   }
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as q from '../../src/index.js';
 import {
-  AdamW, Generator, HeapAllocator, nn, referenceBackend, registerBackend, setBackend, tidy, type Allocation, type Backend,
+  AdamW, Generator, getBackend, HeapAllocator, nn, referenceBackend, registerBackend, setBackend, tidy, type Allocation, type Backend,
   type DType, type KernelSignatures,
 } from '../../src/index.js';
 import { createWasmBackendSync, wasmBuilt } from '../../src/kernels/wasm/node.js';
@@ -71,11 +71,12 @@ function workout(): number[] {
 
 function on(backend: Backend, f: () => number[]): number[] {
   registerBackend(backend);
+  const previous = getBackend().name;
   setBackend(backend.name);
   try {
     return f();
   } finally {
-    setBackend('ref');
+    setBackend(previous);
   }
 }
 

@@ -140,6 +140,43 @@ describe('wasm kernels', { skip }, () => {
     }
   });
 
+  test('GEMM on 2 threads: split by matrices, rows or columns, equal to the reference and to 1 thread', async () => {
+    const one = createWasmBackendSync({ threads: 1, tiny: true });
+    const two = createWasmBackendSync({ threads: 2, tiny: true, poison: true });
+    const g = new Generator(9);
+    // (batch, m, n, k): batch split (2, 6), row bands (m >= n), column bands (n > m), odd edges, m = 1 rows, a broadcast B
+    const shapes = [[2, 33, 17, 9], [6, 5, 7, 3], [1, 130, 40, 70], [1, 9, 300, 31], [3, 13, 11, 129], [1, 5, 3, 4], [1, 1, 64, 16], [3, 40, 24, 16]];
+    let splitCases = 0;
+    for (const [batch, m, n, k] of shapes as [number, number, number, number][]) for (const transA of [false, true]) for (const transB of [false, true]) {
+      const bBatchStride = m === 40 ? 0 : k * n;
+      const inputs = [Float32Array.from({ length: batch * m * k }, () => g.uniform() * 2 - 1), Float32Array.from({ length: batch * k * n }, () => g.uniform() * 2 - 1)];
+      const run = (backend: typeof one): Float32Array => {
+        const al = [batch * m * k, batch * k * n, batch * m * n].map((len) => backend.allocator.allocate('float32', len));
+        const [a, b, out] = al.map((x) => x.view() as Float32Array) as [Float32Array, Float32Array, Float32Array];
+        a.set(inputs[0]!);
+        b.set(inputs[1]!);
+        const before = backend.workerParts;
+        backend.kernels.MatMul!({ a, aOffset: 0, aBatchStride: m * k, transA, b, bOffset: 0, bBatchStride, transB, out, batch, m, n, k });
+        if (backend.workerParts > before) splitCases++;
+        const result = out.slice();
+        al.forEach((x) => x.free());
+        return result;
+      };
+      run(two); // the first parallel call starts the worker
+      await two.whenReady();
+      const expected = new Float32Array(batch * m * n);
+      ref.MatMul({ a: inputs[0]!, aOffset: 0, aBatchStride: m * k, transA, b: inputs[1]!, bOffset: 0, bBatchStride, transB, out: expected, batch, m, n, k });
+      const single = run(one);
+      const threaded = run(two);
+      const what = `batch=${batch} m=${m} n=${n} k=${k} transA=${transA} transB=${transB}`;
+      assert.ok(relDiff(threaded, expected) < 1e-5, `${what}: max relative difference ${relDiff(threaded, expected)}`);
+      // each thread computes whole rows, columns or matrices the way one thread would (m = 1 bands aside)
+      if (m % 4 === 0 || batch % 2 === 0) assert.deepEqual(threaded, single, `${what}: 2 threads differ from 1`);
+    }
+    assert.ok(splitCases >= 20, `only ${splitCases} products were split across threads`);
+    two.dispose();
+  });
+
   test('GEMM with k = 0 writes zeros', () => {
     const s = setup();
     const [a, b, out] = arrays(s, [1, 1, 6])() as [Float32Array, Float32Array, Float32Array];

@@ -138,6 +138,7 @@ test('10,000 training steps leave the live-byte count where it was after the fir
 test('the same on a WebAssembly heap: its used bytes stay flat too', () => {
   const heap = new HeapAllocator();
   q.registerBackend({ name: 'heap-memtest', allocator: heap, kernels: {} });
+  const previous = q.getBackend().name;
   q.setBackend('heap-memtest');
   try {
     const g = new Generator(2);
@@ -151,6 +152,6 @@ test('the same on a WebAssembly heap: its used bytes stay flat too', () => {
     assert.equal(heap.stats().used, used);
     assert.equal(heap.stats().capacity, capacity, 'the memory did not have to grow');
   } finally {
-    q.setBackend('ref');
+    q.setBackend(previous);
   }
 });

@@ -12,10 +12,10 @@ const MIN_ELEMENTS = 16;
 export function copyKernels(w: WasmKernels, mem: MemoryBuffer, tiny: boolean): Pick<KernelSignatures, 'Copy'> {
   const min = tiny ? 0 : MIN_ELEMENTS;
   const paramsAt = w.params();
-  let params = new Int32Array(0);
+  let params: Int32Array<ArrayBufferLike> = new Int32Array(0);
   return {
     Copy: (src, dst, shape) => {
-      const buf = mem.get();
+      const buf = mem.get(dst.data);
       const s = src.data;
       const d = dst.data;
       const rank = shape.length;

@@ -19,7 +19,7 @@ const MIN_UNARY = 16;
 function binary(mem: MemoryBuffer, min: number, ref: BinaryKernel, vv: VV, vs: VS, sv: SV, vr: VR, rv: RV): BinaryKernel {
   return (a, b, shape, out) => {
     const n = out.length;
-    const buf = n >= min ? mem.get() : null;
+    const buf = n >= min ? mem.get(out) : null;
     if (out.buffer === buf && out instanceof Float32Array && a.data instanceof Float32Array && b.data instanceof Float32Array) {
       const aDense = a.data.buffer === buf && isDense(a, shape);
       const bDense = b.data.buffer === buf && isDense(b, shape);

@@ -9,11 +9,28 @@ import { HeapAllocator } from '../heap.js';
 /** The two builds: plain 128-bit SIMD, and SIMD + relaxed-SIMD (fused multiply-add). */
 export type WasmVariant = 'simd' | 'relaxed-simd';
 
-/** File names of the builds, next to this module in dist/src/kernels/wasm/. */
+/** File names of the builds, next to this module in dist/src/kernels/wasm/ (private memory). */
 export const WASM_FILES: Record<WasmVariant, string> = {
   'simd': 'kernels-simd.wasm',
   'relaxed-simd': 'kernels-relaxed-simd.wasm',
 };
+
+/** The file of a build: `shared` ones import a shared memory (for worker threads). */
+export function wasmFile(variant: WasmVariant, shared: boolean): string {
+  return shared ? WASM_FILES[variant].replace('.wasm', '-shared.wasm') : WASM_FILES[variant];
+}
+
+/** True when this engine can share a WebAssembly.Memory with workers (a page must be cross-origin isolated). */
+export function sharedMemorySupported(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  if (g.crossOriginIsolated === false) return false;
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
 
 /** The module's exports; pointers are byte addresses in the shared memory, sizes are element counts. */
 export interface WasmKernels {
@@ -21,8 +38,10 @@ export interface WasmKernels {
   relaxed(): number;
   params(): number;
   copy(src: number, srcOffset: number, dst: number, dstOffset: number, rank: number): void;
+  main_scratch(): number;
+  scratch_bytes(): number;
   gemm(a: number, aRs: number, aCs: number, aBatch: number, b: number, bRs: number, bCs: number, bBatch: number,
-    out: number, batch: number, m: number, n: number, k: number): void;
+    out: number, ldc: number, cBatch: number, batch: number, m: number, n: number, k: number, scratch: number): void;
   add_vv(a: number, b: number, out: number, n: number): void;
   sub_vv(a: number, b: number, out: number, n: number): void;
   mul_vv(a: number, b: number, out: number, n: number): void;
@@ -91,6 +110,9 @@ export interface WasmInstance {
   kernels: WasmKernels;
   memory: WebAssembly.Memory;
   allocator: HeapAllocator;
+  module: WebAssembly.Module;
+  /** Whether the memory is shared (a *-shared build), so worker threads can join. */
+  shared: boolean;
 }
 
 export interface WasmInstanceOptions {
@@ -100,16 +122,16 @@ export interface WasmInstanceOptions {
   initialPages?: number;
 }
 
-/** Instantiates a compiled kernel module on a fresh memory; synchronous, so it works for Node and in workers. */
-export function instantiate(module: WebAssembly.Module, options: WasmInstanceOptions = {}): WasmInstance {
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
+/** Instantiates a compiled kernel module on a fresh memory (shared for a *-shared build); synchronous. */
+export function instantiate(module: WebAssembly.Module, options: WasmInstanceOptions = {}, shared = false): WasmInstance {
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared });
   const instance = new WebAssembly.Instance(module, { env: { memory, abort: abortImport } });
   const kernels = instance.exports as unknown as WasmKernels;
   const reserved = kernels.reserved();
   const pages = Math.ceil(reserved / 65536) + (options.initialPages ?? 16);
   if (memory.buffer.byteLength < pages * 65536) memory.grow(pages - memory.buffer.byteLength / 65536);
   const allocator = new HeapAllocator({ memory, reserved, poison: options.poison ?? false });
-  return { kernels, memory, allocator };
+  return { kernels, memory, allocator, module, shared };
 }
 
 // AssemblyScript's abort hook; the kernels are built with --noAssert, so it is never called.

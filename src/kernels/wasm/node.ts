@@ -1,15 +1,19 @@
 // Node's way to the wasm backend: the .wasm builds lie next to this file (dist/src/kernels/wasm/,
-// written by `npm run build:wasm`). Not reachable from src/browser.ts (it imports node:fs).
+// written by `npm run build:wasm`); worker threads are worker_threads running worker-node.js.
+// Not reachable from src/browser.ts (it imports node: modules).
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { QkvError } from '../../core/errors.js';
-import { pickVariant, WASM_FILES, type WasmVariant } from './module.js';
-import { wasmBackendFromModule, type WasmBackend, type WasmBackendOptions } from './index.js';
+import { getBackendByName, listBackends, registerBackend, setBackend } from '../registry.js';
+import { pickVariant, sharedMemorySupported, wasmFile, type WasmVariant } from './module.js';
+import { wasmBackendFromModule, type SpawnWorker, type WasmBackend, type WasmBackendOptions } from './index.js';
 
 /** The path of a build's .wasm file. */
-export function wasmPath(variant: WasmVariant): string {
-  return fileURLToPath(new URL(`./${WASM_FILES[variant]}`, import.meta.url));
+export function wasmPath(variant: WasmVariant, shared = false): string {
+  return fileURLToPath(new URL(`./${wasmFile(variant, shared)}`, import.meta.url));
 }
 
 /** True when the plain SIMD build (the one every SIMD engine runs) has been built. */
@@ -17,30 +21,87 @@ export function wasmBuilt(): boolean {
   return existsSync(wasmPath('simd'));
 }
 
-/** The build to load: the engine's best whose file exists. */
-function chooseVariant(asked?: WasmVariant): WasmVariant {
-  if (asked) return asked;
-  const best = pickVariant();
-  return best === 'relaxed-simd' && !existsSync(wasmPath(best)) ? 'simd' : best;
+/** Worker threads that may end with the process (they sleep in Atomics.wait between jobs). */
+const spawnNodeWorker: SpawnWorker = (data) => {
+  const worker = new Worker(new URL('./worker-node.js', import.meta.url), { workerData: data });
+  worker.unref();
+  return worker;
+};
+
+interface Choice { variant: WasmVariant; shared: boolean; threads: number; path: string }
+
+/** The build to load: the engine's best whose file exists; the shared one when threads > 1 can run. */
+function choose(options: WasmBackendOptions): Choice {
+  let variant = options.variant ?? pickVariant();
+  if (!options.variant && variant === 'relaxed-simd' && !existsSync(wasmPath(variant))) variant = 'simd';
+  let threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+  const shared = threads > 1 && sharedMemorySupported() && existsSync(wasmPath(variant, true));
+  if (!shared) threads = 1;
+  const path = wasmPath(variant, shared);
+  if (!existsSync(path)) throw new QkvError(`wasm backend: ${path} does not exist; run \`npm run build:wasm\` (npm install runs it)`);
+  return { variant, shared, threads, path };
 }
 
-function missing(path: string): QkvError {
-  return new QkvError(`wasm backend: ${path} does not exist; run \`npm run build:wasm\` (npm install runs it)`);
+function build(module: WebAssembly.Module, c: Choice, options: WasmBackendOptions): WasmBackend {
+  return wasmBackendFromModule(module, c.variant, { ...options, threads: c.threads, shared: c.shared, spawn: spawnNodeWorker, canBlock: true });
 }
 
-/** Loads the kernels synchronously (Node compiles any size synchronously) and returns the backend, not made active. */
+/**
+ * Loads the kernels synchronously (Node compiles any size synchronously) and returns the backend,
+ * not made active. Threads: `options.threads`, default every core (os.availableParallelism()).
+ */
 export function createWasmBackendSync(options: WasmBackendOptions = {}): WasmBackend {
-  const variant = chooseVariant(options.variant);
-  const path = wasmPath(variant);
-  if (!existsSync(path)) throw missing(path);
-  return wasmBackendFromModule(new WebAssembly.Module(readFileSync(path)), variant, options);
+  const c = choose(options);
+  return build(new WebAssembly.Module(readFileSync(c.path)), c, options);
 }
 
-/** The same, compiling asynchronously; `source` (the .wasm bytes of `variant`) skips reading the file. */
+/** The same, compiling asynchronously; `source` (the .wasm bytes of the chosen build) skips reading the file. */
 export async function createWasmBackend(options: WasmBackendOptions & { source?: BufferSource } = {}): Promise<WasmBackend> {
-  const variant = chooseVariant(options.variant);
-  if (options.source) return wasmBackendFromModule(await WebAssembly.compile(options.source), variant, options);
-  const path = wasmPath(variant);
-  if (!existsSync(path)) throw missing(path);
-  return wasmBackendFromModule(await WebAssembly.compile(await readFile(path)), variant, options);
+  const c = choose(options);
+  const bytes = options.source ?? await readFile(c.path);
+  return build(await WebAssembly.compile(bytes), c, options);
+}
+
+let note = '';
+
+/** Why the default backend is not 'wasm' ('' when it is, or when QKV_BACKEND=ref asked for that). */
+export function defaultBackendNote(): string {
+  return note;
+}
+
+/**
+ * Run by the Node entry on import: registers the wasm backend (threads: QKV_THREADS, default all
+ * cores) and makes it active, unless QKV_BACKEND=ref. Where it cannot load (no SIMD, not built)
+ * the reference backend stays active and defaultBackendNote() says why.
+ */
+export function installDefaultBackend(): void {
+  const wanted = process.env['QKV_BACKEND'] ?? 'wasm';
+  if (wanted === 'ref') return;
+  const threads = process.env['QKV_THREADS'] ? Number(process.env['QKV_THREADS']) : undefined;
+  if (wanted !== 'wasm' || (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))) {
+    note = `ignored QKV_BACKEND=${wanted} / QKV_THREADS=${process.env['QKV_THREADS'] ?? ''} (expected wasm|ref and a positive integer)`;
+  }
+  try {
+    const wasm = createWasmBackendSync(threads !== undefined && Number.isInteger(threads) && threads >= 1 ? { threads } : {});
+    registerBackend(wasm);
+    setBackend(wasm.name);
+  } catch (e) {
+    note = `WebAssembly backend unavailable (${(e as Error).message}); using the reference backend`;
+  }
+}
+
+/**
+ * Makes `name` the active backend: 'ref', or 'wasm' on `threads` threads (a new wasm backend
+ * replaces the registered one when the thread count differs). Tensors made before keep their memory.
+ */
+export function selectBackend(name: 'ref' | 'wasm', options: { threads?: number } = {}): void {
+  if (name === 'wasm') {
+    const current = listBackends().includes('wasm') ? getBackendByName('wasm') as WasmBackend : null;
+    if (!current || (options.threads !== undefined && current.threads !== options.threads)) {
+      const wasm = createWasmBackendSync(options.threads !== undefined ? { threads: options.threads } : {});
+      current?.dispose();
+      registerBackend(wasm);
+    }
+  }
+  setBackend(name);
 }

@@ -7,25 +7,33 @@ import type { Strided } from '../contract.js';
 
 /**
  * The module's memory buffer, cached: the `WebAssembly.Memory#buffer` getter costs ~30 ns, more
- * than a small kernel. A grow detaches the cached buffer (its byteLength drops to 0), and then
- * the next call fetches the new one, so a detached array can never pass for a live one.
+ * than a small kernel. A grow replaces the buffer object: a private memory's old one is detached,
+ * a shared memory's old one stays valid but short. On a mismatch the buffer is fetched again, so
+ * an array counts as ours only when it is a view of the memory's current buffer (views made
+ * before a grow are refused and the call goes to the reference kernel, which is still correct).
  */
 export class MemoryBuffer {
-  private buf: ArrayBuffer;
+  private buf: ArrayBufferLike;
   constructor(private readonly memory: WebAssembly.Memory) {
     this.buf = memory.buffer;
   }
 
-  get(): ArrayBuffer {
-    if (this.buf.byteLength === 0) this.buf = this.memory.buffer;
+  /** The current buffer; `probe`, an array the caller is about to use, triggers a re-fetch when it is not on the cached one. */
+  get(probe?: ArrayBufferView): ArrayBufferLike {
+    if (this.buf.byteLength === 0 || (probe && probe.buffer !== this.buf)) this.buf = this.memory.buffer;
     return this.buf;
   }
 
   /** True when every given array (nulls skipped) is a Float32Array over the module's memory. */
   holds(...arrays: (ArrayBufferView | null)[]): boolean {
-    const buf = this.get();
+    let buf = this.get();
     for (const a of arrays) {
-      if (a !== null && (a.buffer !== buf || !(a instanceof Float32Array))) return false;
+      if (a === null) continue;
+      if (a.buffer !== buf) {
+        buf = this.buf = this.memory.buffer;
+        if (a.buffer !== buf) return false;
+      }
+      if (!(a instanceof Float32Array)) return false;
     }
     return true;
   }
