@@ -56,6 +56,20 @@ export interface SgdArgs {
   first: boolean;
 }
 
+/**
+ * Fused (FlashAttention-style) exact softmax attention over contiguous per-head arrays:
+ * q [bh, n, d], k [bh, s, d], v [bh, s, dv], out [bh, n, dv], lse [bh, n]. Query i sits at
+ * key position i + (s - n) (a cached past shifts it). Key j is visible to query i unless
+ * `causal` and j > i + (s - n), or `window` >= 0 and |i + (s - n) - j| > window, or
+ * keyPadding[(b / heads) * s + j] != 0. A query that sees no key gets out = 0, lse = -Infinity.
+ * Kernels work on the slices bh0 <= b < bh1 only (threads split that range).
+ */
+export interface FlashAttentionArgs {
+  bh: number; heads: number; n: number; s: number; d: number; dv: number;
+  scale: number; causal: boolean; window: number;
+  bh0: number; bh1: number;
+}
+
 export interface KernelSignatures {
   // --- memory
   /** dst[...] = src[...] over `shape` (casts between dtypes). */
@@ -124,6 +138,14 @@ export interface KernelSignatures {
   CausalLinearAttentionGrad: (phiQ: Float32Array, phiK: Float32Array, v: Float32Array, out: Float32Array, den: Float32Array,
     dOut: Float32Array, bh: number, n: number, dk: number, dv: number,
     dPhiQ: Float32Array | null, dPhiK: Float32Array | null, dV: Float32Array | null) => void;
+  // --- fused softmax attention (FlashAttention: tiles, online softmax, logsumexp saved, O(N) memory)
+  /** out = softmax(scale·q kᵀ + masks) v and lse = logsumexp of each masked score row, never an n×s buffer. */
+  FlashAttention: (q: Float32Array, k: Float32Array, v: Float32Array, keyPadding: Int32Array | null,
+    args: FlashAttentionArgs, out: Float32Array, lse: Float32Array) => void;
+  /** dq, dk, dv (overwritten) from dOut, recomputing the weights from q, k and the saved lse. */
+  FlashAttentionGrad: (q: Float32Array, k: Float32Array, v: Float32Array, keyPadding: Int32Array | null,
+    out: Float32Array, lse: Float32Array, dOut: Float32Array, args: FlashAttentionArgs,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array) => void;
   /** One RNN step per bh: S [bh, dk, dv] += φk vᵀ, z [bh, dk] += φk in place; out [bh, dv] = φqᵀ S / (φq·z + eps). */
   LinearAttentionStep: (phiQ: Float32Array, phiK: Float32Array, v: Float32Array, S: Float32Array, z: Float32Array,
     bh: number, dk: number, dv: number, eps: number, out: Float32Array) => void;

@@ -6,7 +6,7 @@ export * as init from './init.js';
 export type { SequenceEncoder, EncodeOptions } from './encoder.js';
 export * from './baselines/index.js';
 export { causalMask, windowMask, graphMask, paddingMask } from './attention/masks.js';
-export { scaledDotProductAttention, type AttentionMasks, type Normalizer } from './attention/scaled-dot-product.js';
+export { scaledDotProductAttention, enableFlashAttention, flashAttentionEnabled, type AttentionMasks, type Normalizer, type ScaledDotProductOptions } from './attention/scaled-dot-product.js';
 export { SelfAttention, type SelfAttentionOptions, type SelfAttentionTrace, type Relevance } from './attention/self-attention.js';
 export { MultiheadAttention, ATTENTION_KINDS, type AttentionKind, type MultiheadAttentionOptions, type AttentionResult } from './attention/multihead.js';
 export { KVCache } from './attention/kv-cache.js';

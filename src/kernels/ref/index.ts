@@ -5,6 +5,7 @@ import type { Allocator, Backend, KernelSignatures } from '../contract.js';
 import { conv1d, conv1dGradInput, conv1dGradWeight } from './conv1d.js';
 import { crossEntropy, crossEntropyGrad } from './crossentropy.js';
 import { binaryKernels, copy, fill, geluGrad, unaryKernels, where } from './elementwise.js';
+import { flashAttention, flashAttentionGrad } from './flash-attention.js';
 import { gather, scatterAdd } from './gather.js';
 import { layerNorm, layerNormGrad } from './layernorm.js';
 import { causalLinearAttention, causalLinearAttentionGrad, linearAttentionStep } from './linear-attention.js';
@@ -40,6 +41,7 @@ const kernels: KernelSignatures = {
   Conv1d: conv1d, Conv1dGradInput: conv1dGradInput, Conv1dGradWeight: conv1dGradWeight,
   CausalLinearAttention: causalLinearAttention, CausalLinearAttentionGrad: causalLinearAttentionGrad,
   LinearAttentionStep: linearAttentionStep,
+  FlashAttention: flashAttention, FlashAttentionGrad: flashAttentionGrad,
 };
 
 export const referenceBackend: Backend & { kernels: KernelSignatures } = {

@@ -6,7 +6,7 @@
 import { shapeStr } from '../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { zeros } from '../../ops/creation.js';
-import { add, tanh, where } from '../../ops/elementwise.js';
+import { add, tanh } from '../../ops/elementwise.js';
 import { split } from '../../ops/join.js';
 import { linear, matmul } from '../../ops/linalg.js';
 import { mean } from '../../ops/reduce.js';
@@ -18,9 +18,8 @@ import { Linear } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
 import { asKVCache, cachedLength, recurrentLinearAttention, type DecodingCache } from './decoding-cache.js';
 import { linearAttention } from '../../ops/linear-attention.js';
-import { causalMask } from './masks.js';
 import type { RotaryEmbedding } from './positional.js';
-import { applyMasks, scaledDotProductAttention, type AttentionMasks } from './scaled-dot-product.js';
+import { applyMasks, scaledDotProductAttention, withStructure, type AttentionMasks } from './scaled-dot-product.js';
 import { softmax } from '../../ops/softmax.js';
 
 /** How relevance is computed and normalised (lecture §4 and §5). */
@@ -43,8 +42,10 @@ export interface AttentionCallOptions extends AttentionMasks {
   needWeights?: boolean;
   /** Average the weights over heads (default true) or return them per head (B, H, L, S). */
   averageAttnWeights?: boolean;
-  /** Add a causal mask (a decoder's masked self-attention). */
+  /** Add a causal mask (a decoder's masked self-attention); with a cache, query i sits after the cached past. */
   isCausal?: boolean;
+  /** Truncated attention: query i looks at keys j with |i - j| <= window only (shifted by a cached past like isCausal). */
+  window?: number | null;
   /**
    * Decoding step by step: a KVCache (softmax, relu, additive: keys/values of earlier positions)
    * or a LinearAttentionState (linear attention's recurrent form).
@@ -126,10 +127,11 @@ export class MultiheadAttention extends Module {
       if (this.attention === 'linear') return { output: this.linearOutput(qh, kh, vh, options, [B, L]), weights: null };
       if (options.cache) ({ k: kh, v: vh } = asKVCache(options.cache, 'MultiheadAttention').append(kh, vh));
       const S = kh.shape[2]!;
-      let attnMask = options.attnMask ?? null;
-      if (options.isCausal) attnMask = attnMask ? combine(attnMask, causalMask(L, S)) : causalMask(L, S);
-      const masks = { attnMask, keyPaddingMask: options.keyPaddingMask ?? null };
-      const { b, alphaPrime } = this.attend(qh, kh, vh, masks, [B, H, L, S]);
+      const masks = { attnMask: options.attnMask ?? null, keyPaddingMask: options.keyPaddingMask ?? null };
+      // causal and window go down as flags, not masks: without weights or an attnMask, softmax
+      // attention then runs fused (FlashAttention, never the (B, H, L, S) weights); see scaled-dot-product.ts
+      const structure = { causal: options.isCausal ?? false, window: options.window ?? null };
+      const { b, alphaPrime } = this.attend(qh, kh, vh, masks, structure, needWeights, [B, H, L, S]);
       const merged = reshape(permute(b, [0, 2, 1, 3]), [B, L, this.embedDim]); // concatenate heads, (B, L, E)
       const output = this.out_proj.forward(merged); // mix the heads with W^O
       const weights = !needWeights || !alphaPrime ? null : averageAttnWeights ? mean(alphaPrime, 1) : alphaPrime;
@@ -142,7 +144,7 @@ export class MultiheadAttention extends Module {
    * It honours causality and key padding; any other mask is refused.
    */
   private linearOutput(q: Tensor, k: Tensor, v: Tensor, options: AttentionCallOptions, [B, L]: number[]): Tensor {
-    if (options.attnMask) {
+    if (options.attnMask || options.window != null) {
       throw new ModuleError('MultiheadAttention', 'linear attention cannot honour an attention mask (window, graph or arbitrary): it supports isCausal and keyPaddingMask only');
     }
     let b: Tensor;
@@ -155,19 +157,25 @@ export class MultiheadAttention extends Module {
     return this.out_proj.forward(reshape(permute(b, [0, 2, 1, 3]), [B!, L!, this.embedDim]));
   }
 
-  /** The heads' b and alpha' for softmax, relu and additive attention. */
-  private attend(q: Tensor, k: Tensor, v: Tensor, masks: AttentionMasks, dims: number[]): { b: Tensor; alphaPrime: Tensor | null } {
+  /**
+   * The heads' b and alpha' for softmax, relu and additive attention (alpha' null when not
+   * needed and softmax attention ran fused).
+   */
+  private attend(q: Tensor, k: Tensor, v: Tensor, masks: AttentionMasks, structure: { causal: boolean; window: number | null },
+    needWeights: boolean, dims: number[]): { b: Tensor; alphaPrime: Tensor | null } {
     const training = this.training;
     switch (this.attention) {
       case 'softmax':
       case 'relu':
-        return scaledDotProductAttention(q, k, v, { ...masks, normalizer: this.attention, dropout: this.dropout, training }, 'MultiheadAttention');
+        return scaledDotProductAttention(q, k, v, { ...masks, ...structure, needWeights, normalizer: this.attention, dropout: this.dropout, training },
+          'MultiheadAttention');
       case 'additive': {
         const [B, H, L, S] = dims as [number, number, number, number];
         // alpha_{i,j} = w_h · tanh(q^i + k^j), (B, H, L, S)
         const t = tanh(add(unsqueeze(q, 3), unsqueeze(k, 2))); // (B, H, L, S, hd)
         const w = reshape(this.additive_w!, [1, H, 1, this.headDim, 1]);
-        const alpha = applyMasks(reshape(matmul(t, w), [B, H, L, S]), masks, dims, 'MultiheadAttention');
+        const all = withStructure(masks, structure.causal, structure.window, L, S, 'MultiheadAttention');
+        const alpha = applyMasks(reshape(matmul(t, w), [B, H, L, S]), all, dims, 'MultiheadAttention');
         const alphaPrime = softmax(alpha, -1);
         return { b: matmul(alphaPrime, v), alphaPrime };
       }
@@ -201,11 +209,4 @@ export class MultiheadAttention extends Module {
       throw new ModuleError('MultiheadAttention', `query ${shapeStr(query.shape)}, key ${shapeStr(key.shape)} and value ${shapeStr(value.shape)} do not agree on batch or length`);
     }
   }
-}
-
-/** Blocks a position when either mask blocks it (both boolean), or adds them (float). */
-function combine(a: Tensor, b: Tensor): Tensor {
-  if (a.dtype === 'int32' && b.dtype === 'int32') return a.add(b).gt(0);
-  const additive = (m: Tensor) => (m.dtype === 'int32' ? where(m, -Infinity, 0) : m);
-  return add(additive(a), additive(b));
 }

@@ -9,10 +9,9 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { EncodeOptions, SequenceEncoder } from '../encoder.js';
 import { LayerNorm, Linear } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
-import { windowMask } from '../attention/masks.js';
 import type { AttentionKind } from '../attention/multihead.js';
 import { LearnedPositionalEncoding, RotaryEmbedding, SinusoidalPositionalEncoding } from '../attention/positional.js';
-import { TransformerEncoderLayer, type Activation } from './layers.js';
+import { TransformerEncoderLayer, type Activation, type EncoderLayerCall } from './layers.js';
 import { TransformerEncoder } from './stacks.js';
 
 export type PositionKind = 'sinusoidal' | 'learned' | 'rope' | 'none';
@@ -90,16 +89,12 @@ export class AttentionEncoder extends Module implements SequenceEncoder {
     });
   }
 
-  private prepare(x: Tensor, options: EncodeOptions): { a: Tensor; masks: { srcKeyPaddingMask: Tensor | null; srcMask: Tensor | null } } {
+  private prepare(x: Tensor, options: EncodeOptions): { a: Tensor; masks: EncoderLayerCall } {
     if (x.rank !== 3 || x.shape[2] !== this.inDim) throw new ModuleError('AttentionEncoder', `input of shape ${shapeStr(x.shape)} must be (B, T, ${this.inDim})`);
-    const T = x.shape[1]!;
     let a = this.input ? this.input.forward(x) : x; // (B, T, dModel)
     if (this.pos) a = this.pos.forward(a); // a^i + e^i
-    let attnMask = options.attnMask ?? null;
-    if (this.window !== null) {
-      const w = windowMask(T, this.window);
-      attnMask = attnMask ? attnMask.add(w).gt(0) : w;
-    }
-    return { a, masks: { srcKeyPaddingMask: options.keyPaddingMask ?? null, srcMask: attnMask } };
+    // the window goes down as a flag (not a windowMask): without another mask, and when no weights
+    // are asked for, softmax attention then runs fused and never forms the (T, T) scores
+    return { a, masks: { srcKeyPaddingMask: options.keyPaddingMask ?? null, srcMask: options.attnMask ?? null, window: this.window } };
   }
 }

@@ -23,7 +23,6 @@ import { linearAttention } from '../../ops/linear-attention.js';
 import { LinearAttentionState } from '../../ops/linear-attention-state.js';
 import type { AttentionKind } from '../attention/multihead.js';
 import { scaledDotProductAttention } from '../attention/scaled-dot-product.js';
-import { causalMask } from '../attention/masks.js';
 
 export interface GPTConfig {
   vocabSize: number;
@@ -65,9 +64,12 @@ class CausalSelfAttention extends Module {
         // "Transformers are RNNs": causal linear attention in parallel, or one state update per token
         b = cache ? recurrentLinearAttention(cache, q, k, v, 'GPT') : linearAttention(q, k, v, { causal: true });
       } else {
+        // causal as a flag: with a cache (S > T) query i sits at key position i + S - T, as
+        // causalMask(T, S) has it. Softmax attention runs fused (FlashAttention, no (T, S) weights)
+        // unless attention dropout is on in training; relu attention takes the naive path.
         const kv = cache ? asKVCache(cache, 'GPT').append(k, v) : { k, v };
         b = scaledDotProductAttention(q, kv.k, kv.v, {
-          attnMask: causalMask(T, kv.k.shape[2]!), normalizer: this.c.attention as 'softmax' | 'relu', dropout: this.c.dropout, training: this.training,
+          causal: true, needWeights: false, normalizer: this.c.attention as 'softmax' | 'relu', dropout: this.c.dropout, training: this.training,
         }, 'GPT').b;
       }
       const y = reshape(permute(b, [0, 2, 1, 3]), [B, T, C]); // re-assemble all head outputs side by side

@@ -50,6 +50,8 @@ export interface EncoderLayerCall {
   srcMask?: Tensor | null;
   srcKeyPaddingMask?: Tensor | null;
   isCausal?: boolean;
+  /** Truncated self-attention: position i looks at j with |i - j| <= window only. */
+  window?: number | null;
 }
 
 export class TransformerEncoderLayer extends Module {
@@ -92,7 +94,8 @@ export class TransformerEncoderLayer extends Module {
     const output = tidy(() => {
       const sa = (x: Tensor) => {
         const r = this.self_attn.forward(x, x, x, {
-          attnMask: options.srcMask, keyPaddingMask: options.srcKeyPaddingMask, isCausal: options.isCausal, needWeights, averageAttnWeights: false,
+          attnMask: options.srcMask, keyPaddingMask: options.srcKeyPaddingMask, isCausal: options.isCausal, window: options.window,
+          needWeights, averageAttnWeights: false,
         });
         weights = r.weights ? keep(r.weights) : null;
         return this.dropout1.forward(r.output);

@@ -1,0 +1,109 @@
+// Fused exact softmax attention (FlashAttention, Dao et al. 2022): the same values as
+//   softmax(scale·Q Kᵀ + masks) V
+// without ever forming the (L, S) weights. The kernels walk tiles of queries × keys with an
+// online softmax and save only the output and one logsumexp per query; the gradient
+// recomputes the weights tile by tile from Q, K and that logsumexp. Memory is O(L + S) per
+// head instead of O(L·S), forward and backward.
+//
+// The masks it honours are the ones a kernel can test from indices alone:
+//   - `causal`: query i (at key position i + S − L, so a cached past shifts it) sees keys j <= i + S − L;
+//   - `window` w: it sees keys with |i + S − L − j| <= w (truncated attention);
+//   - `keyPaddingMask` (B, S) int32, nonzero = padding: nobody sees key j of that sequence.
+// An arbitrary (L, S) mask, a float (additive) mask or a graph adjacency needs the weights
+// matrix: use nn.scaledDotProductAttention's naive path for those. A query that sees no key
+// gets a zero output and zero gradients (PyTorch gives NaN there), as the naive path does.
+import { OpError, shapeStr } from '../core/errors.js';
+import { kernel } from '../kernels/registry.js';
+import type { FlashAttentionArgs } from '../kernels/contract.js';
+import { record } from '../tensor/autograd.js';
+import { tidy } from '../tensor/engine.js';
+import { Tensor } from '../tensor/tensor.js';
+import { checkDtype, checkTensor, copyTensor } from './util.js';
+
+export interface FlashAttentionOptions {
+  /** Query i sees keys j <= i + S − L only. Default false. */
+  causal?: boolean;
+  /** Truncated attention: query i sees keys with |i + S − L − j| <= window. Default none (null). */
+  window?: number | null;
+  /** (B, S) int32, nonzero = padding key (never attended to). */
+  keyPaddingMask?: Tensor | null;
+  /** Multiplies q·k; defaults to 1/sqrt(d). */
+  scale?: number;
+}
+
+/**
+ * Exact softmax attention of q (B, H, L, d), k (B, H, S, d), v (B, H, S, dv), all float32,
+ * -> (B, H, L, dv), as one autograd node that saves q, k, v, the output and the (B, H, L)
+ * logsumexp (nothing L×S).
+ */
+export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashAttentionOptions = {}): Tensor {
+  const op = 'flashAttention';
+  const { causal = false, keyPaddingMask = null } = options;
+  checkInputs(op, q, k, v, keyPaddingMask);
+  const [B, H, n, d] = q.shape as [number, number, number, number];
+  const s = k.shape[2]!;
+  const dv = v.shape[3]!;
+  const scale = options.scale ?? (d > 0 ? 1 / Math.sqrt(d) : 1);
+  if (typeof causal !== 'boolean') throw new OpError(op, `causal must be a boolean, got ${String(causal)}`);
+  const w = options.window ?? null;
+  if (w !== null && (typeof w !== 'number' || !Number.isInteger(w) || w < 0)) {
+    throw new OpError(op, `window must be a non-negative integer (or null for none), got ${String(w)}`);
+  }
+  const window = w ?? -1; // the kernels' "no window"
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new OpError(op, `scale must be a finite number, got ${String(scale)}`);
+  const args: FlashAttentionArgs = { bh: B * H, heads: H, n, s, d, dv, scale, causal, window, bh0: 0, bh1: B * H };
+  return tidy(() => {
+    // the kernels read contiguous rows: copy views that are not (a KV cache's slice, transposes)
+    const [qc, kc, vc] = [dense(q), dense(k), dense(v)];
+    const mask = keyPaddingMask ? dense(keyPaddingMask) : null;
+    const out = Tensor.empty([B, H, n, dv]);
+    const lse = Tensor.empty([B, H, n]);
+    // typed arrays are read after every allocation (a WebAssembly memory may grow and move)
+    kernel('FlashAttention')(f32(qc), f32(kc), f32(vc), mask && i32(mask), args, f32(out), f32(lse));
+    const saved = mask ? [qc, kc, vc, out, lse, mask] : [qc, kc, vc, out, lse];
+    return record(op, [q, k, v], out, (g, [sq, sk, sv, so, sl, sm]) => {
+      const gc = dense(g);
+      const dq = Tensor.empty(sq!.shape);
+      const dk = Tensor.empty(sk!.shape);
+      const dvv = Tensor.empty(sv!.shape);
+      kernel('FlashAttentionGrad')(f32(sq!), f32(sk!), f32(sv!), sm ? i32(sm) : null, f32(so!), f32(sl!), f32(gc), args,
+        f32(dq), f32(dk), f32(dvv));
+      return [dq, dk, dvv];
+    }, saved);
+  });
+}
+
+/** x itself when its memory is one contiguous row-major block, else a contiguous copy. */
+function dense(x: Tensor): Tensor {
+  return x.isContiguous && x.offset === 0 && x.storage.length === x.size ? x : copyTensor(x);
+}
+
+function f32(x: Tensor): Float32Array {
+  return x.buffer() as Float32Array;
+}
+
+function i32(x: Tensor): Int32Array {
+  return x.buffer() as Int32Array;
+}
+
+function checkInputs(op: string, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): void {
+  for (const [name, x] of [['q', q], ['k', k], ['v', v]] as const) {
+    checkTensor(op, x, name);
+    checkDtype(op, x, 'float32', name);
+  }
+  const shapes = `q ${shapeStr(q.shape)}, k ${shapeStr(k.shape)}, v ${shapeStr(v.shape)}`;
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw new OpError(op, `${shapes}: each must be (B, H, N, d)`);
+  const [B, H, , d] = q.shape;
+  const [Bk, Hk, s, dk] = k.shape;
+  if (Bk !== B || Hk !== H || dk !== d) throw new OpError(op, `${shapes}: q and k must agree on batch, heads and d`);
+  if (v.shape[0] !== B || v.shape[1] !== H || v.shape[2] !== s) throw new OpError(op, `${shapes}: k and v must agree on batch, heads and length`);
+  if (mask) {
+    checkTensor(op, mask, 'keyPaddingMask');
+    if (mask.dtype !== 'int32') {
+      throw new OpError(op, `keyPaddingMask must be int32 (nonzero = padding), got ${mask.dtype}; a float mask is added to the scores and needs the weights matrix (nn.scaledDotProductAttention)`);
+    }
+    if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== s) {
+      throw new OpError(op, `keyPaddingMask of shape ${shapeStr(mask.shape)} must be (B, S) = [${B}, ${s}] for k ${shapeStr(k.shape)}`);
+    }
+  }
+}
