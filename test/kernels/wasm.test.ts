@@ -177,6 +177,54 @@ describe('wasm kernels', { skip }, () => {
     two.dispose();
   });
 
+  test('FlashAttention and its gradient run in wasm and match the reference: masks, cached past, odd sizes, 2 threads', async () => {
+    const s = setup();
+    const two = createWasmBackendSync({ threads: 2, tiny: true, poison: true });
+    const g = new Generator(10);
+    // [B, heads, n, s, d, dv, causal, window, padding]
+    const cases: [number, number, number, number, number, number, boolean, number, boolean][] = [
+      [1, 2, 37, 37, 16, 16, false, -1, false], [2, 2, 70, 70, 8, 12, true, -1, false], [1, 3, 5, 133, 12, 5, true, -1, false],
+      [2, 1, 66, 66, 4, 8, false, 6, true], [1, 2, 29, 40, 7, 9, true, 3, true], [2, 2, 9, 9, 64, 64, true, -1, true], [1, 1, 1, 65, 16, 16, true, -1, false],
+    ];
+    for (const [B, H, n, sk, d, dv, causal, window, padding] of cases) {
+      const bh = B * H;
+      const a = { bh, heads: H, n, s: sk, d, dv, scale: 1 / Math.sqrt(d), causal, window, bh0: 0, bh1: bh };
+      const pad = new Int32Array(B * sk);
+      if (padding) for (let b = 0; b < B; b++) for (let j = 0; j < sk; j++) pad[b * sk + j] = (j * 7 + b) % 5 === 0 || (b === 1 && j >= sk - 3) ? 1 : 0;
+      if (padding && B > 1) for (let j = 0; j < sk; j++) pad[j] = 1; // batch 0 sees nothing at all
+      const data = [bh * n * d, bh * sk * d, bh * sk * dv, bh * n * dv].map((len) => Float32Array.from({ length: len }, () => g.normal()));
+      const [qd, kd, vd, god] = data as [Float32Array, Float32Array, Float32Array, Float32Array];
+      const expOut = new Float32Array(bh * n * dv);
+      const expLse = new Float32Array(bh * n);
+      ref.FlashAttention(qd, kd, vd, padding ? pad : null, a, expOut, expLse);
+      const expG = [new Float32Array(bh * n * d), new Float32Array(bh * sk * d), new Float32Array(bh * sk * dv)] as const;
+      ref.FlashAttentionGrad(qd, kd, vd, padding ? pad : null, expOut, expLse, god, a, ...expG);
+      for (const backend of [{ kernels: s.kernels, allocator: s.allocator, name: '1 thread' }, { kernels: two.kernels as KernelSignatures, allocator: two.allocator, name: '2 threads' }]) {
+        const al = [...data.map((x) => x.length), bh * n * dv, bh * n, bh * n * d, bh * sk * d, bh * sk * dv].map((len) => backend.allocator.allocate('float32', len));
+        const padAl = backend.allocator.allocate('int32', pad.length);
+        const [q, k, v, go, out, lse, dq, dk, dvv] = al.map((x) => x.view() as Float32Array) as Float32Array[];
+        const padV = padAl.view() as Int32Array;
+        [q, k, v, go].forEach((x, i) => x!.set(data[i]!));
+        padV.set(pad);
+        backend.kernels.FlashAttention(q!, k!, v!, padding ? padV : null, a, out!, lse!);
+        backend.kernels.FlashAttentionGrad(q!, k!, v!, padding ? padV : null, out!, lse!, go!, a, dq!, dk!, dvv!);
+        const what = `${backend.name} B=${B} H=${H} n=${n} s=${sk} d=${d} dv=${dv} causal=${causal} window=${window} padding=${padding}`;
+        assertRelClose(lse!, expLse, `${what}: lse`, 1e-5, 1);
+        for (const [got, want, name] of [[out!, expOut, 'out'], [dq!, expG[0], 'dq'], [dk!, expG[1], 'dk'], [dvv!, expG[2], 'dv']] as const) {
+          const diff = relDiff(got, want);
+          assert.ok(diff < 1e-5, `${what}: ${name}: max difference ${diff} (relative to max(1, max |reference|))`);
+        }
+        al.forEach((x) => x.free());
+        padAl.free();
+      }
+      await two.whenReady();
+    }
+    assert.equal(s.calls.get('flash_forward'), cases.length, 'every forward ran on wasm');
+    assert.equal(s.calls.get('flash_backward'), cases.length, 'every backward ran on wasm');
+    assert.ok(two.workerParts > 0, 'the 2-thread backend split some slices');
+    two.dispose();
+  });
+
   test('GEMM with k = 0 writes zeros', () => {
     const s = setup();
     const [a, b, out] = arrays(s, [1, 1, 6])() as [Float32Array, Float32Array, Float32Array];

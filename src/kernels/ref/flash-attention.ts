@@ -60,7 +60,8 @@ function visibility(args: FlashAttentionArgs, keyPadding: Int32Array | null, b: 
   return (pos, j) => !((causal && j > pos) || (window >= 0 && Math.abs(pos - j) > window) || (keyPadding !== null && keyPadding[padBase + j] !== 0));
 }
 
-function checkArgs(name: string, a: FlashAttentionArgs): void {
+/** Throws a RangeError unless 0 <= bh0 <= bh1 <= bh (a kernel must never write outside its slices). */
+export function checkArgs(name: string, a: FlashAttentionArgs): void {
   if (!(a.bh0 >= 0 && a.bh0 <= a.bh1 && a.bh1 <= a.bh)) throw new RangeError(`${name}: slice range [${a.bh0}, ${a.bh1}) is not inside [0, ${a.bh})`);
 }
 

@@ -6,6 +6,7 @@
 // Browser-safe: bytes come from the caller or from fetch(); node.ts reads them from disk.
 import { QkvError } from '../../core/errors.js';
 import type { Backend, KernelSignatures } from '../contract.js';
+import { attentionKernels } from './attention.js';
 import { copyKernels } from './copy.js';
 import { elementwiseKernels } from './elementwise.js';
 import { matmulKernels } from './matmul.js';
@@ -59,7 +60,7 @@ export function wasmKernels(instance: WasmInstance, tiny = false, pool: ThreadPo
   const mem = new MemoryBuffer(memory);
   return {
     ...copyKernels(w, mem, tiny), ...matmulKernels(w, mem, tiny, pool), ...elementwiseKernels(w, mem, tiny),
-    ...rowKernels(w, mem), ...optimKernels(w, mem),
+    ...rowKernels(w, mem), ...optimKernels(w, mem), ...attentionKernels(w, mem, instance.allocator, pool),
   };
 }
 

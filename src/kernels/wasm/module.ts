@@ -39,6 +39,9 @@ export interface WasmKernels {
   params(): number;
   copy(src: number, srcOffset: number, dst: number, dstOffset: number, rank: number): void;
   main_scratch(): number;
+  flash_scratch_bytes(n: number, s: number, d: number, dv: number): number;
+  flash_forward(...args: number[]): void;
+  flash_backward(...args: number[]): void;
   scratch_bytes(): number;
   gemm(a: number, aRs: number, aCs: number, aBatch: number, b: number, bRs: number, bCs: number, bBatch: number,
     out: number, ldc: number, cBatch: number, batch: number, m: number, n: number, k: number, scratch: number): void;

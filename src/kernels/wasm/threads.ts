@@ -10,7 +10,7 @@ import type { HeapAllocator } from '../heap.js';
 import { ARGS_BYTE, DONE, ERROR, FN, MAX_ARGS, NARGS, READY, SEQ, SLOT_BYTES, type WorkerData } from './worker-loop.js';
 
 /** Exports a worker may be asked to run (by index in this list). */
-export const THREAD_EXPORTS = ['gemm'] as const;
+export const THREAD_EXPORTS = ['gemm', 'flash_forward', 'flash_backward'] as const;
 export type ThreadExport = (typeof THREAD_EXPORTS)[number];
 
 /** Starts one worker on `data`; returns something whose lifetime can be ended. */

@@ -24,6 +24,11 @@ export class MemoryBuffer {
     return this.buf;
   }
 
+  /** True when an int32 array (indices, masks) is a view of the module's memory. */
+  holdsInt(a: Int32Array): boolean {
+    return a.buffer === this.get(a);
+  }
+
   /** True when every given array (nulls skipped) is a Float32Array over the module's memory. */
   holds(...arrays: (ArrayBufferView | null)[]): boolean {
     let buf = this.get();

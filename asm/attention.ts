@@ -1,0 +1,396 @@
+// Fused exact softmax attention, FlashAttention-style (Dao et al. 2022; the loop order of
+// FlashAttention-2): per batch×head slice, queries in blocks of QB = 4 rows and keys in blocks of
+// KB = 64 columns; the scores of one block (4×64) are made by a 4×8 register micro-kernel, turned
+// into probabilities with a running max and sum (online softmax), and multiplied into the output
+// at once, so no n×s matrix ever exists. The forward saves lse = m + log l per query; the backward
+// recomputes each block's probabilities from it. Semantics: src/kernels/contract.ts (FlashAttention).
+//
+// Layouts: q [bh, n, d], k [bh, s, d], v [bh, s, dv], out/dOut [bh, n, dv], lse [bh, n], keyPadding
+// int32 [B, s] (0 when absent). Kᵀ (and Vᵀ in the backward) of the slice are first written into
+// the caller's scratch, d × sPad with zero columns up to a multiple of 8, so the score
+// micro-kernel reads 8 consecutive keys per vector load. Scratch: flash_scratch_bytes().
+import { expv, madd, splat } from './simd';
+
+const QB = 4;
+const KB = 64;
+const NEG_INF: f32 = -Infinity;
+
+// @ts-ignore: decorator
+@inline function pad8(x: i32): i32 {
+  return (x + 7) & ~7;
+}
+
+// @ts-ignore: decorator
+@inline function align64(x: usize): usize {
+  return (x + 63) & ~(<usize>63);
+}
+
+/** Scratch bytes one thread needs for slices of this shape (forward and backward). */
+export function flash_scratch_bytes(n: i32, s: i32, d: i32, dv: i32): usize {
+  const sp = <usize>pad8(s);
+  return align64(<usize>d * sp * 4) + align64(<usize>dv * sp * 4) + 2 * align64(QB * KB * 4) + align64(<usize>QB * <usize>dv * 4)
+    + align64(<usize>KB * <usize>d * 4) + align64(<usize>KB * <usize>dv * 4) + align64(<usize>n * 4) + 64;
+}
+
+/** dst[c, r] = src[r, c] for r < rows, c < cols (src rows `cols` apart); dst rows ldd floats apart, columns rows..ldd zeroed. */
+function transpose(src: usize, rows: i32, cols: i32, dst: usize, ldd: i32): void {
+  const lddB = <usize>ldd << 2;
+  for (let c = 0; c < cols; c++) {
+    const row = dst + <usize>c * lddB;
+    for (let r = rows; r < ldd; r++) store<f32>(row + (<usize>r << 2), 0);
+  }
+  const colsB = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const s = src + <usize>r * colsB;
+    const d = dst + (<usize>r << 2);
+    for (let c = 0; c < cols; c++) store<f32>(d + <usize>c * lddB, load<f32>(s + (<usize>c << 2)));
+  }
+}
+
+/**
+ * t[r, c] = Σ_p a[r, p] bt[p, c] for r < 4, c < cols (a multiple of 8): a's rows lda bytes apart
+ * (rows beyond `rows` repeat row 0: computed, never used), bt's rows ldb bytes apart; t rows KB apart.
+ */
+function tile4(a: usize, lda: usize, rows: i32, bt: usize, ldb: usize, depth: i32, cols: i32, t: usize): void {
+  const a1 = rows > 1 ? a + lda : a;
+  const a2 = rows > 2 ? a + 2 * lda : a;
+  const a3 = rows > 3 ? a + 3 * lda : a;
+  for (let c = 0; c < cols; c += 8) {
+    let c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
+    let c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
+    let pb = bt + (<usize>c << 2);
+    for (let p = 0; p < depth; p++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      const o = <usize>p << 2;
+      let x = v128.load32_splat(a + o);
+      c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+      x = v128.load32_splat(a1 + o);
+      c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+      x = v128.load32_splat(a2 + o);
+      c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+      x = v128.load32_splat(a3 + o);
+      c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+      pb += ldb;
+    }
+    const dst = t + (<usize>c << 2);
+    v128.store(dst, c00); v128.store(dst, c01, 16);
+    v128.store(dst + KB * 4, c10); v128.store(dst + KB * 4, c11, 16);
+    v128.store(dst + 2 * KB * 4, c20); v128.store(dst + 2 * KB * 4, c21, 16);
+    v128.store(dst + 3 * KB * 4, c30); v128.store(dst + 3 * KB * 4, c31, 16);
+  }
+}
+
+/**
+ * o[r, :] += Σ_{j < cnt} p[r, j] b[j, :] for the 4 rows of o (rows ldo bytes apart) from a
+ * 4×KB tile p and cnt rows of b (width w, contiguous). Rows of o beyond `rows` are not touched.
+ */
+function accumulate4(p: usize, rows: i32, b: usize, cnt: i32, w: i32, o: usize, ldo: usize): void {
+  const wB = <usize>w << 2;
+  let c = 0;
+  if (rows == 4) {
+    for (; c + 8 <= w; c += 8) {
+      const oc = o + (<usize>c << 2);
+      let c00 = v128.load(oc), c01 = v128.load(oc, 16);
+      let c10 = v128.load(oc + ldo), c11 = v128.load(oc + ldo, 16);
+      let c20 = v128.load(oc + 2 * ldo), c21 = v128.load(oc + 2 * ldo, 16);
+      let c30 = v128.load(oc + 3 * ldo), c31 = v128.load(oc + 3 * ldo, 16);
+      let pb = b + (<usize>c << 2);
+      for (let j = 0; j < cnt; j++) {
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        const pj = p + (<usize>j << 2);
+        let x = v128.load32_splat(pj);
+        c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+        x = v128.load32_splat(pj, KB * 4);
+        c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+        x = v128.load32_splat(pj, 2 * KB * 4);
+        c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+        x = v128.load32_splat(pj, 3 * KB * 4);
+        c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+        pb += wB;
+      }
+      v128.store(oc, c00); v128.store(oc, c01, 16);
+      v128.store(oc + ldo, c10); v128.store(oc + ldo, c11, 16);
+      v128.store(oc + 2 * ldo, c20); v128.store(oc + 2 * ldo, c21, 16);
+      v128.store(oc + 3 * ldo, c30); v128.store(oc + 3 * ldo, c31, 16);
+    }
+  }
+  // the columns left (and every column when fewer than 4 rows): one row at a time
+  for (let r = 0; r < rows; r++) {
+    const orow = o + <usize>r * ldo;
+    const prow = p + <usize>r * KB * 4;
+    for (let j = 0; j < cnt; j++) {
+      const x = load<f32>(prow + (<usize>j << 2));
+      if (x == 0) continue;
+      const brow = b + <usize>j * wB;
+      let cc = c;
+      const xs = splat(x);
+      for (; cc + 4 <= w; cc += 4) {
+        const o4 = orow + (<usize>cc << 2);
+        v128.store(o4, madd(xs, v128.load(brow + (<usize>cc << 2)), v128.load(o4)));
+      }
+      for (; cc < w; cc++) {
+        const o1 = orow + (<usize>cc << 2);
+        store<f32>(o1, load<f32>(o1) + x * load<f32>(brow + (<usize>cc << 2)));
+      }
+    }
+  }
+}
+
+/** b[j, :] += Σ_{r < rows} p[r, j] a[r, :] for j < cnt: the transposed rank-4 update (dV += Pᵀ dO, dK += dSᵀ Q). */
+function update4T(p: usize, rows: i32, a: usize, lda: usize, w: i32, cnt: i32, b: usize): void {
+  const wB = <usize>w << 2;
+  for (let j = 0; j < cnt; j++) {
+    const brow = b + <usize>j * wB;
+    const pj = p + (<usize>j << 2);
+    const x0 = load<f32>(pj);
+    const x1 = rows > 1 ? load<f32>(pj, KB * 4) : 0;
+    const x2 = rows > 2 ? load<f32>(pj, 2 * KB * 4) : 0;
+    const x3 = rows > 3 ? load<f32>(pj, 3 * KB * 4) : 0;
+    if (x0 == 0 && x1 == 0 && x2 == 0 && x3 == 0) continue;
+    const s0 = splat(x0), s1 = splat(x1), s2 = splat(x2), s3 = splat(x3);
+    const a1 = rows > 1 ? a + lda : a;
+    const a2 = rows > 2 ? a + 2 * lda : a;
+    const a3 = rows > 3 ? a + 3 * lda : a;
+    let c = 0;
+    for (; c + 4 <= w; c += 4) {
+      const o = <usize>c << 2;
+      let acc = v128.load(brow + o);
+      acc = madd(s0, v128.load(a + o), acc);
+      acc = madd(s1, v128.load(a1 + o), acc);
+      acc = madd(s2, v128.load(a2 + o), acc);
+      acc = madd(s3, v128.load(a3 + o), acc);
+      v128.store(brow + o, acc);
+    }
+    for (; c < w; c++) {
+      const o = <usize>c << 2;
+      store<f32>(brow + o, load<f32>(brow + o) + x0 * load<f32>(a + o) + x1 * load<f32>(a1 + o) + x2 * load<f32>(a2 + o) + x3 * load<f32>(a3 + o));
+    }
+  }
+}
+
+/** Keys query i may see: [lo, hi] from the causal and window rules (lo > hi: none). */
+// @ts-ignore: decorator
+@inline function loOf(i: i32, shift: i32, window: i32): i32 {
+  return window >= 0 ? max(0, i + shift - window) : 0;
+}
+
+// @ts-ignore: decorator
+@inline function hiOf(i: i32, shift: i32, s: i32, causal: bool, window: i32): i32 {
+  let hi = s - 1;
+  if (causal) hi = min(hi, i + shift);
+  if (window >= 0) hi = min(hi, i + shift + window);
+  return hi;
+}
+
+/**
+ * Writes scale·t[r, c] where key jb + c is visible to the row (lo..hi and not padding), -Infinity
+ * elsewhere and in the padding columns cnt..cols; whole visible blocks take the vector path.
+ */
+function maskRow(row: usize, jb: i32, cnt: i32, cols: i32, lo: i32, hi: i32, pad: usize, scale: f32): void {
+  if (pad == 0 && lo <= jb && jb + cnt - 1 <= hi) {
+    const sc = splat(scale);
+    for (let c = 0; c < cols; c += 4) v128.store(row + (<usize>c << 2), f32x4.mul(v128.load(row + (<usize>c << 2)), sc));
+  } else {
+    for (let c = 0; c < cnt; c++) {
+      const j = jb + c;
+      const a = row + (<usize>c << 2);
+      const visible = j >= lo && j <= hi && (pad == 0 || load<i32>(pad + (<usize>j << 2)) == 0);
+      store<f32>(a, visible ? load<f32>(a) * scale : NEG_INF);
+    }
+  }
+  for (let c = cnt; c < cols; c++) store<f32>(row + (<usize>c << 2), NEG_INF);
+}
+
+/** Max of row[0..cols) (cols a multiple of 4). */
+function rowMax(row: usize, cols: i32): f32 {
+  let m = splat(NEG_INF);
+  for (let c = 0; c < cols; c += 4) m = f32x4.pmax(m, v128.load(row + (<usize>c << 2)));
+  return max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+}
+
+/** row[c] = exp(row[c] - shift) in place; returns the sum. */
+function expRow(row: usize, cols: i32, shift: f32): f32 {
+  const sh = splat(shift);
+  let acc = splat(0);
+  for (let c = 0; c < cols; c += 4) {
+    const e = expv(f32x4.sub(v128.load(row + (<usize>c << 2)), sh));
+    v128.store(row + (<usize>c << 2), e);
+    acc = f32x4.add(acc, e);
+  }
+  return (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+}
+
+/** row[0..w) *= x. */
+function scaleRow(row: usize, w: i32, x: f32): void {
+  const xs = splat(x);
+  let c = 0;
+  for (; c + 4 <= w; c += 4) v128.store(row + (<usize>c << 2), f32x4.mul(v128.load(row + (<usize>c << 2)), xs));
+  for (; c < w; c++) store<f32>(row + (<usize>c << 2), load<f32>(row + (<usize>c << 2)) * x);
+}
+
+export function flash_forward(q: usize, k: usize, v: usize, keyPadding: usize, heads: i32, n: i32, s: i32, d: i32, dv: i32,
+  scale: f32, causal: i32, window: i32, bh0: i32, bh1: i32, out: usize, lse: usize, scratch: usize): void {
+  const sp = pad8(s);
+  const kt = align64(scratch);
+  const t = kt + align64(<usize>d * <usize>sp * 4);
+  const acc = t + align64(QB * KB * 4);
+  const accB = <usize>dv << 2;
+  const dB = <usize>d << 2;
+  const shift = s - n;
+  // per query row of the block: running max m, running sum l, visible keys lo..hi (this thread's scratch)
+  const small = acc + align64(<usize>QB * accB) + align64(<usize>KB * <usize>d * 4) + align64(<usize>KB * <usize>dv * 4) + align64(<usize>n * 4);
+  const m = small;
+  const l = small + 16;
+  const lo = small + 32;
+  const hi = small + 48;
+  for (let b = bh0; b < bh1; b++) {
+    const qb = q + <usize>b * <usize>n * dB;
+    const ob = out + <usize>b * <usize>n * accB;
+    const vb = v + <usize>b * <usize>s * accB;
+    const pad = keyPadding == 0 ? 0 : keyPadding + <usize>(b / heads) * <usize>s * 4;
+    transpose(k + <usize>b * <usize>s * dB, s, d, kt, sp);
+    for (let i0 = 0; i0 < n; i0 += QB) {
+      const rows = min(QB, n - i0);
+      let jlo = s;
+      let jhi = -1;
+      for (let r = 0; r < QB; r++) {
+        const ro = <usize>r << 2;
+        const rlo = loOf(i0 + r, shift, window);
+        const rhi = r < rows ? hiOf(i0 + r, shift, s, causal != 0, window) : -1;
+        store<i32>(lo + ro, rlo);
+        store<i32>(hi + ro, rhi);
+        if (rlo <= rhi) { jlo = min(jlo, rlo); jhi = max(jhi, rhi); }
+        store<f32>(m + ro, NEG_INF);
+        store<f32>(l + ro, 0);
+      }
+      memory.fill(acc, 0, <usize>QB * accB);
+      for (let jb = jlo / KB * KB; jb <= jhi; jb += KB) {
+        const cnt = min(KB, s - jb);
+        const cols = pad8(cnt);
+        tile4(qb + <usize>i0 * dB, dB, rows, kt + (<usize>jb << 2), <usize>sp << 2, d, cols, t);
+        for (let r = 0; r < QB; r++) {
+          const ro = <usize>r << 2;
+          const row = t + <usize>r * KB * 4;
+          const rlo = load<i32>(lo + ro);
+          const rhi = load<i32>(hi + ro);
+          if (rlo > rhi || jb > rhi || jb + cnt <= rlo) {
+            memory.fill(row, 0, <usize>cols << 2); // this row sees nothing here
+            continue;
+          }
+          maskRow(row, jb, cnt, cols, rlo, rhi, pad, scale);
+          const mOld = load<f32>(m + ro);
+          const mNew = max(mOld, rowMax(row, cols));
+          if (mNew == NEG_INF) {
+            memory.fill(row, 0, <usize>cols << 2);
+            continue;
+          }
+          const corr = mOld == NEG_INF ? <f32>0 : Mathf.exp(mOld - mNew); // rescales what came before
+          const sum = expRow(row, cols, mNew);
+          store<f32>(l + ro, load<f32>(l + ro) * corr + sum);
+          if (corr != 1) scaleRow(acc + <usize>r * accB, dv, corr);
+          store<f32>(m + ro, mNew);
+        }
+        accumulate4(t, rows, vb + <usize>jb * accB, cnt, dv, acc, accB);
+      }
+      for (let r = 0; r < rows; r++) {
+        const ro = <usize>r << 2;
+        const i = i0 + r;
+        const orow = ob + <usize>i * accB;
+        const lr = load<f32>(l + ro);
+        const at = lse + ((<usize>b * <usize>n + <usize>i) << 2);
+        if (lr == 0) {
+          memory.fill(orow, 0, accB);
+          store<f32>(at, NEG_INF);
+        } else {
+          memory.copy(orow, acc + <usize>r * accB, accB);
+          scaleRow(orow, dv, 1 / lr);
+          store<f32>(at, load<f32>(m + ro) + Mathf.log(lr));
+        }
+      }
+    }
+  }
+}
+
+export function flash_backward(q: usize, k: usize, v: usize, keyPadding: usize, out: usize, lse: usize, dOut: usize,
+  heads: i32, n: i32, s: i32, d: i32, dv: i32, scale: f32, causal: i32, window: i32, bh0: i32, bh1: i32,
+  dq: usize, dk: usize, dvOut: usize, scratch: usize): void {
+  const sp = pad8(s);
+  const kt = align64(scratch);
+  const vt = kt + align64(<usize>d * <usize>sp * 4);
+  const pt = vt + align64(<usize>dv * <usize>sp * 4);
+  const dst = pt + align64(QB * KB * 4);
+  const dkb = dst + align64(QB * KB * 4) + align64(<usize>QB * <usize>dv * 4);
+  const dvb = dkb + align64(<usize>KB * <usize>d * 4);
+  const dd = dvb + align64(<usize>KB * <usize>dv * 4);
+  const dB = <usize>d << 2;
+  const vB = <usize>dv << 2;
+  const shift = s - n;
+  for (let b = bh0; b < bh1; b++) {
+    const qb = q + <usize>b * <usize>n * dB;
+    const kb = k + <usize>b * <usize>s * dB;
+    const dob = dOut + <usize>b * <usize>n * vB;
+    const lseb = lse + <usize>b * <usize>n * 4;
+    const dqb = dq + <usize>b * <usize>n * dB;
+    const pad = keyPadding == 0 ? 0 : keyPadding + <usize>(b / heads) * <usize>s * 4;
+    transpose(kb, s, d, kt, sp);
+    transpose(v + <usize>b * <usize>s * vB, s, dv, vt, sp);
+    memory.fill(dqb, 0, <usize>n * dB);
+    // D_i = dOut_i · out_i (= Σ_j P_ij dP_ij)
+    const ob = out + <usize>b * <usize>n * vB;
+    for (let i = 0; i < n; i++) {
+      let acc: f32 = 0;
+      const o = ob + <usize>i * vB;
+      const g = dob + <usize>i * vB;
+      for (let c = 0; c < dv; c++) acc += load<f32>(o + (<usize>c << 2)) * load<f32>(g + (<usize>c << 2));
+      store<f32>(dd + (<usize>i << 2), acc);
+    }
+    for (let jb = 0; jb < s; jb += KB) {
+      const cnt = min(KB, s - jb);
+      const cols = pad8(cnt);
+      memory.fill(dkb, 0, <usize>cnt * dB);
+      memory.fill(dvb, 0, <usize>cnt * vB);
+      // queries that can see a key of this block: causal needs i + shift >= jb, a window |i + shift - j| <= w
+      let ilo = 0;
+      let ihi = n - 1;
+      if (causal != 0) ilo = max(ilo, jb - shift);
+      if (window >= 0) { ilo = max(ilo, jb - window - shift); ihi = min(ihi, jb + cnt - 1 + window - shift); }
+      for (let i0 = ilo / QB * QB; i0 <= ihi; i0 += QB) {
+        const rows = min(QB, n - i0);
+        tile4(qb + <usize>i0 * dB, dB, rows, kt + (<usize>jb << 2), <usize>sp << 2, d, cols, pt);
+        tile4(dob + <usize>i0 * vB, vB, rows, vt + (<usize>jb << 2), <usize>sp << 2, dv, cols, dst);
+        let any = false;
+        for (let r = 0; r < QB; r++) {
+          const prow = pt + <usize>r * KB * 4;
+          const drow = dst + <usize>r * KB * 4;
+          const i = i0 + r;
+          const lo = r < rows ? loOf(i, shift, window) : 1;
+          const hi = r < rows ? hiOf(i, shift, s, causal != 0, window) : 0;
+          const li = r < rows ? load<f32>(lseb + (<usize>i << 2)) : NEG_INF;
+          if (li == NEG_INF || lo > hi || jb > hi || jb + cnt <= lo) {
+            memory.fill(prow, 0, <usize>cols << 2);
+            memory.fill(drow, 0, <usize>cols << 2);
+            continue;
+          }
+          any = true;
+          maskRow(prow, jb, cnt, cols, lo, hi, pad, scale);
+          expRow(prow, cols, li); // P = exp(scale·s - lse), 0 where masked
+          // dS = P ∘ (dP - D_i), times scale for dq and dk
+          const di = splat(load<f32>(dd + (<usize>i << 2)));
+          const sc = splat(scale);
+          for (let c = 0; c < cols; c += 4) {
+            const o = <usize>c << 2;
+            v128.store(drow + o, f32x4.mul(f32x4.mul(v128.load(prow + o), f32x4.sub(v128.load(drow + o), di)), sc));
+          }
+        }
+        if (!any) continue;
+        update4T(pt, rows, dob + <usize>i0 * vB, vB, dv, cnt, dvb); // dV_j += Σ_r P_rj dOut_r
+        update4T(dst, rows, qb + <usize>i0 * dB, dB, d, cnt, dkb); // dK_j += Σ_r dS_rj q_r
+        accumulate4(dst, rows, kb + <usize>jb * dB, cnt, d, dqb + <usize>i0 * dB, dB); // dq_r += Σ_j dS_rj k_j
+      }
+      memory.copy(dk + (<usize>b * <usize>s + <usize>jb) * dB, dkb, <usize>cnt * dB);
+      memory.copy(dvOut + (<usize>b * <usize>s + <usize>jb) * vB, dvb, <usize>cnt * vB);
+    }
+  }
+}
