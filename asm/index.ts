@@ -10,10 +10,26 @@ export { add_vr, sub_vr, mul_vr, div_vr, sub_rv, div_rv } from './elementwise';
 export { exp, tanh, gelu_tanh, gelu_erf, relu, gelu_grad } from './elementwise';
 export { softmax, softmax_grad, layernorm, layernorm_grad } from './rows';
 export { adamw } from './optim';
+export { linear_attention_scratch, causal_linear_attention, causal_linear_attention_grad, linear_attention_step } from './linear-attention';
+export { log_softmax, log_softmax_grad, cross_entropy, cross_entropy_grad } from './loss';
+export { sum_rows, max_rows } from './reduce';
+export { gather, scatter_add, fill32, where } from './gather';
 
 // @ts-ignore: decorator
 @inline function scratch(): usize {
   return (__heap_base + 63) & ~(<usize>63);
+}
+
+/**
+ * The GEMM packing scratch, lent to single-threaded callers of kernels that take a scratch
+ * pointer (linear attention's states) between GEMMs; scratch_bytes() long.
+ */
+export function scratch_at(): usize {
+  return scratch();
+}
+
+export function scratch_bytes(): usize {
+  return SCRATCH_BYTES;
 }
 
 /** The parameter block (shapes and strides the caller writes for copy), after the scratch. */
