@@ -8,7 +8,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { Generator, referenceBackend, type KernelSignatures, type Strided } from '../../src/index.js';
+import {
+  add, crossEntropy, embedding, fill_, Generator, LinearAttentionState, linearAttention, logSoftmax, max, memory, mul, referenceBackend, registerBackend,
+  setBackend, sum, tensor, tidy, where, zeros, type KernelSignatures, type Strided, type Tensor,
+} from '../../src/index.js';
 import { wasmKernels } from '../../src/kernels/wasm/index.js';
 import { instantiate, relaxedSimdSupported, simdSupported, type WasmKernels, type WasmVariant } from '../../src/kernels/wasm/module.js';
 import { createWasmBackendSync, wasmBuilt, wasmPath } from '../../src/kernels/wasm/node.js';
@@ -42,6 +45,8 @@ function arrays(s: Setup, lengths: number[]): () => Float32Array[] {
   const allocations = lengths.map((n) => s.allocator.allocate('float32', n));
   return () => allocations.map((a) => a.view() as Float32Array);
 }
+
+const values = (t: Tensor): number[] => Array.from(t.toTypedArray());
 
 function fillRandom(a: Float32Array, g: Generator, draw: (g: Generator) => number = (r) => r.uniform() * 2 - 1): void {
   for (let i = 0; i < a.length; i++) a[i] = draw(g);
@@ -614,6 +619,71 @@ describe('wasm kernels', { skip }, () => {
     s.kernels.Sum(ints.view(), 2, 3, sums.view());
     assert.deepEqual(Array.from(sums.view()), [6, 15]);
     assert.equal(s.calls.size, 0, `no wasm call was made (${[...s.calls.keys()]})`);
+  });
+
+  test('ops on the wasm backend reach these kernels: inputs that are views are copied into the module memory, not plain arrays', () => {
+    const s = setup();
+    registerBackend({ name: 'wasm-counted', allocator: s.allocator, kernels: s.kernels });
+    const g = new Generator(23);
+    const draw = (n: number, f: () => number = () => g.normal()): Float32Array => Float32Array.from({ length: n }, f);
+    const data = {
+      logits: draw(4 * 3 * 65), ids: Int32Array.from({ length: 10 }, (_, i) => (i % 4 === 0 ? 2 : g.int(0, 7))), table: draw(7 * 6), w: draw(10 * 6),
+      q: draw(2 * 9 * 5), k: draw(2 * 9 * 5), v: draw(2 * 9 * 6), wo: draw(2 * 9 * 6), x: draw(5 * 7 * 3), wx: draw(5 * 3), bias: draw(3),
+      cond: Int32Array.from({ length: 5 * 7 * 3 }, () => g.int(0, 2)),
+      targets: Int32Array.from({ length: 12 }, (_, i) => (i % 5 === 2 ? -100 : g.int(0, 65))),
+    };
+    // everything an op-level run gives back, as plain numbers
+    const run = (backend: string): number[][] => {
+      setBackend(backend);
+      try {
+        return tidy(() => {
+          const out: number[][] = [];
+          const L = tensor(data.logits, { shape: [4, 3, 65], requiresGrad: true });
+          const targets = tensor(data.targets, { shape: [3, 4], dtype: 'int32' });
+          const ce = crossEntropy(L.transpose(0, 1), targets, { labelSmoothing: 0.1 }); // a view: copied for the kernel
+          ce.backward();
+          const ce2 = crossEntropy(L.transpose(0, 1), tensor(data.targets.map((t) => (t < 0 ? 2 : t)), { shape: [3, 4], dtype: 'int32' }), { ignoreIndex: 2, reduction: 'sum' });
+          ce2.backward();
+          out.push([ce.item(), ce2.item()], values(L.grad!));
+          const W = tensor(data.table, { shape: [7, 6], requiresGrad: true });
+          const e = embedding(tensor(data.ids, { shape: [2, 5], dtype: 'int32' }), W, 0);
+          sum(mul(e, tensor(data.w, { shape: [2, 5, 6] }))).backward();
+          out.push(values(e), values(W.grad!));
+          const [Q, K, V] = [tensor(data.q, { shape: [1, 2, 5, 9], requiresGrad: true }), tensor(data.k, { shape: [1, 2, 9, 5], requiresGrad: true }),
+            tensor(data.v, { shape: [1, 2, 9, 6], requiresGrad: true })];
+          const a = linearAttention(Q.transpose(2, 3), K, V, { causal: true });
+          sum(mul(a, tensor(data.wo, { shape: [1, 2, 9, 6] }))).backward();
+          out.push(values(a), values(Q.grad!), values(K.grad!), values(V.grad!));
+          const state = new LinearAttentionState(1, 2, 5, 6);
+          for (let t = 0; t < 3; t++) out.push(values(state.step(Q.transpose(2, 3).select(2, t), K.select(2, t), V.select(2, t))));
+          state.dispose();
+          const X = tensor(data.x, { shape: [5, 7, 3], requiresGrad: true });
+          const m = max(X, 1); // the reduced axis in the middle: a permuted copy
+          const ls = logSoftmax(X, 0);
+          const b = tensor(data.bias, { shape: [3], requiresGrad: true });
+          const wh = where(tensor(data.cond, { shape: [5, 7, 3], dtype: 'int32' }), add(X, b), 0);
+          add(add(sum(mul(m, tensor(data.wx, { shape: [5, 3] }))), sum(mul(ls, ls))), sum(mul(wh, wh))).backward();
+          out.push(values(m), values(ls), values(wh), values(X.grad!), values(b.grad!), values(sum(X, [0, 2])));
+          const f = zeros([37]);
+          fill_(f, 0.25);
+          out.push(values(f));
+          return out;
+        });
+      } finally {
+        setBackend('ref');
+      }
+    };
+    const live = (): number[] => [memory().tensors, memory().storages, memory().bytes, s.allocator.stats().used];
+    const before = live();
+    const expected = run('ref');
+    s.calls.clear();
+    const got = run('wasm-counted');
+    assert.deepEqual(live(), before, 'every tensor, copy and heap block was freed');
+    expected.forEach((e, i) => assert.ok(relDiff(got[i]!, e) < 1e-5, `result ${i}: ${relDiff(got[i]!, e)}`));
+    for (const name of ['cross_entropy', 'cross_entropy_grad', 'gather', 'scatter_add', 'fill32', 'causal_linear_attention',
+      'causal_linear_attention_grad', 'linear_attention_step', 'sum_rows', 'max_rows', 'log_softmax', 'log_softmax_grad', 'where']) {
+      assert.ok((s.calls.get(name) ?? 0) > 0, `${name} was not called: the op fell back to the reference`);
+    }
   });
 
   test('arrays outside the module memory go to the reference kernel, with its results', () => {
