@@ -11,6 +11,10 @@ export { exp, tanh, gelu_tanh, gelu_erf, relu, gelu_grad } from './elementwise';
 export { softmax, softmax_grad, layernorm, layernorm_grad } from './rows';
 export { adamw } from './optim';
 export { flash_forward, flash_backward, flash_scratch_bytes } from './attention';
+export { linear_attention_scratch, causal_linear_attention, causal_linear_attention_grad, linear_attention_step } from './linear-attention';
+export { log_softmax, log_softmax_grad, cross_entropy, cross_entropy_grad } from './loss';
+export { sum_rows, max_rows } from './reduce';
+export { gather, scatter_add, fill32, where } from './gather';
 
 // @ts-ignore: decorator
 @inline function scratch(): usize {
@@ -37,7 +41,10 @@ export function relaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 
-/** The GEMM packing scratch of the main thread; worker threads bring their own (scratch_bytes() each). */
+/**
+ * The GEMM packing scratch of the main thread (worker threads bring their own, scratch_bytes()
+ * each); also lent to main-thread kernels that take a scratch pointer (linear attention's states).
+ */
 export function main_scratch(): usize {
   return scratch();
 }

@@ -8,7 +8,7 @@ import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';
 import { reshape } from './views.js';
-import { checkDtype, checkTensor, contiguousData } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32, release } from './util.js';
 
 export interface Conv1dOptions {
   stride?: number;
@@ -48,14 +48,22 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   if (outLength < 1) throw new OpError('conv1d', `input length ${length} is too short for kernel ${k} with dilation ${dilation} and padding ${padTotal}`);
   const args: Conv1dArgs = { batch, cin, cout, groups, length, kernel: k, outLength, stride, padLeft, dilation };
   const y = Tensor.empty([batch, cout, outLength]);
-  kernel('Conv1d')(contiguousData(x) as Float32Array, contiguousData(weight) as Float32Array, args, y.buffer() as Float32Array);
+  const [xc, wc] = [contiguousTensor(x), contiguousTensor(weight)];
+  kernel('Conv1d')(f32(xc), f32(wc), args, f32(y));
+  release(xc, x);
+  release(wc, weight);
   const conv = record('conv1d', [x, weight], y, (g, [x, w], needs) => {
-    // outputs first: allocating may grow the heap and detach views taken before
+    // every allocation first: allocating may grow the heap and detach views taken before
     const dx = needs[0] ? Tensor.empty(x!.shape) : null;
     const dw = needs[1] ? Tensor.empty(w!.shape) : null;
-    const dy = contiguousData(g) as Float32Array;
-    if (dx) kernel('Conv1dGradInput')(dy, contiguousData(w!) as Float32Array, args, dx.buffer() as Float32Array);
-    if (dw) kernel('Conv1dGradWeight')(dy, contiguousData(x!) as Float32Array, args, dw.buffer() as Float32Array);
+    const gc = contiguousTensor(g);
+    const wc = dx ? contiguousTensor(w!) : null;
+    const xc = dw ? contiguousTensor(x!) : null;
+    if (dx) kernel('Conv1dGradInput')(f32(gc), f32(wc!), args, f32(dx));
+    if (dw) kernel('Conv1dGradWeight')(f32(gc), f32(xc!), args, f32(dw));
+    release(gc, g);
+    release(wc, w!);
+    release(xc, x!);
     return [dx, dw];
   }, [x, weight]);
   if (!bias) return conv;

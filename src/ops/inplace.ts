@@ -5,7 +5,7 @@ import { broadcastShapes, broadcastStrides } from '../core/shape.js';
 import { kernel } from '../kernels/registry.js';
 import { state } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor } from './util.js';
+import { checkTensor, isWhole } from './util.js';
 
 function checkWritable(op: string, target: Tensor): void {
   checkTensor(op, target, 'target');
@@ -31,8 +31,13 @@ export function assign(target: Tensor, value: Tensor): Tensor {
 /** Sets every element of target to value. Returns target. */
 export function fill_(target: Tensor, value: number): Tensor {
   checkWritable('fill_', target);
-  const src = { data: new Float32Array([value]), offset: 0, strides: target.shape.map(() => 0) };
-  kernel('Copy')(src, target.strided('fill_'), target.shape);
+  if (isWhole(target)) {
+    // Math.fround: the value as the float32 the copy below would read (then truncated for int32)
+    kernel('Fill')(target.buffer(), Math.fround(value));
+  } else {
+    const src = { data: new Float32Array([value]), offset: 0, strides: target.shape.map(() => 0) };
+    kernel('Copy')(src, target.strided('fill_'), target.shape);
+  }
   target.bumpVersion();
   return target;
 }

@@ -5,7 +5,7 @@ import { sizeOf } from '../core/shape.js';
 import { kernel } from '../kernels/registry.js';
 import { record } from '../tensor/autograd.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkDtype, checkTensor, contiguousData } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32, release } from './util.js';
 
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   checkTensor('layerNorm', x);
@@ -24,18 +24,21 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   const y = Tensor.empty(x.shape); // outputs first: allocating may grow the heap and detach views taken before
   const mean = Tensor.empty([rows]);
   const rstd = Tensor.empty([rows]);
-  const xd = contiguousData(x) as Float32Array;
-  const gd = weight ? (contiguousData(weight) as Float32Array) : null;
-  const bd = bias ? (contiguousData(bias) as Float32Array) : null;
-  kernel('LayerNorm')(xd, gd, bd, rows, cols, eps, y.buffer() as Float32Array, mean.buffer() as Float32Array, rstd.buffer() as Float32Array);
+  const [xc, wc, bc] = [contiguousTensor(x), weight ? contiguousTensor(weight) : null, bias ? contiguousTensor(bias) : null];
+  kernel('LayerNorm')(f32(xc), wc && f32(wc), bc && f32(bc), rows, cols, eps, f32(y), f32(mean), f32(rstd));
+  release(xc, x);
+  release(wc, weight);
+  release(bc, bias);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   const out = record('layerNorm', inputs, y, (g, [x, mean, rstd, w], needs) => {
     const dx = Tensor.empty(x!.shape);
     const dw = weight && needs[1] ? zeros(normalizedShape) : null;
     const db = bias && needs[weight ? 2 : 1] ? zeros(normalizedShape) : null;
-    kernel('LayerNormGrad')(contiguousData(x!) as Float32Array, w ? (contiguousData(w) as Float32Array) : null,
-      mean!.buffer() as Float32Array, rstd!.buffer() as Float32Array, contiguousData(g) as Float32Array, rows, cols,
-      dx.buffer() as Float32Array, dw ? (dw.buffer() as Float32Array) : null, db ? (db.buffer() as Float32Array) : null);
+    const [xc, wc, gc] = [contiguousTensor(x!), w ? contiguousTensor(w) : null, contiguousTensor(g)];
+    kernel('LayerNormGrad')(f32(xc), wc && f32(wc), f32(mean!), f32(rstd!), f32(gc), rows, cols, f32(dx), dw && f32(dw), db && f32(db));
+    release(xc, x!);
+    release(wc, w);
+    release(gc, g);
     return [dx, ...(weight ? [dw] : []), ...(bias ? [db] : [])];
   }, [x, mean, rstd, ...(weight ? [weight] : [])]);
   mean.dispose();

@@ -8,7 +8,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { zeros } from './creation.js';
 import { maskedFill } from './elementwise.js';
 import { eluFeatureMap } from './linear-attention.js';
-import { checkDtype, checkTensor, contiguousData } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32 } from './util.js';
 import { reshape } from './views.js';
 
 /**
@@ -74,7 +74,9 @@ export class LinearAttentionState {
         vm = maskedFill(v, m, 0);
       }
       const out = Tensor.empty([B, H, dv]);
-      kernel('LinearAttentionStep')(f32(phiQ), f32(phiK), f32(vm), f32(this.S), f32(this.z), B * H, dk, dv, this.eps, f32(out));
+      const [cq, ck, cv] = [phiQ, phiK, vm].map(contiguousTensor) as [Tensor, Tensor, Tensor]; // copies: freed by the tidy
+      // typed arrays are read after every allocation (a WebAssembly memory may grow and move)
+      kernel('LinearAttentionStep')(f32(cq), f32(ck), f32(cv), f32(this.S), f32(this.z), B * H, dk, dv, this.eps, f32(out));
       this.S.bumpVersion();
       this.z.bumpVersion();
       this.steps++;
@@ -100,5 +102,3 @@ export class LinearAttentionState {
     this.dispose();
   }
 }
-
-const f32 = (x: Tensor): Float32Array => contiguousData(x) as Float32Array;

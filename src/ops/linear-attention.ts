@@ -21,7 +21,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { add, div, elu, maskedFill } from './elementwise.js';
 import { matmul } from './linalg.js';
 import { sum } from './reduce.js';
-import { checkDtype, checkTensor, contiguousData } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32, release } from './util.js';
 import { reshape, transpose } from './views.js';
 
 export interface LinearAttentionOptions {
@@ -80,20 +80,23 @@ function causalLinearAttention(phiQ: Tensor, phiK: Tensor, v: Tensor, eps: numbe
   const bh = B * H;
   const out = Tensor.empty([B, H, n, dv]);
   const den = Tensor.empty([B, H, n]);
+  const [q, k, vc] = [contiguousTensor(phiQ), contiguousTensor(phiK), contiguousTensor(v)];
   // typed arrays are read after every allocation (a WebAssembly memory may grow and move)
-  kernel('CausalLinearAttention')(f32(phiQ), f32(phiK), f32(v), bh, n, dk, dv, eps, f32(out), f32(den));
+  kernel('CausalLinearAttention')(f32(q), f32(k), f32(vc), bh, n, dk, dv, eps, f32(out), f32(den));
+  release(q, phiQ);
+  release(k, phiK);
+  release(vc, v);
   return record('linearAttention', [phiQ, phiK, v], out, (g, [pq, pk, pv, po, pd], needs) => {
     const dq = needs[0] ? Tensor.empty(pq!.shape) : null;
     const dkk = needs[1] ? Tensor.empty(pk!.shape) : null;
     const dvv = needs[2] ? Tensor.empty(pv!.shape) : null;
-    kernel('CausalLinearAttentionGrad')(f32(pq!), f32(pk!), f32(pv!), f32(po!), f32(pd!), f32(g), bh, n, dk, dv,
-      dq && f32(dq), dkk && f32(dkk), dvv && f32(dvv));
+    const ins = [pq!, pk!, pv!, po!, pd!, g];
+    const cs = ins.map(contiguousTensor);
+    const [cq, ck, cv, co, cd, cg] = cs.map(f32) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+    kernel('CausalLinearAttentionGrad')(cq, ck, cv, co, cd, cg, bh, n, dk, dv, dq && f32(dq), dkk && f32(dkk), dvv && f32(dvv));
+    cs.forEach((c, i) => release(c, ins[i]!));
     return [dq, dkk, dvv];
   }, [phiQ, phiK, v, out, den]);
-}
-
-function f32(x: Tensor): Float32Array {
-  return contiguousData(x) as Float32Array;
 }
 
 function checkEps(op: string, eps: number): number {

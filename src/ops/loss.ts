@@ -7,7 +7,7 @@ import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { div, mul, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
-import { checkDtype, checkTensor, contiguousData } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32, release } from './util.js';
 
 export interface CrossEntropyOptions {
   /** Targets equal to this add no loss and no gradient (default -100, as PyTorch). */
@@ -35,24 +35,35 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new OpError('crossEntropy', `unknown reduction "${reduction}"`);
   const classes = logits.shape[logits.rank - 1]!;
   const rows = targets.size;
-  const t = contiguousData(targets) as Int32Array;
+  const tc = contiguousTensor(targets);
   let valid = 0;
-  for (let i = 0; i < t.length; i++) {
-    if (t[i] === ignoreIndex) continue;
-    if (t[i]! < 0 || t[i]! >= classes) {
-      throw new OpError('crossEntropy', `target ${t[i]} at flat position ${i} is out of range for ${classes} classes`);
+  let loss: Tensor;
+  let lse: Tensor;
+  try {
+    const t = tc.buffer() as Int32Array;
+    for (let i = 0; i < t.length; i++) {
+      if (t[i] === ignoreIndex) continue;
+      if (t[i]! < 0 || t[i]! >= classes) {
+        throw new OpError('crossEntropy', `target ${t[i]} at flat position ${i} is out of range for ${classes} classes`);
+      }
+      valid++;
     }
-    valid++;
+    loss = Tensor.empty(targets.shape);
+    lse = Tensor.empty([rows]);
+    const xc = contiguousTensor(logits);
+    // arrays read after the last allocation: a WebAssembly heap may grow and move
+    kernel('CrossEntropy')(f32(xc), tc.buffer() as Int32Array, rows, classes, ignoreIndex, labelSmoothing, f32(loss), f32(lse));
+    release(xc, logits);
+  } finally {
+    release(tc, targets);
   }
-  const loss = Tensor.empty(targets.shape); // outputs first: allocating may grow the heap and detach views taken before
-  const lse = Tensor.empty([rows]);
-  const x = contiguousData(logits) as Float32Array;
-  kernel('CrossEntropy')(x, contiguousData(targets) as Int32Array, rows, classes, ignoreIndex, labelSmoothing, loss.buffer() as Float32Array, lse.buffer() as Float32Array);
   const perRow = record('crossEntropy', [logits, targets], loss, (g, [logits, targets, lse]) => {
     const dx = Tensor.empty(logits!.shape);
-    kernel('CrossEntropyGrad')(contiguousData(logits!) as Float32Array, contiguousData(targets!) as Int32Array,
-      lse!.buffer() as Float32Array, contiguousData(g) as Float32Array, rows, classes, ignoreIndex, labelSmoothing,
-      dx.buffer() as Float32Array);
+    const [xc, tc, gc] = [contiguousTensor(logits!), contiguousTensor(targets!), contiguousTensor(g)];
+    kernel('CrossEntropyGrad')(f32(xc), tc.buffer() as Int32Array, f32(lse!), f32(gc), rows, classes, ignoreIndex, labelSmoothing, f32(dx));
+    release(xc, logits!);
+    release(tc, targets!);
+    release(gc, g);
     return [dx, null];
   }, [logits, targets, lse]);
   lse.dispose();

@@ -10,15 +10,15 @@ import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { div, equal, mul, sub } from './elementwise.js';
 import { expand, reshape } from './views.js';
-import { checkTensor } from './util.js';
+import { checkTensor, contiguousTensor, isWhole, release } from './util.js';
 
 export type Axes = number | readonly number[];
 
 interface Plan {
+  x: Tensor;
   rows: number;
   cols: number;
-  /** [rows, cols], reduced axes last; a function, called after the output is allocated (a heap grow detaches earlier views). */
-  data: () => Float32Array | Int32Array;
+  perm: number[]; // x's axes with the reduced ones last
   outShape: number[]; // without the reduced axes, or with them as 1 when keepdim
   keepShape: number[]; // always with the reduced axes as 1
 }
@@ -28,27 +28,33 @@ function plan(op: string, x: Tensor, axes: Axes | undefined, keepdim: boolean): 
   const reduced = normalizeAxes(op, axes, x.rank);
   const kept = x.shape.map((_, i) => i).filter((i) => !reduced.includes(i));
   const perm = [...kept, ...reduced];
-  const permShape = perm.map((i) => x.shape[i]!);
   const cols = reduced.reduce((n, i) => n * x.shape[i]!, 1);
   const rows = kept.reduce((n, i) => n * x.shape[i]!, 1);
   const keepShape = x.shape.map((d, i) => (reduced.includes(i) ? 1 : d));
   const outShape = keepdim ? keepShape : kept.map((i) => x.shape[i]!);
-  const identity = perm.every((p, i) => p === i);
-  let data: () => Float32Array | Int32Array;
-  if (identity && x.isContiguous && x.offset === 0 && x.storage.length === x.size) {
-    data = () => x.storage.data;
-  } else {
-    const copy = x.dtype === 'int32' ? new Int32Array(x.size) : new Float32Array(x.size);
-    kernel('Copy')({ data: x.storage.data, offset: x.offset, strides: perm.map((i) => x.strides[i]!) },
-      { data: copy, offset: 0, strides: contiguousStrides(permShape) }, permShape);
-    data = () => copy;
-  }
-  return { rows, cols, data, outShape, keepShape };
+  return { x, rows, cols, perm, outShape, keepShape };
+}
+
+/**
+ * x's values as [rows, cols] with the reduced axes last: x itself, or a permuted copy from the
+ * active backend (so a WebAssembly backend's kernels find it in their memory); free it with
+ * release(src, p.x).
+ */
+function rowsSource(p: Plan): Tensor {
+  const { x, perm } = p;
+  if (perm.every((a, i) => a === i) && isWhole(x)) return x;
+  const permShape = perm.map((i) => x.shape[i]!);
+  const copy = Tensor.empty(permShape, x.dtype);
+  kernel('Copy')({ data: x.storage.data, offset: x.offset, strides: perm.map((i) => x.strides[i]!) },
+    { data: copy.buffer(), offset: 0, strides: contiguousStrides(permShape) }, permShape);
+  return copy;
 }
 
 function run(p: Plan, k: ReduceKernel, dtype: 'float32' | 'int32'): Tensor {
+  const src = rowsSource(p);
   const out = Tensor.empty(p.outShape, dtype);
-  k(p.data(), p.rows, p.cols, out.buffer());
+  k(src.buffer(), p.rows, p.cols, out.buffer()); // read after allocating: a heap grow detaches earlier views
+  release(src, p.x);
   return out;
 }
 
@@ -109,9 +115,11 @@ export function topk(x: Tensor, k: number, axis = -1): { values: Tensor; indices
   if (!Number.isInteger(k) || k < 0 || k > n) throw new OpError('topk', `k = ${k} is out of range for axis ${ax} of size ${n} (shape ${shapeStr(x.shape)})`);
   const p = plan('topk', x, ax, false);
   const kept = x.shape.filter((_, i) => i !== ax);
+  const src = rowsSource(p);
   const values = Tensor.empty([...kept, k], x.dtype);
   const indices = Tensor.empty([...kept, k], 'int32');
-  kernel('TopK')(p.data(), p.rows, p.cols, k, values.buffer(), indices.buffer() as Int32Array);
+  kernel('TopK')(src.buffer(), p.rows, p.cols, k, values.buffer(), indices.buffer() as Int32Array);
+  release(src, x);
   // results were computed with the axis last; move it back
   const last = kept.length;
   const back = (t: Tensor): Tensor => {
@@ -132,8 +140,9 @@ export function cumsum(x: Tensor, axis: number, options: { reverse?: boolean } =
   const outer = x.shape.slice(0, ax).reduce((a, b) => a * b, 1);
   const inner = x.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
   const size = x.rank ? x.shape[ax]! : 1;
-  const y = Tensor.empty(x.shape, x.dtype); // first: allocating may grow the heap and detach earlier views
-  const src = x.isContiguous && x.offset === 0 && x.storage.length === x.size ? x.storage.data : x.toTypedArray();
-  kernel('Cumsum')(src, outer, size, inner, reverse, y.buffer());
+  const src = contiguousTensor(x);
+  const y = Tensor.empty(x.shape, x.dtype);
+  kernel('Cumsum')(src.buffer(), outer, size, inner, reverse, y.buffer()); // read after allocating: a heap grow detaches earlier views
+  release(src, x);
   return record('cumsum', [x], y, (g) => [cumsum(g, ax, { reverse: !reverse })]);
 }

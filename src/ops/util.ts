@@ -25,10 +25,29 @@ export function checkDtype(op: string, x: Tensor, dtype: DType, what = 'input'):
   if (x.dtype !== dtype) throw new OpError(op, `${what} must be ${dtype}, got ${x.dtype} tensor of shape ${shapeStr(x.shape)}`);
 }
 
-/** A contiguous copy of x's values as a plain array of x's dtype (x untouched). */
-export function contiguousData(x: Tensor): Float32Array | Int32Array {
-  if (x.isContiguous && x.offset === 0 && x.storage.length === x.size) return x.storage.data;
-  return x.toTypedArray();
+/** True when x's values are its whole storage in row-major order (what a kernel can read as is). */
+export function isWhole(x: Tensor): boolean {
+  return x.isContiguous && x.offset === 0 && x.storage.length === x.size;
+}
+
+/**
+ * x's values as a contiguous tensor for a kernel: x itself when it already is one (isWhole), else
+ * a copy from the active backend's allocator, so a WebAssembly backend's kernels find it in their
+ * memory (a plain JS array would send them to the reference). Free it with `release(c, x)`; read
+ * its data only after the last allocation before the kernel call (a heap grow moves views).
+ */
+export function contiguousTensor(x: Tensor): Tensor {
+  return isWhole(x) ? x : copyTensor(x);
+}
+
+/** Disposes c when it is a copy contiguousTensor made of x (never x itself). */
+export function release(c: Tensor | null | undefined, x: Tensor | null | undefined): void {
+  if (c && c !== x) c.dispose();
+}
+
+/** The Float32Array of a float32 tensor that isWhole (a contiguousTensor, or one just allocated). */
+export function f32(x: Tensor): Float32Array {
+  return x.buffer() as Float32Array;
 }
 
 /** A fresh contiguous tensor holding x's values (a copy, even when x is contiguous). */

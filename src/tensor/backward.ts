@@ -159,9 +159,16 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   const permStrides = perm.map((i) => g.strides[i]!);
   const rows = kept.reduce((n, i) => n * g.shape[i]!, 1);
   const cols = summed.reduce((n, i) => n * g.shape[i]!, 1);
-  const tmp = new Float32Array(rows * cols);
-  kernel('Copy')({ data: g.storage.data, offset: g.offset, strides: permStrides }, { data: tmp, offset: 0, strides: contiguousStrides(permShape) }, permShape);
+  // the summed axes last: g itself when they already are, else a temporary from the active
+  // backend (a WebAssembly backend's Sum then runs in its memory); arrays read after the last
+  // allocation (a heap grow moves views)
+  const inPlace = perm.every((p, i) => p === i) && g.isContiguous && g.offset === 0 && g.storage.length === g.size;
+  const tmp = inPlace ? g : Tensor.empty(permShape, g.dtype);
+  if (!inPlace) {
+    kernel('Copy')({ data: g.storage.data, offset: g.offset, strides: permStrides }, { data: tmp.buffer(), offset: 0, strides: contiguousStrides(permShape) }, permShape);
+  }
   const out = Tensor.empty(shape, g.dtype);
-  kernel('Sum')(tmp, rows, cols, out.buffer());
+  kernel('Sum')(tmp.buffer(), rows, cols, out.buffer());
+  if (!inPlace) tmp.dispose();
   return out;
 }

@@ -9,9 +9,13 @@ import type { Backend, KernelSignatures } from '../contract.js';
 import { attentionKernels } from './attention.js';
 import { copyKernels } from './copy.js';
 import { elementwiseKernels } from './elementwise.js';
+import { gatherKernels } from './gather.js';
+import { linearAttentionKernels } from './linear-attention.js';
+import { lossKernels } from './loss.js';
 import { matmulKernels } from './matmul.js';
 import { instantiate, pickVariant, sharedMemorySupported, wasmFile, type WasmInstance, type WasmInstanceOptions, type WasmVariant } from './module.js';
 import { optimKernels } from './optim.js';
+import { reduceKernels } from './reduce.js';
 import { rowKernels } from './rows.js';
 import { ThreadPool, type SpawnWorker } from './threads.js';
 import { MemoryBuffer } from './util.js';
@@ -47,20 +51,21 @@ export interface WasmBackendOptions extends WasmInstanceOptions {
   threads?: number;
   /**
    * Run even the tiniest calls on wasm (tests, so op suites on small tensors reach the wasm
-   * kernels, and split them across threads). By default elementwise calls and copies under 16
-   * (unary, copy) or 32 (binary) elements and matmuls under 64 multiply-adds go to the reference
-   * kernel, which does them as fast without crossing into wasm.
+   * kernels, and split them across threads). By default elementwise calls, copies, fills, sums,
+   * maxes, gathers and scatters under 16 elements, binary calls and wheres under 32 and matmuls
+   * under 64 multiply-adds go to the reference kernel, which does them as fast without crossing into wasm.
    */
   tiny?: boolean;
 }
 
 /** The kernels of one instance, each checking per call that its arrays live in the instance's memory. */
 export function wasmKernels(instance: WasmInstance, tiny = false, pool: ThreadPool | null = null): Partial<KernelSignatures> {
-  const { kernels: w, memory } = instance;
+  const { kernels: w, memory, allocator } = instance;
   const mem = new MemoryBuffer(memory);
   return {
     ...copyKernels(w, mem, tiny), ...matmulKernels(w, mem, tiny, pool), ...elementwiseKernels(w, mem, tiny),
-    ...rowKernels(w, mem), ...optimKernels(w, mem), ...attentionKernels(w, mem, instance.allocator, pool),
+    ...rowKernels(w, mem), ...optimKernels(w, mem), ...lossKernels(w, mem), ...reduceKernels(w, mem, tiny),
+    ...gatherKernels(w, mem, tiny), ...linearAttentionKernels(w, mem, allocator), ...attentionKernels(w, mem, allocator, pool),
   };
 }
 

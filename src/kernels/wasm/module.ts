@@ -75,6 +75,28 @@ export interface WasmKernels {
     dx: number, dgamma: number, dbeta: number): void;
   adamw(p: number, g: number, m: number, v: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number,
     oneMinusBeta2: number, decay: number, stepSize: number, sqrtC2: number, eps: number): void;
+  /** The GEMM packing scratch (scratch_bytes() long), lent to single-threaded kernels that take a scratch pointer. */
+  scratch_bytes(): number;
+  /** Bytes of scratch causal_linear_attention(_grad) need (16-byte aligned). */
+  linear_attention_scratch(dk: number, dv: number): number;
+  causal_linear_attention(phiQ: number, phiK: number, v: number, n: number, dk: number, dv: number, eps: number,
+    out: number, den: number, scratch: number, bh0: number, bh1: number): void;
+  causal_linear_attention_grad(phiQ: number, phiK: number, v: number, out: number, den: number, dOut: number,
+    n: number, dk: number, dv: number, dPhiQ: number, dPhiK: number, dV: number, scratch: number, bh0: number, bh1: number): void;
+  linear_attention_step(phiQ: number, phiK: number, v: number, S: number, z: number, dk: number, dv: number, eps: number,
+    out: number, bh0: number, bh1: number): void;
+  log_softmax(x: number, out: number, rows: number, cols: number): void;
+  log_softmax_grad(y: number, dy: number, dx: number, rows: number, cols: number): void;
+  cross_entropy(logits: number, targets: number, rows: number, classes: number, ignoreIndex: number, smoothing: number,
+    loss: number, lse: number): void;
+  cross_entropy_grad(logits: number, targets: number, lse: number, dloss: number, rows: number, classes: number,
+    ignoreIndex: number, smoothing: number, dlogits: number): void;
+  sum_rows(x: number, rows: number, cols: number, out: number): void;
+  max_rows(x: number, rows: number, cols: number, out: number): void;
+  gather(table: number, cols: number, ids: number, count: number, out: number): void;
+  scatter_add(src: number, cols: number, ids: number, count: number, out: number): void;
+  fill32(out: number, bits: number, n: number): void;
+  where(cond: number, inner: number, condFloat: number, a: number, aStep: number, b: number, bStep: number, out: number, n: number): void;
 }
 
 /** A module using the smallest SIMD instruction set the kernels need: () -> v128 (three v128.const, then `op`). */

@@ -42,10 +42,29 @@ export class MemoryBuffer {
     }
     return true;
   }
+
+  /** True when every given array is an Int32Array over the module's memory (ids, targets). */
+  holdsInt32(...arrays: ArrayBufferView[]): boolean {
+    const buf = this.get();
+    for (const a of arrays) {
+      if (a.buffer !== buf || !(a instanceof Int32Array)) return false;
+    }
+    return true;
+  }
+
+  /** True when every given array is a Float32Array or Int32Array over the module's memory (32-bit moves of either dtype). */
+  holds32(...arrays: ArrayBufferView[]): boolean {
+    const buf = this.get();
+    for (const a of arrays) {
+      if (a.buffer !== buf || !(a instanceof Float32Array || a instanceof Int32Array)) return false;
+    }
+    return true;
+  }
 }
 
-/** The byte address of element `offset` of a Float32Array that lives in the module's memory. */
-export function ptr(a: Float32Array, offset = 0): number {
+
+/** The byte address of element `offset` of a 32-bit array (float32, or int32 ids) that lives in the module's memory. */
+export function ptr(a: Float32Array | Int32Array, offset = 0): number {
   return a.byteOffset + 4 * offset;
 }
 
