@@ -7,7 +7,7 @@ export async function run(ctx) {
   const sizes = [256, 512, 1024];
   const reps = ctx.quick ? 3 : 10;
   const maxMs = ctx.quick ? 1500 : 8000;
-  const rows = sizes.map((n) => makeRow('gemm', `gemm.${n}`, `GEMM ${n}`));
+  const rows = sizes.map((n) => makeRow('gemm', `gemm.${n}`, `GEMM ${n}, GFLOP/s`));
   const gflops = (n, ms) => (2 * n ** 3) / (ms * 1e6);
   const cell = (n, ms) => ({ value: gflops(n, ms), ms, text: gflops(n, ms).toFixed(1) });
 

@@ -18,10 +18,17 @@ export const median = (xs) => {
 
 /**
  * Runs fn `warmup` times untimed, then up to `reps` times timed; stops early (after at least one
- * timed run) once the timed runs took more than maxMs in all. Returns the median and every run (ms).
+ * timed run) once the timed runs took more than maxMs in all. A warm-up run that alone takes maxMs or
+ * more is the one measurement (slow cases, e.g. the reference backend, run once more at most).
+ * Returns the median and every run (ms).
  */
 export function timeIt(fn, { warmup = 1, reps = 5, maxMs = Infinity } = {}) {
-  for (let i = 0; i < warmup; i++) fn();
+  for (let i = 0; i < warmup; i++) {
+    const t = performance.now();
+    fn();
+    const ms = performance.now() - t;
+    if (ms >= maxMs) return { ms, runs: [ms] };
+  }
   const runs = [];
   let total = 0;
   while (runs.length < reps && (runs.length === 0 || total < maxMs)) {
@@ -48,11 +55,14 @@ export function qkvBackends(wanted = ['ref', 'wasm']) {
       id: 'wasmAll', label: `qkv wasm ${CORES} threads`, make: () => {
         const b = q.createWasmBackendSync({ name: 'wasm', threads: CORES });
         return b.threads === CORES ? b : null; // the option is ignored by a build without threads
-      }, why: 'not available yet (no threads option)',
+      }, why: 'not available yet', detail: 'the wasm backend has no `threads` option yet (createWasmBackendSync({threads}) does not report backend.threads)',
     },
   ];
   return all.filter((b) => wanted.some((w) => b.id.startsWith(w)));
 }
+
+/** Backends that could not be made, by label: {why, detail} (main notes them under the table). */
+export const UNAVAILABLE = new Map();
 
 /**
  * Makes a backend active for fn, then goes back to the reference backend. Everything fn made must
@@ -63,9 +73,13 @@ export async function withBackend(entry, fn) {
   try {
     backend = entry.make();
   } catch (e) {
-    return { unavailable: `cannot create: ${e.message}` };
+    UNAVAILABLE.set(entry.label, { why: 'cannot create', detail: e.message });
+    return { unavailable: 'cannot create' };
   }
-  if (!backend) return { unavailable: entry.why ?? 'not available' };
+  if (!backend) {
+    UNAVAILABLE.set(entry.label, { why: entry.why, detail: entry.detail });
+    return { unavailable: entry.why };
+  }
   q.registerBackend(backend);
   q.setBackend(backend.name);
   try {
@@ -108,7 +122,7 @@ export function torchInfo() {
     const [version, threads] = r.stdout.trim().split(/\s+/);
     torchProbe = { ok: true, version, threads: Number(threads) };
   } else {
-    torchProbe = { ok: false, why: r.error ? `${PYTHON} not found` : 'no torch', install: TORCH_INSTALL };
+    torchProbe = { ok: false, why: r.error ? `${PYTHON} not found` : `${PYTHON} cannot import torch`, install: TORCH_INSTALL };
   }
   return torchProbe;
 }

@@ -7,7 +7,7 @@
 //   --mem-cap GIB        naive attention is skipped above this extrapolated peak (default 3, --quick 0.5)
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { CORES, PYTHON, TORCH_INSTALL, bestQkv, log, q, qkvBackends, torchInfo } from './lib.mjs';
+import { CORES, PYTHON, TORCH_INSTALL, UNAVAILABLE, bestQkv, log, q, qkvBackends, torchInfo } from './lib.mjs';
 
 const SECTIONS = ['gemm', 'attention', 'decode', 'train', 'encoder'];
 const PEER_SECTIONS = { tfjs: ['gemm', 'train', 'encoder'], torch: ['gemm', 'train', 'encoder'] };
@@ -56,13 +56,13 @@ function machine(ctx, torch) {
   const tf = ctx.tfjsFlags;
   return {
     cpu, cores: CORES, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), os: `${os.type()} ${os.release()}`, node: process.version, qkv: q.version, wasm,
-    torch: torch.ok ? { version: torch.version, threads: torch.threads, python: PYTHON } : { missing: torch.why, install: TORCH_INSTALL },
+    torch: torch.ok ? { version: torch.version, threads: torch.threads, python: PYTHON } : { missing: torch.why, install: torch.probed ? TORCH_INSTALL : null },
     tfjs: tf ? { version: tf.version, backend: tf.backend, simd: tf.simd, threads: tf.threads } : null,
   };
 }
 
 function machineLine(m) {
-  const torch = m.torch.version ? `PyTorch ${m.torch.version} (${m.torch.threads} threads, ${m.torch.python})` : `PyTorch: ${m.torch.missing} (${m.torch.install})`;
+  const torch = m.torch.version ? `PyTorch ${m.torch.version} (${m.torch.threads} threads, ${m.torch.python})` : `PyTorch: ${m.torch.missing}${m.torch.install ? ` (${m.torch.install})` : ''}`;
   const tfjs = m.tfjs ? `TF.js ${m.tfjs.version} ${m.tfjs.backend} (SIMD ${m.tfjs.simd ? 'on' : 'off'}, threads ${m.tfjs.threads > 1 ? m.tfjs.threads : 'off: tfjs-backend-wasm disables them in Node'})` : 'TF.js: not run';
   return `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.wasm}; ${torch}; ${tfjs}`;
 }
@@ -80,13 +80,15 @@ function table(rows, columns) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const only = SECTIONS.filter((s) => o.only.includes(s));
-  const torch = o.torch && only.some((s) => PEER_SECTIONS.torch.includes(s)) ? torchInfo() : { ok: false, why: 'left out (--no-torch)' };
+  const needTorch = only.some((s) => PEER_SECTIONS.torch.includes(s));
+  const torch = o.torch && needTorch ? { ...torchInfo(), probed: true } : { ok: false, why: o.torch ? 'not run' : 'left out (--no-torch)' };
   const backends = qkvBackends(o.backends);
   const memCap = (o.memCapGiB ?? (o.quick ? 0.5 : 3)) * 2 ** 30;
   const ctx = {
     quick: o.quick, cores: CORES, backends, memCap, best: bestQkv, tfjsFlags: null,
     peers: { tfjs: o.tfjs, torch: torch.ok },
     noteTfjs(r) { if (r.tfjs) ctx.tfjsFlags = r.tfjs; },
+    notes: [], // sections add lines printed under the table
   };
   const started = performance.now();
   const rows = [];
@@ -107,9 +109,11 @@ async function main() {
   const m = machine(ctx, torch);
   const notes = [
     ...only.map((s) => `${s}: ${titles[s]}`),
-    'times are medians after warm-up; attention memory = engine peak bytes above the inputs during forward+backward',
-    `naive attention is skipped when its peak memory, extrapolated ×(N/N')² from the last size run, exceeds ${(memCap / 2 ** 30).toFixed(1)} GiB, or one run would exceed ${o.quick ? 3 : 30} s`,
-    ...(torch.ok || !o.torch ? [] : [`* PyTorch: ${PYTHON} cannot import torch; install it with: ${TORCH_INSTALL}`]),
+    'times are medians after warm-up',
+    ...[...UNAVAILABLE].map(([label, b]) => `${label}: ${b.why}: ${b.detail}`),
+    ...ctx.notes,
+    ...(torch.ok || !torch.probed ? [] : [`* PyTorch: ${PYTHON} cannot import torch; install it with: ${TORCH_INSTALL}`]),
+    ...(ctx.tfjsFlags ? ['TF.js peers: tfjs-core + tfjs-backend-wasm (.wasm from node_modules), same shapes written in tf ops; tfjs-core\'s gradients are loaded through bench/peers/tfjs-hooks.mjs'] : []),
     ...(o.quick ? ['--quick: few sizes and repetitions; numbers are indicative only'] : []),
   ];
   const text = `${table(rows, columns)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n${machineLine(m)}\n` +

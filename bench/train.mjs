@@ -12,7 +12,7 @@ export async function run(ctx) {
   const c = GPT_SHAPE;
   const warmup = ctx.quick ? 1 : 3;
   const reps = ctx.quick ? 3 : 10;
-  const maxMs = ctx.quick ? 4000 : 30000;
+  const maxMs = ctx.quick ? 2000 : 30000;
   const steps = warmup + reps;
   const perBatch = c.batch * (c.blockSize + 1);
   const ids = tokenIds(c.seed, steps * perBatch, c.vocabSize); // step s uses ids[s·perBatch ..): x = [:, :64], y = [:, 1:]

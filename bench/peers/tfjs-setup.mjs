@@ -41,7 +41,12 @@ export function median(xs) {
 
 /** Same protocol as bench/lib.mjs timeIt: warm-up, then up to reps timed runs within maxMs. */
 export function timeIt(fn, { warmup = 1, reps = 5, maxMs = Infinity } = {}) {
-  for (let i = 0; i < warmup; i++) fn();
+  for (let i = 0; i < warmup; i++) {
+    const t = performance.now();
+    fn();
+    const ms = performance.now() - t;
+    if (ms >= maxMs) return ms;
+  }
   const runs = [];
   let total = 0;
   while (runs.length < reps && (runs.length === 0 || total < maxMs)) {
