@@ -71,7 +71,7 @@ export const UNAVAILABLE = new Map();
 export async function withBackend(entry, fn) {
   let backend;
   try {
-    backend = entry.make();
+    backend = await entry.make(); // a backend with worker threads may well be made asynchronously
   } catch (e) {
     UNAVAILABLE.set(entry.label, { why: 'cannot create', detail: e.message });
     return { unavailable: 'cannot create' };
