@@ -27,15 +27,18 @@ function measure(fn, N, timing) {
     q.tidy(() => q.sum(fn(Q, K, V)).backward());
     for (const t of [Q, K, V]) t.zeroGrad();
   };
-  const base = q.memory().bytes;
-  q.resetPeak();
-  const t = performance.now();
-  step(); // warm-up, and the memory measurement
-  const first = performance.now() - t;
-  const extra = q.memory().peakBytes - base;
-  const { ms } = first >= timing.maxMs ? { ms: first } : timeIt(step, { warmup: 0, ...timing }); // a slow case runs once
-  for (const t of [Q, K, V]) t.dispose();
-  return { ms, extra };
+  try {
+    const base = q.memory().bytes;
+    q.resetPeak();
+    const t = performance.now();
+    step(); // warm-up, and the memory measurement
+    const first = performance.now() - t;
+    const extra = q.memory().peakBytes - base;
+    const { ms } = first >= timing.maxMs ? { ms: first } : timeIt(step, { warmup: 0, ...timing }); // a slow case runs once
+    return { ms, extra };
+  } finally {
+    for (const t of [Q, K, V]) t.dispose(); // also when a size runs out of memory
+  }
 }
 
 export async function run(ctx) {
@@ -84,7 +87,7 @@ export async function run(ctx) {
   const top = sizes[sizes.length - 1];
   const fusedTop = ctx.best(rowOf(kinds[1], top));
   const target = { text: `fused runs at N=${top} where naive cannot; extra memory linear in N`, verdict: 'n/a' };
-  if (!fusedTop) target.why = 'no fused number (flashAttention not available)';
+  if (!fusedTop) target.why = kinds[1].fn ? `fused did not run at N=${top}` : 'no fused number (flashAttention not available)';
   else {
     const naiveTop = rowOf(kinds[0], top).cells[fusedTop.id];
     const first = rowOf(kinds[1], sizes[0]).cells[fusedTop.id];
