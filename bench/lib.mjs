@@ -1,0 +1,151 @@
+// Shared helpers of `npm run bench`: timing, qkv backends, peers run as child processes, formatting.
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import * as q from '../dist/src/index.js';
+
+export { q };
+export const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+export const CORES = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+export const PYTHON = '/usr/bin/python3'; // Debian's python3-torch lives here; the python3 first on PATH may be another one
+export const TORCH_INSTALL = 'sudo apt-get install -y python3-torch libopenblas0-pthread';
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/**
+ * Runs fn `warmup` times untimed, then up to `reps` times timed; stops early (after at least one
+ * timed run) once the timed runs took more than maxMs in all. A warm-up run that alone takes maxMs or
+ * more is the one measurement (slow cases, e.g. the reference backend, run once more at most).
+ * Returns the median and every run (ms).
+ */
+export function timeIt(fn, { warmup = 1, reps = 5, maxMs = Infinity } = {}) {
+  for (let i = 0; i < warmup; i++) {
+    const t = performance.now();
+    fn();
+    const ms = performance.now() - t;
+    if (ms >= maxMs) return { ms, runs: [ms] };
+  }
+  const runs = [];
+  let total = 0;
+  while (runs.length < reps && (runs.length === 0 || total < maxMs)) {
+    const t = performance.now();
+    fn();
+    const ms = performance.now() - t;
+    runs.push(ms);
+    total += ms;
+  }
+  return { ms: median(runs), runs };
+}
+
+/**
+ * The qkv backends a section measures, in column order. `make()` returns a backend to register,
+ * or null when this build does not have it (then `why` says so; no number is made up).
+ * When the wasm backend gains worker threads (`threads: n` at creation, reported back as
+ * `backend.threads`), the all-threads column fills in by itself.
+ */
+export function qkvBackends(wanted = ['ref', 'wasm']) {
+  const all = [
+    { id: 'ref', label: 'qkv ref', make: () => q.referenceBackend },
+    { id: 'wasm1', label: 'qkv wasm 1 thread', make: () => q.createWasmBackendSync({ name: 'wasm', threads: 1 }) },
+    {
+      id: 'wasmAll', label: `qkv wasm ${CORES} threads`, make: () => {
+        const b = q.createWasmBackendSync({ name: 'wasm', threads: CORES });
+        return b.threads === CORES ? b : null; // the option is ignored by a build without threads
+      }, why: 'not available yet', detail: 'the wasm backend has no `threads` option yet (createWasmBackendSync({threads}) does not report backend.threads)',
+    },
+  ];
+  return all.filter((b) => wanted.some((w) => b.id.startsWith(w)));
+}
+
+/** Backends that could not be made, by label: {why, detail} (main notes them under the table). */
+export const UNAVAILABLE = new Map();
+
+/**
+ * Makes a backend active for fn, then goes back to the reference backend. Everything fn made must
+ * be disposed by then. Returns fn's result, or {unavailable: why} when the backend does not exist.
+ */
+export async function withBackend(entry, fn) {
+  let backend;
+  try {
+    backend = await entry.make(); // a backend with worker threads may well be made asynchronously
+  } catch (e) {
+    UNAVAILABLE.set(entry.label, { why: 'cannot create', detail: e.message });
+    return { unavailable: 'cannot create' };
+  }
+  if (!backend) {
+    UNAVAILABLE.set(entry.label, { why: entry.why, detail: entry.detail });
+    return { unavailable: entry.why };
+  }
+  q.registerBackend(backend);
+  q.setBackend(backend.name);
+  try {
+    return await fn(backend);
+  } finally {
+    q.setBackend('ref');
+  }
+}
+
+/** The best measured qkv column of a row for targets: all threads, else 1 thread, else ref. */
+export function bestQkv(row) {
+  for (const id of ['wasmAll', 'wasm1', 'ref']) if (row.cells[id]?.value !== undefined) return { id, ...row.cells[id] };
+  return null;
+}
+
+/** Runs a peer (node script or python) with a JSON request on stdin; its last stdout line is JSON. */
+export function runPeer(command, args, request, timeoutMs = 600_000) {
+  const r = spawnSync(command, args, { input: JSON.stringify(request), encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+  if (r.error) return { error: r.error.code === 'ETIMEDOUT' ? `timed out after ${timeoutMs / 1000} s` : r.error.message };
+  const lines = r.stdout.trim().split('\n');
+  try {
+    const out = JSON.parse(lines[lines.length - 1]);
+    if (r.status !== 0 && !out.error) out.error = `exit ${r.status}`;
+    return out;
+  } catch {
+    const err = (r.stderr || r.stdout).trim().split('\n').slice(-1)[0] || `exit ${r.status}`;
+    return { error: err.slice(0, 200) };
+  }
+}
+
+export const nodePeer = (script, request, timeoutMs) => runPeer(process.execPath, [`${BENCH_DIR}peers/${script}`], request, timeoutMs);
+export const torchPeer = (mode, request, timeoutMs) => runPeer(PYTHON, [`${BENCH_DIR}peers/torch_gpt.py`, mode], request, timeoutMs);
+
+let torchProbe;
+/** Whether /usr/bin/python3 can import torch: {ok, version, threads} or {ok: false, why}. */
+export function torchInfo() {
+  if (torchProbe) return torchProbe;
+  const r = spawnSync(PYTHON, ['-c', `import torch; torch.set_num_threads(${CORES}); print(torch.__version__, torch.get_num_threads())`], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status === 0) {
+    const [version, threads] = r.stdout.trim().split(/\s+/);
+    torchProbe = { ok: true, version, threads: Number(threads) };
+  } else {
+    torchProbe = { ok: false, why: r.error ? `${PYTHON} not found` : `${PYTHON} cannot import torch`, install: TORCH_INSTALL };
+  }
+  return torchProbe;
+}
+
+/** Deterministic token ids (a 32-bit LCG), the same for every implementation: it is a speed benchmark. */
+export function tokenIds(seed, count, vocab) {
+  const out = new Int32Array(count);
+  let s = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s >>> 16) % vocab;
+  }
+  return out;
+}
+
+export const fmtMs = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3)) + ' ms';
+export const fmtBytes = (b) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(0)} KiB`);
+export const fmtRatio = (x) => `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×`;
+
+/** A table row: one case, a cell per column (qkv backends, then peers), and an optional target. */
+export function makeRow(section, key, label) {
+  return { section, key, case: label, cells: {}, target: null };
+}
+
+/** Progress goes to stderr so stdout holds only the table (or the JSON). */
+export const log = (...a) => process.stderr.write(a.join(' ') + '\n');

@@ -1,0 +1,84 @@
+// Training nanoGPT's "baby" character model (4 layers, 4 heads, 128 dims, block 64, batch 12,
+// vocab 65, dropout 0, AdamW lr 1e-3, weight decay 0.1 on every parameter, no clipping): ms per
+// step (forward, backward, update) and tokens per second, qkv against PyTorch CPU and TF.js wasm,
+// all on the same token batches.
+import { fmtMs, fmtRatio, log, makeRow, nodePeer, q, timeIt, tokenIds, torchPeer, withBackend } from './lib.mjs';
+
+export const title = 'training, baby GPT (4 layers, 4 heads, 128 dims, block 64, batch 12): ms per step, tokens/s';
+
+export const GPT_SHAPE = { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, batch: 12, lr: 1e-3, weightDecay: 0.1, seed: 1337 };
+
+export async function run(ctx) {
+  const c = GPT_SHAPE;
+  const warmup = ctx.quick ? 1 : 3;
+  const reps = ctx.quick ? 3 : 10;
+  const maxMs = ctx.quick ? 2000 : 30000;
+  const steps = warmup + reps;
+  const perBatch = c.batch * (c.blockSize + 1);
+  const ids = tokenIds(c.seed, steps * perBatch, c.vocabSize); // step s uses ids[s·perBatch ..): x = [:, :64], y = [:, 1:]
+  const request = { ...c, steps, warmup, reps, maxMs, tokens: Array.from(ids), threads: ctx.cores };
+  const ms = makeRow('train', 'train.ms', 'baby GPT ms/step');
+  const tps = makeRow('train', 'train.tps', 'baby GPT tokens/s');
+  const put = (id, r, what) => {
+    if (r.error) { ms.cells[id] = { text: `error: ${r.error}` }; tps.cells[id] = { text: '' }; return; }
+    ms.cells[id] = { value: r.ms, ms: r.ms, text: fmtMs(r.ms), loss: r.loss };
+    const t = (c.batch * c.blockSize * 1000) / r.ms;
+    tps.cells[id] = { value: t, text: t.toFixed(0) };
+    log(`train: ${what}: ${fmtMs(r.ms)}/step, loss ${r.loss?.toFixed(3)}`);
+  };
+
+  for (const be of ctx.backends) {
+    const res = await withBackend(be, () => put(be.id, trainQkv(ids, { ...request, tokens: undefined }), be.label));
+    if (res?.unavailable) { ms.cells[be.id] = { text: res.unavailable }; tps.cells[be.id] = { text: '' }; }
+  }
+  if (ctx.peers.tfjs) {
+    const r = nodePeer('tfjs-gpt.mjs', request);
+    ctx.noteTfjs(r);
+    put('tfjs', r, 'TF.js wasm');
+  }
+  if (ctx.peers.torch) put('torch', torchPeer('gpt', request), 'PyTorch');
+
+  // targets: ≤ 1.5× PyTorch CPU's step time, ≥ 5× faster than TF.js wasm
+  const best = ctx.best(ms);
+  const torch = ms.cells.torch?.value;
+  const tf = ms.cells.tfjs?.value;
+  ms.target = { text: '≤ 1.5× PyTorch CPU time', verdict: 'n/a' };
+  tps.target = { text: '≥ 5× faster than TF.js wasm', verdict: 'n/a' };
+  if (!best) ms.target.why = tps.target.why = 'no qkv number';
+  else {
+    if (torch === undefined) ms.target.why = 'no PyTorch number';
+    else Object.assign(ms.target, { verdict: best.ms <= 1.5 * torch ? 'PASS' : 'FAIL', why: `${best.id}: ${fmtRatio(best.ms / torch)} PyTorch's time` });
+    if (tf === undefined) tps.target.why = 'no TF.js number';
+    else Object.assign(tps.target, { verdict: tf / best.ms >= 5 ? 'PASS' : 'FAIL', why: `${best.id}: ${fmtRatio(tf / best.ms)} faster` });
+  }
+  return [ms, tps];
+}
+
+/** qkv's own GPT and AdamW on the active backend; median ms per step and the last loss. */
+function trainQkv(ids, c) {
+  const gpt = new q.nn.GPT({ vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, dropout: 0, generator: new q.Generator(c.seed) });
+  gpt.train();
+  const opt = new q.AdamW(gpt.parameters(), { lr: c.lr, weightDecay: c.weightDecay });
+  const T = c.blockSize;
+  const perBatch = c.batch * (T + 1);
+  let s = 0;
+  let loss = NaN;
+  const step = () => {
+    const chunk = q.tensor(ids.subarray(s * perBatch, (s + 1) * perBatch), { shape: [c.batch, T + 1], dtype: 'int32' });
+    s++;
+    loss = q.tidy(() => {
+      const x = q.slice(chunk, 1, 0, T).contiguous();
+      const y = q.slice(chunk, 1, 1, T + 1).contiguous();
+      const l = gpt.forward(x, { targets: y }).loss;
+      l.backward();
+      opt.step();
+      opt.zeroGrad();
+      return l.item();
+    });
+    chunk.dispose();
+  };
+  const { ms } = timeIt(step, { warmup: c.warmup, reps: c.reps, maxMs: c.maxMs });
+  opt.dispose();
+  gpt.dispose();
+  return { ms, loss };
+}
