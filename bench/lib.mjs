@@ -43,9 +43,8 @@ export function timeIt(fn, { warmup = 1, reps = 5, maxMs = Infinity } = {}) {
 
 /**
  * The qkv backends a section measures, in column order. `make()` returns a backend to register,
- * or null when this build does not have it (then `why` says so; no number is made up).
- * When the wasm backend gains worker threads (`threads: n` at creation, reported back as
- * `backend.threads`), the all-threads column fills in by itself.
+ * or null when this build cannot have it (then `why` says so; no number is made up): the
+ * all-threads column needs shared WebAssembly memory (backend.threads reports what it got).
  */
 export function qkvBackends(wanted = ['ref', 'wasm']) {
   const all = [
@@ -54,8 +53,9 @@ export function qkvBackends(wanted = ['ref', 'wasm']) {
     {
       id: 'wasmAll', label: `qkv wasm ${CORES} threads`, make: () => {
         const b = q.createWasmBackendSync({ name: 'wasm', threads: CORES });
-        return b.threads === CORES ? b : null; // the option is ignored by a build without threads
-      }, why: 'not available yet', detail: 'the wasm backend has no `threads` option yet (createWasmBackendSync({threads}) does not report backend.threads)',
+        if (b.threads !== CORES) return null; // no shared memory here: it runs on one thread
+        return b.whenReady().then(() => b); // measure with every worker started
+      }, why: 'no shared memory', detail: 'this engine cannot share WebAssembly memory with workers, so the wasm backend runs on one thread',
     },
   ];
   return all.filter((b) => wanted.some((w) => b.id.startsWith(w)));
@@ -86,6 +86,7 @@ export async function withBackend(entry, fn) {
     return await fn(backend);
   } finally {
     q.setBackend('ref');
+    backend.dispose?.(); // stop its worker threads before the next backend starts its own
   }
 }
 

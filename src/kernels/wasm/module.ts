@@ -75,8 +75,6 @@ export interface WasmKernels {
     dx: number, dgamma: number, dbeta: number): void;
   adamw(p: number, g: number, m: number, v: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number,
     oneMinusBeta2: number, decay: number, stepSize: number, sqrtC2: number, eps: number): void;
-  /** The GEMM packing scratch (scratch_bytes() long), lent to single-threaded kernels that take a scratch pointer. */
-  scratch_bytes(): number;
   /** Bytes of scratch causal_linear_attention(_grad) need (16-byte aligned). */
   linear_attention_scratch(dk: number, dv: number): number;
   causal_linear_attention(phiQ: number, phiK: number, v: number, n: number, dk: number, dv: number, eps: number,
