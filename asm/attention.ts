@@ -1,9 +1,10 @@
 // Fused exact softmax attention, FlashAttention-style (Dao et al. 2022; the loop order of
 // FlashAttention-2): per batch×head slice, queries in blocks of QB = 4 rows and keys in blocks of
-// KB = 64 columns; the scores of one block (4×64) are made by a 4×8 register micro-kernel, turned
+// KB = 32 columns; the scores of one block (4×32) are made by a 4×8 register micro-kernel, turned
 // into probabilities with a running max and sum (online softmax), and multiplied into the output
 // at once, so no n×s matrix ever exists. The forward saves lse = m + log l per query; the backward
-// recomputes each block's probabilities from it. Semantics: src/kernels/contract.ts (FlashAttention).
+// recomputes each block's probabilities from it. Key blocks are narrow (32) so that causal and
+// window masks skip most hidden keys of short sequences too. Semantics: src/kernels/contract.ts (FlashAttention).
 //
 // Layouts: q [bh, n, d], k [bh, s, d], v [bh, s, dv], out/dOut [bh, n, dv], lse [bh, n], keyPadding
 // int32 [B, s] (0 when absent). Kᵀ (and Vᵀ in the backward) of the slice are first written into
@@ -12,7 +13,7 @@
 import { expv, madd, splat } from './simd';
 
 const QB = 4;
-const KB = 64;
+const KB = 32;
 const NEG_INF: f32 = -Infinity;
 
 // @ts-ignore: decorator
@@ -186,21 +187,19 @@ function update4T(p: usize, rows: i32, a: usize, lda: usize, w: i32, cnt: i32, b
 
 /**
  * Writes scale·t[r, c] where key jb + c is visible to the row (lo..hi and not padding), -Infinity
- * elsewhere and in the padding columns cnt..cols; whole visible blocks take the vector path.
+ * elsewhere and in the padding columns cnt..cols: scale everything with vectors, then hide.
  */
 function maskRow(row: usize, jb: i32, cnt: i32, cols: i32, lo: i32, hi: i32, pad: usize, scale: f32): void {
-  if (pad == 0 && lo <= jb && jb + cnt - 1 <= hi) {
-    const sc = splat(scale);
-    for (let c = 0; c < cols; c += 4) v128.store(row + (<usize>c << 2), f32x4.mul(v128.load(row + (<usize>c << 2)), sc));
-  } else {
-    for (let c = 0; c < cnt; c++) {
-      const j = jb + c;
-      const a = row + (<usize>c << 2);
-      const visible = j >= lo && j <= hi && (pad == 0 || load<i32>(pad + (<usize>j << 2)) == 0);
-      store<f32>(a, visible ? load<f32>(a) * scale : NEG_INF);
-    }
+  const sc = splat(scale);
+  for (let c = 0; c < cols; c += 4) v128.store(row + (<usize>c << 2), f32x4.mul(v128.load(row + (<usize>c << 2)), sc));
+  // hide the keys before lo and after hi (causal, window), padding keys, and the columns past cnt
+  const first = min(cnt, max(0, lo - jb));
+  const last = max(first, min(cnt, hi - jb + 1));
+  for (let c = 0; c < first; c++) store<f32>(row + (<usize>c << 2), NEG_INF);
+  for (let c = last; c < cols; c++) store<f32>(row + (<usize>c << 2), NEG_INF);
+  if (pad != 0) {
+    for (let c = first; c < last; c++) if (load<i32>(pad + (<usize>(jb + c) << 2)) != 0) store<f32>(row + (<usize>c << 2), NEG_INF);
   }
-  for (let c = cnt; c < cols; c++) store<f32>(row + (<usize>c << 2), NEG_INF);
 }
 
 /** Max of row[0..cols) (cols a multiple of 4). */

@@ -8,7 +8,7 @@ import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';
 import { checkDtype, checkTensor } from './util.js';
-import { squeeze, transpose, unsqueeze } from './views.js';
+import { reshape, squeeze, transpose, unsqueeze } from './views.js';
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkTensor('matmul', a, 'first input');
@@ -43,8 +43,17 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   // dA = g @ B^T, dB = A^T @ g (the walker sums broadcast batch dims back)
   return record('matmul', [a, b], y, (g, [a, b], needs) => [
     needs[0] ? matmul(g, transpose(b!)) : null,
-    needs[1] ? matmul(transpose(a!), g) : null,
+    needs[1] ? (b!.rank === 2 && a!.rank > 2 ? sharedWeightGrad(a!, g) : matmul(transpose(a!), g)) : null,
   ], [a, b]);
+}
+
+/**
+ * dB for a 2-D B shared by a batch of A's (x @ Wᵀ over [batch, time, features]): Σ_t A[t]ᵀ g[t]
+ * is one product of the stacked rows, (batch·m × k)ᵀ (batch·m × n), instead of a product per
+ * matrix and a sum over the batch afterwards.
+ */
+function sharedWeightGrad(a: Tensor, g: Tensor): Tensor {
+  return tidy(() => matmul(transpose(reshape(a, [-1, a.shape[a.rank - 1]!])), reshape(g, [-1, g.shape[g.rank - 1]!])));
 }
 
 interface Operand { t: Tensor; trans: boolean; batchStride: number }

@@ -159,6 +159,19 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   const permStrides = perm.map((i) => g.strides[i]!);
   const rows = kept.reduce((n, i) => n * g.shape[i]!, 1);
   const cols = summed.reduce((n, i) => n * g.shape[i]!, 1);
+  if (g.dtype === 'float32' && summed.every((a, i) => a === i) && g.isContiguous && g.offset === 0) {
+    // only leading axes summed (a bias's gradient): ones[1, cols] · g[cols, rows], one pass down
+    // the rows (a GEMV) instead of a transposing copy and a row sum
+    const out = Tensor.empty(shape, g.dtype);
+    const ones = Tensor.empty([cols], g.dtype);
+    kernel('Fill')(ones.buffer(), 1);
+    kernel('MatMul')({
+      a: ones.buffer(), aOffset: 0, aBatchStride: 0, transA: false, b: g.storage.data, bOffset: 0, bBatchStride: 0, transB: false,
+      out: out.buffer() as Float32Array, batch: 1, m: 1, n: rows, k: cols,
+    });
+    ones.dispose();
+    return out;
+  }
   // the summed axes last: g itself when they already are, else a temporary from the active
   // backend (a WebAssembly backend's Sum then runs in its memory); arrays read after the last
   // allocation (a heap grow moves views)

@@ -63,7 +63,7 @@ export function wasmKernels(instance: WasmInstance, tiny = false, pool: ThreadPo
   const { kernels: w, memory, allocator } = instance;
   const mem = new MemoryBuffer(memory);
   return {
-    ...copyKernels(w, mem, tiny), ...matmulKernels(w, mem, tiny, pool), ...elementwiseKernels(w, mem, tiny),
+    ...copyKernels(w, mem, tiny), ...matmulKernels(w, mem, tiny, pool), ...elementwiseKernels(w, mem, tiny, pool),
     ...rowKernels(w, mem), ...optimKernels(w, mem), ...lossKernels(w, mem), ...reduceKernels(w, mem, tiny),
     ...gatherKernels(w, mem, tiny), ...linearAttentionKernels(w, mem, allocator), ...attentionKernels(w, mem, allocator, pool),
   };

@@ -10,7 +10,7 @@ import type { HeapAllocator } from '../heap.js';
 import { ARGS_BYTE, DONE, ERROR, FN, MAX_ARGS, NARGS, READY, SEQ, SLOT_BYTES, type WorkerData } from './worker-loop.js';
 
 /** Exports a worker may be asked to run (by index in this list). */
-export const THREAD_EXPORTS = ['gemm', 'flash_forward', 'flash_backward'] as const;
+export const THREAD_EXPORTS = ['gemm', 'flash_forward', 'flash_backward', 'exp', 'tanh', 'gelu_tanh', 'gelu_erf', 'gelu_grad'] as const;
 export type ThreadExport = (typeof THREAD_EXPORTS)[number];
 
 /** Starts one worker on `data`; returns something whose lifetime can be ended. */
@@ -31,7 +31,8 @@ export interface ThreadPoolOptions {
   canBlock: boolean;
 }
 
-const SPINS_BEFORE_BLOCKING = 2000;
+/** Polls of a worker's DONE before the calling thread sleeps on it (parts are short: it rarely sleeps). */
+const SPINS_BEFORE_BLOCKING = 100000;
 
 export class ThreadPool {
   readonly threads: number;

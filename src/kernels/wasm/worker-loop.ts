@@ -25,8 +25,12 @@ export const READY = 4;
 export const ERROR = 5;
 export const ARGS_BYTE = 64;
 export const MAX_ARGS = (SLOT_BYTES - ARGS_BYTE) / 8;
-/** Polls of SEQ before the worker sleeps in Atomics.wait: jobs come in bursts (a training step). */
-const SPINS = 20000;
+/**
+ * How long (ms) the worker polls SEQ before it sleeps in Atomics.wait: jobs come in bursts (a
+ * training step runs ~100 products with a little single-threaded work between them), and waking
+ * a sleeping thread costs tens of microseconds each time.
+ */
+const SPIN_MS = 2;
 
 type Kernel = (...args: number[]) => void;
 
@@ -39,10 +43,15 @@ export function serve({ module, memory, slot, exports }: WorkerData): void {
   Atomics.store(words, READY, 1);
   for (;;) {
     let seq = Atomics.load(words, SEQ);
-    for (let spin = 0; seq === last; spin++) {
-      if (spin >= SPINS) {
-        Atomics.wait(words, SEQ, last);
-        spin = 0;
+    let since = 0;
+    for (let spin = 1; seq === last; spin++) {
+      if ((spin & 1023) === 0) {
+        const now = performance.now();
+        if (since === 0) since = now;
+        else if (now - since > SPIN_MS) {
+          Atomics.wait(words, SEQ, last);
+          since = 0;
+        }
       }
       seq = Atomics.load(words, SEQ);
     }
