@@ -49,16 +49,40 @@ export function timeIt(fn, { warmup = 1, reps = 5, maxMs = Infinity } = {}) {
 export function qkvBackends(wanted = ['ref', 'wasm']) {
   const all = [
     { id: 'ref', label: 'qkv ref', make: () => q.referenceBackend },
-    { id: 'wasm1', label: 'qkv wasm 1 thread', make: () => q.createWasmBackendSync({ name: 'wasm', threads: 1 }) },
+    { id: 'wasm1', label: 'qkv wasm 1 thread', make: () => warm(q.createWasmBackendSync({ name: 'wasm', threads: 1 })) },
     {
       id: 'wasmAll', label: `qkv wasm ${CORES} threads`, make: () => {
         const b = q.createWasmBackendSync({ name: 'wasm', threads: CORES });
         if (b.threads !== CORES) return null; // no shared memory here: it runs on one thread
-        return b.whenReady().then(() => b); // measure with every worker started
+        return b.whenReady().then(() => warm(b)); // measure with every worker started and warm
       }, why: 'no shared memory', detail: 'this engine cannot share WebAssembly memory with workers, so the wasm backend runs on one thread',
     },
   ];
   return all.filter((b) => wanted.some((w) => b.id.startsWith(w)));
+}
+
+/**
+ * Runs ~0.3 s of products and attention on a fresh wasm backend: V8 first runs new WebAssembly
+ * code unoptimised and swaps in optimised code after a few calls (on a background thread, which
+ * busy workers slow down), so every section measures the steady state, as a long job sees it.
+ */
+function warm(backend) {
+  const previous = q.getBackend().name;
+  q.registerBackend(backend);
+  q.setBackend(backend.name);
+  try {
+    const until = performance.now() + 300;
+    const [a, b] = [q.randn([256, 256]), q.randn([1, 4, 128, 64])];
+    while (performance.now() < until) {
+      q.matmul(a, a).dispose();
+      q.flashAttention(b, b, b, { causal: true }).dispose();
+    }
+    a.dispose();
+    b.dispose();
+  } finally {
+    q.setBackend(previous);
+  }
+  return backend;
 }
 
 /** Backends that could not be made, by label: {why, detail} (main notes them under the table). */
@@ -97,8 +121,8 @@ export function bestQkv(row) {
 }
 
 /** Runs a peer (node script or python) with a JSON request on stdin; its last stdout line is JSON. */
-export function runPeer(command, args, request, timeoutMs = 600_000) {
-  const r = spawnSync(command, args, { input: JSON.stringify(request), encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+export function runPeer(command, args, request, timeoutMs = 600_000, env = process.env) {
+  const r = spawnSync(command, args, { input: JSON.stringify(request), encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20, env });
   if (r.error) return { error: r.error.code === 'ETIMEDOUT' ? `timed out after ${timeoutMs / 1000} s` : r.error.message };
   const lines = r.stdout.trim().split('\n');
   try {
@@ -112,7 +136,13 @@ export function runPeer(command, args, request, timeoutMs = 600_000) {
 }
 
 export const nodePeer = (script, request, timeoutMs) => runPeer(process.execPath, [`${BENCH_DIR}peers/${script}`], request, timeoutMs);
-export const torchPeer = (mode, request, timeoutMs) => runPeer(PYTHON, [`${BENCH_DIR}peers/torch_gpt.py`, mode], request, timeoutMs);
+/**
+ * PyTorch in its fastest stable setting here: with the default OMP_WAIT_POLICY, torch's OpenMP
+ * threads spin while OpenBLAS's own threads work and the baby GPT step swings between 43 and
+ * 157 ms on 2 cores; PASSIVE gives 33-36 ms run after run (measured 2026-11-23).
+ */
+const TORCH_ENV = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+export const torchPeer = (mode, request, timeoutMs) => runPeer(PYTHON, [`${BENCH_DIR}peers/torch_gpt.py`, mode], request, timeoutMs, TORCH_ENV);
 
 let torchProbe;
 /** Whether /usr/bin/python3 can import torch: {ok, version, threads} or {ok: false, why}. */
