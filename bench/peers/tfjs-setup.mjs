@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import wasm from '@tensorflow/tfjs-backend-wasm';
+import { timeIt as timeRuns } from '../timing.mjs';
 
 // tfjs-core's node bundle has no gradients; its ES-module gradient files register into the same
 // global registry (and run on the same engine) once Node can load them: see tfjs-hooks.mjs.
@@ -33,30 +34,9 @@ export async function tfjsWasm() {
 
 export const request = () => JSON.parse(readFileSync(0, 'utf8') || '{}');
 
-export function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Same protocol as bench/lib.mjs timeIt: warm-up, then up to reps timed runs within maxMs. */
-export function timeIt(fn, { warmup = 1, reps = 5, maxMs = Infinity } = {}) {
-  for (let i = 0; i < warmup; i++) {
-    const t = performance.now();
-    fn();
-    const ms = performance.now() - t;
-    if (ms >= maxMs) return ms;
-  }
-  const runs = [];
-  let total = 0;
-  while (runs.length < reps && (runs.length === 0 || total < maxMs)) {
-    const t = performance.now();
-    fn();
-    const ms = performance.now() - t;
-    runs.push(ms);
-    total += ms;
-  }
-  return median(runs);
+/** bench/timing.mjs's timeIt, returning the median ms. */
+export function timeIt(fn, options) {
+  return timeRuns(fn, options).ms;
 }
 
 /** Runs main(request, flags) and prints its result (or the error) as one JSON line. */
