@@ -1,10 +1,11 @@
 // Fused exact softmax attention, FlashAttention-style (Dao et al. 2022; the loop order of
 // FlashAttention-2): per batch×head slice, queries in blocks of QB = 4 rows and keys in blocks of
-// KB = 32 columns; the scores of one block (4×32) are made by a 4×8 register micro-kernel, turned
+// kb = 16, 32 or 64 columns (the caller picks: narrow blocks let causal and window masks skip
+// more of a short sequence, wide ones cost less bookkeeping on long ones); the scores of one
+// block (4×kb) are made by a 4×8 register micro-kernel, turned
 // into probabilities with a running max and sum (online softmax), and multiplied into the output
 // at once, so no n×s matrix ever exists. The forward saves lse = m + log l per query; the backward
-// recomputes each block's probabilities from it. Key blocks are narrow (32) so that causal and
-// window masks skip most hidden keys of short sequences too. Semantics: src/kernels/contract.ts (FlashAttention).
+// recomputes each block's probabilities from it. Semantics: src/kernels/contract.ts (FlashAttention).
 //
 // Layouts: q [bh, n, d], k [bh, s, d], v [bh, s, dv], out/dOut [bh, n, dv], lse [bh, n], keyPadding
 // int32 [B, s] (0 when absent). Kᵀ (and Vᵀ in the backward) of the slice are first written into
@@ -13,7 +14,8 @@
 import { expv, madd, splat } from './simd';
 
 const QB = 4;
-const KB = 32;
+/** Row length of the score tiles (floats): the widest key block. */
+const LD = 64;
 const NEG_INF: f32 = -Infinity;
 
 // @ts-ignore: decorator
@@ -29,8 +31,8 @@ const NEG_INF: f32 = -Infinity;
 /** Scratch bytes one thread needs for slices of this shape (forward and backward). */
 export function flash_scratch_bytes(n: i32, s: i32, d: i32, dv: i32): usize {
   const sp = <usize>pad8(s);
-  return align64(<usize>d * sp * 4) + align64(<usize>dv * sp * 4) + 2 * align64(QB * KB * 4) + align64(<usize>QB * <usize>dv * 4)
-    + align64(<usize>KB * <usize>d * 4) + align64(<usize>KB * <usize>dv * 4) + align64(<usize>n * 4) + 64;
+  return align64(<usize>d * sp * 4) + align64(<usize>dv * sp * 4) + 2 * align64(QB * LD * 4) + align64(<usize>QB * <usize>dv * 4)
+    + align64(<usize>LD * <usize>d * 4) + align64(<usize>LD * <usize>dv * 4) + align64(<usize>n * 4) + 64;
 }
 
 /** dst[c, r] = src[r, c] for r < rows, c < cols (src rows `cols` apart); dst rows ldd floats apart, columns rows..ldd zeroed. */
@@ -50,7 +52,7 @@ function transpose(src: usize, rows: i32, cols: i32, dst: usize, ldd: i32): void
 
 /**
  * t[r, c] = Σ_p a[r, p] bt[p, c] for r < 4, c < cols (a multiple of 8): a's rows lda bytes apart
- * (rows beyond `rows` repeat row 0: computed, never used), bt's rows ldb bytes apart; t rows KB apart.
+ * (rows beyond `rows` repeat row 0: computed, never used), bt's rows ldb bytes apart; t rows LD apart.
  */
 function tile4(a: usize, lda: usize, rows: i32, bt: usize, ldb: usize, depth: i32, cols: i32, t: usize): void {
   const a1 = rows > 1 ? a + lda : a;
@@ -76,15 +78,15 @@ function tile4(a: usize, lda: usize, rows: i32, bt: usize, ldb: usize, depth: i3
     }
     const dst = t + (<usize>c << 2);
     v128.store(dst, c00); v128.store(dst, c01, 16);
-    v128.store(dst + KB * 4, c10); v128.store(dst + KB * 4, c11, 16);
-    v128.store(dst + 2 * KB * 4, c20); v128.store(dst + 2 * KB * 4, c21, 16);
-    v128.store(dst + 3 * KB * 4, c30); v128.store(dst + 3 * KB * 4, c31, 16);
+    v128.store(dst + LD * 4, c10); v128.store(dst + LD * 4, c11, 16);
+    v128.store(dst + 2 * LD * 4, c20); v128.store(dst + 2 * LD * 4, c21, 16);
+    v128.store(dst + 3 * LD * 4, c30); v128.store(dst + 3 * LD * 4, c31, 16);
   }
 }
 
 /**
  * o[r, :] += Σ_{j < cnt} p[r, j] b[j, :] for the 4 rows of o (rows ldo bytes apart) from a
- * 4×KB tile p and cnt rows of b (width w, contiguous). Rows of o beyond `rows` are not touched.
+ * 4×LD tile p and cnt rows of b (width w, contiguous). Rows of o beyond `rows` are not touched.
  */
 function accumulate4(p: usize, rows: i32, b: usize, cnt: i32, w: i32, o: usize, ldo: usize): void {
   const wB = <usize>w << 2;
@@ -103,11 +105,11 @@ function accumulate4(p: usize, rows: i32, b: usize, cnt: i32, w: i32, o: usize, 
         const pj = p + (<usize>j << 2);
         let x = v128.load32_splat(pj);
         c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-        x = v128.load32_splat(pj, KB * 4);
+        x = v128.load32_splat(pj, LD * 4);
         c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-        x = v128.load32_splat(pj, 2 * KB * 4);
+        x = v128.load32_splat(pj, 2 * LD * 4);
         c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-        x = v128.load32_splat(pj, 3 * KB * 4);
+        x = v128.load32_splat(pj, 3 * LD * 4);
         c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
         pb += wB;
       }
@@ -120,7 +122,7 @@ function accumulate4(p: usize, rows: i32, b: usize, cnt: i32, w: i32, o: usize, 
   // the columns left (and every column when fewer than 4 rows): one row at a time
   for (let r = 0; r < rows; r++) {
     const orow = o + <usize>r * ldo;
-    const prow = p + <usize>r * KB * 4;
+    const prow = p + <usize>r * LD * 4;
     for (let j = 0; j < cnt; j++) {
       const x = load<f32>(prow + (<usize>j << 2));
       if (x == 0) continue;
@@ -146,9 +148,9 @@ function update4T(p: usize, rows: i32, a: usize, lda: usize, w: i32, cnt: i32, b
     const brow = b + <usize>j * wB;
     const pj = p + (<usize>j << 2);
     const x0 = load<f32>(pj);
-    const x1 = rows > 1 ? load<f32>(pj, KB * 4) : 0;
-    const x2 = rows > 2 ? load<f32>(pj, 2 * KB * 4) : 0;
-    const x3 = rows > 3 ? load<f32>(pj, 3 * KB * 4) : 0;
+    const x1 = rows > 1 ? load<f32>(pj, LD * 4) : 0;
+    const x2 = rows > 2 ? load<f32>(pj, 2 * LD * 4) : 0;
+    const x3 = rows > 3 ? load<f32>(pj, 3 * LD * 4) : 0;
     if (x0 == 0 && x1 == 0 && x2 == 0 && x3 == 0) continue;
     const s0 = splat(x0), s1 = splat(x1), s2 = splat(x2), s3 = splat(x3);
     const a1 = rows > 1 ? a + lda : a;
@@ -230,16 +232,16 @@ function scaleRow(row: usize, w: i32, x: f32): void {
 }
 
 export function flash_forward(q: usize, k: usize, v: usize, keyPadding: usize, heads: i32, n: i32, s: i32, d: i32, dv: i32,
-  scale: f32, causal: i32, window: i32, bh0: i32, bh1: i32, out: usize, lse: usize, scratch: usize): void {
+  scale: f32, causal: i32, window: i32, kb: i32, bh0: i32, bh1: i32, out: usize, lse: usize, scratch: usize): void {
   const sp = pad8(s);
   const kt = align64(scratch);
   const t = kt + align64(<usize>d * <usize>sp * 4);
-  const acc = t + align64(QB * KB * 4);
+  const acc = t + align64(QB * LD * 4);
   const accB = <usize>dv << 2;
   const dB = <usize>d << 2;
   const shift = s - n;
   // per query row of the block: running max m, running sum l, visible keys lo..hi (this thread's scratch)
-  const small = acc + align64(<usize>QB * accB) + align64(<usize>KB * <usize>d * 4) + align64(<usize>KB * <usize>dv * 4) + align64(<usize>n * 4);
+  const small = acc + align64(<usize>QB * accB) + align64(<usize>LD * <usize>d * 4) + align64(<usize>LD * <usize>dv * 4) + align64(<usize>n * 4);
   const m = small;
   const l = small + 16;
   const lo = small + 32;
@@ -265,13 +267,13 @@ export function flash_forward(q: usize, k: usize, v: usize, keyPadding: usize, h
         store<f32>(l + ro, 0);
       }
       memory.fill(acc, 0, <usize>QB * accB);
-      for (let jb = jlo / KB * KB; jb <= jhi; jb += KB) {
-        const cnt = min(KB, s - jb);
+      for (let jb = jlo / kb * kb; jb <= jhi; jb += kb) {
+        const cnt = min(kb, s - jb);
         const cols = pad8(cnt);
         tile4(qb + <usize>i0 * dB, dB, rows, kt + (<usize>jb << 2), <usize>sp << 2, d, cols, t);
         for (let r = 0; r < QB; r++) {
           const ro = <usize>r << 2;
-          const row = t + <usize>r * KB * 4;
+          const row = t + <usize>r * LD * 4;
           const rlo = load<i32>(lo + ro);
           const rhi = load<i32>(hi + ro);
           if (rlo > rhi || jb > rhi || jb + cnt <= rlo) {
@@ -313,27 +315,27 @@ export function flash_forward(q: usize, k: usize, v: usize, keyPadding: usize, h
 }
 
 export function flash_backward(q: usize, k: usize, v: usize, keyPadding: usize, out: usize, lse: usize, dOut: usize,
-  heads: i32, n: i32, s: i32, d: i32, dv: i32, scale: f32, causal: i32, window: i32, bh0: i32, bh1: i32,
+  heads: i32, n: i32, s: i32, d: i32, dv: i32, scale: f32, causal: i32, window: i32, kb: i32, bh0: i32, bh1: i32,
   dq: usize, dk: usize, dvOut: usize, scratch: usize): void {
   const sp = pad8(s);
   const kt = align64(scratch);
   const vt = kt + align64(<usize>d * <usize>sp * 4);
   const pt = vt + align64(<usize>dv * <usize>sp * 4);
-  const dst = pt + align64(QB * KB * 4);
-  const dkb = dst + align64(QB * KB * 4) + align64(<usize>QB * <usize>dv * 4);
-  const dvb = dkb + align64(<usize>KB * <usize>d * 4);
-  const dd = dvb + align64(<usize>KB * <usize>dv * 4);
+  const dst = pt + align64(QB * LD * 4);
+  const dkb = dst + align64(QB * LD * 4) + align64(<usize>QB * <usize>dv * 4);
+  const dvb = dkb + align64(<usize>LD * <usize>d * 4);
+  const dd = dvb + align64(<usize>LD * <usize>dv * 4);
   const dB = <usize>d << 2;
   const vB = <usize>dv << 2;
   const shift = s - n;
   for (let b = bh0; b < bh1; b++) {
     const qb = q + <usize>b * <usize>n * dB;
-    const kb = k + <usize>b * <usize>s * dB;
+    const ks = k + <usize>b * <usize>s * dB;
     const dob = dOut + <usize>b * <usize>n * vB;
     const lseb = lse + <usize>b * <usize>n * 4;
     const dqb = dq + <usize>b * <usize>n * dB;
     const pad = keyPadding == 0 ? 0 : keyPadding + <usize>(b / heads) * <usize>s * 4;
-    transpose(kb, s, d, kt, sp);
+    transpose(ks, s, d, kt, sp);
     transpose(v + <usize>b * <usize>s * vB, s, dv, vt, sp);
     memory.fill(dqb, 0, <usize>n * dB);
     // D_i = dOut_i · out_i (= Σ_j P_ij dP_ij)
@@ -345,8 +347,8 @@ export function flash_backward(q: usize, k: usize, v: usize, keyPadding: usize, 
       for (let c = 0; c < dv; c++) acc += load<f32>(o + (<usize>c << 2)) * load<f32>(g + (<usize>c << 2));
       store<f32>(dd + (<usize>i << 2), acc);
     }
-    for (let jb = 0; jb < s; jb += KB) {
-      const cnt = min(KB, s - jb);
+    for (let jb = 0; jb < s; jb += kb) {
+      const cnt = min(kb, s - jb);
       const cols = pad8(cnt);
       memory.fill(dkb, 0, <usize>cnt * dB);
       memory.fill(dvb, 0, <usize>cnt * vB);
@@ -361,8 +363,8 @@ export function flash_backward(q: usize, k: usize, v: usize, keyPadding: usize, 
         tile4(dob + <usize>i0 * vB, vB, rows, vt + (<usize>jb << 2), <usize>sp << 2, dv, cols, dst);
         let any = false;
         for (let r = 0; r < QB; r++) {
-          const prow = pt + <usize>r * KB * 4;
-          const drow = dst + <usize>r * KB * 4;
+          const prow = pt + <usize>r * LD * 4;
+          const drow = dst + <usize>r * LD * 4;
           const i = i0 + r;
           const lo = r < rows ? loOf(i, shift, window) : 1;
           const hi = r < rows ? hiOf(i, shift, s, causal != 0, window) : 0;
@@ -386,7 +388,7 @@ export function flash_backward(q: usize, k: usize, v: usize, keyPadding: usize, 
         if (!any) continue;
         update4T(pt, rows, dob + <usize>i0 * vB, vB, dv, cnt, dvb); // dV_j += Σ_r P_rj dOut_r
         update4T(dst, rows, qb + <usize>i0 * dB, dB, d, cnt, dkb); // dK_j += Σ_r dS_rj q_r
-        accumulate4(dst, rows, kb + <usize>jb * dB, cnt, d, dqb + <usize>i0 * dB, dB); // dq_r += Σ_j dS_rj k_j
+        accumulate4(dst, rows, ks + <usize>jb * dB, cnt, d, dqb + <usize>i0 * dB, dB); // dq_r += Σ_j dS_rj k_j
       }
       memory.copy(dk + (<usize>b * <usize>s + <usize>jb) * dB, dkb, <usize>cnt * dB);
       memory.copy(dvOut + (<usize>b * <usize>s + <usize>jb) * vB, dvb, <usize>cnt * vB);

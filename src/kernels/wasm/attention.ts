@@ -1,4 +1,6 @@
 // FlashAttention on wasm (asm/attention.ts): forward and backward over the slices bh0..bh1,
+// with key blocks of 16 for short sequences (causal masks then skip most hidden keys) and 64
+// (forward) or 32 (backward) for long ones (less online-softmax bookkeeping; measured),
 // split across threads by slices, each thread with its own scratch (Kᵀ, Vᵀ and a few tiles:
 // O(s) bytes, allocated per call from the backend's heap and freed after).
 import type { FlashAttentionArgs, KernelSignatures } from '../contract.js';
@@ -41,8 +43,9 @@ export function attentionKernels(w: WasmKernels, mem: MemoryBuffer, allocator: H
       // addresses first: allocating the scratch may grow (and detach) the memory
       const p = [ptr(q), ptr(k), ptr(v), keyPadding ? keyPadding.byteOffset : 0];
       const o = [ptr(out), ptr(lse)];
+      const kb = a.s <= 128 ? 16 : 64;
       overSlices(w, allocator, pool, 'flash_forward', a, (bh0, bh1, scratch) =>
-        [...p, a.heads, a.n, a.s, a.d, a.dv, a.scale, a.causal ? 1 : 0, a.window, bh0, bh1, ...o, scratch]);
+        [...p, a.heads, a.n, a.s, a.d, a.dv, a.scale, a.causal ? 1 : 0, a.window, kb, bh0, bh1, ...o, scratch]);
     },
     FlashAttentionGrad: (q, k, v, keyPadding, out, lse, dOut, a, dq, dk, dv) => {
       checkArgs('FlashAttentionGrad', a);
@@ -51,8 +54,9 @@ export function attentionKernels(w: WasmKernels, mem: MemoryBuffer, allocator: H
       }
       const p = [ptr(q), ptr(k), ptr(v), keyPadding ? keyPadding.byteOffset : 0, ptr(out), ptr(lse), ptr(dOut)];
       const o = [ptr(dq), ptr(dk), ptr(dv)];
+      const kb = a.s <= 128 ? 16 : 32;
       overSlices(w, allocator, pool, 'flash_backward', a, (bh0, bh1, scratch) =>
-        [...p, a.heads, a.n, a.s, a.d, a.dv, a.scale, a.causal ? 1 : 0, a.window, bh0, bh1, ...o, scratch]);
+        [...p, a.heads, a.n, a.s, a.d, a.dv, a.scale, a.causal ? 1 : 0, a.window, kb, bh0, bh1, ...o, scratch]);
     },
   };
 }
