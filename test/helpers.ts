@@ -8,11 +8,8 @@ import {
 } from '../src/index.js';
 import { wasmBuilt } from '../src/kernels/wasm/node.js';
 
-/** The backend the library picked on import (the default the non-op tests run on). */
-const active = getBackend().name;
-
 // A second backend for the op suite: the reference kernels computing in one WebAssembly.Memory
-// (as the wasm backend will), every new allocation filled with NaN to catch reads of unwritten memory.
+// (as the wasm backend does), every new allocation filled with NaN to catch reads of unwritten memory.
 if (!listBackends().includes('ref-heap')) {
   registerBackend({ name: 'ref-heap', allocator: new HeapAllocator({ poison: true, initialPages: 1 }), kernels: referenceBackend.kernels });
 }
@@ -22,18 +19,7 @@ if (!listBackends().includes('ref-heap')) {
 if (!listBackends().includes('wasm-tiny') && wasmBuilt()) {
   const backend = createWasmBackendSync({ name: 'wasm-tiny', poison: true, tiny: true, initialPages: 1, threads: 2 });
   registerBackend(backend);
-  setBackend('wasm-tiny');
-  try {
-    backend.kernels.MatMul!({ a: zeros(64), aOffset: 0, aBatchStride: 0, transA: false, b: zeros(64), bOffset: 0, bBatchStride: 0, transB: false, out: zeros(64), batch: 1, m: 8, n: 8, k: 8 });
-    await backend.whenReady(); // workers start on the first parallel call; tests want them all
-  } finally {
-    setBackend(active);
-  }
-}
-
-/** A zero Float32Array in the active backend's memory (kept: a few bytes for the whole run). */
-function zeros(n: number): Float32Array {
-  return tensor(new Float32Array(n)).toTypedArray() as Float32Array;
+  await backend.whenReady(); // starts the workers and waits for them: tests want every thread
 }
 
 /** Runs `suite` once per backend (the default 'wasm' aside: 'wasm-tiny' is it, stricter), inside a describe named after it. */

@@ -35,7 +35,7 @@ export interface ThreadPoolOptions {
 const SPINS_BEFORE_BLOCKING = 100000;
 
 export class ThreadPool {
-  readonly threads: number;
+  private size: number;
   /** Parts run on worker threads so far (tests and benchmarks read it). */
   workerParts = 0;
   private readonly o: ThreadPoolOptions;
@@ -50,7 +50,12 @@ export class ThreadPool {
 
   constructor(options: ThreadPoolOptions) {
     this.o = options;
-    this.threads = Math.max(1, Math.floor(options.threads));
+    this.size = Math.max(1, Math.floor(options.threads));
+  }
+
+  /** Threads in all, the calling one included (1 once disposed). */
+  get threads(): number {
+    return this.size;
   }
 
   /** Threads that can take a part now (1 + ready workers); starts the workers on first use. */
@@ -94,7 +99,13 @@ export class ThreadPool {
       Atomics.notify(words, w + SEQ);
     }
     this.workerParts += parts.length - 1;
-    local(...Array.from(parts[0]!));
+    // even if this thread's part throws, wait for the workers: they write memory the caller frees
+    let localError: unknown = null;
+    try {
+      local(...Array.from(parts[0]!));
+    } catch (e) {
+      localError = e;
+    }
     let failed = false;
     for (let t = 1; t < parts.length; t++) {
       const w = this.slots[t - 1]! >> 2;
@@ -107,6 +118,7 @@ export class ThreadPool {
       }
       if (words[w + ERROR] !== 0) failed = true;
     }
+    if (localError !== null) throw localError;
     if (failed) throw new QkvError(`wasm threads: ${fn} failed in a worker`);
   }
 
@@ -115,7 +127,7 @@ export class ThreadPool {
     for (const w of this.workers) w.terminate();
     this.workers = [];
     this.ready = 0;
-    (this as { threads: number }).threads = 1;
+    this.size = 1;
   }
 
   private start(): void {
