@@ -84,9 +84,16 @@ const ROUND: f32 = 12582912.0; // 1.5 * 2^23
 
 // Φ(x) = (1 + erf(x/√2)) / 2 with erf by Abramowitz & Stegun 7.1.26, the reference's formula
 // (absolute error < 1.5e-7): erf(|z|) = 1 - q with q = poly(t) e^{-z²}, so Φ = q/2 below 0 and
-// 1 - q/2 above, written that way so the left tail keeps its relative accuracy (1 + erf would cancel).
+// 1 - q/2 above, written that way so the left tail keeps its relative accuracy (1 + erf would cancel);
+// z = x/√2, so e^{-z²} = e^{-x²/2}.
 // @ts-ignore: decorator
 @inline export function phiv(x: v128): v128 {
+  return phiWith(x, expv(f32x4.mul(splat(-0.5), f32x4.mul(x, x))));
+}
+
+/** Φ(x) given e = e^{-x²/2} (the GELU gradient has it already, for φ(x)). */
+// @ts-ignore: decorator
+@inline function phiWith(x: v128, e: v128): v128 {
   const az = f32x4.mul(f32x4.abs(x), splat(0.7071067811865476));
   const t = f32x4.div(splat(1), madd(splat(0.3275911), az, splat(1)));
   let p = splat(1.061405429);
@@ -94,7 +101,7 @@ const ROUND: f32 = 12582912.0; // 1.5 * 2^23
   p = madd(p, t, splat(1.421413741));
   p = madd(p, t, splat(-0.284496736));
   p = madd(p, t, splat(0.254829592));
-  const halfQ = f32x4.mul(f32x4.mul(p, t), f32x4.mul(splat(0.5), expv(f32x4.neg(f32x4.mul(az, az)))));
+  const halfQ = f32x4.mul(f32x4.mul(p, t), f32x4.mul(splat(0.5), e));
   return v128.bitselect(halfQ, f32x4.sub(splat(1), halfQ), f32x4.lt(x, splat(0)));
 }
 
@@ -130,9 +137,10 @@ const GELU_C: f32 = 0.044715;
   return f32x4.mul(dy, d);
 }
 
-/** dx = dy * (Φ(x) + x φ(x)), erf form. */
+/** dx = dy * (Φ(x) + x φ(x)), erf form; one exponential, e^{-x²/2}, serves φ and Φ. */
 // @ts-ignore: decorator
 @inline export function geluErfGradv(x: v128, dy: v128): v128 {
-  const pdf = f32x4.mul(expv(f32x4.mul(splat(-0.5), f32x4.mul(x, x))), splat(0.3989422804014327));
-  return f32x4.mul(dy, madd(x, pdf, phiv(x)));
+  const e = expv(f32x4.mul(splat(-0.5), f32x4.mul(x, x)));
+  const pdf = f32x4.mul(e, splat(0.3989422804014327));
+  return f32x4.mul(dy, madd(x, pdf, phiWith(x, e)));
 }
