@@ -37,7 +37,11 @@ export function evalCommand(): Command {
         printJson({ task, model: o.model, data: o.data, examples: examples.length, metrics: result.metrics, ...(perTag ? { perTag } : {}), seconds: Number(seconds.toFixed(2)) });
         return;
       }
-      console.log(`${String(task)} model ${String(o.model)} on ${String(o.data)} (${examples.length} examples, ${seconds.toFixed(1)} s)`);
+      // a language model is evaluated on whole texts: count those and their tokens, not "examples"
+      const what = task === 'lm'
+        ? `${examples.length} text${examples.length === 1 ? '' : 's'}, ${String(result.metrics['tokens'])} tokens`
+        : `${examples.length} examples`;
+      console.log(`${String(task)} model ${String(o.model)} on ${String(o.data)} (${what}, ${seconds.toFixed(1)} s)`);
       console.log(Object.entries(result.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join('  '));
       if (perTag) {
         console.log('\ntag          precision  recall     f1  support');

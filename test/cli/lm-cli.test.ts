@@ -83,6 +83,9 @@ test('qkv eval of a language model: loss and perplexity of a whole text', () => 
   assert.equal(m.tokens, text.length - 1);
   assert.ok(m.loss > 0 && m.loss < Math.log(new Set(text).size));
   assert.ok(Math.abs(m.perplexity - Math.exp(m.loss)) < 1e-9);
+  const plain = run(['eval', '--model', out, '--data', data]);
+  ok(plain, 'eval (text)');
+  assert.match(plain.stdout, /\(1 text, \d+ tokens, [\d.]+ s\)/);
   failsWith(run(['eval', '--model', out, '--data', writeText('other.txt', 'XYZ unknown')]), /character "X".*not in the model's vocabulary/);
 });
 
