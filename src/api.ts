@@ -20,7 +20,7 @@ export { memory, resetPeak, noGrad, isGradEnabled, tidy, keep, type MemoryInfo }
 export type { BackwardOptions } from './tensor/backward.js';
 export * from './ops/index.js';
 export const version = '0.1.0';
-export { Optimizer } from './optim/optimizer.js';
+export { Optimizer, type ParamGroup, type Params } from './optim/optimizer.js';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
 export { SGD, type SgdOptions } from './optim/sgd.js';
 export * as nn from './nn/index.js';

@@ -16,8 +16,8 @@
 //   seed 1337                      --seed
 //   out_dir                        --out (default out-lm); --resume continues DIR/last
 // The learning rate follows nanoGPT's get_lr (linear warmup, cosine to min_lr at
-// lr_decay_iters, min_lr after). One difference: qkv's AdamW decays every parameter, where
-// nanoGPT exempts biases and LayerNorm weights (tensors of fewer than 2 dimensions).
+// lr_decay_iters, min_lr after), and weight decay applies to matrices only (tensors of 2 or
+// more dimensions), not biases and LayerNorm weights, as nanoGPT's configure_optimizers.
 import { Command } from 'commander';
 import { readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
 import { applyConfig, choice, float, int, UsageError } from '../shared.js';
@@ -25,7 +25,7 @@ import { runAndReport } from './train.js';
 
 export function lmTrainerOptions(o: Record<string, unknown>): TrainerOptions {
   return {
-    optimizer: 'adamw', lr: o.lr as number, minLr: o.minLr as number, weightDecay: o.weightDecay as number,
+    optimizer: 'adamw', lr: o.lr as number, minLr: o.minLr as number, weightDecay: o.weightDecay as number, decay: 'matrices',
     beta1: o.beta1 as number, beta2: o.beta2 as number, schedule: o.decayLr === false ? 'constant' : 'cosine',
     warmup: o.warmupIters as number, decaySteps: (o.lrDecayIters as number | undefined) ?? (o.maxIters as number),
     maxSteps: o.maxIters as number, clip: o.clip as number, accumulate: o.accumulate as number,

@@ -2,7 +2,7 @@
 import { QkvError } from '../core/errors.js';
 import { kernel } from '../kernels/registry.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer } from './optimizer.js';
+import { Optimizer, type Params } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -17,7 +17,7 @@ export class AdamW extends Optimizer {
   readonly eps: number;
   readonly weightDecay: number;
 
-  constructor(params: Iterable<Tensor>, options: AdamOptions = {}, defaultDecay = 0.01) {
+  constructor(params: Params, options: AdamOptions = {}, defaultDecay = 0.01) {
     super(params, options.lr ?? 1e-3);
     this.betas = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
@@ -28,14 +28,14 @@ export class AdamW extends Optimizer {
   protected update(p: Tensor, g: Tensor): void {
     const [m, v] = this.buffers(p, 2);
     kernel('AdamW')(p.buffer() as Float32Array, g.buffer() as Float32Array, m!.buffer() as Float32Array, v!.buffer() as Float32Array, {
-      lr: this.lr, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, weightDecay: this.weightDecay, step: this.stepCount,
+      lr: this.lr, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, weightDecay: this.decayOf(p, this.weightDecay), step: this.stepCount,
     });
   }
 }
 
 /** Adam without weight decay by default. (Its weightDecay here is decoupled, as AdamW's.) */
 export class Adam extends AdamW {
-  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+  constructor(params: Params, options: AdamOptions = {}) {
     super(params, options, 0);
   }
 }

@@ -4,14 +4,48 @@ import { QkvError } from '../core/errors.js';
 import { keep, noGrad } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 
+/**
+ * A group of parameters with its own weight decay, as torch.optim's param groups (only the
+ * decay differs between groups here): e.g. nanoGPT decays matrices and not biases or norms.
+ */
+export interface ParamGroup {
+  params: Iterable<Tensor>;
+  weightDecay?: number;
+}
+
+/** Parameters, or groups of them. */
+export type Params = Iterable<Tensor> | readonly ParamGroup[];
+
+function isGroups(params: Params): params is readonly ParamGroup[] {
+  return Array.isArray(params) && params.length > 0 && !(params[0] instanceof Tensor);
+}
+
 export abstract class Optimizer {
+  /** Every parameter, groups flattened in order (checkpoints name state by this position). */
   readonly params: Tensor[];
   /** Number of step() calls so far. */
   stepCount = 0;
   protected state = new Map<Tensor, Tensor[]>();
+  /** Weight decay of the parameters whose group sets one. */
+  private readonly groupDecay = new Map<Tensor, number>();
 
-  constructor(params: Iterable<Tensor>, public lr: number) {
-    this.params = [...params];
+  constructor(params: Params, public lr: number) {
+    if (isGroups(params)) {
+      this.params = [];
+      params.forEach((g, gi) => {
+        const list = [...g.params];
+        if (g.weightDecay !== undefined && !(g.weightDecay >= 0)) {
+          throw new QkvError(`${this.constructor.name}: group ${gi}: weightDecay must be >= 0, got ${g.weightDecay}`);
+        }
+        for (const p of list) {
+          if (this.params.includes(p)) throw new QkvError(`${this.constructor.name}: parameter ${p.name ? `"${p.name}" ` : ''}is in more than one group`);
+          this.params.push(p);
+          if (g.weightDecay !== undefined) this.groupDecay.set(p, g.weightDecay);
+        }
+      });
+    } else {
+      this.params = [...(params as Iterable<Tensor>)];
+    }
     this.params.forEach((p, i) => {
       if (!(p instanceof Tensor) || !p.requiresGrad || !p.isLeaf) {
         throw new QkvError(`${this.constructor.name}: parameter ${i}${p?.name ? ` "${p.name}"` : ''} is not a leaf tensor that requires grad`);
@@ -38,6 +72,11 @@ export abstract class Optimizer {
   /** Drops every parameter's gradient. */
   zeroGrad(): void {
     for (const p of this.params) p.zeroGrad();
+  }
+
+  /** The weight decay for p: its group's, else the optimizer's. */
+  protected decayOf(p: Tensor, fallback: number): number {
+    return this.groupDecay.get(p) ?? fallback;
   }
 
   /** This parameter's state buffers (made on first use, zero-filled, outside any scope). */

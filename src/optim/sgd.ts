@@ -1,7 +1,7 @@
 // Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch semantics).
 import { kernel } from '../kernels/registry.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer } from './optimizer.js';
+import { Optimizer, type Params } from './optimizer.js';
 
 export interface SgdOptions {
   lr: number;
@@ -17,7 +17,7 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
   readonly nesterov: boolean;
 
-  constructor(params: Iterable<Tensor>, options: SgdOptions) {
+  constructor(params: Params, options: SgdOptions) {
     super(params, options.lr);
     this.momentum = options.momentum ?? 0;
     this.dampening = options.dampening ?? 0;
@@ -30,7 +30,7 @@ export class SGD extends Optimizer {
     const first = !this.state.has(p);
     const buf = this.momentum ? (this.buffers(p, 1)[0]!.buffer() as Float32Array) : null;
     kernel('Sgd')(p.buffer() as Float32Array, g.buffer() as Float32Array, buf, {
-      lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov, first,
+      lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.decayOf(p, this.weightDecay), nesterov: this.nesterov, first,
     });
   }
 }

@@ -7,7 +7,7 @@ import { defaultGenerator, Generator } from '../core/rng.js';
 import type { Module } from '../nn/module.js';
 import { AdamW, Adam } from '../optim/adam.js';
 import { clipGradNorm } from '../optim/clip.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import type { Optimizer, ParamGroup } from '../optim/optimizer.js';
 import { makeSchedule, type Schedule, type ScheduleName } from '../optim/schedule.js';
 import { SGD } from '../optim/sgd.js';
 import { noGrad, tidy } from '../tensor/engine.js';
@@ -43,6 +43,11 @@ export interface TrainerOptions {
   lr?: number;
   minLr?: number;
   weightDecay?: number;
+  /**
+   * Which parameters weight decay applies to: 'all' (torch.optim's default), or 'matrices' (those
+   * of 2 or more dimensions: not biases, norms' gains; nanoGPT's configure_optimizers).
+   */
+  decay?: 'all' | 'matrices';
   beta1?: number;
   beta2?: number;
   momentum?: number;
@@ -90,7 +95,7 @@ export class Trainer<Batch> {
 
   constructor(readonly model: Module, readonly task: TrainingTask<Batch>, options: TrainerOptions, readonly checkpointer: Checkpointer | null = null) {
     const o = {
-      optimizer: 'adamw' as OptimizerName, lr: 1e-3, minLr: (options.lr ?? 1e-3) / 10, weightDecay: 0.01, beta1: 0.9, beta2: 0.999,
+      optimizer: 'adamw' as OptimizerName, lr: 1e-3, minLr: (options.lr ?? 1e-3) / 10, weightDecay: 0.01, decay: 'all' as 'all' | 'matrices', beta1: 0.9, beta2: 0.999,
       momentum: 0.9, schedule: 'cosine' as ScheduleName, warmup: 0, clip: 1, accumulate: 1, evalEvery: 100, seed: 0, ...options,
       decaySteps: options.decaySteps ?? options.maxSteps, dModel: options.dModel ?? 512,
     };
@@ -99,7 +104,8 @@ export class Trainer<Batch> {
     }
     if (!(o.lr > 0)) throw new TrainingError(`lr must be > 0, got ${o.lr}`);
     this.options = o;
-    const params = model.parameters();
+    const all = model.parameters();
+    const params = o.decay === 'matrices' ? matrixDecayGroups(all) : all;
     this.optimizer = o.optimizer === 'sgd' ? new SGD(params, { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay })
       : o.optimizer === 'adam' ? new Adam(params, { lr: o.lr, betas: [o.beta1, o.beta2] })
       : o.optimizer === 'adamw' ? new AdamW(params, { lr: o.lr, betas: [o.beta1, o.beta2], weightDecay: o.weightDecay })
@@ -196,4 +202,19 @@ export class Trainer<Batch> {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/**
+ * Groups in which only matrices (2 or more dimensions) decay, runs of the model's own order, so
+ * the optimizer's parameter positions (which name its checkpoint state) are the model's.
+ */
+function matrixDecayGroups(all: Tensor[]): ParamGroup[] {
+  const groups: { params: Tensor[]; weightDecay?: number }[] = [];
+  for (const p of all) {
+    const matrix = p.rank >= 2;
+    const last = groups[groups.length - 1];
+    if (last && (last.weightDecay === undefined) === matrix) last.params.push(p);
+    else groups.push(matrix ? { params: [p] } : { params: [p], weightDecay: 0 });
+  }
+  return groups;
 }

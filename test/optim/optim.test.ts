@@ -2,11 +2,11 @@
 // scripts/golden.py, `npm run golden`) is replayed through SGD / Adam / AdamW. Each case gives
 // two parameters' initial values and, for each of 5 steps, the gradient of every parameter and
 // the parameter values torch.optim (float32) produced after that step. Plus the Optimizer
-// base's checks: parameters must require grad, parameters without a gradient are skipped, and
-// dispose() frees the state buffers.
+// base's checks: parameters must require grad, parameters without a gradient are skipped,
+// dispose() frees the state buffers, and parameter groups decay by their own weightDecay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Adam, AdamW, Optimizer, SGD, Tensor, memory, mul, tensor } from '../../src/index.js';
+import { Adam, AdamW, Optimizer, SGD, Tensor, memory, mul, tensor, type Params } from '../../src/index.js';
 import { readFixture } from '../fixtures.js';
 
 interface Encoded { shape: number[]; values: number[] }
@@ -148,4 +148,36 @@ test('optimizer.dispose() frees its state buffers', () => {
     a.dispose();
     b.dispose();
   }
+});
+
+test('parameter groups: each group decays by its own weightDecay, bit-equal to an optimizer of that decay alone', () => {
+  const grads = [[0.5, -1, 2], [1, 1, -3]];
+  const run = (decays: (number | undefined)[], grouped: boolean, make: (p: Params) => Optimizer) => {
+    const ps = [tensor([1, 2, 3], { requiresGrad: true }), tensor([-1, 0.5, 4], { requiresGrad: true })];
+    const opt = make(grouped ? ps.map((p, i) => (decays[i] === undefined ? { params: [p] } : { params: [p], weightDecay: decays[i] })) : ps);
+    for (let step = 0; step < 3; step++) {
+      ps.forEach((p, i) => setGrad(p, { shape: [3], values: grads[i]! }));
+      opt.step();
+      opt.zeroGrad();
+    }
+    const out = ps.map((p) => [...p.toTypedArray()]);
+    opt.dispose();
+    ps.forEach((p) => p.dispose());
+    return out;
+  };
+  for (const [name, make] of [
+    ['AdamW', (decay: number) => (p: Params) => new AdamW(p, { lr: 0.1, weightDecay: decay })],
+    ['SGD', (decay: number) => (p: Params) => new SGD(p, { lr: 0.1, momentum: 0.9, weightDecay: decay })],
+  ] as const) {
+    const grouped = run([undefined, 0], true, make(0.3)); // the first takes the optimizer's 0.3, the second none
+    const decayed = run([], false, make(0.3));
+    const plain = run([], false, make(0));
+    assert.deepEqual(grouped[0], decayed[0], `${name}: the group without its own decay uses the optimizer's`);
+    assert.deepEqual(grouped[1], plain[1], `${name}: the group with weightDecay 0 is not decayed`);
+    assert.notDeepEqual(decayed[1], plain[1], `${name}: decay does change the second parameter when applied`);
+  }
+  const a = tensor([1], { requiresGrad: true });
+  assert.throws(() => new AdamW([{ params: [a] }, { params: [a] }]), /AdamW: parameter is in more than one group/);
+  assert.throws(() => new AdamW([{ params: [a], weightDecay: -1 }]), /AdamW: group 0: weightDecay must be >= 0, got -1/);
+  a.dispose();
 });

@@ -141,3 +141,31 @@ test('a checkpoint killed in the middle of saving is never half-written', async 
   assert.ok(readdirSync(dir).every((f) => f === 'ck' || f.includes('.tmp-') || f.includes('.old-')), readdirSync(dir).join(', '));
   rmSync(dir, { recursive: true });
 });
+
+test("decay 'matrices' (nanoGPT's rule) decays weights of 2+ dimensions only; 'all' decays every parameter", () => {
+  class Mixed extends nn.Module {
+    readonly w = this.param('w', q.tensor([[1, 2], [3, 4]]));
+    readonly b = this.param('b', q.tensor([1, 1]));
+    readonly v = this.param('v', q.tensor([[2, 2]]));
+  }
+  // a loss whose gradient is zero: one AdamW step then only applies the decay, p *= 1 - lr * wd
+  const zeroTask = (m: Mixed): TrainingTask<number[]> => ({
+    nextBatch: () => [0],
+    loss: () => q.add(q.add(m.w.sum(), m.b.sum()), m.v.sum()).mul(0),
+    size: () => 1,
+    evaluate: () => ({ metrics: { x: 0 }, main: 'x', higherIsBetter: false }),
+  });
+  const after = (decay: 'all' | 'matrices') => {
+    const m = new Mixed();
+    const t = new Trainer(m, zeroTask(m), { maxSteps: 1, lr: 0.5, schedule: 'constant', evalEvery: 1, weightDecay: 0.2, decay, clip: 0 });
+    t.run();
+    t.dispose();
+    return [m.w, m.b, m.v].map((p) => Array.from(p.toTypedArray()));
+  };
+  const near = (got: number[], want: number[], what: string) => got.forEach((x, i) => assert.ok(Math.abs(x - want[i]!) < 1e-6, `${what}: ${got} vs ${want}`));
+  const [w, b, v] = after('matrices');
+  near(w, [0.9, 1.8, 2.7, 3.6], 'the matrix is decayed by 1 - 0.5 * 0.2');
+  assert.deepEqual(b, [1, 1], 'the bias is not decayed');
+  near(v, [1.8, 1.8], 'a 1×2 matrix is a matrix');
+  near(after('all')[1], [0.9, 0.9], "with decay 'all' the bias is decayed too");
+});
