@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { syntheticText } from '../tasks/lm-text.js';
+import { failsWith, ok } from './expect.js';
 
 const bin = fileURLToPath(new URL('../../cli/qkv.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'qkv-lm-cli-'));
@@ -18,19 +19,6 @@ const data = join(dir, 'small.txt');
 writeFileSync(data, text);
 const out = join(dir, 'lm-run');
 const model = ['--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '32', '--batch-size', '8', '--eval-iters', '5', '--lr', '1e-2', '--warmup-iters', '5'];
-
-function ok(r: ReturnType<typeof run>, what: string): void {
-  assert.equal(r.status, 0, `${what}: exit ${r.status}\n${r.stderr}`);
-}
-
-/** Exits non-zero with one line on stderr that matches (plus commander's usage hint at most), no stack trace. */
-function failsWith(r: ReturnType<typeof run>, pattern: RegExp): void {
-  assert.notEqual(r.status, 0);
-  const lines = r.stderr.trim().split('\n');
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-  assert.ok(lines.length <= 2, `one line (plus a usage hint), got:\n${r.stderr}`);
-}
 
 test('qkv train lm: JSON summary, checkpoints, a falling val loss; --resume continues', () => {
   const r = run(['train', 'lm', '--data', data, '--max-iters', '30', '--eval-interval', '10', '--out', out, '--json', ...model]);

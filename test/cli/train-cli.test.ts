@@ -7,25 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { failsWith, ok } from './expect.js';
 
 const bin = fileURLToPath(new URL('../../cli/qkv.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'qkv-cli-'));
 const run = (args: string[], input?: string) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', input, cwd: dir });
 const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
 const small = ['--max-steps', '6', '--eval-every', '3', '--d-model', '8', '--layers', '1', '--heads', '2', '--batch-size', '4', '--json'];
-
-function ok(r: ReturnType<typeof run>, what: string): void {
-  assert.equal(r.status, 0, `${what}: exit ${r.status}\n${r.stderr}`);
-}
-
-/** Exits non-zero with one line on stderr that matches, and no stack trace. */
-function failsWith(r: ReturnType<typeof run>, pattern: RegExp): void {
-  assert.notEqual(r.status, 0);
-  const lines = r.stderr.trim().split('\n');
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-  assert.ok(lines.length <= 2, `one line (plus a usage hint), got:\n${r.stderr}`);
-}
 
 const conllu = ['# sent_id = 1', '1\tI\tI\tPRON\tPRP\t_\t2\tnsubj\t_\t_', '2\tsaw\tsee\tVERB\tVBD\t_\t0\troot\t_\t_', '3\ta\ta\tDET\tDT\t_\t4\tdet\t_\t_', '4\tsaw\tsaw\tNOUN\tNN\t_\t2\tobj\t_\t_', ''].join('\n');
 const sentences = (n: number) => Array.from({ length: n }, () => conllu).join('\n');
