@@ -1,22 +1,14 @@
 #!/usr/bin/env node
 // The `qkv` command. Parses flags (commander), calls the public API, prints results.
 // User errors print one line and exit non-zero, without a stack trace.
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { defaultBackendNote, QkvError, selectBackend, version } from '../src/index.js';
 import { demo } from './demo.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand, infoCommand, predictCommand } from './commands/use.js';
 import { generateCommand } from './commands/generate.js';
-import { UsageError } from './shared.js';
-
-function integer(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-    return n;
-  };
-}
+import { int, UsageError } from './shared.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 if (pkg.version !== version) throw new Error(`package.json version ${pkg.version} and src/index.ts version ${version} differ`);
@@ -27,7 +19,7 @@ const program = new Command()
   .version(version, '-v, --version')
   .showHelpAfterError('(run qkv --help for usage)')
   .option('--backend <name>', 'kernels to run on: wasm (WebAssembly SIMD, default) or ref (plain TypeScript)')
-  .option('--threads <n>', 'threads for the wasm backend (default: every core)', integer('--threads', 1))
+  .option('--threads <n>', 'threads for the wasm backend (default: every core)', int('--threads', 1))
   .exitOverride();
 
 // --backend/--threads apply to every command (QKV_BACKEND and QKV_THREADS do the same from the environment)
@@ -42,8 +34,8 @@ program.hook('preAction', () => {
 program
   .command('demo')
   .description('the main job: a fully-connected and a self-attention tagger on "I saw a saw" sentences, compared')
-  .option('--steps <n>', 'training steps per model', integer('--steps', 1), 400)
-  .option('--seed <n>', 'random seed', integer('--seed', 0), 0)
+  .option('--steps <n>', 'training steps per model', int('--steps', 1), 400)
+  .option('--seed <n>', 'random seed', int('--seed', 0), 0)
   .option('--out <dir>', 'where the two runs are saved', 'runs')
   .option('--sentence <text>', 'the sentence whose attention is drawn', 'I saw a saw')
   .action((opts: { steps: number; seed: number; out: string; sentence: string }) => demo(opts));

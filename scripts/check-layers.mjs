@@ -4,7 +4,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
-const order = ['core', 'kernels', 'tensor', 'ops', 'nn', 'optim', 'io', 'data', 'tasks', 'train'];
+// train/ (the Trainer, checkpoints) knows nothing of tasks; run/ (a training session of a task) sits above both
+const order = ['core', 'kernels', 'tensor', 'ops', 'nn', 'optim', 'io', 'data', 'train', 'tasks', 'run'];
 const layerOf = (file) => {
   const rel = relative(join(root, 'src'), file).split('/');
   return rel.length > 1 ? order.indexOf(rel[0]) : order.length; // src/index.ts sits on top
@@ -13,8 +14,9 @@ const walk = (dir) => readdirSync(dir).flatMap((f) => {
   const p = join(dir, f);
   return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];
 });
-const importsOf = (file) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)]
-  .filter((m) => !/^\s*import\s+type\b/.test(m[0]) && !/^\s*export\s+type\b/.test(m[0]))
+// every import and re-export, type-only ones too (a type import is still an arrow between layers),
+// and bare side-effect imports (`import './x.js'`), which change what a module does without a name
+const importsOf = (file) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^'";]*?(?:from\s+)?['"]([^'"]+)['"]/gm)]
   .map((m) => m[1]);
 
 const problems = [];

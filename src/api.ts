@@ -24,6 +24,7 @@ export { Optimizer, type ParamGroup, type Params } from './optim/optimizer.js';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
 export { SGD, type SgdOptions } from './optim/sgd.js';
 export * as nn from './nn/index.js';
+export { LinearAttentionState } from './nn/attention/linear-attention-state.js';
 export { Module, ModuleError, type StateDict } from './nn/module.js';
 export { parseSafetensors, serializeSafetensors, SafetensorsError, type SafetensorsContents } from './io/safetensors.js';
 export { constant, warmupCosine, noam, makeSchedule, SCHEDULES, type Schedule, type ScheduleName } from './optim/schedule.js';
@@ -37,5 +38,5 @@ export { tagDriver, tagReport, tagAttention, type TagModel, type TagConfig } fro
 export { classifyDriver, type ClassifyInstance, type ClassifyConfig } from './tasks/classify.js';
 export { lmDriver, createLm, lmFromConfig, lmTraining, lmEvaluate, generate, generateTokens, defaultPrompt, textLoss, estimateLoss, getBatch, splitTokens, wordPieces, DEFAULT_LM_MODEL, LM_TOKENIZE, type LmInstance, type LmConfig, type LmModelConfig, type LmOptions, type LmTokenize, type LmTokenizer, type GenerateOptions } from './tasks/lm.js';
 export { seq2seqDriver, translate, seq2seqBatch, seq2seqLogits, Seq2SeqModel, DEFAULT_SEQ2SEQ_MODEL, greedyBatch, beamDecode, type Seq2SeqInstance, type Seq2SeqConfig, type Seq2SeqInput, type Seq2SeqOptions, type Seq2SeqModelConfig } from './tasks/seq2seq.js';
-export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, type ModelConfig, type ModelKind } from './tasks/models.js';
+export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, type ModelConfig, type ModelKind } from './nn/models/taggers.js';
 export { Trainer, TrainingError, OPTIMIZERS, type TrainerOptions, type TrainEvent, type TrainingTask, type EvalResult, type OptimizerName, type TrainerState, type Checkpointer } from './train/trainer.js';

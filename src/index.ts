@@ -9,6 +9,6 @@ export { createWasmBackend, createWasmBackendSync, defaultBackendNote, selectBac
 export { loadSafetensors, saveSafetensors, saveStateDict, loadStateDictFile } from './io/safetensors-file.js';
 export { readTextFile } from './data/files.js';
 export { saveCheckpoint, readCheckpoint, isCheckpoint, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
-export { trainSession, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './train/session.js';
+export { trainSession, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';
 
 installDefaultBackend();

@@ -19,7 +19,7 @@
 // lr_decay_iters, min_lr after), and weight decay applies to matrices only (tensors of 2 or
 // more dimensions), not biases and LayerNorm weights, as nanoGPT's configure_optimizers.
 import { Command } from 'commander';
-import { readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
+import { nn, readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
 import { applyConfig, choice, float, int, UsageError } from '../shared.js';
 import { runAndReport } from './train.js';
 
@@ -48,7 +48,7 @@ export function trainLmCommand(): Command {
     .option('--dropout <x>', 'dropout', float('--dropout', 0, 1), 0)
     .option('--bias', 'biases in Linear and LayerNorm layers (nanoGPT default: off)', false)
     .option('--no-bias', 'no biases (the default)')
-    .addOption(choice('--attention <kind>', 'attention: softmax (GPT), relu, or linear (decodes as an RNN)', ['softmax', 'relu', 'linear'], 'softmax'))
+    .addOption(choice('--attention <kind>', 'attention: softmax (GPT), relu, additive, or linear (decodes as an RNN)', nn.ATTENTION_KINDS, 'softmax'))
     .option('--max-iters <n>', 'optimizer steps', int('--max-iters', 1), 2000)
     .option('--lr <x>', 'peak learning rate (nanoGPT learning_rate)', float('--lr', 0), 1e-3)
     .option('--min-lr <x>', 'learning rate at the end of the cosine decay', float('--min-lr', 0), 1e-4)

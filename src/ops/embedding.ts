@@ -3,7 +3,10 @@
 import { OpError, shapeStr } from '../core/errors.js';
 import { kernel } from '../kernels/registry.js';
 import { record } from '../tensor/autograd.js';
+import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
+import { tensor } from './creation.js';
+import { reshape } from './views.js';
 import { checkDtype, checkTensor, contiguousTensor, f32, release } from './util.js';
 
 export function embedding(ids: Tensor, weight: Tensor, paddingIdx?: number): Tensor {
@@ -39,4 +42,22 @@ export function embedding(ids: Tensor, weight: Tensor, paddingIdx?: number): Ten
     release(ic, ids!);
     return [null, dw];
   }, [ids]);
+}
+
+/**
+ * Rows `index` of x along its first axis, as torch.index_select(x, 0, index): x (N, ...) ->
+ * (index.length, ...). A gather over the flattened rows, so its gradient is embedding's
+ * scatter-add (a row picked twice gets both gradients). Beam search reorders its caches with it.
+ */
+export function indexSelect(x: Tensor, index: Tensor | ArrayLike<number>): Tensor {
+  checkTensor('indexSelect', x, 'x');
+  if (x.rank < 1) throw new OpError('indexSelect', 'x must have at least one axis');
+  return tidy(() => {
+    const ids = index instanceof Tensor ? index : tensor(Int32Array.from(index), { shape: [index.length] });
+    checkDtype('indexSelect', ids, 'int32', 'index');
+    if (ids.rank !== 1) throw new OpError('indexSelect', `index must be 1-d, got ${shapeStr(ids.shape)}`);
+    const [n, ...rest] = x.shape as number[];
+    const rows = embedding(ids, reshape(x, [n!, rest.reduce((a, b) => a * b, 1)])); // (index.length, prod(rest))
+    return reshape(rows, [ids.shape[0]!, ...rest]);
+  });
 }

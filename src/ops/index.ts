@@ -14,5 +14,4 @@ export * from './conv.js';
 export * from './inplace.js';
 export type { TensorLike } from './util.js';
 export * from './linear-attention.js';
-export * from './linear-attention-state.js';
 export * from './flash-attention.js';

@@ -13,7 +13,7 @@ import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import type { TaskDriver, TaskInstance } from './driver.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
 import { accuracy, perLabelPRF } from './metrics/index.js';
-import { DEFAULT_MODEL, SequenceClassifier, type InputBatch, type ModelConfig } from './models.js';
+import { DEFAULT_MODEL, SequenceClassifier, type InputBatch, type ModelConfig } from '../nn/models/taggers.js';
 
 export interface ClassifyConfig {
   task: 'classify';

@@ -6,7 +6,7 @@ import { QkvError } from '../core/errors.js';
 import type { SequenceInput } from '../data/types.js';
 import { Vocab, type VocabJSON } from '../data/vocab.js';
 import { tensor } from '../ops/creation.js';
-import type { InputBatch, InputConfig } from './models.js';
+import type { InputBatch, InputConfig } from '../nn/models/taggers.js';
 
 export const MAX_WORD_CHARS = 16;
 

@@ -30,7 +30,7 @@ import { defaultGenerator, Generator } from '../core/rng.js';
 import { charVocab, CharVocab, Vocab } from '../data/vocab.js';
 import type { AttentionKind } from '../nn/attention/multihead.js';
 import { cachedLength, type DecodingCache } from '../nn/attention/decoding-cache.js';
-import { GPT } from '../nn/transformer/gpt.js';
+import { GPT } from '../nn/models/gpt.js';
 import { tensor } from '../ops/creation.js';
 import { crossEntropy } from '../ops/loss.js';
 import { select } from '../ops/views.js';

@@ -3,18 +3,13 @@
 // the tokens before it (a KVCache; linear attention keeps its constant-size state instead).
 // Greedy decoding runs a whole batch of sources at once; beam search runs one source at a
 // time with its live hypotheses as the batch, reordering the caches when hypotheses fork.
-import { KVCache } from '../nn/attention/kv-cache.js';
-import type { DecodingCache } from '../nn/attention/decoding-cache.js';
-import { tensor, zeros } from '../ops/creation.js';
-import { embedding } from '../ops/embedding.js';
-import { assign } from '../ops/inplace.js';
-import { LinearAttentionState } from '../ops/linear-attention-state.js';
+import { tensor } from '../ops/creation.js';
+import { indexSelect } from '../ops/embedding.js';
 import { logSoftmax } from '../ops/softmax.js';
-import { reshape } from '../ops/views.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { beamSearch } from './decode/search.js';
-import type { Seq2SeqModel } from './seq2seq-model.js';
+import type { Seq2SeqModel } from '../nn/models/seq2seq.js';
 
 /** Sequences of ids padded with 0 into (B, T), and the mask (1 = padding). */
 export function padIds(seqs: readonly ArrayLike<number>[]): { ids: Tensor; pad: Tensor } {
@@ -27,38 +22,6 @@ export function padIds(seqs: readonly ArrayLike<number>[]): { ids: Tensor; pad: 
     pad.fill(0, b * T, b * T + s.length);
   });
   return { ids: tensor(ids, { shape: [B, T] }), pad: tensor(pad, { shape: [B, T] }) };
-}
-
-/** Rows `index` of x along its first axis (a copy). */
-function gatherRows(x: Tensor, index: ArrayLike<number>): Tensor {
-  const [B, ...rest] = x.shape as number[];
-  const n = rest.reduce((a, b) => a * b, 1);
-  const rows = embedding(tensor(Int32Array.from(index), { shape: [index.length] }), reshape(x.contiguous(), [B!, n]));
-  return reshape(rows, [index.length, ...rest]);
-}
-
-/**
- * New caches whose sequence i continues the old sequence index[i] (hypotheses that fork share
- * their past). The old caches are disposed. `batch`, `heads`, `headDim`: the old caches' sizes.
- */
-export function reorderCaches(caches: DecodingCache[], index: ArrayLike<number>, batch: number, heads: number, headDim: number): DecodingCache[] {
-  return noGrad(() => caches.map((c) => {
-    if (c instanceof KVCache) {
-      const next = new KVCache();
-      // appending nothing returns views of everything cached so far
-      if (c.length) tidy(() => { const { k, v } = c.append(zeros([batch, heads, 0, headDim]), zeros([batch, heads, 0, headDim])); next.append(gatherRows(k, index), gatherRows(v, index)); });
-      c.dispose();
-      return next;
-    }
-    const next = new LinearAttentionState(index.length, c.heads, c.dk, c.dv);
-    tidy(() => {
-      assign(next.S, gatherRows(c.S, index));
-      assign(next.z, gatherRows(c.z, index));
-    });
-    next.steps = c.steps;
-    c.dispose();
-    return next;
-  }));
 }
 
 export interface GenerationIds {
@@ -122,26 +85,23 @@ export function greedyBatch(model: Seq2SeqModel, sources: readonly ArrayLike<num
  * hypothesis's tokens (without <bos>/<eos>).
  */
 export function beamDecode(model: Seq2SeqModel, source: ArrayLike<number>, maxLen: number, beamSize: number, g: GenerationIds): number[] {
-  const { heads, dModel } = model.config;
   return tidy(() => noGrad(() => {
     const { ids, pad } = padIds([source]);
     const memory = model.encode(ids, pad);
-    let caches = model.makeCaches(1);
+    const caches = model.makeCaches(1);
     let parents = new Map<string, number>();
-    let batch = 1;
     try {
       const hyps = beamSearch((prefixes) => tidy(() => {
         const t = prefixes[0]!.length - 1;
         if (t > 0) {
           const index = prefixes.map((p) => parents.get(p.slice(0, -1).join(','))!);
-          caches = reorderCaches(caches, index, batch, heads, dModel / heads);
+          for (const c of caches) c.reorder(index);
         }
         const n = prefixes.length;
         const same = new Int32Array(n); // every hypothesis reads the one source
         const last = tensor(Int32Array.from(prefixes, (p) => p[p.length - 1]!), { shape: [n, 1] });
-        const logits = model.decode(last, gatherRows(memory, same), { srcPad: gatherRows(pad, same), caches, offset: t });
+        const logits = model.decode(last, indexSelect(memory, same), { srcPad: indexSelect(pad, same), caches, offset: t });
         parents = new Map(prefixes.map((p, i) => [p.join(','), i]));
-        batch = n;
         return nextLogProbs(logits, g.banned);
       }), { bos: g.bos, eos: g.eos, maxLen: Math.min(maxLen, model.maxLen), beamSize });
       return hyps[0]?.tokens ?? [];

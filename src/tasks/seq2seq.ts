@@ -16,7 +16,7 @@ import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import type { TaskDriver, TaskInstance } from './driver.js';
 import { corpusBleu, corpusChrF } from './metrics/index.js';
 import { beamDecode, greedyBatch, padIds, type GenerationIds } from './seq2seq-decode.js';
-import { DEFAULT_SEQ2SEQ_MODEL, Seq2SeqModel, type Seq2SeqModelConfig } from './seq2seq-model.js';
+import { DEFAULT_SEQ2SEQ_MODEL, Seq2SeqModel, type Seq2SeqModelConfig } from '../nn/models/seq2seq.js';
 
 export type Tokenize = 'chars' | 'words';
 
@@ -177,5 +177,5 @@ export const seq2seqDriver: TaskDriver<Seq2SeqInstance, PairExample, Seq2SeqInpu
   predict: (m, inputs, options = {}) => translate(m, inputs, options),
 };
 
-export { Seq2SeqModel, DEFAULT_SEQ2SEQ_MODEL, type Seq2SeqModelConfig } from './seq2seq-model.js';
-export { greedyBatch, beamDecode, reorderCaches } from './seq2seq-decode.js';
+export { Seq2SeqModel, DEFAULT_SEQ2SEQ_MODEL, type Seq2SeqModelConfig } from '../nn/models/seq2seq.js';
+export { greedyBatch, beamDecode } from './seq2seq-decode.js';

@@ -17,7 +17,7 @@ import { Featurizer, type FeaturizerJSON } from './featurize.js';
 import { accuracy, perLabelPRF } from './metrics/index.js';
 import type { TaskDriver, TaskInstance } from './driver.js';
 import type { SequenceInput } from '../data/types.js';
-import { DEFAULT_MODEL, SequenceTagger, type InputBatch, type ModelConfig } from './models.js';
+import { DEFAULT_MODEL, SequenceTagger, type InputBatch, type ModelConfig } from '../nn/models/taggers.js';
 
 export interface TagConfig {
   task: 'tag';

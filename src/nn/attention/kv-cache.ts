@@ -3,6 +3,7 @@
 // Storage grows by doubling; attention reads a view of the filled part (no copy per step).
 import { OpError, shapeStr } from '../../core/errors.js';
 import { zeros } from '../../ops/creation.js';
+import { indexSelect } from '../../ops/embedding.js';
 import { assign } from '../../ops/inplace.js';
 import { slice } from '../../ops/views.js';
 import { keep, noGrad } from '../../tensor/engine.js';
@@ -50,6 +51,21 @@ export class KVCache {
     this.v?.dispose();
     this.k = nk;
     this.v = nv;
+  }
+
+  /**
+   * Beam search: sequence i of the cache continues the old sequence index[i] (hypotheses that
+   * fork share their past). The batch becomes index.length.
+   */
+  reorder(index: ArrayLike<number>): void {
+    if (!this.k || !this.v) return;
+    noGrad(() => {
+      const k = keep(indexSelect(this.k!, index));
+      const v = keep(indexSelect(this.v!, index));
+      this.k!.dispose();
+      this.v!.dispose();
+      [this.k, this.v] = [k, v];
+    });
   }
 
   /** Bytes held by the cache. */

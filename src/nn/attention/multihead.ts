@@ -6,25 +6,25 @@
 import { shapeStr } from '../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { zeros } from '../../ops/creation.js';
-import { add, tanh } from '../../ops/elementwise.js';
 import { split } from '../../ops/join.js';
-import { linear, matmul } from '../../ops/linalg.js';
+import { linear } from '../../ops/linalg.js';
 import { mean } from '../../ops/reduce.js';
-import { permute, reshape, slice, unsqueeze } from '../../ops/views.js';
+import { permute, reshape, slice } from '../../ops/views.js';
 import { tidy } from '../../tensor/engine.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { uniform, xavierUniform } from '../init.js';
+import { xavierUniform } from '../init.js';
 import { Linear } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
-import { asKVCache, cachedLength, recurrentLinearAttention, type DecodingCache } from './decoding-cache.js';
-import { linearAttention } from '../../ops/linear-attention.js';
+import { cachedLength, type DecodingCache } from './decoding-cache.js';
+import { attendWith, attentionKind, type AttentionKindDef } from './kinds/index.js';
 import type { RotaryEmbedding } from './positional.js';
-import { applyMasks, scaledDotProductAttention, withStructure, type AttentionMasks } from './scaled-dot-product.js';
-import { softmax } from '../../ops/softmax.js';
+import type { AttentionMasks } from './scaled-dot-product.js';
 
-/** How relevance is computed and normalised (lecture §4 and §5). */
-export type AttentionKind = 'softmax' | 'relu' | 'additive' | 'linear';
-export const ATTENTION_KINDS: readonly AttentionKind[] = ['softmax', 'relu', 'additive', 'linear'];
+/**
+ * How relevance is computed and normalised (lecture §4 and §5): a registered kind
+ * (./kinds/), built in: softmax, relu, additive, linear.
+ */
+export type AttentionKind = 'softmax' | 'relu' | 'additive' | 'linear' | (string & {});
 
 export interface MultiheadAttentionOptions {
   dropout?: number;
@@ -47,8 +47,8 @@ export interface AttentionCallOptions extends AttentionMasks {
   /** Truncated attention: query i looks at keys j with |i - j| <= window only (shifted by a cached past like isCausal). */
   window?: number | null;
   /**
-   * Decoding step by step: a KVCache (softmax, relu, additive: keys/values of earlier positions)
-   * or a LinearAttentionState (linear attention's recurrent form).
+   * Decoding step by step: the cache the attention kind makes (a KVCache of earlier keys and
+   * values for softmax, relu and additive; linear attention's recurrent LinearAttentionState).
    */
   cache?: DecodingCache | null;
 }
@@ -65,6 +65,8 @@ export class MultiheadAttention extends Module {
   readonly kdim: number;
   readonly vdim: number;
   readonly attention: AttentionKind;
+  /** The definition of `attention` (how it attends, its cache, the masks it honours). */
+  readonly attentionDef: AttentionKindDef;
   readonly dropout: number;
   readonly in_proj_weight: Tensor | null;
   readonly q_proj_weight: Tensor | null;
@@ -72,8 +74,8 @@ export class MultiheadAttention extends Module {
   readonly v_proj_weight: Tensor | null;
   readonly in_proj_bias: Tensor | null;
   readonly out_proj: Linear;
-  /** Additive attention: one w per head, alpha = w_h · tanh(q + k). */
-  readonly additive_w: Tensor | null;
+  /** The attention kind's own parameters (additive: additive_w, one w per head). */
+  readonly kindParams: Readonly<Record<string, Tensor>>;
   readonly rope: RotaryEmbedding | null;
   private readonly generator: Generator;
 
@@ -87,7 +89,7 @@ export class MultiheadAttention extends Module {
     this.kdim = options.kdim ?? embedDim;
     this.vdim = options.vdim ?? embedDim;
     this.attention = options.attention ?? 'softmax';
-    if (!ATTENTION_KINDS.includes(this.attention)) throw new ModuleError('MultiheadAttention', `attention must be one of ${ATTENTION_KINDS.join(', ')}, got "${this.attention}"`);
+    this.attentionDef = attentionKind(this.attention, 'MultiheadAttention');
     this.dropout = options.dropout ?? 0;
     this.generator = options.generator ?? defaultGenerator;
     const g = this.generator;
@@ -101,7 +103,9 @@ export class MultiheadAttention extends Module {
     this.in_proj_bias = this.param('in_proj_bias', bias ? zeros([3 * E]) : null);
     this.out_proj = this.module('out_proj', new Linear(E, E, { bias, generator: g }));
     if (bias) this.out_proj.bias!.buffer().fill(0);
-    this.additive_w = this.param('additive_w', this.attention === 'additive' ? uniform([numHeads, this.headDim], 1 / Math.sqrt(this.headDim), g) : null);
+    const own = this.attentionDef.params?.(numHeads, this.headDim, g) ?? {};
+    for (const [name, t] of Object.entries(own)) this.param(name, t);
+    this.kindParams = own;
     this.rope = options.rope ?? null;
     if (this.rope && this.rope.headDim !== this.headDim) throw new ModuleError('MultiheadAttention', `rope headDim ${this.rope.headDim} != head size ${this.headDim}`);
   }
@@ -124,14 +128,13 @@ export class MultiheadAttention extends Module {
         qh = this.rope.apply(qh, past);
         kh = this.rope.apply(kh, past);
       }
-      if (this.attention === 'linear') return { output: this.linearOutput(qh, kh, vh, options, [B, L]), weights: null };
-      if (options.cache) ({ k: kh, v: vh } = asKVCache(options.cache, 'MultiheadAttention').append(kh, vh));
-      const S = kh.shape[2]!;
-      const masks = { attnMask: options.attnMask ?? null, keyPaddingMask: options.keyPaddingMask ?? null };
-      // causal and window go down as flags, not masks: without weights or an attnMask, softmax
-      // attention then runs fused (FlashAttention, never the (B, H, L, S) weights); see scaled-dot-product.ts
-      const structure = { causal: options.isCausal ?? false, window: options.window ?? null };
-      const { b, alphaPrime } = this.attend(qh, kh, vh, masks, structure, needWeights, [B, H, L, S]);
+      const { b, alphaPrime } = attendWith(this.attentionDef, {
+        q: qh, k: kh, v: vh, attnMask: options.attnMask ?? null, keyPaddingMask: options.keyPaddingMask ?? null,
+        // causal and window go down as flags, not masks: softmax attention then runs fused
+        // (FlashAttention, never the (B, H, L, S) weights) when nothing asks for the weights
+        causal: options.isCausal ?? false, window: options.window ?? null, cache: options.cache ?? null,
+        needWeights, dropout: this.dropout, training: this.training, generator: this.generator, params: this.kindParams, module: 'MultiheadAttention',
+      }); // b (B, H, L, hd)
       const merged = reshape(permute(b, [0, 2, 1, 3]), [B, L, this.embedDim]); // concatenate heads, (B, L, E)
       const output = this.out_proj.forward(merged); // mix the heads with W^O
       const weights = !needWeights || !alphaPrime ? null : averageAttnWeights ? mean(alphaPrime, 1) : alphaPrime;
@@ -139,49 +142,9 @@ export class MultiheadAttention extends Module {
     });
   }
 
-  /**
-   * Linear attention never forms alpha' (that is the point: O(N)), so it returns no weights.
-   * It honours causality and key padding; any other mask is refused.
-   */
-  private linearOutput(q: Tensor, k: Tensor, v: Tensor, options: AttentionCallOptions, [B, L]: number[]): Tensor {
-    if (options.attnMask || options.window != null) {
-      throw new ModuleError('MultiheadAttention', 'linear attention cannot honour an attention mask (window, graph or arbitrary): it supports isCausal and keyPaddingMask only');
-    }
-    let b: Tensor;
-    if (options.cache) {
-      if (options.keyPaddingMask) throw new ModuleError('MultiheadAttention', 'linear attention decoding takes no key padding mask');
-      b = recurrentLinearAttention(options.cache, q, k, v, 'MultiheadAttention');
-    } else {
-      b = linearAttention(q, k, v, { causal: options.isCausal ?? false, keyPaddingMask: options.keyPaddingMask ?? null });
-    }
-    return this.out_proj.forward(reshape(permute(b, [0, 2, 1, 3]), [B!, L!, this.embedDim]));
-  }
-
-  /**
-   * The heads' b and alpha' for softmax, relu and additive attention (alpha' null when not
-   * needed and softmax attention ran fused).
-   */
-  private attend(q: Tensor, k: Tensor, v: Tensor, masks: AttentionMasks, structure: { causal: boolean; window: number | null },
-    needWeights: boolean, dims: number[]): { b: Tensor; alphaPrime: Tensor | null } {
-    const training = this.training;
-    switch (this.attention) {
-      case 'softmax':
-      case 'relu':
-        return scaledDotProductAttention(q, k, v, { ...masks, ...structure, needWeights, normalizer: this.attention, dropout: this.dropout, training },
-          'MultiheadAttention');
-      case 'additive': {
-        const [B, H, L, S] = dims as [number, number, number, number];
-        // alpha_{i,j} = w_h · tanh(q^i + k^j), (B, H, L, S)
-        const t = tanh(add(unsqueeze(q, 3), unsqueeze(k, 2))); // (B, H, L, S, hd)
-        const w = reshape(this.additive_w!, [1, H, 1, this.headDim, 1]);
-        const all = withStructure(masks, structure.causal, structure.window, L, S, 'MultiheadAttention');
-        const alpha = applyMasks(reshape(matmul(t, w), [B, H, L, S]), all, dims, 'MultiheadAttention');
-        const alphaPrime = softmax(alpha, -1);
-        return { b: matmul(alphaPrime, v), alphaPrime };
-      }
-      default:
-        throw new ModuleError('MultiheadAttention', `attention "${this.attention}" has no scores`);
-    }
+  /** Additive attention's w (H, hd), or null for the other kinds. */
+  get additive_w(): Tensor | null {
+    return this.kindParams.additive_w ?? null;
   }
 
   private project(query: Tensor, key: Tensor, value: Tensor): [Tensor, Tensor, Tensor] {

@@ -11,7 +11,7 @@ import { Dropout, LayerNorm, Linear } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
 import type { AttentionKind } from '../attention/multihead.js';
 import { MultiheadAttention } from '../attention/multihead.js';
-import type { KVCache } from '../attention/kv-cache.js';
+import type { DecodingCache } from '../attention/decoding-cache.js';
 import type { RotaryEmbedding } from '../attention/positional.js';
 
 export type Activation = 'relu' | 'gelu';
@@ -119,7 +119,7 @@ export interface DecoderLayerCall {
   memoryKeyPaddingMask?: Tensor | null;
   tgtIsCausal?: boolean;
   /** Step-by-step decoding: the self-attention's keys/values of earlier target positions. */
-  cache?: KVCache | null;
+  cache?: DecodingCache | null;
 }
 
 export class TransformerDecoderLayer extends Module {

@@ -7,7 +7,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { ModuleList } from '../containers.js';
 import { LayerNorm } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
-import type { KVCache } from '../attention/kv-cache.js';
+import type { DecodingCache } from '../attention/decoding-cache.js';
 import { causalMask } from '../attention/masks.js';
 import {
   TransformerDecoderLayer, TransformerEncoderLayer, type DecoderLayerCall, type EncoderLayerCall, type TransformerLayerOptions,
@@ -50,7 +50,7 @@ export class TransformerDecoder extends Module {
   }
 
   /** `caches[i]` is layer i's self-attention cache when decoding step by step. */
-  forward(tgt: Tensor, memory: Tensor, options: Omit<DecoderLayerCall, 'cache'> & { caches?: KVCache[] } = {}): Tensor {
+  forward(tgt: Tensor, memory: Tensor, options: Omit<DecoderLayerCall, 'cache'> & { caches?: DecodingCache[] } = {}): Tensor {
     return tidy(() => {
       let x = tgt;
       this.layers.items.forEach((layer, i) => { x = layer.forward(x, memory, { ...options, cache: options.caches?.[i] ?? null }); });

@@ -9,20 +9,19 @@
 // after the sqrt(dModel) scaling a token vector has unit-size entries, like the sinusoids.
 // Positions: sinusoidal (default), learned (one table shared by both sides), rope (rotates q
 // and k inside every self-attention; cross-attention gets none), or none.
-import { defaultGenerator, type Generator } from '../core/rng.js';
-import { QkvError, shapeStr } from '../core/errors.js';
-import { KVCache } from '../nn/attention/kv-cache.js';
-import type { DecodingCache } from '../nn/attention/decoding-cache.js';
-import { ATTENTION_KINDS, type AttentionKind } from '../nn/attention/multihead.js';
-import { LearnedPositionalEncoding, RotaryEmbedding, SinusoidalPositionalEncoding } from '../nn/attention/positional.js';
-import { POSITION_KINDS, type PositionKind } from '../nn/transformer/attention-encoder.js';
-import { Transformer } from '../nn/transformer/stacks.js';
-import { Dropout, Embedding, Linear } from '../nn/layers.js';
-import { Module } from '../nn/module.js';
-import { LinearAttentionState } from '../ops/linear-attention-state.js';
-import { mul } from '../ops/elementwise.js';
-import { tidy } from '../tensor/engine.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { defaultGenerator, type Generator } from '../../core/rng.js';
+import { QkvError, shapeStr } from '../../core/errors.js';
+import type { DecodingCache } from '../attention/decoding-cache.js';
+import { attentionKind } from '../attention/kinds/index.js';
+import type { AttentionKind } from '../attention/multihead.js';
+import { LearnedPositionalEncoding, RotaryEmbedding, SinusoidalPositionalEncoding } from '../attention/positional.js';
+import { POSITION_KINDS, type PositionKind } from '../transformer/attention-encoder.js';
+import { Transformer } from '../transformer/stacks.js';
+import { Dropout, Embedding, Linear } from '../layers.js';
+import { Module } from '../module.js';
+import { mul } from '../../ops/elementwise.js';
+import { tidy } from '../../tensor/engine.js';
+import type { Tensor } from '../../tensor/tensor.js';
 
 /** The model's hyperparameters (saved in config.json). */
 export interface Seq2SeqModelConfig {
@@ -70,7 +69,7 @@ export class Seq2SeqModel extends Module {
     super();
     const c = config;
     const g = generator;
-    if (!ATTENTION_KINDS.includes(c.attention)) throw new QkvError(`seq2seq: attention must be one of ${ATTENTION_KINDS.join(', ')}, got "${c.attention}"`);
+    attentionKind(c.attention, 'seq2seq');
     if (!POSITION_KINDS.includes(c.pos)) throw new QkvError(`seq2seq: pos must be one of ${POSITION_KINDS.join(', ')}, got "${c.pos}"`);
     if (!Number.isInteger(c.dModel) || c.dModel < 2 || !Number.isInteger(c.heads) || c.heads < 1 || c.dModel % c.heads) {
       throw new QkvError(`seq2seq: heads (${c.heads}) must divide dModel (${c.dModel})`);
@@ -123,8 +122,7 @@ export class Seq2SeqModel extends Module {
     return tidy(() => {
       const h = this.transformer.decoder.forward(this.embed(this.tgt_embed, tgt, o.offset ?? 0), memory, {
         tgtIsCausal: true, tgtKeyPaddingMask: o.caches ? null : o.tgtPad ?? null, memoryKeyPaddingMask: o.srcPad,
-        // a LinearAttentionState goes where the type says KVCache: the attention module takes either
-        caches: (o.caches ?? undefined) as KVCache[] | undefined,
+        caches: o.caches ?? undefined,
       });
       return this.output.forward(h);
     });
@@ -135,10 +133,10 @@ export class Seq2SeqModel extends Module {
     return tidy(() => this.decode(tgtIn, this.encode(src, srcPad), { srcPad, tgtPad }));
   }
 
-  /** One empty cache per decoder layer for `batch` sequences (KVCache, or linear attention's state). */
+  /** One empty cache per decoder layer for `batch` sequences, the one the attention kind keeps. */
   makeCaches(batch: number): DecodingCache[] {
     const hd = this.config.dModel / this.config.heads;
-    return this.transformer.decoder.layers.items.map(() =>
-      this.config.attention === 'linear' ? new LinearAttentionState(batch, this.config.heads, hd, hd) : new KVCache());
+    const kind = attentionKind(this.config.attention, 'seq2seq');
+    return this.transformer.decoder.layers.items.map(() => kind.makeCache(batch, this.config.heads, hd, hd));
   }
 }

@@ -1,15 +1,15 @@
 // Character-aware word vectors (a CNN over each word's characters, max-pooled): an unseen
 // word still gets a vector from its spelling ("sawing" looks like "saw"), which is what a
 // user expects from a tagger on real text.
-import { defaultGenerator, type Generator } from '../core/rng.js';
-import { Embedding } from '../nn/layers.js';
-import { Conv1d } from '../nn/conv.js';
-import { Module } from '../nn/module.js';
-import { relu } from '../ops/elementwise.js';
-import { max } from '../ops/reduce.js';
-import { permute, reshape } from '../ops/views.js';
-import { tidy } from '../tensor/engine.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { defaultGenerator, type Generator } from '../../core/rng.js';
+import { Embedding } from '../layers.js';
+import { Conv1d } from '../conv.js';
+import { Module } from '../module.js';
+import { relu } from '../../ops/elementwise.js';
+import { max } from '../../ops/reduce.js';
+import { permute, reshape } from '../../ops/views.js';
+import { tidy } from '../../tensor/engine.js';
+import type { Tensor } from '../../tensor/tensor.js';
 
 export class CharEmbedding extends Module {
   readonly chars: Embedding;

@@ -5,8 +5,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Generator } from '../core/rng.js';
 import type { TaskDriver, TaskInstance, TaskName } from '../tasks/driver.js';
-import { readCheckpoint, saveCheckpoint, CheckpointError, isCheckpoint } from './checkpoint.js';
-import { Trainer, type EvalResult, type TrainEvent, type TrainerOptions, type TrainerState } from './trainer.js';
+import { readCheckpoint, saveCheckpoint, CheckpointError, isCheckpoint } from '../train/checkpoint.js';
+import { Trainer, type EvalResult, type TrainEvent, type TrainerOptions, type TrainerState } from '../train/trainer.js';
 
 export const CHECKPOINT_FORMAT = 'qkv-checkpoint';
 

@@ -1,15 +1,16 @@
 // The RNN form of causal linear attention ("Transformers are RNNs", Katharopoulos et al., 2020,
 // section 3.4): with S_i = Σ_{j≤i} φ(K_j) V_jᵀ and z_i = Σ_{j≤i} φ(K_j), position i's output is
 // φ(Q_i)ᵀ S_i / (φ(Q_i)ᵀ z_i + eps), so generation needs only the constant-size state (S, z).
-import { OpError, shapeStr } from '../core/errors.js';
-import { kernel } from '../kernels/registry.js';
-import { keep, noGrad, tidy } from '../tensor/engine.js';
-import { Tensor } from '../tensor/tensor.js';
-import { zeros } from './creation.js';
-import { maskedFill } from './elementwise.js';
-import { eluFeatureMap } from './linear-attention.js';
-import { checkDtype, checkTensor, contiguousTensor, f32 } from './util.js';
-import { reshape } from './views.js';
+import { OpError, shapeStr } from '../../core/errors.js';
+import { kernel } from '../../kernels/registry.js';
+import { keep, noGrad, tidy } from '../../tensor/engine.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { zeros } from '../../ops/creation.js';
+import { indexSelect } from '../../ops/embedding.js';
+import { maskedFill } from '../../ops/elementwise.js';
+import { eluFeatureMap } from '../../ops/linear-attention.js';
+import { checkDtype, checkTensor, contiguousTensor, f32 } from '../../ops/util.js';
+import { reshape } from '../../ops/views.js';
 
 /**
  * The RNN form of causal linear attention: the state S = Σ_t φ(k_t) v_tᵀ (B, H, dk, dv) and
@@ -19,14 +20,21 @@ import { reshape } from './views.js';
  * `dk` is the size of φ(k) (= the head size for the default φ).
  */
 export class LinearAttentionState {
-  readonly S: Tensor;
-  readonly z: Tensor;
+  /** (B, H, dk, dv) */
+  S: Tensor;
+  /** (B, H, dk) */
+  z: Tensor;
   /** Positions consumed so far. */
   steps = 0;
+
+  /** Positions consumed so far (a DecodingCache's length). */
+  get length(): number {
+    return this.steps;
+  }
   private readonly featureMap: (x: Tensor) => Tensor;
   private readonly eps: number;
 
-  constructor(readonly batch: number, readonly heads: number, readonly dk: number, readonly dv: number,
+  constructor(public batch: number, readonly heads: number, readonly dk: number, readonly dv: number,
     options: { featureMap?: (x: Tensor) => Tensor; eps?: number } = {}) {
     const op = 'LinearAttentionState';
     for (const [name, d] of [['batch', batch], ['heads', heads], ['dk', dk], ['dv', dv]] as const) {
@@ -91,6 +99,20 @@ export class LinearAttentionState {
     this.S.bumpVersion();
     this.z.bumpVersion();
     this.steps = 0;
+  }
+
+  /**
+   * Beam search: sequence i of the state continues the old sequence index[i] (hypotheses that
+   * fork share their past). The batch becomes index.length.
+   */
+  reorder(index: ArrayLike<number>): void {
+    noGrad(() => {
+      const S = keep(indexSelect(this.S, index));
+      const z = keep(indexSelect(this.z, index));
+      this.S.dispose();
+      this.z.dispose();
+      [this.S, this.z, this.batch] = [S, z, index.length];
+    });
   }
 
   dispose(): void {

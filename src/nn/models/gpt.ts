@@ -17,12 +17,9 @@ import { ModuleList } from '../containers.js';
 import { normal } from '../init.js';
 import { Dropout, Embedding, LayerNorm, Linear } from '../layers.js';
 import { Module, ModuleError, type LoadResult, type StateDict } from '../module.js';
-import { KVCache } from '../attention/kv-cache.js';
-import { asKVCache, cachedLength, recurrentLinearAttention, type DecodingCache } from '../attention/decoding-cache.js';
-import { linearAttention } from '../../ops/linear-attention.js';
-import { LinearAttentionState } from '../../ops/linear-attention-state.js';
+import { cachedLength, type DecodingCache } from '../attention/decoding-cache.js';
 import type { AttentionKind } from '../attention/multihead.js';
-import { scaledDotProductAttention } from '../attention/scaled-dot-product.js';
+import { attendWith, attentionKind, type AttentionKindDef } from '../attention/kinds/index.js';
 
 export interface GPTConfig {
   vocabSize: number;
@@ -33,7 +30,7 @@ export interface GPTConfig {
   dropout?: number;
   /** Biases in Linear and LayerNorm (nanoGPT's `bias`, default true like GPT-2). */
   bias?: boolean;
-  /** softmax (GPT), relu, or linear ("Transformers are RNNs"). */
+  /** A registered attention kind: softmax (GPT's), relu, additive, linear ("Transformers are RNNs"). */
   attention?: AttentionKind;
   generator?: Generator;
 }
@@ -42,15 +39,20 @@ export interface GPTConfig {
 class CausalSelfAttention extends Module {
   readonly c_attn: Linear;
   readonly c_proj: Linear;
-  readonly attn_dropout: Dropout;
   readonly resid_dropout: Dropout;
+  private readonly attention: AttentionKindDef;
+  /** The attention kind's own parameters (e.g. additive_w). */
+  private readonly kindParams: Readonly<Record<string, Tensor>>;
 
   constructor(readonly c: Required<Omit<GPTConfig, 'generator'>>, g: Generator) {
     super();
+    this.attention = attentionKind(c.attention, 'GPT');
     this.c_attn = this.module('c_attn', new Linear(c.nEmbd, 3 * c.nEmbd, { bias: c.bias, generator: g }));
     this.c_proj = this.module('c_proj', new Linear(c.nEmbd, c.nEmbd, { bias: c.bias, generator: g }));
-    this.attn_dropout = this.module('attn_dropout', new Dropout(c.dropout));
+    // attention dropout (nanoGPT's attn_dropout) is applied to alpha' by the attention kind
     this.resid_dropout = this.module('resid_dropout', new Dropout(c.dropout));
+    this.kindParams = this.attention.params?.(c.nHead, c.nEmbd / c.nHead, g) ?? {};
+    for (const [name, t] of Object.entries(this.kindParams)) this.param(name, t);
   }
 
   forward(x: Tensor, cache: DecodingCache | null): Tensor {
@@ -59,19 +61,13 @@ class CausalSelfAttention extends Module {
     return tidy(() => {
       const heads = (t: Tensor) => permute(reshape(t, [B, T, nh, C / nh]), [0, 2, 1, 3]); // (B, nh, T, hs)
       const [q, k, v] = split(this.c_attn.forward(x), C, 2).map(heads) as [Tensor, Tensor, Tensor];
-      let b: Tensor; // (B, nh, T, hs)
-      if (this.c.attention === 'linear') {
-        // "Transformers are RNNs": causal linear attention in parallel, or one state update per token
-        b = cache ? recurrentLinearAttention(cache, q, k, v, 'GPT') : linearAttention(q, k, v, { causal: true });
-      } else {
-        // causal as a flag: with a cache (S > T) query i sits at key position i + S - T, as
-        // causalMask(T, S) has it. Softmax attention runs fused (FlashAttention, no (T, S) weights)
-        // unless attention dropout is on in training; relu attention takes the naive path.
-        const kv = cache ? asKVCache(cache, 'GPT').append(k, v) : { k, v };
-        b = scaledDotProductAttention(q, kv.k, kv.v, {
-          causal: true, needWeights: false, normalizer: this.c.attention as 'softmax' | 'relu', dropout: this.c.dropout, training: this.training,
-        }, 'GPT').b;
-      }
+      // causal as a flag: with a cache of S - T past positions, query i sits at key position
+      // i + S - T. Softmax attention runs fused (FlashAttention, no (T, S) weights) unless
+      // attention dropout is on in training; linear attention runs as an RNN over its state.
+      const { b } = attendWith(this.attention, {
+        q, k, v, causal: true, window: null, cache, needWeights: false, dropout: this.c.dropout, training: this.training,
+        params: this.kindParams, module: 'GPT',
+      }); // (B, nh, T, hs)
       const y = reshape(permute(b, [0, 2, 1, 3]), [B, T, C]); // re-assemble all head outputs side by side
       return this.resid_dropout.forward(this.c_proj.forward(y));
     });
@@ -148,7 +144,7 @@ export class GPT extends Module {
       if (!Number.isInteger(c[k]) || c[k] <= 0) throw new ModuleError('GPT', `${k} must be a positive integer, got ${c[k]}`);
     }
     if (c.nEmbd % c.nHead) throw new ModuleError('GPT', `nHead (${c.nHead}) must divide nEmbd (${c.nEmbd})`);
-    if (!['softmax', 'relu', 'linear'].includes(c.attention)) throw new ModuleError('GPT', `attention must be softmax, relu or linear, got "${c.attention}"`);
+    attentionKind(c.attention, 'GPT'); // a clear error for an unknown kind, before any parameter is made
     this.config = c;
     const g = config.generator ?? defaultGenerator;
     this.transformer = this.module('transformer', new GPTBody(c, g));
@@ -193,13 +189,13 @@ export class GPT extends Module {
   }
 
   /**
-   * One decoding cache per layer for step-by-step generation: a KVCache for softmax/relu
-   * attention, a constant-size LinearAttentionState (B, nh, hs, hs) for linear attention.
+   * One decoding cache per layer for step-by-step generation, the one the attention kind keeps:
+   * a KVCache for softmax/relu/additive, a constant-size LinearAttentionState (B, nh, hs, hs) for linear.
    */
   makeCaches(batch = 1): DecodingCache[] {
     const hs = this.config.nEmbd / this.config.nHead;
-    return this.transformer.h.items.map(() =>
-      this.config.attention === 'linear' ? new LinearAttentionState(batch, this.config.nHead, hs, hs) : new KVCache());
+    const kind = attentionKind(this.config.attention, 'GPT');
+    return this.transformer.h.items.map(() => kind.makeCache(batch, this.config.nHead, hs, hs));
   }
 
   /** Loads a nanoGPT state dict: drops the causal-mask buffers (".attn.bias") and torch.compile's "_orig_mod." prefix. */

@@ -2,20 +2,20 @@
 // tokens, or real-valued frames / graph node features), a swappable SequenceEncoder body
 // (self-attention, or the lecture's FC / CNN / RNN baselines), and a head: one label per
 // position (sequence labeling) or one per sequence (mean over the real positions).
-import { defaultGenerator, type Generator } from '../core/rng.js';
-import { QkvError } from '../core/errors.js';
-import type { SequenceEncoder } from '../nn/encoder.js';
-import { Embedding, Linear } from '../nn/layers.js';
-import { Module } from '../nn/module.js';
-import { CNNEncoder, FCEncoder, RNNEncoder } from '../nn/baselines/index.js';
-import { AttentionEncoder, type PositionKind } from '../nn/transformer/attention-encoder.js';
-import type { AttentionKind } from '../nn/attention/multihead.js';
-import { add, div, mul, sub } from '../ops/elementwise.js';
-import { sum } from '../ops/reduce.js';
-import { embedding } from '../ops/embedding.js';
-import { cast, unsqueeze } from '../ops/views.js';
-import { tidy } from '../tensor/engine.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { defaultGenerator, type Generator } from '../../core/rng.js';
+import { QkvError } from '../../core/errors.js';
+import type { SequenceEncoder } from '../encoder.js';
+import { Embedding, Linear } from '../layers.js';
+import { Module } from '../module.js';
+import { CNNEncoder, FCEncoder, RNNEncoder } from '../baselines/index.js';
+import { AttentionEncoder, type PositionKind } from '../transformer/attention-encoder.js';
+import type { AttentionKind } from '../attention/multihead.js';
+import { add, div, mul, sub } from '../../ops/elementwise.js';
+import { sum } from '../../ops/reduce.js';
+import { embedding } from '../../ops/embedding.js';
+import { cast, unsqueeze } from '../../ops/views.js';
+import { tidy } from '../../tensor/engine.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { CharEmbedding } from './char-embedding.js';
 
 export type ModelKind = 'fc' | 'cnn' | 'rnn' | 'transformer';

@@ -1,0 +1,198 @@
+// The kernel case table (ggml's test-backend-ops, one row per kernel): for every kernel name of
+// the contract, a generator of cases — input arrays, the call, which arrays are its outputs.
+// case-table.test.ts runs each case on every backend against the reference backend. The table's
+// type is a Record over KernelName, so a kernel added to the contract without a case does not
+// compile, and the runner also checks it at run time.
+import type { Generator, KernelName, KernelSignatures, Strided, TypedArray } from '../../src/index.js';
+import { BINARY_KERNELS, UNARY_KERNELS } from '../../src/kernels/contract.js';
+
+/** An input or output array: its dtype, length and how to fill it (outputs start as NaN / -1). */
+export interface ArraySpec {
+  dtype: 'float32' | 'int32';
+  length: number;
+  init?: (g: Generator, i: number) => number;
+}
+
+export interface KernelCase {
+  what: string;
+  arrays: ArraySpec[];
+  /** Calls the kernel on the arrays (allocated in the backend's memory, in `arrays` order). */
+  run(k: KernelSignatures, a: TypedArray[]): void;
+  /** Indices of the arrays the kernel writes (compared with the reference's). */
+  outputs: number[];
+  /** Relative tolerance (default 1e-5; 0 = bit-equal). */
+  tol?: number;
+}
+
+const u = (lo: number, hi: number) => (g: Generator) => lo + (hi - lo) * g.uniform();
+const f = (length: number, init = u(-1, 1)): ArraySpec => ({ dtype: 'float32', length, init });
+const out = (length: number): ArraySpec => ({ dtype: 'float32', length });
+const ints = (length: number, init: (g: Generator, i: number) => number): ArraySpec => ({ dtype: 'int32', length, init });
+const dense = (data: TypedArray, offset = 0, shape: number[] = [data.length - offset]): Strided => ({
+  data, offset, strides: shape.map((_, i) => shape.slice(i + 1).reduce((x, y) => x * y, 1)),
+});
+const F = (a: TypedArray) => a as Float32Array;
+const I = (a: TypedArray) => a as Int32Array;
+
+/** The values each unary kernel is defined on. */
+const unaryDomain: Partial<Record<string, (g: Generator) => number>> = { Log: u(0.05, 4), Sqrt: u(0, 4), Rsqrt: u(0.05, 4) };
+
+function unaryCases(name: (typeof UNARY_KERNELS)[number]) {
+  return (): KernelCase[] => [5, 64, 1003].flatMap((n) => [
+    { what: `${name} dense n=${n}`, arrays: [f(n, unaryDomain[name] ?? u(-4, 4)), out(n)], outputs: [1],
+      run: (k, [x, y]) => k[name](dense(x!), [n], y!, 1.0) },
+    // a transposed (strided) read
+    { what: `${name} transposed 3×${n}`, arrays: [f(3 * n, unaryDomain[name] ?? u(-4, 4)), out(3 * n)], outputs: [1],
+      run: (k, [x, y]) => k[name]({ data: x!, offset: 0, strides: [1, 3] }, [3, n], y!, 0.5) },
+  ]);
+}
+
+function binaryCases(name: (typeof BINARY_KERNELS)[number]) {
+  const domain = name === 'Pow' ? u(0.1, 3) : name === 'Div' ? u(0.5, 2) : u(-2, 2);
+  return (): KernelCase[] => [7, 64, 1001].flatMap((n) => [
+    { what: `${name} dense n=${n}`, arrays: [f(n + 1, domain), f(n, domain), out(n)], outputs: [2],
+      run: (k, [a, b, y]) => k[name](dense(a!, 1), dense(b!), [n], y!) },
+    { what: `${name} scalar right n=${n}`, arrays: [f(n, domain), f(1, domain), out(n)], outputs: [2],
+      run: (k, [a, b, y]) => k[name](dense(a!), { data: b!, offset: 0, strides: [0] }, [n], y!) },
+    { what: `${name} row broadcast 3×${n}`, arrays: [f(n, domain), f(3 * n, domain), out(3 * n)], outputs: [2],
+      run: (k, [row, a, y]) => k[name]({ data: row!, offset: 0, strides: [0, 1] }, dense(a!, 0, [3, n]), [3, n], y!) },
+  ]);
+}
+
+const reduce = (name: 'Sum' | 'Max' | 'Min' | 'ArgMax' | 'ArgMin') => (): KernelCase[] =>
+  [[1, 1], [3, 17], [64, 130]].map(([rows, cols]) => ({
+    what: `${name} ${rows}×${cols}`, arrays: [f(rows! * cols!), name.startsWith('Arg') ? ints(rows!, () => -1) : out(rows!)], outputs: [1], tol: 1e-5,
+    run: (k, [x, y]) => k[name](x!, rows!, cols!, y!),
+  }));
+
+const rows = (fn: (k: KernelSignatures, a: TypedArray[], r: number, c: number) => void, specs: (r: number, c: number) => ArraySpec[], outputs: number[], what: string) =>
+  (): KernelCase[] => [[1, 5], [7, 64], [33, 257]].map(([r, c]) => ({ what: `${what} ${r}×${c}`, arrays: specs(r!, c!), outputs, run: (k, a) => fn(k, a, r!, c!) }));
+
+function matmulCase(batch: number, m: number, n: number, kk: number, transA: boolean, transB: boolean, bShared: boolean): KernelCase {
+  return {
+    what: `MatMul batch=${batch} ${m}×${kk}·${kk}×${n} tA=${transA} tB=${transB}${bShared ? ' shared b' : ''}`,
+    arrays: [f(batch * m * kk + 3), f((bShared ? 1 : batch) * kk * n + 1), out(batch * m * n)], outputs: [2], tol: 1e-5,
+    run: (k, [a, b, y]) => k.MatMul({
+      a: a!, aOffset: 3, aBatchStride: m * kk, transA, b: b!, bOffset: 1, bBatchStride: bShared ? 0 : kk * n, transB,
+      out: F(y!), batch, m, n, k: kk,
+    }),
+  };
+}
+
+function flashArgs(bh: number, heads: number, n: number, s: number, d: number, causal: boolean, window: number) {
+  return { bh, heads, n, s, d, dv: d, scale: 1 / Math.sqrt(d), causal, window, bh0: 0, bh1: bh };
+}
+
+const conv = { batch: 2, cin: 4, cout: 6, groups: 2, length: 11, kernel: 3, outLength: 5, stride: 2, padLeft: 1, dilation: 1 };
+
+export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
+  Copy: () => [
+    { what: 'Copy transpose 5×7 float32', arrays: [f(35), out(35)], outputs: [1], tol: 0,
+      run: (k, [x, y]) => k.Copy({ data: x!, offset: 0, strides: [1, 5] }, dense(y!, 0, [7, 5]), [7, 5]) },
+    { what: 'Copy broadcast row into 4×9', arrays: [f(9), out(36)], outputs: [1], tol: 0,
+      run: (k, [x, y]) => k.Copy({ data: x!, offset: 0, strides: [0, 1] }, dense(y!, 0, [4, 9]), [4, 9]) },
+    { what: 'Copy int32 permute 2×3×4', arrays: [ints(24, (g) => Math.floor(g.uniform() * 100)), ints(24, () => -1)], outputs: [1], tol: 0,
+      run: (k, [x, y]) => k.Copy({ data: x!, offset: 0, strides: [1, 8, 2] }, dense(y!, 0, [2, 3, 4]), [2, 3, 4]) },
+  ],
+  Fill: () => [1, 17, 1000].map((n) => ({ what: `Fill n=${n}`, arrays: [out(n)], outputs: [0], tol: 0, run: (k, [y]) => k.Fill(y!, 0.25) })),
+  ...Object.fromEntries(UNARY_KERNELS.map((name) => [name, unaryCases(name)])) as { [K in (typeof UNARY_KERNELS)[number]]: () => KernelCase[] },
+  ...Object.fromEntries(BINARY_KERNELS.map((name) => [name, binaryCases(name)])) as { [K in (typeof BINARY_KERNELS)[number]]: () => KernelCase[] },
+  GeluGrad: () => [0, 1].flatMap((approximate) => [9, 1000].map((n) => ({
+    what: `GeluGrad approximate=${approximate} n=${n}`, arrays: [f(n, u(-4, 4)), f(n), out(n)], outputs: [2],
+    run: (k: KernelSignatures, [x, dy, dx]: TypedArray[]) => k.GeluGrad(F(x!), F(dy!), F(dx!), approximate),
+  }))),
+  Where: () => [
+    { what: 'Where 6×10 with a broadcast condition row', arrays: [ints(10, (g) => (g.uniform() < 0.5 ? 1 : 0)), f(60), f(60), out(60)], outputs: [3],
+      tol: 0, run: (k, [c, a, b, y]) => k.Where({ data: c!, offset: 0, strides: [0, 1] }, dense(a!, 0, [6, 10]), dense(b!, 0, [6, 10]), [6, 10], y!) },
+  ],
+  Sum: reduce('Sum'), Max: reduce('Max'), Min: reduce('Min'), ArgMax: reduce('ArgMax'), ArgMin: reduce('ArgMin'),
+  TopK: () => [{ what: 'TopK 4×20 k=5', arrays: [f(80), out(20), ints(20, () => -1)], outputs: [1, 2], tol: 0,
+    run: (k, [x, v, i]) => k.TopK(x!, 4, 20, 5, v!, I(i!)) }],
+  Cumsum: () => [false, true].map((reverse) => ({ what: `Cumsum 3×7×5 reverse=${reverse}`, arrays: [f(105), out(105)], outputs: [1],
+    run: (k: KernelSignatures, [x, y]: TypedArray[]) => k.Cumsum(x!, 3, 7, 5, reverse, y!) })),
+  MatMul: () => [
+    matmulCase(1, 1, 1, 1, false, false, false), matmulCase(1, 5, 7, 3, false, false, false), matmulCase(1, 33, 65, 17, false, true, false),
+    matmulCase(2, 13, 9, 40, true, false, false), matmulCase(3, 8, 24, 16, true, true, false), matmulCase(4, 12, 10, 6, false, false, true),
+    matmulCase(1, 130, 70, 90, false, false, false),
+  ],
+  Softmax: rows((k, [x, y], r, c) => k.Softmax(F(x!), r, c, F(y!)), (r, c) => [f(r * c, u(-6, 6)), out(r * c)], [1], 'Softmax'),
+  LogSoftmax: rows((k, [x, y], r, c) => k.LogSoftmax(F(x!), r, c, F(y!)), (r, c) => [f(r * c, u(-6, 6)), out(r * c)], [1], 'LogSoftmax'),
+  SoftmaxGrad: rows((k, [y, dy, dx], r, c) => k.SoftmaxGrad(F(y!), F(dy!), r, c, F(dx!)), (r, c) => [f(r * c, u(0, 1)), f(r * c), out(r * c)], [2], 'SoftmaxGrad'),
+  LogSoftmaxGrad: rows((k, [y, dy, dx], r, c) => k.LogSoftmaxGrad(F(y!), F(dy!), r, c, F(dx!)), (r, c) => [f(r * c, u(-5, 0)), f(r * c), out(r * c)], [2], 'LogSoftmaxGrad'),
+  LayerNorm: rows((k, [x, gm, bt, y, mean, rstd], r, c) => k.LayerNorm(F(x!), F(gm!), F(bt!), r, c, 1e-5, F(y!), F(mean!), F(rstd!)),
+    (r, c) => [f(r * c, u(-3, 3)), f(c), f(c), out(r * c), out(r), out(r)], [3, 4, 5], 'LayerNorm'),
+  LayerNormGrad: rows((k, [x, gm, mean, rstd, dy, dx, dg, db], r, c) => {
+    // mean and rstd as the forward saves them
+    k.LayerNorm(F(x!), F(gm!), null, r, c, 1e-5, F(dx!), F(mean!), F(rstd!));
+    F(dg!).fill(0.5); F(db!).fill(-0.5); // accumulated into (+=)
+    k.LayerNormGrad(F(x!), F(gm!), F(mean!), F(rstd!), F(dy!), r, c, F(dx!), F(dg!), F(db!));
+  }, (r, c) => [f(r * c, u(-3, 3)), f(c), out(r), out(r), f(r * c), out(r * c), out(c), out(c)], [5, 6, 7], 'LayerNormGrad'),
+  CrossEntropy: () => [0, 0.1].map((smoothing) => ({
+    what: `CrossEntropy 9×13 smoothing=${smoothing} with ignored rows`,
+    arrays: [f(117, u(-5, 5)), ints(9, (g, i) => (i % 4 === 3 ? -100 : Math.floor(g.uniform() * 13))), out(9), out(9)], outputs: [2, 3],
+    run: (k: KernelSignatures, [x, t, loss, lse]: TypedArray[]) => k.CrossEntropy(F(x!), I(t!), 9, 13, -100, smoothing, F(loss!), F(lse!)),
+  })),
+  CrossEntropyGrad: () => [0, 0.1].map((smoothing) => ({
+    what: `CrossEntropyGrad 9×13 smoothing=${smoothing}`,
+    arrays: [f(117, u(-5, 5)), ints(9, (g, i) => (i % 4 === 3 ? -100 : Math.floor(g.uniform() * 13))), out(9), out(9), f(9), out(117)], outputs: [5],
+    run: (k: KernelSignatures, [x, t, loss, lse, dl, dx]: TypedArray[]) => {
+      k.CrossEntropy(F(x!), I(t!), 9, 13, -100, smoothing, F(loss!), F(lse!));
+      k.CrossEntropyGrad(F(x!), I(t!), F(lse!), F(dl!), 9, 13, -100, smoothing, F(dx!));
+    },
+  })),
+  Gather: () => [{ what: 'Gather 12 ids from 10×7', arrays: [f(70), ints(12, (g) => Math.floor(g.uniform() * 10)), out(84)], outputs: [2], tol: 0,
+    run: (k, [t, ids, y]) => k.Gather(t!, 7, I(ids!), y!) }],
+  ScatterAdd: () => [{ what: 'ScatterAdd 12 rows into 5×7 (repeated ids)', arrays: [f(84), ints(12, (g) => Math.floor(g.uniform() * 5)), f(35)], outputs: [2],
+    run: (k, [src, ids, y]) => k.ScatterAdd(F(src!), 7, I(ids!), F(y!)) }],
+  AdamW: () => [1, 5].map((step) => ({
+    what: `AdamW n=1003 step=${step}`, arrays: [f(1003), f(1003), f(1003), f(1003, u(0, 1))], outputs: [0, 2, 3],
+    run: (k: KernelSignatures, [p, gr, m, v]: TypedArray[]) => k.AdamW(F(p!), F(gr!), F(m!), F(v!), { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step }),
+  })),
+  Sgd: () => [true, false].map((first) => ({
+    what: `Sgd nesterov first=${first}`, arrays: [f(101), f(101), f(101)], outputs: [0, 2],
+    run: (k: KernelSignatures, [p, gr, buf]: TypedArray[]) => k.Sgd(F(p!), F(gr!), F(buf!), { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: true, first }),
+  })),
+  Conv1d: () => [{ what: 'Conv1d groups=2 stride=2 pad=1', arrays: [f(2 * 4 * 11), f(6 * 2 * 3), out(2 * 6 * 5)], outputs: [2],
+    run: (k, [x, w, y]) => k.Conv1d(F(x!), F(w!), conv, F(y!)) }],
+  Conv1dGradInput: () => [{ what: 'Conv1dGradInput groups=2 stride=2 pad=1', arrays: [f(2 * 6 * 5), f(6 * 2 * 3), out(2 * 4 * 11)], outputs: [2],
+    run: (k, [dy, w, dx]) => k.Conv1dGradInput(F(dy!), F(w!), conv, F(dx!)) }],
+  Conv1dGradWeight: () => [{ what: 'Conv1dGradWeight groups=2 stride=2 pad=1', arrays: [f(2 * 6 * 5), f(2 * 4 * 11), out(6 * 2 * 3)], outputs: [2],
+    run: (k, [dy, x, dw]) => k.Conv1dGradWeight(F(dy!), F(x!), conv, F(dw!)) }],
+  CausalLinearAttention: () => [[2, 9, 4, 3], [3, 40, 16, 8]].map(([bh, n, dk, dv]) => ({
+    what: `CausalLinearAttention bh=${bh} n=${n} dk=${dk} dv=${dv}`,
+    arrays: [f(bh! * n! * dk!, u(0.1, 2)), f(bh! * n! * dk!, u(0.1, 2)), f(bh! * n! * dv!), out(bh! * n! * dv!), out(bh! * n!)], outputs: [3, 4],
+    run: (k: KernelSignatures, [q, kk, v, o, den]: TypedArray[]) => k.CausalLinearAttention(F(q!), F(kk!), F(v!), bh!, n!, dk!, dv!, 1e-6, F(o!), F(den!)),
+  })),
+  CausalLinearAttentionGrad: () => [[2, 9, 4, 3], [3, 40, 16, 8]].map(([bh, n, dk, dv]) => ({
+    what: `CausalLinearAttentionGrad bh=${bh} n=${n} dk=${dk} dv=${dv}`,
+    arrays: [f(bh! * n! * dk!, u(0.1, 2)), f(bh! * n! * dk!, u(0.1, 2)), f(bh! * n! * dv!), out(bh! * n! * dv!), out(bh! * n!), f(bh! * n! * dv!),
+      out(bh! * n! * dk!), out(bh! * n! * dk!), out(bh! * n! * dv!)], outputs: [6, 7, 8], tol: 1e-4,
+    run: (k: KernelSignatures, [q, kk, v, o, den, dO, dq, dk_, dv_]: TypedArray[]) => {
+      k.CausalLinearAttention(F(q!), F(kk!), F(v!), bh!, n!, dk!, dv!, 1e-6, F(o!), F(den!));
+      k.CausalLinearAttentionGrad(F(q!), F(kk!), F(v!), F(o!), F(den!), F(dO!), bh!, n!, dk!, dv!, F(dq!), F(dk_!), F(dv_!));
+    },
+  })),
+  FlashAttention: () => ([[false, -1, false], [true, -1, false], [false, 2, true], [true, 3, true]] as [boolean, number, boolean][]).map(([causal, window, padded]) => {
+    const a = flashArgs(4, 2, 7, 11, 8, causal, window);
+    return {
+      what: `FlashAttention n=7 s=11 causal=${causal} window=${window} padding=${padded}`,
+      arrays: [f(4 * 7 * 8, u(-2, 2)), f(4 * 11 * 8, u(-2, 2)), f(4 * 11 * 8), ints(2 * 11, (_g, i) => (padded && i % 11 >= 9 ? 1 : 0)), out(4 * 7 * 8), out(4 * 7)],
+      outputs: [4, 5], tol: 1e-5,
+      run: (k: KernelSignatures, [q, kk, v, pad, o, lse]: TypedArray[]) => k.FlashAttention(F(q!), F(kk!), F(v!), I(pad!), a, F(o!), F(lse!)),
+    };
+  }),
+  FlashAttentionGrad: () => ([[false, -1], [true, -1], [true, 2]] as [boolean, number][]).map(([causal, window]) => {
+    const a = flashArgs(4, 2, 9, 9, 8, causal, window);
+    return {
+      what: `FlashAttentionGrad n=s=9 causal=${causal} window=${window}`,
+      arrays: [f(288, u(-2, 2)), f(288, u(-2, 2)), f(288), out(288), out(36), f(288), out(288), out(288), out(288)], outputs: [6, 7, 8], tol: 1e-4,
+      run: (k: KernelSignatures, [q, kk, v, o, lse, dO, dq, dk_, dv_]: TypedArray[]) => {
+        k.FlashAttention(F(q!), F(kk!), F(v!), null, a, F(o!), F(lse!));
+        k.FlashAttentionGrad(F(q!), F(kk!), F(v!), null, F(o!), F(lse!), F(dO!), a, F(dq!), F(dk_!), F(dv_!));
+      },
+    };
+  }),
+  LinearAttentionStep: () => [{ what: 'LinearAttentionStep bh=6 dk=8 dv=5, 3 steps',
+    arrays: [f(48, u(0.1, 2)), f(48, u(0.1, 2)), f(30), f(6 * 8 * 5, u(0, 1)), f(48, u(0.5, 2)), out(30)], outputs: [3, 4, 5], tol: 1e-5,
+    run: (k, [q, kk, v, S, z, o]) => { for (let t = 0; t < 3; t++) k.LinearAttentionStep(F(q!), F(kk!), F(v!), F(S!), F(z!), 6, 8, 5, 1e-6, F(o!)); } }],
+};
