@@ -15,12 +15,6 @@ export interface ConlluOptions {
   column?: 'upos' | 'xpos';
 }
 
-/**
- * Reads CoNLL-U text: one TaggedExample per sentence, tokens = FORM, labels = UPOS or XPOS.
- * `origin.line` is the sentence's first token line. Errors: a token line without exactly 10
- * tab-separated fields, an ID that is not an integer or out of order, an empty FORM, and a tag
- * that is `_` or empty in the chosen column.
- */
 /** Collects token/label pairs into sentences; a blank line (flush) ends one. */
 function sentenceCollector(file: string) {
   const out: TaggedExample[] = [];
@@ -46,6 +40,12 @@ function sentenceCollector(file: string) {
   };
 }
 
+/**
+ * Reads CoNLL-U text: one TaggedExample per sentence, tokens = FORM, labels = UPOS or XPOS.
+ * `origin.line` is the sentence's first token line. Errors: a token line without exactly 10
+ * tab-separated fields, an ID that is not an integer or out of order, an empty FORM, and a tag
+ * that is `_` or empty in the chosen column.
+ */
 export function readConllu(text: string, file: string, options: ConlluOptions = {}): TaggedExample[] {
   const column = options.column ?? 'upos';
   const tagField = column === 'upos' ? 3 : 4;

@@ -4,12 +4,13 @@ import { OpError } from '../core/errors.js';
 import { defaultGenerator, type Generator } from '../core/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { mul } from './elementwise.js';
+import { clone } from './views.js';
 import { checkTensor } from './util.js';
 
 export function dropout(x: Tensor, p = 0.5, training = true, generator: Generator = defaultGenerator): Tensor {
   checkTensor('dropout', x);
   if (!(p >= 0 && p <= 1)) throw new OpError('dropout', `p must be in [0, 1], got ${p}`);
-  if (!training || p === 0) return mul(x, 1);
+  if (!training || p === 0) return clone(x); // a tensor of its own, as when dropout runs
   const mask = Tensor.empty(x.shape);
   const m = mask.buffer();
   const scale = p === 1 ? 0 : 1 / (1 - p);

@@ -25,7 +25,7 @@ declare module '../tensor/tensor.js' {
     transpose(dim0?: number, dim1?: number): Tensor; slice(axis: number, start?: number, end?: number, step?: number): Tensor;
     select(axis: number, index: number): Tensor; expand(shape: Shape): Tensor;
     squeeze(axis?: number | readonly number[]): Tensor; unsqueeze(axis: number): Tensor;
-    flatten(start?: number, end?: number): Tensor; contiguous(): Tensor; cast(dtype: 'float32' | 'int32'): Tensor;
+    flatten(start?: number, end?: number): Tensor; contiguous(): Tensor; clone(): Tensor; cast(dtype: 'float32' | 'int32'): Tensor;
     maskedFill(mask: Tensor, value: number): Tensor;
   }
 }
@@ -80,6 +80,7 @@ const methods: Record<string, (this: Tensor, ...args: never[]) => Tensor> = {
   unsqueeze(axis: number) { return ops.unsqueeze(this, axis); },
   flatten(start?: number, end?: number) { return ops.flatten(this, start, end); },
   contiguous() { return ops.contiguous(this); },
+  clone() { return ops.clone(this); },
   cast(dtype: 'float32' | 'int32') { return ops.cast(this, dtype); },
   maskedFill(mask: Tensor, value: number) { return ops.maskedFill(this, mask, value); },
 };

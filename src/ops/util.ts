@@ -2,7 +2,7 @@
 // into fresh outputs, and the contiguous [rows, cols] layout row-wise kernels expect.
 import type { DType } from '../core/dtype.js';
 import { OpError, shapeStr } from '../core/errors.js';
-import { contiguousStrides, sizeOf } from '../core/shape.js';
+import { contiguousStrides } from '../core/shape.js';
 import { kernel } from '../kernels/registry.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -57,8 +57,3 @@ export function copyTensor(x: Tensor, dtype: DType = x.dtype): Tensor {
   return out;
 }
 
-/** Splits a shape at `axis` (the last by default) into [rows, cols] for row-wise kernels. */
-export function rowsCols(shape: readonly number[]): [number, number] {
-  const cols = shape.length ? shape[shape.length - 1]! : 1;
-  return [cols === 0 ? 0 : sizeOf(shape) / cols, cols];
-}

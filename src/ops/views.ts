@@ -13,6 +13,12 @@ export function contiguous(x: Tensor): Tensor {
   return record('contiguous', [x], y, (g) => [g]);
 }
 
+/** A copy of x in memory of its own (torch.clone); the gradient passes through unchanged. */
+export function clone(x: Tensor): Tensor {
+  checkTensor('clone', x);
+  return record('clone', [x], copyTensor(x), (g) => [g]);
+}
+
 /** Same values, new shape (one dimension may be -1). A view when x is contiguous, else a copy. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   checkTensor('reshape', x);

@@ -6,8 +6,10 @@ import { AutogradError } from '../core/errors.js';
 import { state } from './engine.js';
 import type { Tensor } from './tensor.js';
 
-/** Gradients for each input (null/undefined: none), shaped like the output's broadcast of it. */
-/** `needs[i]` says whether input i wants a gradient, so costly unused ones can be skipped. */
+/**
+ * Gradients for each input (null/undefined: none), shaped like the output's broadcast of it.
+ * `needs[i]` says whether input i wants a gradient, so costly unused ones can be skipped.
+ */
 export type BackwardFn = (grad: Tensor, saved: Tensor[], needs: boolean[]) => (Tensor | null | undefined)[];
 
 /** Where one input's gradient goes: into an upstream node, or a leaf's .grad. */

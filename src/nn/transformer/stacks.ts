@@ -2,6 +2,7 @@
 // torch.nn.TransformerEncoder / TransformerDecoder / Transformer names:
 // encoder.layers.{i}.*, encoder.norm.*, decoder.layers.{i}.*, decoder.norm.*
 import { defaultGenerator } from '../../core/rng.js';
+import { clone } from '../../ops/views.js';
 import { tidy } from '../../tensor/engine.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { ModuleList } from '../containers.js';
@@ -33,7 +34,7 @@ export class TransformerEncoder extends Module {
     return tidy(() => {
       let x = src;
       for (const layer of this.layers) x = layer.forward(x, options);
-      return this.norm ? this.norm.forward(x) : x === src ? x.mul(1) : x;
+      return this.norm ? this.norm.forward(x) : x === src ? clone(x) : x;
     });
   }
 }
@@ -54,7 +55,7 @@ export class TransformerDecoder extends Module {
     return tidy(() => {
       let x = tgt;
       this.layers.items.forEach((layer, i) => { x = layer.forward(x, memory, { ...options, cache: options.caches?.[i] ?? null }); });
-      return this.norm ? this.norm.forward(x) : x === tgt ? x.mul(1) : x;
+      return this.norm ? this.norm.forward(x) : x === tgt ? clone(x) : x;
     });
   }
 }
