@@ -2,9 +2,10 @@
 // the file helpers) export it and pick the default backend.
 import { referenceBackend } from './kernels/ref/index.js';
 import { registerReferenceBackend } from './kernels/registry.js';
-import './ops/methods.js';
+import { installTensorMethods } from './ops/methods.js';
 
 registerReferenceBackend(referenceBackend);
+installTensorMethods();
 
 export { QkvError, OpError, AutogradError, MemoryError } from './core/errors.js';
 export type { DType, TypedArray } from './core/dtype.js';

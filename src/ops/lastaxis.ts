@@ -39,7 +39,7 @@ export function emptyRows(shape: readonly number[], axis: number): { t: Tensor; 
   // view it back in the original axis order
   const strides = new Array<number>(shape.length);
   perm.forEach((p, i) => (strides[p] = inner.strides[i]!));
-  const t = inner.view_(shape, strides, 0);
+  const t = inner.makeView(shape, strides, 0);
   inner.dispose();
   return { t, data: () => t.storage.data as Float32Array };
 }

@@ -1,5 +1,6 @@
 // Method chaining: x.add(y).relu().sum(). Each method calls the op of the same name, so a
-// reader finds the behaviour in one place. Importing this module attaches them.
+// reader finds the behaviour in one place. installTensorMethods() (called by src/api.ts, next
+// to the reference backend's registration) attaches them.
 import type { Shape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as ops from './index.js';
@@ -85,6 +86,9 @@ const methods: Record<string, (this: Tensor, ...args: never[]) => Tensor> = {
   maskedFill(mask: Tensor, value: number) { return ops.maskedFill(this, mask, value); },
 };
 
-for (const [name, fn] of Object.entries(methods)) {
-  Object.defineProperty(Tensor.prototype, name, { value: fn, writable: true, configurable: true });
+/** Attaches the op methods to Tensor.prototype (idempotent). */
+export function installTensorMethods(): void {
+  for (const [name, fn] of Object.entries(methods)) {
+    Object.defineProperty(Tensor.prototype, name, { value: fn, writable: true, configurable: true });
+  }
 }

@@ -125,7 +125,7 @@ export function topk(x: Tensor, k: number, axis = -1): { values: Tensor; indices
   const back = (t: Tensor): Tensor => {
     if (ax === last) return t;
     const dims = Array.from({ length: last + 1 }, (_, i) => (i < ax ? i : i === ax ? last : i - 1));
-    const moved = t.view_(dims.map((d) => t.shape[d]!), dims.map((d) => t.strides[d]!), 0);
+    const moved = t.makeView(dims.map((d) => t.shape[d]!), dims.map((d) => t.strides[d]!), 0);
     t.dispose();
     return moved;
   };

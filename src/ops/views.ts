@@ -9,7 +9,7 @@ import { checkTensor, copyTensor } from './util.js';
 /** A contiguous tensor with x's values: a view when x already is contiguous, else a copy. */
 export function contiguous(x: Tensor): Tensor {
   checkTensor('contiguous', x);
-  const y = x.isContiguous ? x.view_(x.shape, x.strides, x.offset) : copyTensor(x);
+  const y = x.isContiguous ? x.makeView(x.shape, x.strides, x.offset) : copyTensor(x);
   return record('contiguous', [x], y, (g) => [g]);
 }
 
@@ -24,7 +24,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   checkTensor('reshape', x);
   const target = resolveShape('reshape', shape, x.size);
   const src = x.isContiguous ? x : copyTensor(x);
-  const y = src.view_(target, contiguousStrides(target), src.offset);
+  const y = src.makeView(target, contiguousStrides(target), src.offset);
   if (src !== x) src.dispose();
   return record('reshape', [x], y, (g) => [reshape(g, x.shape)]);
 }
@@ -42,7 +42,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (axes.length !== x.rank || new Set(axes).size !== x.rank) {
     throw new OpError('permute', `dims [${dims.join(', ')}] are not a permutation of the ${x.rank} axes of ${shapeStr(x.shape)}`);
   }
-  const y = x.view_(axes.map((a) => x.shape[a]!), axes.map((a) => x.strides[a]!), x.offset);
+  const y = x.makeView(axes.map((a) => x.shape[a]!), axes.map((a) => x.strides[a]!), x.offset);
   const inverse = new Array<number>(axes.length);
   axes.forEach((a, i) => (inverse[a] = i));
   return record('permute', [x], y, (g) => [permute(g, inverse)]);
@@ -70,7 +70,7 @@ export function slice(x: Tensor, axis: number, start = 0, end?: number, step = 1
   shape[ax] = len;
   const strides = [...x.strides];
   strides[ax] = x.strides[ax]! * step;
-  const y = x.view_(shape, strides, x.offset + s * x.strides[ax]!);
+  const y = x.makeView(shape, strides, x.offset + s * x.strides[ax]!);
   return record('slice', [x], y, (g) => [sliceBackward(g, x.shape, ax, s, step)]);
 }
 
@@ -112,7 +112,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
     if (src === 1) return 0;
     throw new OpError('expand', `cannot expand shape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
   });
-  const y = x.view_(target, strides, x.offset);
+  const y = x.makeView(target, strides, x.offset);
   // the autograd walker sums the gradient back to x's shape
   return record('expand', [x], y, (g) => [g]);
 }

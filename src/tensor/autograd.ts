@@ -81,7 +81,7 @@ export function record(op: string, inputs: Tensor[], out: Tensor, backwardFn: Ba
     }
     return { node: null, leaf: t };
   });
-  const saved = save.map((t) => t.view_(t.shape, t.strides, t.offset, false));
+  const saved = save.map((t) => t.makeView(t.shape, t.strides, t.offset, false));
   const node = new GradNode(op, edges, inputs.map((t) => t.shape), saved, saved.map((t) => t.storage.version), backwardFn);
   node.ref();
   out.gradFn = node;

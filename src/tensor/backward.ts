@@ -49,7 +49,7 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, options:
         const owned = node.edges.map((edge, i) => {
           const gi = inputGrads[i];
           if (!edge || !gi) return null;
-          if (gi === g || taken.has(gi)) return gi.view_(gi.shape, gi.strides, gi.offset);
+          if (gi === g || taken.has(gi)) return gi.makeView(gi.shape, gi.strides, gi.offset);
           taken.add(gi);
           return gi;
         });

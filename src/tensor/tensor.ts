@@ -83,7 +83,7 @@ export class Tensor {
   }
 
   /** Another handle on the same memory (a view with a new shape/strides), no autograd link. */
-  view_(shape: Shape, strides: readonly number[], offset: number, tracked = true): Tensor {
+  makeView(shape: Shape, strides: readonly number[], offset: number, tracked = true): Tensor {
     this.live('view');
     this.storage.retain();
     return new Tensor(this.storage, [...shape], [...strides], offset, tracked);
@@ -91,7 +91,7 @@ export class Tensor {
 
   /** A handle sharing this tensor's memory, cut from the graph (like torch's detach()). */
   detach(): Tensor {
-    return this.view_(this.shape, this.strides, this.offset);
+    return this.makeView(this.shape, this.strides, this.offset);
   }
 
   /** Marks a leaf as a parameter whose gradient backward() accumulates into .grad. */
