@@ -36,11 +36,13 @@ export function encoderStack(g: OnnxGraph, enc: TransformerEncoder, x: string, o
  * `self.past` in, `present` out), cross-attention on the encoder's memory, feed-forward.
  */
 export function decoderLayer(g: OnnxGraph, layer: TransformerDecoderLayer, x: string, memory: string, self: AttendOptions, cross: AttendOptions):
-  { output: string; present?: { k: string; v: string } } {
+  { output: string; present?: { k: string; v: string }; state?: { S: string; z: string } } {
   let present: { k: string; v: string } | undefined;
+  let state: { S: string; z: string } | undefined;
   const sa = (h: string) => {
     const r = multiheadAttention(g, layer.self_attn, h, h, { ...self, causal: true });
     present = r.present;
+    state = r.state;
     return r.output;
   };
   const ca = (h: string) => multiheadAttention(g, layer.multihead_attn, h, memory, cross).output;
@@ -55,7 +57,7 @@ export function decoderLayer(g: OnnxGraph, layer: TransformerDecoderLayer, x: st
     h = layerNorm(g, g.op('Add', [h, ca(h)]), layer.norm2);
     h = layerNorm(g, g.op('Add', [h, ff(h)]), layer.norm3);
   }
-  return { output: h, present };
+  return { output: h, present, state };
 }
 
 /** x + e^{offset..offset+T-1} for a sinusoidal or learned positional encoding (x: (B, T, d)). */
