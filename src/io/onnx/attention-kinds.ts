@@ -88,7 +88,12 @@ function attentionOp(g: OnnxGraph, c: HeadsCall): HeadsResult {
     // a KV cache puts query i at key i + S - L, which Attention's is_causal (top-left aligned) does not
     blocked = blockedMask(g, { ...c, keyPad: c.keyPad, attnMask: null, window: null });
   }
-  if (blocked) inputs.push(g.op('Not', [blocked]));
+  if (blocked) {
+    // ONNX Runtime wants the mask's query axis as long as q's (no broadcasting there)
+    const L = g.op('Shape', [c.q], { start: 2, end: 3 });
+    blocked = g.op('Expand', [blocked, g.op('Concat', [g.ints([1, 1]), L, g.ints([1])], { axis: 0 })]);
+    inputs.push(g.op('Not', [blocked]));
+  }
   const b = g.op('Attention', inputs, { scale: { float: 1 / Math.sqrt(c.hd) } });
   // a query with every key blocked gets zeros in qkv; zero those rows explicitly
   if (!blocked) return { b };

@@ -98,3 +98,21 @@ for (const attention of kinds) {
     assert.deepEqual(got, expected);
   });
 }
+
+test('GPT at opset 23: the Attention operator, full pass and KV-cache step equal qkv', async () => {
+  const gpt = model('softmax');
+  const forward = gptGraph(gpt, 'forward', 23).encode();
+  const decoder = gptGraph(gpt, 'decoder', 23).encode();
+  assert.ok(Buffer.from(forward).includes('Attention_node'));
+  const B = 2;
+  const T = 5;
+  const ids = randomIds(B, T + 1, 9);
+  const full = noGrad(() => gpt.forward(tensor(ids, { shape: [B, T + 1], dtype: 'int32' })).logits.toTypedArray());
+  const out = await runOnnx(forward, { idx: { data: int64(ids), dims: [B, T + 1] } });
+  assertOnnxClose(out.logits!.data, full, 'full pass');
+  const prompt = ids.filter((_, i) => i % (T + 1) < T);
+  const first = await runOnnx(decoder, { idx: { data: int64(prompt), dims: [B, T] }, ...emptyCache(gpt, B) });
+  const second = await runOnnx(decoder, { idx: { data: int64(ids.filter((_, i) => i % (T + 1) === T)), dims: [B, 1] }, ...nextCache(first, T) });
+  const expectedLast = Array.from({ length: B }, (_, b) => Array.from(full.subarray((b * (T + 1) + T) * 11, (b + 1) * (T + 1) * 11))).flat();
+  assertOnnxClose(second.logits!.data, expectedLast, 'step on the cache');
+});

@@ -67,6 +67,7 @@ for (const c of cases) {
       const model = new Model(input, config, LABELS, new Generator(5));
       model.eval();
       const [file] = exportOnnx(model, { opset: c.opset, graphInput: c.graph });
+      if (c.opset === 23) assert.ok(Buffer.from(file!.bytes).includes('Attention_node'), 'the opset 23 graph uses the Attention operator');
       for (const [B, T] of [[1, 4], [3, 7]] as const) {
         const { qkv, feed } = batch(input, B, T, 100 * B + T, c.graph ?? false);
         const expected = tidy(() => noGrad(() => model.forward(qkv).toTypedArray()));
