@@ -1,4 +1,4 @@
-// The SequenceEncoder bodies in ONNX: AttentionEncoder and the lecture's FC and CNN baselines.
+// The SequenceEncoder bodies in ONNX: AttentionEncoder and the lecture's FC, CNN and RNN baselines.
 // x (B, T, inDim) -> (B, T, outDim); keyPad is bool (B, T), true = padding.
 import { CNNEncoder, FCEncoder, RNNEncoder } from '../../nn/baselines/index.js';
 import type { SequenceEncoder } from '../../nn/encoder.js';
@@ -7,6 +7,7 @@ import { AttentionEncoder } from '../../nn/transformer/attention-encoder.js';
 import type { OnnxGraph } from './graph.js';
 import { activation, conv1d, linear, unsqueeze } from './layers.js';
 import { attentionEncoder } from './transformer.js';
+import { rnnEncoder } from './recurrent.js';
 
 export interface EncoderInputs {
   keyPad: string | null;
@@ -41,6 +42,6 @@ export function sequenceEncoder(g: OnnxGraph, enc: SequenceEncoder, x: string, o
   if (o.attnMask) throw new ModuleError(enc.constructor.name, 'a graph (attention) mask can only be exported with a self-attention model');
   if (enc instanceof FCEncoder) return fc(g, enc, x, o);
   if (enc instanceof CNNEncoder) return cnn(g, enc, x, o);
-  if (enc instanceof RNNEncoder) throw new ModuleError('RNNEncoder', 'ONNX export of GRU/LSTM layers (packed, bidirectional) is not supported yet');
+  if (enc instanceof RNNEncoder) return rnnEncoder(g, enc, x, o.keyPad);
   throw new ModuleError(enc.constructor.name, 'this encoder has no ONNX export');
 }

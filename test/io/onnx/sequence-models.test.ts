@@ -8,6 +8,9 @@ import { noGrad, tidy } from '../../../src/tensor/engine.js';
 import { DEFAULT_MODEL, SequenceClassifier, SequenceTagger, type InputBatch, type InputConfig, type ModelConfig } from '../../../src/tasks/models.js';
 import { exportOnnx } from '../../../src/tasks/onnx.js';
 import { assertOnnxClose, int64, runOnnx, type Feed } from './ort.js';
+import { Module } from '../../../src/nn/module.js';
+import type { SequenceEncoder } from '../../../src/nn/encoder.js';
+import type { Tensor } from '../../../src/tensor/tensor.js';
 
 const V = 13;
 const CHARS = 7;
@@ -57,6 +60,8 @@ const cases: Case[] = [
   { name: 'FC baseline', model: { kind: 'fc' } },
   { name: 'CNN baseline on frames', model: { kind: 'cnn' }, input: { kind: 'frames', frameDim: 6 } },
   { name: 'transformer, opset 23 (Attention operator)', model: {}, opset: 23 },
+  { name: 'RNN baseline, bidirectional LSTM, 2 layers', model: { kind: 'rnn', cell: 'lstm' } },
+  { name: 'RNN baseline, bidirectional GRU on frames', model: { kind: 'rnn', cell: 'gru', layers: 1 }, input: { kind: 'frames', frameDim: 6 } },
 ];
 
 for (const c of cases) {
@@ -78,3 +83,17 @@ for (const c of cases) {
     });
   }
 }
+
+test('a body ONNX cannot express: one line naming the module and the feature, nothing returned', () => {
+  const model = new SequenceTagger(tokens, { ...DEFAULT_MODEL, dModel: 8, layers: 1, heads: 2 }, LABELS, new Generator(1));
+  class HandWrittenEncoder extends Module implements SequenceEncoder {
+    readonly inDim = 8;
+    readonly outDim = 8;
+    forward(x: Tensor): Tensor { return x.mul(2); }
+  }
+  (model as unknown as { encoder: SequenceEncoder }).encoder = new HandWrittenEncoder();
+  assert.throws(() => exportOnnx(model), (e: Error) => e.message === 'HandWrittenEncoder: this encoder has no ONNX export');
+  const fc = new SequenceTagger(tokens, { ...DEFAULT_MODEL, kind: 'fc', dModel: 8 }, LABELS, new Generator(1));
+  assert.throws(() => exportOnnx(fc, { graphInput: true }), /Error: FCEncoder: a graph \(attention\) mask can only be exported with a self-attention model$/);
+  assert.throws(() => exportOnnx(fc, { opset: 18 }), /Error: exportOnnx: opset must be one of 17, 23, got 18$/);
+});
