@@ -23,13 +23,19 @@ export function exportCommand(): Command {
       const { task } = taskOf(o.model as string);
       const t = cliTask(task, `--model ${String(o.model)}`);
       const { instance } = loadInstance(t.driver, o.model as string);
-      const written: { path: string; what: string; bytes: number }[] = [];
+      const written: { path: string; what: string; bytes: number; notes?: string[] }[] = [];
       // everything is built in memory first: a model that cannot be exported writes nothing
       const onnx = o.onnx ? exportOnnx(instance, { opset: Number(o.opset), maxLen: o.maxLen as number, graphInput: o.graphInput as boolean }) : null;
       const torch = o.torch ? exportTorch(instance) : null;
-      if (onnx) saveOnnx(o.onnx as string, onnx).forEach((path, i) => written.push({ path, what: onnx[i]!.what, bytes: onnx[i]!.bytes.length }));
+      if (onnx) saveOnnx(o.onnx as string, onnx).forEach((path, i) => written.push({ path, what: onnx[i]!.what, bytes: onnx[i]!.bytes.length, notes: onnx[i]!.notes }));
       if (torch) for (const w of saveTorchHandoff(o.torch as string, torch)) written.push(w);
       if (o.json) printJson({ model: o.model, task, written });
-      else for (const w of written) console.log(`${w.path}  ${w.what} (${(w.bytes / 1024).toFixed(1)} KiB)`);
+      else {
+        for (const w of written) {
+          console.log(`${w.path}  ${w.what} (${(w.bytes / 1024).toFixed(1)} KiB)`);
+          // what ONNX has no operator for, and so went in as primitive ops
+          for (const n of w.notes ?? []) console.log(`  ${n}`);
+        }
+      }
     });
 }

@@ -4,7 +4,7 @@
 //   tag, classify: model = ids (+ chars, word_index) or frames, key_padding_mask -> logits
 //   seq2seq:       model = the encoder, src -> memory; decoder = one decoder call on a KV cache
 import { QkvError } from '../core/errors.js';
-import { ONNX_OPSETS, DEFAULT_OPSET, OnnxGraph, gptGraph, sequenceEncoder, addPositions, encoderStack, decoderLayer, layerNorm, linear, reduce, unsqueeze } from '../io/onnx/index.js';
+import { cacheInputs, cacheOutputs, ONNX_OPSETS, DEFAULT_OPSET, OnnxGraph, gptGraph, sequenceEncoder, addPositions, encoderStack, decoderLayer, layerNorm, linear, reduce, unsqueeze } from '../io/onnx/index.js';
 import { GPT } from '../nn/transformer/gpt.js';
 import { RotaryEmbedding } from '../nn/attention/positional.js';
 import { SequenceClassifier, SequenceTagger, type InputLayer } from './models.js';
@@ -26,6 +26,12 @@ export interface OnnxFile {
   bytes: Uint8Array;
   /** What the file is, for the CLI's report. */
   what: string;
+  /** What was spelled out in primitive ops because ONNX has no operator for it (also in the model's doc_string). */
+  notes: string[];
+}
+
+function file(role: OnnxFile['role'], g: OnnxGraph, meta: Record<string, string>, what: string): OnnxFile {
+  return { role, bytes: g.encode(meta), what, notes: [...g.notes] };
 }
 
 type Exportable = TaskInstance | GPT | SequenceTagger | SequenceClassifier | Seq2SeqModel;
@@ -41,19 +47,19 @@ export function exportOnnx(target: Exportable, options: OnnxExportOptions = {}):
     meta.task ??= 'lm';
     meta.gpt_config = JSON.stringify(model.config);
     return [
-      { role: 'model', bytes: gptGraph(model, 'forward', opset).encode({ ...meta, graph: 'forward' }), what: 'GPT forward: idx -> logits' },
-      { role: 'decoder', bytes: gptGraph(model, 'decoder', opset).encode({ ...meta, graph: 'decoder' }), what: `GPT decoder with ${model.config.attention === 'linear' ? 'recurrent state (S, z)' : 'KV cache'}` },
+      file('model', gptGraph(model, 'forward', opset), { ...meta, graph: 'forward' }, 'GPT forward: idx -> logits'),
+      file('decoder', gptGraph(model, 'decoder', opset), { ...meta, graph: 'decoder' }, `GPT decoder with ${model.config.attention === 'linear' ? 'recurrent state (S, z)' : 'KV cache'}`),
     ];
   }
   if (model instanceof SequenceTagger || model instanceof SequenceClassifier) {
     meta.task ??= model instanceof SequenceTagger ? 'tag' : 'classify';
-    return [{ role: 'model', bytes: sequenceModelGraph(model, opset, options).encode(meta), what: `${meta.task}: inputs -> logits` }];
+    return [file('model', sequenceModelGraph(model, opset, options), meta, `${meta.task}: inputs -> logits`)];
   }
   if (model instanceof Seq2SeqModel) {
     meta.task ??= 'seq2seq';
     return [
-      { role: 'model', bytes: seq2seqEncoderGraph(model, opset).encode({ ...meta, graph: 'encoder' }), what: 'seq2seq encoder: src -> memory' },
-      { role: 'decoder', bytes: seq2seqDecoderGraph(model, opset).encode({ ...meta, graph: 'decoder' }), what: 'seq2seq decoder step with a KV cache' },
+      file('model', seq2seqEncoderGraph(model, opset), { ...meta, graph: 'encoder' }, 'seq2seq encoder: src -> memory'),
+      file('decoder', seq2seqDecoderGraph(model, opset), { ...meta, graph: 'decoder' }, `seq2seq decoder step with ${model.config.attention === 'linear' ? 'recurrent state (S, z)' : 'a KV cache'}`),
     ];
   }
   throw new QkvError(`exportOnnx: ${(model as object)?.constructor?.name ?? String(model)} has no ONNX export`);
@@ -135,27 +141,17 @@ function seq2seqDecoderGraph(m: Seq2SeqModel, opset: number): OnnxGraph {
   g.nameTensors(m.stateDict());
   const c = m.config;
   const hd = c.dModel / c.heads;
-  const linearKind = c.attention === 'linear';
   const tgt = g.input('tgt', 'int64', ['batch', 'sequence']);
   const memory = g.input('memory', 'float32', ['batch', 'source_sequence', c.dModel]);
   const srcPad = g.op('Cast', [g.input('src_key_padding_mask', 'int64', ['batch', 'source_sequence'])], { to: 9 });
   const layers = m.transformer.decoder.layers.items;
-  const caches = layers.map((_, i) => (linearKind
-    ? { state: { S: g.input(`past_S_${i}`, 'float32', ['batch', c.heads, hd, hd]), z: g.input(`past_z_${i}`, 'float32', ['batch', c.heads, hd]) } }
-    : { past: { k: g.input(`past_key_${i}`, 'float32', ['batch', c.heads, 'past_sequence', hd]), v: g.input(`past_value_${i}`, 'float32', ['batch', c.heads, 'past_sequence', hd]) } }));
-  const offset = linearKind ? g.input('past_length', 'int64', []) : g.op('Squeeze', [g.op('Shape', [caches[0]!.past!.k], { start: 2, end: 3 }), g.ints([0])]);
+  const { caches, offset } = cacheInputs(g, layers.length, c.heads, hd, c.attention === 'linear');
   let x = seq2seqEmbed(g, m, 'tgt_embed', tgt, offset);
   const rope = seq2seqRope(m);
   layers.forEach((layer, i) => {
     const r = decoderLayer(g, layer, x, memory, { ...caches[i], offset, rope, maxLen: m.maxLen }, { keyPad: srcPad });
     x = r.output;
-    if (r.present) {
-      g.output(r.present.k, `present_key_${i}`, 'float32', ['batch', c.heads, 'total_sequence', hd]);
-      g.output(r.present.v, `present_value_${i}`, 'float32', ['batch', c.heads, 'total_sequence', hd]);
-    } else if (r.state) {
-      g.output(r.state.S, `present_S_${i}`, 'float32', ['batch', c.heads, hd, hd]);
-      g.output(r.state.z, `present_z_${i}`, 'float32', ['batch', c.heads, hd]);
-    }
+    cacheOutputs(g, i, r, c.heads, hd);
   });
   if (m.transformer.decoder.norm) x = layerNorm(g, x, m.transformer.decoder.norm);
   g.output(linear(g, x, m.output), 'logits', 'float32', ['batch', 'sequence', m.tgtVocab]);

@@ -54,7 +54,10 @@ test('qkv export lm: forward and decoder graphs; greedy generation in ONNX Runti
 test('qkv export tag: ONNX Runtime runs it from its metadata alone (labels, vocabulary, task)', async () => {
   writeFileSync(join(dir, 'tags.conll'), 'I PRON\nsaw VERB\na DET\nsaw NOUN\n\nthe DET\ncan NOUN\n\n');
   ok(run(['train', 'tag', '--train', 'tags.conll', '--out', 'tag', '--max-steps', '4', '--eval-every', '2', '--d-model', '8', '--layers', '1', '--heads', '2']), 'train tag');
-  ok(run(['export', '--model', 'tag', '--onnx', 'tag.onnx', '--opset', '23']), 'export');
+  const r = run(['export', '--model', 'tag', '--onnx', 'tag.onnx', '--opset', '23']);
+  ok(r, 'export');
+  assert.match(r.stdout, /^ {2}RoPE: rotate-half with cos\/sin tables as primitive ops$/m, 'the export says what went in as primitive ops');
+  assert.match(r.stdout, /^ {2}softmax attention: the standard Attention operator \(opset 23\)$/m);
   const meta = metadata(join(dir, 'tag.onnx'));
   assert.equal(meta.task, 'tag');
   const labels = JSON.parse(meta.labels!).labels as string[];
