@@ -1,6 +1,6 @@
 // `npm run bench`: every section in sequence (never in parallel), then one table and a machine line.
 //   --quick              fewer sizes and repetitions (a check that everything runs, not a measurement)
-//   --only a,b           sections: gemm, attention, decode, train, encoder
+//   --only a,b           sections: gemm, attention, decode, train, encoder, inference
 //   --json[=FILE]        print JSON on stdout instead of the table (the table goes to stderr); FILE: also write it there
 //   --backends ref,wasm  qkv backends ('wasm' = 1 thread and all threads)
 //   --no-tfjs --no-torch leave a peer out
@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { CORES, PYTHON, TORCH_INSTALL, UNAVAILABLE, bestQkv, log, q, qkvBackends, torchInfo } from './lib.mjs';
 
-const SECTIONS = ['gemm', 'attention', 'decode', 'train', 'encoder'];
+const SECTIONS = ['gemm', 'attention', 'decode', 'train', 'encoder', 'inference'];
 const PEER_SECTIONS = { tfjs: ['gemm', 'train', 'encoder'], torch: ['gemm', 'train', 'encoder'] };
 
 function parseArgs(argv) {
@@ -35,7 +35,7 @@ function parseArgs(argv) {
 }
 
 function readHelp() {
-  return 'usage: npm run bench -- [--quick] [--only gemm,attention,decode,train,encoder] [--json[=FILE]]\n' +
+  return 'usage: npm run bench -- [--quick] [--only gemm,attention,decode,train,encoder,inference] [--json[=FILE]]\n' +
     '                         [--backends ref,wasm] [--no-tfjs] [--no-torch] [--mem-cap GIB]\n' +
     '(npm run --silent bench -- --json keeps npm\'s own lines out of stdout)\n';
 }
@@ -105,7 +105,7 @@ async function main() {
   for (const r of rows) {
     for (const p of ['tfjs', 'torch']) if (!r.cells[p] && PEER_SECTIONS[p].includes(r.section)) r.cells[p] = { text: peerNote[p] };
   }
-  const columns = [...backends.map((b) => ({ id: b.id, label: b.label })), { id: 'tfjs', label: 'TF.js wasm' }, { id: 'torch', label: 'PyTorch CPU' }];
+  const columns = [...backends.map((b) => ({ id: b.id, label: b.label })), { id: 'tfjs', label: 'TF.js wasm' }, { id: 'torch', label: 'PyTorch CPU' }, ...(only.includes('inference') ? [{ id: 'ort', label: 'ONNX Runtime CPU' }] : [])];
   const m = machine(ctx, torch);
   const notes = [
     ...only.map((s) => `${s}: ${titles[s]}`),

@@ -7,6 +7,8 @@ export * from './api.js';
 // Node's createWasmBackend reads the .wasm file next to the module (the browser's fetches it)
 export { createWasmBackend, createWasmBackendSync, defaultBackendNote, selectBackend } from './kernels/wasm/node.js';
 export { loadSafetensors, saveSafetensors, saveStateDict, loadStateDictFile } from './io/safetensors-file.js';
+export { saveOnnx, onnxPath } from './io/onnx-file.js';
+export { saveTorchHandoff } from './io/torch-file.js';
 export { readTextFile } from './data/files.js';
 export { saveCheckpoint, readCheckpoint, isCheckpoint, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
 export { trainSession, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';

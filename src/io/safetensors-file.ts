@@ -1,29 +1,11 @@
 // safetensors files on disk (node:fs), and a module's state dict to and from one. The pure
 // parse/serialize (no node:fs, usable in a browser) is in safetensors.ts.
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { fsReason, writeFileAtomic } from './atomic-file.js';
 import { shapeStr } from '../core/errors.js';
 import type { LoadResult, Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { parseSafetensors, planSafetensors, SafetensorsError, tensorBytes, type SafetensorsContents } from './safetensors.js';
-
-/** A node fs error (ENOENT, EACCES, ...) as one line. */
-function fsReason(e: unknown): string | null {
-  const err = e as NodeJS.ErrnoException;
-  if (!(err instanceof Error) || typeof err.code !== 'string') return null;
-  const reasons: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    EISDIR: 'is a directory',
-    ENOTDIR: 'a parent is not a directory',
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    ENOSPC: 'no space left on the device',
-    EROFS: 'read-only file system',
-    ENOTEMPTY: 'a non-empty directory is in the way',
-  };
-  return reasons[err.code] ? `${reasons[err.code]} (${err.code})` : `${err.code}: ${err.message.replace(/\s+/g, ' ')}`;
-}
 
 /** Reads a .safetensors file (see parseSafetensors for the dtypes and checks). Errors start with the path. */
 export function loadSafetensors(path: string): SafetensorsContents {
@@ -50,51 +32,10 @@ export function saveSafetensors(
   metadata?: Record<string, string>,
 ): void {
   const plan = planSafetensors(tensors, metadata, path); // checks everything before touching the disk
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  let fd: number | null = null;
-  let stage = 'create a temporary file for';
-  try {
-    fd = openSync(tmp, 'wx');
-    stage = 'write';
-    writeAll(fd, plan.header);
-    for (const e of plan.entries) writeAll(fd, tensorBytes(e.tensor));
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    stage = 'replace';
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== null) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already failing; the first error is the one to report
-      }
-    }
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created, or already gone
-    }
-    const reason = fsReason(e);
-    if (reason === null) throw e;
-    throw new SafetensorsError(path, `cannot ${stage} ${basename(path)}: ${reason}`);
-  }
-  // Make the rename itself durable; not possible everywhere (Windows), and the data is safe anyway.
-  try {
-    const dir = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-  } catch {
-    // best effort
-  }
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+  writeFileAtomic(path, (function* () {
+    yield plan.header;
+    for (const e of plan.entries) yield tensorBytes(e.tensor);
+  })(), (message) => new SafetensorsError(path, message));
 }
 
 /**

@@ -1,0 +1,114 @@
+// Inference, qkv against ONNX Runtime (onnxruntime-node, CPU, in this process) on qkv's own
+// exported graphs: the baby GPT's forward over a block and its greedy generation (KV cache), and
+// a Transformer encoder (a tagger body: 4 pre-LN layers, d=256, 4 heads, N=256, batch 8).
+import { fmtMs, fmtRatio, log, makeRow, median, q, timeIt, tokenIds, withBackend } from './lib.mjs';
+
+export const title = 'qkv vs ONNX Runtime CPU on the exported models (baby GPT forward and greedy generation, encoder forward)';
+
+const GPT = { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false };
+const ENC = { dModel: 256, heads: 4, layers: 4, n: 256, batch: 8 };
+
+async function timeAsync(fn, { warmup = 1, reps = 5, maxMs = Infinity }) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const runs = [];
+  let total = 0;
+  while (runs.length < reps && (runs.length === 0 || total < maxMs)) {
+    const t = performance.now();
+    await fn();
+    runs.push(performance.now() - t);
+    total += runs.at(-1);
+  }
+  return median(runs);
+}
+
+function models() {
+  const gpt = new q.nn.GPT({ ...GPT, generator: new q.Generator(1) });
+  gpt.eval();
+  const tagger = new q.SequenceTagger({ kind: 'frames', frameDim: ENC.dModel },
+    { ...q.DEFAULT_MODEL, dModel: ENC.dModel, heads: ENC.heads, layers: ENC.layers, pos: 'none', dropout: 0 }, 8, new q.Generator(2));
+  tagger.eval();
+  return { gpt, tagger };
+}
+
+export async function run(ctx) {
+  const timing = { warmup: 1, reps: ctx.quick ? 3 : 10, maxMs: ctx.quick ? 3000 : 20000 };
+  const newTokens = ctx.quick ? 16 : 63;
+  const rows = {
+    forward: makeRow('inference', 'gpt.forward', `GPT forward, batch 1 × ${GPT.blockSize} tokens, ms`),
+    generate: makeRow('inference', 'gpt.generate', `GPT greedy generation, ${newTokens} tokens (KV cache), tokens/s`),
+    encoder: makeRow('inference', 'encoder.forward', `encoder forward, ${ENC.layers} layers d=${ENC.dModel}, batch ${ENC.batch} × ${ENC.n}, ms`),
+  };
+  const ids = Array.from(tokenIds(3, GPT.blockSize, GPT.vocabSize));
+  const frames = Float32Array.from(tokenIds(4, ENC.batch * ENC.n * ENC.dModel, 1000), (x) => x / 500 - 1);
+  for (const be of ctx.backends) {
+    const res = await withBackend(be, () => {
+      const { gpt, tagger } = models();
+      const idx = q.tensor(Int32Array.from(ids), { shape: [1, GPT.blockSize] });
+      const f = timeIt(() => q.noGrad(() => q.tidy(() => { gpt.forward(idx); })), timing).ms;
+      rows.forward.cells[be.id] = { value: f, ms: f, text: fmtMs(f) };
+      const g = timeIt(() => q.generateTokens(gpt, [ids[0]], { maxNewTokens: newTokens, temperature: 0 }), { ...timing, reps: Math.min(timing.reps, 5) }).ms;
+      rows.generate.cells[be.id] = { value: g, ms: g, text: `${(newTokens / (g / 1000)).toFixed(0)} tok/s` };
+      const x = q.tensor(frames, { shape: [ENC.batch, ENC.n, ENC.dModel] });
+      const pad = q.zeros([ENC.batch, ENC.n], { dtype: 'int32' });
+      const e = timeIt(() => q.noGrad(() => q.tidy(() => { tagger.forward({ frames: x, keyPaddingMask: pad }); })), timing).ms;
+      rows.encoder.cells[be.id] = { value: e, ms: e, text: fmtMs(e) };
+      log(`inference: ${be.label}: forward ${fmtMs(f)}, generate ${rows.generate.cells[be.id].text}, encoder ${fmtMs(e)}`);
+      for (const t of [idx, x, pad]) t.dispose();
+      gpt.dispose?.();
+      tagger.dispose?.();
+    });
+    if (res?.unavailable) for (const r of Object.values(rows)) r.cells[be.id] = { text: res.unavailable };
+  }
+  let ort;
+  try {
+    ort = await import('onnxruntime-node');
+  } catch (e) {
+    for (const r of Object.values(rows)) r.cells.ort = { text: 'not installed' };
+    ctx.notes.push(`ONNX Runtime: onnxruntime-node cannot be loaded (${e.message.split('\n')[0]})`);
+    return Object.values(rows);
+  }
+  // export on the reference backend (the weights are the same seeded values on every backend)
+  const { gpt, tagger } = models();
+  const [gptFile, decoderFile] = q.exportOnnx(gpt);
+  const [encFile] = q.exportOnnx(tagger);
+  const opts = { intraOpNumThreads: ctx.cores, interOpNumThreads: 1 };
+  const forward = await ort.InferenceSession.create(gptFile.bytes, opts);
+  const decoder = await ort.InferenceSession.create(decoderFile.bytes, opts);
+  const encoder = await ort.InferenceSession.create(encFile.bytes, opts);
+  const i64 = (a, dims) => new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), dims);
+  const f = await timeAsync(() => forward.run({ idx: i64(ids, [1, GPT.blockSize]) }), timing);
+  rows.forward.cells.ort = { value: f, ms: f, text: fmtMs(f) };
+  const hs = GPT.nEmbd / GPT.nHead;
+  const generate = async () => {
+    let feed = {};
+    for (let i = 0; i < GPT.nLayer; i++) {
+      feed[`past_key_${i}`] = new ort.Tensor('float32', new Float32Array(0), [1, GPT.nHead, 0, hs]);
+      feed[`past_value_${i}`] = new ort.Tensor('float32', new Float32Array(0), [1, GPT.nHead, 0, hs]);
+    }
+    let input = [ids[0]];
+    for (let step = 0; step < newTokens; step++) {
+      const r = await decoder.run({ ...feed, idx: i64(input, [1, input.length]) });
+      const logits = r.logits.data;
+      let next = 0;
+      for (let v = 1; v < logits.length; v++) if (logits[v] > logits[next]) next = v;
+      input = [next];
+      feed = {};
+      for (const [k, t] of Object.entries(r)) if (k.startsWith('present_')) feed[k.replace('present_', 'past_')] = t;
+    }
+  };
+  const g = await timeAsync(generate, { ...timing, reps: Math.min(timing.reps, 5) });
+  rows.generate.cells.ort = { value: g, ms: g, text: `${(newTokens / (g / 1000)).toFixed(0)} tok/s` };
+  const e = await timeAsync(() => encoder.run({
+    frames: new ort.Tensor('float32', frames, [ENC.batch, ENC.n, ENC.dModel]), key_padding_mask: i64(new Array(ENC.batch * ENC.n).fill(0), [ENC.batch, ENC.n]),
+  }), timing);
+  rows.encoder.cells.ort = { value: e, ms: e, text: fmtMs(e) };
+  log(`inference: ONNX Runtime: forward ${fmtMs(f)}, generate ${rows.generate.cells.ort.text}, encoder ${fmtMs(e)}`);
+  for (const s of [forward, decoder, encoder]) await s.release();
+  for (const r of Object.values(rows)) {
+    const best = ctx.best(r);
+    const peer = r.cells.ort?.value;
+    r.target = { text: '(no target) vs ONNX Runtime', verdict: '', why: best && peer !== undefined ? `ONNX Runtime takes ${fmtRatio(peer / best.ms)} qkv's (${best.id}) time` : '' };
+  }
+  ctx.notes.push(`ONNX Runtime: onnxruntime-node ${ort.env.versions?.node ?? ''} CPU, ${ctx.cores} intra-op threads, on qkv's opset 17 export of the same weights`);
+  return Object.values(rows);
+}
