@@ -85,7 +85,9 @@ export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E,
   const devUsed = o.evalMax !== undefined && dev.length > o.evalMax ? dev.slice(0, o.evalMax) : dev;
   const trainingTask = driver.training(instance, train, devUsed, o.task);
   const config = (metrics: Record<string, number>, step: number) => ({
-    format: CHECKPOINT_FORMAT, ...instance.config, training: { ...o.trainer, ...o.task, generator: undefined }, meta: o.meta ?? {}, step, metrics,
+    format: CHECKPOINT_FORMAT, ...instance.config, meta: o.meta ?? {}, step, metrics,
+    // the length as resolved (epochs, the automatic rule) is what the schedule was laid over
+    training: { ...o.trainer, maxSteps: trainer.options.maxSteps, decaySteps: trainer.options.decaySteps, ...o.task, generator: undefined, now: undefined },
   });
   const trainer = new Trainer(instance.model, trainingTask, o.trainer, {
     save: (kind, s) => saveCheckpoint(join(o.out, kind), {

@@ -31,6 +31,7 @@ export function parseDuration(text: string, flag = 'duration'): number {
 
 /** "1h05m", "4m10s", "12s": how the summary and the progress bar print seconds. */
 export function formatDuration(seconds: number): string {
+  if (seconds < 59.95) return `${Number(Math.max(0, seconds).toFixed(1))}s`;
   const s = Math.max(0, Math.round(seconds));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
