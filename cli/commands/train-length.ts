@@ -74,7 +74,8 @@ export function lengthOptions(o: Record<string, unknown>): Partial<TrainerOption
 
 /** The human-readable summary of a finished run. */
 export function summaryLines(task: string, r: SessionResult): string[] {
-  const epochs = r.epochs === null ? '' : `, ${fmt(Number(r.epochs.toFixed(2)))} epochs`;
+  const n = r.epochs === null ? 0 : Number(r.epochs.toFixed(2));
+  const epochs = r.epochs === null ? '' : `, ${n} epoch${n === 1 ? '' : 's'}`;
   const dev = r.dev.used < r.dev.of ? `the first ${r.dev.used} of ${r.dev.of} dev examples` : `${r.dev.used} dev examples`;
   return [
     `trained ${task} for ${r.steps} steps${epochs} in ${formatDuration(r.seconds)} (${r.seconds.toFixed(1)} s; evaluation ${r.evalSeconds.toFixed(1)} s${r.dev.of ? ` on ${dev}` : ''}), ${Math.round(r.positionsPerSecond)} positions/s, ${r.parameters} parameters`,

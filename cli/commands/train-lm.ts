@@ -67,6 +67,7 @@ export function trainLmCommand(): Command {
     .option('--config <file>', 'JSON file of flag values (flags on the command line win)')
     .action((_o, cmd: Command) => {
       const o = applyConfig(cmd);
+      const trainer = lmTrainerOptions(o); // length flags checked before the data is read
       if (!o.data) throw new UsageError('give --data FILE: the plain text to train on (e.g. nanoGPT\'s shakespeare input.txt)');
       const text = readTextFile(o.data as string);
       const nEmbd = o.nEmbd as number;
@@ -77,6 +78,6 @@ export function trainLmCommand(): Command {
         model: { blockSize: o.blockSize, nLayer: o.nLayer, nHead, nEmbd, dropout: o.dropout, bias: Boolean(o.bias), attention: o.attention },
       };
       const meta = { data: o.data, characters: [...text].length, split: 'first 90% train, last 10% validation' };
-      runAndReport('lm', lmDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, [text], [], o, taskOptions, meta, lmTrainerOptions(o));
+      runAndReport('lm', lmDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, [text], [], o, taskOptions, meta, trainer);
     });
 }

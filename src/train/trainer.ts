@@ -237,12 +237,13 @@ export class Trainer<Batch> {
     while (!this.state.stop) {
       if (this.state.step >= o.maxSteps) {
         this.stopWith(this.lengthFrom === 'epochs' ? 'epochs' : 'steps', this.lengthFrom === 'epochs'
-          ? `finished ${fmtNumber(this.options.maxSteps / this.stepsPerEpoch!)} epochs (${o.maxSteps} steps)`
-          : this.lengthFrom === 'auto' ? `reached the length picked from the data: ${o.maxSteps} steps${this.stepsPerEpoch ? ` (${fmtNumber(o.maxSteps / this.stepsPerEpoch)} epochs)` : ''}`
+          ? `finished ${epochs(o.maxSteps / this.stepsPerEpoch!)} (${o.maxSteps} steps)`
+          : this.lengthFrom === 'auto' ? `reached the length picked from the data: ${o.maxSteps} steps${this.stepsPerEpoch ? ` (${epochs(o.maxSteps / this.stepsPerEpoch)})` : ''}`
             : `reached ${o.maxSteps} steps`);
         break;
       }
-      if (o.timeBudget !== null && elapsed() >= o.timeBudget) {
+      // at least one step per run, so a budget always buys progress
+      if (o.timeBudget !== null && this.state.step > startStep && elapsed() >= o.timeBudget) {
         this.stopWith('time', `used the time budget of ${formatDuration(o.timeBudget)} (${formatDuration(elapsed())} at step ${this.state.step})`);
         break;
       }
@@ -337,6 +338,7 @@ export class Trainer<Batch> {
   }
 }
 
+const epochs = (n: number): string => `${fmtNumber(n)} epoch${n === 1 ? '' : 's'}`;
 const fmtNumber = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(4).replace(/0+$/, ''));
 
 /** How many steps a run may take, from maxSteps, epochs, the automatic rule, or a time budget alone. */
