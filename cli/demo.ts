@@ -30,7 +30,7 @@ export function demo(o: DemoOptions): void {
     // the demo owns these directories: start them afresh (only if they hold a qkv run)
     if (existsSync(r.dir) && isCheckpoint(join(r.dir, 'last'))) rmSync(r.dir, { recursive: true });
     process.stderr.write(`training the ${r.name} tagger...\n`);
-    const bar = progress({ total: o.steps, start: 0, log: join(r.dir, 'log.jsonl'), quiet: true });
+    const bar = progress({ log: join(r.dir, 'log.jsonl'), quiet: true });
     const res = trainSession(tagDriver as TaskDriver<TaskInstance, data.TaggedExample, unknown, unknown>, train, dev, {
       out: r.dir, trainer: { maxSteps: o.steps, lr: r.lr, warmup: 30, evalEvery: o.steps, seed: o.seed },
       task: { model: { ...r.model, dropout: 0.1 }, batchSize: 32 }, meta: { builtin: 'ambiguity', demo: true }, onEvent: bar.onEvent,

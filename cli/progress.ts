@@ -1,14 +1,13 @@
-// Progress while training: a bar with ETA, loss and throughput on a terminal (cli-progress),
-// a plain line per evaluation otherwise, and every event as one JSON line in the run's log.
+// Progress while training: a bar with the step, epoch, loss, last dev metric and time left on a
+// terminal (cli-progress), a plain line per evaluation otherwise (with its time), and every
+// event as one JSON line in the run's log.
 import { SingleBar } from 'cli-progress';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { TrainEvent } from '../src/index.js';
+import { formatDuration, type TrainEvent } from '../src/index.js';
 import { fmt } from './shared.js';
 
 export interface ProgressOptions {
-  total: number;
-  start: number;
   /** JSON-lines log file (appended: a resumed run continues it). */
   log: string | null;
   /** No bar and no per-evaluation lines (for --json). */
@@ -19,22 +18,33 @@ export function progress(o: ProgressOptions): { onEvent: (e: TrainEvent) => void
   const tty = Boolean(process.stderr.isTTY) && !o.quiet;
   const bar = tty
     ? new SingleBar({
-      format: '{bar} {value}/{total} | loss {loss} | {rate} pos/s | lr {lr} | ETA {eta_formatted}',
-      stream: process.stderr, hideCursor: true, etaBuffer: 50,
+      format: '{bar} step {value}/{total} | epoch {epoch} | loss {loss} | dev {dev} | {rate} pos/s | lr {lr} | left {left}',
+      stream: process.stderr, hideCursor: true,
     })
     : null;
-  bar?.start(o.total, o.start, { loss: '-', rate: '-', lr: '-' });
   if (o.log) mkdirSync(dirname(o.log), { recursive: true });
   let smoothed: number | null = null;
+  let dev = '-';
+  let timeOnly = false;
   return {
     onEvent(e) {
-      if (o.log) appendFileSync(o.log, JSON.stringify({ time: new Date().toISOString(), ...e }) + '\n');
-      if (e.type === 'step') {
+      if (o.log) appendFileSync(o.log, JSON.stringify({ time: new Date().toISOString(), ...e }, (_k, v: unknown) => (v === Infinity ? null : v)) + '\n');
+      if (e.type === 'start') {
+        // a run bounded by time alone has no step count: the bar grows with the estimate
+        timeOnly = !Number.isFinite(e.maxSteps);
+        bar?.start(Number.isFinite(e.maxSteps) ? e.maxSteps : e.step + 1, e.step, { loss: '-', rate: '-', lr: '-', epoch: '-', dev, left: '-' });
+      } else if (e.type === 'step') {
         smoothed = smoothed === null ? e.loss : 0.9 * smoothed + 0.1 * e.loss;
-        bar?.update(e.step, { loss: smoothed.toFixed(4), rate: Math.round((e.positions / e.ms) * 1000), lr: e.lr.toExponential(2) });
-      } else if (e.type === 'eval' && !o.quiet) {
+        if (bar && timeOnly && e.secondsLeft !== null) bar.setTotal(e.step + Math.round((e.secondsLeft * 1000) / Math.max(e.ms, 1e-3)));
+        bar?.update(e.step, {
+          loss: smoothed.toFixed(4), rate: Math.round((e.positions / e.ms) * 1000), lr: e.lr.toExponential(2), dev,
+          epoch: e.epoch === null ? '-' : e.epoch.toFixed(2), left: e.secondsLeft === null ? '-' : formatDuration(e.secondsLeft),
+        });
+      } else if (e.type === 'eval') {
+        dev = `${e.main} ${fmt(e.metrics[e.main])}`;
+        if (o.quiet) return;
         const m = Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join('  ');
-        const line = `step ${e.step}: ${m}${e.best ? '  (best)' : ''}`;
+        const line = `step ${e.step}: ${m}${e.best ? '  (best)' : ''}  [eval ${(e.ms / 1000).toFixed(1)} s]`;
         // on a terminal: clear the bar's line, print, and let the next update redraw the bar
         process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
       }

@@ -5,7 +5,7 @@
 //   batch_size 12                  --batch-size 12
 //   n_layer 4, n_head 4, n_embd 128   --n-layer, --n-head, --n-embd
 //   dropout 0.0, bias False        --dropout 0, --bias / --no-bias (default off)
-//   max_iters 2000                 --max-iters 2000 (optimizer steps)
+//   max_iters 2000                 --max-iters (default: max(2000 steps, 1 epoch of the text), see --help)
 //   learning_rate 1e-3, min_lr 1e-4   --lr, --min-lr
 //   warmup_iters 100, lr_decay_iters   --warmup-iters, --lr-decay-iters (default: --max-iters)
 //   decay_lr True                  --no-decay-lr for a constant rate
@@ -21,20 +21,21 @@
 import { Command } from 'commander';
 import { nn, readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
 import { applyConfig, choice, float, int, UsageError } from '../shared.js';
+import { addLengthFlags, lengthOptions } from './train-length.js';
 import { runAndReport } from './train.js';
 
 export function lmTrainerOptions(o: Record<string, unknown>): TrainerOptions {
   return {
     optimizer: 'adamw', lr: o.lr as number, minLr: o.minLr as number, weightDecay: o.weightDecay as number, decay: 'matrices',
     beta1: o.beta1 as number, beta2: o.beta2 as number, schedule: o.decayLr === false ? 'constant' : 'cosine',
-    warmup: o.warmupIters as number, decaySteps: (o.lrDecayIters as number | undefined) ?? (o.maxIters as number),
-    maxSteps: o.maxIters as number, clip: o.clip as number, accumulate: o.accumulate as number,
-    evalEvery: o.evalInterval as number, seed: o.seed as number,
+    warmup: o.warmupIters as number, decaySteps: o.lrDecayIters as number | undefined,
+    clip: o.clip as number, accumulate: o.accumulate as number,
+    evalEvery: o.evalInterval as number, seed: o.seed as number, ...lengthOptions(o),
   };
 }
 
 export function trainLmCommand(): Command {
-  return new Command('lm')
+  return addLengthFlags(new Command('lm'), { stepsFlag: '--max-iters', steps: 2000, epochs: 1, evalMax: false })
     .description('a GPT language model on a plain text file (characters by default), like nanoGPT\'s shakespeare_char')
     .option('--data <file>', 'the text to train on (UTF-8); the first 90% trains, the last 10% validates')
     .option('--out <dir>', 'run directory: checkpoints in DIR/best and DIR/last, log in DIR/log.jsonl', 'out-lm')
@@ -49,11 +50,10 @@ export function trainLmCommand(): Command {
     .option('--bias', 'biases in Linear and LayerNorm layers (nanoGPT default: off)', false)
     .option('--no-bias', 'no biases (the default)')
     .addOption(choice('--attention <kind>', 'attention: softmax (GPT), relu, additive, or linear (decodes as an RNN)', nn.ATTENTION_KINDS, 'softmax'))
-    .option('--max-iters <n>', 'optimizer steps', int('--max-iters', 1), 2000)
     .option('--lr <x>', 'peak learning rate (nanoGPT learning_rate)', float('--lr', 0), 1e-3)
     .option('--min-lr <x>', 'learning rate at the end of the cosine decay', float('--min-lr', 0), 1e-4)
     .option('--warmup-iters <n>', 'linear warmup steps', int('--warmup-iters', 0), 100)
-    .option('--lr-decay-iters <n>', 'step where the cosine decay reaches --min-lr (default: --max-iters)', int('--lr-decay-iters', 1))
+    .option('--lr-decay-iters <n>', 'step where the cosine decay reaches --min-lr (default: the run\'s length in steps)', int('--lr-decay-iters', 1))
     .option('--no-decay-lr', 'keep the learning rate constant (nanoGPT decay_lr=False)')
     .option('--weight-decay <x>', 'AdamW weight decay', float('--weight-decay', 0), 0.1)
     .option('--beta1 <x>', 'AdamW beta1', float('--beta1', 0, 0.999999), 0.9)
@@ -67,6 +67,7 @@ export function trainLmCommand(): Command {
     .option('--config <file>', 'JSON file of flag values (flags on the command line win)')
     .action((_o, cmd: Command) => {
       const o = applyConfig(cmd);
+      const trainer = lmTrainerOptions(o); // length flags checked before the data is read
       if (!o.data) throw new UsageError('give --data FILE: the plain text to train on (e.g. nanoGPT\'s shakespeare input.txt)');
       const text = readTextFile(o.data as string);
       const nEmbd = o.nEmbd as number;
@@ -77,6 +78,6 @@ export function trainLmCommand(): Command {
         model: { blockSize: o.blockSize, nLayer: o.nLayer, nHead, nEmbd, dropout: o.dropout, bias: Boolean(o.bias), attention: o.attention },
       };
       const meta = { data: o.data, characters: [...text].length, split: 'first 90% train, last 10% validation' };
-      runAndReport('lm', lmDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, [text], [], o, taskOptions, meta, lmTrainerOptions(o));
+      runAndReport('lm', lmDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, [text], [], o, taskOptions, meta, trainer);
     });
 }

@@ -41,7 +41,7 @@ export function trainSeq2seqCommand(): Command {
     .option('--ff <n>', 'width of the feed-forward sublayer (default: 2 x --d-model)', int('--ff', 1))
     .option('--dropout <x>', 'dropout (the built-in sets need none; try 0.1 on real data)', float('--dropout', 0, 1), 0)
     .option('--post-ln', 'layer norm after each residual sum (the original paper) instead of before', false);
-  return addTrainingFlags(cmd, { steps: 600, lr: 3e-3, evalEvery: 100, batch: 32 }).action((_o, c: Command) => {
+  return addTrainingFlags(cmd, { steps: 600, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action((_o, c: Command) => {
     const o = applyConfig(c);
     const dModel = o.dModel as number;
     if (dModel % (o.heads as number)) throw new UsageError(`--heads ${String(o.heads)} must divide --d-model ${dModel}`);

@@ -8,13 +8,14 @@ import {
 } from '../../src/index.js';
 import { builtinExamples, FORMATS, readExamples } from '../datasets.js';
 import { progress } from '../progress.js';
-import { applyConfig, choice, float, fmt, int, printJson, UsageError } from '../shared.js';
+import { applyConfig, choice, float, int, printJson, UsageError } from '../shared.js';
+import { addLengthFlags, lengthOptions, summaryLines } from './train-length.js';
 import { trainLmCommand } from './train-lm.js';
 import { trainSeq2seqCommand } from './train-seq2seq.js';
 
 /** Flags every task's training shares. */
-export function addTrainingFlags(cmd: Command, defaults: { steps: number; lr: number; evalEvery: number; batch: number }): Command {
-  return cmd
+export function addTrainingFlags(cmd: Command, defaults: { steps: number; epochs: number; lr: number; evalEvery: number; batch: number }): Command {
+  return addLengthFlags(cmd, { stepsFlag: '--max-steps', ...defaults })
     .requiredOption('--out <dir>', 'run directory: checkpoints in DIR/best and DIR/last, log in DIR/log.jsonl')
     .option('--resume', 'continue the run in --out from its last checkpoint', false)
     .addOption(choice('--optimizer <name>', 'optimizer', OPTIMIZERS, 'adamw'))
@@ -22,8 +23,7 @@ export function addTrainingFlags(cmd: Command, defaults: { steps: number; lr: nu
     .option('--min-lr <x>', 'final learning rate of the cosine schedule (default lr/10)', float('--min-lr', 0))
     .addOption(choice('--schedule <name>', 'learning-rate schedule', SCHEDULES, 'cosine'))
     .option('--warmup <n>', 'linear warmup steps', int('--warmup', 0), 0)
-    .option('--decay-steps <n>', 'steps of cosine decay (default: --max-steps)', int('--decay-steps', 1))
-    .option('--max-steps <n>', 'optimizer steps', int('--max-steps', 1), defaults.steps)
+    .option('--decay-steps <n>', 'steps of cosine decay (default: the run\'s length in steps)', int('--decay-steps', 1))
     .option('--batch-size <n>', 'examples per batch', int('--batch-size', 1), defaults.batch)
     .option('--accumulate <n>', 'micro-batches per optimizer step (gradient accumulation)', int('--accumulate', 1), 1)
     .option('--clip <x>', 'clip the gradient norm to this (0: off)', float('--clip', 0), 1)
@@ -65,8 +65,8 @@ export function trainerOptions(o: Record<string, unknown>, extra: Partial<Traine
   return {
     optimizer: o.optimizer as TrainerOptions['optimizer'], lr: o.lr as number, minLr: o.minLr as number | undefined,
     schedule: o.schedule as TrainerOptions['schedule'], warmup: o.warmup as number, decaySteps: o.decaySteps as number | undefined,
-    maxSteps: o.maxSteps as number, clip: o.clip as number, accumulate: o.accumulate as number, weightDecay: o.weightDecay as number,
-    beta2: o.beta2 as number, evalEvery: o.evalEvery as number, seed: o.seed as number, ...extra,
+    clip: o.clip as number, accumulate: o.accumulate as number, weightDecay: o.weightDecay as number,
+    beta2: o.beta2 as number, evalEvery: o.evalEvery as number, seed: o.seed as number, ...lengthOptions(o), ...extra,
   };
 }
 
@@ -75,10 +75,10 @@ export function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: 
   o: Record<string, unknown>, taskOptions: Record<string, unknown>, meta: Record<string, unknown>, trainer = trainerOptions(o)): SessionResult {
   const out = o.out as string;
   if (!o.resume && existsSync(join(out, 'last'))) throw new UsageError(`--out ${out} already holds a run; pass --resume to continue it, or choose another directory`);
-  const bar = progress({ total: trainer.maxSteps, start: 0, log: join(out, 'log.jsonl'), quiet: Boolean(o.json) });
+  const bar = progress({ log: join(out, 'log.jsonl'), quiet: Boolean(o.json) });
   let result: SessionResult;
   try {
-    result = trainSession(driver, train, dev, { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent });
+    result = trainSession(driver, train, dev, { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined });
   } catch (e) {
     if (e instanceof TrainingError && isCheckpoint(join(out, 'last'))) {
       const step = (readCheckpoint(join(out, 'last')).config.step as number | undefined) ?? '?';
@@ -89,15 +89,12 @@ export function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: 
     bar.stop();
   }
   const summary = {
-    task, out, steps: result.steps, seconds: Number(result.seconds.toFixed(2)), positionsPerSecond: Math.round(result.positionsPerSecond),
-    parameters: result.parameters, metrics: result.last?.metrics ?? {}, best: result.best,
+    task, out, steps: result.steps, epochs: result.epochs === null ? null : Number(result.epochs.toFixed(3)),
+    seconds: Number(result.seconds.toFixed(2)), evalSeconds: Number(result.evalSeconds.toFixed(2)), positionsPerSecond: Math.round(result.positionsPerSecond),
+    parameters: result.parameters, metrics: result.last?.metrics ?? {}, best: result.best, stop: result.stop, dev: result.dev,
   };
   if (o.json) printJson(summary);
-  else {
-    console.log(`trained ${task} for ${result.steps} steps in ${result.seconds.toFixed(1)} s (${summary.positionsPerSecond} positions/s, ${result.parameters} parameters)`);
-    console.log(Object.entries(summary.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join('  '));
-    console.log(`best ${result.best.metric} ${fmt(result.best.value ?? NaN)} at step ${result.best.step}; model saved in ${join(out, 'best')}`);
-  }
+  else for (const line of summaryLines(task, result)) console.log(line);
   return result;
 }
 
@@ -127,7 +124,7 @@ export function trainCommand(): Command {
   const tag = addModelFlags(addDataFlags(new Command('tag'), FORMATS.filter((f) => f !== 'tsv'), 'ambiguity, speech, graph'))
     .description('sequence labeling: one label per word, frame or graph node')
     .option('--word-dropout <x>', 'replace training words by <unk> at this rate', float('--word-dropout', 0, 1), 0.05);
-  addTrainingFlags(tag, { steps: 400, lr: 5e-3, evalEvery: 100, batch: 32 }).action((_o, cmd: Command) => {
+  addTrainingFlags(tag, { steps: 400, epochs: 3, lr: 5e-3, evalEvery: 100, batch: 32 }).action((_o, cmd: Command) => {
     const o = applyConfig(cmd);
     const { train: tr, dev, meta } = labelled('tag', o);
     runAndReport('tag', tagDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
@@ -135,7 +132,7 @@ export function trainCommand(): Command {
   });
   const classify = addModelFlags(addDataFlags(new Command('classify'), ['tsv', 'frames', 'graph'], 'none yet'))
     .description('one label per sequence (text<TAB>label, or JSONL frames/graphs with "label")');
-  addTrainingFlags(classify, { steps: 400, lr: 3e-3, evalEvery: 100, batch: 32 }).action((_o, cmd: Command) => {
+  addTrainingFlags(classify, { steps: 400, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action((_o, cmd: Command) => {
     const o = applyConfig(cmd);
     const { train: tr, dev, meta } = labelled('classify', o);
     runAndReport('classify', classifyDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,

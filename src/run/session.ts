@@ -18,6 +18,8 @@ export interface SessionOptions {
   task: Record<string, unknown>;
   /** Written into config.json, e.g. where the data came from. */
   meta?: Record<string, unknown>;
+  /** Evaluate on at most this many dev examples (the first N): bounds the cost of each evaluation. */
+  evalMax?: number;
   onEvent?: (e: TrainEvent) => void;
 }
 
@@ -25,6 +27,14 @@ export interface SessionResult {
   out: string;
   steps: number;
   seconds: number;
+  /** Seconds of those spent evaluating (and checkpointing is not in it). */
+  evalSeconds: number;
+  /** Epochs done in all (null: the task does not count examples). */
+  epochs: number | null;
+  /** Why and at which step training stopped. */
+  stop: TrainerState['stop'];
+  /** Dev examples each evaluation used, of how many. */
+  dev: { used: number; of: number };
   positionsPerSecond: number;
   last: EvalResult | null;
   best: { metric: string; value: number | null; step: number | null };
@@ -72,9 +82,12 @@ export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E,
   } else {
     instance = driver.create(train, { ...o.task, generator: new Generator(seed + 2) });
   }
-  const trainingTask = driver.training(instance, train, dev, o.task);
+  const devUsed = o.evalMax !== undefined && dev.length > o.evalMax ? dev.slice(0, o.evalMax) : dev;
+  const trainingTask = driver.training(instance, train, devUsed, o.task);
   const config = (metrics: Record<string, number>, step: number) => ({
-    format: CHECKPOINT_FORMAT, ...instance.config, training: { ...o.trainer, ...o.task, generator: undefined }, meta: o.meta ?? {}, step, metrics,
+    format: CHECKPOINT_FORMAT, ...instance.config, meta: o.meta ?? {}, step, metrics,
+    // the length as resolved (epochs, the automatic rule) is what the schedule was laid over
+    training: { ...o.trainer, maxSteps: trainer.options.maxSteps, decaySteps: trainer.options.decaySteps, ...o.task, generator: undefined, now: undefined },
   });
   const trainer = new Trainer(instance.model, trainingTask, o.trainer, {
     save: (kind, s) => saveCheckpoint(join(o.out, kind), {
@@ -88,8 +101,10 @@ export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E,
     trainer.restore(restored.state);
   }
   let positions = 0;
+  let evalMs = 0;
   trainer.on((e) => {
     if (e.type === 'step') positions += e.positions;
+    if (e.type === 'eval') evalMs += e.ms;
     o.onEvent?.(e);
   });
   const startStep = trainer.state.step;
@@ -99,7 +114,8 @@ export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E,
   trainer.dispose();
   const main = last?.main ?? 'loss';
   return {
-    out: o.out, steps: trainer.state.step - startStep, seconds, positionsPerSecond: seconds > 0 ? positions / seconds : 0, last,
-    best: { metric: main, value: trainer.state.best, step: trainer.state.bestStep }, parameters: instance.model.parameterCount(),
+    out: o.out, steps: trainer.state.step - startStep, seconds, evalSeconds: evalMs / 1000, epochs: trainer.epochs, stop: trainer.state.stop,
+    dev: { used: devUsed.length, of: dev.length }, positionsPerSecond: seconds > 0 ? positions / seconds : 0, last,
+    best: { metric: o.trainer.monitor ?? main, value: trainer.state.best, step: trainer.state.bestStep }, parameters: instance.model.parameterCount(),
   };
 }

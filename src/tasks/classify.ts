@@ -69,6 +69,9 @@ export const classifyDriver: TaskDriver<ClassifyInstance, ClassifiedExample, Seq
     const labelSmoothing = (options.labelSmoothing as number | undefined) ?? 0;
     const task: TrainingTask<ClassifyBatch> = {
       nextBatch: (g) => batch(m, Array.from({ length: batchSize }, () => train[g.int(0, train.length)]!), { wordDropout: 0.05, g }),
+      batchOf: (indices, g) => batch(m, indices.map((i) => train[i]!), { wordDropout: 0.05, g }),
+      examples: train.length,
+      batchSize,
       loss: (b) => crossEntropy(m.model.forward(b.input), b.labels, { labelSmoothing }),
       size: (b) => b.input.lengths.reduce((a, n) => a + n, 0),
       evaluate: () => classifyDriver.evaluate(m, dev),

@@ -333,6 +333,9 @@ export function lmTraining(m: LmInstance, train: readonly string[], dev: readonl
   }
   return {
     nextBatch: (g) => getBatch(split.train, batchSize, block, g),
+    // random windows, as nanoGPT: an epoch is as many windows as the training text holds blocks
+    examples: Math.max(1, Math.floor(split.train.length / block)),
+    batchSize,
     loss: (b) => batchLoss(m.model, b),
     size: (b) => b.batch * b.block,
     evaluate: (g): EvalResult => {

@@ -165,6 +165,9 @@ export const seq2seqDriver: TaskDriver<Seq2SeqInstance, PairExample, Seq2SeqInpu
     const { batchSize = 32, labelSmoothing = 0 } = options as Seq2SeqOptions;
     const task: TrainingTask<Seq2SeqBatch> = {
       nextBatch: (g) => seq2seqBatch(m, Array.from({ length: batchSize }, () => train[g.int(0, train.length)]!)),
+      batchOf: (indices) => seq2seqBatch(m, indices.map((i) => train[i]!)),
+      examples: train.length,
+      batchSize,
       loss: (b) => crossEntropy(seq2seqLogits(m, b), b.labels, { labelSmoothing, ignoreIndex: -100 }),
       size: (b) => b.tokens,
       evaluate: () => seq2seqDriver.evaluate(m, dev),

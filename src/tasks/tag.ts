@@ -116,11 +116,14 @@ export function tagReport(examples: readonly TaggedExample[], predicted: string[
   return perLabelPRF(predicted.flat(), examples.flatMap((e) => e.labels)).perLabel;
 }
 
-/** Training: random batches from `train`, evaluation on `dev`. */
+/** Training: batches from `train` (in epochs, drawn by the Trainer), evaluation on `dev`. */
 export function tagTraining(m: TagModel, train: readonly TaggedExample[], dev: readonly TaggedExample[], options: TagTrainOptions = {}): TrainingTask<TagBatch> {
   const { batchSize = 32, labelSmoothing = 0, wordDropout = 0.05 } = options;
   return {
     nextBatch: (g) => makeBatch(m, Array.from({ length: batchSize }, () => train[g.int(0, train.length)]!), { wordDropout, g }),
+    batchOf: (indices, g) => makeBatch(m, indices.map((i) => train[i]!), { wordDropout, g }),
+    examples: train.length,
+    batchSize,
     loss: (b) => crossEntropy(m.model.forward(b.input), b.labels, { labelSmoothing }),
     size: (b) => b.positions,
     evaluate: (): EvalResult => tagDriver.evaluate(m, dev),

@@ -1,7 +1,10 @@
 // The training loop: draw a batch, forward, backward (accumulating over micro-batches), clip,
 // step the optimizer on a schedule, evaluate every K steps, keep the last and the best
-// checkpoint, and stop with a clear message on a NaN or infinite loss. It reports through
-// events (step, eval, checkpoint); the CLI turns them into a progress bar and a JSON log.
+// checkpoint, and stop with a clear message on a NaN or infinite loss. How long it runs: a
+// number of steps, of epochs (seeded permutations, src/train/stopping.ts), a time budget, and
+// early stopping after `patience` evaluations without improvement, whichever comes first.
+// It reports through events (start, step, eval, checkpoint); the CLI turns them into a
+// progress bar and a JSON log.
 import { QkvError } from '../core/errors.js';
 import { defaultGenerator, Generator } from '../core/rng.js';
 import type { Module } from '../nn/module.js';
@@ -10,6 +13,7 @@ import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer, ParamGroup } from '../optim/optimizer.js';
 import { makeSchedule, type Schedule, type ScheduleName } from '../optim/schedule.js';
 import { SGD } from '../optim/sgd.js';
+import { EpochSampler, formatDuration, recordEvaluation, shouldStopEarly, type EpochPosition } from './stopping.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -26,7 +30,14 @@ export interface EvalResult {
 
 /** What the trainer needs from a task; batches are drawn from the generator it is given. */
 export interface TrainingTask<Batch> {
+  /** A random batch (tasks without `batchOf`, e.g. the language model's random windows). */
   nextBatch(g: Generator): Batch;
+  /** The batch of these training examples (by index): the trainer then draws them in epochs. */
+  batchOf?(indices: readonly number[], g: Generator): Batch;
+  /** Training examples in one epoch (for lm: windows of the block size in the training text). */
+  examples?: number;
+  /** Examples per batch (what an epoch is counted in). */
+  batchSize?: number;
   /** The scalar training loss of a batch. */
   loss(batch: Batch): Tensor;
   /** Positions (tokens, frames) in a batch, for throughput. */
@@ -57,7 +68,20 @@ export interface TrainerOptions {
   decaySteps?: number;
   /** d_model for the Noam schedule. */
   dModel?: number;
-  maxSteps: number;
+  /** Optimizer steps; give this or `epochs` (not both), or `auto`, or only a `timeBudget`. */
+  maxSteps?: number;
+  /** Passes over the training examples (needs a task that counts examples). */
+  epochs?: number;
+  /** With neither maxSteps nor epochs: max(minSteps, epochs of the data) steps. */
+  auto?: { minSteps: number; epochs: number };
+  /** Seconds: stop (with a final evaluation and checkpoint) once training has run this long. */
+  timeBudget?: number;
+  /** Stop after this many evaluations without improvement of the monitored metric (0: off). */
+  patience?: number;
+  /** The metric early stopping and the best checkpoint follow (default: the task's main one). */
+  monitor?: string;
+  /** Milliseconds clock (tests plant one). */
+  now?: () => number;
   /** Clip the global gradient norm to this (0: off). */
   clip?: number;
   /** Micro-batches whose gradients are summed before one optimizer step. */
@@ -66,10 +90,14 @@ export interface TrainerOptions {
   seed?: number;
 }
 
+export type StopReason = 'steps' | 'epochs' | 'time' | 'patience';
+
 export type TrainEvent =
-  | { type: 'step'; step: number; loss: number; lr: number; gradNorm: number; positions: number; ms: number }
-  | { type: 'eval'; step: number; metrics: Record<string, number>; best: boolean; ms: number }
-  | { type: 'checkpoint'; step: number; kind: 'last' | 'best' };
+  | { type: 'start'; step: number; maxSteps: number; stepsPerEpoch: number | null; timeBudget: number | null }
+  | { type: 'step'; step: number; loss: number; lr: number; gradNorm: number; positions: number; ms: number; epoch: number | null; secondsLeft: number | null }
+  | { type: 'eval'; step: number; metrics: Record<string, number>; main: string; best: boolean; ms: number }
+  | { type: 'checkpoint'; step: number; kind: 'last' | 'best' }
+  | { type: 'stop'; step: number; reason: StopReason; message: string };
 
 /** Everything needed to continue a run exactly where it stopped. */
 export interface TrainerState {
@@ -78,6 +106,14 @@ export interface TrainerState {
   dropoutRng: number[];
   best: number | null;
   bestStep: number | null;
+  /** Evaluations since the best (early stopping). */
+  bad: number;
+  /** Position in the epoch order (tasks drawn in epochs). */
+  epoch: EpochPosition;
+  /** Seconds of training so far, over all resumed parts (for the time budget). */
+  elapsed: number;
+  /** Why training stopped; null while it runs. */
+  stop: { reason: StopReason; step: number; message: string } | null;
 }
 
 /** Saves checkpoints; the trainer calls it at each evaluation (Node: src/train/checkpoint.ts). */
@@ -85,25 +121,48 @@ export interface Checkpointer {
   save(kind: 'last' | 'best', state: { model: Module; optimizer: Optimizer; trainer: TrainerState; metrics: Record<string, number> }): void;
 }
 
+type ResolvedOptions = Required<Omit<TrainerOptions, 'decaySteps' | 'dModel' | 'maxSteps' | 'epochs' | 'auto' | 'timeBudget' | 'monitor' | 'now'>> & {
+  decaySteps: number; dModel: number; maxSteps: number; timeBudget: number | null; monitor: string | null;
+};
+
 export class Trainer<Batch> {
   readonly optimizer: Optimizer;
   readonly schedule: Schedule;
-  readonly options: Required<Omit<TrainerOptions, 'decaySteps' | 'dModel'>> & { decaySteps: number; dModel: number };
+  readonly options: ResolvedOptions;
+  /** Optimizer steps per epoch (null: the task does not count examples). */
+  readonly stepsPerEpoch: number | null;
+  /** What bounds the length: explicit steps, epochs, or the automatic rule. */
+  readonly lengthFrom: 'steps' | 'epochs' | 'auto' | 'time';
   state: TrainerState;
   private readonly dataRng: Generator;
+  private readonly sampler: EpochSampler | null;
+  private readonly now: () => number;
   private listeners: ((e: TrainEvent) => void)[] = [];
 
   constructor(readonly model: Module, readonly task: TrainingTask<Batch>, options: TrainerOptions, readonly checkpointer: Checkpointer | null = null) {
+    const accumulate = options.accumulate ?? 1;
+    const seed = options.seed ?? 0;
+    const counted = task.examples !== undefined && task.batchSize !== undefined;
+    this.sampler = task.batchOf && counted ? new EpochSampler(task.examples!, task.batchSize!, seed) : null;
+    const batchesPerEpoch = counted ? Math.max(1, Math.ceil(task.examples! / task.batchSize!)) : null;
+    this.stepsPerEpoch = batchesPerEpoch === null ? null : batchesPerEpoch / accumulate;
+    const { maxSteps, lengthFrom } = resolveLength(options, this.stepsPerEpoch);
+    this.lengthFrom = lengthFrom;
     const o = {
       optimizer: 'adamw' as OptimizerName, lr: 1e-3, minLr: (options.lr ?? 1e-3) / 10, weightDecay: 0.01, decay: 'all' as 'all' | 'matrices', beta1: 0.9, beta2: 0.999,
-      momentum: 0.9, schedule: 'cosine' as ScheduleName, warmup: 0, clip: 1, accumulate: 1, evalEvery: 100, seed: 0, ...options,
-      decaySteps: options.decaySteps ?? options.maxSteps, dModel: options.dModel ?? 512,
+      momentum: 0.9, schedule: 'cosine' as ScheduleName, warmup: 0, clip: 1, accumulate: 1, evalEvery: 100, seed: 0, patience: 0, ...options,
+      // a run bounded by time alone decays over a nominal horizon, reached when the budget is
+      maxSteps, decaySteps: options.decaySteps ?? (Number.isFinite(maxSteps) ? maxSteps : 1_000_000), dModel: options.dModel ?? 512,
+      timeBudget: options.timeBudget ?? null, monitor: options.monitor ?? null,
     };
-    for (const k of ['maxSteps', 'accumulate', 'evalEvery'] as const) {
+    for (const k of ['accumulate', 'evalEvery'] as const) {
       if (!Number.isInteger(o[k]) || o[k] < 1) throw new TrainingError(`${k} must be a positive integer, got ${o[k]}`);
     }
+    if (!Number.isInteger(o.patience) || o.patience < 0) throw new TrainingError(`patience must be an integer >= 0, got ${o.patience}`);
+    if (o.timeBudget !== null && !(o.timeBudget > 0)) throw new TrainingError(`timeBudget must be > 0 seconds, got ${o.timeBudget}`);
     if (!(o.lr > 0)) throw new TrainingError(`lr must be > 0, got ${o.lr}`);
     this.options = o;
+    this.now = options.now ?? (() => performance.now());
     const all = model.parameters();
     const params = o.decay === 'matrices' ? matrixDecayGroups(all) : all;
     this.optimizer = o.optimizer === 'sgd' ? new SGD(params, { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay })
@@ -113,7 +172,10 @@ export class Trainer<Batch> {
     this.schedule = makeSchedule(o.schedule, o);
     this.dataRng = new Generator(o.seed);
     defaultGenerator.seed(o.seed + 1); // dropout masks and anything else drawing from the default
-    this.state = { step: 0, dataRng: this.dataRng.getState(), dropoutRng: defaultGenerator.getState(), best: null, bestStep: null };
+    this.state = {
+      step: 0, dataRng: this.dataRng.getState(), dropoutRng: defaultGenerator.getState(), best: null, bestStep: null,
+      bad: 0, epoch: { epoch: 0, cursor: 0 }, elapsed: 0, stop: null,
+    };
   }
 
   on(listener: (e: TrainEvent) => void): this {
@@ -127,26 +189,72 @@ export class Trainer<Batch> {
 
   /** Continues from a saved state (after the model and optimizer were restored). */
   restore(state: TrainerState): void {
-    this.state = { ...state };
+    // checkpoints from before epochs and early stopping lack the newer fields
+    const saved: Partial<TrainerState> = state;
+    this.state = { ...state, bad: saved.bad ?? 0, epoch: saved.epoch ?? { epoch: 0, cursor: 0 }, elapsed: saved.elapsed ?? 0, stop: null };
     this.dataRng.setState(state.dataRng);
     defaultGenerator.setState(state.dropoutRng);
+    if (this.sampler) this.sampler.position = { ...this.state.epoch };
   }
 
-  /** Runs from the current step to maxSteps. Returns the last evaluation. */
+  /** Epochs done (fractional); null when the task does not count examples. */
+  get epochs(): number | null {
+    if (this.sampler) return this.sampler.epochs;
+    return this.stepsPerEpoch === null ? null : this.state.step / this.stepsPerEpoch;
+  }
+
+  private nextBatch(): Batch {
+    if (!this.sampler) return this.task.nextBatch(this.dataRng);
+    const batch = this.task.batchOf!(this.sampler.next(), this.dataRng);
+    this.state.epoch = { ...this.sampler.position };
+    return batch;
+  }
+
+  /**
+   * The learning rate of `step`: the schedule laid over the run's real length. With a time
+   * budget the schedule runs at least as fast as the budget is used, so a run cut by time still
+   * ends its cosine decay.
+   */
+  private lrAt(step: number, elapsed: number): number {
+    const o = this.options;
+    if (o.timeBudget === null || o.schedule !== 'cosine' || step < o.warmup) return this.schedule(step);
+    return this.schedule(Math.max(step, Math.floor((elapsed / o.timeBudget) * o.decaySteps)));
+  }
+
+  /** Runs until a stopping rule ends training. Returns the last evaluation. */
   run(): EvalResult | null {
     const o = this.options;
     const params = this.model.parameters();
     let last: EvalResult | null = null;
+    let lastEvalStep = -1;
+    const t0 = this.now();
+    const startStep = this.state.step;
+    const startElapsed = this.state.elapsed;
+    const elapsed = () => startElapsed + (this.now() - t0) / 1000;
+    this.state.stop = null;
+    this.emit({ type: 'start', step: this.state.step, maxSteps: o.maxSteps, stepsPerEpoch: this.stepsPerEpoch, timeBudget: o.timeBudget });
     this.model.train();
-    while (this.state.step < o.maxSteps) {
+    while (!this.state.stop) {
+      if (this.state.step >= o.maxSteps) {
+        this.stopWith(this.lengthFrom === 'epochs' ? 'epochs' : 'steps', this.lengthFrom === 'epochs'
+          ? `finished ${epochs(o.maxSteps / this.stepsPerEpoch!)} (${o.maxSteps} steps)`
+          : this.lengthFrom === 'auto' ? `reached the length picked from the data: ${o.maxSteps} steps${this.stepsPerEpoch ? ` (${epochs(o.maxSteps / this.stepsPerEpoch)})` : ''}`
+            : `reached ${o.maxSteps} steps`);
+        break;
+      }
+      // at least one step per run, so a budget always buys progress
+      if (o.timeBudget !== null && this.state.step > startStep && elapsed() >= o.timeBudget) {
+        this.stopWith('time', `used the time budget of ${formatDuration(o.timeBudget)} (${formatDuration(elapsed())} at step ${this.state.step})`);
+        break;
+      }
       const step = this.state.step;
-      const t0 = performance.now();
-      const lr = this.schedule(step);
+      const ts = this.now();
+      const lr = this.lrAt(step, elapsed());
       this.optimizer.lr = lr;
       let loss = 0;
       let positions = 0;
       for (let micro = 0; micro < o.accumulate; micro++) {
-        const batch = this.task.nextBatch(this.dataRng);
+        const batch = this.nextBatch();
         positions += this.task.size(batch);
         loss += tidy(() => {
           const l = this.task.loss(batch);
@@ -164,30 +272,56 @@ export class Trainer<Batch> {
       this.optimizer.step();
       this.optimizer.zeroGrad();
       this.state.step = step + 1;
-      this.emit({ type: 'step', step: step + 1, loss, lr, gradNorm, positions, ms: performance.now() - t0 });
-      if (this.state.step % o.evalEvery === 0 || this.state.step === o.maxSteps) last = this.evaluate();
+      const now = elapsed();
+      const perStep = (now - startElapsed) / (this.state.step - startStep);
+      const bySteps = Number.isFinite(o.maxSteps) ? (o.maxSteps - this.state.step) * perStep : Infinity;
+      const secondsLeft = Math.min(bySteps, o.timeBudget === null ? Infinity : Math.max(0, o.timeBudget - now));
+      this.emit({
+        type: 'step', step: step + 1, loss, lr, gradNorm, positions, ms: this.now() - ts, epoch: this.epochs,
+        secondsLeft: Number.isFinite(secondsLeft) ? secondsLeft : null,
+      });
+      if (this.state.step % o.evalEvery === 0 || this.state.step === o.maxSteps) {
+        last = this.evaluate(elapsed);
+        lastEvalStep = this.state.step;
+        if (shouldStopEarly(this.state, o.patience)) {
+          this.stopWith('patience', `no improvement of ${this.monitored(last).metric} in ${o.patience} evaluations (best ${fmtNumber(this.state.best!)} at step ${this.state.bestStep})`);
+        }
+      }
     }
+    // a run cut by time gets its final evaluation and checkpoint
+    if (lastEvalStep !== this.state.step && this.state.step > startStep) last = this.evaluate(elapsed);
+    this.state.elapsed = elapsed();
     return last;
   }
 
+  private stopWith(reason: StopReason, message: string): void {
+    this.state.stop = { reason, step: this.state.step, message };
+    this.emit({ type: 'stop', step: this.state.step, reason, message });
+  }
+
+  /** The metric that picks the best checkpoint and drives early stopping. */
+  private monitored(r: EvalResult): { metric: string; higherIsBetter: boolean } {
+    const metric = this.options.monitor ?? r.main;
+    if (metric === r.main) return { metric, higherIsBetter: r.higherIsBetter };
+    return { metric, higherIsBetter: !/loss|perplexity|bits|error/i.test(metric) };
+  }
+
   /** Evaluates, keeps the best checkpoint, and saves the last (resumable) one. */
-  evaluate(): EvalResult {
-    const t0 = performance.now();
+  evaluate(elapsed: () => number = () => this.state.elapsed): EvalResult {
+    const t0 = this.now();
     this.model.eval();
     // evaluation draws from its own generator so it never changes the training stream
     const result = noGrad(() => this.task.evaluate(new Generator(this.options.seed + 7919 * this.state.step)));
     this.model.train();
-    const value = result.metrics[result.main];
-    if (value === undefined) throw new TrainingError(`evaluation has no metric "${result.main}"`);
-    const better = this.state.best === null || (result.higherIsBetter ? value > this.state.best : value < this.state.best);
-    if (better) {
-      this.state.best = value;
-      this.state.bestStep = this.state.step;
-    }
-    this.emit({ type: 'eval', step: this.state.step, metrics: result.metrics, best: better, ms: performance.now() - t0 });
+    const { metric, higherIsBetter } = this.monitored(result);
+    const value = result.metrics[metric];
+    if (value === undefined) throw new TrainingError(`evaluation has no metric "${metric}" (it has ${Object.keys(result.metrics).join(', ')})`);
+    const better = recordEvaluation(this.state, value, this.state.step, higherIsBetter);
+    this.emit({ type: 'eval', step: this.state.step, metrics: result.metrics, main: metric, best: better, ms: this.now() - t0 });
     if (this.checkpointer) {
       this.state.dataRng = this.dataRng.getState();
       this.state.dropoutRng = defaultGenerator.getState();
+      this.state.elapsed = elapsed();
       const snapshot = { model: this.model, optimizer: this.optimizer, trainer: { ...this.state }, metrics: result.metrics };
       if (better) {
         this.checkpointer.save('best', snapshot);
@@ -202,6 +336,35 @@ export class Trainer<Batch> {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+const epochs = (n: number): string => `${fmtNumber(n)} epoch${n === 1 ? '' : 's'}`;
+const fmtNumber = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(4).replace(/0+$/, ''));
+
+/** How many steps a run may take, from maxSteps, epochs, the automatic rule, or a time budget alone. */
+function resolveLength(o: TrainerOptions, stepsPerEpoch: number | null): { maxSteps: number; lengthFrom: Trainer<unknown>['lengthFrom'] } {
+  const positive = (k: string, v: number, integer: boolean) => {
+    if (!(v > 0) || (integer && !Number.isInteger(v))) throw new TrainingError(`${k} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
+  };
+  if (o.maxSteps !== undefined && o.epochs !== undefined) throw new TrainingError('give maxSteps or epochs, not both');
+  if (o.maxSteps !== undefined) {
+    positive('maxSteps', o.maxSteps, true);
+    return { maxSteps: o.maxSteps, lengthFrom: 'steps' };
+  }
+  const needEpochs = (what: string) => {
+    if (stepsPerEpoch === null) throw new TrainingError(`${what} needs a task that counts its training examples (examples and batchSize)`);
+    return stepsPerEpoch;
+  };
+  if (o.epochs !== undefined) {
+    positive('epochs', o.epochs, false);
+    return { maxSteps: Math.max(1, Math.ceil(o.epochs * needEpochs('epochs') - 1e-9)), lengthFrom: 'epochs' };
+  }
+  if (o.auto) {
+    const perEpoch = stepsPerEpoch ?? 0;
+    return { maxSteps: Math.max(o.auto.minSteps, Math.ceil(o.auto.epochs * perEpoch - 1e-9)), lengthFrom: 'auto' };
+  }
+  if (o.timeBudget !== undefined) return { maxSteps: Infinity, lengthFrom: 'time' };
+  throw new TrainingError('give maxSteps, epochs or a timeBudget');
 }
 
 /**
