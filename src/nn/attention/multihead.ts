@@ -51,6 +51,20 @@ export interface AttentionCallOptions extends AttentionMasks {
    * or a LinearAttentionState (linear attention's recurrent form).
    */
   cache?: DecodingCache | null;
+  /** Also return every head's q, k, v, alpha, alphaPrime and b (the lecture's names; see AttentionIntermediates). */
+  returnIntermediates?: boolean;
+}
+
+/**
+ * One call's intermediates per head, for looking at (the visualizer, tests): q (B, H, L, hd) and
+ * k, v (B, H, S, hd) after RoPE and any cache; alpha (B, H, L, S) the scores after the masks
+ * (-Infinity where blocked); alphaPrime (B, H, L, S) the normalised weights; b (B, H, L, hd) each
+ * head's output before W^O. Linear attention forms no alpha: both are null there.
+ */
+export interface AttentionIntermediates {
+  q: Tensor; k: Tensor; v: Tensor;
+  alpha: Tensor | null; alphaPrime: Tensor | null;
+  b: Tensor;
 }
 
 export interface AttentionResult {
@@ -58,6 +72,8 @@ export interface AttentionResult {
   output: Tensor;
   /** (B, L, S) averaged over heads, (B, H, L, S) per head, or null. */
   weights: Tensor | null;
+  /** With `returnIntermediates`. */
+  intermediates?: AttentionIntermediates;
 }
 
 export class MultiheadAttention extends Module {
@@ -109,7 +125,7 @@ export class MultiheadAttention extends Module {
   /** query (B, L, E), key (B, S, kdim), value (B, S, vdim). */
   forward(query: Tensor, key: Tensor = query, value: Tensor = key, options: AttentionCallOptions = {}): AttentionResult {
     this.checkInputs(query, key, value);
-    const { needWeights = true, averageAttnWeights = true } = options;
+    const { needWeights = true, averageAttnWeights = true, returnIntermediates = false } = options;
     const [B, L] = query.shape as [number, number];
     const H = this.numHeads;
     const hd = this.headDim;
@@ -124,18 +140,23 @@ export class MultiheadAttention extends Module {
         qh = this.rope.apply(qh, past);
         kh = this.rope.apply(kh, past);
       }
-      if (this.attention === 'linear') return { output: this.linearOutput(qh, kh, vh, options, [B, L]), weights: null };
+      const merge = (b: Tensor) => this.out_proj.forward(reshape(permute(b, [0, 2, 1, 3]), [B, L, this.embedDim])); // concatenate heads, mix with W^O
+      if (this.attention === 'linear') {
+        const b = this.linearHeads(qh, kh, vh, options);
+        const intermediates = returnIntermediates ? { q: qh, k: kh, v: vh, alpha: null, alphaPrime: null, b } : undefined;
+        return { output: merge(b), weights: null, ...(intermediates ? { intermediates } : {}) };
+      }
       if (options.cache) ({ k: kh, v: vh } = asKVCache(options.cache, 'MultiheadAttention').append(kh, vh));
       const S = kh.shape[2]!;
       const masks = { attnMask: options.attnMask ?? null, keyPaddingMask: options.keyPaddingMask ?? null };
       // causal and window go down as flags, not masks: without weights or an attnMask, softmax
       // attention then runs fused (FlashAttention, never the (B, H, L, S) weights); see scaled-dot-product.ts
       const structure = { causal: options.isCausal ?? false, window: options.window ?? null };
-      const { b, alphaPrime } = this.attend(qh, kh, vh, masks, structure, needWeights, [B, H, L, S]);
-      const merged = reshape(permute(b, [0, 2, 1, 3]), [B, L, this.embedDim]); // concatenate heads, (B, L, E)
-      const output = this.out_proj.forward(merged); // mix the heads with W^O
+      const { b, alphaPrime, alpha } = this.attend(qh, kh, vh, masks, structure, needWeights || returnIntermediates, returnIntermediates, [B, H, L, S]);
+      const output = merge(b);
       const weights = !needWeights || !alphaPrime ? null : averageAttnWeights ? mean(alphaPrime, 1) : alphaPrime;
-      return { output, weights };
+      if (!returnIntermediates) return { output, weights };
+      return { output, weights, intermediates: { q: qh, k: kh, v: vh, alpha: alpha ?? null, alphaPrime, b } };
     });
   }
 
@@ -143,7 +164,7 @@ export class MultiheadAttention extends Module {
    * Linear attention never forms alpha' (that is the point: O(N)), so it returns no weights.
    * It honours causality and key padding; any other mask is refused.
    */
-  private linearOutput(q: Tensor, k: Tensor, v: Tensor, options: AttentionCallOptions, [B, L]: number[]): Tensor {
+  private linearHeads(q: Tensor, k: Tensor, v: Tensor, options: AttentionCallOptions): Tensor {
     if (options.attnMask || options.window != null) {
       throw new ModuleError('MultiheadAttention', 'linear attention cannot honour an attention mask (window, graph or arbitrary): it supports isCausal and keyPaddingMask only');
     }
@@ -154,7 +175,7 @@ export class MultiheadAttention extends Module {
     } else {
       b = linearAttention(q, k, v, { causal: options.isCausal ?? false, keyPaddingMask: options.keyPaddingMask ?? null });
     }
-    return this.out_proj.forward(reshape(permute(b, [0, 2, 1, 3]), [B!, L!, this.embedDim]));
+    return b; // (B, H, L, hd)
   }
 
   /**
@@ -162,12 +183,12 @@ export class MultiheadAttention extends Module {
    * needed and softmax attention ran fused).
    */
   private attend(q: Tensor, k: Tensor, v: Tensor, masks: AttentionMasks, structure: { causal: boolean; window: number | null },
-    needWeights: boolean, dims: number[]): { b: Tensor; alphaPrime: Tensor | null } {
+    needWeights: boolean, returnScores: boolean, dims: number[]): { b: Tensor; alphaPrime: Tensor | null; alpha?: Tensor } {
     const training = this.training;
     switch (this.attention) {
       case 'softmax':
       case 'relu':
-        return scaledDotProductAttention(q, k, v, { ...masks, ...structure, needWeights, normalizer: this.attention, dropout: this.dropout, training },
+        return scaledDotProductAttention(q, k, v, { ...masks, ...structure, needWeights, returnScores, normalizer: this.attention, dropout: this.dropout, training },
           'MultiheadAttention');
       case 'additive': {
         const [B, H, L, S] = dims as [number, number, number, number];
@@ -177,7 +198,7 @@ export class MultiheadAttention extends Module {
         const all = withStructure(masks, structure.causal, structure.window, L, S, 'MultiheadAttention');
         const alpha = applyMasks(reshape(matmul(t, w), [B, H, L, S]), all, dims, 'MultiheadAttention');
         const alphaPrime = softmax(alpha, -1);
-        return { b: matmul(alphaPrime, v), alphaPrime };
+        return { b: matmul(alphaPrime, v), alphaPrime, alpha };
       }
       default:
         throw new ModuleError('MultiheadAttention', `attention "${this.attention}" has no scores`);
