@@ -7,7 +7,7 @@ import { applyConfig, choice, fmt, int, printJson, UsageError } from '../shared.
 import { FORMATS } from '../datasets.js';
 
 /** The task a checkpoint was trained for, from its config.json. */
-function taskOf(dir: string): { task: unknown; config: Record<string, unknown> } {
+export function taskOf(dir: string): { task: unknown; config: Record<string, unknown> } {
   const ck = readCheckpoint(resolveCheckpoint(dir));
   for (const t of ck.tensors.values()) t.dispose();
   if (ck.optimizer) for (const t of ck.optimizer.tensors.values()) t.dispose();
