@@ -46,7 +46,7 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
   // long inputs: the table shows the positions around the query (the matrices below show all)
   const span = T <= MAX_COLUMNS ? [0, T] : [Math.max(0, Math.min(i - 16, T - 33)), Math.min(T, Math.max(i - 16, 0) + 33)];
   const js = Array.from({ length: span[1]! - span[0]! }, (_, k) => span[0]! + k);
-  const cols = (make: (j: number) => Node, cls = '') => js.map((j) => h('td', { class: `${j === i ? 'query ' : ''}${cls}` }, make(j)));
+  const cols = (make: (j: number) => Node) => js.map((j) => h('td', { class: `${j === i ? 'query' : ''}${r.blocked[i]![j] ? ' masked' : ''}` }, make(j)));
   const projection = (which: 'q' | 'k' | 'v', j: number) => () => {
     const W = which === 'q' ? hd.Wq : which === 'k' ? hd.Wk : hd.Wv;
     const b = which === 'q' ? hd.bq : which === 'k' ? hd.bk : hd.bv;

@@ -12,6 +12,8 @@ export interface ModelInfo {
 }
 interface Embedded { model: ModelInfo; inspections: { input: string; result: ModelInspection }[] }
 
+const POSITIONS: Record<string, string> = { rope: 'rotary positions (RoPE)', sinusoidal: 'sinusoidal positions', learned: 'learned positions', none: 'no positional encoding' };
+
 const app = document.getElementById('app')!;
 const state: { r: ModelInspection | null; sel: Selection } = { r: null, sel: { layer: 0, head: 0, query: 0 } };
 
@@ -39,7 +41,7 @@ function render(): void {
   const controls = h('div', { class: 'controls' },
     select('layer', r.layers.length, sel.layer, (v) => pick(v, sel.head), 'layer'),
     select('head', r.model.heads, sel.head, (v) => pick(sel.layer, v), 'head'),
-    h('span', { class: 'muted' }, `${r.model.attention} attention · ${r.model.pos} positions${r.model.window !== null ? ` · window ${r.model.window}` : ''} · ${r.tokens.length} positions`));
+    h('span', { class: 'muted' }, `${r.model.attention} attention · ${POSITIONS[r.model.pos] ?? r.model.pos}${r.model.window !== null ? ` · window ${r.model.window}` : ''} · ${r.tokens.length} positions`));
   out.replaceChildren(prediction, controls,
     lectureView(r, sel, pickQuery),
     matrixView(r, sel, pickQuery),

@@ -2,6 +2,7 @@
 // view (lines from each query to the keys it looks at), and graph inputs drawn as graphs.
 import type { ModelInspection } from '../src/browser.js';
 import type { Selection } from './lecture.js';
+import { paint } from './heatmap.js';
 import { h, rgb, sequential } from './util.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -12,21 +13,18 @@ function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, s
   return el;
 }
 
+/** Longer inputs draw only the picked query's lines in the head view. */
+const MAX_ALL_LINES = 64;
+
 const HEAD_COLOURS = ['#5f3dc4', '#e8590c', '#0b7285', '#c2255c', '#2b8a3e', '#1864ab', '#862e9c', '#d9480f'];
 
-/** alpha' of one head on a canvas: row = query i, column = key j; blocked cells grey. */
+/** alpha' of one head on a canvas, one pixel per cell: row = query i, column = key j; blocked cells grey. */
 function miniMap(r: ModelInspection, layer: number, head: number, size: number): HTMLCanvasElement {
   const T = r.tokens.length;
   const cell = Math.max(1, Math.floor(size / T));
-  const c = h('canvas', { width: cell * T, height: cell * T, class: 'mini', 'data-layer': layer, 'data-head': head, 'data-cell': cell });
-  const ctx = c.getContext('2d')!;
+  const c = h('canvas', { width: T, height: T, style: `width:${cell * T}px;height:${cell * T}px`, class: 'mini', 'data-layer': layer, 'data-head': head });
   const w = r.layers[layer]!.heads[head]!.alphaPrime;
-  for (let i = 0; i < T; i++) {
-    for (let j = 0; j < T; j++) {
-      ctx.fillStyle = r.blocked[i]![j] ? '#d5d5d5' : w ? rgb(sequential(w[i]![j]!)) : '#f1f3f5';
-      ctx.fillRect(j * cell, i * cell, cell, cell);
-    }
-  }
+  paint(c, r.blocked.map((row, i) => row.map((b, j) => (b ? null : w ? w[i]![j]! : 0))), 'weights');
   return c;
 }
 
@@ -44,7 +42,7 @@ export function gridView(r: ModelInspection, sel: Selection, onPick: (layer: num
     h('h2', {}, 'Every layer and head'),
     h('p', { class: 'note' }, linear
       ? 'Linear attention never forms the weights α′ (that is what makes it O(N)), so there is nothing to draw here.'
-      : 'α′ of each head: row = the query i, column = the key j, darker = more attention; grey = blocked by a mask. Click one to walk through it.'),
+      : 'α′ of each head: row = the query i, column = the key j, darker = more attention (each map scaled to its largest weight); grey = blocked by a mask. Click one to walk through it.'),
     table);
 }
 
@@ -60,7 +58,7 @@ export function headView(r: ModelInspection, sel: Selection, onQuery: (i: number
     for (let i = 0; i < T; i++) {
       for (let j = 0; j < T; j++) {
         const x = w[i]![j]!;
-        if (x <= 0.005 || r.blocked[i]![j]) continue;
+        if (x <= 0.005 || r.blocked[i]![j] || (T > MAX_ALL_LINES && i !== sel.query)) continue;
         const line = s('line', { x1: 130, y1: i * rowH + 16, x2: width - 130, y2: j * rowH + 16, stroke: colour, 'stroke-width': 1 + 4 * x, 'stroke-opacity': i === sel.query ? Math.min(1, 0.15 + x) : Math.min(0.5, x * 0.35), 'data-i': i, 'data-j': j });
         svg.append(line);
       }

@@ -18,12 +18,13 @@ export const fmt = (x: number): string => (Math.abs(x) < 5e-4 ? '0.000' : x.toFi
 export const exact = (x: number): string => String(x);
 
 /** Diverging scale for signed values (blue < 0 < red), |x| scaled by `max`. */
-export function diverging(x: number, max: number): string {
+export function divergingRGB(x: number, max: number): [number, number, number] {
   const t = Math.max(-1, Math.min(1, max > 0 ? x / max : 0));
   const a = Math.abs(t);
-  const [r, g, b] = t >= 0 ? [255, Math.round(255 - 170 * a), Math.round(255 - 200 * a)] : [Math.round(255 - 200 * a), Math.round(255 - 120 * a), 255];
-  return `rgb(${r},${g},${b})`;
+  return t >= 0 ? [255, Math.round(255 - 170 * a), Math.round(255 - 200 * a)] : [Math.round(255 - 200 * a), Math.round(255 - 120 * a), 255];
 }
+
+export const diverging = (x: number, max: number): string => rgb(divergingRGB(x, max));
 
 /** Sequential scale for weights in [0, 1] (white -> deep violet). */
 export function sequential(x: number): [number, number, number] {

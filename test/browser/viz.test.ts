@@ -67,12 +67,11 @@ async function choose(page: Page, layer: number, head: number, query: number): P
   await page.click(`#lecture .tok[data-j="${query}"]`);
 }
 
-/** The colour at the centre of cell (i, j) of a mini map: [r, g, b]. */
+/** The colour of cell (i, j) of a mini map: [r, g, b]. */
 async function miniPixel(page: Page, layer: number, head: number, i: number, j: number): Promise<number[]> {
   return page.$eval(`canvas.mini[data-layer="${layer}"][data-head="${head}"]`, (c, [i, j]) => {
-    const canvas = c as HTMLCanvasElement;
-    const cell = Number(canvas.dataset.cell);
-    return Array.from(canvas.getContext('2d')!.getImageData(j! * cell + cell / 2, i! * cell + cell / 2, 1, 1).data.slice(0, 3));
+    const canvas = c as HTMLCanvasElement; // one pixel per cell
+    return Array.from(canvas.getContext('2d')!.getImageData(j!, i!, 1, 1).data.slice(0, 3));
   }, [i, j]);
 }
 
