@@ -3,6 +3,7 @@
 import type { ModelInspection } from '../src/browser.js';
 import { lectureView, matrixView, type Selection } from './lecture.js';
 import { graphView, gridView, headView } from './model-view.js';
+import { trainingView, type WatchRecord } from './training.js';
 import { h } from './util.js';
 
 /** What the server's /api/model answers and an export embeds. */
@@ -10,7 +11,7 @@ export interface ModelInfo {
   name: string; task: string; input: 'words' | 'frames';
   kind: string; attention: string; pos: string; layers: number; heads: number; dModel: number;
 }
-interface Embedded { model: ModelInfo; inspections: { input: string; result: ModelInspection }[] }
+interface Embedded { model: ModelInfo; inspections: { input: string; result: ModelInspection }[]; training?: WatchRecord[] }
 
 const POSITIONS: Record<string, string> = { rope: 'rotary positions (RoPE)', sinusoidal: 'sinusoidal positions', learned: 'learned positions', none: 'no positional encoding' };
 
@@ -56,19 +57,20 @@ function show(r: ModelInspection): void {
   render();
 }
 
-function header(m: ModelInfo, input: HTMLElement): void {
+function header(m: ModelInfo, input: HTMLElement, training: WatchRecord[]): void {
   app.replaceChildren(
     h('header', {}, h('h1', {}, 'qkv ', h('span', {}, 'see attention')),
       h('p', { class: 'model-line' }, `${m.name}: a ${m.task} model, ${m.kind} with ${m.attention} attention, ${m.layers} layers × ${m.heads} heads, d = ${m.dModel}`)),
     input,
     h('div', { id: 'error', class: 'error', role: 'alert', hidden: true }),
-    h('main', { id: 'views' }));
+    h('main', { id: 'views' }),
+    trainingView(training) ?? '');
 }
 
 /** Served by `qkv viz`: type an input, the server runs the model. */
 async function live(): Promise<void> {
   const res = await fetch('api/model');
-  const body = await res.json() as { model?: ModelInfo; defaultInput?: string; error?: string };
+  const body = await res.json() as { model?: ModelInfo; defaultInput?: string; training?: WatchRecord[]; error?: string };
   if (!body.model) {
     app.replaceChildren(h('header', {}, h('h1', {}, 'qkv ', h('span', {}, 'see attention'))), h('div', { id: 'error', class: 'error', role: 'alert' }, body.error ?? `the server answered ${res.status}`));
     return;
@@ -77,7 +79,7 @@ async function live(): Promise<void> {
     placeholder: body.model.input === 'words' ? 'type a sentence' : '{"frames": [[...], ...]} or {"nodes": [[...]], "edges": [[0, 1]]}' });
   const go = h('button', { id: 'go', type: 'button' }, 'Look');
   const form = h('form', { class: 'input' }, field, go);
-  header(body.model, form);
+  header(body.model, form, body.training ?? []);
   const run = async () => {
     const r = await fetch(`api/inspect?input=${encodeURIComponent(field.value)}`);
     const b = await r.json() as { result?: ModelInspection; error?: string };
@@ -94,7 +96,7 @@ async function live(): Promise<void> {
 function offline(data: Embedded): void {
   const pickInput = h('select', { id: 'input' }, ...data.inspections.map((x, k) => h('option', { value: k }, x.input)));
   pickInput.addEventListener('change', () => show(data.inspections[Number(pickInput.value)]!.result));
-  header(data.model, h('div', { class: 'input' }, h('span', { class: 'muted' }, 'input: '), pickInput));
+  header(data.model, h('div', { class: 'input' }, h('span', { class: 'muted' }, 'input: '), pickInput), data.training ?? []);
   show(data.inspections[0]!.result);
 }
 

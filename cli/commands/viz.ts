@@ -5,15 +5,17 @@ import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { data, inspectModel, loadInstance, QkvError, type InspectableModel, type ModelInspection, type TaskDriver, type TaskInstance } from '../../src/index.js';
+import { inspectModel, loadInstance, QkvError, type InspectableModel, type ModelInspection, type TaskDriver, type TaskInstance } from '../../src/index.js';
 import type { ModelInfo } from '../../web/main.js';
 import { applyConfig, int, UsageError } from '../shared.js';
-import { cliTask, sequenceInputs } from '../tasks.js';
+import { cliTask } from '../tasks.js';
+import { defaultInput, parseInput } from '../viz/inputs.js';
+import { readWatch, type WatchRecord } from '../viz/watch.js';
 import { vizPage } from '../viz/page.js';
 import { HOST, startVizServer } from '../viz/server.js';
 import { taskOf } from './use.js';
 
-interface Loaded { instance: InspectableModel; info: ModelInfo; defaultInput: string }
+interface Loaded { instance: InspectableModel; info: ModelInfo; defaultInput: string; training: WatchRecord[] }
 
 /** The model in `dir`, ready to inspect; a QkvError says why not. */
 function loadModel(dir: string): Loaded {
@@ -27,30 +29,12 @@ function loadModel(dir: string): Loaded {
     name: basename(resolve(dir)), task, input: m.featurizer.words ? 'words' : 'frames',
     kind: c.kind, attention: c.attention, pos: c.pos, layers: c.layers, heads: c.heads, dModel: c.dModel,
   };
-  return { instance: m, info, defaultInput: defaultInput((config.meta ?? {}) as Record<string, unknown>) };
+  return { instance: m, info, defaultInput: defaultInput((config.meta ?? {}) as Record<string, unknown>), training: readWatch(dir) };
 }
 
-/** An input to start with: the lecture's sentence, or one example of the built-in set the model learned. */
-function defaultInput(meta: Record<string, unknown>): string {
-  if (meta.builtin === 'ambiguity') return 'I saw a saw';
-  if (meta.builtin === 'speech' || meta.builtin === 'graph') {
-    const e = (data.builtinDataset(meta.builtin, { seed: 12345, n: 1 }) as data.TaggedExample[])[0]!;
-    const round = (m: number[][]) => m.map((row) => row.map((x) => Number(x.toFixed(4))));
-    return JSON.stringify(e.edges ? { nodes: round(e.frames!), edges: e.edges } : { frames: round(e.frames!) });
-  }
-  return '';
-}
-
-/** One typed input (a sentence, or a JSON object of frames / nodes and edges) -> the model's inspection. */
+/** One typed input -> the model's inspection. */
 function inspectText(m: Loaded, text: string, maxPositions: number): ModelInspection {
-  if (!text.trim()) throw new QkvError('the input is empty: type at least one word');
-  const one = m.info.input === 'words' ? text.replace(/\s+/g, ' ') : text;
-  const input = sequenceInputs(one, 'input', m.instance)[0] as { tokens?: string[]; frames?: number[][]; edges?: [number, number][] };
-  const n = (input.tokens ?? input.frames ?? []).length;
-  if (n > maxPositions) throw new QkvError(`the input has ${n} positions; at most ${maxPositions} (--max-positions)`);
-  const bad = input.edges?.find((e) => !Array.isArray(e) || e.length !== 2 || !e.every((x) => Number.isInteger(x) && x >= 0 && x < n));
-  if (bad) throw new QkvError(`input: edge ${JSON.stringify(bad)} must join two node numbers from 0 to ${n - 1}`);
-  return inspectModel(m.instance, input);
+  return inspectModel(m.instance, parseInput(m.instance, text, maxPositions));
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -96,7 +80,7 @@ export function vizCommand(): Command {
             throw e instanceof QkvError ? new UsageError(`--input ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)}: ${e.message}`) : e;
           }
         });
-        writeAtomic(o.export as string, vizPage(m.info.name, { model: m.info, inspections }));
+        writeAtomic(o.export as string, vizPage(m.info.name, { model: m.info, inspections, training: m.training }));
         console.log(`qkv viz: wrote ${o.export as string} (${inspections.length} input${inspections.length === 1 ? '' : 's'}; open it in a browser, no server needed)`);
         return;
       }
@@ -112,7 +96,7 @@ export function vizCommand(): Command {
       }
       const server = await startVizServer({
         page: vizPage(loaded?.info.name ?? basename(resolve(dir)), null),
-        model: () => (loaded ? { status: 200, body: { model: loaded.info, defaultInput: loaded.defaultInput } } : { status: 500, body: { error: `cannot load the model: ${failure}` } }),
+        model: () => (loaded ? { status: 200, body: { model: loaded.info, defaultInput: loaded.defaultInput, training: loaded.training } } : { status: 500, body: { error: `cannot load the model: ${failure}` } }),
         inspect: (text) => {
           if (!loaded) throw new QkvError(`cannot load the model: ${failure}`);
           return inspectText(loaded, text, max);

@@ -13,8 +13,11 @@ const asset = (name: string): string => {
   }
 };
 
-/** JSON safe inside a <script> element (no "</script>", no "<!--"). */
-export const scriptJson = (value: unknown): string => JSON.stringify(value, numbers).replace(/</g, '\\u003c');
+/** JSON with numbers as float32 (see below). */
+export const compactJson = (value: unknown): string => JSON.stringify(value, numbers);
+
+/** Compact JSON safe inside a <script> element (no "</script>", no "<!--"). */
+export const scriptJson = (value: unknown): string => compactJson(value).replace(/</g, '\\u003c');
 
 /**
  * Numbers as the float32 values they are (9 significant digits round-trip a float32): about

@@ -19,6 +19,8 @@ export interface SessionOptions {
   /** Written into config.json, e.g. where the data came from. */
   meta?: Record<string, unknown>;
   onEvent?: (e: TrainEvent) => void;
+  /** Called after every evaluation with the model being trained (e.g. to record its attention). */
+  onEvaluated?: (instance: TaskInstance, step: number, metrics: Record<string, number>) => void;
 }
 
 export interface SessionResult {
@@ -91,6 +93,7 @@ export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E,
   trainer.on((e) => {
     if (e.type === 'step') positions += e.positions;
     o.onEvent?.(e);
+    if (e.type === 'eval') o.onEvaluated?.(instance, e.step, e.metrics);
   });
   const startStep = trainer.state.step;
   const t0 = performance.now();

@@ -199,7 +199,27 @@ describe('the visualizer in a browser (Chromium)', { skip }, () => {
   });
 });
 
-describe('the visualizer on graphs and frames (Chromium)', { skip }, () => {
+describe('the visualizer on graphs and training runs (Chromium)', { skip }, () => {
+  test('training, watched: a slider over the recorded evaluations redraws every layer and head', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const dir = tinyModel({}, 'ambiguity', 'I saw a saw');
+    const viz = await startViz(['--model', dir]);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await page.goto(viz.url);
+      await page.waitForSelector('#training');
+      assert.equal(await page.getAttribute('#train-label', 'data-step'), '6');
+      assert.equal(await page.locator('#training canvas[data-step="6"]').count(), 4);
+      await page.fill('#train-step', '0');
+      assert.equal(await page.getAttribute('#train-label', 'data-step'), '2');
+      assert.equal(await page.locator('#training canvas[data-step="2"]').count(), 4);
+      await page.close();
+    } finally {
+      await stop(viz);
+      await browser.close();
+    }
+  });
+
   test('graph nodes: drawn as a graph, attention on the edges, non-edges blocked', async () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     const dir = tinyModel({ pos: 'none' }, 'graph');

@@ -5,16 +5,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { watchAttention } from '../../cli/viz/watch.js';
 import { data, inspectModel, loadInstance, tagDriver, trainSession, type InspectableModel, type ModelInspection, type TaskDriver, type TaskInstance } from '../../src/index.js';
 
 export const bin = fileURLToPath(new URL('../../cli/qkv.js', import.meta.url));
 
 /** Trains a tag model for a few steps on a built-in set and returns its run directory. */
-export function tinyModel(model: Record<string, unknown> = {}, builtin: 'ambiguity' | 'graph' | 'speech' = 'ambiguity'): string {
+export function tinyModel(model: Record<string, unknown> = {}, builtin: 'ambiguity' | 'graph' | 'speech' = 'ambiguity', watch?: string): string {
   const out = mkdtempSync(join(tmpdir(), 'qkv-viz-'));
   const all = data.builtinDataset(builtin, { seed: 0, n: 60 }) as data.TaggedExample[];
   trainSession(tagDriver as TaskDriver<TaskInstance, data.TaggedExample, unknown, unknown>, all.slice(10), all.slice(0, 10), {
-    out, trainer: { maxSteps: 3, evalEvery: 3, lr: 1e-2, seed: 0 },
+    out, trainer: { maxSteps: watch ? 6 : 3, evalEvery: watch ? 2 : 3, lr: 1e-2, seed: 0 }, ...(watch ? { onEvaluated: watchAttention(out, watch) } : {}),
     task: { model: { kind: 'transformer', dModel: 16, heads: 2, layers: 2, dropout: 0, ...model }, batchSize: 8 }, meta: { builtin },
   });
   return out;

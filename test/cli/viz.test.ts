@@ -150,3 +150,27 @@ describe('qkv viz: bad models and --export', () => {
     assert.match(served.stderr, /--input goes with --export/);
   });
 });
+
+describe('training, watched', () => {
+  test('qkv train tag --viz records alpha\' at every evaluation, equal to the checkpoint\'s, and trains exactly as without it', () => {
+    const base = mkdtempSync(join(tmpdir(), 'qkv-viz-watch-'));
+    const args = (out: string) => ['train', 'tag', '--builtin', 'ambiguity', '--n', '100', '--max-steps', '4', '--eval-every', '2', '--d-model', '16', '--heads', '2', '--layers', '1', '--out', join(base, out)];
+    const watched = run(...args('watched'), '--viz');
+    assert.equal(watched.status, 0, watched.stderr);
+    const plain = run(...args('plain'));
+    assert.equal(plain.status, 0, plain.stderr);
+    const losses = (out: string) => readFileSync(join(base, out, 'log.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { loss?: number }).filter((e) => e.loss !== undefined).map((e) => e.loss);
+    assert.deepEqual(losses('watched'), losses('plain'), 'watching changes nothing in training');
+    const records = readFileSync(join(base, 'watched', 'attention.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; tokens: string[]; alphaPrime: number[][][][] });
+    assert.deepEqual(records.map((r) => r.step), [2, 4]);
+    assert.deepEqual(records[1]!.tokens, ['I', 'saw', 'a', 'saw']);
+    const last = libraryInspection(join(base, 'watched', 'last'), { tokens: ['I', 'saw', 'a', 'saw'] });
+    assertClose(records[1]!.alphaPrime, last.layers.map((l) => l.heads.map((h) => h.alphaPrime)), 'alphaPrime at step 4');
+    const model = run('viz', '--model', join(base, 'watched'), '--export', join(base, 'w.html'));
+    assert.equal(model.status, 0, model.stderr);
+    assert.match(readFileSync(join(base, 'w.html'), 'utf8'), /"training":\[\{"step":2,/);
+    const fc = run('train', 'tag', '--builtin', 'ambiguity', '--model', 'fc', '--viz', '--out', join(base, 'fc'));
+    assert.equal(fc.status, 1);
+    assert.match(fc.stderr, /--viz: a fc model has no attention to watch/);
+  });
+});
