@@ -125,9 +125,32 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
   }
   const bRow = h('div', { class: 'eq result' }, h('span', { class: 'lbl' }, linear ? `b${I} (linear attention: φ(q${I})ᵀ Σⱼ φ(kʲ) vʲᵀ / φ(q${I})ᵀ Σⱼ φ(kʲ), no α is formed)` : `b${I} = Σⱼ α′${sub(i + 1)},ⱼ vʲ =`),
     clickable(vector(hd.b[i]!, 'b', i, vmax), linear ? () => undefined : bOperands));
+  const state = linear && hd.state ? stateView(r, hd.state) : '';
   const title = h('h2', {}, `Query ${i + 1}: "${r.tokens[i]}" looks at every position — layer ${sel.layer + 1}, head ${sel.head + 1}`);
   const note = h('p', { class: 'note' }, `aʲ: what this layer's attention reads${r.model.normFirst ? ' (the layer input after LayerNorm)' : ''}; d = ${r.model.headDim} per head.${r.model.pos === 'rope' ? ' q and k are rotated by position (RoPE) after the projection.' : ''} Click a token to make it the query.${T > MAX_COLUMNS ? ` Showing positions ${span[0]! + 1}–${span[1]} of ${T}.` : ''}`);
-  return h('section', { class: 'lecture', id: 'lecture' }, title, note, h('div', { class: 'scroll' }, h('table', { class: 'steps' }, ...rows)), bRow, explain);
+  return h('section', { class: 'lecture', id: 'lecture' }, title, note, h('div', { class: 'scroll' }, h('table', { class: 'steps' }, ...rows)), bRow, state, explain);
+}
+
+/** Linear attention as an RNN: the fixed-size state (S, z) after each position, with a slider over t. */
+function stateView(r: ModelInspection, st: NonNullable<HeadInspection['state']>): HTMLElement {
+  const T = st.S.length;
+  const slider = h('input', { type: 'range', id: 'state-t', min: 0, max: T - 1, value: T - 1, step: 1 });
+  const body = h('div', { class: 'state-body' });
+  const draw = (t: number) => {
+    const S = st.S[t]!;
+    const max = maxAbs(S);
+    body.replaceChildren(
+      h('p', { class: 'note' }, `after ${r.tokens[t]} (position ${t + 1} of ${T}): S${sup(t + 1)} = S${sup(t)} + φ(k${sup(t + 1)}) v${sup(t + 1)}ᵀ, z${sup(t + 1)} = z${sup(t)} + φ(k${sup(t + 1)}), with φ(x) = elu(x) + 1`),
+      h('div', { class: 'state-mats', 'data-t': t },
+        h('div', {}, h('div', { class: 'lbl' }, `S${sup(t + 1)} (${S.length} × ${S[0]?.length ?? 0})`), h('div', { class: 'rows' }, ...S.map((row, c) => vector(row, 'S', c, max)))),
+        h('div', {}, h('div', { class: 'lbl' }, `z${sup(t + 1)}`), vector(st.z[t]!, 'z', null))));
+  };
+  slider.addEventListener('input', () => draw(Number(slider.value)));
+  draw(T - 1);
+  return h('div', { class: 'state', id: 'state' },
+    h('h3', {}, 'The running state: linear attention is an RNN'),
+    h('p', { class: 'note' }, `Instead of N × N weights, each head keeps S and z, the same size however long the input; every bⁱ = φ(qⁱ)ᵀ S / φ(qⁱ)ᵀ z reads the state after the last position (a decoder reads the state so far). Drag to update it token by token.`),
+    slider, body);
 }
 
 function clickable(el: HTMLElement, onClick: () => void): HTMLElement {

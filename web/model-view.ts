@@ -43,7 +43,7 @@ export function gridView(r: ModelInspection, sel: Selection, onPick: (layer: num
     h('p', { class: 'note' }, linear
       ? 'Linear attention never forms the weights α′ (that is what makes it O(N)), so there is nothing to draw here.'
       : 'α′ of each head: row = the query i, column = the key j, darker = more attention (each map scaled to its largest weight); grey = blocked by a mask. Click one to walk through it.'),
-    table);
+    linear ? '' : table);
 }
 
 /** Lines from every query (left) to every key (right), opacity alpha'; a picked query shows only its own. */

@@ -7,6 +7,7 @@ import type { SequenceInput } from '../data/types.js';
 import { AttentionEncoder } from '../nn/transformer/attention-encoder.js';
 import type { MultiheadAttention } from '../nn/attention/multihead.js';
 import type { LayerIntermediates } from '../nn/transformer/layers.js';
+import { LinearAttentionState } from '../ops/linear-attention-state.js';
 import { slice } from '../ops/views.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -25,6 +26,11 @@ export interface HeadInspection {
   bq: number[] | null; bk: number[] | null; bv: number[] | null;
   /** Additive attention: alpha = w · tanh(q + k). */
   w: number[] | null;
+  /**
+   * Linear attention as an RNN: the state after each position t, S[t] = Σ_{j<=t} φ(k^j) v^jᵀ
+   * (headDim × headDim) and z[t] = Σ_{j<=t} φ(k^j), from LinearAttentionState; null otherwise.
+   */
+  state: { S: number[][][]; z: number[][] } | null;
 }
 
 export interface LayerInspection {
@@ -103,6 +109,7 @@ function layerJSON(l: LayerIntermediates, self_attn: MultiheadAttention, H: numb
   const headRows = (part: number, h: number): number[][] => (W ? rows(slice(W, 0, part * E + h * hd, part * E + (h + 1) * hd)) : []);
   const headBias = (part: number, h: number): number[] | null => (bias ? slice(bias, 0, part * E + h * hd, part * E + (h + 1) * hd).toArray() as number[] : null);
   const perHead = (t: Tensor | null, h: number): number[][] | null => (t ? rows(t.select(0, 0).select(0, h)) : null);
+  const states = l.alpha ? null : runningState(l, H, hd);
   const heads: HeadInspection[] = [];
   for (let h = 0; h < H; h++) {
     const alpha = perHead(l.alpha, h)?.map((row) => row.map((x) => (x === -Infinity ? null : x))) ?? null;
@@ -110,7 +117,24 @@ function layerJSON(l: LayerIntermediates, self_attn: MultiheadAttention, H: numb
       q: perHead(l.q, h)!, k: perHead(l.k, h)!, v: perHead(l.v, h)!, alpha, alphaPrime: perHead(l.alphaPrime, h), b: perHead(l.b, h)!,
       Wq: headRows(0, h), Wk: headRows(1, h), Wv: headRows(2, h), bq: headBias(0, h), bk: headBias(1, h), bv: headBias(2, h),
       w: self_attn.additive_w ? self_attn.additive_w.select(0, h).toArray() as number[] : null,
+      state: states ? { S: states.map((st) => st.S[h]!), z: states.map((st) => st.z[h]!) } : null,
     });
   }
   return { a: rows(l.a.select(0, 0)), heads };
+}
+
+/** Feeds the layer's k and v through a LinearAttentionState one position at a time: (S, z) per head after each. */
+function runningState(l: LayerIntermediates, H: number, hd: number): { S: number[][][]; z: number[][] }[] {
+  const state = new LinearAttentionState(1, H, hd, hd);
+  try {
+    const T = l.k.shape[2]!;
+    const out: { S: number[][][]; z: number[][] }[] = [];
+    for (let t = 0; t < T; t++) {
+      state.step(l.q.select(2, t), l.k.select(2, t), l.v.select(2, t)).dispose(); // q, k, v^t: (1, H, hd)
+      out.push({ S: (state.S.toArray() as number[][][][])[0]!, z: (state.z.toArray() as number[][][])[0]! });
+    }
+    return out;
+  } finally {
+    state.dispose();
+  }
 }

@@ -200,6 +200,34 @@ describe('the visualizer in a browser (Chromium)', { skip }, () => {
 });
 
 describe('the visualizer on graphs and training runs (Chromium)', { skip }, () => {
+  test('linear attention: the running state (S, z) token by token, equal to the library\'s', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const dir = tinyModel({ attention: 'linear', pos: 'none' });
+    const viz = await startViz(['--model', dir]);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await page.goto(viz.url);
+      await page.waitForSelector('body[data-ready="true"]');
+      const r = libraryInspection(dir, { tokens: ['I', 'saw', 'a', 'saw'] });
+      await choose(page, 1, 1, 2);
+      compare(await lectureNumbers(page), r, 1, 1, 2);
+      const st = r.layers[1]!.heads[1]!.state!;
+      for (const t of [3, 0]) {
+        await page.fill('#state-t', String(t));
+        const S = await page.$$eval('#state [data-name="S"]', (rows) => rows.map((row) => Array.from(row.querySelectorAll('[data-value]')).map((c) => Number(c.getAttribute('data-value')))));
+        const z = await page.$$eval('#state [data-name="z"] [data-value]', (cs) => cs.map((c) => Number(c.getAttribute('data-value'))));
+        assert.equal(S.length, 8);
+        S.forEach((row, c) => row.forEach((x, e) => assert.ok(Math.abs(x - st.S[t]![c]![e]!) <= 1e-6, `S[${t}][${c}][${e}]`)));
+        z.forEach((x, c) => assert.ok(Math.abs(x - st.z[t]![c]!) <= 1e-6, `z[${t}][${c}]`));
+      }
+      if (SHOTS) await page.screenshot({ path: join(SHOTS, 'viz-linear.png'), fullPage: true });
+      await page.close();
+    } finally {
+      await stop(viz);
+      await browser.close();
+    }
+  });
+
   test('training, watched: a slider over the recorded evaluations redraws every layer and head', async () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     const dir = tinyModel({}, 'ambiguity', 'I saw a saw');

@@ -82,6 +82,24 @@ test('inspectModel: linear attention has q, k, v and b but no alpha', () => {
   assert.equal(r.layers[0]!.heads[0]!.alphaPrime, null);
   assert.equal(r.layers[0]!.heads[0]!.b.length, 2);
   assert.ok(r.blocked.flat().every((b) => !b));
+  // the state after t: S = Σ_{j<=t} φ(k^j) v^jᵀ, z = Σ_{j<=t} φ(k^j); b^i reads the final one
+  const phi = (x: number) => (x > 0 ? x + 1 : Math.exp(x));
+  for (const l of r.layers) {
+    for (const h of l.heads) {
+      const st = h.state!;
+      h.k.forEach((_, t) => {
+        st.z[t]!.forEach((z, c) => close(z, h.k.slice(0, t + 1).reduce((s, k) => s + phi(k[c]!), 0), `z[${t}][${c}]`));
+        st.S[t]!.forEach((row, c) => row.forEach((x, e) => close(x, h.k.slice(0, t + 1).reduce((s, k, j) => s + phi(k[c]!) * h.v[j]![e]!, 0), `S[${t}][${c}][${e}]`)));
+      });
+      const S = st.S[st.S.length - 1]!;
+      const z = st.z[st.z.length - 1]!;
+      h.b.forEach((b, i) => {
+        const fq = h.q[i]!.map(phi);
+        const den = dot(fq, z);
+        b.forEach((x, e) => close(x, fq.reduce((s, f, c) => s + f * S[c]![e]!, 0) / den, `b[${i}][${e}]`, 1e-4));
+      });
+    }
+  }
 });
 
 test('inspectModel: frames, graph nodes (blocked off the edges), unknown words, classify models', () => {
