@@ -199,15 +199,36 @@ describe('the visualizer in a browser (Chromium)', { skip }, () => {
   });
 });
 
+/** Serves the model in `dir` with `qkv viz`, opens the page in a fresh browser, runs `fn`, cleans up. */
+async function withPage(dir: string, fn: (page: Page) => Promise<void>): Promise<void> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const viz = await startViz(['--model', dir]);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(viz.url);
+    await page.waitForSelector('body[data-ready="true"]');
+    await fn(page);
+  } finally {
+    await stop(viz);
+    await browser.close();
+  }
+}
+
 describe('the visualizer on graphs and training runs (Chromium)', { skip }, () => {
+  test('training, watched: a slider over the recorded evaluations redraws every layer and head', async () => {
+    await withPage(tinyModel({}, 'ambiguity', 'I saw a saw'), async (page) => {
+      await page.waitForSelector('#training');
+      assert.equal(await page.getAttribute('#train-label', 'data-step'), '6');
+      assert.equal(await page.locator('#training canvas[data-step="6"]').count(), 4);
+      await page.fill('#train-step', '0');
+      assert.equal(await page.getAttribute('#train-label', 'data-step'), '2');
+      assert.equal(await page.locator('#training canvas[data-step="2"]').count(), 4);
+    });
+  });
+
   test('linear attention: the running state (S, z) token by token, equal to the library\'s', async () => {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     const dir = tinyModel({ attention: 'linear', pos: 'none' });
-    const viz = await startViz(['--model', dir]);
-    try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      await page.goto(viz.url);
-      await page.waitForSelector('body[data-ready="true"]');
+    await withPage(dir, async (page) => {
       const r = libraryInspection(dir, { tokens: ['I', 'saw', 'a', 'saw'] });
       await choose(page, 1, 1, 2);
       compare(await lectureNumbers(page), r, 1, 1, 2);
@@ -221,41 +242,12 @@ describe('the visualizer on graphs and training runs (Chromium)', { skip }, () =
         z.forEach((x, c) => assert.ok(Math.abs(x - st.z[t]![c]!) <= 1e-6, `z[${t}][${c}]`));
       }
       if (SHOTS) await page.screenshot({ path: join(SHOTS, 'viz-linear.png'), fullPage: true });
-      await page.close();
-    } finally {
-      await stop(viz);
-      await browser.close();
-    }
-  });
-
-  test('training, watched: a slider over the recorded evaluations redraws every layer and head', async () => {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const dir = tinyModel({}, 'ambiguity', 'I saw a saw');
-    const viz = await startViz(['--model', dir]);
-    try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      await page.goto(viz.url);
-      await page.waitForSelector('#training');
-      assert.equal(await page.getAttribute('#train-label', 'data-step'), '6');
-      assert.equal(await page.locator('#training canvas[data-step="6"]').count(), 4);
-      await page.fill('#train-step', '0');
-      assert.equal(await page.getAttribute('#train-label', 'data-step'), '2');
-      assert.equal(await page.locator('#training canvas[data-step="2"]').count(), 4);
-      await page.close();
-    } finally {
-      await stop(viz);
-      await browser.close();
-    }
+    });
   });
 
   test('graph nodes: drawn as a graph, attention on the edges, non-edges blocked', async () => {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     const dir = tinyModel({ pos: 'none' }, 'graph');
-    const viz = await startViz(['--model', dir]);
-    try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      await page.goto(viz.url);
-      await page.waitForSelector('body[data-ready="true"]');
+    await withPage(dir, async (page) => {
       const input = JSON.parse(await page.inputValue('#input')) as { nodes: number[][]; edges: [number, number][] };
       const r = libraryInspection(dir, { frames: input.nodes, edges: input.edges });
       assert.equal(await page.locator('svg.graph circle.node').count(), input.nodes.length);
@@ -267,10 +259,6 @@ describe('the visualizer on graphs and training runs (Chromium)', { skip }, () =
       assert.deepEqual(targets, w.map((x, j) => [x, j] as const).filter(([x, j]) => j !== 2 && x > 0.005).map(([, j]) => j));
       targets.forEach((j) => assert.ok(!r.blocked[2]![j]));
       if (SHOTS) await page.screenshot({ path: join(SHOTS, 'viz-graph.png'), fullPage: true });
-      await page.close();
-    } finally {
-      await stop(viz);
-      await browser.close();
-    }
+    });
   });
 });
