@@ -85,6 +85,7 @@ export function vizCommand(): Command {
         return;
       }
       if ((o.input as string[]).length) throw new UsageError('--input goes with --export; the served page has its own input box');
+      if ((o.port as number) > 65535) throw new UsageError('--port must be an integer from 0 to 65535');
       let loaded: Loaded | null = null;
       let failure = '';
       try {

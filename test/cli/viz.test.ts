@@ -148,6 +148,9 @@ describe('qkv viz: bad models and --export', () => {
     const served = run('viz', '--model', dir, '--input', 'x');
     assert.equal(served.status, 1);
     assert.match(served.stderr, /--input goes with --export/);
+    const port = run('viz', '--model', dir, '--port', '70000');
+    assert.equal(port.status, 1);
+    assert.match(port.stderr, /^qkv: --port must be an integer from 0 to 65535\n$/);
   });
 });
 
