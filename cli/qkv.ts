@@ -9,6 +9,7 @@ import { trainCommand } from './commands/train.js';
 import { evalCommand, infoCommand, predictCommand } from './commands/use.js';
 import { generateCommand } from './commands/generate.js';
 import { exportCommand } from './commands/export.js';
+import { vizCommand } from './commands/viz.js';
 import { int, UsageError } from './shared.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -42,7 +43,7 @@ program
   .action((opts: { steps: number; seed: number; out: string; sentence: string }) => demo(opts));
 
 program.addCommand(trainCommand()).addCommand(evalCommand()).addCommand(predictCommand()).addCommand(infoCommand());
-program.addCommand(generateCommand()).addCommand(exportCommand());
+program.addCommand(generateCommand()).addCommand(exportCommand()).addCommand(vizCommand());
 for (const sub of program.commands) {
   sub.exitOverride().showHelpAfterError('(add --help for usage)');
   for (const s of sub.commands) s.exitOverride().showHelpAfterError('(add --help for usage)');

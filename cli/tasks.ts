@@ -19,7 +19,7 @@ export interface CliTask {
 }
 
 /** Plain text: one sequence per line, words split on whitespace; JSONL lines read as frames/graphs. */
-function sequenceInputs(text: string, file: string, instance: TaskInstance): unknown[] {
+export function sequenceInputs(text: string, file: string, instance: TaskInstance): unknown[] {
   const featurizer = (instance.config as unknown as { featurizer: { kind: string } }).featurizer;
   const lines = text.split(/\r?\n/).map((l, i) => [l.trim(), i + 1] as const).filter(([l]) => l);
   if (!lines.length) throw new UsageError(`${file}: no input lines`);

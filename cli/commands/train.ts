@@ -12,6 +12,8 @@ import { applyConfig, choice, float, int, printJson, UsageError } from '../share
 import { addLengthFlags, lengthOptions, summaryLines } from './train-length.js';
 import { trainLmCommand } from './train-lm.js';
 import { trainSeq2seqCommand } from './train-seq2seq.js';
+import { defaultInput } from '../viz/inputs.js';
+import { watchAttention, WATCH_FILE } from '../viz/watch.js';
 
 /** Flags every task's training shares. */
 export function addTrainingFlags(cmd: Command, defaults: { steps: number; epochs: number; lr: number; evalEvery: number; batch: number }): Command {
@@ -47,6 +49,7 @@ function addModelFlags(cmd: Command): Command {
     .option('--heads <n>', 'attention heads', int('--heads', 1), 4)
     .option('--dropout <x>', 'dropout', float('--dropout', 0, 1), 0.1)
     .option('--window <n>', 'truncated attention: look at most N positions either side', int('--window', 0))
+    .option('--viz [input]', `watch training: record the attention weights for this input at every evaluation, in DIR/${WATCH_FILE}, for qkv viz --model DIR (default: the built-in set's example)`)
     .option('--kernel <n>', 'CNN kernel size (odd)', int('--kernel', 1), 3)
     .addOption(choice('--cell <kind>', 'RNN cell', ['gru', 'lstm'], 'lstm'));
 }
@@ -78,7 +81,7 @@ export function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: 
   const bar = progress({ log: join(out, 'log.jsonl'), quiet: Boolean(o.json) });
   let result: SessionResult;
   try {
-    result = trainSession(driver, train, dev, { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined });
+    result = trainSession(driver, train, dev, { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined, onEvaluated: watcher(o, meta) });
   } catch (e) {
     if (e instanceof TrainingError && isCheckpoint(join(out, 'last'))) {
       const step = (readCheckpoint(join(out, 'last')).config.step as number | undefined) ?? '?';
@@ -96,6 +99,15 @@ export function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: 
   if (o.json) printJson(summary);
   else for (const line of summaryLines(task, result)) console.log(line);
   return result;
+}
+
+/** --viz [input]: record alpha' for a probe input at every evaluation (qkv viz --model DIR plays it back). */
+function watcher(o: Record<string, unknown>, meta: Record<string, unknown>) {
+  if (o.viz === undefined || o.viz === false) return undefined;
+  const probe = o.viz === true ? defaultInput(meta) : String(o.viz);
+  if (!probe.trim()) throw new UsageError('--viz: give the input to watch, e.g. --viz "I saw a saw" (this data has no built-in example)');
+  if (o.model !== 'transformer') throw new UsageError(`--viz: a ${String(o.model)} model has no attention to watch (use --model transformer)`);
+  return watchAttention(o.out as string, probe);
 }
 
 function labelled(task: 'tag' | 'classify', o: Record<string, unknown>): { train: unknown[]; dev: unknown[]; meta: Record<string, unknown> } {

@@ -3,7 +3,7 @@
 //   V'_i = φ(Q_i)ᵀ S / (φ(Q_i)ᵀ z + eps),   S = Σ_j φ(K_j) V_jᵀ (dk×dv),   z = Σ_j φ(K_j)
 // and S, z are computed once for all queries: O(N) time and memory instead of O(N²).
 // Causal attention sums over j ≤ i only; that is an RNN whose state (S, z) has a constant
-// size (LinearAttentionState, in linear-attention-state.ts), and its parallel form runs as fused kernels whose
+// size (LinearAttentionState, in nn/attention/linear-attention-state.ts), and its parallel form runs as fused kernels whose
 // gradient is the paper's memory-efficient Algorithm 1 (never an N×dk×dv tensor).
 //
 // Masks. Linear attention never forms the N×N attention matrix, so it honours only masks that

@@ -21,6 +21,8 @@ export interface SessionOptions {
   /** Evaluate on at most this many dev examples (the first N): bounds the cost of each evaluation. */
   evalMax?: number;
   onEvent?: (e: TrainEvent) => void;
+  /** Called after every evaluation with the model being trained (e.g. to record its attention). */
+  onEvaluated?: (instance: TaskInstance, step: number, metrics: Record<string, number>) => void;
 }
 
 export interface SessionResult {
@@ -106,6 +108,7 @@ export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E,
     if (e.type === 'step') positions += e.positions;
     if (e.type === 'eval') evalMs += e.ms;
     o.onEvent?.(e);
+    if (e.type === 'eval') o.onEvaluated?.(instance, e.step, e.metrics);
   });
   const startStep = trainer.state.step;
   const t0 = performance.now();

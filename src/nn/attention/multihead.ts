@@ -51,6 +51,20 @@ export interface AttentionCallOptions extends AttentionMasks {
    * values for softmax, relu and additive; linear attention's recurrent LinearAttentionState).
    */
   cache?: DecodingCache | null;
+  /** Also return every head's q, k, v, alpha, alphaPrime and b (the lecture's names; see AttentionIntermediates). */
+  returnIntermediates?: boolean;
+}
+
+/**
+ * One call's intermediates per head, for looking at (the visualizer, tests): q (B, H, L, hd) and
+ * k, v (B, H, S, hd) after RoPE and any cache; alpha (B, H, L, S) the scores after the masks
+ * (-Infinity where blocked); alphaPrime (B, H, L, S) the normalised weights; b (B, H, L, hd) each
+ * head's output before W^O. Linear attention forms no alpha: both are null there.
+ */
+export interface AttentionIntermediates {
+  q: Tensor; k: Tensor; v: Tensor;
+  alpha: Tensor | null; alphaPrime: Tensor | null;
+  b: Tensor;
 }
 
 export interface AttentionResult {
@@ -58,6 +72,8 @@ export interface AttentionResult {
   output: Tensor;
   /** (B, L, S) averaged over heads, (B, H, L, S) per head, or null. */
   weights: Tensor | null;
+  /** With `returnIntermediates`. */
+  intermediates?: AttentionIntermediates;
 }
 
 export class MultiheadAttention extends Module {
@@ -113,7 +129,7 @@ export class MultiheadAttention extends Module {
   /** query (B, L, E), key (B, S, kdim), value (B, S, vdim). */
   forward(query: Tensor, key: Tensor = query, value: Tensor = key, options: AttentionCallOptions = {}): AttentionResult {
     this.checkInputs(query, key, value);
-    const { needWeights = true, averageAttnWeights = true } = options;
+    const { needWeights = true, averageAttnWeights = true, returnIntermediates = false } = options;
     const [B, L] = query.shape as [number, number];
     const H = this.numHeads;
     const hd = this.headDim;
@@ -128,17 +144,21 @@ export class MultiheadAttention extends Module {
         qh = this.rope.apply(qh, past);
         kh = this.rope.apply(kh, past);
       }
-      const { b, alphaPrime } = attendWith(this.attentionDef, {
+      const r = attendWith(this.attentionDef, {
         q: qh, k: kh, v: vh, attnMask: options.attnMask ?? null, keyPaddingMask: options.keyPaddingMask ?? null,
         // causal and window go down as flags, not masks: softmax attention then runs fused
         // (FlashAttention, never the (B, H, L, S) weights) when nothing asks for the weights
         causal: options.isCausal ?? false, window: options.window ?? null, cache: options.cache ?? null,
-        needWeights, dropout: this.dropout, training: this.training, generator: this.generator, params: this.kindParams, module: 'MultiheadAttention',
-      }); // b (B, H, L, hd)
+        needWeights: needWeights || returnIntermediates, returnScores: returnIntermediates,
+        dropout: this.dropout, training: this.training, generator: this.generator, params: this.kindParams, module: 'MultiheadAttention',
+      });
+      const { b, alphaPrime } = r; // b (B, H, L, hd)
       const merged = reshape(permute(b, [0, 2, 1, 3]), [B, L, this.embedDim]); // concatenate heads, (B, L, E)
       const output = this.out_proj.forward(merged); // mix the heads with W^O
       const weights = !needWeights || !alphaPrime ? null : averageAttnWeights ? mean(alphaPrime, 1) : alphaPrime;
-      return { output, weights };
+      if (!returnIntermediates) return { output, weights };
+      // k and v as attended: with a cache, the past positions too
+      return { output, weights, intermediates: { q: qh, k: r.k ?? kh, v: r.v ?? vh, alpha: r.alpha ?? null, alphaPrime, b } };
     });
   }
 

@@ -53,6 +53,8 @@ export interface ScaledDotProductOptions extends AttentionMasks {
    * take the fused path, which never forms it.
    */
   needWeights?: boolean;
+  /** Also return the scores alpha after the masks (-Infinity where blocked); forces the naive path. */
+  returnScores?: boolean;
 }
 
 let flashEnabled = true;
@@ -73,7 +75,7 @@ export function flashAttentionEnabled(): boolean {
  * q (B, H, L, d), k (B, H, S, d), v (B, H, S, dv) -> b (B, H, L, dv) and the weights
  * alphaPrime (B, H, L, S), or null when `needWeights` is false. `module` names the caller in errors.
  */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: ScaledDotProductOptions = {}, module = 'attention'): { b: Tensor; alphaPrime: Tensor | null } {
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: ScaledDotProductOptions = {}, module = 'attention'): { b: Tensor; alphaPrime: Tensor | null; alpha?: Tensor } {
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
     throw new OpError(module, `q, k, v must be (B, H, N, d), got ${shapeStr(q.shape)}, ${shapeStr(k.shape)}, ${shapeStr(v.shape)}`);
   }
@@ -87,7 +89,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   checkWindow(window, module);
   const padding = options.keyPaddingMask ?? null;
   if (padding) checkKeyPadding(padding, B, S, module);
-  const fused = flashEnabled && !needWeights && (options.normalizer ?? 'softmax') === 'softmax' && !options.attnMask &&
+  const fused = flashEnabled && !needWeights && !options.returnScores && (options.normalizer ?? 'softmax') === 'softmax' && !options.attnMask &&
     (!padding || padding.dtype === 'int32') && !(options.dropout && options.training) &&
     q.dtype === 'float32' && k.dtype === 'float32' && v.dtype === 'float32';
   if (fused) return { b: flashAttention(q, k, v, { causal, window, keyPaddingMask: padding, scale }), alphaPrime: null };
@@ -98,7 +100,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     let alphaPrime = options.normalizer === 'relu' ? relu(alpha) : softmax(alpha, -1); // normalise over j
     if (options.dropout && options.training) alphaPrime = dropout(alphaPrime, options.dropout, true, options.generator);
     const b = matmul(alphaPrime, v); // b^i = Σ_j alpha'_{i,j} v^j, (B, H, L, dv)
-    return { b, alphaPrime: needWeights ? alphaPrime : null };
+    return { b, alphaPrime: needWeights ? alphaPrime : null, ...(options.returnScores ? { alpha } : {}) };
   });
 }
 

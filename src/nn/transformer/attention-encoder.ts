@@ -11,7 +11,7 @@ import { LayerNorm, Linear } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
 import type { AttentionKind } from '../attention/multihead.js';
 import { LearnedPositionalEncoding, RotaryEmbedding, SinusoidalPositionalEncoding } from '../attention/positional.js';
-import { TransformerEncoderLayer, type Activation, type EncoderLayerCall } from './layers.js';
+import { TransformerEncoderLayer, type Activation, type EncoderLayerCall, type LayerIntermediates } from './layers.js';
 import { TransformerEncoder } from './stacks.js';
 
 export type PositionKind = 'sinusoidal' | 'learned' | 'rope' | 'none';
@@ -74,18 +74,23 @@ export class AttentionEncoder extends Module implements SequenceEncoder {
     });
   }
 
-  /** The output and every layer's attention weights alpha' per head, (B, H, T, T) each. */
-  inspect(x: Tensor, options: EncodeOptions = {}): { output: Tensor; weights: Tensor[] } {
+  /**
+   * The output and every layer's attention weights alpha' per head, (B, H, T, T) each; with
+   * `returnIntermediates`, every layer's a, q, k, v, alpha, alphaPrime and b as well.
+   */
+  inspect(x: Tensor, options: EncodeOptions & { returnIntermediates?: boolean } = {}): { output: Tensor; weights: Tensor[]; layers: LayerIntermediates[] } {
     return tidy(() => {
       const { a, masks } = this.prepare(x, options);
       const weights: Tensor[] = [];
+      const layers: LayerIntermediates[] = [];
       let h = a;
       for (const layer of this.encoder.layers) {
-        const r = layer.inspect(h, masks);
+        const r = layer.inspect(h, masks, true, options.returnIntermediates ?? false);
         h = r.output;
         if (r.weights) weights.push(r.weights);
+        if (r.intermediates) layers.push(r.intermediates);
       }
-      return { output: this.encoder.norm ? this.encoder.norm.forward(h) : h, weights };
+      return { output: this.encoder.norm ? this.encoder.norm.forward(h) : h, weights, layers };
     });
   }
 

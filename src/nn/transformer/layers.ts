@@ -5,11 +5,11 @@
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { gelu, relu } from '../../ops/elementwise.js';
 import { add } from '../../ops/elementwise.js';
-import { keep, tidy } from '../../tensor/engine.js';
+import { keep, tidy, track } from '../../tensor/engine.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Dropout, LayerNorm, Linear } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
-import type { AttentionKind } from '../attention/multihead.js';
+import type { AttentionIntermediates, AttentionKind } from '../attention/multihead.js';
 import { MultiheadAttention } from '../attention/multihead.js';
 import type { DecodingCache } from '../attention/decoding-cache.js';
 import type { RotaryEmbedding } from '../attention/positional.js';
@@ -88,16 +88,26 @@ export class TransformerEncoderLayer extends Module {
     return output;
   }
 
-  /** The output and, when asked, the self-attention weights alpha' per head, (B, H, T, T). */
-  inspect(src: Tensor, options: EncoderLayerCall = {}, needWeights = true): { output: Tensor; weights: Tensor | null } {
+  /**
+   * The output and, when asked, the self-attention weights alpha' per head, (B, H, T, T), and
+   * every head's intermediates with `a`, the vectors the attention read (after norm1 when normFirst).
+   */
+  inspect(src: Tensor, options: EncoderLayerCall = {}, needWeights = true, returnIntermediates = false):
+    { output: Tensor; weights: Tensor | null; intermediates?: LayerIntermediates } {
     let weights: Tensor | null = null;
+    let intermediates: LayerIntermediates | undefined;
     const output = tidy(() => {
       const sa = (x: Tensor) => {
         const r = this.self_attn.forward(x, x, x, {
           attnMask: options.srcMask, keyPaddingMask: options.srcKeyPaddingMask, isCausal: options.isCausal, window: options.window,
-          needWeights, averageAttnWeights: false,
+          needWeights, averageAttnWeights: false, returnIntermediates,
         });
         weights = r.weights ? keep(r.weights) : null;
+        if (r.intermediates) {
+          const i = r.intermediates;
+          const k = (t: Tensor | null) => (t ? keep(t) : null);
+          intermediates = { a: keep(x), q: keep(i.q), k: keep(i.k), v: keep(i.v), alpha: k(i.alpha), alphaPrime: k(i.alphaPrime), b: keep(i.b) };
+        }
         return this.dropout1.forward(r.output);
       };
       const ff = (x: Tensor) => this.dropout2.forward(feedForward(this, x));
@@ -108,9 +118,15 @@ export class TransformerEncoderLayer extends Module {
       const x = this.norm1.forward(add(src, sa(src))); // LN(x + SA(x))
       return this.norm2.forward(add(x, ff(x))); // LN(x + FF(x))
     });
-    return { output, weights };
+    // kept out of the tidy above; hand them to the caller's scope (a tidy there frees them)
+    const escaped = [weights as Tensor | null, ...Object.values(intermediates ?? {}) as (Tensor | null)[]];
+    for (const t of escaped) if (t) track(t);
+    return intermediates ? { output, weights, intermediates } : { output, weights };
   }
 }
+
+/** A layer's attention intermediates and `a` (B, T, dModel), the vectors its attention read. */
+export interface LayerIntermediates extends AttentionIntermediates { a: Tensor }
 
 export interface DecoderLayerCall {
   tgtMask?: Tensor | null;

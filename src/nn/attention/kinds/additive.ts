@@ -32,7 +32,8 @@ export const additiveAttention = registerAttentionKind({
       const alpha = applyMasks(reshape(matmul(t, w), [B, H, L, S]), masks, [B, H, L, S], c.module); // (B, H, L, S)
       let alphaPrime = softmax(alpha, -1);
       if (c.dropout && c.training) alphaPrime = dropout(alphaPrime, c.dropout, true, c.generator);
-      return { b: matmul(alphaPrime, v), alphaPrime: c.needWeights ? alphaPrime : null }; // b (B, H, L, dv)
+      const b = matmul(alphaPrime, v); // (B, H, L, dv)
+      return { b, alphaPrime: c.needWeights ? alphaPrime : null, alpha: c.returnScores ? alpha : null, ...(c.cache ? { k, v } : {}) };
     });
   },
 });

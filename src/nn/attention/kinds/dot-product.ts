@@ -15,10 +15,11 @@ function dotProduct(name: Normalizer, summary: string): AttentionKindDef {
     makeCache: () => new KVCache(),
     attend(c: AttendCall) {
       const { k, v } = c.cache ? asKVCache(c.cache, c.module).append(c.k, c.v) : c; // (B, H, S, d) with the past
-      return scaledDotProductAttention(c.q, k, v, {
+      const r = scaledDotProductAttention(c.q, k, v, {
         attnMask: c.attnMask, keyPaddingMask: c.keyPaddingMask, causal: c.causal, window: c.window, needWeights: c.needWeights,
-        normalizer: name, dropout: c.dropout, training: c.training, generator: c.generator,
+        returnScores: c.returnScores, normalizer: name, dropout: c.dropout, training: c.training, generator: c.generator,
       }, c.module);
+      return c.cache ? { ...r, k, v } : r;
     },
   };
 }

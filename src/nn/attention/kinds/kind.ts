@@ -25,6 +25,8 @@ export interface AttendCall extends AttentionMasks {
   cache: DecodingCache | null;
   /** Return alpha' (B, H, L, S) when the kind can form it. */
   needWeights: boolean;
+  /** Also return the scores alpha (B, H, L, S) after the masks (-Infinity where blocked), for inspection. */
+  returnScores?: boolean;
   /** Dropout on alpha' (training only). */
   dropout: number;
   training: boolean;
@@ -55,8 +57,20 @@ export interface AttentionKindDef {
   params?(heads: number, headDim: number, g: Generator): Record<string, Tensor>;
   /** An empty decoding cache for `batch` sequences of `heads` heads of key size dk and value size dv. */
   makeCache(batch: number, heads: number, dk: number, dv: number): DecodingCache;
-  /** b (B, H, L, dv) and alpha' (B, H, L, S) or null. */
-  attend(call: AttendCall): { b: Tensor; alphaPrime: Tensor | null };
+  /** b (B, H, L, dv), alpha' (B, H, L, S) or null; see AttendResult. */
+  attend(call: AttendCall): AttendResult;
+}
+
+export interface AttendResult {
+  /** (B, H, L, dv) */
+  b: Tensor;
+  /** (B, H, L, S), or null when not asked for or never formed. */
+  alphaPrime: Tensor | null;
+  /** The scores after the masks, with returnScores (kinds that form them). */
+  alpha?: Tensor | null;
+  /** The keys and values attended over when a cache added past positions (B, H, S, d). */
+  k?: Tensor;
+  v?: Tensor;
 }
 
 const kinds = new Map<string, AttentionKindDef>();
@@ -79,7 +93,7 @@ export function attentionKind(name: string, module: string): AttentionKindDef {
 }
 
 /** Runs a kind after refusing what it cannot honour. */
-export function attendWith(def: AttentionKindDef, call: AttendCall): { b: Tensor; alphaPrime: Tensor | null } {
+export function attendWith(def: AttentionKindDef, call: AttendCall): AttendResult {
   const h = def.honours;
   const refuse = (what: string) => {
     throw new ModuleError(call.module, `${def.name} attention cannot honour ${what}`);

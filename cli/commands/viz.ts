@@ -1,0 +1,110 @@
+// `qkv viz`: see attention. Serves the visualizer page for a trained tag or classify model on
+// 127.0.0.1 (the page asks the server to run the model on what the user types), or with
+// --export writes one self-contained HTML file with the inspections of the given inputs.
+import { Command } from 'commander';
+import { spawn } from 'node:child_process';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { inspectModel, loadInstance, QkvError, type InspectableModel, type ModelInspection, type TaskDriver, type TaskInstance } from '../../src/index.js';
+import type { ModelInfo } from '../../web/main.js';
+import { applyConfig, int, UsageError } from '../shared.js';
+import { cliTask } from '../tasks.js';
+import { defaultInput, parseInput } from '../viz/inputs.js';
+import { readWatch, type WatchRecord } from '../viz/watch.js';
+import { vizPage } from '../viz/page.js';
+import { HOST, startVizServer } from '../viz/server.js';
+import { taskOf } from './use.js';
+
+interface Loaded { instance: InspectableModel; info: ModelInfo; defaultInput: string; training: WatchRecord[] }
+
+/** The model in `dir`, ready to inspect; a QkvError says why not. */
+function loadModel(dir: string): Loaded {
+  const { task, config } = taskOf(dir);
+  if (task !== 'tag' && task !== 'classify') throw new QkvError(`--model ${dir}: a ${String(task)} model; qkv viz shows tag and classify models`);
+  const { instance } = loadInstance(cliTask(task, `--model ${dir}`).driver as TaskDriver<TaskInstance, unknown, unknown, unknown>, dir);
+  const m = instance as unknown as InspectableModel;
+  if (m.config.model.kind !== 'transformer') throw new QkvError(`--model ${dir}: a ${m.config.model.kind} model has no attention to look at (train with --model transformer)`);
+  const c = m.config.model;
+  const info: ModelInfo = {
+    name: basename(resolve(dir)), task, input: m.featurizer.words ? 'words' : 'frames',
+    kind: c.kind, attention: c.attention, pos: c.pos, layers: c.layers, heads: c.heads, dModel: c.dModel,
+  };
+  return { instance: m, info, defaultInput: defaultInput((config.meta ?? {}) as Record<string, unknown>), training: readWatch(dir) };
+}
+
+/** One typed input -> the model's inspection. */
+function inspectText(m: Loaded, text: string, maxPositions: number): ModelInspection {
+  return inspectModel(m.instance, parseInput(m.instance, text, maxPositions));
+}
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UsageError(`--export ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`);
+  }
+}
+
+function openBrowser(url: string): void {
+  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
+  child.on('error', () => console.error(`qkv viz: could not start ${cmd}; open ${url} yourself`));
+  child.unref();
+}
+
+export function vizCommand(): Command {
+  return new Command('viz')
+    .description('see attention: a page that walks the lecture\'s steps with a trained model\'s own numbers')
+    .requiredOption('--model <dir>', 'a run directory (its best model) or a checkpoint directory of a tag or classify model')
+    .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', int('--port', 0), 0)
+    .option('--open', 'open the page in the default browser', false)
+    .option('--export <file>', 'write one self-contained HTML file (offline, no server) instead of serving')
+    .option('--input <text>', 'with --export: an input to include (repeat for several; default: the model\'s built-in example)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--max-positions <n>', 'longest input accepted', int('--max-positions', 1), 1024)
+    .option('--config <file>', 'JSON file of flag values')
+    .action(async (_o, cmd: Command) => {
+      const o = applyConfig(cmd);
+      const dir = o.model as string;
+      const max = o.maxPositions as number;
+      if (o.export) {
+        const m = loadModel(dir);
+        const inputs = (o.input as string[]).length ? o.input as string[] : m.defaultInput ? [m.defaultInput] : [];
+        if (!inputs.length) throw new UsageError('--export: give the inputs to show with --input TEXT (this model has no built-in example)');
+        const inspections = inputs.map((text) => {
+          try {
+            return { input: text, result: inspectText(m, text, max) };
+          } catch (e) {
+            throw e instanceof QkvError ? new UsageError(`--input ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)}: ${e.message}`) : e;
+          }
+        });
+        writeAtomic(o.export as string, vizPage(m.info.name, { model: m.info, inspections, training: m.training }));
+        console.log(`qkv viz: wrote ${o.export as string} (${inspections.length} input${inspections.length === 1 ? '' : 's'}; open it in a browser, no server needed)`);
+        return;
+      }
+      if ((o.input as string[]).length) throw new UsageError('--input goes with --export; the served page has its own input box');
+      if ((o.port as number) > 65535) throw new UsageError('--port must be an integer from 0 to 65535');
+      let loaded: Loaded | null = null;
+      let failure = '';
+      try {
+        loaded = loadModel(dir);
+      } catch (e) {
+        if (!(e instanceof QkvError)) throw e;
+        failure = e.message;
+        console.error(`qkv: viz: ${failure}`); // the page says it too
+      }
+      const server = await startVizServer({
+        page: vizPage(loaded?.info.name ?? basename(resolve(dir)), null),
+        model: () => (loaded ? { status: 200, body: { model: loaded.info, defaultInput: loaded.defaultInput, training: loaded.training } } : { status: 500, body: { error: `cannot load the model: ${failure}` } }),
+        inspect: (text) => {
+          if (!loaded) throw new QkvError(`cannot load the model: ${failure}`);
+          return inspectText(loaded, text, max);
+        },
+      }, o.port as number);
+      const url = `http://${HOST}:${(server.address() as { port: number }).port}/`;
+      console.log(`qkv viz: ${url} (Ctrl-C to stop)`);
+      if (o.open) openBrowser(url);
+    });
+}

@@ -1,0 +1,55 @@
+// Shared by the visualizer tests: tiny trained models (a few steps, about a second), the
+// `qkv viz` server started as a child process, and the library's inspection of a model dir.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { watchAttention } from '../../cli/viz/watch.js';
+import { data, inspectModel, loadInstance, tagDriver, trainSession, type InspectableModel, type ModelInspection, type TaskDriver, type TaskInstance } from '../../src/index.js';
+
+export const bin = fileURLToPath(new URL('../../cli/qkv.js', import.meta.url));
+
+/** Trains a tag model for a few steps on a built-in set and returns its run directory. */
+export function tinyModel(model: Record<string, unknown> = {}, builtin: 'ambiguity' | 'graph' | 'speech' = 'ambiguity', watch?: string): string {
+  const out = mkdtempSync(join(tmpdir(), 'qkv-viz-'));
+  const all = data.builtinDataset(builtin, { seed: 0, n: 60 }) as data.TaggedExample[];
+  trainSession(tagDriver as TaskDriver<TaskInstance, data.TaggedExample, unknown, unknown>, all.slice(10), all.slice(0, 10), {
+    out, trainer: { maxSteps: watch ? 6 : 3, evalEvery: watch ? 2 : 3, lr: 1e-2, seed: 0 }, ...(watch ? { onEvaluated: watchAttention(out, watch) } : {}),
+    task: { model: { kind: 'transformer', dModel: 16, heads: 2, layers: 2, dropout: 0, ...model }, batchSize: 8 }, meta: { builtin },
+  });
+  return out;
+}
+
+/** What the library says for this model and input. */
+export function libraryInspection(dir: string, input: data.TaggedExample | { tokens?: string[]; frames?: number[][]; edges?: [number, number][] }): ModelInspection {
+  const { instance } = loadInstance(tagDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, dir);
+  return inspectModel(instance as unknown as InspectableModel, input);
+}
+
+export interface Running { child: ChildProcess; url: string; stderr: () => string }
+
+/** Starts `qkv viz` and waits for the URL it prints. */
+export function startViz(args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, [bin, 'viz', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d; });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill(); reject(new Error(`qkv viz printed no URL in 30 s: ${out} ${err}`)); }, 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) { clearTimeout(timer); resolve({ child, url: m[1]!, stderr: () => err }); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`qkv viz exited with ${code}: ${err}`)); });
+  });
+}
+
+export function stop(r: Running): Promise<void> {
+  return new Promise((resolve) => {
+    if (r.child.exitCode !== null) return resolve();
+    r.child.once('exit', () => resolve());
+    r.child.kill();
+  });
+}

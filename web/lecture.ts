@@ -1,0 +1,187 @@
+// The lecture view: one query i walked through self-attention with the model's own numbers
+// (lecture §4): a^j -> q^j, k^j, v^j -> alpha_{i,j} -> alpha'_{i,j} -> b^i. Every number is
+// an element carrying its exact value in data-value; clicking a step shows its operands.
+import type { HeadInspection, ModelInspection } from '../src/browser.js';
+import { heatmap } from './heatmap.js';
+import { diverging, exact, fmt, h, maxAbs, sup, sub } from './util.js';
+
+/** Inputs longer than this show a window of positions around the query in the step table. */
+const MAX_COLUMNS = 48;
+
+export interface Selection { layer: number; head: number; query: number }
+
+/** A vector as a strip of coloured cells; numbers written in when it is short. */
+export function vector(values: readonly number[], name: string, index: number | null, scaleMax = maxAbs([values])): HTMLElement {
+  const showNumbers = values.length <= 10;
+  return h('span', { class: `vec${showNumbers ? '' : ' compact'}`, 'data-name': name, 'data-i': index },
+    ...values.map((x, c) => h('span', { class: 'c', 'data-value': exact(x), 'data-c': c, title: `${name}[${c}] = ${x}`, style: `background:${diverging(x, scaleMax)}` }, showNumbers ? fmt(x) : '')));
+}
+
+/** A scalar with its exact value, clickable when it has operands to show. */
+function scalar(x: number | null, name: string, i: number, j: number | null, onClick?: () => void): HTMLElement {
+  const el = h('button', { class: `num${x === null ? ' blocked' : ''}`, 'data-name': name, 'data-i': i, 'data-j': j, 'data-value': x === null ? 'blocked' : exact(x), type: 'button' },
+    x === null ? 'masked' : fmt(x));
+  if (onClick) el.addEventListener('click', onClick);
+  else el.disabled = true;
+  return el;
+}
+
+const tokenName = (r: ModelInspection, j: number): string => r.tokens[j]!;
+
+export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: number) => void): HTMLElement {
+  const layer = r.layers[sel.layer]!;
+  const hd = layer.heads[sel.head]!;
+  const i = sel.query;
+  const T = r.tokens.length;
+  const explain = h('div', { class: 'explain', id: 'explain' }, h('p', { class: 'hint' }, 'Click any number to see what it is made of.'));
+  const show = (...nodes: (Node | string)[]) => explain.replaceChildren(...nodes);
+  const additive = r.model.attention === 'additive';
+  const relu = r.model.attention === 'relu';
+  const linear = r.model.attention === 'linear';
+  const qmax = maxAbs([...hd.q, ...hd.k]);
+  const vmax = maxAbs(hd.v);
+  const amax = maxAbs(layer.a);
+  const I = sup(i + 1);
+
+  // long inputs: the table shows the positions around the query (the matrices below show all)
+  const span = T <= MAX_COLUMNS ? [0, T] : [Math.max(0, Math.min(i - 16, T - 33)), Math.min(T, Math.max(i - 16, 0) + 33)];
+  const js = Array.from({ length: span[1]! - span[0]! }, (_, k) => span[0]! + k);
+  const cols = (make: (j: number) => Node) => js.map((j) => h('td', { class: `${j === i ? 'query' : ''}${r.blocked[i]![j] ? ' masked' : ''}` }, make(j)));
+  const projection = (which: 'q' | 'k' | 'v', j: number) => () => {
+    const W = which === 'q' ? hd.Wq : which === 'k' ? hd.Wk : hd.Wv;
+    const b = which === 'q' ? hd.bq : which === 'k' ? hd.bk : hd.bv;
+    const out = which === 'q' ? hd.q[j]! : which === 'k' ? hd.k[j]! : hd.v[j]!;
+    const rope = r.model.pos === 'rope' && which !== 'v';
+    const Wname = `W${which === 'q' ? 'ᵠ' : which === 'k' ? 'ᵏ' : 'ᵛ'}`;
+    show(h('h4', {}, `${which}${sup(j + 1)} = ${Wname} a${sup(j + 1)}${b ? ' + b' : ''}${rope ? ', then rotated by its position (RoPE)' : ''}`),
+      heatmap({ title: `${Wname} (head ${sel.head + 1}: ${W.length} × ${W[0]?.length ?? 0})`, rowLabel: 'output', colLabel: 'input', rows: W.map((_, c) => String(c)), cols: (W[0] ?? []).map((_, c) => String(c)), values: W, scale: 'signed', cell: 10, name: `W${which}` }),
+      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `a${sup(j + 1)} =`), vector(layer.a[j]!, 'a-operand', j)),
+      b ? h('div', { class: 'eq' }, h('span', { class: 'lbl' }, 'b ='), vector(b, 'bias', null)) : '',
+      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `${which}${sup(j + 1)} =`), vector(out, `${which}-result`, j)));
+  };
+  const alphaOperands = (j: number) => () => {
+    const a = hd.alpha![i]![j]!;
+    if (a === null) return show(h('h4', {}, `α${sub(i + 1)},${sub(j + 1)} is masked`), h('p', {}, `A mask keeps ${tokenName(r, i)} from looking at ${tokenName(r, j)}: its score is −∞, so α′ is exactly 0.`));
+    if (additive) {
+      const t = hd.q[i]!.map((x, c) => Math.tanh(x + hd.k[j]![c]!));
+      return show(h('h4', {}, `α${sub(i + 1)},${sub(j + 1)} = w · tanh(q${I} + k${sup(j + 1)}) (additive)`),
+        h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `q${I} =`), vector(hd.q[i]!, 'q-operand', i)),
+        h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `k${sup(j + 1)} =`), vector(hd.k[j]!, 'k-operand', j)),
+        h('div', { class: 'eq' }, h('span', { class: 'lbl' }, 'tanh(q + k) ='), vector(t, 'tanh', null)),
+        h('div', { class: 'eq' }, h('span', { class: 'lbl' }, 'w ='), vector(hd.w!, 'w', null)),
+        h('p', {}, `w · tanh(q${I} + k${sup(j + 1)}) = ${fmt(a)}`));
+    }
+    const prods = hd.q[i]!.map((x, c) => x * hd.k[j]![c]!);
+    const sum = prods.reduce((s, x) => s + x, 0);
+    return show(h('h4', {}, `α${sub(i + 1)},${sub(j + 1)} = q${I} · k${sup(j + 1)} / √d`),
+      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `q${I} =`), vector(hd.q[i]!, 'q-operand', i)),
+      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `k${sup(j + 1)} =`), vector(hd.k[j]!, 'k-operand', j)),
+      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, 'q × k ='), vector(prods, 'products', null)),
+      h('p', {}, `sum ${fmt(sum)} × 1/√${r.model.headDim} (${fmt(r.model.scale)}) = ${fmt(a)}`));
+  };
+  const primeOperands = (j: number) => () => {
+    const row = hd.alpha![i]!;
+    const a = row[j]!;
+    if (a === null) return show(h('h4', {}, `α′${sub(i + 1)},${sub(j + 1)} = 0`), h('p', {}, 'Masked: a blocked key gets exactly zero weight.'));
+    if (relu) return show(h('h4', {}, `α′${sub(i + 1)},${sub(j + 1)} = ReLU(α${sub(i + 1)},${sub(j + 1)})`), h('p', {}, `max(0, ${fmt(a)}) = ${fmt(Math.max(0, a))}. ReLU does not make the weights sum to 1.`));
+    const live = row.filter((x): x is number => x !== null);
+    const m = Math.max(...live);
+    const z = live.reduce((s, x) => s + Math.exp(x - m), 0);
+    return show(h('h4', {}, `α′${sub(i + 1)},${sub(j + 1)} = exp(α${sub(i + 1)},${sub(j + 1)}) / Σⱼ exp(α${sub(i + 1)},ⱼ)`),
+      h('p', {}, `exp(${fmt(a)}) / ${live.map((x) => `exp(${fmt(x)})`).join(' + ')}`),
+      h('p', {}, `= exp(${fmt(a - m)}) / Σ exp(α − ${fmt(m)}) = ${fmt(Math.exp(a - m))} / ${fmt(z)} = ${fmt(Math.exp(a - m) / z)}`));
+  };
+  const bOperands = () => {
+    const weights = hd.alphaPrime![i]!;
+    return show(h('h4', {}, `b${I} = Σⱼ α′${sub(i + 1)},ⱼ vʲ`),
+      ...weights.map((w, j) => h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `${fmt(w)} × v${sup(j + 1)} =`), vector(hd.v[j]!.map((x) => w * x), 'weighted', j, vmax))),
+      h('div', { class: 'eq sum' }, h('span', { class: 'lbl' }, `b${I} =`), vector(hd.b[i]!, 'b-operand', i, vmax)));
+  };
+
+  const header = h('tr', {}, h('th', {}, ''), ...cols((j) => {
+    const btn = h('button', { class: `tok${r.unknown[j] ? ' unk' : ''}`, type: 'button', 'data-j': j, title: r.unknown[j] ? `"${r.tokens[j]}" was not in the training data: the model reads it as <unk> plus its spelling` : `look from ${r.tokens[j]}` },
+      h('span', { class: 'pos' }, `a${sup(j + 1)}`), ' ', r.unknown[j] ? h('span', {}, '<unk>', h('small', {}, ` ${r.tokens[j]}`)) : r.tokens[j]!);
+    btn.addEventListener('click', () => onQuery(j));
+    return btn;
+  }));
+  const vecRow = (label: string, make: (j: number) => HTMLElement) => h('tr', {}, h('th', {}, label), ...cols(make));
+  const rows: HTMLElement[] = [
+    header,
+    vecRow('aʲ', (j) => vector(layer.a[j]!, 'a', j, amax)),
+    vecRow('qʲ = Wᵠ aʲ', (j) => clickable(vector(hd.q[j]!, 'q', j, qmax), projection('q', j))),
+    vecRow('kʲ = Wᵏ aʲ', (j) => clickable(vector(hd.k[j]!, 'k', j, qmax), projection('k', j))),
+    vecRow('vʲ = Wᵛ aʲ', (j) => clickable(vector(hd.v[j]!, 'v', j, vmax), projection('v', j))),
+  ];
+  if (!linear) {
+    rows.push(
+      vecRow(additive ? `α${sub(i + 1)},ⱼ = w·tanh(q${I} + kʲ)` : `α${sub(i + 1)},ⱼ = q${I}·kʲ/√d`, (j) => scalar(hd.alpha![i]![j]!, 'alpha', i, j, alphaOperands(j))),
+      vecRow(relu ? `α′${sub(i + 1)},ⱼ = ReLU(α)` : `α′${sub(i + 1)},ⱼ = softmax(α)`, (j) => {
+        const w = hd.alphaPrime![i]![j]!;
+        const cell = scalar(hd.alpha![i]![j] === null ? null : w, 'alphaPrime', i, j, primeOperands(j));
+        return h('div', { class: 'weight' }, cell, h('div', { class: 'bar' }, h('div', { style: `width:${Math.min(100, Math.max(0, w) * 100)}%` })));
+      }),
+      vecRow(`α′${sub(i + 1)},ⱼ vʲ`, (j) => vector(hd.v[j]!.map((x) => hd.alphaPrime![i]![j]! * x), 'weighted', j, vmax)),
+    );
+  }
+  const bRow = h('div', { class: 'eq result' }, h('span', { class: 'lbl' }, linear ? `b${I} (linear attention: φ(q${I})ᵀ Σⱼ φ(kʲ) vʲᵀ / φ(q${I})ᵀ Σⱼ φ(kʲ), no α is formed)` : `b${I} = Σⱼ α′${sub(i + 1)},ⱼ vʲ =`),
+    clickable(vector(hd.b[i]!, 'b', i, vmax), linear ? () => undefined : bOperands));
+  const state = linear && hd.state ? stateView(r, hd.state) : '';
+  const title = h('h2', {}, `Query ${i + 1}: "${r.tokens[i]}" looks at every position — layer ${sel.layer + 1}, head ${sel.head + 1}`);
+  const note = h('p', { class: 'note' }, `aʲ: what this layer's attention reads${r.model.normFirst ? ' (the layer input after LayerNorm)' : ''}; d = ${r.model.headDim} per head.${r.model.pos === 'rope' ? ' q and k are rotated by position (RoPE) after the projection.' : ''} Click a token to make it the query.${T > MAX_COLUMNS ? ` Showing positions ${span[0]! + 1}–${span[1]} of ${T}.` : ''}`);
+  return h('section', { class: 'lecture', id: 'lecture' }, title, note, h('div', { class: 'scroll' }, h('table', { class: 'steps' }, ...rows)), bRow, state, explain);
+}
+
+/** Linear attention as an RNN: the fixed-size state (S, z) after each position, with a slider over t. */
+function stateView(r: ModelInspection, st: NonNullable<HeadInspection['state']>): HTMLElement {
+  const T = st.S.length;
+  const slider = h('input', { type: 'range', id: 'state-t', min: 0, max: T - 1, value: T - 1, step: 1 });
+  const body = h('div', { class: 'state-body' });
+  const draw = (t: number) => {
+    const S = st.S[t]!;
+    const max = maxAbs(S);
+    body.replaceChildren(
+      h('p', { class: 'note' }, `after ${r.tokens[t]} (position ${t + 1} of ${T}): S${sup(t + 1)} = S${sup(t)} + φ(k${sup(t + 1)}) v${sup(t + 1)}ᵀ, z${sup(t + 1)} = z${sup(t)} + φ(k${sup(t + 1)}), with φ(x) = elu(x) + 1`),
+      h('div', { class: 'state-mats', 'data-t': t },
+        h('div', {}, h('div', { class: 'lbl' }, `S${sup(t + 1)} (${S.length} × ${S[0]?.length ?? 0})`), h('div', { class: 'rows' }, ...S.map((row, c) => vector(row, 'S', c, max)))),
+        h('div', {}, h('div', { class: 'lbl' }, `z${sup(t + 1)}`), vector(st.z[t]!, 'z', null))));
+  };
+  slider.addEventListener('input', () => draw(Number(slider.value)));
+  draw(T - 1);
+  return h('div', { class: 'state', id: 'state' },
+    h('h3', {}, 'The running state: linear attention is an RNN'),
+    h('p', { class: 'note' }, `Instead of N × N weights, each head keeps S and z, the same size however long the input; every bⁱ = φ(qⁱ)ᵀ S / φ(qⁱ)ᵀ z reads the state after the last position (a decoder reads the state so far). Drag to update it token by token.`),
+    slider, body);
+}
+
+function clickable(el: HTMLElement, onClick: () => void): HTMLElement {
+  el.classList.add('clickable');
+  el.addEventListener('click', onClick);
+  return el;
+}
+
+/** The matrix form (lecture §4): Q = Wᵠ I, K, V, A = Kᵀ Q, A′ = softmax(A) column by column, O = V A′. */
+export function matrixView(r: ModelInspection, sel: Selection, onQuery: (i: number) => void): HTMLElement {
+  const hd: HeadInspection = r.layers[sel.layer]!.heads[sel.head]!;
+  const T = r.tokens.length;
+  const pos = r.tokens.map((t, j) => `${j + 1} ${t}`);
+  const dims = Array.from({ length: r.model.headDim }, (_, c) => String(c));
+  const cols = (m: number[][]) => m[0]!.map((_, c) => m.map((row) => row[c]!)); // (T, d) -> (d, T): columns are vectors, as in the lecture
+  const lectureT = (m: (number | null)[][]) => Array.from({ length: T }, (_, j) => m.map((row) => row[j]!)); // A[j][i] = alpha_{i,j}
+  const common = { highlightCol: sel.query, onClickCol: onQuery };
+  const maps = [
+    heatmap({ title: 'Q = Wᵠ I', rowLabel: 'dim', colLabel: 'query i', rows: dims, cols: pos, values: cols(hd.q), scale: 'signed', name: 'Q', ...common }),
+    heatmap({ title: 'K = Wᵏ I', rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: pos, values: cols(hd.k), scale: 'signed', name: 'K' }),
+    heatmap({ title: 'V = Wᵛ I', rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: pos, values: cols(hd.v), scale: 'signed', name: 'V' }),
+  ];
+  if (hd.alpha && hd.alphaPrime) {
+    maps.push(
+      heatmap({ title: r.model.attention === 'additive' ? 'A: w·tanh(qⁱ + kʲ)' : 'A = Kᵀ Q / √d', rowLabel: 'key j', colLabel: 'query i', rows: pos, cols: pos, values: lectureT(hd.alpha), scale: 'signed', name: 'A', ...common }),
+      heatmap({ title: r.model.attention === 'relu' ? 'A′ = ReLU(A)' : 'A′ = softmax(A), each column', rowLabel: 'key j', colLabel: 'query i', rows: pos, cols: pos, values: lectureT(hd.alphaPrime.map((row, i) => row.map((x, j) => (hd.alpha![i]![j] === null ? null : x)))), scale: 'weights', name: 'A′', ...common }),
+    );
+  }
+  maps.push(heatmap({ title: 'O = V A′', rowLabel: 'dim', colLabel: 'query i', rows: dims, cols: pos, values: cols(hd.b), scale: 'signed', name: 'O', ...common }));
+  return h('section', { class: 'matrices', id: 'matrices' },
+    h('h2', {}, 'The same, as matrices'),
+    h('p', { class: 'note' }, 'In the lecture\'s layout: each column of Q, K, V, O is one position\'s vector; column i of A and A′ holds query i\'s scores over the keys j. Grey hatched cells are blocked by a mask. Click a column to walk that query.'),
+    h('div', { class: 'maps' }, ...maps));
+}

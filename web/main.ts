@@ -1,0 +1,105 @@
+// The visualizer page: reads the model's inspection (from the `qkv viz` server, or embedded in
+// an exported file) and draws the lecture view, the matrix form and the model views.
+import type { ModelInspection } from '../src/browser.js';
+import { lectureView, matrixView, type Selection } from './lecture.js';
+import { graphView, gridView, headView } from './model-view.js';
+import { trainingView, type WatchRecord } from './training.js';
+import { h } from './util.js';
+
+/** What the server's /api/model answers and an export embeds. */
+export interface ModelInfo {
+  name: string; task: string; input: 'words' | 'frames';
+  kind: string; attention: string; pos: string; layers: number; heads: number; dModel: number;
+}
+interface Embedded { model: ModelInfo; inspections: { input: string; result: ModelInspection }[]; training?: WatchRecord[] }
+
+const POSITIONS: Record<string, string> = { rope: 'rotary positions (RoPE)', sinusoidal: 'sinusoidal positions', learned: 'learned positions', none: 'no positional encoding' };
+
+const app = document.getElementById('app')!;
+const state: { r: ModelInspection | null; sel: Selection } = { r: null, sel: { layer: 0, head: 0, query: 0 } };
+
+function showError(message: string): void {
+  const box = document.getElementById('error')!;
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function render(): void {
+  const out = document.getElementById('views')!;
+  const r = state.r;
+  if (!r) return void out.replaceChildren();
+  const sel = state.sel;
+  const pickQuery = (i: number) => { state.sel = { ...state.sel, query: i }; render(); };
+  const pick = (layer: number, head: number) => { state.sel = { ...state.sel, layer, head }; render(); };
+  const select = (label: string, n: number, value: number, set: (v: number) => void, id: string) => {
+    const el = h('select', { id }, ...Array.from({ length: n }, (_, k) => h('option', { value: k, selected: k === value }, `${label} ${k + 1}`)));
+    el.addEventListener('change', () => set(Number(el.value)));
+    return el;
+  };
+  const prediction = Array.isArray(r.prediction)
+    ? h('div', { class: 'prediction' }, ...r.tokens.map((t, i) => h('span', { class: 'tagged' }, h('b', {}, r.unknown[i] ? `<unk> ${t}` : t), h('small', {}, r.prediction[i]!))))
+    : h('div', { class: 'prediction' }, 'the model says: ', h('b', {}, r.prediction));
+  const controls = h('div', { class: 'controls' },
+    select('layer', r.layers.length, sel.layer, (v) => pick(v, sel.head), 'layer'),
+    select('head', r.model.heads, sel.head, (v) => pick(sel.layer, v), 'head'),
+    h('span', { class: 'muted' }, `${r.model.attention} attention · ${POSITIONS[r.model.pos] ?? r.model.pos}${r.model.window !== null ? ` · window ${r.model.window}` : ''} · ${r.tokens.length} positions`));
+  out.replaceChildren(prediction, controls,
+    lectureView(r, sel, pickQuery),
+    matrixView(r, sel, pickQuery),
+    h('div', { class: 'side' }, gridView(r, sel, pick), headView(r, sel, pickQuery), graphView(r, sel, pickQuery) ?? ''));
+  document.body.dataset.ready = 'true';
+}
+
+function show(r: ModelInspection): void {
+  state.r = r;
+  state.sel = { layer: Math.min(state.sel.layer, r.layers.length - 1), head: Math.min(state.sel.head, r.model.heads - 1), query: Math.min(state.sel.query, r.tokens.length - 1) };
+  showError('');
+  render();
+}
+
+function header(m: ModelInfo, input: HTMLElement, training: WatchRecord[]): void {
+  app.replaceChildren(
+    h('header', {}, h('h1', {}, 'qkv ', h('span', {}, 'see attention')),
+      h('p', { class: 'model-line' }, `${m.name}: a ${m.task} model, ${m.kind} with ${m.attention} attention, ${m.layers} layers × ${m.heads} heads, d = ${m.dModel}`)),
+    input,
+    h('div', { id: 'error', class: 'error', role: 'alert', hidden: true }),
+    h('main', { id: 'views' }),
+    trainingView(training) ?? '');
+}
+
+/** Served by `qkv viz`: type an input, the server runs the model. */
+async function live(): Promise<void> {
+  const res = await fetch('api/model');
+  const body = await res.json() as { model?: ModelInfo; defaultInput?: string; training?: WatchRecord[]; error?: string };
+  if (!body.model) {
+    app.replaceChildren(h('header', {}, h('h1', {}, 'qkv ', h('span', {}, 'see attention'))), h('div', { id: 'error', class: 'error', role: 'alert' }, body.error ?? `the server answered ${res.status}`));
+    return;
+  }
+  const field = h('input', { id: 'input', type: 'text', value: body.defaultInput ?? '', spellcheck: false,
+    placeholder: body.model.input === 'words' ? 'type a sentence' : '{"frames": [[...], ...]} or {"nodes": [[...]], "edges": [[0, 1]]}' });
+  const go = h('button', { id: 'go', type: 'button' }, 'Look');
+  const form = h('form', { class: 'input' }, field, go);
+  header(body.model, form, body.training ?? []);
+  const run = async () => {
+    const r = await fetch(`api/inspect?input=${encodeURIComponent(field.value)}`);
+    const b = await r.json() as { result?: ModelInspection; error?: string };
+    if (b.result) show(b.result);
+    else showError(b.error ?? `the server answered ${r.status}`);
+  };
+  form.addEventListener('submit', (e) => { e.preventDefault(); void run(); });
+  go.addEventListener('click', () => void run());
+  if (field.value) await run();
+  else document.body.dataset.ready = 'true';
+}
+
+/** An exported page: the inputs and their inspections are in the file. */
+function offline(data: Embedded): void {
+  const pickInput = h('select', { id: 'input' }, ...data.inspections.map((x, k) => h('option', { value: k }, x.input)));
+  pickInput.addEventListener('change', () => show(data.inspections[Number(pickInput.value)]!.result));
+  header(data.model, h('div', { class: 'input' }, h('span', { class: 'muted' }, 'input: '), pickInput), data.training ?? []);
+  show(data.inspections[0]!.result);
+}
+
+const embedded = document.getElementById('qkv-data');
+if (embedded) offline(JSON.parse(embedded.textContent!) as Embedded);
+else live().catch((e: unknown) => showError(`cannot reach the qkv viz server: ${(e as Error).message}`));
