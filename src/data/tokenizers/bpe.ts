@@ -17,7 +17,6 @@ export class BpeModel {
   private readonly ids: Map<string, number>;
   /** "a\u0000b" -> rank. */
   private readonly ranks = new Map<string, number>();
-  private readonly cache = new Map<string, number[]>();
 
   constructor(
     /** Token of each id (ids 0..n-1). */
@@ -43,13 +42,8 @@ export class BpeModel {
 
   /** The ids of one word; a character with no id throws (a byte-level vocabulary has all 256). */
   encodeWord(word: string): number[] {
-    const hit = this.cache.get(word);
-    if (hit) return hit;
     const whole = this.ignoreMerges ? this.ids.get(word) : undefined;
-    const ids = whole !== undefined ? [whole] : this.mergeWord(word);
-    if (this.cache.size > 50_000) this.cache.clear();
-    this.cache.set(word, ids);
-    return ids;
+    return whole !== undefined ? [whole] : this.mergeWord(word);
   }
 
   private mergeWord(word: string): number[] {

@@ -40,15 +40,28 @@ const decoder = new TextDecoder('utf-8');
 /** A string's UTF-8 bytes spelled with bytes_to_unicode characters. */
 export function toByteChars(text: string): string {
   let s = '';
-  for (const b of encoder.encode(text)) s += BYTE_TO_CHAR[b]!;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) {
+      s = '';
+      for (const b of encoder.encode(text)) s += BYTE_TO_CHAR[b]!;
+      return s;
+    }
+    s += BYTE_TO_CHAR[c]!; // ASCII: one byte, no encoder call
+  }
   return s;
+}
+
+/** The pieces of `text` as they read (before the byte spelling). */
+export function rawPieces(text: string, o: ByteLevelOptions = {}): string[] {
+  if (o.addPrefixSpace && !text.startsWith(' ')) text = ` ${text}`;
+  if (o.useRegex === false) return text ? [text] : [];
+  return text.match(GPT2_PATTERN) ?? [];
 }
 
 /** The pieces of `text`, each in byte characters (what BPE sees as words). */
 export function byteLevelPieces(text: string, o: ByteLevelOptions = {}): string[] {
-  if (o.addPrefixSpace && !text.startsWith(' ')) text = ` ${text}`;
-  if (o.useRegex === false) return text ? [toByteChars(text)] : [];
-  return (text.match(GPT2_PATTERN) ?? []).map(toByteChars);
+  return rawPieces(text, o).map(toByteChars);
 }
 
 /** The text spelled by byte characters; a character outside the 256 is kept as itself. */

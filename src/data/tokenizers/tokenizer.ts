@@ -3,7 +3,7 @@
 // format is Hugging Face's tokenizer.json (tokenizer-json.ts).
 import { QkvError } from '../../core/errors.js';
 import { BpeModel, trainBpe } from './bpe.js';
-import { BYTE_TO_CHAR, byteLevelPieces, fromByteChars, type ByteLevelOptions } from './bytelevel.js';
+import { BYTE_TO_CHAR, byteLevelPieces, fromByteChars, rawPieces, toByteChars, type ByteLevelOptions } from './bytelevel.js';
 
 export interface BpeTokenizerTrainOptions {
   /** Entries in the vocabulary: specials + 256 bytes + merges (at least specials + 256). */
@@ -20,6 +20,7 @@ export class BpeTokenizer {
   readonly kind = 'bpe';
   private readonly specialIds: Map<string, number>;
   private readonly specialPattern: RegExp | null;
+  private readonly cache = new Map<string, number[]>();
 
   constructor(
     readonly model: BpeModel,
@@ -77,9 +78,19 @@ export class BpeTokenizer {
     for (const part of splitOn(text, this.specialPattern)) {
       const sid = this.specialIds.get(part);
       if (sid !== undefined) { out.push(sid); continue; }
-      for (const w of byteLevelPieces(part, this.byteLevel)) for (const id of this.model.encodeWord(w)) out.push(id);
+      for (const w of rawPieces(part, this.byteLevel)) for (const id of this.pieceIds(w)) out.push(id);
     }
     return Int32Array.from(out);
+  }
+
+  /** The ids of one raw piece, remembered (text repeats its words; the byte spelling is the slow part). */
+  private pieceIds(piece: string): number[] {
+    let ids = this.cache.get(piece);
+    if (!ids) {
+      if (this.cache.size > 100_000) this.cache.clear();
+      this.cache.set(piece, (ids = this.model.encodeWord(toByteChars(piece))));
+    }
+    return ids;
   }
 
   /**
