@@ -3,6 +3,7 @@
 // exactly the tokenizer it was trained with.
 import { QkvError } from '../core/errors.js';
 import { BpeTokenizer, parseTokenizerJson, serializeTokenizerJson } from '../data/tokenizers/index.js';
+import { BOS, EOS, PAD, UNK } from '../data/vocab.js';
 import type { TaskFile } from './driver.js';
 
 export const TOKENIZER_FILE = 'tokenizer.json';
@@ -35,4 +36,46 @@ export function tokenizerFromFiles(task: string, files: Readonly<Record<string, 
 export function describeTokenizer(t: BpeTokenizer): string {
   const s = t.specials.length ? `, specials ${t.specials.join(' ')}` : '';
   return `byte-level BPE, ${t.size} tokens (${t.model.merges.length} merges${s}), ${TOKENIZER_FILE}`;
+}
+
+/** What a sequence-to-sequence model needs of a vocabulary (Vocab has it; so does BpeVocab). */
+export interface TokenVocab {
+  readonly pad: number;
+  readonly bos: number;
+  readonly eos: number;
+  readonly size: number;
+  encode(tokens: readonly string[], options?: { bos?: boolean; eos?: boolean }): Int32Array;
+  decode(ids: ArrayLike<number>): string[];
+}
+
+/** The specials a sequence-to-sequence BPE tokenizer starts with. */
+export const SEQ2SEQ_SPECIALS = [PAD, UNK, BOS, EOS] as const;
+
+/**
+ * A BPE tokenizer seen as a vocabulary of characters: a sequence of characters (the exact
+ * text) is encoded as the BPE pieces of its text, and ids decode back to characters
+ * (specials dropped), so outputs compare and join like character outputs.
+ */
+export class BpeVocab implements TokenVocab {
+  readonly pad: number;
+  readonly bos: number;
+  readonly eos: number;
+
+  constructor(readonly bpe: BpeTokenizer) {
+    [this.pad, this.bos, this.eos] = [bpe.special(PAD), bpe.special(BOS), bpe.special(EOS)];
+  }
+
+  get size(): number {
+    return this.bpe.size;
+  }
+
+  encode(chars: readonly string[], o: { bos?: boolean; eos?: boolean } = {}): Int32Array {
+    const ids = this.bpe.encode(chars.join(''));
+    if (!o.bos && !o.eos) return ids;
+    return Int32Array.from([...(o.bos ? [this.bos] : []), ...ids, ...(o.eos ? [this.eos] : [])]);
+  }
+
+  decode(ids: ArrayLike<number>): string[] {
+    return Array.from(this.bpe.decode(ids, { skipSpecials: true }));
+  }
 }

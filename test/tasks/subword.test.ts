@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { argmax, classifyDriver, data, Generator, loadInstance, noGrad, tagDriver, tidy, trainSession, type TrainingTask } from '../../src/index.js';
+import { argmax, classifyDriver, data, Generator, loadInstance, noGrad, seq2seqDriver, tagDriver, tidy, trainSession, type TrainingTask } from '../../src/index.js';
 
 const sentences: data.TaggedExample[] = [
   { tokens: ['the', 'extraordinary', 'cat'], labels: ['DET', 'ADJ', 'NOUN'] },
@@ -79,4 +79,27 @@ test('classify with BPE: pieces of the whole text; a model without its tokenizer
   assert.throws(() => classifyDriver.fromConfig(JSON.parse(JSON.stringify(m.config)), {}), /^QkvError: classify: the model was trained with --tokenize bpe but its checkpoint has no tokenizer\.json$/);
   assert.throws(() => classifyDriver.create([{ frames: [[1, 2]], label: 'a' }], { tokenize: 'bpe' }), /--tokenize bpe applies to text/);
   m.model.dispose();
+});
+
+test('seq2seq with BPE: one tokenizer for both sides; learns to copy; predictions equal after reloading the checkpoint', () => {
+  const all = data.builtinDataset('copy', { seed: 0, n: 600 }) as data.PairExample[];
+  const [train, dev] = data.split(all, [0.9, 0.1], 0) as [data.PairExample[], data.PairExample[]];
+  const out = mkdtempSync(join(tmpdir(), 'qkv-subword-s2s-'));
+  try {
+    const r = trainSession(seq2seqDriver, train, dev, {
+      out, trainer: { maxSteps: 150, lr: 3e-3, warmup: 10, evalEvery: 150, seed: 0 },
+      task: { tokenize: 'bpe', vocabSize: 300, batchSize: 32, model: { dModel: 32, heads: 4, layers: 1 } },
+    });
+    assert.ok(r.last!.metrics.tokenAccuracy! > 0.3, `token accuracy (a most-frequent-piece guess gets under 0.1) ${r.last!.metrics.tokenAccuracy}`);
+    const { instance } = loadInstance(seq2seqDriver, out);
+    assert.equal(instance.source, instance.target);
+    assert.equal(instance.source.size, 300);
+    const inputs = dev.slice(0, 10).map((e) => ({ source: e.source }));
+    const outputs = seq2seqDriver.predict(instance, inputs);
+    assert.equal(outputs.length, 10);
+    assert.equal(seq2seqDriver.evaluate(instance, dev).metrics.tokenAccuracy, r.last!.metrics.tokenAccuracy);
+    instance.model.dispose();
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
