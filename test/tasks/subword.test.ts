@@ -90,7 +90,7 @@ test('seq2seq with BPE: one tokenizer for both sides; learns to copy; prediction
       out, trainer: { maxSteps: 150, lr: 3e-3, warmup: 10, evalEvery: 150, seed: 0 },
       task: { tokenize: 'bpe', vocabSize: 300, batchSize: 32, model: { dModel: 32, heads: 4, layers: 1 } },
     });
-    assert.ok(r.last!.metrics.tokenAccuracy! > 0.3, `token accuracy (a most-frequent-piece guess gets under 0.1) ${r.last!.metrics.tokenAccuracy}`);
+    assert.ok(r.last!.metrics.tokenAccuracy! > 0.4, `token accuracy ${r.last!.metrics.tokenAccuracy}`);
     const { instance } = loadInstance(seq2seqDriver, out);
     assert.equal(instance.source, instance.target);
     assert.equal(instance.source.size, 300);
