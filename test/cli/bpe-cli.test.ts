@@ -68,3 +68,25 @@ test('bad input: --vocab-size too small, not an integer, without --tokenize bpe;
   writeFileSync(tok, '{"model": ');
   failsWith(run(['info', broken]), /tokenizer\.json: not valid JSON/);
 });
+
+test('qkv train classify / tag --tokenize bpe, then qkv predict on raw text with the saved tokenizer', () => {
+  const tsv = join(dir, 'reviews.tsv');
+  const rows = ['a wonderful film\tpos', 'dreadful acting\tneg', 'wonderful wonderful\tpos', 'truly dreadful\tneg'];
+  writeFileSync(tsv, `${Array.from({ length: 10 }, () => rows).flat().join('\n')}\n`);
+  const small = ['--max-steps', '10', '--eval-every', '10', '--d-model', '16', '--heads', '2', '--layers', '1', '--tokenize', 'bpe', '--vocab-size', '270'];
+  const cls = join(dir, 'cls');
+  ok(run(['train', 'classify', '--train', tsv, '--out', cls, ...small]), 'train classify');
+  const p = run(['predict', '--model', cls, '--json'], 'never seen 🙂 wonderful\nnaïve dreadful\n');
+  ok(p, 'predict classify');
+  const lines = p.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  for (const l of lines) assert.ok(['pos', 'neg'].includes(l.label));
+  assert.match(run(['info', cls]).stdout, /tokens {4}byte-level BPE, \d+ tokens \(\d+ merges, specials <pad> <unk>\)/);
+  const tag = join(dir, 'tag');
+  ok(run(['train', 'tag', '--builtin', 'ambiguity', '--n', '100', '--out', tag, ...small]), 'train tag');
+  const t = run(['predict', '--model', tag], 'I saw a saw\nextraordinarily unseen wörds\n');
+  ok(t, 'predict tag');
+  const [first, second] = t.stdout.trim().split('\n');
+  assert.match(first!, /^I\/\S+ saw\/\S+ a\/\S+ saw\/\S+$/, 'one tag per word, read from its first piece');
+  assert.match(second!, /^extraordinarily\/\S+ unseen\/\S+ wörds\/\S+$/);
+});
