@@ -25,6 +25,16 @@ export function float(name: string, min = -Infinity, max = Infinity) {
   };
 }
 
+/** --vocab-size: entries of a BPE vocabulary (256 bytes + up to 4 special tokens + merges). */
+export function vocabSizeOption(): Option {
+  return new Option('--vocab-size <n>', 'BPE vocabulary size, with --tokenize bpe (256 bytes, the special tokens, then merges; default 1000)').argParser(int('--vocab-size', 260));
+}
+
+/** Refuses --vocab-size without --tokenize bpe (never a silently ignored option). */
+export function checkVocabSize(o: Record<string, unknown>): void {
+  if (o.vocabSize !== undefined && o.tokenize !== 'bpe') throw new UsageError(`--vocab-size needs --tokenize bpe (got --tokenize ${String(o.tokenize)})`);
+}
+
 export function choice(flags: string, description: string, choices: readonly string[], def?: string): Option {
   const o = new Option(flags, description).choices(choices);
   return def === undefined ? o : o.default(def);

@@ -20,7 +20,7 @@
 // more dimensions), not biases and LayerNorm weights, as nanoGPT's configure_optimizers.
 import { Command } from 'commander';
 import { nn, readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
-import { applyConfig, choice, float, int, UsageError } from '../shared.js';
+import { applyConfig, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
 import { addLengthFlags, lengthOptions } from './train-length.js';
 import { runAndReport } from './train.js';
 
@@ -40,7 +40,8 @@ export function trainLmCommand(): Command {
     .option('--data <file>', 'the text to train on (UTF-8); the first 90% trains, the last 10% validates')
     .option('--out <dir>', 'run directory: checkpoints in DIR/best and DIR/last, log in DIR/log.jsonl', 'out-lm')
     .option('--resume', 'continue the run in --out from its last checkpoint', false)
-    .addOption(choice('--tokenize <kind>', 'tokens: characters (nanoGPT) or words', LM_TOKENIZE, 'chars'))
+    .addOption(choice('--tokenize <kind>', 'tokens: characters (nanoGPT), words, or bpe (byte-level BPE trained on the text, saved as tokenizer.json)', LM_TOKENIZE, 'chars'))
+    .addOption(vocabSizeOption())
     .option('--block-size <n>', 'context length in tokens', int('--block-size', 1), 64)
     .option('--batch-size <n>', 'sequences per batch', int('--batch-size', 1), 12)
     .option('--n-layer <n>', 'transformer blocks', int('--n-layer', 1), 4)
@@ -69,12 +70,13 @@ export function trainLmCommand(): Command {
       const o = applyConfig(cmd);
       const trainer = lmTrainerOptions(o); // length flags checked before the data is read
       if (!o.data) throw new UsageError('give --data FILE: the plain text to train on (e.g. nanoGPT\'s shakespeare input.txt)');
+      checkVocabSize(o);
       const text = readTextFile(o.data as string);
       const nEmbd = o.nEmbd as number;
       const nHead = o.nHead as number;
       if (nEmbd % nHead) throw new UsageError(`--n-embd ${nEmbd} must be a multiple of --n-head ${nHead}`);
       const taskOptions = {
-        tokenize: o.tokenize, batchSize: o.batchSize, evalIters: o.evalIters,
+        tokenize: o.tokenize, vocabSize: o.vocabSize, batchSize: o.batchSize, evalIters: o.evalIters,
         model: { blockSize: o.blockSize, nLayer: o.nLayer, nHead, nEmbd, dropout: o.dropout, bias: Boolean(o.bias), attention: o.attention },
       };
       const meta = { data: o.data, characters: [...text].length, split: 'first 90% train, last 10% validation' };

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { nn, seq2seqDriver, type TaskDriver, type TaskInstance } from '../../src/index.js';
 import { builtinExamples, readExamples } from '../datasets.js';
-import { applyConfig, choice, float, int, UsageError } from '../shared.js';
+import { applyConfig, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
 import { addTrainingFlags, runAndReport } from './train.js';
 
 const SEQ2SEQ_BUILTINS = ['reverse', 'sort', 'copy'];
@@ -16,7 +16,8 @@ function pairs(o: Record<string, unknown>): { train: unknown[]; dev: unknown[]; 
     return { ...builtinExamples('seq2seq', o.builtin as string, o.n as number, o.seed as number), meta: { builtin: o.builtin, n: o.n } };
   }
   if (!o.train) throw new UsageError('give --train FILE of source<TAB>target lines (or --builtin reverse|sort|copy)');
-  const read = (f: string) => readExamples('seq2seq', f, { format: o.format as string, tokenize: o.tokenize as 'chars' | 'words' });
+  // bpe reads characters: the exact text, which the task's tokenizer cuts into pieces
+  const read = (f: string) => readExamples('seq2seq', f, { format: o.format as string, tokenize: o.tokenize === 'words' ? 'words' : 'chars' });
   const train = read(o.train as string);
   if (o.dev) return { train, dev: read(o.dev as string), meta: { train: o.train, dev: o.dev, tokenize: o.tokenize } };
   if (train.length < 2) throw new UsageError(`${String(o.train)}: needs at least 2 pairs to hold one out (or give --dev)`);
@@ -32,7 +33,8 @@ export function trainSeq2seqCommand(): Command {
     .addOption(choice('--builtin <name>', 'a generated data set instead of files', SEQ2SEQ_BUILTINS))
     .option('--n <count>', 'examples of the built-in set', int('--n', 10), 4000)
     .addOption(choice('--format <name>', 'file format (default: from the extension)', ['auto', 'tsv'], 'auto'))
-    .addOption(choice('--tokenize <kind>', 'split each side into characters or whitespace-separated words', ['chars', 'words'], 'chars'))
+    .addOption(choice('--tokenize <kind>', 'split each side into characters, whitespace-separated words, or bpe pieces (one byte-level BPE for both sides, saved as tokenizer.json)', ['chars', 'words', 'bpe'], 'chars'))
+    .addOption(vocabSizeOption())
     .addOption(choice('--attention <kind>', 'attention of every layer', nn.ATTENTION_KINDS, 'softmax'))
     .addOption(choice('--pos <kind>', 'positional encoding (rope: rotary, inside self-attention)', nn.POSITION_KINDS, 'sinusoidal'))
     .option('--d-model <n>', 'width of the model', int('--d-model', 2), 64)
@@ -43,6 +45,7 @@ export function trainSeq2seqCommand(): Command {
     .option('--post-ln', 'layer norm after each residual sum (the original paper) instead of before', false);
   return addTrainingFlags(cmd, { steps: 600, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action((_o, c: Command) => {
     const o = applyConfig(c);
+    checkVocabSize(o);
     const dModel = o.dModel as number;
     if (dModel % (o.heads as number)) throw new UsageError(`--heads ${String(o.heads)} must divide --d-model ${dModel}`);
     const { train, dev, meta } = pairs(o);
@@ -51,6 +54,6 @@ export function trainSeq2seqCommand(): Command {
       attention: o.attention, pos: o.pos, normFirst: !o.postLn,
     };
     runAndReport('seq2seq', seq2seqDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, train, dev, o,
-      { model, tokenize: o.tokenize, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing }, meta);
+      { model, tokenize: o.tokenize, vocabSize: o.vocabSize, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing }, meta);
   });
 }

@@ -8,7 +8,7 @@ import {
 } from '../../src/index.js';
 import { builtinExamples, FORMATS, readExamples } from '../datasets.js';
 import { progress } from '../progress.js';
-import { applyConfig, choice, float, int, printJson, UsageError } from '../shared.js';
+import { applyConfig, checkVocabSize, choice, float, int, printJson, UsageError, vocabSizeOption } from '../shared.js';
 import { addLengthFlags, lengthOptions, summaryLines } from './train-length.js';
 import { trainLmCommand } from './train-lm.js';
 import { trainSeq2seqCommand } from './train-seq2seq.js';
@@ -51,7 +51,9 @@ function addModelFlags(cmd: Command): Command {
     .option('--window <n>', 'truncated attention: look at most N positions either side', int('--window', 0))
     .option('--viz [input]', `watch training: record the attention weights for this input at every evaluation, in DIR/${WATCH_FILE}, for qkv viz --model DIR (default: the built-in set's example)`)
     .option('--kernel <n>', 'CNN kernel size (odd)', int('--kernel', 1), 3)
-    .addOption(choice('--cell <kind>', 'RNN cell', ['gru', 'lstm'], 'lstm'));
+    .addOption(choice('--cell <kind>', 'RNN cell', ['gru', 'lstm'], 'lstm'))
+    .addOption(choice('--tokenize <kind>', 'text input: words (a word vocabulary + character CNN) or bpe (byte-level BPE pieces trained on the data, saved as tokenizer.json)', ['words', 'bpe'], 'words'))
+    .addOption(vocabSizeOption());
 }
 
 function addDataFlags(cmd: Command, formats: readonly string[], builtins: string): Command {
@@ -138,17 +140,19 @@ export function trainCommand(): Command {
     .option('--word-dropout <x>', 'replace training words by <unk> at this rate', float('--word-dropout', 0, 1), 0.05);
   addTrainingFlags(tag, { steps: 400, epochs: 3, lr: 5e-3, evalEvery: 100, batch: 32 }).action((_o, cmd: Command) => {
     const o = applyConfig(cmd);
+    checkVocabSize(o);
     const { train: tr, dev, meta } = labelled('tag', o);
     runAndReport('tag', tagDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
-      { model: modelOptions(o), batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, wordDropout: o.wordDropout }, meta);
+      { model: modelOptions(o), batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, wordDropout: o.wordDropout, tokenize: o.tokenize, vocabSize: o.vocabSize }, meta);
   });
   const classify = addModelFlags(addDataFlags(new Command('classify'), ['tsv', 'frames', 'graph'], 'none yet'))
     .description('one label per sequence (text<TAB>label, or JSONL frames/graphs with "label")');
   addTrainingFlags(classify, { steps: 400, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action((_o, cmd: Command) => {
     const o = applyConfig(cmd);
+    checkVocabSize(o);
     const { train: tr, dev, meta } = labelled('classify', o);
     runAndReport('classify', classifyDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
-      { model: modelOptions(o), batchSize: o.batchSize, labelSmoothing: o.labelSmoothing }, meta);
+      { model: modelOptions(o), batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, tokenize: o.tokenize, vocabSize: o.vocabSize }, meta);
   });
   return train.addCommand(tag).addCommand(classify).addCommand(trainSeq2seqCommand()).addCommand(trainLmCommand());
 }

@@ -1,7 +1,7 @@
 // `qkv eval`, `qkv predict`, `qkv info`: use a trained model.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { loadInstance, readCheckpoint, resolveCheckpoint, tagReport, readTextFile, type data } from '../../src/index.js';
+import { describeTokenizer, loadInstance, parseTokenizerJson, readCheckpoint, resolveCheckpoint, tagReport, readTextFile, TOKENIZER_FILE, type data } from '../../src/index.js';
 import { cliTask } from '../tasks.js';
 import { applyConfig, choice, fmt, int, printJson, UsageError } from '../shared.js';
 import { FORMATS } from '../datasets.js';
@@ -95,10 +95,13 @@ export function infoCommand(): Command {
       for (const t of ck.tensors.values()) { parameters += t.size; t.dispose(); }
       if (ck.optimizer) for (const t of ck.optimizer.tensors.values()) t.dispose();
       const c = ck.config;
-      const info = { checkpoint: ckDir, task: c.task, step: c.step, metrics: c.metrics, model: c.model, training: c.training, data: c.meta, stateDictValues: parameters };
+      const tokFile = ck.files[TOKENIZER_FILE];
+      const tokenizer = tokFile ? describeTokenizer(parseTokenizerJson(tokFile.text, tokFile.path)) : typeof c.tokenize === 'string' ? `${c.tokenize}` : undefined;
+      const info = { checkpoint: ckDir, task: c.task, step: c.step, metrics: c.metrics, model: c.model, tokenizer, training: c.training, data: c.meta, stateDictValues: parameters };
       if (o.json) return printJson(info);
       console.log(`${ckDir}: ${String(c.task)} model, step ${String(c.step)}, ${parameters} values in its state dict`);
       console.log(`model     ${JSON.stringify(c.model)}`);
+      if (tokenizer) console.log(`tokens    ${tokenizer}`);
       console.log(`data      ${JSON.stringify(c.meta)}`);
       console.log(`metrics   ${Object.entries((c.metrics ?? {}) as Record<string, number>).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}`);
     });

@@ -56,7 +56,7 @@ export function loadInstance<I extends TaskInstance>(driver: TaskDriver<I, unkno
   const task = ck.config.task as TaskName | undefined;
   if (ck.config.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${ck.dir}: not a qkv checkpoint (config.json has no "format": "${CHECKPOINT_FORMAT}")`);
   if (task !== driver.name) throw new CheckpointError(`${ck.dir}: this is a ${task} model, not a ${driver.name} model`);
-  const instance = driver.fromConfig(ck.config);
+  const instance = driver.fromConfig(ck.config, ck.files);
   try {
     instance.model.loadStateDict(ck.tensors);
   } finally {
@@ -77,7 +77,7 @@ export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E,
     const ck = readCheckpoint(lastDir);
     if (ck.config.task !== driver.name) throw new CheckpointError(`--resume: ${lastDir} is a ${String(ck.config.task)} run, not ${driver.name}`);
     if (!ck.trainer || !ck.optimizer) throw new CheckpointError(`--resume: ${lastDir} has no optimizer or trainer state`);
-    instance = driver.fromConfig(ck.config);
+    instance = driver.fromConfig(ck.config, ck.files);
     instance.model.loadStateDict(ck.tensors);
     for (const t of ck.tensors.values()) t.dispose();
     restored = { state: ck.trainer.state as TrainerState, optimizer: ck.optimizer };
@@ -95,6 +95,7 @@ export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E,
     save: (kind, s) => saveCheckpoint(join(o.out, kind), {
       config: config(s.metrics, s.trainer.step), model: s.model,
       optimizer: kind === 'last' ? s.optimizer : null, trainer: kind === 'last' ? { state: s.trainer } : null,
+      files: instance.files?.() ?? {},
     }),
   });
   if (restored) {

@@ -10,7 +10,7 @@ import { argmax } from '../ops/reduce.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
-import type { TaskDriver, TaskInstance } from './driver.js';
+import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
 import { accuracy, perLabelPRF } from './metrics/index.js';
 import { DEFAULT_MODEL, SequenceClassifier, type InputBatch, type ModelConfig } from '../nn/models/taggers.js';
@@ -51,18 +51,18 @@ export const classifyDriver: TaskDriver<ClassifyInstance, ClassifiedExample, Seq
   name: 'classify',
   create(train, options) {
     if (!train.length) throw new QkvError('classify: no training examples');
-    const featurizer = Featurizer.fromExamples(train);
+    const featurizer = Featurizer.fromExamples(train, { task: 'classify', tokenize: options.tokenize as 'words' | 'bpe' | undefined, vocabSize: options.vocabSize as number | undefined });
     const labels = LabelSet.build(train.map((e) => e.label));
     const model = { ...DEFAULT_MODEL, ...(options.model as Partial<ModelConfig> | undefined) };
     const config: ClassifyConfig = { task: 'classify', featurizer: featurizer.toJSON(), labels: labels.toJSON(), model };
     const g = (options.generator as Generator | undefined) ?? defaultGenerator;
-    return { config, featurizer, labels, model: new SequenceClassifier(featurizer.inputConfig(), model, labels.size, g) };
+    return { config, featurizer, labels, model: new SequenceClassifier(featurizer.inputConfig(), model, labels.size, g), files: () => featurizer.files() };
   },
-  fromConfig(raw) {
+  fromConfig(raw, files?: Readonly<Record<string, TaskFile>>) {
     const config = raw as ClassifyConfig;
-    const featurizer = Featurizer.fromJSON(config.featurizer);
+    const featurizer = Featurizer.fromJSON(config.featurizer, files, 'classify');
     const labels = LabelSet.fromJSON(config.labels);
-    return { config, featurizer, labels, model: new SequenceClassifier(featurizer.inputConfig(), config.model, labels.size) };
+    return { config, featurizer, labels, model: new SequenceClassifier(featurizer.inputConfig(), config.model, labels.size), files: () => featurizer.files() };
   },
   training(m, train, dev, options): TrainingTask<unknown> {
     const batchSize = (options.batchSize as number | undefined) ?? 32;

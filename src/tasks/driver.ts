@@ -10,6 +10,14 @@ export const TASKS: readonly TaskName[] = ['tag', 'classify', 'seq2seq', 'lm'];
 export interface TaskInstance {
   readonly config: { task: TaskName } & Record<string, unknown>;
   readonly model: Module;
+  /** Files the checkpoint carries besides config.json, by name (a subword model's tokenizer.json). */
+  files?(): Record<string, string>;
+}
+
+/** A checkpoint's extra file as the task reads it back: text, and a path to name in errors. */
+export interface TaskFile {
+  path: string;
+  text: string;
 }
 
 export interface TaskDriver<I extends TaskInstance, Example, Input, Output> {
@@ -17,7 +25,7 @@ export interface TaskDriver<I extends TaskInstance, Example, Input, Output> {
   /** A fresh model whose vocabularies come from the training examples. */
   create(train: readonly Example[], options: Record<string, unknown>): I;
   /** A model (untrained weights) from a checkpoint's config. */
-  fromConfig(config: Record<string, unknown>): I;
+  fromConfig(config: Record<string, unknown>, files?: Readonly<Record<string, TaskFile>>): I;
   training(instance: I, train: readonly Example[], dev: readonly Example[], options: Record<string, unknown>): TrainingTask<unknown>;
   /** Metrics on labelled examples, and which one picks the best checkpoint. */
   evaluate(instance: I, examples: readonly Example[], options?: Record<string, unknown>): EvalResult;

@@ -1,10 +1,16 @@
 // From examples to padded batches: word ids (+ character ids per word), or real-valued frames;
 // a key padding mask (1 = padding); and, for graphs, an attention mask that lets each node
 // look at itself and its neighbours only (lecture §4: self-attention as a graph network).
+// With a BPE tokenizer (`tokenize: 'bpe'`) a position is a subword piece: word i becomes the
+// pieces of " " + word (the first without the space), and `firsts` gives each word's first
+// piece, where the tag task puts the word's label and reads its prediction.
 import type { Generator } from '../core/rng.js';
 import { QkvError } from '../core/errors.js';
 import type { SequenceInput } from '../data/types.js';
-import { Vocab, type VocabJSON } from '../data/vocab.js';
+import { Vocab, PAD, UNK, type VocabJSON } from '../data/vocab.js';
+import type { BpeTokenizer } from '../data/tokenizers/tokenizer.js';
+import type { TaskFile } from './driver.js';
+import { tokenizerFiles, tokenizerFromFiles, trainTaskTokenizer } from './subword.js';
 import { tensor } from '../ops/creation.js';
 import type { InputBatch, InputConfig } from '../nn/models/taggers.js';
 
@@ -12,36 +18,71 @@ export const MAX_WORD_CHARS = 16;
 
 export type FeaturizerJSON =
   | { kind: 'tokens'; words: VocabJSON; chars: VocabJSON | null }
-  | { kind: 'frames'; frameDim: number };
+  | { kind: 'frames'; frameDim: number }
+  | { kind: 'bpe'; size: number };
+
+export interface FeaturizerOptions {
+  chars?: boolean;
+  minFreq?: number;
+  /** 'bpe': subword pieces from a byte-level BPE tokenizer trained on the examples' words (default 'words'). */
+  tokenize?: 'words' | 'bpe';
+  /** BPE vocabulary size (tokenize 'bpe'). */
+  vocabSize?: number;
+  /** Names the task in errors. */
+  task?: string;
+}
+
+/** A padded batch; `firsts[b][i]` is the position of word i's first piece (BPE only). */
+export type FeaturizedBatch = InputBatch & { lengths: number[]; firsts?: number[][] };
 
 export class Featurizer {
   private constructor(
     readonly words: Vocab | null,
     readonly chars: Vocab | null,
     readonly frameDim: number,
+    /** The subword tokenizer (specials `<pad>`, `<unk>` at ids 0 and 1), or null. */
+    readonly bpe: BpeTokenizer | null = null,
   ) {}
 
-  /** Vocabularies from the training examples (tokens), or the frame size (frames). */
-  static fromExamples(examples: readonly SequenceInput[], options: { chars?: boolean; minFreq?: number } = {}): Featurizer {
+  /** Vocabularies (or a BPE tokenizer) from the training examples (tokens), or the frame size (frames). */
+  static fromExamples(examples: readonly SequenceInput[], options: FeaturizerOptions = {}): Featurizer {
     const first = examples[0];
     if (!first) throw new QkvError('no training examples');
-    if (first.frames) return new Featurizer(null, null, first.frames[0]?.length ?? 0);
+    const task = options.task ?? 'task';
+    if (first.frames) {
+      if (options.tokenize === 'bpe') throw new QkvError(`${task}: --tokenize bpe applies to text, but the examples are frames`);
+      return new Featurizer(null, null, first.frames[0]?.length ?? 0);
+    }
     const tokens = examples.map((e) => e.tokens ?? []);
+    if (options.tokenize === 'bpe') return new Featurizer(null, null, 0, trainTaskTokenizer(task, tokens.map((t) => t.join(' ')), options.vocabSize, [PAD, UNK]));
     const words = Vocab.build(tokens, { minFreq: options.minFreq ?? 1 });
     const chars = options.chars === false ? null : Vocab.build(tokens.flat().map((w) => [...w]));
     return new Featurizer(words, chars, 0);
   }
 
-  static fromJSON(json: FeaturizerJSON): Featurizer {
+  static fromJSON(json: FeaturizerJSON, files?: Readonly<Record<string, TaskFile>>, task = 'task'): Featurizer {
+    if (json.kind === 'bpe') {
+      const bpe = tokenizerFromFiles(task, files);
+      if (bpe.size !== json.size) throw new QkvError(`${task}: tokenizer.json has ${bpe.size} tokens but the model was trained with ${json.size}`);
+      if (bpe.model.id(PAD) !== 0) throw new QkvError(`${task}: tokenizer.json must have ${PAD} at id 0`);
+      return new Featurizer(null, null, 0, bpe);
+    }
     if (json.kind === 'frames') return new Featurizer(null, null, json.frameDim);
     return new Featurizer(Vocab.fromJSON(json.words), json.chars ? Vocab.fromJSON(json.chars) : null, 0);
   }
 
+  /** What the checkpoint carries besides config.json (the BPE tokenizer). */
+  files(): Record<string, string> {
+    return this.bpe ? tokenizerFiles(this.bpe) : {};
+  }
+
   toJSON(): FeaturizerJSON {
+    if (this.bpe) return { kind: 'bpe', size: this.bpe.size };
     return this.words ? { kind: 'tokens', words: this.words.toJSON(), chars: this.chars?.toJSON() ?? null } : { kind: 'frames', frameDim: this.frameDim };
   }
 
   inputConfig(): InputConfig {
+    if (this.bpe) return { kind: 'tokens', vocabSize: this.bpe.size, charVocabSize: 0 };
     return this.words ? { kind: 'tokens', vocabSize: this.words.size, charVocabSize: this.chars?.size ?? 0 } : { kind: 'frames', frameDim: this.frameDim };
   }
 
@@ -49,8 +90,8 @@ export class Featurizer {
   private check(e: SequenceInput, i: number): number {
     const where = (e as { origin?: { file: string; line: number } }).origin;
     const at = where ? `${where.file}:${where.line}: ` : `example ${i}: `;
-    if (this.words && !e.tokens) throw new QkvError(`${at}this model reads words, but the example has frames`);
-    if (!this.words && !e.frames) throw new QkvError(`${at}this model reads ${this.frameDim}-dim frames, but the example has words`);
+    if ((this.words || this.bpe) && !e.tokens) throw new QkvError(`${at}this model reads words, but the example has frames`);
+    if (!this.words && !this.bpe && !e.frames) throw new QkvError(`${at}this model reads ${this.frameDim}-dim frames, but the example has words`);
     if (e.frames && e.frames.some((f) => f.length !== this.frameDim)) throw new QkvError(`${at}frames must have ${this.frameDim} values (the model's input size)`);
     return (e.tokens ?? e.frames)!.length;
   }
@@ -60,14 +101,15 @@ export class Featurizer {
    * at that rate (drawn from `g`), so the <unk> vector and the character CNN learn to cover
    * words never seen in training.
    */
-  batch(examples: readonly SequenceInput[], options: { wordDropout?: number; g?: Generator } = {}): InputBatch & { lengths: number[] } {
+  batch(examples: readonly SequenceInput[], options: { wordDropout?: number; g?: Generator } = {}): FeaturizedBatch {
     const lengths = examples.map((e, i) => this.check(e, i));
+    if (this.bpe) return this.pieceBatch(examples);
     const B = examples.length;
     const T = Math.max(1, ...lengths);
     const pad = new Int32Array(B * T).fill(1);
     examples.forEach((_, b) => pad.fill(0, b * T, b * T + lengths[b]!));
     const keyPaddingMask = tensor(pad, { shape: [B, T] });
-    const out: InputBatch & { lengths: number[] } = { keyPaddingMask, lengths };
+    const out: FeaturizedBatch = { keyPaddingMask, lengths };
     if (this.words) {
       const ids = new Int32Array(B * T);
       // the character CNN runs once per distinct word of the batch: (U, C) spellings, and
@@ -106,5 +148,26 @@ export class Featurizer {
       out.attnMask = tensor(m, { shape: [B, T, T] });
     }
     return out;
+  }
+
+  /** A batch of subword pieces (no word dropout: nothing is unknown to byte-level BPE). */
+  private pieceBatch(examples: readonly SequenceInput[]): FeaturizedBatch {
+    const pieces = examples.map((e) => this.bpe!.encodeWords(e.tokens!));
+    const firsts = pieces.map((ws) => {
+      let at = 0;
+      return ws.map((p) => { const f = at; at += p.length; return f; });
+    });
+    const lengths = pieces.map((ws) => ws.reduce((a, p) => a + p.length, 0));
+    const B = examples.length;
+    const T = Math.max(1, ...lengths);
+    const pad = new Int32Array(B * T).fill(1);
+    const ids = new Int32Array(B * T); // 0 = <pad>
+    pieces.forEach((ws, b) => {
+      pad.fill(0, b * T, b * T + lengths[b]!);
+      let t = b * T;
+      for (const p of ws) { ids.set(p, t); t += p.length; }
+    });
+    if (examples.some((e) => e.edges)) throw new QkvError('graph edges join words, not subword pieces: train graphs without --tokenize bpe');
+    return { keyPaddingMask: tensor(pad, { shape: [B, T] }), ids: tensor(ids, { shape: [B, T] }), lengths, firsts };
   }
 }

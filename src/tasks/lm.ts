@@ -3,6 +3,8 @@
 // Data, as nanoGPT's data/shakespeare_char/prepare.py and train.py:
 // - tokens are characters by default (`sorted(set(text))`, no specials); `tokenize: 'words'`
 //   uses a Vocab of words, whitespace runs and punctuation marks (`<pad>`, `<unk>` first);
+//   `tokenize: 'bpe'` a byte-level BPE tokenizer trained on the text (`vocabSize` entries, no
+//   specials; any text encodes, nothing is unknown), carried by the checkpoint as tokenizer.json;
 // - the whole text is encoded as one Int32Array and split: the first 90% trains, the last
 //   10% is the validation split (unless held-out texts are given, see below);
 // - a batch is `batchSize` random offsets i in [0, n - blockSize), x = data[i : i+block],
@@ -28,6 +30,7 @@
 import { QkvError } from '../core/errors.js';
 import { defaultGenerator, Generator } from '../core/rng.js';
 import { charVocab, CharVocab, Vocab } from '../data/vocab.js';
+import type { BpeTokenizer } from '../data/tokenizers/tokenizer.js';
 import type { AttentionKind } from '../nn/attention/multihead.js';
 import { cachedLength, type DecodingCache } from '../nn/attention/decoding-cache.js';
 import { GPT } from '../nn/models/gpt.js';
@@ -38,10 +41,11 @@ import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import { sampleNext } from './decode/sample.js';
-import type { TaskDriver, TaskInstance } from './driver.js';
+import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
+import { tokenizerFiles, tokenizerFromFiles, trainTaskTokenizer } from './subword.js';
 
-export type LmTokenize = 'chars' | 'words';
-export const LM_TOKENIZE: readonly LmTokenize[] = ['chars', 'words'];
+export type LmTokenize = 'chars' | 'words' | 'bpe';
+export const LM_TOKENIZE: readonly LmTokenize[] = ['chars', 'words', 'bpe'];
 
 /** The GPT's hyperparameters as saved in config.json (nanoGPT's GPTConfig). */
 export interface LmModelConfig {
@@ -63,8 +67,8 @@ export const DEFAULT_LM_MODEL: Omit<LmModelConfig, 'vocabSize'> = {
 export interface LmConfig {
   task: 'lm';
   tokenize: LmTokenize;
-  /** The vocabulary: `{kind: 'chars', chars}` or `{kind: 'vocab', tokens}`. */
-  vocab: { kind: 'chars'; chars: string[] } | { kind: 'vocab'; tokens: string[] };
+  /** The vocabulary: `{kind: 'chars', chars}`, `{kind: 'vocab', tokens}`, or `{kind: 'bpe', size}` (the tokens are in tokenizer.json). */
+  vocab: { kind: 'chars'; chars: string[] } | { kind: 'vocab'; tokens: string[] } | { kind: 'bpe'; size: number };
   model: LmModelConfig;
   [k: string]: unknown;
 }
@@ -77,6 +81,8 @@ export interface LmTokenizer {
   encode(text: string, what?: string): Int32Array;
   decode(ids: ArrayLike<number>): string;
   toJSON(): LmConfig['vocab'];
+  /** The BPE tokenizer (bpe only), saved as the checkpoint's tokenizer.json. */
+  readonly bpe?: BpeTokenizer;
 }
 
 /** Words (letters, digits, inner apostrophes), whitespace runs, and single other characters: decoding joins them back. */
@@ -117,7 +123,13 @@ function wordTokenizer(v: Vocab): LmTokenizer {
   };
 }
 
-export function lmTokenizerFromJSON(json: LmConfig['vocab']): LmTokenizer {
+function bpeTokenizer(t: BpeTokenizer): LmTokenizer {
+  return { kind: 'bpe', size: t.size, bpe: t, encode: (text) => t.encode(text), decode: (ids) => t.decode(ids), toJSON: () => ({ kind: 'bpe', size: t.size }) };
+}
+
+/** The tokenizer a config describes; a BPE one is read from the checkpoint's tokenizer.json. */
+export function lmTokenizerFromJSON(json: LmConfig['vocab'], files?: Readonly<Record<string, TaskFile>>): LmTokenizer {
+  if (json.kind === 'bpe') return bpeTokenizer(tokenizerFromFiles('lm', files));
   return json.kind === 'chars' ? charTokenizer(CharVocab.fromJSON(json)) : wordTokenizer(Vocab.fromJSON(json));
 }
 
@@ -131,6 +143,8 @@ export interface LmOptions {
   /** GPT hyperparameters (default: DEFAULT_LM_MODEL; vocabSize comes from the text). */
   model?: Partial<Omit<LmModelConfig, 'vocabSize'>>;
   tokenize?: LmTokenize;
+  /** Entries in the BPE vocabulary (tokenize 'bpe'; default 1000). */
+  vocabSize?: number;
   /** Sequences per batch (nanoGPT's batch_size, default 12). */
   batchSize?: number;
   /** Batches per split in each evaluation (nanoGPT's eval_iters, default 20). */
@@ -144,20 +158,28 @@ export interface LmOptions {
 export function createLm(text: string, options: LmOptions = {}): LmInstance {
   if (!text.length) throw new QkvError('lm: the training text is empty');
   const tokenize = options.tokenize ?? 'chars';
-  if (!LM_TOKENIZE.includes(tokenize)) throw new QkvError(`lm: tokenize must be chars or words, got "${String(tokenize)}"`);
-  const tokenizer = tokenize === 'chars' ? charTokenizer(charVocab(text)) : wordTokenizer(Vocab.build([wordPieces(text)]));
+  if (!LM_TOKENIZE.includes(tokenize)) throw new QkvError(`lm: tokenize must be chars, words or bpe, got "${String(tokenize)}"`);
+  const tokenizer = tokenize === 'chars' ? charTokenizer(charVocab(text))
+    : tokenize === 'bpe' ? bpeTokenizer(trainTaskTokenizer('lm', [text], options.vocabSize, []))
+    : wordTokenizer(Vocab.build([wordPieces(text)]));
   const model: LmModelConfig = { ...DEFAULT_LM_MODEL, ...definedOnly(options.model ?? {}), vocabSize: tokenizer.size };
   const config: LmConfig = { task: 'lm', tokenize, vocab: tokenizer.toJSON(), model };
-  return { config, tokenizer, model: new GPT({ ...model, generator: options.generator ?? defaultGenerator }) };
+  return withFiles({ config, tokenizer, model: new GPT({ ...model, generator: options.generator ?? defaultGenerator }) });
+}
+
+/** A BPE model's checkpoint carries its tokenizer.json. */
+function withFiles(m: LmInstance): LmInstance {
+  const bpe = m.tokenizer.bpe;
+  return bpe ? { ...m, files: () => tokenizerFiles(bpe) } : m;
 }
 
 /** Rebuilds the model from a checkpoint's config (weights are loaded by the caller). */
-export function lmFromConfig(raw: Record<string, unknown>): LmInstance {
+export function lmFromConfig(raw: Record<string, unknown>, files?: Readonly<Record<string, TaskFile>>): LmInstance {
   const config = raw as LmConfig;
   if (!config.vocab || !config.model) throw new QkvError('lm: the model config has no "vocab" or "model"');
-  const tokenizer = lmTokenizerFromJSON(config.vocab);
+  const tokenizer = lmTokenizerFromJSON(config.vocab, files);
   if (tokenizer.size !== config.model.vocabSize) throw new QkvError(`lm: the vocabulary has ${tokenizer.size} tokens but the model ${config.model.vocabSize}`);
-  return { config, tokenizer, model: new GPT({ ...config.model }) };
+  return withFiles({ config, tokenizer, model: new GPT({ ...config.model }) });
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
@@ -308,7 +330,7 @@ export function generateTokens(gpt: GPT, prompt: ArrayLike<number>, o: GenerateO
 export function defaultPrompt(m: LmInstance): string {
   try {
     const ids = m.tokenizer.encode('\n');
-    if (ids.length === 1 && (m.tokenizer.kind === 'chars' || ids[0] !== 1)) return '\n';
+    if (ids.length === 1 && (m.tokenizer.kind !== 'words' || ids[0] !== 1)) return '\n';
   } catch { /* no "\n" in the vocabulary */ }
   return m.tokenizer.decode([m.tokenizer.kind === 'chars' ? 0 : Math.min(2, m.tokenizer.size - 1)]);
 }
@@ -366,7 +388,7 @@ export const lmDriver: TaskDriver<LmInstance, string, string, string> = {
     if (!train.length) throw new QkvError('lm: no training text');
     return createLm(train.join(''), options as LmOptions);
   },
-  fromConfig: (config) => lmFromConfig(config),
+  fromConfig: (config, files) => lmFromConfig(config, files),
   training: (m, train, dev, options) => lmTraining(m, train, dev, options as LmOptions) as TrainingTask<unknown>,
   evaluate: (m, texts) => lmEvaluate(m, texts),
   /** A continuation of each prompt; options are GenerateOptions (one generator shared by all prompts, in order). */

@@ -13,18 +13,23 @@ import { argmax } from '../ops/reduce.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
-import type { TaskDriver, TaskInstance } from './driver.js';
+import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
+import { BpeVocab, SEQ2SEQ_SPECIALS, tokenizerFiles, tokenizerFromFiles, trainTaskTokenizer, type TokenVocab } from './subword.js';
 import { corpusBleu, corpusChrF } from './metrics/index.js';
 import { beamDecode, greedyBatch, padIds, type GenerationIds } from './seq2seq-decode.js';
 import { DEFAULT_SEQ2SEQ_MODEL, Seq2SeqModel, type Seq2SeqModelConfig } from '../nn/models/seq2seq.js';
 
-export type Tokenize = 'chars' | 'words';
+/** 'bpe': one byte-level BPE tokenizer for both sides (trained on sources and targets), over the characters of the text. */
+export type Tokenize = 'chars' | 'words' | 'bpe';
+
+/** A side's vocabulary in config.json; BPE's tokens are in the checkpoint's tokenizer.json. */
+export type Seq2SeqVocabJSON = VocabJSON | { kind: 'bpe'; size: number };
 
 export interface Seq2SeqConfig {
   task: 'seq2seq';
-  source: VocabJSON;
-  target: VocabJSON;
-  /** How text was split into tokens (and how outputs are joined back): characters or words. */
+  source: Seq2SeqVocabJSON;
+  target: Seq2SeqVocabJSON;
+  /** How text was split into tokens (and how outputs are joined back): characters, words, or BPE pieces of the characters. */
   tokenize: Tokenize;
   model: Seq2SeqModelConfig;
   [k: string]: unknown;
@@ -33,8 +38,8 @@ export interface Seq2SeqConfig {
 export interface Seq2SeqInstance extends TaskInstance {
   config: Seq2SeqConfig;
   model: Seq2SeqModel;
-  source: Vocab;
-  target: Vocab;
+  source: TokenVocab;
+  target: TokenVocab;
 }
 
 /** What predict reads: the source tokens. */
@@ -45,6 +50,8 @@ export interface Seq2SeqInput {
 export interface Seq2SeqOptions {
   model?: Partial<Seq2SeqModelConfig>;
   tokenize?: Tokenize;
+  /** BPE vocabulary size (tokenize 'bpe'). */
+  vocabSize?: number;
   batchSize?: number;
   labelSmoothing?: number;
   generator?: Generator;
@@ -125,7 +132,7 @@ function teacherForced(m: Seq2SeqInstance, examples: readonly PairExample[], bat
 /** Exact match, token accuracy, BLEU and chrF (both 0-100, as sacreBLEU) of outputs against the targets. */
 export function seq2seqMetrics(m: Seq2SeqInstance, examples: readonly PairExample[], outputs: string[][]): Record<string, number> {
   const refs = examples.map((e) => e.target);
-  const join = (t: readonly string[]) => t.join(m.config.tokenize === 'chars' ? '' : ' ');
+  const join = (t: readonly string[]) => t.join(m.config.tokenize === 'words' ? ' ' : '');
   const exact = outputs.filter((o, i) => o.length === refs[i]!.length && o.every((t, k) => t === refs[i]![k])).length;
   const tf = teacherForced(m, examples);
   return {
@@ -134,7 +141,16 @@ export function seq2seqMetrics(m: Seq2SeqInstance, examples: readonly PairExampl
   };
 }
 
-function instance(config: Seq2SeqConfig, g?: Generator): Seq2SeqInstance {
+function instance(config: Seq2SeqConfig, g?: Generator, files?: Readonly<Record<string, TaskFile>>, trained?: BpeVocab): Seq2SeqInstance {
+  if (config.source.kind === 'bpe' || config.target.kind === 'bpe') {
+    const shared = trained ?? new BpeVocab(tokenizerFromFiles('seq2seq', files));
+    const size = config.source.kind === 'bpe' && config.target.kind === 'bpe' ? config.source.size : NaN;
+    if (shared.size !== size) throw new QkvError(`seq2seq: tokenizer.json has ${shared.size} tokens but the model was trained with ${size}`);
+    return {
+      config, source: shared, target: shared, files: () => tokenizerFiles(shared.bpe),
+      model: new Seq2SeqModel(shared.size, shared.size, config.model, g ?? defaultGenerator),
+    };
+  }
   const source = Vocab.fromJSON(config.source);
   const target = Vocab.fromJSON(config.target);
   if (target.bos < 0 || target.eos < 0) throw new QkvError('seq2seq: the target vocabulary has no <bos>/<eos>');
@@ -147,12 +163,18 @@ export const seq2seqDriver: TaskDriver<Seq2SeqInstance, PairExample, Seq2SeqInpu
     const o = options as Seq2SeqOptions;
     if (!train.length) throw new QkvError('seq2seq: no training examples');
     const tokenize = o.tokenize ?? 'chars';
-    if (tokenize !== 'chars' && tokenize !== 'words') throw new QkvError(`seq2seq: tokenize must be "chars" or "words", got "${String(tokenize)}"`);
+    if (tokenize !== 'chars' && tokenize !== 'words' && tokenize !== 'bpe') throw new QkvError(`seq2seq: tokenize must be "chars", "words" or "bpe", got "${String(tokenize)}"`);
     const longest = Math.max(...train.map((e) => Math.max(e.source.length, e.target.length)));
     const given = Object.fromEntries(Object.entries(o.model ?? {}).filter(([, v]) => v !== undefined && v !== null));
     const model: Seq2SeqModelConfig = { ...DEFAULT_SEQ2SEQ_MODEL, ...given };
     if (given.ff === undefined) model.ff = 2 * model.dModel;
     if (given.maxLen === undefined) model.maxLen = Math.max(model.maxLen, 2 * longest + 16);
+    if (tokenize === 'bpe') {
+      // one tokenizer for both sides, trained on every source and target text (examples hold characters)
+      const bpe = new BpeVocab(trainTaskTokenizer('seq2seq', train.flatMap((e) => [e.source.join(''), e.target.join('')]), o.vocabSize, SEQ2SEQ_SPECIALS));
+      const side = { kind: 'bpe' as const, size: bpe.size };
+      return instance({ task: 'seq2seq', tokenize, model, source: side, target: side }, o.generator, undefined, bpe);
+    }
     const config: Seq2SeqConfig = {
       task: 'seq2seq', tokenize, model,
       source: Vocab.build(train.map((e) => e.source), { bosEos: true }).toJSON(),
@@ -160,7 +182,7 @@ export const seq2seqDriver: TaskDriver<Seq2SeqInstance, PairExample, Seq2SeqInpu
     };
     return instance(config, o.generator);
   },
-  fromConfig: (config) => instance(config as Seq2SeqConfig),
+  fromConfig: (config, files) => instance(config as Seq2SeqConfig, undefined, files),
   training(m, train, dev, options): TrainingTask<unknown> {
     const { batchSize = 32, labelSmoothing = 0 } = options as Seq2SeqOptions;
     const task: TrainingTask<Seq2SeqBatch> = {

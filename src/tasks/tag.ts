@@ -15,7 +15,7 @@ import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import { AttentionEncoder } from '../nn/transformer/attention-encoder.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
 import { accuracy, perLabelPRF } from './metrics/index.js';
-import type { TaskDriver, TaskInstance } from './driver.js';
+import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
 import type { SequenceInput } from '../data/types.js';
 import { DEFAULT_MODEL, SequenceTagger, type InputBatch, type ModelConfig } from '../nn/models/taggers.js';
 
@@ -34,6 +34,10 @@ export interface TagTrainOptions {
   batchSize?: number;
   labelSmoothing?: number;
   wordDropout?: number;
+  /** 'bpe': subword pieces, each word's label on its first piece (default 'words'). */
+  tokenize?: 'words' | 'bpe';
+  /** BPE vocabulary size (tokenize 'bpe'). */
+  vocabSize?: number;
   generator?: Generator;
 }
 
@@ -47,21 +51,21 @@ export interface TagModel extends TaskInstance {
 /** Builds the vocabularies, label set and a fresh model from training data. */
 export function createTagModel(train: readonly TaggedExample[], options: TagTrainOptions = {}): TagModel {
   if (!train.length) throw new QkvError('tag: no training examples');
-  const featurizer = Featurizer.fromExamples(train);
+  const featurizer = Featurizer.fromExamples(train, { task: 'tag', tokenize: options.tokenize, vocabSize: options.vocabSize });
   const labels = LabelSet.build(train.flatMap((e) => e.labels));
   const model = { ...DEFAULT_MODEL, ...options.model };
   const seen = new Map<string, Set<string>>();
   for (const e of train) e.tokens?.forEach((w, i) => (seen.get(w) ?? seen.set(w, new Set()).get(w)!).add(e.labels[i]!));
   const ambiguous = [...seen].filter(([, tags]) => tags.size > 1).map(([w]) => w).sort();
   const config: TagConfig = { task: 'tag', featurizer: featurizer.toJSON(), labels: labels.toJSON(), model, ambiguous };
-  return { config, featurizer, labels, model: new SequenceTagger(featurizer.inputConfig(), model, labels.size, options.generator ?? defaultGenerator) };
+  return { config, featurizer, labels, model: new SequenceTagger(featurizer.inputConfig(), model, labels.size, options.generator ?? defaultGenerator), files: () => featurizer.files() };
 }
 
-/** Rebuilds a model from a checkpoint's config (its weights are loaded by the caller). */
-export function tagModelFromConfig(config: TagConfig): TagModel {
-  const featurizer = Featurizer.fromJSON(config.featurizer);
+/** Rebuilds a model from a checkpoint's config (its weights are loaded by the caller); a BPE model's tokenizer comes from `files`. */
+export function tagModelFromConfig(config: TagConfig, files?: Readonly<Record<string, TaskFile>>): TagModel {
+  const featurizer = Featurizer.fromJSON(config.featurizer, files, 'tag');
   const labels = LabelSet.fromJSON(config.labels);
-  return { config, featurizer, labels, model: new SequenceTagger(featurizer.inputConfig(), config.model, labels.size) };
+  return { config, featurizer, labels, model: new SequenceTagger(featurizer.inputConfig(), config.model, labels.size), files: () => featurizer.files() };
 }
 
 interface TagBatch { input: InputBatch; labels: Tensor; positions: number }
@@ -69,8 +73,12 @@ interface TagBatch { input: InputBatch; labels: Tensor; positions: number }
 function makeBatch(m: TagModel, examples: readonly TaggedExample[], options: { wordDropout?: number; g?: Generator } = {}): TagBatch {
   const input = m.featurizer.batch(examples, options);
   const T = input.keyPaddingMask.shape[1]!;
-  const y = new Int32Array(examples.length * T).fill(-100); // -100: padding, no loss
-  examples.forEach((e, b) => y.set(m.labels.encode(e.labels, e.origin), b * T));
+  const y = new Int32Array(examples.length * T).fill(-100); // -100: padding (and pieces after a word's first), no loss
+  examples.forEach((e, b) => {
+    const ids = m.labels.encode(e.labels, e.origin);
+    if (input.firsts) input.firsts[b]!.forEach((t, i) => { y[b * T + t] = ids[i]!; }); // a word's label on its first piece
+    else y.set(ids, b * T);
+  });
   return { input, labels: tensor(y, { shape: [examples.length, T] }), positions: input.lengths.reduce((a, n) => a + n, 0) };
 }
 
@@ -83,7 +91,8 @@ export function predictTags(m: TagModel, examples: readonly SequenceInput[], bat
       const input = m.featurizer.batch(chunk);
       const pred = argmax(m.model.forward(input), -1).toTypedArray();
       const T = input.keyPaddingMask.shape[1]!;
-      input.lengths.forEach((n, b) => out.push(m.labels.decode(pred.subarray(b * T, b * T + n))));
+      // BPE: a word's tag is the prediction at its first piece
+      input.lengths.forEach((n, b) => out.push(m.labels.decode(input.firsts ? input.firsts[b]!.map((t) => pred[b * T + t]!) : pred.subarray(b * T, b * T + n))));
     }));
   }
   return out;
@@ -95,15 +104,15 @@ export function tagMetrics(m: TagModel, examples: readonly TaggedExample[], pred
   const gold = examples.flatMap((e) => e.labels);
   const prf = perLabelPRF(pred, gold);
   const metrics: Record<string, number> = { accuracy: accuracy(pred, gold), macroF1: prf.macro.f1 };
-  if (m.featurizer.words) {
+  if (m.featurizer.words || m.featurizer.bpe) {
     const ambiguous = new Set(m.config.ambiguous);
     const subset = (keep: (w: string) => boolean) => {
       const idx: [string, string][] = [];
       examples.forEach((e, i) => e.tokens!.forEach((w, t) => { if (keep(w)) idx.push([predicted[i]![t]!, e.labels[t]!]); }));
       return idx.length ? accuracy(idx.map((x) => x[0]), idx.map((x) => x[1])) : null;
     };
-    // reported only when the data has such words
-    const unseen = subset((w) => !m.featurizer.words!.has(w));
+    // reported only when the data has such words (unseen: word models only, BPE has no word list)
+    const unseen = m.featurizer.words ? subset((w) => !m.featurizer.words!.has(w)) : null;
     const amb = subset((w) => ambiguous.has(w));
     if (unseen !== null) metrics.unseenAccuracy = unseen;
     if (amb !== null) metrics.ambiguousAccuracy = amb;
@@ -133,7 +142,7 @@ export function tagTraining(m: TagModel, train: readonly TaggedExample[], dev: r
 export const tagDriver: TaskDriver<TagModel, TaggedExample, SequenceInput, string[]> = {
   name: 'tag',
   create: (train, options) => createTagModel(train, options as TagTrainOptions),
-  fromConfig: (config) => tagModelFromConfig(config as TagConfig),
+  fromConfig: (config, files) => tagModelFromConfig(config as TagConfig, files),
   training: (m, train, dev, options) => tagTraining(m, train, dev, options as TagTrainOptions) as TrainingTask<unknown>,
   evaluate: (m, examples) => ({ metrics: tagMetrics(m, examples, predictTags(m, examples)), main: 'accuracy', higherIsBetter: true }),
   predict: (m, inputs) => predictTags(m, inputs),

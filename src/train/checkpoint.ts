@@ -5,6 +5,7 @@
 //   model.safetensors   the state dict (PyTorch names)
 //   config.json         what rebuilds the model: task, model options, vocabularies, metrics
 //   optimizer.safetensors + trainer.json   (resumable checkpoints) optimizer and loop state
+//   tokenizer.json      (subword models) the Hugging Face tokenizer the model was trained with
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { QkvError } from '../core/errors.js';
@@ -24,6 +25,17 @@ export interface CheckpointWrite {
   model: Module;
   optimizer?: Optimizer | null;
   trainer?: Record<string, unknown> | null;
+  /** Text files the model needs besides config.json, by name (e.g. tokenizer.json). */
+  files?: Readonly<Record<string, string>>;
+}
+
+/** The extra files a checkpoint may hold (CheckpointWrite.files); readCheckpoint reads these. */
+export const CHECKPOINT_FILES = ['tokenizer.json'] as const;
+
+/** An extra file as read back: its text and its path (for error messages). */
+export interface CheckpointFile {
+  path: string;
+  text: string;
 }
 
 export interface CheckpointRead {
@@ -33,6 +45,7 @@ export interface CheckpointRead {
   tensors: Map<string, Tensor>;
   optimizer: { tensors: Map<string, Tensor>; stepCount: number } | null;
   trainer: Record<string, unknown> | null;
+  files: Record<string, CheckpointFile>;
 }
 
 function writeFileSynced(path: string, data: Uint8Array | string): void {
@@ -70,6 +83,10 @@ export function saveCheckpoint(dir: string, c: CheckpointWrite): void {
       writeFileSynced(join(tmp, 'optimizer.safetensors'), serializeSafetensors(s.tensors, { stepCount: String(s.stepCount) }));
     }
     if (c.trainer) writeFileSynced(join(tmp, 'trainer.json'), JSON.stringify(c.trainer, null, 2) + '\n');
+    for (const [name, text] of Object.entries(c.files ?? {})) {
+      if (!(CHECKPOINT_FILES as readonly string[]).includes(name)) throw new QkvError(`unknown checkpoint file ${name}`);
+      writeFileSynced(join(tmp, name), text);
+    }
     writeFileSynced(join(tmp, MARKER), '');
     syncDir(tmp);
   } catch (e) {
@@ -125,5 +142,10 @@ export function readCheckpoint(dir: string): CheckpointRead {
     optimizer = { tensors: o.tensors, stepCount: Number(o.metadata.stepCount ?? 0) };
   }
   const trainer = existsSync(join(dir, 'trainer.json')) ? JSON.parse(read('trainer.json').toString('utf8')) as Record<string, unknown> : null;
-  return { dir, config, tensors, optimizer, trainer };
+  const files: Record<string, CheckpointFile> = {};
+  for (const name of CHECKPOINT_FILES) {
+    const path = join(dir, name);
+    if (existsSync(path)) files[name] = { path, text: read(name).toString('utf8') };
+  }
+  return { dir, config, tensors, optimizer, trainer, files };
 }
