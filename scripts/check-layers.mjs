@@ -44,7 +44,7 @@ for (const dir of ['cli', 'web']) {
     }
   }
 }
-// the browser entry must not reach Node's modules (node:fs, ...)
+// the browser entry must not reach Node's modules (node:fs, ...) nor npm packages (bare specifiers)
 const seen = new Set();
 const queue = [join(root, 'src', 'browser.ts')];
 while (queue.length) {
@@ -54,6 +54,7 @@ while (queue.length) {
   const all = [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]);
   for (const spec of all) {
     if (spec.startsWith('node:')) problems.push(`${relative(root, file)} imports ${spec}, which the browser entry (src/browser.ts) reaches`);
+    else if (!spec.startsWith('.')) problems.push(`${relative(root, file)} imports the package ${spec}, which a page without a bundler cannot resolve, and the browser entry (src/browser.ts) reaches it`);
     else if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
   }
 }

@@ -27,7 +27,6 @@ export { SGD, type SgdOptions } from './optim/sgd.js';
 export * as nn from './nn/index.js';
 export { LinearAttentionState } from './nn/attention/linear-attention-state.js';
 export { Module, ModuleError, type StateDict } from './nn/module.js';
-export { exportOnnx, type OnnxExportOptions, type OnnxFile } from './tasks/onnx.js';
 export { exportTorch, type TorchHandoff } from './tasks/torch.js';
 export { parseSafetensors, serializeSafetensors, SafetensorsError, type SafetensorsContents } from './io/safetensors.js';
 export { constant, warmupCosine, noam, makeSchedule, SCHEDULES, type Schedule, type ScheduleName } from './optim/schedule.js';

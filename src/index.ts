@@ -7,6 +7,8 @@ export * from './api.js';
 // Node's createWasmBackend reads the .wasm file next to the module (the browser's fetches it)
 export { createWasmBackend, createWasmBackendSync, defaultBackendNote, selectBackend } from './kernels/wasm/node.js';
 export { loadSafetensors, saveSafetensors, saveStateDict, loadStateDictFile } from './io/safetensors-file.js';
+// ONNX export is in the Node entry: protobufjs is a bare import that a browser page without a bundler cannot resolve
+export { exportOnnx, type OnnxExportOptions, type OnnxFile } from './tasks/onnx.js';
 export { saveOnnx, onnxPath } from './io/onnx-file.js';
 export { saveTorchHandoff } from './io/torch-file.js';
 export { readTextFile } from './data/files.js';
