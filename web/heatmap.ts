@@ -1,5 +1,5 @@
 // A matrix drawn on a canvas, one pixel per cell scaled up by CSS (so 512 x 512 inputs stay one element),
-// with row/column labels, a hover read-out, and blocked cells hatched in grey.
+// with row/column labels, a hover read-out, and blocked cells grey.
 import { divergingRGB, fmt, h, maxAbs, sequential } from './util.js';
 
 export interface HeatmapOptions {

@@ -182,6 +182,6 @@ export function matrixView(r: ModelInspection, sel: Selection, onQuery: (i: numb
   maps.push(heatmap({ title: 'O = V A′', rowLabel: 'dim', colLabel: 'query i', rows: dims, cols: pos, values: cols(hd.b), scale: 'signed', name: 'O', ...common }));
   return h('section', { class: 'matrices', id: 'matrices' },
     h('h2', {}, 'The same, as matrices'),
-    h('p', { class: 'note' }, 'In the lecture\'s layout: each column of Q, K, V, O is one position\'s vector; column i of A and A′ holds query i\'s scores over the keys j. Grey hatched cells are blocked by a mask. Click a column to walk that query.'),
+    h('p', { class: 'note' }, 'In the lecture\'s layout: each column of Q, K, V, O is one position\'s vector; column i of A and A′ holds query i\'s scores over the keys j. Grey cells are blocked by a mask. Click a column to walk that query.'),
     h('div', { class: 'maps' }, ...maps));
 }
