@@ -207,8 +207,9 @@ static void softmax(const float* x, float* out, long r0, long r1, long cols, int
     }
     float s = hsum(acc);
     if (log) {
-      float lse = m + logf(s);
-      for (c = 0; c < cols; c++) o[c] = xr[c] - lse;
+      // (x - max) - log s: x - (max + log s) would round the sum to the size of x
+      float ls = logf(s);
+      for (c = 0; c < cols; c++) o[c] = (xr[c] - m) - ls;
     } else {
       float inv = 1.0f / s;
       for (c = 0; c < cols; c++) o[c] *= inv;
