@@ -32,6 +32,12 @@ export async function run(ctx) {
     sizes.forEach((n, i) => { rows[i].cells.tfjs = tf.error ? { text: `error: ${tf.error}` } : cell(n, tf.ms[n]); });
     log(`gemm: TF.js wasm ${tf.error ?? sizes.map((n) => gflops(n, tf.ms[n]).toFixed(1)).join(', ')}`);
   }
+  if (ctx.peers.jaxjs) {
+    const jx = nodePeer('jaxjs-gemm.mjs', { sizes, reps, maxMs });
+    sizes.forEach((n, i) => { rows[i].cells.jaxjs = jx.error ? { text: `error: ${jx.error}` } : cell(n, jx.ms[n]); });
+    if (!jx.error) ctx.notes.push(`gemm: jax-js ${jx.jaxjs.version} on its ${jx.jaxjs.device} device in Node (a global navigator shimmed for Node 20), timed to dataSync() of the product`);
+    log(`gemm: jax-js ${jx.error ?? sizes.map((n) => gflops(n, jx.ms[n]).toFixed(1)).join(', ')}`);
+  }
   if (ctx.peers.torch) {
     const t = torchPeer('gemm', { sizes, reps, maxMs, threads: ctx.cores });
     sizes.forEach((n, i) => { rows[i].cells.torch = t.error ? { text: `error: ${t.error}` } : cell(n, t.ms[n]); });

@@ -3,7 +3,7 @@
 //   --only a,b           sections: gemm, attention, decode, train, encoder
 //   --json[=FILE]        print JSON on stdout instead of the table (the table goes to stderr); FILE: also write it there
 //   --backends ref,wasm,native  qkv backends ('wasm' = 1 thread and all threads; native = the C++ addon on all cores)
-//   --no-tfjs --no-torch leave a peer out
+//   --no-tfjs --no-jaxjs --no-torch leave a peer out
 //   --profile train      instead of the table: where a baby GPT step's time goes, per kernel, per backend
 //   --mem-cap GIB        naive attention is skipped above this extrapolated peak (default 3, --quick 0.5)
 import { writeFileSync } from 'node:fs';
@@ -11,10 +11,10 @@ import os from 'node:os';
 import { CORES, PYTHON, TORCH_INSTALL, UNAVAILABLE, bestQkv, bestWasm, log, q, qkvBackends, torchInfo } from './lib.mjs';
 
 const SECTIONS = ['gemm', 'attention', 'decode', 'train', 'encoder'];
-const PEER_SECTIONS = { tfjs: ['gemm', 'train', 'encoder'], torch: ['gemm', 'train', 'encoder'] };
+const PEER_SECTIONS = { tfjs: ['gemm', 'train', 'encoder'], jaxjs: ['gemm'], torch: ['gemm', 'train', 'encoder'] };
 
 function parseArgs(argv) {
-  const o = { quick: false, only: SECTIONS, json: false, jsonFile: null, backends: ['ref', 'wasm', 'native'], tfjs: true, torch: true, memCapGiB: null, profile: null };
+  const o = { quick: false, only: SECTIONS, json: false, jsonFile: null, backends: ['ref', 'wasm', 'native'], tfjs: true, jaxjs: true, torch: true, memCapGiB: null, profile: null };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i];
@@ -23,6 +23,7 @@ function parseArgs(argv) {
     else if (flag === '--json') { o.json = true; o.jsonFile = inline ?? null; }
     else if (flag === '--backends') o.backends = value().split(',').map((s) => s.trim());
     else if (flag === '--no-tfjs') o.tfjs = false;
+    else if (flag === '--no-jaxjs') o.jaxjs = false;
     else if (flag === '--no-torch') o.torch = false;
     else if (flag === '--mem-cap') o.memCapGiB = Number(value());
     else if (flag === '--profile') o.profile = value();
@@ -39,7 +40,7 @@ function parseArgs(argv) {
 
 function readHelp() {
   return 'usage: npm run bench -- [--quick] [--only gemm,attention,decode,train,encoder] [--json[=FILE]]\n' +
-    '                         [--backends ref,wasm,native] [--no-tfjs] [--no-torch] [--mem-cap GIB] [--profile train]\n' +
+    '                         [--backends ref,wasm,native] [--no-tfjs] [--no-jaxjs] [--no-torch] [--mem-cap GIB] [--profile train]\n' +
     '(npm run --silent bench -- --json keeps npm\'s own lines out of stdout)\n';
 }
 
@@ -96,7 +97,7 @@ async function main() {
   const memCap = (o.memCapGiB ?? (o.quick ? 0.5 : 3)) * 2 ** 30;
   const ctx = {
     quick: o.quick, cores: CORES, backends, memCap, best: bestQkv, bestWasm, tfjsFlags: null,
-    peers: { tfjs: o.tfjs, torch: torch.ok },
+    peers: { tfjs: o.tfjs, jaxjs: o.jaxjs, torch: torch.ok },
     noteTfjs(r) { if (r.tfjs) ctx.tfjsFlags = r.tfjs; },
     notes: [], // sections add lines printed under the table
   };
@@ -111,11 +112,11 @@ async function main() {
     rows.push(...await mod.run(ctx));
     log(`== ${name} done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
-  const peerNote = { tfjs: o.tfjs ? '' : 'left out', torch: torch.ok ? '' : (o.torch ? 'not installed*' : 'left out') };
+  const peerNote = { tfjs: o.tfjs ? '' : 'left out', jaxjs: o.jaxjs ? '' : 'left out', torch: torch.ok ? '' : (o.torch ? 'not installed*' : 'left out') };
   for (const r of rows) {
-    for (const p of ['tfjs', 'torch']) if (!r.cells[p] && PEER_SECTIONS[p].includes(r.section)) r.cells[p] = { text: peerNote[p] };
+    for (const p of ['tfjs', 'jaxjs', 'torch']) if (!r.cells[p] && PEER_SECTIONS[p].includes(r.section)) r.cells[p] = { text: peerNote[p] };
   }
-  const columns = [...backends.map((b) => ({ id: b.id, label: b.label })), { id: 'tfjs', label: 'TF.js wasm' }, { id: 'torch', label: 'PyTorch CPU' }];
+  const columns = [...backends.map((b) => ({ id: b.id, label: b.label })), { id: 'tfjs', label: 'TF.js wasm' }, { id: 'jaxjs', label: 'jax-js wasm' }, { id: 'torch', label: 'PyTorch CPU' }];
   const m = machine(ctx, torch);
   const notes = [
     ...only.map((s) => `${s}: ${titles[s]}`),
