@@ -79,6 +79,28 @@ static inline Range blockRange(const FlashArgs& a, long i0, int rows, long sp) {
   return {lo, hi};
 }
 
+/** o[r][c] = scale[r] · Σ_{j in [lo, hi)} P[r][j] · x[j][c] for r < rows (x rows of `cols`, o rows of `ldo`); rows past `rows` of P are ignored. */
+static void blockPV(const float* P, long sp, const float* x, int cols, long lo, long hi, float* o, long ldo, int rows, const float* scale) {
+  int c = 0;
+  for (; c + W <= cols; c += W) {
+    vf acc[BQ];
+#pragma GCC unroll 8
+    for (int r = 0; r < BQ; r++) acc[r] = vf{};
+    for (long j = lo; j < hi; j++) {
+      vf xv = load(x + j * cols + c);
+#pragma GCC unroll 8
+      for (int r = 0; r < BQ; r++) acc[r] += P[r * sp + j] * xv;
+    }
+    for (int r = 0; r < rows; r++) store(o + r * ldo + c, acc[r] * scale[r]);
+  }
+  for (; c < cols; c++) {
+    float acc[BQ] = {0};
+    for (long j = lo; j < hi; j++)
+      for (int r = 0; r < BQ; r++) acc[r] += P[r * sp + j] * x[j * cols + c];
+    for (int r = 0; r < rows; r++) o[r * ldo + c] = acc[r] * scale[r];
+  }
+}
+
 static void flashForward(const FlashArgs& a, int bh) {
   const int d = a.d, dv = a.dv_;
   const long n = a.n, s = a.s, sp = ((s + W - 1) / W) * W;
@@ -100,12 +122,13 @@ static void flashForward(const FlashArgs& a, int bh) {
     Range br = blockRange(a, i0, rows, sp);
     blockScores(qb, d, Kt, sp, br.lo, br.hi, S);
     maskBlock(a, pad, i0, rows, sp, br.lo, br.hi, S, rr);
+    float inv[BQ] = {0};
     for (int r = 0; r < rows; r++) {
       float* Sr = S + r * sp;
-      float* o = out + (i0 + r) * dv;
       float m = maxRow(Sr + br.lo, br.hi - br.lo);
       if (m == -INFINITY) {
-        for (int c = 0; c < dv; c++) o[c] = 0;
+        // sees no key: output 0 (its P row is zeroed so the block product below adds nothing)
+        for (long j = br.lo; j < br.hi; j += W) *(vf*)(Sr + j) = vf{};
         lse[i0 + r] = -INFINITY;
         continue;
       }
@@ -117,21 +140,11 @@ static void flashForward(const FlashArgs& a, int bh) {
       }
       float sum = hsum(acc);
       lse[i0 + r] = m + logf(sum);
-      float inv = 1.0f / sum;
-      // o = Σ_j p_j v_j / sum, vectors along dv
-      long lo = rr[r].lo, hi = rr[r].hi;
-      int c = 0;
-      for (; c + W <= dv; c += W) {
-        vf oc = {};
-        for (long j = lo; j < hi; j++) oc += Sr[j] * load(v + j * dv + c);
-        store(o + c, oc * inv);
-      }
-      for (; c < dv; c++) {
-        float oc = 0;
-        for (long j = lo; j < hi; j++) oc += Sr[j] * v[j * dv + c];
-        o[c] = oc * inv;
-      }
+      inv[r] = 1.0f / sum;
     }
+    // out rows = P · V over the block's keys, V rows loaded once for all BQ queries
+    long hi = mins(br.hi, s);
+    blockPV(S, sp, v, dv, br.lo, hi, out + i0 * dv, dv, rows, inv);
   }
 }
 
@@ -191,43 +204,43 @@ static void flashBackward(const FlashArgs& a, int bh) {
         *(vf*)(dSr + j) = p * (*(vf*)(dSr + j) - D[r]) * a.scale;
       }
     }
-    // dq_i = Σ_j dS_ij k_j
-    for (int r = 0; r < rows; r++) {
-      const float* dSr = dP + r * sp;
-      float* g = dq + (i0 + r) * d;
-      long lo = rr[r].lo, hi = rr[r].hi;
-      int c = 0;
-      for (; c + W <= d; c += W) {
-        vf acc = {};
-        for (long j = lo; j < hi; j++) acc += dSr[j] * load(k + j * d + c);
-        store(g + c, acc);
+    // dq_i = Σ_j dS_ij k_j (rows of dS past `rows` are zero)
+    const float ones[BQ] = {1, 1, 1, 1, 1, 1, 1, 1};
+    long hi = mins(br.hi, s);
+    blockPV(dP, sp, k, d, br.lo, hi, dq + i0 * d, d, rows, ones);
+    // dk_j += Σ_i dS_ij q_i (q unscaled), dv_j += Σ_i P_ij dOut_i: each row of dk, dv read and written once per block
+    for (long j = br.lo; j < hi; j++) {
+      float ds[BQ], p[BQ];
+      bool any = false;
+      for (int r = 0; r < BQ; r++) {
+        ds[r] = r < rows ? dP[r * sp + j] : 0;
+        p[r] = r < rows ? P[r * sp + j] : 0;
+        any = any || ds[r] != 0 || p[r] != 0;
       }
-      for (; c < d; c++) {
-        float acc = 0;
-        for (long j = lo; j < hi; j++) acc += dSr[j] * k[j * d + c];
-        g[c] = acc;
-      }
-    }
-    // dk_j += Σ_i dS_ij q_i (q unscaled), dv_j += Σ_i P_ij dOut_i
-    long jlo = br.hi, jhi = br.lo;
-    for (int r = 0; r < rows; r++) { jlo = mins(jlo, rr[r].lo); jhi = maxs(jhi, rr[r].hi); }
-    for (long j = jlo; j < jhi; j++) {
+      if (!any) continue;
       float* gk = dk + j * d;
       float* gv = dvv + j * dv;
-      for (int r = 0; r < rows; r++) {
-        float ds = dP[r * sp + j], p = P[r * sp + j];
-        const float* qr = q + (i0 + r) * d;
-        const float* orow = ob + r * dv;
-        if (ds != 0) {
-          int c = 0;
-          for (; c + W <= d; c += W) store(gk + c, load(gk + c) + ds * load(qr + c));
-          for (; c < d; c++) gk[c] += ds * qr[c];
-        }
-        if (p != 0) {
-          int c = 0;
-          for (; c + W <= dv; c += W) store(gv + c, load(gv + c) + p * load(orow + c));
-          for (; c < dv; c++) gv[c] += p * orow[c];
-        }
+      int c = 0;
+      for (; c + W <= d; c += W) {
+        vf acc = load(gk + c);
+        for (int r = 0; r < rows; r++) acc += ds[r] * load(q + (i0 + r) * d + c);
+        store(gk + c, acc);
+      }
+      for (; c < d; c++) {
+        float acc = gk[c];
+        for (int r = 0; r < rows; r++) acc += ds[r] * q[(i0 + r) * d + c];
+        gk[c] = acc;
+      }
+      c = 0;
+      for (; c + W <= dv; c += W) {
+        vf acc = load(gv + c);
+        for (int r = 0; r < rows; r++) acc += p[r] * load(ob + r * dv + c);
+        store(gv + c, acc);
+      }
+      for (; c < dv; c++) {
+        float acc = gv[c];
+        for (int r = 0; r < rows; r++) acc += p[r] * ob[r * dv + c];
+        gv[c] = acc;
       }
     }
   }
