@@ -26,18 +26,6 @@ static void blockScores(const float* qb, int d, const float* Kt, long sp, long j
   }
 }
 
-/** Aligned per-thread scratch for attention (separate from GEMM's). */
-static float* attnScratch(size_t floats) {
-  static thread_local float* buf = nullptr;
-  static thread_local size_t have = 0;
-  if (have < floats) {
-    free(buf);
-    buf = (float*)aligned_alloc(64, ((floats * 4 + 63) / 64) * 64);
-    have = floats;
-  }
-  return buf;
-}
-
 /** xt[p][j] = x[j][p] for j < s, zero for s <= j < sp. */
 static void transpose(const float* x, long s, int d, long sp, float* xt) {
   for (long j = 0; j < s; j++)
@@ -110,7 +98,7 @@ static void flashForward(const FlashArgs& a, int bh) {
   float* out = a.out + (long)bh * n * dv;
   float* lse = a.lse + (long)bh * n;
   const int32_t* pad = a.pad ? a.pad + (long)(bh / a.heads) * s : nullptr;
-  float* Kt = attnScratch((size_t)d * sp + (size_t)BQ * sp + (size_t)BQ * d + (size_t)BQ * W);
+  float* Kt = scratch(1, (size_t)d * sp + (size_t)BQ * sp + (size_t)BQ * d + (size_t)BQ * W);
   float* S = Kt + (size_t)d * sp;
   float* qb = S + (size_t)BQ * sp;
   transpose(k, s, d, sp, Kt);
@@ -161,7 +149,7 @@ static void flashBackward(const FlashArgs& a, int bh) {
   float* dk = a.dk + (long)bh * s * d;
   float* dvv = a.dv + (long)bh * s * dv;
   const int32_t* pad = a.pad ? a.pad + (long)(bh / a.heads) * s : nullptr;
-  float* Kt = attnScratch((size_t)(d + dv) * sp + (size_t)2 * BQ * sp + (size_t)BQ * (d + dv) + (size_t)BQ);
+  float* Kt = scratch(1, (size_t)(d + dv) * sp + (size_t)2 * BQ * sp + (size_t)BQ * (d + dv) + (size_t)BQ);
   float* Vt = Kt + (size_t)d * sp;
   float* P = Vt + (size_t)dv * sp;
   float* dP = P + (size_t)BQ * sp;

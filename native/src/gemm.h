@@ -106,18 +106,6 @@ static void packB(const GemmArgs& g, const float* b, long p0, int kc, long j0, i
   }
 }
 
-/** Per-thread packing buffers, 64-byte aligned, grown on demand. */
-static float* scratch(size_t floats) {
-  static thread_local float* buf = nullptr;
-  static thread_local size_t have = 0;
-  if (have < floats) {
-    free(buf);
-    buf = (float*)aligned_alloc(64, ((floats * 4 + 63) / 64) * 64);
-    have = floats;
-  }
-  return buf;
-}
-
 static GemmPlan gemmPlan(const GemmArgs& g) {
   GemmPlan pl;
   pl.g = g;
@@ -146,7 +134,7 @@ static void gemmTask(const GemmPlan& pl, int task) {
   }
   int nPanels = (nc + NR - 1) / NR, mPanels = (mc + MR - 1) / MR;
   int kcMax = (int)mins(KC, g.k);
-  float* Bp = scratch((size_t)kcMax * NR * nPanels + (size_t)kcMax * MR * mPanels);
+  float* Bp = scratch(0, (size_t)kcMax * NR * nPanels + (size_t)kcMax * MR * mPanels);
   float* Ap = Bp + (size_t)kcMax * NR * nPanels;
   for (long p0 = 0; p0 < g.k; p0 += KC) {
     int kc = (int)mins(KC, g.k - p0);

@@ -5,6 +5,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 namespace qkv { namespace QKV_ISA {
@@ -100,6 +101,18 @@ static inline vf geluErfGradv(vf x, vf dy) {
   vf e = expv(-0.5f * (x * x));
   vf pdf = e * 0.3989422804014327f;
   return dy * (x * pdf + phiWith(x, e));
+}
+
+/** Per-thread 64-byte-aligned scratch, grown on demand: slot 0 GEMM's packed panels, slot 1 attention's tiles. */
+static float* scratch(int slot, size_t floats) {
+  static thread_local float* buf[2] = {nullptr, nullptr};
+  static thread_local size_t have[2] = {0, 0};
+  if (have[slot] < floats) {
+    free(buf[slot]);
+    buf[slot] = (float*)aligned_alloc(64, ((floats * 4 + 63) / 64) * 64);
+    have[slot] = floats;
+  }
+  return buf[slot];
 }
 
 /** n floats from p into a zero-padded vector (n < W). */

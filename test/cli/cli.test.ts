@@ -49,7 +49,7 @@ test('bad flags: one line on stderr, non-zero exit, no stack trace', () => {
 
 test('--backend and --threads pick the kernels; the default is native (else wasm) on every core; bad values are one line', () => {
   const line = (r: ReturnType<typeof run>) => r.stdout.split('\n')[0]!;
-  const best = nativeAvailable() ? '(native \\((avx512|avx2|generic)' : '(wasm \\((relaxed-)?simd';
+  const best = nativeAvailable() ? 'native \\((avx512|avx2|generic)' : 'wasm \\((relaxed-)?simd';
   const ref = run('demo', '--steps', '1', '--backend', 'ref', '--out', mkdtempSync(join(tmpdir(), 'qkv-demo-')));
   assert.equal(ref.status, 0, ref.stderr);
   assert.match(line(ref), /\(backend ref\)$/);
