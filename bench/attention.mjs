@@ -97,5 +97,14 @@ export async function run(ctx) {
     target.why = `${fusedTop.id}: naive ${naiveFails ? 'skipped/failed' : 'ran'}; memory ${fmtRatio(growth)} linear from N=${sizes[0]}`;
   }
   rowOf(kinds[1], top).target = target;
+  // issue 15: fused forward+backward at N=4096 on native ≥ 2× faster than on wasm
+  if (sizes.includes(4096)) {
+    const row = rowOf(kinds[1], 4096);
+    const nat = row.cells.native?.value;
+    const wasm = ctx.bestWasm(row);
+    row.target = { text: 'native ≥ 2× faster than wasm', verdict: 'n/a' };
+    if (nat === undefined || !wasm) row.target.why = nat === undefined ? 'no native number' : 'no wasm number';
+    else Object.assign(row.target, { verdict: wasm.ms >= 2 * nat ? 'PASS' : 'FAIL', why: `native ${fmtRatio(wasm.ms / nat)} faster than ${wasm.id}` });
+  }
   return rows;
 }

@@ -36,9 +36,13 @@ export async function run(ctx) {
     row.cells.torch = r.error ? { text: `error: ${r.error}` } : { value: r.ms, ms: r.ms, text: fmtMs(r.ms) };
     log(`encoder: PyTorch: ${row.cells.torch.text}`);
   }
-  // no target in the issue; say how qkv stands against TF.js
+  // issue 15: ≤ 1.0× PyTorch's time; and how qkv stands against TF.js
   const best = ctx.best(row);
   const tf = row.cells.tfjs?.value;
-  row.target = { text: '(no target) vs TF.js wasm', verdict: '', why: best && tf !== undefined ? `${best.id}: ${fmtRatio(tf / best.ms)} faster` : '' };
+  const torch = row.cells.torch?.value;
+  const vsTf = best && tf !== undefined ? `; ${fmtRatio(tf / best.ms)} faster than TF.js` : '';
+  row.target = { text: '≤ 1.0× PyTorch CPU time', verdict: 'n/a', why: best ? '' : 'no qkv number' };
+  if (best && torch === undefined) row.target.why = `no PyTorch number${vsTf}`;
+  else if (best) Object.assign(row.target, { verdict: best.ms <= torch ? 'PASS' : 'FAIL', why: `${best.id}: ${fmtRatio(best.ms / torch)} PyTorch's time${vsTf}` });
   return [row];
 }

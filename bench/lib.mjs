@@ -17,7 +17,7 @@ export { median, timeIt } from './timing.mjs';
  * or null when this build cannot have it (then `why` says so; no number is made up): the
  * all-threads column needs shared WebAssembly memory (backend.threads reports what it got).
  */
-export function qkvBackends(wanted = ['ref', 'wasm']) {
+export function qkvBackends(wanted = ['ref', 'wasm', 'native']) {
   const all = [
     { id: 'ref', label: 'qkv ref', make: () => q.referenceBackend },
     { id: 'wasm1', label: 'qkv wasm 1 thread', make: () => warm(q.createWasmBackendSync({ name: 'wasm', threads: 1 })) },
@@ -27,6 +27,10 @@ export function qkvBackends(wanted = ['ref', 'wasm']) {
         if (b.threads !== CORES) return null; // no shared memory here: it runs on one thread
         return b.whenReady().then(() => warm(b)); // measure with every worker started and warm
       }, why: 'no shared memory', detail: 'this engine cannot share WebAssembly memory with workers, so the wasm backend runs on one thread',
+    },
+    {
+      id: 'native', label: `qkv native ${CORES} threads`, make: () => (q.nativeAvailable() ? warm(q.createNativeBackendSync({ name: 'native', threads: CORES })) : null),
+      why: 'not built', detail: q.nativeAvailable() ? '' : q.defaultBackendNote() || 'the native addon is not available',
     },
   ];
   return all.filter((b) => wanted.some((w) => b.id.startsWith(w)));
@@ -85,11 +89,14 @@ export async function withBackend(entry, fn) {
   }
 }
 
-/** The best measured qkv column of a row for targets: all threads, else 1 thread, else ref. */
-export function bestQkv(row) {
-  for (const id of ['wasmAll', 'wasm1', 'ref']) if (row.cells[id]?.value !== undefined) return { id, ...row.cells[id] };
+/** The best measured qkv column of a row for targets: native, else wasm on all threads, else 1 thread, else ref. */
+export function bestQkv(row, ids = ['native', 'wasmAll', 'wasm1', 'ref']) {
+  for (const id of ids) if (row.cells[id]?.value !== undefined) return { id, ...row.cells[id] };
   return null;
 }
+
+/** The best wasm column (the issue-5 targets are about the WebAssembly backend, which browsers get). */
+export const bestWasm = (row) => bestQkv(row, ['wasmAll', 'wasm1', 'ref']);
 
 /** Runs a peer (node script or python) with a JSON request on stdin; its last stdout line is JSON. */
 export function runPeer(command, args, request, timeoutMs = 600_000, env = process.env) {
@@ -119,10 +126,16 @@ let torchProbe;
 /** Whether /usr/bin/python3 can import torch: {ok, version, threads} or {ok: false, why}. */
 export function torchInfo() {
   if (torchProbe) return torchProbe;
-  const r = spawnSync(PYTHON, ['-c', `import torch; torch.set_num_threads(${CORES}); print(torch.__version__, torch.get_num_threads())`], { encoding: 'utf8', timeout: 60_000 });
+  // which BLAS torch.mm actually loaded (Debian's libblas.so.3 is an alternative: OpenBLAS or the reference BLAS)
+  const script = `import torch; torch.set_num_threads(${CORES}); torch.mm(torch.ones(64, 64), torch.ones(64, 64))
+blas = sorted({l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l.lower() and '/' in l})
+print(torch.__version__, torch.get_num_threads(), ','.join(blas) or 'none')`;
+  const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', timeout: 60_000 });
   if (r.status === 0) {
-    const [version, threads] = r.stdout.trim().split(/\s+/);
-    torchProbe = { ok: true, version, threads: Number(threads) };
+    const [version, threads, blas] = r.stdout.trim().split(/\s+/);
+    const libs = blas === 'none' ? [] : blas.split(',');
+    const lib = libs.find((l) => /openblas|mkl|blis|atlas/i.test(l)) ?? libs.find((l) => /libblas/.test(l)) ?? 'none found';
+    torchProbe = { ok: true, version, threads: Number(threads), blas: lib, optimisedBlas: /openblas|mkl|blis|atlas/i.test(lib) };
   } else {
     torchProbe = { ok: false, why: r.error ? `${PYTHON} not found` : `${PYTHON} cannot import torch`, install: TORCH_INSTALL };
   }

@@ -2,18 +2,19 @@
 //   --quick              fewer sizes and repetitions (a check that everything runs, not a measurement)
 //   --only a,b           sections: gemm, attention, decode, train, encoder, inference
 //   --json[=FILE]        print JSON on stdout instead of the table (the table goes to stderr); FILE: also write it there
-//   --backends ref,wasm  qkv backends ('wasm' = 1 thread and all threads)
-//   --no-tfjs --no-torch leave a peer out
+//   --backends ref,wasm,native  qkv backends ('wasm' = 1 thread and all threads; native = the C++ addon on all cores)
+//   --no-tfjs --no-jaxjs --no-torch leave a peer out
+//   --profile train      instead of the table: where a baby GPT step's time goes, per kernel, per backend
 //   --mem-cap GIB        naive attention is skipped above this extrapolated peak (default 3, --quick 0.5)
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { CORES, PYTHON, TORCH_INSTALL, UNAVAILABLE, bestQkv, log, q, qkvBackends, torchInfo } from './lib.mjs';
+import { CORES, PYTHON, TORCH_INSTALL, UNAVAILABLE, bestQkv, bestWasm, log, q, qkvBackends, torchInfo } from './lib.mjs';
 
 const SECTIONS = ['gemm', 'attention', 'decode', 'train', 'encoder', 'inference'];
-const PEER_SECTIONS = { tfjs: ['gemm', 'train', 'encoder'], torch: ['gemm', 'train', 'encoder'] };
+const PEER_SECTIONS = { tfjs: ['gemm', 'train', 'encoder'], jaxjs: ['gemm'], torch: ['gemm', 'train', 'encoder'] };
 
 function parseArgs(argv) {
-  const o = { quick: false, only: SECTIONS, json: false, jsonFile: null, backends: ['ref', 'wasm'], tfjs: true, torch: true, memCapGiB: null };
+  const o = { quick: false, only: SECTIONS, json: false, jsonFile: null, backends: ['ref', 'wasm', 'native'], tfjs: true, jaxjs: true, torch: true, memCapGiB: null, profile: null };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i];
@@ -22,21 +23,24 @@ function parseArgs(argv) {
     else if (flag === '--json') { o.json = true; o.jsonFile = inline ?? null; }
     else if (flag === '--backends') o.backends = value().split(',').map((s) => s.trim());
     else if (flag === '--no-tfjs') o.tfjs = false;
+    else if (flag === '--no-jaxjs') o.jaxjs = false;
     else if (flag === '--no-torch') o.torch = false;
     else if (flag === '--mem-cap') o.memCapGiB = Number(value());
+    else if (flag === '--profile') o.profile = value();
     else if (flag === '--help' || flag === '-h') { process.stdout.write(readHelp()); process.exit(0); }
     else fail(`unknown flag ${argv[i]} (see --help)`);
   }
   const bad = o.only.filter((s) => !SECTIONS.includes(s));
   if (bad.length) fail(`--only: unknown section ${bad.join(', ')}; sections: ${SECTIONS.join(', ')}`);
-  if (o.backends.some((b) => !['ref', 'wasm'].includes(b))) fail(`--backends: expected ref and/or wasm, got ${o.backends.join(',')}`);
+  if (o.backends.some((b) => !['ref', 'wasm', 'native'].includes(b))) fail(`--backends: expected some of ref, wasm, native, got ${o.backends.join(',')}`);
+  if (o.profile !== null && o.profile !== 'train') fail(`--profile: only train can be profiled, got ${o.profile}`);
   if (o.memCapGiB !== null && !(o.memCapGiB > 0)) fail('--mem-cap: expected a positive number of GiB');
   return o;
 }
 
 function readHelp() {
   return 'usage: npm run bench -- [--quick] [--only gemm,attention,decode,train,encoder,inference] [--json[=FILE]]\n' +
-    '                         [--backends ref,wasm] [--no-tfjs] [--no-torch] [--mem-cap GIB]\n' +
+    '                         [--backends ref,wasm,native] [--no-tfjs] [--no-jaxjs] [--no-torch] [--mem-cap GIB] [--profile train]\n' +
     '(npm run --silent bench -- --json keeps npm\'s own lines out of stdout)\n';
 }
 
@@ -50,6 +54,8 @@ function machine(ctx, torch) {
   let wasm;
   try {
     wasm = `qkv wasm ${q.wasmVariant()} build`;
+    const addon = q.nativeAvailable() ? q.createNativeBackendSync({ threads: 1 }) : null;
+    wasm += addon ? `, qkv native ${addon.variant} kernels` : `, no native addon (${q.defaultBackendNote()})`;
   } catch (e) {
     wasm = `qkv wasm unavailable (${e.message})`;
   }
@@ -79,14 +85,19 @@ function table(rows, columns) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
+  if (o.profile) {
+    const { profileTrain } = await import('./profile.mjs');
+    process.stdout.write(`${await profileTrain({ quick: o.quick, backends: qkvBackends(o.backends) })}\n`);
+    return;
+  }
   const only = SECTIONS.filter((s) => o.only.includes(s));
   const needTorch = only.some((s) => PEER_SECTIONS.torch.includes(s));
   const torch = o.torch && needTorch ? { ...torchInfo(), probed: true } : { ok: false, why: o.torch ? 'not run' : 'left out (--no-torch)' };
   const backends = qkvBackends(o.backends);
   const memCap = (o.memCapGiB ?? (o.quick ? 0.5 : 3)) * 2 ** 30;
   const ctx = {
-    quick: o.quick, cores: CORES, backends, memCap, best: bestQkv, tfjsFlags: null,
-    peers: { tfjs: o.tfjs, torch: torch.ok },
+    quick: o.quick, cores: CORES, backends, memCap, best: bestQkv, bestWasm, tfjsFlags: null,
+    peers: { tfjs: o.tfjs, jaxjs: o.jaxjs, torch: torch.ok },
     noteTfjs(r) { if (r.tfjs) ctx.tfjsFlags = r.tfjs; },
     notes: [], // sections add lines printed under the table
   };
@@ -101,11 +112,11 @@ async function main() {
     rows.push(...await mod.run(ctx));
     log(`== ${name} done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
-  const peerNote = { tfjs: o.tfjs ? '' : 'left out', torch: torch.ok ? '' : (o.torch ? 'not installed*' : 'left out') };
+  const peerNote = { tfjs: o.tfjs ? '' : 'left out', jaxjs: o.jaxjs ? '' : 'left out', torch: torch.ok ? '' : (o.torch ? 'not installed*' : 'left out') };
   for (const r of rows) {
-    for (const p of ['tfjs', 'torch']) if (!r.cells[p] && PEER_SECTIONS[p].includes(r.section)) r.cells[p] = { text: peerNote[p] };
+    for (const p of ['tfjs', 'jaxjs', 'torch']) if (!r.cells[p] && PEER_SECTIONS[p].includes(r.section)) r.cells[p] = { text: peerNote[p] };
   }
-  const columns = [...backends.map((b) => ({ id: b.id, label: b.label })), { id: 'tfjs', label: 'TF.js wasm' }, { id: 'torch', label: 'PyTorch CPU' }, ...(only.includes('inference') ? [{ id: 'ort', label: 'ONNX Runtime CPU' }] : [])];
+  const columns = [...backends.map((b) => ({ id: b.id, label: b.label })), { id: 'tfjs', label: 'TF.js wasm' }, { id: 'jaxjs', label: 'jax-js wasm' }, { id: 'torch', label: 'PyTorch CPU' }, ...(only.includes('inference') ? [{ id: 'ort', label: 'ONNX Runtime CPU' }] : [])];
   const m = machine(ctx, torch);
   const notes = [
     ...only.map((s) => `${s}: ${titles[s]}`),

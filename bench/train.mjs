@@ -54,16 +54,20 @@ export async function run(ctx) {
     put('tfjs', r, 'TF.js wasm');
   }
 
-  // targets: ≤ 1.5× PyTorch CPU's step time, ≥ 5× faster than TF.js wasm
+  // targets: ≤ 1.0× PyTorch CPU's step time (issue 15, native; moonshot 0.8×; issue 5 asked wasm for 1.5×), ≥ 5× faster than TF.js wasm
   const best = ctx.best(ms);
   const torch = ms.cells.torch?.value;
   const tf = ms.cells.tfjs?.value;
-  ms.target = { text: '≤ 1.5× PyTorch CPU time', verdict: 'n/a' };
+  const wasm = ctx.bestWasm(ms);
+  ms.target = { text: '≤ 1.0× PyTorch CPU time (moonshot 0.8×)', verdict: 'n/a' };
   tps.target = { text: '≥ 5× faster than TF.js wasm', verdict: 'n/a' };
   if (!best) ms.target.why = tps.target.why = 'no qkv number';
   else {
     if (torch === undefined) ms.target.why = 'no PyTorch number';
-    else Object.assign(ms.target, { verdict: best.ms <= 1.5 * torch ? 'PASS' : 'FAIL', why: `${best.id}: ${fmtRatio(best.ms / torch)} PyTorch's time` });
+    else {
+      Object.assign(ms.target, { verdict: best.ms <= torch ? 'PASS' : 'FAIL', why: `${best.id}: ${fmtRatio(best.ms / torch)} PyTorch's time${best.ms <= 0.8 * torch ? ' (moonshot met)' : ''}` });
+      if (wasm && wasm.id !== best.id) ms.target.why += `; ${wasm.id}: ${fmtRatio(wasm.ms / torch)}`;
+    }
     if (tf === undefined) tps.target.why = 'no TF.js number';
     else Object.assign(tps.target, { verdict: tf / best.ms >= 5 ? 'PASS' : 'FAIL', why: `${best.id}: ${fmtRatio(tf / best.ms)} faster` });
   }
@@ -72,16 +76,25 @@ export async function run(ctx) {
 
 /** qkv's own GPT and AdamW on the active backend; median ms per step and the last loss. */
 function trainQkv(ids, c) {
+  const t = babyGptTrainer(ids, c);
+  const { ms } = timeIt(t.step, { warmup: c.warmup, reps: c.reps, maxMs: c.maxMs });
+  t.dispose();
+  return { ms, loss: t.loss() };
+}
+
+/** The baby GPT and its AdamW on the active backend: step() runs one training step on the next batch of `ids`. */
+export function babyGptTrainer(ids, c) {
   const gpt = new q.nn.GPT({ vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, dropout: 0, generator: new q.Generator(c.seed) });
   gpt.train();
   const opt = new q.AdamW(gpt.parameters(), { lr: c.lr, weightDecay: c.weightDecay });
   const T = c.blockSize;
   const perBatch = c.batch * (T + 1);
+  const batches = Math.floor(ids.length / perBatch);
   let s = 0;
   let loss = NaN;
   const step = () => {
-    const chunk = q.tensor(ids.subarray(s * perBatch, (s + 1) * perBatch), { shape: [c.batch, T + 1], dtype: 'int32' });
-    s++;
+    const b = s++ % batches;
+    const chunk = q.tensor(ids.subarray(b * perBatch, (b + 1) * perBatch), { shape: [c.batch, T + 1], dtype: 'int32' });
     loss = q.tidy(() => {
       const x = q.slice(chunk, 1, 0, T).contiguous();
       const y = q.slice(chunk, 1, 1, T + 1).contiguous();
@@ -93,8 +106,5 @@ function trainQkv(ids, c) {
     });
     chunk.dispose();
   };
-  const { ms } = timeIt(step, { warmup: c.warmup, reps: c.reps, maxMs: c.maxMs });
-  opt.dispose();
-  gpt.dispose();
-  return { ms, loss };
+  return { step, loss: () => loss, dispose: () => { opt.dispose(); gpt.dispose(); } };
 }

@@ -3,7 +3,7 @@
 // User errors print one line and exit non-zero, without a stack trace.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { defaultBackendNote, QkvError, selectBackend, version } from '../src/index.js';
+import { defaultBackendNote, describeBackend, nativeAvailable, QkvError, selectBackend, version } from '../src/index.js';
 import { demo } from './demo.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand, infoCommand, predictCommand } from './commands/use.js';
@@ -20,16 +20,21 @@ const program = new Command()
   .description('Self-attention and the Transformer, from the lecture to production.')
   .version(version, '-v, --version')
   .showHelpAfterError('(run qkv --help for usage)')
-  .option('--backend <name>', 'kernels to run on: wasm (WebAssembly SIMD, default) or ref (plain TypeScript)')
-  .option('--threads <n>', 'threads for the wasm backend (default: every core)', int('--threads', 1))
+  .option('--backend <name>', 'kernels to run on: native (C++ addon, default where built), wasm (WebAssembly SIMD) or ref (plain TypeScript)')
+  .option('--threads <n>', 'threads for the native or wasm backend (default: every core)', int('--threads', 1))
   .exitOverride();
 
 // --backend/--threads apply to every command (QKV_BACKEND and QKV_THREADS do the same from the environment)
 program.hook('preAction', () => {
   const { backend, threads } = program.opts<{ backend?: string; threads?: number }>();
-  if (backend !== undefined && backend !== 'wasm' && backend !== 'ref') throw new UsageError(`--backend must be wasm or ref, got "${backend}"`);
-  if (backend === 'ref') selectBackend('ref');
-  else if (backend === 'wasm' || threads !== undefined) selectBackend('wasm', threads !== undefined ? { threads } : {});
+  if (backend !== undefined && backend !== 'native' && backend !== 'wasm' && backend !== 'ref') {
+    throw new UsageError(`--backend must be native, wasm or ref, got "${backend}"`);
+  }
+  if (backend === 'native' && !nativeAvailable()) throw new UsageError(`--backend native: ${defaultBackendNote() || 'the native addon is not available'}`);
+  const current = describeBackend().split(' ')[0]!;
+  const wanted = backend ?? (current === 'native' || current === 'wasm' ? current : undefined);
+  if (wanted === 'ref') selectBackend('ref');
+  else if (wanted && (backend !== undefined || threads !== undefined)) selectBackend(wanted as 'native' | 'wasm', threads !== undefined ? { threads } : {});
   if (defaultBackendNote() && backend !== 'ref') console.error(`qkv: ${defaultBackendNote()}`);
 });
 

@@ -28,7 +28,7 @@ for (const file of walk(join(root, 'src'))) {
     const to = layerOf(target);
     // a kernel backend must not import another backend; an op must not import a backend
     if (to > from) problems.push(`${relative(root, file)} imports ${spec} (a higher layer)`);
-    if (from >= order.indexOf('tensor') && from < order.length && /kernels\/(ref|wasm)\//.test(target)) {
+    if (from >= order.indexOf('tensor') && from < order.length && /kernels\/(ref|wasm|native)\//.test(target)) {
       problems.push(`${relative(root, file)} imports the backend ${spec} directly; ask the registry for kernels`);
     }
   }

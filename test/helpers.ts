@@ -7,6 +7,7 @@ import {
   type Tensor,
 } from '../src/index.js';
 import { wasmBuilt } from '../src/kernels/wasm/node.js';
+import { createNativeBackendSync, nativeAvailable } from '../src/index.js';
 
 // A second backend for the op suite: the reference kernels computing in one WebAssembly.Memory
 // (as the wasm backend does), every new allocation filled with NaN to catch reads of unwritten memory.
@@ -22,9 +23,14 @@ if (!listBackends().includes('wasm-tiny') && wasmBuilt()) {
   await backend.whenReady(); // starts the workers and waits for them: tests want every thread
 }
 
-/** Runs `suite` once per backend (the default 'wasm' aside: 'wasm-tiny' is it, stricter), inside a describe named after it. */
+// The native backend likewise: every call on the C++ kernels however small, on 2 threads of its pool.
+if (!listBackends().includes('native-tiny') && nativeAvailable()) {
+  registerBackend(createNativeBackendSync({ name: 'native-tiny', poison: true, tiny: true, initialPages: 1, threads: 2 }));
+}
+
+/** Runs `suite` once per backend (the defaults 'wasm' and 'native' aside: the '-tiny' ones are them, stricter), inside a describe named after it. */
 export function forEachBackend(title: string, suite: (backend: string) => void): void {
-  for (const name of listBackends().filter((b) => b !== 'wasm')) {
+  for (const name of listBackends().filter((b) => b !== 'wasm' && b !== 'native')) {
     describe(`${title} [${name}]`, () => {
       let previous = 'ref';
       before(() => { previous = getBackend().name; setBackend(name); });

@@ -6,7 +6,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { version } from '../../src/index.js';
+import { nativeAvailable, version } from '../../src/index.js';
 
 const bin = fileURLToPath(new URL('../../cli/qkv.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
@@ -47,20 +47,24 @@ test('bad flags: one line on stderr, non-zero exit, no stack trace', () => {
   }
 });
 
-test('--backend and --threads pick the kernels; the default is wasm on every core; bad values are one line', () => {
+test('--backend and --threads pick the kernels; the default is native (else wasm) on every core; bad values are one line', () => {
   const line = (r: ReturnType<typeof run>) => r.stdout.split('\n')[0]!;
+  const best = nativeAvailable() ? 'native \\((avx512|avx2|generic)' : 'wasm \\((relaxed-)?simd';
   const ref = run('demo', '--steps', '1', '--backend', 'ref', '--out', mkdtempSync(join(tmpdir(), 'qkv-demo-')));
   assert.equal(ref.status, 0, ref.stderr);
   assert.match(line(ref), /\(backend ref\)$/);
   const one = run('--threads', '1', 'demo', '--steps', '1', '--out', mkdtempSync(join(tmpdir(), 'qkv-demo-')));
   assert.equal(one.status, 0, one.stderr);
-  assert.match(line(one), /\(backend wasm \((relaxed-)?simd, 1 thread\)\)$/);
+  assert.match(line(one), new RegExp(`\\(backend ${best}, 1 thread\\)\\)$`));
+  const wasm = run('--backend', 'wasm', '--threads', '1', 'demo', '--steps', '1', '--out', mkdtempSync(join(tmpdir(), 'qkv-demo-')));
+  assert.equal(wasm.status, 0, wasm.stderr);
+  assert.match(line(wasm), /\(backend wasm \((relaxed-)?simd, 1 thread\)\)$/);
   const byDefault = run('demo', '--steps', '1', '--out', mkdtempSync(join(tmpdir(), 'qkv-demo-')));
-  assert.match(line(byDefault), new RegExp(`\\(backend wasm \\((relaxed-)?simd, ${availableParallelism()} threads?\\)\\)$`));
+  assert.match(line(byDefault), new RegExp(`\\(backend ${best}, ${availableParallelism()} threads?\\)\\)$`));
   for (const args of [['demo', '--backend', 'gpu'], ['demo', '--threads', '0']]) {
     const r = run(...args);
     assert.notEqual(r.status, 0, args.join(' '));
     assert.doesNotMatch(r.stderr, /\n\s+at /, `stack trace for ${args.join(' ')}`);
-    assert.match(r.stderr.split('\n')[0]!, /^(error|qkv): .*(--backend must be wasm or ref|--threads must be an integer >= 1)/);
+    assert.match(r.stderr.split('\n')[0]!, /^(error|qkv): .*(--backend must be native, wasm or ref|--threads must be an integer >= 1)/);
   }
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Generator, referenceBackend, type Backend, type KernelName, type KernelSignatures, type TypedArray } from '../../src/index.js';
 import { createWasmBackendSync, wasmBuilt } from '../../src/kernels/wasm/node.js';
+import { createNativeBackendSync, loadAddon } from '../../src/kernels/native/index.js';
 import { KERNEL_CASES, type KernelCase } from './cases.js';
 import { relDiff } from './wasm-setup.js';
 
@@ -34,6 +35,9 @@ test('every kernel of the contract has cases', () => {
 
 const backends: [string, () => Backend, string | false][] = [
   ['wasm (2 threads)', () => createWasmBackendSync({ threads: 2, name: 'case-table-wasm' }), wasmBuilt() ? false : 'the .wasm is not built'],
+  // tiny: every call goes to C++, however small (else small ones are left to wasm)
+  ['native (2 threads, every call)', () => createNativeBackendSync({ threads: 2, tiny: true, name: 'case-table-native' }),
+    loadAddon().addon ? false : `the native addon is not built (${loadAddon().reason})`],
 ];
 
 for (const [label, make, skip] of backends) {

@@ -3,7 +3,7 @@
 // With worker threads, a large product is cut into one block per thread: whole matrices of a
 // batch, else bands of rows, else bands of columns; each thread packs into its own scratch and
 // writes its own part of `out`, so results do not depend on the number of threads.
-import type { KernelSignatures } from '../contract.js';
+import type { KernelSignatures, MatMulArgs } from '../contract.js';
 import { matMul as refMatMul } from '../ref/matmul.js';
 import type { WasmKernels } from './module.js';
 import type { ThreadPool } from './threads.js';
@@ -43,6 +43,20 @@ export function splitGemm(g: GemmArgs, threads: number): GemmArgs[] {
     [a, aRs, aCs, aBatch, b + 4 * j0 * bCs, bRs, bCs, bBatch, out + 4 * j0, ldc, cBatch, batch, m, nj, k, scratch]);
 }
 
+/**
+ * A MatMul as element strides: op(A)(i, p) = a[i*aRs + p*aCs], op(B)(p, j) = b[p*bRs + j*bCs];
+ * when B is shared by the batch and A's matrices are stacked, one product of batch*m rows
+ * (bigger tiles, splits better). Shared by the wasm and native GEMM wrappers.
+ */
+export function gemmLayout(args: MatMulArgs): { aRs: number; aCs: number; bRs: number; bCs: number; rows: number; batch: number } {
+  const { m, n, k, transA, transB, batch } = args;
+  const aRs = transA ? 1 : k;
+  const aCs = transA ? m : 1;
+  const [bRs, bCs] = transB ? [1, k] : [n, 1];
+  if (batch > 1 && args.bBatchStride === 0 && aCs === 1 && args.aBatchStride === m * aRs) return { aRs, aCs, bRs, bCs, rows: m * batch, batch: 1 };
+  return { aRs, aCs, bRs, bCs, rows: m, batch };
+}
+
 export function matmulKernels(w: WasmKernels, mem: MemoryBuffer, tiny: boolean, pool: ThreadPool | null): Pick<KernelSignatures, 'MatMul'> {
   const minWork = tiny ? 0 : MIN_WORK;
   const minParallel = tiny ? 0 : MIN_PARALLEL_WORK;
@@ -50,20 +64,13 @@ export function matmulKernels(w: WasmKernels, mem: MemoryBuffer, tiny: boolean, 
   const local = w.gemm as (...args: number[]) => void;
   return {
     MatMul: (args) => {
-      const { a, b, out, m, n, k, transA, transB } = args;
+      const { a, b, out, m, n, k } = args;
       let { batch } = args;
       if (m * n * k < minWork || !mem.holds(a, b, out)) return refMatMul(args);
-      // op(A)(i, p) = a[i*aRs + p*aCs]; op(B)(p, j) = b[p*bRs + j*bCs]
-      const aRs = transA ? 1 : k;
-      const aCs = transA ? m : 1;
-      let rows = m;
-      // B shared by the batch and A's matrices stacked: one product with batch*m rows (splits better)
-      if (batch > 1 && args.bBatchStride === 0 && aCs === 1 && args.aBatchStride === m * aRs) {
-        rows = m * batch;
-        batch = 1;
-      }
+      const { aRs, aCs, bRs, bCs, rows, batch: matrices } = gemmLayout(args);
+      batch = matrices;
       const g: GemmArgs = [ptr(a as Float32Array, args.aOffset), aRs, aCs, args.aBatchStride,
-        ptr(b as Float32Array, args.bOffset), transB ? 1 : n, transB ? k : 1, args.bBatchStride,
+        ptr(b as Float32Array, args.bOffset), bRs, bCs, args.bBatchStride,
         ptr(out), n, rows * n, batch, rows, n, k, mainScratch];
       const threads = pool && batch * rows * n * k >= minParallel ? pool.available() : 1;
       if (threads === 1) {

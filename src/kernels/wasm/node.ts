@@ -7,7 +7,6 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { QkvError } from '../../core/errors.js';
-import { getBackendByName, listBackends, registerBackend, setBackend } from '../registry.js';
 import { pickVariant, sharedMemorySupported, wasmFile, type WasmVariant } from './module.js';
 import { wasmBackendFromModule, type SpawnWorker, type WasmBackend, type WasmBackendOptions } from './index.js';
 
@@ -60,48 +59,4 @@ export async function createWasmBackend(options: WasmBackendOptions & { source?:
   const c = choose(options);
   const bytes = options.source ?? await readFile(c.path);
   return build(await WebAssembly.compile(bytes), c, options);
-}
-
-let note = '';
-
-/** Why the default backend is not 'wasm' ('' when it is, or when QKV_BACKEND=ref asked for that). */
-export function defaultBackendNote(): string {
-  return note;
-}
-
-/**
- * Run by the Node entry on import: registers the wasm backend (threads: QKV_THREADS, default all
- * cores) and makes it active, unless QKV_BACKEND=ref. Where it cannot load (no SIMD, not built)
- * the reference backend stays active and defaultBackendNote() says why.
- */
-export function installDefaultBackend(): void {
-  const wanted = process.env['QKV_BACKEND'] ?? 'wasm';
-  if (wanted === 'ref') return;
-  const threads = process.env['QKV_THREADS'] ? Number(process.env['QKV_THREADS']) : undefined;
-  if (wanted !== 'wasm' || (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))) {
-    note = `ignored QKV_BACKEND=${wanted} / QKV_THREADS=${process.env['QKV_THREADS'] ?? ''} (expected wasm|ref and a positive integer)`;
-  }
-  try {
-    const wasm = createWasmBackendSync(threads !== undefined && Number.isInteger(threads) && threads >= 1 ? { threads } : {});
-    registerBackend(wasm);
-    setBackend(wasm.name);
-  } catch (e) {
-    note = `WebAssembly backend unavailable (${(e as Error).message}); using the reference backend`;
-  }
-}
-
-/**
- * Makes `name` the active backend: 'ref', or 'wasm' on `threads` threads (a new wasm backend
- * replaces the registered one when the thread count differs). Tensors made before keep their memory.
- */
-export function selectBackend(name: 'ref' | 'wasm', options: { threads?: number } = {}): void {
-  if (name === 'wasm') {
-    const current = listBackends().includes('wasm') ? getBackendByName('wasm') as WasmBackend : null;
-    if (!current || (options.threads !== undefined && current.threads !== options.threads)) {
-      const wasm = createWasmBackendSync(options.threads !== undefined ? { threads: options.threads } : {});
-      current?.dispose();
-      registerBackend(wasm);
-    }
-  }
-  setBackend(name);
 }

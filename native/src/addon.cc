@@ -1,0 +1,275 @@
+// The Node-API face of the native kernels: the engine hands over its heap (the bytes of the
+// WebAssembly.Memory) once, and again after it grows; every kernel call then passes byte
+// offsets into it and sizes, so nothing is copied. Picks the ISA's kernel table by cpuid at
+// load (QKV_NATIVE_ISA=avx512|avx2|generic forces one) and splits calls into tasks for the pool;
+// the task grid never depends on the thread count, so neither do the results.
+#include <napi.h>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include "kernels.h"
+#include "pool.h"
+
+namespace qkv {
+
+static char* heap = nullptr;
+static size_t heapBytes = 0;
+static const KernelTable* K = nullptr;
+static std::unique_ptr<Pool> pool;
+
+static bool supported(const std::string& isa) {
+#if defined(QKV_X64)
+  __builtin_cpu_init();
+  if (isa == "avx512") return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+                              __builtin_cpu_supports("fma");
+  if (isa == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return isa == "generic";
+}
+
+static const KernelTable* tableFor(const std::string& isa) {
+#if defined(QKV_X64)
+  if (isa == "avx512") return avx512::table();
+  if (isa == "avx2") return avx2::table();
+#endif
+  return generic::table();
+}
+
+static const char* const ISAS[] = {"avx512", "avx2", "generic"};
+
+static double num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
+static long lng(const Napi::CallbackInfo& info, size_t i) { return (long)num(info, i); }
+template <typename T = float> static T* at(const Napi::CallbackInfo& info, size_t i) {
+  double o = num(info, i);
+  return o < 0 ? nullptr : (T*)(heap + (size_t)o);
+}
+
+static Napi::Value Isas(const Napi::CallbackInfo& info) {
+  Napi::Array out = Napi::Array::New(info.Env());
+  uint32_t n = 0;
+  for (const char* isa : ISAS) if (supported(isa)) out.Set(n++, Napi::String::New(info.Env(), isa));
+  return out;
+}
+
+static Napi::Value Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), K->name); }
+
+/** setIsa(name): switches the kernel table (tests force each path); false when this CPU lacks it. */
+static Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  std::string isa = info[0].As<Napi::String>().Utf8Value();
+  if (!supported(isa)) return Napi::Boolean::New(info.Env(), false);
+  K = tableFor(isa);
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  int n = (int)num(info, 0);
+  if (n < 1) n = 1;
+  if (!pool || pool->threads() != n) {
+    pool.reset();
+    pool.reset(new Pool(n));
+  }
+  return info.Env().Undefined();
+}
+
+static Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), pool ? pool->threads() : 1); }
+
+/** setMemory(bytes: Uint8Array over the heap's buffer, shared or not). */
+static Napi::Value SetMemory(const Napi::CallbackInfo& info) {
+  Napi::TypedArray t = info[0].As<Napi::TypedArray>();
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t offset;
+  napi_get_typedarray_info(info.Env(), t, &type, &length, &data, &ab, &offset);
+  heap = (char*)data;
+  heapBytes = length;
+  return Napi::Number::New(info.Env(), (double)length);
+}
+
+static void run(int tasks, const std::function<void(int)>& fn) {
+  if (pool) pool->run(tasks, fn);
+  else for (int t = 0; t < tasks; t++) fn(t);
+}
+
+/** gemm(a, aRs, aCs, aBatch, b, bRs, bCs, bBatch, c, ldc, cBatch, batch, m, n, k): offsets in bytes, strides in elements. */
+static Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  GemmArgs g{at(info, 0), lng(info, 1), lng(info, 2), lng(info, 3), at(info, 4), lng(info, 5), lng(info, 6), lng(info, 7),
+             at(info, 8), lng(info, 9), lng(info, 10), (int)lng(info, 11), (int)lng(info, 12), (int)lng(info, 13), (int)lng(info, 14)};
+  GemmPlan plan = K->gemmPlan(g);
+  const KernelTable* k = K;
+  run(plan.tasks, [&](int t) { k->gemmTask(plan, t); });
+  return info.Env().Undefined();
+}
+
+/** Elementwise calls are cut into fixed pieces of this many elements (a multiple of every vector width). */
+constexpr long PIECE = 1 << 14;
+
+static void pieces(long n, const std::function<void(long, long)>& fn) {
+  int tasks = (int)((n + PIECE - 1) / PIECE);
+  run(tasks, [&](int t) { long s = t * PIECE; fn(s, n - s < PIECE ? n - s : PIECE); });
+}
+
+static Napi::Value Unary(const Napi::CallbackInfo& info) {
+  int op = (int)lng(info, 0);
+  float* x = at(info, 1);
+  float* out = at(info, 2);
+  const KernelTable* k = K;
+  pieces(lng(info, 3), [&](long s, long c) { k->unary(op, x + s, out + s, c); });
+  return info.Env().Undefined();
+}
+
+static Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
+  float *x = at(info, 0), *dy = at(info, 1), *out = at(info, 2);
+  int approx = (int)lng(info, 4);
+  const KernelTable* k = K;
+  pieces(lng(info, 3), [&](long s, long c) { k->geluGrad(x + s, dy + s, out + s, c, approx); });
+  return info.Env().Undefined();
+}
+
+/** binary(op, form, a, b, out, n, inner): see Form in kernels.h. */
+static Napi::Value Binary(const Napi::CallbackInfo& info) {
+  int op = (int)lng(info, 0), form = (int)lng(info, 1);
+  float *a = at(info, 2), *b = at(info, 3), *out = at(info, 4);
+  long n = lng(info, 5), inner = lng(info, 6);
+  const KernelTable* k = K;
+  if (form == F_VR || form == F_RV) {
+    // whole rows per piece, so the row restarts at each piece
+    long rowsPer = PIECE / inner > 0 ? PIECE / inner : 1;
+    long rows = n / inner;
+    int tasks = (int)((rows + rowsPer - 1) / rowsPer);
+    run(tasks, [&](int t) {
+      long r0 = t * rowsPer, r1 = r0 + rowsPer < rows ? r0 + rowsPer : rows;
+      long s = r0 * inner;
+      k->binary(op, form, form == F_VR ? a + s : a, form == F_RV ? b + s : b, out + s, (r1 - r0) * inner, inner);
+    });
+  } else {
+    pieces(n, [&](long s, long c) {
+      k->binary(op, form, form == F_SV ? a : a + s, form == F_VS ? b : b + s, out + s, c, inner);
+    });
+  }
+  return info.Env().Undefined();
+}
+
+static Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  float *p = at(info, 0), *g = at(info, 1), *m = at(info, 2), *v = at(info, 3);
+  float b1 = (float)num(info, 5), b1c = (float)num(info, 6), b2 = (float)num(info, 7), b2c = (float)num(info, 8);
+  float decay = (float)num(info, 9), stepSize = (float)num(info, 10), sqrtC2 = (float)num(info, 11), eps = (float)num(info, 12);
+  const KernelTable* k = K;
+  pieces(lng(info, 4), [&](long s, long c) { k->adamw(p + s, g + s, m + s, v + s, c, b1, b1c, b2, b2c, decay, stepSize, sqrtC2, eps); });
+  return info.Env().Undefined();
+}
+
+/** Rows in pieces of about PIECE elements. */
+static void rowPieces(long rows, long cols, const std::function<void(long, long)>& fn) {
+  long per = cols >= PIECE ? 1 : PIECE / cols;
+  int tasks = (int)((rows + per - 1) / per);
+  run(tasks, [&](int t) { long r0 = t * per; fn(r0, r0 + per < rows ? r0 + per : rows); });
+}
+
+static Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  float *x = at(info, 0), *gamma = at(info, 1), *beta = at(info, 2);
+  long rows = lng(info, 3), cols = lng(info, 4);
+  float eps = (float)num(info, 5);
+  float *y = at(info, 6), *mean = at(info, 7), *rstd = at(info, 8);
+  const KernelTable* k = K;
+  rowPieces(rows, cols, [&](long r0, long r1) { k->layerNorm(x, gamma, beta, r0, r1, cols, eps, y, mean, rstd); });
+  return info.Env().Undefined();
+}
+
+static Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
+  float *x = at(info, 0), *gamma = at(info, 1), *mean = at(info, 2), *rstd = at(info, 3), *dy = at(info, 4);
+  long rows = lng(info, 5), cols = lng(info, 6);
+  float *dx = at(info, 7), *dgamma = at(info, 8), *dbeta = at(info, 9);
+  const KernelTable* k = K;
+  rowPieces(rows, cols, [&](long r0, long r1) { k->layerNormGrad(x, gamma, mean, rstd, dy, r0, r1, cols, dx); });
+  if (dgamma || dbeta) {
+    // column sums in blocks of 16 columns, each summed down the rows in order
+    int tasks = (int)((cols + 15) / 16);
+    run(tasks, [&](int t) {
+      long c0 = t * 16L, c1 = c0 + 16 < cols ? c0 + 16 : cols;
+      float sg[16] = {0}, sb[16] = {0};
+      for (long r = 0; r < rows; r++) {
+        const float* xr = x + r * cols;
+        const float* dr = dy + r * cols;
+        float mu = mean[r], rs = rstd[r];
+        for (long c = c0; c < c1; c++) {
+          sg[c - c0] += dr[c] * ((xr[c] - mu) * rs);
+          sb[c - c0] += dr[c];
+        }
+      }
+      for (long c = c0; c < c1; c++) {
+        if (dgamma) dgamma[c] += sg[c - c0];
+        if (dbeta) dbeta[c] += sb[c - c0];
+      }
+    });
+  }
+  return info.Env().Undefined();
+}
+
+static Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  float *x = at(info, 0), *out = at(info, 1);
+  long rows = lng(info, 2), cols = lng(info, 3);
+  int log = (int)lng(info, 4);
+  const KernelTable* k = K;
+  rowPieces(rows, cols, [&](long r0, long r1) { k->softmax(x, out, r0, r1, cols, log); });
+  return info.Env().Undefined();
+}
+
+static Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
+  float *y = at(info, 0), *dy = at(info, 1), *dx = at(info, 2);
+  long rows = lng(info, 3), cols = lng(info, 4);
+  int log = (int)lng(info, 5);
+  const KernelTable* k = K;
+  rowPieces(rows, cols, [&](long r0, long r1) { k->softmaxGrad(y, dy, dx, r0, r1, cols, log); });
+  return info.Env().Undefined();
+}
+
+/** flash(q, k, v, pad, out, lse, dOut, dq, dk, dv, heads, n, s, d, dv, scale, causal, window, bh0, bh1, backward). */
+static Napi::Value Flash(const Napi::CallbackInfo& info) {
+  FlashArgs a;
+  a.q = at(info, 0); a.k = at(info, 1); a.v = at(info, 2); a.pad = at<int32_t>(info, 3);
+  a.out = at(info, 4); a.lse = at(info, 5); a.dOut = at(info, 6); a.dq = at(info, 7); a.dk = at(info, 8); a.dv = at(info, 9);
+  a.heads = (int)lng(info, 10); a.n = (int)lng(info, 11); a.s = (int)lng(info, 12); a.d = (int)lng(info, 13); a.dv_ = (int)lng(info, 14);
+  a.scale = (float)num(info, 15); a.causal = (int)lng(info, 16); a.window = (int)lng(info, 17);
+  int bh0 = (int)lng(info, 18), bh1 = (int)lng(info, 19);
+  bool backward = info[20].As<Napi::Boolean>().Value();
+  const KernelTable* k = K;
+  run(bh1 - bh0, [&](int t) { backward ? k->flashBackward(a, bh0 + t) : k->flashForward(a, bh0 + t); });
+  return info.Env().Undefined();
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  const char* forced = std::getenv("QKV_NATIVE_ISA");
+  std::string want;
+  if (forced && *forced) want = forced;
+  else want = supported("avx512") ? "avx512" : supported("avx2") ? "avx2" : "generic";
+  K = supported(want) ? tableFor(want) : generic::table();
+  exports.Set("forcedIsa", Napi::String::New(env, forced ? forced : ""));
+  exports.Set("isas", Napi::Function::New(env, Isas));
+  exports.Set("isa", Napi::Function::New(env, Isa));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("threads", Napi::Function::New(env, Threads));
+  exports.Set("setMemory", Napi::Function::New(env, SetMemory));
+  exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
+  exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("softmaxGrad", Napi::Function::New(env, SoftmaxGrad));
+  exports.Set("flash", Napi::Function::New(env, Flash));
+  return exports;
+}
+
+}  // namespace qkv
+
+static Napi::Object InitAll(Napi::Env env, Napi::Object exports) { return qkv::Init(env, exports); }
+
+NODE_API_MODULE(qkv_native, InitAll)

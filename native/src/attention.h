@@ -1,0 +1,237 @@
+// FlashAttention forward and backward for one (batch·head) slice: queries in blocks of BQ,
+// scores for a block against the visible key range computed from Kᵀ (d × s, so the key axis is
+// the vector axis: no horizontal sums), exact softmax per query row from one O(s) score row,
+// then P·V; the backward recomputes P from the saved logsumexp. Memory: O(s·(d + dv)) scratch
+// per thread, never n×s. A slice runs start to end on one thread, so threads never change a result.
+#pragma once
+#include "vec.h"
+
+namespace qkv { namespace QKV_ISA {
+
+constexpr int BQ = 8;
+
+/** S[r][j] = Σ_p qb[r][p] · Kt[p][j] for r < BQ, j in [j0, j1) (multiples of W); rows of S are sp long. */
+static void blockScores(const float* qb, int d, const float* Kt, long sp, long j0, long j1, float* S) {
+  for (long j = j0; j < j1; j += W) {
+    vf acc[BQ];
+#pragma GCC unroll 8
+    for (int r = 0; r < BQ; r++) acc[r] = vf{};
+    for (int p = 0; p < d; p++) {
+      vf kv = *(const vf*)(Kt + p * sp + j);
+#pragma GCC unroll 8
+      for (int r = 0; r < BQ; r++) acc[r] += qb[r * d + p] * kv;
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < BQ; r++) *(vf*)(S + r * sp + j) = acc[r];
+  }
+}
+
+/** xt[p][j] = x[j][p] for j < s, zero for s <= j < sp. */
+static void transpose(const float* x, long s, int d, long sp, float* xt) {
+  for (long j = 0; j < s; j++)
+    for (int p = 0; p < d; p++) xt[p * sp + j] = x[j * d + p];
+  for (int p = 0; p < d; p++)
+    for (long j = s; j < sp; j++) xt[p * sp + j] = 0;
+}
+
+struct Range { long lo, hi; };
+
+/** Keys query i may see before padding: [lo, hi). */
+static inline Range visibleRange(const FlashArgs& a, long i) {
+  long pos = i + (a.s - a.n);
+  long lo = 0, hi = a.s;
+  if (a.causal) hi = mins(hi, pos + 1);
+  if (a.window >= 0) { lo = maxs(lo, pos - a.window); hi = mins(hi, pos + a.window + 1); }
+  if (hi < lo) hi = lo;
+  return {lo, hi};
+}
+
+/** Sets S[r][j] = -inf outside what query i0 + r sees (block range [j0, j1)); returns each row's [lo, hi). */
+static void maskBlock(const FlashArgs& a, const int32_t* pad, long i0, int rows, long sp, long j0, long j1, float* S, Range* rr) {
+  for (int r = 0; r < rows; r++) {
+    Range v = visibleRange(a, i0 + r);
+    rr[r] = v;
+    float* Sr = S + r * sp;
+    for (long j = j0; j < j1; j++)
+      if (j < v.lo || j >= v.hi || (pad && pad[j] != 0)) Sr[j] = -INFINITY;
+  }
+}
+
+/** The key block [j0, j1) (multiples of W, j1 <= sp) the queries [i0, i0 + rows) need. */
+static inline Range blockRange(const FlashArgs& a, long i0, int rows, long sp) {
+  Range f = visibleRange(a, i0), l = visibleRange(a, i0 + rows - 1);
+  long lo = mins(f.lo, l.lo), hi = maxs(f.hi, l.hi);
+  lo = (lo / W) * W;
+  hi = mins(sp, ((hi + W - 1) / W) * W);
+  if (hi < lo) hi = lo;
+  return {lo, hi};
+}
+
+/** o[r][c] = scale[r] · Σ_{j in [lo, hi)} P[r][j] · x[j][c] for r < rows (x rows of `cols`, o rows of `ldo`); rows past `rows` of P are ignored. */
+static void blockPV(const float* P, long sp, const float* x, int cols, long lo, long hi, float* o, long ldo, int rows, const float* scale) {
+  int c = 0;
+  for (; c + W <= cols; c += W) {
+    vf acc[BQ];
+#pragma GCC unroll 8
+    for (int r = 0; r < BQ; r++) acc[r] = vf{};
+    for (long j = lo; j < hi; j++) {
+      vf xv = load(x + j * cols + c);
+#pragma GCC unroll 8
+      for (int r = 0; r < BQ; r++) acc[r] += P[r * sp + j] * xv;
+    }
+    for (int r = 0; r < rows; r++) store(o + r * ldo + c, acc[r] * scale[r]);
+  }
+  for (; c < cols; c++) {
+    float acc[BQ] = {0};
+    for (long j = lo; j < hi; j++)
+      for (int r = 0; r < BQ; r++) acc[r] += P[r * sp + j] * x[j * cols + c];
+    for (int r = 0; r < rows; r++) o[r * ldo + c] = acc[r] * scale[r];
+  }
+}
+
+static void flashForward(const FlashArgs& a, int bh) {
+  const int d = a.d, dv = a.dv_;
+  const long n = a.n, s = a.s, sp = ((s + W - 1) / W) * W;
+  const float* q = a.q + (long)bh * n * d;
+  const float* k = a.k + (long)bh * s * d;
+  const float* v = a.v + (long)bh * s * dv;
+  float* out = a.out + (long)bh * n * dv;
+  float* lse = a.lse + (long)bh * n;
+  const int32_t* pad = a.pad ? a.pad + (long)(bh / a.heads) * s : nullptr;
+  float* Kt = scratch(1, (size_t)d * sp + (size_t)BQ * sp + (size_t)BQ * d + (size_t)BQ * W);
+  float* S = Kt + (size_t)d * sp;
+  float* qb = S + (size_t)BQ * sp;
+  transpose(k, s, d, sp, Kt);
+  Range rr[BQ];
+  for (long i0 = 0; i0 < n; i0 += BQ) {
+    int rows = (int)mins(BQ, n - i0);
+    for (int r = 0; r < BQ; r++)
+      for (int p = 0; p < d; p++) qb[r * d + p] = r < rows ? q[(i0 + r) * d + p] * a.scale : 0;
+    Range br = blockRange(a, i0, rows, sp);
+    blockScores(qb, d, Kt, sp, br.lo, br.hi, S);
+    maskBlock(a, pad, i0, rows, sp, br.lo, br.hi, S, rr);
+    float inv[BQ] = {0};
+    for (int r = 0; r < rows; r++) {
+      float* Sr = S + r * sp;
+      float m = maxRow(Sr + br.lo, br.hi - br.lo);
+      if (m == -INFINITY) {
+        // sees no key: output 0 (its P row is zeroed so the block product below adds nothing)
+        for (long j = br.lo; j < br.hi; j += W) *(vf*)(Sr + j) = vf{};
+        lse[i0 + r] = -INFINITY;
+        continue;
+      }
+      vf acc = {};
+      for (long j = br.lo; j < br.hi; j += W) {
+        vf e = expv(*(vf*)(Sr + j) - m);
+        *(vf*)(Sr + j) = e;
+        acc += e;
+      }
+      float sum = hsum(acc);
+      lse[i0 + r] = m + logf(sum);
+      inv[r] = 1.0f / sum;
+    }
+    // out rows = P · V over the block's keys, V rows loaded once for all BQ queries
+    long hi = mins(br.hi, s);
+    blockPV(S, sp, v, dv, br.lo, hi, out + i0 * dv, dv, rows, inv);
+  }
+}
+
+static void flashBackward(const FlashArgs& a, int bh) {
+  const int d = a.d, dv = a.dv_;
+  const long n = a.n, s = a.s, sp = ((s + W - 1) / W) * W;
+  const float* q = a.q + (long)bh * n * d;
+  const float* k = a.k + (long)bh * s * d;
+  const float* v = a.v + (long)bh * s * dv;
+  const float* out = a.out + (long)bh * n * dv;
+  const float* lse = a.lse + (long)bh * n;
+  const float* dOut = a.dOut + (long)bh * n * dv;
+  float* dq = a.dq + (long)bh * n * d;
+  float* dk = a.dk + (long)bh * s * d;
+  float* dvv = a.dv + (long)bh * s * dv;
+  const int32_t* pad = a.pad ? a.pad + (long)(bh / a.heads) * s : nullptr;
+  float* Kt = scratch(1, (size_t)(d + dv) * sp + (size_t)2 * BQ * sp + (size_t)BQ * (d + dv) + (size_t)BQ);
+  float* Vt = Kt + (size_t)d * sp;
+  float* P = Vt + (size_t)dv * sp;
+  float* dP = P + (size_t)BQ * sp;
+  float* qb = dP + (size_t)BQ * sp;
+  float* ob = qb + (size_t)BQ * d;
+  float* D = ob + (size_t)BQ * dv;
+  transpose(k, s, d, sp, Kt);
+  transpose(v, s, dv, sp, Vt);
+  for (long j = 0; j < s * d; j++) dk[j] = 0;
+  for (long j = 0; j < s * dv; j++) dvv[j] = 0;
+  Range rr[BQ];
+  for (long i0 = 0; i0 < n; i0 += BQ) {
+    int rows = (int)mins(BQ, n - i0);
+    for (int r = 0; r < BQ; r++) {
+      for (int p = 0; p < d; p++) qb[r * d + p] = r < rows ? q[(i0 + r) * d + p] * a.scale : 0;
+      float dd = 0;
+      for (int c = 0; c < dv; c++) {
+        float g = r < rows ? dOut[(i0 + r) * dv + c] : 0;
+        ob[r * dv + c] = g;
+        if (r < rows) dd += g * out[(i0 + r) * dv + c];
+      }
+      D[r] = dd;
+    }
+    Range br = blockRange(a, i0, rows, sp);
+    blockScores(qb, d, Kt, sp, br.lo, br.hi, P);
+    maskBlock(a, pad, i0, rows, sp, br.lo, br.hi, P, rr);
+    blockScores(ob, dv, Vt, sp, br.lo, br.hi, dP);
+    // P = exp(S - lse), dS = P (dP - D) (into dP), with the softmax scale folded in
+    for (int r = 0; r < rows; r++) {
+      float l = lse[i0 + r];
+      float* Pr = P + r * sp;
+      float* dSr = dP + r * sp;
+      if (l == -INFINITY) {
+        for (long j = br.lo; j < br.hi; j += W) { *(vf*)(Pr + j) = vf{}; *(vf*)(dSr + j) = vf{}; }
+        continue;
+      }
+      for (long j = br.lo; j < br.hi; j += W) {
+        vf p = expv(*(vf*)(Pr + j) - l);
+        *(vf*)(Pr + j) = p;
+        *(vf*)(dSr + j) = p * (*(vf*)(dSr + j) - D[r]) * a.scale;
+      }
+    }
+    // dq_i = Σ_j dS_ij k_j (rows of dS past `rows` are zero)
+    const float ones[BQ] = {1, 1, 1, 1, 1, 1, 1, 1};
+    long hi = mins(br.hi, s);
+    blockPV(dP, sp, k, d, br.lo, hi, dq + i0 * d, d, rows, ones);
+    // dk_j += Σ_i dS_ij q_i (q unscaled), dv_j += Σ_i P_ij dOut_i: each row of dk, dv read and written once per block
+    for (long j = br.lo; j < hi; j++) {
+      float ds[BQ], p[BQ];
+      bool any = false;
+      for (int r = 0; r < BQ; r++) {
+        ds[r] = r < rows ? dP[r * sp + j] : 0;
+        p[r] = r < rows ? P[r * sp + j] : 0;
+        any = any || ds[r] != 0 || p[r] != 0;
+      }
+      if (!any) continue;
+      float* gk = dk + j * d;
+      float* gv = dvv + j * dv;
+      int c = 0;
+      for (; c + W <= d; c += W) {
+        vf acc = load(gk + c);
+        for (int r = 0; r < rows; r++) acc += ds[r] * load(q + (i0 + r) * d + c);
+        store(gk + c, acc);
+      }
+      for (; c < d; c++) {
+        float acc = gk[c];
+        for (int r = 0; r < rows; r++) acc += ds[r] * q[(i0 + r) * d + c];
+        gk[c] = acc;
+      }
+      c = 0;
+      for (; c + W <= dv; c += W) {
+        vf acc = load(gv + c);
+        for (int r = 0; r < rows; r++) acc += p[r] * load(ob + r * dv + c);
+        store(gv + c, acc);
+      }
+      for (; c < dv; c++) {
+        float acc = gv[c];
+        for (int r = 0; r < rows; r++) acc += p[r] * ob[r * dv + c];
+        gv[c] = acc;
+      }
+    }
+  }
+}
+
+}}  // namespace qkv::QKV_ISA

@@ -1,0 +1,59 @@
+// The table of kernels one instruction set provides (isa.cc is compiled once per ISA, each copy
+// in its own namespace); addon.cc picks a table at load and splits calls into tasks for the pool.
+// Pointers are into the engine's heap (the WebAssembly.Memory); strides are in elements.
+#pragma once
+#include <cstdint>
+
+namespace qkv {
+
+struct GemmArgs {
+  const float* a; long aRs, aCs, aBatch;  // op(A)(i, p) = a[i*aRs + p*aCs], matrix t at a + t*aBatch
+  const float* b; long bRs, bCs, bBatch;  // op(B)(p, j) = b[p*bRs + j*bCs]
+  float* c; long ldc, cBatch;             // C(i, j) = c[i*ldc + j], overwritten
+  int batch, m, n, k;
+};
+
+/** How a product is cut into tasks: a grid that depends on the shape and the ISA only, never on the threads. */
+struct GemmPlan {
+  GemmArgs g;
+  int mBlocks, nBlocks, mc, nc, tasks;
+};
+
+struct FlashArgs {
+  const float *q, *k, *v; const int32_t* pad; float *out, *lse;
+  const float* dOut; float *dq, *dk, *dv;
+  int heads, n, s, d, dv_; float scale; int causal, window;
+};
+
+struct KernelTable {
+  const char* name;
+  GemmPlan (*gemmPlan)(const GemmArgs&);
+  void (*gemmTask)(const GemmPlan&, int task);
+  // elementwise over [start, start + count)
+  void (*unary)(int op, const float* x, float* out, long n);
+  void (*geluGrad)(const float* x, const float* dy, float* out, long n, int approximate);
+  void (*adamw)(float* p, const float* g, float* m, float* v, long n, float b1, float b1c, float b2, float b2c,
+                float decay, float stepSize, float sqrtC2, float eps);
+  void (*binary)(int op, int form, const float* a, const float* b, float* out, long n, long inner);
+  // rows [r0, r1) of [rows, cols]
+  void (*layerNorm)(const float* x, const float* gamma, const float* beta, long r0, long r1, long cols, float eps,
+                    float* y, float* mean, float* rstd);
+  void (*layerNormGrad)(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
+                        long r0, long r1, long cols, float* dx);
+  void (*softmax)(const float* x, float* out, long r0, long r1, long cols, int log);
+  void (*softmaxGrad)(const float* y, const float* dy, float* dx, long r0, long r1, long cols, int log);
+  // one (batch·head) slice of FlashAttention, forward or backward
+  void (*flashForward)(const FlashArgs&, int bh);
+  void (*flashBackward)(const FlashArgs&, int bh);
+};
+
+enum Unary { U_EXP = 0, U_TANH = 1, U_GELU_TANH = 2, U_GELU_ERF = 3, U_RELU = 4 };
+enum Binary { B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3 };
+// forms: 0 vector-vector, 1 vector-scalar (b[0]), 2 scalar-vector (a[0]), 3 vector-row (b repeats every `inner`), 4 row-vector
+enum Form { F_VV = 0, F_VS = 1, F_SV = 2, F_VR = 3, F_RV = 4 };
+
+namespace avx512 { const KernelTable* table(); }
+namespace avx2 { const KernelTable* table(); }
+namespace generic { const KernelTable* table(); }
+
+}  // namespace qkv

@@ -1,0 +1,79 @@
+// The native addon (native/, C++ built at install by scripts/build-native.mjs): its exports, how
+// it is found and loaded, and the one heap it computes on. The addon is one per process (one
+// heap pointer, one thread pool, one ISA), so which buffer it is bound to and how many threads it
+// runs are kept here, shared by every native backend of the process.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** What native/src/addon.cc exports. Offsets are bytes into the bound heap (-1 = null); strides are elements. */
+export interface NativeAddon {
+  /** QKV_NATIVE_ISA as the addon saw it at load ('' when unset). */
+  readonly forcedIsa: string;
+  isas(): string[];
+  isa(): string;
+  setIsa(name: string): boolean;
+  setThreads(n: number): void;
+  threads(): number;
+  setMemory(bytes: Uint8Array): number;
+  gemm(a: number, aRs: number, aCs: number, aBatch: number, b: number, bRs: number, bCs: number, bBatch: number,
+    c: number, ldc: number, cBatch: number, batch: number, m: number, n: number, k: number): void;
+  unary(op: number, x: number, out: number, n: number): void;
+  geluGrad(x: number, dy: number, out: number, n: number, approximate: number): void;
+  binary(op: number, form: number, a: number, b: number, out: number, n: number, inner: number): void;
+  adamw(p: number, g: number, m: number, v: number, n: number, b1: number, b1c: number, b2: number, b2c: number,
+    decay: number, stepSize: number, sqrtC2: number, eps: number): void;
+  layerNorm(x: number, gamma: number, beta: number, rows: number, cols: number, eps: number, y: number, mean: number, rstd: number): void;
+  layerNormGrad(x: number, gamma: number, mean: number, rstd: number, dy: number, rows: number, cols: number,
+    dx: number, dgamma: number, dbeta: number): void;
+  softmax(x: number, out: number, rows: number, cols: number, log: number): void;
+  softmaxGrad(y: number, dy: number, dx: number, rows: number, cols: number, log: number): void;
+  flash(q: number, k: number, v: number, pad: number, out: number, lse: number, dOut: number, dq: number, dk: number, dv: number,
+    heads: number, n: number, s: number, d: number, dvDim: number, scale: number, causal: number, window: number,
+    bh0: number, bh1: number, backward: boolean): void;
+}
+
+/** Where the build puts qkv_native.node and, when it could not build it, build-note.txt (QKV_NATIVE_DIR overrides). */
+export function nativeDir(): string {
+  return process.env['QKV_NATIVE_DIR'] || fileURLToPath(new URL('.', import.meta.url));
+}
+
+let loaded: { addon: NativeAddon | null; reason: string } | null = null;
+
+/** The addon, or null with the reason it is missing (the build's note, or the load error). Loaded once. */
+export function loadAddon(): { addon: NativeAddon | null; reason: string } {
+  if (loaded) return loaded;
+  const dir = nativeDir();
+  const file = join(dir, 'qkv_native.node');
+  const note = join(dir, 'build-note.txt');
+  if (!existsSync(file)) {
+    const why = existsSync(note) ? readFileSync(note, 'utf8').trim() : `${file} does not exist (run npm run build:native)`;
+    loaded = { addon: null, reason: `native addon not built: ${why}` };
+  } else {
+    try {
+      loaded = { addon: createRequire(import.meta.url)(file) as NativeAddon, reason: '' };
+    } catch (e) {
+      loaded = { addon: null, reason: `native addon did not load: ${(e as Error).message.split('\n')[0]}` };
+    }
+  }
+  return loaded;
+}
+
+// The process-wide binding of the addon: the heap buffer it computes on and its thread count.
+let boundBuffer: ArrayBufferLike | null = null;
+let boundThreads = 0;
+
+/** Points the addon at `buffer` (a heap's current buffer) unless it already is. */
+export function bindHeap(addon: NativeAddon, buffer: ArrayBufferLike): void {
+  if (buffer === boundBuffer) return;
+  addon.setMemory(new Uint8Array(buffer));
+  boundBuffer = buffer;
+}
+
+/** Runs the addon's pool on `threads` threads (restarting it only when the count changes). */
+export function bindThreads(addon: NativeAddon, threads: number): void {
+  if (threads === boundThreads) return;
+  addon.setThreads(threads);
+  boundThreads = threads;
+}

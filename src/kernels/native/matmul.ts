@@ -1,0 +1,24 @@
+// MatMul on the native packed GEMM (native/src/gemm.h): every transpose and batch stride maps to
+// element strides, so no operand is copied; the addon cuts the product into tasks for its pool.
+import type { KernelSignatures } from '../contract.js';
+import { gemmLayout } from '../wasm/matmul.js';
+import { ptr } from '../wasm/util.js';
+import { enter, fall, type NativeContext } from './context.js';
+
+/** Below this many multiply-adds the call goes to wasm, whose crossing is cheaper than Node-API's. */
+const MIN_WORK = 4096;
+
+export function matmulKernels(ctx: NativeContext): Pick<KernelSignatures, 'MatMul'> {
+  const minWork = ctx.tiny ? 0 : MIN_WORK;
+  const wasm = fall(ctx, 'MatMul');
+  return {
+    MatMul: (args) => {
+      const { a, b, out, m, n, k, batch } = args;
+      if (m * n * k * batch < minWork || !ctx.mem.holds(a, b, out)) return wasm(args);
+      enter(ctx);
+      const l = gemmLayout(args);
+      ctx.addon.gemm(ptr(a as Float32Array, args.aOffset), l.aRs, l.aCs, args.aBatchStride, ptr(b as Float32Array, args.bOffset), l.bRs, l.bCs,
+        args.bBatchStride, ptr(out), n, l.rows * n, l.batch, l.rows, n, k);
+    },
+  };
+}

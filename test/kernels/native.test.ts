@@ -1,0 +1,318 @@
+// The native (C++) kernels against the reference: each kernel family on every ISA this CPU has
+// (forced one by one), with the addon's calls counted so a silent fallback to wasm fails;
+// results bit-equal across thread counts; QKV_NATIVE_ISA; and an install without a compiler.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createNativeBackendSync, Generator, nativeAvailable, type KernelSignatures } from '../../src/index.js';
+import type { MatMulArgs } from '../../src/kernels/contract.js';
+import { loadAddon, type NativeAddon } from '../../src/kernels/native/index.js';
+import { fillRandom, ref, relDiff } from './wasm-setup.js';
+
+const skip = nativeAvailable() ? false : `the native addon is not available: ${loadAddon().reason}`;
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The real addon behind a wrapper that counts calls per export. */
+function counted(): { addon: NativeAddon; calls: Map<string, number> } {
+  const real = loadAddon().addon!;
+  const calls = new Map<string, number>();
+  const addon = Object.fromEntries(Object.entries(real).map(([name, f]) => [name, typeof f !== 'function' ? f : (...args: unknown[]) => {
+    calls.set(name, (calls.get(name) ?? 0) + 1);
+    return (f as (...a: unknown[]) => unknown)(...args);
+  }])) as unknown as NativeAddon;
+  return { addon, calls };
+}
+
+function backend(threads: number) {
+  const c = counted();
+  const b = createNativeBackendSync({ name: `native-test-${threads}`, addon: c.addon, tiny: true, poison: true, threads, initialPages: 1 });
+  const kernels = b.kernels as KernelSignatures;
+  /** Float32 arrays in the heap holding copies of `data` (views re-read after each allocation: a grow moves them). */
+  const place = (...data: Float32Array[]): Float32Array[] => {
+    const al = data.map((d) => b.allocator.allocate('float32', d.length));
+    const views = al.map((a) => a.view() as Float32Array);
+    views.forEach((v, i) => v.set(data[i]!));
+    return views;
+  };
+  const placeInt = (data: Int32Array): Int32Array => {
+    const v = b.allocator.allocate('int32', data.length).view() as Int32Array;
+    v.set(data);
+    return v;
+  };
+  return { b, kernels, place, placeInt, calls: c.calls };
+}
+
+const rand = (n: number, g: Generator): Float32Array => {
+  const a = new Float32Array(n);
+  fillRandom(a, g);
+  return a;
+};
+
+// [batch, m, n, k, transA, transB, bShared]
+const GEMMS: [number, number, number, number, boolean, boolean, boolean][] = [];
+for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [13, 33, 300], [97, 70, 257], [64, 130, 128], [200, 9, 40], [3, 600, 17]]) {
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) GEMMS.push([1, m!, n!, k!, ta!, tb!, false]);
+}
+GEMMS.push([3, 20, 36, 50, false, false, false], [4, 17, 40, 33, true, true, false], [5, 30, 24, 70, false, true, true], [2, 64, 64, 64, false, false, true]);
+
+function gemmCase(t: ReturnType<typeof backend>, g: Generator, [batch, m, n, k, transA, transB, bShared]: (typeof GEMMS)[number]) {
+  const aData = rand(batch * m * k, g);
+  const bData = rand((bShared ? 1 : batch) * k * n, g);
+  const mk = (a: Float32Array, b: Float32Array, out: Float32Array): MatMulArgs => ({
+    a, aOffset: 0, aBatchStride: m * k, transA, b, bOffset: 0, bBatchStride: bShared ? 0 : k * n, transB, out, batch, m, n, k,
+  });
+  const want = new Float32Array(batch * m * n);
+  ref.MatMul(mk(aData, bData, want));
+  const [a, b, out] = t.place(aData, bData, new Float32Array(batch * m * n));
+  t.kernels.MatMul(mk(a!, b!, out!));
+  return { got: out!, want };
+}
+
+describe('native kernels', { skip }, () => {
+  const isas = skip ? [] : loadAddon().addon!.isas();
+
+  test('the addon reports the ISAs of this CPU and runs the best one unless told', () => {
+    assert.ok(isas.includes('generic'));
+    const addon = loadAddon().addon!;
+    if (!addon.forcedIsa) assert.equal(addon.isa(), isas[0]);
+    assert.equal(addon.setIsa('no-such-isa'), false);
+  });
+
+  for (const isa of isas) {
+    test(`[${isa}] GEMM: every transpose, batch strides, shared B, odd and tiling-crossing shapes`, () => {
+      const addon = loadAddon().addon!;
+      const before = addon.isa();
+      assert.ok(addon.setIsa(isa));
+      try {
+        const t = backend(2);
+        const g = new Generator(1);
+        for (const c of GEMMS) {
+          const { got, want } = gemmCase(t, g, c);
+          const diff = relDiff(got, want);
+          assert.ok(diff < 1e-5, `${isa} ${JSON.stringify(c)}: max difference ${diff}`);
+        }
+        assert.equal(t.calls.get('gemm'), GEMMS.length, 'every product ran on the native GEMM');
+      } finally {
+        addon.setIsa(before);
+      }
+    });
+
+    test(`[${isa}] elementwise, rows, AdamW and FlashAttention match the reference`, () => {
+      const addon = loadAddon().addon!;
+      const before = addon.isa();
+      assert.ok(addon.setIsa(isa));
+      try {
+        const t = backend(2);
+        const g = new Generator(2);
+        const n = 1000 + 37;
+        const xd = rand(n, g).map((x) => x * 4);
+        const dyd = rand(n, g);
+        const shape = [n];
+        const dense = (data: Float32Array) => ({ data, offset: 0, strides: [1] });
+        for (const name of ['Exp', 'Tanh', 'GeluTanh', 'GeluErf'] as const) {
+          const want = new Float32Array(n);
+          ref[name](dense(xd), shape, want, 0);
+          const [x, out] = t.place(xd, new Float32Array(n));
+          t.kernels[name](dense(x!), shape, out!, 0);
+          assert.ok(relDiff(out!, want) < 2e-6, `${isa} ${name}: ${relDiff(out!, want)}`);
+        }
+        for (const approx of [0, 1]) {
+          const want = new Float32Array(n);
+          ref.GeluGrad(xd, dyd, want, approx);
+          const [x, dy, out] = t.place(xd, dyd, new Float32Array(n));
+          t.kernels.GeluGrad(x!, dy!, out!, approx);
+          assert.ok(relDiff(out!, want) < 2e-6, `${isa} GeluGrad(${approx}): ${relDiff(out!, want)}`);
+        }
+        // binary: dense, scalar either side, a bias row either side
+        const rows = 61;
+        const cols = 17;
+        const ad = rand(rows * cols, g);
+        const bd = rand(rows * cols, g).map((x) => x + 3);
+        const forms = [
+          { b: { offset: 0, strides: [cols, 1] }, bLen: rows * cols, a: { offset: 0, strides: [cols, 1] } },
+          { b: { offset: 2, strides: [0, 0] }, bLen: 5, a: { offset: 0, strides: [cols, 1] } },
+          { b: { offset: 0, strides: [cols, 1] }, bLen: rows * cols, a: { offset: 3, strides: [0, 0] } },
+          { b: { offset: 0, strides: [0, 1] }, bLen: cols, a: { offset: 0, strides: [cols, 1] } },
+          { b: { offset: 0, strides: [cols, 1] }, bLen: rows * cols, a: { offset: 0, strides: [0, 1] } },
+        ];
+        for (const name of ['Add', 'Sub', 'Mul', 'Div'] as const) {
+          for (const f of forms) {
+            const aLen = f.a.strides[0] === 0 ? (f.a.strides[1] === 0 ? 5 : cols) : rows * cols;
+            const aData = ad.slice(0, aLen);
+            const bData = bd.slice(0, f.bLen);
+            const want = new Float32Array(rows * cols);
+            ref[name]({ data: aData, ...f.a }, { data: bData, ...f.b }, [rows, cols], want);
+            const [a, b, out] = t.place(aData, bData, new Float32Array(rows * cols));
+            t.kernels[name]({ data: a!, ...f.a }, { data: b!, ...f.b }, [rows, cols], out!);
+            assert.ok(relDiff(out!, want) < 1e-6, `${isa} ${name} ${JSON.stringify(f.a)} ${JSON.stringify(f.b)}`);
+          }
+        }
+        // rows: softmax, log-softmax and gradients, layerNorm(+grad with and without affine)
+        for (const [r, c] of [[7, 5], [33, 130], [3, 1000]] as const) {
+          const x = rand(r * c, g).map((v) => v * 5);
+          const dy = rand(r * c, g);
+          for (const log of [false, true]) {
+            const fwd = log ? 'LogSoftmax' : 'Softmax';
+            const bwd = log ? 'LogSoftmaxGrad' : 'SoftmaxGrad';
+            const want = new Float32Array(r * c);
+            const wantDx = new Float32Array(r * c);
+            ref[fwd](x, r, c, want);
+            ref[bwd](want, dy, r, c, wantDx);
+            const [xs, out, dys, dx] = t.place(x, new Float32Array(r * c), dy, new Float32Array(r * c));
+            t.kernels[fwd](xs!, r, c, out!);
+            t.kernels[bwd](out!, dys!, r, c, dx!);
+            assert.ok(relDiff(out!, want) < 2e-6, `${isa} ${fwd} ${r}x${c}: ${relDiff(out!, want)}`);
+            assert.ok(relDiff(dx!, wantDx) < 2e-6, `${isa} ${bwd} ${r}x${c}: ${relDiff(dx!, wantDx)}`);
+          }
+          for (const affine of [false, true]) {
+            const gamma = affine ? rand(c, g) : null;
+            const beta = affine ? rand(c, g) : null;
+            const want = [new Float32Array(r * c), new Float32Array(r), new Float32Array(r)] as const;
+            ref.LayerNorm(x, gamma, beta, r, c, 1e-5, ...want);
+            const wantDx = new Float32Array(r * c);
+            const wantDg = affine ? rand(c, g) : null;
+            const wantDb = affine ? rand(c, g) : null;
+            const [dg0, db0] = [wantDg?.slice() ?? null, wantDb?.slice() ?? null];
+            ref.LayerNormGrad(x, gamma, want[1], want[2], dy, r, c, wantDx, wantDg, wantDb);
+            const [xs, y, mean, rstd, dys, dx] = t.place(x, new Float32Array(r * c), new Float32Array(r), new Float32Array(r), dy, new Float32Array(r * c));
+            const [gs, bs, dgs, dbs] = affine ? t.place(gamma!, beta!, dg0!, db0!) : [null, null, null, null];
+            t.kernels.LayerNorm(xs!, gs ?? null, bs ?? null, r, c, 1e-5, y!, mean!, rstd!);
+            t.kernels.LayerNormGrad(xs!, gs ?? null, mean!, rstd!, dys!, r, c, dx!, dgs ?? null, dbs ?? null);
+            assert.ok(relDiff(y!, want[0]) < 1e-5, `${isa} LayerNorm ${r}x${c}: ${relDiff(y!, want[0])}`);
+            assert.ok(relDiff(dx!, wantDx) < 1e-5, `${isa} LayerNormGrad dx ${r}x${c}: ${relDiff(dx!, wantDx)}`);
+            if (affine) {
+              assert.ok(relDiff(dgs!, wantDg!) < 1e-5, `${isa} LayerNormGrad dgamma: ${relDiff(dgs!, wantDg!)}`);
+              assert.ok(relDiff(dbs!, wantDb!) < 1e-5, `${isa} LayerNormGrad dbeta: ${relDiff(dbs!, wantDb!)}`);
+            }
+          }
+        }
+        // AdamW over a few steps
+        {
+          const len = 1000 + 3;
+          const pd = rand(len, g);
+          const want = [pd.slice(), new Float32Array(len), new Float32Array(len)] as const;
+          const [p, m, v, gr] = t.place(pd, new Float32Array(len), new Float32Array(len), new Float32Array(len));
+          for (let step = 1; step <= 3; step++) {
+            const grad = rand(len, g);
+            gr!.set(grad);
+            const args = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step };
+            ref.AdamW(want[0], grad, want[1], want[2], args);
+            t.kernels.AdamW(p!, gr!, m!, v!, args);
+          }
+          assert.ok(relDiff(p!, want[0]) < 1e-6, `${isa} AdamW: ${relDiff(p!, want[0])}`);
+        }
+        flashCases(t, g, isa);
+        for (const name of ['unary', 'geluGrad', 'binary', 'softmax', 'softmaxGrad', 'layerNorm', 'layerNormGrad', 'adamw', 'flash']) {
+          assert.ok((t.calls.get(name) ?? 0) > 0, `${name} ran on native`);
+        }
+        assert.equal(t.calls.get('binary'), 4 * forms.length, 'every binary form ran on native');
+        assert.equal(t.calls.get('adamw'), 3);
+      } finally {
+        addon.setIsa(before);
+      }
+    });
+  }
+
+  test('results are bit-equal on 1, 2 and 3 threads (GEMM, FlashAttention forward and backward, layerNorm gradient)', () => {
+    const outputs: Float32Array[][] = [];
+    for (const threads of [1, 2, 3]) {
+      const t = backend(threads);
+      const g = new Generator(3);
+      const res: Float32Array[] = [];
+      for (const c of [[1, 300, 200, 300, false, false, false], [6, 64, 64, 32, false, true, false], [2, 40, 500, 70, true, false, false]] as const) {
+        res.push(gemmCase(t, g, [...c]).got.slice());
+      }
+      res.push(...flashCases(t, g, `threads=${threads}`, [[2, 3, 100, 100, 32, 32, true, -1, false]]));
+      const r = 300;
+      const c = 64;
+      const [x, gamma, mean, rstd, dy, dx, dg] = t.place(rand(r * c, g), rand(c, g), rand(r, g), rand(r, g).map((v) => v + 2), rand(r * c, g),
+        new Float32Array(r * c), new Float32Array(c));
+      t.kernels.LayerNormGrad(x!, gamma!, mean!, rstd!, dy!, r, c, dx!, dg!, null);
+      res.push(dx!.slice(), dg!.slice());
+      outputs.push(res);
+    }
+    for (let i = 0; i < outputs[0]!.length; i++) {
+      assert.deepEqual(outputs[1]![i], outputs[0]![i], `output ${i}: 2 threads differ from 1`);
+      assert.deepEqual(outputs[2]![i], outputs[0]![i], `output ${i}: 3 threads differ from 1`);
+    }
+  });
+
+  test('QKV_NATIVE_ISA forces a path; --backend native reports it', () => {
+    for (const isa of isas) {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+        const q = await import(${JSON.stringify(join(root, 'dist/src/index.js'))});
+        const a = q.randn([70, 90]), b = q.randn([90, 50]);
+        const got = q.matmul(a, b).toTypedArray();
+        q.selectBackend('ref');
+        const want = q.matmul(a, b).toTypedArray();
+        let d = 0; for (let i = 0; i < want.length; i++) d = Math.max(d, Math.abs(got[i] - want[i]));
+        console.log(JSON.stringify({ d }));`], { env: { ...process.env, QKV_NATIVE_ISA: isa, QKV_BACKEND: '' }, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(JSON.parse(r.stdout).d < 1e-4, `${isa}: ${r.stdout}`);
+      const d = spawnSync(process.execPath, ['--input-type=module', '-e',
+        `const q = await import(${JSON.stringify(join(root, 'dist/src/index.js'))}); console.log(q.describeBackend());`],
+      { env: { ...process.env, QKV_NATIVE_ISA: isa, QKV_BACKEND: '', QKV_THREADS: '2' }, encoding: 'utf8' });
+      assert.equal(d.stdout.trim(), `native (${isa}, 2 threads)`);
+    }
+  });
+});
+
+/** FlashAttention forward and backward against the reference; returns the outputs. */
+function flashCases(t: ReturnType<typeof backend>, g: Generator, what: string,
+  cases: [number, number, number, number, number, number, boolean, number, boolean][] = [
+    [1, 2, 37, 37, 16, 16, false, -1, false], [2, 2, 70, 70, 8, 12, true, -1, false], [1, 3, 5, 133, 12, 5, true, -1, false],
+    [2, 1, 66, 66, 4, 8, false, 6, true], [1, 2, 29, 40, 7, 9, true, 3, true], [2, 2, 9, 9, 64, 64, true, -1, true], [1, 1, 1, 65, 16, 16, true, -1, false],
+  ]): Float32Array[] {
+  const results: Float32Array[] = [];
+  for (const [B, H, n, sk, d, dv, causal, window, padding] of cases) {
+    const bh = B * H;
+    const a = { bh, heads: H, n, s: sk, d, dv, scale: 1 / Math.sqrt(d), causal, window, bh0: 0, bh1: bh };
+    const pad = new Int32Array(B * sk);
+    if (padding) for (let b = 0; b < B; b++) for (let j = 0; j < sk; j++) pad[b * sk + j] = (j * 7 + b) % 5 === 0 || (b === 1 && j >= sk - 3) ? 1 : 0;
+    if (padding && B > 1) for (let j = 0; j < sk; j++) pad[j] = 1; // batch 0 sees nothing at all
+    const data = [bh * n * d, bh * sk * d, bh * sk * dv, bh * n * dv].map((len) => rand(len, g).map((x) => x * 2));
+    const [qd, kd, vd, god] = data as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const expOut = new Float32Array(bh * n * dv);
+    const expLse = new Float32Array(bh * n);
+    ref.FlashAttention(qd, kd, vd, padding ? pad : null, a, expOut, expLse);
+    const expG = [new Float32Array(bh * n * d), new Float32Array(bh * sk * d), new Float32Array(bh * sk * dv)] as const;
+    ref.FlashAttentionGrad(qd, kd, vd, padding ? pad : null, expOut, expLse, god, a, ...expG);
+    const [q, k, v, go, out, lse, dq, dk, dvv] = t.place(qd, kd, vd, god, new Float32Array(bh * n * dv), new Float32Array(bh * n),
+      new Float32Array(bh * n * d), new Float32Array(bh * sk * d), new Float32Array(bh * sk * dv));
+    const padV = t.placeInt(pad);
+    t.kernels.FlashAttention(q!, k!, v!, padding ? padV : null, a, out!, lse!);
+    t.kernels.FlashAttentionGrad(q!, k!, v!, padding ? padV : null, out!, lse!, go!, a, dq!, dk!, dvv!);
+    const name = `${what} B=${B} H=${H} n=${n} s=${sk} d=${d} dv=${dv} causal=${causal} window=${window} padding=${padding}`;
+    for (let i = 0; i < expLse.length; i++) {
+      const [x, y] = [lse![i]!, expLse[i]!];
+      assert.ok(x === y || Math.abs(x - y) <= 1e-5 * Math.max(1, Math.abs(y)), `${name}: lse[${i}] ${x} vs ${y}`);
+    }
+    for (const [got, want, nm] of [[out!, expOut, 'out'], [dq!, expG[0], 'dq'], [dk!, expG[1], 'dk'], [dvv!, expG[2], 'dv']] as const) {
+      const diff = relDiff(got, want);
+      assert.ok(diff < 1e-5, `${name}: ${nm}: max difference ${diff}`);
+    }
+    results.push(out!.slice(), lse!.slice(), dq!.slice(), dk!.slice(), dvv!.slice());
+  }
+  return results;
+}
+
+describe('native build without a compiler', () => {
+  test('CXX=false: the build step succeeds, writes the reason, and qkv runs on wasm saying why', () => {
+    const out = mkdtempSync(join(tmpdir(), 'qkv-native-'));
+    const r = spawnSync(process.execPath, [join(root, 'scripts/build-native.mjs'), '--out', out], { env: { ...process.env, CXX: 'false' }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(existsSync(join(out, 'qkv_native.node')), false);
+    assert.match(readFileSync(join(out, 'build-note.txt'), 'utf8'), /no C\+\+ compiler: `false --version` exited with 1 \(CXX=false\)/);
+    const q = spawnSync(process.execPath, ['--input-type=module', '-e',
+      `const q = await import(${JSON.stringify(join(root, 'dist/src/index.js'))}); console.log(q.describeBackend()); console.log(q.defaultBackendNote());`],
+    { env: { ...process.env, QKV_NATIVE_DIR: out, QKV_BACKEND: '' }, encoding: 'utf8' });
+    assert.equal(q.status, 0, q.stderr);
+    const [described, note] = q.stdout.trim().split('\n');
+    assert.match(described!, /^wasm \(/);
+    assert.match(note!, /^native addon not built: no C\+\+ compiler.*; using the WebAssembly backend$/);
+  });
+});
