@@ -10,3 +10,4 @@ export { Vocab, CharVocab, charVocab, PAD, UNK, BOS, EOS, type VocabOptions, typ
 export { LabelSet, type LabelSetJSON } from './labels.js';
 export { split } from './split.js';
 export * from './builtin/index.js';
+export * from './audio/index.js';
