@@ -74,7 +74,7 @@ def signal(rate, seconds, seed):
 # log-mel: torchaudio's Kaldi fbank on the 16-bit integers (Kaldi's scale), dither off
 cases = [
     ('speech-16k.wav', 16000, 0.3, dict(num_mel_bins=80, window_type='povey')),
-    ('speech-8k.wav', 8000, 0.25, dict(num_mel_bins=23, window_type='hann')),
+    ('speech-8k.wav', 8000, 0.25, dict(num_mel_bins=23, window_type='hanning')),
     ('speech-16k.wav', 16000, 0.3, dict(num_mel_bins=40, window_type='hamming', preemphasis_coefficient=0.0, remove_dc_offset=False, low_freq=64, high_freq=-400)),
 ]
 for i, (name, rate, sec, kw) in enumerate(cases):

@@ -3,10 +3,10 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  classifyDriver, isCheckpoint, nn, OPTIMIZERS, readCheckpoint, SCHEDULES, tagDriver, trainSession, TrainingError, MODEL_KINDS,
+  classifyDriver, data, isCheckpoint, readTextFile, nn, OPTIMIZERS, readCheckpoint, SCHEDULES, tagDriver, trainSession, TrainingError, MODEL_KINDS,
   type SessionResult, type TaskDriver, type TaskInstance, type TaskName, type TrainerOptions,
 } from '../../src/index.js';
-import { builtinExamples, FORMATS, readExamples } from '../datasets.js';
+import { builtinExamples, detectFormat, FORMATS, readExamples } from '../datasets.js';
 import { progress } from '../progress.js';
 import { applyConfig, choice, float, fmt, int, printJson, UsageError } from '../shared.js';
 import { trainLmCommand } from './train-lm.js';
@@ -58,8 +58,19 @@ function addDataFlags(cmd: Command, formats: readonly string[], builtins: string
     .option('--builtin <name>', `a generated data set instead of files (${builtins})`)
     .option('--n <count>', 'examples of the built-in set', int('--n', 10), 2000)
     .addOption(choice('--format <name>', 'file format (default: from the extension)', ['auto', ...formats], 'auto'))
-    .addOption(choice('--column <name>', 'CoNLL-U tag column', ['upos', 'xpos'], 'upos'));
+    .addOption(choice('--column <name>', 'CoNLL-U tag column', ['upos', 'xpos'], 'upos'))
+    .option('--sample-rate <hz>', 'WAV input: rate the features are computed at (files are resampled to it)', int('--sample-rate', 1000), 16000)
+    .option('--mel-bins <n>', 'WAV input: mel filters, the size of each frame vector', int('--mel-bins', 1), 80)
+    .addOption(choice('--cmvn <kind>', 'WAV input: per-utterance normalisation of each mel channel', ['none', 'mean', 'meanvar'], 'none'));
 }
+
+/** The log-mel front end from the flags. */
+function frontEndOf(o: Record<string, unknown>): data.FrontEnd {
+  return data.audioFrontEnd({ sampleRate: o.sampleRate as number, numMelBins: o.melBins as number, normalize: o.cmvn as 'none' });
+}
+
+/** Long audio gets truncated attention unless --window says otherwise (lecture: a recording is thousands of frames). */
+export const AUDIO_WINDOW = 50;
 
 export function trainerOptions(o: Record<string, unknown>, extra: Partial<TrainerOptions> = {}): TrainerOptions {
   return {
@@ -101,13 +112,22 @@ export function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: 
   return result;
 }
 
-function labelled(task: 'tag' | 'classify', o: Record<string, unknown>): { train: unknown[]; dev: unknown[]; meta: Record<string, unknown> } {
+interface Labelled { train: unknown[]; dev: unknown[]; meta: Record<string, unknown>; frontEnd?: data.FrontEnd }
+
+function labelled(task: 'tag' | 'classify', o: Record<string, unknown>): Labelled {
+  const frontEnd = frontEndOf(o);
   if (o.builtin) {
     if (o.train) throw new UsageError('give --train or --builtin, not both');
-    return { ...builtinExamples(task, o.builtin as string, o.n as number, o.seed as number), meta: { builtin: o.builtin, n: o.n } };
+    const audio = o.builtin === 'spoken' ? { frontEnd } : {};
+    return { ...builtinExamples(task, o.builtin as string, o.n as number, o.seed as number, { frontEnd }), meta: { builtin: o.builtin, n: o.n }, ...audio };
   }
   if (!o.train) throw new UsageError('give --train FILE (or --builtin NAME)');
-  const read = (f: string) => readExamples(task, f, { format: o.format as string, column: o.column as 'upos' | 'xpos' });
+  if (detectFormat(o.train as string, readTextFile(o.train as string), o.format as string) === 'wav') return { ...labelledFiles(task, o, frontEnd), frontEnd };
+  return labelledFiles(task, o, frontEnd);
+}
+
+function labelledFiles(task: 'tag' | 'classify', o: Record<string, unknown>, frontEnd: data.FrontEnd): Labelled {
+  const read = (f: string) => readExamples(task, f, { format: o.format as string, column: o.column as 'upos' | 'xpos', frontEnd });
   const train = read(o.train as string);
   if (o.dev) return { train, dev: read(o.dev as string), meta: { train: o.train, dev: o.dev } };
   const cut = Math.max(1, Math.floor(train.length * 0.1));
@@ -115,12 +135,13 @@ function labelled(task: 'tag' | 'classify', o: Record<string, unknown>): { train
   return { train: train.slice(cut), dev: train.slice(0, cut), meta: { train: o.train, dev: `first ${cut} examples of ${String(o.train)}` } };
 }
 
-function modelOptions(o: Record<string, unknown>) {
+function modelOptions(o: Record<string, unknown>, audio = false) {
   return {
     kind: o.model, dModel: o.dModel, layers: o.layers, heads: o.heads, dropout: o.dropout, attention: o.attention, pos: o.pos,
-    window: o.window ?? null, kernel: o.kernel, cell: o.cell,
+    window: o.window ?? (audio && o.attention !== 'linear' ? AUDIO_WINDOW : null), kernel: o.kernel, cell: o.cell,
   };
 }
+
 
 export function trainCommand(): Command {
   const train = new Command('train').description('train a model: tag | classify | seq2seq | lm');
@@ -129,17 +150,17 @@ export function trainCommand(): Command {
     .option('--word-dropout <x>', 'replace training words by <unk> at this rate', float('--word-dropout', 0, 1), 0.05);
   addTrainingFlags(tag, { steps: 400, lr: 5e-3, evalEvery: 100, batch: 32 }).action((_o, cmd: Command) => {
     const o = applyConfig(cmd);
-    const { train: tr, dev, meta } = labelled('tag', o);
+    const { train: tr, dev, meta, frontEnd } = labelled('tag', o);
     runAndReport('tag', tagDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
-      { model: modelOptions(o), batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, wordDropout: o.wordDropout }, meta);
+      { model: modelOptions(o, Boolean(frontEnd)), frontEnd, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, wordDropout: o.wordDropout }, meta);
   });
-  const classify = addModelFlags(addDataFlags(new Command('classify'), ['tsv', 'frames', 'graph'], 'none yet'))
+  const classify = addModelFlags(addDataFlags(new Command('classify'), ['tsv', 'frames', 'graph', 'wav'], 'spoken'))
     .description('one label per sequence (text<TAB>label, or JSONL frames/graphs with "label")');
   addTrainingFlags(classify, { steps: 400, lr: 3e-3, evalEvery: 100, batch: 32 }).action((_o, cmd: Command) => {
     const o = applyConfig(cmd);
-    const { train: tr, dev, meta } = labelled('classify', o);
+    const { train: tr, dev, meta, frontEnd } = labelled('classify', o);
     runAndReport('classify', classifyDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
-      { model: modelOptions(o), batchSize: o.batchSize, labelSmoothing: o.labelSmoothing }, meta);
+      { model: modelOptions(o, Boolean(frontEnd)), frontEnd, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing }, meta);
   });
   return train.addCommand(tag).addCommand(classify).addCommand(trainSeq2seqCommand()).addCommand(trainLmCommand());
 }

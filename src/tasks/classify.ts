@@ -4,6 +4,7 @@ import { defaultGenerator, type Generator } from '../core/rng.js';
 import { QkvError } from '../core/errors.js';
 import type { ClassifiedExample, SequenceInput } from '../data/types.js';
 import { LabelSet, type LabelSetJSON } from '../data/labels.js';
+import type { FrontEnd } from '../data/frontend.js';
 import { tensor } from '../ops/creation.js';
 import { crossEntropy } from '../ops/loss.js';
 import { argmax } from '../ops/reduce.js';
@@ -51,7 +52,7 @@ export const classifyDriver: TaskDriver<ClassifyInstance, ClassifiedExample, Seq
   name: 'classify',
   create(train, options) {
     if (!train.length) throw new QkvError('classify: no training examples');
-    const featurizer = Featurizer.fromExamples(train);
+    const featurizer = Featurizer.fromExamples(train, { frontEnd: options.frontEnd as FrontEnd | undefined });
     const labels = LabelSet.build(train.map((e) => e.label));
     const model = { ...DEFAULT_MODEL, ...(options.model as Partial<ModelConfig> | undefined) };
     const config: ClassifyConfig = { task: 'classify', featurizer: featurizer.toJSON(), labels: labels.toJSON(), model };

@@ -5,6 +5,7 @@ import type { Generator } from '../core/rng.js';
 import { QkvError } from '../core/errors.js';
 import type { SequenceInput } from '../data/types.js';
 import { Vocab, type VocabJSON } from '../data/vocab.js';
+import type { FrontEnd } from '../data/frontend.js';
 import { tensor } from '../ops/creation.js';
 import type { InputBatch, InputConfig } from './models.js';
 
@@ -12,20 +13,22 @@ export const MAX_WORD_CHARS = 16;
 
 export type FeaturizerJSON =
   | { kind: 'tokens'; words: VocabJSON; chars: VocabJSON | null }
-  | { kind: 'frames'; frameDim: number };
+  | { kind: 'frames'; frameDim: number; frontEnd?: FrontEnd };
 
 export class Featurizer {
   private constructor(
     readonly words: Vocab | null,
     readonly chars: Vocab | null,
     readonly frameDim: number,
+    /** How frames were made from raw files (log-mel of WAV, image patches), if they were. */
+    readonly frontEnd: FrontEnd | null = null,
   ) {}
 
   /** Vocabularies from the training examples (tokens), or the frame size (frames). */
-  static fromExamples(examples: readonly SequenceInput[], options: { chars?: boolean; minFreq?: number } = {}): Featurizer {
+  static fromExamples(examples: readonly SequenceInput[], options: { chars?: boolean; minFreq?: number; frontEnd?: FrontEnd | null } = {}): Featurizer {
     const first = examples[0];
     if (!first) throw new QkvError('no training examples');
-    if (first.frames) return new Featurizer(null, null, first.frames[0]?.length ?? 0);
+    if (first.frames) return new Featurizer(null, null, first.frames[0]?.length ?? 0, options.frontEnd ?? null);
     const tokens = examples.map((e) => e.tokens ?? []);
     const words = Vocab.build(tokens, { minFreq: options.minFreq ?? 1 });
     const chars = options.chars === false ? null : Vocab.build(tokens.flat().map((w) => [...w]));
@@ -33,12 +36,13 @@ export class Featurizer {
   }
 
   static fromJSON(json: FeaturizerJSON): Featurizer {
-    if (json.kind === 'frames') return new Featurizer(null, null, json.frameDim);
+    if (json.kind === 'frames') return new Featurizer(null, null, json.frameDim, json.frontEnd ?? null);
     return new Featurizer(Vocab.fromJSON(json.words), json.chars ? Vocab.fromJSON(json.chars) : null, 0);
   }
 
   toJSON(): FeaturizerJSON {
-    return this.words ? { kind: 'tokens', words: this.words.toJSON(), chars: this.chars?.toJSON() ?? null } : { kind: 'frames', frameDim: this.frameDim };
+    if (this.words) return { kind: 'tokens', words: this.words.toJSON(), chars: this.chars?.toJSON() ?? null };
+    return this.frontEnd ? { kind: 'frames', frameDim: this.frameDim, frontEnd: this.frontEnd } : { kind: 'frames', frameDim: this.frameDim };
   }
 
   inputConfig(): InputConfig {
