@@ -119,7 +119,8 @@ function labelled(task: 'tag' | 'classify', o: Record<string, unknown>): Labelle
   if (o.builtin) {
     if (o.train) throw new UsageError('give --train or --builtin, not both');
     const audio = o.builtin === 'spoken' ? { frontEnd } : {};
-    return { ...builtinExamples(task, o.builtin as string, o.n as number, o.seed as number, { frontEnd }), meta: { builtin: o.builtin, n: o.n }, ...audio };
+    const meta = o.builtin === 'spoken' ? { builtin: o.builtin } : { builtin: o.builtin, n: o.n }; // spoken is a fixed set of files
+    return { ...builtinExamples(task, o.builtin as string, o.n as number, o.seed as number, { frontEnd }), meta, ...audio };
   }
   if (!o.train) throw new UsageError('give --train FILE (or --builtin NAME)');
   if (detectFormat(o.train as string, readTextFile(o.train as string), o.format as string) === 'wav') return { ...labelledFiles(task, o, frontEnd), frontEnd };
