@@ -8,6 +8,7 @@ export * from './api.js';
 export { createWasmBackend, createWasmBackendSync, defaultBackendNote, selectBackend } from './kernels/wasm/node.js';
 export { loadSafetensors, saveSafetensors, saveStateDict, loadStateDictFile } from './io/safetensors-file.js';
 export { readTextFile, readBinaryFile, resolveListPath } from './data/files.js';
+export { decodeImage, imageFile, readImageList, readImageFolder, encodePng } from './data/image/decode.js';
 export { saveCheckpoint, readCheckpoint, isCheckpoint, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
 export { trainSession, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './train/session.js';
 

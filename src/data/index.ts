@@ -12,3 +12,4 @@ export { split } from './split.js';
 export * from './builtin/index.js';
 export * from './audio/index.js';
 export { describeFrontEnd, type FrontEnd } from './frontend.js';
+export * from './image/index.js';

@@ -16,3 +16,5 @@ export { TransformerEncoder, TransformerDecoder, Transformer, type TransformerOp
 export { GPT, type GPTConfig } from './transformer/gpt.js';
 export { cachedLength, type DecodingCache } from './attention/decoding-cache.js';
 export { AttentionEncoder, POSITION_KINDS, type AttentionEncoderOptions, type PositionKind } from './transformer/attention-encoder.js';
+export { PatchEncoder, type PatchEncoderOptions, type ImageShape } from './vision/patch-encoder.js';
+export { ConvImageEncoder, Conv2d, type ConvImageEncoderOptions } from './vision/conv-encoder.js';

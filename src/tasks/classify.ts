@@ -14,7 +14,13 @@ import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import type { TaskDriver, TaskInstance } from './driver.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
 import { accuracy, perLabelPRF } from './metrics/index.js';
-import { DEFAULT_MODEL, SequenceClassifier, type InputBatch, type ModelConfig } from './models.js';
+import { DEFAULT_MODEL, ImageClassifier, SequenceClassifier, type InputBatch, type ModelConfig } from './models.js';
+
+/** The classifier that reads this featurizer's inputs. */
+function classifier(featurizer: Featurizer, model: ModelConfig, numLabels: number, g?: Generator): SequenceClassifier | ImageClassifier {
+  const input = featurizer.inputConfig();
+  return input.kind === 'image' ? new ImageClassifier(input, model, numLabels, g) : new SequenceClassifier(input, model, numLabels, g);
+}
 
 export interface ClassifyConfig {
   task: 'classify';
@@ -26,7 +32,7 @@ export interface ClassifyConfig {
 
 export interface ClassifyInstance extends TaskInstance {
   config: ClassifyConfig;
-  model: SequenceClassifier;
+  model: SequenceClassifier | ImageClassifier;
   featurizer: Featurizer;
   labels: LabelSet;
 }
@@ -57,13 +63,13 @@ export const classifyDriver: TaskDriver<ClassifyInstance, ClassifiedExample, Seq
     const model = { ...DEFAULT_MODEL, ...(options.model as Partial<ModelConfig> | undefined) };
     const config: ClassifyConfig = { task: 'classify', featurizer: featurizer.toJSON(), labels: labels.toJSON(), model };
     const g = (options.generator as Generator | undefined) ?? defaultGenerator;
-    return { config, featurizer, labels, model: new SequenceClassifier(featurizer.inputConfig(), model, labels.size, g) };
+    return { config, featurizer, labels, model: classifier(featurizer, model, labels.size, g) };
   },
   fromConfig(raw) {
     const config = raw as ClassifyConfig;
     const featurizer = Featurizer.fromJSON(config.featurizer);
     const labels = LabelSet.fromJSON(config.labels);
-    return { config, featurizer, labels, model: new SequenceClassifier(featurizer.inputConfig(), config.model, labels.size) };
+    return { config, featurizer, labels, model: classifier(featurizer, config.model, labels.size) };
   },
   training(m, train, dev, options): TrainingTask<unknown> {
     const batchSize = (options.batchSize as number | undefined) ?? 32;

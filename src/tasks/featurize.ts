@@ -8,12 +8,14 @@ import { Vocab, type VocabJSON } from '../data/vocab.js';
 import type { FrontEnd } from '../data/frontend.js';
 import { tensor } from '../ops/creation.js';
 import type { InputBatch, InputConfig } from './models.js';
+import type { ImageShape } from '../nn/vision/patch-encoder.js';
 
 export const MAX_WORD_CHARS = 16;
 
 export type FeaturizerJSON =
   | { kind: 'tokens'; words: VocabJSON; chars: VocabJSON | null }
-  | { kind: 'frames'; frameDim: number; frontEnd?: FrontEnd };
+  | { kind: 'frames'; frameDim: number; frontEnd?: FrontEnd }
+  | { kind: 'image'; channels: number; height: number; width: number; frontEnd?: FrontEnd };
 
 export class Featurizer {
   private constructor(
@@ -22,6 +24,8 @@ export class Featurizer {
     readonly frameDim: number,
     /** How frames were made from raw files (log-mel of WAV, image patches), if they were. */
     readonly frontEnd: FrontEnd | null = null,
+    /** Image inputs: every image has this (channels, height, width). */
+    readonly image: ImageShape | null = null,
   ) {}
 
   /** Vocabularies from the training examples (tokens), or the frame size (frames). */
@@ -29,6 +33,10 @@ export class Featurizer {
     const first = examples[0];
     if (!first) throw new QkvError('no training examples');
     if (first.frames) return new Featurizer(null, null, first.frames[0]?.length ?? 0, options.frontEnd ?? null);
+    if (first.image) {
+      const { channels, height, width } = first.image;
+      return new Featurizer(null, null, 0, options.frontEnd ?? null, { channels, height, width });
+    }
     const tokens = examples.map((e) => e.tokens ?? []);
     const words = Vocab.build(tokens, { minFreq: options.minFreq ?? 1 });
     const chars = options.chars === false ? null : Vocab.build(tokens.flat().map((w) => [...w]));
@@ -37,15 +45,18 @@ export class Featurizer {
 
   static fromJSON(json: FeaturizerJSON): Featurizer {
     if (json.kind === 'frames') return new Featurizer(null, null, json.frameDim, json.frontEnd ?? null);
+    if (json.kind === 'image') return new Featurizer(null, null, 0, json.frontEnd ?? null, { channels: json.channels, height: json.height, width: json.width });
     return new Featurizer(Vocab.fromJSON(json.words), json.chars ? Vocab.fromJSON(json.chars) : null, 0);
   }
 
   toJSON(): FeaturizerJSON {
     if (this.words) return { kind: 'tokens', words: this.words.toJSON(), chars: this.chars?.toJSON() ?? null };
+    if (this.image) return { kind: 'image', ...this.image, ...(this.frontEnd ? { frontEnd: this.frontEnd } : {}) };
     return this.frontEnd ? { kind: 'frames', frameDim: this.frameDim, frontEnd: this.frontEnd } : { kind: 'frames', frameDim: this.frameDim };
   }
 
   inputConfig(): InputConfig {
+    if (this.image) return { kind: 'image', ...this.image };
     return this.words ? { kind: 'tokens', vocabSize: this.words.size, charVocabSize: this.chars?.size ?? 0 } : { kind: 'frames', frameDim: this.frameDim };
   }
 
@@ -53,6 +64,15 @@ export class Featurizer {
   private check(e: SequenceInput, i: number): number {
     const where = (e as { origin?: { file: string; line: number } }).origin;
     const at = where ? `${where.file}:${where.line}: ` : `example ${i}: `;
+    if (this.image) {
+      const m = this.image;
+      if (!e.image) throw new QkvError(`${at}this model reads ${m.channels}×${m.height}×${m.width} images, but the example has ${e.tokens ? 'words' : 'frames'}`);
+      if (e.image.channels !== m.channels || e.image.height !== m.height || e.image.width !== m.width) {
+        throw new QkvError(`${at}image of ${e.image.channels}×${e.image.height}×${e.image.width} (channels×height×width), the model reads ${m.channels}×${m.height}×${m.width}`);
+      }
+      return 1;
+    }
+    if (e.image) throw new QkvError(`${at}this model reads ${this.words ? 'words' : 'frames'}, but the example is an image`);
     if (this.words && !e.tokens) throw new QkvError(`${at}this model reads words, but the example has frames`);
     if (!this.words && !e.frames) throw new QkvError(`${at}this model reads ${this.frameDim}-dim frames, but the example has words`);
     if (e.frames && e.frames.some((f) => f.length !== this.frameDim)) throw new QkvError(`${at}frames must have ${this.frameDim} values (the model's input size)`);
@@ -67,6 +87,14 @@ export class Featurizer {
   batch(examples: readonly SequenceInput[], options: { wordDropout?: number; g?: Generator } = {}): InputBatch & { lengths: number[] } {
     const lengths = examples.map((e, i) => this.check(e, i));
     const B = examples.length;
+    if (this.image) {
+      // (B, C, H, W); one "position" per image (the vision models make their own sequences)
+      const { channels, height, width } = this.image;
+      const size = channels * height * width;
+      const px = new Float32Array(B * size);
+      examples.forEach((e, b) => px.set(e.image!.data, b * size));
+      return { images: tensor(px, { shape: [B, channels, height, width] }), keyPaddingMask: tensor(new Int32Array(B), { shape: [B, 1] }), lengths };
+    }
     const T = Math.max(1, ...lengths);
     const pad = new Int32Array(B * T).fill(1);
     examples.forEach((_, b) => pad.fill(0, b * T, b * T + lengths[b]!));
