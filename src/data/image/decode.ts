@@ -23,7 +23,7 @@ export function decodeImage(bytes: Uint8Array, file: string): Pixels {
     try {
       // 16-bit PNGs keep their 16 bits (skipRescale), scaled to [0, 1] below
       const png = PNG.sync.read(buf, { skipRescale: true });
-      rgba = { width: png.width, height: png.height, data: png.depth === 16 ? new Uint16Array(png.data.buffer, png.data.byteOffset, png.data.length / 2) : png.data };
+      rgba = { width: png.width, height: png.height, data: png.data as unknown as Uint8Array | Uint16Array }; // Uint16Array when 16-bit
     } catch (e) {
       throw new DataError(file, null, `corrupt PNG (${(e as Error).message})`);
     }
