@@ -60,3 +60,17 @@ test('keyword spotting on the spoken anagrams: self-attention beats chance (1/7)
   failsWith(run(['train', 'classify', '--train', join(dir, 'bad-list.tsv'), '--out', join(dir, 'x'), '--max-steps', '1']), /truncated\.wav: truncated WAV header/);
   failsWith(run(['train', 'classify', '--builtin', 'spoken', '--mel-bins', '0', '--out', join(dir, 'y')]), /--mel-bins/);
 });
+
+test('frame tagging from WAV files with time-aligned labels; predict prints a label per frame', () => {
+  for (const f of ['speech-16k.wav', 'speech-8k.wav']) copyFileSync(fixturePath(`audio/${f}`), join(dir, f));
+  // 0.3 s and 0.25 s: "lo" then "hi" halves, in seconds
+  writeFileSync(join(dir, 'frames.tsv'), 'speech-16k.wav\t0-0.15:lo 0.15-1:hi\nspeech-8k.wav\t0-0.12:lo 0.12-1:hi\n');
+  const r = run(['train', 'tag', '--train', join(dir, 'frames.tsv'), '--dev', join(dir, 'frames.tsv'), '--mel-bins', '23', '--max-steps', '2', '--eval-every', '2',
+    '--d-model', '8', '--layers', '1', '--heads', '2', '--json', '--out', join(dir, 'tagger')]);
+  ok(r, 'train tag on wav');
+  const p = run(['predict', '--model', join(dir, 'tagger'), '--input', join(dir, 'speech-8k.wav')]);
+  ok(p, 'predict frames');
+  const tags = p.stdout.trim().split('\t')[1]!.split(' ');
+  assert.equal(tags.length, 23); // 0.25 s at 16 kHz: 1 + (4000 - 400) / 160 frames
+  assert.ok(tags.every((t) => t === 'lo' || t === 'hi'));
+});
