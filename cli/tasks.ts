@@ -1,6 +1,6 @@
 // The command line's view of each task: its driver, how `qkv predict` reads inputs, and how
 // it prints outputs. The seq2seq and lm tasks add their entries here.
-import { classifyDriver, tagDriver, type TaskDriver, type TaskInstance, type TaskName } from '../src/index.js';
+import { classifyDriver, data, tagDriver, type TaskDriver, type TaskInstance, type TaskName } from '../src/index.js';
 import { lmDriver, readTextFile } from '../src/index.js';
 import { readCheckpoint, resolveCheckpoint, seq2seqDriver } from '../src/index.js';
 import { readExamples } from './datasets.js';
@@ -54,19 +54,24 @@ function seq2seqInputs(text: string, file: string, instance: TaskInstance): unkn
 export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
   tag: {
     driver: tagDriver as CliTask['driver'],
-    readLabelled: (f, o) => readExamples('tag', f, { format: o.format as string, column: o.column as 'upos' | 'xpos' }),
+    readLabelled: (f, o) => readExamples('tag', f, { format: o.format as string, column: o.column as 'upos' | 'xpos', frontEnd: o.frontEnd as data.FrontEnd | undefined }),
     readInputs: sequenceInputs,
     format: (input, output) => {
       const tags = output as string[];
       const tokens = (input as { tokens?: string[] }).tokens;
+      const path = (input as { path?: string }).path;
+      if (path) return { line: `${path}\t${tags.join(' ')}`, json: { path, tags } };
       return { line: tokens ? tokens.map((w, i) => `${w}/${tags[i]}`).join(' ') : tags.join(' '), json: tokens ? { tokens, tags } : { tags } };
     },
   },
   classify: {
     driver: classifyDriver as CliTask['driver'],
-    readLabelled: (f, o) => readExamples('classify', f, { format: o.format as string }),
+    readLabelled: (f, o) => readExamples('classify', f, { format: o.format as string, frontEnd: o.frontEnd as data.FrontEnd | undefined }),
     readInputs: sequenceInputs,
-    format: (input, output) => ({ line: String(output), json: { ...(input as object), label: output } }),
+    format: (input, output) => {
+      const path = (input as { path?: string }).path; // a media file: name it, not its frames
+      return path ? { line: `${path}\t${String(output)}`, json: { path, label: output } } : { line: String(output), json: { ...(input as object), label: output } };
+    },
   },
   // seq2seq: eval reads source<TAB>target pairs; predict prints each output joined like its input
   seq2seq: {

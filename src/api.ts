@@ -43,6 +43,6 @@ export { lmDriver, createLm, lmFromConfig, lmTraining, lmEvaluate, generate, gen
 export { seq2seqDriver, translate, seq2seqBatch, seq2seqLogits, Seq2SeqModel, DEFAULT_SEQ2SEQ_MODEL, greedyBatch, beamDecode, type Seq2SeqInstance, type Seq2SeqConfig, type Seq2SeqInput, type Seq2SeqOptions, type Seq2SeqModelConfig } from './tasks/seq2seq.js';
 export { BpeTokenizer, parseTokenizerJson, serializeTokenizerJson, toTokenizerJson, tokenizerFromJson, type BpeTokenizerTrainOptions } from './data/tokenizers/index.js';
 export { describeTokenizer, TOKENIZER_FILE, DEFAULT_BPE_VOCAB } from './tasks/subword.js';
-export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, type ModelConfig, type ModelKind } from './nn/models/taggers.js';
+export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, ImageClassifier, type ModelConfig, type ModelKind } from './nn/models/taggers.js';
 export { Trainer, TrainingError, OPTIMIZERS, type TrainerOptions, type TrainEvent, type TrainingTask, type EvalResult, type OptimizerName, type TrainerState, type Checkpointer, type StopReason } from './train/trainer.js';
 export { EpochSampler, parseDuration, formatDuration, type EpochPosition } from './train/stopping.js';

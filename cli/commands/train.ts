@@ -1,12 +1,13 @@
 // `qkv train <task>`: train a model on a file or a built-in set, with checkpoints in --out.
-import { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  classifyDriver, isCheckpoint, nn, OPTIMIZERS, readCheckpoint, SCHEDULES, tagDriver, trainSession, TrainingError, MODEL_KINDS,
+  classifyDriver, data, isCheckpoint, readTextFile, nn, OPTIMIZERS, readCheckpoint, SCHEDULES, tagDriver, trainSession, TrainingError, MODEL_KINDS,
   type SessionResult, type TaskDriver, type TaskInstance, type TaskName, type TrainerOptions,
 } from '../../src/index.js';
-import { builtinExamples, FORMATS, readExamples } from '../datasets.js';
+import { builtinExamples, detectFormat, FORMATS, readExamples } from '../datasets.js';
+import { imageFrontEndFor } from '../media.js';
 import { progress } from '../progress.js';
 import { applyConfig, checkVocabSize, choice, float, int, printJson, UsageError, vocabSizeOption } from '../shared.js';
 import { addLengthFlags, lengthOptions, summaryLines } from './train-length.js';
@@ -63,8 +64,28 @@ function addDataFlags(cmd: Command, formats: readonly string[], builtins: string
     .option('--builtin <name>', `a generated data set instead of files (${builtins})`)
     .option('--n <count>', 'examples of the built-in set', int('--n', 10), 2000)
     .addOption(choice('--format <name>', 'file format (default: from the extension)', ['auto', ...formats], 'auto'))
-    .addOption(choice('--column <name>', 'CoNLL-U tag column', ['upos', 'xpos'], 'upos'));
+    .addOption(choice('--column <name>', 'CoNLL-U tag column', ['upos', 'xpos'], 'upos'))
+    .option('--sample-rate <hz>', 'WAV input: rate the features are computed at (files are resampled to it)', int('--sample-rate', 1000), 16000)
+    .option('--mel-bins <n>', 'WAV input: mel filters, the size of each frame vector', int('--mel-bins', 1), 80)
+    .addOption(choice('--cmvn <kind>', 'WAV input: per-utterance normalisation of each mel channel', ['none', 'mean', 'meanvar'], 'none'))
+    .option('--image-size <HxW>', 'image input: resize every image to this (e.g. 32 or 32x48); default: the first image\'s size, others refused', imageSize)
+    .addOption(choice('--channels <n>', 'image input: 1 (gray) or 3 (RGB)', ['1', '3'], '3'))
+    .option('--patch <n>', 'image input, transformer: side of the square patches', int('--patch', 1), 4);
 }
+
+function imageSize(v: string): [number, number] {
+  const m = /^(\d+)(?:x(\d+))?$/i.exec(v.trim());
+  if (!m || Number(m[1]) < 1 || (m[2] !== undefined && Number(m[2]) < 1)) throw new InvalidArgumentError('--image-size must be N or HxW (positive integers), e.g. 32 or 32x48');
+  return [Number(m[1]), Number(m[2] ?? m[1])];
+}
+
+/** The log-mel front end from the flags. */
+function frontEndOf(o: Record<string, unknown>): data.FrontEnd {
+  return data.audioFrontEnd({ sampleRate: o.sampleRate as number, numMelBins: o.melBins as number, normalize: o.cmvn as 'none' });
+}
+
+/** Long audio gets truncated attention unless --window says otherwise (lecture: a recording is thousands of frames). */
+export const AUDIO_WINDOW = 50;
 
 export function trainerOptions(o: Record<string, unknown>, extra: Partial<TrainerOptions> = {}): TrainerOptions {
   return {
@@ -112,47 +133,64 @@ function watcher(o: Record<string, unknown>, meta: Record<string, unknown>) {
   return watchAttention(o.out as string, probe);
 }
 
-function labelled(task: 'tag' | 'classify', o: Record<string, unknown>): { train: unknown[]; dev: unknown[]; meta: Record<string, unknown> } {
+interface Labelled { train: unknown[]; dev: unknown[]; meta: Record<string, unknown>; frontEnd?: data.FrontEnd }
+
+function labelled(task: 'tag' | 'classify', o: Record<string, unknown>): Labelled {
   if (o.builtin) {
     if (o.train) throw new UsageError('give --train or --builtin, not both');
-    return { ...builtinExamples(task, o.builtin as string, o.n as number, o.seed as number), meta: { builtin: o.builtin, n: o.n } };
+    // spoken is a fixed set of WAV files read through the flags' front end; shapes are generated images
+    const frontEnd = o.builtin === 'spoken' ? frontEndOf(o) : o.builtin === 'shapes' ? data.SHAPES_FRONT_END : undefined;
+    const meta = o.builtin === 'spoken' ? { builtin: o.builtin } : { builtin: o.builtin, n: o.n };
+    return { ...builtinExamples(task, o.builtin as string, o.n as number, o.seed as number, { frontEnd }), meta, frontEnd };
   }
   if (!o.train) throw new UsageError('give --train FILE (or --builtin NAME)');
-  const read = (f: string) => readExamples(task, f, { format: o.format as string, column: o.column as 'upos' | 'xpos' });
-  const train = read(o.train as string);
-  if (o.dev) return { train, dev: read(o.dev as string), meta: { train: o.train, dev: o.dev } };
+  const source = o.train as string;
+  const dir = existsSync(source) && statSync(source).isDirectory();
+  const format = dir ? 'image' : detectFormat(source, readTextFile(source), o.format as string);
+  const frontEnd = format === 'wav' ? frontEndOf(o) : format === 'image' ? imageFrontEndFor(source, o) : undefined;
+  const read = (f: string) => readExamples(task, f, { format: o.format as string, column: o.column as 'upos' | 'xpos', frontEnd });
+  const train = read(source);
+  if (o.dev) return { train, dev: read(o.dev as string), meta: { train: o.train, dev: o.dev }, frontEnd };
+  if (train.length < 2) throw new UsageError(`${source}: needs at least 2 examples to hold one out (or give --dev)`);
+  if (frontEnd) {
+    // media lists and folder trees are often sorted by label: hold out a random 10%
+    const [tr, dev] = data.split(train, [0.9, 0.1], o.seed as number);
+    return { train: tr!, dev: dev!, meta: { train: o.train, dev: `10% of ${source} (seed ${String(o.seed)})` }, frontEnd };
+  }
   const cut = Math.max(1, Math.floor(train.length * 0.1));
-  if (train.length < 2) throw new UsageError(`${String(o.train)}: needs at least 2 examples to hold one out (or give --dev)`);
-  return { train: train.slice(cut), dev: train.slice(0, cut), meta: { train: o.train, dev: `first ${cut} examples of ${String(o.train)}` } };
+  return { train: train.slice(cut), dev: train.slice(0, cut), meta: { train: o.train, dev: `first ${cut} examples of ${source}` } };
 }
 
-function modelOptions(o: Record<string, unknown>) {
+function modelOptions(o: Record<string, unknown>, frontEnd?: data.FrontEnd) {
+  const audio = frontEnd?.kind === 'logmel';
   return {
     kind: o.model, dModel: o.dModel, layers: o.layers, heads: o.heads, dropout: o.dropout, attention: o.attention, pos: o.pos,
-    window: o.window ?? null, kernel: o.kernel, cell: o.cell,
+    window: o.window ?? (audio && o.attention !== 'linear' ? AUDIO_WINDOW : null), kernel: o.kernel, cell: o.cell,
+    ...(frontEnd?.kind === 'image' ? { patch: o.patch } : {}),
   };
 }
 
+
 export function trainCommand(): Command {
   const train = new Command('train').description('train a model: tag | classify | seq2seq | lm');
-  const tag = addModelFlags(addDataFlags(new Command('tag'), FORMATS.filter((f) => f !== 'tsv'), 'ambiguity, speech, graph'))
+  const tag = addModelFlags(addDataFlags(new Command('tag'), FORMATS.filter((f) => f !== 'tsv' && f !== 'image'), 'ambiguity, speech, graph'))
     .description('sequence labeling: one label per word, frame or graph node')
     .option('--word-dropout <x>', 'replace training words by <unk> at this rate', float('--word-dropout', 0, 1), 0.05);
   addTrainingFlags(tag, { steps: 400, epochs: 3, lr: 5e-3, evalEvery: 100, batch: 32 }).action((_o, cmd: Command) => {
     const o = applyConfig(cmd);
     checkVocabSize(o);
-    const { train: tr, dev, meta } = labelled('tag', o);
+    const { train: tr, dev, meta, frontEnd } = labelled('tag', o);
     runAndReport('tag', tagDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
-      { model: modelOptions(o), batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, wordDropout: o.wordDropout, tokenize: o.tokenize, vocabSize: o.vocabSize }, meta);
+      { model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, wordDropout: o.wordDropout, tokenize: o.tokenize, vocabSize: o.vocabSize }, meta);
   });
-  const classify = addModelFlags(addDataFlags(new Command('classify'), ['tsv', 'frames', 'graph'], 'none yet'))
-    .description('one label per sequence (text<TAB>label, or JSONL frames/graphs with "label")');
+  const classify = addModelFlags(addDataFlags(new Command('classify'), ['tsv', 'frames', 'graph', 'wav', 'image'], 'spoken, shapes'))
+    .description('one label per sequence or image (text<TAB>label, JSONL frames/graphs with "label", WAV or image path<TAB>label, a folder per label of images)');
   addTrainingFlags(classify, { steps: 400, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action((_o, cmd: Command) => {
     const o = applyConfig(cmd);
     checkVocabSize(o);
-    const { train: tr, dev, meta } = labelled('classify', o);
+    const { train: tr, dev, meta, frontEnd } = labelled('classify', o);
     runAndReport('classify', classifyDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
-      { model: modelOptions(o), batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, tokenize: o.tokenize, vocabSize: o.vocabSize }, meta);
+      { model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, tokenize: o.tokenize, vocabSize: o.vocabSize }, meta);
   });
   return train.addCommand(tag).addCommand(classify).addCommand(trainSeq2seqCommand()).addCommand(trainLmCommand());
 }

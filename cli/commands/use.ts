@@ -1,8 +1,9 @@
 // `qkv eval`, `qkv predict`, `qkv info`: use a trained model.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { describeTokenizer, loadInstance, parseTokenizerJson, readCheckpoint, resolveCheckpoint, tagReport, readTextFile, TOKENIZER_FILE, type data } from '../../src/index.js';
+import { data, describeTokenizer, loadInstance, parseTokenizerJson, readCheckpoint, resolveCheckpoint, tagReport, readTextFile, TOKENIZER_FILE } from '../../src/index.js';
 import { cliTask } from '../tasks.js';
+import { frontEndOf, mediaInputs } from '../media.js';
 import { applyConfig, choice, fmt, int, printJson, UsageError } from '../shared.js';
 import { FORMATS } from '../datasets.js';
 
@@ -29,7 +30,7 @@ export function evalCommand(): Command {
       const { task } = taskOf(o.model as string);
       const t = cliTask(task, `--model ${String(o.model)}`);
       const { instance } = loadInstance(t.driver, o.model as string);
-      const examples = t.readLabelled(o.data as string, o);
+      const examples = t.readLabelled(o.data as string, { ...o, frontEnd: frontEndOf(instance) ?? undefined });
       const result = t.driver.evaluate(instance, examples);
       const seconds = (performance.now() - t0) / 1000;
       const perTag = task === 'tag' ? tagReport(examples as data.TaggedExample[], t.driver.predict(instance, examples) as string[][]) : null;
@@ -65,8 +66,8 @@ export function predictCommand(): Command {
       if (t.refusePredict) throw new UsageError(t.refusePredict); // before waiting on standard input
       const { instance } = loadInstance(t.driver, o.model as string);
       const file = (o.input as string | undefined) ?? '<stdin>';
-      const text = o.input ? readTextFile(o.input as string) : readStdin();
-      const inputs = t.readInputs(text, file, instance);
+      const fe = frontEndOf(instance);
+      const inputs = fe ? mediaInputs(o.input as string | undefined, readStdin, fe) : t.readInputs(o.input ? readTextFile(o.input as string) : readStdin(), file, instance);
       const outputs = t.driver.predict(instance, inputs, o);
       inputs.forEach((inp, i) => {
         const f = t.format(inp, outputs[i]);
@@ -97,11 +98,13 @@ export function infoCommand(): Command {
       const c = ck.config;
       const tokFile = ck.files[TOKENIZER_FILE];
       const tokenizer = tokFile ? describeTokenizer(parseTokenizerJson(tokFile.text, tokFile.path)) : typeof c.tokenize === 'string' ? `${c.tokenize}` : undefined;
-      const info = { checkpoint: ckDir, task: c.task, step: c.step, metrics: c.metrics, model: c.model, tokenizer, training: c.training, data: c.meta, stateDictValues: parameters };
+      const frontEnd = (c.featurizer as { frontEnd?: data.FrontEnd } | undefined)?.frontEnd;
+      const info = { checkpoint: ckDir, task: c.task, step: c.step, metrics: c.metrics, model: c.model, tokenizer, ...(frontEnd ? { frontEnd } : {}), training: c.training, data: c.meta, stateDictValues: parameters };
       if (o.json) return printJson(info);
       console.log(`${ckDir}: ${String(c.task)} model, step ${String(c.step)}, ${parameters} values in its state dict`);
       console.log(`model     ${JSON.stringify(c.model)}`);
       if (tokenizer) console.log(`tokens    ${tokenizer}`);
+      if (frontEnd) console.log(`input     ${data.describeFrontEnd(frontEnd)}`);
       console.log(`data      ${JSON.stringify(c.meta)}`);
       console.log(`metrics   ${Object.entries((c.metrics ?? {}) as Record<string, number>).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}`);
     });

@@ -1,6 +1,7 @@
 // Reading a data file from disk (Node only; the readers themselves take text, so they also
 // work in browsers). Every failure is one DataError line naming the path.
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { DataError } from './types.js';
 
 /**
@@ -9,14 +10,7 @@ import { DataError } from './types.js';
  * or only whitespace).
  */
 export function readTextFile(path: string): string {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const detail = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? (e as Error).message})`;
-    throw new DataError(path, null, detail);
-  }
+  const bytes = readBinaryFile(path, { allowEmpty: true });
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -25,4 +19,26 @@ export function readTextFile(path: string): string {
   }
   if (text.replace(/^\ufeff/, '').trim() === '') throw new DataError(path, null, 'file is empty');
   return text;
+}
+
+/**
+ * The bytes of `path` (WAV, PNG, JPEG, ...). Throws DataError "path: file not found", "path: is
+ * a directory", "path: cannot read (CODE)", or "path: file is empty" (0 bytes).
+ */
+export function readBinaryFile(path: string, options: { allowEmpty?: boolean } = {}): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const detail = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? (e as Error).message})`;
+    throw new DataError(path, null, detail);
+  }
+  if (!options.allowEmpty && bytes.length === 0) throw new DataError(path, null, 'file is empty');
+  return bytes;
+}
+
+/** `path` as written in a list file: relative paths are taken from the list's folder. */
+export function resolveListPath(listFile: string, path: string): string {
+  return isAbsolute(path) ? path : join(dirname(listFile), path);
 }

@@ -11,3 +11,6 @@ export { LabelSet, type LabelSetJSON } from './labels.js';
 export { split } from './split.js';
 export * from './builtin/index.js';
 export * from './tokenizers/index.js';
+export * from './audio/index.js';
+export { describeFrontEnd, type FrontEnd } from './frontend.js';
+export * from './image/index.js';

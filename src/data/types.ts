@@ -15,6 +15,8 @@ export interface SequenceInput {
   tokens?: string[];
   frames?: number[][];
   edges?: [number, number][];
+  /** An image (channels, height, width), normalised; the vision models cut it into patches themselves. */
+  image?: ImageInput;
 }
 
 /** Sequence labeling: one label per position (tag task). */
@@ -37,6 +39,7 @@ export interface PairExample {
 }
 
 import { QkvError } from '../core/errors.js';
+import type { ImageInput } from './image/pixels.js';
 
 /** A problem in a data file: printed as "file:line: message". */
 export class DataError extends QkvError {

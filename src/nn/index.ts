@@ -21,3 +21,5 @@ export { AttentionEncoder, POSITION_KINDS, type AttentionEncoderOptions, type Po
 // the models qkv's tasks train (also exported at the top level)
 export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, type ModelConfig, type ModelKind } from './models/taggers.js';
 export { Seq2SeqModel, DEFAULT_SEQ2SEQ_MODEL, type Seq2SeqModelConfig } from './models/seq2seq.js';
+export { PatchEncoder, type PatchEncoderOptions, type ImageShape } from './vision/patch-encoder.js';
+export { ConvImageEncoder, Conv2d, type ConvImageEncoderOptions } from './vision/conv-encoder.js';

@@ -15,3 +15,4 @@ export * from './inplace.js';
 export type { TensorLike } from './util.js';
 export * from './linear-attention.js';
 export * from './flash-attention.js';
+export * from './conv2d.js';

@@ -4,6 +4,7 @@ import { defaultGenerator, type Generator } from '../core/rng.js';
 import { QkvError } from '../core/errors.js';
 import type { ClassifiedExample, SequenceInput } from '../data/types.js';
 import { LabelSet, type LabelSetJSON } from '../data/labels.js';
+import type { FrontEnd } from '../data/frontend.js';
 import { tensor } from '../ops/creation.js';
 import { crossEntropy } from '../ops/loss.js';
 import { argmax } from '../ops/reduce.js';
@@ -13,7 +14,13 @@ import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
 import { accuracy, perLabelPRF } from './metrics/index.js';
-import { DEFAULT_MODEL, SequenceClassifier, type InputBatch, type ModelConfig } from '../nn/models/taggers.js';
+import { DEFAULT_MODEL, ImageClassifier, SequenceClassifier, type InputBatch, type ModelConfig } from '../nn/models/taggers.js';
+
+/** The classifier that reads this featurizer's inputs. */
+function classifier(featurizer: Featurizer, model: ModelConfig, numLabels: number, g?: Generator): SequenceClassifier | ImageClassifier {
+  const input = featurizer.inputConfig();
+  return input.kind === 'image' ? new ImageClassifier(input, model, numLabels, g) : new SequenceClassifier(input, model, numLabels, g);
+}
 
 export interface ClassifyConfig {
   task: 'classify';
@@ -25,7 +32,7 @@ export interface ClassifyConfig {
 
 export interface ClassifyInstance extends TaskInstance {
   config: ClassifyConfig;
-  model: SequenceClassifier;
+  model: SequenceClassifier | ImageClassifier;
   featurizer: Featurizer;
   labels: LabelSet;
 }
@@ -51,18 +58,18 @@ export const classifyDriver: TaskDriver<ClassifyInstance, ClassifiedExample, Seq
   name: 'classify',
   create(train, options) {
     if (!train.length) throw new QkvError('classify: no training examples');
-    const featurizer = Featurizer.fromExamples(train, { task: 'classify', tokenize: options.tokenize as 'words' | 'bpe' | undefined, vocabSize: options.vocabSize as number | undefined });
+    const featurizer = Featurizer.fromExamples(train, { task: 'classify', tokenize: options.tokenize as 'words' | 'bpe' | undefined, vocabSize: options.vocabSize as number | undefined, frontEnd: options.frontEnd as FrontEnd | undefined });
     const labels = LabelSet.build(train.map((e) => e.label));
     const model = { ...DEFAULT_MODEL, ...(options.model as Partial<ModelConfig> | undefined) };
     const config: ClassifyConfig = { task: 'classify', featurizer: featurizer.toJSON(), labels: labels.toJSON(), model };
     const g = (options.generator as Generator | undefined) ?? defaultGenerator;
-    return { config, featurizer, labels, model: new SequenceClassifier(featurizer.inputConfig(), model, labels.size, g), files: () => featurizer.files() };
+    return { config, featurizer, labels, model: classifier(featurizer, model, labels.size, g), files: () => featurizer.files() };
   },
   fromConfig(raw, files?: Readonly<Record<string, TaskFile>>) {
     const config = raw as ClassifyConfig;
     const featurizer = Featurizer.fromJSON(config.featurizer, files, 'classify');
     const labels = LabelSet.fromJSON(config.labels);
-    return { config, featurizer, labels, model: new SequenceClassifier(featurizer.inputConfig(), config.model, labels.size), files: () => featurizer.files() };
+    return { config, featurizer, labels, model: classifier(featurizer, config.model, labels.size), files: () => featurizer.files() };
   },
   training(m, train, dev, options): TrainingTask<unknown> {
     const batchSize = (options.batchSize as number | undefined) ?? 32;

@@ -9,6 +9,8 @@ import { QkvError } from '../core/errors.js';
 import type { SequenceInput } from '../data/types.js';
 import { Vocab, PAD, UNK, type VocabJSON } from '../data/vocab.js';
 import type { BpeTokenizer } from '../data/tokenizers/tokenizer.js';
+import type { FrontEnd } from '../data/frontend.js';
+import type { ImageShape } from '../nn/vision/patch-encoder.js';
 import type { TaskFile } from './driver.js';
 import { tokenizerFiles, tokenizerFromFiles, trainTaskTokenizer } from './subword.js';
 import { tensor } from '../ops/creation.js';
@@ -18,7 +20,8 @@ export const MAX_WORD_CHARS = 16;
 
 export type FeaturizerJSON =
   | { kind: 'tokens'; words: VocabJSON; chars: VocabJSON | null }
-  | { kind: 'frames'; frameDim: number }
+  | { kind: 'frames'; frameDim: number; frontEnd?: FrontEnd }
+  | { kind: 'image'; channels: number; height: number; width: number; frontEnd?: FrontEnd }
   | { kind: 'bpe'; size: number };
 
 export interface FeaturizerOptions {
@@ -30,6 +33,8 @@ export interface FeaturizerOptions {
   vocabSize?: number;
   /** Names the task in errors. */
   task?: string;
+  /** How frames or images were made from files (log-mel of WAV, image pixels), saved with the model. */
+  frontEnd?: FrontEnd | null;
 }
 
 /** A padded batch; `firsts[b][i]` is the position of word i's first piece (BPE only). */
@@ -42,6 +47,10 @@ export class Featurizer {
     readonly frameDim: number,
     /** The subword tokenizer (specials `<pad>`, `<unk>` at ids 0 and 1), or null. */
     readonly bpe: BpeTokenizer | null = null,
+    /** How frames were made from raw files (log-mel of WAV, image patches), if they were. */
+    readonly frontEnd: FrontEnd | null = null,
+    /** Image inputs: every image has this (channels, height, width). */
+    readonly image: ImageShape | null = null,
   ) {}
 
   /** Vocabularies (or a BPE tokenizer) from the training examples (tokens), or the frame size (frames). */
@@ -51,7 +60,12 @@ export class Featurizer {
     const task = options.task ?? 'task';
     if (first.frames) {
       if (options.tokenize === 'bpe') throw new QkvError(`${task}: --tokenize bpe applies to text, but the examples are frames`);
-      return new Featurizer(null, null, first.frames[0]?.length ?? 0);
+      return new Featurizer(null, null, first.frames[0]?.length ?? 0, null, options.frontEnd ?? null);
+    }
+    if (first.image) {
+      if (options.tokenize === 'bpe') throw new QkvError(`${task}: --tokenize bpe applies to text, but the examples are images`);
+      const { channels, height, width } = first.image;
+      return new Featurizer(null, null, 0, null, options.frontEnd ?? null, { channels, height, width });
     }
     const tokens = examples.map((e) => e.tokens ?? []);
     if (options.tokenize === 'bpe') return new Featurizer(null, null, 0, trainTaskTokenizer(task, tokens.map((t) => t.join(' ')), options.vocabSize, [PAD, UNK]));
@@ -67,7 +81,8 @@ export class Featurizer {
       if (bpe.model.id(PAD) !== 0) throw new QkvError(`${task}: tokenizer.json must have ${PAD} at id 0`);
       return new Featurizer(null, null, 0, bpe);
     }
-    if (json.kind === 'frames') return new Featurizer(null, null, json.frameDim);
+    if (json.kind === 'frames') return new Featurizer(null, null, json.frameDim, null, json.frontEnd ?? null);
+    if (json.kind === 'image') return new Featurizer(null, null, 0, null, json.frontEnd ?? null, { channels: json.channels, height: json.height, width: json.width });
     return new Featurizer(Vocab.fromJSON(json.words), json.chars ? Vocab.fromJSON(json.chars) : null, 0);
   }
 
@@ -78,11 +93,14 @@ export class Featurizer {
 
   toJSON(): FeaturizerJSON {
     if (this.bpe) return { kind: 'bpe', size: this.bpe.size };
-    return this.words ? { kind: 'tokens', words: this.words.toJSON(), chars: this.chars?.toJSON() ?? null } : { kind: 'frames', frameDim: this.frameDim };
+    if (this.words) return { kind: 'tokens', words: this.words.toJSON(), chars: this.chars?.toJSON() ?? null };
+    if (this.image) return { kind: 'image', ...this.image, ...(this.frontEnd ? { frontEnd: this.frontEnd } : {}) };
+    return this.frontEnd ? { kind: 'frames', frameDim: this.frameDim, frontEnd: this.frontEnd } : { kind: 'frames', frameDim: this.frameDim };
   }
 
   inputConfig(): InputConfig {
     if (this.bpe) return { kind: 'tokens', vocabSize: this.bpe.size, charVocabSize: 0 };
+    if (this.image) return { kind: 'image', ...this.image };
     return this.words ? { kind: 'tokens', vocabSize: this.words.size, charVocabSize: this.chars?.size ?? 0 } : { kind: 'frames', frameDim: this.frameDim };
   }
 
@@ -90,6 +108,15 @@ export class Featurizer {
   private check(e: SequenceInput, i: number): number {
     const where = (e as { origin?: { file: string; line: number } }).origin;
     const at = where ? `${where.file}:${where.line}: ` : `example ${i}: `;
+    if (this.image) {
+      const m = this.image;
+      if (!e.image) throw new QkvError(`${at}this model reads ${m.channels}×${m.height}×${m.width} images, but the example has ${e.tokens ? 'words' : 'frames'}`);
+      if (e.image.channels !== m.channels || e.image.height !== m.height || e.image.width !== m.width) {
+        throw new QkvError(`${at}image of ${e.image.channels}×${e.image.height}×${e.image.width} (channels×height×width), the model reads ${m.channels}×${m.height}×${m.width}`);
+      }
+      return 1;
+    }
+    if (e.image) throw new QkvError(`${at}this model reads ${this.words || this.bpe ? 'words' : 'frames'}, but the example is an image`);
     if ((this.words || this.bpe) && !e.tokens) throw new QkvError(`${at}this model reads words, but the example has frames`);
     if (!this.words && !this.bpe && !e.frames) throw new QkvError(`${at}this model reads ${this.frameDim}-dim frames, but the example has words`);
     if (e.frames && e.frames.some((f) => f.length !== this.frameDim)) throw new QkvError(`${at}frames must have ${this.frameDim} values (the model's input size)`);
@@ -105,6 +132,14 @@ export class Featurizer {
     const lengths = examples.map((e, i) => this.check(e, i));
     if (this.bpe) return this.pieceBatch(examples);
     const B = examples.length;
+    if (this.image) {
+      // (B, C, H, W); one "position" per image (the vision models make their own sequences)
+      const { channels, height, width } = this.image;
+      const size = channels * height * width;
+      const px = new Float32Array(B * size);
+      examples.forEach((e, b) => px.set(e.image!.data, b * size));
+      return { images: tensor(px, { shape: [B, channels, height, width] }), keyPaddingMask: tensor(new Int32Array(B), { shape: [B, 1] }), lengths };
+    }
     const T = Math.max(1, ...lengths);
     const pad = new Int32Array(B * T).fill(1);
     examples.forEach((_, b) => pad.fill(0, b * T, b * T + lengths[b]!));

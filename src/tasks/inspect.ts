@@ -65,7 +65,9 @@ const rows = (t: Tensor): number[][] => t.toArray() as number[][];
 
 /** Runs the model on one input and returns every intermediate of every layer and head. */
 export function inspectModel(m: InspectableModel, input: SequenceInput): ModelInspection {
-  const enc = m.model.encoder;
+  if (!('embed' in m.model)) throw new QkvError('an image model is not shown yet: qkv viz takes word, frame and graph models');
+  const model = m.model;
+  const enc = model.encoder;
   if (!(enc instanceof AttentionEncoder)) throw new QkvError(`a ${m.config.model.kind} model has no attention to look at (train with --model transformer)`);
   const T = (input.tokens ?? input.frames ?? []).length;
   if (T === 0) throw new QkvError('the input is empty: type at least one word (or give at least one frame)');
@@ -78,7 +80,7 @@ export function inspectModel(m: InspectableModel, input: SequenceInput): ModelIn
   const attn = firstLayer.self_attn;
   const layers = tidy(() => noGrad(() => {
     const batch = m.featurizer.batch([input]);
-    const a = m.model.embed.forward(batch); // a^i, (1, T, inDim)
+    const a = model.embed.forward(batch); // a^i, (1, T, inDim)
     const r = enc.inspect(a, { keyPaddingMask: batch.keyPaddingMask, attnMask: batch.attnMask ?? null, returnIntermediates: true });
     return r.layers.map((l, li) => layerJSON(l, enc.encoder.layers.at(li).self_attn, H, hd, E));
   }));

@@ -6,6 +6,7 @@ import { defaultGenerator, type Generator } from '../core/rng.js';
 import { QkvError } from '../core/errors.js';
 import type { TaggedExample } from '../data/types.js';
 import { LabelSet, type LabelSetJSON } from '../data/labels.js';
+import type { FrontEnd } from '../data/frontend.js';
 import { argmax } from '../ops/reduce.js';
 import { tensor } from '../ops/creation.js';
 import { crossEntropy } from '../ops/loss.js';
@@ -38,6 +39,8 @@ export interface TagTrainOptions {
   tokenize?: 'words' | 'bpe';
   /** BPE vocabulary size (tokenize 'bpe'). */
   vocabSize?: number;
+  /** How the frames were made from files (saved in the config). */
+  frontEnd?: FrontEnd;
   generator?: Generator;
 }
 
@@ -51,7 +54,7 @@ export interface TagModel extends TaskInstance {
 /** Builds the vocabularies, label set and a fresh model from training data. */
 export function createTagModel(train: readonly TaggedExample[], options: TagTrainOptions = {}): TagModel {
   if (!train.length) throw new QkvError('tag: no training examples');
-  const featurizer = Featurizer.fromExamples(train, { task: 'tag', tokenize: options.tokenize, vocabSize: options.vocabSize });
+  const featurizer = Featurizer.fromExamples(train, { task: 'tag', tokenize: options.tokenize, vocabSize: options.vocabSize, frontEnd: options.frontEnd });
   const labels = LabelSet.build(train.flatMap((e) => e.labels));
   const model = { ...DEFAULT_MODEL, ...options.model };
   const seen = new Map<string, Set<string>>();

@@ -39,7 +39,7 @@ describe('builtinDataset', () => {
       assert.ok(p.source.length >= 2 && p.source.length <= 4);
       assert.ok(p.source.every((s) => s === 'x' || s === 'y'));
     }
-    assert.throws(() => builtinDataset('nope', { n: 1 }), { message: 'unknown built-in data set "nope" (known: ambiguity, reverse, sort, copy, speech, graph)' });
+    assert.throws(() => builtinDataset('nope', { n: 1 }), { message: 'unknown built-in data set "nope" (known: ambiguity, reverse, sort, copy, speech, graph, shapes)' });
     assert.throws(() => builtinDataset('ambiguity', { n: 1, minLength: 3 }), /length range \[3, 12\]/);
     assert.throws(() => builtinDataset('graph', { n: 1, maxCommunities: 5 }), /at most 4 communities/);
     assert.throws(() => builtinDataset('speech', { n: -1 }), /n must be a non-negative integer/);

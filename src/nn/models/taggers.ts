@@ -17,6 +17,8 @@ import { cast, clone, unsqueeze } from '../../ops/views.js';
 import { tidy } from '../../tensor/engine.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { CharEmbedding } from './char-embedding.js';
+import { PatchEncoder } from '../vision/patch-encoder.js';
+import { ConvImageEncoder } from '../vision/conv-encoder.js';
 
 export type ModelKind = 'fc' | 'cnn' | 'rnn' | 'transformer';
 export const MODEL_KINDS: readonly ModelKind[] = ['fc', 'cnn', 'rnn', 'transformer'];
@@ -36,6 +38,8 @@ export interface ModelConfig {
   kernel: number;
   /** RNN cell. */
   cell: 'gru' | 'lstm';
+  /** Image inputs, transformer: the side of the square patches (default 4). */
+  patch?: number;
 }
 
 export const DEFAULT_MODEL: ModelConfig = {
@@ -45,7 +49,8 @@ export const DEFAULT_MODEL: ModelConfig = {
 /** Words (with optional character CNN) or real-valued vectors per position. */
 export type InputConfig =
   | { kind: 'tokens'; vocabSize: number; charVocabSize: number }
-  | { kind: 'frames'; frameDim: number };
+  | { kind: 'frames'; frameDim: number }
+  | { kind: 'image'; channels: number; height: number; width: number };
 
 /** One padded batch of inputs. keyPaddingMask: (B, T) int32, 1 = padding. */
 export interface InputBatch {
@@ -53,6 +58,7 @@ export interface InputBatch {
   chars?: Tensor; // (U, C) int32: the spelling of each distinct word in the batch
   wordIndex?: Tensor; // (B, T) int32: which of the U words sits at each position
   frames?: Tensor; // (B, T, frameDim)
+  images?: Tensor; // (B, C, H, W)
   keyPaddingMask: Tensor;
   /** (B, T, T) graph adjacency as a mask (1 = no edge). */
   attnMask?: Tensor | null;
@@ -82,9 +88,11 @@ export class InputLayer extends Module {
       this.words = this.module('words', new Embedding(input.vocabSize, dModel, { paddingIdx: 0, generator: g }));
       this.chars = input.charVocabSize > 0 ? this.module('chars', new CharEmbedding(input.charVocabSize, dModel, { generator: g })) : null;
       this.dim = dModel;
-    } else {
+    } else if (input.kind === 'frames') {
       this.words = this.chars = null;
       this.dim = input.frameDim;
+    } else {
+      throw new QkvError('images are classified (qkv train classify), not read as a sequence of labelled positions');
     }
   }
 
@@ -136,5 +144,35 @@ export class SequenceClassifier extends SequenceModel {
       const pooled = div(sum(mul(h, keep), 1), sum(keep, 1)); // (B, H)
       return this.head.forward(pooled);
     });
+  }
+}
+
+/**
+ * Image classification: a ViT-style patch encoder (`transformer`: p×p patches, 2-D positions,
+ * class token, self-attention) or the CNN baseline (`cnn`: 3×3 convolutions and pooling),
+ * then a linear head: logits (B, labels).
+ */
+export class ImageClassifier extends Module {
+  readonly encoder: PatchEncoder | ConvImageEncoder;
+  readonly head: Linear;
+
+  constructor(input: Extract<InputConfig, { kind: 'image' }>, model: ModelConfig, numLabels: number, generator: Generator = defaultGenerator) {
+    super();
+    const shape = { channels: input.channels, height: input.height, width: input.width };
+    if (model.kind === 'transformer') {
+      this.encoder = this.module('encoder', new PatchEncoder({
+        ...shape, patch: model.patch ?? 4, dModel: model.dModel, nhead: model.heads, layers: model.layers, dropout: model.dropout, attention: model.attention, generator,
+      }));
+    } else if (model.kind === 'cnn') {
+      this.encoder = this.module('encoder', new ConvImageEncoder({ ...shape, hidden: model.dModel, layers: model.layers, generator }));
+    } else {
+      throw new QkvError(`images take --model transformer (patches + self-attention) or cnn, not ${model.kind}`);
+    }
+    this.head = this.module('head', new Linear(this.encoder.outDim, numLabels, { generator }));
+  }
+
+  forward(b: InputBatch): Tensor {
+    if (!b.images) throw new QkvError('this model reads images, but the batch has none');
+    return tidy(() => this.head.forward(this.encoder.forward(b.images!)));
   }
 }

@@ -35,7 +35,7 @@ function batch(input: InputConfig, B: number, T: number, seed: number, graph: bo
     qkv.wordIndex = tensor(wordIndex, { shape: [B, T], dtype: 'int32' });
     feed.chars = { data: int64(chars), dims: [U, C] };
     feed.word_index = { data: int64(wordIndex), dims: [B, T] };
-  } else {
+  } else if (input.kind === 'frames') {
     const frames = Float32Array.from({ length: B * T * input.frameDim }, () => g.normal());
     qkv.frames = tensor(frames, { shape: [B, T, input.frameDim] });
     feed.frames = { data: frames, dims: [B, T, input.frameDim] };
