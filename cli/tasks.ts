@@ -1,6 +1,6 @@
 // The command line's view of each task: its driver, how `qkv predict` reads inputs, and how
 // it prints outputs. The seq2seq and lm tasks add their entries here.
-import { classifyDriver, tagDriver, type TaskDriver, type TaskInstance, type TaskName } from '../src/index.js';
+import { classifyDriver, data, tagDriver, type TaskDriver, type TaskInstance, type TaskName } from '../src/index.js';
 import { lmDriver, readTextFile } from '../src/index.js';
 import { readCheckpoint, resolveCheckpoint, seq2seqDriver } from '../src/index.js';
 import { readExamples } from './datasets.js';
@@ -20,18 +20,11 @@ export interface CliTask {
 
 /** Plain text: one sequence per line, words split on whitespace; JSONL lines read as frames/graphs. */
 function sequenceInputs(text: string, file: string, instance: TaskInstance): unknown[] {
-  const featurizer = (instance.config as unknown as { featurizer: { kind: string } }).featurizer;
+  const featurizer = (instance.config as unknown as { featurizer: { kind: string; frameDim?: number } }).featurizer;
+  // frames and graphs: the training readers' own checks, plus the model's input size
+  if (featurizer.kind === 'frames') return data.readInputsJsonl(text, file, { dim: featurizer.frameDim });
   const lines = text.split(/\r?\n/).map((l, i) => [l.trim(), i + 1] as const).filter(([l]) => l);
   if (!lines.length) throw new UsageError(`${file}: no input lines`);
-  if (featurizer.kind === 'frames') {
-    return lines.map(([l, n]) => {
-      let obj: { frames?: number[][]; nodes?: number[][]; edges?: [number, number][] };
-      try { obj = JSON.parse(l); } catch { throw new UsageError(`${file}:${n}: not valid JSON (this model reads {"frames": [[...], ...]} per line)`); }
-      const frames = obj.frames ?? obj.nodes;
-      if (!Array.isArray(frames)) throw new UsageError(`${file}:${n}: no "frames" (or "nodes") array`);
-      return { frames, edges: obj.edges };
-    });
-  }
   return lines.map(([l]) => ({ tokens: l.split(/\s+/) }));
 }
 

@@ -8,7 +8,7 @@ export * from './api.js';
 export { createWasmBackend, createWasmBackendSync, defaultBackendNote, selectBackend } from './kernels/wasm/node.js';
 export { loadSafetensors, saveSafetensors, saveStateDict, loadStateDictFile } from './io/safetensors-file.js';
 export { readTextFile } from './data/files.js';
-export { saveCheckpoint, readCheckpoint, isCheckpoint, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
+export { saveCheckpoint, readCheckpoint, isCheckpoint, removeLeftovers, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
 export { trainSession, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './train/session.js';
 
 installDefaultBackend();

@@ -22,6 +22,7 @@ import { Command } from 'commander';
 import { readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
 import { applyConfig, choice, float, int, UsageError } from '../shared.js';
 import { runAndReport } from './train.js';
+import { checkSizes } from '../sizes.js';
 
 export function lmTrainerOptions(o: Record<string, unknown>): TrainerOptions {
   return {
@@ -72,6 +73,10 @@ export function trainLmCommand(): Command {
       const nEmbd = o.nEmbd as number;
       const nHead = o.nHead as number;
       if (nEmbd % nHead) throw new UsageError(`--n-embd ${nEmbd} must be a multiple of --n-head ${nHead}`);
+      const [nLayer, block, batch] = [o.nLayer as number, o.blockSize as number, o.batchSize as number];
+      const vocab = new Set(o.tokenize === 'words' ? text.split(/\s+/) : text).size + 1;
+      checkSizes({ '--n-embd': nEmbd, '--n-layer': nLayer, '--block-size': block, '--batch-size': batch },
+        12 * nLayer * nEmbd * nEmbd + nEmbd * (vocab + block), batch * block * (20 * nLayer * nEmbd + 3 * vocab));
       const taskOptions = {
         tokenize: o.tokenize, batchSize: o.batchSize, evalIters: o.evalIters,
         model: { blockSize: o.blockSize, nLayer: o.nLayer, nHead, nEmbd, dropout: o.dropout, bias: Boolean(o.bias), attention: o.attention },
