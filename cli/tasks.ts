@@ -12,6 +12,8 @@ export interface CliTask {
   readLabelled(file: string, o: Record<string, unknown>): unknown[];
   /** Inputs for `qkv predict`: from a file of one input per line (or JSONL for frames/graphs). */
   readInputs(text: string, file: string, instance: TaskInstance): unknown[];
+  /** An error of evaluate() restated with the data file's name, when the task can. */
+  evaluateError?(e: unknown, file: string): unknown;
   /** Set when `qkv predict` does not apply to this task: the message says what to use. */
   refusePredict?: string;
   /** One output line (human) and one JSON value (for --json). */
@@ -77,6 +79,11 @@ export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
   lm: {
     driver: lmDriver as CliTask['driver'],
     readLabelled: (f) => [readTextFile(f)],
+    // the driver names a character outside the vocabulary by line and column of the text: say which file
+    evaluateError: (e, file) => {
+      const m = /^lm: the text has (.*) at position \d+ \(line (\d+), column (\d+)\), (.*)$/.exec((e as Error).message);
+      return m ? new UsageError(`${file}:${m[2]}:${m[3]}: ${m[1]}, ${m[4]}`) : e;
+    },
     refusePredict: 'predict does not run language models; sample text with: qkv generate --model DIR --prompt TEXT',
     readInputs: () => { throw new UsageError('predict does not run language models'); },
     format: (input, output) => ({ line: `${String(input)}${String(output)}`, json: { prompt: input, text: output } }),

@@ -7,6 +7,7 @@ import './ops/methods.js';
 registerReferenceBackend(referenceBackend);
 
 export { QkvError, OpError, AutogradError, MemoryError } from './core/errors.js';
+export { OptionsError, checkOptions } from './core/options.js';
 export type { DType, TypedArray } from './core/dtype.js';
 export type { Shape } from './core/shape.js';
 export { Generator, manualSeed, defaultGenerator } from './core/rng.js';

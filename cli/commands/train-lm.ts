@@ -19,7 +19,7 @@
 // lr_decay_iters, min_lr after), and weight decay applies to matrices only (tensors of 2 or
 // more dimensions), not biases and LayerNorm weights, as nanoGPT's configure_optimizers.
 import { Command } from 'commander';
-import { readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
+import { QkvError, readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
 import { applyConfig, choice, float, int, UsageError } from '../shared.js';
 import { runAndReport } from './train.js';
 import { checkSizes } from '../sizes.js';
@@ -82,6 +82,12 @@ export function trainLmCommand(): Command {
         model: { blockSize: o.blockSize, nLayer: o.nLayer, nHead, nEmbd, dropout: o.dropout, bias: Boolean(o.bias), attention: o.attention },
       };
       const meta = { data: o.data, characters: [...text].length, split: 'first 90% train, last 10% validation' };
-      runAndReport('lm', lmDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, [text], [], o, taskOptions, meta, lmTrainerOptions(o));
+      try {
+        runAndReport('lm', lmDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, [text], [], o, taskOptions, meta, lmTrainerOptions(o));
+      } catch (e) {
+        // the task speaks of "the training split": say which file it came from
+        if (e instanceof QkvError && /^lm: the (training|validation) split|^lm: the training text/.test(e.message)) throw new UsageError(`--data ${String(o.data)}: ${e.message.slice(4)}`);
+        throw e;
+      }
     });
 }

@@ -13,6 +13,6 @@ export { KVCache } from './attention/kv-cache.js';
 export { SinusoidalPositionalEncoding, LearnedPositionalEncoding, RotaryEmbedding } from './attention/positional.js';
 export { TransformerEncoderLayer, TransformerDecoderLayer, type TransformerLayerOptions, type Activation } from './transformer/layers.js';
 export { TransformerEncoder, TransformerDecoder, Transformer, type TransformerOptions } from './transformer/stacks.js';
-export { GPT, type GPTConfig } from './transformer/gpt.js';
+export { GPT, gptConfigFromNanoGPT, type GPTConfig, type NanoGPTModelArgs } from './transformer/gpt.js';
 export { cachedLength, type DecodingCache } from './attention/decoding-cache.js';
 export { AttentionEncoder, POSITION_KINDS, type AttentionEncoderOptions, type PositionKind } from './transformer/attention-encoder.js';

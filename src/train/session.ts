@@ -79,7 +79,8 @@ function trainerState(ck: CheckpointRead): TrainerState {
   const path = join(ck.dir, 'trainer.json');
   const s = ck.trainer?.state as Partial<TrainerState> | undefined;
   if (!s || typeof s !== 'object') throw new CheckpointError(`${path}: no "state" object`);
-  const ints = (v: unknown): boolean => Array.isArray(v) && v.length > 0 && v.every((x) => Number.isInteger(x));
+  // a generator state: 4 words and a spare normal (NaN when none, null in JSON)
+  const ints = (v: unknown): boolean => Array.isArray(v) && v.length >= 4 && v.slice(0, 4).every((x) => Number.isInteger(x)) && v.slice(4).every((x) => x === null || typeof x === 'number');
   if (!Number.isInteger(s.step) || s.step! < 0) throw new CheckpointError(`${path}: "state.step" must be a non-negative integer`);
   if (!ints(s.dataRng) || !ints(s.dropoutRng)) throw new CheckpointError(`${path}: "state.dataRng" and "state.dropoutRng" must be generator states (integer arrays)`);
   if (s.best !== null && typeof s.best !== 'number') throw new CheckpointError(`${path}: "state.best" must be a number or null`);

@@ -3,6 +3,7 @@
 // checkpoint, and stop with a clear message on a NaN or infinite loss. It reports through
 // events (step, eval, checkpoint); the CLI turns them into a progress bar and a JSON log.
 import { QkvError } from '../core/errors.js';
+import { checkOptions, optionKeys } from '../core/options.js';
 import { defaultGenerator, Generator } from '../core/rng.js';
 import type { Module } from '../nn/module.js';
 import { AdamW, Adam } from '../optim/adam.js';
@@ -94,6 +95,10 @@ export class Trainer<Batch> {
   private listeners: ((e: TrainEvent) => void)[] = [];
 
   constructor(readonly model: Module, readonly task: TrainingTask<Batch>, options: TrainerOptions, readonly checkpointer: Checkpointer | null = null) {
+    checkOptions('Trainer', options, optionKeys<TrainerOptions>({
+      optimizer: 1, lr: 1, minLr: 1, weightDecay: 1, decay: 1, beta1: 1, beta2: 1, momentum: 1, schedule: 1, warmup: 1, decaySteps: 1, dModel: 1,
+      maxSteps: 1, clip: 1, accumulate: 1, evalEvery: 1, seed: 1,
+    }));
     const o = {
       optimizer: 'adamw' as OptimizerName, lr: 1e-3, minLr: (options.lr ?? 1e-3) / 10, weightDecay: 0.01, decay: 'all' as 'all' | 'matrices', beta1: 0.9, beta2: 0.999,
       momentum: 0.9, schedule: 'cosine' as ScheduleName, warmup: 0, clip: 1, accumulate: 1, evalEvery: 100, seed: 0, ...options,

@@ -2,6 +2,7 @@
 // TransformerDecoderLayer semantics and names (batch_first=True). Each block is attention and
 // a position-wise feed-forward network, each wrapped in a residual connection and layer
 // normalisation: after the sum (post-LN, the original) or before the sublayer (normFirst, pre-LN).
+import { checkOptions, optionKeys } from '../../core/options.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { gelu, relu } from '../../ops/elementwise.js';
 import { add } from '../../ops/elementwise.js';
@@ -27,6 +28,10 @@ export interface TransformerLayerOptions {
   rope?: RotaryEmbedding | null;
   generator?: Generator;
 }
+
+const LAYER_KEYS = optionKeys<TransformerLayerOptions>({
+  dimFeedforward: 1, dropout: 1, activation: 1, layerNormEps: 1, normFirst: 1, bias: 1, attention: 1, rope: 1, generator: 1,
+});
 
 function resolve(module: string, dModel: number, nhead: number, o: TransformerLayerOptions) {
   if (!Number.isInteger(dModel) || dModel <= 0) throw new ModuleError(module, `dModel must be a positive integer, got ${dModel}`);
@@ -68,6 +73,7 @@ export class TransformerEncoderLayer extends Module {
 
   constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
     super();
+    checkOptions('TransformerEncoderLayer', options, LAYER_KEYS);
     const o = resolve('TransformerEncoderLayer', dModel, nhead, options);
     this.normFirst = o.normFirst;
     this.activation = o.activation;
@@ -139,6 +145,7 @@ export class TransformerDecoderLayer extends Module {
 
   constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
     super();
+    checkOptions('TransformerDecoderLayer', options, LAYER_KEYS);
     const o = resolve('TransformerDecoderLayer', dModel, nhead, options);
     this.normFirst = o.normFirst;
     this.activation = o.activation;
