@@ -49,7 +49,7 @@ function damaged(valid: string, pieces: string[]): fc.Arbitrary<string> {
   });
 }
 
-const CONLLU = '# text = I saw\n1\tI\t_\tPRON\t_\t_\t2\tnsubj\t_\t_\n2-3\tsaw\t_\t_\t_\t_\t_\t_\t_\t_\n2\tsaw\t_\tVERB\t_\t_\t0\troot\t_\t_\n\n';
+const CONLLU = '# text = I saw\n1\tI\t_\tPRON\tPRP\t_\t2\tnsubj\t_\t_\n2-3\tsaw\t_\t_\t_\t_\t_\t_\t_\t_\n2\tsaw\t_\tVERB\tVBD\t_\t0\troot\t_\t_\n\n';
 const CONLL = 'I PRON\nsaw VERB\n\nyou PRON\n';
 const TSV = 'great movie\tpos\nawful\tneg\n';
 const FRAMES = '{"frames": [[0.5, 1], [2, -3]], "labels": ["a", "b"]}\n{"frames": [[1e-3, 0]], "labels": ["c"]}\n';

@@ -36,6 +36,12 @@ const LAYER_KEYS = optionKeys<TransformerLayerOptions>({
 function resolve(module: string, dModel: number, nhead: number, o: TransformerLayerOptions) {
   if (!Number.isInteger(dModel) || dModel <= 0) throw new ModuleError(module, `dModel must be a positive integer, got ${dModel}`);
   if (!Number.isInteger(nhead) || nhead <= 0 || dModel % nhead) throw new ModuleError(module, `nhead (${nhead}) must divide dModel (${dModel})`);
+  if (o.dimFeedforward !== undefined && (!Number.isInteger(o.dimFeedforward) || o.dimFeedforward <= 0)) throw new ModuleError(module, `dimFeedforward must be a positive integer, got ${String(o.dimFeedforward)}`);
+  if (o.dropout !== undefined && !(typeof o.dropout === 'number' && o.dropout >= 0 && o.dropout < 1)) throw new ModuleError(module, `dropout must be a number in [0, 1), got ${String(o.dropout)}`);
+  if (o.layerNormEps !== undefined && !(typeof o.layerNormEps === 'number' && o.layerNormEps > 0)) throw new ModuleError(module, `layerNormEps must be a positive number, got ${String(o.layerNormEps)}`);
+  for (const k of ['normFirst', 'bias'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new ModuleError(module, `${k} must be true or false, got ${String(o[k])}`);
+  }
   const activation = o.activation ?? 'relu';
   if (activation !== 'relu' && activation !== 'gelu') throw new ModuleError(module, `activation must be "relu" or "gelu", got "${activation}"`);
   return {
