@@ -41,7 +41,7 @@ export function checkOptions(where: string, options: unknown, known: readonly st
   }
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
-    const hint = PYTORCH_ONLY[key] ?? (known.includes(camel(key)) ? `qkv spells it ${camel(key)}` : known.find((k) => k.toLowerCase() === key.toLowerCase()));
+    const hint = (Object.hasOwn(PYTORCH_ONLY, key) ? PYTORCH_ONLY[key] : undefined) ?? (known.includes(camel(key)) ? `qkv spells it ${camel(key)}` : known.find((k) => k.toLowerCase() === key.toLowerCase()));
     const said = hint === undefined ? '' : hint.includes(' ') ? ` (${hint})` : ` (did you mean ${hint}?)`;
     throw new OptionsError(`${where}: unknown option "${key}"${said}; options are ${list}`);
   }
