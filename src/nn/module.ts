@@ -131,8 +131,9 @@ export abstract class Module {
       else if (t.shape.join() !== mine.shape.join()) problems.push(`"${k}" has shape ${shapeStr(t.shape)} in the state dict, ${shapeStr(mine.shape)} in the model`);
       else if (t.dtype !== mine.dtype) problems.push(`"${k}" is ${t.dtype} in the state dict, ${mine.dtype} in the model`);
     }
-    if (strict && missing.length) problems.push(`${missing.length} missing key${missing.length > 1 ? 's' : ''}: ${firstFew(missing.map((k) => `"${k}" ${shapeStr(own.get(k)!.shape)}`))}`);
-    if (strict && unexpected.length) problems.push(`${unexpected.length} unexpected key${unexpected.length > 1 ? 's' : ''}: ${firstFew(unexpected.map((k) => `"${k}"`))}`);
+    const count = (n: number) => (n > 3 ? ` (${n})` : '');
+    if (strict && missing.length) problems.push(`missing keys${count(missing.length)}: ${firstFew(missing.map((k) => `"${k}" ${shapeStr(own.get(k)!.shape)}`))}`);
+    if (strict && unexpected.length) problems.push(`unexpected keys${count(unexpected.length)}: ${firstFew(unexpected.map((k) => `"${k}"`))}`);
     if (problems.length) throw new ModuleError(this.kind, `cannot load state dict: ${firstFew(problems, 4, '; ')}`);
     noGrad(() => {
       for (const [k, t] of given) {
