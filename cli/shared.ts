@@ -1,8 +1,9 @@
 // Flag parsing shared by the commands: typed values with clear errors, --config files whose
 // values fill in flags not given on the command line, and user errors as one line.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { QkvError } from '../src/index.js';
+import { systemErrorLine } from './errors.js';
 
 /** A user error: printed as one line, exit code 1, no stack trace. */
 export class UsageError extends QkvError {}
@@ -64,10 +65,23 @@ export function applyConfig(cmd: Command): Record<string, unknown> {
     const option = known.get(name);
     if (!option || name === 'config') throw new UsageError(`--config ${file}: unknown option "${k}" for qkv ${cmd.name()}`);
     if (cmd.getOptionValueSource(name) === 'cli') continue;
-    // run the value through the flag's own parser, so a config file is checked like a flag
-    const parsed = option.parseArg && typeof v !== 'boolean' ? option.parseArg(String(v), undefined as never) : v;
+    const at = `--config ${file}: "${k}"`;
+    let parsed: unknown;
+    if (option.isBoolean()) {
+      // a switch (--json, --resume, --no-bias): true or false only
+      if (typeof v !== 'boolean') throw new UsageError(`${at} must be true or false, got ${JSON.stringify(v)}`);
+      parsed = v;
+    } else {
+      if (typeof v !== 'string' && typeof v !== 'number') throw new UsageError(`${at} must be a string or a number, got ${JSON.stringify(v)}`);
+      // run the value through the flag's own parser, so a config file is checked like a flag
+      try {
+        parsed = option.parseArg ? option.parseArg(String(v), undefined as never) : String(v);
+      } catch (e) {
+        throw new UsageError(`${at}: ${(e as Error).message}, got ${JSON.stringify(v)}`);
+      }
+    }
     if (option.argChoices && !option.argChoices.includes(String(parsed))) {
-      throw new UsageError(`--config ${file}: "${k}" must be one of ${option.argChoices.join(', ')}, got ${JSON.stringify(v)}`);
+      throw new UsageError(`${at} must be one of ${option.argChoices.join(', ')}, got ${JSON.stringify(v)}`);
     }
     cmd.setOptionValueWithSource(name, parsed, 'config');
   }
@@ -81,4 +95,23 @@ export function printJson(value: unknown): void {
 
 export function fmt(v: number | null | undefined): string {
   return typeof v !== 'number' || !Number.isFinite(v) ? 'n/a' : Number.isInteger(v) ? String(v) : v.toFixed(4);
+}
+
+/**
+ * Makes sure `dir` (given by `flag`) is a directory qkv can write in, creating it if needed, so a
+ * run fails before training, with the flag and the path, not at its first checkpoint.
+ */
+export function prepareOutDir(flag: string, dir: string): void {
+  const why = (e: unknown): string => systemErrorLine(e)?.replace(/^.*?: (?=[^:]*$)/, '') ?? (e as Error).message;
+  let stat: ReturnType<typeof statSync> | undefined;
+  try { stat = statSync(dir); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`${flag} ${dir}: ${why(e)}`);
+  }
+  if (stat && !stat.isDirectory()) throw new UsageError(`${flag} ${dir}: is a file, not a directory`);
+  try {
+    if (!stat) mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`${flag} ${dir}: cannot write there (${why(e)})`);
+  }
 }

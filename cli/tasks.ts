@@ -12,6 +12,8 @@ export interface CliTask {
   readLabelled(file: string, o: Record<string, unknown>): unknown[];
   /** Inputs for `qkv predict`: from a file of one input per line (or JSONL for frames/graphs). */
   readInputs(text: string, file: string, instance: TaskInstance): unknown[];
+  /** An error of evaluate() restated with the data file's name, when the task can. */
+  evaluateError?(e: unknown, file: string): unknown;
   /** Set when `qkv predict` does not apply to this task: the message says what to use. */
   refusePredict?: string;
   /** One output line (human) and one JSON value (for --json). */
@@ -20,18 +22,11 @@ export interface CliTask {
 
 /** Plain text: one sequence per line, words split on whitespace; JSONL lines read as frames/graphs. */
 export function sequenceInputs(text: string, file: string, instance: TaskInstance): unknown[] {
-  const featurizer = (instance.config as unknown as { featurizer: { kind: string } }).featurizer;
+  const featurizer = (instance.config as unknown as { featurizer: { kind: string; frameDim?: number } }).featurizer;
+  // frames and graphs: the training readers' own checks, plus the model's input size
+  if (featurizer.kind === 'frames') return data.readInputsJsonl(text, file, { dim: featurizer.frameDim });
   const lines = text.split(/\r?\n/).map((l, i) => [l.trim(), i + 1] as const).filter(([l]) => l);
   if (!lines.length) throw new UsageError(`${file}: no input lines`);
-  if (featurizer.kind === 'frames') {
-    return lines.map(([l, n]) => {
-      let obj: { frames?: number[][]; nodes?: number[][]; edges?: [number, number][] };
-      try { obj = JSON.parse(l); } catch { throw new UsageError(`${file}:${n}: not valid JSON (this model reads {"frames": [[...], ...]} per line)`); }
-      const frames = obj.frames ?? obj.nodes;
-      if (!Array.isArray(frames)) throw new UsageError(`${file}:${n}: no "frames" (or "nodes") array`);
-      return { frames, edges: obj.edges };
-    });
-  }
   return lines.map(([l]) => ({ tokens: l.split(/\s+/) }));
 }
 
@@ -89,6 +84,11 @@ export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
   lm: {
     driver: lmDriver as CliTask['driver'],
     readLabelled: (f) => [readTextFile(f)],
+    // the driver names a character outside the vocabulary by line and column of the text: say which file
+    evaluateError: (e, file) => {
+      const m = /^lm: the text has (.*) at position \d+ \(line (\d+), column (\d+)\), (.*)$/.exec((e as Error).message);
+      return m ? new UsageError(`${file}:${m[2]}:${m[3]}: ${m[1]}, ${m[4]}`) : e;
+    },
     refusePredict: 'predict does not run language models; sample text with: qkv generate --model DIR --prompt TEXT',
     readInputs: () => { throw new UsageError('predict does not run language models'); },
     format: (input, output) => ({ line: `${String(input)}${String(output)}`, json: { prompt: input, text: output } }),

@@ -8,6 +8,7 @@ registerReferenceBackend(referenceBackend);
 installTensorMethods();
 
 export { QkvError, OpError, AutogradError, MemoryError } from './core/errors.js';
+export { OptionsError, checkOptions } from './core/options.js';
 export type { DType, TypedArray } from './core/dtype.js';
 export type { Shape } from './core/shape.js';
 export { Generator, manualSeed, defaultGenerator } from './core/rng.js';

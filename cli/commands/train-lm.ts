@@ -19,10 +19,11 @@
 // lr_decay_iters, min_lr after), and weight decay applies to matrices only (tensors of 2 or
 // more dimensions), not biases and LayerNorm weights, as nanoGPT's configure_optimizers.
 import { Command } from 'commander';
-import { nn, readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
+import { nn, QkvError, readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
 import { applyConfig, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
 import { addLengthFlags, lengthOptions } from './train-length.js';
 import { runAndReport } from './train.js';
+import { checkSizes } from '../sizes.js';
 
 export function lmTrainerOptions(o: Record<string, unknown>): TrainerOptions {
   return {
@@ -75,11 +76,21 @@ export function trainLmCommand(): Command {
       const nEmbd = o.nEmbd as number;
       const nHead = o.nHead as number;
       if (nEmbd % nHead) throw new UsageError(`--n-embd ${nEmbd} must be a multiple of --n-head ${nHead}`);
+      const [nLayer, block, batch] = [o.nLayer as number, o.blockSize as number, o.batchSize as number];
+      const vocab = new Set(o.tokenize === 'words' ? text.split(/\s+/) : text).size + 1;
+      checkSizes({ '--n-embd': nEmbd, '--n-layer': nLayer, '--block-size': block, '--batch-size': batch },
+        12 * nLayer * nEmbd * nEmbd + nEmbd * (vocab + block), batch * block * (20 * nLayer * nEmbd + 3 * vocab));
       const taskOptions = {
         tokenize: o.tokenize, vocabSize: o.vocabSize, batchSize: o.batchSize, evalIters: o.evalIters,
         model: { blockSize: o.blockSize, nLayer: o.nLayer, nHead, nEmbd, dropout: o.dropout, bias: Boolean(o.bias), attention: o.attention },
       };
       const meta = { data: o.data, characters: [...text].length, split: 'first 90% train, last 10% validation' };
-      runAndReport('lm', lmDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, [text], [], o, taskOptions, meta, trainer);
+      try {
+        runAndReport('lm', lmDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, [text], [], o, taskOptions, meta, trainer);
+      } catch (e) {
+        // the task speaks of "the training split": say which file it came from
+        if (e instanceof QkvError && /^lm: the (training|validation) split|^lm: the training text/.test(e.message)) throw new UsageError(`--data ${String(o.data)}: ${e.message.slice(4)}`);
+        throw e;
+      }
     });
 }

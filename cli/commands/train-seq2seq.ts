@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { nn, seq2seqDriver, type TaskDriver, type TaskInstance } from '../../src/index.js';
 import { builtinExamples, readExamples } from '../datasets.js';
 import { applyConfig, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
-import { addTrainingFlags, runAndReport } from './train.js';
+import { addTrainingFlags, checkModelFlags, runAndReport } from './train.js';
 
 const SEQ2SEQ_BUILTINS = ['reverse', 'sort', 'copy'];
 
@@ -47,7 +47,7 @@ export function trainSeq2seqCommand(): Command {
     const o = applyConfig(c);
     checkVocabSize(o);
     const dModel = o.dModel as number;
-    if (dModel % (o.heads as number)) throw new UsageError(`--heads ${String(o.heads)} must divide --d-model ${dModel}`);
+    checkModelFlags({ ...o, model: 'transformer' });
     const { train, dev, meta } = pairs(o);
     const model = {
       dModel, layers: o.layers, heads: o.heads, ff: (o.ff as number | undefined) ?? 2 * dModel, dropout: o.dropout,

@@ -9,7 +9,8 @@ import {
 import { builtinExamples, detectFormat, FORMATS, readExamples } from '../datasets.js';
 import { imageFrontEndFor } from '../media.js';
 import { progress } from '../progress.js';
-import { applyConfig, checkVocabSize, choice, float, int, printJson, UsageError, vocabSizeOption } from '../shared.js';
+import { applyConfig, checkVocabSize, choice, float, int, prepareOutDir, printJson, UsageError, vocabSizeOption } from '../shared.js';
+import { checkSizes } from '../sizes.js';
 import { addLengthFlags, lengthOptions, summaryLines } from './train-length.js';
 import { trainLmCommand } from './train-lm.js';
 import { trainSeq2seqCommand } from './train-seq2seq.js';
@@ -100,6 +101,7 @@ export function trainerOptions(o: Record<string, unknown>, extra: Partial<Traine
 export function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: TaskDriver<I, E, unknown, unknown>, train: readonly E[], dev: readonly E[],
   o: Record<string, unknown>, taskOptions: Record<string, unknown>, meta: Record<string, unknown>, trainer = trainerOptions(o)): SessionResult {
   const out = o.out as string;
+  prepareOutDir('--out', out);
   if (!o.resume && existsSync(join(out, 'last'))) throw new UsageError(`--out ${out} already holds a run; pass --resume to continue it, or choose another directory`);
   const bar = progress({ log: join(out, 'log.jsonl'), quiet: Boolean(o.json) });
   let result: SessionResult;
@@ -161,7 +163,25 @@ function labelled(task: 'tag' | 'classify', o: Record<string, unknown>): Labelle
   return { train: train.slice(cut), dev: train.slice(0, cut), meta: { train: o.train, dev: `first ${cut} examples of ${source}` } };
 }
 
+/** The model flags' own rules, checked here so a message names the flag, not a module deep inside. */
+export function checkModelFlags(o: Record<string, unknown>): void {
+  const [kind, d, heads, layers, batch] = [o.model ?? 'transformer', o.dModel as number, o.heads as number, o.layers as number, o.batchSize as number];
+  if (kind === 'transformer' || kind === undefined) {
+    if (d % heads) throw new UsageError(`--heads ${heads} must divide --d-model ${d}`);
+    if (o.pos === 'rope' && (d / heads) % 2) {
+      throw new UsageError(`--pos rope needs an even head width, but --d-model ${d} / --heads ${heads} = ${d / heads}; change --heads or --d-model, or use another --pos`);
+    }
+  }
+  if (kind === 'cnn' && (o.kernel as number) % 2 === 0) throw new UsageError(`--kernel must be odd (the window is centred on each position), got ${String(o.kernel)}`);
+  if (kind === 'rnn' && d % 2) throw new UsageError(`--model rnn needs an even --d-model (each direction gets half), got ${d}`);
+  const ff = (o.ff as number | undefined) ?? 4 * d;
+  // a guess of 64 positions per example; the check is for sizes that are off by orders of magnitude
+  checkSizes({ '--d-model': d, '--layers': layers, ...(o.ff ? { '--ff': ff } : {}), '--batch-size': batch },
+    2 * layers * (4 * d * d + 2 * d * ff), 64 * batch * layers * (12 * d + 2 * ff));
+}
+
 function modelOptions(o: Record<string, unknown>, frontEnd?: data.FrontEnd) {
+  checkModelFlags(o);
   const audio = frontEnd?.kind === 'logmel';
   return {
     kind: o.model, dModel: o.dModel, layers: o.layers, heads: o.heads, dropout: o.dropout, attention: o.attention, pos: o.pos,

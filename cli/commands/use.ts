@@ -31,7 +31,12 @@ export function evalCommand(): Command {
       const t = cliTask(task, `--model ${String(o.model)}`);
       const { instance } = loadInstance(t.driver, o.model as string);
       const examples = t.readLabelled(o.data as string, { ...o, frontEnd: frontEndOf(instance) ?? undefined });
-      const result = t.driver.evaluate(instance, examples);
+      let result: ReturnType<typeof t.driver.evaluate>;
+      try {
+        result = t.driver.evaluate(instance, examples);
+      } catch (e) {
+        throw t.evaluateError ? t.evaluateError(e, o.data as string) : e;
+      }
       const seconds = (performance.now() - t0) / 1000;
       const perTag = task === 'tag' ? tagReport(examples as data.TaggedExample[], t.driver.predict(instance, examples) as string[][]) : null;
       if (o.json) {

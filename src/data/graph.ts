@@ -11,7 +11,7 @@ import type { JsonlOptions } from './frames.js';
 import { fail, nonEmpty, numberedLines, origin } from './text.js';
 
 /** `obj.edges` checked against `n` nodes. */
-function edgesOf(obj: JsonObject, n: number, file: string, line: number): [number, number][] {
+export function edgesOf(obj: JsonObject, n: number, file: string, line: number): [number, number][] {
   const value = obj['edges'];
   if (value === undefined) fail(file, line, 'no "edges" (give [] for a graph without edges)');
   if (!Array.isArray(value)) fail(file, line, '"edges" must be an array of [from, to] pairs');

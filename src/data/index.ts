@@ -6,6 +6,7 @@ export { readConllu, readConll, type ConlluOptions } from './conll.js';
 export { readClassifyTsv, readPairsTsv, type PairsOptions } from './tsv.js';
 export { readFramesJsonl, type JsonlOptions, type LabelMode } from './frames.js';
 export { readGraphJsonl } from './graph.js';
+export { readInputsJsonl, type InputOptions } from './inputs.js';
 export { Vocab, CharVocab, charVocab, PAD, UNK, BOS, EOS, type VocabOptions, type VocabJSON } from './vocab.js';
 export { LabelSet, type LabelSetJSON } from './labels.js';
 export { split } from './split.js';

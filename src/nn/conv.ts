@@ -1,5 +1,6 @@
 // Conv1d: a 1-D convolution layer with torch.nn.Conv1d's names, layout and default init.
 // x [batch, inChannels, length] -> [batch, outChannels, outLength]; weight [out, in/groups, k].
+import { checkOptions, optionKeys } from '../core/options.js';
 import { defaultGenerator } from '../core/rng.js';
 import { shapeStr } from '../core/errors.js';
 import { conv1d } from '../ops/conv.js';
@@ -32,6 +33,7 @@ export class Conv1d extends Module {
 
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, options: Conv1dModuleOptions = {}) {
     super();
+    checkOptions('Conv1d', options, optionKeys<Conv1dModuleOptions>({ stride: 1, padding: 1, dilation: 1, groups: 1, bias: 1, generator: 1 }));
     positiveInt('inChannels', inChannels);
     positiveInt('outChannels', outChannels);
     positiveInt('kernelSize', kernelSize);

@@ -15,7 +15,7 @@ export { ATTENTION_KINDS, attentionKind, attendWith, registerAttentionKind, type
 export { SinusoidalPositionalEncoding, LearnedPositionalEncoding, RotaryEmbedding } from './attention/positional.js';
 export { TransformerEncoderLayer, TransformerDecoderLayer, type TransformerLayerOptions, type Activation, type LayerIntermediates } from './transformer/layers.js';
 export { TransformerEncoder, TransformerDecoder, Transformer, type TransformerOptions } from './transformer/stacks.js';
-export { GPT, type GPTConfig } from './models/gpt.js';
+export { GPT, gptConfigFromNanoGPT, type GPTConfig, type NanoGPTModelArgs } from './models/gpt.js';
 export { cachedLength, asKVCache, type DecodingCache } from './attention/decoding-cache.js';
 export { AttentionEncoder, POSITION_KINDS, type AttentionEncoderOptions, type PositionKind } from './transformer/attention-encoder.js';
 // the models qkv's tasks train (also exported at the top level)

@@ -1,4 +1,5 @@
 // The basic layers, with PyTorch's names and default initialisation.
+import { checkOptions, optionKeys } from '../core/options.js';
 import { defaultGenerator, type Generator } from '../core/rng.js';
 import { shapeStr } from '../core/errors.js';
 import { ones, zeros } from '../ops/creation.js';
@@ -26,6 +27,7 @@ export class Linear extends Module {
   /** `weight`: share an existing [out, in] tensor instead of making one (weight tying). */
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: InitOptions & { bias?: boolean; weight?: Tensor } = {}) {
     super();
+    checkOptions('Linear', options, optionKeys<InitOptions & { bias?: boolean; weight?: Tensor }>({ generator: 1, bias: 1, weight: 1 }));
     positiveInt('Linear', 'inFeatures', inFeatures);
     positiveInt('Linear', 'outFeatures', outFeatures);
     const g = options.generator ?? defaultGenerator;
@@ -51,6 +53,7 @@ export class Embedding extends Module {
 
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: InitOptions & { paddingIdx?: number } = {}) {
     super();
+    checkOptions('Embedding', options, optionKeys<InitOptions & { paddingIdx?: number }>({ generator: 1, paddingIdx: 1 }));
     positiveInt('Embedding', 'numEmbeddings', numEmbeddings);
     positiveInt('Embedding', 'embeddingDim', embeddingDim);
     const w = normal([numEmbeddings, embeddingDim], 1, options.generator ?? defaultGenerator);
@@ -74,6 +77,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | number[], options: { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {}) {
     super();
+    checkOptions('LayerNorm', options, optionKeys<{ eps?: number; elementwiseAffine?: boolean; bias?: boolean }>({ eps: 1, elementwiseAffine: 1, bias: 1 }));
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     this.normalizedShape.forEach((d) => positiveInt('LayerNorm', 'normalizedShape', d));
     this.eps = options.eps ?? 1e-5;

@@ -114,7 +114,14 @@ export abstract class Module {
     const strict = options.strict ?? true;
     const given = source instanceof Map ? source : new Map(Object.entries(source));
     const own = this.stateDict();
-    const missing = [...own.keys()].filter((k) => !given.has(k));
+    // a tied weight (one tensor under two names, as GPT's lm_head.weight and transformer.wte.weight)
+    // may be stored under either name: PyTorch's save_model and many nanoGPT exports keep one
+    const tiedGiven = (k: string): boolean => {
+      const t = own.get(k)!;
+      for (const [k2, t2] of own) if (k2 !== k && given.has(k2) && t2.storage === t.storage && t2.offset === t.offset) return true;
+      return false;
+    };
+    const missing = [...own.keys()].filter((k) => !given.has(k) && !tiedGiven(k));
     const unexpected = [...given.keys()].filter((k) => !own.has(k));
     const problems: string[] = [];
     for (const [k, t] of given) {
@@ -124,9 +131,10 @@ export abstract class Module {
       else if (t.shape.join() !== mine.shape.join()) problems.push(`"${k}" has shape ${shapeStr(t.shape)} in the state dict, ${shapeStr(mine.shape)} in the model`);
       else if (t.dtype !== mine.dtype) problems.push(`"${k}" is ${t.dtype} in the state dict, ${mine.dtype} in the model`);
     }
-    if (strict && missing.length) problems.push(`missing keys: ${missing.map((k) => `"${k}" ${shapeStr(own.get(k)!.shape)}`).join(', ')}`);
-    if (strict && unexpected.length) problems.push(`unexpected keys: ${unexpected.map((k) => `"${k}"`).join(', ')}`);
-    if (problems.length) throw new ModuleError(this.kind, `cannot load state dict: ${problems.join('; ')}`);
+    const count = (n: number) => (n > 3 ? ` (${n})` : '');
+    if (strict && missing.length) problems.push(`missing keys${count(missing.length)}: ${firstFew(missing.map((k) => `"${k}" ${shapeStr(own.get(k)!.shape)}`))}`);
+    if (strict && unexpected.length) problems.push(`unexpected keys${count(unexpected.length)}: ${firstFew(unexpected.map((k) => `"${k}"`))}`);
+    if (problems.length) throw new ModuleError(this.kind, `cannot load state dict: ${firstFew(problems, 4, '; ')}`);
     noGrad(() => {
       for (const [k, t] of given) {
         const mine = own.get(k);
@@ -157,4 +165,9 @@ export abstract class Module {
     for (const b of this.ownBuffers.values()) b.t.dispose();
     for (const c of this.children.values()) c.dispose();
   }
+}
+
+/** The first `n` items joined, and how many more there are: messages stay one readable line. */
+export function firstFew(items: readonly string[], n = 3, sep = ', '): string {
+  return items.length <= n ? items.join(sep) : `${items.slice(0, n).join(sep)}${sep}and ${items.length - n} more`;
 }

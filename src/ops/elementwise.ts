@@ -8,7 +8,7 @@ import { kernel } from '../kernels/registry.js';
 import { record } from '../tensor/autograd.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, scalar, type TensorLike } from './util.js';
+import { checkTensor, contiguousTensor, f32, release, scalar, type TensorLike } from './util.js';
 
 // ---- unary
 
@@ -63,11 +63,11 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   const y = unary('gelu', approximate === 'tanh' ? 'GeluTanh' : 'GeluErf', x);
   return record('gelu', [x], y, (g, [x]) => {
     const dx = Tensor.empty(x!.shape);
-    const xc = x!.isContiguous ? x! : contiguousCopy(x!);
-    const gc = g.isContiguous && g.offset === 0 ? g : contiguousCopy(g);
-    kernel('GeluGrad')(xc.buffer() as Float32Array, gc.buffer() as Float32Array, dx.buffer() as Float32Array, approximate === 'tanh' ? 1 : 0);
-    if (xc !== x) xc.dispose();
-    if (gc !== g) gc.dispose();
+    // views at an offset (select, slice) are copied too: contiguousTensor is the one test of "kernel-ready"
+    const [xc, gc] = [contiguousTensor(x!), contiguousTensor(g)];
+    kernel('GeluGrad')(f32(xc), f32(gc), f32(dx), approximate === 'tanh' ? 1 : 0);
+    release(xc, x);
+    release(gc, g);
     return [dx];
   }, [x]);
 }
@@ -78,12 +78,6 @@ export function elu(x: Tensor, alpha = 1): Tensor {
 }
 export function softplus(x: Tensor): Tensor {
   return record('softplus', [x], unary('softplus', 'Softplus', x), (g, [x]) => [mul(g, sigmoid(x!))], [x]);
-}
-
-function contiguousCopy(x: Tensor): Tensor {
-  const out = Tensor.empty(x.shape, x.dtype);
-  kernel('Copy')(x.strided(), { data: out.buffer(), offset: 0, strides: out.strides }, x.shape);
-  return out;
 }
 
 // ---- binary, with NumPy broadcasting

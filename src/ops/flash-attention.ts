@@ -18,7 +18,7 @@ import type { FlashAttentionArgs } from '../kernels/contract.js';
 import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkDtype, checkTensor, copyTensor } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32 } from './util.js';
 
 export interface FlashAttentionOptions {
   /** Query i sees keys j <= i + S − L only. Default false. */
@@ -73,14 +73,7 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashAt
   });
 }
 
-/** x itself when its memory is one contiguous row-major block, else a contiguous copy. */
-function dense(x: Tensor): Tensor {
-  return x.isContiguous && x.offset === 0 && x.storage.length === x.size ? x : copyTensor(x);
-}
-
-function f32(x: Tensor): Float32Array {
-  return x.buffer() as Float32Array;
-}
+const dense = contiguousTensor;
 
 function i32(x: Tensor): Int32Array {
   return x.buffer() as Int32Array;

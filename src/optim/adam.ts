@@ -1,4 +1,5 @@
 // Adam and AdamW with PyTorch's semantics and defaults.
+import { checkOptions, optionKeys } from '../core/options.js';
 import { QkvError } from '../core/errors.js';
 import { kernel } from '../kernels/registry.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -19,6 +20,7 @@ export class AdamW extends Optimizer {
 
   constructor(params: Params, options: AdamOptions = {}, defaultDecay = 0.01) {
     super(params, options.lr ?? 1e-3);
+    checkOptions(this.constructor.name, options, optionKeys<AdamOptions>({ lr: 1, betas: 1, eps: 1, weightDecay: 1 }));
     this.betas = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? defaultDecay;

@@ -1,4 +1,5 @@
 // Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch semantics).
+import { checkOptions, optionKeys } from '../core/options.js';
 import { kernel } from '../kernels/registry.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, type Params } from './optimizer.js';
@@ -19,6 +20,7 @@ export class SGD extends Optimizer {
 
   constructor(params: Params, options: SgdOptions) {
     super(params, options.lr);
+    checkOptions('SGD', options, optionKeys<SgdOptions>({ lr: 1, momentum: 1, dampening: 1, weightDecay: 1, nesterov: 1 }));
     this.momentum = options.momentum ?? 0;
     this.dampening = options.dampening ?? 0;
     this.weightDecay = options.weightDecay ?? 0;

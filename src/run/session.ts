@@ -1,11 +1,11 @@
 // A training run on disk (Node): DIR/last (resumable: model, optimizer, loop state),
 // DIR/best (the best model by the task's main metric), both written atomically at every
 // evaluation. `resume` continues from DIR/last exactly: same batches, same dropout masks.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Generator } from '../core/rng.js';
 import type { TaskDriver, TaskInstance, TaskName } from '../tasks/driver.js';
-import { readCheckpoint, saveCheckpoint, CheckpointError, isCheckpoint } from '../train/checkpoint.js';
+import { readCheckpoint, removeLeftovers, saveCheckpoint, CheckpointError, isCheckpoint, type CheckpointRead } from '../train/checkpoint.js';
 import { Trainer, type EvalResult, type TrainEvent, type TrainerOptions, type TrainerState } from '../train/trainer.js';
 
 export const CHECKPOINT_FORMAT = 'qkv-checkpoint';
@@ -45,6 +45,7 @@ export interface SessionResult {
 
 /** The checkpoint a --model argument names: DIR itself, or DIR/best, or DIR/last. */
 export function resolveCheckpoint(dir: string): string {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CheckpointError(`${dir}: is a file, not a qkv model directory`);
   for (const d of [dir, join(dir, 'best'), join(dir, 'last')]) if (isCheckpoint(d)) return d;
   if (!existsSync(dir)) throw new CheckpointError(`${dir}: no such directory`);
   throw new CheckpointError(`${dir}: not a qkv model (no checkpoint in it, nor in ${join(dir, 'best')} or ${join(dir, 'last')})`);
@@ -56,9 +57,9 @@ export function loadInstance<I extends TaskInstance>(driver: TaskDriver<I, unkno
   const task = ck.config.task as TaskName | undefined;
   if (ck.config.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${ck.dir}: not a qkv checkpoint (config.json has no "format": "${CHECKPOINT_FORMAT}")`);
   if (task !== driver.name) throw new CheckpointError(`${ck.dir}: this is a ${task} model, not a ${driver.name} model`);
-  const instance = driver.fromConfig(ck.config, ck.files);
+  let instance: I;
   try {
-    instance.model.loadStateDict(ck.tensors);
+    instance = rebuild(driver, ck);
   } finally {
     for (const t of ck.tensors.values()) t.dispose();
     if (ck.optimizer) for (const t of ck.optimizer.tensors.values()) t.dispose();
@@ -67,8 +68,42 @@ export function loadInstance<I extends TaskInstance>(driver: TaskDriver<I, unkno
   return { instance, config: ck.config, dir: ck.dir };
 }
 
+/** The model a checkpoint describes, with its weights; any problem is a CheckpointError naming the directory. */
+function rebuild<I extends TaskInstance>(driver: TaskDriver<I, unknown, unknown, unknown>, ck: CheckpointRead): I {
+  const config = join(ck.dir, 'config.json');
+  if (!ck.config.model || typeof ck.config.model !== 'object') throw new CheckpointError(`${config}: no "model" object (the model's options)`);
+  let instance: I;
+  try {
+    instance = driver.fromConfig(ck.config, ck.files);
+  } catch (e) {
+    throw new CheckpointError(`${config}: cannot rebuild the ${driver.name} model (${(e as Error).message})`);
+  }
+  try {
+    instance.model.loadStateDict(ck.tensors);
+  } catch (e) {
+    throw new CheckpointError(`${join(ck.dir, 'model.safetensors')}: does not fit the model in config.json (${(e as Error).message})`);
+  }
+  return instance;
+}
+
+/** The loop state in trainer.json, checked field by field. */
+function trainerState(ck: CheckpointRead): TrainerState {
+  const path = join(ck.dir, 'trainer.json');
+  const s = ck.trainer?.state as Partial<TrainerState> | undefined;
+  if (!s || typeof s !== 'object') throw new CheckpointError(`${path}: no "state" object`);
+  // a generator state: 4 words and a spare normal (NaN when none, null in JSON)
+  const ints = (v: unknown): boolean => Array.isArray(v) && v.length >= 4 && v.slice(0, 4).every((x) => Number.isInteger(x)) && v.slice(4).every((x) => x === null || typeof x === 'number');
+  if (!Number.isInteger(s.step) || s.step! < 0) throw new CheckpointError(`${path}: "state.step" must be a non-negative integer`);
+  if (!ints(s.dataRng) || !ints(s.dropoutRng)) throw new CheckpointError(`${path}: "state.dataRng" and "state.dropoutRng" must be generator states (integer arrays)`);
+  if (s.best !== null && typeof s.best !== 'number') throw new CheckpointError(`${path}: "state.best" must be a number or null`);
+  if (s.bestStep !== null && !Number.isInteger(s.bestStep)) throw new CheckpointError(`${path}: "state.bestStep" must be an integer or null`);
+  return s as TrainerState;
+}
+
 export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E, unknown, unknown>, train: readonly E[], dev: readonly E[], o: SessionOptions): SessionResult {
   const seed = o.trainer.seed ?? 0;
+  // what saves killed in an earlier run left behind goes, once the live checkpoints are complete
+  for (const kind of ['last', 'best']) removeLeftovers(join(o.out, kind));
   let instance: I;
   let restored: { state: TrainerState; optimizer: { tensors: Map<string, import('../tensor/tensor.js').Tensor>; stepCount: number } } | null = null;
   if (o.resume) {
@@ -76,11 +111,16 @@ export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E,
     if (!isCheckpoint(lastDir)) throw new CheckpointError(`--resume: ${lastDir} holds no checkpoint to resume from`);
     const ck = readCheckpoint(lastDir);
     if (ck.config.task !== driver.name) throw new CheckpointError(`--resume: ${lastDir} is a ${String(ck.config.task)} run, not ${driver.name}`);
-    if (!ck.trainer || !ck.optimizer) throw new CheckpointError(`--resume: ${lastDir} has no optimizer or trainer state`);
-    instance = driver.fromConfig(ck.config, ck.files);
-    instance.model.loadStateDict(ck.tensors);
-    for (const t of ck.tensors.values()) t.dispose();
-    restored = { state: ck.trainer.state as TrainerState, optimizer: ck.optimizer };
+    try {
+      if (!ck.trainer || !ck.optimizer) throw new CheckpointError(`--resume: ${lastDir} has no optimizer or trainer state`);
+      restored = { state: trainerState(ck), optimizer: ck.optimizer };
+      instance = rebuild(driver, ck);
+    } catch (e) {
+      if (ck.optimizer) for (const t of ck.optimizer.tensors.values()) t.dispose();
+      throw e;
+    } finally {
+      for (const t of ck.tensors.values()) t.dispose();
+    }
   } else {
     instance = driver.create(train, { ...o.task, generator: new Generator(seed + 2) });
   }
@@ -99,8 +139,13 @@ export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E,
     }),
   });
   if (restored) {
-    trainer.optimizer.importState(restored.optimizer);
-    for (const t of restored.optimizer.tensors.values()) t.dispose();
+    try {
+      trainer.optimizer.importState(restored.optimizer);
+    } catch (e) {
+      throw new CheckpointError(`${join(o.out, 'last', 'optimizer.safetensors')}: does not fit the model (${(e as Error).message})`);
+    } finally {
+      for (const t of restored.optimizer.tensors.values()) t.dispose();
+    }
     trainer.restore(restored.state);
   }
   let positions = 0;

@@ -119,8 +119,24 @@ export class Featurizer {
     if (e.image) throw new QkvError(`${at}this model reads ${this.words || this.bpe ? 'words' : 'frames'}, but the example is an image`);
     if ((this.words || this.bpe) && !e.tokens) throw new QkvError(`${at}this model reads words, but the example has frames`);
     if (!this.words && !this.bpe && !e.frames) throw new QkvError(`${at}this model reads ${this.frameDim}-dim frames, but the example has words`);
-    if (e.frames && e.frames.some((f) => f.length !== this.frameDim)) throw new QkvError(`${at}frames must have ${this.frameDim} values (the model's input size)`);
-    return (e.tokens ?? e.frames)!.length;
+    const seq = (e.tokens ?? e.frames)!;
+    if (!Array.isArray(seq) || seq.length === 0) throw new QkvError(`${at}the example is empty (no ${this.words || this.bpe ? 'words' : 'frames'})`);
+    if (e.frames) {
+      e.frames.forEach((f, t) => {
+        if (!Array.isArray(f) || f.length !== this.frameDim) {
+          throw new QkvError(`${at}frame ${t} has ${Array.isArray(f) ? f.length : 'no'} values, but the model reads ${this.frameDim}`);
+        }
+        for (const x of f) if (typeof x !== 'number' || !Number.isFinite(x)) throw new QkvError(`${at}frame ${t} has a value that is not a finite number: ${JSON.stringify(x)}`);
+      });
+    } else if (!e.tokens!.every((w) => typeof w === 'string')) throw new QkvError(`${at}every word must be a string`);
+    // every index the batch writes is bounds-checked: an edge outside this example would block or
+    // open attention in the next example's rows
+    for (const [i, edge] of (e.edges ?? []).entries()) {
+      if (!Array.isArray(edge) || edge.length !== 2 || !edge.every((x) => Number.isInteger(x) && x >= 0 && x < seq.length)) {
+        throw new QkvError(`${at}edge ${i} ${JSON.stringify(edge)} is not a pair of node indices in 0..${seq.length - 1}`);
+      }
+    }
+    return seq.length;
   }
 
   /**

@@ -99,12 +99,15 @@ function charTokenizer(v: CharVocab): LmTokenizer {
     size: v.size,
     encode(text, what = 'the text') {
       let i = 0;
+      let line = 1;
+      let column = 1;
       for (const c of text) {
         if (!known.has(c)) {
           const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-          throw new QkvError(`lm: ${what} has the character ${JSON.stringify(c)} (${code}) at position ${i}, which is not in the model's vocabulary of ${v.size} characters`);
+          throw new QkvError(`lm: ${what} has the character ${JSON.stringify(c)} (${code}) at position ${i} (line ${line}, column ${column}), which is not in the model's vocabulary of ${v.size} characters`);
         }
         i++;
+        if (c === '\n') { line++; column = 1; } else column++;
       }
       return v.encode(text);
     },

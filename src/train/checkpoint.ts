@@ -124,28 +124,71 @@ export function isCheckpoint(dir: string): boolean {
   return existsSync(join(dir, MARKER));
 }
 
+/**
+ * Removes what killed saves left next to `dir` (DIR.tmp-*, DIR.old-*), only once `dir` itself is a
+ * complete checkpoint (so nothing is removed that recover() could still need). Returns the names removed.
+ */
+export function removeLeftovers(dir: string): string[] {
+  if (!isCheckpoint(dir)) return [];
+  const parent = dirname(dir);
+  const base = basename(dir);
+  const gone: string[] = [];
+  for (const f of readdirSync(parent)) {
+    if (!f.startsWith(`${base}.tmp-`) && !f.startsWith(`${base}.old-`)) continue;
+    rmSync(join(parent, f), { recursive: true, force: true });
+    gone.push(f);
+  }
+  return gone;
+}
+
+/** A checkpoint file's bytes; a missing file or a directory in its place is a CheckpointError naming the path. */
+function readPart(dir: string, name: string): Buffer {
+  const path = join(dir, name);
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'is missing (an incomplete or damaged checkpoint)' : code === 'EISDIR' ? 'is a directory, not a file' : (e as Error).message;
+    throw new CheckpointError(`${path}: ${why}`);
+  }
+}
+
+function readJsonPart(dir: string, name: string): Record<string, unknown> {
+  const path = join(dir, name);
+  let value: unknown;
+  try {
+    value = JSON.parse(readPart(dir, name).toString('utf8'));
+  } catch (e) {
+    if (e instanceof CheckpointError) throw e;
+    throw new CheckpointError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new CheckpointError(`${path}: must hold a JSON object`);
+  return value as Record<string, unknown>;
+}
+
 export function readCheckpoint(dir: string): CheckpointRead {
   recover(dir);
   if (!existsSync(dir)) throw new CheckpointError(`${dir}: no such checkpoint directory`);
   if (!existsSync(join(dir, MARKER))) throw new CheckpointError(`${dir}: not a complete qkv checkpoint (no ${MARKER} marker)`);
-  const read = (name: string): Buffer => readFileSync(join(dir, name));
-  let config: Record<string, unknown>;
-  try {
-    config = JSON.parse(read('config.json').toString('utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new CheckpointError(`${join(dir, 'config.json')}: ${(e as Error).message}`);
-  }
-  const tensors = parseSafetensors(read('model.safetensors'), join(dir, 'model.safetensors')).tensors;
+  const config = readJsonPart(dir, 'config.json');
+  const tensors = parseSafetensors(readPart(dir, 'model.safetensors'), join(dir, 'model.safetensors')).tensors;
   let optimizer: CheckpointRead['optimizer'] = null;
-  if (existsSync(join(dir, 'optimizer.safetensors'))) {
-    const o = parseSafetensors(read('optimizer.safetensors'), join(dir, 'optimizer.safetensors'));
-    optimizer = { tensors: o.tensors, stepCount: Number(o.metadata.stepCount ?? 0) };
+  let trainer: Record<string, unknown> | null = null;
+  try {
+    if (existsSync(join(dir, 'optimizer.safetensors'))) {
+      const o = parseSafetensors(readPart(dir, 'optimizer.safetensors'), join(dir, 'optimizer.safetensors'));
+      optimizer = { tensors: o.tensors, stepCount: Number(o.metadata.stepCount ?? 0) };
+    }
+    trainer = existsSync(join(dir, 'trainer.json')) ? readJsonPart(dir, 'trainer.json') : null;
+  } catch (e) {
+    for (const t of tensors.values()) t.dispose();
+    if (optimizer) for (const t of optimizer.tensors.values()) t.dispose();
+    throw e;
   }
-  const trainer = existsSync(join(dir, 'trainer.json')) ? JSON.parse(read('trainer.json').toString('utf8')) as Record<string, unknown> : null;
   const files: Record<string, CheckpointFile> = {};
   for (const name of CHECKPOINT_FILES) {
     const path = join(dir, name);
-    if (existsSync(path)) files[name] = { path, text: read(name).toString('utf8') };
+    if (existsSync(path)) files[name] = { path, text: readPart(dir, name).toString('utf8') };
   }
   return { dir, config, tensors, optimizer, trainer, files };
 }

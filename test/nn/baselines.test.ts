@@ -43,7 +43,10 @@ const maskOf = (lengths: number[], T: number): Tensor =>
 
 function buildModule(c: Case): Module {
   const o = c.options;
-  if (c.module === 'Conv1d') return new nn.Conv1d(o.inChannels, o.outChannels, o.kernelSize, o);
+  if (c.module === 'Conv1d') {
+    const { inChannels, outChannels, kernelSize, ...rest } = o; // options objects refuse unknown keys
+    return new nn.Conv1d(inChannels, outChannels, kernelSize, rest);
+  }
   const Cls = c.module === 'GRU' ? nn.GRU : nn.LSTM;
   return new Cls(o.inputSize, o.hiddenSize, { numLayers: o.numLayers, bidirectional: o.bidirectional });
 }

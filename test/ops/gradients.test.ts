@@ -23,6 +23,8 @@ forEachBackend('gradients', () => {
   for (const [i, [name, f, draw]] of unary.entries()) {
     test(`${name}`, () => gradcheck(name, f, [leaf(shape(3, i), i, draw)]));
     test(`${name} of a transposed view`, () => gradcheck(name, (x) => f(x.transpose(0, 2)), [leaf(shape(3, 100 + i), i, draw)]));
+    // a contiguous view at an offset (select, slice) is not a whole buffer: kernels must copy it
+    test(`${name} of a contiguous view at an offset`, () => gradcheck(name, (x) => f(x.select(0, 1)), [leaf([2, 3], 150 + i, draw)]));
   }
 
   // ---- binary, with broadcasting
@@ -130,6 +132,17 @@ forEachBackend('gradients', () => {
     gradcheck('expand', (a) => a.expand([4, 3, -1]).mul(q.arange(12).cast('float32').reshape([4, 3, 1])), [leaf([3, 1], 11)]);
     gradcheck('select', (a) => a.select(1, -1).mul(a.select(0, 0)), [leaf([3, 3], 12)]);
     gradcheck('slice step', (a) => a.slice(0, 1, undefined, 2).tanh(), [leaf([5, 2], 13)]);
+  });
+  test('row-wise and fused ops of contiguous views at an offset', () => {
+    gradcheck('softmax', (x) => q.softmax(x.select(0, 1), -1), [leaf([2, 3, 4], 40)]);
+    gradcheck('logSoftmax', (x) => q.logSoftmax(x.slice(0, 1, 2), -1), [leaf([3, 4], 41)]);
+    gradcheck('layerNorm', (x, w, b) => q.layerNorm(x.select(0, 1), [4], w.select(0, 1), b.slice(0, 2, 6)), [leaf([2, 3, 4], 42), leaf([2, 4], 43), leaf([6], 44)]);
+    gradcheck('matmul', (a, b) => q.matmul(a.select(0, 1), b.select(0, 1)), [leaf([2, 3, 4], 45), leaf([2, 4, 2], 46)]);
+    gradcheck('conv1d', (x, w) => q.conv1d(x.select(0, 1), w.select(0, 1)), [leaf([2, 1, 2, 5], 47), leaf([2, 3, 2, 2], 48)]);
+    gradcheck('crossEntropy', (x) => q.crossEntropy(x.select(0, 1), q.tensor([0, 2, 1], { dtype: 'int32' })), [leaf([2, 3, 4], 49)]);
+    gradcheck('flashAttention', (a, b, c) => q.flashAttention(a.select(0, 1), b.select(0, 1), c.select(0, 1), { causal: true }),
+      [leaf([2, 1, 1, 3, 4], 50), leaf([2, 1, 1, 3, 4], 51), leaf([2, 1, 1, 3, 4], 52)]);
+    gradcheck('embedding', (w) => q.embedding(q.tensor([[0, 1], [2, 1]], { dtype: 'int32' }).select(0, 1), w.select(0, 1)), [leaf([2, 3, 2], 53)]);
   });
   test('a value used twice accumulates both gradients', () => gradcheck('reuse', (a) => a.mul(a).add(a.exp()), [leaf([3], 14)]));
 });

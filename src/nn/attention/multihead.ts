@@ -3,6 +3,7 @@
 // parameter names of torch.nn.MultiheadAttention (batch_first=True):
 //   in_proj_weight (3E, E), in_proj_bias (3E), out_proj.weight (E, E), out_proj.bias (E);
 //   q_proj_weight / k_proj_weight / v_proj_weight when kdim or vdim differ from E.
+import { checkOptions, optionKeys } from '../../core/options.js';
 import { shapeStr } from '../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { zeros } from '../../ops/creation.js';
@@ -97,6 +98,7 @@ export class MultiheadAttention extends Module {
 
   constructor(readonly embedDim: number, readonly numHeads: number, options: MultiheadAttentionOptions = {}) {
     super();
+    checkOptions('MultiheadAttention', options, optionKeys<MultiheadAttentionOptions>({ dropout: 1, bias: 1, kdim: 1, vdim: 1, attention: 1, rope: 1, generator: 1 }));
     if (!Number.isInteger(embedDim) || embedDim <= 0) throw new ModuleError('MultiheadAttention', `embedDim must be a positive integer, got ${embedDim}`);
     if (!Number.isInteger(numHeads) || numHeads <= 0 || embedDim % numHeads !== 0) {
       throw new ModuleError('MultiheadAttention', `numHeads (${numHeads}) must divide embedDim (${embedDim})`);

@@ -1,6 +1,7 @@
 // Positional encoding (lecture §4): self-attention alone has no notion of order, so a vector
 // e^i is added to a^i (sinusoidal: hand-crafted; learned: a parameter per position), or the
 // position rotates q and k (rotary, RoPE) so that q^i·k^j depends on i - j.
+import { checkOptions, optionKeys } from '../../core/options.js';
 import { OpError, shapeStr } from '../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { tensor } from '../../ops/creation.js';
@@ -48,6 +49,7 @@ export class LearnedPositionalEncoding extends Module {
 
   constructor(readonly maxLen: number, readonly dModel: number, options: { generator?: Generator; std?: number } = {}) {
     super();
+    checkOptions('LearnedPositionalEncoding', options, optionKeys<{ generator?: Generator; std?: number }>({ generator: 1, std: 1 }));
     this.weight = this.param('weight', normal([maxLen, dModel], options.std ?? 0.02, options.generator ?? defaultGenerator));
   }
 

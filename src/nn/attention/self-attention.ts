@@ -5,6 +5,7 @@
 //   alpha'_{i,j} = softmax_j(alpha_{i,j})        (or ReLU, the lecture's alternative)
 //   b^i = Σ_j alpha'_{i,j} v^j
 // inspect() returns every one of these tensors, so a student can look at them.
+import { checkOptions, optionKeys } from '../../core/options.js';
 import { shapeStr } from '../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { add, tanh } from '../../ops/elementwise.js';
@@ -54,6 +55,7 @@ export class SelfAttention extends Module {
 
   constructor(readonly inDim: number, options: SelfAttentionOptions = {}) {
     super();
+    checkOptions('SelfAttention', options, optionKeys<SelfAttentionOptions>({ dk: 1, dv: 1, relevance: 1, normalizer: 1, scaled: 1, generator: 1 }));
     this.dk = options.dk ?? inDim;
     this.dv = options.dv ?? inDim;
     for (const [n, v] of [['inDim', inDim], ['dk', this.dk], ['dv', this.dv]] as const) {

@@ -2,6 +2,7 @@
 // looks at a window of kernelSize neighbours (wider with dilation and with every extra layer)
 // with weights fixed by relative position, where self-attention looks at the whole sequence
 // with weights computed from the data. Receptive field: 1 + layers * (kernelSize - 1) * dilation.
+import { checkOptions, optionKeys } from '../../core/options.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { add } from '../../ops/elementwise.js';
 import { transpose } from '../../ops/views.js';
@@ -49,6 +50,7 @@ export class CNNEncoder extends Module implements SequenceEncoder {
 
   constructor(options: CNNEncoderOptions) {
     super();
+    checkOptions('CNNEncoder', options, optionKeys<CNNEncoderOptions>({ inDim: 1, hidden: 1, layers: 1, kernelSize: 1, dilation: 1, activation: 1, dropout: 1, residual: 1, generator: 1 }));
     const { inDim, hidden, layers = 2, kernelSize = 3, dilation = 1, dropout = 0 } = options;
     positiveInt('CNNEncoder', 'inDim', inDim);
     positiveInt('CNNEncoder', 'hidden', hidden);

@@ -2,6 +2,7 @@
 // every vector of the sequence on its own, so each output depends on its input position only
 // (in "I saw a saw" both "saw" get the same label). It is the baseline self-attention beats by
 // looking at the whole sequence.
+import { checkOptions, optionKeys } from '../../core/options.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { tidy } from '../../tensor/engine.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -36,6 +37,7 @@ export class FCEncoder extends Module implements SequenceEncoder {
 
   constructor(options: FCEncoderOptions) {
     super();
+    checkOptions('FCEncoder', options, optionKeys<FCEncoderOptions>({ inDim: 1, hidden: 1, layers: 1, activation: 1, dropout: 1, generator: 1 }));
     const { inDim, hidden, layers = 1, dropout = 0 } = options;
     positiveInt('FCEncoder', 'inDim', inDim);
     positiveInt('FCEncoder', 'hidden', hidden);

@@ -3,6 +3,7 @@
 // each step reads one input vector and the previous state, so position t sees 1..t (and, with
 // bidirectional, a second pass sees t..T) only through a chain of T steps, and the steps cannot
 // run in parallel as self-attention's can.
+import { checkOptions, optionKeys } from '../../core/options.js';
 import { shapeStr } from '../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { zeros } from '../../ops/creation.js';
@@ -49,6 +50,7 @@ abstract class Recurrent extends Module {
 
   constructor(private readonly name: string, gates: number, readonly inputSize: number, readonly hiddenSize: number, options: RecurrentOptions) {
     super();
+    checkOptions(name, options, optionKeys<RecurrentOptions>({ numLayers: 1, bidirectional: 1, bias: 1, dropout: 1, generator: 1 }));
     positiveInt(name, 'inputSize', inputSize);
     positiveInt(name, 'hiddenSize', hiddenSize);
     this.numLayers = options.numLayers ?? 1;

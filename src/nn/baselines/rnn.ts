@@ -2,6 +2,7 @@
 // SequenceEncoder: every output has seen the positions before it (and, bidirectional, after
 // it), but only through a chain of sequential steps, where self-attention links any two
 // positions in one step and computes all positions in parallel.
+import { checkOptions, optionKeys } from '../../core/options.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { EncodeOptions, SequenceEncoder } from '../encoder.js';
@@ -36,6 +37,7 @@ export class RNNEncoder extends Module implements SequenceEncoder {
 
   constructor(options: RNNEncoderOptions) {
     super();
+    checkOptions('RNNEncoder', options, optionKeys<RNNEncoderOptions>({ inDim: 1, hidden: 1, layers: 1, cell: 1, bidirectional: 1, dropout: 1, generator: 1 }));
     const { inDim, hidden, layers = 1, cell = 'gru', bidirectional = false, dropout = 0 } = options;
     positiveInt('RNNEncoder', 'inDim', inDim);
     positiveInt('RNNEncoder', 'hidden', hidden);

@@ -4,6 +4,7 @@
 //   transformer.h.{i}.attn.c_attn.{weight,bias}, transformer.h.{i}.attn.c_proj.{weight,bias},
 //   transformer.h.{i}.ln_2.*, transformer.h.{i}.mlp.c_fc.*, transformer.h.{i}.mlp.c_proj.*,
 //   transformer.ln_f.*, lm_head.weight (tied to transformer.wte.weight).
+import { checkOptions, optionKeys } from '../../core/options.js';
 import { shapeStr } from '../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { arange } from '../../ops/creation.js';
@@ -138,6 +139,7 @@ export class GPT extends Module {
 
   constructor(config: GPTConfig) {
     super();
+    checkOptions('GPT', config, optionKeys<GPTConfig>({ vocabSize: 1, blockSize: 1, nLayer: 1, nHead: 1, nEmbd: 1, dropout: 1, bias: 1, attention: 1, generator: 1 }));
     const c = { dropout: 0, bias: true, attention: 'softmax' as AttentionKind, ...config };
     delete (c as GPTConfig).generator;
     for (const k of ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'] as const) {
@@ -209,4 +211,30 @@ export class GPT extends Module {
     }
     return super.loadStateDict(cleaned, options);
   }
+}
+
+/** nanoGPT's `model_args` (as saved in its ckpt.pt) in snake_case. */
+export interface NanoGPTModelArgs {
+  n_layer: number;
+  n_head: number;
+  n_embd: number;
+  block_size: number;
+  vocab_size: number;
+  bias?: boolean;
+  dropout?: number;
+}
+
+/**
+ * A GPT config from nanoGPT's `model_args` (`checkpoint['model_args']` in its ckpt.pt):
+ * `new GPT(gptConfigFromNanoGPT(args))` then `loadStateDict(...)` of the same checkpoint.
+ */
+export function gptConfigFromNanoGPT(args: NanoGPTModelArgs): GPTConfig {
+  checkOptions('gptConfigFromNanoGPT', args, optionKeys<NanoGPTModelArgs>({ n_layer: 1, n_head: 1, n_embd: 1, block_size: 1, vocab_size: 1, bias: 1, dropout: 1 }));
+  for (const k of ['n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'] as const) {
+    if (args?.[k] === undefined) throw new ModuleError('gptConfigFromNanoGPT', `model_args has no "${k}"`);
+  }
+  return {
+    vocabSize: args.vocab_size, blockSize: args.block_size, nLayer: args.n_layer, nHead: args.n_head, nEmbd: args.n_embd,
+    bias: args.bias ?? true, dropout: args.dropout ?? 0,
+  };
 }

@@ -2,6 +2,7 @@
 // input vectors a^i (word embeddings, audio frames or graph nodes) -> a projection to dModel ->
 // positional encoding -> a stack of Transformer encoder layers. It implements SequenceEncoder,
 // so it swaps with the fully-connected, CNN and RNN baselines under the same heads.
+import { checkOptions, optionKeys } from '../../core/options.js';
 import { shapeStr } from '../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { tidy } from '../../tensor/engine.js';
@@ -46,6 +47,9 @@ export class AttentionEncoder extends Module implements SequenceEncoder {
 
   constructor(options: AttentionEncoderOptions) {
     super();
+    checkOptions('AttentionEncoder', options, optionKeys<AttentionEncoderOptions>({
+      inDim: 1, dModel: 1, nhead: 1, layers: 1, dimFeedforward: 1, dropout: 1, activation: 1, normFirst: 1, attention: 1, pos: 1, maxLen: 1, window: 1, generator: 1,
+    }));
     const { inDim, dModel = 64, nhead = 4, layers = 2, pos = 'sinusoidal', attention = 'softmax', normFirst = true } = options;
     const g = options.generator ?? defaultGenerator;
     if (!POSITION_KINDS.includes(pos)) throw new ModuleError('AttentionEncoder', `pos must be one of ${POSITION_KINDS.join(', ')}, got "${pos}"`);
@@ -57,6 +61,7 @@ export class AttentionEncoder extends Module implements SequenceEncoder {
     const maxLen = options.maxLen ?? 512;
     this.pos = pos === 'sinusoidal' ? this.module('pos', new SinusoidalPositionalEncoding(dModel, Math.max(maxLen, 5000)))
       : pos === 'learned' ? this.module('pos', new LearnedPositionalEncoding(maxLen, dModel, { generator: g })) : null;
+    if (pos === 'rope' && (dModel / nhead) % 2) throw new ModuleError('AttentionEncoder', `pos 'rope' rotates pairs of values: each head's width dModel/nhead = ${dModel}/${nhead} must be even`);
     const rope = pos === 'rope' ? new RotaryEmbedding(dModel / nhead) : null;
     const layerOptions = {
       dimFeedforward: options.dimFeedforward ?? 4 * dModel, dropout: options.dropout ?? 0.1, activation: options.activation ?? 'gelu',

@@ -2,6 +2,7 @@
 // TransformerDecoderLayer semantics and names (batch_first=True). Each block is attention and
 // a position-wise feed-forward network, each wrapped in a residual connection and layer
 // normalisation: after the sum (post-LN, the original) or before the sublayer (normFirst, pre-LN).
+import { checkOptions, optionKeys } from '../../core/options.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { gelu, relu } from '../../ops/elementwise.js';
 import { add } from '../../ops/elementwise.js';
@@ -28,9 +29,19 @@ export interface TransformerLayerOptions {
   generator?: Generator;
 }
 
+const LAYER_KEYS = optionKeys<TransformerLayerOptions>({
+  dimFeedforward: 1, dropout: 1, activation: 1, layerNormEps: 1, normFirst: 1, bias: 1, attention: 1, rope: 1, generator: 1,
+});
+
 function resolve(module: string, dModel: number, nhead: number, o: TransformerLayerOptions) {
   if (!Number.isInteger(dModel) || dModel <= 0) throw new ModuleError(module, `dModel must be a positive integer, got ${dModel}`);
   if (!Number.isInteger(nhead) || nhead <= 0 || dModel % nhead) throw new ModuleError(module, `nhead (${nhead}) must divide dModel (${dModel})`);
+  if (o.dimFeedforward !== undefined && (!Number.isInteger(o.dimFeedforward) || o.dimFeedforward <= 0)) throw new ModuleError(module, `dimFeedforward must be a positive integer, got ${String(o.dimFeedforward)}`);
+  if (o.dropout !== undefined && !(typeof o.dropout === 'number' && o.dropout >= 0 && o.dropout < 1)) throw new ModuleError(module, `dropout must be a number in [0, 1), got ${String(o.dropout)}`);
+  if (o.layerNormEps !== undefined && !(typeof o.layerNormEps === 'number' && o.layerNormEps > 0)) throw new ModuleError(module, `layerNormEps must be a positive number, got ${String(o.layerNormEps)}`);
+  for (const k of ['normFirst', 'bias'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new ModuleError(module, `${k} must be true or false, got ${String(o[k])}`);
+  }
   const activation = o.activation ?? 'relu';
   if (activation !== 'relu' && activation !== 'gelu') throw new ModuleError(module, `activation must be "relu" or "gelu", got "${activation}"`);
   return {
@@ -68,6 +79,7 @@ export class TransformerEncoderLayer extends Module {
 
   constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
     super();
+    checkOptions('TransformerEncoderLayer', options, LAYER_KEYS);
     const o = resolve('TransformerEncoderLayer', dModel, nhead, options);
     this.normFirst = o.normFirst;
     this.activation = o.activation;
@@ -155,6 +167,7 @@ export class TransformerDecoderLayer extends Module {
 
   constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
     super();
+    checkOptions('TransformerDecoderLayer', options, LAYER_KEYS);
     const o = resolve('TransformerDecoderLayer', dModel, nhead, options);
     this.normFirst = o.normFirst;
     this.activation = o.activation;

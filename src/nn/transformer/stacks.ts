@@ -1,6 +1,7 @@
 // Stacks of Transformer layers and the full encoder–decoder model (lecture §6), with
 // torch.nn.TransformerEncoder / TransformerDecoder / Transformer names:
 // encoder.layers.{i}.*, encoder.norm.*, decoder.layers.{i}.*, decoder.norm.*
+import { checkOptions, optionKeys } from '../../core/options.js';
 import { defaultGenerator } from '../../core/rng.js';
 import { clone } from '../../ops/views.js';
 import { tidy } from '../../tensor/engine.js';
@@ -72,7 +73,9 @@ export class Transformer extends Module {
 
   constructor(readonly dModel = 512, readonly nhead = 8, options: TransformerOptions = {}) {
     super();
-    const o = { ...options, generator: options.generator ?? defaultGenerator };
+    checkOptions('Transformer', options, optionKeys<TransformerOptions>({ dimFeedforward: 1, dropout: 1, activation: 1, layerNormEps: 1, normFirst: 1, bias: 1, attention: 1, rope: 1, generator: 1, numEncoderLayers: 1, numDecoderLayers: 1 }));
+    const { numEncoderLayers: _e, numDecoderLayers: _d, ...layer } = options;
+    const o = { ...layer, generator: options.generator ?? defaultGenerator };
     const eps = options.layerNormEps ?? 1e-5;
     this.encoder = this.module('encoder', new TransformerEncoder(() => new TransformerEncoderLayer(dModel, nhead, o), options.numEncoderLayers ?? 6,
       new LayerNorm(dModel, { eps, bias: options.bias ?? true })));
