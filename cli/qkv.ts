@@ -8,6 +8,7 @@ import { demo } from './demo.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand, infoCommand, predictCommand } from './commands/use.js';
 import { generateCommand } from './commands/generate.js';
+import { experimentCommand } from './commands/experiment.js';
 import { UsageError } from './shared.js';
 
 function integer(name: string, min: number) {
@@ -49,7 +50,7 @@ program
   .action((opts: { steps: number; seed: number; out: string; sentence: string }) => demo(opts));
 
 program.addCommand(trainCommand()).addCommand(evalCommand()).addCommand(predictCommand()).addCommand(infoCommand());
-program.addCommand(generateCommand());
+program.addCommand(generateCommand()).addCommand(experimentCommand());
 for (const sub of program.commands) {
   sub.exitOverride().showHelpAfterError('(add --help for usage)');
   for (const s of sub.commands) s.exitOverride().showHelpAfterError('(add --help for usage)');

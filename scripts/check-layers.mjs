@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
-const order = ['core', 'kernels', 'tensor', 'ops', 'nn', 'optim', 'io', 'data', 'tasks', 'train'];
+const order = ['core', 'kernels', 'tensor', 'ops', 'nn', 'optim', 'io', 'data', 'tasks', 'train', 'experiments'];
 const layerOf = (file) => {
   const rel = relative(join(root, 'src'), file).split('/');
   return rel.length > 1 ? order.indexOf(rel[0]) : order.length; // src/index.ts sits on top

@@ -39,3 +39,4 @@ export { lmDriver, createLm, lmFromConfig, lmTraining, lmEvaluate, generate, gen
 export { seq2seqDriver, translate, seq2seqBatch, seq2seqLogits, Seq2SeqModel, DEFAULT_SEQ2SEQ_MODEL, greedyBatch, beamDecode, type Seq2SeqInstance, type Seq2SeqConfig, type Seq2SeqInput, type Seq2SeqOptions, type Seq2SeqModelConfig } from './tasks/seq2seq.js';
 export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, type ModelConfig, type ModelKind } from './tasks/models.js';
 export { Trainer, TrainingError, OPTIMIZERS, type TrainerOptions, type TrainEvent, type TrainingTask, type EvalResult, type OptimizerName, type TrainerState, type Checkpointer } from './train/trainer.js';
+export * as experiments from './experiments/index.js';

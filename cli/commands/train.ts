@@ -47,7 +47,7 @@ function addModelFlags(cmd: Command): Command {
     .option('--heads <n>', 'attention heads', int('--heads', 1), 4)
     .option('--dropout <x>', 'dropout', float('--dropout', 0, 1), 0.1)
     .option('--window <n>', 'truncated attention: look at most N positions either side', int('--window', 0))
-    .option('--kernel <n>', 'CNN kernel size (odd)', int('--kernel', 1), 3)
+    .option('--kernel <n>', 'CNN kernel size; window-fc: window size (odd)', int('--kernel', 1), 3)
     .addOption(choice('--cell <kind>', 'RNN cell', ['gru', 'lstm'], 'lstm'));
 }
 

@@ -15,6 +15,7 @@ import { type SymbolOptions, generateSymbols } from './symbols.js';
 
 export * from './ambiguity.js';
 export * from './graph.js';
+export * from './long-range.js';
 export * from './speech.js';
 export * from './symbols.js';
 
