@@ -12,6 +12,7 @@ export interface FcVsAttentionConfig {
   sentences: number;
   steps: number;
   lr: number;
+  batchSize: number;
   fc: Partial<ModelConfig>;
   attention: Partial<ModelConfig>;
 }
@@ -24,7 +25,7 @@ export const fcVsAttention: ExperimentDef<FcVsAttentionConfig> = {
   section: '§3',
   claim: 'a per-position fully-connected network cannot tell the two "saw" apart; self-attention can',
   config: (size) => ({
-    sentences: bySize(size, 300, 2000, 4000), steps: bySize(size, 40, 300, 600), lr: 5e-3,
+    sentences: bySize(size, 200, 2000, 4000), steps: bySize(size, 20, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32),
     fc: { kind: 'fc', dModel: bySize(size, 16, 64, 64), layers: 2 },
     attention: { kind: 'transformer', dModel: bySize(size, 16, 32, 32), layers: 2, heads: 4, pos: 'rope' },
   }),
@@ -32,7 +33,7 @@ export const fcVsAttention: ExperimentDef<FcVsAttentionConfig> = {
   runSeed(c, seed, tick) {
     const [train, dev] = split(builtinDataset('ambiguity', { seed, n: c.sentences }), [0.85, 0.15], seed) as [TaggedExample[], TaggedExample[]];
     return MODELS.flatMap(([series, key]) => {
-      const r = trainTagger({ train, dev, model: c[key], steps: c.steps, lr: c.lr, seed });
+      const r = trainTagger({ train, dev, model: c[key], steps: c.steps, lr: c.lr, batchSize: c.batchSize, seed });
       tick(series);
       return [
         { series, x: 'all words', measure: 'accuracy', value: r.metrics.accuracy! },

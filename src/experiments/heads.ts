@@ -14,6 +14,7 @@ export interface HeadsConfig {
   layers: number;
   steps: number;
   lr: number;
+  batchSize: number;
 }
 
 export const heads: ExperimentDef<HeadsConfig> = {
@@ -21,12 +22,12 @@ export const heads: ExperimentDef<HeadsConfig> = {
   title: 'Number of heads at the same width',
   section: '§4',
   claim: 'several heads (each attending on its own) do at least as well as one head of the same total width',
-  config: (size) => ({ sentences: bySize(size, 300, 2000, 4000), heads: [1, 2, 4, 8], dModel: bySize(size, 16, 32, 64), layers: 2, steps: bySize(size, 40, 300, 600), lr: 5e-3 }),
+  config: (size) => ({ sentences: bySize(size, 200, 2000, 4000), heads: [1, 2, 4, 8], dModel: bySize(size, 16, 32, 64), layers: 2, steps: bySize(size, 20, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32) }),
   units: (c) => c.heads.length,
   runSeed(c, seed, tick) {
     const [train, dev] = split(builtinDataset('ambiguity', { seed, n: c.sentences }), [0.85, 0.15], seed) as [TaggedExample[], TaggedExample[]];
     return c.heads.flatMap((h) => {
-      const r = trainTagger({ train, dev, model: { kind: 'transformer', dModel: c.dModel, layers: c.layers, heads: h, pos: 'rope' }, steps: c.steps, lr: c.lr, seed });
+      const r = trainTagger({ train, dev, model: { kind: 'transformer', dModel: c.dModel, layers: c.layers, heads: h, pos: 'rope' }, steps: c.steps, lr: c.lr, batchSize: c.batchSize, seed });
       tick(`${h} heads`);
       return [
         { series: 'all words', x: h, measure: 'accuracy', value: r.metrics.accuracy! },

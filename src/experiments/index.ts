@@ -9,6 +9,11 @@ import { relevance as relevanceDef } from './relevance.js';
 import { runExperiment, type ExperimentDef } from './runner.js';
 import type { ExperimentOptions, ExperimentResult } from './types.js';
 import { windowExperiment } from './window.js';
+import { cnnVsAttentionData } from './cnn-vs-attention-data.js';
+import { rnnVsAttention as rnnVsAttentionDef } from './rnn-vs-attention.js';
+import { linearVsSoftmax as linearVsSoftmaxDef } from './linear-vs-softmax.js';
+import { truncated as truncatedDef } from './truncated.js';
+import { graph as graphDef } from './graph.js';
 
 export * from './types.js';
 export { runExperiment, bySize, DEFAULT_SEEDS, type ExperimentDef } from './runner.js';
@@ -19,12 +24,19 @@ export type { WindowConfig } from './window.js';
 export type { PositionsConfig } from './positions.js';
 export type { HeadsConfig } from './heads.js';
 export type { RelevanceConfig } from './relevance.js';
+export type { TruncatedConfig } from './truncated.js';
+export type { GraphConfig } from './graph.js';
+export { crossing, type CnnVsAttentionConfig } from './cnn-vs-attention-data.js';
+export type { RnnVsAttentionConfig } from './rnn-vs-attention.js';
+export type { LinearVsSoftmaxConfig } from './linear-vs-softmax.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDef = ExperimentDef<any>;
 
 /** Every experiment, in the lecture's order. */
-export const EXPERIMENTS: readonly AnyDef[] = [fcVsAttentionDef, windowExperiment, positionsDef, headsDef, relevanceDef];
+export const EXPERIMENTS: readonly AnyDef[] = [
+  fcVsAttentionDef, windowExperiment, relevanceDef, headsDef, positionsDef, truncatedDef, graphDef, cnnVsAttentionData, rnnVsAttentionDef, linearVsSoftmaxDef,
+];
 
 export function experimentNames(): string[] {
   return EXPERIMENTS.map((e) => e.name);
@@ -45,3 +57,8 @@ export const window = fn(windowExperiment);
 export const positions = fn(positionsDef);
 export const heads = fn(headsDef);
 export const relevance = fn(relevanceDef);
+export const truncated = fn(truncatedDef);
+export const graph = fn(graphDef);
+export const cnnVsAttention = fn(cnnVsAttentionData);
+export const rnnVsAttention = fn(rnnVsAttentionDef);
+export const linearVsSoftmax = fn(linearVsSoftmaxDef);

@@ -14,6 +14,7 @@ export interface PositionsConfig {
   kinds: PositionKind[];
   steps: number;
   lr: number;
+  batchSize: number;
   dModel: number;
   layers: number;
 }
@@ -29,8 +30,8 @@ export const positions: ExperimentDef<PositionsConfig> = {
   section: '§4',
   claim: 'without positional encoding self-attention cannot use order; with it, it can; a task that ignores order shows no difference',
   config: (size) => ({
-    train: bySize(size, 300, 1500, 3000), dev: bySize(size, 100, 300, 500), kinds: ['none', 'sinusoidal', 'learned', 'rope'],
-    steps: bySize(size, 60, 300, 600), lr: 5e-3, dModel: bySize(size, 16, 32, 32), layers: 2,
+    train: bySize(size, 200, 1500, 3000), dev: bySize(size, 100, 300, 500), kinds: ['none', 'sinusoidal', 'learned', 'rope'],
+    steps: bySize(size, 20, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32), dModel: bySize(size, 16, 32, 32), layers: 2,
   }),
   units: (c) => c.kinds.length * TASKS.length,
   runSeed(c, seed, tick) {
@@ -38,7 +39,7 @@ export const positions: ExperimentDef<PositionsConfig> = {
       const train = make(2 * seed, c.train);
       const dev = make(2 * seed + 1, c.dev);
       return c.kinds.map((pos) => {
-        const r = trainTagger({ train, dev, model: { kind: 'transformer', dModel: c.dModel, layers: c.layers, heads: 4, pos }, steps: c.steps, lr: c.lr, seed });
+        const r = trainTagger({ train, dev, model: { kind: 'transformer', dModel: c.dModel, layers: c.layers, heads: 4, pos }, steps: c.steps, lr: c.lr, batchSize: c.batchSize, seed });
         tick(`${task}, ${pos}`);
         return { series: pos, x: task, measure: 'accuracy', value: r.metrics.accuracy! };
       });

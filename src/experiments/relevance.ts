@@ -13,6 +13,7 @@ export interface RelevanceConfig {
   dModel: number;
   steps: number;
   lr: number;
+  batchSize: number;
 }
 
 const VARIANTS: [string, AttentionKind][] = [['dot + softmax', 'softmax'], ['additive + softmax', 'additive'], ['dot + ReLU', 'relu']];
@@ -22,12 +23,12 @@ export const relevance: ExperimentDef<RelevanceConfig> = {
   title: 'Relevance: dot-product vs additive; normaliser: softmax vs ReLU',
   section: '§4',
   claim: 'additive relevance and a ReLU normaliser also work; dot-product is the common (cheaper) choice',
-  config: (size) => ({ sentences: bySize(size, 300, 2000, 4000), dModel: bySize(size, 16, 32, 32), steps: bySize(size, 40, 300, 600), lr: 5e-3 }),
+  config: (size) => ({ sentences: bySize(size, 200, 2000, 4000), dModel: bySize(size, 16, 32, 32), steps: bySize(size, 20, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32) }),
   units: () => VARIANTS.length,
   runSeed(c, seed, tick) {
     const [train, dev] = split(builtinDataset('ambiguity', { seed, n: c.sentences }), [0.85, 0.15], seed) as [TaggedExample[], TaggedExample[]];
     return VARIANTS.flatMap(([series, attention]) => {
-      const r = trainTagger({ train, dev, model: { kind: 'transformer', dModel: c.dModel, layers: 2, heads: 4, pos: 'rope', attention }, steps: c.steps, lr: c.lr, seed });
+      const r = trainTagger({ train, dev, model: { kind: 'transformer', dModel: c.dModel, layers: 2, heads: 4, pos: 'rope', attention }, steps: c.steps, lr: c.lr, batchSize: c.batchSize, seed });
       tick(series);
       return [
         { series, x: 'all words', measure: 'accuracy', value: r.metrics.accuracy! },

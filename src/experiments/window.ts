@@ -15,6 +15,7 @@ export interface WindowConfig {
   windows: number[];
   steps: number;
   lr: number;
+  batchSize: number;
   dModel: number;
   attention: Partial<ModelConfig>;
 }
@@ -27,8 +28,8 @@ export const windowExperiment: ExperimentDef<WindowConfig> = {
   section: '§3',
   claim: 'a fully-connected network over a fixed window cannot use a position outside it; self-attention can',
   config: (size) => ({
-    train: bySize(size, 300, 1500, 3000), dev: bySize(size, 100, 300, 500), minLength: 12, maxLength: bySize(size, 16, 24, 32),
-    windows: [1, 3, 5, 9], steps: bySize(size, 60, 300, 600), lr: 5e-3, dModel: bySize(size, 16, 32, 32),
+    train: bySize(size, 200, 1500, 3000), dev: bySize(size, 100, 300, 500), minLength: 12, maxLength: bySize(size, 16, 24, 32),
+    windows: [1, 3, 5, 9], steps: bySize(size, 20, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32), dModel: bySize(size, 16, 32, 32),
     attention: { kind: 'transformer', layers: 2, heads: 4, pos: 'rope' },
   }),
   units: (c) => c.windows.length + 1,
@@ -42,7 +43,7 @@ export const windowExperiment: ExperimentDef<WindowConfig> = {
       ['self-attention', c.attention],
     ];
     return models.flatMap(([series, model]) => {
-      const r = trainTagger({ train, dev, model: { ...model, dModel: c.dModel }, steps: c.steps, lr: c.lr, seed });
+      const r = trainTagger({ train, dev, model: { ...model, dModel: c.dModel }, steps: c.steps, lr: c.lr, batchSize: c.batchSize, seed });
       tick(series);
       const byDistance = Array.from({ length: c.maxLength - 1 }, (_, i) => i + 1).map((d) => ({
         series, x: d, measure: 'accuracy by distance', value: accuracyWhere(dev, r.predicted, (_, t) => t === d),
