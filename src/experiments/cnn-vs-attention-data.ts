@@ -38,7 +38,7 @@ export const cnnVsAttentionData: ExperimentDef<CnnVsAttentionConfig> = {
   claim: 'with little training data the CNN does better; with enough data self-attention does better',
   config: (size) => ({
     sizes: bySize(size, [16, 64], [25, 50, 100, 200, 400, 1600], [25, 50, 100, 200, 400, 800, 1600, 3200]),
-    dev: bySize(size, 100, 400, 600), steps: bySize(size, 20, 300, 500), lr: 3e-3, batchSize: bySize(size, 16, 32, 32),
+    dev: bySize(size, 60, 400, 600), steps: bySize(size, 15, 300, 500), lr: 3e-3, batchSize: bySize(size, 16, 32, 32),
     cnn: { kind: 'cnn', dModel: bySize(size, 16, 32, 32), layers: 2, kernel: 3 },
     attention: { kind: 'transformer', dModel: bySize(size, 16, 32, 32), layers: 2, heads: 4, pos: 'rope' },
   }),

@@ -25,7 +25,7 @@ export const fcVsAttention: ExperimentDef<FcVsAttentionConfig> = {
   section: '§3',
   claim: 'a per-position fully-connected network cannot tell the two "saw" apart; self-attention can',
   config: (size) => ({
-    sentences: bySize(size, 200, 2000, 4000), steps: bySize(size, 20, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32),
+    sentences: bySize(size, 200, 2000, 4000), steps: bySize(size, 15, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32),
     fc: { kind: 'fc', dModel: bySize(size, 16, 64, 64), layers: 2 },
     attention: { kind: 'transformer', dModel: bySize(size, 16, 32, 32), layers: 2, heads: 4, pos: 'rope' },
   }),

@@ -21,7 +21,7 @@ export const graph: ExperimentDef<GraphConfig> = {
   title: 'Graphs: attention along the edges vs full attention vs fully-connected',
   section: '§4',
   claim: 'self-attention restricted to the edges (a graph network) labels nodes better than attention that ignores the edges or a network that sees one node',
-  config: (size) => ({ graphs: bySize(size, 150, 800, 1600), steps: bySize(size, 20, 300, 500), lr: 3e-3, batchSize: bySize(size, 16, 16, 16), dModel: bySize(size, 16, 32, 32) }),
+  config: (size) => ({ graphs: bySize(size, 100, 800, 1600), steps: bySize(size, 15, 300, 500), lr: 3e-3, batchSize: bySize(size, 16, 16, 16), dModel: bySize(size, 16, 32, 32) }),
   units: () => 3,
   runSeed(c, seed, tick) {
     const [train, dev] = split(builtinDataset('graph', { seed, n: c.graphs }), [0.85, 0.15], seed) as [TaggedExample[], TaggedExample[]];

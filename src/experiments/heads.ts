@@ -22,7 +22,7 @@ export const heads: ExperimentDef<HeadsConfig> = {
   title: 'Number of heads at the same width',
   section: '§4',
   claim: 'several heads (each attending on its own) do at least as well as one head of the same total width',
-  config: (size) => ({ sentences: bySize(size, 200, 2000, 4000), heads: [1, 2, 4, 8], dModel: bySize(size, 16, 32, 64), layers: 2, steps: bySize(size, 20, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32) }),
+  config: (size) => ({ sentences: bySize(size, 200, 2000, 4000), heads: [1, 2, 4, 8], dModel: bySize(size, 16, 32, 64), layers: 2, steps: bySize(size, 15, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32) }),
   units: (c) => c.heads.length,
   runSeed(c, seed, tick) {
     const [train, dev] = split(builtinDataset('ambiguity', { seed, n: c.sentences }), [0.85, 0.15], seed) as [TaggedExample[], TaggedExample[]];

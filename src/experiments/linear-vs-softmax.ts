@@ -53,9 +53,9 @@ export const linearVsSoftmax: ExperimentDef<LinearVsSoftmaxConfig> = {
   section: '§5',
   claim: 'linear attention costs O(N) instead of O(N²) and decodes with a constant-size state, at some cost in quality',
   config: (size) => ({
-    lengths: bySize(size, [64, 256], [256, 512, 1024, 2048, 4096], [256, 1024, 4096, 8192, 16384]), naiveMax: bySize(size, 256, 4096, 4096),
-    positions: bySize(size, [32, 256], [128, 512, 2048, 8192], [128, 512, 2048, 8192, 16384]), heads: 4, headDim: 32, reps: bySize(size, 2, 3, 5),
-    sentences: bySize(size, 200, 2000, 4000), steps: bySize(size, 20, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32),
+    lengths: bySize(size, [64, 128], [256, 512, 1024, 2048, 4096], [256, 1024, 4096, 8192, 16384]), naiveMax: bySize(size, 128, 4096, 4096),
+    positions: bySize(size, [32, 128], [128, 512, 2048, 8192], [128, 512, 2048, 8192, 16384]), heads: 4, headDim: 32, reps: bySize(size, 2, 3, 5),
+    sentences: bySize(size, 100, 2000, 4000), steps: bySize(size, 10, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32),
   }),
   units: (c) => c.lengths.length + c.positions.length + 2,
   runSeed(c, seed, tick) {

@@ -30,8 +30,8 @@ export const positions: ExperimentDef<PositionsConfig> = {
   section: '§4',
   claim: 'without positional encoding self-attention cannot use order; with it, it can; a task that ignores order shows no difference',
   config: (size) => ({
-    train: bySize(size, 200, 1500, 3000), dev: bySize(size, 100, 300, 500), kinds: ['none', 'sinusoidal', 'learned', 'rope'],
-    steps: bySize(size, 20, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32), dModel: bySize(size, 16, 32, 32), layers: 2,
+    train: bySize(size, 200, 1500, 3000), dev: bySize(size, 60, 300, 500), kinds: ['none', 'sinusoidal', 'learned', 'rope'],
+    steps: bySize(size, 15, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32), dModel: bySize(size, 16, 32, 32), layers: 2,
   }),
   units: (c) => c.kinds.length * TASKS.length,
   runSeed(c, seed, tick) {

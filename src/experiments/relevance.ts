@@ -23,7 +23,7 @@ export const relevance: ExperimentDef<RelevanceConfig> = {
   title: 'Relevance: dot-product vs additive; normaliser: softmax vs ReLU',
   section: '§4',
   claim: 'additive relevance and a ReLU normaliser also work; dot-product is the common (cheaper) choice',
-  config: (size) => ({ sentences: bySize(size, 200, 2000, 4000), dModel: bySize(size, 16, 32, 32), steps: bySize(size, 20, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32) }),
+  config: (size) => ({ sentences: bySize(size, 200, 2000, 4000), dModel: bySize(size, 16, 32, 32), steps: bySize(size, 15, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32) }),
   units: () => VARIANTS.length,
   runSeed(c, seed, tick) {
     const [train, dev] = split(builtinDataset('ambiguity', { seed, n: c.sentences }), [0.85, 0.15], seed) as [TaggedExample[], TaggedExample[]];

@@ -29,9 +29,9 @@ export const rnnVsAttention: ExperimentDef<RnnVsAttentionConfig> = {
   section: '§5',
   claim: 'self-attention runs in parallel (its time grows more slowly with N) and relates far-apart positions that an RNN struggles with',
   config: (size) => ({
-    lengths: bySize(size, [8, 32], [16, 32, 64, 128, 256], [16, 32, 64, 128, 256, 512]), epochSequences: bySize(size, 32, 128, 256),
-    distances: bySize(size, [2, 8], [2, 8, 16, 32], [2, 8, 16, 32, 64]), train: bySize(size, 200, 1500, 3000), dev: bySize(size, 100, 300, 500),
-    steps: bySize(size, 20, 400, 800), lr: 3e-3, batchSize: bySize(size, 16, 32, 32),
+    lengths: bySize(size, [8, 32], [16, 32, 64, 128, 256], [16, 32, 64, 128, 256, 512]), epochSequences: bySize(size, 16, 128, 256),
+    distances: bySize(size, [2, 8], [2, 8, 16, 32], [2, 8, 16, 32, 64]), train: bySize(size, 100, 1500, 3000), dev: bySize(size, 100, 300, 500),
+    steps: bySize(size, 15, 400, 800), lr: 3e-3, batchSize: bySize(size, 16, 32, 32),
     rnn: { kind: 'rnn', cell: 'lstm', dModel: bySize(size, 16, 32, 32), layers: 1 },
     attention: { kind: 'transformer', dModel: bySize(size, 16, 32, 32), layers: 1, heads: 4, pos: 'rope' },
   }),

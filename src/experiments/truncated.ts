@@ -27,8 +27,8 @@ export const truncated: ExperimentDef<TruncatedConfig> = {
   section: '§4',
   claim: 'on speech a small window of neighbouring frames is enough: truncated attention keeps the accuracy at a lower cost',
   config: (size) => ({
-    utterances: bySize(size, 60, 400, 800), minFrames: bySize(size, 40, 200, 400), maxFrames: bySize(size, 60, 300, 600),
-    windows: [1, 2, 4, 8, 16, 0], steps: bySize(size, 15, 200, 400), lr: 3e-3, batchSize: bySize(size, 4, 8, 8), dModel: bySize(size, 16, 32, 32),
+    utterances: bySize(size, 40, 400, 800), minFrames: bySize(size, 30, 200, 400), maxFrames: bySize(size, 40, 300, 600),
+    windows: bySize(size, [1, 4, 0], [1, 2, 4, 8, 16, 0], [1, 2, 4, 8, 16, 32, 0]), steps: bySize(size, 10, 200, 400), lr: 3e-3, batchSize: bySize(size, 4, 8, 8), dModel: bySize(size, 16, 32, 32),
   }),
   units: (c) => c.windows.length,
   runSeed(c, seed, tick) {

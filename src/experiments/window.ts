@@ -28,8 +28,8 @@ export const windowExperiment: ExperimentDef<WindowConfig> = {
   section: '§3',
   claim: 'a fully-connected network over a fixed window cannot use a position outside it; self-attention can',
   config: (size) => ({
-    train: bySize(size, 200, 1500, 3000), dev: bySize(size, 100, 300, 500), minLength: 12, maxLength: bySize(size, 16, 24, 32),
-    windows: [1, 3, 5, 9], steps: bySize(size, 20, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32), dModel: bySize(size, 16, 32, 32),
+    train: bySize(size, 200, 1500, 3000), dev: bySize(size, 60, 300, 500), minLength: 12, maxLength: bySize(size, 16, 24, 32),
+    windows: [1, 3, 5, 9], steps: bySize(size, 15, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32), dModel: bySize(size, 16, 32, 32),
     attention: { kind: 'transformer', layers: 2, heads: 4, pos: 'rope' },
   }),
   units: (c) => c.windows.length + 1,
