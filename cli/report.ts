@@ -28,7 +28,7 @@ export function writeReport(dir: string, results: readonly Result[], charts: Rec
     const figs = r.charts.map((c) => `<figure class="chart" data-chart="${esc(`${r.name}/${c.id}`)}">${charts[r.name]?.[c.id] ?? ''}</figure>`).join('\n');
     const mark = r.verdict.held === true ? 'held' : r.verdict.held === false ? 'not held' : 'undecided';
     return `<section id="${esc(r.name)}">
-<h2>${esc(r.title)} <small>lecture ${esc(r.section)} · <code>qkv experiment ${esc(r.name)}</code></small></h2>
+<h2>${esc(r.title)} <small>lecture ${esc(r.section)} · <code>qkv experiment ${esc(r.name)}${r.size === 'default' ? '' : ` --${r.size}`}</code> · ${r.size} size, ${r.seeds.length} seeds</small></h2>
 <p class="claim">Claim: ${esc(r.claim)}.</p>
 <p class="verdict ${mark.replace(' ', '-')}"><b>${mark}:</b> ${esc(r.verdict.text)}</p>
 ${figs}

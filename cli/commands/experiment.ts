@@ -3,7 +3,7 @@
 // where a converter exists), and with --report one self-contained HTML page.
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { experiments } from '../../src/index.js';
 import { chartSpec, renderSvg, svgToPng } from '../charts.js';
@@ -12,7 +12,7 @@ import { int, printJson, UsageError } from '../shared.js';
 
 type Result = experiments.ExperimentResult;
 
-interface ExperimentFlags { quick?: boolean; full?: boolean; seeds?: number; seed: number; out: string; report?: string; json?: boolean; png: boolean }
+interface ExperimentFlags { from?: string; quick?: boolean; full?: boolean; seeds?: number; seed: number; out: string; report?: string; json?: boolean; png: boolean }
 
 export function experimentCommand(): Command {
   return new Command('experiment')
@@ -24,6 +24,7 @@ export function experimentCommand(): Command {
     .option('--seed <n>', 'the first seed', int('--seed', 0), 0)
     .option('--out <dir>', 'where <name>.json and the charts go (default: the --report dir, else runs/experiments)')
     .option('--report <dir>', 'also write DIR/index.html: every chart, table and verdict in the lecture\'s order')
+    .option('--from <dir>', 'do not run: take the results from DIR/<name>.json of earlier runs, redraw the charts and the report')
     .option('--json', 'print the results as JSON on stdout')
     .option('--no-png', 'SVG charts only (PNG needs ImageMagick\'s convert or rsvg-convert)')
     .action(async (name: string, o: ExperimentFlags) => experimentAction(name, o));
@@ -38,13 +39,15 @@ async function experimentAction(name: string, o: ExperimentFlags): Promise<void>
   if (name !== 'all' && !known.includes(name)) throw new UsageError(`unknown experiment "${name}" (known: list, all, ${known.join(', ')})`);
   const size: experiments.ExperimentSize = o.quick ? 'quick' : o.full ? 'full' : 'default';
   const out = o.out ?? o.report ?? join('runs', 'experiments');
-  // check both directories can be written before minutes of work
-  for (const [flag, dir] of [['--out', out], ['--report', o.report]] as const) if (dir !== undefined) ensureWritable(flag, dir);
+  // check the directories can be written before minutes of work
+  if (o.report !== undefined) ensureWritable('--report', o.report);
+  if (out !== o.report) ensureWritable('--out', out);
   const names = name === 'all' ? known : [name];
   const results: Result[] = [];
   const charts: Record<string, Record<string, string>> = {};
   for (const n of names) {
-    const r = runWithProgress(n, size, o);
+    // --from: results of earlier runs (DIR/<name>.json), redrawn; else run the experiment
+    const r = o.from ? readResult(o.from, n) : runWithProgress(n, size, o);
     results.push(r);
     charts[n] = await writeResult(r, out, o.png);
     if (!o.json) printResult(r, out);
@@ -54,6 +57,21 @@ async function experimentAction(name: string, o: ExperimentFlags): Promise<void>
     if (!o.json) console.log(`report: ${file}`);
   }
   if (o.json) printJson(name === 'all' ? results : results[0]);
+}
+
+function readResult(dir: string, name: string): Result {
+  const file = join(dir, `${name}.json`);
+  let r: Result;
+  try {
+    r = JSON.parse(readFileSync(file, 'utf8')) as Result;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`--from ${file}: ${code === 'ENOENT' ? 'no such file (run the experiment first)' : (e as Error).message}`);
+  }
+  if (r?.name !== name || !Array.isArray(r.summary) || !Array.isArray(r.charts)) throw new UsageError(`--from ${file}: not the results of experiment ${name}`);
+  // JSON has no NaN: null numbers are missing values
+  r.summary = r.summary.map((s) => ({ ...s, mean: s.mean ?? NaN, min: s.min ?? NaN, max: s.max ?? NaN }));
+  return r;
 }
 
 function ensureWritable(flag: string, dir: string): void {
