@@ -17,6 +17,14 @@ export function machineLine(backend: string): string {
   return `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}, backend ${backend}, qkv ${version}`;
 }
 
+/** When the results were computed: one time, or the first and the last. */
+function when(results: readonly Result[]): string {
+  const dates = results.map((r) => r.date).filter(Boolean).sort();
+  const fmt = (d: string) => d.slice(0, 16).replace('T', ' ');
+  if (!dates.length) return fmt(new Date().toISOString());
+  return dates[0] === dates[dates.length - 1] || fmt(dates[0]!) === fmt(dates[dates.length - 1]!) ? fmt(dates[0]!) : `${fmt(dates[0]!)} to ${fmt(dates[dates.length - 1]!)}`;
+}
+
 /** Writes DIR/index.html; `charts[name][chartId]` is the SVG text. Returns the file's path. */
 export function writeReport(dir: string, results: readonly Result[], charts: Record<string, Record<string, string>>): string {
   const order = experiments.experimentNames();
@@ -55,7 +63,7 @@ pre { font-size: 12px; background: #f6f6f6; padding: .5em }
 <body>
 <h1>The lecture's claims, measured</h1>
 <p>Every experiment of <code>qkv experiment</code>, in the order of the lecture (Hung-yi Lee, self-attention). Each ran on several seeds; charts show the mean and, as bars, the min–max over the seeds. Verdicts are computed from these numbers.</p>
-<p class="machine">Run ${esc(new Date().toISOString().slice(0, 16).replace('T', ' '))} UTC, size ${esc(sizes)}, on ${esc(machineLine(sorted[0]?.backend ?? ''))}. ${held} of ${sorted.length} claims held on this run.</p>
+<p class="machine">Run ${esc(when(sorted))} UTC, size ${esc(sizes)}, on ${esc(machineLine(sorted[0]?.backend ?? ''))}. ${held} of ${sorted.length} claims held on this run.</p>
 <nav><ol>${sorted.map((r) => `<li><a href="#${esc(r.name)}">${esc(r.title)}</a></li>`).join('')}</ol></nav>
 ${sections}
 </body></html>

@@ -37,6 +37,7 @@ async function experimentAction(name: string, o: ExperimentFlags): Promise<void>
     return;
   }
   if (name !== 'all' && !known.includes(name)) throw new UsageError(`unknown experiment "${name}" (known: list, all, ${known.join(', ')})`);
+  if (o.from && (o.quick || o.full || o.seeds !== undefined)) throw new UsageError('--from redraws earlier results: --quick, --full and --seeds do not apply to it');
   const size: experiments.ExperimentSize = o.quick ? 'quick' : o.full ? 'full' : 'default';
   const out = o.out ?? o.report ?? join('runs', 'experiments');
   // check the directories can be written before minutes of work

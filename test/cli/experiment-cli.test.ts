@@ -92,6 +92,19 @@ describe('qkv experiment all --quick --report', () => {
   });
 });
 
+test('--from redraws the charts and the report from earlier JSON without running anything', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'qkv-exp-'));
+  ok(run('experiment', 'graph', '--quick', '--seeds', '2', '--out', dir, '--no-png'), 'graph');
+  const first = JSON.parse(readFileSync(join(dir, 'graph.json'), 'utf8')) as experiments.ExperimentResult;
+  const report = join(dir, 'again');
+  const r = run('experiment', 'graph', '--from', dir, '--report', report, '--no-png', '--json');
+  ok(r, '--from');
+  assert.deepEqual((JSON.parse(r.stdout) as experiments.ExperimentResult).verdict, first.verdict);
+  assert.match(readFileSync(join(report, 'index.html'), 'utf8'), /<svg/);
+  failsWith(run('experiment', 'graph', '--from', dir, '--seeds', '3'), /--from redraws earlier results/);
+  failsWith(run('experiment', 'window', '--from', dir), /--from .*window\.json: no such file/);
+});
+
 test('qkv experiment list names every experiment', () => {
   const r = run('experiment', 'list');
   ok(r, 'list');
