@@ -9,6 +9,7 @@ import { evalCommand, infoCommand, predictCommand } from './commands/use.js';
 import { generateCommand } from './commands/generate.js';
 import { exportCommand } from './commands/export.js';
 import { vizCommand } from './commands/viz.js';
+import { experimentCommand } from './commands/experiment.js';
 import { debugging, report } from './errors.js';
 import { int, prepareOutDir, UsageError } from './shared.js';
 
@@ -46,7 +47,7 @@ export function buildProgram(): Command {
     .action((opts: { steps: number; seed: number; out: string; sentence: string }) => { prepareOutDir('--out', opts.out); demo(opts); });
 
   program.addCommand(trainCommand()).addCommand(evalCommand()).addCommand(predictCommand()).addCommand(infoCommand());
-  program.addCommand(generateCommand()).addCommand(exportCommand()).addCommand(vizCommand());
+  program.addCommand(generateCommand()).addCommand(exportCommand()).addCommand(vizCommand()).addCommand(experimentCommand());
   const visit = (cmd: Command): void => {
     for (const sub of cmd.commands) {
       sub.exitOverride().showHelpAfterError('(add --help for usage)');

@@ -4,8 +4,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
-// train/ (the Trainer, checkpoints) knows nothing of tasks; run/ (a training session of a task) sits above both
-const order = ['core', 'kernels', 'tensor', 'ops', 'nn', 'optim', 'io', 'data', 'train', 'tasks', 'run'];
+// train/ (the Trainer, checkpoints) knows nothing of tasks; run/ (a training session of a task) sits above both;
+// experiments/ runs studies over tasks and sessions
+const order = ['core', 'kernels', 'tensor', 'ops', 'nn', 'optim', 'io', 'data', 'train', 'tasks', 'run', 'experiments'];
 const layerOf = (file) => {
   const rel = relative(join(root, 'src'), file).split('/');
   return rel.length > 1 ? order.indexOf(rel[0]) : order.length; // src/index.ts sits on top

@@ -52,7 +52,7 @@ function addModelFlags(cmd: Command): Command {
     .option('--dropout <x>', 'dropout', float('--dropout', 0, 1), 0.1)
     .option('--window <n>', 'truncated attention: look at most N positions either side', int('--window', 0))
     .option('--viz [input]', `watch training: record the attention weights for this input at every evaluation, in DIR/${WATCH_FILE}, for qkv viz --model DIR (default: the built-in set's example)`)
-    .option('--kernel <n>', 'CNN kernel size (odd)', int('--kernel', 1), 3)
+    .option('--kernel <n>', 'CNN kernel size; window-fc: window size (odd)', int('--kernel', 1), 3)
     .addOption(choice('--cell <kind>', 'RNN cell', ['gru', 'lstm'], 'lstm'))
     .addOption(choice('--tokenize <kind>', 'text input: words (a word vocabulary + character CNN) or bpe (byte-level BPE pieces trained on the data, saved as tokenizer.json)', ['words', 'bpe'], 'words'))
     .addOption(vocabSizeOption());

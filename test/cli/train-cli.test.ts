@@ -78,7 +78,7 @@ test('bad input: one clear line, non-zero exit, no stack trace', () => {
   failsWith(run(['train', 'tag', '--train', file('empty.conllu', ''), '--out', out]), /empty\.conllu: file is empty/);
   failsWith(run(['train', 'tag', '--train', join(dir, 'missing.conllu'), '--out', out]), /missing\.conllu: file not found/);
   failsWith(run(['train', 'tag', '--builtin', 'ambiguity', '--out', out, '--bogus']), /unknown option '--bogus'/);
-  failsWith(run(['train', 'tag', '--builtin', 'ambiguity', '--out', out, '--model', 'mlp']), /argument 'mlp' is invalid. Allowed choices are fc, cnn, rnn, transformer/);
+  failsWith(run(['train', 'tag', '--builtin', 'ambiguity', '--out', out, '--model', 'mlp']), /argument 'mlp' is invalid. Allowed choices are fc, window-fc, cnn, rnn, transformer/);
   failsWith(run(['train', 'tag', '--builtin', 'ambiguity', '--out', out, '--lr', 'fast']), /--lr must be a number/);
   failsWith(run(['train', 'tag', '--builtin', 'reverse', '--out', out]), /--builtin reverse is a seq2seq set, not for tag/);
   failsWith(run(['train', 'tag', '--out', out]), /give --train FILE \(or --builtin NAME\)/);

@@ -17,6 +17,7 @@ import { type ShapesOptions, generateShapes } from './shapes.js';
 
 export * from './ambiguity.js';
 export * from './graph.js';
+export * from './long-range.js';
 export * from './speech.js';
 export * from './symbols.js';
 export * from './shapes.js';

@@ -7,7 +7,7 @@ import { QkvError } from '../../core/errors.js';
 import type { SequenceEncoder } from '../encoder.js';
 import { Embedding, Linear } from '../layers.js';
 import { Module } from '../module.js';
-import { CNNEncoder, FCEncoder, RNNEncoder } from '../baselines/index.js';
+import { CNNEncoder, FCEncoder, RNNEncoder, WindowFCEncoder } from '../baselines/index.js';
 import { AttentionEncoder, type PositionKind } from '../transformer/attention-encoder.js';
 import type { AttentionKind } from '../attention/multihead.js';
 import { add, div, mul, sub } from '../../ops/elementwise.js';
@@ -20,8 +20,8 @@ import { CharEmbedding } from './char-embedding.js';
 import { PatchEncoder } from '../vision/patch-encoder.js';
 import { ConvImageEncoder } from '../vision/conv-encoder.js';
 
-export type ModelKind = 'fc' | 'cnn' | 'rnn' | 'transformer';
-export const MODEL_KINDS: readonly ModelKind[] = ['fc', 'cnn', 'rnn', 'transformer'];
+export type ModelKind = 'fc' | 'window-fc' | 'cnn' | 'rnn' | 'transformer';
+export const MODEL_KINDS: readonly ModelKind[] = ['fc', 'window-fc', 'cnn', 'rnn', 'transformer'];
 
 /** The body's hyperparameters (saved in config.json). */
 export interface ModelConfig {
@@ -34,7 +34,7 @@ export interface ModelConfig {
   pos: PositionKind;
   /** Truncated self-attention window (null: whole sequence). */
   window: number | null;
-  /** CNN kernel size. */
+  /** CNN kernel size; window-fc: the window (odd). */
   kernel: number;
   /** RNN cell. */
   cell: 'gru' | 'lstm';
@@ -67,6 +67,7 @@ export interface InputBatch {
 export function buildEncoder(inDim: number, c: ModelConfig, g: Generator): SequenceEncoder {
   switch (c.kind) {
     case 'fc': return new FCEncoder({ inDim, hidden: c.dModel, layers: c.layers, dropout: c.dropout, generator: g });
+    case 'window-fc': return new WindowFCEncoder({ inDim, hidden: c.dModel, window: c.kernel, layers: c.layers, dropout: c.dropout, generator: g });
     case 'cnn': return new CNNEncoder({ inDim, hidden: c.dModel, layers: c.layers, kernelSize: c.kernel, dropout: c.dropout, generator: g });
     case 'rnn': return new RNNEncoder({ inDim, hidden: c.dModel / 2, layers: Math.min(c.layers, 2), cell: c.cell, bidirectional: true, dropout: c.dropout, generator: g });
     case 'transformer': return new AttentionEncoder({

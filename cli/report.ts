@@ -1,0 +1,75 @@
+// `qkv experiment all --report DIR`: one self-contained HTML page (inline SVG charts and CSS,
+// no scripts, nothing fetched), every experiment's claim, chart, table and verdict in the
+// lecture's order, and the machine it ran on.
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { experiments, version } from '../src/index.js';
+import { tableRows, writeAtomic } from './commands/experiment.js';
+
+type Result = experiments.ExperimentResult;
+
+const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** The machine, in one line: CPU, cores, memory, Node, backend. */
+export function machineLine(backend: string): string {
+  const cpu = cpus()[0]?.model?.trim() ?? 'unknown CPU';
+  return `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}, backend ${backend}, qkv ${version}`;
+}
+
+/** When the results were computed: one time, or the first and the last. */
+function when(results: readonly Result[]): string {
+  const dates = results.map((r) => r.date).filter(Boolean).sort();
+  const fmt = (d: string) => d.slice(0, 16).replace('T', ' ');
+  if (!dates.length) return fmt(new Date().toISOString());
+  return dates[0] === dates[dates.length - 1] || fmt(dates[0]!) === fmt(dates[dates.length - 1]!) ? fmt(dates[0]!) : `${fmt(dates[0]!)} to ${fmt(dates[dates.length - 1]!)}`;
+}
+
+/** Writes DIR/index.html; `charts[name][chartId]` is the SVG text. Returns the file's path. */
+export function writeReport(dir: string, results: readonly Result[], charts: Record<string, Record<string, string>>): string {
+  const order = experiments.experimentNames();
+  const sorted = [...results].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  const sizes = [...new Set(sorted.map((r) => r.size))].join(', ');
+  const held = sorted.filter((r) => r.verdict.held === true).length;
+  const sections = sorted.map((r) => {
+    const rows = tableRows(r).map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n');
+    const figs = r.charts.map((c) => `<figure class="chart" data-chart="${esc(`${r.name}/${c.id}`)}">${charts[r.name]?.[c.id] ?? ''}</figure>`).join('\n');
+    const mark = r.verdict.held === true ? 'held' : r.verdict.held === false ? 'not held' : 'undecided';
+    return `<section id="${esc(r.name)}">
+<h2>${esc(r.title)} <small>lecture ${esc(r.section)} · <code>qkv experiment ${esc(r.name)}${r.size === 'default' ? '' : ` --${r.size}`}</code> · ${r.size} size, ${r.seeds.length} seeds</small></h2>
+<p class="claim">Claim: ${esc(r.claim)}.</p>
+<p class="verdict ${mark.replace(' ', '-')}"><b>${mark}:</b> ${esc(r.verdict.text)}</p>
+${figs}
+<table><thead><tr><th>measure</th><th>series</th><th>x</th><th>mean</th><th>min – max</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+<details><summary>configuration (${r.size}, seeds ${r.seeds.join(', ')}, ${r.seconds.toFixed(1)} s)</summary><pre>${esc(JSON.stringify(r.config, null, 2))}</pre></details>
+</section>`;
+  }).join('\n');
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>qkv: the lecture's claims, measured</title>
+<style>
+body { font: 15px/1.45 sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222 }
+h2 small { font-weight: normal; color: #666; font-size: 60% }
+table { border-collapse: collapse; font-size: 13px; margin: .5em 0 }
+td, th { border-bottom: 1px solid #ddd; padding: 2px 10px; text-align: left }
+figure.chart { display: inline-block; margin: .5em 1em .5em 0 }
+.verdict { padding: .4em .7em; border-left: 4px solid #999 }
+.verdict.held { border-color: #2a8; background: #eef9f4 }
+.verdict.not-held { border-color: #c44; background: #fbeeee }
+pre { font-size: 12px; background: #f6f6f6; padding: .5em }
+</style></head>
+<body>
+<h1>The lecture's claims, measured</h1>
+<p>Every experiment of <code>qkv experiment</code>, in the order of the lecture (Hung-yi Lee, self-attention). Each ran on several seeds; charts show the mean and, as bars, the min–max over the seeds. Verdicts are computed from these numbers.</p>
+<p class="machine">Run ${esc(when(sorted))} UTC, size ${esc(sizes)}, on ${esc(machineLine(sorted[0]?.backend ?? ''))}. ${held} of ${sorted.length} claims held on this run.</p>
+<nav><ol>${sorted.map((r) => `<li><a href="#${esc(r.name)}">${esc(r.title)}</a></li>`).join('')}</ol></nav>
+${sections}
+</body></html>
+`;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'index.html');
+  writeAtomic(file, html);
+  return file;
+}

@@ -1,0 +1,72 @@
+// One training run of a tagger, as every experiment needs it: a fresh seeded model, the
+// project's Trainer, the task's metrics on held-out data, and the time per step.
+import { Generator } from '../core/rng.js';
+import type { TaggedExample } from '../data/types.js';
+import { DEFAULT_MODEL, type ModelConfig } from '../nn/models/taggers.js';
+import { createTagModel, predictTags, tagTraining, type TagModel } from '../tasks/tag.js';
+import { Trainer } from '../train/trainer.js';
+import { median } from './stats.js';
+
+export interface TagRun {
+  train: readonly TaggedExample[];
+  dev: readonly TaggedExample[];
+  model: Partial<ModelConfig>;
+  steps: number;
+  seed: number;
+  lr?: number;
+  batchSize?: number;
+  warmup?: number;
+}
+
+export interface TagRunResult {
+  metrics: Record<string, number>;
+  /** Median wall time of one training step (forward, backward, update). */
+  msPerStep: number;
+  seconds: number;
+  /** Predicted tags of each dev example. */
+  predicted: string[][];
+  parameters: number;
+}
+
+/** Trains a tagger on `train` and evaluates it on `dev`; the model is freed afterwards. */
+export function trainTagger(r: TagRun): TagRunResult {
+  const start = performance.now();
+  const m: TagModel = createTagModel(r.train as TaggedExample[], { model: { ...DEFAULT_MODEL, dropout: 0, ...r.model }, generator: new Generator(1000 + r.seed) });
+  const trainer = new Trainer(m.model, tagTraining(m, r.train, r.dev, { batchSize: r.batchSize ?? 32 }),
+    { maxSteps: r.steps, lr: r.lr ?? 3e-3, warmup: r.warmup ?? Math.min(30, Math.floor(r.steps / 10)), evalEvery: r.steps, seed: r.seed });
+  const stepMs: number[] = [];
+  trainer.on((e) => { if (e.type === 'step') stepMs.push(e.ms); });
+  try {
+    const result = trainer.run()!;
+    const predicted = predictTags(m, r.dev);
+    const parameters = m.model.parameters().reduce((a, p) => a + p.size, 0);
+    return { metrics: result.metrics, msPerStep: median(stepMs), seconds: (performance.now() - start) / 1000, predicted, parameters };
+  } finally {
+    trainer.dispose();
+    m.model.dispose();
+  }
+}
+
+/** Accuracy over the positions `keep(example, position)` selects, or NaN if none. */
+export function accuracyWhere(dev: readonly TaggedExample[], predicted: readonly string[][], keep: (e: TaggedExample, t: number) => boolean): number {
+  let right = 0;
+  let total = 0;
+  dev.forEach((e, i) => e.labels.forEach((gold, t) => {
+    if (!keep(e, t)) return;
+    total++;
+    if (predicted[i]![t] === gold) right++;
+  }));
+  return total ? right / total : NaN;
+}
+
+/**
+ * Nested training subsets: one seeded shuffle of `pool`, then its first `size` examples for each
+ * size, so every smaller set is inside every larger one and the same seed gives the same sets.
+ */
+export function nestedSubsets<T>(pool: readonly T[], sizes: readonly number[], seed: number): T[][] {
+  const shuffled = new Generator(seed).shuffle([...pool]);
+  return sizes.map((n) => {
+    if (!Number.isInteger(n) || n < 1 || n > pool.length) throw new RangeError(`subset size ${n} must be an integer in [1, ${pool.length}]`);
+    return shuffled.slice(0, n);
+  });
+}
