@@ -29,20 +29,19 @@
 // uncached loop gives (`useCache: false`), which tests check.
 import { QkvError } from '../core/errors.js';
 import { defaultGenerator, Generator } from '../core/rng.js';
-import { charVocab, CharVocab, Vocab } from '../data/vocab.js';
-import type { BpeTokenizer } from '../data/tokenizers/tokenizer.js';
+import { charVocab, Vocab } from '../data/vocab.js';
 import type { AttentionKind } from '../nn/attention/multihead.js';
-import { cachedLength, type DecodingCache } from '../nn/attention/decoding-cache.js';
 import { GPT } from '../nn/models/gpt.js';
-import { tensor } from '../ops/creation.js';
-import { crossEntropy } from '../ops/loss.js';
-import { select } from '../ops/views.js';
-import { noGrad, tidy } from '../tensor/engine.js';
-import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
-import { sampleNext } from './decode/sample.js';
 import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
-import { tokenizerFiles, tokenizerFromFiles, trainTaskTokenizer } from './subword.js';
+import { tokenizerFiles, trainTaskTokenizer } from './subword.js';
+import { bpeTokenizer, charTokenizer, lmTokenizerFromJSON, wordPieces, wordTokenizer, type LmTokenizer } from './lm/tokenizer.js';
+import { batchLoss, estimateLoss, getBatch, splitTokens, textLoss, type LmBatch } from './lm/batches.js';
+import { generateTokens, type GenerateOptions } from './lm/generate.js';
+
+export { wordPieces, lmTokenizerFromJSON, type LmTokenizer } from './lm/tokenizer.js';
+export { batchLoss, estimateLoss, getBatch, splitTokens, textLoss, type LmBatch } from './lm/batches.js';
+export { generateTokens, type GenerateOptions } from './lm/generate.js';
 
 export type LmTokenize = 'chars' | 'words' | 'bpe';
 export const LM_TOKENIZE: readonly LmTokenize[] = ['chars', 'words', 'bpe'];
@@ -71,69 +70,6 @@ export interface LmConfig {
   vocab: { kind: 'chars'; chars: string[] } | { kind: 'vocab'; tokens: string[] } | { kind: 'bpe'; size: number };
   model: LmModelConfig;
   [k: string]: unknown;
-}
-
-/** Text <-> token ids for a language model. */
-export interface LmTokenizer {
-  readonly kind: LmTokenize;
-  readonly size: number;
-  /** Ids of a text; `what` names the text in errors (a character the vocabulary lacks is an error; an unknown word is `<unk>`). */
-  encode(text: string, what?: string): Int32Array;
-  decode(ids: ArrayLike<number>): string;
-  toJSON(): LmConfig['vocab'];
-  /** The BPE tokenizer (bpe only), saved as the checkpoint's tokenizer.json. */
-  readonly bpe?: BpeTokenizer;
-}
-
-/** Words (letters, digits, inner apostrophes), whitespace runs, and single other characters: decoding joins them back. */
-const WORD_PIECES = /\s+|[\p{L}\p{N}_]+(?:['\u2019][\p{L}\p{N}_]+)*|[^\s\p{L}\p{N}_]/gu;
-
-export function wordPieces(text: string): string[] {
-  return text.match(WORD_PIECES) ?? [];
-}
-
-function charTokenizer(v: CharVocab): LmTokenizer {
-  const known = new Set(v.chars);
-  return {
-    kind: 'chars',
-    size: v.size,
-    encode(text, what = 'the text') {
-      let i = 0;
-      let line = 1;
-      let column = 1;
-      for (const c of text) {
-        if (!known.has(c)) {
-          const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-          throw new QkvError(`lm: ${what} has the character ${JSON.stringify(c)} (${code}) at position ${i} (line ${line}, column ${column}), which is not in the model's vocabulary of ${v.size} characters`);
-        }
-        i++;
-        if (c === '\n') { line++; column = 1; } else column++;
-      }
-      return v.encode(text);
-    },
-    decode: (ids) => v.decode(ids),
-    toJSON: () => v.toJSON(),
-  };
-}
-
-function wordTokenizer(v: Vocab): LmTokenizer {
-  return {
-    kind: 'words',
-    size: v.size,
-    encode: (text) => v.encode(wordPieces(text)),
-    decode: (ids) => v.decode(ids).join(''),
-    toJSON: () => v.toJSON() as LmConfig['vocab'],
-  };
-}
-
-function bpeTokenizer(t: BpeTokenizer): LmTokenizer {
-  return { kind: 'bpe', size: t.size, bpe: t, encode: (text) => t.encode(text), decode: (ids) => t.decode(ids), toJSON: () => ({ kind: 'bpe', size: t.size }) };
-}
-
-/** The tokenizer a config describes; a BPE one is read from the checkpoint's tokenizer.json. */
-export function lmTokenizerFromJSON(json: LmConfig['vocab'], files?: Readonly<Record<string, TaskFile>>): LmTokenizer {
-  if (json.kind === 'bpe') return bpeTokenizer(tokenizerFromFiles('lm', files));
-  return json.kind === 'chars' ? charTokenizer(CharVocab.fromJSON(json)) : wordTokenizer(Vocab.fromJSON(json));
 }
 
 export interface LmInstance extends TaskInstance {
@@ -187,146 +123,6 @@ export function lmFromConfig(raw: Record<string, unknown>, files?: Readonly<Reco
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
-}
-
-/** nanoGPT's split: the first `fraction` of the tokens train, the rest validate (int(n*0.9)). */
-export function splitTokens(data: Int32Array, fraction = 0.9): { train: Int32Array; val: Int32Array } {
-  const n = Math.floor(data.length * fraction);
-  return { train: data.subarray(0, n), val: data.subarray(n) };
-}
-
-export interface LmBatch { x: Int32Array; y: Int32Array; batch: number; block: number }
-
-/** nanoGPT's get_batch: `batch` random offsets in [0, n - block), inputs and next-token targets. */
-export function getBatch(data: Int32Array, batch: number, block: number, g: Generator): LmBatch {
-  if (data.length <= block) throw new QkvError(`lm: ${data.length} tokens cannot make a batch of block size ${block}`);
-  const x = new Int32Array(batch * block);
-  const y = new Int32Array(batch * block);
-  for (let b = 0; b < batch; b++) {
-    const i = g.int(0, data.length - block);
-    x.set(data.subarray(i, i + block), b * block);
-    y.set(data.subarray(i + 1, i + 1 + block), b * block);
-  }
-  return { x, y, batch, block };
-}
-
-/** The mean cross-entropy of a batch (a scalar tensor, with a graph when grad is on). */
-export function batchLoss(gpt: GPT, b: LmBatch): Tensor {
-  return tidy(() => gpt.forward(tensor(b.x, { shape: [b.batch, b.block] }), { targets: tensor(b.y, { shape: [b.batch, b.block] }) }).loss!);
-}
-
-/** nanoGPT's estimate_loss for one split: the mean loss of `iters` random batches (no grad). */
-export function estimateLoss(gpt: GPT, data: Int32Array, o: { batchSize: number; evalIters: number; generator: Generator }): number {
-  const block = gpt.config.blockSize;
-  let total = 0;
-  noGrad(() => {
-    for (let k = 0; k < o.evalIters; k++) total += tidy(() => batchLoss(gpt, getBatch(data, o.batchSize, block, o.generator)).item());
-  });
-  return total / o.evalIters;
-}
-
-/**
- * The loss of a whole text, every token after the first predicted exactly once: the text is
- * cut into non-overlapping windows of blockSize inputs (x = ids[s : s+block], y = ids[s+1 :
- * s+1+block] for s = 0, block, 2·block, ...; the last window is shorter), so a token at the
- * start of a window sees less context than one in the middle, as in nanoGPT-style evaluations
- * without a sliding window. Returns the summed and the mean loss (nats) and the token count.
- */
-export function textLoss(gpt: GPT, ids: Int32Array, o: { batchSize?: number } = {}): { sum: number; tokens: number; loss: number } {
-  const block = gpt.config.blockSize;
-  const batchSize = o.batchSize ?? 16;
-  const n = ids.length - 1; // positions with a target
-  if (n < 1) throw new QkvError('lm: a text needs at least 2 tokens to be scored');
-  const full = Math.floor(n / block);
-  let sum = 0;
-  const wasTraining = gpt.training;
-  gpt.eval();
-  try {
-    noGrad(() => {
-      const run = (starts: number[], len: number) => tidy(() => {
-        const x = new Int32Array(starts.length * len);
-        const y = new Int32Array(starts.length * len);
-        starts.forEach((s, b) => { x.set(ids.subarray(s, s + len), b * len); y.set(ids.subarray(s + 1, s + 1 + len), b * len); });
-        const { logits } = gpt.forward(tensor(x, { shape: [starts.length, len] }));
-        sum += crossEntropy(logits, tensor(y, { shape: [starts.length, len] }), { reduction: 'sum' }).item();
-      });
-      for (let w = 0; w < full; w += batchSize) run(Array.from({ length: Math.min(batchSize, full - w) }, (_, k) => (w + k) * block), block);
-      if (n % block) run([full * block], n % block);
-    });
-  } finally {
-    gpt.train(wasTraining);
-  }
-  return { sum, tokens: n, loss: sum / n };
-}
-
-export interface GenerateOptions {
-  /** Tokens to generate (default 100). */
-  maxNewTokens?: number;
-  /** Softmax temperature (default 1; 0 = greedy argmax). */
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  /** Where the random draws come from (default: the default generator). */
-  generator?: Generator;
-  /** Decode with KV caches / recurrent state (default true); false re-runs the whole context every step, as nanoGPT. */
-  useCache?: boolean;
-  /** Called with each new token id as it is sampled. */
-  onToken?: (id: number) => void;
-}
-
-/** The last position's logits of a forward pass over `ids` (1, T), as a plain array. */
-function lastLogits(gpt: GPT, ids: ArrayLike<number>, caches: DecodingCache[] | null): Float32Array {
-  return tidy(() => {
-    const { logits } = gpt.forward(tensor(Int32Array.from(ids), { shape: [1, ids.length] }), { caches });
-    return select(select(logits, 0, 0), 0, ids.length - 1).toTypedArray() as Float32Array;
-  });
-}
-
-/**
- * Continues `prompt` (token ids, at least one) by `maxNewTokens` tokens and returns the new
- * ids. nanoGPT's generate: crop the context to the last blockSize tokens, take the last
- * position's logits, sample (temperature, top-k, top-p). With caches (the default) the prompt
- * runs once and then each token runs alone; when the context outgrows blockSize the caches
- * restart on its last blockSize tokens (see the file comment). The model runs in eval mode.
- */
-export function generateTokens(gpt: GPT, prompt: ArrayLike<number>, o: GenerateOptions = {}): number[] {
-  const { maxNewTokens = 100, temperature = 1, topK, topP, generator = defaultGenerator, useCache = true } = o;
-  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new QkvError(`generate: maxNewTokens must be an integer >= 0, got ${maxNewTokens}`);
-  if (prompt.length < 1) throw new QkvError('generate: the prompt must have at least one token');
-  const V = gpt.config.vocabSize;
-  for (let i = 0; i < prompt.length; i++) {
-    if (!Number.isInteger(prompt[i]) || prompt[i]! < 0 || prompt[i]! >= V) throw new QkvError(`generate: prompt token ${prompt[i]} at ${i} is out of range for a vocabulary of ${V}`);
-  }
-  const block = gpt.config.blockSize;
-  const ids = Array.from(prompt);
-  const out: number[] = [];
-  const wasTraining = gpt.training;
-  gpt.eval();
-  const held: { caches: DecodingCache[] | null } = { caches: null };
-  const restart = (): Float32Array => {
-    held.caches?.forEach((c) => c.dispose());
-    held.caches = gpt.makeCaches(1);
-    return lastLogits(gpt, ids.slice(-block), held.caches);
-  };
-  try {
-    noGrad(() => {
-      let logits = useCache ? restart() : lastLogits(gpt, ids.slice(-block), null);
-      for (let step = 0; step < maxNewTokens; step++) {
-        const next = sampleNext(logits, { temperature, topK, topP, generator });
-        ids.push(next);
-        out.push(next);
-        o.onToken?.(next);
-        if (step === maxNewTokens - 1) break;
-        if (!held.caches) logits = lastLogits(gpt, ids.slice(-block), null);
-        else if (cachedLength(held.caches[0]) + 1 > block) logits = restart(); // crop: idx[:, -block_size:]
-        else logits = lastLogits(gpt, [next], held.caches);
-      }
-    });
-  } finally {
-    held.caches?.forEach((c) => c.dispose());
-    gpt.train(wasTraining);
-  }
-  return out;
 }
 
 /** The prompt `qkv generate` starts from when none is given: "\n" as nanoGPT's sample.py, or the first token when the vocabulary has no "\n". */
