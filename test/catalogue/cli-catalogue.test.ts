@@ -97,7 +97,7 @@ for (const [flag, value, says] of flagCases) {
 }
 const lmFlags: [string, string][] = [
   ['--block-size', '0'], ['--n-layer', '0'], ['--n-head', '0'], ['--n-embd', '0'], ['--max-iters', '0'], ['--eval-iters', '0'], ['--eval-interval', '-2'],
-  ['--beta1', '1'], ['--tokenize', 'bpe'], ['--attention', 'additive'], ['--warmup-iters', 'x'], ['--lr-decay-iters', '0'],
+  ['--beta1', '1'], ['--tokenize', 'bytes'], ['--attention', 'sparse'], ['--warmup-iters', 'x'], ['--lr-decay-iters', '0'],
 ];
 for (const [flag, value] of lmFlags) add(`train lm ${flag} ${value}`, () => ['train', 'lm', '--data', p('text.txt'), '--out', p('never'), flag, value], new RegExp(flag));
 const s2sFlags: [string, string][] = [['--ff', '0'], ['--builtin', 'shuffle'], ['--tokenize', 'bytes'], ['--d-model', 'big']];
