@@ -152,7 +152,7 @@ export class MultiheadAttention extends Module {
         // (FlashAttention, never the (B, H, L, S) weights) when nothing asks for the weights
         causal: options.isCausal ?? false, window: options.window ?? null, cache: options.cache ?? null,
         needWeights: needWeights || returnIntermediates, returnScores: returnIntermediates,
-        dropout: this.dropout, training: this.training, generator: this.generator, params: this.kindParams, module: 'MultiheadAttention',
+        dropout: this.dropout, training: this.training, params: this.kindParams, module: 'MultiheadAttention',
       });
       const { b, alphaPrime } = r; // b (B, H, L, hd)
       const merged = reshape(permute(b, [0, 2, 1, 3]), [B, L, this.embedDim]); // concatenate heads, (B, L, E)

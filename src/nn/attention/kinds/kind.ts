@@ -30,6 +30,7 @@ export interface AttendCall extends AttentionMasks {
   /** Dropout on alpha' (training only). */
   dropout: number;
   training: boolean;
+  /** Draws the dropout mask; default: the default generator, whose state the Trainer saves and restores. */
   generator?: Generator;
   /** The kind's own parameters, as made by `params` (e.g. additive attention's w). */
   params: Readonly<Record<string, Tensor>>;
