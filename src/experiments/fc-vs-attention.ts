@@ -6,7 +6,7 @@ import type { TaggedExample } from '../data/types.js';
 import type { ModelConfig } from '../nn/models/taggers.js';
 import { bySize, type ExperimentDef } from './runner.js';
 import { pct } from './stats.js';
-import { trainTagger } from './train.js';
+import { taggerRows, trainTagger } from './train.js';
 
 export interface FcVsAttentionConfig {
   sentences: number;
@@ -35,11 +35,7 @@ export const fcVsAttention: ExperimentDef<FcVsAttentionConfig> = {
     return MODELS.flatMap(([series, key]) => {
       const r = trainTagger({ train, dev, model: c[key], steps: c.steps, lr: c.lr, batchSize: c.batchSize, seed });
       tick(series);
-      return [
-        { series, x: 'all words', measure: 'accuracy', value: r.metrics.accuracy! },
-        { series, x: 'ambiguous words', measure: 'accuracy', value: r.metrics.ambiguousAccuracy ?? NaN },
-        { series, x: 'training step', measure: 'ms', value: r.msPerStep },
-      ];
+      return taggerRows(series, r);
     });
   },
   measures: { accuracy: { title: 'accuracy', unit: '%' }, ms: { title: 'time per training step', unit: 'ms' } },

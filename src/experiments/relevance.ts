@@ -6,7 +6,7 @@ import type { TaggedExample } from '../data/types.js';
 import type { AttentionKind } from '../nn/attention/multihead.js';
 import { bySize, type ExperimentDef } from './runner.js';
 import { pct } from './stats.js';
-import { trainTagger } from './train.js';
+import { taggerRows, trainTagger } from './train.js';
 
 export interface RelevanceConfig {
   sentences: number;
@@ -30,11 +30,7 @@ export const relevance: ExperimentDef<RelevanceConfig> = {
     return VARIANTS.flatMap(([series, attention]) => {
       const r = trainTagger({ train, dev, model: { kind: 'transformer', dModel: c.dModel, layers: 2, heads: 4, pos: 'rope', attention }, steps: c.steps, lr: c.lr, batchSize: c.batchSize, seed });
       tick(series);
-      return [
-        { series, x: 'all words', measure: 'accuracy', value: r.metrics.accuracy! },
-        { series, x: 'ambiguous words', measure: 'accuracy', value: r.metrics.ambiguousAccuracy ?? NaN },
-        { series, x: 'training step', measure: 'ms', value: r.msPerStep },
-      ];
+      return taggerRows(series, r);
     });
   },
   measures: { accuracy: { title: 'accuracy', unit: '%' }, ms: { title: 'time per training step', unit: 'ms' } },

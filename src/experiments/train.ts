@@ -6,6 +6,7 @@ import { DEFAULT_MODEL, type ModelConfig } from '../nn/models/taggers.js';
 import { createTagModel, predictTags, tagTraining, type TagModel } from '../tasks/tag.js';
 import { Trainer } from '../train/trainer.js';
 import { median } from './stats.js';
+import type { Row } from './types.js';
 
 export interface TagRun {
   train: readonly TaggedExample[];
@@ -69,4 +70,13 @@ export function nestedSubsets<T>(pool: readonly T[], sizes: readonly number[], s
     if (!Number.isInteger(n) || n < 1 || n > pool.length) throw new RangeError(`subset size ${n} must be an integer in [1, ${pool.length}]`);
     return shuffled.slice(0, n);
   });
+}
+
+/** A tagger run as rows: accuracy on all and on ambiguous words, and ms per training step. */
+export function taggerRows(series: string, r: TagRunResult): Row[] {
+  return [
+    { series, x: 'all words', measure: 'accuracy', value: r.metrics.accuracy! },
+    { series, x: 'ambiguous words', measure: 'accuracy', value: r.metrics.ambiguousAccuracy ?? NaN },
+    { series, x: 'training step', measure: 'ms', value: r.msPerStep },
+  ];
 }
