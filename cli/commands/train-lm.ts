@@ -84,7 +84,8 @@ export function trainLmCommand(): Command {
         tokenize: o.tokenize, vocabSize: o.vocabSize, batchSize: o.batchSize, evalIters: o.evalIters,
         model: { blockSize: o.blockSize, nLayer: o.nLayer, nHead, nEmbd, dropout: o.dropout, bias: Boolean(o.bias), attention: o.attention },
       };
-      const meta = { data: o.data, characters: [...text].length, split: 'first 90% train, last 10% validation' };
+      // prompt: where `qkv viz` starts (the text's first words)
+      const meta = { data: o.data, characters: [...text].length, split: 'first 90% train, last 10% validation', prompt: [...(text.split('\n').find((l) => l.trim()) ?? '').trimStart()].slice(0, 12).join('') };
       try {
         runAndReport('lm', lmDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, [text], [], o, taskOptions, meta, trainer);
       } catch (e) {

@@ -129,7 +129,7 @@ export function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: 
 /** --viz [input]: record alpha' for a probe input at every evaluation (qkv viz --model DIR plays it back). */
 function watcher(o: Record<string, unknown>, meta: Record<string, unknown>) {
   if (o.viz === undefined || o.viz === false) return undefined;
-  const probe = o.viz === true ? defaultInput(meta) : String(o.viz);
+  const probe = o.viz === true ? defaultInput('tag', meta) : String(o.viz);
   if (!probe.trim()) throw new UsageError('--viz: give the input to watch, e.g. --viz "I saw a saw" (this data has no built-in example)');
   if (o.model !== 'transformer') throw new UsageError(`--viz: a ${String(o.model)} model has no attention to watch (use --model transformer)`);
   return watchAttention(o.out as string, probe);

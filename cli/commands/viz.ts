@@ -1,13 +1,17 @@
-// `qkv viz`: see attention. Serves the visualizer page for a trained tag or classify model on
-// 127.0.0.1 (the page asks the server to run the model on what the user types), or with
-// --export writes one self-contained HTML file with the inspections of the given inputs.
+// `qkv viz`: see attention. Serves the visualizer page for a trained tag, classify, lm or
+// seq2seq model on 127.0.0.1 (the page asks the server to run the model on what the user
+// types), or with --export writes one self-contained HTML file with the inspections of the
+// given inputs. A language model also generates --max-new-tokens tokens step by step.
 import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { inspectModel, loadInstance, QkvError, type InspectableModel, type ModelInspection, type TaskDriver, type TaskInstance } from '../../src/index.js';
+import {
+  DEFAULT_VIZ_TOKENS, inspectModel, loadInstance, QkvError, type InspectableModel, type InspectOptions, type LmInstance, type ModelInspection,
+  type Seq2SeqInstance, type TaskDriver, type TaskInstance,
+} from '../../src/index.js';
 import type { ModelInfo } from '../../web/main.js';
-import { applyConfig, int, UsageError } from '../shared.js';
+import { applyConfig, float, int, UsageError } from '../shared.js';
 import { cliTask } from '../tasks.js';
 import { defaultInput, parseInput } from '../viz/inputs.js';
 import { readWatch, type WatchRecord } from '../viz/watch.js';
@@ -17,24 +21,53 @@ import { taskOf } from './use.js';
 
 interface Loaded { instance: InspectableModel; info: ModelInfo; defaultInput: string; training: WatchRecord[] }
 
+const VIZ_TASKS = ['tag', 'classify', 'lm', 'seq2seq'];
+
+/** What the page says about the model: its task, kind and sizes. */
+function describe(name: string, m: InspectableModel): ModelInfo {
+  if (m.config.task === 'lm') {
+    const c = (m as LmInstance).config.model;
+    return { name, task: 'lm', input: 'words', kind: 'gpt', attention: c.attention, pos: 'learned', layers: c.nLayer, heads: c.nHead, dModel: c.nEmbd };
+  }
+  if (m.config.task === 'seq2seq') {
+    const c = (m as Seq2SeqInstance).config.model;
+    return { name, task: 'seq2seq', input: 'words', kind: 'encoder-decoder transformer', attention: c.attention, pos: c.pos, layers: c.layers, heads: c.heads, dModel: c.dModel };
+  }
+  const c = (m as Exclude<InspectableModel, LmInstance | Seq2SeqInstance>).config.model;
+  if (c.kind !== 'transformer') throw new QkvError(`a ${c.kind} model has no attention to look at (train with --model transformer)`);
+  const words = 'featurizer' in m && m.featurizer.words;
+  return { name, task: m.config.task, input: words ? 'words' : 'frames', kind: c.kind, attention: c.attention, pos: c.pos, layers: c.layers, heads: c.heads, dModel: c.dModel };
+}
+
 /** The model in `dir`, ready to inspect; a QkvError says why not. */
 function loadModel(dir: string): Loaded {
   const { task, config } = taskOf(dir);
-  if (task !== 'tag' && task !== 'classify') throw new QkvError(`--model ${dir}: a ${String(task)} model; qkv viz shows tag and classify models`);
+  if (!VIZ_TASKS.includes(task as string)) throw new QkvError(`--model ${dir}: a ${String(task)} model; qkv viz shows ${VIZ_TASKS.join(', ')} models`);
   const { instance } = loadInstance(cliTask(task, `--model ${dir}`).driver as TaskDriver<TaskInstance, unknown, unknown, unknown>, dir);
   const m = instance as unknown as InspectableModel;
-  if (m.config.model.kind !== 'transformer') throw new QkvError(`--model ${dir}: a ${m.config.model.kind} model has no attention to look at (train with --model transformer)`);
-  const c = m.config.model;
-  const info: ModelInfo = {
-    name: basename(resolve(dir)), task, input: m.featurizer.words ? 'words' : 'frames',
-    kind: c.kind, attention: c.attention, pos: c.pos, layers: c.layers, heads: c.heads, dModel: c.dModel,
-  };
-  return { instance: m, info, defaultInput: defaultInput((config.meta ?? {}) as Record<string, unknown>), training: readWatch(dir) };
+  let info: ModelInfo;
+  try {
+    info = describe(basename(resolve(dir)), m);
+  } catch (e) {
+    throw e instanceof QkvError ? new QkvError(`--model ${dir}: ${e.message}`) : e;
+  }
+  return { instance: m, info, defaultInput: defaultInput(task, (config.meta ?? {}) as Record<string, unknown>), training: readWatch(dir) };
 }
 
 /** One typed input -> the model's inspection. */
-function inspectText(m: Loaded, text: string, maxPositions: number): ModelInspection {
-  return inspectModel(m.instance, parseInput(m.instance, text, maxPositions));
+function inspectText(m: Loaded, text: string, maxPositions: number, options: InspectOptions): ModelInspection {
+  return inspectModel(m.instance, parseInput(m.instance, text, maxPositions), options);
+}
+
+/** The generation flags, refused for a model that generates nothing. */
+function generationOptions(o: Record<string, unknown>, cmd: Command, task: string): InspectOptions {
+  const given = ['maxNewTokens', 'temperature', 'seed'].filter((k) => cmd.getOptionValueSource(k) !== undefined && cmd.getOptionValueSource(k) !== 'default');
+  if (task !== 'lm' && task !== 'seq2seq' && given.length) throw new UsageError(`--${given[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to lm and seq2seq models; this is a ${task} model`);
+  if (task === 'seq2seq' && given.some((k) => k !== 'maxNewTokens')) throw new UsageError('--temperature and --seed apply to lm models; a seq2seq model is shown with its greedy output');
+  return {
+    maxNewTokens: (o.maxNewTokens as number | undefined) ?? (task === 'lm' ? DEFAULT_VIZ_TOKENS : undefined),
+    temperature: o.temperature as number | undefined, seed: o.seed as number | undefined,
+  };
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -58,12 +91,15 @@ function openBrowser(url: string): void {
 export function vizCommand(): Command {
   return new Command('viz')
     .description('see attention: a page that walks the lecture\'s steps with a trained model\'s own numbers')
-    .requiredOption('--model <dir>', 'a run directory (its best model) or a checkpoint directory of a tag or classify model')
+    .requiredOption('--model <dir>', 'a run directory (its best model) or a checkpoint directory of a tag, classify, lm or seq2seq model')
     .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', int('--port', 0), 0)
     .option('--open', 'open the page in the default browser', false)
     .option('--export <file>', 'write one self-contained HTML file (offline, no server) instead of serving')
     .option('--input <text>', 'with --export: an input to include (repeat for several; default: the model\'s built-in example)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--max-positions <n>', 'longest input accepted', int('--max-positions', 1), 1024)
+    .option('--max-new-tokens <n>', `lm: tokens generated step by step (default ${DEFAULT_VIZ_TOKENS}); seq2seq: the longest output (default 2 x input + 10)`, int('--max-new-tokens', 1))
+    .option('--temperature <x>', 'lm: sampling temperature (default 0: greedy)', float('--temperature', 0))
+    .option('--seed <n>', 'lm: seed of the sampling when --temperature > 0 (default 0)', int('--seed', 0))
     .option('--config <file>', 'JSON file of flag values')
     .action(async (_o, cmd: Command) => {
       const o = applyConfig(cmd);
@@ -71,11 +107,12 @@ export function vizCommand(): Command {
       const max = o.maxPositions as number;
       if (o.export) {
         const m = loadModel(dir);
+        const gen = generationOptions(o, cmd, m.info.task);
         const inputs = (o.input as string[]).length ? o.input as string[] : m.defaultInput ? [m.defaultInput] : [];
         if (!inputs.length) throw new UsageError('--export: give the inputs to show with --input TEXT (this model has no built-in example)');
         const inspections = inputs.map((text) => {
           try {
-            return { input: text, result: inspectText(m, text, max) };
+            return { input: text, result: inspectText(m, text, max, gen) };
           } catch (e) {
             throw e instanceof QkvError ? new UsageError(`--input ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)}: ${e.message}`) : e;
           }
@@ -95,12 +132,18 @@ export function vizCommand(): Command {
         failure = e.message;
         console.error(`qkv: viz: ${failure}`); // the page says it too
       }
+      const gen = generationOptions(o, cmd, loaded?.info.task ?? 'lm');
       const server = await startVizServer({
         page: vizPage(loaded?.info.name ?? basename(resolve(dir)), null),
-        model: () => (loaded ? { status: 200, body: { model: loaded.info, defaultInput: loaded.defaultInput, training: loaded.training } } : { status: 500, body: { error: `cannot load the model: ${failure}` } }),
-        inspect: (text) => {
+        model: () => (loaded
+          ? { status: 200, body: { model: loaded.info, defaultInput: loaded.defaultInput, training: loaded.training, newTokens: gen.maxNewTokens ?? null } }
+          : { status: 500, body: { error: `cannot load the model: ${failure}` } }),
+        inspect: (text, params) => {
           if (!loaded) throw new QkvError(`cannot load the model: ${failure}`);
-          return inspectText(loaded, text, max);
+          // the page's "new tokens" box (lm)
+          const tokens = params.get('tokens');
+          if (tokens !== null && !/^\d+$/.test(tokens)) throw new QkvError(`new tokens must be an integer >= 1, got "${tokens.slice(0, 20)}"`);
+          return inspectText(loaded, text, max, tokens === null || loaded.info.task !== 'lm' ? gen : { ...gen, maxNewTokens: Number(tokens) });
         },
       }, o.port as number);
       const url = `http://${HOST}:${(server.address() as { port: number }).port}/`;

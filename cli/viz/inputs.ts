@@ -1,12 +1,24 @@
-// What the visualizer accepts as one input: a sentence (words models) or one JSON object of
-// frames, or of graph nodes and edges (frames models); and the input a model starts with.
-import { data, QkvError, type InspectableModel } from '../../src/index.js';
-import { sequenceInputs } from '../tasks.js';
+// What the visualizer accepts as one input: a sentence (words models), one JSON object of frames
+// or of graph nodes and edges (frames models), a prompt (lm) or a source (seq2seq); and the
+// input a model starts with.
+import { data, QkvError, type InspectableModel, type Seq2SeqInput, type TaskInstance } from '../../src/index.js';
+import { cliTask, sequenceInputs } from '../tasks.js';
 
 /** One typed input -> the model's input; a QkvError says what is wrong with it. */
-export function parseInput(m: InspectableModel, text: string, maxPositions: number): data.SequenceInput {
+export function parseInput(m: InspectableModel, text: string, maxPositions: number): data.SequenceInput | Seq2SeqInput | string {
+  const task = m.config.task;
+  if (task === 'lm') {
+    // a prompt is read as typed: a space or a newline is a character of a character model
+    if (!text.length) throw new QkvError('the prompt is empty: type at least one character');
+    return text;
+  }
   if (!text.trim()) throw new QkvError('the input is empty: type at least one word');
-  const one = m.featurizer.words ? text.replace(/\s+/g, ' ') : text;
+  if (task === 'seq2seq') {
+    const input = cliTask('seq2seq', 'viz').readInputs(text.replace(/[\r\n]+/g, ' '), 'input', m as unknown as TaskInstance)[0] as Seq2SeqInput;
+    if (input.source.length > maxPositions) throw new QkvError(`the input has ${input.source.length} positions; at most ${maxPositions} (--max-positions)`);
+    return input;
+  }
+  const one = 'featurizer' in m && m.featurizer.words ? text.replace(/\s+/g, ' ') : text;
   const input = sequenceInputs(one, 'input', m)[0] as data.SequenceInput;
   const n = (input.tokens ?? input.frames ?? []).length;
   if (n > maxPositions) throw new QkvError(`the input has ${n} positions; at most ${maxPositions} (--max-positions)`);
@@ -15,8 +27,14 @@ export function parseInput(m: InspectableModel, text: string, maxPositions: numb
   return input;
 }
 
-/** An input to start with: the lecture's sentence, or one example of the built-in set the model learned ('' if none). */
-export function defaultInput(meta: Record<string, unknown>): string {
+/** An input to start with: the lecture's sentence, one example of the built-in set the model learned, an lm's first words ('' if none). */
+export function defaultInput(task: unknown, meta: Record<string, unknown>): string {
+  if (task === 'lm') return typeof meta.prompt === 'string' ? meta.prompt : '';
+  if (task === 'seq2seq') {
+    if (typeof meta.builtin !== 'string') return '';
+    const e = (data.builtinDataset(meta.builtin, { seed: 12345, n: 1 }) as data.PairExample[])[0]!;
+    return e.source.join(e.source.some((t) => t.length > 1) ? ' ' : '');
+  }
   if (meta.builtin === 'ambiguity') return 'I saw a saw';
   if (meta.builtin === 'speech' || meta.builtin === 'graph') {
     const e = (data.builtinDataset(meta.builtin, { seed: 12345, n: 1 }) as data.TaggedExample[])[0]!;

@@ -15,8 +15,8 @@ export interface VizHandlers {
   page: string;
   /** The model's description, or the reason it did not load (shown on the page). */
   model: () => { status: number; body: unknown };
-  /** Runs the model on one input; throws a QkvError for bad input. */
-  inspect: (input: string) => unknown;
+  /** Runs the model on one input (with the request's other parameters); throws a QkvError for bad input. */
+  inspect: (input: string, params: URLSearchParams) => unknown;
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
@@ -51,7 +51,7 @@ function handle(h: VizHandlers, port: () => number, req: IncomingMessage, res: S
     }
     case '/api/inspect': {
       try {
-        return json(res, 200, { result: h.inspect(url.searchParams.get('input') ?? '') });
+        return json(res, 200, { result: h.inspect(url.searchParams.get('input') ?? '', url.searchParams) });
       } catch (e) {
         if (e instanceof QkvError) return refuse(res, 400, e.message);
         console.error(`qkv viz: ${(e as Error).stack ?? String(e)}`);

@@ -85,7 +85,8 @@ export function seq2seqLogits(m: Seq2SeqInstance, b: Seq2SeqBatch): Tensor {
   return m.model.forward(b.src, b.srcPad, b.tgtIn, b.tgtPad);
 }
 
-function generationIds(m: Seq2SeqInstance): GenerationIds {
+/** What greedy and beam decoding start and stop on, and never emit. */
+export function generationIds(m: Seq2SeqInstance): GenerationIds {
   return { bos: m.target.bos, eos: m.target.eos, banned: [m.target.pad, m.target.bos] };
 }
 

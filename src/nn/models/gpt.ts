@@ -21,6 +21,7 @@ import { Module, ModuleError, type LoadResult, type StateDict } from '../module.
 import { cachedLength, type DecodingCache } from '../attention/decoding-cache.js';
 import type { AttentionKind } from '../attention/multihead.js';
 import { attendWith, attentionKind, type AttentionKindDef } from '../attention/kinds/index.js';
+import type { LayerIntermediates } from '../transformer/layers.js';
 
 export interface GPTConfig {
   vocabSize: number;
@@ -56,7 +57,13 @@ class CausalSelfAttention extends Module {
     for (const [name, t] of Object.entries(this.kindParams)) this.param(name, t);
   }
 
-  forward(x: Tensor, cache: DecodingCache | null): Tensor {
+  /** Additive attention's w (nh, hs), or null for the other kinds. */
+  get additive_w(): Tensor | null {
+    return this.kindParams.additive_w ?? null;
+  }
+
+  /** With `onAttention`, hands it this call's a, q, k, v, alpha, alpha' and b (weights formed: the naive path). */
+  forward(x: Tensor, cache: DecodingCache | null, onAttention?: (i: LayerIntermediates) => void): Tensor {
     const [B, T, C] = x.shape as [number, number, number];
     const nh = this.c.nHead;
     return tidy(() => {
@@ -65,10 +72,13 @@ class CausalSelfAttention extends Module {
       // causal as a flag: with a cache of S - T past positions, query i sits at key position
       // i + S - T. Softmax attention runs fused (FlashAttention, no (T, S) weights) unless
       // attention dropout is on in training; linear attention runs as an RNN over its state.
-      const { b } = attendWith(this.attention, {
-        q, k, v, causal: true, window: null, cache, needWeights: false, dropout: this.c.dropout, training: this.training,
-        params: this.kindParams, module: 'GPT',
-      }); // (B, nh, T, hs)
+      const r = attendWith(this.attention, {
+        q, k, v, causal: true, window: null, cache, needWeights: !!onAttention, returnScores: !!onAttention, dropout: this.c.dropout,
+        training: this.training, params: this.kindParams, module: 'GPT',
+      });
+      const b = r.b; // (B, nh, T, hs)
+      // k and v as attended: with a cache, every cached position
+      onAttention?.({ a: x, q, k: r.k ?? k, v: r.v ?? v, alpha: r.alpha ?? null, alphaPrime: r.alphaPrime, b });
       const y = reshape(permute(b, [0, 2, 1, 3]), [B, T, C]); // re-assemble all head outputs side by side
       return this.resid_dropout.forward(this.c_proj.forward(y));
     });
@@ -107,9 +117,9 @@ class Block extends Module {
   }
 
   /** Pre-LN residual block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). */
-  forward(x: Tensor, cache: DecodingCache | null): Tensor {
+  forward(x: Tensor, cache: DecodingCache | null, onAttention?: (i: LayerIntermediates) => void): Tensor {
     return tidy(() => {
-      const h = add(x, this.attn.forward(this.ln_1.forward(x), cache));
+      const h = add(x, this.attn.forward(this.ln_1.forward(x), cache, onAttention));
       return add(h, this.mlp.forward(this.ln_2.forward(h)));
     });
   }
@@ -171,9 +181,10 @@ export class GPT extends Module {
   /**
    * idx (B, T) int32 token ids -> logits (B, T, vocab), and the mean cross-entropy when
    * targets (B, T) are given (-1 targets are ignored, as nanoGPT). With `caches` (one per
-   * layer), positions continue after what the caches hold: step-by-step generation.
+   * layer), positions continue after what the caches hold: step-by-step generation. With
+   * `onAttention`, every layer hands it its attention's intermediates (for looking at them).
    */
-  forward(idx: Tensor, options: { targets?: Tensor | null; caches?: DecodingCache[] | null } = {}): { logits: Tensor; loss: Tensor | null } {
+  forward(idx: Tensor, options: { targets?: Tensor | null; caches?: DecodingCache[] | null; onAttention?: (layer: number, i: LayerIntermediates) => void } = {}): { logits: Tensor; loss: Tensor | null } {
     if (idx.rank !== 2 || idx.dtype !== 'int32') throw new ModuleError('GPT', `idx must be int32 (B, T), got ${idx.dtype} ${shapeStr(idx.shape)}`);
     const T = idx.shape[1]!;
     const past = cachedLength(options.caches?.[0]);
@@ -182,7 +193,8 @@ export class GPT extends Module {
       const tok = this.transformer.wte.forward(idx); // (B, T, C)
       const pos = this.transformer.wpe.forward(arange(past, past + T)); // (T, C)
       let x = this.transformer.drop.forward(add(tok, pos));
-      this.transformer.h.items.forEach((block, i) => { x = block.forward(x, options.caches?.[i] ?? null); });
+      const on = options.onAttention;
+      this.transformer.h.items.forEach((block, i) => { x = block.forward(x, options.caches?.[i] ?? null, on && ((r) => on(i, r))); });
       x = this.transformer.ln_f.forward(x);
       const logits = this.lm_head.forward(x); // (B, T, vocab)
       const loss = options.targets ? crossEntropy(logits, options.targets, { ignoreIndex: -1 }) : null;

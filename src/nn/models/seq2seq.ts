@@ -16,7 +16,8 @@ import { attentionKind } from '../attention/kinds/index.js';
 import type { AttentionKind } from '../attention/multihead.js';
 import { LearnedPositionalEncoding, RotaryEmbedding, SinusoidalPositionalEncoding } from '../attention/positional.js';
 import { POSITION_KINDS, type PositionKind } from '../transformer/attention-encoder.js';
-import { Transformer } from '../transformer/stacks.js';
+import { Transformer, type DecoderRecorder } from '../transformer/stacks.js';
+import type { LayerIntermediates } from '../transformer/layers.js';
 import { Dropout, Embedding, Linear } from '../layers.js';
 import { Module } from '../module.js';
 import { mul } from '../../ops/elementwise.js';
@@ -54,6 +55,8 @@ export interface DecodeCall {
   caches?: DecodingCache[] | null;
   /** Position of the first of the T target tokens (the number already decoded). */
   offset?: number;
+  /** Sees every decoder layer's self-attention and cross-attention intermediates. */
+  onAttention?: DecoderRecorder | null;
 }
 
 export class Seq2SeqModel extends Module {
@@ -108,9 +111,9 @@ export class Seq2SeqModel extends Module {
     return this.drop.forward(x);
   }
 
-  /** src (B, S) int32 ids, srcPad (B, S) 1 = padding -> memory (B, S, dModel). */
-  encode(src: Tensor, srcPad: Tensor): Tensor {
-    return tidy(() => this.transformer.encoder.forward(this.embed(this.src_embed, src, 0), { srcKeyPaddingMask: srcPad }));
+  /** src (B, S) int32 ids, srcPad (B, S) 1 = padding -> memory (B, S, dModel); `onAttention` sees every encoder layer's self-attention. */
+  encode(src: Tensor, srcPad: Tensor, onAttention?: (layer: number, i: LayerIntermediates) => void): Tensor {
+    return tidy(() => this.transformer.encoder.forward(this.embed(this.src_embed, src, 0), { srcKeyPaddingMask: srcPad, onAttention }));
   }
 
   /**
@@ -122,7 +125,7 @@ export class Seq2SeqModel extends Module {
     return tidy(() => {
       const h = this.transformer.decoder.forward(this.embed(this.tgt_embed, tgt, o.offset ?? 0), memory, {
         tgtIsCausal: true, tgtKeyPaddingMask: o.caches ? null : o.tgtPad ?? null, memoryKeyPaddingMask: o.srcPad,
-        caches: o.caches ?? undefined,
+        caches: o.caches ?? undefined, onAttention: o.onAttention,
       });
       return this.output.forward(h);
     });

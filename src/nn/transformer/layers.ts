@@ -10,7 +10,7 @@ import { keep, tidy, track } from '../../tensor/engine.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Dropout, LayerNorm, Linear } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
-import type { AttentionIntermediates, AttentionKind } from '../attention/multihead.js';
+import type { AttentionIntermediates, AttentionKind, AttentionResult } from '../attention/multihead.js';
 import { MultiheadAttention } from '../attention/multihead.js';
 import type { DecodingCache } from '../attention/decoding-cache.js';
 import type { RotaryEmbedding } from '../attention/positional.js';
@@ -148,6 +148,8 @@ export interface DecoderLayerCall {
   tgtIsCausal?: boolean;
   /** Step-by-step decoding: the self-attention's keys/values of earlier target positions. */
   cache?: DecodingCache | null;
+  /** Hands each attention's intermediates (self-attention, then cross-attention) over, for looking at them. */
+  onAttention?: ((what: 'self' | 'cross', i: LayerIntermediates) => void) | null;
 }
 
 export class TransformerDecoderLayer extends Module {
@@ -188,15 +190,20 @@ export class TransformerDecoderLayer extends Module {
   /** tgt (B, T, dModel), memory (B, S, dModel) -> (B, T, dModel). */
   forward(tgt: Tensor, memory: Tensor, options: DecoderLayerCall = {}): Tensor {
     return tidy(() => {
+      const on = options.onAttention;
+      const look = (what: 'self' | 'cross', x: Tensor, r: AttentionResult) => {
+        if (on && r.intermediates) on(what, { a: x, ...r.intermediates });
+        return r.output;
+      };
       // masked self-attention on what was produced so far
-      const sa = (x: Tensor) => this.dropout1.forward(this.self_attn.forward(x, x, x, {
+      const sa = (x: Tensor) => this.dropout1.forward(look('self', x, this.self_attn.forward(x, x, x, {
         attnMask: options.tgtMask, keyPaddingMask: options.tgtKeyPaddingMask, isCausal: options.tgtIsCausal,
-        needWeights: false, cache: options.cache,
-      }).output);
+        needWeights: false, cache: options.cache, returnIntermediates: !!on,
+      })));
       // cross-attention: queries from the decoder, keys and values from the encoder
-      const ca = (x: Tensor) => this.dropout2.forward(this.multihead_attn.forward(x, memory, memory, {
-        attnMask: options.memoryMask, keyPaddingMask: options.memoryKeyPaddingMask, needWeights: false,
-      }).output);
+      const ca = (x: Tensor) => this.dropout2.forward(look('cross', x, this.multihead_attn.forward(x, memory, memory, {
+        attnMask: options.memoryMask, keyPaddingMask: options.memoryKeyPaddingMask, needWeights: false, returnIntermediates: !!on,
+      })));
       const ff = (x: Tensor) => this.dropout3.forward(feedForward(this, x));
       if (this.normFirst) {
         let x = add(tgt, sa(this.norm1.forward(tgt)));

@@ -12,7 +12,7 @@ import { Module, ModuleError } from '../module.js';
 import type { DecodingCache } from '../attention/decoding-cache.js';
 import { causalMask } from '../attention/masks.js';
 import {
-  TransformerDecoderLayer, TransformerEncoderLayer, type DecoderLayerCall, type EncoderLayerCall, type TransformerLayerOptions,
+  TransformerDecoderLayer, TransformerEncoderLayer, type DecoderLayerCall, type EncoderLayerCall, type LayerIntermediates, type TransformerLayerOptions,
 } from './layers.js';
 
 function layerCount(module: string, n: number): void {
@@ -31,14 +31,24 @@ export class TransformerEncoder extends Module {
     this.norm = norm ? this.module('norm', norm) : null;
   }
 
-  forward(src: Tensor, options: EncoderLayerCall = {}): Tensor {
+  /** With `onAttention`, every layer hands it its self-attention's intermediates (for looking at them). */
+  forward(src: Tensor, options: EncoderLayerCall & { onAttention?: ((layer: number, i: LayerIntermediates) => void) | null } = {}): Tensor {
     return tidy(() => {
       let x = src;
-      for (const layer of this.layers) x = layer.forward(x, options);
+      const { onAttention: on, ...call } = options;
+      this.layers.items.forEach((layer, i) => {
+        if (!on) return void (x = layer.forward(x, call));
+        const r = layer.inspect(x, call, false, true);
+        on(i, r.intermediates!);
+        x = r.output;
+      });
       return this.norm ? this.norm.forward(x) : x === src ? clone(x) : x;
     });
   }
 }
+
+/** Sees each decoder layer's self-attention and cross-attention intermediates. */
+export type DecoderRecorder = (layer: number, what: 'self' | 'cross', i: LayerIntermediates) => void;
 
 export class TransformerDecoder extends Module {
   readonly layers: ModuleList<TransformerDecoderLayer>;
@@ -51,11 +61,12 @@ export class TransformerDecoder extends Module {
     this.norm = norm ? this.module('norm', norm) : null;
   }
 
-  /** `caches[i]` is layer i's self-attention cache when decoding step by step. */
-  forward(tgt: Tensor, memory: Tensor, options: Omit<DecoderLayerCall, 'cache'> & { caches?: DecodingCache[] } = {}): Tensor {
+  /** `caches[i]` is layer i's self-attention cache when decoding step by step; `onAttention` sees every layer's attentions. */
+  forward(tgt: Tensor, memory: Tensor, options: Omit<DecoderLayerCall, 'cache' | 'onAttention'> & { caches?: DecodingCache[]; onAttention?: DecoderRecorder | null } = {}): Tensor {
     return tidy(() => {
       let x = tgt;
-      this.layers.items.forEach((layer, i) => { x = layer.forward(x, memory, { ...options, cache: options.caches?.[i] ?? null }); });
+      const { onAttention: on, caches, ...call } = options;
+      this.layers.items.forEach((layer, i) => { x = layer.forward(x, memory, { ...call, cache: caches?.[i] ?? null, onAttention: on && ((what, r) => on(i, what, r)) }); });
       return this.norm ? this.norm.forward(x) : x === tgt ? clone(x) : x;
     });
   }

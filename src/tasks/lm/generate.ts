@@ -4,6 +4,7 @@ import { QkvError } from '../../core/errors.js';
 import { defaultGenerator, Generator } from '../../core/rng.js';
 import { cachedLength, type DecodingCache } from '../../nn/attention/decoding-cache.js';
 import { GPT } from '../../nn/models/gpt.js';
+import type { LayerIntermediates } from '../../nn/transformer/layers.js';
 import { tensor } from '../../ops/creation.js';
 import { select } from '../../ops/views.js';
 import { noGrad, tidy } from '../../tensor/engine.js';
@@ -24,10 +25,10 @@ export interface GenerateOptions {
   onToken?: (id: number) => void;
 }
 
-/** The last position's logits of a forward pass over `ids` (1, T), as a plain array. */
-function lastLogits(gpt: GPT, ids: ArrayLike<number>, caches: DecodingCache[] | null): Float32Array {
+/** The last position's logits of a forward pass over `ids` (1, T), as a plain array; `onAttention` sees every layer's attention (the visualizer). */
+export function lastLogits(gpt: GPT, ids: ArrayLike<number>, caches: DecodingCache[] | null, onAttention?: (layer: number, i: LayerIntermediates) => void): Float32Array {
   return tidy(() => {
-    const { logits } = gpt.forward(tensor(Int32Array.from(ids), { shape: [1, ids.length] }), { caches });
+    const { logits } = gpt.forward(tensor(Int32Array.from(ids), { shape: [1, ids.length] }), { caches, onAttention });
     return select(select(logits, 0, 0), 0, ids.length - 1).toTypedArray() as Float32Array;
   });
 }
