@@ -27,12 +27,20 @@ function scalar(x: number | null, name: string, i: number, j: number | null, onC
 }
 
 const tokenName = (r: ModelInspection, j: number): string => r.tokens[j]!;
+/** The key positions' labels: the queries' own, or (cross-attention) the source's. */
+export const keyTokens = (r: ModelInspection): string[] => r.keys ?? r.tokens;
+/** Spaces and line breaks of a character model, made visible. */
+export const shown = (t: string): string => (t === ' ' ? '␣' : t === '\n' ? '↵' : t.replace(/\n/g, '↵'));
 
 export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: number) => void): HTMLElement {
   const layer = r.layers[sel.layer]!;
   const hd = layer.heads[sel.head]!;
   const i = sel.query;
-  const T = r.tokens.length;
+  // cross-attention: the keys are other positions (the source), made from other vectors (the encoder's output)
+  const cross = r.keys !== null;
+  const keys = keyTokens(r);
+  const aKeys = layer.aKeys ?? layer.a;
+  const T = keys.length;
   const explain = h('div', { class: 'explain', id: 'explain' }, h('p', { class: 'hint' }, 'Click any number to see what it is made of.'));
   const show = (...nodes: (Node | string)[]) => explain.replaceChildren(...nodes);
   const additive = r.model.attention === 'additive';
@@ -40,28 +48,29 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
   const linear = r.model.attention === 'linear';
   const qmax = maxAbs([...hd.q, ...hd.k]);
   const vmax = maxAbs(hd.v);
-  const amax = maxAbs(layer.a);
+  const amax = maxAbs([...layer.a, ...aKeys]);
   const I = sup(i + 1);
 
   // long inputs: the table shows the positions around the query (the matrices below show all)
-  const span = T <= MAX_COLUMNS ? [0, T] : [Math.max(0, Math.min(i - 16, T - 33)), Math.min(T, Math.max(i - 16, 0) + 33)];
+  const span = T <= MAX_COLUMNS ? [0, T] : [Math.max(0, Math.min(i - 16, T - 33)), Math.min(T, Math.max(Math.min(i, T - 1) - 16, 0) + 33)];
   const js = Array.from({ length: span[1]! - span[0]! }, (_, k) => span[0]! + k);
-  const cols = (make: (j: number) => Node) => js.map((j) => h('td', { class: `${j === i ? 'query' : ''}${r.blocked[i]![j] ? ' masked' : ''}` }, make(j)));
+  const cols = (make: (j: number) => Node) => js.map((j) => h('td', { class: `${j === i && !cross ? 'query' : ''}${r.blocked[i]![j] ? ' masked' : ''}` }, make(j)));
   const projection = (which: 'q' | 'k' | 'v', j: number) => () => {
     const W = which === 'q' ? hd.Wq : which === 'k' ? hd.Wk : hd.Wv;
     const b = which === 'q' ? hd.bq : which === 'k' ? hd.bk : hd.bv;
     const out = which === 'q' ? hd.q[j]! : which === 'k' ? hd.k[j]! : hd.v[j]!;
+    const a = which === 'q' ? layer.a[j]! : aKeys[j]!;
     const rope = r.model.pos === 'rope' && which !== 'v';
     const Wname = `W${which === 'q' ? 'ᵠ' : which === 'k' ? 'ᵏ' : 'ᵛ'}`;
     show(h('h4', {}, `${which}${sup(j + 1)} = ${Wname} a${sup(j + 1)}${b ? ' + b' : ''}${rope ? ', then rotated by its position (RoPE)' : ''}`),
       heatmap({ title: `${Wname} (head ${sel.head + 1}: ${W.length} × ${W[0]?.length ?? 0})`, rowLabel: 'output', colLabel: 'input', rows: W.map((_, c) => String(c)), cols: (W[0] ?? []).map((_, c) => String(c)), values: W, scale: 'signed', cell: 10, name: `W${which}` }),
-      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `a${sup(j + 1)} =`), vector(layer.a[j]!, 'a-operand', j)),
+      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `a${sup(j + 1)} =`), vector(a, 'a-operand', j)),
       b ? h('div', { class: 'eq' }, h('span', { class: 'lbl' }, 'b ='), vector(b, 'bias', null)) : '',
       h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `${which}${sup(j + 1)} =`), vector(out, `${which}-result`, j)));
   };
   const alphaOperands = (j: number) => () => {
     const a = hd.alpha![i]![j]!;
-    if (a === null) return show(h('h4', {}, `α${sub(i + 1)},${sub(j + 1)} is masked`), h('p', {}, `A mask keeps ${tokenName(r, i)} from looking at ${tokenName(r, j)}: its score is −∞, so α′ is exactly 0.`));
+    if (a === null) return show(h('h4', {}, `α${sub(i + 1)},${sub(j + 1)} is masked`), h('p', {}, `A mask keeps ${shown(tokenName(r, i))} from looking at ${shown(keys[j]!)}: its score is −∞, so α′ is exactly 0.`));
     if (additive) {
       const t = hd.q[i]!.map((x, c) => Math.tanh(x + hd.k[j]![c]!));
       return show(h('h4', {}, `α${sub(i + 1)},${sub(j + 1)} = w · tanh(q${I} + k${sup(j + 1)}) (additive)`),
@@ -98,20 +107,32 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
       h('div', { class: 'eq sum' }, h('span', { class: 'lbl' }, `b${I} =`), vector(hd.b[i]!, 'b-operand', i, vmax)));
   };
 
-  const header = h('tr', {}, h('th', {}, ''), ...cols((j) => {
-    const btn = h('button', { class: `tok${r.unknown[j] ? ' unk' : ''}`, type: 'button', 'data-j': j, title: r.unknown[j] ? `"${r.tokens[j]}" was not in the training data: the model reads it as <unk> plus its spelling` : `look from ${r.tokens[j]}` },
-      h('span', { class: 'pos' }, `a${sup(j + 1)}`), ' ', r.unknown[j] ? h('span', {}, '<unk>', h('small', {}, ` ${r.tokens[j]}`)) : r.tokens[j]!);
+  const tokenButton = (j: number, label: string, unknown: boolean) => {
+    const btn = h('button', { class: `tok${unknown ? ' unk' : ''}`, type: 'button', 'data-j': j, title: unknown ? `"${label}" was not in the training data: the model reads it as <unk> plus its spelling` : `look from ${shown(label)}` },
+      h('span', { class: 'pos' }, `a${sup(j + 1)}`), ' ', unknown ? h('span', {}, '<unk>', h('small', {}, ` ${label}`)) : shown(label));
     btn.addEventListener('click', () => onQuery(j));
     return btn;
-  }));
+  };
+  // cross-attention: the columns are the source's keys; the query is picked from the target's tokens above
+  const header = h('tr', {}, h('th', {}, cross ? 'source j' : ''), ...cols((j) => (cross
+    ? h('span', { class: 'key' }, h('span', { class: 'pos' }, `${j + 1}`), ' ', shown(keys[j]!))
+    : tokenButton(j, r.tokens[j]!, r.unknown[j]!))));
   const vecRow = (label: string, make: (j: number) => HTMLElement) => h('tr', {}, h('th', {}, label), ...cols(make));
   const rows: HTMLElement[] = [
     header,
-    vecRow('aʲ', (j) => vector(layer.a[j]!, 'a', j, amax)),
-    vecRow('qʲ = Wᵠ aʲ', (j) => clickable(vector(hd.q[j]!, 'q', j, qmax), projection('q', j))),
+    vecRow(cross ? 'aʲ (encoder output)' : 'aʲ', (j) => vector(aKeys[j]!, cross ? 'aKey' : 'a', j, amax)),
+    ...(cross ? [] : [vecRow('qʲ = Wᵠ aʲ', (j) => clickable(vector(hd.q[j]!, 'q', j, qmax), projection('q', j)))]),
     vecRow('kʲ = Wᵏ aʲ', (j) => clickable(vector(hd.k[j]!, 'k', j, qmax), projection('k', j))),
     vecRow('vʲ = Wᵛ aʲ', (j) => clickable(vector(hd.v[j]!, 'v', j, vmax), projection('v', j))),
   ];
+  const queryPick = cross ? h('div', { class: 'query-pick' },
+    h('div', { class: 'tokens' }, h('span', { class: 'muted' }, 'query (target token): '), ...r.tokens.map((t, k) => {
+      const b = tokenButton(k, t, false);
+      if (k === i) b.classList.add('picked');
+      return b;
+    })),
+    h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `a${I} (decoder) =`), vector(layer.a[i]!, 'a', i, amax)),
+    h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `q${I} = Wᵠ a${I} =`), clickable(vector(hd.q[i]!, 'q', i, qmax), projection('q', i)))) : '';
   if (!linear) {
     rows.push(
       vecRow(additive ? `α${sub(i + 1)},ⱼ = w·tanh(q${I} + kʲ)` : `α${sub(i + 1)},ⱼ = q${I}·kʲ/√d`, (j) => scalar(hd.alpha![i]![j]!, 'alpha', i, j, alphaOperands(j))),
@@ -126,9 +147,9 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
   const bRow = h('div', { class: 'eq result' }, h('span', { class: 'lbl' }, linear ? `b${I} (linear attention: φ(q${I})ᵀ Σⱼ φ(kʲ) vʲᵀ / φ(q${I})ᵀ Σⱼ φ(kʲ), no α is formed)` : `b${I} = Σⱼ α′${sub(i + 1)},ⱼ vʲ =`),
     clickable(vector(hd.b[i]!, 'b', i, vmax), linear ? () => undefined : bOperands));
   const state = linear && hd.state ? stateView(r, hd.state) : '';
-  const title = h('h2', {}, `Query ${i + 1}: "${r.tokens[i]}" looks at every position — layer ${sel.layer + 1}, head ${sel.head + 1}`);
-  const note = h('p', { class: 'note' }, `aʲ: what this layer's attention reads${r.model.normFirst ? ' (the layer input after LayerNorm)' : ''}; d = ${r.model.headDim} per head.${r.model.pos === 'rope' ? ' q and k are rotated by position (RoPE) after the projection.' : ''} Click a token to make it the query.${T > MAX_COLUMNS ? ` Showing positions ${span[0]! + 1}–${span[1]} of ${T}.` : ''}`);
-  return h('section', { class: 'lecture', id: 'lecture' }, title, note, h('div', { class: 'scroll' }, h('table', { class: 'steps' }, ...rows)), bRow, state, explain);
+  const title = h('h2', {}, `Query ${i + 1}: "${shown(r.tokens[i]!)}" looks at every ${cross ? 'source position' : 'position'} — layer ${sel.layer + 1}, head ${sel.head + 1}`);
+  const note = h('p', { class: 'note' }, `${cross ? 'Cross-attention: the query comes from the decoder (a target token), the keys and values from the encoder\'s output (the source). ' : ''}aʲ: what this layer's attention reads${r.model.normFirst ? ' (the layer input after LayerNorm)' : ''}; d = ${r.model.headDim} per head.${r.model.pos === 'rope' ? ' q and k are rotated by position (RoPE) after the projection.' : ''} Click a token to make it the query.${T > MAX_COLUMNS ? ` Showing positions ${span[0]! + 1}–${span[1]} of ${T}.` : ''}`);
+  return h('section', { class: 'lecture', id: 'lecture' }, title, note, queryPick, h('div', { class: 'scroll' }, h('table', { class: 'steps' }, ...rows)), bRow, state, explain);
 }
 
 /** Linear attention as an RNN: the fixed-size state (S, z) after each position, with a slider over t. */
@@ -162,21 +183,21 @@ function clickable(el: HTMLElement, onClick: () => void): HTMLElement {
 /** The matrix form (lecture §4): Q = Wᵠ I, K, V, A = Kᵀ Q, A′ = softmax(A) column by column, O = V A′. */
 export function matrixView(r: ModelInspection, sel: Selection, onQuery: (i: number) => void): HTMLElement {
   const hd: HeadInspection = r.layers[sel.layer]!.heads[sel.head]!;
-  const T = r.tokens.length;
-  const pos = r.tokens.map((t, j) => `${j + 1} ${t}`);
+  const pos = r.tokens.map((t, j) => `${j + 1} ${shown(t)}`);
+  const keyPos = keyTokens(r).map((t, j) => `${j + 1} ${shown(t)}`);
   const dims = Array.from({ length: r.model.headDim }, (_, c) => String(c));
   const cols = (m: number[][]) => m[0]!.map((_, c) => m.map((row) => row[c]!)); // (T, d) -> (d, T): columns are vectors, as in the lecture
-  const lectureT = (m: (number | null)[][]) => Array.from({ length: T }, (_, j) => m.map((row) => row[j]!)); // A[j][i] = alpha_{i,j}
+  const lectureT = (m: (number | null)[][]) => keyPos.map((_, j) => m.map((row) => row[j]!)); // A[j][i] = alpha_{i,j}
   const common = { highlightCol: sel.query, onClickCol: onQuery };
   const maps = [
     heatmap({ title: 'Q = Wᵠ I', rowLabel: 'dim', colLabel: 'query i', rows: dims, cols: pos, values: cols(hd.q), scale: 'signed', name: 'Q', ...common }),
-    heatmap({ title: 'K = Wᵏ I', rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: pos, values: cols(hd.k), scale: 'signed', name: 'K' }),
-    heatmap({ title: 'V = Wᵛ I', rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: pos, values: cols(hd.v), scale: 'signed', name: 'V' }),
+    heatmap({ title: 'K = Wᵏ I', rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: keyPos, values: cols(hd.k), scale: 'signed', name: 'K' }),
+    heatmap({ title: 'V = Wᵛ I', rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: keyPos, values: cols(hd.v), scale: 'signed', name: 'V' }),
   ];
   if (hd.alpha && hd.alphaPrime) {
     maps.push(
-      heatmap({ title: r.model.attention === 'additive' ? 'A: w·tanh(qⁱ + kʲ)' : 'A = Kᵀ Q / √d', rowLabel: 'key j', colLabel: 'query i', rows: pos, cols: pos, values: lectureT(hd.alpha), scale: 'signed', name: 'A', ...common }),
-      heatmap({ title: r.model.attention === 'relu' ? 'A′ = ReLU(A)' : 'A′ = softmax(A), each column', rowLabel: 'key j', colLabel: 'query i', rows: pos, cols: pos, values: lectureT(hd.alphaPrime.map((row, i) => row.map((x, j) => (hd.alpha![i]![j] === null ? null : x)))), scale: 'weights', name: 'A′', ...common }),
+      heatmap({ title: r.model.attention === 'additive' ? 'A: w·tanh(qⁱ + kʲ)' : 'A = Kᵀ Q / √d', rowLabel: 'key j', colLabel: 'query i', rows: keyPos, cols: pos, values: lectureT(hd.alpha), scale: 'signed', name: 'A', ...common }),
+      heatmap({ title: r.model.attention === 'relu' ? 'A′ = ReLU(A)' : 'A′ = softmax(A), each column', rowLabel: 'key j', colLabel: 'query i', rows: keyPos, cols: pos, values: lectureT(hd.alphaPrime.map((row, i) => row.map((x, j) => (hd.alpha![i]![j] === null ? null : x)))), scale: 'weights', name: 'A′', ...common }),
     );
   }
   maps.push(heatmap({ title: 'O = V A′', rowLabel: 'dim', colLabel: 'query i', rows: dims, cols: pos, values: cols(hd.b), scale: 'signed', name: 'O', ...common }));

@@ -1,7 +1,8 @@
 // The visualizer page: reads the model's inspection (from the `qkv viz` server, or embedded in
 // an exported file) and draws the lecture view, the matrix form and the model views.
 import type { ModelInspection } from '../src/browser.js';
-import { lectureView, matrixView, type Selection } from './lecture.js';
+import { generationView } from './generation.js';
+import { lectureView, matrixView, shown, type Selection } from './lecture.js';
 import { graphView, gridView, headView } from './model-view.js';
 import { trainingView, type WatchRecord } from './training.js';
 import { h } from './util.js';
@@ -16,7 +17,14 @@ interface Embedded { model: ModelInfo; inspections: { input: string; result: Mod
 const POSITIONS: Record<string, string> = { rope: 'rotary positions (RoPE)', sinusoidal: 'sinusoidal positions', learned: 'learned positions', none: 'no positional encoding' };
 
 const app = document.getElementById('app')!;
-const state: { r: ModelInspection | null; sel: Selection } = { r: null, sel: { layer: 0, head: 0, query: 0 } };
+const state: { r: ModelInspection | null; sel: Selection; part: number } = { r: null, sel: { layer: 0, head: 0, query: 0 }, part: 0 };
+
+/** The attention on show: the model's own (an encoder's, a GPT prompt's), or a seq2seq model's decoder or cross-attention. */
+function current(r: ModelInspection): ModelInspection {
+  const p = state.part > 0 ? r.parts?.[state.part - 1] : undefined;
+  if (!p) return r;
+  return { ...r, tokens: p.tokens, keys: p.keys, blocked: p.blocked, layers: p.layers, unknown: p.tokens.map(() => false) };
+}
 
 function showError(message: string): void {
   const box = document.getElementById('error')!;
@@ -26,9 +34,10 @@ function showError(message: string): void {
 
 function render(): void {
   const out = document.getElementById('views')!;
-  const r = state.r;
-  if (!r) return void out.replaceChildren();
-  const sel = state.sel;
+  const full = state.r;
+  if (!full) return void out.replaceChildren();
+  const r = current(full);
+  const sel = { ...state.sel, query: Math.min(state.sel.query, r.tokens.length - 1) };
   const pickQuery = (i: number) => { state.sel = { ...state.sel, query: i }; render(); };
   const pick = (layer: number, head: number) => { state.sel = { ...state.sel, layer, head }; render(); };
   const select = (label: string, n: number, value: number, set: (v: number) => void, id: string) => {
@@ -36,22 +45,30 @@ function render(): void {
     el.addEventListener('change', () => set(Number(el.value)));
     return el;
   };
-  const prediction = Array.isArray(r.prediction)
+  const prediction = full.task === 'lm'
+    ? h('div', { class: 'prediction' }, 'the model continues: ', h('span', { class: 'gen-text' }, h('span', { class: 'prompt' }, shown(full.tokens.join(''))), h('b', { id: 'generated' }, full.prediction as string)))
+    : Array.isArray(r.prediction)
     ? h('div', { class: 'prediction' }, ...r.tokens.map((t, i) => h('span', { class: 'tagged' }, h('b', {}, r.unknown[i] ? `<unk> ${t}` : t), h('small', {}, r.prediction[i]!))))
     : h('div', { class: 'prediction' }, 'the model says: ', h('b', {}, r.prediction));
+  const parts = full.parts ? [`encoder self-attention (${full.tokens.length} × ${full.tokens.length})`, ...full.parts.map((p) => `${p.name} (${p.tokens.length} × ${(p.keys ?? p.tokens).length})`)] : null;
+  const partPick = parts ? h('select', { id: 'part' }, ...parts.map((name, k) => h('option', { value: k, selected: k === state.part }, name))) : '';
+  if (partPick) partPick.addEventListener('change', () => { state.part = Number(partPick.value); state.sel = { ...state.sel, query: 0 }; render(); });
   const controls = h('div', { class: 'controls' },
+    partPick,
     select('layer', r.layers.length, sel.layer, (v) => pick(v, sel.head), 'layer'),
     select('head', r.model.heads, sel.head, (v) => pick(sel.layer, v), 'head'),
     h('span', { class: 'muted' }, `${r.model.attention} attention · ${POSITIONS[r.model.pos] ?? r.model.pos}${r.model.window !== null ? ` · window ${r.model.window}` : ''} · ${r.tokens.length} positions`));
   out.replaceChildren(prediction, controls,
     lectureView(r, sel, pickQuery),
     matrixView(r, sel, pickQuery),
+    generationView(r, sel) ?? '',
     h('div', { class: 'side' }, gridView(r, sel, pick), headView(r, sel, pickQuery), graphView(r, sel, pickQuery) ?? ''));
   document.body.dataset.ready = 'true';
 }
 
 function show(r: ModelInspection): void {
   state.r = r;
+  if (!r.parts || state.part > r.parts.length) state.part = 0;
   state.sel = { layer: Math.min(state.sel.layer, r.layers.length - 1), head: Math.min(state.sel.head, r.model.heads - 1), query: Math.min(state.sel.query, r.tokens.length - 1) };
   showError('');
   render();
@@ -70,18 +87,20 @@ function header(m: ModelInfo, input: HTMLElement, training: WatchRecord[]): void
 /** Served by `qkv viz`: type an input, the server runs the model. */
 async function live(): Promise<void> {
   const res = await fetch('api/model');
-  const body = await res.json() as { model?: ModelInfo; defaultInput?: string; training?: WatchRecord[]; error?: string };
+  const body = await res.json() as { model?: ModelInfo; defaultInput?: string; training?: WatchRecord[]; newTokens?: number | null; error?: string };
   if (!body.model) {
     app.replaceChildren(h('header', {}, h('h1', {}, 'qkv ', h('span', {}, 'see attention'))), h('div', { id: 'error', class: 'error', role: 'alert' }, body.error ?? `the server answered ${res.status}`));
     return;
   }
   const field = h('input', { id: 'input', type: 'text', value: body.defaultInput ?? '', spellcheck: false,
-    placeholder: body.model.input === 'words' ? 'type a sentence' : '{"frames": [[...], ...]} or {"nodes": [[...]], "edges": [[0, 1]]}' });
+    placeholder: body.model.task === 'lm' ? 'type a prompt' : body.model.input === 'words' ? 'type a sentence' : '{"frames": [[...], ...]} or {"nodes": [[...]], "edges": [[0, 1]]}' });
   const go = h('button', { id: 'go', type: 'button' }, 'Look');
-  const form = h('form', { class: 'input' }, field, go);
+  // a language model: how many tokens to generate step by step
+  const tokens = body.model.task === 'lm' ? h('input', { id: 'tokens', type: 'number', min: 1, max: 512, value: body.newTokens ?? 8, title: 'new tokens to generate' }) : null;
+  const form = h('form', { class: 'input' }, field, tokens ? h('label', { class: 'muted' }, 'new tokens ', tokens) : '', go);
   header(body.model, form, body.training ?? []);
   const run = async () => {
-    const r = await fetch(`api/inspect?input=${encodeURIComponent(field.value)}`);
+    const r = await fetch(`api/inspect?input=${encodeURIComponent(field.value)}${tokens ? `&tokens=${encodeURIComponent(tokens.value)}` : ''}`);
     const b = await r.json() as { result?: ModelInspection; error?: string };
     if (b.result) show(b.result);
     else showError(b.error ?? `the server answered ${r.status}`);

@@ -1,7 +1,7 @@
 // Model views: every layer × head as a small map of alpha' (bertviz's model view), the head
 // view (lines from each query to the keys it looks at), and graph inputs drawn as graphs.
 import type { ModelInspection } from '../src/browser.js';
-import type { Selection } from './lecture.js';
+import { keyTokens, shown, type Selection } from './lecture.js';
 import { paint } from './heatmap.js';
 import { h, rgb, sequential } from './util.js';
 
@@ -21,8 +21,9 @@ const HEAD_COLOURS = ['#5f3dc4', '#e8590c', '#0b7285', '#c2255c', '#2b8a3e', '#1
 /** alpha' of one head on a canvas, one pixel per cell: row = query i, column = key j; blocked cells grey. */
 function miniMap(r: ModelInspection, layer: number, head: number, size: number): HTMLCanvasElement {
   const T = r.tokens.length;
-  const cell = Math.max(1, Math.floor(size / T));
-  const c = h('canvas', { width: T, height: T, style: `width:${cell * T}px;height:${cell * T}px`, class: 'mini', 'data-layer': layer, 'data-head': head });
+  const S = keyTokens(r).length; // cross-attention: a column per source token
+  const cell = Math.max(1, Math.floor(size / Math.max(T, S)));
+  const c = h('canvas', { width: S, height: T, style: `width:${cell * S}px;height:${cell * T}px`, class: 'mini', 'data-layer': layer, 'data-head': head });
   const w = r.layers[layer]!.heads[head]!.alphaPrime;
   paint(c, r.blocked.map((row, i) => row.map((b, j) => (b ? null : w ? w[i]![j]! : 0))), 'weights');
   return c;
@@ -49,14 +50,16 @@ export function gridView(r: ModelInspection, sel: Selection, onPick: (layer: num
 /** Lines from every query (left) to every key (right), opacity alpha'; a picked query shows only its own. */
 export function headView(r: ModelInspection, sel: Selection, onQuery: (i: number) => void): HTMLElement {
   const T = r.tokens.length;
+  const keys = keyTokens(r);
+  const S = keys.length;
   const w = r.layers[sel.layer]!.heads[sel.head]!.alphaPrime;
   const rowH = 22;
   const width = 420;
-  const svg = s('svg', { width, height: T * rowH + 10, class: 'headview', 'data-layer': sel.layer, 'data-head': sel.head });
+  const svg = s('svg', { width, height: Math.max(T, S) * rowH + 10, class: 'headview', 'data-layer': sel.layer, 'data-head': sel.head });
   const colour = HEAD_COLOURS[sel.head % HEAD_COLOURS.length]!;
   if (w) {
     for (let i = 0; i < T; i++) {
-      for (let j = 0; j < T; j++) {
+      for (let j = 0; j < S; j++) {
         const x = w[i]![j]!;
         if (x <= 0.005 || r.blocked[i]![j] || (T > MAX_ALL_LINES && i !== sel.query)) continue;
         const line = s('line', { x1: 130, y1: i * rowH + 16, x2: width - 130, y2: j * rowH + 16, stroke: colour, 'stroke-width': 1 + 4 * x, 'stroke-opacity': i === sel.query ? Math.min(1, 0.15 + x) : Math.min(0.5, x * 0.35), 'data-i': i, 'data-j': j });
@@ -65,10 +68,11 @@ export function headView(r: ModelInspection, sel: Selection, onQuery: (i: number
     }
   }
   r.tokens.forEach((t, i) => {
-    const left = s('text', { x: 122, y: i * rowH + 20, 'text-anchor': 'end', class: i === sel.query ? 'picked' : '' }, t);
+    const left = s('text', { x: 122, y: i * rowH + 20, 'text-anchor': 'end', class: i === sel.query ? 'picked' : '' }, shown(t));
     left.addEventListener('click', () => onQuery(i));
-    svg.append(left, s('text', { x: width - 122, y: i * rowH + 20 }, t));
+    svg.append(left);
   });
+  keys.forEach((t, j) => svg.append(s('text', { x: width - 122, y: j * rowH + 20 }, shown(t))));
   return h('section', { class: 'model', id: 'headview' },
     h('h2', {}, `Head view — layer ${sel.layer + 1}, head ${sel.head + 1}`),
     h('p', { class: 'note' }, w ? 'Each line joins a query (left) to a key (right); thicker = more attention α′. The picked query\'s lines are bold; click a word on the left to pick another.' : 'Linear attention forms no α′.'),
