@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { watchAttention } from '../../cli/viz/watch.js';
-import { data, inspectModel, loadInstance, tagDriver, trainSession, type InspectableModel, type ModelInspection, type TaskDriver, type TaskInstance } from '../../src/index.js';
+import {
+  data, inspectModel, lmDriver, loadInstance, seq2seqDriver, tagDriver, trainSession, type InspectableModel, type InspectOptions, type ModelInspection,
+  type Seq2SeqInput, type TaskDriver, type TaskInstance,
+} from '../../src/index.js';
+import { syntheticText } from '../tasks/lm-text.js';
 
 export const bin = fileURLToPath(new URL('../../cli/qkv.js', import.meta.url));
 
@@ -25,6 +29,31 @@ export function tinyModel(model: Record<string, unknown> = {}, builtin: 'ambigui
 export function libraryInspection(dir: string, input: data.TaggedExample | { tokens?: string[]; frames?: number[][]; edges?: [number, number][] }): ModelInspection {
   const { instance } = loadInstance(tagDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, dir);
   return inspectModel(instance as unknown as InspectableModel, input);
+}
+
+type AnyDriver = TaskDriver<TaskInstance, unknown, unknown, unknown>;
+
+/** A GPT (char-level, 2 layers x 2 heads, block 32) or a seq2seq model (reverse) trained for a few steps; its run directory. */
+export function tinyDecoder(task: 'lm' | 'seq2seq', model: Record<string, unknown> = {}): string {
+  const out = mkdtempSync(join(tmpdir(), `qkv-viz-${task}-`));
+  const trainer = { maxSteps: 3, evalEvery: 3, lr: 1e-2, seed: 0 };
+  if (task === 'lm') {
+    trainSession(lmDriver as AnyDriver, [syntheticText(2000, 5)], [], {
+      out, trainer, task: { model: { nLayer: 2, nHead: 2, nEmbd: 16, blockSize: 32, ...model }, batchSize: 4, evalIters: 2 }, meta: { prompt: 'the cat' },
+    });
+  } else {
+    const all = data.builtinDataset('reverse', { seed: 0, n: 60 });
+    trainSession(seq2seqDriver as AnyDriver, all.slice(10), all.slice(0, 10), {
+      out, trainer, task: { model: { dModel: 16, heads: 2, layers: 2, ff: 32, dropout: 0, ...model }, batchSize: 8 }, meta: { builtin: 'reverse' },
+    });
+  }
+  return out;
+}
+
+/** The library's inspection of a decoder model in `dir`: a prompt (lm) or a source (seq2seq). */
+export function libraryDecoderInspection(dir: string, task: 'lm' | 'seq2seq', input: string | Seq2SeqInput, options: InspectOptions = {}): ModelInspection {
+  const { instance } = loadInstance((task === 'lm' ? lmDriver : seq2seqDriver) as AnyDriver, dir);
+  return inspectModel(instance as unknown as InspectableModel, input, options);
 }
 
 export interface Running { child: ChildProcess; url: string; stderr: () => string }
