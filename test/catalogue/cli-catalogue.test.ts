@@ -214,6 +214,10 @@ add('lm empty text', () => ['train', 'lm', '--data', w('empty.txt', ''), '--out'
 add('eval lm on a text with an unseen character', () => ['eval', '--model', p('lm'), '--data', w('unseen.txt', 'the cat\nsat on Z mat\n')],
   /unseen\.txt:2:8: .*"Z"/);
 add('generate with an unseen prompt character', () => ['generate', '--model', p('lm'), '--prompt', 'QQ', '--max-new-tokens', '1'], /"Q"/);
+add('viz a language model with an unseen prompt character', () => ['viz', '--model', p('lm'), '--export', p('never.html'), '--input', 'the Q'], /--input "the Q": .*"Q" .*at position 4/);
+add('viz a language model with an empty prompt', () => ['viz', '--model', p('lm'), '--export', p('never.html'), '--input', ''], /--input "": the prompt is empty/);
+add('viz more new tokens than the block size', () => ['viz', '--model', p('lm'), '--export', p('never.html'), '--input', 'the', '--max-new-tokens', '9'], /block size is 8: at most 6 new tokens/);
+add('viz --temperature on a tagger', () => ['viz', '--model', p('tag'), '--export', p('never.html'), '--temperature', '1'], /--temperature applies to lm and seq2seq models/);
 
 // ---- predict reads inputs with the training readers' checks
 const inputs: [string, string, RegExp][] = [
