@@ -64,6 +64,7 @@ function generationOptions(o: Record<string, unknown>, cmd: Command, task: strin
   const given = ['maxNewTokens', 'temperature', 'seed'].filter((k) => cmd.getOptionValueSource(k) !== undefined && cmd.getOptionValueSource(k) !== 'default');
   if (task !== 'lm' && task !== 'seq2seq' && given.length) throw new UsageError(`--${given[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to lm and seq2seq models; this is a ${task} model`);
   if (task === 'seq2seq' && given.some((k) => k !== 'maxNewTokens')) throw new UsageError('--temperature and --seed apply to lm models; a seq2seq model is shown with its greedy output');
+  if (given.includes('seed') && !((o.temperature as number | undefined) ?? 0)) throw new UsageError('--seed goes with --temperature > 0: greedy decoding draws nothing');
   return {
     maxNewTokens: (o.maxNewTokens as number | undefined) ?? (task === 'lm' ? DEFAULT_VIZ_TOKENS : undefined),
     temperature: o.temperature as number | undefined, seed: o.seed as number | undefined,
@@ -96,7 +97,7 @@ export function vizCommand(): Command {
     .option('--open', 'open the page in the default browser', false)
     .option('--export <file>', 'write one self-contained HTML file (offline, no server) instead of serving')
     .option('--input <text>', 'with --export: an input to include (repeat for several; default: the model\'s built-in example)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--max-positions <n>', 'longest input accepted', int('--max-positions', 1), 1024)
+    .option('--max-positions <n>', 'longest input accepted (a GPT reads at most its block size)', int('--max-positions', 1), 1024)
     .option('--max-new-tokens <n>', `lm: tokens generated step by step (default ${DEFAULT_VIZ_TOKENS}); seq2seq: the longest output (default 2 x input + 10)`, int('--max-new-tokens', 1))
     .option('--temperature <x>', 'lm: sampling temperature (default 0: greedy)', float('--temperature', 0))
     .option('--seed <n>', 'lm: seed of the sampling when --temperature > 0 (default 0)', int('--seed', 0))

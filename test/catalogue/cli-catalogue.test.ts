@@ -217,6 +217,7 @@ add('generate with an unseen prompt character', () => ['generate', '--model', p(
 add('viz a language model with an unseen prompt character', () => ['viz', '--model', p('lm'), '--export', p('never.html'), '--input', 'the Q'], /--input "the Q": .*"Q" .*at position 4/);
 add('viz a language model with an empty prompt', () => ['viz', '--model', p('lm'), '--export', p('never.html'), '--input', ''], /--input "": the prompt is empty/);
 add('viz more new tokens than the block size', () => ['viz', '--model', p('lm'), '--export', p('never.html'), '--input', 'the', '--max-new-tokens', '9'], /block size is 8: at most 6 new tokens/);
+add('viz --seed without --temperature', () => ['viz', '--model', p('lm'), '--export', p('never.html'), '--input', 'the', '--seed', '3'], /--seed goes with --temperature > 0/);
 add('viz --temperature on a tagger', () => ['viz', '--model', p('tag'), '--export', p('never.html'), '--temperature', '1'], /--temperature applies to lm and seq2seq models/);
 
 // ---- predict reads inputs with the training readers' checks
