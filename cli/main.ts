@@ -44,7 +44,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed', int('--seed', 0), 0)
     .option('--out <dir>', 'where the two runs are saved', 'runs')
     .option('--sentence <text>', 'the sentence whose attention is drawn', 'I saw a saw')
-    .action((opts: { steps: number; seed: number; out: string; sentence: string }) => { prepareOutDir('--out', opts.out); demo(opts); });
+    .action(async (opts: { steps: number; seed: number; out: string; sentence: string }) => { prepareOutDir('--out', opts.out); await demo(opts); });
 
   program.addCommand(trainCommand()).addCommand(evalCommand()).addCommand(predictCommand()).addCommand(infoCommand());
   program.addCommand(generateCommand()).addCommand(exportCommand()).addCommand(vizCommand()).addCommand(experimentCommand());

@@ -16,6 +16,6 @@ export { saveTorchHandoff } from './io/torch-file.js';
 export { readTextFile, readBinaryFile, resolveListPath } from './data/files.js';
 export { decodeImage, imageFile, readImageList, readImageFolder, encodePng } from './data/image/decode.js';
 export { saveCheckpoint, readCheckpoint, isCheckpoint, removeLeftovers, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
-export { trainSession, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';
+export { trainSession, trainSessionAsync, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';
 
 installDefaultBackend();
