@@ -51,11 +51,29 @@ export function buildProgram(): Command {
   const visit = (cmd: Command): void => {
     for (const sub of cmd.commands) {
       sub.exitOverride().showHelpAfterError('(add --help for usage)');
+      checkRequiredAfterUnknown(sub);
       visit(sub);
     }
   };
   visit(program);
   return program;
+}
+
+/**
+ * Commander checks required options before unknown ones, so `qkv train tag --bogus` would say
+ * "--out not specified" and never name the typo. The required check moves to a preAction hook,
+ * which runs after the unknown-option check, with commander's own wording.
+ */
+function checkRequiredAfterUnknown(cmd: Command): void {
+  const required = cmd.options.filter((opt) => opt.mandatory);
+  if (!required.length) return;
+  for (const opt of required) opt.makeOptionMandatory(false);
+  cmd.hook('preAction', (_parent, action) => {
+    if (action !== cmd) return;
+    for (const opt of required) {
+      if (cmd.getOptionValue(opt.attributeName()) === undefined) cmd.error(`error: required option '${opt.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+    }
+  });
 }
 
 /** Runs `qkv` on argv (node's form: [node, script, ...args]); returns the exit code. */
