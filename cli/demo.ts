@@ -5,7 +5,8 @@
 // attention model, and draws what its heads look at for one sentence.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { data, describeBackend, isCheckpoint, loadInstance, tagAttention, tagDriver, trainSession, version, type TagModel, type TaskDriver, type TaskInstance } from '../src/index.js';
+import { data, describeBackend, isCheckpoint, loadInstance, tagAttention, tagDriver, trainSessionAsync, version, type TagModel, type TaskDriver, type TaskInstance } from '../src/index.js';
+import { interruptedRun, withInterrupts } from './interrupts.js';
 import { progress } from './progress.js';
 
 export interface DemoOptions {
@@ -15,7 +16,7 @@ export interface DemoOptions {
   sentence: string;
 }
 
-export function demo(o: DemoOptions): void {
+export async function demo(o: DemoOptions): Promise<void> {
   const start = performance.now();
   const all = data.builtinDataset('ambiguity', { seed: o.seed, n: 2000 });
   const [train, dev] = data.split(all, [0.9, 0.1], o.seed) as [data.TaggedExample[], data.TaggedExample[]];
@@ -31,11 +32,13 @@ export function demo(o: DemoOptions): void {
     if (existsSync(r.dir) && isCheckpoint(join(r.dir, 'last'))) rmSync(r.dir, { recursive: true });
     process.stderr.write(`training the ${r.name} tagger...\n`);
     const bar = progress({ log: join(r.dir, 'log.jsonl'), quiet: true });
-    const res = trainSession(tagDriver as TaskDriver<TaskInstance, data.TaggedExample, unknown, unknown>, train, dev, {
+    const res = await withInterrupts((signal) => trainSessionAsync(tagDriver as TaskDriver<TaskInstance, data.TaggedExample, unknown, unknown>, train, dev, {
       out: r.dir, trainer: { maxSteps: o.steps, lr: r.lr, warmup: 30, evalEvery: o.steps, seed: o.seed },
-      task: { model: { ...r.model, dropout: 0.1 }, batchSize: 32 }, meta: { builtin: 'ambiguity', demo: true }, onEvent: bar.onEvent,
-    });
-    bar.stop();
+      task: { model: { ...r.model, dropout: 0.1 }, batchSize: 32 }, meta: { builtin: 'ambiguity', demo: true }, onEvent: bar.onEvent, signal,
+    }).finally(() => bar.stop()));
+    if (res.stop?.reason === 'interrupted') {
+      throw interruptedRun(res.stop.message, `the ${r.name} tagger's checkpoint is in ${join(r.dir, 'last')} (npm start starts afresh)`);
+    }
     const m = res.last!.metrics;
     results.push({ name: r.name, accuracy: m.accuracy!, ambiguous: m.ambiguousAccuracy!, seconds: res.seconds });
   }

@@ -2,6 +2,7 @@
 // MAX_LINE characters) naming the flag, file or path; exit 1 for the user's mistakes, exit 2
 // with an invitation to rerun under QKV_DEBUG=1 for qkv's own bugs. QKV_DEBUG=1 adds the stack.
 import { QkvError } from '../src/index.js';
+import { Interrupted } from './interrupts.js';
 
 export const MAX_LINE = 300;
 
@@ -49,6 +50,7 @@ export interface Report {
 
 /** What to print (after "qkv: ") and the exit code, for any error a command threw. */
 export function report(e: unknown): Report {
+  if (e instanceof Interrupted) return { line: oneLine(e.message), exitCode: e.exitCode };
   if (e instanceof QkvError) return { line: oneLine(e.message), exitCode: 1 };
   const sys = systemErrorLine(e);
   if (sys) return { line: oneLine(sys), exitCode: 1 };

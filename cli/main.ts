@@ -44,18 +44,36 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed', int('--seed', 0), 0)
     .option('--out <dir>', 'where the two runs are saved', 'runs')
     .option('--sentence <text>', 'the sentence whose attention is drawn', 'I saw a saw')
-    .action((opts: { steps: number; seed: number; out: string; sentence: string }) => { prepareOutDir('--out', opts.out); demo(opts); });
+    .action(async (opts: { steps: number; seed: number; out: string; sentence: string }) => { prepareOutDir('--out', opts.out); await demo(opts); });
 
   program.addCommand(trainCommand()).addCommand(evalCommand()).addCommand(predictCommand()).addCommand(infoCommand());
   program.addCommand(generateCommand()).addCommand(exportCommand()).addCommand(vizCommand()).addCommand(experimentCommand());
   const visit = (cmd: Command): void => {
     for (const sub of cmd.commands) {
       sub.exitOverride().showHelpAfterError('(add --help for usage)');
+      checkRequiredAfterUnknown(sub);
       visit(sub);
     }
   };
   visit(program);
   return program;
+}
+
+/**
+ * Commander checks required options before unknown ones, so `qkv train tag --bogus` would say
+ * "--out not specified" and never name the typo. The required check moves to a preAction hook,
+ * which runs after the unknown-option check, with commander's own wording.
+ */
+function checkRequiredAfterUnknown(cmd: Command): void {
+  const required = cmd.options.filter((opt) => opt.mandatory);
+  if (!required.length) return;
+  for (const opt of required) opt.makeOptionMandatory(false);
+  cmd.hook('preAction', (_parent, action) => {
+    if (action !== cmd) return;
+    for (const opt of required) {
+      if (cmd.getOptionValue(opt.attributeName()) === undefined) cmd.error(`error: required option '${opt.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+    }
+  });
 }
 
 /** Runs `qkv` on argv (node's form: [node, script, ...args]); returns the exit code. */

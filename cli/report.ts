@@ -5,7 +5,8 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { experiments, version } from '../src/index.js';
-import { tableRows, writeAtomic } from './commands/experiment.js';
+import { tableRows } from './commands/experiment.js';
+import { writeTextFile } from './shared.js';
 
 type Result = experiments.ExperimentResult;
 
@@ -70,6 +71,6 @@ ${sections}
 `;
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'index.html');
-  writeAtomic(file, html);
+  writeTextFile(file, html);
   return file;
 }

@@ -2,7 +2,7 @@
 // values fill in flags not given on the command line, and user errors as one line.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { QkvError } from '../src/index.js';
+import { QkvError, writeFileAtomic } from '../src/index.js';
 import { systemErrorLine } from './errors.js';
 
 /** A user error: printed as one line, exit code 1, no stack trace. */
@@ -114,4 +114,9 @@ export function prepareOutDir(flag: string, dir: string): void {
   } catch (e) {
     throw new UsageError(`${flag} ${dir}: cannot write there (${why(e)})`);
   }
+}
+
+/** Writes a text file the CLI produces atomically (complete or absent); `what` (a flag or a name) starts the error line. */
+export function writeTextFile(path: string, text: string, what = path): void {
+  writeFileAtomic(path, [Buffer.from(text, 'utf8')], (message) => new UsageError(`${what}: ${message}`));
 }

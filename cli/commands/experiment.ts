@@ -3,12 +3,12 @@
 // where a converter exists), and with --report one self-contained HTML page.
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { experiments } from '../../src/index.js';
 import { chartSpec, renderSvg, svgToPng } from '../charts.js';
 import { writeReport } from '../report.js';
-import { int, printJson, UsageError } from '../shared.js';
+import { int, printJson, UsageError, writeTextFile } from '../shared.js';
 
 type Result = experiments.ExperimentResult;
 
@@ -105,24 +105,18 @@ function runWithProgress(name: string, size: experiments.ExperimentSize, o: Expe
 
 /** Writes name.json and each chart as SVG (+ PNG); returns chart id -> SVG text. */
 async function writeResult(r: Result, dir: string, png: boolean): Promise<Record<string, string>> {
-  writeAtomic(join(dir, `${r.name}.json`), JSON.stringify(r, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  writeTextFile(join(dir, `${r.name}.json`), JSON.stringify(r, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
   const svgs: Record<string, string> = {};
   for (const c of r.charts) {
     const svg = await renderSvg(chartSpec(r, c));
     const file = join(dir, `${r.name}-${c.id}.svg`);
-    writeAtomic(file, svg);
+    writeTextFile(file, svg);
     if (png) svgToPng(file, file.replace(/\.svg$/, '.png'));
     svgs[c.id] = svg;
   }
   return svgs;
 }
 
-/** Temp file, then rename: never a half-written file. */
-export function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
 
 /** The value as the measure's unit shows it. */
 export function show(v: number, unit: string): string {

@@ -67,7 +67,7 @@ export function trainLmCommand(): Command {
     .option('--seed <n>', 'random seed (batches, initialisation, dropout)', int('--seed', 0), 1337)
     .option('--json', 'print a machine-readable summary at the end', false)
     .option('--config <file>', 'JSON file of flag values (flags on the command line win)')
-    .action((_o, cmd: Command) => {
+    .action(async (_o, cmd: Command) => {
       const o = applyConfig(cmd);
       const trainer = lmTrainerOptions(o); // length flags checked before the data is read
       if (!o.data) throw new UsageError('give --data FILE: the plain text to train on (e.g. nanoGPT\'s shakespeare input.txt)');
@@ -87,7 +87,7 @@ export function trainLmCommand(): Command {
       // prompt: where `qkv viz` starts (the text's first words)
       const meta = { data: o.data, characters: [...text].length, split: 'first 90% train, last 10% validation', prompt: [...(text.split('\n').find((l) => l.trim()) ?? '').trimStart()].slice(0, 12).join('') };
       try {
-        runAndReport('lm', lmDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, [text], [], o, taskOptions, meta, trainer);
+        await runAndReport('lm', lmDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, [text], [], o, taskOptions, meta, trainer);
       } catch (e) {
         // the task speaks of "the training split": say which file it came from
         if (e instanceof QkvError && /^lm: the (training|validation) split|^lm: the training text/.test(e.message)) throw new UsageError(`--data ${String(o.data)}: ${e.message.slice(4)}`);

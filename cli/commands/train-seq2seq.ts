@@ -43,7 +43,7 @@ export function trainSeq2seqCommand(): Command {
     .option('--ff <n>', 'width of the feed-forward sublayer (default: 2 x --d-model)', int('--ff', 1))
     .option('--dropout <x>', 'dropout (the built-in sets need none; try 0.1 on real data)', float('--dropout', 0, 1), 0)
     .option('--post-ln', 'layer norm after each residual sum (the original paper) instead of before', false);
-  return addTrainingFlags(cmd, { steps: 600, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action((_o, c: Command) => {
+  return addTrainingFlags(cmd, { steps: 600, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action(async (_o, c: Command) => {
     const o = applyConfig(c);
     checkVocabSize(o);
     const dModel = o.dModel as number;
@@ -53,7 +53,7 @@ export function trainSeq2seqCommand(): Command {
       dModel, layers: o.layers, heads: o.heads, ff: (o.ff as number | undefined) ?? 2 * dModel, dropout: o.dropout,
       attention: o.attention, pos: o.pos, normFirst: !o.postLn,
     };
-    runAndReport('seq2seq', seq2seqDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, train, dev, o,
+    await runAndReport('seq2seq', seq2seqDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, train, dev, o,
       { model, tokenize: o.tokenize, vocabSize: o.vocabSize, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing }, meta);
   });
 }

@@ -3,13 +3,14 @@ import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  classifyDriver, data, isCheckpoint, readTextFile, nn, OPTIMIZERS, readCheckpoint, SCHEDULES, tagDriver, trainSession, TrainingError, MODEL_KINDS,
+  classifyDriver, data, isCheckpoint, readTextFile, nn, OPTIMIZERS, readCheckpoint, SCHEDULES, tagDriver, trainSessionAsync, TrainingError, MODEL_KINDS,
   type SessionResult, type TaskDriver, type TaskInstance, type TaskName, type TrainerOptions,
 } from '../../src/index.js';
 import { builtinExamples, detectFormat, FORMATS, readExamples } from '../datasets.js';
 import { imageFrontEndFor } from '../media.js';
 import { progress } from '../progress.js';
 import { applyConfig, checkVocabSize, choice, float, int, prepareOutDir, printJson, UsageError, vocabSizeOption } from '../shared.js';
+import { interruptedRun, withInterrupts } from '../interrupts.js';
 import { checkSizes } from '../sizes.js';
 import { addLengthFlags, lengthOptions, summaryLines } from './train-length.js';
 import { trainLmCommand } from './train-lm.js';
@@ -97,16 +98,21 @@ export function trainerOptions(o: Record<string, unknown>, extra: Partial<Traine
   };
 }
 
-/** Runs a session with a progress bar and prints the summary. */
-export function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: TaskDriver<I, E, unknown, unknown>, train: readonly E[], dev: readonly E[],
-  o: Record<string, unknown>, taskOptions: Record<string, unknown>, meta: Record<string, unknown>, trainer = trainerOptions(o)): SessionResult {
+/**
+ * Runs a session with a progress bar and prints the summary. SIGINT/SIGTERM stop it between
+ * steps: the last checkpoint is saved at the step reached and one line says where (exit 130/143).
+ */
+export async function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: TaskDriver<I, E, unknown, unknown>, train: readonly E[], dev: readonly E[],
+  o: Record<string, unknown>, taskOptions: Record<string, unknown>, meta: Record<string, unknown>, trainer = trainerOptions(o)): Promise<SessionResult> {
   const out = o.out as string;
   prepareOutDir('--out', out);
   if (!o.resume && existsSync(join(out, 'last'))) throw new UsageError(`--out ${out} already holds a run; pass --resume to continue it, or choose another directory`);
   const bar = progress({ log: join(out, 'log.jsonl'), quiet: Boolean(o.json) });
   let result: SessionResult;
   try {
-    result = trainSession(driver, train, dev, { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined, onEvaluated: watcher(o, meta) });
+    const onEvaluated = watcher(o, meta);
+    result = await withInterrupts((signal) => trainSessionAsync(driver, train, dev,
+      { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined, onEvaluated, signal }));
   } catch (e) {
     if (e instanceof TrainingError && isCheckpoint(join(out, 'last'))) {
       const step = (readCheckpoint(join(out, 'last')).config.step as number | undefined) ?? '?';
@@ -116,6 +122,7 @@ export function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: 
   } finally {
     bar.stop();
   }
+  if (result.stop?.reason === 'interrupted') throw interrupted(out, result);
   const summary = {
     task, out, steps: result.steps, epochs: result.epochs === null ? null : Number(result.epochs.toFixed(3)),
     seconds: Number(result.seconds.toFixed(2)), evalSeconds: Number(result.evalSeconds.toFixed(2)), positionsPerSecond: Math.round(result.positionsPerSecond),
@@ -124,6 +131,14 @@ export function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: 
   if (o.json) printJson(summary);
   else for (const line of summaryLines(task, result)) console.log(line);
   return result;
+}
+
+/** The one line for a run stopped by a signal: where its latest checkpoint is. */
+function interrupted(out: string, r: SessionResult): Error {
+  const last = join(out, 'last');
+  return interruptedRun(r.stop!.message, isCheckpoint(last)
+    ? `the latest checkpoint is ${last} (step ${String(readCheckpoint(last).config.step)}); continue with --resume`
+    : 'no step was done, nothing was saved');
 }
 
 /** --viz [input]: record alpha' for a probe input at every evaluation (qkv viz --model DIR plays it back). */
@@ -196,20 +211,20 @@ export function trainCommand(): Command {
   const tag = addModelFlags(addDataFlags(new Command('tag'), FORMATS.filter((f) => f !== 'tsv' && f !== 'image'), 'ambiguity, speech, graph'))
     .description('sequence labeling: one label per word, frame or graph node')
     .option('--word-dropout <x>', 'replace training words by <unk> at this rate', float('--word-dropout', 0, 1), 0.05);
-  addTrainingFlags(tag, { steps: 400, epochs: 3, lr: 5e-3, evalEvery: 100, batch: 32 }).action((_o, cmd: Command) => {
+  addTrainingFlags(tag, { steps: 400, epochs: 3, lr: 5e-3, evalEvery: 100, batch: 32 }).action(async (_o, cmd: Command) => {
     const o = applyConfig(cmd);
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('tag', o);
-    runAndReport('tag', tagDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
+    await runAndReport('tag', tagDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
       { model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, wordDropout: o.wordDropout, tokenize: o.tokenize, vocabSize: o.vocabSize }, meta);
   });
   const classify = addModelFlags(addDataFlags(new Command('classify'), ['tsv', 'frames', 'graph', 'wav', 'image'], 'spoken, shapes'))
     .description('one label per sequence or image (text<TAB>label, JSONL frames/graphs with "label", WAV or image path<TAB>label, a folder per label of images)');
-  addTrainingFlags(classify, { steps: 400, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action((_o, cmd: Command) => {
+  addTrainingFlags(classify, { steps: 400, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action(async (_o, cmd: Command) => {
     const o = applyConfig(cmd);
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('classify', o);
-    runAndReport('classify', classifyDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
+    await runAndReport('classify', classifyDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
       { model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, tokenize: o.tokenize, vocabSize: o.vocabSize }, meta);
   });
   return train.addCommand(tag).addCommand(classify).addCommand(trainSeq2seqCommand()).addCommand(trainLmCommand());

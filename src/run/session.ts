@@ -100,7 +100,25 @@ function trainerState(ck: CheckpointRead): TrainerState {
   return s as TrainerState;
 }
 
+/** Trains `driver`'s model on `train` (evaluating on `dev`), checkpointing into `o.out`; returns when a stopping rule ends it. */
 export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E, unknown, unknown>, train: readonly E[], dev: readonly E[], o: SessionOptions): SessionResult {
+  const session = openSession(driver, train, dev, o);
+  return session.finish(session.trainer.run());
+}
+
+/**
+ * `trainSession` that lets the event loop run between steps: when `signal` is aborted (the
+ * CLI aborts it on SIGINT/SIGTERM with the signal's name as reason) training stops before the
+ * next step, the last checkpoint is saved at the step reached, and `stop.reason` is 'interrupted'.
+ */
+export async function trainSessionAsync<I extends TaskInstance, E>(driver: TaskDriver<I, E, unknown, unknown>, train: readonly E[], dev: readonly E[],
+  o: SessionOptions & { signal?: AbortSignal }): Promise<SessionResult> {
+  const session = openSession(driver, train, dev, o);
+  return session.finish(await session.trainer.runAsync(o.signal));
+}
+
+/** The model (new or resumed), its trainer wired to checkpoints and events, and how to sum up the run. */
+function openSession<I extends TaskInstance, E>(driver: TaskDriver<I, E, unknown, unknown>, train: readonly E[], dev: readonly E[], o: SessionOptions) {
   const seed = o.trainer.seed ?? 0;
   // what saves killed in an earlier run left behind goes, once the live checkpoints are complete
   for (const kind of ['last', 'best']) removeLeftovers(join(o.out, kind));
@@ -158,13 +176,15 @@ export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E,
   });
   const startStep = trainer.state.step;
   const t0 = performance.now();
-  const last = trainer.run();
-  const seconds = (performance.now() - t0) / 1000;
-  trainer.dispose();
-  const main = last?.main ?? 'loss';
-  return {
-    out: o.out, steps: trainer.state.step - startStep, seconds, evalSeconds: evalMs / 1000, epochs: trainer.epochs, stop: trainer.state.stop,
-    dev: { used: devUsed.length, of: dev.length }, positionsPerSecond: seconds > 0 ? positions / seconds : 0, last,
-    best: { metric: o.trainer.monitor ?? main, value: trainer.state.best, step: trainer.state.bestStep }, parameters: instance.model.parameterCount(),
+  const finish = (last: EvalResult | null): SessionResult => {
+    const seconds = (performance.now() - t0) / 1000;
+    trainer.dispose();
+    const main = last?.main ?? 'loss';
+    return {
+      out: o.out, steps: trainer.state.step - startStep, seconds, evalSeconds: evalMs / 1000, epochs: trainer.epochs, stop: trainer.state.stop,
+      dev: { used: devUsed.length, of: dev.length }, positionsPerSecond: seconds > 0 ? positions / seconds : 0, last,
+      best: { metric: o.trainer.monitor ?? main, value: trainer.state.best, step: trainer.state.bestStep }, parameters: instance.model.parameterCount(),
+    };
   };
+  return { trainer, finish };
 }

@@ -91,7 +91,7 @@ export interface TrainerOptions {
   seed?: number;
 }
 
-export type StopReason = 'steps' | 'epochs' | 'time' | 'patience';
+export type StopReason = 'steps' | 'epochs' | 'time' | 'patience' | 'interrupted';
 
 export type TrainEvent =
   | { type: 'start'; step: number; maxSteps: number; stepsPerEpoch: number | null; timeBudget: number | null }
@@ -228,10 +228,35 @@ export class Trainer<Batch> {
 
   /** Runs until a stopping rule ends training. Returns the last evaluation. */
   run(): EvalResult | null {
+    const steps = this.loop(() => null);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * `run`, giving the event loop a turn after every step so signal handlers and timers run:
+   * once `signal` is aborted, training stops before the next step and the last checkpoint is
+   * saved at the step reached (without an evaluation), so `--resume` loses nothing.
+   * `signal.reason` (e.g. 'SIGINT') goes into the stop message.
+   */
+  async runAsync(signal?: AbortSignal): Promise<EvalResult | null> {
+    const steps = this.loop(() => (signal?.aborted ? String(signal.reason ?? 'abort') : null));
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      await yieldToEventLoop();
+    }
+  }
+
+  /** The training loop, one step per `next()`; `interrupted` says why to stop early (or null). */
+  private *loop(interrupted: () => string | null): globalThis.Generator<number, EvalResult | null, void> {
     const o = this.options;
     const params = this.model.parameters();
     let last: EvalResult | null = null;
     let lastEvalStep = -1;
+    let lastSavedStep = -1;
     const t0 = this.now();
     const startStep = this.state.step;
     const startElapsed = this.state.elapsed;
@@ -240,6 +265,14 @@ export class Trainer<Batch> {
     this.emit({ type: 'start', step: this.state.step, maxSteps: o.maxSteps, stepsPerEpoch: this.stepsPerEpoch, timeBudget: o.timeBudget });
     this.model.train();
     while (!this.state.stop) {
+      const why = interrupted();
+      if (why !== null) {
+        this.stopWith('interrupted', `interrupted by ${why} at step ${this.state.step}`);
+        // the steps since the last evaluation are kept: a checkpoint of this step (not evaluated: no metrics)
+        if (lastSavedStep !== this.state.step && this.state.step > startStep) this.saveLast(elapsed, {});
+        this.state.elapsed = elapsed();
+        return last;
+      }
       if (this.state.step >= o.maxSteps) {
         this.stopWith(this.lengthFrom === 'epochs' ? 'epochs' : 'steps', this.lengthFrom === 'epochs'
           ? `finished ${epochs(o.maxSteps / this.stepsPerEpoch!)} (${o.maxSteps} steps)`
@@ -289,11 +322,12 @@ export class Trainer<Batch> {
       });
       if (this.state.step % o.evalEvery === 0 || this.state.step === o.maxSteps) {
         last = this.evaluate(elapsed);
-        lastEvalStep = this.state.step;
+        lastEvalStep = lastSavedStep = this.state.step;
         if (shouldStopEarly(this.state, o.patience)) {
           this.stopWith('patience', `no improvement of ${this.monitored(last).metric} in ${o.patience} evaluations (best ${fmtNumber(this.state.best!)} at step ${this.state.bestStep})`);
         }
       }
+      yield this.state.step;
     }
     // a run cut by time gets its final evaluation and checkpoint
     if (lastEvalStep !== this.state.step && this.state.step > startStep) last = this.evaluate(elapsed);
@@ -325,25 +359,39 @@ export class Trainer<Batch> {
     if (value === undefined) throw new TrainingError(`evaluation has no metric "${metric}" (it has ${Object.keys(result.metrics).join(', ')})`);
     const better = recordEvaluation(this.state, value, this.state.step, higherIsBetter);
     this.emit({ type: 'eval', step: this.state.step, metrics: result.metrics, main: metric, best: better, ms: this.now() - t0 });
-    if (this.checkpointer) {
-      this.state.dataRng = this.dataRng.getState();
-      this.state.dropoutRng = defaultGenerator.getState();
-      this.state.elapsed = elapsed();
-      const snapshot = { model: this.model, optimizer: this.optimizer, trainer: { ...this.state }, metrics: result.metrics };
-      if (better) {
-        this.checkpointer.save('best', snapshot);
-        this.emit({ type: 'checkpoint', step: this.state.step, kind: 'best' });
-      }
-      this.checkpointer.save('last', snapshot);
-      this.emit({ type: 'checkpoint', step: this.state.step, kind: 'last' });
+    if (better && this.checkpointer) {
+      this.checkpointer.save('best', this.snapshot(elapsed, result.metrics));
+      this.emit({ type: 'checkpoint', step: this.state.step, kind: 'best' });
     }
+    this.saveLast(elapsed, result.metrics);
     return result;
+  }
+
+  /** Everything a checkpoint holds, with the generators' states as they are now. */
+  private snapshot(elapsed: () => number, metrics: Record<string, number>) {
+    this.state.dataRng = this.dataRng.getState();
+    this.state.dropoutRng = defaultGenerator.getState();
+    this.state.elapsed = elapsed();
+    return { model: this.model, optimizer: this.optimizer, trainer: { ...this.state }, metrics };
+  }
+
+  /** Saves the last (resumable) checkpoint; `metrics` are those of the latest evaluation. */
+  private saveLast(elapsed: () => number, metrics: Record<string, number>): void {
+    if (!this.checkpointer) return;
+    this.checkpointer.save('last', this.snapshot(elapsed, metrics));
+    this.emit({ type: 'checkpoint', step: this.state.step, kind: 'last' });
   }
 
   dispose(): void {
     this.optimizer.dispose();
   }
 }
+
+/** A turn of the event loop (setImmediate in Node: no 1 ms timer floor per step). */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => {
+  if (typeof setImmediate === 'function') setImmediate(resolve);
+  else setTimeout(resolve, 0);
+});
 
 const epochs = (n: number): string => `${fmtNumber(n)} epoch${n === 1 ? '' : 's'}`;
 const fmtNumber = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(4).replace(/0+$/, ''));

@@ -109,6 +109,9 @@ add('--threads 0', () => ['--threads', '0', 'info', p('tag')], /--threads/);
 add('--backend gpu', () => ['--backend', 'gpu', 'info', p('tag')], /--backend/);
 add('unknown command', () => ['fly'], /unknown command|fly/);
 add('unknown flag', () => ['train', 'tag', '--out', p('never'), '--learning-rate', '1'], /unknown option|--learning-rate/);
+// commander would say "--out not specified" first; the typo is what the user needs to see
+add('unknown flag, --out missing too', () => ['train', 'tag', '--builtin', 'ambiguity', '--learning-rate', '1'], /unknown option '--learning-rate'/);
+add('--out missing', () => ['train', 'tag', '--builtin', 'ambiguity'], /required option '--out <dir>' not specified/);
 add('train without a task', () => ['train', 'dance'], /unknown command|dance/);
 add('eval without --data', () => ['eval', '--model', p('tag')], /--data/);
 add('predict without --model', () => ['predict'], /--model/);

@@ -68,3 +68,10 @@ test('--backend and --threads pick the kernels; the default is native (else wasm
     assert.match(r.stderr.split('\n')[0]!, /^(error|qkv): .*(--backend must be native, wasm or ref|--threads must be an integer >= 1)/);
   }
 });
+
+test('a closed pipe (qkv ... | head) ends quietly, without a stack trace', () => {
+  // `| true`: the reader is gone before qkv (slower to start) writes anything
+  const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" train lm --help | true; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /EPIPE|\n\s+at /);
+});
