@@ -4,14 +4,13 @@
 // given inputs. A language model also generates --max-new-tokens tokens step by step.
 import { Command } from 'commander';
 import { spawn } from 'node:child_process';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import {
   DEFAULT_VIZ_TOKENS, inspectModel, loadInstance, QkvError, type InspectableModel, type InspectOptions, type LmInstance, type ModelInspection,
   type Seq2SeqInstance, type TaskDriver, type TaskInstance,
 } from '../../src/index.js';
 import type { ModelInfo } from '../../web/main.js';
-import { applyConfig, float, int, UsageError } from '../shared.js';
+import { applyConfig, float, int, UsageError, writeTextFile } from '../shared.js';
 import { cliTask } from '../tasks.js';
 import { defaultInput, parseInput } from '../viz/inputs.js';
 import { readWatch, type WatchRecord } from '../viz/watch.js';
@@ -71,17 +70,6 @@ function generationOptions(o: Record<string, unknown>, cmd: Command, task: strin
   };
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new UsageError(`--export ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`);
-  }
-}
-
 function openBrowser(url: string): void {
   const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
@@ -118,7 +106,7 @@ export function vizCommand(): Command {
             throw e instanceof QkvError ? new UsageError(`--input ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)}: ${e.message}`) : e;
           }
         });
-        writeAtomic(o.export as string, vizPage(m.info.name, { model: m.info, inspections, training: m.training }));
+        writeTextFile(o.export as string, vizPage(m.info.name, { model: m.info, inspections, training: m.training }), `--export ${o.export as string}`);
         console.log(`qkv viz: wrote ${o.export as string} (${inspections.length} input${inspections.length === 1 ? '' : 's'}; open it in a browser, no server needed)`);
         return;
       }
