@@ -5,7 +5,7 @@
 import type { ModelInspection } from '../src/browser.js';
 import { heatmap } from './heatmap.js';
 import { shown, vector, type Selection } from './lecture.js';
-import { exact, fmt, h, maxAbs, sup } from './util.js';
+import { exact, fmt, h, maxAbs, playButton, sup } from './util.js';
 
 /** The step shown, kept across redraws (another layer or head keeps the step). */
 let picked: number | null = null;
@@ -70,5 +70,5 @@ export function generationView(r: ModelInspection, sel: Selection): HTMLElement 
     h('p', { class: 'note' }, linear
       ? 'Linear attention decodes as an RNN: instead of a cache that grows, each step adds φ(k) vᵀ to S and φ(k) to z, and the new query reads them — constant memory per token. Drag to step.'
       : 'Each step the new token\'s query meets every key in the KV cache, which grows by one column per step; earlier keys are not recomputed. The numbers are those of the cached decoding itself. Drag to step.'),
-    h('div', { class: 'train-controls' }, slider, h('span', { class: 'train-label' }, `${N} step${N === 1 ? '' : 's'}`)), body);
+    h('div', { class: 'train-controls' }, playButton(slider, draw, 900), slider, h('span', { class: 'train-label' }, `${N} step${N === 1 ? '' : 's'}`)), body);
 }

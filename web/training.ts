@@ -1,7 +1,7 @@
 // Training, watched: alpha' of every layer and head for one probe input, at each evaluation of
 // the run (recorded by `qkv train ... --viz`), played back with a slider.
 import { paint } from './heatmap.js';
-import { h } from './util.js';
+import { h, playButton } from './util.js';
 
 /** One evaluation's record (cli/viz/watch.ts writes them). */
 export interface WatchRecord { step: number; metrics: Record<string, number>; tokens: string[]; blocked: boolean[][]; alphaPrime: (number[][] | null)[][] }
@@ -11,7 +11,6 @@ export function trainingView(records: WatchRecord[]): HTMLElement | null {
   const slider = h('input', { type: 'range', id: 'train-step', min: 0, max: records.length - 1, value: records.length - 1, step: 1 });
   const label = h('div', { class: 'train-label', id: 'train-label' });
   const maps = h('div', { class: 'train-maps' });
-  const play = h('button', { type: 'button', class: 'play' }, '▶ play');
   const draw = (k: number) => {
     const r = records[k]!;
     const metrics = Object.entries(r.metrics).slice(0, 3).map(([name, v]) => `${name} ${v.toFixed(3)}`).join(' · ');
@@ -28,19 +27,7 @@ export function trainingView(records: WatchRecord[]): HTMLElement | null {
       })))));
   };
   slider.addEventListener('input', () => draw(Number(slider.value)));
-  let timer: number | null = null;
-  play.addEventListener('click', () => {
-    if (timer !== null) { clearInterval(timer); timer = null; play.textContent = '▶ play'; return; }
-    play.textContent = '❚❚ pause';
-    if (Number(slider.value) === records.length - 1) slider.value = '0';
-    draw(Number(slider.value));
-    timer = window.setInterval(() => {
-      const k = Number(slider.value) + 1;
-      if (k >= records.length) { clearInterval(timer!); timer = null; play.textContent = '▶ play'; return; }
-      slider.value = String(k);
-      draw(k);
-    }, 700);
-  });
+  const play = playButton(slider, draw, 700);
   draw(records.length - 1);
   return h('section', { class: 'training', id: 'training' },
     h('h2', {}, `Training, watched: α′ for "${records[0]!.tokens.join(' ')}"`),

@@ -45,3 +45,23 @@ const SUP = '⁰¹²³⁴⁵⁶⁷⁸⁹';
 const SUB = '₀₁₂₃₄₅₆₇₈₉';
 export const sup = (n: number): string => String(n).split('').map((d) => SUP[Number(d)]).join('');
 export const sub = (n: number): string => String(n).split('').map((d) => SUB[Number(d)]).join('');
+
+/** A play/pause button that steps a range slider from its value to its end, calling draw at each step. */
+export function playButton(slider: HTMLInputElement, draw: (k: number) => void, ms: number): HTMLButtonElement {
+  const play = h('button', { type: 'button', class: 'play' }, '▶ play');
+  let timer: number | null = null;
+  const stop = () => { clearInterval(timer!); timer = null; play.textContent = '▶ play'; };
+  play.addEventListener('click', () => {
+    if (timer !== null) return stop();
+    play.textContent = '❚❚ pause';
+    if (slider.value === slider.max) slider.value = slider.min;
+    draw(Number(slider.value));
+    timer = window.setInterval(() => {
+      const k = Number(slider.value) + 1;
+      if (k > Number(slider.max)) return stop();
+      slider.value = String(k);
+      draw(k);
+    }, ms);
+  });
+  return play;
+}
