@@ -148,3 +148,20 @@ test('inspectModel(seq2seq): encoder, causal decoder and cross-attention (target
   checkCross(r);
   assert.throws(() => inspectModel(m, { source: [] }), /the input is empty/);
 });
+
+test('inspectModel on other tokenizers and kinds: a word GPT marks unknown words, a linear seq2seq model keeps its decoder state', () => {
+  manualSeed(4);
+  const words = createLm(syntheticText(2000, 3), { tokenize: 'words', model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 32 } });
+  const r = inspectModel(words, 'the zebra sat', { maxNewTokens: 2 });
+  assert.deepEqual(r.tokens, ['the', ' ', 'zebra', ' ', 'sat']);
+  assert.deepEqual(r.unknown, [false, false, true, false, false]);
+  assert.equal(r.generation!.tokens.length, 7);
+  const pairs = data.builtinDataset('reverse', { seed: 3, n: 60 });
+  const m = seq2seqDriver.create(pairs, { model: { dModel: 16, heads: 2, layers: 1, ff: 32, dropout: 0, attention: 'linear' }, generator: new Generator(7) });
+  const s = inspectModel(m, { source: [...'abc'] });
+  const [dec, cross] = s.parts!;
+  assert.equal(dec!.layers[0]!.heads[0]!.alphaPrime, null);
+  assert.equal(dec!.layers[0]!.heads[0]!.state!.S.length, dec!.tokens.length, 'the decoder\'s running state, a step per target token');
+  assert.equal(cross!.layers[0]!.heads[0]!.state, null, 'cross-attention is not causal: no running state');
+  assert.equal(cross!.layers[0]!.heads[0]!.b.length, cross!.tokens.length);
+});
