@@ -91,6 +91,13 @@ test('inspectModel(GPT): seeded sampling, and bad prompts in one line', () => {
   const want = generateTokens(m.model, m.tokenizer.encode('the'), { maxNewTokens: 5, temperature: 1, generator: new Generator(3) });
   assert.equal(a.prediction, m.tokenizer.decode(want));
   assert.equal(a.generation!.sampling, 'temperature 1, seed 3');
+  // the lecture view's projection: this head's rows of c_attn, q^i = W^q a^i (a: after ln_1), k and v likewise
+  for (const layer of a.layers) {
+    for (const hd of layer.heads) {
+      layer.a.forEach((x, i) => hd.q[i]!.forEach((qv, c) => close(qv, dot(hd.Wq[c]!, x) + (hd.bq?.[c] ?? 0), `q[${i}][${c}]`, 2e-5)));
+      layer.a.forEach((x, i) => hd.v[i]!.forEach((vv, c) => close(vv, dot(hd.Wv[c]!, x) + (hd.bv?.[c] ?? 0), `v[${i}][${c}]`, 2e-5)));
+    }
+  }
   assert.throws(() => inspectModel(m, ''), /the prompt is empty/);
   assert.throws(() => inspectModel(m, 'the cat§'), /the prompt has the character "§" \(U\+00A7\) at position 7 \(line 1, column 8\)/);
   assert.throws(() => inspectModel(m, 'the', { maxNewTokens: 40 }), /block size is 32: at most 30 new tokens/);
