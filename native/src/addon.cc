@@ -242,6 +242,37 @@ static Napi::Value Flash(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** conv1d(which, in0, in1, out, batch, cin, cout, groups, length, kernel, outLength, stride, padLeft, dilation):
+ * which 0 = forward (x, w -> y), 1 = grad-input (dy, w -> dx), 2 = grad-weight (dy, x -> dw). */
+static Napi::Value Conv1d(const Napi::CallbackInfo& info) {
+  int which = (int)lng(info, 0);
+  const float *in0 = at(info, 1), *in1 = at(info, 2);
+  float* out = at(info, 3);
+  ConvArgs a{lng(info, 4), lng(info, 5), lng(info, 6), lng(info, 7), lng(info, 8), lng(info, 9), lng(info, 10),
+             lng(info, 11), lng(info, 12), lng(info, 13)};
+  const KernelTable* k = K;
+  if (which == 0) run((int)a.batch, [&](int b) { k->conv1d(a, in0, in1, out, b); });
+  else if (which == 1) run((int)a.batch, [&](int b) { k->conv1dGradInput(a, in0, in1, out, b); });
+  else run((int)a.cout, [&](int co) { k->conv1dGradWeight(a, in0, in1, out, co); });
+  return info.Env().Undefined();
+}
+
+/** binaryStrided(op, types, a, b, out, n0..n3, sa0..sa3, sb0..sb3): types bit 1 = a int32, 2 = b, 4 = out. */
+static Napi::Value BinaryStrided(const Napi::CallbackInfo& info) {
+  StridedArgs g;
+  g.op = (int)lng(info, 0);
+  int types = (int)lng(info, 1);
+  g.aInt = types & 1; g.bInt = types & 2; g.outInt = types & 4;
+  g.a = at<void>(info, 2); g.b = at<void>(info, 3); g.out = at<void>(info, 4);
+  for (int i = 0; i < 4; i++) { g.n[i] = lng(info, 5 + i); g.sa[i] = lng(info, 9 + i); g.sb[i] = lng(info, 13 + i); }
+  long rows = g.n[0] * g.n[1] * g.n[2];
+  long per = g.n[3] >= PIECE ? 1 : PIECE / g.n[3];
+  int tasks = (int)((rows + per - 1) / per);
+  const KernelTable* k = K;
+  run(tasks, [&](int t) { long r0 = t * per; k->binaryStrided(g, r0, r0 + per < rows ? r0 + per : rows); });
+  return info.Env().Undefined();
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const char* forced = std::getenv("QKV_NATIVE_ISA");
   std::string want;
@@ -265,6 +296,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("softmaxGrad", Napi::Function::New(env, SoftmaxGrad));
   exports.Set("flash", Napi::Function::New(env, Flash));
+  exports.Set("conv1d", Napi::Function::New(env, Conv1d));
+  exports.Set("binaryStrided", Napi::Function::New(env, BinaryStrided));
   return exports;
 }
 

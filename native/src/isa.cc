@@ -5,6 +5,8 @@
 #include "gemm.h"
 #include "rows.h"
 #include "attention.h"
+#include "conv.h"
+#include "strided.h"
 
 namespace qkv { namespace QKV_ISA {
 
@@ -14,6 +16,7 @@ namespace qkv { namespace QKV_ISA {
 static const KernelTable kTable = {
   QKV_STR(QKV_ISA), gemmPlan, gemmTask, unary, geluGrad, adamw, binary,
   layerNorm, layerNormGrad, softmax, softmaxGrad, flashForward, flashBackward,
+  conv1dForward, conv1dGradInput, conv1dGradWeight, binaryStrided,
 };
 
 const KernelTable* table() { return &kTable; }
