@@ -242,6 +242,13 @@ static Napi::Value Flash(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** `rows` rows of n3 elements in tasks of about PIECE elements. */
+static void stridedRows(long rows, long n3, const std::function<void(long, long)>& fn) {
+  long per = n3 >= PIECE ? 1 : PIECE / n3;
+  int tasks = (int)((rows + per - 1) / per);
+  run(tasks, [&](int t) { long r0 = t * per; fn(r0, r0 + per < rows ? r0 + per : rows); });
+}
+
 /** conv1d(which, in0, in1, out, batch, cin, cout, groups, length, kernel, outLength, stride, padLeft, dilation):
  * which 0 = forward (x, w -> y), 1 = grad-input (dy, w -> dx), 2 = grad-weight (dy, x -> dw). */
 static Napi::Value Conv1d(const Napi::CallbackInfo& info) {
@@ -265,11 +272,21 @@ static Napi::Value BinaryStrided(const Napi::CallbackInfo& info) {
   g.aInt = types & 1; g.bInt = types & 2; g.outInt = types & 4;
   g.a = at<void>(info, 2); g.b = at<void>(info, 3); g.out = at<void>(info, 4);
   for (int i = 0; i < 4; i++) { g.n[i] = lng(info, 5 + i); g.sa[i] = lng(info, 9 + i); g.sb[i] = lng(info, 13 + i); }
-  long rows = g.n[0] * g.n[1] * g.n[2];
-  long per = g.n[3] >= PIECE ? 1 : PIECE / g.n[3];
-  int tasks = (int)((rows + per - 1) / per);
   const KernelTable* k = K;
-  run(tasks, [&](int t) { long r0 = t * per; k->binaryStrided(g, r0, r0 + per < rows ? r0 + per : rows); });
+  stridedRows(g.n[0] * g.n[1] * g.n[2], g.n[3], [&](long r0, long r1) { k->binaryStrided(g, r0, r1); });
+  return info.Env().Undefined();
+}
+
+/** whereStrided(cond, condFloat, a, b, out, n0..n3, sc0..sc3, sa0..sa3, sb0..sb3). */
+static Napi::Value WhereStrided(const Napi::CallbackInfo& info) {
+  WhereArgs g;
+  g.cond = at<void>(info, 0); g.condFloat = lng(info, 1) != 0;
+  g.a = at<void>(info, 2); g.b = at<void>(info, 3); g.out = at<void>(info, 4);
+  for (int i = 0; i < 4; i++) {
+    g.n[i] = lng(info, 5 + i); g.sc[i] = lng(info, 9 + i); g.sa[i] = lng(info, 13 + i); g.sb[i] = lng(info, 17 + i);
+  }
+  const KernelTable* k = K;
+  stridedRows(g.n[0] * g.n[1] * g.n[2], g.n[3], [&](long r0, long r1) { k->whereStrided(g, r0, r1); });
   return info.Env().Undefined();
 }
 
@@ -298,6 +315,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flash", Napi::Function::New(env, Flash));
   exports.Set("conv1d", Napi::Function::New(env, Conv1d));
   exports.Set("binaryStrided", Napi::Function::New(env, BinaryStrided));
+  exports.Set("whereStrided", Napi::Function::New(env, WhereStrided));
   return exports;
 }
 

@@ -16,7 +16,7 @@ namespace qkv { namespace QKV_ISA {
 static const KernelTable kTable = {
   QKV_STR(QKV_ISA), gemmPlan, gemmTask, unary, geluGrad, adamw, binary,
   layerNorm, layerNormGrad, softmax, softmaxGrad, flashForward, flashBackward,
-  conv1dForward, conv1dGradInput, conv1dGradWeight, binaryStrided,
+  conv1dForward, conv1dGradInput, conv1dGradWeight, binaryStrided, whereStrided,
 };
 
 const KernelTable* table() { return &kTable; }

@@ -38,6 +38,13 @@ struct StridedArgs {
   long n[4], sa[4], sb[4];
 };
 
+/** where over [n0, n1, n2, n3]: cond (int32, or float32 when condFloat), a, b read at their strides; out contiguous. */
+struct WhereArgs {
+  const void* cond; bool condFloat;
+  const void* a; const void* b; void* out;
+  long n[4], sc[4], sa[4], sb[4];
+};
+
 struct KernelTable {
   const char* name;
   GemmPlan (*gemmPlan)(const GemmArgs&);
@@ -64,6 +71,7 @@ struct KernelTable {
   void (*conv1dGradWeight)(const ConvArgs&, const float* dy, const float* x, float* dw, long co);
   // rows [r0, r1) of a strided binary map's [n0·n1·n2, n3] output
   void (*binaryStrided)(const StridedArgs&, long r0, long r1);
+  void (*whereStrided)(const WhereArgs&, long r0, long r1);
 };
 
 enum Unary { U_EXP = 0, U_TANH = 1, U_GELU_TANH = 2, U_GELU_ERF = 3, U_RELU = 4 };

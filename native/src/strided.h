@@ -88,4 +88,24 @@ static void binaryStrided(const StridedArgs& g, long r0, long r1) {
   }
 }
 
+/** Rows [r0, r1) of where(cond, a, b): 32-bit words copied, so int32 and float32 values alike. */
+static void whereStrided(const WhereArgs& g, long r0, long r1) {
+  const long n1 = g.n[1], n2 = g.n[2], n3 = g.n[3];
+  const uint32_t *a = (const uint32_t*)g.a, *b = (const uint32_t*)g.b;
+  uint32_t* out = (uint32_t*)g.out;
+  for (long r = r0; r < r1; r++) {
+    long i2 = r % n2, i1 = (r / n2) % n1, i0 = r / (n1 * n2);
+    long co = i0 * g.sc[0] + i1 * g.sc[1] + i2 * g.sc[2];
+    long ao = i0 * g.sa[0] + i1 * g.sa[1] + i2 * g.sa[2];
+    long bo = i0 * g.sb[0] + i1 * g.sb[1] + i2 * g.sb[2];
+    uint32_t* o = out + r * n3;
+    for (long j = 0; j < n3; j++) {
+      long ci = co + j * g.sc[3];
+      // a float condition is true when nonzero, -0 included as zero and NaN as true (the reference's !== 0)
+      bool c = g.condFloat ? ((const float*)g.cond)[ci] != 0.0f : ((const int32_t*)g.cond)[ci] != 0;
+      o[j] = c ? a[ao + j * g.sa[3]] : b[bo + j * g.sb[3]];
+    }
+  }
+}
+
 }}  // namespace qkv::QKV_ISA

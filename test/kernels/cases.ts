@@ -154,6 +154,15 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
   Where: () => [
     { what: 'Where 6×10 with a broadcast condition row', arrays: [ints(10, (g) => (g.uniform() < 0.5 ? 1 : 0)), f(60), f(60), out(60)], outputs: [3],
       tol: 0, run: (k, [c, a, b, y]) => k.Where({ data: c!, offset: 0, strides: [0, 1] }, dense(a!, 0, [6, 10]), dense(b!, 0, [6, 10]), [6, 10], y!) },
+    // a padding mask [4, 9, 1] against [4, 9, 13] with a scalar: zeroPadded, maskedFill
+    { what: 'Where mask [4, 9, 1] -> [4, 9, 13], scalar first', arrays: [ints(36, (g) => (g.uniform() < 0.3 ? 1 : 0)), f(1), f(468), out(468)],
+      outputs: [3], tol: 0, native: 'whereStrided',
+      run: (k, [c, a, b, y]) => k.Where({ data: c!, offset: 0, strides: [9, 1, 0] }, { data: a!, offset: 0, strides: [0, 0, 0] }, dense(b!, 0, [4, 9, 13]), [4, 9, 13], y!) },
+    // a float32 condition (zero, -0, NaN among its values) against transposed int32 values
+    { what: 'Where float32 condition, int32 values 7×5 transposed',
+      arrays: [{ dtype: 'float32', length: 35, init: (g, i) => [0, -0, NaN, 0.5, -2][i % 5]! * (g.uniform() < 0.5 ? 1 : -1) }, ints(35, (g) => Math.floor(g.uniform() * 1000)),
+        ints(35, (g) => -Math.floor(g.uniform() * 1000)), ints(35, () => -1)], outputs: [3], tol: 0, native: 'whereStrided',
+      run: (k, [c, a, b, y]) => k.Where(dense(c!, 0, [7, 5]), { data: a!, offset: 0, strides: [1, 7] }, dense(b!, 0, [7, 5]), [7, 5], y!) },
   ],
   Sum: reduce('Sum'), Max: reduce('Max'), Min: reduce('Min'), ArgMax: reduce('ArgMax'), ArgMin: reduce('ArgMin'),
   TopK: () => [{ what: 'TopK 4×20 k=5', arrays: [f(80), out(20), ints(20, () => -1)], outputs: [1, 2], tol: 0,

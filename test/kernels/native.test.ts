@@ -206,7 +206,7 @@ describe('native kernels', { skip }, () => {
         addon.setIsa(before);
       }
     });
-    test(`[${isa}] conv1d and the strided binary kernel: the case table's rows match the reference and run in C++`, () => {
+    test(`[${isa}] conv1d and the strided binary and where kernels: the case table's rows match the reference and run in C++`, () => {
       const addon = loadAddon().addon!;
       const before = addon.isa();
       assert.ok(addon.setIsa(isa));
@@ -215,7 +215,7 @@ describe('native kernels', { skip }, () => {
         let expected = 0;
         for (const name of Object.keys(KERNEL_CASES) as (keyof typeof KERNEL_CASES)[]) {
           KERNEL_CASES[name]().forEach((c, i) => {
-            if (c.native !== 'conv1d' && c.native !== 'binaryStrided') return;
+            if (c.native !== 'conv1d' && c.native !== 'binaryStrided' && c.native !== 'whereStrided') return;
             const calls = t.calls.get(c.native) ?? 0;
             const want = runCase(referenceBackend, c, 200 + i);
             const got = runCase(t.b, c, 200 + i);

@@ -28,32 +28,29 @@ type StridedName = keyof typeof STRIDED;
 const COMPARISON = new Set<BinaryKernelName>(['Equal', 'NotEqual', 'Less', 'LessEqual', 'Greater', 'GreaterEqual']);
 
 /**
- * `shape` with a's and b's strides, size-1 axes dropped and neighbours merged where both operands
- * step through them as one (out is contiguous, so it always can), padded in front to 4 axes:
- * [n0..n3, sa0..sa3, sb0..sb3]; null when more than 4 axes remain.
+ * `shape` with each operand's strides, size-1 axes dropped and neighbours merged where every
+ * operand steps through them as one (out is contiguous, so it always can), padded in front to 4
+ * axes: [n0..n3, then 4 strides per operand]; null when more than 4 axes remain.
  */
-export function mergeAxes(shape: Shape, a: readonly number[], b: readonly number[]): number[] | null {
+export function mergeAxes(shape: Shape, ...strides: (readonly number[])[]): number[] | null {
   const n: number[] = [];
-  const sa: number[] = [];
-  const sb: number[] = [];
+  const s: number[][] = strides.map(() => []);
   for (let i = 0; i < shape.length; i++) {
     const d = shape[i]!;
     if (d === 1) continue;
     const last = n.length - 1;
     // the previous (outer) axis folds into this one when its strides are this one's times d
-    if (last >= 0 && sa[last] === a[i]! * d && sb[last] === b[i]! * d) {
+    if (last >= 0 && strides.every((st, k) => s[k]![last] === st[i]! * d)) {
       n[last] = n[last]! * d;
-      sa[last] = a[i]!;
-      sb[last] = b[i]!;
+      strides.forEach((st, k) => { s[k]![last] = st[i]!; });
     } else {
       n.push(d);
-      sa.push(a[i]!);
-      sb.push(b[i]!);
+      strides.forEach((st, k) => s[k]!.push(st[i]!));
     }
   }
   if (n.length > 4) return null;
-  while (n.length < 4) { n.unshift(1); sa.unshift(0); sb.unshift(0); }
-  return [...n, ...sa, ...sb];
+  while (n.length < 4) { n.unshift(1); for (const sk of s) sk.unshift(0); }
+  return [...n, ...s.flat()];
 }
 
 /** The strided kernel for `name`, or null (then `other` runs): float32 or int32 operands in the heap, int32 out only for a comparison. */
@@ -123,13 +120,33 @@ function formOf(a: Strided, b: Strided, shape: Shape): [number, number] {
   return [-1, 0];
 }
 
-type Names = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Maximum' | 'Minimum' | 'Equal' | 'NotEqual' | 'Less' | 'LessEqual'
+/**
+ * Where on native for the layouts wasm's loop lacks (a condition broadcast along trailing axes, a
+ * mask against [batch, time, d]; strided values): a 32-bit select, so values keep their dtype.
+ */
+function where(ctx: NativeContext): KernelSignatures['Where'] {
+  const other = ctx.fallback.Where!;
+  return (cond, a, b, shape, out) => {
+    const wasmLoop = (isDense(a, shape) || isScalar(a)) && (isDense(b, shape) || isScalar(b)) &&
+      (isDense(cond, shape) || rowLength(cond, shape) > 0);
+    if (out.length < (ctx.tiny ? 1 : MIN_STRIDED) || (wasmLoop && !ctx.tiny) || !ctx.mem.holds32(cond.data, a.data, b.data, out) ||
+      a.data.constructor !== out.constructor || b.data.constructor !== out.constructor) return other(cond, a, b, shape, out);
+    const m = mergeAxes(shape, cond.strides, a.strides, b.strides);
+    if (!m) return other(cond, a, b, shape, out);
+    enter(ctx);
+    ctx.addon.whereStrided(ptr(cond.data as Int32Array, cond.offset), cond.data instanceof Float32Array ? 1 : 0,
+      ptr(a.data as Float32Array, a.offset), ptr(b.data as Float32Array, b.offset), ptr(out as Float32Array), ...m);
+  };
+}
+
+type Names = 'Where' | 'Add' | 'Sub' | 'Mul' | 'Div' | 'Maximum' | 'Minimum' | 'Equal' | 'NotEqual' | 'Less' | 'LessEqual'
   | 'Greater' | 'GreaterEqual' | 'Exp' | 'Tanh' | 'GeluTanh' | 'GeluErf' | 'GeluGrad';
 
 export function elementwiseKernels(ctx: NativeContext): Pick<KernelSignatures, Names> {
   const min = ctx.tiny ? 0 : MIN_UNARY;
   const wasmGeluGrad = fall(ctx, 'GeluGrad');
   return {
+    Where: where(ctx),
     Add: binary(ctx, 'Add'), Sub: binary(ctx, 'Sub'), Mul: binary(ctx, 'Mul'), Div: binary(ctx, 'Div'),
     Maximum: stridedOnly(ctx, 'Maximum'), Minimum: stridedOnly(ctx, 'Minimum'), Equal: stridedOnly(ctx, 'Equal'),
     NotEqual: stridedOnly(ctx, 'NotEqual'), Less: stridedOnly(ctx, 'Less'), LessEqual: stridedOnly(ctx, 'LessEqual'),
