@@ -1,103 +1,70 @@
-// 1-D convolution, PyTorch layout (x [B, Cin, L], w [Cout, Cin/groups, K], y [B, Cout, outLength]):
-// forward, gradient of the input and of the weight, as the reference (src/kernels/ref/conv1d.ts)
-// with float accumulators. Each call does one task: forward and grad-input one batch row, grad-
-// weight one output channel (summed over the batch in order), so no two tasks write the same float.
+// 1-D convolution as GEMMs (PyTorch layout: x [B, Cin, L], w [Cout, Cin/groups, K], y [B, Cout,
+// outLength]). The column matrix col [(b, t), (ci, k)] holds x[b, ci, t·stride + k·dilation -
+// padLeft] (0 in the padding), so per group g, with yT [(b, t), co]:
+//   forward      yT[:, g] = col[:, g] · w[g]ᵀ
+//   grad-weight  dw[g] = dyT[:, g]ᵀ · col[:, g]
+//   grad-input   dcol[:, g] = dyT[:, g] · w[g], then scattered back into dx (col2im)
+// The GEMMs are the ISA's packed kernel (gemm.h); these are the plain moves around them, each
+// over batch rows [b0, b1) so the pool can split them and the caller can cut the batch in chunks.
 #pragma once
-#include "vec.h"
+#include "kernels.h"
 
-namespace qkv { namespace QKV_ISA {
+namespace qkv {
 
-/** The outputs t in [lo, hi) whose tap k reads inside the input (the rest read zero padding). */
-static inline void convRange(const ConvArgs& a, long k, long& lo, long& hi) {
-  long shift = k * a.dilation - a.padLeft;
-  // t*stride + shift >= 0  and  t*stride + shift < length
-  lo = shift >= 0 ? 0 : (-shift + a.stride - 1) / a.stride;
-  long top = a.length - shift;  // t*stride < top
-  hi = top <= 0 ? 0 : mins((top + a.stride - 1) / a.stride, a.outLength);
-  if (hi < lo) hi = lo;
-}
-
-/** acc[t] += wv * x[t*stride + shift] for t in [lo, hi). */
-static inline void axpyStrided(float* acc, const float* x, float wv, long stride, long shift, long lo, long hi) {
-  if (stride == 1) {
-    const float* xs = x + shift;
-    for (long t = lo; t < hi; t++) acc[t] += wv * xs[t];
-  } else {
-    for (long t = lo; t < hi; t++) acc[t] += wv * x[t * stride + shift];
-  }
-}
-
-/** y[b] for one batch row b. */
-static void conv1dForward(const ConvArgs& a, const float* x, const float* w, float* y, long b) {
-  long cinG = a.cin / a.groups, coutG = a.cout / a.groups;
-  for (long co = 0; co < a.cout; co++) {
-    long g = co / coutG;
-    float* acc = y + (b * a.cout + co) * a.outLength;
-    for (long t = 0; t < a.outLength; t++) acc[t] = 0;
-    for (long cg = 0; cg < cinG; cg++) {
-      const float* xr = x + (b * a.cin + g * cinG + cg) * a.length;
-      const float* wr = w + (co * cinG + cg) * a.kernel;
-      for (long k = 0; k < a.kernel; k++) {
-        long lo, hi;
-        convRange(a, k, lo, hi);
-        axpyStrided(acc, xr, wr[k], a.stride, k * a.dilation - a.padLeft, lo, hi);
-      }
-    }
-  }
-}
-
-/** dx[b] for one batch row b: every output position scatters back through every tap. */
-static void conv1dGradInput(const ConvArgs& a, const float* dy, const float* w, float* dx, long b) {
-  long cinG = a.cin / a.groups, coutG = a.cout / a.groups;
-  float* dxb = dx + b * a.cin * a.length;
-  for (long i = 0; i < a.cin * a.length; i++) dxb[i] = 0;
-  for (long co = 0; co < a.cout; co++) {
-    long g = co / coutG;
-    const float* dyr = dy + (b * a.cout + co) * a.outLength;
-    for (long cg = 0; cg < cinG; cg++) {
-      float* dxr = dxb + (g * cinG + cg) * a.length;
-      const float* wr = w + (co * cinG + cg) * a.kernel;
-      for (long k = 0; k < a.kernel; k++) {
-        long lo, hi;
-        convRange(a, k, lo, hi);
-        long shift = k * a.dilation - a.padLeft;
-        float wv = wr[k];
-        if (a.stride == 1) {
-          float* d = dxr + shift;
-          for (long t = lo; t < hi; t++) d[t] += wv * dyr[t];
-        } else {
-          for (long t = lo; t < hi; t++) dxr[t * a.stride + shift] += wv * dyr[t];
+/** col rows (b, t) for b in [b0, b1), relative to b0: [(b - b0)·outLength + t, ci·K + k]. */
+static void im2col(const ConvArgs& a, const float* x, long b0, long b1, float* col) {
+  const long cols = a.cin * a.kernel;
+  for (long b = b0; b < b1; b++) {
+    for (long t = 0; t < a.outLength; t++) {
+      float* row = col + ((b - b0) * a.outLength + t) * cols;
+      for (long ci = 0; ci < a.cin; ci++) {
+        const float* xr = x + (b * a.cin + ci) * a.length;
+        long pos = t * a.stride - a.padLeft;
+        for (long k = 0; k < a.kernel; k++, pos += a.dilation) {
+          row[ci * a.kernel + k] = pos >= 0 && pos < a.length ? xr[pos] : 0.0f;
         }
       }
     }
   }
 }
 
-/** dw[co] (its Cin/groups × K taps) for one output channel co, summed over the batch in order. */
-static void conv1dGradWeight(const ConvArgs& a, const float* dy, const float* x, float* dw, long co) {
-  long cinG = a.cin / a.groups, coutG = a.cout / a.groups;
-  long g = co / coutG;
-  float* dwr = dw + co * cinG * a.kernel;
-  for (long i = 0; i < cinG * a.kernel; i++) dwr[i] = 0;
-  for (long b = 0; b < a.batch; b++) {
-    const float* dyr = dy + (b * a.cout + co) * a.outLength;
-    for (long cg = 0; cg < cinG; cg++) {
-      const float* xr = x + (b * a.cin + g * cinG + cg) * a.length;
-      for (long k = 0; k < a.kernel; k++) {
-        long lo, hi;
-        convRange(a, k, lo, hi);
-        long shift = k * a.dilation - a.padLeft;
-        float s = 0;
-        if (a.stride == 1) {
-          const float* xs = xr + shift;
-          for (long t = lo; t < hi; t++) s += xs[t] * dyr[t];
-        } else {
-          for (long t = lo; t < hi; t++) s += xr[t * a.stride + shift] * dyr[t];
+/** dx[b] = Σ of dcol's entries that read each input position, for b in [b0, b1) (dcol relative to b0). */
+static void col2im(const ConvArgs& a, const float* dcol, long b0, long b1, float* dx) {
+  const long cols = a.cin * a.kernel;
+  for (long b = b0; b < b1; b++) {
+    float* dxb = dx + b * a.cin * a.length;
+    for (long i = 0; i < a.cin * a.length; i++) dxb[i] = 0.0f;
+    for (long t = 0; t < a.outLength; t++) {
+      const float* row = dcol + ((b - b0) * a.outLength + t) * cols;
+      for (long ci = 0; ci < a.cin; ci++) {
+        float* dxr = dxb + ci * a.length;
+        long pos = t * a.stride - a.padLeft;
+        for (long k = 0; k < a.kernel; k++, pos += a.dilation) {
+          if (pos >= 0 && pos < a.length) dxr[pos] += row[ci * a.kernel + k];
         }
-        dwr[cg * a.kernel + k] += s;
       }
     }
   }
 }
 
-}}  // namespace qkv::QKV_ISA
+/** y[b, co, t] = yT[(b - b0)·outLength + t, co] for b in [b0, b1). */
+static void fromRows(const ConvArgs& a, const float* yT, long b0, long b1, float* y) {
+  for (long b = b0; b < b1; b++)
+    for (long co = 0; co < a.cout; co++) {
+      float* yr = y + (b * a.cout + co) * a.outLength;
+      const float* src = yT + (b - b0) * a.outLength * a.cout + co;
+      for (long t = 0; t < a.outLength; t++) yr[t] = src[t * a.cout];
+    }
+}
+
+/** dyT[(b - b0)·outLength + t, co] = dy[b, co, t] for b in [b0, b1). */
+static void toRows(const ConvArgs& a, const float* dy, long b0, long b1, float* dyT) {
+  for (long b = b0; b < b1; b++)
+    for (long co = 0; co < a.cout; co++) {
+      const float* dr = dy + (b * a.cout + co) * a.outLength;
+      float* dst = dyT + (b - b0) * a.outLength * a.cout + co;
+      for (long t = 0; t < a.outLength; t++) dst[t * a.cout] = dr[t];
+    }
+}
+
+}  // namespace qkv

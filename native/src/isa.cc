@@ -5,7 +5,6 @@
 #include "gemm.h"
 #include "rows.h"
 #include "attention.h"
-#include "conv.h"
 #include "strided.h"
 
 namespace qkv { namespace QKV_ISA {
@@ -16,7 +15,7 @@ namespace qkv { namespace QKV_ISA {
 static const KernelTable kTable = {
   QKV_STR(QKV_ISA), gemmPlan, gemmTask, unary, geluGrad, adamw, binary,
   layerNorm, layerNormGrad, softmax, softmaxGrad, flashForward, flashBackward,
-  conv1dForward, conv1dGradInput, conv1dGradWeight, binaryStrided, whereStrided,
+  binaryStrided, whereStrided,
 };
 
 const KernelTable* table() { return &kTable; }

@@ -65,10 +65,6 @@ struct KernelTable {
   // one (batch·head) slice of FlashAttention, forward or backward
   void (*flashForward)(const FlashArgs&, int bh);
   void (*flashBackward)(const FlashArgs&, int bh);
-  // conv1d: forward and grad-input for batch row b, grad-weight for output channel co
-  void (*conv1d)(const ConvArgs&, const float* x, const float* w, float* y, long b);
-  void (*conv1dGradInput)(const ConvArgs&, const float* dy, const float* w, float* dx, long b);
-  void (*conv1dGradWeight)(const ConvArgs&, const float* dy, const float* x, float* dw, long co);
   // rows [r0, r1) of a strided binary map's [n0·n1·n2, n3] output
   void (*binaryStrided)(const StridedArgs&, long r0, long r1);
   void (*whereStrided)(const WhereArgs&, long r0, long r1);

@@ -128,6 +128,7 @@ const CONVS: Conv1dArgs[] = [
   convArgs(1, 3, 3, 3, 4, 5, 1, 3, 3, 1), // depthwise, padding wider than the input
   convArgs(2, 2, 3, 1, 10, 2, 2, 0, 0, 3), // no padding, dilation > stride
   convArgs(5, 16, 64, 1, 9, 3, 1, 1, 1, 1), // the char-CNN word featurizer's shape
+  convArgs(3, 64, 4, 2, 4000, 5, 1, 2, 2, 1), // a column matrix over native's 2M floats: the batch in chunks
 ];
 const convWhat = (a: Conv1dArgs) =>
   `B=${a.batch} Cin=${a.cin} Cout=${a.cout} groups=${a.groups} L=${a.length} K=${a.kernel} stride=${a.stride} padLeft=${a.padLeft} dilation=${a.dilation} -> ${a.outLength}`;
