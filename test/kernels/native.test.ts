@@ -231,7 +231,7 @@ describe('native kernels', { skip }, () => {
     });
   }
 
-  test('results are bit-equal on 1, 2 and 3 threads (GEMM, FlashAttention forward and backward, layerNorm gradient)', () => {
+  test('results are bit-equal on 1, 2 and 3 threads (GEMM, FlashAttention forward and backward, layerNorm gradient, conv1d, strided maps)', () => {
     const outputs: Float32Array[][] = [];
     for (const threads of [1, 2, 3]) {
       const t = backend(threads);
@@ -247,6 +247,10 @@ describe('native kernels', { skip }, () => {
         new Float32Array(r * c), new Float32Array(c));
       t.kernels.LayerNormGrad(x!, gamma!, mean!, rstd!, dy!, r, c, dx!, dg!, null);
       res.push(dx!.slice(), dg!.slice());
+      // conv1d (GEMMs over im2col) and the strided kernels: the case table's rows that reach them
+      for (const name of ['Conv1d', 'Conv1dGradInput', 'Conv1dGradWeight', 'Mul', 'Greater', 'Where'] as const) {
+        KERNEL_CASES[name]().forEach((c, i) => { if (c.native) res.push(...runCase(t.b, c, 300 + i).map((o) => Float32Array.from(o))); });
+      }
       outputs.push(res);
     }
     for (let i = 0; i < outputs[0]!.length; i++) {
