@@ -13,7 +13,7 @@ import { enter, fall, type NativeContext } from './context.js';
 /** Below this many elements wasm (one thread, a cheaper call) is as fast. */
 const MIN_UNARY = 2048;
 const MIN_BINARY = 8192;
-/** Below this many elements the reference's loop costs no more than crossing into C++. */
+/** Below this many elements the reference's index-table loop costs about what the crossing into C++ does (~2 µs with the layout's arguments; measured at 16-512 elements). */
 const MIN_STRIDED = 64;
 
 // the addon's codes (native/src/kernels.h)
