@@ -3,7 +3,7 @@
 // split into fixed pieces across the pool (smaller such calls go to wasm). Every other layout
 // (broadcast over leading and trailing axes, strided views, int32 masks) and the comparisons,
 // Maximum and Minimum, which wasm would leave to the reference's index tables, run the strided
-// kernel (native/src/strided.h) at any size worth a call.
+// kernel (native/src/strided.h) at any size worth a call; Where likewise for the layouts wasm's lacks.
 import type { Shape } from '../../core/shape.js';
 import type { BinaryKernel, BinaryKernelName, KernelSignatures, Strided, UnaryKernel } from '../contract.js';
 import { binaryKernels } from '../ref/elementwise.js';
