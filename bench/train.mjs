@@ -71,7 +71,40 @@ export async function run(ctx) {
     if (tf === undefined) tps.target.why = 'no TF.js number';
     else Object.assign(tps.target, { verdict: tf / best.ms >= 5 ? 'PASS' : 'FAIL', why: `${best.id}: ${fmtRatio(tf / best.ms)} faster` });
   }
-  return [ms, tps];
+  return [ms, tps, ...(await taggerRows(ctx))];
+}
+
+// The demo's word taggers (a word embedding plus a character CNN in front of an FC or a Transformer
+// body, batch 32): the char CNN's conv1d and the mask and rotary layouts are what they exercise.
+const TAGGERS = [
+  ['fc', 'word tagger ms/step (FC, char CNN, batch 32)', { kind: 'fc', dModel: 64, layers: 2, dropout: 0.1 }],
+  ['attention', 'word tagger ms/step (attention, char CNN, batch 32)', { kind: 'transformer', dModel: 32, layers: 2, heads: 4, pos: 'rope', dropout: 0.1 }],
+];
+
+async function taggerRows(ctx) {
+  const all = q.data.builtinDataset('ambiguity', { seed: 0, n: 2000 });
+  const [train, held] = q.data.split(all, [0.9, 0.1], 0);
+  const dev = held.slice(0, 32); // the Trainer evaluates once at its last step: keep that one batch
+  const rows = [];
+  for (const [key, label, model] of TAGGERS) {
+    const row = makeRow('train', `train.tagger.${key}`, label);
+    for (const be of ctx.backends) {
+      const res = await withBackend(be, () => {
+        const inst = q.tagDriver.create(train, { model, generator: new q.Generator(2) });
+        const task = q.tagDriver.training(inst, train, dev, { batchSize: 32 });
+        const steps = (n) => () => new q.Trainer(inst.model, task, { maxSteps: n, evalEvery: 1e9, lr: 5e-3 }).run();
+        steps(ctx.quick ? 2 : 10)();
+        const per = ctx.quick ? 5 : 20;
+        const { ms } = timeIt(steps(per), { warmup: 0, reps: ctx.quick ? 2 : 5, maxMs: ctx.quick ? 2000 : 20000 });
+        row.cells[be.id] = { value: ms / per, ms: ms / per, text: fmtMs(ms / per) };
+        log(`train: ${label}: ${be.label}: ${fmtMs(ms / per)}`);
+        inst.model.dispose?.();
+      });
+      if (res?.unavailable) row.cells[be.id] = { text: res.unavailable };
+    }
+    rows.push(row);
+  }
+  return rows;
 }
 
 /** qkv's own GPT and AdamW on the active backend; median ms per step and the last loss. */

@@ -9,6 +9,9 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <algorithm>
+#include <vector>
+#include "conv.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -242,6 +245,97 @@ static Napi::Value Flash(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** `rows` rows of n3 elements in tasks of about PIECE elements. */
+static void stridedRows(long rows, long n3, const std::function<void(long, long)>& fn) {
+  long per = n3 >= PIECE ? 1 : PIECE / n3;
+  int tasks = (int)((rows + per - 1) / per);
+  run(tasks, [&](int t) { long r0 = t * per; fn(r0, r0 + per < rows ? r0 + per : rows); });
+}
+
+/** Runs one GEMM (C overwritten) on the pool. */
+static void gemmRun(const GemmArgs& g) {
+  GemmPlan plan = K->gemmPlan(g);
+  const KernelTable* k = K;
+  run(plan.tasks, [&](int t) { k->gemmTask(plan, t); });
+}
+
+/** The column matrix of a chunk of the batch stays under this many floats (the chunk is one row at least). */
+constexpr long MAX_COL = 1L << 21;
+
+/** fn(b0, b1) over batch rows [c0, c1) in tasks of about PIECE elements (`per` elements a row). */
+static void batchTasks(long c0, long c1, long per, const std::function<void(long, long)>& fn) {
+  long rows = per >= PIECE ? 1 : PIECE / (per > 0 ? per : 1);
+  int tasks = (int)((c1 - c0 + rows - 1) / rows);
+  run(tasks, [&](int t) { long b0 = c0 + t * rows; fn(b0, b0 + rows < c1 ? b0 + rows : c1); });
+}
+
+/** conv1d(which, in0, in1, out, batch, cin, cout, groups, length, kernel, outLength, stride, padLeft, dilation):
+ * which 0 = forward (x, w -> y), 1 = grad-input (dy, w -> dx), 2 = grad-weight (dy, x -> dw); see conv.h. */
+static Napi::Value Conv1d(const Napi::CallbackInfo& info) {
+  int which = (int)lng(info, 0);
+  const float *in0 = at(info, 1), *in1 = at(info, 2);
+  float* out = at(info, 3);
+  const ConvArgs a{lng(info, 4), lng(info, 5), lng(info, 6), lng(info, 7), lng(info, 8), lng(info, 9), lng(info, 10),
+                   lng(info, 11), lng(info, 12), lng(info, 13)};
+  const long CK = a.cin * a.kernel, cinGK = CK / a.groups, coutG = a.cout / a.groups;
+  const long chunk = MAX_COL / (a.outLength * CK) > 1 ? MAX_COL / (a.outLength * CK) : 1;
+  const int groups = (int)a.groups;
+  // scratch of the calling thread (kernel calls come from the JS thread only)
+  static std::vector<float> col, rows, dwPart;
+  col.resize((size_t)(std::min(chunk, a.batch) * a.outLength * CK));
+  rows.resize((size_t)(std::min(chunk, a.batch) * a.outLength * a.cout));
+  if (which == 2 && a.batch > chunk) dwPart.resize((size_t)(a.cout * cinGK));
+  for (long c0 = 0; c0 < a.batch; c0 += chunk) {
+    const long c1 = std::min(c0 + chunk, a.batch), R = (c1 - c0) * a.outLength;
+    float *colp = col.data(), *rowp = rows.data();
+    if (which == 0) {
+      const float *x = in0, *w = in1;
+      batchTasks(c0, c1, a.outLength * CK, [&](long b0, long b1) { im2col(a, x, b0, b1, colp + (b0 - c0) * a.outLength * CK); });
+      gemmRun({colp, CK, 1, cinGK, w, 1, cinGK, coutG * cinGK, rowp, a.cout, coutG, groups, (int)R, (int)coutG, (int)cinGK});
+      batchTasks(c0, c1, a.outLength * a.cout, [&](long b0, long b1) { fromRows(a, rowp + (b0 - c0) * a.outLength * a.cout, b0, b1, out); });
+    } else if (which == 1) {
+      const float *dy = in0, *w = in1;
+      batchTasks(c0, c1, a.outLength * a.cout, [&](long b0, long b1) { toRows(a, dy, b0, b1, rowp + (b0 - c0) * a.outLength * a.cout); });
+      gemmRun({rowp, a.cout, 1, coutG, w, cinGK, 1, coutG * cinGK, colp, CK, cinGK, groups, (int)R, (int)cinGK, (int)coutG});
+      batchTasks(c0, c1, a.outLength * CK, [&](long b0, long b1) { col2im(a, colp + (b0 - c0) * a.outLength * CK, b0, b1, out); });
+    } else {
+      const float *dy = in0, *x = in1;
+      batchTasks(c0, c1, a.outLength * CK, [&](long b0, long b1) { im2col(a, x, b0, b1, colp + (b0 - c0) * a.outLength * CK); });
+      batchTasks(c0, c1, a.outLength * a.cout, [&](long b0, long b1) { toRows(a, dy, b0, b1, rowp + (b0 - c0) * a.outLength * a.cout); });
+      float* target = c0 == 0 ? out : dwPart.data();
+      gemmRun({rowp, 1, a.cout, coutG, colp, CK, 1, cinGK, target, cinGK, coutG * cinGK, groups, (int)coutG, (int)cinGK, (int)R});
+      if (c0 > 0) for (long i = 0; i < a.cout * cinGK; i++) out[i] += target[i];
+    }
+  }
+  return info.Env().Undefined();
+}
+
+/** binaryStrided(op, types, a, b, out, n0..n3, sa0..sa3, sb0..sb3): types bit 1 = a int32, 2 = b, 4 = out. */
+static Napi::Value BinaryStrided(const Napi::CallbackInfo& info) {
+  StridedArgs g;
+  g.op = (int)lng(info, 0);
+  int types = (int)lng(info, 1);
+  g.aInt = types & 1; g.bInt = types & 2; g.outInt = types & 4;
+  g.a = at<void>(info, 2); g.b = at<void>(info, 3); g.out = at<void>(info, 4);
+  for (int i = 0; i < 4; i++) { g.n[i] = lng(info, 5 + i); g.sa[i] = lng(info, 9 + i); g.sb[i] = lng(info, 13 + i); }
+  const KernelTable* k = K;
+  stridedRows(g.n[0] * g.n[1] * g.n[2], g.n[3], [&](long r0, long r1) { k->binaryStrided(g, r0, r1); });
+  return info.Env().Undefined();
+}
+
+/** whereStrided(cond, condFloat, a, b, out, n0..n3, sc0..sc3, sa0..sa3, sb0..sb3). */
+static Napi::Value WhereStrided(const Napi::CallbackInfo& info) {
+  WhereArgs g;
+  g.cond = at<void>(info, 0); g.condFloat = lng(info, 1) != 0;
+  g.a = at<void>(info, 2); g.b = at<void>(info, 3); g.out = at<void>(info, 4);
+  for (int i = 0; i < 4; i++) {
+    g.n[i] = lng(info, 5 + i); g.sc[i] = lng(info, 9 + i); g.sa[i] = lng(info, 13 + i); g.sb[i] = lng(info, 17 + i);
+  }
+  const KernelTable* k = K;
+  stridedRows(g.n[0] * g.n[1] * g.n[2], g.n[3], [&](long r0, long r1) { k->whereStrided(g, r0, r1); });
+  return info.Env().Undefined();
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const char* forced = std::getenv("QKV_NATIVE_ISA");
   std::string want;
@@ -265,6 +359,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("softmaxGrad", Napi::Function::New(env, SoftmaxGrad));
   exports.Set("flash", Napi::Function::New(env, Flash));
+  exports.Set("conv1d", Napi::Function::New(env, Conv1d));
+  exports.Set("binaryStrided", Napi::Function::New(env, BinaryStrided));
+  exports.Set("whereStrided", Napi::Function::New(env, WhereStrided));
   return exports;
 }
 

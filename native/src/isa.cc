@@ -5,6 +5,7 @@
 #include "gemm.h"
 #include "rows.h"
 #include "attention.h"
+#include "strided.h"
 
 namespace qkv { namespace QKV_ISA {
 
@@ -14,6 +15,7 @@ namespace qkv { namespace QKV_ISA {
 static const KernelTable kTable = {
   QKV_STR(QKV_ISA), gemmPlan, gemmTask, unary, geluGrad, adamw, binary,
   layerNorm, layerNormGrad, softmax, softmaxGrad, flashForward, flashBackward,
+  binaryStrided, whereStrided,
 };
 
 const KernelTable* table() { return &kTable; }

@@ -25,6 +25,26 @@ struct FlashArgs {
   int heads, n, s, d, dv_; float scale; int causal, window;
 };
 
+/** Conv1dArgs of src/kernels/contract.ts. */
+struct ConvArgs {
+  long batch, cin, cout, groups, length, kernel, outLength, stride, padLeft, dilation;
+};
+
+/** A binary map over [n0, n1, n2, n3]: a and b read at element strides sa, sb (0 = broadcast); out contiguous. */
+struct StridedArgs {
+  int op;
+  const void* a; const void* b; void* out;
+  bool aInt, bInt, outInt;  // int32 instead of float32
+  long n[4], sa[4], sb[4];
+};
+
+/** where over [n0, n1, n2, n3]: cond (int32, or float32 when condFloat), a, b read at their strides; out contiguous. */
+struct WhereArgs {
+  const void* cond; bool condFloat;
+  const void* a; const void* b; void* out;
+  long n[4], sc[4], sa[4], sb[4];
+};
+
 struct KernelTable {
   const char* name;
   GemmPlan (*gemmPlan)(const GemmArgs&);
@@ -45,11 +65,16 @@ struct KernelTable {
   // one (batch·head) slice of FlashAttention, forward or backward
   void (*flashForward)(const FlashArgs&, int bh);
   void (*flashBackward)(const FlashArgs&, int bh);
+  // rows [r0, r1) of a strided binary map's [n0·n1·n2, n3] output
+  void (*binaryStrided)(const StridedArgs&, long r0, long r1);
+  void (*whereStrided)(const WhereArgs&, long r0, long r1);
 };
 
 enum Unary { U_EXP = 0, U_TANH = 1, U_GELU_TANH = 2, U_GELU_ERF = 3, U_RELU = 4 };
 enum Binary { B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3 };
 // forms: 0 vector-vector, 1 vector-scalar (b[0]), 2 scalar-vector (a[0]), 3 vector-row (b repeats every `inner`), 4 row-vector
+// strided binary ops (the order of BINARY_KERNELS in src/kernels/contract.ts, less Pow)
+enum StridedOp { S_ADD = 0, S_SUB, S_MUL, S_DIV, S_MAX, S_MIN, S_EQ, S_NE, S_LT, S_LE, S_GT, S_GE };
 enum Form { F_VV = 0, F_VS = 1, F_SV = 2, F_VR = 3, F_RV = 4 };
 
 namespace avx512 { const KernelTable* table(); }

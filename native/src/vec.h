@@ -103,10 +103,10 @@ static inline vf geluErfGradv(vf x, vf dy) {
   return dy * (x * pdf + phiWith(x, e));
 }
 
-/** Per-thread 64-byte-aligned scratch, grown on demand: slot 0 GEMM's packed panels, slot 1 attention's tiles. */
+/** Per-thread 64-byte-aligned scratch, grown on demand: slot 0 GEMM's packed panels, slot 1 attention's tiles, slot 2 strided rows. */
 static float* scratch(int slot, size_t floats) {
-  static thread_local float* buf[2] = {nullptr, nullptr};
-  static thread_local size_t have[2] = {0, 0};
+  static thread_local float* buf[3] = {nullptr, nullptr, nullptr};
+  static thread_local size_t have[3] = {0, 0, 0};
   if (have[slot] < floats) {
     free(buf[slot]);
     buf[slot] = (float*)aligned_alloc(64, ((floats * 4 + 63) / 64) * 64);

@@ -3,8 +3,8 @@
 // case-table.test.ts runs each case on every backend against the reference backend. The table's
 // type is a Record over KernelName, so a kernel added to the contract without a case does not
 // compile, and the runner also checks it at run time.
-import type { Generator, KernelName, KernelSignatures, Strided, TypedArray } from '../../src/index.js';
-import { BINARY_KERNELS, UNARY_KERNELS } from '../../src/kernels/contract.js';
+import { Generator, referenceBackend, type Backend, type KernelName, type KernelSignatures, type Strided, type TypedArray } from '../../src/index.js';
+import { BINARY_KERNELS, UNARY_KERNELS, type Conv1dArgs } from '../../src/kernels/contract.js';
 
 /** An input or output array: its dtype, length and how to fill it (outputs start as NaN / -1). */
 export interface ArraySpec {
@@ -22,6 +22,8 @@ export interface KernelCase {
   outputs: number[];
   /** Relative tolerance (default 1e-5; 0 = bit-equal). */
   tol?: number;
+  /** The native addon export this case must reach when the native backend takes every call (tests count it). */
+  native?: string;
 }
 
 const u = (lo: number, hi: number) => (g: Generator) => lo + (hi - lo) * g.uniform();
@@ -48,6 +50,8 @@ function unaryCases(name: (typeof UNARY_KERNELS)[number]) {
 }
 
 function binaryCases(name: (typeof BINARY_KERNELS)[number]) {
+  // every binary kernel but Pow has a native strided loop
+  const STRIDED = name === 'Pow' ? undefined : 'binaryStrided';
   const domain = name === 'Pow' ? u(0.1, 3) : name === 'Div' ? u(0.5, 2) : u(-2, 2);
   return (): KernelCase[] => [7, 64, 1001].flatMap((n) => [
     { what: `${name} dense n=${n}`, arrays: [f(n + 1, domain), f(n, domain), out(n)], outputs: [2],
@@ -56,8 +60,36 @@ function binaryCases(name: (typeof BINARY_KERNELS)[number]) {
       run: (k, [a, b, y]) => k[name](dense(a!), { data: b!, offset: 0, strides: [0] }, [n], y!) },
     { what: `${name} row broadcast 3×${n}`, arrays: [f(n, domain), f(3 * n, domain), out(3 * n)], outputs: [2],
       run: (k, [row, a, y]) => k[name]({ data: row!, offset: 0, strides: [0, 1] }, dense(a!, 0, [3, n]), [3, n], y!) },
+    // layouts no dense/scalar/row loop fits: the native strided kernel
+    { what: `${name} channel broadcast [3, ${n}, 5] (a conv bias)`, arrays: [f(15 * n, domain), f(n, domain), out(15 * n)], outputs: [2],
+      native: STRIDED,
+      run: (k, [a, b, y]) => k[name](dense(a!, 0, [3, n, 5]), { data: b!, offset: 0, strides: [0, 1, 0] }, [3, n, 5], y!) },
+    { what: `${name} transposed ${n}×3 against a row`, arrays: [f(3 * n + 2, domain), f(3, domain), out(3 * n)], outputs: [2],
+      native: STRIDED,
+      run: (k, [a, b, y]) => k[name]({ data: a!, offset: 2, strides: [1, n] }, { data: b!, offset: 0, strides: [0, 1] }, [n, 3], y!) },
+    // heads split out of [2, n, 3·4] and a [n, 4] table broadcast over batch and heads (rotary positions)
+    { what: `${name} head view [2, 3, ${n}, 4] against [${n}, 4]`, arrays: [f(24 * n, domain), f(4 * n, domain), out(24 * n)], outputs: [2],
+      native: STRIDED,
+      run: (k, [a, b, y]) => k[name]({ data: a!, offset: 0, strides: [12 * n, 4, 12, 1] }, { data: b!, offset: 0, strides: [0, 0, 4, 1] }, [2, 3, n, 4], y!) },
+    // a float32 operand against an int32 one (a mask, a count), broadcast along the last axis
+    { what: `${name} float32 [${n}, 3] against int32 [${n}, 1]`, arrays: [f(3 * n, domain), ints(n, (g) => 1 + Math.floor(g.uniform() * 3)), out(3 * n)],
+      outputs: [2], native: STRIDED,
+      run: (k, [a, b, y]) => k[name](dense(a!, 0, [n, 3]), { data: b!, offset: 0, strides: [1, 0] }, [n, 3], y!) },
+    // five axes that do not merge: beyond the strided kernel's four, so it falls back
+    { what: `${name} 5 unmergeable axes`, arrays: [f(72, domain), f(72, domain), out(72)], outputs: [2],
+      run: (k, [a, b, y]) => k[name]({ data: a!, offset: 0, strides: [1, 36, 2, 18, 4] }, dense(b!, 0, [2, 2, 3, 2, 3]), [2, 2, 3, 2, 3], y!) },
+    ...(COMPARISONS.has(name) ? [
+      { what: `${name} float32 -> int32 [${n}, 4] against a column`, arrays: [f(4 * n, u(-1, 1)), f(n, u(-1, 1)), ints(4 * n, () => -1)], outputs: [2], tol: 0,
+        native: STRIDED,
+        run: (k: KernelSignatures, [a, b, y]: TypedArray[]) => k[name](dense(a!, 0, [n, 4]), { data: b!, offset: 0, strides: [1, 0] }, [n, 4], y!) },
+      { what: `${name} int32 -> int32 ${n}×2 transposed`, arrays: [ints(2 * n, (g) => Math.floor(g.uniform() * 3)), ints(2 * n, (g) => Math.floor(g.uniform() * 3)),
+        ints(2 * n, () => -1)], outputs: [2], tol: 0, native: STRIDED,
+        run: (k: KernelSignatures, [a, b, y]: TypedArray[]) => k[name]({ data: a!, offset: 0, strides: [1, n] }, dense(b!, 0, [n, 2]), [n, 2], y!) },
+    ] : []),
   ]);
 }
+
+const COMPARISONS = new Set<string>(['Equal', 'NotEqual', 'Less', 'LessEqual', 'Greater', 'GreaterEqual']);
 
 const reduce = (name: 'Sum' | 'Max' | 'Min' | 'ArgMax' | 'ArgMin') => (): KernelCase[] =>
   [[1, 1], [3, 17], [64, 130]].map(([rows, cols]) => ({
@@ -83,7 +115,26 @@ function flashArgs(bh: number, heads: number, n: number, s: number, d: number, c
   return { bh, heads, n, s, d, dv: d, scale: 1 / Math.sqrt(d), causal, window, bh0: 0, bh1: bh };
 }
 
-const conv = { batch: 2, cin: 4, cout: 6, groups: 2, length: 11, kernel: 3, outLength: 5, stride: 2, padLeft: 1, dilation: 1 };
+/** Conv1dArgs with outLength from the padding on the right. */
+function convArgs(batch: number, cin: number, cout: number, groups: number, length: number, kernel: number, stride: number,
+  padLeft: number, padRight: number, dilation: number): Conv1dArgs {
+  const outLength = Math.floor((length + padLeft + padRight - dilation * (kernel - 1) - 1) / stride) + 1;
+  return { batch, cin, cout, groups, length, kernel, outLength, stride, padLeft, dilation };
+}
+const CONVS: Conv1dArgs[] = [
+  convArgs(2, 4, 6, 2, 11, 3, 2, 1, 1, 1),
+  convArgs(3, 5, 7, 1, 13, 3, 1, 1, 1, 1), // 'same'
+  convArgs(2, 6, 9, 3, 17, 4, 3, 2, 1, 2), // groups, stride, dilation, uneven padding
+  convArgs(1, 3, 3, 3, 4, 5, 1, 3, 3, 1), // depthwise, padding wider than the input
+  convArgs(2, 2, 3, 1, 10, 2, 2, 0, 0, 3), // no padding, dilation > stride
+  convArgs(5, 16, 64, 1, 9, 3, 1, 1, 1, 1), // the char-CNN word featurizer's shape
+  convArgs(3, 64, 4, 2, 4000, 5, 1, 2, 2, 1), // a column matrix over native's 2M floats: the batch in chunks
+];
+const convWhat = (a: Conv1dArgs) =>
+  `B=${a.batch} Cin=${a.cin} Cout=${a.cout} groups=${a.groups} L=${a.length} K=${a.kernel} stride=${a.stride} padLeft=${a.padLeft} dilation=${a.dilation} -> ${a.outLength}`;
+const xLen = (a: Conv1dArgs) => a.batch * a.cin * a.length;
+const wLen = (a: Conv1dArgs) => a.cout * (a.cin / a.groups) * a.kernel;
+const yLen = (a: Conv1dArgs) => a.batch * a.cout * a.outLength;
 
 export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
   Copy: () => [
@@ -104,6 +155,15 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
   Where: () => [
     { what: 'Where 6×10 with a broadcast condition row', arrays: [ints(10, (g) => (g.uniform() < 0.5 ? 1 : 0)), f(60), f(60), out(60)], outputs: [3],
       tol: 0, run: (k, [c, a, b, y]) => k.Where({ data: c!, offset: 0, strides: [0, 1] }, dense(a!, 0, [6, 10]), dense(b!, 0, [6, 10]), [6, 10], y!) },
+    // a padding mask [4, 9, 1] against [4, 9, 13] with a scalar: zeroPadded, maskedFill
+    { what: 'Where mask [4, 9, 1] -> [4, 9, 13], scalar first', arrays: [ints(36, (g) => (g.uniform() < 0.3 ? 1 : 0)), f(1), f(468), out(468)],
+      outputs: [3], tol: 0, native: 'whereStrided',
+      run: (k, [c, a, b, y]) => k.Where({ data: c!, offset: 0, strides: [9, 1, 0] }, { data: a!, offset: 0, strides: [0, 0, 0] }, dense(b!, 0, [4, 9, 13]), [4, 9, 13], y!) },
+    // a float32 condition (zero, -0, NaN among its values) against transposed int32 values
+    { what: 'Where float32 condition, int32 values 7×5 transposed',
+      arrays: [{ dtype: 'float32', length: 35, init: (g, i) => [0, -0, NaN, 0.5, -2][i % 5]! * (g.uniform() < 0.5 ? 1 : -1) }, ints(35, (g) => Math.floor(g.uniform() * 1000)),
+        ints(35, (g) => -Math.floor(g.uniform() * 1000)), ints(35, () => -1)], outputs: [3], tol: 0, native: 'whereStrided',
+      run: (k, [c, a, b, y]) => k.Where(dense(c!, 0, [7, 5]), { data: a!, offset: 0, strides: [1, 7] }, dense(b!, 0, [7, 5]), [7, 5], y!) },
   ],
   Sum: reduce('Sum'), Max: reduce('Max'), Min: reduce('Min'), ArgMax: reduce('ArgMax'), ArgMin: reduce('ArgMin'),
   TopK: () => [{ what: 'TopK 4×20 k=5', arrays: [f(80), out(20), ints(20, () => -1)], outputs: [1, 2], tol: 0,
@@ -152,12 +212,12 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
     what: `Sgd nesterov first=${first}`, arrays: [f(101), f(101), f(101)], outputs: [0, 2],
     run: (k: KernelSignatures, [p, gr, buf]: TypedArray[]) => k.Sgd(F(p!), F(gr!), F(buf!), { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: true, first }),
   })),
-  Conv1d: () => [{ what: 'Conv1d groups=2 stride=2 pad=1', arrays: [f(2 * 4 * 11), f(6 * 2 * 3), out(2 * 6 * 5)], outputs: [2],
-    run: (k, [x, w, y]) => k.Conv1d(F(x!), F(w!), conv, F(y!)) }],
-  Conv1dGradInput: () => [{ what: 'Conv1dGradInput groups=2 stride=2 pad=1', arrays: [f(2 * 6 * 5), f(6 * 2 * 3), out(2 * 4 * 11)], outputs: [2],
-    run: (k, [dy, w, dx]) => k.Conv1dGradInput(F(dy!), F(w!), conv, F(dx!)) }],
-  Conv1dGradWeight: () => [{ what: 'Conv1dGradWeight groups=2 stride=2 pad=1', arrays: [f(2 * 6 * 5), f(2 * 4 * 11), out(6 * 2 * 3)], outputs: [2],
-    run: (k, [dy, x, dw]) => k.Conv1dGradWeight(F(dy!), F(x!), conv, F(dw!)) }],
+  Conv1d: () => CONVS.map((a) => ({ what: `Conv1d ${convWhat(a)}`, arrays: [f(xLen(a)), f(wLen(a)), out(yLen(a))], outputs: [2],
+    native: 'conv1d', run: (k: KernelSignatures, [x, w, y]: TypedArray[]) => k.Conv1d(F(x!), F(w!), a, F(y!)) })),
+  Conv1dGradInput: () => CONVS.map((a) => ({ what: `Conv1dGradInput ${convWhat(a)}`, arrays: [f(yLen(a)), f(wLen(a)), out(xLen(a))], outputs: [2],
+    native: 'conv1d', run: (k: KernelSignatures, [dy, w, dx]: TypedArray[]) => k.Conv1dGradInput(F(dy!), F(w!), a, F(dx!)) })),
+  Conv1dGradWeight: () => CONVS.map((a) => ({ what: `Conv1dGradWeight ${convWhat(a)}`, arrays: [f(yLen(a)), f(xLen(a)), out(wLen(a))], outputs: [2],
+    native: 'conv1d', run: (k: KernelSignatures, [dy, x, dw]: TypedArray[]) => k.Conv1dGradWeight(F(dy!), F(x!), a, F(dw!)) })),
   CausalLinearAttention: () => [[2, 9, 4, 3], [3, 40, 16, 8]].map(([bh, n, dk, dv]) => ({
     what: `CausalLinearAttention bh=${bh} n=${n} dk=${dk} dv=${dv}`,
     arrays: [f(bh! * n! * dk!, u(0.1, 2)), f(bh! * n! * dk!, u(0.1, 2)), f(bh! * n! * dv!), out(bh! * n! * dv!), out(bh! * n!)], outputs: [3, 4],
@@ -196,3 +256,21 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
     arrays: [f(48, u(0.1, 2)), f(48, u(0.1, 2)), f(30), f(6 * 8 * 5, u(0, 1)), f(48, u(0.5, 2)), out(30)], outputs: [3, 4, 5], tol: 1e-5,
     run: (k, [q, kk, v, S, z, o]) => { for (let t = 0; t < 3; t++) k.LinearAttentionStep(F(q!), F(kk!), F(v!), F(S!), F(z!), 6, 8, 5, 1e-6, F(o!)); } }],
 };
+
+/** Runs one case on a backend: allocates its arrays there, fills them from `seed`, returns copies of the outputs. */
+export function runCase(backend: Backend, c: KernelCase, seed: number): TypedArray[] {
+  const allocations = c.arrays.map((s) => backend.allocator.allocate(s.dtype, s.length));
+  try {
+    const g = new Generator(seed);
+    c.arrays.forEach((s, i) => {
+      const a = allocations[i]!.view();
+      for (let j = 0; j < a.length; j++) a[j] = s.init ? s.init(g, j) : s.dtype === 'int32' ? -1 : NaN;
+    });
+    // views read after every allocation: a WebAssembly memory may have grown and moved
+    const kernels = { ...referenceBackend.kernels, ...backend.kernels } as KernelSignatures;
+    c.run(kernels, allocations.map((a) => a.view()));
+    return c.outputs.map((i) => allocations[i]!.view().slice());
+  } finally {
+    for (const a of allocations) a.free();
+  }
+}

@@ -8,24 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createNativeBackendSync, Generator, nativeAvailable, type KernelSignatures } from '../../src/index.js';
+import { createNativeBackendSync, Generator, nativeAvailable, referenceBackend, type KernelSignatures } from '../../src/index.js';
 import type { MatMulArgs } from '../../src/kernels/contract.js';
-import { loadAddon, type NativeAddon } from '../../src/kernels/native/index.js';
+import { loadAddon } from '../../src/kernels/native/index.js';
+import { KERNEL_CASES, runCase } from './cases.js';
+import { counted } from './native-setup.js';
 import { fillRandom, ref, relDiff } from './wasm-setup.js';
 
 const skip = nativeAvailable() ? false : `the native addon is not available: ${loadAddon().reason}`;
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** The real addon behind a wrapper that counts calls per export. */
-function counted(): { addon: NativeAddon; calls: Map<string, number> } {
-  const real = loadAddon().addon!;
-  const calls = new Map<string, number>();
-  const addon = Object.fromEntries(Object.entries(real).map(([name, f]) => [name, typeof f !== 'function' ? f : (...args: unknown[]) => {
-    calls.set(name, (calls.get(name) ?? 0) + 1);
-    return (f as (...a: unknown[]) => unknown)(...args);
-  }])) as unknown as NativeAddon;
-  return { addon, calls };
-}
 
 function backend(threads: number) {
   const c = counted();
@@ -215,9 +206,32 @@ describe('native kernels', { skip }, () => {
         addon.setIsa(before);
       }
     });
+    test(`[${isa}] conv1d and the strided binary and where kernels: the case table's rows match the reference and run in C++`, () => {
+      const addon = loadAddon().addon!;
+      const before = addon.isa();
+      assert.ok(addon.setIsa(isa));
+      try {
+        const t = backend(2);
+        let expected = 0;
+        for (const name of Object.keys(KERNEL_CASES) as (keyof typeof KERNEL_CASES)[]) {
+          KERNEL_CASES[name]().forEach((c, i) => {
+            if (c.native !== 'conv1d' && c.native !== 'binaryStrided' && c.native !== 'whereStrided') return;
+            const calls = t.calls.get(c.native) ?? 0;
+            const want = runCase(referenceBackend, c, 200 + i);
+            const got = runCase(t.b, c, 200 + i);
+            got.forEach((g, j) => assert.ok(relDiff(g, want[j]!) <= (c.tol || 1e-5), `${isa} ${c.what}: ${relDiff(g, want[j]!)}`));
+            assert.equal(t.calls.get(c.native), calls + 1, `${isa} ${c.what} ran on native`);
+            expected++;
+          });
+        }
+        assert.ok(expected > 60, `${expected} cases`);
+      } finally {
+        addon.setIsa(before);
+      }
+    });
   }
 
-  test('results are bit-equal on 1, 2 and 3 threads (GEMM, FlashAttention forward and backward, layerNorm gradient)', () => {
+  test('results are bit-equal on 1, 2 and 3 threads (GEMM, FlashAttention forward and backward, layerNorm gradient, conv1d, strided maps)', () => {
     const outputs: Float32Array[][] = [];
     for (const threads of [1, 2, 3]) {
       const t = backend(threads);
@@ -233,6 +247,10 @@ describe('native kernels', { skip }, () => {
         new Float32Array(r * c), new Float32Array(c));
       t.kernels.LayerNormGrad(x!, gamma!, mean!, rstd!, dy!, r, c, dx!, dg!, null);
       res.push(dx!.slice(), dg!.slice());
+      // conv1d (GEMMs over im2col) and the strided kernels: the case table's rows that reach them
+      for (const name of ['Conv1d', 'Conv1dGradInput', 'Conv1dGradWeight', 'Mul', 'Greater', 'Where'] as const) {
+        KERNEL_CASES[name]().forEach((c, i) => { if (c.native) res.push(...runCase(t.b, c, 300 + i).map((o) => Float32Array.from(o))); });
+      }
       outputs.push(res);
     }
     for (let i = 0; i < outputs[0]!.length; i++) {

@@ -32,6 +32,14 @@ export interface NativeAddon {
   flash(q: number, k: number, v: number, pad: number, out: number, lse: number, dOut: number, dq: number, dk: number, dv: number,
     heads: number, n: number, s: number, d: number, dvDim: number, scale: number, causal: number, window: number,
     bh0: number, bh1: number, backward: boolean): void;
+  /** which: 0 forward (x, w -> y), 1 grad-input (dy, w -> dx), 2 grad-weight (dy, x -> dw). */
+  conv1d(which: number, in0: number, in1: number, out: number, batch: number, cin: number, cout: number, groups: number,
+    length: number, kernel: number, outLength: number, stride: number, padLeft: number, dilation: number): void;
+  /** out = a op b over [n0, n1, n2, n3] at element strides (0 = broadcast); types: bit 1 a int32, 2 b int32, 4 out int32. */
+  binaryStrided(op: number, types: number, a: number, b: number, out: number, n0: number, n1: number, n2: number, n3: number,
+    sa0: number, sa1: number, sa2: number, sa3: number, sb0: number, sb1: number, sb2: number, sb3: number): void;
+  /** out = cond != 0 ? a : b (32-bit words) over [n0..n3] with the strides of cond, a and b: 4 sizes then 4 strides each. */
+  whereStrided(cond: number, condFloat: number, a: number, b: number, out: number, ...axes: number[]): void;
 }
 
 /** Where the build puts qkv_native.node and, when it could not build it, build-note.txt (QKV_NATIVE_DIR overrides). */

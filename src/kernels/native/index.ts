@@ -11,6 +11,7 @@ import type { WasmBackend, WasmBackendOptions } from '../wasm/index.js';
 import { MemoryBuffer } from '../wasm/util.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { attentionKernels } from './attention.js';
+import { convKernels } from './conv.js';
 import type { NativeContext } from './context.js';
 import { elementwiseKernels } from './elementwise.js';
 import { matmulKernels } from './matmul.js';
@@ -45,6 +46,7 @@ export function nativeKernels(ctx: NativeContext): Partial<KernelSignatures> {
   return {
     ...ctx.fallback,
     ...matmulKernels(ctx), ...elementwiseKernels(ctx), ...rowKernels(ctx), ...optimKernels(ctx), ...attentionKernels(ctx),
+    ...convKernels(ctx),
   };
 }
 

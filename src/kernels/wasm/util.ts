@@ -45,7 +45,7 @@ export class MemoryBuffer {
 
   /** True when every given array is an Int32Array over the module's memory (ids, targets). */
   holdsInt32(...arrays: ArrayBufferView[]): boolean {
-    const buf = this.get();
+    const buf = this.get(arrays[0]);
     for (const a of arrays) {
       if (a.buffer !== buf || !(a instanceof Int32Array)) return false;
     }
@@ -54,7 +54,7 @@ export class MemoryBuffer {
 
   /** True when every given array is a Float32Array or Int32Array over the module's memory (32-bit moves of either dtype). */
   holds32(...arrays: ArrayBufferView[]): boolean {
-    const buf = this.get();
+    const buf = this.get(arrays[0]);
     for (const a of arrays) {
       if (a.buffer !== buf || !(a instanceof Float32Array || a instanceof Int32Array)) return false;
     }
