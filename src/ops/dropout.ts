@@ -14,7 +14,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator: Generato
   const mask = Tensor.empty(x.shape);
   const m = mask.buffer();
   const scale = p === 1 ? 0 : 1 / (1 - p);
-  for (let i = 0; i < m.length; i++) m[i] = generator.uniform() >= p ? scale : 0;
+  generator.fillMask(m as Float32Array, p, scale); // m[i] = uniform() >= p ? scale : 0
   const y = mul(x, mask);
   mask.dispose();
   return y;

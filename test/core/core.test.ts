@@ -35,3 +35,26 @@ test('the generator is deterministic, uniform in [0,1), and its state round-trip
   assert.deepEqual([a.normal(), a.normal(), a.int(0, 10)], next);
   assert.deepEqual(new Generator(1).shuffle([1, 2, 3, 4, 5]).sort(), [1, 2, 3, 4, 5]);
 });
+
+test('fillMask gives exactly the mask and the state of a loop over uniform()', () => {
+  for (const seed of [0, 1, 12345, 0xffffffff]) {
+    for (const [n, p] of [[0, 0.5], [1, 0.5], [1000, 0.1], [4097, 0.5], [333, 0.9], [100, 1], [100, 1e-7], [64, 0.25]] as const) {
+      const a = new Generator(seed);
+      const b = new Generator(seed);
+      a.uniform(); // an arbitrary point in the stream
+      b.uniform();
+      const scale = p === 1 ? 0 : 1 / (1 - p);
+      const loop = new Float32Array(n).map(() => (a.uniform() >= p ? scale : 0));
+      const fast = new Float32Array(n);
+      b.fillMask(fast, p, scale);
+      assert.deepEqual(fast, loop, `seed ${seed}, n ${n}, p ${p}`);
+      assert.deepEqual(b.getState(), a.getState(), 'the same state after');
+      assert.equal(b.nextUint32(), a.nextUint32());
+    }
+  }
+  // p = 0.5 keeps about half, at exactly the threshold 2^23
+  const m = new Float32Array(100000);
+  new Generator(7).fillMask(m, 0.5, 2);
+  const kept = m.reduce((s, v) => s + (v === 2 ? 1 : 0), 0);
+  assert.ok(Math.abs(kept - 50000) < 1000, `${kept} kept`);
+});
