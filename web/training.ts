@@ -60,6 +60,12 @@ function partView(p: WatchPart, step: number, target: WatchRecord['target']): HT
     });
     return c;
   };
+  // token labels along the first row of maps (columns) and the first column (rows), when cells are big enough to read
+  const labels = cell >= 10;
+  const labelled = (c: HTMLCanvasElement, top: boolean, left: boolean) => h('div', { class: 'heat-grid' }, h('div'),
+    labels && top ? h('div', { class: 'col-labels', style: `width:${C * cell}px` }, ...p.keys.map((t) => h('span', { style: `width:${cell}px`, title: t }, t))) : h('div'),
+    labels && left ? h('div', { class: 'row-labels' }, ...p.tokens.map((t) => h('span', { style: `height:${cell}px;line-height:${cell}px`, title: t }, t))) : h('div'),
+    c);
   const rowsNote = p.name === 'cross-attention' && target === 'greedy' ? ' (the model\'s greedy output at this step: the rows change as it learns)' : p.name === 'cross-attention' ? ' (teacher-forced)' : '';
   return h('div', { class: 'train-part', 'data-part': p.name },
     h('h3', {}, `${p.name}: ${rowAxis} × ${colAxis}`),
@@ -67,7 +73,7 @@ function partView(p: WatchPart, step: number, target: WatchRecord['target']): HT
     h('div', { class: 'axis-note', 'data-axis': 'cols' }, `columns (${colAxis}, ${C}): ${tokenLine(p.keys)}`),
     h('table', { class: 'grid' },
       h('tr', {}, h('th', {}, ''), ...(p.alphaPrime[0] ?? []).map((_, hh) => h('th', {}, `head ${hh + 1}`))),
-      ...p.alphaPrime.map((heads, li) => h('tr', {}, h('th', {}, `layer ${li + 1}`), ...heads.map((w, hh) => h('td', {}, canvas(w, li, hh)))))),
+      ...p.alphaPrime.map((heads, li) => h('tr', {}, h('th', {}, `layer ${li + 1}`), ...heads.map((w, hh) => h('td', {}, labelled(canvas(w, li, hh), li === 0, hh === 0)))))),
     readout);
 }
 
