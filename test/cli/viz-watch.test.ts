@@ -144,6 +144,13 @@ describe('training, watched: qkv train seq2seq --viz', () => {
     const d = records('s2s-default')[0]!;
     assert.equal(d.target, 'teacher-forced');
     assert.deepEqual(d.parts![0]!.tokens.slice(1), [...d.tokens].reverse(), 'the built-in reverse example with its own target');
+    // data from a file: the first held-out pair, split as the data is (words here)
+    const tsv = join(base, 'pairs.tsv');
+    writeFileSync(tsv, 'the cat\tle chat\na dog\tun chien\nthe dog\tle chien\na cat\tun chat\n');
+    ok(run('train', 'seq2seq', '--train', tsv, '--tokenize', 'words', '--out', join(base, 's2s-words'), '--max-steps', '2', '--eval-every', '2',
+      '--d-model', '8', '--heads', '2', '--layers', '1', '--viz'));
+    const words = records('s2s-words')[0]!;
+    assert.deepEqual([words.tokens, words.parts![0]!.tokens, words.parts![0]!.keys, words.target], [['the', 'cat'], ['<bos>', 'le', 'chat'], ['the', 'cat'], 'teacher-forced']);
   });
 
   test('bad probes: an empty source or target is refused up front, one line', () => {
