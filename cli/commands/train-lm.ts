@@ -22,7 +22,7 @@ import { Command } from 'commander';
 import { nn, QkvError, readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
 import { applyConfig, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
 import { addLengthFlags, lengthOptions } from './train-length.js';
-import { runAndReport } from './train.js';
+import { runAndReport, vizOption } from './train.js';
 import { checkSizes } from '../sizes.js';
 
 export function lmTrainerOptions(o: Record<string, unknown>): TrainerOptions {
@@ -65,6 +65,7 @@ export function trainLmCommand(): Command {
     .option('--eval-interval <n>', 'evaluate (and checkpoint) every N steps', int('--eval-interval', 1), 250)
     .option('--eval-iters <n>', 'batches per split in each evaluation', int('--eval-iters', 1), 20)
     .option('--seed <n>', 'random seed (batches, initialisation, dropout)', int('--seed', 0), 1337)
+    .addOption(vizOption('the text\'s first words, at most --block-size characters; the prompt\'s causal self-attention is recorded, not generation'))
     .option('--json', 'print a machine-readable summary at the end', false)
     .option('--config <file>', 'JSON file of flag values (flags on the command line win)')
     .action(async (_o, cmd: Command) => {

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { nn, seq2seqDriver, type TaskDriver, type TaskInstance } from '../../src/index.js';
 import { builtinExamples, readExamples } from '../datasets.js';
 import { applyConfig, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
-import { addTrainingFlags, checkModelFlags, runAndReport } from './train.js';
+import { addTrainingFlags, checkModelFlags, runAndReport, vizOption } from './train.js';
 
 const SEQ2SEQ_BUILTINS = ['reverse', 'sort', 'copy'];
 
@@ -42,7 +42,8 @@ export function trainSeq2seqCommand(): Command {
     .option('--heads <n>', 'attention heads (must divide --d-model)', int('--heads', 1), 4)
     .option('--ff <n>', 'width of the feed-forward sublayer (default: 2 x --d-model)', int('--ff', 1))
     .option('--dropout <x>', 'dropout (the built-in sets need none; try 0.1 on real data)', float('--dropout', 0, 1), 0)
-    .option('--post-ln', 'layer norm after each residual sum (the original paper) instead of before', false);
+    .option('--post-ln', 'layer norm after each residual sum (the original paper) instead of before', false)
+    .addOption(vizOption('the built-in set\'s example, or the first held-out pair; "SOURCE => TARGET" (or a tab) teacher-forces TARGET, a bare SOURCE records the greedy output of each evaluation; encoder self-attention and cross-attention are recorded'));
   return addTrainingFlags(cmd, { steps: 600, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action(async (_o, c: Command) => {
     const o = applyConfig(c);
     checkVocabSize(o);

@@ -1,5 +1,5 @@
 // `qkv train <task>`: train a model on a file or a built-in set, with checkpoints in --out.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -15,8 +15,7 @@ import { checkSizes } from '../sizes.js';
 import { addLengthFlags, lengthOptions, summaryLines } from './train-length.js';
 import { trainLmCommand } from './train-lm.js';
 import { trainSeq2seqCommand } from './train-seq2seq.js';
-import { defaultInput } from '../viz/inputs.js';
-import { watchAttention, WATCH_FILE } from '../viz/watch.js';
+import { defaultProbe, probeProblem, watchAttention, WATCH_FILE } from '../viz/watch.js';
 
 /** Flags every task's training shares. */
 export function addTrainingFlags(cmd: Command, defaults: { steps: number; epochs: number; lr: number; evalEvery: number; batch: number }): Command {
@@ -52,7 +51,7 @@ function addModelFlags(cmd: Command): Command {
     .option('--heads <n>', 'attention heads', int('--heads', 1), 4)
     .option('--dropout <x>', 'dropout', float('--dropout', 0, 1), 0.1)
     .option('--window <n>', 'truncated attention: look at most N positions either side', int('--window', 0))
-    .option('--viz [input]', `watch training: record the attention weights for this input at every evaluation, in DIR/${WATCH_FILE}, for qkv viz --model DIR (default: the built-in set's example)`)
+    .addOption(vizOption('the built-in set\'s example'))
     .option('--kernel <n>', 'CNN kernel size; window-fc: window size (odd)', int('--kernel', 1), 3)
     .addOption(choice('--cell <kind>', 'RNN cell', ['gru', 'lstm'], 'lstm'))
     .addOption(choice('--tokenize <kind>', 'text input: words (a word vocabulary + character CNN) or bpe (byte-level BPE pieces trained on the data, saved as tokenizer.json)', ['words', 'bpe'], 'words'))
@@ -110,7 +109,7 @@ export async function runAndReport<I extends TaskInstance, E>(task: TaskName, dr
   const bar = progress({ log: join(out, 'log.jsonl'), quiet: Boolean(o.json) });
   let result: SessionResult;
   try {
-    const onEvaluated = watcher(o, meta);
+    const onEvaluated = watcher(task, o, meta, dev);
     result = await withInterrupts((signal) => trainSessionAsync(driver, train, dev,
       { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined, onEvaluated, signal }));
   } catch (e) {
@@ -142,12 +141,18 @@ function interrupted(out: string, r: SessionResult): Error {
 }
 
 /** --viz [input]: record alpha' for a probe input at every evaluation (qkv viz --model DIR plays it back). */
-function watcher(o: Record<string, unknown>, meta: Record<string, unknown>) {
+function watcher(task: TaskName, o: Record<string, unknown>, meta: Record<string, unknown>, dev: readonly unknown[]) {
   if (o.viz === undefined || o.viz === false) return undefined;
-  const probe = o.viz === true ? defaultInput('tag', meta) : String(o.viz);
-  if (!probe.trim()) throw new UsageError('--viz: give the input to watch, e.g. --viz "I saw a saw" (this data has no built-in example)');
-  if (o.model !== 'transformer') throw new UsageError(`--viz: a ${String(o.model)} model has no attention to watch (use --model transformer)`);
+  const probe = o.viz === true ? defaultProbe(task, meta, dev, o.blockSize as number | undefined) : String(o.viz);
+  const problem = probeProblem(task, probe);
+  if (problem) throw new UsageError(`--viz: ${problem}`);
+  if ((task === 'tag' || task === 'classify') && o.model !== 'transformer') throw new UsageError(`--viz: a ${String(o.model)} model has no attention to watch (use --model transformer)`);
   return watchAttention(o.out as string, probe);
+}
+
+/** The --viz flag of every task; `what` says what its default probe is. */
+export function vizOption(what: string): Option {
+  return new Option('--viz [input]', `watch training: record the attention weights for this input at every evaluation, in DIR/${WATCH_FILE}, for qkv viz --model DIR (default: ${what})`);
 }
 
 interface Labelled { train: unknown[]; dev: unknown[]; meta: Record<string, unknown>; frontEnd?: data.FrontEnd }

@@ -131,7 +131,7 @@ export function vizCommand(): Command {
           if (!loaded) throw new QkvError(`cannot load the model: ${failure}`);
           // the page's "new tokens" box (lm)
           const tokens = params.get('tokens');
-          if (tokens !== null && !/^\d+$/.test(tokens)) throw new QkvError(`new tokens must be an integer >= 1, got "${tokens.slice(0, 20)}"`);
+          if (tokens !== null && !/^0*[1-9]\d*$/.test(tokens)) throw new QkvError(`new tokens must be an integer >= 1, got "${tokens.slice(0, 20)}"`);
           return inspectText(loaded, text, max, tokens === null || loaded.info.task !== 'lm' ? gen : { ...gen, maxNewTokens: Number(tokens) });
         },
       }, o.port as number);

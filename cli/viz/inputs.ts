@@ -27,6 +27,12 @@ export function parseInput(m: InspectableModel, text: string, maxPositions: numb
   return input;
 }
 
+/** A seq2seq pair as typed: `source => target` or `source<TAB>target` (the data files' form); a bare source has target null. */
+export function splitPair(text: string): { source: string; target: string | null } {
+  const m = /\t|\s*=>\s*/.exec(text);
+  return m ? { source: text.slice(0, m.index), target: text.slice(m.index + m[0].length) } : { source: text, target: null };
+}
+
 /** An input to start with: the lecture's sentence, one example of the built-in set the model learned, an lm's first words ('' if none). */
 export function defaultInput(task: unknown, meta: Record<string, unknown>): string {
   if (task === 'lm') return typeof meta.prompt === 'string' ? meta.prompt : '';

@@ -1,18 +1,64 @@
-// Training, watched: `qkv train tag|classify --viz PROBE` records the attention weights alpha'
-// of every layer and head for one probe input after every evaluation, one JSON line per
-// evaluation in DIR/attention.jsonl; `qkv viz --model DIR` reads them back and the page plays
-// them as a timeline. Recording runs without gradients, in eval mode, and draws no random
-// numbers, so a watched run trains exactly like an unwatched one.
+// Training, watched: `qkv train tag|classify|lm|seq2seq --viz PROBE` records the attention
+// weights alpha' of every layer and head for one probe input after every evaluation, one JSON
+// line per evaluation in DIR/attention.jsonl; `qkv viz --model DIR` reads them back and the page
+// plays them as a timeline. A record's top level is one square self-attention over `tokens`
+// (tag/classify: the encoder's; lm: the prompt's causal self-attention; seq2seq: the encoder's);
+// `parts` holds rectangular ones (seq2seq: cross-attention, target queries x source keys).
+// Recording runs without gradients, in eval mode, and draws no random numbers, so a watched run
+// trains exactly like an unwatched one.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { inspectModel, QkvError, type InspectableModel, type TaskInstance } from '../../src/index.js';
+import { data, inspectModel, QkvError, type InspectableModel, type Seq2SeqInput, type TaskInstance } from '../../src/index.js';
+import type { WatchRecord } from '../../web/training.js';
 import { compactJson } from './page.js';
-import { parseInput } from './inputs.js';
+import { defaultInput, parseInput, splitPair } from './inputs.js';
 
+export type { WatchRecord } from '../../web/training.js';
 export const WATCH_FILE = 'attention.jsonl';
 
-/** One evaluation's attention for the probe: alphaPrime[layer][head][i][j] (null for linear attention). */
-export interface WatchRecord { step: number; metrics: Record<string, number>; tokens: string[]; blocked: boolean[][]; alphaPrime: (number[][] | null)[][] }
+/** The probe when --viz names none: tag/classify/lm as `qkv viz` starts; seq2seq: a pair (its target teacher-forced), the built-in set's example or the first held-out pair. */
+export function defaultProbe(task: string, meta: Record<string, unknown>, dev: readonly unknown[], blockSize?: number): string {
+  if (task === 'lm') return [...defaultInput('lm', meta)].slice(0, blockSize ?? Infinity).join('');
+  if (task !== 'seq2seq') return defaultInput(task, meta);
+  const e = (typeof meta.builtin === 'string' ? data.builtinDataset(meta.builtin, { seed: 12345, n: 1 })[0] : dev[0]) as data.PairExample | undefined;
+  if (!e) return '';
+  const sep = e.source.some((t) => t.length > 1) || meta.tokenize === 'words' ? ' ' : '';
+  return `${e.source.join(sep)} => ${e.target.join(sep)}`;
+}
+
+/** What is wrong with a probe before any model exists (empty parts); '' when nothing is. */
+export function probeProblem(task: string, probe: string): string {
+  if (task === 'lm') return probe.length ? '' : 'give the prompt to watch, e.g. --viz "To be"';
+  if (task !== 'seq2seq') return probe.trim() ? '' : 'give the input to watch, e.g. --viz "I saw a saw" (this data has no built-in example)';
+  const { source, target } = splitPair(probe);
+  if (!source.trim()) return 'give the source to watch, e.g. --viz "abc => cba" (a target after => or a tab is teacher-forced)';
+  return target !== null && !target.trim() ? `the target after the => (or tab) of ${JSON.stringify(probe)} is empty` : '';
+}
+
+/** One evaluation's record for the probe. */
+export function watchRecord(m: InspectableModel, probe: string, step: number, metrics: Record<string, number>): WatchRecord {
+  const heads = (layers: { heads: { alphaPrime: number[][] | null }[] }[]) => layers.map((l) => l.heads.map((h) => h.alphaPrime));
+  if (m.config.task === 'lm') {
+    // the prompt's causal attention only: generation steps would make each record many times larger
+    const r = inspectModel(m, parseInput(m, probe, Infinity), { maxNewTokens: 0 });
+    return { step, metrics, part: 'causal self-attention', tokens: r.tokens, blocked: r.blocked, alphaPrime: heads(r.layers) };
+  }
+  if (m.config.task === 'seq2seq') {
+    const { source, target } = splitPair(probe);
+    const input = parseInput(m, source, Infinity) as Seq2SeqInput;
+    // a fixed target keeps every record's rows the same tokens; without one the rows are the greedy output of that step
+    const forced = target === null ? undefined : (parseInput(m, target, Infinity) as Seq2SeqInput).source;
+    const r = inspectModel(m, input, { target: forced });
+    const cross = r.parts!.find((p) => p.name === 'cross-attention')!;
+    return {
+      step, metrics, part: 'encoder self-attention', tokens: r.tokens, blocked: r.blocked, alphaPrime: heads(r.layers),
+      parts: [{ name: 'cross-attention', tokens: cross.tokens, keys: cross.keys!, blocked: cross.blocked, alphaPrime: heads(cross.layers) }],
+      target: forced ? 'teacher-forced' : 'greedy',
+    };
+  }
+  const r = inspectModel(m, parseInput(m, probe, Infinity));
+  return { step, metrics, tokens: r.tokens, blocked: r.blocked, alphaPrime: heads(r.layers) };
+}
 
 /** The callback for trainSession's onEvaluated: appends one record per evaluation. */
 export function watchAttention(out: string, probe: string): (instance: TaskInstance, step: number, metrics: Record<string, number>) => void {
@@ -23,9 +69,7 @@ export function watchAttention(out: string, probe: string): (instance: TaskInsta
     const was = m.model.training;
     m.model.eval();
     try {
-      const r = inspectModel(m, parseInput(m, probe, Infinity));
-      const record: WatchRecord = { step, metrics, tokens: r.tokens, blocked: r.blocked, alphaPrime: r.layers.map((l) => l.heads.map((h) => h.alphaPrime)) };
-      appendFileSync(join(out, WATCH_FILE), compactJson(record) + '\n');
+      appendFileSync(join(out, WATCH_FILE), compactJson(watchRecord(m, probe, step, metrics)) + '\n');
     } catch (e) {
       if (!(e instanceof QkvError)) throw e;
       off = true; // training goes on; say once why nothing is recorded

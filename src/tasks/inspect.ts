@@ -105,14 +105,18 @@ export interface ModelInspection {
   layers: LayerInspection[];
   /** seq2seq: the decoder's self-attention and the cross-attention (the top level is the encoder's); null otherwise. */
   parts: AttentionPart[] | null;
-  /** lm: generation step by step from the prompt with the decoding caches; null otherwise. */
+  /** lm: generation step by step from the prompt with the decoding caches; null otherwise (and with maxNewTokens 0). */
   generation: GenerationInspection | null;
 }
 
 export type InspectableModel = TagModel | ClassifyInstance | LmInstance | Seq2SeqInstance;
 
-/** lm: new tokens (default 8), temperature (default 0: greedy) and seed; seq2seq: maxNewTokens caps the output (default 2·|source| + 10). */
-export interface InspectOptions { maxNewTokens?: number; temperature?: number; seed?: number }
+/**
+ * lm: new tokens (default 8; 0: the prompt's attention only, generation null), temperature
+ * (default 0: greedy) and seed; seq2seq: maxNewTokens caps the output (default 2·|source| + 10),
+ * and `target` (tokens split as the model's data) is teacher-forced instead of the greedy output.
+ */
+export interface InspectOptions { maxNewTokens?: number; temperature?: number; seed?: number; target?: string[] }
 
 /**
  * Runs the model on one input and returns every intermediate of every layer and head: a

@@ -2,13 +2,15 @@
 // generation step by step — every number of a step (q, the new k and v, alpha and alpha' over
 // the cache, b; linear attention's S and z) read back from the DOM equals the library's to 1e-6,
 // and the cache map grows by one column per step; bad prompts show on the page; a seq2seq
-// model's cross-attention lecture view (target query over source keys) equals the library's.
+// model's cross-attention lecture view (target query over source keys) equals the library's;
+// a watched seq2seq run's training view draws its cross-attention as target x source canvases.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { GenerationHead, ModelInspection } from '../../src/index.js';
+import type { WatchRecord } from '../../web/training.js';
 import { libraryDecoderInspection, startViz, stop, tinyDecoder } from '../cli/viz-helpers.js';
 import { choose, compare, lectureNumbers } from './viz-dom.js';
 
@@ -135,6 +137,46 @@ describe('the visualizer on decoders (Chromium)', { skip }, () => {
       assert.equal(await page.locator('canvas.mini').first().getAttribute('width'), '4', 'a column per source token');
       assert.equal(await page.locator('canvas.mini').first().getAttribute('height'), String(T), 'a row per target token');
       if (SHOTS) await page.screenshot({ path: join(SHOTS, 'viz-seq2seq-cross.png'), fullPage: true });
+      await page.close();
+    } finally {
+      await stop(viz);
+    }
+  });
+
+  test('training, watched (seq2seq): encoder self-attention source x source and cross-attention target x source per layer and head, on a slider', async () => {
+    const dir = tinyDecoder('seq2seq', {}, 'abcde => edcba');
+    const records = readFileSync(join(dir, 'attention.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as WatchRecord);
+    const viz = await startViz(['--model', dir]);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(viz.url);
+      await page.waitForSelector('#training');
+      assert.equal(await page.getAttribute('#train-step', 'max'), '1', 'one slider step per evaluation');
+      assert.match(await page.textContent('#training h2') ?? '', /α′ for "abcde => edcba"/);
+      assert.deepEqual(await page.$$eval('#training h3', (hs) => hs.map((x) => x.textContent)), ['encoder self-attention: source × source', 'cross-attention: target × source']);
+      assert.match(await page.textContent('#training .train-part[data-part="cross-attention"] [data-axis="rows"]') ?? '', /^rows \(target, 6\): <bos> e d c b a \(teacher-forced\)/);
+      // token labels: the first map of a part carries its rows (queries) and columns (keys)
+      assert.deepEqual(await page.$$eval('#training .train-part[data-part="cross-attention"] .row-labels', (ls) => ls.map((l) => Array.from(l.children, (c) => c.textContent))), [['<bos>', ...'edcba'], ['<bos>', ...'edcba']]);
+      assert.deepEqual(await page.$$eval('#training .train-part[data-part="cross-attention"] .col-labels', (ls) => ls.map((l) => Array.from(l.children, (c) => c.textContent))), [[...'abcde'], [...'abcde']]);
+      for (const [k, step] of [[1, '4'], [0, '2']] as const) {
+        await page.fill('#train-step', String(k));
+        assert.equal(await page.getAttribute('#train-label', 'data-step'), step);
+        const canvases = await page.$$eval('#training canvas', (cs) => cs.map((c) => [c.dataset.part, c.dataset.step, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height, c.dataset.rows, c.dataset.cols].join(' ')));
+        assert.deepEqual(canvases, [...new Array<string>(4).fill(`encoder self-attention ${step} 5 5 5 5`), ...new Array<string>(4).fill(`cross-attention ${step} 5 6 6 5`)]);
+        // the darkest pixel of each cross-attention map is its largest weight (each map is scaled to its own)
+        const w = records[k]!.parts![0]!.alphaPrime;
+        for (const [layer, head] of [[0, 0], [1, 1]] as const) {
+          const map = w[layer]![head]!;
+          const flat = map.flat();
+          const at = flat.indexOf(Math.max(...flat));
+          const px = await page.$eval(`#training canvas[data-part="cross-attention"][data-layer="${layer}"][data-head="${head}"]`, (c, [x, y]) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(x!, y!, 1, 1).data), [at % 5, Math.floor(at / 5)]);
+          assert.deepEqual(px, [85, 30, 160, 255], `step ${step} layer ${layer} head ${head}: the largest weight is drawn darkest`);
+        }
+      }
+      assert.deepEqual(errors, []);
+      if (SHOTS) await page.screenshot({ path: join(SHOTS, 'viz-seq2seq-watched.png'), fullPage: true });
       await page.close();
     } finally {
       await stop(viz);

@@ -33,18 +33,19 @@ export function libraryInspection(dir: string, input: data.TaggedExample | { tok
 
 type AnyDriver = TaskDriver<TaskInstance, unknown, unknown, unknown>;
 
-/** A GPT (char-level, 2 layers x 2 heads, block 32) or a seq2seq model (reverse) trained for a few steps; its run directory. */
-export function tinyDecoder(task: 'lm' | 'seq2seq', model: Record<string, unknown> = {}): string {
+/** A GPT (char-level, 2 layers x 2 heads, block 32) or a seq2seq model (reverse) trained for a few steps; its run directory. `watch`: a --viz probe, recorded at steps 2 and 4. */
+export function tinyDecoder(task: 'lm' | 'seq2seq', model: Record<string, unknown> = {}, watch?: string): string {
   const out = mkdtempSync(join(tmpdir(), `qkv-viz-${task}-`));
-  const trainer = { maxSteps: 3, evalEvery: 3, lr: 1e-2, seed: 0 };
+  const trainer = { maxSteps: watch ? 4 : 3, evalEvery: watch ? 2 : 3, lr: 1e-2, seed: 0 };
+  const onEvaluated = watch ? { onEvaluated: watchAttention(out, watch) } : {};
   if (task === 'lm') {
     trainSession(lmDriver as AnyDriver, [syntheticText(2000, 5)], [], {
-      out, trainer, task: { model: { nLayer: 2, nHead: 2, nEmbd: 16, blockSize: 32, ...model }, batchSize: 4, evalIters: 2 }, meta: { prompt: 'the cat' },
+      out, trainer, ...onEvaluated, task: { model: { nLayer: 2, nHead: 2, nEmbd: 16, blockSize: 32, ...model }, batchSize: 4, evalIters: 2 }, meta: { prompt: 'the cat' },
     });
   } else {
     const all = data.builtinDataset('reverse', { seed: 0, n: 60 });
     trainSession(seq2seqDriver as AnyDriver, all.slice(10), all.slice(0, 10), {
-      out, trainer, task: { model: { dModel: 16, heads: 2, layers: 2, ff: 32, dropout: 0, ...model }, batchSize: 8 }, meta: { builtin: 'reverse' },
+      out, trainer, ...onEvaluated, task: { model: { dModel: 16, heads: 2, layers: 2, ff: 32, dropout: 0, ...model }, batchSize: 8 }, meta: { builtin: 'reverse' },
     });
   }
   return out;

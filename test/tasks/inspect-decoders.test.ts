@@ -102,6 +102,13 @@ test('inspectModel(GPT): seeded sampling, and bad prompts in one line', () => {
   assert.throws(() => inspectModel(m, 'the cat§'), /the prompt has the character "§" \(U\+00A7\) at position 7 \(line 1, column 8\)/);
   assert.throws(() => inspectModel(m, 'the', { maxNewTokens: 40 }), /block size is 32: at most 30 new tokens/);
   assert.equal(inspectModel(m, 'the', { maxNewTokens: 30 }).generation!.steps.at(-1)!.layers[0]![0]!.alphaPrime!.length, 32);
+  // 0 new tokens (what --viz records while training): the prompt's attention alone, the same numbers
+  const prompt = inspectModel(m, 'the', { maxNewTokens: 0 });
+  assert.equal(prompt.generation, null);
+  assert.equal(prompt.prediction, '');
+  assert.deepEqual(prompt.layers, a.layers);
+  assert.doesNotThrow(() => inspectModel(m, 'a'.repeat(32), { maxNewTokens: 0 }));
+  assert.throws(() => inspectModel(m, 'the', { maxNewTokens: -1 }), /new tokens must be an integer >= 0/);
 });
 
 /** Cross-attention as the lecture writes it: k^j = W^k m^j + b (m: the encoder's output), alpha = q·k/sqrt(d), softmax over the source. */
@@ -154,6 +161,14 @@ test('inspectModel(seq2seq): encoder, causal decoder and cross-attention (target
   assert.equal(cross!.blocked.length, T);
   checkCross(r);
   assert.throws(() => inspectModel(m, { source: [] }), /the input is empty/);
+  // a given target is teacher-forced in place of the greedy output: the greedy one gives the same numbers, another its own rows
+  assert.deepEqual(inspectModel(m, { source }, { target: out }), r);
+  const forced = inspectModel(m, { source }, { target: [...'edcba'] });
+  assert.deepEqual(forced.parts![1]!.tokens, ['<bos>', ...'edcba']);
+  assert.equal(forced.prediction, 'edcba');
+  assert.deepEqual(forced.layers, r.layers, 'the encoder does not see the target');
+  checkCross(forced);
+  assert.throws(() => inspectModel(m, { source }, { target: [...'x'.repeat(m.model.maxLen)] }), /the target has \d+ tokens; the model reads at most/);
 });
 
 test('inspectModel on other tokenizers and kinds: a word GPT marks unknown words, a linear seq2seq model keeps its decoder state', () => {

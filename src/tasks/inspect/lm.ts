@@ -24,7 +24,7 @@ export const DEFAULT_VIZ_TOKENS = 8;
 export function inspectLm(m: LmInstance, prompt: string, o: InspectOptions = {}): ModelInspection {
   const { maxNewTokens = DEFAULT_VIZ_TOKENS, temperature = 0, seed = 0 } = o;
   if (typeof prompt !== 'string' || !prompt.length) throw new QkvError('the prompt is empty: type at least one character');
-  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new QkvError(`new tokens must be an integer >= 1, got ${maxNewTokens}`);
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new QkvError(`new tokens must be an integer >= 0, got ${maxNewTokens}`);
   if (!(temperature >= 0)) throw new QkvError(`temperature must be a number >= 0, got ${temperature}`);
   const ids = Array.from(m.tokenizer.encode(prompt, 'the prompt')); // a character the vocabulary lacks: one line naming it and its position
   const gpt = m.model;
@@ -47,7 +47,7 @@ export function inspectLm(m: LmInstance, prompt: string, o: InspectOptions = {})
     // the prompt's causal self-attention, in one pass without caches
     const layers: LayerInspection[] = [];
     tidy(() => noGrad(() => lastLogits(gpt, ids, null, (li, r) => { layers[li] = layerJSON(r, projection(li), H, hd, c.nEmbd); })));
-    const { steps, generated } = generate(gpt, ids, maxNewTokens, temperature, seed);
+    const { steps, generated } = maxNewTokens ? generate(gpt, ids, maxNewTokens, temperature, seed) : { steps: [], generated: [] };
     const token = (id: number) => m.tokenizer.decode([id]);
     const tokens = m.tokenizer.kind === 'words' ? wordPieces(prompt) : ids.map(token);
     return {
@@ -58,7 +58,7 @@ export function inspectLm(m: LmInstance, prompt: string, o: InspectOptions = {})
       model: { kind: 'gpt', attention: c.attention, pos: 'learned', layers: c.nLayer, heads: H, dModel: c.nEmbd, headDim: hd, window: null, normFirst: true, scale: 1 / Math.sqrt(hd) },
       blocked: ids.map((_, i) => ids.map((__, j) => j > i)), // causal: query i never sees a later key
       layers, parts: null,
-      generation: {
+      generation: !maxNewTokens ? null : {
         tokens: [...tokens, ...generated.map(token)], prompt: P, sampling: temperature === 0 ? 'greedy' : `temperature ${temperature}, seed ${seed}`,
         steps: steps.map((s, k) => ({ ...s, next: token(generated[k]!) })),
       },

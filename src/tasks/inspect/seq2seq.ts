@@ -1,5 +1,5 @@
 // What the visualizer shows for an encoder-decoder: the model's greedy output for the typed
-// source, then one teacher-forced pass over <bos> + that output recording the encoder's
+// source (or a given target), then one teacher-forced pass over <bos> + that output recording the encoder's
 // self-attention (source x source), the decoder's causal self-attention (target x target) and
 // the cross-attention (target x source: decoder queries over the encoder's keys and values).
 import { QkvError } from '../../core/errors.js';
@@ -23,7 +23,9 @@ export function inspectSeq2Seq(m: Seq2SeqInstance, input: Seq2SeqInput, o: Inspe
   const wasTraining = model.training;
   model.eval();
   try {
-    const out = greedyBatch(model, [src], [Math.min(limit, model.maxLen - 1)], generationIds(m))[0]!;
+    // a given target is read as the training data's targets are; else the model's own greedy output
+    const out = o.target ? Array.from(m.target.encode(o.target)) : greedyBatch(model, [src], [Math.min(limit, model.maxLen - 1)], generationIds(m))[0]!;
+    if (out.length + 1 > model.maxLen) throw new QkvError(`the target has ${out.length} tokens; the model reads at most ${model.maxLen - 1}`);
     const H = c.heads;
     const hd = c.dModel / H;
     const E = c.dModel;
@@ -47,7 +49,7 @@ export function inspectSeq2Seq(m: Seq2SeqInstance, input: Seq2SeqInput, o: Inspe
     }));
     const piece = (ids: number[]) => m.source.decode(ids).join('');
     const sourceTokens = m.source instanceof Vocab ? [...input.source] : src.map((id) => piece([id]));
-    const outTokens = m.target instanceof Vocab ? m.target.decode(out) : out.map((id) => m.target.decode([id]).join(''));
+    const outTokens = m.target instanceof Vocab ? (o.target ?? m.target.decode(out)) : out.map((id) => m.target.decode([id]).join(''));
     const targetTokens = ['<bos>', ...outTokens];
     const T = targetTokens.length;
     const S = sourceTokens.length;
