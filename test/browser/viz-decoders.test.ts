@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { GenerationHead, ModelInspection } from '../../src/index.js';
 import type { WatchRecord } from '../../web/training.js';
 import { libraryDecoderInspection, startViz, stop, tinyDecoder } from '../cli/viz-helpers.js';
-import { choose, compare, lectureNumbers } from './viz-dom.js';
+import { choose, compare, lectureNumbers, openViz } from './viz-dom.js';
 
 const CHROMIUM = process.env['QKV_CHROMIUM'] ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (.ci/run installs Debian's chromium; QKV_CHROMIUM names another)`;
@@ -65,10 +65,7 @@ describe('the visualizer on decoders (Chromium)', { skip }, () => {
       const dir = tinyDecoder('lm', { attention });
       const viz = await startViz(['--model', dir]);
       try {
-        const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(String(e)));
-        await page.goto(viz.url);
+        const { page, errors } = await openViz(browser, viz.url);
         await page.waitForSelector('#generation');
         assert.equal(await page.inputValue('#input'), 'the cat');
         await look(page, 'a dog', '5');
@@ -148,10 +145,7 @@ describe('the visualizer on decoders (Chromium)', { skip }, () => {
     const records = readFileSync(join(dir, 'attention.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as WatchRecord);
     const viz = await startViz(['--model', dir]);
     try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(viz.url);
+      const { page, errors } = await openViz(browser, viz.url);
       await page.waitForSelector('#training');
       assert.equal(await page.getAttribute('#train-step', 'max'), '1', 'one slider step per evaluation');
       assert.match(await page.textContent('#training h2') ?? '', /α′ for "abcde => edcba"/);

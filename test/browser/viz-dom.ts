@@ -2,7 +2,7 @@
 // exact value in data-value) and comparing them with the library's inspection; shared by the
 // browser tests.
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { ModelInspection } from '../../src/index.js';
 
 export interface Shown { name: string; i: string | null; j: string | null; c: string | null; value: string }
@@ -55,3 +55,11 @@ export async function choose(page: Page, layer: number, head: number, query: num
   await page.click(`#lecture .tok[data-j="${query}"]`);
 }
 
+/** A page of the visualizer at `url`, with the uncaught errors it throws collected in `errors`. */
+export async function openViz(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  return { page, errors };
+}

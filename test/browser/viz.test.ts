@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { choose, compare, lectureNumbers } from './viz-dom.js';
+import { choose, compare, lectureNumbers, openViz } from './viz-dom.js';
 import { bin, libraryInspection, startViz, stop, tinyModel, type Running } from '../cli/viz-helpers.js';
 
 const CHROMIUM = process.env['QKV_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -40,10 +40,7 @@ describe('the visualizer in a browser (Chromium)', { skip }, () => {
   });
 
   test('every number of the lecture view equals the library\'s, in every layer, head and query', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(viz.url);
+    const { page, errors } = await openViz(browser, viz.url);
     await page.waitForSelector('body[data-ready="true"]');
     const r = libraryInspection(dir, { tokens: ['I', 'saw', 'a', 'saw'] });
     let checked = 0;
