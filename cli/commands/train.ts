@@ -124,7 +124,7 @@ export async function runAndReport<I extends TaskInstance, E>(task: TaskName, dr
   if (result.stop?.reason === 'interrupted') throw interrupted(out, result);
   const summary = {
     task, out, steps: result.steps, epochs: result.epochs === null ? null : Number(result.epochs.toFixed(3)),
-    seconds: Number(result.seconds.toFixed(2)), evalSeconds: Number(result.evalSeconds.toFixed(2)), positionsPerSecond: Math.round(result.positionsPerSecond),
+    seconds: Number(result.seconds.toFixed(3)), evalSeconds: Number(result.evalSeconds.toFixed(3)), positionsPerSecond: Math.round(result.positionsPerSecond),
     parameters: result.parameters, metrics: result.last?.metrics ?? {}, best: result.best, stop: result.stop, dev: result.dev,
   };
   if (o.json) printJson(summary);
