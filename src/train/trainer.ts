@@ -9,12 +9,11 @@ import { QkvError } from '../core/errors.js';
 import { checkOptions, optionKeys } from '../core/options.js';
 import { defaultGenerator, Generator } from '../core/rng.js';
 import type { Module } from '../nn/module.js';
-import { AdamW, Adam } from '../optim/adam.js';
 import { clipGradNorm } from '../optim/clip.js';
-import type { Optimizer, ParamGroup } from '../optim/optimizer.js';
+import type { Optimizer } from '../optim/optimizer.js';
 import { makeSchedule, type Schedule, type ScheduleName } from '../optim/schedule.js';
-import { SGD } from '../optim/sgd.js';
-import { EpochSampler, formatDuration, recordEvaluation, shouldStopEarly, type EpochPosition } from './stopping.js';
+import { makeOptimizer, type OptimizerName } from './optimizers.js';
+import { EpochSampler, resolveLength, type LengthFrom, formatDuration, recordEvaluation, shouldStopEarly, type EpochPosition } from './stopping.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -47,8 +46,7 @@ export interface TrainingTask<Batch> {
   evaluate(g: Generator): EvalResult;
 }
 
-export type OptimizerName = 'adamw' | 'adam' | 'sgd';
-export const OPTIMIZERS: readonly OptimizerName[] = ['adamw', 'adam', 'sgd'];
+export { OPTIMIZERS, type OptimizerName } from './optimizers.js';
 
 export interface TrainerOptions {
   optimizer?: OptimizerName;
@@ -133,7 +131,7 @@ export class Trainer<Batch> {
   /** Optimizer steps per epoch (null: the task does not count examples). */
   readonly stepsPerEpoch: number | null;
   /** What bounds the length: explicit steps, epochs, or the automatic rule. */
-  readonly lengthFrom: 'steps' | 'epochs' | 'auto' | 'time';
+  readonly lengthFrom: LengthFrom;
   state: TrainerState;
   private readonly dataRng: Generator;
   private readonly sampler: EpochSampler | null;
@@ -151,7 +149,7 @@ export class Trainer<Batch> {
     this.sampler = task.batchOf && counted ? new EpochSampler(task.examples!, task.batchSize!, seed) : null;
     const batchesPerEpoch = counted ? Math.max(1, Math.ceil(task.examples! / task.batchSize!)) : null;
     this.stepsPerEpoch = batchesPerEpoch === null ? null : batchesPerEpoch / accumulate;
-    const { maxSteps, lengthFrom } = resolveLength(options, this.stepsPerEpoch);
+    const { maxSteps, lengthFrom } = resolveLength(options, this.stepsPerEpoch, (m) => new TrainingError(m));
     this.lengthFrom = lengthFrom;
     const o = {
       optimizer: 'adamw' as OptimizerName, lr: 1e-3, minLr: (options.lr ?? 1e-3) / 10, weightDecay: 0.01, decay: 'all' as 'all' | 'matrices', beta1: 0.9, beta2: 0.999,
@@ -168,12 +166,7 @@ export class Trainer<Batch> {
     if (!(o.lr > 0)) throw new TrainingError(`lr must be > 0, got ${o.lr}`);
     this.options = o;
     this.now = options.now ?? (() => performance.now());
-    const all = model.parameters();
-    const params = o.decay === 'matrices' ? matrixDecayGroups(all) : all;
-    this.optimizer = o.optimizer === 'sgd' ? new SGD(params, { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay })
-      : o.optimizer === 'adam' ? new Adam(params, { lr: o.lr, betas: [o.beta1, o.beta2] })
-      : o.optimizer === 'adamw' ? new AdamW(params, { lr: o.lr, betas: [o.beta1, o.beta2], weightDecay: o.weightDecay })
-      : (() => { throw new TrainingError(`unknown optimizer "${String(o.optimizer)}" (choose from adamw, adam, sgd)`); })();
+    this.optimizer = makeOptimizer(model.parameters(), o, (m) => new TrainingError(m));
     this.schedule = makeSchedule(o.schedule, o);
     this.dataRng = new Generator(o.seed);
     defaultGenerator.seed(o.seed + 1); // dropout masks and anything else drawing from the default
@@ -395,44 +388,3 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => {
 
 const epochs = (n: number): string => `${fmtNumber(n)} epoch${n === 1 ? '' : 's'}`;
 const fmtNumber = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(4).replace(/0+$/, ''));
-
-/** How many steps a run may take, from maxSteps, epochs, the automatic rule, or a time budget alone. */
-function resolveLength(o: TrainerOptions, stepsPerEpoch: number | null): { maxSteps: number; lengthFrom: Trainer<unknown>['lengthFrom'] } {
-  const positive = (k: string, v: number, integer: boolean) => {
-    if (!(v > 0) || (integer && !Number.isInteger(v))) throw new TrainingError(`${k} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
-  };
-  if (o.maxSteps !== undefined && o.epochs !== undefined) throw new TrainingError('give maxSteps or epochs, not both');
-  if (o.maxSteps !== undefined) {
-    positive('maxSteps', o.maxSteps, true);
-    return { maxSteps: o.maxSteps, lengthFrom: 'steps' };
-  }
-  const needEpochs = (what: string) => {
-    if (stepsPerEpoch === null) throw new TrainingError(`${what} needs a task that counts its training examples (examples and batchSize)`);
-    return stepsPerEpoch;
-  };
-  if (o.epochs !== undefined) {
-    positive('epochs', o.epochs, false);
-    return { maxSteps: Math.max(1, Math.ceil(o.epochs * needEpochs('epochs') - 1e-9)), lengthFrom: 'epochs' };
-  }
-  if (o.auto) {
-    const perEpoch = stepsPerEpoch ?? 0;
-    return { maxSteps: Math.max(o.auto.minSteps, Math.ceil(o.auto.epochs * perEpoch - 1e-9)), lengthFrom: 'auto' };
-  }
-  if (o.timeBudget !== undefined) return { maxSteps: Infinity, lengthFrom: 'time' };
-  throw new TrainingError('give maxSteps, epochs or a timeBudget');
-}
-
-/**
- * Groups in which only matrices (2 or more dimensions) decay, runs of the model's own order, so
- * the optimizer's parameter positions (which name its checkpoint state) are the model's.
- */
-function matrixDecayGroups(all: Tensor[]): ParamGroup[] {
-  const groups: { params: Tensor[]; weightDecay?: number }[] = [];
-  for (const p of all) {
-    const matrix = p.rank >= 2;
-    const last = groups[groups.length - 1];
-    if (last && (last.weightDecay === undefined) === matrix) last.params.push(p);
-    else groups.push(matrix ? { params: [p] } : { params: [p], weightDecay: 0 });
-  }
-  return groups;
-}
