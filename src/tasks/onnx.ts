@@ -59,6 +59,7 @@ export function exportOnnx(target: Exportable, options: OnnxExportOptions = {}):
   }
   if (model instanceof ImageClassifier) {
     meta.task ??= 'classify';
+    if (options.graphInput) throw new QkvError('ImageClassifier: a graph mask (--graph-input) is for sequences of nodes, not images');
     const { channels, height, width } = model.encoder.options;
     const frontEnd = instance ? (instance.config as { featurizer?: { frontEnd?: ImageFrontEnd } }).featurizer?.frontEnd : undefined;
     // what must happen to pixels before the graph (the normalisation is the front end's, outside the model)
