@@ -3,11 +3,13 @@
 //   lm (GPT):      model = idx -> logits; decoder = the same with a KV cache (or linear attention's state)
 //   tag, classify: model = ids (+ chars, word_index) or frames, key_padding_mask -> logits
 //   seq2seq:       model = the encoder, src -> memory; decoder = one decoder call on a KV cache
+//   classify (images): model = images (B, C, H, W), normalised as metadata `preprocessing` says -> logits
 import { QkvError } from '../core/errors.js';
-import { cacheInputs, cacheOutputs, ONNX_OPSETS, DEFAULT_OPSET, OnnxGraph, gptGraph, sequenceEncoder, addPositions, encoderStack, decoderLayer, layerNorm, linear, reduce, unsqueeze } from '../io/onnx/index.js';
+import { cacheInputs, cacheOutputs, ONNX_OPSETS, DEFAULT_OPSET, OnnxGraph, gptGraph, imageEncoder, sequenceEncoder, addPositions, encoderStack, decoderLayer, layerNorm, linear, reduce, unsqueeze } from '../io/onnx/index.js';
 import { GPT } from '../nn/models/gpt.js';
 import { RotaryEmbedding } from '../nn/attention/positional.js';
-import { SequenceClassifier, SequenceTagger, type InputLayer } from '../nn/models/taggers.js';
+import { ImageClassifier, SequenceClassifier, SequenceTagger, type InputLayer } from '../nn/models/taggers.js';
+import { describePreprocessing, type ImageFrontEnd } from '../data/image/pixels.js';
 import { Seq2SeqModel } from '../nn/models/seq2seq.js';
 import type { TaskInstance } from './driver.js';
 
@@ -34,7 +36,7 @@ function file(role: OnnxFile['role'], g: OnnxGraph, meta: Record<string, string>
   return { role, bytes: g.encode(meta), what, notes: [...g.notes] };
 }
 
-type Exportable = TaskInstance | GPT | SequenceTagger | SequenceClassifier | Seq2SeqModel;
+type Exportable = TaskInstance | GPT | SequenceTagger | SequenceClassifier | ImageClassifier | Seq2SeqModel;
 
 /** The ONNX graphs of a model or a task instance (a loaded checkpoint). Throws one line naming what cannot be exported. */
 export function exportOnnx(target: Exportable, options: OnnxExportOptions = {}): OnnxFile[] {
@@ -54,6 +56,16 @@ export function exportOnnx(target: Exportable, options: OnnxExportOptions = {}):
   if (model instanceof SequenceTagger || model instanceof SequenceClassifier) {
     meta.task ??= model instanceof SequenceTagger ? 'tag' : 'classify';
     return [file('model', sequenceModelGraph(model, opset, options), meta, `${meta.task}: inputs -> logits`)];
+  }
+  if (model instanceof ImageClassifier) {
+    meta.task ??= 'classify';
+    if (options.graphInput) throw new QkvError('ImageClassifier: a graph mask (--graph-input) is for sequences of nodes, not images');
+    const { channels, height, width } = model.encoder.options;
+    const frontEnd = instance ? (instance.config as { featurizer?: { frontEnd?: ImageFrontEnd } }).featurizer?.frontEnd : undefined;
+    // what must happen to pixels before the graph (the normalisation is the front end's, outside the model)
+    meta.preprocessing = frontEnd ? describePreprocessing(frontEnd)
+      : `float32 (batch, ${channels}, ${height}, ${width}) images, normalised as the model's training images were (no front end was saved with it)`;
+    return [file('model', imageModelGraph(model, opset), meta, `classify: images (${channels}×${height}×${width}) -> logits`)];
   }
   if (model instanceof Seq2SeqModel) {
     meta.task ??= 'seq2seq';
@@ -111,6 +123,15 @@ function sequenceModelGraph(model: SequenceTagger | SequenceClassifier, opset: n
   const keep = unsqueeze(g, g.op('Sub', [g.scalar(1), g.op('Cast', [pad], { to: 1 })]), [2]); // (B, T, 1): 1 at real positions
   const pooled = g.op('Div', [reduce(g, 'ReduceSum', g.op('Mul', [h, keep]), [1], false), reduce(g, 'ReduceSum', keep, [1], false)]); // (B, H)
   g.output(linear(g, pooled, model.head), 'logits', 'float32', ['batch', model.head.outFeatures]);
+  return g;
+}
+
+function imageModelGraph(model: ImageClassifier, opset: number): OnnxGraph {
+  const g = new OnnxGraph('image_classifier', opset);
+  g.nameTensors(model.stateDict());
+  const { channels, height, width } = model.encoder.options;
+  const images = g.input('images', 'float32', ['batch', channels, height, width]);
+  g.output(linear(g, imageEncoder(g, model.encoder, images), model.head), 'logits', 'float32', ['batch', model.head.outFeatures]); // (B, labels)
   return g;
 }
 

@@ -1,7 +1,8 @@
 // `qkv export` end to end: ONNX graphs of a trained lm / tagger / seq2seq run in ONNX Runtime
 // (greedy generation by examples/onnx-generate.mjs equals `qkv generate --temperature 0`),
 // metadata without qkv, the PyTorch hand-off checked by scripts/torch_handoff.py under
-// /usr/bin/python3 (skipped, with the reason, without torch), and one-line errors that write nothing.
+// /usr/bin/python3 (skipped, with the reason, without torch), image classifiers (patches and CNN)
+// fed by following their metadata's preprocessing with pngjs alone, and one-line errors that write nothing.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { PNG } from 'pngjs';
+import { classifyDriver, data, encodePng, Generator, imageFile, loadInstance, noGrad, tensor, tidy } from '../../src/index.js';
 import { modelProto } from '../../src/io/onnx/schema.js';
 import { syntheticText } from '../tasks/lm-text.js';
 import { failsWith, ok } from './expect.js';
@@ -112,6 +115,56 @@ test('qkv export seq2seq: encoder + decoder graphs, and nn.Transformer in PyTorc
   const a = out.logits!.data as Float32Array;
   assert.equal(a.length, torch.logits.length);
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - torch.logits[i]!) < 1e-4, `logit ${i}: ${a[i]} vs ${torch.logits[i]}`);
+});
+
+test('qkv export classify on images (patches, CNN): following the metadata\'s preprocessing, ONNX Runtime gives qkv\'s logits and labels', async () => {
+  const g = new Generator(11);
+  const pngs = ['disk', 'cross', 'plus'].map((shape, i) => {
+    const f = join(dir, `shape-${i}.png`);
+    writeFileSync(f, encodePng(data.drawShape(shape, g)));
+    return f;
+  });
+  for (const [model, opset] of [['transformer', '23'], ['cnn', '17']] as const) {
+    ok(run(['train', 'classify', '--builtin', 'shapes', '--n', '40', '--model', model, '--max-steps', '2', '--eval-every', '2', '--d-model', '16', '--layers', '1', '--heads', '2', '--out', `img-${model}`]), `train ${model}`);
+    const r = run(['export', '--model', `img-${model}`, '--onnx', `img-${model}.onnx`, '--opset', opset]);
+    ok(r, `export ${model}`);
+    assert.match(r.stdout, /img-\w+\.onnx {2}classify: images \(1×16×16\) -> logits/);
+    const meta = metadata(join(dir, `img-${model}.onnx`));
+    assert.equal(meta.task, 'classify');
+    const labels = JSON.parse(meta.labels!).labels as string[];
+    assert.deepEqual([...labels].sort(), [...data.SHAPE_CLASSES].sort());
+    assert.equal(meta.preprocessing, '1. decode to RGB(A) values in [0, 1] (8-bit / 255, 16-bit / 65535); 2. multiply by alpha (composite on black) and drop it; '
+      + '3. gray: 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601 luma); a gray image is R = G = B; 4. images must be 16×16 (height×width); no resizing; '
+      + '5. per channel x = (x - mean) / std with mean [0.5], std [0.5]; 6. float32 (batch, 1, 16, 16): channels first, rows top to bottom');
+    // the recipe by hand, with mean and std from the metadata's front end
+    const fe = JSON.parse(meta.featurizer!).frontEnd as { mean: number[]; std: number[] };
+    const images = Float32Array.from(pngs.flatMap((f) => {
+      const png = PNG.sync.read(readFileSync(f));
+      return Array.from({ length: png.width * png.height }, (_, i) => {
+        const [R, G, B, A] = [0, 1, 2, 3].map((c) => png.data[4 * i + c]! / 255) as [number, number, number, number];
+        return ((0.299 * R + 0.587 * G + 0.114 * B) * A - fe.mean[0]!) / fe.std[0]!;
+      });
+    }));
+    const session = await ort.InferenceSession.create(join(dir, `img-${model}.onnx`));
+    const out = await session.run({ images: new ort.Tensor('float32', images, [pngs.length, 1, 16, 16]) });
+    assert.deepEqual(out.logits!.dims, [pngs.length, labels.length]);
+    const onnx = out.logits!.data as Float32Array;
+    // qkv on the same files: its own front end and the checkpoint
+    const { instance } = loadInstance(classifyDriver, join(dir, `img-${model}`));
+    const fed = pngs.map((f) => imageFile(f, instance.featurizer.frontEnd as data.ImageFrontEnd).data);
+    const expected = tidy(() => noGrad(() => instance.model.forward({
+      images: tensor(Float32Array.from(fed.flatMap((x) => [...x])), { shape: [pngs.length, 1, 16, 16] }), keyPaddingMask: tensor(new Int32Array(pngs.length), { shape: [pngs.length, 1], dtype: 'int32' }),
+    }).toTypedArray()));
+    for (let i = 0; i < onnx.length; i++) assert.ok(Math.abs(onnx[i]! - expected[i]!) < 1e-4, `${model} logit ${i}: ${onnx[i]} vs ${expected[i]}`);
+    pngs.forEach((f, b) => {
+      const p = run(['predict', '--model', `img-${model}`, '--input', f, '--json']);
+      ok(p, 'predict');
+      const row = Array.from(onnx.subarray(b * labels.length, (b + 1) * labels.length));
+      assert.equal(labels[row.indexOf(Math.max(...row))], JSON.parse(p.stdout).label, `${model} ${f}`);
+    });
+  }
+  failsWith(run(['export', '--model', 'img-cnn', '--onnx', 'img-graph.onnx', '--graph-input']), /^qkv: ImageClassifier: a graph mask \(--graph-input\) is for sequences of nodes, not images$/);
+  assert.ok(!existsSync(join(dir, 'img-graph.onnx')));
 });
 
 test('qkv export: one-line errors, and no file left behind', () => {

@@ -89,3 +89,20 @@ export function toImageInput(p: Pixels, fe: ImageFrontEnd, file: string): ImageI
   }
   return { channels: C, height: fe.height, width: fe.width, data };
 }
+
+/**
+ * What toImageInput does to pixels, step by step, for someone preparing an exported model's
+ * input without qkv (the ONNX metadata's `preprocessing`).
+ */
+export function describePreprocessing(fe: ImageFrontEnd): string {
+  const C = fe.channels;
+  return [
+    'decode to RGB(A) values in [0, 1] (8-bit / 255, 16-bit / 65535)',
+    'multiply by alpha (composite on black) and drop it',
+    C === 1 ? 'gray: 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601 luma); a gray image is R = G = B' : 'RGB (a gray image: R = G = B)',
+    fe.resize ? `resize to ${fe.height}×${fe.width} (height×width), bilinear, half-pixel centres, no antialiasing (torch F.interpolate align_corners=False)`
+      : `images must be ${fe.height}×${fe.width} (height×width); no resizing`,
+    `per channel x = (x - mean) / std with mean [${fe.mean.join(', ')}], std [${fe.std.join(', ')}]`,
+    `float32 (batch, ${C}, ${fe.height}, ${fe.width}): channels first, rows top to bottom`,
+  ].map((step, i) => `${i + 1}. ${step}`).join('; ');
+}

@@ -6,3 +6,4 @@ export { sequenceEncoder } from './encoders.js';
 export { ATTENTION_LOWERINGS } from './attention-kinds.js';
 export { addPositions, encoderStack, decoderLayer } from './transformer.js';
 export { linear, layerNorm, reduce, unsqueeze, slice } from './layers.js';
+export { imageEncoder } from './vision.js';

@@ -2,6 +2,7 @@
 // ONNX moved an attribute to an input). Values are tensor names in an OnnxGraph.
 import type { Conv1d } from '../../nn/conv.js';
 import type { LayerNorm, Linear } from '../../nn/layers.js';
+import type { Conv2d } from '../../nn/vision/conv-encoder.js';
 import { ModuleError } from '../../nn/module.js';
 import type { OnnxGraph } from './graph.js';
 
@@ -72,4 +73,16 @@ export function conv1d(g: OnnxGraph, x: string, conv: Conv1d): string {
   const inputs = [x, g.param(conv.weight)];
   if (conv.bias) inputs.push(g.param(conv.bias));
   return g.op('Conv', inputs, { kernel_shape: [k], pads, strides: [conv.stride], dilations: [conv.dilation], group: conv.groups });
+}
+
+/** torch.nn.Conv2d (stride 1, zero padding on every side) on (B, Cin, H, W) -> (B, Cout, Ho, Wo). */
+export function conv2d(g: OnnxGraph, x: string, conv: Conv2d): string {
+  const k = conv.kernelSize;
+  const p = conv.padding;
+  return g.op('Conv', [x, g.param(conv.weight), g.param(conv.bias)], { kernel_shape: [k, k], pads: [p, p, p, p], strides: [1, 1] });
+}
+
+/** Non-overlapping k×k max pooling (qkv's maxPool2d, F.max_pool2d(x, k)): (B, C, H, W) -> (B, C, H/k, W/k). */
+export function maxPool2d(g: OnnxGraph, x: string, k: number): string {
+  return g.op('MaxPool', [x], { kernel_shape: [k, k], strides: [k, k] });
 }
