@@ -12,6 +12,7 @@ import { progress } from '../progress.js';
 import { applyConfig, checkVocabSize, choice, float, int, prepareOutDir, printJson, UsageError, vocabSizeOption } from '../shared.js';
 import { interruptedRun, withInterrupts } from '../interrupts.js';
 import { checkSizes } from '../sizes.js';
+import { ignoredFlags, type InputKind } from './applicable.js';
 import { addLengthFlags, lengthOptions, summaryLines } from './train-length.js';
 import { trainLmCommand } from './train-lm.js';
 import { trainSeq2seqCommand } from './train-seq2seq.js';
@@ -78,6 +79,12 @@ function imageSize(v: string): [number, number] {
   const m = /^(\d+)(?:x(\d+))?$/i.exec(v.trim());
   if (!m || Number(m[1]) < 1 || (m[2] !== undefined && Number(m[2]) < 1)) throw new InvalidArgumentError('--image-size must be N or HxW (positive integers), e.g. 32 or 32x48');
   return [Number(m[1]), Number(m[2] ?? m[1])];
+}
+
+/** What the examples are, for which flags apply: media by their front end, else words or vectors. */
+function inputKind(examples: unknown[], frontEnd?: data.FrontEnd): InputKind {
+  if (frontEnd) return frontEnd.kind === 'image' ? 'image' : 'wav';
+  return examples.length && 'tokens' in (examples[0] as object) ? 'text' : 'vectors';
 }
 
 /** The log-mel front end from the flags. */
@@ -220,6 +227,7 @@ export function trainCommand(): Command {
     const o = applyConfig(cmd);
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('tag', o);
+    for (const line of ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd))) console.error(`qkv: ${line}`);
     await runAndReport('tag', tagDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
       { model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, wordDropout: o.wordDropout, tokenize: o.tokenize, vocabSize: o.vocabSize }, meta);
   });
@@ -229,6 +237,7 @@ export function trainCommand(): Command {
     const o = applyConfig(cmd);
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('classify', o);
+    for (const line of ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd))) console.error(`qkv: ${line}`);
     await runAndReport('classify', classifyDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
       { model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, tokenize: o.tokenize, vocabSize: o.vocabSize }, meta);
   });

@@ -89,3 +89,21 @@ test('bad input: one clear line, non-zero exit, no stack trace', () => {
   failsWith(run(['predict', '--model', join(dir, 'nothing-here')], ''), /nothing-here: no such directory/);
   failsWith(run(['predict', '--model', join(dir, 'frames')], 'not json\n'), /<stdin>:1: not valid JSON/);
 });
+
+test('a model or input flag nothing reads is named on stderr, from the command line or --config; the defaults say nothing', () => {
+  const base = ['train', 'tag', '--builtin', 'ambiguity', '--n', '20', ...small];
+  const fc = run([...base, '--model', 'fc', '--cell', 'gru', '--patch', '8', '--out', join(dir, 'ignored-fc')]);
+  ok(fc, 'fc with --cell');
+  const lines = fc.stderr.split('\n').filter((l) => l.includes('is ignored'));
+  assert.deepEqual(lines, [
+    'qkv: --heads is ignored: it applies only to --model transformer, and this run trains --model fc on text input',
+    'qkv: --cell is ignored: it applies only to --model rnn, and this run trains --model fc on text input',
+    'qkv: --patch is ignored: it applies only to image input with --model transformer, and this run trains --model fc on text input',
+  ]);
+  const viaConfig = run([...base, '--model', 'rnn', '--config', file('ignored.json', '{"window": 3}'), '--out', join(dir, 'ignored-config')]);
+  ok(viaConfig, 'rnn with window in --config');
+  assert.match(viaConfig.stderr, /qkv: --window is ignored: it applies only to --model transformer on sequences/);
+  const plain = run([...base, '--out', join(dir, 'ignored-none')]);
+  ok(plain, 'defaults');
+  assert.doesNotMatch(plain.stderr, /is ignored/);
+});
