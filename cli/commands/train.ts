@@ -208,12 +208,17 @@ export function checkModelFlags(o: Record<string, unknown>): void {
 }
 
 function modelOptions(o: Record<string, unknown>, frontEnd?: data.FrontEnd) {
-  checkModelFlags(o);
   const audio = frontEnd?.kind === 'logmel';
+  if (frontEnd?.kind === 'image') {
+    // patches carry their own row and column positions (so RoPE's even head width is no rule
+    // here), and the image CNN its 3x3 kernels: pos, window, kernel and cell are not passed
+    checkModelFlags({ ...o, pos: 'none' });
+    return { kind: o.model, dModel: o.dModel, layers: o.layers, heads: o.heads, dropout: o.dropout, attention: o.attention, patch: o.patch };
+  }
+  checkModelFlags(o);
   return {
     kind: o.model, dModel: o.dModel, layers: o.layers, heads: o.heads, dropout: o.dropout, attention: o.attention, pos: o.pos,
     window: o.window ?? (audio && o.attention !== 'linear' ? AUDIO_WINDOW : null), kernel: o.kernel, cell: o.cell,
-    ...(frontEnd?.kind === 'image' ? { patch: o.patch } : {}),
   };
 }
 
