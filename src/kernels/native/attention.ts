@@ -5,14 +5,22 @@ import { checkArgs } from '../ref/flash-attention.js';
 import { ptr } from '../wasm/util.js';
 import { enter, fall, type NativeContext } from './context.js';
 
+/**
+ * Below this many query-key-dimension products (n·s·d over the slices) the call stays on wasm:
+ * a decoding step (one query over the cache) costs less there than the Node-API crossing and the
+ * pool's wake-up.
+ */
+const MIN_WORK = 1 << 16;
+
 export function attentionKernels(ctx: NativeContext): Pick<KernelSignatures, 'FlashAttention' | 'FlashAttentionGrad'> {
   const { addon, mem } = ctx;
+  const small = (a: { n: number; s: number; d: number; bh0: number; bh1: number }) => !ctx.tiny && a.n * a.s * a.d * (a.bh1 - a.bh0) < MIN_WORK;
   const wasmForward = fall(ctx, 'FlashAttention');
   const wasmBackward = fall(ctx, 'FlashAttentionGrad');
   return {
     FlashAttention: (q, k, v, keyPadding, a, out, lse) => {
       checkArgs('FlashAttention', a);
-      if (!mem.holds(q, k, v, out, lse) || (keyPadding && !mem.holdsInt(keyPadding))) return wasmForward(q, k, v, keyPadding, a, out, lse);
+      if (small(a) || !mem.holds(q, k, v, out, lse) || (keyPadding && !mem.holdsInt(keyPadding))) return wasmForward(q, k, v, keyPadding, a, out, lse);
       if (a.bh1 <= a.bh0) return;
       enter(ctx);
       addon.flash(ptr(q), ptr(k), ptr(v), keyPadding ? keyPadding.byteOffset : -1, ptr(out), ptr(lse), -1, -1, -1, -1,
@@ -20,7 +28,7 @@ export function attentionKernels(ctx: NativeContext): Pick<KernelSignatures, 'Fl
     },
     FlashAttentionGrad: (q, k, v, keyPadding, out, lse, dOut, a, dq, dk, dv) => {
       checkArgs('FlashAttentionGrad', a);
-      if (!mem.holds(q, k, v, out, lse, dOut, dq, dk, dv) || (keyPadding && !mem.holdsInt(keyPadding))) {
+      if (small(a) || !mem.holds(q, k, v, out, lse, dOut, dq, dk, dv) || (keyPadding && !mem.holdsInt(keyPadding))) {
         return wasmBackward(q, k, v, keyPadding, out, lse, dOut, a, dq, dk, dv);
       }
       if (a.bh1 <= a.bh0) return;

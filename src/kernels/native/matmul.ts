@@ -7,6 +7,14 @@ import { enter, fall, type NativeContext } from './context.js';
 
 /** Below this many multiply-adds the call goes to wasm, whose crossing is cheaper than Node-API's. */
 const MIN_WORK = 4096;
+/**
+ * Products of fewer rows than this (a decoding step's one query row: a matrix-vector product)
+ * go to wasm below MAX_THIN_WORK multiply-adds: they are memory-bound, so the pool's wake-up and
+ * the Node-API crossing cost more than the threads give (greedy generation of the baby GPT:
+ * 880 tokens/s native vs 1720 wasm before this).
+ */
+const THIN_ROWS = 8;
+const MAX_THIN_WORK = 1 << 20;
 
 export function matmulKernels(ctx: NativeContext): Pick<KernelSignatures, 'MatMul'> {
   const minWork = ctx.tiny ? 0 : MIN_WORK;
@@ -14,7 +22,9 @@ export function matmulKernels(ctx: NativeContext): Pick<KernelSignatures, 'MatMu
   return {
     MatMul: (args) => {
       const { a, b, out, m, n, k, batch } = args;
-      if (m * n * k * batch < minWork || !ctx.mem.holds(a, b, out)) return wasm(args);
+      const work = m * n * k * batch;
+      const thin = !ctx.tiny && m * batch < THIN_ROWS && work < MAX_THIN_WORK;
+      if (work < minWork || thin || !ctx.mem.holds(a, b, out)) return wasm(args);
       enter(ctx);
       const l = gemmLayout(args);
       ctx.addon.gemm(ptr(a as Float32Array, args.aOffset), l.aRs, l.aCs, args.aBatchStride, ptr(b as Float32Array, args.bOffset), l.bRs, l.bCs,
