@@ -32,13 +32,16 @@ export async function demo(o: DemoOptions): Promise<void> {
     if (existsSync(r.dir) && isCheckpoint(join(r.dir, 'last'))) rmSync(r.dir, { recursive: true });
     process.stderr.write(`training the ${r.name} tagger...\n`);
     const bar = progress({ log: join(r.dir, 'log.jsonl'), quiet: true });
-    const res = await withInterrupts((signal) => trainSessionAsync(tagDriver as TaskDriver<TaskInstance, data.TaggedExample, unknown, unknown>, train, dev, {
-      out: r.dir, trainer: { maxSteps: o.steps, lr: r.lr, warmup: 30, evalEvery: o.steps, seed: o.seed },
-      task: { model: { ...r.model, dropout: 0.1 }, batchSize: 32 }, meta: { builtin: 'ambiguity', demo: true }, onEvent: bar.onEvent, signal,
-    }).finally(() => bar.stop()));
-    if (res.stop?.reason === 'interrupted') {
-      throw interruptedRun(res.stop.message, `the ${r.name} tagger's checkpoint is in ${join(r.dir, 'last')} (npm start starts afresh)`);
-    }
+    const res = await withInterrupts(async (signal) => {
+      const run = await trainSessionAsync(tagDriver as TaskDriver<TaskInstance, data.TaggedExample, unknown, unknown>, train, dev, {
+        out: r.dir, trainer: { maxSteps: o.steps, lr: r.lr, warmup: 30, evalEvery: o.steps, seed: o.seed },
+        task: { model: { ...r.model, dropout: 0.1 }, batchSize: 32 }, meta: { builtin: 'ambiguity', demo: true }, onEvent: bar.onEvent, signal,
+      }).finally(() => bar.stop());
+      if (run.stop?.reason === 'interrupted') {
+        throw interruptedRun(signal, run.stop.message, `the ${r.name} tagger's checkpoint is in ${join(r.dir, 'last')} (npm start starts afresh)`);
+      }
+      return run;
+    });
     const m = res.last!.metrics;
     results.push({ name: r.name, accuracy: m.accuracy!, ambiguous: m.ambiguousAccuracy!, seconds: res.seconds });
   }

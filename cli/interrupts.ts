@@ -15,10 +15,9 @@ export class Interrupted extends QkvError {
   }
 }
 
-/** The error for a run that stopped on a signal (its stop message names it: "interrupted by SIGTERM at step 40"). */
-export function interruptedRun(stopMessage: string, where: string): Interrupted {
-  const name = /by (SIG\w+)/.exec(stopMessage)?.[1] ?? 'SIGINT';
-  return new Interrupted(`${stopMessage}; ${where}`, SIGNAL_EXIT[name] ?? 130);
+/** The error for a run that stopped because `signal` was aborted by SIGINT or SIGTERM (its reason). */
+export function interruptedRun(signal: AbortSignal, stopMessage: string, where: string): Interrupted {
+  return new Interrupted(`${stopMessage}; ${where}`, SIGNAL_EXIT[String(signal.reason)] ?? 130);
 }
 
 /** Runs `fn` with an AbortSignal that SIGINT/SIGTERM abort (reason: the signal's name). */

@@ -117,8 +117,12 @@ export async function runAndReport<I extends TaskInstance, E>(task: TaskName, dr
   let result: SessionResult;
   try {
     const onEvaluated = watcher(task, o, meta, dev);
-    result = await withInterrupts((signal) => trainSessionAsync(driver, train, dev,
-      { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined, onEvaluated, signal }));
+    result = await withInterrupts(async (signal) => {
+      const r = await trainSessionAsync(driver, train, dev,
+        { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined, onEvaluated, signal });
+      if (r.stop?.reason === 'interrupted') throw interrupted(out, r, signal);
+      return r;
+    });
   } catch (e) {
     if (e instanceof TrainingError && isCheckpoint(join(out, 'last'))) {
       const step = (readCheckpoint(join(out, 'last')).config.step as number | undefined) ?? '?';
@@ -128,7 +132,6 @@ export async function runAndReport<I extends TaskInstance, E>(task: TaskName, dr
   } finally {
     bar.stop();
   }
-  if (result.stop?.reason === 'interrupted') throw interrupted(out, result);
   const summary = {
     task, out, steps: result.steps, epochs: result.epochs === null ? null : Number(result.epochs.toFixed(3)),
     seconds: Number(result.seconds.toFixed(3)), evalSeconds: Number(result.evalSeconds.toFixed(3)), positionsPerSecond: Math.round(result.positionsPerSecond),
@@ -140,9 +143,9 @@ export async function runAndReport<I extends TaskInstance, E>(task: TaskName, dr
 }
 
 /** The one line for a run stopped by a signal: where its latest checkpoint is. */
-function interrupted(out: string, r: SessionResult): Error {
+function interrupted(out: string, r: SessionResult, signal: AbortSignal): Error {
   const last = join(out, 'last');
-  return interruptedRun(r.stop!.message, isCheckpoint(last)
+  return interruptedRun(signal, r.stop!.message, isCheckpoint(last)
     ? `the latest checkpoint is ${last} (step ${String(readCheckpoint(last).config.step)}); continue with --resume`
     : 'no step was done, nothing was saved');
 }
