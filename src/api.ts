@@ -18,7 +18,7 @@ export { referenceBackend } from './kernels/ref/index.js';
 export { HeapAllocator, type HeapStats } from './kernels/heap.js';
 export { wasmBackendFromModule, pickVariant as wasmVariant, relaxedSimdSupported, simdSupported, sharedMemorySupported, type WasmBackend, type WasmBackendOptions, type WasmVariant } from './kernels/wasm/index.js';
 export { Tensor, type NestedArray } from './tensor/tensor.js';
-export { memory, resetPeak, noGrad, isGradEnabled, tidy, keep, type MemoryInfo } from './tensor/engine.js';
+export { memory, resetPeak, transferCounts, noGrad, isGradEnabled, tidy, keep, type MemoryInfo, type TransferCounts } from './tensor/engine.js';
 export type { BackwardOptions } from './tensor/backward.js';
 export * from './ops/index.js';
 export const version = '0.1.0';
