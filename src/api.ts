@@ -15,7 +15,7 @@ export { Generator, manualSeed, defaultGenerator } from './core/rng.js';
 export type { Backend, Allocator, Allocation, KernelName, KernelSignatures, Strided } from './kernels/contract.js';
 export { registerBackend, setBackend, getBackend, getBackendByName, describeBackend, listBackends, kernel } from './kernels/registry.js';
 export { referenceBackend } from './kernels/ref/index.js';
-export { HeapAllocator, type HeapStats } from './kernels/heap.js';
+export { HeapAllocator, type HeapStats } from './kernels/wasm/heap.js';
 export { wasmBackendFromModule, pickVariant as wasmVariant, relaxedSimdSupported, simdSupported, sharedMemorySupported, type WasmBackend, type WasmBackendOptions, type WasmVariant } from './kernels/wasm/index.js';
 export { Tensor, type NestedArray } from './tensor/tensor.js';
 export { memory, resetPeak, transferCounts, noGrad, isGradEnabled, tidy, keep, type MemoryInfo, type TransferCounts } from './tensor/engine.js';
