@@ -23,7 +23,7 @@ export const fcVsAttention: ExperimentDef<FcVsAttentionConfig> = {
   name: 'fc-vs-attention',
   title: 'A fully-connected tagger vs self-attention on "I saw a saw"',
   section: '§3',
-  claim: 'a per-position fully-connected network cannot tell the two "saw" apart; self-attention can',
+  claim: 'on the ambiguous words (saw, can, fly, ...) a per-position fully-connected tagger stays near a coin toss (at most 60%), because both "saw" look the same to it; self-attention, which sees the whole sentence, beats it on every seed',
   config: (size) => ({
     sentences: bySize(size, 200, 2000, 4000), steps: bySize(size, 15, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32),
     fc: { kind: 'fc', dModel: bySize(size, 16, 64, 64), layers: 2 },
@@ -43,10 +43,12 @@ export const fcVsAttention: ExperimentDef<FcVsAttentionConfig> = {
   verdict(t) {
     const fc = t.get('fully-connected', 'ambiguous words', 'accuracy');
     const sa = t.get('self-attention', 'ambiguous words', 'accuracy');
-    const held = sa.min > fc.max;
+    const blind = fc.max <= 0.6; // a coin toss between VERB and NOUN is 50%
+    const beats = sa.min > fc.max;
+    const held = blind && beats;
     return {
       held,
-      text: `On the ambiguous words self-attention reached ${pct(sa.mean)} (min ${pct(sa.min)}) against ${pct(fc.mean)} (max ${pct(fc.max)}) for the fully-connected tagger, so the claim ${held ? 'held on every seed' : 'did not hold on every seed'}.`,
+      text: `On the ambiguous words the fully-connected tagger reached ${pct(fc.mean)} (max ${pct(fc.max)}: ${blind ? 'at most 60%, where a coin toss is 50%' : 'above 60%, not blind to the neighbours'}) and self-attention ${pct(sa.mean)} (min ${pct(sa.min)}: ${beats ? 'ahead on every seed' : 'not ahead on every seed'}), so the claim ${held ? 'held' : 'did not hold'} on this run.`,
     };
   },
 };

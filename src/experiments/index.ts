@@ -17,7 +17,7 @@ import { graph as graphDef } from './graph.js';
 
 export * from './types.js';
 export { runExperiment, bySize, DEFAULT_SEEDS, type ExperimentDef } from './runner.js';
-export { summarize, SummaryTable, median } from './stats.js';
+export { summarize, SummaryTable, median, order, slope, type Order } from './stats.js';
 export { trainTagger, accuracyWhere, nestedSubsets, type TagRun, type TagRunResult } from './train.js';
 export type { FcVsAttentionConfig } from './fc-vs-attention.js';
 export type { WindowConfig } from './window.js';

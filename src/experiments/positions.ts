@@ -5,7 +5,7 @@ import { generateDuplicate, generatePrevious } from '../data/builtin/long-range.
 import type { TaggedExample } from '../data/types.js';
 import type { PositionKind } from '../nn/transformer/attention-encoder.js';
 import { bySize, type ExperimentDef } from './runner.js';
-import { pct } from './stats.js';
+import { heldWord, order, pct } from './stats.js';
 import { trainTagger } from './train.js';
 
 export interface PositionsConfig {
@@ -28,7 +28,7 @@ export const positions: ExperimentDef<PositionsConfig> = {
   name: 'positions',
   title: 'Positional encodings: none, sinusoidal, learned, RoPE',
   section: '§4',
-  claim: 'without positional encoding self-attention cannot use order; with it, it can; a task that ignores order shows no difference',
+  claim: 'on a task decided by order (the previous letter) every positional encoding beats none on every seed; on a task that ignores order (a duplicate letter) none is within 5 points of the best encoding',
   config: (size) => ({
     train: bySize(size, 200, 1500, 3000), dev: bySize(size, 60, 300, 500), kinds: ['none', 'sinusoidal', 'learned', 'rope'],
     steps: bySize(size, 15, 300, 600), lr: 5e-3, batchSize: bySize(size, 16, 32, 32), dModel: bySize(size, 16, 32, 32), layers: 2,
@@ -50,14 +50,18 @@ export const positions: ExperimentDef<PositionsConfig> = {
   verdict(t, c) {
     const [sensitive, free] = TASKS.map((x) => x[0]) as [string, string];
     const withPos = c.kinds.filter((k) => k !== 'none');
-    const none = t.mean('none', sensitive, 'accuracy');
-    const worst = Math.min(...withPos.map((k) => t.mean(k, sensitive, 'accuracy')));
+    const none = t.get('none', sensitive, 'accuracy');
+    const worstKind = withPos.reduce((a, b) => (t.mean(b, sensitive, 'accuracy') < t.mean(a, sensitive, 'accuracy') ? b : a));
+    const beaten = withPos.filter((k) => order(t.get(k, sensitive, 'accuracy'), none) === 'above');
     const freeNone = t.mean('none', free, 'accuracy');
-    const freeBest = Math.max(...withPos.map((k) => t.mean(k, free, 'accuracy')));
-    const held = worst >= none + 0.1 && freeNone >= freeBest - 0.05;
+    const bestKind = withPos.reduce((a, b) => (t.mean(b, free, 'accuracy') > t.mean(a, free, 'accuracy') ? b : a));
+    const freeBest = t.mean(bestKind, free, 'accuracy');
+    const order1 = beaten.length === withPos.length;
+    const order2 = freeNone >= freeBest - 0.05;
+    const held = order1 && order2;
     return {
       held,
-      text: `On the order-sensitive task no positions reached ${pct(none)} and the weakest encoding ${pct(worst)}; on the order-free task no positions reached ${pct(freeNone)} against the best ${pct(freeBest)}, so the claim ${held ? 'held' : 'did not hold'} on this run.`,
+      text: `On the order-sensitive task no positions reached ${pct(none.mean)} and the weakest encoding (${worstKind}) ${pct(t.mean(worstKind, sensitive, 'accuracy'))}; ${beaten.length} of ${withPos.length} encodings beat none on every seed; on the order-free task none reached ${pct(freeNone)} against ${pct(freeBest)} (${bestKind}), ${order2 ? 'within 5 points' : 'more than 5 points behind'}, so the claim ${heldWord(held)} on this run.`,
     };
   },
 };

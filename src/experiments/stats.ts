@@ -41,3 +41,26 @@ export function median(values: readonly number[]): number {
 
 /** A percentage with one decimal, for verdicts. */
 export const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+/**
+ * How two spreads over seeds compare: 'above' when every seed of `a` is above every seed of `b`
+ * (min of a > max of b), 'below' for the reverse, else 'within noise' (the ranges overlap).
+ * A verdict calls a difference a finding only when the seeds agree on it.
+ */
+export type Order = 'above' | 'below' | 'within noise';
+export function order(a: Summary, b: Summary): Order {
+  if (a.min > b.max) return 'above';
+  if (a.max < b.min) return 'below';
+  return 'within noise';
+}
+
+/**
+ * The log–log slope of a measure's mean between x0 and x1: 0 = flat, 1 = grows like x,
+ * 2 = like x². How verdicts say "linear" or "quadratic" from two points.
+ */
+export function slope(t: SummaryTable, series: string, measure: string, x0: number, x1: number): number {
+  return Math.log(t.mean(series, x1, measure) / t.mean(series, x0, measure)) / Math.log(x1 / x0);
+}
+
+/** "held" / "did not hold" in a verdict's last clause. */
+export const heldWord = (held: boolean): string => (held ? 'held' : 'did not hold');

@@ -3,7 +3,7 @@
 import { Generator } from '../core/rng.js';
 import type { TaggedExample } from '../data/types.js';
 import { DEFAULT_MODEL, type ModelConfig } from '../nn/models/taggers.js';
-import { createTagModel, predictTags, tagTraining, type TagModel } from '../tasks/tag.js';
+import { createTagModel, predictTags, tagMetrics, tagTraining, type TagModel } from '../tasks/tag.js';
 import { Trainer } from '../train/trainer.js';
 import { median } from './stats.js';
 import type { Row } from './types.js';
@@ -12,7 +12,12 @@ export interface TagRun {
   train: readonly TaggedExample[];
   dev: readonly TaggedExample[];
   model: Partial<ModelConfig>;
+  /** Optimizer steps; with `timeBudget`, the most steps (Infinity: only the clock stops it). */
   steps: number;
+  /** Seconds of training instead of a step count (the same budget in seconds for every model). */
+  timeBudget?: number;
+  /** Held-out examples scored after training besides `dev` (dev picks settings, test reports). */
+  test?: readonly TaggedExample[];
   seed: number;
   lr?: number;
   batchSize?: number;
@@ -21,7 +26,11 @@ export interface TagRun {
 
 export interface TagRunResult {
   metrics: Record<string, number>;
-  /** Median wall time of one training step (forward, backward, update). */
+  /** The task's metrics on `test` (empty without one). */
+  testMetrics: Record<string, number>;
+  /** Optimizer steps taken (differs from `steps` under a time budget). */
+  stepsDone: number;
+  /** Median wall time of one training step (forward, backward, update), the first (warm-up) step left out. */
   msPerStep: number;
   seconds: number;
   /** Predicted tags of each dev example. */
@@ -34,14 +43,17 @@ export function trainTagger(r: TagRun): TagRunResult {
   const start = performance.now();
   const m: TagModel = createTagModel(r.train as TaggedExample[], { model: { ...DEFAULT_MODEL, dropout: 0, ...r.model }, generator: new Generator(1000 + r.seed) });
   const trainer = new Trainer(m.model, tagTraining(m, r.train, r.dev, { batchSize: r.batchSize ?? 32 }),
-    { maxSteps: r.steps, lr: r.lr ?? 3e-3, warmup: r.warmup ?? Math.min(30, Math.floor(r.steps / 10)), evalEvery: r.steps, seed: r.seed });
+    r.timeBudget === undefined
+      ? { maxSteps: r.steps, lr: r.lr ?? 3e-3, warmup: r.warmup ?? Math.min(30, Math.floor(r.steps / 10)), evalEvery: r.steps, seed: r.seed }
+      : { timeBudget: r.timeBudget, lr: r.lr ?? 3e-3, warmup: r.warmup ?? 30, evalEvery: 1e9, seed: r.seed });
   const stepMs: number[] = [];
   trainer.on((e) => { if (e.type === 'step') stepMs.push(e.ms); });
   try {
     const result = trainer.run()!;
     const predicted = predictTags(m, r.dev);
+    const testMetrics = r.test ? tagMetrics(m, r.test, predictTags(m, r.test)) : {};
     const parameters = m.model.parameters().reduce((a, p) => a + p.size, 0);
-    return { metrics: result.metrics, msPerStep: median(stepMs), seconds: (performance.now() - start) / 1000, predicted, parameters };
+    return { metrics: result.metrics, testMetrics, stepsDone: stepMs.length, msPerStep: median(stepMs.length > 1 ? stepMs.slice(1) : stepMs), seconds: (performance.now() - start) / 1000, predicted, parameters };
   } finally {
     trainer.dispose();
     m.model.dispose();
