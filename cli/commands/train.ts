@@ -171,7 +171,7 @@ function labelled(task: 'tag' | 'classify', o: Record<string, unknown>): Labelle
   if (o.builtin) {
     if (o.train) throw new UsageError('give --train or --builtin, not both');
     // spoken is a fixed set of WAV files read through the flags' front end; shapes are generated images
-    const frontEnd = o.builtin === 'spoken' ? frontEndOf(o) : o.builtin === 'shapes' ? data.SHAPES_FRONT_END : undefined;
+    const frontEnd = o.builtin === 'spoken' ? frontEndOf(o) : o.builtin === 'shapes' ? data.SHAPES_FRONT_END : o.builtin === 'relations' ? data.RELATIONS_FRONT_END : undefined;
     const meta = o.builtin === 'spoken' ? { builtin: o.builtin } : { builtin: o.builtin, n: o.n };
     return { ...builtinExamples(task, o.builtin as string, o.n as number, o.seed as number, { frontEnd }), meta, frontEnd };
   }

@@ -18,7 +18,7 @@ import { graph as graphDef } from './graph.js';
 export * from './types.js';
 export { runExperiment, bySize, DEFAULT_SEEDS, type ExperimentDef } from './runner.js';
 export { summarize, SummaryTable, median, order, slope, type Order } from './stats.js';
-export { trainTagger, accuracyWhere, nestedSubsets, type TagRun, type TagRunResult } from './train.js';
+export { trainTagger, trainClassifier, accuracyWhere, nestedSubsets, type TagRun, type TagRunResult, type ClassifyRun, type ClassifyRunResult } from './train.js';
 export type { FcVsAttentionConfig } from './fc-vs-attention.js';
 export type { WindowConfig } from './window.js';
 export type { PositionsConfig } from './positions.js';
@@ -26,7 +26,7 @@ export type { HeadsConfig } from './heads.js';
 export type { RelevanceConfig } from './relevance.js';
 export type { TruncatedConfig } from './truncated.js';
 export type { GraphConfig } from './graph.js';
-export { crossing, type CnnVsAttentionConfig } from './cnn-vs-attention-data.js';
+export { crossing, crossingPoint, stepsFor, type CnnVsAttentionConfig } from './cnn-vs-attention-data.js';
 export type { RnnVsAttentionConfig } from './rnn-vs-attention.js';
 export type { LinearVsSoftmaxConfig } from './linear-vs-softmax.js';
 

@@ -1,7 +1,9 @@
 // One training run of a tagger, as every experiment needs it: a fresh seeded model, the
 // project's Trainer, the task's metrics on held-out data, and the time per step.
 import { Generator } from '../core/rng.js';
-import type { TaggedExample } from '../data/types.js';
+import type { ClassifiedExample, TaggedExample } from '../data/types.js';
+import type { FrontEnd } from '../data/frontend.js';
+import { classifyDriver } from '../tasks/classify.js';
 import { DEFAULT_MODEL, type ModelConfig } from '../nn/models/taggers.js';
 import { createTagModel, predictTags, tagMetrics, tagTraining, type TagModel } from '../tasks/tag.js';
 import { Trainer } from '../train/trainer.js';
@@ -91,4 +93,46 @@ export function taggerRows(series: string, r: TagRunResult): Row[] {
     { series, x: 'ambiguous words', measure: 'accuracy', value: r.metrics.ambiguousAccuracy ?? NaN },
     { series, x: 'training step', measure: 'ms', value: r.msPerStep },
   ];
+}
+
+export interface ClassifyRun {
+  train: readonly ClassifiedExample[];
+  dev: readonly ClassifiedExample[];
+  model: Partial<ModelConfig>;
+  /** The input's front end (images: size and normalisation). */
+  frontEnd?: FrontEnd;
+  steps: number;
+  seed: number;
+  lr?: number;
+  batchSize?: number;
+  warmup?: number;
+}
+
+export interface ClassifyRunResult {
+  accuracy: number;
+  /** The predicted label of each dev example. */
+  predicted: string[];
+  /** Median wall time of one training step, the first (warm-up) step left out. */
+  msPerStep: number;
+  seconds: number;
+  parameters: number;
+}
+
+/** Trains a classifier (sequences or images) on `train` and scores it on `dev`; the model is freed afterwards. */
+export function trainClassifier(r: ClassifyRun): ClassifyRunResult {
+  const start = performance.now();
+  const m = classifyDriver.create(r.train, { model: { ...DEFAULT_MODEL, dropout: 0, ...r.model }, generator: new Generator(1000 + r.seed), frontEnd: r.frontEnd });
+  const trainer = new Trainer(m.model, classifyDriver.training(m, r.train, r.dev, { batchSize: r.batchSize ?? 32 }),
+    { maxSteps: r.steps, lr: r.lr ?? 3e-3, warmup: r.warmup ?? Math.min(30, Math.floor(r.steps / 10)), evalEvery: r.steps, seed: r.seed });
+  const stepMs: number[] = [];
+  trainer.on((e) => { if (e.type === 'step') stepMs.push(e.ms); });
+  try {
+    const result = trainer.run()!;
+    const predicted = classifyDriver.predict(m, r.dev);
+    const parameters = m.model.parameters().reduce((a, p) => a + p.size, 0);
+    return { accuracy: result.metrics.accuracy!, predicted, msPerStep: median(stepMs.length > 1 ? stepMs.slice(1) : stepMs), seconds: (performance.now() - start) / 1000, parameters };
+  } finally {
+    trainer.dispose();
+    m.model.dispose();
+  }
 }

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AMBIGUITY_LEXICON, AMBIGUITY_TAGS, AMBIGUOUS_WORDS, BUILTIN_DATASETS, GRAPH_CLASSES, SPEECH_CONFUSABLE, SPEECH_PHONEMES,
-  type TaggedExample, builtinDataset, generateAmbiguity, generateGraph, generateSpeech, graphClassMeans, speechPhonemeMeans, split,
+  type TaggedExample, builtinDataset, RELATION_CLASSES, RELATIONS_SIZE, generateAmbiguity, generateGraph, generateSpeech, graphClassMeans, speechPhonemeMeans, split,
 } from '../../src/data/index.js';
 
 /** Index of the nearest mean vector (squared Euclidean distance). */
@@ -39,7 +39,7 @@ describe('builtinDataset', () => {
       assert.ok(p.source.length >= 2 && p.source.length <= 4);
       assert.ok(p.source.every((s) => s === 'x' || s === 'y'));
     }
-    assert.throws(() => builtinDataset('nope', { n: 1 }), { message: 'unknown built-in data set "nope" (known: ambiguity, reverse, sort, copy, speech, graph, shapes)' });
+    assert.throws(() => builtinDataset('nope', { n: 1 }), { message: 'unknown built-in data set "nope" (known: ambiguity, reverse, sort, copy, speech, graph, shapes, relations)' });
     assert.throws(() => builtinDataset('ambiguity', { n: 1, minLength: 3 }), /length range \[3, 12\]/);
     assert.throws(() => builtinDataset('graph', { n: 1, maxCommunities: 5 }), /at most 4 communities/);
     assert.throws(() => builtinDataset('speech', { n: -1 }), /n must be a non-negative integer/);
@@ -222,5 +222,44 @@ describe('graph', () => {
     }
     assert.ok(own / total > 0.6 && own / total < 0.72, `own ${own / total}`);
     assert.ok(hood / total > own / total + 0.12, `own ${own / total}, neighbourhood ${hood / total}`);
+  });
+});
+
+describe('relations', () => {
+  const S = RELATIONS_SIZE;
+  /** Bright 4-connected blobs of an image (the shapes; noise pixels rarely pass the threshold together). */
+  const blobs = (img: Float32Array): number => {
+    const on = (k: number) => img[k]! > 0.55; // shapes are drawn at 0.65-1.0 in [0, 1], normalised to > 0.3
+    const seen = new Uint8Array(S * S);
+    let count = 0;
+    for (let k = 0; k < S * S; k++) {
+      if (!on(k) || seen[k]) continue;
+      let size = 0;
+      const stack = [k];
+      seen[k] = 1;
+      while (stack.length) {
+        const p = stack.pop()!;
+        size++;
+        const [r, c] = [Math.floor(p / S), p % S];
+        for (const [dr, dc] of [[1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [1, -1], [-1, 1], [-1, -1]] as const) {
+          const [rr, cc] = [r + dr, c + dc];
+          const q2 = rr * S + cc;
+          if (rr >= 0 && rr < S && cc >= 0 && cc < S && on(q2) && !seen[q2]) { seen[q2] = 1; stack.push(q2); }
+        }
+      }
+      if (size >= 6) count++;
+    }
+    return count;
+  };
+
+  test('six labels in turn; one shape for a kind, two apart for same / different; 16×16 gray images', () => {
+    const xs = builtinDataset('relations', { seed: 3, n: 120, noise: 0 });
+    assert.deepEqual(xs.slice(0, 6).map((e) => e.label), [...RELATION_CLASSES]);
+    for (const e of xs) {
+      assert.deepEqual([e.image!.channels, e.image!.height, e.image!.width], [1, S, S]);
+      const img = Float32Array.from(e.image!.data, (v) => v * 0.5 + 0.5); // back to [0, 1]
+      const n = blobs(img);
+      assert.equal(n, e.label === 'same' || e.label === 'different' ? 2 : 1, `${e.label}: ${n} shapes`);
+    }
   });
 });

@@ -74,3 +74,21 @@ test('the library API: experiments.graph({ size: "quick" }) returns its results'
   assert.match(r.verdict.text, /Attention along the edges labelled \d+\.\d%/);
   assert.equal(typeof r.verdict.held, 'boolean');
 });
+
+test('crossingPoint: where self-attention takes the lead for good, interpolated on the log-size axis', () => {
+  const table = (cnn: number[], sa: number[], sizes: number[]) => new experiments.SummaryTable(experiments.summarize([{
+    seed: 0, seconds: 0, rows: [...cnn.map((value, i) => ({ series: 'CNN', x: sizes[i]!, measure: 'accuracy', value })), ...sa.map((value, i) => ({ series: 'self-attention', x: sizes[i]!, measure: 'accuracy', value }))],
+  }]));
+  // behind by 0.1 at 100, ahead by 0.1 at 10000: half-way on the log axis is 1000
+  assert.equal(experiments.crossingPoint(table([0.8, 0.8], [0.7, 0.9], [100, 10000]), [100, 10000]), 1000);
+  assert.equal(experiments.crossingPoint(table([0.8, 0.8], [0.9, 0.9], [100, 10000]), [100, 10000]), null, 'ahead from the start: no crossing point');
+  assert.equal(experiments.crossingPoint(table([0.8, 0.8], [0.7, 0.7], [100, 10000]), [100, 10000]), null, 'never ahead');
+});
+
+test('cnn-vs-attention-data runs on images (the relations set) and says so', () => {
+  const r = experiments.cnnVsAttention({ size: 'quick', seeds: 1, config: { sizes: [24, 48], dev: 24, minSteps: 2, maxSteps: 2 } });
+  assert.equal(r.config.dataset, 'relations');
+  assert.match(r.verdict.text, /^On relations with 24 training images the CNN reached/);
+  for (const m of ['accuracy', 'accuracy, one shape', 'accuracy, two shapes']) assert.ok(r.summary.some((s) => s.measure === m && s.x === 48), m);
+  assert.ok(r.summary.some((s) => s.measure === 'parameters' && s.series === 'CNN'));
+});

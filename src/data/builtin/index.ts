@@ -7,6 +7,7 @@
 //   speech     tag       frames of phoneme-like segments, a label per frame
 //   graph      tag       community labels of graph nodes, from noisy features + edges
 //   shapes     classify  16×16 images of a plus, an ×, a square or a disk anywhere (CNN vs patch attention)
+//   relations  classify  16×16 images of one shape (its kind) or two (same / different kind)
 import { QkvError } from '../../core/errors.js';
 import type { ClassifiedExample, PairExample, TaggedExample } from '../types.js';
 import { type AmbiguityOptions, generateAmbiguity } from './ambiguity.js';
@@ -14,6 +15,7 @@ import { type GraphOptions, generateGraph } from './graph.js';
 import { type SpeechOptions, generateSpeech } from './speech.js';
 import { type SymbolOptions, generateSymbols } from './symbols.js';
 import { type ShapesOptions, generateShapes } from './shapes.js';
+import { type RelationsOptions, generateRelations } from './relations.js';
 
 export * from './ambiguity.js';
 export * from './graph.js';
@@ -21,6 +23,7 @@ export * from './long-range.js';
 export * from './speech.js';
 export * from './symbols.js';
 export * from './shapes.js';
+export * from './relations.js';
 
 /** The examples and options of each built-in set. */
 export interface BuiltinSets {
@@ -31,6 +34,7 @@ export interface BuiltinSets {
   speech: { examples: TaggedExample[]; options: SpeechOptions };
   graph: { examples: TaggedExample[]; options: GraphOptions };
   shapes: { examples: ClassifiedExample[]; options: ShapesOptions };
+  relations: { examples: ClassifiedExample[]; options: RelationsOptions };
 }
 export type BuiltinName = keyof BuiltinSets;
 
@@ -43,6 +47,7 @@ export const BUILTIN_DATASETS: Readonly<Record<BuiltinName, { task: 'tag' | 'seq
   speech: { task: 'tag', input: 'frames', about: '8-dim frames of phoneme segments, a phoneme label per frame' },
   graph: { task: 'tag', input: 'graph', about: 'noisy node features + edges, label = community class' },
   shapes: { task: 'classify', input: 'image', about: '16×16 gray images: plus, ×, hollow square or disk, anywhere, with noise' },
+  relations: { task: 'classify', input: 'image', about: '16×16 gray images: one shape (label: its kind) or two (same or different kind), anywhere' },
 };
 
 /** `n` examples of a built-in set from `seed` (default 0); the same arguments always give the same examples. */
@@ -56,6 +61,7 @@ export function builtinDataset(name: string, options: { seed?: number; n: number
     case 'speech': return generateSpeech(seed, n, rest);
     case 'graph': return generateGraph(seed, n, rest);
     case 'shapes': return generateShapes(seed, n, rest);
+    case 'relations': return generateRelations(seed, n, rest);
     default: throw new QkvError(`unknown built-in data set ${JSON.stringify(name)} (known: ${Object.keys(BUILTIN_DATASETS).join(', ')})`);
   }
 }

@@ -22,14 +22,11 @@ export interface ShapesOptions {
   noise?: number;
 }
 
-/** One image of `shape` as Pixels (gray, values in [0, 1]). */
-export function drawShape(shape: string, g: Generator, noise = 0.12): Pixels {
-  const S = SHAPES_SIZE;
-  const size = g.int(5, 10);
-  const [top, left] = [g.int(0, S - size + 1), g.int(0, S - size + 1)];
-  const bg = 0.3 * g.uniform();
-  const fg = 0.65 + 0.35 * g.uniform();
-  const data = new Float32Array(S * S).fill(bg);
+/**
+ * Paints `shape` of side `size` at (top, left) into a gray S×S canvas with brightness `fg`:
+ * a plus, an ×, a hollow square or a filled disk.
+ */
+export function paintShape(data: Float32Array, S: number, shape: string, size: number, top: number, left: number, fg: number): void {
   const c = (size - 1) / 2;
   for (let i = 0; i < size; i++) {
     for (let j = 0; j < size; j++) {
@@ -40,7 +37,23 @@ export function drawShape(shape: string, g: Generator, noise = 0.12): Pixels {
       if (on) data[(top + i) * S + left + j] = fg;
     }
   }
+}
+
+/** Gaussian pixel noise, clipped to [0, 1]. */
+export function addPixelNoise(data: Float32Array, noise: number, g: Generator): void {
   for (let k = 0; k < data.length; k++) data[k] = Math.min(1, Math.max(0, data[k]! + noise * g.normal()));
+}
+
+/** One image of `shape` as Pixels (gray, values in [0, 1]). */
+export function drawShape(shape: string, g: Generator, noise = 0.12): Pixels {
+  const S = SHAPES_SIZE;
+  const size = g.int(5, 10);
+  const [top, left] = [g.int(0, S - size + 1), g.int(0, S - size + 1)];
+  const bg = 0.3 * g.uniform();
+  const fg = 0.65 + 0.35 * g.uniform();
+  const data = new Float32Array(S * S).fill(bg);
+  paintShape(data, S, shape, size, top, left, fg);
+  addPixelNoise(data, noise, g);
   return { width: S, height: S, channels: 1, data };
 }
 
