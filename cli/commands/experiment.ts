@@ -6,7 +6,7 @@ import { SingleBar } from 'cli-progress';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { experiments } from '../../src/index.js';
-import { chartSpec, renderSvg, svgToPng } from '../charts.js';
+import { chartSpec, closePngConverter, renderSvg, svgToPng } from '../charts.js';
 import { writeReport } from '../report.js';
 import { int, printJson, UsageError, writeTextFile } from '../shared.js';
 
@@ -26,7 +26,7 @@ export function experimentCommand(): Command {
     .option('--report <dir>', 'also write DIR/index.html: every chart, table and verdict in the lecture\'s order')
     .option('--from <dir>', 'do not run: take the results from DIR/<name>.json of earlier runs, redraw the charts and the report')
     .option('--json', 'print the results as JSON on stdout')
-    .option('--no-png', 'SVG charts only (PNG needs ImageMagick\'s convert or rsvg-convert)')
+    .option('--no-png', 'SVG charts only (PNG needs rsvg-convert, or Chromium with playwright-core)')
     .action(async (name: string, o: ExperimentFlags) => experimentAction(name, o));
 }
 
@@ -46,12 +46,16 @@ async function experimentAction(name: string, o: ExperimentFlags): Promise<void>
   const names = name === 'all' ? known : [name];
   const results: Result[] = [];
   const charts: Record<string, Record<string, string>> = {};
-  for (const n of names) {
-    // --from: results of earlier runs (DIR/<name>.json), redrawn; else run the experiment
-    const r = o.from ? readResult(o.from, n) : runWithProgress(n, size, o);
-    results.push(r);
-    charts[n] = await writeResult(r, out, o.png);
-    if (!o.json) printResult(r, out);
+  try {
+    for (const n of names) {
+      // --from: results of earlier runs (DIR/<name>.json), redrawn; else run the experiment
+      const r = o.from ? readResult(o.from, n) : runWithProgress(n, size, o);
+      results.push(r);
+      charts[n] = await writeResult(r, out, o.png);
+      if (!o.json) printResult(r, out);
+    }
+  } finally {
+    await closePngConverter();
   }
   if (o.report) {
     const file = writeReport(o.report, results, charts);
@@ -111,7 +115,7 @@ async function writeResult(r: Result, dir: string, png: boolean): Promise<Record
     const svg = await renderSvg(chartSpec(r, c));
     const file = join(dir, `${r.name}-${c.id}.svg`);
     writeTextFile(file, svg);
-    if (png) svgToPng(file, file.replace(/\.svg$/, '.png'));
+    if (png) await svgToPng(file, file.replace(/\.svg$/, '.png'));
     svgs[c.id] = svg;
   }
   return svgs;
