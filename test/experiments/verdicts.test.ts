@@ -83,14 +83,15 @@ test('relevance: both budgets count (steps and seconds), each at the learning ra
   const plant = (secondsAdditive: number): Planted[] => [
     ...['dot + softmax', 'additive + softmax', 'dot + ReLU'].flatMap((s): Planted[] => [
       [s, 'test, same steps', 'accuracy', [0.96, 0.97]], [s, 'test, same seconds', 'accuracy', [s.startsWith('additive') ? secondsAdditive : 0.96, 0.96]],
-      [s, 'chosen', 'lr', [0.003, 0.01]], [s, 'training step', 'ms', s.startsWith('additive') ? [38, 40] : [19, 20]],
+      [s, 'chosen', 'lr', [0.003, 0.01]], [s, 'training step', 'ms', s.startsWith('additive') ? [38, 40] : [19, 20]], [s, 'same seconds', 'budget s', [6, 6]],
     ]),
   ];
   const v = def('relevance').verdict(table(plant(0.95)), c);
   assert.equal(v.held, true);
   assert.match(v.text, /in 300 steps dot \+ softmax reached 96\.5%/);
+  assert.match(v.text, /dot \+ softmax 0\.003–0\.01/, 'the chosen learning rates over the seeds');
   assert.match(v.text, /2\.0× slower on every seed/);
   const w = def('relevance').verdict(table(plant(0.7)), c);
   assert.equal(w.held, false, 'behind in the budget in seconds');
-  assert.match(w.text, /in 6 s dot \+ softmax reached 96\.0% and the weakest alternative \(additive \+ softmax\) 83\.0% \(more than 5 points behind\)/);
+  assert.match(w.text, /in 6\.0 s \(dot \+ softmax's time for 300 steps\) dot \+ softmax reached 96\.0% and the weakest alternative \(additive \+ softmax\) 83\.0% \(more than 5 points behind\)/);
 });
