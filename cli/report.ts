@@ -1,6 +1,6 @@
 // `qkv experiment all --report DIR`: one self-contained HTML page (inline SVG charts and CSS,
 // no scripts, nothing fetched), every experiment's claim, chart, table and verdict in the
-// lecture's order, and the machine it ran on.
+// lecture's order (tables of more than 12 rows folded), and the machine it ran on.
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -33,6 +33,7 @@ export function writeReport(dir: string, results: readonly Result[], charts: Rec
   const sizes = [...new Set(sorted.map((r) => r.size))].join(', ');
   const held = sorted.filter((r) => r.verdict.held === true).length;
   const sections = sorted.map((r) => {
+    const nRows = tableRows(r).length;
     const rows = tableRows(r).map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n');
     const figs = r.charts.map((c) => `<figure class="chart" data-chart="${esc(`${r.name}/${c.id}`)}">${charts[r.name]?.[c.id] ?? ''}</figure>`).join('\n');
     const mark = r.verdict.held === true ? 'held' : r.verdict.held === false ? 'not held' : 'undecided';
@@ -41,10 +42,11 @@ export function writeReport(dir: string, results: readonly Result[], charts: Rec
 <p class="claim">Claim: ${esc(r.claim)}.</p>
 <p class="verdict ${mark.replace(' ', '-')}"><b>${mark}:</b> ${esc(r.verdict.text)}</p>
 ${figs}
+<details class="numbers"${nRows <= 12 ? ' open' : ''}><summary>the numbers (${nRows} rows: mean and min – max over ${r.seeds.length} seeds)</summary>
 <table><thead><tr><th>measure</th><th>series</th><th>x</th><th>mean</th><th>min – max</th></tr></thead>
 <tbody>
 ${rows}
-</tbody></table>
+</tbody></table></details>
 <details><summary>configuration (${r.size}, seeds ${r.seeds.join(', ')}, ${r.seconds.toFixed(1)} s)</summary><pre>${esc(JSON.stringify(r.config, null, 2))}</pre></details>
 </section>`;
   }).join('\n');
@@ -59,7 +61,9 @@ figure.chart { display: inline-block; margin: .5em 1em .5em 0 }
 .verdict { padding: .4em .7em; border-left: 4px solid #999 }
 .verdict.held { border-color: #2a8; background: #eef9f4 }
 .verdict.not-held { border-color: #c44; background: #fbeeee }
-pre { font-size: 12px; background: #f6f6f6; padding: .5em }
+pre { font-size: 12px; background: #f6f6f6; padding: .5em; overflow-x: auto }
+details.numbers > summary { cursor: pointer; color: #446 }
+figure.chart svg { max-width: 100%; height: auto }
 </style></head>
 <body>
 <h1>The lecture's claims, measured</h1>

@@ -86,6 +86,14 @@ describe('qkv experiment all --quick --report', () => {
       const verdicts = await page.$$eval('.verdict', (els) => els.map((e) => e.textContent ?? ''));
       assert.equal(verdicts.length, printed.length);
       assert.deepEqual(verdicts.map((v) => v.replace(/^[^:]+:\s*/, '')), printed.map((r) => r.verdict.text));
+      // tables of more than 12 rows are folded; nothing widens the page past the window
+      const folds = await page.$$eval('details.numbers', (ds) => ds.map((d) => ({ open: (d as HTMLDetailsElement).open, rows: d.querySelectorAll('tbody tr').length })));
+      assert.equal(folds.length, printed.length);
+      for (const f of folds) assert.equal(f.open, f.rows <= 12, JSON.stringify(f));
+      for (const w of [800, 1280]) {
+        await page.setViewportSize({ width: w, height: 900 });
+        assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= w, `no horizontal scroll at ${w} px`);
+      }
     } finally {
       await browser.close();
     }
