@@ -4,9 +4,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
-// train/ (the Trainer, checkpoints) knows nothing of tasks; run/ (a training session of a task) sits above both;
-// experiments/ runs studies over tasks and sessions
-const order = ['core', 'kernels', 'tensor', 'ops', 'nn', 'optim', 'io', 'data', 'train', 'tasks', 'run', 'experiments'];
+// data/ (readers, vocabularies, tokenizers) sits below io/ so the exporters can describe a model's
+// inputs; train/ (the Trainer, checkpoints) knows nothing of tasks; metrics/ (accuracy, BLEU, chrF)
+// and decode/ (sampling, greedy, beam search) serve the tasks; inspect/ (what qkv viz shows, and
+// the viewer's wire types) reads the tasks' models; run/ (a training session of a task) sits above
+// them; experiments/ runs studies over tasks and sessions
+const order = ['core', 'kernels', 'tensor', 'ops', 'nn', 'optim', 'data', 'io', 'train', 'metrics', 'decode', 'tasks', 'inspect', 'run', 'experiments'];
 const layerOf = (file) => {
   const rel = relative(join(root, 'src'), file).split('/');
   return rel.length > 1 ? order.indexOf(rel[0]) : order.length; // src/index.ts sits on top

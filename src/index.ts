@@ -10,7 +10,7 @@ export { defaultBackendNote, nativeAvailable, selectBackend, type BackendChoice 
 export { createNativeBackendSync, type NativeBackend, type NativeBackendOptions } from './kernels/native/index.js';
 export { loadSafetensors, saveSafetensors, saveStateDict, loadStateDictFile } from './io/safetensors-file.js';
 // ONNX export is in the Node entry: protobufjs is a bare import that a browser page without a bundler cannot resolve
-export { exportOnnx, type OnnxExportOptions, type OnnxFile } from './tasks/onnx.js';
+export { exportOnnx, type OnnxExportOptions, type OnnxFile } from './io/onnx/export.js';
 export { saveOnnx, onnxPath } from './io/onnx-file.js';
 export { saveTorchHandoff } from './io/torch-file.js';
 export { readTextFile, readBinaryFile, resolveListPath } from './data/files.js';

@@ -22,7 +22,7 @@ import { Command } from 'commander';
 import { nn, QkvError, readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
 import { applyConfig, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
 import { addLengthFlags, lengthOptions } from './train-length.js';
-import { runAndReport, vizOption } from './train.js';
+import { runAndReport, vizOption } from './train-common.js';
 import { checkSizes } from '../sizes.js';
 
 export function lmTrainerOptions(o: Record<string, unknown>): TrainerOptions {

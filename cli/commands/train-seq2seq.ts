@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { nn, seq2seqDriver, type TaskDriver, type TaskInstance } from '../../src/index.js';
 import { builtinExamples, readExamples } from '../datasets.js';
 import { applyConfig, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
-import { addTrainingFlags, checkModelFlags, runAndReport, vizOption } from './train.js';
+import { addTrainingFlags, checkModelFlags, runAndReport, vizOption } from './train-common.js';
 
 const SEQ2SEQ_BUILTINS = ['reverse', 'sort', 'copy'];
 

@@ -13,7 +13,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
-import { accuracy, perLabelPRF } from './metrics/index.js';
+import { accuracy, perLabelPRF } from '../metrics/index.js';
 import { DEFAULT_MODEL, ImageClassifier, SequenceClassifier, type InputBatch, type ModelConfig } from '../nn/models/taggers.js';
 
 /** The classifier that reads this featurizer's inputs. */

@@ -2,6 +2,9 @@
 // config, a training task for the Trainer, metrics on labelled data, and predictions.
 import type { Module } from '../nn/module.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
+import type { TaskFile } from '../data/types.js';
+
+export type { TaskFile } from '../data/types.js';
 
 export type TaskName = 'tag' | 'classify' | 'seq2seq' | 'lm';
 export const TASKS: readonly TaskName[] = ['tag', 'classify', 'seq2seq', 'lm'];
@@ -14,11 +17,6 @@ export interface TaskInstance {
   files?(): Record<string, string>;
 }
 
-/** A checkpoint's extra file as the task reads it back: text, and a path to name in errors. */
-export interface TaskFile {
-  path: string;
-  text: string;
-}
 
 export interface TaskDriver<I extends TaskInstance, Example, Input, Output> {
   readonly name: TaskName;

@@ -14,8 +14,8 @@ import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
-import { BpeVocab, SEQ2SEQ_SPECIALS, tokenizerFiles, tokenizerFromFiles, trainTaskTokenizer, type TokenVocab } from './subword.js';
-import { corpusBleu, corpusChrF } from './metrics/index.js';
+import { BpeVocab, SEQ2SEQ_SPECIALS, tokenizerFiles, tokenizerFromFiles, trainTaskTokenizer, type TokenVocab } from '../data/tokenizers/subword.js';
+import { corpusBleu, corpusChrF } from '../metrics/index.js';
 import { beamDecode, greedyBatch, padIds, type GenerationIds } from './seq2seq-decode.js';
 import { DEFAULT_SEQ2SEQ_MODEL, Seq2SeqModel, type Seq2SeqModelConfig } from '../nn/models/seq2seq.js';
 

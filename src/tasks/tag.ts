@@ -15,7 +15,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import { AttentionEncoder } from '../nn/transformer/attention-encoder.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
-import { accuracy, perLabelPRF } from './metrics/index.js';
+import { accuracy, perLabelPRF } from '../metrics/index.js';
 import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
 import type { SequenceInput } from '../data/types.js';
 import { DEFAULT_MODEL, SequenceTagger, type InputBatch, type ModelConfig } from '../nn/models/taggers.js';

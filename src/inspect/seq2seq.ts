@@ -2,14 +2,14 @@
 // source (or a given target), then one teacher-forced pass over <bos> + that output recording the encoder's
 // self-attention (source x source), the decoder's causal self-attention (target x target) and
 // the cross-attention (target x source: decoder queries over the encoder's keys and values).
-import { QkvError } from '../../core/errors.js';
-import { Vocab } from '../../data/vocab.js';
-import type { MultiheadAttention } from '../../nn/attention/multihead.js';
-import { tensor } from '../../ops/creation.js';
-import { noGrad, tidy } from '../../tensor/engine.js';
-import type { AttentionPart, InspectOptions, LayerInspection, ModelInspection } from '../inspect.js';
-import { generationIds, type Seq2SeqInput, type Seq2SeqInstance } from '../seq2seq.js';
-import { greedyBatch, padIds } from '../seq2seq-decode.js';
+import { QkvError } from '../core/errors.js';
+import { Vocab } from '../data/vocab.js';
+import type { MultiheadAttention } from '../nn/attention/multihead.js';
+import { tensor } from '../ops/creation.js';
+import { noGrad, tidy } from '../tensor/engine.js';
+import type { AttentionPart, InspectOptions, LayerInspection, ModelInspection } from './wire.js';
+import { generationIds, type Seq2SeqInput, type Seq2SeqInstance } from '../tasks/seq2seq.js';
+import { greedyBatch, padIds } from '../tasks/seq2seq-decode.js';
 import { layerJSON, rows } from './heads.js';
 
 export function inspectSeq2Seq(m: Seq2SeqInstance, input: Seq2SeqInput, o: InspectOptions = {}): ModelInspection {

@@ -1,11 +1,11 @@
 // One attention call's intermediates as plain JSON, per head: the lecture's names (q, k, v,
 // alpha, alpha', b) and this head's rows of W^q, W^k, W^v. Shared by every model inspectModel
 // reads (tag/classify encoders, GPT blocks, seq2seq encoder and decoder attentions).
-import { LinearAttentionState } from '../../nn/attention/linear-attention-state.js';
-import type { LayerIntermediates } from '../../nn/transformer/layers.js';
-import { slice } from '../../ops/views.js';
-import type { Tensor } from '../../tensor/tensor.js';
-import type { HeadInspection, LayerInspection } from '../inspect.js';
+import { LinearAttentionState } from '../nn/attention/linear-attention-state.js';
+import type { LayerIntermediates } from '../nn/transformer/layers.js';
+import { slice } from '../ops/views.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { HeadInspection, LayerInspection } from './wire.js';
 
 export const rows = (t: Tensor): number[][] => t.toArray() as number[][];
 
