@@ -12,7 +12,7 @@ import { classifyDriver, type ClassifyInstance } from '../tasks/classify.js';
 import { tagDriver, type TagModel } from '../tasks/tag.js';
 import type { LmInstance } from '../tasks/lm.js';
 import type { Seq2SeqInput, Seq2SeqInstance } from '../tasks/seq2seq.js';
-import { layerJSON } from './heads.js';
+import { kindInfo, layerJSON } from './heads.js';
 import { inspectLm } from './lm.js';
 import { inspectSeq2Seq } from './seq2seq.js';
 import type { InspectOptions, ModelInspection } from './wire.js';
@@ -67,7 +67,7 @@ function inspectEncoder(m: TagModel | ClassifyInstance, input: SequenceInput): M
     prediction,
     model: {
       kind: m.config.model.kind, attention: attn.attention, pos: m.config.model.pos, layers: enc.encoder.layers.length, heads: H, dModel: E, headDim: hd,
-      window: enc.window, normFirst: firstLayer.normFirst, scale: 1 / Math.sqrt(hd),
+      window: enc.window, normFirst: firstLayer.normFirst, scale: 1 / Math.sqrt(hd), ...kindInfo(attn.attention),
     },
     blocked, layers, parts: null, generation: null,
   };

@@ -16,7 +16,7 @@ import type { GenerationHead, GenerationStep, InspectOptions, LayerInspection, M
 import type { LmInstance } from '../tasks/lm.js';
 import { lastLogits } from '../tasks/lm/generate.js';
 import { wordPieces } from '../data/tokenizers/lm-tokenizer.js';
-import { layerJSON, stateJSON } from './heads.js';
+import { kindInfo, layerJSON, stateJSON } from './heads.js';
 
 /** New tokens the visualizer generates unless told. */
 export const DEFAULT_VIZ_TOKENS = 8;
@@ -55,7 +55,7 @@ export function inspectLm(m: LmInstance, prompt: string, o: InspectOptions = {})
       // a word model reads a word it never saw as <unk> (id 1); characters it lacks were refused above
       unknown: ids.map((id) => m.tokenizer.kind === 'words' && id === 1),
       edges: null, prediction: generated.map(token).join(''),
-      model: { kind: 'gpt', attention: c.attention, pos: 'learned', layers: c.nLayer, heads: H, dModel: c.nEmbd, headDim: hd, window: null, normFirst: true, scale: 1 / Math.sqrt(hd) },
+      model: { kind: 'gpt', attention: c.attention, pos: 'learned', layers: c.nLayer, heads: H, dModel: c.nEmbd, headDim: hd, window: null, normFirst: true, scale: 1 / Math.sqrt(hd), ...kindInfo(c.attention) },
       blocked: ids.map((_, i) => ids.map((__, j) => j > i)), // causal: query i never sees a later key
       layers, parts: null,
       generation: !maxNewTokens ? null : {

@@ -10,7 +10,7 @@ import { noGrad, tidy } from '../tensor/engine.js';
 import type { AttentionPart, InspectOptions, LayerInspection, ModelInspection } from './wire.js';
 import { generationIds, type Seq2SeqInput, type Seq2SeqInstance } from '../tasks/seq2seq.js';
 import { greedyBatch, padIds } from '../tasks/seq2seq-decode.js';
-import { layerJSON, rows } from './heads.js';
+import { kindInfo, layerJSON, rows } from './heads.js';
 
 export function inspectSeq2Seq(m: Seq2SeqInstance, input: Seq2SeqInput, o: InspectOptions = {}): ModelInspection {
   if (!input?.source?.length) throw new QkvError('the input is empty: type at least one token');
@@ -61,7 +61,7 @@ export function inspectSeq2Seq(m: Seq2SeqInstance, input: Seq2SeqInput, o: Inspe
       task: 'seq2seq', input: 'words', tokens: sourceTokens, keys: null,
       unknown: src.map((id) => m.source instanceof Vocab && id === m.source.unk),
       edges: null, prediction: outTokens.join(m.config.tokenize === 'words' ? ' ' : ''),
-      model: { kind: 'transformer', attention: c.attention, pos: c.pos, layers: c.layers, heads: H, dModel: E, headDim: hd, window: null, normFirst: c.normFirst, scale: 1 / Math.sqrt(hd) },
+      model: { kind: 'transformer', attention: c.attention, pos: c.pos, layers: c.layers, heads: H, dModel: E, headDim: hd, window: null, normFirst: c.normFirst, scale: 1 / Math.sqrt(hd), ...kindInfo(c.attention) },
       blocked: Array.from({ length: S }, () => new Array<boolean>(S).fill(false)),
       layers: encoder, parts, generation: null,
     };

@@ -77,6 +77,16 @@ export interface GenerationInspection {
  */
 export interface InspectOptions { maxNewTokens?: number; temperature?: number; seed?: number; target?: string[] }
 
+/** What the page needs to know of the model's attention kind (from its definition, nn's AttentionKindDef), never its name. */
+export interface AttentionKindInfo {
+  /** 'kv': decoding appends keys and values to a cache; 'recurrent': a constant-size state (S, z) takes each position in (linear attention). */
+  decoding: 'kv' | 'recurrent';
+  /** How the lecture writes alpha: q·k/√d ('dot') or w·tanh(q + k) ('additive'); null: a kind the view has no formula for, or none formed. */
+  relevance: 'dot' | 'additive' | null;
+  /** How alpha becomes alpha': 'softmax' or 'relu'; null as for relevance. */
+  normalizer: 'softmax' | 'relu' | null;
+}
+
 export interface ModelInspection {
   task: 'tag' | 'classify' | 'lm' | 'seq2seq';
   /** What a position is: a word, an audio frame, a graph node. */
@@ -93,7 +103,7 @@ export interface ModelInspection {
   model: {
     kind: string; attention: string; pos: string; layers: number; heads: number; dModel: number; headDim: number;
     window: number | null; normFirst: boolean; scale: number;
-  };
+  } & AttentionKindInfo;
   /** blocked[i][j]: a mask keeps query i from key j (window, graph edges); the same in every layer and head. */
   blocked: boolean[][];
   layers: LayerInspection[];

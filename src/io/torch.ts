@@ -2,6 +2,7 @@
 // already nanoGPT's for the GPT and torch.nn.Transformer's for seq2seq) and a config JSON that
 // scripts/torch_handoff.py turns into nanoGPT's GPT or an nn.Transformer model.
 import { QkvError } from '../core/errors.js';
+import { attentionKind } from '../nn/attention/kinds/index.js';
 import { GPT } from '../nn/models/gpt.js';
 import { Seq2SeqModel } from '../nn/models/seq2seq.js';
 import type { Module } from '../nn/module.js';
@@ -26,7 +27,7 @@ export function exportTorch(instance: TorchExportable): TorchHandoff {
   const saved = instance.config;
   if (task === 'lm' && model instanceof GPT) {
     const c = model.config;
-    if (c.attention !== 'softmax') throw new QkvError(`GPT: ${c.attention} attention has no nanoGPT counterpart; --torch exports softmax-attention GPTs`);
+    if (!attentionKind(c.attention, 'GPT').pytorch) throw new QkvError(`GPT: ${c.attention} attention has no nanoGPT counterpart; --torch exports softmax-attention GPTs`);
     return {
       tensors: model.stateDict(),
       config: {
@@ -37,7 +38,7 @@ export function exportTorch(instance: TorchExportable): TorchHandoff {
   }
   if (task === 'seq2seq' && model instanceof Seq2SeqModel) {
     const c = model.config;
-    if (c.attention !== 'softmax') throw new QkvError(`Seq2SeqModel: ${c.attention} attention has no torch.nn.Transformer counterpart; --torch exports softmax attention`);
+    if (!attentionKind(c.attention, 'Seq2SeqModel').pytorch) throw new QkvError(`Seq2SeqModel: ${c.attention} attention has no torch.nn.Transformer counterpart; --torch exports softmax attention`);
     if (c.pos === 'rope') throw new QkvError('Seq2SeqModel: RoPE has no torch.nn.Transformer counterpart; --torch exports sinusoidal, learned or no positions');
     return {
       tensors: model.stateDict(),

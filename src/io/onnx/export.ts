@@ -10,6 +10,7 @@ import { GPT } from '../../nn/models/gpt.js';
 import { ImageClassifier, SequenceClassifier, SequenceTagger } from '../../nn/models/taggers.js';
 import { Seq2SeqModel } from '../../nn/models/seq2seq.js';
 import type { Module } from '../../nn/module.js';
+import { cacheDescription, recurrent } from './cache.js';
 import { gptGraph } from './gpt.js';
 import { ONNX_OPSETS, DEFAULT_OPSET, type OnnxGraph } from './graph.js';
 import { seq2seqDecoderGraph, seq2seqEncoderGraph } from './seq2seq.js';
@@ -58,7 +59,7 @@ export function exportOnnx(target: Exportable, options: OnnxExportOptions = {}):
     meta.gpt_config = JSON.stringify(model.config);
     return [
       file('model', gptGraph(model, 'forward', opset), { ...meta, graph: 'forward' }, 'GPT forward: idx -> logits'),
-      file('decoder', gptGraph(model, 'decoder', opset), { ...meta, graph: 'decoder' }, `GPT decoder with ${model.config.attention === 'linear' ? 'recurrent state (S, z)' : 'KV cache'}`),
+      file('decoder', gptGraph(model, 'decoder', opset), { ...meta, graph: 'decoder' }, `GPT decoder with ${cacheDescription(model.config.attention)}`),
     ];
   }
   if (model instanceof SequenceTagger || model instanceof SequenceClassifier) {
@@ -79,7 +80,7 @@ export function exportOnnx(target: Exportable, options: OnnxExportOptions = {}):
     meta.task ??= 'seq2seq';
     return [
       file('model', seq2seqEncoderGraph(model, opset), { ...meta, graph: 'encoder' }, 'seq2seq encoder: src -> memory'),
-      file('decoder', seq2seqDecoderGraph(model, opset), { ...meta, graph: 'decoder' }, `seq2seq decoder step with ${model.config.attention === 'linear' ? 'recurrent state (S, z)' : 'a KV cache'}`),
+      file('decoder', seq2seqDecoderGraph(model, opset), { ...meta, graph: 'decoder' }, `seq2seq decoder step with ${recurrent(model.config.attention) ? 'recurrent state (S, z)' : 'a KV cache'}`),
     ];
   }
   throw new QkvError(`exportOnnx: ${(model as object)?.constructor?.name ?? String(model)} has no ONNX export`);

@@ -38,7 +38,7 @@ export function seq2seqDecoderGraph(m: Seq2SeqModel, opset: number): OnnxGraph {
   const memory = g.input('memory', 'float32', ['batch', 'source_sequence', c.dModel]);
   const srcPad = g.op('Cast', [g.input('src_key_padding_mask', 'int64', ['batch', 'source_sequence'])], { to: 9 });
   const layers = m.transformer.decoder.layers.items;
-  const { caches, offset } = cacheInputs(g, layers.length, c.heads, hd, c.attention === 'linear');
+  const { caches, offset } = cacheInputs(g, layers.length, c.heads, hd, c.attention);
   let x = seq2seqEmbed(g, m, 'tgt_embed', tgt, offset);
   const rope = seq2seqRope(m);
   layers.forEach((layer, i) => {
