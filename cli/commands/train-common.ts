@@ -5,8 +5,8 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  isCheckpoint, OPTIMIZERS, readCheckpoint, SCHEDULES, trainSessionAsync, TrainingError,
-  type SessionResult, type TaskDriver, type TaskInstance, type TaskName, type TrainerOptions,
+  isCheckpoint, OPTIMIZERS, readCheckpointConfig, SCHEDULES, trainSessionAsync, TrainingError,
+  type SessionResult, type TaskDriver, type TaskInstance, type TaskName, type TaskOptions, type TrainerOptions,
 } from '../../src/index.js';
 import { progress } from '../progress.js';
 import { choice, float, int, prepareOutDir, printJson, UsageError } from '../shared.js';
@@ -51,8 +51,8 @@ export function trainerOptions(o: Record<string, unknown>, extra: Partial<Traine
  * Runs a session with a progress bar and prints the summary. SIGINT/SIGTERM stop it between
  * steps: the last checkpoint is saved at the step reached and one line says where (exit 130/143).
  */
-export async function runAndReport<I extends TaskInstance, E>(task: TaskName, driver: TaskDriver<I, E, unknown, unknown>, train: readonly E[], dev: readonly E[],
-  o: Record<string, unknown>, taskOptions: Record<string, unknown>, meta: Record<string, unknown>, trainer = trainerOptions(o)): Promise<SessionResult> {
+export async function runAndReport<I extends TaskInstance, E, O extends TaskOptions>(task: TaskName, driver: TaskDriver<I, E, unknown, unknown, O>, train: readonly E[], dev: readonly E[],
+  o: Record<string, unknown>, taskOptions: O, meta: Record<string, unknown>, trainer = trainerOptions(o)): Promise<SessionResult> {
   const out = o.out as string;
   prepareOutDir('--out', out);
   if (!o.resume && existsSync(join(out, 'last'))) throw new UsageError(`--out ${out} already holds a run; pass --resume to continue it, or choose another directory`);
@@ -68,7 +68,7 @@ export async function runAndReport<I extends TaskInstance, E>(task: TaskName, dr
     });
   } catch (e) {
     if (e instanceof TrainingError && isCheckpoint(join(out, 'last'))) {
-      const step = (readCheckpoint(join(out, 'last')).config.step as number | undefined) ?? '?';
+      const step = (readCheckpointConfig(join(out, 'last')).step as number | undefined) ?? '?';
       throw new UsageError(`${e.message.replace(/ \(.*?\)\./, '.')} The last good checkpoint is ${join(out, 'last')} (step ${step}); resume from it with --resume`);
     }
     throw e;
@@ -89,7 +89,7 @@ export async function runAndReport<I extends TaskInstance, E>(task: TaskName, dr
 function interrupted(out: string, r: SessionResult, signal: AbortSignal): Error {
   const last = join(out, 'last');
   return interruptedRun(signal, r.stop!.message, isCheckpoint(last)
-    ? `the latest checkpoint is ${last} (step ${String(readCheckpoint(last).config.step)}); continue with --resume`
+    ? `the latest checkpoint is ${last} (step ${String(readCheckpointConfig(last).step)}); continue with --resume`
     : 'no step was done, nothing was saved');
 }
 

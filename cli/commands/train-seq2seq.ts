@@ -3,9 +3,9 @@
 // built-in reverse task to ~100% exact match on held-out strings:
 //   qkv train seq2seq --builtin reverse --out runs/reverse
 import { Command } from 'commander';
-import { nn, seq2seqDriver, type TaskDriver, type TaskInstance } from '../../src/index.js';
+import { data, nn, seq2seqDriver, type Seq2SeqModelConfig, type Seq2SeqOptions } from '../../src/index.js';
 import { builtinExamples, readExamples } from '../datasets.js';
-import { applyConfig, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
+import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
 import { addTrainingFlags, checkModelFlags, runAndReport, vizOption } from './train-common.js';
 
 const SEQ2SEQ_BUILTINS = ['reverse', 'sort', 'copy'];
@@ -50,11 +50,13 @@ export function trainSeq2seqCommand(): Command {
     const dModel = o.dModel as number;
     checkModelFlags({ ...o, model: 'transformer' });
     const { train, dev, meta } = pairs(o);
-    const model = {
-      dModel, layers: o.layers, heads: o.heads, ff: (o.ff as number | undefined) ?? 2 * dModel, dropout: o.dropout,
-      attention: o.attention, pos: o.pos, normFirst: !o.postLn,
+    const options: Seq2SeqOptions = {
+      model: {
+        dModel, layers: o.layers as number, heads: o.heads as number, ff: (o.ff as number | undefined) ?? 2 * dModel, dropout: o.dropout as number,
+        attention: attentionFlag(o), pos: o.pos as Seq2SeqModelConfig['pos'], normFirst: !o.postLn,
+      },
+      tokenize: o.tokenize as Seq2SeqOptions['tokenize'], vocabSize: o.vocabSize as number | undefined, batchSize: o.batchSize as number, labelSmoothing: o.labelSmoothing as number,
     };
-    await runAndReport('seq2seq', seq2seqDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, train, dev, o,
-      { model, tokenize: o.tokenize, vocabSize: o.vocabSize, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing }, meta);
+    await runAndReport('seq2seq', seq2seqDriver, train as data.PairExample[], dev as data.PairExample[], o, options, meta);
   });
 }

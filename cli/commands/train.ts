@@ -2,11 +2,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import {
-  classifyDriver, data, readTextFile, nn, tagDriver, MODEL_KINDS, type TaskDriver, type TaskInstance,
+  classifyDriver, data, readTextFile, nn, tagDriver, MODEL_KINDS, type ClassifyOptions, type ModelConfig, type ModelKind, type TagTrainOptions,
 } from '../../src/index.js';
 import { builtinExamples, detectFormat, FORMATS, readExamples } from '../datasets.js';
 import { imageFrontEndFor } from '../media.js';
-import { applyConfig, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
+import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
 import { ignoredFlags, type InputKind } from './applicable.js';
 import { addTrainingFlags, checkModelFlags, runAndReport, vizOption } from './train-common.js';
 import { trainLmCommand } from './train-lm.js';
@@ -94,18 +94,23 @@ function labelled(task: 'tag' | 'classify', o: Record<string, unknown>): Labelle
   return { train: train.slice(cut), dev: train.slice(0, cut), meta: { train: o.train, dev: `first ${cut} examples of ${source}` } };
 }
 
-function modelOptions(o: Record<string, unknown>, frontEnd?: data.FrontEnd) {
+/** The model flags as the task's model options (typed from here to the model). */
+function modelOptions(o: Record<string, unknown>, frontEnd?: data.FrontEnd): Partial<ModelConfig> {
   const audio = frontEnd?.kind === 'logmel';
+  const shared = {
+    kind: o.model as ModelKind, dModel: o.dModel as number, layers: o.layers as number, heads: o.heads as number, dropout: o.dropout as number,
+    attention: attentionFlag(o),
+  };
   if (frontEnd?.kind === 'image') {
     // patches carry their own row and column positions (so RoPE's even head width is no rule
     // here), and the image CNN its 3x3 kernels: pos, window, kernel and cell are not passed
     checkModelFlags({ ...o, pos: 'none' });
-    return { kind: o.model, dModel: o.dModel, layers: o.layers, heads: o.heads, dropout: o.dropout, attention: o.attention, patch: o.patch };
+    return { ...shared, patch: o.patch as number | undefined };
   }
   checkModelFlags(o);
   return {
-    kind: o.model, dModel: o.dModel, layers: o.layers, heads: o.heads, dropout: o.dropout, attention: o.attention, pos: o.pos,
-    window: o.window ?? (audio && o.attention !== 'linear' ? AUDIO_WINDOW : null), kernel: o.kernel, cell: o.cell,
+    ...shared, pos: o.pos as nn.PositionKind, kernel: o.kernel as number, cell: o.cell as ModelConfig['cell'],
+    window: (o.window as number | undefined) ?? (audio && nn.attentionKind(shared.attention, '--attention').honours.window ? AUDIO_WINDOW : null),
   };
 }
 
@@ -120,8 +125,11 @@ export function trainCommand(): Command {
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('tag', o);
     for (const line of ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd))) console.error(`qkv: ${line}`);
-    await runAndReport('tag', tagDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
-      { model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, wordDropout: o.wordDropout, tokenize: o.tokenize, vocabSize: o.vocabSize }, meta);
+    const options: TagTrainOptions = {
+      model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize as number, labelSmoothing: o.labelSmoothing as number, wordDropout: o.wordDropout as number,
+      tokenize: o.tokenize as TagTrainOptions['tokenize'], vocabSize: o.vocabSize as number | undefined,
+    };
+    await runAndReport('tag', tagDriver, tr as data.TaggedExample[], dev as data.TaggedExample[], o, options, meta);
   });
   const classify = addModelFlags(addDataFlags(new Command('classify'), ['tsv', 'frames', 'graph', 'wav', 'image'], 'spoken, shapes'))
     .description('one label per sequence or image (text<TAB>label, JSONL frames/graphs with "label", WAV or image path<TAB>label, a folder per label of images)');
@@ -130,8 +138,11 @@ export function trainCommand(): Command {
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('classify', o);
     for (const line of ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd))) console.error(`qkv: ${line}`);
-    await runAndReport('classify', classifyDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, tr, dev, o,
-      { model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing, tokenize: o.tokenize, vocabSize: o.vocabSize }, meta);
+    const options: ClassifyOptions = {
+      model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize as number, labelSmoothing: o.labelSmoothing as number,
+      tokenize: o.tokenize as ClassifyOptions['tokenize'], vocabSize: o.vocabSize as number | undefined,
+    };
+    await runAndReport('classify', classifyDriver, tr as data.ClassifiedExample[], dev as data.ClassifiedExample[], o, options, meta);
   });
   return train.addCommand(tag).addCommand(classify).addCommand(trainSeq2seqCommand()).addCommand(trainLmCommand());
 }

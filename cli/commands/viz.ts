@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { basename, resolve } from 'node:path';
 import {
   DEFAULT_VIZ_TOKENS, inspectModel, loadInstance, QkvError, type InspectableModel, type InspectOptions, type LmInstance, type ModelInspection,
-  type Seq2SeqInstance, type TaskDriver, type TaskInstance, type ModelInfo, type WatchRecord,
+  type Seq2SeqInstance, type ModelInfo, type WatchRecord,
 } from '../../src/index.js';
 import { applyConfig, float, int, UsageError, writeTextFile } from '../shared.js';
 import { cliTask } from '../tasks.js';
@@ -41,7 +41,7 @@ function describe(name: string, m: InspectableModel): ModelInfo {
 function loadModel(dir: string): Loaded {
   const { task, config } = taskOf(dir);
   if (!VIZ_TASKS.includes(task as string)) throw new QkvError(`--model ${dir}: a ${String(task)} model; qkv viz shows ${VIZ_TASKS.join(', ')} models`);
-  const { instance } = loadInstance(cliTask(task, `--model ${dir}`).driver as TaskDriver<TaskInstance, unknown, unknown, unknown>, dir);
+  const { instance } = loadInstance(cliTask(task, `--model ${dir}`).driver, dir);
   const m = instance as unknown as InspectableModel;
   let info: ModelInfo;
   try {

@@ -178,14 +178,14 @@ export function lmEvaluate(m: LmInstance, texts: readonly string[]): EvalResult 
   return { metrics: { loss, perplexity: Math.exp(loss), bitsPerToken: loss / Math.LN2, tokens }, main: 'loss', higherIsBetter: false };
 }
 
-export const lmDriver: TaskDriver<LmInstance, string, string, string> = {
+export const lmDriver: TaskDriver<LmInstance, string, string, string, LmOptions> = {
   name: 'lm',
   create(train, options) {
     if (!train.length) throw new QkvError('lm: no training text');
-    return createLm(train.join(''), options as LmOptions);
+    return createLm(train.join(''), options);
   },
   fromConfig: (config, files) => lmFromConfig(config, files),
-  training: (m, train, dev, options) => lmTraining(m, train, dev, options as LmOptions) as TrainingTask<unknown>,
+  training: (m, train, dev, options) => lmTraining(m, train, dev, options) as TrainingTask<unknown>,
   evaluate: (m, texts) => lmEvaluate(m, texts),
   /** A continuation of each prompt; options are GenerateOptions (one generator shared by all prompts, in order). */
   predict: (m, prompts, options = {}) => {

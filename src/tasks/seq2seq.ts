@@ -158,10 +158,9 @@ function instance(config: Seq2SeqConfig, g?: Generator, files?: Readonly<Record<
   return { config, source, target, model: new Seq2SeqModel(source.size, target.size, config.model, g ?? defaultGenerator) };
 }
 
-export const seq2seqDriver: TaskDriver<Seq2SeqInstance, PairExample, Seq2SeqInput, string[]> = {
+export const seq2seqDriver: TaskDriver<Seq2SeqInstance, PairExample, Seq2SeqInput, string[], Seq2SeqOptions> = {
   name: 'seq2seq',
-  create(train, options) {
-    const o = options as Seq2SeqOptions;
+  create(train, o) {
     if (!train.length) throw new QkvError('seq2seq: no training examples');
     const tokenize = o.tokenize ?? 'chars';
     if (tokenize !== 'chars' && tokenize !== 'words' && tokenize !== 'bpe') throw new QkvError(`seq2seq: tokenize must be "chars", "words" or "bpe", got "${String(tokenize)}"`);
@@ -185,7 +184,7 @@ export const seq2seqDriver: TaskDriver<Seq2SeqInstance, PairExample, Seq2SeqInpu
   },
   fromConfig: (config, files) => instance(config as Seq2SeqConfig, undefined, files),
   training(m, train, dev, options): TrainingTask<unknown> {
-    const { batchSize = 32, labelSmoothing = 0 } = options as Seq2SeqOptions;
+    const { batchSize = 32, labelSmoothing = 0 } = options;
     const task: TrainingTask<Seq2SeqBatch> = {
       nextBatch: (g) => seq2seqBatch(m, Array.from({ length: batchSize }, () => train[g.int(0, train.length)]!)),
       batchOf: (indices) => seq2seqBatch(m, indices.map((i) => train[i]!)),

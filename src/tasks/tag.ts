@@ -142,11 +142,11 @@ export function tagTraining(m: TagModel, train: readonly TaggedExample[], dev: r
   };
 }
 
-export const tagDriver: TaskDriver<TagModel, TaggedExample, SequenceInput, string[]> = {
+export const tagDriver: TaskDriver<TagModel, TaggedExample, SequenceInput, string[], TagTrainOptions> = {
   name: 'tag',
-  create: (train, options) => createTagModel(train, options as TagTrainOptions),
+  create: (train, options) => createTagModel(train, options),
   fromConfig: (config, files) => tagModelFromConfig(config as TagConfig, files),
-  training: (m, train, dev, options) => tagTraining(m, train, dev, options as TagTrainOptions) as TrainingTask<unknown>,
+  training: (m, train, dev, options) => tagTraining(m, train, dev, options) as TrainingTask<unknown>,
   evaluate: (m, examples) => ({ metrics: tagMetrics(m, examples, predictTags(m, examples)), main: 'accuracy', higherIsBetter: true }),
   predict: (m, inputs) => predictTags(m, inputs),
 };

@@ -6,7 +6,7 @@
 //   config.json         what rebuilds the model: task, model options, vocabularies, metrics
 //   optimizer.safetensors + trainer.json   (resumable checkpoints) optimizer and loop state
 //   tokenizer.json      (subword models) the Hugging Face tokenizer the model was trained with
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { QkvError } from '../core/errors.js';
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
@@ -167,9 +167,7 @@ function readJsonPart(dir: string, name: string): Record<string, unknown> {
 }
 
 export function readCheckpoint(dir: string): CheckpointRead {
-  recover(dir);
-  if (!existsSync(dir)) throw new CheckpointError(`${dir}: no such checkpoint directory`);
-  if (!existsSync(join(dir, MARKER))) throw new CheckpointError(`${dir}: not a complete qkv checkpoint (no ${MARKER} marker)`);
+  completeCheckpoint(dir);
   const config = readJsonPart(dir, 'config.json');
   const tensors = parseSafetensors(readPart(dir, 'model.safetensors'), join(dir, 'model.safetensors')).tensors;
   let optimizer: CheckpointRead['optimizer'] = null;
@@ -191,4 +189,50 @@ export function readCheckpoint(dir: string): CheckpointRead {
     if (existsSync(path)) files[name] = { path, text: readPart(dir, name).toString('utf8') };
   }
   return { dir, config, tensors, optimizer, trainer, files };
+}
+
+/** The complete checkpoint in `dir` (finishing an interrupted swap), or a CheckpointError saying why not. */
+function completeCheckpoint(dir: string): void {
+  recover(dir);
+  if (!existsSync(dir)) throw new CheckpointError(`${dir}: no such checkpoint directory`);
+  if (!existsSync(join(dir, MARKER))) throw new CheckpointError(`${dir}: not a complete qkv checkpoint (no ${MARKER} marker)`);
+}
+
+/**
+ * A checkpoint's config.json alone (task, step, model options, metrics, ...), without reading
+ * its tensors: for the many callers that need one field of it.
+ */
+export function readCheckpointConfig(dir: string): Record<string, unknown> {
+  completeCheckpoint(dir);
+  return readJsonPart(dir, 'config.json');
+}
+
+/** How many values the checkpoint's state dict holds, from model.safetensors' header (no tensor is read). */
+export function checkpointValueCount(dir: string): number {
+  completeCheckpoint(dir);
+  const path = join(dir, 'model.safetensors');
+  const fd = openSync(path, 'r');
+  try {
+    const bad = (why: string) => new CheckpointError(`${path}: ${why}`);
+    const length = Buffer.alloc(8);
+    if (readSync(fd, length, 0, 8, 0) < 8) throw bad('too short for the 8-byte header length');
+    const n = Number(length.readBigUInt64LE(0));
+    const header = Buffer.alloc(n);
+    if (readSync(fd, header, 0, n, 8) < n) throw bad(`header length ${n} runs past the end of the file`);
+    let entries: Record<string, { shape?: unknown }>;
+    try {
+      entries = JSON.parse(header.toString('utf8')) as Record<string, { shape?: unknown }>;
+    } catch (e) {
+      throw bad(`header is not valid JSON (${(e as Error).message})`);
+    }
+    let count = 0;
+    for (const [name, e] of Object.entries(entries)) {
+      if (name === '__metadata__') continue;
+      if (!Array.isArray(e?.shape)) throw bad(`tensor "${name}" has no shape`);
+      count += (e.shape as number[]).reduce((a, b) => a * b, 1);
+    }
+    return count;
+  } finally {
+    closeSync(fd);
+  }
 }
