@@ -14,7 +14,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
+// the repository, or (for the check's own test) the tree named by the first argument
+const root = process.argv[2] ? resolve(process.argv[2]) : resolve(dirname(new URL(import.meta.url).pathname), '..');
 // data/ (readers, vocabularies, tokenizers) sits below io/ so the exporters can describe a model's
 // inputs; train/ (the Trainer, checkpoints) knows nothing of tasks; metrics/ (accuracy, BLEU, chrF)
 // and decode/ (sampling, greedy, beam search) serve the tasks; inspect/ (what qkv viz shows, and
