@@ -45,6 +45,9 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
   const show = (...nodes: (Node | string)[]) => explain.replaceChildren(...nodes);
   const additive = r.model.relevance === 'additive';
   const relu = r.model.normalizer === 'relu';
+  // a kind the lecture has no formula for (registered by the user): its numbers, without one
+  const ownRelevance = r.model.relevance === null;
+  const ownNormalizer = r.model.normalizer === null;
   const recurrent = r.model.decoding === 'recurrent'; // linear attention: a state (S, z), no alpha formed
   const qmax = maxAbs([...hd.q, ...hd.k]);
   const vmax = maxAbs(hd.v);
@@ -80,6 +83,12 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
         h('div', { class: 'eq' }, h('span', { class: 'lbl' }, 'w ='), vector(hd.w!, 'w', null)),
         h('p', {}, `w · tanh(q${I} + k${sup(j + 1)}) = ${fmt(a)}`));
     }
+    if (ownRelevance) {
+      return show(h('h4', {}, `α${sub(i + 1)},${sub(j + 1)}: the ${r.model.attention} kind's relevance of k${sup(j + 1)} to q${I}`),
+        h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `q${I} =`), vector(hd.q[i]!, 'q-operand', i)),
+        h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `k${sup(j + 1)} =`), vector(hd.k[j]!, 'k-operand', j)),
+        h('p', {}, `= ${fmt(a)}`));
+    }
     const prods = hd.q[i]!.map((x, c) => x * hd.k[j]![c]!);
     const sum = prods.reduce((s, x) => s + x, 0);
     return show(h('h4', {}, `α${sub(i + 1)},${sub(j + 1)} = q${I} · k${sup(j + 1)} / √d`),
@@ -92,6 +101,7 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
     const row = hd.alpha![i]!;
     const a = row[j]!;
     if (a === null) return show(h('h4', {}, `α′${sub(i + 1)},${sub(j + 1)} = 0`), h('p', {}, 'Masked: a blocked key gets exactly zero weight.'));
+    if (ownNormalizer) return show(h('h4', {}, `α′${sub(i + 1)},${sub(j + 1)}: the ${r.model.attention} kind's normaliser of α${sub(i + 1)},ⱼ`), h('p', {}, `= ${fmt(hd.alphaPrime![i]![j]!)}`));
     if (relu) return show(h('h4', {}, `α′${sub(i + 1)},${sub(j + 1)} = ReLU(α${sub(i + 1)},${sub(j + 1)})`), h('p', {}, `max(0, ${fmt(a)}) = ${fmt(Math.max(0, a))}. ReLU does not make the weights sum to 1.`));
     const live = row.filter((x): x is number => x !== null);
     const m = Math.max(...live);
@@ -135,8 +145,8 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
     h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `q${I} = Wᵠ a${I} =`), clickable(vector(hd.q[i]!, 'q', i, qmax), projection('q', i)))) : '';
   if (!recurrent) {
     rows.push(
-      vecRow(additive ? `α${sub(i + 1)},ⱼ = w·tanh(q${I} + kʲ)` : `α${sub(i + 1)},ⱼ = q${I}·kʲ/√d`, (j) => scalar(hd.alpha![i]![j]!, 'alpha', i, j, alphaOperands(j))),
-      vecRow(relu ? `α′${sub(i + 1)},ⱼ = ReLU(α)` : `α′${sub(i + 1)},ⱼ = softmax(α)`, (j) => {
+      vecRow(ownRelevance ? `α${sub(i + 1)},ⱼ (${r.model.attention})` : additive ? `α${sub(i + 1)},ⱼ = w·tanh(q${I} + kʲ)` : `α${sub(i + 1)},ⱼ = q${I}·kʲ/√d`, (j) => scalar(hd.alpha![i]![j]!, 'alpha', i, j, alphaOperands(j))),
+      vecRow(ownNormalizer ? `α′${sub(i + 1)},ⱼ (${r.model.attention})` : relu ? `α′${sub(i + 1)},ⱼ = ReLU(α)` : `α′${sub(i + 1)},ⱼ = softmax(α)`, (j) => {
         const w = hd.alphaPrime![i]![j]!;
         const cell = scalar(hd.alpha![i]![j] === null ? null : w, 'alphaPrime', i, j, primeOperands(j));
         return h('div', { class: 'weight' }, cell, h('div', { class: 'bar' }, h('div', { style: `width:${Math.min(100, Math.max(0, w) * 100)}%` })));
