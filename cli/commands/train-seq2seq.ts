@@ -10,7 +10,7 @@ import { addTrainingFlags, checkModelFlags, runAndReport, vizOption } from './tr
 
 const SEQ2SEQ_BUILTINS = ['reverse', 'sort', 'copy'];
 
-function pairs(o: Record<string, unknown>): { train: unknown[]; dev: unknown[]; meta: Record<string, unknown> } {
+function pairs(o: Record<string, unknown>): { train: data.PairExample[]; dev: data.PairExample[]; meta: Record<string, unknown> } {
   if (o.builtin) {
     if (o.train) throw new UsageError('give --train or --builtin, not both');
     return { ...builtinExamples('seq2seq', o.builtin as string, o.n as number, o.seed as number), meta: { builtin: o.builtin, n: o.n } };
@@ -57,6 +57,6 @@ export function trainSeq2seqCommand(): Command {
       },
       tokenize: o.tokenize as Seq2SeqOptions['tokenize'], vocabSize: o.vocabSize as number | undefined, batchSize: o.batchSize as number, labelSmoothing: o.labelSmoothing as number,
     };
-    await runAndReport('seq2seq', seq2seqDriver, train as data.PairExample[], dev as data.PairExample[], o, options, meta);
+    await runAndReport('seq2seq', seq2seqDriver, train, dev, o, options, meta);
   });
 }

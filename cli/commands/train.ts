@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import {
   classifyDriver, data, readTextFile, nn, tagDriver, MODEL_KINDS, type ClassifyOptions, type ModelConfig, type ModelKind, type TagTrainOptions,
 } from '../../src/index.js';
-import { builtinExamples, detectFormat, FORMATS, readExamples } from '../datasets.js';
+import { builtinExamples, detectFormat, FORMATS, readExamples, type ExampleOf } from '../datasets.js';
 import { imageFrontEndFor } from '../media.js';
 import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
 import { ignoredFlags, type InputKind } from './applicable.js';
@@ -66,9 +66,9 @@ function frontEndOf(o: Record<string, unknown>): data.FrontEnd {
 /** Long audio gets truncated attention unless --window says otherwise (lecture: a recording is thousands of frames). */
 export const AUDIO_WINDOW = 50;
 
-interface Labelled { train: unknown[]; dev: unknown[]; meta: Record<string, unknown>; frontEnd?: data.FrontEnd }
+interface Labelled<E> { train: E[]; dev: E[]; meta: Record<string, unknown>; frontEnd?: data.FrontEnd }
 
-function labelled(task: 'tag' | 'classify', o: Record<string, unknown>): Labelled {
+function labelled<T extends 'tag' | 'classify'>(task: T, o: Record<string, unknown>): Labelled<ExampleOf[T]> {
   if (o.builtin) {
     if (o.train) throw new UsageError('give --train or --builtin, not both');
     // spoken is a fixed set of WAV files read through the flags' front end; shapes are generated images
@@ -129,7 +129,7 @@ export function trainCommand(): Command {
       model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize as number, labelSmoothing: o.labelSmoothing as number, wordDropout: o.wordDropout as number,
       tokenize: o.tokenize as TagTrainOptions['tokenize'], vocabSize: o.vocabSize as number | undefined,
     };
-    await runAndReport('tag', tagDriver, tr as data.TaggedExample[], dev as data.TaggedExample[], o, options, meta);
+    await runAndReport('tag', tagDriver, tr, dev, o, options, meta);
   });
   const classify = addModelFlags(addDataFlags(new Command('classify'), ['tsv', 'frames', 'graph', 'wav', 'image'], 'spoken, shapes'))
     .description('one label per sequence or image (text<TAB>label, JSONL frames/graphs with "label", WAV or image path<TAB>label, a folder per label of images)');
@@ -142,7 +142,7 @@ export function trainCommand(): Command {
       model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize as number, labelSmoothing: o.labelSmoothing as number,
       tokenize: o.tokenize as ClassifyOptions['tokenize'], vocabSize: o.vocabSize as number | undefined,
     };
-    await runAndReport('classify', classifyDriver, tr as data.ClassifiedExample[], dev as data.ClassifiedExample[], o, options, meta);
+    await runAndReport('classify', classifyDriver, tr, dev, o, options, meta);
   });
   return train.addCommand(tag).addCommand(classify).addCommand(trainSeq2seqCommand()).addCommand(trainLmCommand());
 }
