@@ -28,6 +28,9 @@ function scalar(x: number | null, name: string, i: number, j: number | null, onC
 
 const tokenName = (r: ModelInspection, j: number): string => r.tokens[j]!;
 /** The key positions' labels: the queries' own, or (cross-attention) the source's. */
+/** W with a superscript (W^q, W^k, W^v): Unicode has no superscript q, so a <sup>. */
+const Wsup = (which: string): HTMLElement => h('span', { class: 'w' }, 'W', h('sup', {}, which));
+
 export const keyTokens = (r: ModelInspection): string[] => r.keys ?? r.tokens;
 /** Spaces and line breaks of a character model, made visible. */
 export const shown = (t: string): string => (t === ' ' ? '␣' : t === '\n' ? '↵' : t.replace(/\n/g, '↵'));
@@ -64,9 +67,8 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
     const out = which === 'q' ? hd.q[j]! : which === 'k' ? hd.k[j]! : hd.v[j]!;
     const a = which === 'q' ? layer.a[j]! : aKeys[j]!;
     const rope = r.model.pos === 'rope' && which !== 'v';
-    const Wname = `W${which === 'q' ? 'ᵠ' : which === 'k' ? 'ᵏ' : 'ᵛ'}`;
-    show(h('h4', {}, `${which}${sup(j + 1)} = ${Wname} a${sup(j + 1)}${b ? ' + b' : ''}${rope ? ', then rotated by its position (RoPE)' : ''}`),
-      heatmap({ title: `${Wname} (head ${sel.head + 1}: ${W.length} × ${W[0]?.length ?? 0})`, rowLabel: 'output', colLabel: 'input', rows: W.map((_, c) => String(c)), cols: (W[0] ?? []).map((_, c) => String(c)), values: W, scale: 'signed', cell: 10, name: `W${which}` }),
+    show(h('h4', {}, `${which}${sup(j + 1)} = `, Wsup(which), ` a${sup(j + 1)}${b ? ' + b' : ''}${rope ? ', then rotated by its position (RoPE)' : ''}`),
+      heatmap({ title: `W^${which} (head ${sel.head + 1}: ${W.length} × ${W[0]?.length ?? 0})`, rowLabel: 'output', colLabel: 'input', rows: W.map((_, c) => String(c)), cols: (W[0] ?? []).map((_, c) => String(c)), values: W, scale: 'signed', cell: 10, name: `W${which}` }),
       h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `a${sup(j + 1)} =`), vector(a, 'a-operand', j)),
       b ? h('div', { class: 'eq' }, h('span', { class: 'lbl' }, 'b ='), vector(b, 'bias', null)) : '',
       h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `${which}${sup(j + 1)} =`), vector(out, `${which}-result`, j)));
@@ -107,8 +109,9 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
     const m = Math.max(...live);
     const z = live.reduce((s, x) => s + Math.exp(x - m), 0);
     return show(h('h4', {}, `α′${sub(i + 1)},${sub(j + 1)} = exp(α${sub(i + 1)},${sub(j + 1)}) / Σⱼ exp(α${sub(i + 1)},ⱼ)`),
-      h('p', {}, `exp(${fmt(a)}) / ${live.map((x) => `exp(${fmt(x)})`).join(' + ')}`),
-      h('p', {}, `= exp(${fmt(a - m)}) / Σ exp(α − ${fmt(m)}) = ${fmt(Math.exp(a - m))} / ${fmt(z)} = ${fmt(Math.exp(a - m) / z)}`));
+      h('p', {}, `= exp(${fmt(a)}) / (${live.map((x) => `exp(${fmt(x)})`).join(' + ')})`),
+      h('p', {}, `= exp(${fmt(a)} − ${fmt(m)}) / Σⱼ exp(α${sub(i + 1)},ⱼ − ${fmt(m)}) = ${fmt(Math.exp(a - m))} / ${fmt(z)} = ${fmt(Math.exp(a - m) / z)}`),
+      h('p', { class: 'hint' }, `The largest score (${fmt(m)}) is subtracted from every α before exp: the same factor exp(−${fmt(m)}) is then on the top and the bottom, so the result does not change, and no exp can overflow (exp of a large score is infinite in floating point; after the subtraction every exponent is ≤ 0).`));
   };
   const bOperands = () => {
     const weights = hd.alphaPrime![i]!;
@@ -127,13 +130,13 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
   const header = h('tr', {}, h('th', {}, cross ? 'source j' : ''), ...cols((j) => (cross
     ? h('span', { class: 'key' }, h('span', { class: 'pos' }, `${j + 1}`), ' ', shown(keys[j]!))
     : tokenButton(j, r.tokens[j]!, r.unknown[j]!))));
-  const vecRow = (label: string, make: (j: number) => HTMLElement) => h('tr', {}, h('th', {}, label), ...cols(make));
+  const vecRow = (label: string | Node, make: (j: number) => HTMLElement) => h('tr', {}, h('th', {}, label), ...cols(make));
   const rows: HTMLElement[] = [
     header,
     vecRow(cross ? 'aʲ (encoder output)' : 'aʲ', (j) => vector(aKeys[j]!, cross ? 'aKey' : 'a', j, amax)),
-    ...(cross ? [] : [vecRow('qʲ = Wᵠ aʲ', (j) => clickable(vector(hd.q[j]!, 'q', j, qmax), projection('q', j)))]),
-    vecRow('kʲ = Wᵏ aʲ', (j) => clickable(vector(hd.k[j]!, 'k', j, qmax), projection('k', j))),
-    vecRow('vʲ = Wᵛ aʲ', (j) => clickable(vector(hd.v[j]!, 'v', j, vmax), projection('v', j))),
+    ...(cross ? [] : [vecRow(h('span', {}, 'qʲ = ', Wsup('q'), ' aʲ'), (j) => clickable(vector(hd.q[j]!, 'q', j, qmax), projection('q', j)))]),
+    vecRow(h('span', {}, 'kʲ = ', Wsup('k'), ' aʲ'), (j) => clickable(vector(hd.k[j]!, 'k', j, qmax), projection('k', j))),
+    vecRow(h('span', {}, 'vʲ = ', Wsup('v'), ' aʲ'), (j) => clickable(vector(hd.v[j]!, 'v', j, vmax), projection('v', j))),
   ];
   const queryPick = cross ? h('div', { class: 'query-pick' },
     h('div', { class: 'tokens' }, h('span', { class: 'muted' }, 'query (target token): '), ...r.tokens.map((t, k) => {
@@ -142,7 +145,7 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
       return b;
     })),
     h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `a${I} (decoder) =`), vector(layer.a[i]!, 'a', i, amax)),
-    h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `q${I} = Wᵠ a${I} =`), clickable(vector(hd.q[i]!, 'q', i, qmax), projection('q', i)))) : '';
+    h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `q${I} = `, Wsup('q'), ` a${I} =`), clickable(vector(hd.q[i]!, 'q', i, qmax), projection('q', i)))) : '';
   if (!recurrent) {
     rows.push(
       vecRow(ownRelevance ? `α${sub(i + 1)},ⱼ (${r.model.attention})` : additive ? `α${sub(i + 1)},ⱼ = w·tanh(q${I} + kʲ)` : `α${sub(i + 1)},ⱼ = q${I}·kʲ/√d`, (j) => scalar(hd.alpha![i]![j]!, 'alpha', i, j, alphaOperands(j))),
@@ -190,7 +193,7 @@ function clickable(el: HTMLElement, onClick: () => void): HTMLElement {
   return el;
 }
 
-/** The matrix form (lecture §4): Q = Wᵠ I, K, V, A = Kᵀ Q, A′ = softmax(A) column by column, O = V A′. */
+/** The matrix form (lecture §4): Q = W^q I, K, V, A = Kᵀ Q, A′ = softmax(A) column by column, O = V A′. */
 export function matrixView(r: ModelInspection, sel: Selection, onQuery: (i: number) => void): HTMLElement {
   const hd: HeadInspection = r.layers[sel.layer]!.heads[sel.head]!;
   const pos = r.tokens.map((t, j) => `${j + 1} ${shown(t)}`);
@@ -200,9 +203,9 @@ export function matrixView(r: ModelInspection, sel: Selection, onQuery: (i: numb
   const lectureT = (m: (number | null)[][]) => keyPos.map((_, j) => m.map((row) => row[j]!)); // A[j][i] = alpha_{i,j}
   const common = { highlightCol: sel.query, onClickCol: onQuery };
   const maps = [
-    heatmap({ title: 'Q = Wᵠ I', rowLabel: 'dim', colLabel: 'query i', rows: dims, cols: pos, values: cols(hd.q), scale: 'signed', name: 'Q', ...common }),
-    heatmap({ title: 'K = Wᵏ I', rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: keyPos, values: cols(hd.k), scale: 'signed', name: 'K' }),
-    heatmap({ title: 'V = Wᵛ I', rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: keyPos, values: cols(hd.v), scale: 'signed', name: 'V' }),
+    heatmap({ title: 'Q = W^q I', rowLabel: 'dim', colLabel: 'query i', rows: dims, cols: pos, values: cols(hd.q), scale: 'signed', name: 'Q', ...common }),
+    heatmap({ title: 'K = W^k I', rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: keyPos, values: cols(hd.k), scale: 'signed', name: 'K' }),
+    heatmap({ title: 'V = W^v I', rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: keyPos, values: cols(hd.v), scale: 'signed', name: 'V' }),
   ];
   if (hd.alpha && hd.alphaPrime) {
     maps.push(

@@ -60,6 +60,15 @@ describe('the visualizer in a browser (Chromium)', { skip }, () => {
     const operands = await page.$$eval('#explain [data-name="q-operand"] [data-value]', (els) => els.map((e) => Number(e.getAttribute('data-value'))));
     operands.forEach((x, c) => assert.ok(Math.abs(x - r.layers[1]!.heads[1]!.q[3]![c]!) <= 1e-6));
     assert.match(await page.textContent('#explain h4') ?? '', /α₄,₃ = q⁴ · k³ \/ √d/);
+    // the softmax step: the denominator in parentheses, and why the largest score is subtracted
+    await page.click('#lecture button.num[data-name="alphaPrime"][data-j="2"]');
+    const softmaxText = await page.textContent('#explain') ?? '';
+    assert.match(softmaxText, /= exp\([-\d.]+\) \/ \(exp\([-\d.]+\) \+ exp\([-\d.]+\)/);
+    assert.match(softmaxText, /no exp can overflow/);
+    // W^q as W with a superscript q (no stand-in letter)
+    await page.click('#lecture [data-name="q"][data-i="3"]');
+    assert.equal(await page.$eval('#explain h4 .w sup', (e) => e.textContent), 'q');
+    assert.doesNotMatch(await page.textContent('#lecture') ?? '', /ᵠ/);
     if (SHOTS) await page.screenshot({ path: join(SHOTS, 'viz-lecture.png'), fullPage: true });
     assert.deepEqual(errors, []);
     await page.close();
