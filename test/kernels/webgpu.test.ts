@@ -18,9 +18,17 @@ describe('kernel case table on webgpu', { skip: webgpuSkip }, () => {
     assert.deepEqual(missing, []);
   });
 
-  for (const name of Object.keys(KERNEL_CASES) as KernelName[]) {
-    test(name, async (t) => {
+  // kernels with two shapes (workgroup tiles behind barriers for GPUs, one thread alone for
+  // CPU-emulated adapters): the adapter's own choice first, then the other one
+  const TWO_SHAPES = new Set<KernelName>(['Sum', 'Max', 'Min', 'ArgMax', 'ArgMin', 'MatMul', 'Softmax', 'LogSoftmax', 'SoftmaxGrad',
+    'LogSoftmaxGrad', 'LayerNorm', 'LayerNormGrad', 'CrossEntropy', 'FlashAttention', 'FlashAttentionGrad']);
+  const runs = (Object.keys(KERNEL_CASES) as KernelName[]).flatMap((name) => [[name, false], ...(TWO_SHAPES.has(name) ? [[name, true]] : [])] as [KernelName, boolean][]);
+  for (const [name, flipped] of runs) {
+    test(flipped ? `${name} (the other shape)` : name, async (t) => {
       const be = webgpuBackend();
+      const shared = be.device.shared;
+      if (flipped) be.device.shared = !shared;
+      t.after(() => { be.device.shared = shared; });
       let worst = 0;
       const cases = KERNEL_CASES[name]();
       for (const [i, c] of cases.entries()) {
@@ -36,7 +44,7 @@ describe('kernel case table on webgpu', { skip: webgpuSkip }, () => {
           }
         });
       }
-      t.diagnostic(`${name}: ${cases.length} cases, max error ${worst.toExponential(2)} (relative to max(1, |ref|))`);
+      t.diagnostic(`${name}${be.device.shared ? ' (workgroup tiles)' : ' (one thread each)'}: ${cases.length} cases, max error ${worst.toExponential(2)} (relative to max(1, |ref|))`);
     });
   }
 });

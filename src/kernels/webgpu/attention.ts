@@ -49,18 +49,72 @@ fn key_hi(i1: u32) -> i32 {
   return hi;
 }`;
 
-function forward(d: number, dv: number): ShaderSpec {
+
+/**
+ * The other side's tile, element (row jj of the tile at j0, column c): from workgroup memory
+ * where the tile was staged (GPUs), or straight from the buffer (CPU-emulated adapters, where
+ * barriers cost more than they save; see GpuDevice.shared).
+ */
+function kvTiles(shared: boolean, bc: number, d: number, dv: number): string {
+  return shared ? `
+var<workgroup> ks: array<f32, ${bc * d}>;
+var<workgroup> vs: array<f32, ${bc * dv}>;
+fn kt(b: u32, j0: i32, jj: u32, c: u32) -> f32 { return ks[jj * D + c]; }
+fn vt(b: u32, j0: i32, jj: u32, c: u32) -> f32 { return vs[jj * DV + c]; }` : `
+fn kt(b: u32, j0: i32, jj: u32, c: u32) -> f32 { return k[(b * p.s + u32(j0) + jj) * D + c]; }
+fn vt(b: u32, j0: i32, jj: u32, c: u32) -> f32 { return v[(b * p.s + u32(j0) + jj) * DV + c]; }`;
+}
+const LOAD_KV = `
+    for (var e = t; e < BC * D; e += ${BQ}u) {
+      let j = u32(j0) + e / D;
+      ks[e] = select(0.0, k[(b * p.s + j) * D + e % D], j < p.s);
+    }
+    for (var e = t; e < BC * DV; e += ${BQ}u) {
+      let j = u32(j0) + e / DV;
+      vs[e] = select(0.0, v[(b * p.s + j) * DV + e % DV], j < p.s);
+    }`;
+
+function qTiles(shared: boolean, bq: number, d: number, dv: number): string {
+  return shared ? `
+var<workgroup> qs: array<f32, ${bq * d}>;
+var<workgroup> gs: array<f32, ${bq * dv}>;
+var<workgroup> ls: array<f32, ${bq}>;
+var<workgroup> ds_: array<f32, ${bq}>;
+fn qt(b: u32, i0: i32, ii: u32, c: u32) -> f32 { return qs[ii * D + c]; }
+fn gt(b: u32, i0: i32, ii: u32, c: u32) -> f32 { return gs[ii * DV + c]; }
+fn lt(b: u32, i0: i32, ii: u32) -> f32 { return ls[ii]; }
+fn dt(b: u32, i0: i32, ii: u32) -> f32 { return ds_[ii]; }` : `
+fn qt(b: u32, i0: i32, ii: u32, c: u32) -> f32 { return q[(b * p.n + u32(i0) + ii) * D + c]; }
+fn gt(b: u32, i0: i32, ii: u32, c: u32) -> f32 { return dOut[(b * p.n + u32(i0) + ii) * DV + c]; }
+fn lt(b: u32, i0: i32, ii: u32) -> f32 { let i = u32(i0) + ii; if (i >= p.n) { return neg_inf(); } return ld[b * p.n + i]; }
+fn dt(b: u32, i0: i32, ii: u32) -> f32 { return ld[p.rows + b * p.n + u32(i0) + ii]; }`;
+}
+const LOAD_Q = `
+    for (var e = t; e < BR * D; e += ${BQ}u) {
+      let i = u32(i0) + e / D;
+      qs[e] = select(0.0, q[(b * p.n + i) * D + e % D], i < p.n);
+    }
+    for (var e = t; e < BR * DV; e += ${BQ}u) {
+      let i = u32(i0) + e / DV;
+      gs[e] = select(0.0, dOut[(b * p.n + i) * DV + e % DV], i < p.n);
+    }
+    for (var e = t; e < BR; e += ${BQ}u) {
+      let i = u32(i0) + e;
+      ls[e] = select(neg_inf(), ld[b * p.n + i], i < p.n);
+      ds_[e] = select(0.0, ld[p.rows + b * p.n + i], i < p.n);
+    }`;
+
+function forward(d: number, dv: number, shared: boolean): ShaderSpec {
   const bc = tileRows(d + dv);
   return {
-    key: `FlashAttention:${d}:${dv}`,
+    key: `FlashAttention:${d}:${dv}:${shared}`,
     fields: FIELDS,
     buffers: [['q', 'f32', false], ['k', 'f32', false], ['v', 'f32', false], ['pad', 'i32', false], ['out', 'f32', true], ['lse', 'f32', true]],
     code: `${INDEX}${SEES}${KEY_RANGE}
 const D = ${d}u;
 const DV = ${dv}u;
 const BC = ${bc}u;
-var<workgroup> ks: array<f32, ${bc * d}>;
-var<workgroup> vs: array<f32, ${bc * dv}>;
+${kvTiles(shared, bc, d, dv)}
 @compute @workgroup_size(${BQ}) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let b = p.bh0 + wid.y;
   let i0 = wid.x * ${BQ}u;
@@ -77,15 +131,8 @@ var<workgroup> vs: array<f32, ${bc * dv}>;
   let jlo = key_lo(i0);
   let jhi = key_hi(i1);
   for (var j0 = (jlo / i32(BC)) * i32(BC); j0 < jhi; j0 += i32(BC)) {
-    for (var e = t; e < BC * D; e += ${BQ}u) {
-      let j = u32(j0) + e / D;
-      ks[e] = select(0.0, k[(b * p.s + j) * D + e % D], j < p.s);
-    }
-    for (var e = t; e < BC * DV; e += ${BQ}u) {
-      let j = u32(j0) + e / DV;
-      vs[e] = select(0.0, v[(b * p.s + j) * DV + e % DV], j < p.s);
-    }
-    workgroupBarrier();
+${shared ? `${LOAD_KV}
+    workgroupBarrier();` : ''}
     if (live) {
       var sc: array<f32, ${bc}>;
       var vis: array<bool, ${bc}>;
@@ -95,7 +142,7 @@ var<workgroup> vs: array<f32, ${bc * dv}>;
         vis[jj] = sees(b, pos, j0 + i32(jj));
         if (vis[jj]) {
           var dot = 0.0;
-          for (var c = 0u; c < D; c++) { dot += qi[c] * ks[jj * D + c]; }
+          for (var c = 0u; c < D; c++) { dot += qi[c] * kt(b, j0, jj, c); }
           sc[jj] = p.scale * dot;
           if (!found || sc[jj] > tmax) { tmax = sc[jj]; }
           found = true;
@@ -110,14 +157,14 @@ var<workgroup> vs: array<f32, ${bc * dv}>;
           if (!vis[jj]) { continue; }
           let pe = exp(sc[jj] - mNew);
           sum += pe;
-          for (var c = 0u; c < DV; c++) { acc[c] += pe * vs[jj * DV + c]; }
+          for (var c = 0u; c < DV; c++) { acc[c] += pe * vt(b, j0, jj, c); }
         }
         l = l * rescale + sum;
         m = mNew;
         seen = true;
       }
     }
-    workgroupBarrier();
+    ${shared ? 'workgroupBarrier();' : ''}
   }
   if (!live) { return; }
   let o = (b * p.n + i) * DV;
@@ -151,10 +198,10 @@ function rowDot(dv: number): ShaderSpec {
 }
 
 // dk_j, dv_j: one thread per key, query tiles streamed
-function gradKV(d: number, dv: number): ShaderSpec {
+function gradKV(d: number, dv: number, shared: boolean): ShaderSpec {
   const bq = tileRows(d + dv + 2);
   return {
-    key: `FlashAttentionGrad:kv:${d}:${dv}`,
+    key: `FlashAttentionGrad:kv:${d}:${dv}:${shared}`,
     fields: FIELDS,
     buffers: [['q', 'f32', false], ['k', 'f32', false], ['v', 'f32', false], ['pad', 'i32', false], ['ld', 'f32', false],
       ['dOut', 'f32', false], ['dk', 'f32', true], ['dv', 'f32', true]],
@@ -162,10 +209,7 @@ function gradKV(d: number, dv: number): ShaderSpec {
 const D = ${d}u;
 const DV = ${dv}u;
 const BR = ${bq}u;
-var<workgroup> qs: array<f32, ${bq * d}>;
-var<workgroup> gs: array<f32, ${bq * dv}>;
-var<workgroup> ls: array<f32, ${bq}>;
-var<workgroup> ds_: array<f32, ${bq}>;
+${qTiles(shared, bq, d, dv)}
 @compute @workgroup_size(${BQ}) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let b = p.bh0 + wid.y;
   let j0 = wid.x * ${BQ}u;
@@ -188,34 +232,22 @@ var<workgroup> ds_: array<f32, ${bq}>;
   if (p.window >= 0) { ilo = max(ilo, i32(j0) - p.window - shift); ihi = min(ihi, i32(j1) - 1 + p.window - shift + 1); }
   ilo = min(ilo, i32(p.n));
   for (var i0 = (ilo / i32(BR)) * i32(BR); i0 < ihi; i0 += i32(BR)) {
-    for (var e = t; e < BR * D; e += ${BQ}u) {
-      let i = u32(i0) + e / D;
-      qs[e] = select(0.0, q[(b * p.n + i) * D + e % D], i < p.n);
-    }
-    for (var e = t; e < BR * DV; e += ${BQ}u) {
-      let i = u32(i0) + e / DV;
-      gs[e] = select(0.0, dOut[(b * p.n + i) * DV + e % DV], i < p.n);
-    }
-    for (var e = t; e < BR; e += ${BQ}u) {
-      let i = u32(i0) + e;
-      ls[e] = select(neg_inf(), ld[b * p.n + i], i < p.n);
-      ds_[e] = select(0.0, ld[p.rows + b * p.n + i], i < p.n);
-    }
-    workgroupBarrier();
+${shared ? `${LOAD_Q}
+    workgroupBarrier();` : ''}
     if (live) {
       for (var ii = 0u; ii < BR; ii++) {
-        let li = ls[ii];
+        let li = lt(b, i0, ii);
         if (is_neg_inf(li) || !sees(b, i0 + i32(ii) + shift, i32(j))) { continue; }
         var dot = 0.0;
-        for (var c = 0u; c < D; c++) { dot += qs[ii * D + c] * kj[c]; }
+        for (var c = 0u; c < D; c++) { dot += qt(b, i0, ii, c) * kj[c]; }
         let pr = exp(p.scale * dot - li);
         var dp = 0.0;
-        for (var c = 0u; c < DV; c++) { dvj[c] += pr * gs[ii * DV + c]; dp += gs[ii * DV + c] * vj[c]; }
-        let dsv = pr * (dp - ds_[ii]);
-        for (var c = 0u; c < D; c++) { dkj[c] += dsv * qs[ii * D + c]; }
+        for (var c = 0u; c < DV; c++) { dvj[c] += pr * gt(b, i0, ii, c); dp += gt(b, i0, ii, c) * vj[c]; }
+        let dsv = pr * (dp - dt(b, i0, ii));
+        for (var c = 0u; c < D; c++) { dkj[c] += dsv * qt(b, i0, ii, c); }
       }
     }
-    workgroupBarrier();
+    ${shared ? 'workgroupBarrier();' : ''}
   }
   if (!live) { return; }
   for (var c = 0u; c < D; c++) { dk[(b * p.s + j) * D + c] = p.scale * dkj[c]; }
@@ -225,10 +257,10 @@ var<workgroup> ds_: array<f32, ${bq}>;
 }
 
 // dq_i: one thread per query, key tiles streamed
-function gradQ(d: number, dv: number): ShaderSpec {
+function gradQ(d: number, dv: number, shared: boolean): ShaderSpec {
   const bc = tileRows(d + dv);
   return {
-    key: `FlashAttentionGrad:q:${d}:${dv}`,
+    key: `FlashAttentionGrad:q:${d}:${dv}:${shared}`,
     fields: FIELDS,
     buffers: [['q', 'f32', false], ['k', 'f32', false], ['v', 'f32', false], ['pad', 'i32', false], ['ld', 'f32', false],
       ['dOut', 'f32', false], ['dq', 'f32', true]],
@@ -236,8 +268,7 @@ function gradQ(d: number, dv: number): ShaderSpec {
 const D = ${d}u;
 const DV = ${dv}u;
 const BC = ${bc}u;
-var<workgroup> ks: array<f32, ${bc * d}>;
-var<workgroup> vs: array<f32, ${bc * dv}>;
+${kvTiles(shared, bc, d, dv)}
 @compute @workgroup_size(${BQ}) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let b = p.bh0 + wid.y;
   let i0 = wid.x * ${BQ}u;
@@ -259,28 +290,21 @@ var<workgroup> vs: array<f32, ${bc * dv}>;
   let jlo = key_lo(i0);
   let jhi = key_hi(i1);
   for (var j0 = (jlo / i32(BC)) * i32(BC); j0 < jhi; j0 += i32(BC)) {
-    for (var e = t; e < BC * D; e += ${BQ}u) {
-      let j = u32(j0) + e / D;
-      ks[e] = select(0.0, k[(b * p.s + j) * D + e % D], j < p.s);
-    }
-    for (var e = t; e < BC * DV; e += ${BQ}u) {
-      let j = u32(j0) + e / DV;
-      vs[e] = select(0.0, v[(b * p.s + j) * DV + e % DV], j < p.s);
-    }
-    workgroupBarrier();
+${shared ? `${LOAD_KV}
+    workgroupBarrier();` : ''}
     if (live && !is_neg_inf(li)) {
       for (var jj = 0u; jj < BC; jj++) {
         if (!sees(b, pos, j0 + i32(jj))) { continue; }
         var dot = 0.0;
-        for (var c = 0u; c < D; c++) { dot += qi[c] * ks[jj * D + c]; }
+        for (var c = 0u; c < D; c++) { dot += qi[c] * kt(b, j0, jj, c); }
         let pr = exp(p.scale * dot - li);
         var dp = 0.0;
-        for (var c = 0u; c < DV; c++) { dp += gi[c] * vs[jj * DV + c]; }
+        for (var c = 0u; c < DV; c++) { dp += gi[c] * vt(b, j0, jj, c); }
         let dsv = pr * (dp - Di);
-        for (var c = 0u; c < D; c++) { dqi[c] += dsv * ks[jj * D + c]; }
+        for (var c = 0u; c < D; c++) { dqi[c] += dsv * kt(b, j0, jj, c); }
       }
     }
-    workgroupBarrier();
+    ${shared ? 'workgroupBarrier();' : ''}
   }
   if (!live) { return; }
   for (var c = 0u; c < D; c++) { dq[(b * p.n + i) * D + c] = p.scale * dqi[c]; }
@@ -302,7 +326,7 @@ export function attentionKernels(dev: GpuDevice): Partial<KernelSignatures> {
     FlashAttention: (q, k, v, keyPadding, a, out, lse) => {
       check('FlashAttention', a);
       if (a.bh1 === a.bh0 || a.n === 0) return;
-      dev.dispatch(forward(a.d, a.dv), uniforms(a, keyPadding !== null),
+      dev.dispatch(forward(a.d, a.dv, dev.shared), uniforms(a, keyPadding !== null),
         [{ b: buf(q) }, { b: buf(k) }, { b: buf(v) }, { b: keyPadding ? buf(keyPadding) : null }, { b: buf(out), write: true }, { b: buf(lse), write: true }],
         [Math.ceil(a.n / BQ), a.bh1 - a.bh0]);
     },
@@ -317,11 +341,11 @@ export function attentionKernels(dev: GpuDevice): Partial<KernelSignatures> {
       const u = uniforms(a, keyPadding !== null);
       const pad = { b: keyPadding ? buf(keyPadding) : null };
       if (a.s > 0) {
-        dev.dispatch(gradKV(a.d, a.dv), u, [{ b: buf(q) }, { b: buf(k) }, { b: buf(v) }, pad, { b: ld }, { b: buf(dOut) },
+        dev.dispatch(gradKV(a.d, a.dv, dev.shared), u, [{ b: buf(q) }, { b: buf(k) }, { b: buf(v) }, pad, { b: ld }, { b: buf(dOut) },
           { b: buf(dk), write: true }, { b: buf(dv), write: true }], [Math.ceil(a.s / BQ), a.bh1 - a.bh0]);
       }
       if (a.n > 0) {
-        dev.dispatch(gradQ(a.d, a.dv), u, [{ b: buf(q) }, { b: buf(k) }, { b: buf(v) }, pad, { b: ld }, { b: buf(dOut) },
+        dev.dispatch(gradQ(a.d, a.dv, dev.shared), u, [{ b: buf(q) }, { b: buf(k) }, { b: buf(v) }, pad, { b: ld }, { b: buf(dOut) },
           { b: buf(dq), write: true }], [Math.ceil(a.n / BQ), a.bh1 - a.bh0]);
       }
     },

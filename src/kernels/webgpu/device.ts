@@ -98,7 +98,14 @@ export class GpuDevice {
   /** Scratch buffers freed once the current batch is submitted. */
   private scratch: GpuBuf[] = [];
 
-  constructor(readonly device: GPUDevice, readonly adapterName: string) {
+  /**
+   * Whether kernels stage data in workgroup memory behind barriers (GPUs), or each thread works
+   * alone (CPU-emulated adapters like SwiftShader, where a barrier costs more than it saves).
+   */
+  shared: boolean;
+
+  constructor(readonly device: GPUDevice, readonly adapterName: string, shared = true) {
+    this.shared = shared;
     this.uniforms = new ArrayBuffer(MAX_BATCH * UNIFORM_SLOT);
     this.uniformView = new DataView(this.uniforms);
     device.addEventListener('uncapturederror', (e) => {

@@ -22,7 +22,8 @@ export interface WebGpuBackend extends Backend {
   readonly kernels: KernelSignatures;
   /** The adapter's description ("SwiftShader driver 5.0.0", a GPU's name). */
   readonly adapter: string;
-  readonly variant: string;
+  /** The device layer (pool, batching, dispatch): for tests and benchmarks. */
+  readonly device: GpuDevice;
   /** Live and pooled GPU buffers, dispatches and submits so far. */
   stats(): GpuStats;
   /** Resolves when every queued kernel has run (throws the device's fault, if any). */
@@ -36,16 +37,23 @@ export interface WebGpuOptions {
   /** Registered name (default 'webgpu'). */
   name?: string;
   powerPreference?: GPUPowerPreference;
+  /**
+   * Stage tiles in workgroup memory behind barriers (default: yes on GPUs, no on CPU-emulated
+   * adapters such as SwiftShader, where each barrier costs more than the memory traffic it saves).
+   */
+  shared?: boolean;
 }
 
 const HINT = 'use --backend native (or wasm)';
 
 /** The adapter and device of `gpu`; one line naming the backend when there is none. */
-export async function requestDevice(gpu: GPU, options: WebGpuOptions = {}): Promise<{ device: GPUDevice; adapter: string }> {
+export async function requestDevice(gpu: GPU, options: WebGpuOptions = {}): Promise<{ device: GPUDevice; adapter: string; emulated: boolean }> {
   const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : {});
   if (!adapter) throw new QkvError(`webgpu: no GPU adapter is available here; ${HINT}`);
   const info = adapter.info;
   const name = [info?.description, info?.vendor, info?.architecture].find((s) => s) ?? 'unknown adapter';
+  const emulated = /swiftshader|llvmpipe|lavapipe|warp|software/i.test(`${info?.vendor} ${info?.architecture} ${info?.description}`)
+    || (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   // ask for what the adapter allows of the limits the kernels lean on
   const want = ['maxStorageBuffersPerShaderStage', 'maxStorageBufferBindingSize', 'maxBufferSize',
     'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupsPerDimension'] as const;
@@ -60,13 +68,13 @@ export async function requestDevice(gpu: GPU, options: WebGpuOptions = {}): Prom
   if (device.limits.maxStorageBuffersPerShaderStage < 8) {
     throw new QkvError(`webgpu: "${name}" allows ${device.limits.maxStorageBuffersPerShaderStage} storage buffers per shader, qkv needs 8; ${HINT}`);
   }
-  return { device, adapter: name };
+  return { device, adapter: name, emulated };
 }
 
 /** A WebGPU backend over `gpu` (navigator.gpu, or the Node package's). */
 export async function createWebGpuBackend(gpu: GPU, options: WebGpuOptions = {}): Promise<WebGpuBackend> {
-  const { device, adapter } = await requestDevice(gpu, options);
-  const dev = new GpuDevice(device, adapter);
+  const { device, adapter, emulated } = await requestDevice(gpu, options);
+  const dev = new GpuDevice(device, adapter, options.shared ?? !emulated);
   const kernels = {
     ...elementwiseKernels(dev), ...reduceKernels(dev), ...matmulKernels(dev), ...rowKernels(dev), ...indexingKernels(dev),
     ...optimKernels(dev), ...conv1dKernels(dev), ...attentionKernels(dev), ...linearAttentionKernels(dev),
@@ -75,7 +83,7 @@ export async function createWebGpuBackend(gpu: GPU, options: WebGpuOptions = {})
     name: options.name ?? 'webgpu',
     kind: 'device',
     adapter,
-    variant: adapter,
+    device: dev,
     allocator: {
       allocate(dtype: DType, length: number): Allocation {
         const b: GpuBuf | null = dev.allocate(dtype, length);

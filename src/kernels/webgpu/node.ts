@@ -67,6 +67,9 @@ export async function loadDawn(): Promise<{ dawn: DawnModule | null; reason: str
 
 /** The WebGPU backend on this machine's adapter (a GPU, or SwiftShader on the CPU). */
 export async function createWebGpuBackendNode(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
+  // QKV_WEBGPU_SHARED=1/0 forces the workgroup-memory kernels on or off (see WebGpuOptions.shared)
+  const shared = process.env['QKV_WEBGPU_SHARED'];
+  if (options.shared === undefined && (shared === '0' || shared === '1')) options = { ...options, shared: shared === '1' };
   const { dawn, reason } = await loadDawn();
   if (!dawn) throw new QkvError(`webgpu: ${reason}; ${HINT}`);
   prepareVulkan();

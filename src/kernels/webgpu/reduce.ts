@@ -2,17 +2,37 @@
 // thread per row, k selection passes) and cumulative sums (one thread per column).
 import type { KernelSignatures, ReduceKernel } from '../contract.js';
 import type { GpuDevice, ShaderSpec } from './device.js';
-import { buf, grid, INDEX, rowGrid, ty, WG } from './util.js';
+import type { DType } from '../../core/dtype.js';
+import { buf, grid, INDEX, rowGrid, ty, WG, type GpuBuf } from './util.js';
 
 type Extreme = 'Max' | 'Min' | 'ArgMax' | 'ArgMin';
 
 export function reduceKernels(dev: GpuDevice): Partial<KernelSignatures> {
   const k: Partial<KernelSignatures> = {};
+  // one thread per row, no workgroup memory (CPU-emulated adapters: see GpuDevice.shared)
+  const serial = (key: string, xt: DType, ot: DType, body: string, xb: GpuBuf, o: GpuBuf, rows: number, cols: number, extra = ''): void => {
+    const spec: ShaderSpec = {
+      key: `${key}:serial`,
+      fields: [['rows', 'u32'], ['cols', 'u32']],
+      buffers: [['xs', ty(xt), false], ['out', ty(ot), true]],
+      code: `${INDEX}${extra}
+@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gidx(gid, nwg);
+  if (r >= p.rows) { return; }
+  let base = r * p.cols;
+  ${body}
+}`,
+    };
+    dev.dispatch(spec, { rows, cols }, [{ b: xb }, { b: o, write: true }], grid(rows));
+  };
 
   k.Sum = (x, rows, cols, out) => {
     const xb = buf(x);
     const o = buf(out);
     const T = ty(xb.dtype);
+    if (!dev.shared) return serial(`Sum:${xb.dtype}:${o.dtype}`, xb.dtype, o.dtype, `var s: ${T} = ${T}(0);
+  for (var c = 0u; c < p.cols; c++) { s += xs[base + c]; }
+  out[r] = ${ty(o.dtype)}(s);`, xb, o, rows, cols);
     const spec: ShaderSpec = {
       key: `Sum:${xb.dtype}:${o.dtype}`,
       fields: [['rows', 'u32'], ['cols', 'u32']],
@@ -43,14 +63,8 @@ var<workgroup> part: array<${T}, ${WG}>;
     const T = ty(xb.dtype);
     const better = name === 'Max' || name === 'ArgMax' ? '>' : '<';
     const nanCheck = T === 'f32' ? 'is_nan' : 'no_nan';
-    const spec: ShaderSpec = {
-      key: `${name}:${xb.dtype}:${o.dtype}`,
-      fields: [['rows', 'u32'], ['cols', 'u32']],
-      buffers: [['xs', T, false], ['out', ty(o.dtype), true]],
-      code: `${INDEX}
+    const beats = `
 fn no_nan(x: i32) -> bool { return false; }
-var<workgroup> bv: array<${T}, ${WG}>;
-var<workgroup> bi: array<u32, ${WG}>;
 // does (v, i) beat (w, j)? NaN first (it propagates), then the better value, then the lower index
 fn beats(v: ${T}, i: u32, w: ${T}, j: u32) -> bool {
   if (i == 0xffffffffu) { return false; }
@@ -59,7 +73,22 @@ fn beats(v: ${T}, i: u32, w: ${T}, j: u32) -> bool {
   let wn = ${nanCheck}(w);
   if (vn || wn) { return (vn && !wn) || (vn && wn && i < j); }
   return v ${better} w || (v == w && i < j);
-}
+}`;
+    const result = name.startsWith('Arg') ? 'i32(at)' : `${ty(o.dtype)}(best)`;
+    if (!dev.shared) return serial(`${name}:${xb.dtype}:${o.dtype}`, xb.dtype, o.dtype, `var best: ${T} = ${T}(0);
+  var at = 0xffffffffu;
+  for (var c = 0u; c < p.cols; c++) {
+    let v = xs[base + c];
+    if (beats(v, c, best, at)) { best = v; at = c; }
+  }
+  out[r] = ${result};`, xb, o, rows, cols, beats);
+    const spec: ShaderSpec = {
+      key: `${name}:${xb.dtype}:${o.dtype}`,
+      fields: [['rows', 'u32'], ['cols', 'u32']],
+      buffers: [['xs', T, false], ['out', ty(o.dtype), true]],
+      code: `${INDEX}${beats}
+var<workgroup> bv: array<${T}, ${WG}>;
+var<workgroup> bi: array<u32, ${WG}>;
 @compute @workgroup_size(${WG}) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let r = row_id(wid, nwg);
   var best: ${T} = ${T}(0);
