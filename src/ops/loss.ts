@@ -5,7 +5,7 @@ import { kernel } from '../kernels/registry.js';
 import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { div, mul, sub } from './elementwise.js';
+import { div, mul, notEqual, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { checkDtype, checkTensor, contiguousTensor, f32, onHost, ownerOf, release } from './util.js';
 
@@ -75,7 +75,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   if (reduction === 'none') return perRow;
   const reduced = tidy(() => {
     if (reduction === 'sum') return sum(perRow);
-    // mean over the targets that count (NaN when none does, as PyTorch)
+    // mean over the targets that count (NaN when none does, as PyTorch); on a device, where the
+    // targets are not read, they are counted there (ignored targets must not count)
+    if (!onHost(targets)) return div(sum(perRow), sum(notEqual(targets, ignoreIndex)));
     return valid === rows ? mean(perRow) : div(sum(perRow), valid);
   });
   perRow.dispose();
