@@ -51,7 +51,7 @@ export async function requestDevice(gpu: GPU, options: WebGpuOptions = {}): Prom
   const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : {});
   if (!adapter) throw new QkvError(`webgpu: no GPU adapter is available here; ${HINT}`);
   const info = adapter.info;
-  const name = [info?.description, info?.vendor, info?.architecture].find((s) => s) ?? 'unknown adapter';
+  const name = info?.description || [info?.vendor, info?.architecture].filter((s) => s).join(' ') || 'unknown adapter';
   const emulated = /swiftshader|llvmpipe|lavapipe|warp|software/i.test(`${info?.vendor} ${info?.architecture} ${info?.description}`)
     || (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   // ask for what the adapter allows of the limits the kernels lean on
