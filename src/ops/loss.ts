@@ -41,10 +41,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   let loss: Tensor;
   let lse: Tensor;
   try {
-    // targets are checked where they can be read for free (a host backend); a device's kernel skips
-    // targets out of range, and the mean then counts them, so they are checked where they are made
+    // targets are range-checked where they can be read for free (a host backend); on a device they
+    // are not read (that would be a round trip per step), so they are checked where the batches are made
     const t = onHost(tc) ? tc.buffer() as Int32Array : new Int32Array(0);
-    if (!onHost(tc)) valid = rows;
     for (let i = 0; i < t.length; i++) {
       if (t[i] === ignoreIndex) continue;
       if (t[i]! < 0 || t[i]! >= classes) {
