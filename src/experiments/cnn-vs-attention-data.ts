@@ -127,14 +127,14 @@ export const cnnVsAttentionData: ExperimentDef<CnnVsAttentionConfig> = {
     const where = cross === null ? 'the curves did not cross (self-attention was not ahead at the largest size)'
       : cross === small ? 'self-attention was ahead (in the mean) from the smallest size on'
         : `self-attention caught up between ${c.sizes[c.sizes.indexOf(cross) - 1]} and ${cross} images (near ${point} on the log axis) and stayed ahead`;
-    const side = (ok: boolean, o: string) => (ok ? 'on every seed' : o === 'within noise' ? 'within the noise of the seeds' : 'the other way round');
+    const lead = (o: string) => (o === 'above' ? 'the CNN ahead on every seed' : o === 'below' ? 'self-attention ahead on every seed' : 'within the noise of the seeds');
     // why, from the numbers: the two kinds of label at the largest size
     const why = c.dataset === 'relations'
       ? ` At ${large} images on one shape the CNN reached ${pct(t.mean('CNN', large, 'accuracy, one shape'))} and self-attention ${pct(t.mean('self-attention', large, 'accuracy, one shape'))}; on two shapes (same or different) ${pct(t.mean('CNN', large, 'accuracy, two shapes'))} and ${pct(t.mean('self-attention', large, 'accuracy, two shapes'))}.`
       : '';
     return {
       held,
-      text: `On ${c.dataset} with ${small} training images the CNN reached ${pct(cnnSmall.mean)} and self-attention ${pct(saSmall.mean)} (the CNN ahead ${side(cnnFirst, order(cnnSmall, saSmall))}), with ${large} ${pct(cnnLarge.mean)} and ${pct(saLarge.mean)} (self-attention ahead ${side(saLast, order(saLarge, cnnLarge))}); ${where}, so the claim ${held ? 'held' : 'did not hold'} on this run.${why}`,
+      text: `On ${c.dataset} with ${small} training images the CNN reached ${pct(cnnSmall.mean)} and self-attention ${pct(saSmall.mean)} (${lead(order(cnnSmall, saSmall))}), with ${large} ${pct(cnnLarge.mean)} and ${pct(saLarge.mean)} (${lead(order(cnnLarge, saLarge))}); ${where}, so the claim ${held ? 'held' : 'did not hold'} on this run.${why}`,
     };
   },
 };
