@@ -3,6 +3,9 @@
 import { referenceBackend } from './kernels/ref/index.js';
 import { registerReferenceBackend } from './kernels/registry.js';
 import { installTensorMethods } from './ops/methods.js';
+// Tensor's op methods (x.matmul(w)) are declared by an augmentation in ops/methods.ts; this
+// re-export keeps that file in the declarations a consumer's compiler reads from index.d.ts.
+export type {} from './ops/methods.js';
 
 registerReferenceBackend(referenceBackend);
 installTensorMethods();

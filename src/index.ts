@@ -17,6 +17,7 @@ export { readTextFile, readBinaryFile, resolveListPath } from './data/files.js';
 export { writeFileAtomic } from './io/atomic-file.js';
 export { decodeImage, imageFile, readImageList, readImageFolder, encodePng } from './data/image/decode.js';
 export { saveCheckpoint, readCheckpoint, isCheckpoint, removeLeftovers, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
+export { loadModel, type LoadedModel } from './run/load-model.js';
 export { trainSession, trainSessionAsync, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';
 
 installDefaultBackend();

@@ -53,6 +53,11 @@ export function resolveCheckpoint(dir: string): string {
 
 /** Loads a trained model for `driver`'s task, refusing a checkpoint of another task. */
 export function loadInstance<I extends TaskInstance>(driver: TaskDriver<I, unknown, unknown, unknown>, dir: string): { instance: I; config: Record<string, unknown>; dir: string } {
+  // loadInstance('runs/x') (the task's driver left out) was a raw TypeError deep in node:fs
+  if (typeof driver !== 'object' || driver === null || typeof driver.fromConfig !== 'function') {
+    throw new CheckpointError(`loadInstance(driver, dir): the first argument must be a task driver (tagDriver, ...); to load a run of any task use loadModel(${typeof driver === 'string' ? JSON.stringify(driver) : 'dir'})`);
+  }
+  if (typeof dir !== 'string' || dir === '') throw new CheckpointError(`loadInstance: expected a run directory (a path string), got ${dir === '' ? 'an empty string' : typeof dir}`);
   const ck = readCheckpoint(resolveCheckpoint(dir));
   const task = ck.config.task as TaskName | undefined;
   if (ck.config.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${ck.dir}: not a qkv checkpoint (config.json has no "format": "${CHECKPOINT_FORMAT}")`);
