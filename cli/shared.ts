@@ -48,6 +48,20 @@ const camel = (s: string): string => s.replace(/^--?/, '').replace(/-([a-z])/g, 
  * flag names, "max-steps" or "maxSteps"); flags always win. Unknown keys are an error.
  */
 export function applyConfig(cmd: Command): Record<string, unknown> {
+  const opts = readConfig(cmd);
+  const given = new Set(cmd.options.map((o) => o.attributeName()).filter((n) => ['cli', 'config'].includes(String(cmd.getOptionValueSource(n)))));
+  explicit.set(opts, given);
+  return opts;
+}
+
+const explicit = new WeakMap<object, ReadonlySet<string>>();
+
+/** The options (attribute names) given on the command line or in --config, for the options object applyConfig returned. */
+export function explicitFlags(o: Record<string, unknown>): ReadonlySet<string> | undefined {
+  return explicit.get(o);
+}
+
+function readConfig(cmd: Command): Record<string, unknown> {
   const opts = cmd.opts() as Record<string, unknown>;
   const file = opts.config as string | undefined;
   if (!file) return opts;

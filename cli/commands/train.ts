@@ -9,7 +9,7 @@ import {
 import { builtinExamples, detectFormat, FORMATS, readExamples } from '../datasets.js';
 import { imageFrontEndFor } from '../media.js';
 import { progress } from '../progress.js';
-import { applyConfig, checkVocabSize, choice, float, int, prepareOutDir, printJson, UsageError, vocabSizeOption } from '../shared.js';
+import { applyConfig, checkVocabSize, choice, explicitFlags, float, int, prepareOutDir, printJson, UsageError, vocabSizeOption } from '../shared.js';
 import { interruptedRun, withInterrupts } from '../interrupts.js';
 import { checkSizes } from '../sizes.js';
 import { ignoredFlags, type InputKind } from './applicable.js';
@@ -119,7 +119,8 @@ export async function runAndReport<I extends TaskInstance, E>(task: TaskName, dr
     const onEvaluated = watcher(task, o, meta, dev);
     result = await withInterrupts(async (signal) => {
       const r = await trainSessionAsync(driver, train, dev,
-        { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined, onEvaluated, signal });
+        { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined, onEvaluated, signal,
+          explicit: explicitFlags(o) });
       if (r.stop?.reason === 'interrupted') throw interrupted(out, r, signal);
       return r;
     });

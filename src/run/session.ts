@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Generator } from '../core/rng.js';
 import type { TaskDriver, TaskInstance, TaskName } from '../tasks/driver.js';
 import { readCheckpoint, removeLeftovers, saveCheckpoint, CheckpointError, isCheckpoint, type CheckpointRead } from '../train/checkpoint.js';
+import { checkResume, flagOf, resumeDifferences } from './resume-check.js';
 import { Trainer, type EvalResult, type TrainEvent, type TrainerOptions, type TrainerState } from '../train/trainer.js';
 
 export const CHECKPOINT_FORMAT = 'qkv-checkpoint';
@@ -23,6 +24,13 @@ export interface SessionOptions {
   onEvent?: (e: TrainEvent) => void;
   /** Called after every evaluation with the model being trained (e.g. to record its attention). */
   onEvaluated?: (instance: TaskInstance, step: number, metrics: Record<string, number>) => void;
+  /**
+   * With `resume`: the options the user set (flag attribute names: dModel, maxSteps, ...). Only
+   * those are compared with the run's; without it every option given is.
+   */
+  explicit?: ReadonlySet<string>;
+  /** A resumed run whose training options or length differ from the run's says so here (default: stderr). */
+  onWarning?: (message: string) => void;
 }
 
 export interface SessionResult {
@@ -129,6 +137,8 @@ function openSession<I extends TaskInstance, E>(driver: TaskDriver<I, E, unknown
   for (const kind of ['last', 'best']) removeLeftovers(join(o.out, kind));
   let instance: I;
   let restored: { state: TrainerState; optimizer: { tensors: Map<string, import('../tensor/tensor.js').Tensor>; stepCount: number } } | null = null;
+  const warn = o.onWarning ?? ((m: string) => process.stderr.write(`qkv: ${m}\n`));
+  let saved: Record<string, unknown> | null = null;
   if (o.resume) {
     const lastDir = join(o.out, 'last');
     if (!isCheckpoint(lastDir)) throw new CheckpointError(`--resume: ${lastDir} holds no checkpoint to resume from`);
@@ -136,6 +146,9 @@ function openSession<I extends TaskInstance, E>(driver: TaskDriver<I, E, unknown
     if (ck.config.task !== driver.name) throw new CheckpointError(`--resume: ${lastDir} is a ${String(ck.config.task)} run, not ${driver.name}`);
     try {
       if (!ck.trainer || !ck.optimizer) throw new CheckpointError(`--resume: ${lastDir} has no optimizer or trainer state`);
+      saved = (ck.config.training ?? {}) as Record<string, unknown>;
+      const warning = checkResume(lastDir, resumeDifferences(saved, { ...o.trainer, ...o.task }, o.explicit));
+      if (warning) warn(warning);
       restored = { state: trainerState(ck), optimizer: ck.optimizer };
       instance = rebuild(driver, ck);
     } catch (e) {
@@ -170,6 +183,14 @@ function openSession<I extends TaskInstance, E>(driver: TaskDriver<I, E, unknown
       for (const t of restored.optimizer.tensors.values()) t.dispose();
     }
     trainer.restore(restored.state);
+    // the schedule is laid over the run's length: a resumed run of another length changes it
+    const was = saved?.maxSteps;
+    const now = trainer.options.maxSteps;
+    if (typeof was === 'number' && was !== now) {
+      const flags = ['maxSteps', 'maxIters', 'epochs', 'timeBudget'].filter((f) => !o.explicit || o.explicit.has(f)).map(flagOf);
+      const why = o.explicit && !flags.length ? 'no length flag was given, so the automatic length applies' : `${flags.join(' / ')} changed it`;
+      warn(`--resume: the run is now ${Number.isFinite(now) ? now : 'unbounded in'} steps (it was ${was}; ${why}): the learning-rate schedule is laid over the new length from step ${trainer.state.step}`);
+    }
   }
   let positions = 0;
   let evalMs = 0;
