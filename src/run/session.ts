@@ -7,6 +7,8 @@ import { Generator } from '../core/rng.js';
 import type { TaskDriver, TaskInstance, TaskName } from '../tasks/driver.js';
 import { readCheckpoint, removeLeftovers, saveCheckpoint, CheckpointError, isCheckpoint, type CheckpointRead } from '../train/checkpoint.js';
 import { checkResume, flagOf, resumeDifferences } from './resume-check.js';
+import { parseTokenizerJson } from '../data/tokenizers/index.js';
+import { DEFAULT_BPE_VOCAB, TOKENIZER_FILE } from '../tasks/subword.js';
 import { Trainer, type EvalResult, type TrainEvent, type TrainerOptions, type TrainerState } from '../train/trainer.js';
 
 export const CHECKPOINT_FORMAT = 'qkv-checkpoint';
@@ -99,6 +101,16 @@ function rebuild<I extends TaskInstance>(driver: TaskDriver<I, unknown, unknown,
   return instance;
 }
 
+/** A BPE tokenizer trained to fewer tokens than asked (merges need pairs seen twice): what to say, or null. */
+function shortVocabulary(instance: TaskInstance, asked: unknown): string | null {
+  const file = instance.files?.()[TOKENIZER_FILE];
+  if (file === undefined) return null;
+  const want = typeof asked === 'number' ? asked : DEFAULT_BPE_VOCAB;
+  const t = parseTokenizerJson(file, TOKENIZER_FILE);
+  if (t.size >= want) return null;
+  return `--vocab-size ${want}: the training data gives only ${t.size} tokens (${t.model.merges.length} merges; a merge needs a pair seen at least twice), so the vocabulary is ${t.size}`;
+}
+
 /** The loop state in trainer.json, checked field by field. */
 function trainerState(ck: CheckpointRead): TrainerState {
   const path = join(ck.dir, 'trainer.json');
@@ -159,6 +171,8 @@ function openSession<I extends TaskInstance, E>(driver: TaskDriver<I, E, unknown
     }
   } else {
     instance = driver.create(train, { ...o.task, generator: new Generator(seed + 2) });
+    const short = shortVocabulary(instance, o.task.vocabSize);
+    if (short) warn(short);
   }
   const devUsed = o.evalMax !== undefined && dev.length > o.evalMax ? dev.slice(0, o.evalMax) : dev;
   const trainingTask = driver.training(instance, train, devUsed, o.task);
