@@ -14,7 +14,7 @@ export { exportOnnx, type OnnxExportOptions, type OnnxFile } from './tasks/onnx.
 export { saveOnnx, onnxPath } from './io/onnx-file.js';
 export { saveTorchHandoff } from './io/torch-file.js';
 export { readTextFile, readBinaryFile, resolveListPath } from './data/files.js';
-export { writeFileAtomic } from './io/atomic-file.js';
+export { writeFileAtomic, writeFilesTogether, refuseOverwritingInputs, type FileWrite } from './io/atomic-file.js';
 export { decodeImage, imageFile, readImageList, readImageFolder, encodePng } from './data/image/decode.js';
 export { saveCheckpoint, readCheckpoint, isCheckpoint, removeLeftovers, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
 export { loadModel, type LoadedModel } from './run/load-model.js';

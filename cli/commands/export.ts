@@ -1,7 +1,9 @@
 // `qkv export`: a trained model as ONNX graphs (--onnx) for ONNX Runtime, and/or as safetensors
 // + config JSON with PyTorch/nanoGPT names (--torch) for scripts/torch_handoff.py.
 import { Command } from 'commander';
-import { exportOnnx, exportTorch, loadInstance, saveOnnx, saveTorchHandoff } from '../../src/index.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportOnnx, exportTorch, loadInstance, onnxPath, refuseOverwritingInputs, saveOnnx, saveTorchHandoff } from '../../src/index.js';
 import { cliTask } from '../tasks.js';
 import { applyConfig, choice, int, printJson, UsageError } from '../shared.js';
 import { taskOf } from './use.js';
@@ -22,7 +24,14 @@ export function exportCommand(): Command {
       if (!o.onnx && !o.torch) throw new UsageError('qkv export needs --onnx FILE and/or --torch DIR');
       const { task } = taskOf(o.model as string);
       const t = cliTask(task, `--model ${String(o.model)}`);
-      const { instance } = loadInstance(t.driver, o.model as string);
+      const { instance, dir } = loadInstance(t.driver, o.model as string);
+      // never write over the checkpoint being read (its config.json, model.safetensors, ...)
+      const inputs = readdirSync(dir).map((f) => join(dir, f));
+      const outputs: [string, string][] = [
+        ...(o.onnx ? (['model', 'decoder'] as const).map((r): [string, string] => ['--onnx', onnxPath(o.onnx as string, r)]) : []),
+        ...(o.torch ? ['model.safetensors', 'config.json'].map((f): [string, string] => ['--torch', join(o.torch as string, f)]) : []),
+      ];
+      for (const [flag, path] of outputs) refuseOverwritingInputs(path, inputs, (m) => new UsageError(`${flag} ${o[flag.slice(2)] as string}: ${path} ${m}`));
       const written: { path: string; what: string; bytes: number; notes?: string[] }[] = [];
       // everything is built in memory first: a model that cannot be exported writes nothing
       const onnx = o.onnx ? exportOnnx(instance, { opset: Number(o.opset), maxLen: o.maxLen as number, graphInput: o.graphInput as boolean }) : null;

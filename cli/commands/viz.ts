@@ -4,8 +4,10 @@
 // given inputs. A language model also generates --max-new-tokens tokens step by step.
 import { Command } from 'commander';
 import { spawn } from 'node:child_process';
-import { basename, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import {
+  refuseOverwritingInputs, resolveCheckpoint,
   DEFAULT_VIZ_TOKENS, inspectModel, loadInstance, QkvError, type InspectableModel, type InspectOptions, type LmInstance, type ModelInspection,
   type Seq2SeqInstance, type TaskDriver, type TaskInstance,
 } from '../../src/index.js';
@@ -94,7 +96,11 @@ export function vizCommand(): Command {
       const o = applyConfig(cmd);
       const dir = o.model as string;
       const max = o.maxPositions as number;
-      if (o.export) {
+      if (o.export !== undefined) {
+        if (String(o.export).trim() === '') throw new UsageError('--export: the path is empty; give the HTML file to write');
+        // never write over what this run reads: the checkpoint's files and the run's attention.jsonl
+        const reads = [resolveCheckpoint(dir), dir].flatMap((d) => { try { return readdirSync(d).map((f) => join(d, f)); } catch { return []; } });
+        refuseOverwritingInputs(o.export as string, reads, (msg) => new UsageError(`--export ${o.export as string}: ${msg}`));
         const m = loadModel(dir);
         const gen = generationOptions(o, cmd, m.info.task);
         const inputs = (o.input as string[]).length ? o.input as string[] : m.defaultInput ? [m.defaultInput] : [];
