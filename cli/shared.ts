@@ -8,10 +8,12 @@ import { systemErrorLine } from './errors.js';
 /** A user error: printed as one line, exit code 1, no stack trace. */
 export class UsageError extends QkvError {}
 
-export function int(name: string, min = 0) {
+export function int(name: string, min = 0, max = Number.MAX_SAFE_INTEGER, why = '') {
   return (v: string): number => {
     const n = Number(v);
-    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer ${max < Number.MAX_SAFE_INTEGER ? `from ${min} to ${max}${why ? ` (${why})` : ''}` : `>= ${min}`}`);
+    }
     return n;
   };
 }
@@ -27,8 +29,15 @@ export function float(name: string, min = -Infinity, max = Infinity) {
 }
 
 /** --vocab-size: entries of a BPE vocabulary (256 bytes + up to 4 special tokens + merges). */
+/** --n: built-in sets are generated in memory; a million examples is already far past what they teach. */
+export const MAX_BUILTIN_N = 1_000_000;
+
+/** The byte-level BPE trainer's own limit (src/data/tokenizers). */
+const MAX_BPE_VOCAB = 4194303;
+
 export function vocabSizeOption(): Option {
-  return new Option('--vocab-size <n>', 'BPE vocabulary size, with --tokenize bpe (256 bytes, the special tokens, then merges; default 1000)').argParser(int('--vocab-size', 260));
+  return new Option('--vocab-size <n>', 'BPE vocabulary size, with --tokenize bpe (256 bytes, the special tokens, then merges; default 1000)')
+    .argParser(int('--vocab-size', 260, MAX_BPE_VOCAB, 'the most ids a byte-level BPE tokenizer holds'));
 }
 
 /** Refuses --vocab-size without --tokenize bpe (never a silently ignored option). */

@@ -8,6 +8,9 @@ import { cliTask } from '../tasks.js';
 import { applyConfig, choice, int, printJson, UsageError } from '../shared.js';
 import { taskOf } from './use.js';
 
+/** Rotary tables of --max-len rows (x head width / 2, cos and sin) go into the ONNX file, which protobuf caps at 2 GiB. */
+const MAX_ROPE_POSITIONS = 1 << 20;
+
 export function exportCommand(): Command {
   return new Command('export')
     .description('export a trained model: ONNX graphs for ONNX Runtime (--onnx), or safetensors + config for PyTorch (--torch)')
@@ -15,7 +18,7 @@ export function exportCommand(): Command {
     .option('--onnx <file>', 'write the ONNX model here (lm and seq2seq also write FILE minus .onnx plus .decoder.onnx)')
     .option('--torch <dir>', 'write model.safetensors and config.json (PyTorch/nanoGPT names) into this directory')
     .addOption(choice('--opset <n>', 'ONNX opset: 17 (LayerNormalization as one node) or 23 (the Attention operator too)', ['17', '23'], '17'))
-    .option('--max-len <n>', 'ONNX: positions the rotary tables cover (RoPE models)', int('--max-len', 1), 4096)
+    .option('--max-len <n>', 'ONNX: positions the rotary tables cover (RoPE models)', int('--max-len', 1, MAX_ROPE_POSITIONS, 'its cos/sin tables are stored in the file, and an ONNX file holds at most 2 GiB'), 4096)
     .option('--graph-input', 'ONNX, tag/classify: add an attn_mask (B, T, T) input for graph data (1 = no edge)', false)
     .option('--json', 'print what was written as JSON', false)
     .option('--config <file>', 'JSON file of flag values')

@@ -9,7 +9,7 @@ import {
 import { builtinExamples, detectFormat, FORMATS, readExamples } from '../datasets.js';
 import { imageFrontEndFor } from '../media.js';
 import { progress } from '../progress.js';
-import { applyConfig, checkVocabSize, choice, explicitFlags, float, int, prepareOutDir, printJson, UsageError, vocabSizeOption } from '../shared.js';
+import { applyConfig, checkVocabSize, choice, explicitFlags, float, int, MAX_BUILTIN_N, prepareOutDir, printJson, UsageError, vocabSizeOption } from '../shared.js';
 import { interruptedRun, withInterrupts } from '../interrupts.js';
 import { checkSizes } from '../sizes.js';
 import { ignoredFlags, type InputKind } from './applicable.js';
@@ -64,11 +64,11 @@ function addDataFlags(cmd: Command, formats: readonly string[], builtins: string
     .option('--train <file>', 'training data')
     .option('--dev <file>', 'held-out data for evaluation (default: 10% of --train)')
     .option('--builtin <name>', `a generated data set instead of files (${builtins})`)
-    .option('--n <count>', 'examples of the built-in set', int('--n', 10), 2000)
+    .option('--n <count>', 'examples of the built-in set', int('--n', 10, MAX_BUILTIN_N, 'a built-in set is generated in memory'), 2000)
     .addOption(choice('--format <name>', 'file format (default: from the extension)', ['auto', ...formats], 'auto'))
     .addOption(choice('--column <name>', 'CoNLL-U tag column', ['upos', 'xpos'], 'upos'))
-    .option('--sample-rate <hz>', 'WAV input: rate the features are computed at (files are resampled to it)', int('--sample-rate', 1000), 16000)
-    .option('--mel-bins <n>', 'WAV input: mel filters, the size of each frame vector', int('--mel-bins', 1), 80)
+    .option('--sample-rate <hz>', 'WAV input: rate the features are computed at (files are resampled to it)', int('--sample-rate', 1000, 384000, 'files are resampled to it: a higher rate multiplies every clip'), 16000)
+    .option('--mel-bins <n>', 'WAV input: mel filters, the size of each frame vector', int('--mel-bins', 1, 1024, 'each frame is this many values'), 80)
     .addOption(choice('--cmvn <kind>', 'WAV input: per-utterance normalisation of each mel channel', ['none', 'mean', 'meanvar'], 'none'))
     .option('--image-size <HxW>', 'image input: resize every image to this (e.g. 32 or 32x48); default: the first image\'s size, others refused', imageSize)
     .addOption(choice('--channels <n>', 'image input: 1 (gray) or 3 (RGB)', ['1', '3'], '3'))

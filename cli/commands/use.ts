@@ -8,6 +8,9 @@ import { applyConfig, choice, fmt, int, printJson, UsageError } from '../shared.
 import { FORMATS } from '../datasets.js';
 import { answerLines, stdinIsFile, streamLines } from '../predict.js';
 
+/** Beam search runs the decoder once per hypothesis and step: past this a sentence takes minutes. */
+export const MAX_BEAM = 1024;
+
 /** The task a checkpoint was trained for, from its config.json. */
 export function taskOf(dir: string): { task: unknown; config: Record<string, unknown> } {
   const ck = readCheckpoint(resolveCheckpoint(dir));
@@ -63,7 +66,7 @@ export function predictCommand(): Command {
     .requiredOption('--model <dir>', 'a run directory (its best model) or a checkpoint directory')
     .option('--input <file>', 'input file (default: standard input)')
     .option('--json', 'print one JSON object per input', false)
-    .option('--beam <n>', 'seq2seq: beam search keeping N hypotheses (default: greedy decoding)', int('--beam', 1))
+    .option('--beam <n>', 'seq2seq: beam search keeping N hypotheses (default: greedy decoding)', int('--beam', 1, MAX_BEAM, 'each decoding step runs the decoder on every hypothesis'))
     .option('--config <file>', 'JSON file of flag values')
     .action(async (_o, cmd: Command) => {
       const o = applyConfig(cmd);
