@@ -69,7 +69,7 @@ function addDataFlags(cmd: Command, formats: readonly string[], builtins: string
     .addOption(choice('--column <name>', 'CoNLL-U tag column', ['upos', 'xpos'], 'upos'))
     .option('--sample-rate <hz>', 'WAV input: rate the features are computed at (files are resampled to it)', int('--sample-rate', 1000, 384000, 'files are resampled to it: a higher rate multiplies every clip'), 16000)
     .option('--mel-bins <n>', 'WAV input: mel filters, the size of each frame vector', int('--mel-bins', 1, 1024, 'each frame is this many values'), 80)
-    .addOption(choice('--cmvn <kind>', 'WAV input: per-utterance normalisation of each mel channel', ['none', 'mean', 'meanvar'], 'none'))
+    .addOption(choice('--cmvn <kind>', 'WAV input: per-utterance normalisation of each mel channel (meanvar: what a tuned run uses; none: Kaldi fbank values as they are)', ['none', 'mean', 'meanvar'], 'meanvar'))
     .option('--image-size <HxW>', 'image input: resize every image to this (e.g. 32 or 32x48); default: the first image\'s size, others refused', imageSize)
     .addOption(choice('--channels <n>', 'image input: 1 (gray) or 3 (RGB)', ['1', '3'], '3'))
     .option('--patch <n>', 'image input, transformer: side of the square patches', int('--patch', 1), 4);
