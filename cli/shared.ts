@@ -1,5 +1,6 @@
 // Flag parsing shared by the commands: typed values with clear errors, --config files whose
 // values fill in flags not given on the command line, and user errors as one line.
+import { resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { nn, QkvError, writeFileAtomic } from '../src/index.js';
@@ -130,6 +131,7 @@ export function fmt(v: number | null | undefined): string {
  * run fails before training, with the flag and the path, not at its first checkpoint.
  */
 export function prepareOutDir(flag: string, dir: string): void {
+  refuseKernelPath(flag, dir);
   const why = (e: unknown): string => systemErrorLine(e)?.replace(/^.*?: (?=[^:]*$)/, '') ?? (e as Error).message;
   let stat: ReturnType<typeof statSync> | undefined;
   try { stat = statSync(dir); } catch (e) {
@@ -142,6 +144,15 @@ export function prepareOutDir(flag: string, dir: string): void {
   } catch (e) {
     throw new UsageError(`${flag} ${dir}: cannot write there (${why(e)})`);
   }
+}
+
+/**
+ * Refuses an output folder under /proc or /sys: kernel interfaces, not folders (creating
+ * folders there loops: mkdir -p spins at 100% CPU), and writing there can change the system.
+ */
+export function refuseKernelPath(flag: string, dir: string): void {
+  const m = /^\/(proc|sys)(\/|$)/.exec(resolvePath(dir));
+  if (m) throw new UsageError(`${flag} ${dir}: refusing to write under /${m[1]} (a kernel interface, not a folder)`);
 }
 
 /** Writes a text file the CLI produces atomically (complete or absent); `what` (a flag or a name) starts the error line. */
