@@ -19,4 +19,6 @@ export { decodeImage, imageFile, readImageList, readImageFolder, encodePng } fro
 export { saveCheckpoint, readCheckpoint, isCheckpoint, removeLeftovers, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
 export { trainSession, trainSessionAsync, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';
 
+export { fromPretrained, savePretrained, saveAdapter, loadAdapter, pretrainedStateDict, type Pretrained, type HfTokenizer } from './run/pretrained.js';
+
 installDefaultBackend();
