@@ -13,7 +13,7 @@ import { fsReason, writeFileAtomic } from '../io/atomic-file.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors-file.js';
 import { ModuleError } from '../nn/module.js';
 import { hfConfigJson, hfModelFromConfig, PretrainedError, type HfModel, type Json } from '../nn/models/hf/index.js';
-import { adaptableModules, addLora, adapterConfigJson, loraConfigFromJson, loraStateDict, PEFT_PREFIX, type LoraConfig } from '../nn/models/hf/lora.js';
+import { adaptableModules, addLora, adapterConfigJson, fanInFanOut, loraConfigFromJson, loraStateDict, PEFT_PREFIX, type LoraConfig } from '../nn/models/hf/lora.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export type HfTokenizer = BpeTokenizer | WordPieceTokenizer;
@@ -186,7 +186,7 @@ export function saveAdapter(dir: string, model: HfModel, c: LoraConfig, o: { mod
   mkdirSync(dir, { recursive: true });
   const tensors = loraStateDict(model, o.modulesToSave ?? []);
   if (![...tensors.keys()].some((k) => k.endsWith('.lora_A.weight'))) throw new PretrainedError(dir, 'the model carries no LoRA adapter to save');
-  writeJson(join(dir, 'adapter_config.json'), adapterConfigJson(c, o));
+  writeJson(join(dir, 'adapter_config.json'), adapterConfigJson(c, { ...o, fanInFanOut: fanInFanOut(model) }));
   saveSafetensors(join(dir, 'adapter_model.safetensors'), tensors, { format: 'pt' });
 }
 
@@ -206,7 +206,7 @@ export function loadAdapter(model: HfModel, dir: string): LoraConfig & { modules
   const { tensors } = loadSafetensors(weightsPath);
   let modules: string[] = [];
   try {
-    modules = addLora(model, c);
+    modules = addLora(model, c, configPath);
     const own = model.stateDict();
     const given = new Map<string, Tensor>();
     for (const [k, t] of tensors) {

@@ -9,7 +9,7 @@ export { PretrainedError, type Json } from './config.js';
 export { Conv1D, Dense, Adaptable, type LoraOptions } from './layers.js';
 export { GPT2LMHeadModel, gpt2ConfigFromJson, gpt2ConfigToJson, type GPT2Config, type CausalLMOutput, type GPT2ForwardOptions } from './gpt2.js';
 export { BertModel, BertForTokenClassification, BertForSequenceClassification, bertConfigFromJson, bertConfigToJson, type BertConfig, type BertInputs, type ClassifierOutput, type EncoderOutput } from './bert.js';
-export { addLora, freezeForLora, loraStateDict, mergeLora, matchesTarget, adaptableModules, adapterConfigJson, loraConfigFromJson, PEFT_PREFIX, type LoraConfig } from './lora.js';
+export { addLora, freezeForLora, loraStateDict, mergeLora, matchesTarget, adaptableModules, adapterConfigJson, loraConfigFromJson, fanInFanOut, PEFT_PREFIX, type LoraConfig } from './lora.js';
 
 export type HfModel = GPT2LMHeadModel | BertForTokenClassification | BertForSequenceClassification;
 

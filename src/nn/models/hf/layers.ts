@@ -52,6 +52,7 @@ export abstract class Adaptable extends Module {
     this.lora_B.weight.buffer().fill(0);
     this.loraDropout = this.module('lora_dropout', new Dropout(o.dropout ?? 0));
     this.loraScaling = o.rslora ? o.alpha / Math.sqrt(o.r) : o.alpha / o.r;
+    for (const m of [this.lora_A, this.lora_B, this.loraDropout]) m.train(this.training); // a model in eval mode stays in it
   }
 
   /** B·A·scaling in this layer's weight layout. */
@@ -71,10 +72,18 @@ export abstract class Adaptable extends Module {
     this.loraDropout = null;
   }
 
-  /** base(x) + lora_B(lora_A(dropout(x))) · scaling */
+  /**
+   * base(x) + lora_B(lora_A(dropout(x)) · scaling). The scaling goes on the r-wide product and
+   * dropout is skipped where it is the identity, so the adapter keeps only (…, r)-sized values
+   * for backward (a clone of x and an (…, out) product per layer would cost more than the adapter).
+   */
   protected adapted(x: Tensor, base: Tensor): Tensor {
     if (!this.lora_A) return base;
-    return tidy(() => add(base, mul(this.lora_B!.forward(this.lora_A!.forward(this.loraDropout!.forward(x))), this.loraScaling)));
+    return tidy(() => {
+      const d = this.loraDropout!;
+      const xin = d.training && d.p > 0 ? d.forward(x) : x;
+      return add(base, this.lora_B!.forward(mul(this.lora_A!.forward(xin), this.loraScaling)));
+    });
   }
 }
 

@@ -7,7 +7,7 @@
 import type { Tensor } from '../../../tensor/tensor.js';
 import type { Module } from '../../module.js';
 import { ConfigReader, PretrainedError, type Json } from './config.js';
-import { Adaptable, type LoraOptions } from './layers.js';
+import { Adaptable, Conv1D, type LoraOptions } from './layers.js';
 
 export interface LoraConfig extends LoraOptions {
   /** PEFT's target_modules: names matched at the end of the module path, or one regular expression. */
@@ -35,12 +35,12 @@ export function matchesTarget(path: string, targets: string[] | string): boolean
 }
 
 /** Adds an adapter to every targeted projection; returns their paths (an error when none matches). */
-export function addLora(model: Module, c: LoraConfig): string[] {
+export function addLora(model: Module, c: LoraConfig, source = '--lora-targets'): string[] {
   const all = adaptableModules(model);
   const hit = all.filter(([p]) => matchesTarget(p, c.targets));
   if (!hit.length) {
     const names = [...new Set(all.map(([p]) => p.split('.').pop()!))];
-    throw new PretrainedError('--lora-targets', `${JSON.stringify(c.targets)} matches no module of ${model.kind} (its projections: ${names.join(', ')})`);
+    throw new PretrainedError(source, `${source === '--lora-targets' ? '' : 'target_modules '}${JSON.stringify(c.targets)} matches no module of ${model.kind} (its projections: ${names.join(', ')})`);
   }
   for (const [, m] of hit) m.addLora(c);
   return hit.map(([p]) => p);
@@ -76,11 +76,16 @@ export function mergeLora(model: Module): number {
   return withAdapter.length;
 }
 
+/** PEFT's fan_in_fan_out: the adapted layers store weights [in, out] (GPT-2's Conv1D). */
+export function fanInFanOut(model: Module): boolean {
+  return adaptableModules(model).some(([, m]) => m.lora_A && m instanceof Conv1D);
+}
+
 /** The adapter_config.json PEFT writes for LoRA (the fields its LoraConfig reads; the rest take PEFT's defaults). */
-export function adapterConfigJson(c: LoraConfig, o: { baseModel?: string | null; modulesToSave?: string[] | null; taskType?: string | null } = {}): Json {
+export function adapterConfigJson(c: LoraConfig, o: { baseModel?: string | null; modulesToSave?: string[] | null; taskType?: string | null; fanInFanOut?: boolean } = {}): Json {
   return {
     peft_type: 'LORA', task_type: o.taskType ?? null, base_model_name_or_path: o.baseModel ?? null, inference_mode: true,
-    r: c.r, lora_alpha: c.alpha, lora_dropout: c.dropout ?? 0, target_modules: c.targets, fan_in_fan_out: false,
+    r: c.r, lora_alpha: c.alpha, lora_dropout: c.dropout ?? 0, target_modules: c.targets, fan_in_fan_out: !!o.fanInFanOut,
     bias: 'none', use_rslora: !!c.rslora, use_dora: false, modules_to_save: o.modulesToSave?.length ? o.modulesToSave : null,
     init_lora_weights: true, layers_to_transform: null, layers_pattern: null, rank_pattern: {}, alpha_pattern: {},
   };
