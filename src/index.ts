@@ -20,5 +20,7 @@ export { saveCheckpoint, readCheckpoint, isCheckpoint, removeLeftovers, Checkpoi
 export { trainSession, trainSessionAsync, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';
 
 export { fromPretrained, savePretrained, saveAdapter, loadAdapter, pretrainedStateDict, type Pretrained, type HfTokenizer } from './run/pretrained.js';
+export { finetunePretrained, type FinetuneOptions, type FinetuneResult, type FinetuneTask } from './run/finetune.js';
+export { generatePretrained, tagWordsPretrained, classifyTextPretrained, type HfGenerateOptions } from './run/hf-use.js';
 
 installDefaultBackend();

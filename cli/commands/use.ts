@@ -6,6 +6,7 @@ import { cliTask } from '../tasks.js';
 import { frontEndOf, mediaInputs } from '../media.js';
 import { applyConfig, choice, fmt, int, printJson, UsageError } from '../shared.js';
 import { FORMATS } from '../datasets.js';
+import { hfPredict, isPretrainedDir } from './hf.js';
 
 /** The task a checkpoint was trained for, from its config.json. */
 export function taskOf(dir: string): { task: unknown; config: Record<string, unknown> } {
@@ -66,6 +67,9 @@ export function predictCommand(): Command {
     .option('--config <file>', 'JSON file of flag values')
     .action((_o, cmd: Command) => {
       const o = applyConfig(cmd);
+      if (isPretrainedDir(o.model)) { // a Hugging Face BERT directory (or a PEFT adapter on one): one text per line
+        return hfPredict(o, (o.input ? readTextFile(o.input as string) : readStdin()).split('\n').filter((l) => l.trim()));
+      }
       const { task } = taskOf(o.model as string);
       const t = cliTask(task, `--model ${String(o.model)}`);
       if (t.refusePredict) throw new UsageError(t.refusePredict); // before waiting on standard input

@@ -12,7 +12,7 @@ import type { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { fsReason, writeFileAtomic } from '../io/atomic-file.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors-file.js';
 import { ModuleError } from '../nn/module.js';
-import { hfConfigJson, hfModelFromConfig, PretrainedError, type HfModel, type Json } from '../nn/models/hf/index.js';
+import { bertConfigFromJson, GPT2LMHeadModel, hfConfigJson, hfModelFromConfig, PretrainedError, type HfModel, type Json } from '../nn/models/hf/index.js';
 import { adaptableModules, addLora, adapterConfigJson, fanInFanOut, loraConfigFromJson, loraStateDict, PEFT_PREFIX, type LoraConfig } from '../nn/models/hf/lora.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -27,6 +27,8 @@ export interface Pretrained {
   config: Json;
   /** tokenizer.json, or null when the directory has none. */
   tokenizer: HfTokenizer | null;
+  /** When `dir` is a PEFT adapter: its config and the modules it adapts (the base model came from `base`). */
+  adapter?: (LoraConfig & { modulesToSave: string[]; modules: string[]; base: string }) | null;
 }
 
 function readJson(path: string): Json {
@@ -104,8 +106,50 @@ function loadInto(model: HfModel, tensors: Map<string, Tensor>, file: string): v
  * (GPT2LMHeadModel, BertForTokenClassification, BertForSequenceClassification), the weights come
  * from model.safetensors or its shards (F16/BF16 read as float32), tokenizer.json when present.
  */
-export function fromPretrained(dir: string, o: { generator?: Generator } = {}): Pretrained {
+export function fromPretrained(dir: string, o: { generator?: Generator; base?: string } = {}): Pretrained {
   checkDir(dir);
+  if (existsSync(join(dir, 'adapter_config.json'))) return fromAdapterDir(dir, o);
+  return fromModelDir(dir, o);
+}
+
+/**
+ * A PEFT adapter directory: the base model (adapter_config.json's base_model_name_or_path, or
+ * `base`), a new classifier where the directory's config.json has other labels, then the adapter.
+ */
+function fromAdapterDir(dir: string, o: { generator?: Generator; base?: string }): Pretrained {
+  const configPath = join(dir, 'adapter_config.json');
+  const base = o.base ?? readJson(configPath).base_model_name_or_path;
+  if (typeof base !== 'string' || !existsSync(join(base, 'config.json'))) {
+    throw new PretrainedError(configPath, `base_model_name_or_path ${JSON.stringify(base ?? null)} is not a save_pretrained directory here; name the base model's directory (--base DIR)`);
+  }
+  const p = fromModelDir(base, o);
+  try {
+    const own = join(dir, 'config.json');
+    if (existsSync(own) && !(p.model instanceof GPT2LMHeadModel)) {
+      const labels = bertConfigFromJson(readJson(own), own).labels;
+      if (labels.join('\n') !== p.model.config.labels.join('\n')) p.model.replaceHead(labels);
+    }
+    const adapter = { ...loadAdapter(p.model, dir), base };
+    p.model.eval();
+    const tokPath = join(dir, 'tokenizer.json');
+    return { ...p, dir, config: existsSync(own) ? readJson(own) : p.config, tokenizer: existsSync(tokPath) ? readTokenizer(tokPath) : p.tokenizer, adapter };
+  } catch (e) {
+    p.model.dispose();
+    throw e;
+  }
+}
+
+function readTokenizer(tokPath: string): HfTokenizer {
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(tokPath, 'utf8'));
+  } catch (e) {
+    throw new PretrainedError(tokPath, `not valid JSON (${(e as Error).message})`);
+  }
+  return anyTokenizerFromJson(j, tokPath);
+}
+
+function fromModelDir(dir: string, o: { generator?: Generator }): Pretrained {
   const configPath = join(dir, 'config.json');
   const config = readJson(configPath);
   const model = hfModelFromConfig(config, configPath, o.generator);
@@ -124,17 +168,13 @@ export function fromPretrained(dir: string, o: { generator?: Generator } = {}): 
   model.eval();
   const tokPath = join(dir, 'tokenizer.json');
   let tokenizer: HfTokenizer | null = null;
-  if (existsSync(tokPath)) {
-    const text = readFileSync(tokPath, 'utf8');
-    let j: unknown;
-    try {
-      j = JSON.parse(text);
-    } catch (e) {
-      throw new PretrainedError(tokPath, `not valid JSON (${(e as Error).message})`);
-    }
-    tokenizer = anyTokenizerFromJson(j, tokPath);
+  try {
+    if (existsSync(tokPath)) tokenizer = readTokenizer(tokPath);
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
-  return { dir, architecture: model.architecture, model, config, tokenizer };
+  return { dir, architecture: model.architecture, model, config, tokenizer, adapter: null };
 }
 
 /** The first tensor the model would refuse (for naming its shard), or null. */
@@ -168,13 +208,13 @@ function writeJson(path: string, j: unknown): void {
  * over it) and model.safetensors (Hugging Face's names, metadata format "pt"), and tokenizer.json
  * copied from `tokenizerFrom` (a directory) when given. transformers' from_pretrained reads it.
  */
-export function savePretrained(dir: string, model: HfModel, o: { config?: Json; tokenizerFrom?: string | null } = {}): void {
+export function savePretrained(dir: string, model: HfModel, o: { config?: Json; tokenizerFrom?: string | null; configOnly?: boolean } = {}): void {
   mkdirSync(dir, { recursive: true });
-  if ([...model.stateDict().keys()].some((k) => /\.lora_[AB]\.weight$/.test(k))) {
+  if (!o.configOnly && [...model.stateDict().keys()].some((k) => /\.lora_[AB]\.weight$/.test(k))) {
     throw new PretrainedError(dir, 'the model carries LoRA adapters: merge them first (mergeLora) or save the adapter (saveAdapter)');
   }
   writeJson(join(dir, 'config.json'), hfConfigJson(model, o.config ?? {}));
-  saveSafetensors(join(dir, 'model.safetensors'), pretrainedStateDict(model), { format: 'pt' });
+  if (!o.configOnly) saveSafetensors(join(dir, 'model.safetensors'), pretrainedStateDict(model), { format: 'pt' });
   if (o.tokenizerFrom) {
     const src = join(o.tokenizerFrom, 'tokenizer.json');
     if (existsSync(src) && src !== join(dir, 'tokenizer.json')) writeFileAtomic(join(dir, 'tokenizer.json'), [readFileSync(src)], (m) => new PretrainedError(src, m));

@@ -1,0 +1,100 @@
+// Using a loaded Hugging Face model on text: GPT-2 continues a prompt (sampling or greedy, on the
+// KV cache), BERT labels each word (token classification: the label of its first WordPiece) or
+// the whole text (sequence classification, with the softmax over the labels).
+import { Generator } from '../core/rng.js';
+import type { BpeTokenizer } from '../data/tokenizers/tokenizer.js';
+import type { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
+import { tensor } from '../ops/creation.js';
+import { softmax } from '../ops/index.js';
+import { noGrad, tidy } from '../tensor/engine.js';
+import { sampleNext } from '../tasks/decode/index.js';
+import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadModel, PretrainedError } from '../nn/models/hf/index.js';
+import type { Pretrained } from './pretrained.js';
+
+export interface HfGenerateOptions {
+  maxNewTokens?: number;
+  /** 0: greedy */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  generator?: Generator;
+  /** Stop at the end-of-text token (eos_token_id). Default true. */
+  stopAtEos?: boolean;
+}
+
+function need<T>(p: Pretrained, cls: abstract new (...a: never[]) => T, what: string): T {
+  if (!(p.model instanceof cls)) throw new PretrainedError(`${p.dir}/config.json`, `is a ${p.architecture}; ${what}`);
+  if (!p.tokenizer) throw new PretrainedError(p.dir, 'has no tokenizer.json');
+  return p.model as T;
+}
+
+/** GPT-2: the continuation of `prompt` (text), token by token on the KV cache. */
+export function generatePretrained(p: Pretrained, prompt: string, o: HfGenerateOptions = {}): { text: string; ids: number[] } {
+  const model = need(p, GPT2LMHeadModel, 'generation needs a GPT2LMHeadModel');
+  const tok = p.tokenizer as BpeTokenizer;
+  const eos = model.config.eosTokenId;
+  let context = Array.from(tok.encode(prompt));
+  if (!context.length) {
+    if (eos === null) throw new PretrainedError(p.dir, 'an empty prompt needs a bos/eos token to start from (config.json has no eos_token_id)');
+    context = [model.config.bosTokenId ?? eos];
+  }
+  const max = o.maxNewTokens ?? 50;
+  if (context.length + max > model.config.nPositions) {
+    throw new PretrainedError('--max-new-tokens', `the prompt (${context.length} tokens) and ${max} new tokens exceed n_positions ${model.config.nPositions}`);
+  }
+  const g = o.generator ?? new Generator(0);
+  const out: number[] = [];
+  const caches = model.makeCaches(1);
+  model.eval();
+  try {
+    noGrad(() => {
+      let next = context;
+      for (let i = 0; i < max; i++) {
+        const logits = tidy(() => {
+          const l = model.forward(tensor([next], { dtype: 'int32' }), { caches }).logits; // (1, T, vocab)
+          return l.select(1, l.shape[1]! - 1).select(0, 0).toTypedArray();
+        });
+        const id = sampleNext(logits, { temperature: o.temperature ?? 0, topK: o.topK, topP: o.topP, generator: g });
+        if (id === eos && o.stopAtEos !== false) break;
+        out.push(id);
+        next = [id];
+      }
+    });
+  } finally {
+    caches.forEach((c) => c.dispose());
+  }
+  return { text: tok.decode(out), ids: out };
+}
+
+/** BertForTokenClassification: a label per whitespace-separated word (its first WordPiece's). */
+export function tagWordsPretrained(p: Pretrained, words: readonly string[]): string[] {
+  const model = need(p, BertForTokenClassification, 'labelling words needs a BertForTokenClassification');
+  const tok = p.tokenizer as WordPieceTokenizer;
+  const pieces = words.map((w) => tok.encodeText(w).ids);
+  const enc = tok.encode(''); // [CLS] [SEP] around the pieces, as the template says
+  const firstSpecial = enc.ids.length ? [enc.ids[0]!] : [];
+  const lastSpecial = enc.ids.length > 1 ? [enc.ids[enc.ids.length - 1]!] : [];
+  const ids = [...firstSpecial];
+  const first: number[] = [];
+  for (const ps of pieces) {
+    first.push(ids.length);
+    ids.push(...(ps.length ? ps : [tok.id(tok.unkToken)!]));
+  }
+  ids.push(...lastSpecial);
+  if (ids.length > model.config.maxPositionEmbeddings) throw new PretrainedError('input', `${ids.length} WordPiece tokens exceed max_position_embeddings ${model.config.maxPositionEmbeddings}`);
+  model.eval();
+  const pred = noGrad(() => tidy(() => model.forward({ inputIds: tensor([ids], { dtype: 'int32' }) }).logits.argmax(-1).toTypedArray()));
+  return first.map((i) => model.config.labels[pred[i]!]!);
+}
+
+/** BertForSequenceClassification: the label of a text and the probability of each label. */
+export function classifyTextPretrained(p: Pretrained, text: string, pair?: string): { label: string; probabilities: Record<string, number> } {
+  const model = need(p, BertForSequenceClassification, 'classifying texts needs a BertForSequenceClassification');
+  const enc = (p.tokenizer as WordPieceTokenizer).encode(text, pair);
+  if (enc.ids.length > model.config.maxPositionEmbeddings) throw new PretrainedError('input', `${enc.ids.length} WordPiece tokens exceed max_position_embeddings ${model.config.maxPositionEmbeddings}`);
+  model.eval();
+  const probs = noGrad(() => tidy(() => softmax(model.forward({ inputIds: tensor([enc.ids], { dtype: 'int32' }), tokenTypeIds: tensor([enc.typeIds], { dtype: 'int32' }) }).logits, -1).toTypedArray()));
+  let best = 0;
+  for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[best]!) best = i;
+  return { label: model.config.labels[best]!, probabilities: Object.fromEntries(model.config.labels.map((l, i) => [l, Number(probs[i]!.toFixed(6))])) };
+}
