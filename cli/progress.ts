@@ -34,10 +34,10 @@ export function progress(o: ProgressOptions): { onEvent: (e: TrainEvent) => void
         timeOnly = !Number.isFinite(e.maxSteps);
         bar?.start(Number.isFinite(e.maxSteps) ? e.maxSteps : e.step + 1, e.step, { loss: '-', rate: '-', lr: '-', epoch: '-', dev, left: '-' });
       } else if (e.type === 'step') {
-        smoothed = smoothed === null ? e.loss : 0.9 * smoothed + 0.1 * e.loss;
+        if (e.loss !== null) smoothed = smoothed === null ? e.loss : 0.9 * smoothed + 0.1 * e.loss;
         if (bar && timeOnly && e.secondsLeft !== null) bar.setTotal(e.step + Math.round((e.secondsLeft * 1000) / Math.max(e.ms, 1e-3)));
         bar?.update(e.step, {
-          loss: smoothed.toFixed(4), rate: Math.round((e.positions / e.ms) * 1000), lr: e.lr.toExponential(2), dev,
+          loss: smoothed === null ? '-' : smoothed.toFixed(4), rate: Math.round((e.positions / e.ms) * 1000), lr: e.lr.toExponential(2), dev,
           epoch: e.epoch === null ? '-' : e.epoch.toFixed(2), left: e.secondsLeft === null ? '-' : formatDuration(e.secondsLeft),
         });
       } else if (e.type === 'eval') {

@@ -6,7 +6,8 @@
 // (possibly padded with trailing spaces); then the data buffer. Offsets are relative to the
 // start of the data buffer; tensors are little-endian and row-major, and together they must
 // cover the data buffer exactly, without holes or overlaps.
-import type { DType } from '../core/dtype.js';
+import { arrayFor, type DType } from '../core/dtype.js';
+import { isDeviceBackend } from '../kernels/registry.js';
 import { QkvError, shapeStr } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -151,7 +152,11 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
     for (const e of entries) {
       const t = Tensor.empty(e.shape, READABLE[e.dtype]!.to);
       tensors.set(e.name, t);
-      decode(e, bytes.subarray(dataStart + e.begin, dataStart + e.end), t.buffer(), fail);
+      // decoded in place on a host backend; on a device, into a host array written in one transfer
+      const device = isDeviceBackend(t.backend);
+      const host = device ? arrayFor(t.dtype, t.size) : t.buffer();
+      decode(e, bytes.subarray(dataStart + e.begin, dataStart + e.end), host, fail);
+      if (device) t.write(host);
     }
   } catch (err) {
     for (const t of tensors.values()) t.dispose();

@@ -1,7 +1,12 @@
-// The kernel contract: every kernel's name and signature. Kernels see typed arrays and sizes,
-// never a Tensor. A backend registers an implementation for some (or all) of these names;
-// the reference backend (ref/) implements every one and is the oracle the others are tested
-// against. Outputs are always contiguous, row-major, and written in place into `out`.
+// The kernel contract: every kernel's name and signature. Kernels see buffer handles and sizes,
+// never a Tensor. A handle is whatever the backend's allocator hands out: on the host backends
+// (ref, wasm, native) the typed array itself, so their kernels compute in place and nothing is
+// copied; on a device backend (a GPU) an object of its own, which JavaScript cannot read (the
+// backend's `read` copies it back, asynchronously). The op layer passes handles through in the
+// typed-array slots of these signatures and never reads them, so one signature serves both.
+// A backend registers an implementation for some (or all) of these names; the reference backend
+// (ref/) implements every one and is the oracle the others are tested against. Outputs are
+// always contiguous, row-major, and written in place into `out`.
 import type { DType, TypedArray } from '../core/dtype.js';
 import type { Shape } from '../core/shape.js';
 
@@ -153,8 +158,11 @@ export interface KernelSignatures {
 
 export type KernelName = keyof KernelSignatures;
 
-/** Memory a backend hands out. `view()` may return a new array object after the backing
- * memory grows (WebAssembly), so callers re-read it instead of keeping it. */
+/**
+ * Memory a backend hands out. `view()` is the handle kernels get: the typed array on a host
+ * backend (it may be a new array object after the backing memory grows, as WebAssembly's does,
+ * so callers re-read it instead of keeping it), the backend's own buffer object on a device.
+ */
 export interface Allocation {
   view(): TypedArray;
   free(): void;
@@ -164,8 +172,22 @@ export interface Allocator {
   allocate(dtype: DType, length: number): Allocation;
 }
 
+/**
+ * 'host': handles are typed arrays in this process (ref, wasm, native); kernels a host backend
+ * lacks run the reference kernel on the same arrays. 'device': handles are opaque (a GPU
+ * buffer); every kernel it is asked for must be its own (a missing one is an error naming it,
+ * never a silent trip through the CPU), and values cross only through `read` and `write`.
+ */
+export type BackendKind = 'host' | 'device';
+
 export interface Backend {
   readonly name: string;
+  /** Default 'host'. */
+  readonly kind?: BackendKind;
   readonly allocator: Allocator;
   readonly kernels: Partial<KernelSignatures>;
+  /** Device backends: `length` elements of a buffer from element `offset`, copied to the host once queued work is done. */
+  read?(handle: TypedArray, dtype: DType, offset: number, length: number): Promise<TypedArray>;
+  /** Device backends: host values written into a buffer at element `offset`, in order with the kernels queued before and after. */
+  write?(handle: TypedArray, values: TypedArray, offset: number): void;
 }

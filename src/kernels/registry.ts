@@ -1,5 +1,8 @@
-// The kernel registry: backends register by name; ops ask for a kernel by name and get the
-// active backend's, or the reference backend's when the active one does not implement it.
+// The kernel registry: backends register by name; ops ask for a kernel by name *of the backend
+// that owns their inputs* (a Storage records whose allocator made it). A host backend that lacks
+// a kernel gets the reference backend's (same typed arrays); a device backend never does: a
+// missing kernel there is one clear error. The "default" backend (setBackend) is only where new
+// tensors made from host values (tensor(), zeros(), a model's parameters) are allocated.
 import { QkvError } from '../core/errors.js';
 import type { Backend, KernelName, KernelSignatures } from './contract.js';
 
@@ -24,6 +27,7 @@ export function setBackend(name: string): void {
   active = b;
 }
 
+/** The default backend: where tensors made from host values are allocated. */
 export function getBackend(): Backend {
   if (!active) throw new QkvError('no backend registered');
   return active;
@@ -47,8 +51,18 @@ export function listBackends(): string[] {
   return [...backends.keys()];
 }
 
-export function kernel<K extends KernelName>(name: K): KernelSignatures[K] {
-  const k = active?.kernels[name] ?? reference?.kernels[name];
-  if (!k) throw new QkvError(`no kernel "${name}" in backend ${active?.name ?? '(none)'}`);
+/** True for a backend whose buffers JavaScript cannot read directly (a GPU). */
+export function isDeviceBackend(b: Backend): boolean {
+  return b.kind === 'device';
+}
+
+/** The kernel `name` of backend `on` (default: the default backend); see the file comment for fallbacks. */
+export function kernel<K extends KernelName>(name: K, on: Backend | null = active): KernelSignatures[K] {
+  const k = on?.kernels[name] ?? (on?.kind === 'device' ? undefined : reference?.kernels[name]);
+  if (!k) {
+    throw new QkvError(on?.kind === 'device'
+      ? `kernel "${name}" is not implemented on the ${on.name} backend (nothing falls back to the CPU silently); move the tensors with t.to('native') or run with --backend native`
+      : `no kernel "${name}" in backend ${on?.name ?? '(none)'}`);
+  }
   return k as KernelSignatures[K];
 }

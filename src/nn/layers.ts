@@ -8,6 +8,7 @@ import { embedding } from '../ops/embedding.js';
 import { layerNorm } from '../ops/layernorm.js';
 import { linear } from '../ops/linalg.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { fillRange } from '../ops/util.js';
 import { normal, uniform } from './init.js';
 import { Module, ModuleError } from './module.js';
 
@@ -57,7 +58,7 @@ export class Embedding extends Module {
     positiveInt('Embedding', 'numEmbeddings', numEmbeddings);
     positiveInt('Embedding', 'embeddingDim', embeddingDim);
     const w = normal([numEmbeddings, embeddingDim], 1, options.generator ?? defaultGenerator);
-    if (options.paddingIdx !== undefined) w.buffer().fill(0, options.paddingIdx * embeddingDim, (options.paddingIdx + 1) * embeddingDim);
+    if (options.paddingIdx !== undefined) fillRange(w, 0, options.paddingIdx * embeddingDim, embeddingDim);
     this.paddingIdx = options.paddingIdx;
     this.weight = this.param('weight', w);
   }

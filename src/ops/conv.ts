@@ -8,7 +8,7 @@ import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';
 import { reshape } from './views.js';
-import { checkDtype, checkTensor, contiguousTensor, f32, release } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32, ownerOf, release } from './util.js';
 
 export interface Conv1dOptions {
   stride?: number;
@@ -47,20 +47,22 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const outLength = Math.floor((length + padTotal - span) / stride) + 1;
   if (outLength < 1) throw new OpError('conv1d', `input length ${length} is too short for kernel ${k} with dilation ${dilation} and padding ${padTotal}`);
   const args: Conv1dArgs = { batch, cin, cout, groups, length, kernel: k, outLength, stride, padLeft, dilation };
-  const y = Tensor.empty([batch, cout, outLength]);
+  const be = ownerOf('conv1d', x, weight, bias);
+  const y = Tensor.empty([batch, cout, outLength], 'float32', be);
   const [xc, wc] = [contiguousTensor(x), contiguousTensor(weight)];
-  kernel('Conv1d')(f32(xc), f32(wc), args, f32(y));
+  kernel('Conv1d', be)(f32(xc), f32(wc), args, f32(y));
   release(xc, x);
   release(wc, weight);
   const conv = record('conv1d', [x, weight], y, (g, [x, w], needs) => {
     // every allocation first: allocating may grow the heap and detach views taken before
-    const dx = needs[0] ? Tensor.empty(x!.shape) : null;
-    const dw = needs[1] ? Tensor.empty(w!.shape) : null;
+    const gbe = ownerOf('conv1d', x, g);
+    const dx = needs[0] ? Tensor.empty(x!.shape, 'float32', gbe) : null;
+    const dw = needs[1] ? Tensor.empty(w!.shape, 'float32', gbe) : null;
     const gc = contiguousTensor(g);
     const wc = dx ? contiguousTensor(w!) : null;
     const xc = dw ? contiguousTensor(x!) : null;
-    if (dx) kernel('Conv1dGradInput')(f32(gc), f32(wc!), args, f32(dx));
-    if (dw) kernel('Conv1dGradWeight')(f32(gc), f32(xc!), args, f32(dw));
+    if (dx) kernel('Conv1dGradInput', gbe)(f32(gc), f32(wc!), args, f32(dx));
+    if (dw) kernel('Conv1dGradWeight', gbe)(f32(gc), f32(xc!), args, f32(dw));
     release(gc, g);
     release(wc, w!);
     release(xc, x!);

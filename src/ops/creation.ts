@@ -3,13 +3,20 @@ import { arrayFor, type DType, type TypedArray } from '../core/dtype.js';
 import { OpError } from '../core/errors.js';
 import { defaultGenerator, type Generator } from '../core/rng.js';
 import { sizeOf, type Shape } from '../core/shape.js';
-import { kernel } from '../kernels/registry.js';
+import { getBackend, getBackendByName, kernel } from '../kernels/registry.js';
+import type { Backend } from '../kernels/contract.js';
 import { Tensor, type NestedArray } from '../tensor/tensor.js';
 
 export interface CreateOptions {
   dtype?: DType;
   /** Mark the result as a parameter (a leaf whose gradient backward() fills). */
   requiresGrad?: boolean;
+  /** The backend that holds it, by name (default: the default backend, see setBackend). */
+  backend?: string;
+}
+
+function backendOf(options: CreateOptions): Backend {
+  return options.backend === undefined ? getBackend() : getBackendByName(options.backend);
 }
 
 export interface RandomOptions extends CreateOptions {
@@ -47,8 +54,8 @@ export function tensor(values: NestedArray | TypedArray | readonly number[], opt
     if (typeof flat[i] !== 'number') throw new OpError('tensor', `value at flat index ${i} is ${typeof flat[i]}, not a number`);
   }
   const dtype = options.dtype ?? (values instanceof Int32Array ? 'int32' : 'float32');
-  const t = Tensor.empty(shape, dtype);
-  t.buffer().set(flat);
+  const t = Tensor.empty(shape, dtype, backendOf(options));
+  t.write(flat);
   return finish(t, options);
 }
 
@@ -73,15 +80,16 @@ function inferShape(v: NestedArray): number[] {
 
 export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
   checkShape('full', shape);
-  const t = Tensor.empty(shape, options.dtype ?? 'float32');
-  kernel('Fill')(t.buffer(), value);
+  const on = backendOf(options);
+  const t = Tensor.empty(shape, options.dtype ?? 'float32', on);
+  kernel('Fill', on)(t.buffer(), value);
   return finish(t, options);
 }
 
 export const zeros = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 0, options);
 export const ones = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 1, options);
-export const zerosLike = (x: Tensor, options: CreateOptions = {}): Tensor => full(x.shape, 0, { dtype: x.dtype, ...options });
-export const onesLike = (x: Tensor, options: CreateOptions = {}): Tensor => full(x.shape, 1, { dtype: x.dtype, ...options });
+export const zerosLike = (x: Tensor, options: CreateOptions = {}): Tensor => full(x.shape, 0, { dtype: x.dtype, backend: x.backend.name, ...options });
+export const onesLike = (x: Tensor, options: CreateOptions = {}): Tensor => full(x.shape, 1, { dtype: x.dtype, backend: x.backend.name, ...options });
 
 /** start, start+step, ... < end (one argument: 0 .. end-1). int32 when all arguments are integers. */
 export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {

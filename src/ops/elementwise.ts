@@ -8,14 +8,14 @@ import { kernel } from '../kernels/registry.js';
 import { record } from '../tensor/autograd.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, contiguousTensor, f32, release, scalar, type TensorLike } from './util.js';
+import { checkTensor, contiguousTensor, f32, ownerOf, release, scalar, type TensorLike } from './util.js';
 
 // ---- unary
 
 function unary(op: string, name: UnaryKernelName, x: Tensor, param = 0, keepInt = false): Tensor {
   checkTensor(op, x);
-  const y = Tensor.empty(x.shape, keepInt && x.dtype === 'int32' ? 'int32' : 'float32');
-  kernel(name)(x.strided(op), x.shape, y.buffer(), param);
+  const y = Tensor.empty(x.shape, keepInt && x.dtype === 'int32' ? 'int32' : 'float32', x.backend);
+  kernel(name, x.backend)(x.strided(op), x.shape, y.buffer(), param);
   return y;
 }
 
@@ -62,10 +62,11 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   if (approximate !== 'none' && approximate !== 'tanh') throw new OpError('gelu', `approximate must be "none" or "tanh", got "${approximate}"`);
   const y = unary('gelu', approximate === 'tanh' ? 'GeluTanh' : 'GeluErf', x);
   return record('gelu', [x], y, (g, [x]) => {
-    const dx = Tensor.empty(x!.shape);
+    const be = ownerOf('gelu', x, g);
+    const dx = Tensor.empty(x!.shape, 'float32', be);
     // views at an offset (select, slice) are copied too: contiguousTensor is the one test of "kernel-ready"
     const [xc, gc] = [contiguousTensor(x!), contiguousTensor(g)];
-    kernel('GeluGrad')(f32(xc), f32(gc), f32(dx), approximate === 'tanh' ? 1 : 0);
+    kernel('GeluGrad', be)(f32(xc), f32(gc), f32(dx), approximate === 'tanh' ? 1 : 0);
     release(xc, x);
     release(gc, g);
     return [dx];
@@ -94,8 +95,9 @@ function binary(op: string, name: BinaryKernelName, a: TensorLike, b: TensorLike
   const tb = typeof b === 'number' ? scalar(b, ta) : checkTensor(op, b, 'second input');
   try {
     const shape = broadcastShapes(op, ta.shape, tb.shape);
-    const out = Tensor.empty(shape, dtype ?? promote(ta.dtype, tb.dtype));
-    kernel(name)(bstrided(ta, shape, op), bstrided(tb, shape, op), shape, out.buffer());
+    const be = ownerOf(op, ta, tb);
+    const out = Tensor.empty(shape, dtype ?? promote(ta.dtype, tb.dtype), be);
+    kernel(name, be)(bstrided(ta, shape, op), bstrided(tb, shape, op), shape, out.buffer());
     return grad ? record(op, [ta, tb], out, grad, saveInputs ? [ta, tb] : []) : out;
   } finally {
     if (ta !== a) ta.dispose();
@@ -166,8 +168,9 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const tb = typeof b === 'number' ? scalar(b, ta) : checkTensor('where', b, 'second value');
   try {
     const shape = broadcastShapes('where', cond.shape, ta.shape, tb.shape);
-    const out = Tensor.empty(shape, promote(ta.dtype, tb.dtype));
-    kernel('Where')(bstrided(cond, shape, 'where'), bstrided(ta, shape, 'where'), bstrided(tb, shape, 'where'), shape, out.buffer());
+    const be = ownerOf('where', cond, ta, tb);
+    const out = Tensor.empty(shape, promote(ta.dtype, tb.dtype), be);
+    kernel('Where', be)(bstrided(cond, shape, 'where'), bstrided(ta, shape, 'where'), bstrided(tb, shape, 'where'), shape, out.buffer());
     return record('where', [ta, tb], out, (g, [c], needs) => [
       needs[0] ? where(c!, g, 0) : null,
       needs[1] ? where(c!, 0, g) : null,

@@ -7,7 +7,7 @@ import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { tensor } from './creation.js';
 import { reshape } from './views.js';
-import { checkDtype, checkTensor, contiguousTensor, f32, release } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32, fillRange, onHost, ownerOf, release } from './util.js';
 
 export function embedding(ids: Tensor, weight: Tensor, paddingIdx?: number): Tensor {
   checkTensor('embedding', ids, 'ids');
@@ -15,29 +15,32 @@ export function embedding(ids: Tensor, weight: Tensor, paddingIdx?: number): Ten
   checkDtype('embedding', ids, 'int32', 'ids');
   if (weight.rank !== 2) throw new OpError('embedding', `weight must be [num_embeddings, dim], got ${shapeStr(weight.shape)}`);
   const [vocab, dim] = weight.shape as [number, number];
+  const be = ownerOf('embedding', ids, weight);
   const ic = contiguousTensor(ids);
   let y: Tensor;
   try {
-    const idx = ic.buffer() as Int32Array;
+    // ids are checked where they can be read for free (a host backend); a device's kernel reads zeros for ids out of range
+    const idx = onHost(ic) ? ic.buffer() as Int32Array : new Int32Array(0);
     for (let i = 0; i < idx.length; i++) {
       if (idx[i]! < 0 || idx[i]! >= vocab) {
         throw new OpError('embedding', `id ${idx[i]} at flat position ${i} of ids ${shapeStr(ids.shape)} is out of range for a table of ${vocab} rows`);
       }
     }
-    y = Tensor.empty([...ids.shape, dim], weight.dtype);
+    y = Tensor.empty([...ids.shape, dim], weight.dtype, be);
     const wc = contiguousTensor(weight);
     // arrays read after the last allocation: a WebAssembly heap may grow and move
-    kernel('Gather')(wc.buffer(), dim, ic.buffer() as Int32Array, y.buffer());
+    kernel('Gather', be)(wc.buffer(), dim, ic.buffer() as Int32Array, y.buffer());
     release(wc, weight);
   } finally {
     release(ic, ids);
   }
   return record('embedding', [ids, weight], y, (g, [ids]) => {
-    const dw = Tensor.empty([vocab, dim]);
+    const gbe = ownerOf('embedding', ids, g);
+    const dw = Tensor.empty([vocab, dim], 'float32', gbe);
     const [gc, ic] = [contiguousTensor(g), contiguousTensor(ids!)];
-    kernel('Fill')(dw.buffer(), 0);
-    kernel('ScatterAdd')(f32(gc), dim, ic.buffer() as Int32Array, f32(dw));
-    if (paddingIdx !== undefined && paddingIdx >= 0 && paddingIdx < vocab) dw.buffer().fill(0, paddingIdx * dim, (paddingIdx + 1) * dim);
+    kernel('Fill', gbe)(dw.buffer(), 0);
+    kernel('ScatterAdd', gbe)(f32(gc), dim, ic.buffer() as Int32Array, f32(dw));
+    if (paddingIdx !== undefined && paddingIdx >= 0 && paddingIdx < vocab) fillRange(dw, 0, paddingIdx * dim, dim);
     release(gc, g);
     release(ic, ids!);
     return [null, dw];
@@ -53,7 +56,7 @@ export function indexSelect(x: Tensor, index: Tensor | ArrayLike<number>): Tenso
   checkTensor('indexSelect', x, 'x');
   if (x.rank < 1) throw new OpError('indexSelect', 'x must have at least one axis');
   return tidy(() => {
-    const ids = index instanceof Tensor ? index : tensor(Int32Array.from(index), { shape: [index.length] });
+    const ids = index instanceof Tensor ? index : tensor(Int32Array.from(index), { shape: [index.length], backend: x.backend.name });
     checkDtype('indexSelect', ids, 'int32', 'index');
     if (ids.rank !== 1) throw new OpError('indexSelect', `index must be 1-d, got ${shapeStr(ids.shape)}`);
     const [n, ...rest] = x.shape as number[];

@@ -18,7 +18,7 @@ import type { FlashAttentionArgs } from '../kernels/contract.js';
 import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkDtype, checkTensor, contiguousTensor, f32 } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32, ownerOf } from './util.js';
 
 export interface FlashAttentionOptions {
   /** Query i sees keys j <= i + S − L only. Default false. */
@@ -56,17 +56,19 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashAt
     // the kernels read contiguous rows: copy views that are not (a KV cache's slice, transposes)
     const [qc, kc, vc] = [dense(q), dense(k), dense(v)];
     const mask = keyPaddingMask ? dense(keyPaddingMask) : null;
-    const out = Tensor.empty([B, H, n, dv]);
-    const lse = Tensor.empty([B, H, n]);
+    const be = ownerOf(op, q, k, v, keyPaddingMask);
+    const out = Tensor.empty([B, H, n, dv], 'float32', be);
+    const lse = Tensor.empty([B, H, n], 'float32', be);
     // typed arrays are read after every allocation (a WebAssembly memory may grow and move)
-    kernel('FlashAttention')(f32(qc), f32(kc), f32(vc), mask && i32(mask), args, f32(out), f32(lse));
+    kernel('FlashAttention', be)(f32(qc), f32(kc), f32(vc), mask && i32(mask), args, f32(out), f32(lse));
     const saved = mask ? [qc, kc, vc, out, lse, mask] : [qc, kc, vc, out, lse];
     return record(op, [q, k, v], out, (g, [sq, sk, sv, so, sl, sm]) => {
       const gc = dense(g);
-      const dq = Tensor.empty(sq!.shape);
-      const dk = Tensor.empty(sk!.shape);
-      const dvv = Tensor.empty(sv!.shape);
-      kernel('FlashAttentionGrad')(f32(sq!), f32(sk!), f32(sv!), sm ? i32(sm) : null, f32(so!), f32(sl!), f32(gc), args,
+      const gbe = ownerOf(op, sq, g);
+      const dq = Tensor.empty(sq!.shape, 'float32', gbe);
+      const dk = Tensor.empty(sk!.shape, 'float32', gbe);
+      const dvv = Tensor.empty(sv!.shape, 'float32', gbe);
+      kernel('FlashAttentionGrad', gbe)(f32(sq!), f32(sk!), f32(sv!), sm ? i32(sm) : null, f32(so!), f32(sl!), f32(gc), args,
         f32(dq), f32(dk), f32(dvv));
       return [dq, dk, dvv];
     }, saved);

@@ -5,7 +5,7 @@ import { broadcastShapes, broadcastStrides } from '../core/shape.js';
 import { kernel } from '../kernels/registry.js';
 import { state } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, isWhole } from './util.js';
+import { checkTensor, isWhole, ownerOf, scalar } from './util.js';
 
 function checkWritable(op: string, target: Tensor): void {
   checkTensor(op, target, 'target');
@@ -22,8 +22,9 @@ export function assign(target: Tensor, value: Tensor): Tensor {
   if (shape.join() !== target.shape.join()) {
     throw new OpError('assign', `value of shape ${shapeStr(value.shape)} does not broadcast to target shape ${shapeStr(target.shape)}`);
   }
+  const be = ownerOf('assign', target, value);
   const src = value.strided('assign');
-  kernel('Copy')({ ...src, strides: broadcastStrides(value.shape, value.strides, shape) }, target.strided('assign'), target.shape);
+  kernel('Copy', be)({ ...src, strides: broadcastStrides(value.shape, value.strides, shape) }, target.strided('assign'), target.shape);
   target.bumpVersion();
   return target;
 }
@@ -33,10 +34,11 @@ export function fill_(target: Tensor, value: number): Tensor {
   checkWritable('fill_', target);
   if (isWhole(target)) {
     // Math.fround: the value as the float32 the copy below would read (then truncated for int32)
-    kernel('Fill')(target.buffer(), Math.fround(value));
+    kernel('Fill', target.backend)(target.buffer(), Math.fround(value));
   } else {
-    const src = { data: new Float32Array([value]), offset: 0, strides: target.shape.map(() => 0) };
-    kernel('Copy')(src, target.strided('fill_'), target.shape);
+    const v = scalar(value, target); // on the target's backend; the copy casts as the whole-tensor fill does
+    kernel('Copy', target.backend)({ data: v.buffer(), offset: 0, strides: target.shape.map(() => 0) }, target.strided('fill_'), target.shape);
+    v.dispose();
   }
   target.bumpVersion();
   return target;

@@ -5,7 +5,7 @@ import { kernel } from '../kernels/registry.js';
 import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor } from './util.js';
+import { checkTensor, ownerOf } from './util.js';
 import { slice, unsqueeze } from './views.js';
 
 /** Joins tensors along an existing axis; all other sizes must match. */
@@ -22,10 +22,11 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const sizes = tensors.map((t) => t.shape[ax]!);
   const shape = [...first.shape];
   shape[ax] = sizes.reduce((a, b) => a + b, 0);
-  const out = Tensor.empty(shape, first.dtype);
+  const be = ownerOf('concat', ...tensors);
+  const out = Tensor.empty(shape, first.dtype, be);
   let at = 0;
   for (const t of tensors) {
-    kernel('Copy')(t.strided('concat'), { data: out.buffer(), offset: at * out.strides[ax]!, strides: out.strides }, t.shape);
+    kernel('Copy', be)(t.strided('concat'), { data: out.buffer(), offset: at * out.strides[ax]!, strides: out.strides }, t.shape);
     at += t.shape[ax]!;
   }
   const starts = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
@@ -94,10 +95,10 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     before[ax] = pads[2 * i]!;
     shape[ax] = x.shape[ax]! + pads[2 * i]! + pads[2 * i + 1]!;
   }
-  const out = Tensor.empty(shape, x.dtype);
-  kernel('Fill')(out.buffer(), value);
+  const out = Tensor.empty(shape, x.dtype, x.backend);
+  kernel('Fill', x.backend)(out.buffer(), value);
   const offset = before.reduce((o, b, i) => o + b * out.strides[i]!, 0);
-  kernel('Copy')(x.strided('pad'), { data: out.buffer(), offset, strides: out.strides }, x.shape);
+  kernel('Copy', x.backend)(x.strided('pad'), { data: out.buffer(), offset, strides: out.strides }, x.shape);
   return record('pad', [x], out, (g) => {
     let piece = g;
     for (let ax = 0; ax < x.rank; ax++) {

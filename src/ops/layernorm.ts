@@ -2,10 +2,11 @@
 // last axes given by normalizedShape (PyTorch's F.layer_norm), with a fused gradient.
 import { OpError, shapeStr } from '../core/errors.js';
 import { sizeOf } from '../core/shape.js';
+import type { Backend } from '../kernels/contract.js';
 import { kernel } from '../kernels/registry.js';
 import { record } from '../tensor/autograd.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkDtype, checkTensor, contiguousTensor, f32, release } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32, ownerOf, release } from './util.js';
 
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   checkTensor('layerNorm', x);
@@ -21,21 +22,23 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   }
   const cols = sizeOf(normalizedShape);
   const rows = cols ? x.size / cols : 0;
-  const y = Tensor.empty(x.shape); // outputs first: allocating may grow the heap and detach views taken before
-  const mean = Tensor.empty([rows]);
-  const rstd = Tensor.empty([rows]);
+  const be = ownerOf('layerNorm', x, weight, bias);
+  const y = Tensor.empty(x.shape, 'float32', be); // outputs first: allocating may grow the heap and detach views taken before
+  const mean = Tensor.empty([rows], 'float32', be);
+  const rstd = Tensor.empty([rows], 'float32', be);
   const [xc, wc, bc] = [contiguousTensor(x), weight ? contiguousTensor(weight) : null, bias ? contiguousTensor(bias) : null];
-  kernel('LayerNorm')(f32(xc), wc && f32(wc), bc && f32(bc), rows, cols, eps, f32(y), f32(mean), f32(rstd));
+  kernel('LayerNorm', be)(f32(xc), wc && f32(wc), bc && f32(bc), rows, cols, eps, f32(y), f32(mean), f32(rstd));
   release(xc, x);
   release(wc, weight);
   release(bc, bias);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   const out = record('layerNorm', inputs, y, (g, [x, mean, rstd, w], needs) => {
-    const dx = Tensor.empty(x!.shape);
-    const dw = weight && needs[1] ? zeros(normalizedShape) : null;
-    const db = bias && needs[weight ? 2 : 1] ? zeros(normalizedShape) : null;
+    const gbe = ownerOf('layerNorm', x, g);
+    const dx = Tensor.empty(x!.shape, 'float32', gbe);
+    const dw = weight && needs[1] ? zeros(normalizedShape, gbe) : null;
+    const db = bias && needs[weight ? 2 : 1] ? zeros(normalizedShape, gbe) : null;
     const [xc, wc, gc] = [contiguousTensor(x!), w ? contiguousTensor(w) : null, contiguousTensor(g)];
-    kernel('LayerNormGrad')(f32(xc), wc && f32(wc), f32(mean!), f32(rstd!), f32(gc), rows, cols, f32(dx), dw && f32(dw), db && f32(db));
+    kernel('LayerNormGrad', gbe)(f32(xc), wc && f32(wc), f32(mean!), f32(rstd!), f32(gc), rows, cols, f32(dx), dw && f32(dw), db && f32(db));
     release(xc, x!);
     release(wc, w);
     release(gc, g);
@@ -46,8 +49,8 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   return out;
 }
 
-function zeros(shape: readonly number[]): Tensor {
-  const t = Tensor.empty(shape);
-  kernel('Fill')(t.buffer(), 0);
+function zeros(shape: readonly number[], on: Backend): Tensor {
+  const t = Tensor.empty(shape, 'float32', on);
+  kernel('Fill', on)(t.buffer(), 0);
   return t;
 }

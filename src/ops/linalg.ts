@@ -7,7 +7,7 @@ import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';
-import { checkDtype, checkTensor } from './util.js';
+import { checkDtype, checkTensor, ownerOf } from './util.js';
 import { reshape, squeeze, transpose, unsqueeze } from './views.js';
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
@@ -29,11 +29,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const [k2, n] = b.shape.slice(-2) as [number, number];
   if (k !== k2) throw new OpError('matmul', `shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} cannot be multiplied (${k} != ${k2})`);
   const batchShape = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const y = Tensor.empty([...batchShape, m, n]);
+  const be = ownerOf('matmul', a, b);
+  const y = Tensor.empty([...batchShape, m, n], 'float32', be);
   const batch = sizeOf(batchShape);
   const A = operand(a, batchShape);
   const B = operand(b, batchShape);
-  kernel('MatMul')({
+  kernel('MatMul', be)({
     a: A.t.storage.data, aOffset: A.t.offset, aBatchStride: A.batchStride, transA: A.trans,
     b: B.t.storage.data, bOffset: B.t.offset, bBatchStride: B.batchStride, transB: B.trans,
     out: y.buffer() as Float32Array, batch, m, n, k,
@@ -75,8 +76,8 @@ function operand(x: Tensor, batchShape: readonly number[]): Operand {
   }
   // fall back to a contiguous copy broadcast over the batch
   const full = [...batchShape, rows, cols];
-  const c = Tensor.empty(full);
-  kernel('Copy')({ data: x.storage.data, offset: x.offset, strides: broadcastStrides(x.shape, x.strides, full) },
+  const c = Tensor.empty(full, 'float32', x.backend);
+  kernel('Copy', x.backend)({ data: x.storage.data, offset: x.offset, strides: broadcastStrides(x.shape, x.strides, full) },
     { data: c.buffer(), offset: 0, strides: c.strides }, full);
   return { t: c, trans: false, batchStride: rows * cols };
 }

@@ -21,7 +21,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { add, div, elu, maskedFill } from './elementwise.js';
 import { matmul } from './linalg.js';
 import { sum } from './reduce.js';
-import { checkDtype, checkTensor, contiguousTensor, f32, release } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32, isWhole, ownerOf, release } from './util.js';
 import { reshape, transpose } from './views.js';
 
 export interface LinearAttentionOptions {
@@ -78,22 +78,24 @@ function causalLinearAttention(phiQ: Tensor, phiK: Tensor, v: Tensor, eps: numbe
   const [B, H, n, dk] = phiQ.shape as [number, number, number, number];
   const dv = v.shape[3]!;
   const bh = B * H;
-  const out = Tensor.empty([B, H, n, dv]);
-  const den = Tensor.empty([B, H, n]);
+  const be = ownerOf('linearAttention', phiQ, phiK, v);
+  const out = Tensor.empty([B, H, n, dv], 'float32', be);
+  const den = Tensor.empty([B, H, n], 'float32', be);
   const [q, k, vc] = [contiguousTensor(phiQ), contiguousTensor(phiK), contiguousTensor(v)];
   // typed arrays are read after every allocation (a WebAssembly memory may grow and move)
-  kernel('CausalLinearAttention')(f32(q), f32(k), f32(vc), bh, n, dk, dv, eps, f32(out), f32(den));
+  kernel('CausalLinearAttention', be)(f32(q), f32(k), f32(vc), bh, n, dk, dv, eps, f32(out), f32(den));
   release(q, phiQ);
   release(k, phiK);
   release(vc, v);
   return record('linearAttention', [phiQ, phiK, v], out, (g, [pq, pk, pv, po, pd], needs) => {
-    const dq = needs[0] ? Tensor.empty(pq!.shape) : null;
-    const dkk = needs[1] ? Tensor.empty(pk!.shape) : null;
-    const dvv = needs[2] ? Tensor.empty(pv!.shape) : null;
+    const gbe = ownerOf('linearAttention', pq, g);
+    const dq = needs[0] ? Tensor.empty(pq!.shape, 'float32', gbe) : null;
+    const dkk = needs[1] ? Tensor.empty(pk!.shape, 'float32', gbe) : null;
+    const dvv = needs[2] ? Tensor.empty(pv!.shape, 'float32', gbe) : null;
     const ins = [pq!, pk!, pv!, po!, pd!, g];
     const cs = ins.map(contiguousTensor);
     const [cq, ck, cv, co, cd, cg] = cs.map(f32) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-    kernel('CausalLinearAttentionGrad')(cq, ck, cv, co, cd, cg, bh, n, dk, dv, dq && f32(dq), dkk && f32(dkk), dvv && f32(dvv));
+    kernel('CausalLinearAttentionGrad', gbe)(cq, ck, cv, co, cd, cg, bh, n, dk, dv, dq && f32(dq), dkk && f32(dkk), dvv && f32(dvv));
     cs.forEach((c, i) => release(c, ins[i]!));
     return [dq, dkk, dvv];
   }, [phiQ, phiK, v, out, den]);
@@ -132,4 +134,35 @@ function checkInputs(op: string, q: Tensor, k: Tensor, v: Tensor, causal: boolea
       throw new OpError(op, `keyPaddingMask of shape ${shapeStr(mask.shape)} must be (B, N) = [${B}, ${nk}] for k ${shapeStr(k.shape)}`);
     }
   }
+}
+
+/**
+ * One position of the RNN form, in place: S (B, H, dk, dv) += φk vᵀ, z (B, H, dk) += φk, and
+ * out = φqᵀ S / (φq·z + eps) (B, H, dv). φq, φk (B, H, dk) are already feature-mapped. No gradient
+ * (generation); train with the parallel form. LinearAttentionState.step calls it.
+ */
+export function linearAttentionStep(phiQ: Tensor, phiK: Tensor, v: Tensor, S: Tensor, z: Tensor, eps: number): Tensor {
+  const op = 'linearAttentionStep';
+  for (const [name, x] of [['phiQ', phiQ], ['phiK', phiK], ['v', v], ['S', S], ['z', z]] as const) {
+    checkTensor(op, x, name);
+    checkDtype(op, x, 'float32', name);
+  }
+  checkEps(op, eps);
+  const [B, H, dk] = phiQ.shape as [number, number, number];
+  const dv = v.shape[2]!;
+  if (phiQ.rank !== 3 || phiK.shape.join() !== phiQ.shape.join() || v.rank !== 3 || v.shape[0] !== B || v.shape[1] !== H ||
+    S.shape.join() !== [B, H, dk, dv].join() || z.shape.join() !== [B, H, dk].join()) {
+    throw new OpError(op, `φq ${shapeStr(phiQ.shape)}, φk ${shapeStr(phiK.shape)}, v ${shapeStr(v.shape)}, S ${shapeStr(S.shape)}, z ${shapeStr(z.shape)} do not fit (B, H, dk), (B, H, dv), (B, H, dk, dv), (B, H, dk)`);
+  }
+  if (!isWhole(S) || !isWhole(z)) throw new OpError(op, 'S and z must be whole contiguous tensors (they are updated in place)');
+  const be = ownerOf(op, phiQ, phiK, v, S, z);
+  return tidy(() => {
+    const out = Tensor.empty([B, H, dv], 'float32', be);
+    const [cq, ck, cv] = [phiQ, phiK, v].map(contiguousTensor) as [Tensor, Tensor, Tensor]; // copies: freed by the tidy
+    // typed arrays are read after every allocation (a WebAssembly memory may grow and move)
+    kernel('LinearAttentionStep', be)(f32(cq), f32(ck), f32(cv), f32(S), f32(z), B * H, dk, dv, eps, f32(out));
+    S.bumpVersion();
+    z.bumpVersion();
+    return out;
+  });
 }

@@ -7,7 +7,7 @@ import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { div, mul, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
-import { checkDtype, checkTensor, contiguousTensor, f32, release } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32, onHost, ownerOf, release } from './util.js';
 
 export interface CrossEntropyOptions {
   /** Targets equal to this add no loss and no gradient (default -100, as PyTorch). */
@@ -35,12 +35,16 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new OpError('crossEntropy', `unknown reduction "${reduction}"`);
   const classes = logits.shape[logits.rank - 1]!;
   const rows = targets.size;
+  const be = ownerOf('crossEntropy', logits, targets);
   const tc = contiguousTensor(targets);
   let valid = 0;
   let loss: Tensor;
   let lse: Tensor;
   try {
-    const t = tc.buffer() as Int32Array;
+    // targets are checked where they can be read for free (a host backend); a device's kernel skips
+    // targets out of range, and the mean then counts them, so they are checked where they are made
+    const t = onHost(tc) ? tc.buffer() as Int32Array : new Int32Array(0);
+    if (!onHost(tc)) valid = rows;
     for (let i = 0; i < t.length; i++) {
       if (t[i] === ignoreIndex) continue;
       if (t[i]! < 0 || t[i]! >= classes) {
@@ -48,19 +52,20 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
       }
       valid++;
     }
-    loss = Tensor.empty(targets.shape);
-    lse = Tensor.empty([rows]);
+    loss = Tensor.empty(targets.shape, 'float32', be);
+    lse = Tensor.empty([rows], 'float32', be);
     const xc = contiguousTensor(logits);
     // arrays read after the last allocation: a WebAssembly heap may grow and move
-    kernel('CrossEntropy')(f32(xc), tc.buffer() as Int32Array, rows, classes, ignoreIndex, labelSmoothing, f32(loss), f32(lse));
+    kernel('CrossEntropy', be)(f32(xc), tc.buffer() as Int32Array, rows, classes, ignoreIndex, labelSmoothing, f32(loss), f32(lse));
     release(xc, logits);
   } finally {
     release(tc, targets);
   }
   const perRow = record('crossEntropy', [logits, targets], loss, (g, [logits, targets, lse]) => {
-    const dx = Tensor.empty(logits!.shape);
+    const gbe = ownerOf('crossEntropy', logits, g);
+    const dx = Tensor.empty(logits!.shape, 'float32', gbe);
     const [xc, tc, gc] = [contiguousTensor(logits!), contiguousTensor(targets!), contiguousTensor(g)];
-    kernel('CrossEntropyGrad')(f32(xc), tc.buffer() as Int32Array, f32(lse!), f32(gc), rows, classes, ignoreIndex, labelSmoothing, f32(dx));
+    kernel('CrossEntropyGrad', gbe)(f32(xc), tc.buffer() as Int32Array, f32(lse!), f32(gc), rows, classes, ignoreIndex, labelSmoothing, f32(dx));
     release(xc, logits!);
     release(tc, targets!);
     release(gc, g);

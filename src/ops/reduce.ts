@@ -3,7 +3,7 @@
 // reduced axes last (a permuted copy; none when they already are).
 import { OpError, shapeStr } from '../core/errors.js';
 import { contiguousStrides, normalizeAxes, normalizeAxis } from '../core/shape.js';
-import type { ReduceKernel } from '../kernels/contract.js';
+import type { KernelName } from '../kernels/contract.js';
 import { kernel } from '../kernels/registry.js';
 import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';
@@ -36,24 +36,26 @@ function plan(op: string, x: Tensor, axes: Axes | undefined, keepdim: boolean): 
 }
 
 /**
- * x's values as [rows, cols] with the reduced axes last: x itself, or a permuted copy from the
- * active backend (so a WebAssembly backend's kernels find it in their memory); free it with
+ * x's values as [rows, cols] with the reduced axes last: x itself, or a permuted copy on x's
+ * backend (so a WebAssembly backend's kernels find it in their memory); free it with
  * release(src, p.x).
  */
 function rowsSource(p: Plan): Tensor {
   const { x, perm } = p;
   if (perm.every((a, i) => a === i) && isWhole(x)) return x;
   const permShape = perm.map((i) => x.shape[i]!);
-  const copy = Tensor.empty(permShape, x.dtype);
-  kernel('Copy')({ data: x.storage.data, offset: x.offset, strides: perm.map((i) => x.strides[i]!) },
+  const copy = Tensor.empty(permShape, x.dtype, x.backend);
+  kernel('Copy', x.backend)({ data: x.storage.data, offset: x.offset, strides: perm.map((i) => x.strides[i]!) },
     { data: copy.buffer(), offset: 0, strides: contiguousStrides(permShape) }, permShape);
   return copy;
 }
 
-function run(p: Plan, k: ReduceKernel, dtype: 'float32' | 'int32'): Tensor {
+type ReduceName = Extract<KernelName, 'Sum' | 'Max' | 'Min' | 'ArgMax' | 'ArgMin'>;
+
+function run(p: Plan, name: ReduceName, dtype: 'float32' | 'int32'): Tensor {
   const src = rowsSource(p);
-  const out = Tensor.empty(p.outShape, dtype);
-  k(src.buffer(), p.rows, p.cols, out.buffer()); // read after allocating: a heap grow detaches earlier views
+  const out = Tensor.empty(p.outShape, dtype, p.x.backend);
+  kernel(name, p.x.backend)(src.buffer(), p.rows, p.cols, out.buffer()); // read after allocating: a heap grow detaches earlier views
   release(src, p.x);
   return out;
 }
@@ -61,7 +63,7 @@ function run(p: Plan, k: ReduceKernel, dtype: 'float32' | 'int32'): Tensor {
 /** Sum over `axes` (all when omitted). */
 export function sum(x: Tensor, axes?: Axes, keepdim = false): Tensor {
   const p = plan('sum', x, axes, keepdim);
-  const y = run(p, kernel('Sum'), x.dtype);
+  const y = run(p, 'Sum', x.dtype);
   return record('sum', [x], y, (g) => [expand(reshape(g, p.keepShape), x.shape)]);
 }
 
@@ -74,7 +76,7 @@ export function mean(x: Tensor, axes?: Axes, keepdim = false): Tensor {
 function extreme(op: 'max' | 'min', x: Tensor, axes: Axes | undefined, keepdim: boolean): Tensor {
   const p = plan(op, x, axes, keepdim);
   if (p.cols === 0) throw new OpError(op, `${op} over an empty axis of shape ${shapeStr(x.shape)}`);
-  const y = run(p, kernel(op === 'max' ? 'Max' : 'Min'), x.dtype);
+  const y = run(p, op === 'max' ? 'Max' : 'Min', x.dtype);
   // the gradient goes to every position that attains the extreme, shared equally
   return record(op, [x], y, (g, [x, y]) => {
     const hit = equal(x!, reshape(y!, p.keepShape));
@@ -96,7 +98,7 @@ export function variance(x: Tensor, axes?: Axes, options: { keepdim?: boolean; c
   });
 }
 
-function argExtreme(op: string, k: ReduceKernel, x: Tensor, axis: number | undefined, keepdim: boolean): Tensor {
+function argExtreme(op: string, k: ReduceName, x: Tensor, axis: number | undefined, keepdim: boolean): Tensor {
   checkTensor(op, x);
   const p = plan(op, x, axis === undefined ? undefined : normalizeAxis(op, axis, x.rank), axis === undefined ? false : keepdim);
   if (p.cols === 0) throw new OpError(op, `${op} over an empty axis of shape ${shapeStr(x.shape)}`);
@@ -104,8 +106,8 @@ function argExtreme(op: string, k: ReduceKernel, x: Tensor, axis: number | undef
 }
 
 /** Index of the largest value along `axis` (of the flattened tensor when omitted). No gradient. */
-export const argmax = (x: Tensor, axis?: number, keepdim = false): Tensor => argExtreme('argmax', kernel('ArgMax'), x, axis, keepdim);
-export const argmin = (x: Tensor, axis?: number, keepdim = false): Tensor => argExtreme('argmin', kernel('ArgMin'), x, axis, keepdim);
+export const argmax = (x: Tensor, axis?: number, keepdim = false): Tensor => argExtreme('argmax', 'ArgMax', x, axis, keepdim);
+export const argmin = (x: Tensor, axis?: number, keepdim = false): Tensor => argExtreme('argmin', 'ArgMin', x, axis, keepdim);
 
 /** The k largest values along `axis` (last by default), sorted descending, and their indices. No gradient. */
 export function topk(x: Tensor, k: number, axis = -1): { values: Tensor; indices: Tensor } {
@@ -116,9 +118,9 @@ export function topk(x: Tensor, k: number, axis = -1): { values: Tensor; indices
   const p = plan('topk', x, ax, false);
   const kept = x.shape.filter((_, i) => i !== ax);
   const src = rowsSource(p);
-  const values = Tensor.empty([...kept, k], x.dtype);
-  const indices = Tensor.empty([...kept, k], 'int32');
-  kernel('TopK')(src.buffer(), p.rows, p.cols, k, values.buffer(), indices.buffer() as Int32Array);
+  const values = Tensor.empty([...kept, k], x.dtype, x.backend);
+  const indices = Tensor.empty([...kept, k], 'int32', x.backend);
+  kernel('TopK', x.backend)(src.buffer(), p.rows, p.cols, k, values.buffer(), indices.buffer() as Int32Array);
   release(src, x);
   // results were computed with the axis last; move it back
   const last = kept.length;
@@ -141,8 +143,8 @@ export function cumsum(x: Tensor, axis: number, options: { reverse?: boolean } =
   const inner = x.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
   const size = x.rank ? x.shape[ax]! : 1;
   const src = contiguousTensor(x);
-  const y = Tensor.empty(x.shape, x.dtype);
-  kernel('Cumsum')(src.buffer(), outer, size, inner, reverse, y.buffer()); // read after allocating: a heap grow detaches earlier views
+  const y = Tensor.empty(x.shape, x.dtype, x.backend);
+  kernel('Cumsum', x.backend)(src.buffer(), outer, size, inner, reverse, y.buffer()); // read after allocating: a heap grow detaches earlier views
   release(src, x);
   return record('cumsum', [x], y, (g) => [cumsum(g, ax, { reverse: !reverse })]);
 }

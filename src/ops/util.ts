@@ -3,17 +3,34 @@
 import type { DType } from '../core/dtype.js';
 import { OpError, shapeStr } from '../core/errors.js';
 import { contiguousStrides } from '../core/shape.js';
-import { kernel } from '../kernels/registry.js';
+import type { Backend } from '../kernels/contract.js';
+import { getBackend, isDeviceBackend, kernel } from '../kernels/registry.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export type TensorLike = Tensor | number;
 
-/** A 0-d tensor for a number: int32 when `like` is int32 and the number is an integer. */
+/** A 0-d tensor for a number, on `like`'s backend: int32 when `like` is int32 and the number is an integer. */
 export function scalar(value: number, like?: Tensor): Tensor {
   const dtype: DType = like?.dtype === 'int32' && Number.isInteger(value) ? 'int32' : 'float32';
-  const t = Tensor.empty([], dtype);
-  t.buffer()[0] = value;
-  return t;
+  const on = like?.backend ?? getBackend();
+  return Tensor.empty([], dtype, on).write([value]);
+}
+
+/**
+ * The backend every tensor of an op lives on (its kernels run the op; its allocator holds the
+ * outputs). Tensors on two backends in one op is an error naming both: moving is explicit (t.to).
+ */
+export function ownerOf(op: string, ...xs: (Tensor | null | undefined)[]): Backend {
+  let owner: Backend | null = null;
+  for (const x of xs) {
+    if (!x) continue;
+    const b = x.storage.backend;
+    if (owner === null) owner = b;
+    else if (b !== owner) {
+      throw new OpError(op, `inputs live on different backends (${owner.name} and ${b.name}); move one with t.to('${owner.name}')`);
+    }
+  }
+  return owner ?? getBackend();
 }
 
 export function checkTensor(op: string, x: unknown, what = 'input'): Tensor {
@@ -32,7 +49,7 @@ export function isWhole(x: Tensor): boolean {
 
 /**
  * x's values as a contiguous tensor for a kernel: x itself when it already is one (isWhole), else
- * a copy from the active backend's allocator, so a WebAssembly backend's kernels find it in their
+ * a copy from x's backend's allocator, so a WebAssembly backend's kernels find it in their
  * memory (a plain JS array would send them to the reference). Free it with `release(c, x)`; read
  * its data only after the last allocation before the kernel call (a heap grow moves views).
  */
@@ -50,10 +67,26 @@ export function f32(x: Tensor): Float32Array {
   return x.buffer() as Float32Array;
 }
 
-/** A fresh contiguous tensor holding x's values (a copy, even when x is contiguous). */
+/** Sets elements [start, start + count) of a whole tensor to `value`, by a kernel on its backend (a strided copy of one number). */
+export function fillRange(t: Tensor, value: number, start: number, count: number): void {
+  const v = scalar(value, t);
+  try {
+    kernel('Copy', t.backend)({ data: v.buffer(), offset: 0, strides: [0] }, { data: t.buffer(), offset: start, strides: [1] }, [count]);
+  } finally {
+    v.dispose();
+  }
+  t.bumpVersion();
+}
+
+/** True when values of x can be read in JavaScript without a round trip (a host backend). */
+export function onHost(x: Tensor): boolean {
+  return !isDeviceBackend(x.backend);
+}
+
+/** A fresh contiguous tensor holding x's values, on x's backend (a copy, even when x is contiguous). */
 export function copyTensor(x: Tensor, dtype: DType = x.dtype): Tensor {
-  const out = Tensor.empty(x.shape, dtype);
-  kernel('Copy')(x.strided(), { data: out.buffer(), offset: 0, strides: contiguousStrides(x.shape) }, x.shape);
+  const out = Tensor.empty(x.shape, dtype, x.backend);
+  kernel('Copy', x.backend)(x.strided(), { data: out.buffer(), offset: 0, strides: contiguousStrides(x.shape) }, x.shape);
   return out;
 }
 

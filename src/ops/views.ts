@@ -76,11 +76,11 @@ export function slice(x: Tensor, axis: number, start = 0, end?: number, step = 1
 
 /** The gradient of a slice: zeros of the input's shape with g written into the sliced region. */
 function sliceBackward(g: Tensor, shape: Shape, axis: number, start: number, step: number): Tensor {
-  const dx = Tensor.empty(shape);
-  kernel('Fill')(dx.buffer(), 0);
+  const dx = Tensor.empty(shape, 'float32', g.backend);
+  kernel('Fill', g.backend)(dx.buffer(), 0);
   const strides = [...dx.strides];
   strides[axis] = dx.strides[axis]! * step;
-  kernel('Copy')(g.strided(), { data: dx.buffer(), offset: start * dx.strides[axis]!, strides }, g.shape);
+  kernel('Copy', g.backend)(g.strided(), { data: dx.buffer(), offset: start * dx.strides[axis]!, strides }, g.shape);
   return dx;
 }
 

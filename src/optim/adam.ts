@@ -29,7 +29,7 @@ export class AdamW extends Optimizer {
 
   protected update(p: Tensor, g: Tensor): void {
     const [m, v] = this.buffers(p, 2);
-    kernel('AdamW')(p.buffer() as Float32Array, g.buffer() as Float32Array, m!.buffer() as Float32Array, v!.buffer() as Float32Array, {
+    kernel('AdamW', p.backend)(p.buffer() as Float32Array, g.buffer() as Float32Array, m!.buffer() as Float32Array, v!.buffer() as Float32Array, {
       lr: this.lr, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, weightDecay: this.decayOf(p, this.weightDecay), step: this.stepCount,
     });
   }

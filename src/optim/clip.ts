@@ -1,24 +1,38 @@
-// Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_).
+// Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_), on the gradients' own
+// backend: the norm is a 0-d tensor and every gradient is scaled by min(1, maxNorm / (norm + 1e-6))
+// in place, so nothing is read back to JavaScript (on a GPU, nothing leaves the device).
+import { OpError } from '../core/errors.js';
 import { kernel } from '../kernels/registry.js';
+import { add, div, minimum, sqrt } from '../ops/elementwise.js';
+import { matmul } from '../ops/linalg.js';
+import { reshape } from '../ops/views.js';
+import { ownerOf, scalar } from '../ops/util.js';
+import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/** Scales all gradients so their joint L2 norm is at most maxNorm; returns the norm before clipping. */
-export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number {
-  let sq = 0;
-  for (const p of params) {
-    if (!p.grad) continue;
-    const g = p.grad.buffer();
-    for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
-  }
-  const norm = Math.sqrt(sq);
-  const scale = maxNorm / (norm + 1e-6);
-  if (scale < 1) {
-    for (const p of params) {
-      if (!p.grad) continue;
-      const g = p.grad.buffer();
-      kernel('Mul')({ data: g, offset: 0, strides: p.grad.strides }, { data: new Float32Array([scale]), offset: 0, strides: p.grad.shape.map(() => 0) }, p.grad.shape, g);
-      p.grad.bumpVersion();
+/**
+ * Scales all gradients so their joint L2 norm is at most maxNorm (Infinity: only measure it).
+ * Returns the norm before clipping as a 0-d tensor (`.item()` on a host backend, `await .itemAsync()` anywhere).
+ */
+export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor {
+  if (!(maxNorm > 0)) throw new OpError('clipGradNorm', `maxNorm must be > 0, got ${maxNorm}`);
+  const grads = params.flatMap((p) => (p.grad ? [p.grad] : []));
+  return noGrad(() => tidy(() => {
+    const be = ownerOf('clipGradNorm', ...grads);
+    // Σ g·g per gradient as a 1×n by n×1 product (no squared copy of the gradient), summed
+    let sq: Tensor = scalar(0, grads[0]);
+    for (const g of grads) {
+      const flat = reshape(g, [1, g.size]);
+      sq = add(sq, reshape(matmul(flat, reshape(g, [g.size, 1])), []));
     }
-  }
-  return norm;
+    const norm = sqrt(sq);
+    if (maxNorm !== Infinity) {
+      const coef = minimum(div(maxNorm, add(norm, 1e-6)), 1); // 0-d: 1 when under the limit (PyTorch clamps likewise)
+      for (const g of grads) {
+        kernel('Mul', be)(g.strided(), { data: coef.buffer(), offset: 0, strides: g.shape.map(() => 0) }, g.shape, g.buffer());
+        g.bumpVersion();
+      }
+    }
+    return norm;
+  }));
 }

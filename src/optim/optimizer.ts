@@ -1,6 +1,7 @@
 // The optimizer base: a list of parameters, per-parameter state kept in its own buffers,
 // and a step() that applies one fused update kernel per parameter.
 import { QkvError } from '../core/errors.js';
+import { kernel } from '../kernels/registry.js';
 import { keep, noGrad } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -84,8 +85,8 @@ export abstract class Optimizer {
     let s = this.state.get(p);
     if (!s) {
       s = Array.from({ length: count }, () => {
-        const t = keep(Tensor.empty(p.shape));
-        t.buffer().fill(0);
+        const t = keep(Tensor.empty(p.shape, 'float32', p.backend));
+        kernel('Fill', p.backend)(t.buffer(), 0);
         return t;
       });
       this.state.set(p, s);
@@ -118,7 +119,7 @@ export abstract class Optimizer {
     this.dispose();
     for (const [i, list] of slots) {
       const bufs = this.buffers(this.params[i]!, list.length);
-      list.forEach((t, slot) => bufs[slot]!.buffer().set(t.toTypedArray()));
+      list.forEach((t, slot) => copyInto(bufs[slot]!, t));
     }
     this.stepCount = state.stepCount;
   }
@@ -130,4 +131,12 @@ export abstract class Optimizer {
   }
 
   protected abstract update(p: Tensor, g: Tensor): void;
+}
+
+/** dst's values = src's (same shape), by a kernel on dst's backend; a src on another backend is moved first (counted). */
+function copyInto(dst: Tensor, src: Tensor): void {
+  const from = src.backend === dst.backend ? src : src.to(dst.backend.name);
+  kernel('Copy', dst.backend)(from.strided(), { data: dst.buffer(), offset: 0, strides: dst.strides }, dst.shape);
+  if (from !== src) from.dispose();
+  dst.bumpVersion();
 }

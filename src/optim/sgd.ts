@@ -31,7 +31,7 @@ export class SGD extends Optimizer {
     // the momentum buffer starts as the first gradient (PyTorch); it exists once a step was taken
     const first = !this.state.has(p);
     const buf = this.momentum ? (this.buffers(p, 1)[0]!.buffer() as Float32Array) : null;
-    kernel('Sgd')(p.buffer() as Float32Array, g.buffer() as Float32Array, buf, {
+    kernel('Sgd', p.backend)(p.buffer() as Float32Array, g.buffer() as Float32Array, buf, {
       lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.decayOf(p, this.weightDecay), nesterov: this.nesterov, first,
     });
   }

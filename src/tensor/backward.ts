@@ -3,6 +3,7 @@
 import { AutogradError, shapeStr } from '../core/errors.js';
 import { contiguousStrides, sameShape } from '../core/shape.js';
 import { kernel } from '../kernels/registry.js';
+import type { Backend } from '../kernels/contract.js';
 import type { GradNode } from './autograd.js';
 import { keep, noGrad, tidy } from './engine.js';
 import { Tensor } from './tensor.js';
@@ -22,7 +23,7 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, options:
     throw new AutogradError(`backward: gradient of shape ${shapeStr(gradient.shape)} for a tensor of shape ${shapeStr(root.shape)}`);
   }
   noGrad(() => {
-    const seed = gradient ? copyOf(gradient) : filled(root.shape, 1);
+    const seed = gradient ? copyOf(gradient) : filled(root.shape, 1, root.backend);
     if (!root.gradFn) {
       accumulate(root, seed);
       return;
@@ -121,26 +122,30 @@ function accumulate(leaf: Tensor, g: Tensor): void {
     return;
   }
   const dst = leaf.grad.strided();
-  kernel('Add')(dst, g.strided(), leaf.grad.shape, leaf.grad.buffer());
+  if (g.backend !== leaf.grad.backend) {
+    throw new AutogradError(`backward: the gradient of${leaf.name ? ` "${leaf.name}"` : ''} ${shapeStr(leaf.shape)} arrived on ${g.backend.name}, its accumulated gradient is on ${leaf.grad.backend.name}`);
+  }
+  kernel('Add', g.backend)(dst, g.strided(), leaf.grad.shape, leaf.grad.buffer());
   leaf.grad.bumpVersion();
   g.dispose();
 }
 
 function copyOf(t: Tensor): Tensor {
-  const out = Tensor.empty(t.shape, t.dtype);
-  kernel('Copy')(t.strided(), { data: out.buffer(), offset: 0, strides: contiguousStrides(t.shape) }, t.shape);
+  const out = Tensor.empty(t.shape, t.dtype, t.backend);
+  kernel('Copy', t.backend)(t.strided(), { data: out.buffer(), offset: 0, strides: contiguousStrides(t.shape) }, t.shape);
   return out;
 }
 
-function filled(shape: readonly number[], value: number): Tensor {
-  const out = Tensor.empty(shape);
-  kernel('Fill')(out.buffer(), value);
+function filled(shape: readonly number[], value: number, on: Backend): Tensor {
+  const out = Tensor.empty(shape, 'float32', on);
+  kernel('Fill', on)(out.buffer(), value);
   return out;
 }
 
 function added(a: Tensor, b: Tensor): Tensor {
-  const out = Tensor.empty(a.shape);
-  kernel('Add')(a.strided(), b.strided(), a.shape, out.buffer());
+  if (a.backend !== b.backend) throw new AutogradError(`backward: two gradients of one value arrived on ${a.backend.name} and ${b.backend.name}`);
+  const out = Tensor.empty(a.shape, 'float32', a.backend);
+  kernel('Add', a.backend)(a.strided(), b.strided(), a.shape, out.buffer());
   return out;
 }
 
@@ -162,26 +167,26 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   if (g.dtype === 'float32' && summed.every((a, i) => a === i) && g.isContiguous && g.offset === 0) {
     // only leading axes summed (a bias's gradient): ones[1, cols] · g[cols, rows], one pass down
     // the rows (a GEMV) instead of a transposing copy and a row sum
-    const out = Tensor.empty(shape, g.dtype);
-    const ones = Tensor.empty([cols], g.dtype);
-    kernel('Fill')(ones.buffer(), 1);
-    kernel('MatMul')({
+    const out = Tensor.empty(shape, g.dtype, g.backend);
+    const ones = Tensor.empty([cols], g.dtype, g.backend);
+    kernel('Fill', g.backend)(ones.buffer(), 1);
+    kernel('MatMul', g.backend)({
       a: ones.buffer(), aOffset: 0, aBatchStride: 0, transA: false, b: g.storage.data, bOffset: 0, bBatchStride: 0, transB: false,
       out: out.buffer() as Float32Array, batch: 1, m: 1, n: rows, k: cols,
     });
     ones.dispose();
     return out;
   }
-  // the summed axes last: g itself when they already are, else a temporary from the active
+  // the summed axes last: g itself when they already are, else a temporary on g's
   // backend (a WebAssembly backend's Sum then runs in its memory); arrays read after the last
   // allocation (a heap grow moves views)
   const inPlace = perm.every((p, i) => p === i) && g.isContiguous && g.offset === 0 && g.storage.length === g.size;
-  const tmp = inPlace ? g : Tensor.empty(permShape, g.dtype);
+  const tmp = inPlace ? g : Tensor.empty(permShape, g.dtype, g.backend);
   if (!inPlace) {
-    kernel('Copy')({ data: g.storage.data, offset: g.offset, strides: permStrides }, { data: tmp.buffer(), offset: 0, strides: contiguousStrides(permShape) }, permShape);
+    kernel('Copy', g.backend)({ data: g.storage.data, offset: g.offset, strides: permStrides }, { data: tmp.buffer(), offset: 0, strides: contiguousStrides(permShape) }, permShape);
   }
-  const out = Tensor.empty(shape, g.dtype);
-  kernel('Sum')(tmp.buffer(), rows, cols, out.buffer());
+  const out = Tensor.empty(shape, g.dtype, g.backend);
+  kernel('Sum', g.backend)(tmp.buffer(), rows, cols, out.buffer());
   if (!inPlace) tmp.dispose();
   return out;
 }

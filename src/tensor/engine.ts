@@ -15,11 +15,21 @@ export interface MemoryInfo {
   peakBytes: number;
 }
 
+/** Round trips counted since the process started; a test takes the difference around a step. */
+export interface TransferCounts {
+  /** Reads of tensor values into JavaScript (toTypedArray, item, toArray, data, array, itemAsync). */
+  hostReads: number;
+  /** Tensors moved between backends (t.to(name)). */
+  transfers: number;
+}
+
 export const state = {
   tensors: 0,
   storages: 0,
   bytes: 0,
   peakBytes: 0,
+  hostReads: 0,
+  transfers: 0,
   gradEnabled: true,
   scopes: [] as Set<Tensor>[],
   nextId: 1,
@@ -27,6 +37,10 @@ export const state = {
 
 export function memory(): MemoryInfo {
   return { tensors: state.tensors, storages: state.storages, bytes: state.bytes, peakBytes: state.peakBytes };
+}
+
+export function transferCounts(): TransferCounts {
+  return { hostReads: state.hostReads, transfers: state.transfers };
 }
 
 /** Starts a new peak measurement from the current live bytes. */

@@ -1,9 +1,10 @@
-// A buffer shared by a tensor and its views, reference-counted. The memory comes from the
-// active backend's allocator, so a WebAssembly backend can hand out memory its kernels
-// compute on in place. `version` counts in-place writes (autograd checks it).
+// A buffer shared by a tensor and its views, reference-counted. The memory comes from a
+// backend's allocator (the default backend's unless one is named) and the storage remembers
+// which: kernels are dispatched by that owner, so a WebAssembly heap, a plain array and a GPU
+// buffer can live side by side. `version` counts in-place writes (autograd checks it).
 import { BYTES_PER_ELEMENT, type DType, type TypedArray } from '../core/dtype.js';
 import { MemoryError } from '../core/errors.js';
-import type { Allocation } from '../kernels/contract.js';
+import type { Allocation, Backend } from '../kernels/contract.js';
 import { getBackend } from '../kernels/registry.js';
 import { state } from './engine.js';
 
@@ -16,15 +17,20 @@ export class Storage {
   constructor(
     readonly dtype: DType,
     readonly length: number,
+    /** The backend whose allocator made this buffer; its kernels compute on it. */
+    readonly backend: Backend = getBackend(),
   ) {
-    this.allocation = getBackend().allocator.allocate(dtype, length);
+    this.allocation = backend.allocator.allocate(dtype, length);
     this.bytes = length * BYTES_PER_ELEMENT[dtype];
     state.storages++;
     state.bytes += this.bytes;
     if (state.bytes > state.peakBytes) state.peakBytes = state.bytes;
   }
 
-  /** The typed array over this buffer; re-read it after anything that may grow memory. */
+  /**
+   * The handle kernels get: the typed array on a host backend (re-read it after anything that may
+   * grow memory), the backend's own buffer object on a device (never read it in JavaScript).
+   */
   get data(): TypedArray {
     if (!this.allocation) throw new MemoryError('use of a freed buffer');
     return this.allocation.view();

@@ -1,6 +1,9 @@
 // The training loop: draw a batch, forward, backward (accumulating over micro-batches), clip,
 // step the optimizer on a schedule, evaluate every K steps, keep the last and the best
-// checkpoint, and stop with a clear message on a NaN or infinite loss. How long it runs: a
+// checkpoint, and stop with a clear message on a NaN or infinite loss (the update of that step
+// is skipped, as a gradient scaler does). The loss (and the gradient norm beside it) is read back
+// once per step after the update is queued, or once per `logEvery` steps with the NaN guard off:
+// on a GPU that one read is the step's only trip to the CPU. How long it runs: a
 // number of steps, of epochs (seeded permutations, src/train/stopping.ts), a time budget, and
 // early stopping after `patience` evaluations without improvement, whichever comes first.
 // It reports through events (start, step, eval, checkpoint); the CLI turns them into a
@@ -14,6 +17,10 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { makeSchedule, type Schedule, type ScheduleName } from '../optim/schedule.js';
 import { makeOptimizer, type OptimizerName } from './optimizers.js';
 import { EpochSampler, resolveLength, type LengthFrom, formatDuration, recordEvaluation, shouldStopEarly, type EpochPosition } from './stopping.js';
+import type { TypedArray } from '../core/dtype.js';
+import { isDeviceBackend } from '../kernels/registry.js';
+import { add } from '../ops/elementwise.js';
+import { stack } from '../ops/join.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -85,6 +92,14 @@ export interface TrainerOptions {
   clip?: number;
   /** Micro-batches whose gradients are summed before one optimizer step. */
   accumulate?: number;
+  /**
+   * Read the loss every step and stop on a NaN or infinite one before the optimizer uses its
+   * gradients (default true). Off, the loss is read every `logEvery` steps only (fewer round trips
+   * to a GPU) and a non-finite loss is found at the next read.
+   */
+  nanGuard?: boolean;
+  /** With nanGuard off: steps between reads of the loss (the step events in between carry loss null). */
+  logEvery?: number;
   evalEvery?: number;
   seed?: number;
 }
@@ -93,7 +108,8 @@ export type StopReason = 'steps' | 'epochs' | 'time' | 'patience' | 'interrupted
 
 export type TrainEvent =
   | { type: 'start'; step: number; maxSteps: number; stepsPerEpoch: number | null; timeBudget: number | null }
-  | { type: 'step'; step: number; loss: number; lr: number; gradNorm: number; positions: number; ms: number; epoch: number | null; secondsLeft: number | null }
+  /** loss and gradNorm are null on steps whose loss was not read (nanGuard off, between logEvery reads). */
+  | { type: 'step'; step: number; loss: number | null; lr: number; gradNorm: number | null; positions: number; ms: number; epoch: number | null; secondsLeft: number | null }
   | { type: 'eval'; step: number; metrics: Record<string, number>; main: string; best: boolean; ms: number }
   | { type: 'checkpoint'; step: number; kind: 'last' | 'best' }
   | { type: 'stop'; step: number; reason: StopReason; message: string };
@@ -142,6 +158,7 @@ export class Trainer<Batch> {
     checkOptions('Trainer', options, optionKeys<TrainerOptions>({
       optimizer: 1, lr: 1, minLr: 1, weightDecay: 1, decay: 1, beta1: 1, beta2: 1, momentum: 1, schedule: 1, warmup: 1, decaySteps: 1, dModel: 1,
       maxSteps: 1, epochs: 1, auto: 1, timeBudget: 1, patience: 1, monitor: 1, now: 1, clip: 1, accumulate: 1, evalEvery: 1, seed: 1,
+      nanGuard: 1, logEvery: 1,
     }));
     const accumulate = options.accumulate ?? 1;
     const seed = options.seed ?? 0;
@@ -153,12 +170,13 @@ export class Trainer<Batch> {
     this.lengthFrom = lengthFrom;
     const o = {
       optimizer: 'adamw' as OptimizerName, lr: 1e-3, minLr: (options.lr ?? 1e-3) / 10, weightDecay: 0.01, decay: 'all' as 'all' | 'matrices', beta1: 0.9, beta2: 0.999,
-      momentum: 0.9, schedule: 'cosine' as ScheduleName, warmup: 0, clip: 1, accumulate: 1, evalEvery: 100, seed: 0, patience: 0, ...options,
+      momentum: 0.9, schedule: 'cosine' as ScheduleName, warmup: 0, clip: 1, accumulate: 1, evalEvery: 100, seed: 0, patience: 0,
+      nanGuard: true, logEvery: 1, ...options,
       // a run bounded by time alone decays over a nominal horizon, reached when the budget is
       maxSteps, decaySteps: options.decaySteps ?? (Number.isFinite(maxSteps) ? maxSteps : 1_000_000), dModel: options.dModel ?? 512,
       timeBudget: options.timeBudget ?? null, monitor: options.monitor ?? null,
     };
-    for (const k of ['accumulate', 'evalEvery'] as const) {
+    for (const k of ['accumulate', 'evalEvery', 'logEvery'] as const) {
       if (!Number.isInteger(o[k]) || o[k] < 1) throw new TrainingError(`${k} must be a positive integer, got ${o[k]}`);
     }
     if (!Number.isInteger(o.patience) || o.patience < 0) throw new TrainingError(`patience must be an integer >= 0, got ${o.patience}`);
@@ -220,13 +238,15 @@ export class Trainer<Batch> {
     return this.schedule(Math.max(step, Math.floor((elapsed / o.timeBudget) * o.decaySteps)));
   }
 
-  /** Runs until a stopping rule ends training. Returns the last evaluation. */
+  /** Runs until a stopping rule ends training (host backends; runAsync on a device). Returns the last evaluation. */
   run(): EvalResult | null {
     const steps = this.loop(() => null);
-    for (;;) {
-      const r = steps.next();
-      if (r.done) return r.value;
+    let r = steps.next();
+    while (!r.done) {
+      if (r.value instanceof Promise) throw new TrainingError('the model lives on a device backend, whose values are read asynchronously: use trainer.runAsync()');
+      r = steps.next();
     }
+    return r.value;
   }
 
   /**
@@ -237,15 +257,21 @@ export class Trainer<Batch> {
    */
   async runAsync(signal?: AbortSignal): Promise<EvalResult | null> {
     const steps = this.loop(() => (signal?.aborted ? String(signal.reason ?? 'abort') : null));
-    for (;;) {
-      const r = steps.next();
-      if (r.done) return r.value;
-      await yieldToEventLoop();
+    let r = steps.next();
+    while (!r.done) {
+      // a step yields a pending read (a device's loss) to wait for, or its number when done
+      const read = r.value instanceof Promise ? await r.value : undefined;
+      if (read === undefined) await yieldToEventLoop();
+      r = steps.next(read);
     }
+    return r.value;
   }
 
-  /** The training loop, one step per `next()`; `interrupted` says why to stop early (or null). */
-  private *loop(interrupted: () => string | null): globalThis.Generator<number, EvalResult | null, void> {
+  /**
+   * The training loop, one step per `next()`; `interrupted` says why to stop early (or null). A
+   * step whose loss must be read from a device yields the pending read and takes its values back.
+   */
+  private *loop(interrupted: () => string | null): globalThis.Generator<number | Promise<TypedArray>, EvalResult | null, TypedArray | undefined> {
     const o = this.options;
     const params = this.model.parameters().filter((p) => p.requiresGrad);
     let last: EvalResult | null = null;
@@ -283,26 +309,42 @@ export class Trainer<Batch> {
       const ts = this.now();
       const lr = this.lrAt(step, elapsed());
       this.optimizer.lr = lr;
-      let loss = 0;
+      let lossSum: Tensor | null = null; // the micro-batches' mean loss, 0-d, never read inside the step
       let positions = 0;
       for (let micro = 0; micro < o.accumulate; micro++) {
         // the batch's tensors are made inside the scope, so they are freed with the step's
         // temporaries (found by scripts/long-memory.mjs: 5 tensors a step stayed alive)
-        loss += tidy(() => {
+        const part = tidy(() => {
           const batch = this.nextBatch();
           positions += this.task.size(batch);
           const l = this.task.loss(batch);
-          const value = l.item();
-          if (Number.isFinite(value)) (o.accumulate === 1 ? l : l.div(o.accumulate)).backward();
-          return value / o.accumulate;
+          const scaled = o.accumulate === 1 ? l : l.div(o.accumulate);
+          scaled.backward();
+          return scaled.detach();
         });
+        const sum: Tensor = lossSum ? noGrad(() => add(lossSum!, part)) : part;
+        if (lossSum) { lossSum.dispose(); part.dispose(); }
+        lossSum = sum;
       }
-      if (!Number.isFinite(loss)) {
-        this.model.zeroGrad();
+      const norm = o.clip > 0 ? clipGradNorm(params, o.clip) : clipGradNorm(params, Infinity);
+      // one read for both numbers: [loss, gradNorm]
+      const readNow = o.nanGuard || (step + 1) % o.logEvery === 0 || step + 1 >= o.maxSteps;
+      let stats: TypedArray | null = null;
+      if (readNow) {
+        const both = noGrad(() => stack([lossSum!, norm]));
+        stats = isDeviceBackend(both.backend) ? (yield both.data().finally(() => both.dispose()))! : both.toTypedArray();
+        if (!isDeviceBackend(both.backend)) both.dispose();
+      }
+      lossSum!.dispose();
+      norm.dispose();
+      const loss = stats ? stats[0]! : null;
+      const gradNorm = stats ? stats[1]! : null;
+      if (loss !== null && !Number.isFinite(loss)) {
+        this.model.zeroGrad(); // the update is skipped: parameters and optimizer state stay as they were
         const where = this.state.bestStep === null && step < o.evalEvery ? 'no checkpoint was written yet' : 'the last good checkpoint is kept';
-        throw new TrainingError(`loss is ${loss} at step ${step + 1}; training stopped (${where}). Try a lower --lr or gradient clipping`);
+        const unread = o.nanGuard ? '' : ` (the loss is read every ${o.logEvery} steps without the NaN guard: updates since the last read may have used it)`;
+        throw new TrainingError(`loss is ${loss} at step ${step + 1}${unread}; training stopped (${where}). Try a lower --lr or gradient clipping`);
       }
-      const gradNorm = o.clip > 0 ? clipGradNorm(params, o.clip) : clipGradNorm(params, Infinity);
       this.optimizer.step();
       this.optimizer.zeroGrad();
       this.state.step = step + 1;

@@ -18,7 +18,7 @@ const options = (steps: number) => ({
 
 test('an aborted run stops between steps and saves the step it reached; resuming equals the uninterrupted run', async () => {
   const [a, b] = [tmp(), tmp()];
-  const lossesOf = (losses: number[]) => (e: { type: string; loss?: number }) => { if (e.type === 'step') losses.push(e.loss!); };
+  const lossesOf = (losses: number[]) => (e: { type: string; loss?: number | null }) => { if (e.type === 'step') losses.push(e.loss!); };
   const whole: number[] = [];
   trainSession(driver, train, dev, { out: a, ...options(30), onEvent: lossesOf(whole) });
 

@@ -180,7 +180,7 @@ test('resume keeps the epoch position and the early-stopping count; a tag run in
     const losses: number[] = [];
     const r = trainSession(driver, train, dev, {
       out, resume, task, trainer: { epochs, lr: 5e-3, evalEvery: 5, seed: 4, decaySteps: 42, patience: 50 },
-      onEvent: (e) => { if (e.type === 'step') losses.push(e.loss); },
+      onEvent: (e) => { if (e.type === 'step') losses.push(e.loss!); },
     });
     return { losses, r };
   };

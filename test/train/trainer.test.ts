@@ -28,10 +28,10 @@ test('schedules: nanoGPT cosine with warmup, Noam, constant', () => {
 test('clipGradNorm scales gradients to the given norm and reports the norm before', () => {
   const w = q.tensor([3, 4], { requiresGrad: true });
   w.mul(w).mul(0.5).sum().backward(); // grad = w = [3, 4], norm 5
-  assert.equal(q.clipGradNorm([w], 1), 5);
+  assert.equal(q.clipGradNorm([w], 1).item(), 5);
   const g = Array.from(w.grad!.toTypedArray());
   assert.ok(Math.abs(g[0]! - 0.6) < 1e-6 && Math.abs(g[1]! - 0.8) < 1e-6);
-  assert.ok(Math.abs(q.clipGradNorm([w], 10) - 1) < 1e-6, 'under the limit: unchanged');
+  assert.ok(Math.abs(q.clipGradNorm([w], 10).item() - 1) < 1e-6, 'under the limit: unchanged');
 });
 
 /** A toy task: fit y = 2x with one weight; batches of fixed values; a NaN at a chosen step. */
@@ -60,7 +60,7 @@ test('the trainer fits, accumulates micro-batches, and stops on a NaN loss with 
   const m = new Scalar();
   const trainer = new Trainer(m, toyTask(m.w), { maxSteps: 200, lr: 0.1, schedule: 'constant', evalEvery: 50, optimizer: 'sgd', momentum: 0, weightDecay: 0, clip: 0 });
   const losses: number[] = [];
-  trainer.on((e) => { if (e.type === 'step') losses.push(e.loss); });
+  trainer.on((e) => { if (e.type === 'step') losses.push(e.loss!); });
   trainer.run();
   assert.ok(Math.abs(m.w.item() - 2) < 1e-3, `w = ${m.w.item()}`);
   assert.ok(losses.at(-1)! < losses[0]! / 100);
@@ -103,7 +103,7 @@ test('a resumed run continues exactly: its losses equal the uninterrupted run\'s
   const driver = tagDriver as TaskDriver<TaskInstance, data.TaggedExample, unknown, unknown>;
   const run = (out: string, steps: number, resume = false) => {
     const losses: number[] = [];
-    trainSession(driver, train, dev, { out, resume, ...tagOptions(steps), onEvent: (e) => { if (e.type === 'step') losses.push(e.loss); } });
+    trainSession(driver, train, dev, { out, resume, ...tagOptions(steps), onEvent: (e) => { if (e.type === 'step') losses.push(e.loss!); } });
     return losses;
   };
   const a = tmp();

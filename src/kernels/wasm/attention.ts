@@ -4,7 +4,7 @@
 // split across threads by slices, each thread with its own scratch (Kᵀ, Vᵀ and a few tiles:
 // O(s) bytes, allocated per call from the backend's heap and freed after).
 import type { FlashAttentionArgs, KernelSignatures } from '../contract.js';
-import type { HeapAllocator } from '../heap.js';
+import type { HeapAllocator } from './heap.js';
 import { checkArgs, flashAttention as refFlash, flashAttentionGrad as refFlashGrad } from '../ref/flash-attention.js';
 import type { WasmKernels } from './module.js';
 import type { ThreadExport, ThreadPool } from './threads.js';

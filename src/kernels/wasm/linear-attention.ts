@@ -5,7 +5,7 @@
 // these single-threaded wrappers run the whole range in the module's GEMM packing scratch (free
 // between GEMMs) when the state fits there, else in a heap block freed after the call.
 import type { KernelSignatures } from '../contract.js';
-import type { HeapAllocator } from '../heap.js';
+import type { HeapAllocator } from './heap.js';
 import { causalLinearAttention as refForward, causalLinearAttentionGrad as refGrad, linearAttentionStep as refStep } from '../ref/linear-attention.js';
 import type { WasmKernels } from './module.js';
 import { ptr, type MemoryBuffer } from './util.js';

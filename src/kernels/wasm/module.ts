@@ -4,7 +4,7 @@
 // Nothing here touches files or the network: callers bring the bytes (node.ts reads them from
 // disk, index.ts fetches them in a browser).
 import { QkvError } from '../../core/errors.js';
-import { HeapAllocator } from '../heap.js';
+import { HeapAllocator } from './heap.js';
 
 /** The two builds: plain 128-bit SIMD, and SIMD + relaxed-SIMD (fused multiply-add). */
 export type WasmVariant = 'simd' | 'relaxed-simd';

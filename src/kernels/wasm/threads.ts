@@ -6,7 +6,7 @@
 // (and with threads = 1) everything runs on the calling thread. Browser-safe: the caller passes
 // `spawn` (worker_threads in Node, Web Workers in a page).
 import { QkvError } from '../../core/errors.js';
-import type { HeapAllocator } from '../heap.js';
+import type { HeapAllocator } from './heap.js';
 import { ARGS_BYTE, DONE, ERROR, FN, MAX_ARGS, NARGS, READY, SEQ, SLOT_BYTES, type WorkerData } from './worker-loop.js';
 
 /** Exports a worker may be asked to run (by index in this list). */

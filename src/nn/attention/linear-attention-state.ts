@@ -2,14 +2,14 @@
 // section 3.4): with S_i = Σ_{j≤i} φ(K_j) V_jᵀ and z_i = Σ_{j≤i} φ(K_j), position i's output is
 // φ(Q_i)ᵀ S_i / (φ(Q_i)ᵀ z_i + eps), so generation needs only the constant-size state (S, z).
 import { OpError, shapeStr } from '../../core/errors.js';
-import { kernel } from '../../kernels/registry.js';
 import { keep, noGrad, tidy } from '../../tensor/engine.js';
-import { Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { zeros } from '../../ops/creation.js';
 import { indexSelect } from '../../ops/embedding.js';
 import { maskedFill } from '../../ops/elementwise.js';
-import { eluFeatureMap } from '../../ops/linear-attention.js';
-import { checkDtype, checkTensor, contiguousTensor, f32 } from '../../ops/util.js';
+import { fill_ } from '../../ops/inplace.js';
+import { eluFeatureMap, linearAttentionStep } from '../../ops/linear-attention.js';
+import { checkDtype, checkTensor } from '../../ops/util.js';
 import { reshape } from '../../ops/views.js';
 
 /**
@@ -81,12 +81,7 @@ export class LinearAttentionState {
         phiK = maskedFill(phiK, m, 0);
         vm = maskedFill(v, m, 0);
       }
-      const out = Tensor.empty([B, H, dv]);
-      const [cq, ck, cv] = [phiQ, phiK, vm].map(contiguousTensor) as [Tensor, Tensor, Tensor]; // copies: freed by the tidy
-      // typed arrays are read after every allocation (a WebAssembly memory may grow and move)
-      kernel('LinearAttentionStep')(f32(cq), f32(ck), f32(cv), f32(this.S), f32(this.z), B * H, dk, dv, this.eps, f32(out));
-      this.S.bumpVersion();
-      this.z.bumpVersion();
+      const out = linearAttentionStep(phiQ, phiK, vm, this.S, this.z, this.eps); // (B, H, dv); S and z updated in place
       this.steps++;
       return out;
     }));
@@ -94,10 +89,10 @@ export class LinearAttentionState {
 
   /** Back to the empty state (S = 0, z = 0). */
   reset(): void {
-    kernel('Fill')(f32(this.S), 0);
-    kernel('Fill')(f32(this.z), 0);
-    this.S.bumpVersion();
-    this.z.bumpVersion();
+    noGrad(() => {
+      fill_(this.S, 0);
+      fill_(this.z, 0);
+    });
     this.steps = 0;
   }
 

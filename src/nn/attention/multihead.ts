@@ -11,7 +11,8 @@ import { split } from '../../ops/join.js';
 import { linear } from '../../ops/linalg.js';
 import { mean } from '../../ops/reduce.js';
 import { permute, reshape, slice } from '../../ops/views.js';
-import { tidy } from '../../tensor/engine.js';
+import { noGrad, tidy } from '../../tensor/engine.js';
+import { fill_ } from '../../ops/inplace.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { xavierUniform } from '../init.js';
 import { Linear } from '../layers.js';
@@ -120,7 +121,7 @@ export class MultiheadAttention extends Module {
     const bias = options.bias ?? true;
     this.in_proj_bias = this.param('in_proj_bias', bias ? zeros([3 * E]) : null);
     this.out_proj = this.module('out_proj', new Linear(E, E, { bias, generator: g }));
-    if (bias) this.out_proj.bias!.buffer().fill(0);
+    if (bias) noGrad(() => fill_(this.out_proj.bias!, 0));
     const own = this.attentionDef.params?.(numHeads, this.headDim, g) ?? {};
     for (const [name, t] of Object.entries(own)) this.param(name, t);
     this.kindParams = own;

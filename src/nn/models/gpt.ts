@@ -12,7 +12,8 @@ import { add, gelu } from '../../ops/elementwise.js';
 import { split } from '../../ops/join.js';
 import { crossEntropy } from '../../ops/loss.js';
 import { permute, reshape } from '../../ops/views.js';
-import { tidy } from '../../tensor/engine.js';
+import { noGrad, tidy } from '../../tensor/engine.js';
+import { assign, fill_ } from '../../ops/inplace.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { ModuleList } from '../containers.js';
 import { normal } from '../init.js';
@@ -167,15 +168,17 @@ export class GPT extends Module {
 
   /** nanoGPT's init: N(0, 0.02) weights and embeddings, zero biases, c_proj scaled by 1/sqrt(2·nLayer). */
   private initWeights(g: Generator): void {
-    for (const [name, p] of this.namedParameters()) {
-      if (name.endsWith('.bias') && !name.includes('ln_')) p.buffer().fill(0);
-      else if (name.endsWith('.weight') && !name.includes('ln_')) {
-        const std = name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * this.config.nLayer) : 0.02;
-        const fresh = normal([...p.shape], std, g);
-        p.buffer().set(fresh.buffer());
-        fresh.dispose();
+    noGrad(() => {
+      for (const [name, p] of this.namedParameters()) {
+        if (name.endsWith('.bias') && !name.includes('ln_')) fill_(p, 0);
+        else if (name.endsWith('.weight') && !name.includes('ln_')) {
+          const std = name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * this.config.nLayer) : 0.02;
+          const fresh = normal([...p.shape], std, g);
+          assign(p, fresh);
+          fresh.dispose();
+        }
       }
-    }
+    });
   }
 
   /**

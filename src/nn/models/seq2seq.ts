@@ -20,8 +20,9 @@ import { Transformer, type DecoderRecorder } from '../transformer/stacks.js';
 import type { LayerIntermediates } from '../transformer/layers.js';
 import { Dropout, Embedding, Linear } from '../layers.js';
 import { Module } from '../module.js';
-import { mul } from '../../ops/elementwise.js';
-import { tidy } from '../../tensor/engine.js';
+import { div, mul } from '../../ops/elementwise.js';
+import { assign } from '../../ops/inplace.js';
+import { noGrad, tidy } from '../../tensor/engine.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
 /** The model's hyperparameters (saved in config.json). */
@@ -82,8 +83,7 @@ export class Seq2SeqModel extends Module {
     this.scale = Math.sqrt(d);
     const table = (n: number) => {
       const e = new Embedding(n, d, { paddingIdx: 0, generator: g });
-      const w = e.weight.buffer();
-      for (let i = 0; i < w.length; i++) w[i] = w[i]! / this.scale; // N(0, 1/d)
+      noGrad(() => tidy(() => assign(e.weight, div(e.weight, this.scale)))); // N(0, 1/d)
       return e;
     };
     this.src_embed = this.module('src_embed', table(srcVocab));

@@ -1,11 +1,11 @@
-// An allocator over one WebAssembly.Memory, so tensors live where WebAssembly kernels can
+// The WebAssembly backend's allocator: one WebAssembly.Memory, so tensors live where WebAssembly kernels can
 // compute on them in place: a kernel gets a typed array whose byteOffset is its pointer.
 // First-fit over a free list sorted by address, neighbours merged on free, 64-byte aligned
 // (a cache line; also what 128-bit SIMD wants). The memory grows on demand; a grow detaches
 // the old ArrayBuffer, so views are re-made from `memory.buffer` when it has changed.
-import { BYTES_PER_ELEMENT, type DType, type TypedArray } from '../core/dtype.js';
-import { MemoryError } from '../core/errors.js';
-import type { Allocation, Allocator } from './contract.js';
+import { BYTES_PER_ELEMENT, type DType, type TypedArray } from '../../core/dtype.js';
+import { MemoryError } from '../../core/errors.js';
+import type { Allocation, Allocator } from '../contract.js';
 
 const PAGE = 65536;
 const ALIGN = 64;
