@@ -8,6 +8,9 @@ Writes test/fixtures/hf/<name>/ (relative to the repository root, whatever the c
   bert-seq/    BertForSequenceClassification with the same BertModel weights (3 labels, own pooler)
   gpt2-lora-peft/  a PEFT LoRA adapter (r 4, alpha 8) on GPT-2's c_attn
   bert-lora-peft/  a PEFT LoRA adapter (r 4, alpha 8) on BERT's query,value (over bert-seq)
+  vit/         ViTForImageClassification (16×16 RGB, patches of 4, d 32, 2 layers, 3 labels) with the
+               preprocessor_config.json of a ViTImageProcessor (its own mean/std); golden: two
+               random 16×16 images (uint8), the processor's pixel_values, logits, hidden states, attentions
 
 Each model directory holds what save_pretrained writes (config.json, model.safetensors), the
 tokenizer.json made with `tokenizers`, and golden.safetensors + golden.json: the inputs (ids,
@@ -24,7 +27,11 @@ A second mode checks an adapter qkv trained (test/fixtures/hf/gpt2-lora-qkv/, wr
 for the gpt2 golden input are written to gpt2-lora-qkv/peft.safetensors, which the qkv test
 compares with its own loading of the same adapter.
 
+`tokenizers`' WordPiece trainer breaks ties in no fixed order, so a full run may write another
+(equally valid) BERT vocabulary and goldens; the tests read whatever the last run wrote.
+
 Run with:  /work/venv/bin/python scripts/golden_hf.py            (everything above)
+           /work/venv/bin/python scripts/golden_hf.py --only vit   (one model)
            /work/venv/bin/python scripts/golden_hf.py --qkv-adapter   (the second mode only)
 """
 import json
@@ -218,6 +225,36 @@ def make_bert():
     return ms, dict(input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask)
 
 
+# ---------------------------------------------------------------- ViT
+
+def make_vit():
+    import numpy as np
+    from PIL import Image
+    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
+    d = os.path.join(OUT, 'vit')
+    os.makedirs(d, exist_ok=True)
+    seeded(4)
+    shapes = ['circle', 'square', 'triangle']
+    cfg = ViTConfig(image_size=16, patch_size=4, num_channels=3, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                    intermediate_size=64, hidden_act='gelu', hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+                    num_labels=3, id2label=dict(enumerate(shapes)), label2id={s: i for i, s in enumerate(shapes)},
+                    attn_implementation='eager')
+    model = ViTForImageClassification(cfg)
+    perturb(model, 0.1)
+    model.save_pretrained(d, safe_serialization=True)
+    proc = ViTImageProcessor(do_resize=True, size={'height': 16, 'width': 16}, do_rescale=True, rescale_factor=1 / 255,
+                             do_normalize=True, image_mean=[0.5, 0.4, 0.3], image_std=[0.2, 0.25, 0.3])
+    proc.save_pretrained(d)
+    rng = np.random.default_rng(5)
+    images = [rng.integers(0, 256, size=(16, 16, 3), dtype=np.uint8) for _ in range(2)]
+    pixel_values = proc(images=[Image.fromarray(im) for im in images], return_tensors='pt')['pixel_values']
+    out = f64_outputs(model, pixel_values=pixel_values.to(torch.float64))
+    t = golden_tensors(out)
+    t['pixel_values'] = pixel_values.to(torch.float32).contiguous()
+    save_file(t, os.path.join(d, 'golden.safetensors'))
+    write_json(os.path.join(d, 'golden.json'), {'images': [im.reshape(-1).tolist() for im in images], 'height': 16, 'width': 16})
+
+
 # ---------------------------------------------------------------- PEFT LoRA
 
 def make_lora(base, inputs, name, targets, fan_in_fan_out):
@@ -258,11 +295,15 @@ def main():
     if '--qkv-adapter' in sys.argv:
         check_qkv_adapter()
         return
+    if '--only' in sys.argv:  # one model: the others' fixtures stay as committed
+        {'vit': make_vit}[sys.argv[sys.argv.index('--only') + 1]]()
+        return
     os.makedirs(OUT, exist_ok=True)
     gpt2, gpt2_ids = make_gpt2()
     make_lora(gpt2, dict(input_ids=gpt2_ids), 'gpt2-lora-peft', ['c_attn'], True)
     bert, bert_inputs = make_bert()
     make_lora(bert, bert_inputs, 'bert-lora-peft', ['query', 'value'], False)
+    make_vit()
     print('wrote', OUT)
 
 

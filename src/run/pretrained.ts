@@ -4,7 +4,7 @@
 // adapter_model.safetensors) load and save with PEFT's keys. Nothing is downloaded: the user
 // points at a directory. Every problem is one line naming the file (and the tensor).
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Generator } from '../core/rng.js';
 import { anyTokenizerFromJson } from '../data/tokenizers/wordpiece-json.js';
 import type { BpeTokenizer } from '../data/tokenizers/tokenizer.js';
@@ -12,7 +12,9 @@ import type { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { fsReason, writeFileAtomic } from '../io/atomic-file.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors-file.js';
 import { ModuleError } from '../nn/module.js';
-import { bertConfigFromJson, GPT2LMHeadModel, hfConfigJson, hfModelFromConfig, PretrainedError, type HfModel, type Json } from '../nn/models/hf/index.js';
+import { GPT2LMHeadModel, hfConfigJson, hfModelFromConfig, PretrainedError, type HfModel, type Json } from '../nn/models/hf/index.js';
+import { ConfigReader } from '../nn/models/hf/config.js';
+import { imageFrontEnd, type ImageFrontEnd } from '../data/image/pixels.js';
 import { adaptableModules, addLora, adapterConfigJson, fanInFanOut, loraConfigFromJson, loraStateDict, PEFT_PREFIX, type LoraConfig } from '../nn/models/hf/lora.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -27,6 +29,8 @@ export interface Pretrained {
   config: Json;
   /** tokenizer.json, or null when the directory has none. */
   tokenizer: HfTokenizer | null;
+  /** preprocessor_config.json of an image model as qkv's image front end, or null. */
+  imageProcessor: ImageFrontEnd | null;
   /** When `dir` is a PEFT adapter: its config and the modules it adapts (the base model came from `base`). */
   adapter?: (LoraConfig & { modulesToSave: string[]; modules: string[]; base: string }) | null;
 }
@@ -126,7 +130,7 @@ function fromAdapterDir(dir: string, o: { generator?: Generator; base?: string }
   try {
     const own = join(dir, 'config.json');
     if (existsSync(own) && !(p.model instanceof GPT2LMHeadModel)) {
-      const labels = bertConfigFromJson(readJson(own), own).labels;
+      const labels = new ConfigReader(readJson(own), own).labels() ?? p.model.config.labels;
       if (labels.join('\n') !== p.model.config.labels.join('\n')) p.model.replaceHead(labels);
     }
     const adapter = { ...loadAdapter(p.model, dir), base };
@@ -168,13 +172,41 @@ function fromModelDir(dir: string, o: { generator?: Generator }): Pretrained {
   model.eval();
   const tokPath = join(dir, 'tokenizer.json');
   let tokenizer: HfTokenizer | null = null;
+  let imageProcessor: ImageFrontEnd | null = null;
   try {
     if (existsSync(tokPath)) tokenizer = readTokenizer(tokPath);
+    const pre = join(dir, 'preprocessor_config.json');
+    if (existsSync(pre)) imageProcessor = imageProcessorFromJson(readJson(pre), pre);
   } catch (e) {
     model.dispose();
     throw e;
   }
-  return { dir, architecture: model.architecture, model, config, tokenizer, adapter: null };
+  return { dir, architecture: model.architecture, model, config, tokenizer, imageProcessor, adapter: null };
+}
+
+/**
+ * A ViT image processor (preprocessor_config.json) as qkv's image front end: resize to
+ * size.height × size.width, rescale by 1/255, normalise by image_mean / image_std. qkv's resize is
+ * bilinear with half-pixel centres and no antialiasing (torch's F.interpolate); transformers'
+ * PIL resize antialiases when shrinking, so only images already at the size give identical values.
+ */
+export function imageProcessorFromJson(json: Json, file = 'preprocessor_config.json'): ImageFrontEnd {
+  const r = new ConfigReader(json, file);
+  const size = json.size as Json | undefined;
+  if (!size || !Number.isInteger(size.height) || !Number.isInteger(size.width)) r.fail(`"size" must be {"height": H, "width": W} (qkv does not implement ${JSON.stringify(size ?? null)})`);
+  if (json.do_rescale !== false && Math.abs(Number(json.rescale_factor ?? 1 / 255) - 1 / 255) > 1e-9) r.fail(`"rescale_factor" ${String(json.rescale_factor)} is not supported (qkv reads 8-bit images scaled by 1/255)`);
+  if (json.do_rescale === false) r.fail('"do_rescale": false is not supported (qkv reads pixels scaled to [0, 1])');
+  r.only('do_center_crop', false);
+  const triple = (name: string, fallback: number[]): number[] => {
+    const v = json[name] ?? fallback;
+    if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number')) return r.fail(`"${name}" must be three numbers (RGB)`);
+    return v as number[];
+  };
+  const normalize = json.do_normalize !== false;
+  return imageFrontEnd({
+    channels: 3, height: size!.height as number, width: size!.width as number, resize: json.do_resize !== false,
+    mean: normalize ? triple('image_mean', [0.5, 0.5, 0.5]) : [0, 0, 0], std: normalize ? triple('image_std', [0.5, 0.5, 0.5]) : [1, 1, 1],
+  });
 }
 
 /** The first tensor the model would refuse (for naming its shard), or null. */
@@ -215,9 +247,11 @@ export function savePretrained(dir: string, model: HfModel, o: { config?: Json; 
   }
   writeJson(join(dir, 'config.json'), hfConfigJson(model, o.config ?? {}));
   if (!o.configOnly) saveSafetensors(join(dir, 'model.safetensors'), pretrainedStateDict(model), { format: 'pt' });
-  if (o.tokenizerFrom) {
-    const src = join(o.tokenizerFrom, 'tokenizer.json');
-    if (existsSync(src) && src !== join(dir, 'tokenizer.json')) writeFileAtomic(join(dir, 'tokenizer.json'), [readFileSync(src)], (m) => new PretrainedError(src, m));
+  if (o.tokenizerFrom) { // the tokenizer and image processor travel with the model
+    for (const f of ['tokenizer.json', 'preprocessor_config.json']) {
+      const src = join(o.tokenizerFrom, f);
+      if (existsSync(src) && resolve(src) !== resolve(join(dir, f))) writeFileAtomic(join(dir, f), [readFileSync(src)], (m) => new PretrainedError(src, m));
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import type { Generator } from '../../../core/rng.js';
 import { BertForSequenceClassification, BertForTokenClassification, bertConfigFromJson, bertConfigToJson } from './bert.js';
 import { PretrainedError, type Json } from './config.js';
 import { GPT2LMHeadModel, gpt2ConfigFromJson, gpt2ConfigToJson } from './gpt2.js';
+import { ViTForImageClassification, vitConfigFromJson, vitConfigToJson } from './vit.js';
 
 export { PretrainedError, type Json } from './config.js';
 export { Conv1D, Dense, Adaptable, type LoraOptions } from './layers.js';
@@ -11,12 +12,15 @@ export { GPT2LMHeadModel, gpt2ConfigFromJson, gpt2ConfigToJson, type GPT2Config,
 export { BertModel, BertForTokenClassification, BertForSequenceClassification, bertConfigFromJson, bertConfigToJson, type BertConfig, type BertInputs, type ClassifierOutput, type EncoderOutput } from './bert.js';
 export { addLora, freezeForLora, loraStateDict, mergeLora, matchesTarget, adaptableModules, adapterConfigJson, loraConfigFromJson, fanInFanOut, PEFT_PREFIX, type LoraConfig } from './lora.js';
 
-export type HfModel = GPT2LMHeadModel | BertForTokenClassification | BertForSequenceClassification;
+export { ViTForImageClassification, vitConfigFromJson, vitConfigToJson, type ViTConfig } from './vit.js';
+
+export type HfModel = GPT2LMHeadModel | BertForTokenClassification | BertForSequenceClassification | ViTForImageClassification;
 
 const BUILDERS: Record<string, (json: Json, file: string, g?: Generator) => HfModel> = {
   GPT2LMHeadModel: (j, f, g) => new GPT2LMHeadModel(gpt2ConfigFromJson(j, f), g),
   BertForTokenClassification: (j, f, g) => new BertForTokenClassification(bertConfigFromJson(j, f), g),
   BertForSequenceClassification: (j, f, g) => new BertForSequenceClassification(bertConfigFromJson(j, f), g),
+  ViTForImageClassification: (j, f, g) => new ViTForImageClassification(vitConfigFromJson(j, f), g),
 };
 
 /** The architectures fromPretrained builds. */
@@ -34,7 +38,8 @@ export function hfModelFromConfig(json: Json, file = 'config.json', generator?: 
 
 /** The config.json to save for a model: the loaded one (if any) with the model's own fields over it. */
 export function hfConfigJson(model: HfModel, base: Json = {}): Json {
-  const own = model instanceof GPT2LMHeadModel ? gpt2ConfigToJson(model.config) : bertConfigToJson(model.config, model.architecture);
+  const own = model instanceof GPT2LMHeadModel ? gpt2ConfigToJson(model.config)
+    : model instanceof ViTForImageClassification ? vitConfigToJson(model.config) : bertConfigToJson(model.config, model.architecture);
   const out: Json = { ...base, ...own };
   if (!(model instanceof GPT2LMHeadModel)) out.num_labels = model.config.labels.length;
   return out;
