@@ -11,6 +11,7 @@ Writes test/fixtures/hf/<name>/ (relative to the repository root, whatever the c
   vit/         ViTForImageClassification (16×16 RGB, patches of 4, d 32, 2 layers, 3 labels) with the
                preprocessor_config.json of a ViTImageProcessor (its own mean/std); golden: two
                random 16×16 images (uint8), the processor's pixel_values, logits, hidden states, attentions
+  vit-lora-peft/   a PEFT LoRA adapter on ViT's q_proj,v_proj (transformers 5's in-memory names)
 
 Each model directory holds what save_pretrained writes (config.json, model.safetensors), the
 tokenizer.json made with `tokenizers`, and golden.safetensors + golden.json: the inputs (ids,
@@ -253,6 +254,13 @@ def make_vit():
     t['pixel_values'] = pixel_values.to(torch.float32).contiguous()
     save_file(t, os.path.join(d, 'golden.safetensors'))
     write_json(os.path.join(d, 'golden.json'), {'images': [im.reshape(-1).tolist() for im in images], 'height': 16, 'width': 16})
+    return model, pixel_values
+
+
+def make_vit_and_lora():
+    vit, pixel_values = make_vit()
+    # transformers 5 names ViT's modules q_proj, v_proj, ... in memory: PEFT targets and keys follow
+    make_lora(vit, dict(pixel_values=pixel_values), 'vit-lora-peft', ['q_proj', 'v_proj'], False)
 
 
 # ---------------------------------------------------------------- PEFT LoRA
@@ -296,14 +304,14 @@ def main():
         check_qkv_adapter()
         return
     if '--only' in sys.argv:  # one model: the others' fixtures stay as committed
-        {'vit': make_vit}[sys.argv[sys.argv.index('--only') + 1]]()
+        {'vit': make_vit_and_lora}[sys.argv[sys.argv.index('--only') + 1]]()
         return
     os.makedirs(OUT, exist_ok=True)
     gpt2, gpt2_ids = make_gpt2()
     make_lora(gpt2, dict(input_ids=gpt2_ids), 'gpt2-lora-peft', ['c_attn'], True)
     bert, bert_inputs = make_bert()
     make_lora(bert, bert_inputs, 'bert-lora-peft', ['query', 'value'], False)
-    make_vit()
+    make_vit_and_lora()
     print('wrote', OUT)
 
 

@@ -19,8 +19,8 @@ export { decodeImage, imageFile, readImageList, readImageFolder, encodePng } fro
 export { saveCheckpoint, readCheckpoint, isCheckpoint, removeLeftovers, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
 export { trainSession, trainSessionAsync, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';
 
-export { fromPretrained, savePretrained, saveAdapter, loadAdapter, pretrainedStateDict, type Pretrained, type HfTokenizer } from './run/pretrained.js';
+export { fromPretrained, savePretrained, saveAdapter, loadAdapter, pretrainedStateDict, imageProcessorFromJson, type Pretrained, type HfTokenizer } from './run/pretrained.js';
 export { finetunePretrained, type FinetuneOptions, type FinetuneResult, type FinetuneTask } from './run/finetune.js';
-export { generatePretrained, tagWordsPretrained, classifyTextPretrained, type HfGenerateOptions } from './run/hf-use.js';
+export { generatePretrained, tagWordsPretrained, classifyTextPretrained, classifyImagePretrained, type HfGenerateOptions } from './run/hf-use.js';
 
 installDefaultBackend();

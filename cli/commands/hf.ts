@@ -2,10 +2,10 @@
 // `qkv predict`, `qkv export --merge-lora` and `qkv train tag|classify|lm --from DIR [--lora R]`
 // call these when --model / --from names such a directory; the qkv-run paths stay as they were.
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  classifyTextPretrained, finetunePretrained, fromPretrained, generatePretrained, Generator, hf, savePretrained, tagWordsPretrained,
+  classifyImagePretrained, classifyTextPretrained, data, finetunePretrained, imageFile, imageProcessorFromJson, readImageFolder, readImageList, readTextFile, resolveListPath, fromPretrained, generatePretrained, Generator, hf, savePretrained, tagWordsPretrained,
   type FinetuneTask, type TrainerOptions,
 } from '../../src/index.js';
 import { progress } from '../progress.js';
@@ -53,6 +53,9 @@ export function hfPredict(o: Record<string, unknown>, lines: string[]): void {
         const words = line.split(/\s+/).filter(Boolean);
         const labels = words.length ? tagWordsPretrained(p, words) : [];
         process.stdout.write((o.json ? JSON.stringify({ words, labels }) : words.map((w, i) => `${w}/${labels[i]}`).join(' ')) + '\n');
+      } else if (p.model instanceof hf.ViTForImageClassification) {
+        const r = classifyImagePretrained(p, imageFile(resolveListPath(String(o.input ?? '.'), line.trim()), p.imageProcessor!));
+        process.stdout.write((o.json ? JSON.stringify({ image: line.trim(), ...r }) : `${r.label}\t${line.trim()}`) + '\n');
       } else if (p.model instanceof hf.BertForSequenceClassification) {
         const [a, b] = line.split('\t');
         const r = classifyTextPretrained(p, a!, b);
@@ -82,6 +85,21 @@ export function hfExport(o: Record<string, unknown>): void {
   } finally {
     p.model.dispose();
   }
+}
+
+/**
+ * The training data for --from: images of a ViT directory go through its own image processor
+ * (preprocessor_config.json), everything else is read as the task reads it (`read`).
+ */
+export function hfData<T>(o: Record<string, unknown>, read: () => T): T | { train: unknown[]; dev: unknown[] } {
+  const pre = join(String(o.from), 'preprocessor_config.json');
+  if (!existsSync(pre) || !o.train) return read();
+  const fe = imageProcessorFromJson(JSON.parse(readFileSync(pre, 'utf8')), pre);
+  const load = (f: string) => (existsSync(f) && statSync(f).isDirectory() ? readImageFolder(f, fe) : readImageList(readTextFile(f), f, fe));
+  const train = load(o.train as string);
+  if (o.dev) return { train, dev: load(o.dev as string) };
+  const [tr, dev] = data.split(train, [0.9, 0.1], o.seed as number);
+  return { train: tr!, dev: dev! };
 }
 
 /** The flags of fine-tuning a pretrained directory (on every `qkv train` task). */
@@ -120,6 +138,7 @@ export async function hfTrain(task: FinetuneTask, o: Record<string, unknown>, da
   else {
     console.log(`${task}: fine-tuned ${String(o.from)} for ${result.steps} steps; ${result.trainable} of ${result.total} parameters trained${lora ? ` (LoRA r=${lora.r})` : ''}`);
     console.log(Object.entries(result.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  '));
-    console.log(lora ? `${out}: adapter_config.json + adapter_model.safetensors (PEFT), config.json, tokenizer.json` : `${out}: config.json + model.safetensors (save_pretrained layout), tokenizer.json`);
+    const files = ['adapter_config.json', 'adapter_model.safetensors', 'config.json', 'model.safetensors', 'tokenizer.json', 'preprocessor_config.json'].filter((f) => existsSync(join(out, f)));
+    console.log(`${out}: ${files.join(', ')} (${lora ? 'a PEFT adapter on --from' : 'save_pretrained layout'})`);
   }
 }

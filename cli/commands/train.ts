@@ -16,7 +16,7 @@ import { ignoredFlags, type InputKind } from './applicable.js';
 import { addLengthFlags, lengthOptions, summaryLines } from './train-length.js';
 import { trainLmCommand } from './train-lm.js';
 import { trainSeq2seqCommand } from './train-seq2seq.js';
-import { addPretrainedFlags, hfTrain } from './hf.js';
+import { addPretrainedFlags, hfData, hfTrain } from './hf.js';
 import { defaultProbe, probeProblem, watchAttention, WATCH_FILE } from '../viz/watch.js';
 
 /** Flags every task's training shares. */
@@ -245,7 +245,7 @@ export function trainCommand(): Command {
     .description('one label per sequence or image (text<TAB>label, JSONL frames/graphs with "label", WAV or image path<TAB>label, a folder per label of images)');
   addPretrainedFlags(addTrainingFlags(classify, { steps: 400, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 })).action(async (_o, cmd: Command) => {
     const o = applyConfig(cmd);
-    if (o.from) return hfTrain('classify', o, labelled('classify', o), trainerOptions(o));
+    if (o.from) return hfTrain('classify', o, hfData(o, () => labelled('classify', o)), trainerOptions(o));
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('classify', o);
     for (const line of ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd))) console.error(`qkv: ${line}`);

@@ -15,7 +15,7 @@ import { tensor } from '../ops/creation.js';
 import { tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Trainer, type EvalResult, type TrainEvent, type TrainerOptions, type TrainingTask } from '../train/trainer.js';
-import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadModel, PretrainedError, type HfModel } from '../nn/models/hf/index.js';
+import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadModel, PretrainedError, ViTForImageClassification, type HfModel } from '../nn/models/hf/index.js';
 import { addLora, freezeForLora, type LoraConfig } from '../nn/models/hf/lora.js';
 import { fromPretrained, saveAdapter, savePretrained, type Pretrained } from './pretrained.js';
 
@@ -53,7 +53,7 @@ export interface FinetuneResult {
   adapted: string[];
 }
 
-const ARCH: Record<FinetuneTask, string> = { tag: 'BertForTokenClassification', classify: 'BertForSequenceClassification', lm: 'GPT2LMHeadModel' };
+const ARCH: Record<FinetuneTask, string[]> = { tag: ['BertForTokenClassification'], classify: ['BertForSequenceClassification', 'ViTForImageClassification'], lm: ['GPT2LMHeadModel'] };
 
 interface BertBatch { ids: Tensor; types: Tensor; mask: Tensor; labels: Tensor; n: number }
 
@@ -90,7 +90,7 @@ function bertBatch(rows: { ids: number[]; types?: number[]; labels: number[] | n
 }
 
 /** The labels of the data; a new head (said through `note`) when the model does not have them all. */
-function fitHead(model: BertForTokenClassification | BertForSequenceClassification, labels: Set<string>, note?: (l: string) => void): string[] | null {
+function fitHead(model: BertForTokenClassification | BertForSequenceClassification | ViTForImageClassification, labels: Set<string>, note?: (l: string) => void): string[] | null {
   const have = new Set(model.config.labels);
   if ([...labels].every((l) => have.has(l))) return null;
   const fresh = [...labels].sort();
@@ -148,6 +148,47 @@ function bertTask(p: Pretrained, o: FinetuneOptions, train: readonly unknown[], 
   };
 }
 
+interface ImageBatch { pixels: Tensor; labels: Tensor; n: number }
+
+/** Images (already through the model's image processor) and their labels. */
+function vitTask(p: Pretrained, o: FinetuneOptions, train: readonly unknown[], dev: readonly unknown[]): TrainingTask<ImageBatch> {
+  const model = p.model as ViTForImageClassification;
+  const labelId = new Map(model.config.labels.map((l, i) => [l, i]));
+  const batchSize = o.batchSize ?? 16;
+  const batch = (rows: readonly unknown[]): ImageBatch => {
+    const ex = rows as ClassifiedExample[];
+    const first = ex[0]!.image;
+    if (!first) throw new PretrainedError('data', 'ViT fine-tuning needs images (path<TAB>label lists or a folder per label)');
+    const data = new Float32Array(ex.length * first.data.length);
+    ex.forEach((e, i) => data.set(e.image!.data, i * first.data.length));
+    return {
+      pixels: tensor(data, { shape: [ex.length, first.channels, first.height, first.width] }),
+      labels: tensor(ex.map((e) => labelId.get(e.label)!), { dtype: 'int32' }), n: ex.length,
+    };
+  };
+  const forward = (b: ImageBatch) => model.forward({ pixelValues: b.pixels, labels: b.labels });
+  return {
+    examples: train.length,
+    batchSize,
+    nextBatch: (g) => batch(Array.from({ length: batchSize }, () => train[Math.floor(g.uniform() * train.length)])),
+    batchOf: (indices) => batch(indices.map((i) => train[i])),
+    loss: (b) => forward(b).loss!,
+    size: (b) => b.n,
+    evaluate: (): EvalResult => {
+      let right = 0;
+      for (let s = 0; s < dev.length; s += batchSize) {
+        tidy(() => {
+          const b = batch(dev.slice(s, s + batchSize));
+          const pred = forward(b).logits.argmax(-1).toTypedArray();
+          const gold = b.labels.toTypedArray();
+          for (let i = 0; i < gold.length; i++) if (pred[i] === gold[i]) right++;
+        });
+      }
+      return { metrics: { accuracy: dev.length ? right / dev.length : 0 }, main: 'accuracy', higherIsBetter: true };
+    },
+  };
+}
+
 function lmTask(p: Pretrained, o: FinetuneOptions, trainText: string, devText: string): TrainingTask<{ x: Tensor; y: Tensor; n: number }> {
   const model = p.model as GPT2LMHeadModel;
   const tok = p.tokenizer as BpeTokenizer;
@@ -191,10 +232,12 @@ export async function finetunePretrained(o: FinetuneOptions): Promise<FinetuneRe
   const p = fromPretrained(o.from);
   const model = p.model;
   try {
-    if (p.architecture !== ARCH[o.task]) {
-      throw new PretrainedError(`${o.from}/config.json`, `is a ${p.architecture}; qkv train ${o.task} --from needs a ${ARCH[o.task]}`);
+    if (!ARCH[o.task].includes(p.architecture)) {
+      throw new PretrainedError(`${o.from}/config.json`, `is a ${p.architecture}; qkv train ${o.task} --from needs a ${ARCH[o.task].join(' or a ')}`);
     }
-    if (!p.tokenizer) throw new PretrainedError(o.from, 'has no tokenizer.json (qkv reads the text through the model\'s own tokenizer)');
+    const vit = p.model instanceof ViTForImageClassification;
+    if (vit && !p.imageProcessor) throw new PretrainedError(o.from, 'has no preprocessor_config.json (how images become pixel values)');
+    if (!vit && !p.tokenizer) throw new PretrainedError(o.from, 'has no tokenizer.json (qkv reads the text through the model\'s own tokenizer)');
     let newHead: string[] | null = null;
     if (o.task !== 'lm') {
       const labels = new Set<string>();
@@ -202,7 +245,7 @@ export async function finetunePretrained(o: FinetuneOptions): Promise<FinetuneRe
         if (o.task === 'tag') for (const l of (e as TaggedExample).labels) labels.add(l);
         else labels.add((e as ClassifiedExample).label);
       }
-      newHead = fitHead(model as BertForTokenClassification, labels, o.note);
+      newHead = fitHead(model as BertForTokenClassification | ViTForImageClassification, labels, o.note);
     }
     let adapted: string[] = [];
     if (o.lora) {
@@ -212,7 +255,7 @@ export async function finetunePretrained(o: FinetuneOptions): Promise<FinetuneRe
     }
     const task = o.task === 'lm'
       ? lmTask(p, o, o.train as string, o.dev as string)
-      : bertTask(p, o, o.train as unknown[], o.dev as unknown[]);
+      : vit ? vitTask(p, o, o.train as unknown[], o.dev as unknown[]) : bertTask(p, o, o.train as unknown[], o.dev as unknown[]);
     const save = () => {
       model.eval();
       savePretrainedRun(o.out, p, o.lora ?? null, newHead);

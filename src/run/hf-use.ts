@@ -8,7 +8,8 @@ import { tensor } from '../ops/creation.js';
 import { softmax } from '../ops/index.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import { sampleNext } from '../tasks/decode/index.js';
-import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadModel, PretrainedError } from '../nn/models/hf/index.js';
+import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadModel, PretrainedError, ViTForImageClassification } from '../nn/models/hf/index.js';
+import type { ImageInput } from '../data/image/pixels.js';
 import type { Pretrained } from './pretrained.js';
 
 export interface HfGenerateOptions {
@@ -87,6 +88,21 @@ export function tagWordsPretrained(p: Pretrained, words: readonly string[]): str
   return first.map((i) => model.config.labels[pred[i]!]!);
 }
 
+/** ViTForImageClassification: the label of an image (through the model's image processor) and each label's probability. */
+export function classifyImagePretrained(p: Pretrained, image: ImageInput): { label: string; probabilities: Record<string, number> } {
+  if (!(p.model instanceof ViTForImageClassification)) throw new PretrainedError(`${p.dir}/config.json`, `is a ${p.architecture}; classifying images needs a ViTForImageClassification`);
+  const model = p.model;
+  model.eval();
+  const probs = noGrad(() => tidy(() => softmax(model.forward({ pixelValues: tensor(image.data, { shape: [1, image.channels, image.height, image.width] }) }).logits, -1).toTypedArray()));
+  return labelled(model.config.labels, probs);
+}
+
+function labelled(labels: string[], probs: ArrayLike<number>): { label: string; probabilities: Record<string, number> } {
+  let best = 0;
+  for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[best]!) best = i;
+  return { label: labels[best]!, probabilities: Object.fromEntries(labels.map((l, i) => [l, Number(probs[i]!.toFixed(6))])) };
+}
+
 /** BertForSequenceClassification: the label of a text and the probability of each label. */
 export function classifyTextPretrained(p: Pretrained, text: string, pair?: string): { label: string; probabilities: Record<string, number> } {
   const model = need(p, BertForSequenceClassification, 'classifying texts needs a BertForSequenceClassification');
@@ -94,7 +110,5 @@ export function classifyTextPretrained(p: Pretrained, text: string, pair?: strin
   if (enc.ids.length > model.config.maxPositionEmbeddings) throw new PretrainedError('input', `${enc.ids.length} WordPiece tokens exceed max_position_embeddings ${model.config.maxPositionEmbeddings}`);
   model.eval();
   const probs = noGrad(() => tidy(() => softmax(model.forward({ inputIds: tensor([enc.ids], { dtype: 'int32' }), tokenTypeIds: tensor([enc.typeIds], { dtype: 'int32' }) }).logits, -1).toTypedArray()));
-  let best = 0;
-  for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[best]!) best = i;
-  return { label: model.config.labels[best]!, probabilities: Object.fromEntries(model.config.labels.map((l, i) => [l, Number(probs[i]!.toFixed(6))])) };
+  return labelled(model.config.labels, probs);
 }

@@ -15,7 +15,7 @@ import { ModuleError } from '../nn/module.js';
 import { GPT2LMHeadModel, hfConfigJson, hfModelFromConfig, PretrainedError, type HfModel, type Json } from '../nn/models/hf/index.js';
 import { ConfigReader } from '../nn/models/hf/config.js';
 import { imageFrontEnd, type ImageFrontEnd } from '../data/image/pixels.js';
-import { adaptableModules, addLora, adapterConfigJson, fanInFanOut, loraConfigFromJson, loraStateDict, PEFT_PREFIX, type LoraConfig } from '../nn/models/hf/lora.js';
+import { adaptableModules, addLora, adapterConfigJson, fanInFanOut, loraConfigFromJson, loraStateDict, PEFT_PREFIX, peftPath, type LoraConfig } from '../nn/models/hf/lora.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export type HfTokenizer = BpeTokenizer | WordPieceTokenizer;
@@ -260,7 +260,11 @@ export function saveAdapter(dir: string, model: HfModel, c: LoraConfig, o: { mod
   mkdirSync(dir, { recursive: true });
   const tensors = loraStateDict(model, o.modulesToSave ?? []);
   if (![...tensors.keys()].some((k) => k.endsWith('.lora_A.weight'))) throw new PretrainedError(dir, 'the model carries no LoRA adapter to save');
-  writeJson(join(dir, 'adapter_config.json'), adapterConfigJson(c, { ...o, fanInFanOut: fanInFanOut(model) }));
+  // where transformers renames modules in memory (ViT), the targets are the exact names PEFT will see
+  const adapted = adaptableModules(model).filter(([, m]) => m.lora_A).map(([p]) => p);
+  const renamed = adapted.some((p) => peftPath(model, p) !== p);
+  const targets = renamed ? adapted.map((p) => peftPath(model, p)) : c.targets;
+  writeJson(join(dir, 'adapter_config.json'), adapterConfigJson({ ...c, targets }, { ...o, fanInFanOut: fanInFanOut(model) }));
   saveSafetensors(join(dir, 'adapter_model.safetensors'), tensors, { format: 'pt' });
 }
 
@@ -282,18 +286,21 @@ export function loadAdapter(model: HfModel, dir: string): LoraConfig & { modules
   try {
     modules = addLora(model, c, configPath);
     const own = model.stateDict();
+    const ownName = new Map<string, string>();
+    for (const [path] of adaptableModules(model)) for (const w of ['lora_A.weight', 'lora_B.weight']) ownName.set(`${peftPath(model, path)}.${w}`, `${path}.${w}`);
     const given = new Map<string, Tensor>();
     for (const [k, t] of tensors) {
       if (!k.startsWith(PEFT_PREFIX)) throw new PretrainedError(weightsPath, `the tensor "${k}" does not start with "${PEFT_PREFIX}" (PEFT's keys)`);
       // modules_to_save are stored as <module>.modules_to_save.<adapter>.* by older PEFT versions
-      const name = k.slice(PEFT_PREFIX.length).replace(/\.modules_to_save(\.default)?\./, '.');
+      const bare = k.slice(PEFT_PREFIX.length).replace(/\.modules_to_save(\.default)?\./, '.');
+      const name = ownName.get(bare) ?? bare; // a key under the name PEFT sees (peftPath) or qkv's own
       const mine = own.get(name);
       if (!mine) throw new PretrainedError(weightsPath, `the tensor "${k}" has no place in ${model.architecture} with adapters on ${JSON.stringify(c.targets)}`);
       if (mine.shape.join() !== t.shape.join()) throw new PretrainedError(weightsPath, `the tensor "${k}" has shape [${t.shape}], the model's is [${mine.shape}] (r = ${c.r})`);
       given.set(name, t);
     }
     const missing = [...own.keys()].filter((k) => /\.lora_[AB]\.weight$/.test(k) && !given.has(k));
-    if (missing.length) throw new PretrainedError(weightsPath, `has no "${PEFT_PREFIX}${missing[0]}"${missing.length > 1 ? ` (and ${missing.length - 1} more adapter tensors)` : ''}`);
+    if (missing.length) throw new PretrainedError(weightsPath, `has no "${PEFT_PREFIX}${missing[0]!.replace(/^(.*)\.(lora_[AB]\.weight)$/, (_m, p: string, w: string) => `${peftPath(model, p)}.${w}`)}"${missing.length > 1 ? ` (and ${missing.length - 1} more adapter tensors)` : ''}`);
     model.loadStateDict(given, { strict: false });
     return { ...c, modules };
   } catch (e) {

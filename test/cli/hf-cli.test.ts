@@ -5,12 +5,12 @@
 // giving the adapter's logits, and one-line errors.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { fromPretrained, hf, loadSafetensors, noGrad, tensor, type Tensor } from '../../src/index.js';
+import { encodePng, fromPretrained, hf, loadSafetensors, noGrad, tensor, type Tensor } from '../../src/index.js';
 import { fixturePath } from '../fixtures.js';
 import { failsWith, ok } from './expect.js';
 
@@ -93,6 +93,34 @@ test('train lm --from GPT-2 --lora: the adapter on c_attn,c_fc (fan_in_fan_out),
   ok(g1, 'generate');
   assert.equal(g1.stdout, g2.stdout);
   assert.ok(g1.stdout.startsWith('I saw'));
+});
+
+test('train classify --from ViT --lora on PNG folders: its image processor, a new head, PEFT names of transformers 5, predict and merge agree', () => {
+  for (const label of ['bright', 'dark']) {
+    mkdirSync(join(dir, 'imgs', label), { recursive: true });
+    for (let i = 0; i < 12; i++) {
+      const data = Float32Array.from({ length: 16 * 16 * 3 }, (_, j) => (label === 'bright' ? 0.6 : 0) + 0.4 * (((j * 7 + i) % 10) / 10));
+      writeFileSync(join(dir, 'imgs', label, `${i}.png`), encodePng({ width: 16, height: 16, channels: 3, data }));
+    }
+  }
+  const r = run(['train', 'classify', '--from', fx('vit'), '--train', 'imgs', '--out', 'vit', '--max-steps', '30', '--eval-every', '10', '--lr', '1e-2', '--batch-size', '8', '--lora', '4', '--json']);
+  ok(r, 'train classify (ViT)');
+  assert.match(r.stderr, /a new classifier head with 2 labels/);
+  assert.equal(JSON.parse(r.stdout).metrics.accuracy, 1);
+  const adapter = JSON.parse(readFileSync(join(dir, 'vit', 'adapter_config.json'), 'utf8'));
+  assert.deepEqual(adapter.target_modules, ['vit.layers.0.attention.q_proj', 'vit.layers.0.attention.v_proj', 'vit.layers.1.attention.q_proj', 'vit.layers.1.attention.v_proj']);
+  assert.ok(shapes(join(dir, 'vit', 'adapter_model.safetensors')).has('base_model.model.vit.layers.1.attention.v_proj.lora_B.weight'));
+  assert.ok(existsSync(join(dir, 'vit', 'preprocessor_config.json')));
+  const p = spawnSync(process.execPath, [bin, 'predict', '--model', join(dir, 'vit'), '--json'], { encoding: 'utf8', input: 'bright/0.png\ndark/3.png\n', cwd: join(dir, 'imgs') });
+  ok(p, 'predict');
+  const [a, b] = p.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual([a.label, b.label], ['bright', 'dark']);
+  ok(run(['export', '--model', 'vit', '--merge-lora', '--out', 'vit-merged']), 'export');
+  const q = spawnSync(process.execPath, [bin, 'predict', '--model', join(dir, 'vit-merged'), '--json'], { encoding: 'utf8', input: 'bright/0.png\n', cwd: join(dir, 'imgs') });
+  ok(q, 'predict merged');
+  const merged = JSON.parse(q.stdout);
+  assert.ok(Math.abs(merged.probabilities.bright - a.probabilities.bright) < 1e-5, `${merged.probabilities.bright} vs ${a.probabilities.bright}`);
+  assert.deepEqual([...shapes(join(dir, 'vit-merged', 'model.safetensors')).keys()].sort(), [...shapes(join(fx('vit'), 'model.safetensors')).keys()].sort());
 });
 
 test('one-line errors: wrong task for the architecture, an adapter where none fits, a qkv run for --merge-lora', () => {

@@ -23,9 +23,15 @@ function bertLogits(m: hf.HfModel): Tensor {
   return noGrad(() => (m as hf.BertForSequenceClassification).forward({ inputIds: ids(g.input_ids), tokenTypeIds: ids(g.token_type_ids!), attentionMask: ids(g.attention_mask!) }).logits);
 }
 
+function vitLogits(m: hf.HfModel): Tensor {
+  const px = goldenTensors('vit').get('pixel_values')!;
+  return noGrad(() => (m as hf.ViTForImageClassification).forward({ pixelValues: px }).logits);
+}
+
 for (const [adapter, base, logitsOf, targets] of [
   ['gpt2-lora-peft', 'gpt2', gpt2Logits, ['c_attn']],
   ['bert-lora-peft', 'bert-seq', bertLogits, ['query', 'value']],
+  ['vit-lora-peft', 'vit', vitLogits, ['q_proj', 'v_proj']], // transformers 5's names for ViT's query, value
 ] as const) {
   test(`a peft adapter (${adapter}) loads in qkv and gives peft's logits; merged, the same`, () => {
     const { model } = fromPretrained(hfDir(base));

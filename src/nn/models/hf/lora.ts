@@ -17,6 +17,16 @@ export interface LoraConfig extends LoraOptions {
 /** PEFT's key prefix for the model inside the adapter file. */
 export const PEFT_PREFIX = 'base_model.model.';
 
+/**
+ * The name PEFT sees for a module path: the path itself, except where transformers renames a
+ * model's modules in memory (transformers 5 loads ViT's on-disk "vit.encoder.layer.0.attention.
+ * attention.query" as "vit.layers.0.attention.q_proj"; PEFT targets and keys use those names).
+ */
+export function peftPath(model: Module, path: string): string {
+  const alias = (model as { peftPath?: (p: string) => string }).peftPath;
+  return alias ? alias(path) : path;
+}
+
 /** Every projection that can carry an adapter, by dotted path. */
 export function adaptableModules(model: Module): [string, Adaptable][] {
   const out: [string, Adaptable][] = [];
@@ -37,9 +47,9 @@ export function matchesTarget(path: string, targets: string[] | string): boolean
 /** Adds an adapter to every targeted projection; returns their paths (an error when none matches). */
 export function addLora(model: Module, c: LoraConfig, source = '--lora-targets'): string[] {
   const all = adaptableModules(model);
-  const hit = all.filter(([p]) => matchesTarget(p, c.targets));
+  const hit = all.filter(([p]) => matchesTarget(p, c.targets) || matchesTarget(peftPath(model, p), c.targets));
   if (!hit.length) {
-    const names = [...new Set(all.map(([p]) => p.split('.').pop()!))];
+    const names = [...new Set(all.flatMap(([p]) => [p.split('.').pop()!, peftPath(model, p).split('.').pop()!]))];
     throw new PretrainedError(source, `${source === '--lora-targets' ? '' : 'target_modules '}${JSON.stringify(c.targets)} matches no module of ${model.kind} (its projections: ${names.join(', ')})`);
   }
   for (const [, m] of hit) m.addLora(c);
@@ -64,7 +74,9 @@ export function freezeForLora(model: Module, alsoTrain: readonly string[] = []):
 export function loraStateDict(model: Module, alsoSave: readonly string[] = []): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const [name, t] of model.stateDict()) {
-    if (/\.lora_[AB]\.weight$/.test(name) || alsoSave.some((m) => name.startsWith(`${m}.`))) out.set(PEFT_PREFIX + name, t);
+    const lora = /^(.*)\.(lora_[AB]\.weight)$/.exec(name);
+    if (lora) out.set(`${PEFT_PREFIX}${peftPath(model, lora[1]!)}.${lora[2]}`, t);
+    else if (alsoSave.some((m) => name.startsWith(`${m}.`))) out.set(PEFT_PREFIX + name, t);
   }
   return out;
 }

@@ -228,6 +228,20 @@ export class ViTForImageClassification extends Module {
     this.classifier = this.module('classifier', new Dense(config.hiddenSize, config.labels.length, { generator: g }));
   }
 
+  /**
+   * transformers 5 loads these weights into renamed modules (vit.layers.{i}.attention.q_proj,
+   * k_proj, v_proj, o_proj, mlp.fc1, mlp.fc2): PEFT's targets and adapter keys use those names.
+   */
+  peftPath(path: string): string {
+    const m = /^vit\.encoder\.layer\.(\d+)\.(.*)$/.exec(path);
+    if (!m) return path;
+    const inner: Record<string, string> = {
+      'attention.attention.query': 'attention.q_proj', 'attention.attention.key': 'attention.k_proj', 'attention.attention.value': 'attention.v_proj',
+      'attention.output.dense': 'attention.o_proj', 'intermediate.dense': 'mlp.fc1', 'output.dense': 'mlp.fc2',
+    };
+    return `vit.layers.${m[1]}.${inner[m[2]!] ?? m[2]}`;
+  }
+
   /** A fresh classifier for other labels. */
   replaceHead(labels: readonly string[]): void {
     this.unregister('classifier')?.dispose();
