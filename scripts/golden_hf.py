@@ -12,6 +12,11 @@ Writes test/fixtures/hf/<name>/ (relative to the repository root, whatever the c
                preprocessor_config.json of a ViTImageProcessor (its own mean/std); golden: two
                random 16×16 images (uint8), the processor's pixel_values, logits, hidden states, attentions
   vit-lora-peft/   a PEFT LoRA adapter on ViT's q_proj,v_proj (transformers 5's in-memory names)
+  whisper/     WhisperForConditionalGeneration (80 mel bins, 16 frames = 2 x max_source_positions, d 32,
+               2+2 layers), generation_config.json with forced decoder ids, a WhisperFeatureExtractor's
+               preprocessor_config.json, speech.wav (0.5 s); golden: teacher-forced logits and every
+               hidden state / attention map, a greedy transcription done by hand, the wav's log-mel
+               features (the first 60 of 3000 frames)
 
 Each model directory holds what save_pretrained writes (config.json, model.safetensors), the
 tokenizer.json made with `tokenizers`, and golden.safetensors + golden.json: the inputs (ids,
@@ -263,6 +268,71 @@ def make_vit_and_lora():
     make_lora(vit, dict(pixel_values=pixel_values), 'vit-lora-peft', ['q_proj', 'v_proj'], False)
 
 
+# ---------------------------------------------------------------- Whisper
+
+def make_whisper():
+    import wave
+    import numpy as np
+    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
+    d = os.path.join(OUT, 'whisper')
+    os.makedirs(d, exist_ok=True)
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    specials = ['<|endoftext|>', '<|startoftranscript|>', '<|en|>', '<|transcribe|>', '<|notimestamps|>']
+    tok.train_from_iterator(CORPUS * 3, trainers.BpeTrainer(vocab_size=300, special_tokens=specials,
+                            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    tok.save(os.path.join(d, 'tokenizer.json'))
+    start, en, transcribe, notimestamps = (tok.token_to_id(t) for t in specials[1:])
+    seeded(6)
+    cfg = WhisperConfig(vocab_size=tok.get_vocab_size(), num_mel_bins=80, encoder_layers=2, decoder_layers=2,
+                        encoder_attention_heads=4, decoder_attention_heads=4, d_model=32, encoder_ffn_dim=64, decoder_ffn_dim=64,
+                        max_source_positions=8, max_target_positions=32, decoder_start_token_id=start, pad_token_id=0,
+                        eos_token_id=0, bos_token_id=0, dropout=0.0, attention_dropout=0.0, activation_dropout=0.0,
+                        begin_suppress_tokens=None, suppress_tokens=None, attn_implementation='eager')
+    model = WhisperForConditionalGeneration(cfg)
+    perturb(model, 0.1)
+    model.generation_config.forced_decoder_ids = [[1, en], [2, transcribe], [3, notimestamps]]
+    model.save_pretrained(d, safe_serialization=True)
+    fe = WhisperFeatureExtractor(feature_size=80, sampling_rate=16000, hop_length=160, chunk_length=30, n_fft=400)
+    fe.save_pretrained(d)
+    # the model: random features of its 2 x max_source_positions frames, teacher-forced decoder ids
+    g = torch.Generator().manual_seed(7)
+    features = torch.randn(1, 80, 16, generator=g)
+    prefix = [start, en, transcribe, notimestamps]
+    dec = torch.tensor([prefix + [tok.token_to_id('Ġsaw') or 10, 11, 12]])
+    m = model.to(torch.float64).eval()
+    with torch.no_grad():
+        out = m(input_features=features.to(torch.float64), decoder_input_ids=dec, output_hidden_states=True, output_attentions=True)
+        ids = list(prefix)
+        for _ in range(8):  # greedy, by hand: the forced prefix, then argmax until end of text
+            nxt = int(m(input_features=features.to(torch.float64), decoder_input_ids=torch.tensor([ids])).logits[0, -1].argmax())
+            if nxt == 0:
+                break
+            ids.append(nxt)
+    model.to(torch.float32)
+    t = {'input_features': features.contiguous(), 'logits': out.logits.to(torch.float32).contiguous()}
+    for name in ('encoder_hidden_states', 'decoder_hidden_states', 'encoder_attentions', 'decoder_attentions', 'cross_attentions'):
+        for i, x in enumerate(getattr(out, name)):
+            t[f'{name}.{i}'] = x.to(torch.float32).contiguous()
+    # the front end: 0.5 s of a chirp and noise as 16-bit PCM, its log-mel features (first 60 of 3000 frames)
+    rng = np.random.default_rng(8)
+    n = 8000
+    tt = np.arange(n) / 16000
+    audio = 0.5 * np.sin(2 * np.pi * (300 + 1500 * tt) * tt) + 0.05 * rng.standard_normal(n)
+    pcm = np.clip(np.round(audio * 32767), -32768, 32767).astype(np.int16)
+    with wave.open(os.path.join(d, 'speech.wav'), 'wb') as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(pcm.tobytes())
+    feats = fe(pcm.astype(np.float32) / 32768, sampling_rate=16000, return_tensors='np')['input_features'][0]
+    t['wav_features'] = torch.from_numpy(np.ascontiguousarray(feats[:, :60])).to(torch.float32)
+    save_file(t, os.path.join(d, 'golden.safetensors'))
+    write_json(os.path.join(d, 'golden.json'), {'decoder_input_ids': dec.tolist(), 'generated': ids, 'features_shape': list(feats.shape)})
+
+
 # ---------------------------------------------------------------- PEFT LoRA
 
 def make_lora(base, inputs, name, targets, fan_in_fan_out):
@@ -304,7 +374,7 @@ def main():
         check_qkv_adapter()
         return
     if '--only' in sys.argv:  # one model: the others' fixtures stay as committed
-        {'vit': make_vit_and_lora}[sys.argv[sys.argv.index('--only') + 1]]()
+        {'vit': make_vit_and_lora, 'whisper': make_whisper}[sys.argv[sys.argv.index('--only') + 1]]()
         return
     os.makedirs(OUT, exist_ok=True)
     gpt2, gpt2_ids = make_gpt2()
@@ -312,6 +382,7 @@ def main():
     bert, bert_inputs = make_bert()
     make_lora(bert, bert_inputs, 'bert-lora-peft', ['query', 'value'], False)
     make_vit_and_lora()
+    make_whisper()
     print('wrote', OUT)
 
 

@@ -21,6 +21,6 @@ export { trainSession, trainSessionAsync, loadInstance, resolveCheckpoint, CHECK
 
 export { fromPretrained, savePretrained, saveAdapter, loadAdapter, pretrainedStateDict, imageProcessorFromJson, type Pretrained, type HfTokenizer } from './run/pretrained.js';
 export { finetunePretrained, type FinetuneOptions, type FinetuneResult, type FinetuneTask } from './run/finetune.js';
-export { generatePretrained, tagWordsPretrained, classifyTextPretrained, classifyImagePretrained, type HfGenerateOptions } from './run/hf-use.js';
+export { generatePretrained, tagWordsPretrained, classifyTextPretrained, classifyImagePretrained, transcribePretrained, transcribeFeatures, whisperPrompt, type HfGenerateOptions } from './run/hf-use.js';
 
 installDefaultBackend();

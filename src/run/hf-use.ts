@@ -8,7 +8,8 @@ import { tensor } from '../ops/creation.js';
 import { softmax } from '../ops/index.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import { sampleNext } from '../tasks/decode/index.js';
-import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadModel, PretrainedError, ViTForImageClassification } from '../nn/models/hf/index.js';
+import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadModel, PretrainedError, ViTForImageClassification, WhisperForConditionalGeneration } from '../nn/models/hf/index.js';
+import { whisperLogMel } from '../data/audio/whisper-features.js';
 import type { ImageInput } from '../data/image/pixels.js';
 import type { Pretrained } from './pretrained.js';
 
@@ -65,6 +66,66 @@ export function generatePretrained(p: Pretrained, prompt: string, o: HfGenerateO
     caches.forEach((c) => c.dispose());
   }
   return { text: tok.decode(out), ids: out };
+}
+
+/**
+ * The decoder's first ids: decoder_start_token_id, then generation_config.json's forced_decoder_ids
+ * in position order (Whisper's language, task and no-timestamps tokens).
+ */
+export function whisperPrompt(p: Pretrained): number[] {
+  const model = p.model as WhisperForConditionalGeneration;
+  const ids = [model.config.decoderStartTokenId];
+  const forced = (p.generationConfig?.forced_decoder_ids ?? []) as [number, number][];
+  if (!Array.isArray(forced) || !forced.every((f) => Array.isArray(f) && f.length === 2 && f.every(Number.isInteger))) {
+    throw new PretrainedError(`${p.dir}/generation_config.json`, '"forced_decoder_ids" must be a list of [position, id] pairs');
+  }
+  for (const [pos, id] of [...forced].sort((a, b) => a[0] - b[0])) {
+    if (pos !== ids.length) throw new PretrainedError(`${p.dir}/generation_config.json`, `forced_decoder_ids skip position ${ids.length} (qkv forces a prefix)`);
+    ids.push(id);
+  }
+  return ids;
+}
+
+/**
+ * Whisper: features (mel bins × 2·max_source_positions) -> greedy decoding on the KV cache from
+ * the forced prefix until end of text; the ids after the prefix and their text.
+ */
+export function transcribeFeatures(p: Pretrained, features: Float32Array, o: { maxNewTokens?: number } = {}): { ids: number[]; text: string } {
+  const model = need(p, WhisperForConditionalGeneration, 'transcription needs a WhisperForConditionalGeneration');
+  const c = model.config;
+  const prefix = whisperPrompt(p);
+  const max = Math.min(o.maxNewTokens ?? c.maxTargetPositions, c.maxTargetPositions - prefix.length);
+  const caches = model.makeCaches(1);
+  const out: number[] = [];
+  model.eval();
+  try {
+    noGrad(() => {
+      const memory = model.encode(tensor(features, { shape: [1, c.numMelBins, features.length / c.numMelBins] }));
+      let next = prefix;
+      for (let i = 0; i < max; i++) {
+        const id = tidy(() => {
+          const l = model.decode(tensor([next], { dtype: 'int32' }), memory, { caches }); // (1, T, vocab)
+          return l.select(1, l.shape[1]! - 1).argmax(-1).toTypedArray()[0]!;
+        });
+        if (id === c.eosTokenId) break;
+        out.push(id);
+        next = [id];
+      }
+      memory.dispose();
+    });
+  } finally {
+    caches.forEach((x) => x.dispose());
+  }
+  return { ids: out, text: (p.tokenizer as BpeTokenizer).decode(out, { skipSpecials: true }) };
+}
+
+/** Whisper on samples (mono, at the feature extractor's rate): its log-mel front end, then transcribeFeatures. */
+export function transcribePretrained(p: Pretrained, samples: Float32Array, o: { maxNewTokens?: number } = {}): { ids: number[]; text: string } {
+  if (!p.featureExtractor) throw new PretrainedError(p.dir, 'has no preprocessor_config.json of a WhisperFeatureExtractor');
+  const { data, frames } = whisperLogMel(samples, p.featureExtractor);
+  const model = need(p, WhisperForConditionalGeneration, 'transcription needs a WhisperForConditionalGeneration');
+  if (frames !== 2 * model.config.maxSourcePositions) throw new PretrainedError(p.dir, `the feature extractor gives ${frames} frames, the encoder reads ${2 * model.config.maxSourcePositions}`);
+  return transcribeFeatures(p, data, o);
 }
 
 /** BertForTokenClassification: a label per whitespace-separated word (its first WordPiece's). */

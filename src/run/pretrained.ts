@@ -12,9 +12,10 @@ import type { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { fsReason, writeFileAtomic } from '../io/atomic-file.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors-file.js';
 import { ModuleError } from '../nn/module.js';
-import { GPT2LMHeadModel, hfConfigJson, hfModelFromConfig, PretrainedError, type HfModel, type Json } from '../nn/models/hf/index.js';
+import { hfConfigJson, hfModelFromConfig, PretrainedError, type HfModel, type Json } from '../nn/models/hf/index.js';
 import { ConfigReader } from '../nn/models/hf/config.js';
 import { imageFrontEnd, type ImageFrontEnd } from '../data/image/pixels.js';
+import { whisperFeatureConfigFromJson, type WhisperFeatureConfig } from '../data/audio/whisper-features.js';
 import { adaptableModules, addLora, adapterConfigJson, fanInFanOut, loraConfigFromJson, loraStateDict, PEFT_PREFIX, peftPath, type LoraConfig } from '../nn/models/hf/lora.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -31,6 +32,10 @@ export interface Pretrained {
   tokenizer: HfTokenizer | null;
   /** preprocessor_config.json of an image model as qkv's image front end, or null. */
   imageProcessor: ImageFrontEnd | null;
+  /** preprocessor_config.json of a WhisperFeatureExtractor, or null. */
+  featureExtractor: WhisperFeatureConfig | null;
+  /** generation_config.json as read (forced_decoder_ids, decoder_start_token_id, ...), or null. */
+  generationConfig: Json | null;
   /** When `dir` is a PEFT adapter: its config and the modules it adapts (the base model came from `base`). */
   adapter?: (LoraConfig & { modulesToSave: string[]; modules: string[]; base: string }) | null;
 }
@@ -129,7 +134,7 @@ function fromAdapterDir(dir: string, o: { generator?: Generator; base?: string }
   const p = fromModelDir(base, o);
   try {
     const own = join(dir, 'config.json');
-    if (existsSync(own) && !(p.model instanceof GPT2LMHeadModel)) {
+    if (existsSync(own) && 'replaceHead' in p.model) {
       const labels = new ConfigReader(readJson(own), own).labels() ?? p.model.config.labels;
       if (labels.join('\n') !== p.model.config.labels.join('\n')) p.model.replaceHead(labels);
     }
@@ -173,15 +178,20 @@ function fromModelDir(dir: string, o: { generator?: Generator }): Pretrained {
   const tokPath = join(dir, 'tokenizer.json');
   let tokenizer: HfTokenizer | null = null;
   let imageProcessor: ImageFrontEnd | null = null;
+  let featureExtractor: WhisperFeatureConfig | null = null;
+  let generationConfig: Json | null = null;
   try {
     if (existsSync(tokPath)) tokenizer = readTokenizer(tokPath);
     const pre = join(dir, 'preprocessor_config.json');
-    if (existsSync(pre)) imageProcessor = imageProcessorFromJson(readJson(pre), pre);
+    const preJson = existsSync(pre) ? readJson(pre) : null;
+    if (preJson?.feature_extractor_type === 'WhisperFeatureExtractor') featureExtractor = whisperFeatureConfigFromJson(preJson, pre);
+    else if (preJson) imageProcessor = imageProcessorFromJson(preJson, pre);
+    if (existsSync(join(dir, 'generation_config.json'))) generationConfig = readJson(join(dir, 'generation_config.json'));
   } catch (e) {
     model.dispose();
     throw e;
   }
-  return { dir, architecture: model.architecture, model, config, tokenizer, imageProcessor, adapter: null };
+  return { dir, architecture: model.architecture, model, config, tokenizer, imageProcessor, featureExtractor, generationConfig, adapter: null };
 }
 
 /**
@@ -248,7 +258,7 @@ export function savePretrained(dir: string, model: HfModel, o: { config?: Json; 
   writeJson(join(dir, 'config.json'), hfConfigJson(model, o.config ?? {}));
   if (!o.configOnly) saveSafetensors(join(dir, 'model.safetensors'), pretrainedStateDict(model), { format: 'pt' });
   if (o.tokenizerFrom) { // the tokenizer and image processor travel with the model
-    for (const f of ['tokenizer.json', 'preprocessor_config.json']) {
+    for (const f of ['tokenizer.json', 'preprocessor_config.json', 'generation_config.json']) {
       const src = join(o.tokenizerFrom, f);
       if (existsSync(src) && resolve(src) !== resolve(join(dir, f))) writeFileAtomic(join(dir, f), [readFileSync(src)], (m) => new PretrainedError(src, m));
     }

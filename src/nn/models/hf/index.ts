@@ -5,6 +5,7 @@ import { BertForSequenceClassification, BertForTokenClassification, bertConfigFr
 import { PretrainedError, type Json } from './config.js';
 import { GPT2LMHeadModel, gpt2ConfigFromJson, gpt2ConfigToJson } from './gpt2.js';
 import { ViTForImageClassification, vitConfigFromJson, vitConfigToJson } from './vit.js';
+import { WhisperForConditionalGeneration, whisperConfigFromJson, whisperConfigToJson } from './whisper.js';
 
 export { PretrainedError, type Json } from './config.js';
 export { Conv1D, Dense, Adaptable, type LoraOptions } from './layers.js';
@@ -14,13 +15,16 @@ export { addLora, freezeForLora, loraStateDict, mergeLora, matchesTarget, adapta
 
 export { ViTForImageClassification, vitConfigFromJson, vitConfigToJson, type ViTConfig } from './vit.js';
 
-export type HfModel = GPT2LMHeadModel | BertForTokenClassification | BertForSequenceClassification | ViTForImageClassification;
+export { WhisperForConditionalGeneration, whisperConfigFromJson, whisperConfigToJson, type WhisperConfig, type Seq2SeqLMOutput } from './whisper.js';
+
+export type HfModel = GPT2LMHeadModel | BertForTokenClassification | BertForSequenceClassification | ViTForImageClassification | WhisperForConditionalGeneration;
 
 const BUILDERS: Record<string, (json: Json, file: string, g?: Generator) => HfModel> = {
   GPT2LMHeadModel: (j, f, g) => new GPT2LMHeadModel(gpt2ConfigFromJson(j, f), g),
   BertForTokenClassification: (j, f, g) => new BertForTokenClassification(bertConfigFromJson(j, f), g),
   BertForSequenceClassification: (j, f, g) => new BertForSequenceClassification(bertConfigFromJson(j, f), g),
   ViTForImageClassification: (j, f, g) => new ViTForImageClassification(vitConfigFromJson(j, f), g),
+  WhisperForConditionalGeneration: (j, f, g) => new WhisperForConditionalGeneration(whisperConfigFromJson(j, f), g),
 };
 
 /** The architectures fromPretrained builds. */
@@ -39,8 +43,9 @@ export function hfModelFromConfig(json: Json, file = 'config.json', generator?: 
 /** The config.json to save for a model: the loaded one (if any) with the model's own fields over it. */
 export function hfConfigJson(model: HfModel, base: Json = {}): Json {
   const own = model instanceof GPT2LMHeadModel ? gpt2ConfigToJson(model.config)
-    : model instanceof ViTForImageClassification ? vitConfigToJson(model.config) : bertConfigToJson(model.config, model.architecture);
+    : model instanceof ViTForImageClassification ? vitConfigToJson(model.config)
+      : model instanceof WhisperForConditionalGeneration ? whisperConfigToJson(model.config) : bertConfigToJson(model.config, model.architecture);
   const out: Json = { ...base, ...own };
-  if (!(model instanceof GPT2LMHeadModel)) out.num_labels = model.config.labels.length;
+  if ('labels' in model.config) out.num_labels = model.config.labels.length;
   return out;
 }
