@@ -12,11 +12,11 @@ Writes test/fixtures/hf/<name>/ (relative to the repository root, whatever the c
                preprocessor_config.json of a ViTImageProcessor (its own mean/std); golden: two
                random 16×16 images (uint8), the processor's pixel_values, logits, hidden states, attentions
   vit-lora-peft/   a PEFT LoRA adapter on ViT's q_proj,v_proj (transformers 5's in-memory names)
-  whisper/     WhisperForConditionalGeneration (80 mel bins, 16 frames = 2 x max_source_positions, d 32,
+  whisper/     WhisperForConditionalGeneration (80 mel bins, 3000 frames = 2 x max_source_positions, d 32,
                2+2 layers), generation_config.json with forced decoder ids, a WhisperFeatureExtractor's
-               preprocessor_config.json, speech.wav (0.5 s); golden: teacher-forced logits and every
-               hidden state / attention map, a greedy transcription done by hand, the wav's log-mel
-               features (the first 60 of 3000 frames)
+               preprocessor_config.json, speech.wav (0.5 s); golden on the wav's features: teacher-forced
+               logits, every hidden state and attention map (the encoder's sliced), a greedy
+               transcription done by hand, the log-mel features (the first 60 of 3000 frames)
 
 Each model directory holds what save_pretrained writes (config.json, model.safetensors), the
 tokenizer.json made with `tokenizers`, and golden.safetensors + golden.json: the inputs (ids,
@@ -286,9 +286,10 @@ def make_whisper():
     tok.save(os.path.join(d, 'tokenizer.json'))
     start, en, transcribe, notimestamps = (tok.token_to_id(t) for t in specials[1:])
     seeded(6)
+    # max_source_positions 1500: the encoder reads 30 s of log-mel frames (3000), as every Whisper does
     cfg = WhisperConfig(vocab_size=tok.get_vocab_size(), num_mel_bins=80, encoder_layers=2, decoder_layers=2,
                         encoder_attention_heads=4, decoder_attention_heads=4, d_model=32, encoder_ffn_dim=64, decoder_ffn_dim=64,
-                        max_source_positions=8, max_target_positions=32, decoder_start_token_id=start, pad_token_id=0,
+                        max_source_positions=1500, max_target_positions=32, decoder_start_token_id=start, pad_token_id=0,
                         eos_token_id=0, bos_token_id=0, dropout=0.0, attention_dropout=0.0, activation_dropout=0.0,
                         begin_suppress_tokens=None, suppress_tokens=None, attn_implementation='eager')
     model = WhisperForConditionalGeneration(cfg)
@@ -297,26 +298,7 @@ def make_whisper():
     model.save_pretrained(d, safe_serialization=True)
     fe = WhisperFeatureExtractor(feature_size=80, sampling_rate=16000, hop_length=160, chunk_length=30, n_fft=400)
     fe.save_pretrained(d)
-    # the model: random features of its 2 x max_source_positions frames, teacher-forced decoder ids
-    g = torch.Generator().manual_seed(7)
-    features = torch.randn(1, 80, 16, generator=g)
-    prefix = [start, en, transcribe, notimestamps]
-    dec = torch.tensor([prefix + [tok.token_to_id('Ġsaw') or 10, 11, 12]])
-    m = model.to(torch.float64).eval()
-    with torch.no_grad():
-        out = m(input_features=features.to(torch.float64), decoder_input_ids=dec, output_hidden_states=True, output_attentions=True)
-        ids = list(prefix)
-        for _ in range(8):  # greedy, by hand: the forced prefix, then argmax until end of text
-            nxt = int(m(input_features=features.to(torch.float64), decoder_input_ids=torch.tensor([ids])).logits[0, -1].argmax())
-            if nxt == 0:
-                break
-            ids.append(nxt)
-    model.to(torch.float32)
-    t = {'input_features': features.contiguous(), 'logits': out.logits.to(torch.float32).contiguous()}
-    for name in ('encoder_hidden_states', 'decoder_hidden_states', 'encoder_attentions', 'decoder_attentions', 'cross_attentions'):
-        for i, x in enumerate(getattr(out, name)):
-            t[f'{name}.{i}'] = x.to(torch.float32).contiguous()
-    # the front end: 0.5 s of a chirp and noise as 16-bit PCM, its log-mel features (first 60 of 3000 frames)
+    # 0.5 s of a chirp and noise as 16-bit PCM, through the feature extractor (3000 frames)
     rng = np.random.default_rng(8)
     n = 8000
     tt = np.arange(n) / 16000
@@ -327,10 +309,37 @@ def make_whisper():
         w.setsampwidth(2)
         w.setframerate(16000)
         w.writeframes(pcm.tobytes())
-    feats = fe(pcm.astype(np.float32) / 32768, sampling_rate=16000, return_tensors='np')['input_features'][0]
-    t['wav_features'] = torch.from_numpy(np.ascontiguousarray(feats[:, :60])).to(torch.float32)
-    save_file(t, os.path.join(d, 'golden.safetensors'))
-    write_json(os.path.join(d, 'golden.json'), {'decoder_input_ids': dec.tolist(), 'generated': ids, 'features_shape': list(feats.shape)})
+    feats = fe(pcm.astype(np.float32) / 32768, sampling_rate=16000, return_tensors='pt')['input_features']  # (1, 80, 3000)
+    prefix = [start, en, transcribe, notimestamps]
+    dec = torch.tensor([prefix + [tok.token_to_id('Ġsaw') or 10, 11, 12]])
+    m = model.to(torch.float64).eval()
+    x = feats.to(torch.float64)
+    with torch.no_grad():
+        out = m(input_features=x, decoder_input_ids=dec, output_hidden_states=True, output_attentions=True)
+        ids = list(prefix)
+        for _ in range(8):  # greedy, by hand: the forced prefix, then argmax until end of text
+            nxt = int(m(input_features=x, decoder_input_ids=torch.tensor([ids])).logits[0, -1].argmax())
+            if nxt == 0:
+                break
+            ids.append(nxt)
+    model.to(torch.float32)
+    # the encoder's tensors are 1500 positions long: slices keep the fixture small
+    t = {'logits': out.logits, 'wav_features': feats[0, :, :60]}
+    for i, h in enumerate(out.encoder_hidden_states):
+        t[f'encoder_hidden_states.{i}'] = h[:, :64]
+    for i, h in enumerate(out.decoder_hidden_states):
+        t[f'decoder_hidden_states.{i}'] = h
+    for i, a in enumerate(out.encoder_attentions):
+        t[f'encoder_attentions.{i}'] = a[:, :, :8, :64]
+    for i, a in enumerate(out.decoder_attentions):
+        t[f'decoder_attentions.{i}'] = a
+    for i, a in enumerate(out.cross_attentions):
+        t[f'cross_attentions.{i}'] = a[:, :, :, :128]
+    save_file({k: v.to(torch.float32).contiguous() for k, v in t.items()}, os.path.join(d, 'golden.safetensors'))
+    write_json(os.path.join(d, 'golden.json'), {
+        'decoder_input_ids': dec.tolist(), 'generated': ids, 'features_shape': list(feats.shape[1:]),
+        'slices': {'encoder_hidden_states': [64, None], 'encoder_attentions': [8, 64], 'cross_attentions': [None, 128]},
+        'text': tok.decode(ids[len(prefix):], skip_special_tokens=True)})
 
 
 # ---------------------------------------------------------------- PEFT LoRA

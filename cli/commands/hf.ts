@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  classifyImagePretrained, classifyTextPretrained, data, finetunePretrained, imageFile, imageProcessorFromJson, readImageFolder, readImageList, readTextFile, resolveListPath, fromPretrained, generatePretrained, Generator, hf, savePretrained, tagWordsPretrained,
+  classifyImagePretrained, classifyTextPretrained, data, finetunePretrained, readBinaryFile, transcribePretrained, imageFile, imageProcessorFromJson, readImageFolder, readImageList, readTextFile, resolveListPath, fromPretrained, generatePretrained, Generator, hf, savePretrained, tagWordsPretrained,
   type FinetuneTask, type TrainerOptions,
 } from '../../src/index.js';
 import { progress } from '../progress.js';
@@ -44,7 +44,10 @@ export function hfGenerate(o: Record<string, unknown>): void {
   }
 }
 
-/** `qkv predict --model BERT_DIR`: word/LABEL per word (token classification) or the text's label (sequence classification). */
+/**
+ * `qkv predict --model DIR`: BERT token classification: word/LABEL per word; sequence classification:
+ * the text's label; ViT: an image path per line, its label; Whisper: a WAV path per line, its transcription (greedy).
+ */
 export function hfPredict(o: Record<string, unknown>, lines: string[]): void {
   const p = fromPretrained(o.model as string, { base: o.base as string | undefined });
   try {
@@ -53,6 +56,12 @@ export function hfPredict(o: Record<string, unknown>, lines: string[]): void {
         const words = line.split(/\s+/).filter(Boolean);
         const labels = words.length ? tagWordsPretrained(p, words) : [];
         process.stdout.write((o.json ? JSON.stringify({ words, labels }) : words.map((w, i) => `${w}/${labels[i]}`).join(' ')) + '\n');
+      } else if (p.model instanceof hf.WhisperForConditionalGeneration) {
+        const path = resolveListPath(String(o.input ?? '.'), line.trim());
+        const wav = data.parseWav(readBinaryFile(path), path);
+        const rate = p.featureExtractor?.samplingRate ?? 16000;
+        const r = transcribePretrained(p, data.resample(data.toMono(wav), wav.sampleRate, rate));
+        process.stdout.write((o.json ? JSON.stringify({ audio: line.trim(), text: r.text, ids: r.ids }) : `${line.trim()}\t${r.text}`) + '\n');
       } else if (p.model instanceof hf.ViTForImageClassification) {
         const r = classifyImagePretrained(p, imageFile(resolveListPath(String(o.input ?? '.'), line.trim()), p.imageProcessor!));
         process.stdout.write((o.json ? JSON.stringify({ image: line.trim(), ...r }) : `${r.label}\t${line.trim()}`) + '\n');
