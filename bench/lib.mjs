@@ -7,7 +7,9 @@ import * as q from '../dist/src/index.js';
 export { q };
 export const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const CORES = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-export const PYTHON = '/usr/bin/python3'; // Debian's python3-torch lives here; the python3 first on PATH may be another one
+// The PyTorch peer's interpreter: QKV_BENCH_PYTHON (e.g. a virtualenv with the newest torch wheel from a local
+// wheelhouse), else Debian's /usr/bin/python3 with python3-torch (the python3 first on PATH may be another one)
+export const PYTHON = process.env.QKV_BENCH_PYTHON || '/usr/bin/python3';
 export const TORCH_INSTALL = 'sudo apt-get install -y python3-torch libopenblas0-pthread';
 
 export { median, timeIt } from './timing.mjs';
@@ -127,14 +129,17 @@ let torchProbe;
 export function torchInfo() {
   if (torchProbe) return torchProbe;
   // which BLAS torch.mm actually loaded (Debian's libblas.so.3 is an alternative: OpenBLAS or the reference BLAS)
-  const script = `import torch; torch.set_num_threads(${CORES}); torch.mm(torch.ones(64, 64), torch.ones(64, 64))
-blas = sorted({l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l.lower() and '/' in l})
-print(torch.__version__, torch.get_num_threads(), ','.join(blas) or 'none')`;
+  // a wheel links MKL statically (no library in the maps): its build settings name the BLAS
+  const script = `import torch, re; torch.set_num_threads(${CORES}); torch.mm(torch.ones(64, 64), torch.ones(64, 64))
+blas = sorted({l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l.lower() and '/' in l and 'numpy' not in l})
+m = re.search(r'BLAS_INFO=([A-Za-z0-9_]+)', torch.__config__.show())
+if m and m.group(1) == 'mkl': blas = ['MKL built into torch']
+print(torch.__version__, torch.get_num_threads(), ','.join(b.replace(' ', '_') for b in blas) or 'none')`;
   const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', timeout: 60_000 });
   if (r.status === 0) {
     const [version, threads, blas] = r.stdout.trim().split(/\s+/);
     const libs = blas === 'none' ? [] : blas.split(',');
-    const lib = libs.find((l) => /openblas|mkl|blis|atlas/i.test(l)) ?? libs.find((l) => /libblas/.test(l)) ?? 'none found';
+    const lib = (libs.find((l) => /openblas|mkl|blis|atlas/i.test(l)) ?? libs.find((l) => /libblas/.test(l)) ?? 'none found').replace(/_/g, ' ');
     torchProbe = { ok: true, version, threads: Number(threads), blas: lib, optimisedBlas: /openblas|mkl|blis|atlas/i.test(lib) };
   } else {
     torchProbe = { ok: false, why: r.error ? `${PYTHON} not found` : `${PYTHON} cannot import torch`, install: TORCH_INSTALL };

@@ -62,13 +62,13 @@ function machine(ctx, torch) {
   const tf = ctx.tfjsFlags;
   return {
     cpu, cores: CORES, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), os: `${os.type()} ${os.release()}`, node: process.version, qkv: q.version, wasm,
-    torch: torch.ok ? { version: torch.version, threads: torch.threads, python: PYTHON } : { missing: torch.why, install: torch.probed ? TORCH_INSTALL : null },
+    torch: torch.ok ? { version: torch.version, threads: torch.threads, blas: torch.blas, python: PYTHON } : { missing: torch.why, install: torch.probed ? TORCH_INSTALL : null },
     tfjs: tf ? { version: tf.version, backend: tf.backend, simd: tf.simd, threads: tf.threads } : null,
   };
 }
 
 function machineLine(m) {
-  const torch = m.torch.version ? `PyTorch ${m.torch.version} (${m.torch.threads} threads, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? "PASSIVE"}, ${m.torch.python})` : `PyTorch: ${m.torch.missing}${m.torch.install ? ` (${m.torch.install})` : ''}`;
+  const torch = m.torch.version ? `PyTorch ${m.torch.version} (${m.torch.blas ?? 'BLAS unknown'}, ${m.torch.threads} threads, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? "PASSIVE"}, ${m.torch.python})` : `PyTorch: ${m.torch.missing}${m.torch.install ? ` (${m.torch.install})` : ''}`;
   const tfjs = m.tfjs ? `TF.js ${m.tfjs.version} ${m.tfjs.backend} (SIMD ${m.tfjs.simd ? 'on' : 'off'}, threads ${m.tfjs.threads > 1 ? m.tfjs.threads : 'off: tfjs-backend-wasm disables them in Node'})` : 'TF.js: not run';
   return `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.wasm}; ${torch}; ${tfjs}`;
 }

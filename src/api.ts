@@ -18,7 +18,7 @@ export { referenceBackend } from './kernels/ref/index.js';
 export { HeapAllocator, type HeapStats } from './kernels/wasm/heap.js';
 export { wasmBackendFromModule, pickVariant as wasmVariant, relaxedSimdSupported, simdSupported, sharedMemorySupported, type WasmBackend, type WasmBackendOptions, type WasmVariant } from './kernels/wasm/index.js';
 export { Tensor, type NestedArray } from './tensor/tensor.js';
-export { memory, resetPeak, transferCounts, noGrad, isGradEnabled, tidy, keep, type MemoryInfo, type TransferCounts } from './tensor/engine.js';
+export { memory, resetPeak, transferCounts, noGrad, isGradEnabled, setGradEnabled, tidy, keep, type MemoryInfo, type TransferCounts } from './tensor/engine.js';
 export type { BackwardOptions } from './tensor/backward.js';
 export * from './ops/index.js';
 export const version = '0.1.0';
@@ -48,6 +48,6 @@ export { WordPieceTokenizer, anyTokenizerFromJson, wordPieceFromJson, type Encod
 export { BpeTokenizer, parseTokenizerJson, serializeTokenizerJson, toTokenizerJson, tokenizerFromJson, type BpeTokenizerTrainOptions } from './data/tokenizers/index.js';
 export { describeTokenizer, TOKENIZER_FILE, DEFAULT_BPE_VOCAB } from './tasks/subword.js';
 export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, ImageClassifier, type ModelConfig, type ModelKind } from './nn/models/taggers.js';
-export { Trainer, TrainingError, OPTIMIZERS, type TrainerOptions, type TrainEvent, type TrainingTask, type EvalResult, type OptimizerName, type TrainerState, type Checkpointer, type StopReason } from './train/trainer.js';
+export { Trainer, TrainingError, OPTIMIZERS, type TrainerOptions, type TrainEvent, type TrainingTask, type HostTrainingTask, type EvalResult, type OptimizerName, type TrainerState, type Checkpointer, type StopReason } from './train/trainer.js';
 export { EpochSampler, parseDuration, formatDuration, type EpochPosition } from './train/stopping.js';
 export * as experiments from './experiments/index.js';

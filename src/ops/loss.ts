@@ -5,7 +5,7 @@ import { kernel } from '../kernels/registry.js';
 import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { div, mul, sub } from './elementwise.js';
+import { div, mul, notEqual, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { checkDtype, checkTensor, contiguousTensor, f32, onHost, ownerOf, release } from './util.js';
 
@@ -41,10 +41,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   let loss: Tensor;
   let lse: Tensor;
   try {
-    // targets are checked where they can be read for free (a host backend); a device's kernel skips
-    // targets out of range, and the mean then counts them, so they are checked where they are made
+    // targets are range-checked where they can be read for free (a host backend); on a device they
+    // are not read (that would be a round trip per step), so they are checked where the batches are made
     const t = onHost(tc) ? tc.buffer() as Int32Array : new Int32Array(0);
-    if (!onHost(tc)) valid = rows;
     for (let i = 0; i < t.length; i++) {
       if (t[i] === ignoreIndex) continue;
       if (t[i]! < 0 || t[i]! >= classes) {
@@ -75,7 +74,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   if (reduction === 'none') return perRow;
   const reduced = tidy(() => {
     if (reduction === 'sum') return sum(perRow);
-    // mean over the targets that count (NaN when none does, as PyTorch)
+    // mean over the targets that count (NaN when none does, as PyTorch); on a device, where the
+    // targets are not read, they are counted there (ignored targets must not count)
+    if (!onHost(targets)) return div(sum(perRow), sum(notEqual(targets, ignoreIndex)));
     return valid === rows ? mean(perRow) : div(sum(perRow), valid);
   });
   perRow.dispose();

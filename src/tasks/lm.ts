@@ -32,7 +32,7 @@ import { defaultGenerator, Generator } from '../core/rng.js';
 import { charVocab, Vocab } from '../data/vocab.js';
 import type { AttentionKind } from '../nn/attention/multihead.js';
 import { GPT } from '../nn/models/gpt.js';
-import type { EvalResult, TrainingTask } from '../train/trainer.js';
+import type { EvalResult, TrainingTask, HostTrainingTask } from '../train/trainer.js';
 import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
 import { tokenizerFiles, trainTaskTokenizer } from './subword.js';
 import { bpeTokenizer, charTokenizer, lmTokenizerFromJSON, wordPieces, wordTokenizer, type LmTokenizer } from './lm/tokenizer.js';
@@ -142,7 +142,7 @@ export function generate(m: LmInstance, prompt: string, o: GenerateOptions = {})
 }
 
 /** Training: random windows of the first 90% (or all of `train` when `dev` is given), estimate_loss on both splits. */
-export function lmTraining(m: LmInstance, train: readonly string[], dev: readonly string[], options: LmOptions = {}): TrainingTask<LmBatch> {
+export function lmTraining(m: LmInstance, train: readonly string[], dev: readonly string[], options: LmOptions = {}): HostTrainingTask<LmBatch> {
   const { batchSize = 12, evalIters = 20, trainFraction = 0.9 } = options;
   const block = m.model.config.blockSize;
   const all = m.tokenizer.encode(train.join(''), 'the training text');

@@ -12,7 +12,7 @@ import { tensor } from '../ops/creation.js';
 import { crossEntropy } from '../ops/loss.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { EvalResult, TrainingTask } from '../train/trainer.js';
+import type { EvalResult, TrainingTask, HostTrainingTask } from '../train/trainer.js';
 import { AttentionEncoder } from '../nn/transformer/attention-encoder.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
 import { accuracy, perLabelPRF } from './metrics/index.js';
@@ -129,7 +129,7 @@ export function tagReport(examples: readonly TaggedExample[], predicted: string[
 }
 
 /** Training: batches from `train` (in epochs, drawn by the Trainer), evaluation on `dev`. */
-export function tagTraining(m: TagModel, train: readonly TaggedExample[], dev: readonly TaggedExample[], options: TagTrainOptions = {}): TrainingTask<TagBatch> {
+export function tagTraining(m: TagModel, train: readonly TaggedExample[], dev: readonly TaggedExample[], options: TagTrainOptions = {}): HostTrainingTask<TagBatch> {
   const { batchSize = 32, labelSmoothing = 0, wordDropout = 0.05 } = options;
   return {
     nextBatch: (g) => makeBatch(m, Array.from({ length: batchSize }, () => train[g.int(0, train.length)]!), { wordDropout, g }),

@@ -59,6 +59,13 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Sets the grad mode and returns the previous one (for scopes that span an await; prefer noGrad). */
+export function setGradEnabled(flag: boolean): boolean {
+  const prev = state.gradEnabled;
+  state.gradEnabled = flag;
+  return prev;
+}
+
 export function isGradEnabled(): boolean {
   return state.gradEnabled;
 }

@@ -21,7 +21,7 @@ import type { TypedArray } from '../core/dtype.js';
 import { isDeviceBackend } from '../kernels/registry.js';
 import { add } from '../ops/elementwise.js';
 import { stack } from '../ops/join.js';
-import { noGrad, tidy } from '../tensor/engine.js';
+import { noGrad, setGradEnabled, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export class TrainingError extends QkvError {
@@ -49,9 +49,15 @@ export interface TrainingTask<Batch> {
   loss(batch: Batch): Tensor;
   /** Positions (tokens, frames) in a batch, for throughput. */
   size(batch: Batch): number;
-  /** Metrics on held-out data (grad off, model in eval mode); `g` for tasks that sample. */
-  evaluate(g: Generator): EvalResult;
+  /**
+   * Metrics on held-out data (grad off, model in eval mode); `g` for tasks that sample. A task on
+   * a device backend reads its predictions asynchronously and returns a promise (runAsync awaits it).
+   */
+  evaluate(g: Generator): EvalResult | Promise<EvalResult>;
 }
+
+/** A task whose evaluation answers synchronously (host backends): what the built-in tasks return. */
+export type HostTrainingTask<Batch> = Omit<TrainingTask<Batch>, 'evaluate'> & { evaluate(g: Generator): EvalResult };
 
 export { OPTIMIZERS, type OptimizerName } from './optimizers.js';
 
@@ -271,7 +277,7 @@ export class Trainer<Batch> {
    * The training loop, one step per `next()`; `interrupted` says why to stop early (or null). A
    * step whose loss must be read from a device yields the pending read and takes its values back.
    */
-  private *loop(interrupted: () => string | null): globalThis.Generator<number | Promise<TypedArray>, EvalResult | null, TypedArray | undefined> {
+  private *loop(interrupted: () => string | null): globalThis.Generator<number | Promise<unknown>, EvalResult | null, unknown> {
     const o = this.options;
     const params = this.model.parameters().filter((p) => p.requiresGrad);
     let last: EvalResult | null = null;
@@ -332,7 +338,7 @@ export class Trainer<Batch> {
       let stats: TypedArray | null = null;
       if (readNow) {
         const both = noGrad(() => stack([lossSum!, norm]));
-        stats = isDeviceBackend(both.backend) ? (yield both.data().finally(() => both.dispose()))! : both.toTypedArray();
+        stats = isDeviceBackend(both.backend) ? (yield both.data().finally(() => both.dispose())) as TypedArray : both.toTypedArray();
         if (!isDeviceBackend(both.backend)) both.dispose();
       }
       lossSum!.dispose();
@@ -357,7 +363,7 @@ export class Trainer<Batch> {
         secondsLeft: Number.isFinite(secondsLeft) ? secondsLeft : null,
       });
       if (this.state.step % o.evalEvery === 0 || this.state.step === o.maxSteps) {
-        last = this.evaluate(elapsed);
+        last = yield* this.evaluating(elapsed);
         lastEvalStep = lastSavedStep = this.state.step;
         if (shouldStopEarly(this.state, o.patience)) {
           this.stopWith('patience', `no improvement of ${this.monitored(last).metric} in ${o.patience} evaluations (best ${fmtNumber(this.state.best!)} at step ${this.state.bestStep})`);
@@ -366,7 +372,7 @@ export class Trainer<Batch> {
       yield this.state.step;
     }
     // a run cut by time gets its final evaluation and checkpoint
-    if (lastEvalStep !== this.state.step && this.state.step > startStep) last = this.evaluate(elapsed);
+    if (lastEvalStep !== this.state.step && this.state.step > startStep) last = yield* this.evaluating(elapsed);
     this.state.elapsed = elapsed();
     return last;
   }
@@ -383,13 +389,32 @@ export class Trainer<Batch> {
     return { metric, higherIsBetter: !/loss|perplexity|bits|error/i.test(metric) };
   }
 
-  /** Evaluates, keeps the best checkpoint, and saves the last (resumable) one. */
+  /** Evaluates, keeps the best checkpoint, and saves the last (resumable) one (a task that answers synchronously). */
   evaluate(elapsed: () => number = () => this.state.elapsed): EvalResult {
+    const steps = this.evaluating(elapsed);
+    const r = steps.next();
+    if (!r.done) {
+      steps.return(undefined as never);
+      throw new TrainingError('the task evaluates asynchronously (a device backend): run the trainer with runAsync()');
+    }
+    return r.value;
+  }
+
+  /** evaluate(), yielding the task's pending evaluation (a device's reads) for runAsync to await. */
+  private *evaluating(elapsed: () => number): globalThis.Generator<Promise<unknown>, EvalResult, unknown> {
     const t0 = this.now();
     this.model.eval();
-    // evaluation draws from its own generator so it never changes the training stream
-    const result = noGrad(() => this.task.evaluate(new Generator(this.options.seed + 7919 * this.state.step)));
-    this.model.train();
+    // evaluation draws from its own generator so it never changes the training stream; grad stays
+    // off until an asynchronous evaluation has finished
+    const wasEnabled = setGradEnabled(false);
+    let result: EvalResult;
+    try {
+      const r = this.task.evaluate(new Generator(this.options.seed + 7919 * this.state.step));
+      result = r instanceof Promise ? (yield r) as EvalResult : r;
+    } finally {
+      setGradEnabled(wasEnabled);
+      this.model.train();
+    }
     const { metric, higherIsBetter } = this.monitored(result);
     const value = result.metrics[metric];
     if (value === undefined) throw new TrainingError(`evaluation has no metric "${metric}" (it has ${Object.keys(result.metrics).join(', ')})`);

@@ -153,3 +153,36 @@ test('trainer.run() on a device says to use runAsync', () => {
     t.dispose();
   });
 });
+
+test('a task on a device evaluates asynchronously: runAsync awaits it with grad off, and it picks the best checkpoint', async () => {
+  const previous = q.getBackend().name;
+  q.setBackend(sim.name);
+  try {
+    const gpt = new q.nn.GPT({ vocabSize: 29, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8, generator: new q.Generator(3) });
+    const base = gptTask(gpt, 8, 2);
+    const grads: boolean[] = [];
+    const task: q.TrainingTask<{ x: Int32Array; y: Int32Array }> = {
+      ...base,
+      evaluate: async (g) => {
+        grads.push(q.isGradEnabled());
+        const l = base.loss(base.nextBatch(g));
+        const valLoss = await l.itemAsync();
+        grads.push(q.isGradEnabled()); // still off after the await
+        l.dispose();
+        return { metrics: { valLoss }, main: 'valLoss', higherIsBetter: false };
+      },
+    };
+    const t = new q.Trainer(gpt, task, { maxSteps: 4, evalEvery: 2, lr: 3e-3 });
+    const evals: number[] = [];
+    t.on((e) => { if (e.type === 'eval') evals.push(e.metrics.valLoss!); });
+    const last = await t.runAsync();
+    assert.equal(evals.length, 2);
+    assert.ok(last && Number.isFinite(last.metrics.valLoss!));
+    assert.deepEqual(grads, [false, false, false, false]);
+    assert.ok(q.isGradEnabled(), 'grad mode restored after the run');
+    assert.throws(() => t.evaluate(), /evaluates asynchronously.*runAsync/);
+    t.dispose();
+  } finally {
+    q.setBackend(previous);
+  }
+});
