@@ -60,7 +60,7 @@ export function hfPredict(o: Record<string, unknown>, lines: string[]): void {
         const path = resolveListPath(String(o.input ?? '.'), line.trim());
         const wav = data.parseWav(readBinaryFile(path), path);
         const rate = p.featureExtractor?.samplingRate ?? 16000;
-        const r = transcribePretrained(p, data.resample(data.toMono(wav), wav.sampleRate, rate));
+        const r = transcribePretrained(p, data.resample(data.toMono(wav), wav.sampleRate, rate), { beam: o.beam as number | undefined });
         process.stdout.write((o.json ? JSON.stringify({ audio: line.trim(), text: r.text, ids: r.ids }) : `${line.trim()}\t${r.text}`) + '\n');
       } else if (p.model instanceof hf.ViTForImageClassification) {
         const r = classifyImagePretrained(p, imageFile(resolveListPath(String(o.input ?? '.'), line.trim()), p.imageProcessor!));

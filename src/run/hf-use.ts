@@ -5,9 +5,10 @@ import { Generator } from '../core/rng.js';
 import type { BpeTokenizer } from '../data/tokenizers/tokenizer.js';
 import type { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { tensor } from '../ops/creation.js';
-import { softmax } from '../ops/index.js';
+import { logSoftmax, softmax } from '../ops/index.js';
 import { noGrad, tidy } from '../tensor/engine.js';
-import { sampleNext } from '../tasks/decode/index.js';
+import { beamSearch, sampleNext } from '../tasks/decode/index.js';
+import { expand } from '../ops/views.js';
 import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadModel, PretrainedError, ViTForImageClassification, WhisperForConditionalGeneration } from '../nn/models/hf/index.js';
 import { whisperLogMel } from '../data/audio/whisper-features.js';
 import type { ImageInput } from '../data/image/pixels.js';
@@ -90,11 +91,12 @@ export function whisperPrompt(p: Pretrained): number[] {
  * Whisper: features (mel bins × 2·max_source_positions) -> greedy decoding on the KV cache from
  * the forced prefix until end of text; the ids after the prefix and their text.
  */
-export function transcribeFeatures(p: Pretrained, features: Float32Array, o: { maxNewTokens?: number } = {}): { ids: number[]; text: string } {
+export function transcribeFeatures(p: Pretrained, features: Float32Array, o: { maxNewTokens?: number; beam?: number } = {}): { ids: number[]; text: string } {
   const model = need(p, WhisperForConditionalGeneration, 'transcription needs a WhisperForConditionalGeneration');
   const c = model.config;
   const prefix = whisperPrompt(p);
   const max = Math.min(o.maxNewTokens ?? c.maxTargetPositions, c.maxTargetPositions - prefix.length);
+  if ((o.beam ?? 1) > 1) return beamTranscribe(p, model, features, prefix, max, o.beam!);
   const caches = model.makeCaches(1);
   const out: number[] = [];
   model.eval();
@@ -119,8 +121,35 @@ export function transcribeFeatures(p: Pretrained, features: Float32Array, o: { m
   return { ids: out, text: (p.tokenizer as BpeTokenizer).decode(out, { skipSpecials: true }) };
 }
 
+/**
+ * Beam search over whole prefixes (each step re-runs the decoder on every hypothesis against the
+ * encoded input once computed): the forced prefix stands in for the search's single bos.
+ */
+function beamTranscribe(p: Pretrained, model: WhisperForConditionalGeneration, features: Float32Array, prefix: number[], max: number, beam: number): { ids: number[]; text: string } {
+  const c = model.config;
+  if (c.eosTokenId === null) throw new PretrainedError(`${p.dir}/config.json`, 'beam search needs "eos_token_id"');
+  model.eval();
+  return noGrad(() => {
+    const memory = model.encode(tensor(features, { shape: [1, c.numMelBins, features.length / c.numMelBins] })); // (1, S, d)
+    try {
+      const step = (prefixes: number[][]): Float32Array[] => tidy(() => {
+        const rows = prefixes.map((q) => [...prefix, ...q.slice(1)]); // bos -> the whole forced prefix
+        const m = expand(memory, [rows.length, memory.shape[1]!, memory.shape[2]!]);
+        const logits = model.decode(tensor(rows, { dtype: 'int32' }), m); // (n, T, vocab)
+        const last = logSoftmax(logits.select(1, logits.shape[1]! - 1), -1).toTypedArray() as Float32Array;
+        const V = c.vocabSize;
+        return rows.map((_, i) => last.slice(i * V, (i + 1) * V));
+      });
+      const best = beamSearch(step, { bos: prefix[0]!, eos: c.eosTokenId!, maxLen: max, beamSize: beam })[0]!;
+      return { ids: best.tokens, text: (p.tokenizer as BpeTokenizer).decode(best.tokens, { skipSpecials: true }) };
+    } finally {
+      memory.dispose();
+    }
+  });
+}
+
 /** Whisper on samples (mono, at the feature extractor's rate): its log-mel front end, then transcribeFeatures. */
-export function transcribePretrained(p: Pretrained, samples: Float32Array, o: { maxNewTokens?: number } = {}): { ids: number[]; text: string } {
+export function transcribePretrained(p: Pretrained, samples: Float32Array, o: { maxNewTokens?: number; beam?: number } = {}): { ids: number[]; text: string } {
   if (!p.featureExtractor) throw new PretrainedError(p.dir, 'has no preprocessor_config.json of a WhisperFeatureExtractor');
   const { data, frames } = whisperLogMel(samples, p.featureExtractor);
   const model = need(p, WhisperForConditionalGeneration, 'transcription needs a WhisperForConditionalGeneration');

@@ -59,7 +59,7 @@ test('errors name the file and the tensor or field', () => {
   assert.throws(() => fromPretrained(join(root, 'absent')), /absent: no such directory .*nothing is downloaded/);
   let d = copy();
   editConfig(d, (c) => { c.architectures = ['LlamaForCausalLM']; });
-  assert.throws(() => fromPretrained(d), /config\.json: the architecture "LlamaForCausalLM" is not supported \(qkv builds GPT2LMHeadModel, BertForTokenClassification, BertForSequenceClassification, ViTForImageClassification\)/);
+  assert.throws(() => fromPretrained(d), /config\.json: the architecture "LlamaForCausalLM" is not supported \(qkv builds GPT2LMHeadModel, BertForTokenClassification, BertForSequenceClassification, ViTForImageClassification, WhisperForConditionalGeneration\)/);
   d = copy();
   editConfig(d, (c) => { c.scale_attn_by_inverse_layer_idx = true; });
   assert.throws(() => fromPretrained(d), /config\.json: "scale_attn_by_inverse_layer_idx" = true is not supported/);

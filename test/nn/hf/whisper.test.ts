@@ -69,3 +69,13 @@ test('Whisper: greedy decoding on the KV cache from the forced prefix equals tra
   assert.equal(j.audio, 'speech.wav');
   assert.deepEqual(j.ids.slice(0, 4), r.ids.slice(0, 4));
 });
+
+test('Whisper: beam search of width 1 equals greedy; width 3 returns a hypothesis within maxNewTokens', () => {
+  const p = fromPretrained(hfDir('whisper'));
+  const { data: feats } = data.whisperLogMel(wavSamples(), p.featureExtractor!);
+  const greedy = transcribeFeatures(p, feats, { maxNewTokens: 6 });
+  assert.deepEqual(transcribeFeatures(p, feats, { maxNewTokens: 6, beam: 1 }).ids, greedy.ids);
+  const beam = transcribeFeatures(p, feats, { maxNewTokens: 6, beam: 3 });
+  assert.ok(beam.ids.length > 0 && beam.ids.length <= 6);
+  p.model.dispose();
+});
