@@ -34,8 +34,16 @@ export interface ReadOptions {
   frontEnd?: data.FrontEnd;
 }
 
+/** The examples each task trains on, as its driver takes them. */
+export interface ExampleOf { tag: data.TaggedExample; classify: data.ClassifiedExample; seq2seq: data.PairExample; lm: string }
+
 /** Reads labelled examples of a task from a file. */
-export function readExamples(task: TaskName, file: string, o: ReadOptions): unknown[] {
+export function readExamples<T extends TaskName>(task: T, file: string, o: ReadOptions): ExampleOf[T][] {
+  // the format table admits only this task's readers, each in the task's mode
+  return readAny(task, file, o) as ExampleOf[T][];
+}
+
+function readAny(task: TaskName, file: string, o: ReadOptions): unknown[] {
   if (isDir(file)) {
     // a folder-per-label tree of images
     if (task !== 'classify') throw new UsageError(`${file}: a folder of images is a classify data set, not for ${task}`);
@@ -65,18 +73,18 @@ export function readExamples(task: TaskName, file: string, o: ReadOptions): unkn
 }
 
 /** A built-in set for a task, split train/dev (90/10) from its seed. */
-export function builtinExamples(task: TaskName, name: string, n: number, seed: number, o: ReadOptions = {}): { train: unknown[]; dev: unknown[] } {
+export function builtinExamples<T extends TaskName>(task: T, name: string, n: number, seed: number, o: ReadOptions = {}): { train: ExampleOf[T][]; dev: ExampleOf[T][] } {
   if (name === 'spoken') {
     if (task !== 'classify') throw new UsageError(`--builtin spoken is a classify set, not for ${task}`);
     if (!existsSync(SPOKEN_LIST)) throw new UsageError(`--builtin spoken: ${SPOKEN_LIST} is missing (make it with node scripts/make-spoken.mjs)`);
-    const all = readExamples('classify', SPOKEN_LIST, { ...o, format: 'wav' });
+    const all = readAny('classify', SPOKEN_LIST, { ...o, format: 'wav' }) as ExampleOf[T][];
     const [train, dev] = data.split(all, [0.8, 0.2], seed);
     return { train: train!, dev: dev! };
   }
   const about = (data.BUILTIN_DATASETS as Record<string, { task: string }>)[name];
   if (!about) throw new UsageError(`--builtin: no built-in set "${name}" (choose from ${[...Object.keys(data.BUILTIN_DATASETS), 'spoken'].join(', ')})`);
   if (about.task !== task) throw new UsageError(`--builtin ${name} is a ${about.task} set, not for ${task}`);
-  const all = data.builtinDataset(name, { seed, n }) as unknown[];
+  const all = data.builtinDataset(name, { seed, n }) as ExampleOf[T][]; // about.task === task
   const [train, dev] = data.split(all, [0.9, 0.1], seed);
   return { train: train!, dev: dev! };
 }

@@ -5,7 +5,7 @@
 // attention model, and draws what its heads look at for one sentence.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { data, describeBackend, isCheckpoint, loadInstance, tagAttention, tagDriver, trainSessionAsync, version, type TagModel, type TaskDriver, type TaskInstance } from '../src/index.js';
+import { data, describeBackend, isCheckpoint, loadInstance, tagAttention, tagDriver, trainSessionAsync, version, type ModelConfig, type TagModel } from '../src/index.js';
 import { interruptedRun, withInterrupts } from './interrupts.js';
 import { progress } from './progress.js';
 
@@ -22,7 +22,7 @@ export async function demo(o: DemoOptions): Promise<void> {
   const [train, dev] = data.split(all, [0.9, 0.1], o.seed) as [data.TaggedExample[], data.TaggedExample[]];
   console.log(`qkv ${version}: self-attention vs a fully-connected tagger on the lecture's "I saw a saw" (backend ${describeBackend()})`);
   console.log(`${train.length} training and ${dev.length} held-out sentences; ${data.AMBIGUOUS_WORDS.join(', ')} are VERB or NOUN by context\n`);
-  const runs = [
+  const runs: { name: string; dir: string; model: Partial<ModelConfig>; lr: number }[] = [
     { name: 'fully-connected', dir: join(o.out, 'ambiguity-fc'), model: { kind: 'fc', dModel: 64, layers: 2 }, lr: 5e-3 },
     { name: 'self-attention', dir: join(o.out, 'ambiguity-attention'), model: { kind: 'transformer', dModel: 32, layers: 2, heads: 4, pos: 'rope' }, lr: 5e-3 },
   ];
@@ -33,7 +33,7 @@ export async function demo(o: DemoOptions): Promise<void> {
     process.stderr.write(`training the ${r.name} tagger...\n`);
     const bar = progress({ log: join(r.dir, 'log.jsonl'), quiet: true });
     const res = await withInterrupts(async (signal) => {
-      const run = await trainSessionAsync(tagDriver as TaskDriver<TaskInstance, data.TaggedExample, unknown, unknown>, train, dev, {
+      const run = await trainSessionAsync(tagDriver, train, dev, {
         out: r.dir, trainer: { maxSteps: o.steps, lr: r.lr, warmup: 30, evalEvery: o.steps, seed: o.seed },
         task: { model: { ...r.model, dropout: 0.1 }, batchSize: 32 }, meta: { builtin: 'ambiguity', demo: true }, onEvent: bar.onEvent, signal,
       }).finally(() => bar.stop());
@@ -50,7 +50,7 @@ export async function demo(o: DemoOptions): Promise<void> {
   const gain = (results[1]!.ambiguous - results[0]!.ambiguous) * 100;
   console.log(`\nself-attention is ${gain.toFixed(1)} points better on the ambiguous words; its model is in ${join(runs[1]!.dir, 'best')}`);
 
-  const { instance } = loadInstance(tagDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, runs[1]!.dir);
+  const { instance } = loadInstance(tagDriver, runs[1]!.dir);
   const m = instance as unknown as TagModel;
   const words = o.sentence.split(/\s+/).filter(Boolean);
   const tags = tagDriver.predict(m, [{ tokens: words }])[0]!;

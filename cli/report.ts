@@ -5,7 +5,6 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { experiments, version } from '../src/index.js';
-import { tableRows } from './commands/experiment.js';
 import { writeTextFile } from './shared.js';
 
 type Result = experiments.ExperimentResult;
@@ -24,6 +23,24 @@ function when(results: readonly Result[]): string {
   const fmt = (d: string) => d.slice(0, 16).replace('T', ' ');
   if (!dates.length) return fmt(new Date().toISOString());
   return dates[0] === dates[dates.length - 1] || fmt(dates[0]!) === fmt(dates[dates.length - 1]!) ? fmt(dates[0]!) : `${fmt(dates[0]!)} to ${fmt(dates[dates.length - 1]!)}`;
+}
+
+/** The value as the measure's unit shows it. */
+export function show(v: number, unit: string): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  if (unit === '%') return `${(100 * v).toFixed(1)}%`;
+  if (unit === 'ms') return v >= 100 ? `${v.toFixed(0)} ms` : v >= 1 ? `${v.toFixed(1)} ms` : `${v.toFixed(3)} ms`;
+  if (unit === 'MiB') return `${v.toFixed(2)} MiB`;
+  if (unit === 's') return `${v.toFixed(2)} s`;
+  return v.toPrecision(4);
+}
+
+/** Table rows of a result: one per (measure, series, x): mean and min–max over the seeds. */
+export function tableRows(r: Result): string[][] {
+  return r.summary.map((s) => {
+    const unit = r.measures[s.measure]?.unit ?? '';
+    return [r.measures[s.measure]?.title ?? s.measure, s.series, String(s.x), show(s.mean, unit), s.n > 1 ? `${show(s.min, unit)} – ${show(s.max, unit)}` : ''];
+  });
 }
 
 /** Writes DIR/index.html; `charts[name][chartId]` is the SVG text. Returns the file's path. */

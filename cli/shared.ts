@@ -2,7 +2,7 @@
 // values fill in flags not given on the command line, and user errors as one line.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { QkvError, writeFileAtomic } from '../src/index.js';
+import { nn, QkvError, writeFileAtomic } from '../src/index.js';
 import { systemErrorLine } from './errors.js';
 
 /** A user error: printed as one line, exit code 1, no stack trace. */
@@ -47,6 +47,11 @@ const camel = (s: string): string => s.replace(/^--?/, '').replace(/-([a-z])/g, 
  * Fills options the user did not give on the command line from `--config file.json` (keys as
  * flag names, "max-steps" or "maxSteps"); flags always win. Unknown keys are an error.
  */
+/** --attention as the models take it: a registered kind's name (choice() listed them; a --config file's value is checked here, naming the flag). */
+export function attentionFlag(o: Record<string, unknown>): nn.AttentionKind {
+  return nn.attentionKind(String(o.attention ?? 'softmax'), '--attention').name;
+}
+
 export function applyConfig(cmd: Command): Record<string, unknown> {
   const opts = cmd.opts() as Record<string, unknown>;
   const file = opts.config as string | undefined;

@@ -2,7 +2,7 @@
 // it prints outputs. The seq2seq and lm tasks add their entries here.
 import { classifyDriver, data, tagDriver, type TaskDriver, type TaskInstance, type TaskName } from '../src/index.js';
 import { lmDriver, readTextFile } from '../src/index.js';
-import { readCheckpoint, resolveCheckpoint, seq2seqDriver } from '../src/index.js';
+import { readCheckpointConfig, resolveCheckpoint, seq2seqDriver } from '../src/index.js';
 import { readExamples } from './datasets.js';
 import { UsageError } from './shared.js';
 
@@ -32,10 +32,7 @@ export function sequenceInputs(text: string, file: string, instance: TaskInstanc
 
 /** seq2seq: how the checkpoint in --model splits text (its config's tokenize). */
 function seq2seqTokenize(model: string): 'chars' | 'words' {
-  const ck = readCheckpoint(resolveCheckpoint(model));
-  for (const t of ck.tensors.values()) t.dispose();
-  if (ck.optimizer) for (const t of ck.optimizer.tensors.values()) t.dispose();
-  return ck.config.tokenize === 'words' ? 'words' : 'chars';
+  return readCheckpointConfig(resolveCheckpoint(model)).tokenize === 'words' ? 'words' : 'chars';
 }
 
 /** seq2seq: one source per line (before a tab, if any), split as the model was trained. */
@@ -48,7 +45,7 @@ function seq2seqInputs(text: string, file: string, instance: TaskInstance): unkn
 
 export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
   tag: {
-    driver: tagDriver as CliTask['driver'],
+    driver: tagDriver,
     readLabelled: (f, o) => readExamples('tag', f, { format: o.format as string, column: o.column as 'upos' | 'xpos', frontEnd: o.frontEnd as data.FrontEnd | undefined }),
     readInputs: sequenceInputs,
     format: (input, output) => {
@@ -60,7 +57,7 @@ export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
     },
   },
   classify: {
-    driver: classifyDriver as CliTask['driver'],
+    driver: classifyDriver,
     readLabelled: (f, o) => readExamples('classify', f, { format: o.format as string, frontEnd: o.frontEnd as data.FrontEnd | undefined }),
     readInputs: sequenceInputs,
     format: (input, output) => {
@@ -70,7 +67,7 @@ export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
   },
   // seq2seq: eval reads source<TAB>target pairs; predict prints each output joined like its input
   seq2seq: {
-    driver: seq2seqDriver as CliTask['driver'],
+    driver: seq2seqDriver,
     readLabelled: (f, o) => readExamples('seq2seq', f, { format: o.format as string, tokenize: seq2seqTokenize(o.model as string) }),
     readInputs: seq2seqInputs,
     format: (input, output) => {
@@ -82,7 +79,7 @@ export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
   // lm: `qkv eval --data FILE` scores the whole text (non-overlapping block-size windows, every
   // token predicted once: loss, perplexity, bits per token); text comes from `qkv generate`
   lm: {
-    driver: lmDriver as CliTask['driver'],
+    driver: lmDriver,
     readLabelled: (f) => [readTextFile(f)],
     // the driver names a character outside the vocabulary by line and column of the text: say which file
     evaluateError: (e, file) => {

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Reference values for qkv's metrics (src/tasks/metrics), computed with sacreBLEU and scikit-learn.
+"""Reference values for qkv's metrics (src/metrics), computed with sacreBLEU and scikit-learn.
 
 Writes test/fixtures/metrics.json (relative to the repository root, whatever the cwd), which
-test/tasks/metrics.test.ts replays through corpusBleu, corpusChrF and perLabelPRF.
+test/metrics/metrics.test.ts replays through corpusBleu, corpusChrF and perLabelPRF.
 
 Needs sacrebleu (2.x) and scikit-learn, e.g. in a throwaway virtual environment:
     python3 -m venv /tmp/venv && /tmp/venv/bin/pip install sacrebleu scikit-learn

@@ -10,13 +10,15 @@ export { defaultBackendNote, nativeAvailable, selectBackend, type BackendChoice 
 export { createNativeBackendSync, type NativeBackend, type NativeBackendOptions } from './kernels/native/index.js';
 export { loadSafetensors, saveSafetensors, saveStateDict, loadStateDictFile } from './io/safetensors-file.js';
 // ONNX export is in the Node entry: protobufjs is a bare import that a browser page without a bundler cannot resolve
-export { exportOnnx, type OnnxExportOptions, type OnnxFile } from './tasks/onnx.js';
+export { exportOnnx, type OnnxExportOptions, type OnnxFile } from './io/onnx/export.js';
+// an attention kind of your own exports once it registers its lowering (nn.registerAttentionKind has no ONNX side)
+export { registerAttentionLowering, blockedMask, type AttentionLowering, type HeadsCall, type HeadsResult, type OnnxGraph } from './io/onnx/index.js';
 export { saveOnnx, onnxPath } from './io/onnx-file.js';
 export { saveTorchHandoff } from './io/torch-file.js';
 export { readTextFile, readBinaryFile, resolveListPath } from './data/files.js';
 export { writeFileAtomic } from './io/atomic-file.js';
 export { decodeImage, imageFile, readImageList, readImageFolder, encodePng } from './data/image/decode.js';
-export { saveCheckpoint, readCheckpoint, isCheckpoint, removeLeftovers, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
+export { saveCheckpoint, readCheckpoint, readCheckpointConfig, checkpointValueCount, isCheckpoint, removeLeftovers, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
 export { trainSession, trainSessionAsync, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';
 
 export { fromPretrained, savePretrained, saveAdapter, loadAdapter, pretrainedStateDict, imageProcessorFromJson, type Pretrained, type HfTokenizer } from './run/pretrained.js';

@@ -43,9 +43,12 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
   const T = keys.length;
   const explain = h('div', { class: 'explain', id: 'explain' }, h('p', { class: 'hint' }, 'Click any number to see what it is made of.'));
   const show = (...nodes: (Node | string)[]) => explain.replaceChildren(...nodes);
-  const additive = r.model.attention === 'additive';
-  const relu = r.model.attention === 'relu';
-  const linear = r.model.attention === 'linear';
+  const additive = r.model.relevance === 'additive';
+  const relu = r.model.normalizer === 'relu';
+  // a kind the lecture has no formula for (registered by the user): its numbers, without one
+  const ownRelevance = r.model.relevance === null;
+  const ownNormalizer = r.model.normalizer === null;
+  const recurrent = r.model.decoding === 'recurrent'; // linear attention: a state (S, z), no alpha formed
   const qmax = maxAbs([...hd.q, ...hd.k]);
   const vmax = maxAbs(hd.v);
   const amax = maxAbs([...layer.a, ...aKeys]);
@@ -80,6 +83,12 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
         h('div', { class: 'eq' }, h('span', { class: 'lbl' }, 'w ='), vector(hd.w!, 'w', null)),
         h('p', {}, `w · tanh(q${I} + k${sup(j + 1)}) = ${fmt(a)}`));
     }
+    if (ownRelevance) {
+      return show(h('h4', {}, `α${sub(i + 1)},${sub(j + 1)}: the ${r.model.attention} kind's relevance of k${sup(j + 1)} to q${I}`),
+        h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `q${I} =`), vector(hd.q[i]!, 'q-operand', i)),
+        h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `k${sup(j + 1)} =`), vector(hd.k[j]!, 'k-operand', j)),
+        h('p', {}, `= ${fmt(a)}`));
+    }
     const prods = hd.q[i]!.map((x, c) => x * hd.k[j]![c]!);
     const sum = prods.reduce((s, x) => s + x, 0);
     return show(h('h4', {}, `α${sub(i + 1)},${sub(j + 1)} = q${I} · k${sup(j + 1)} / √d`),
@@ -92,6 +101,7 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
     const row = hd.alpha![i]!;
     const a = row[j]!;
     if (a === null) return show(h('h4', {}, `α′${sub(i + 1)},${sub(j + 1)} = 0`), h('p', {}, 'Masked: a blocked key gets exactly zero weight.'));
+    if (ownNormalizer) return show(h('h4', {}, `α′${sub(i + 1)},${sub(j + 1)}: the ${r.model.attention} kind's normaliser of α${sub(i + 1)},ⱼ`), h('p', {}, `= ${fmt(hd.alphaPrime![i]![j]!)}`));
     if (relu) return show(h('h4', {}, `α′${sub(i + 1)},${sub(j + 1)} = ReLU(α${sub(i + 1)},${sub(j + 1)})`), h('p', {}, `max(0, ${fmt(a)}) = ${fmt(Math.max(0, a))}. ReLU does not make the weights sum to 1.`));
     const live = row.filter((x): x is number => x !== null);
     const m = Math.max(...live);
@@ -133,10 +143,10 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
     })),
     h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `a${I} (decoder) =`), vector(layer.a[i]!, 'a', i, amax)),
     h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `q${I} = Wᵠ a${I} =`), clickable(vector(hd.q[i]!, 'q', i, qmax), projection('q', i)))) : '';
-  if (!linear) {
+  if (!recurrent) {
     rows.push(
-      vecRow(additive ? `α${sub(i + 1)},ⱼ = w·tanh(q${I} + kʲ)` : `α${sub(i + 1)},ⱼ = q${I}·kʲ/√d`, (j) => scalar(hd.alpha![i]![j]!, 'alpha', i, j, alphaOperands(j))),
-      vecRow(relu ? `α′${sub(i + 1)},ⱼ = ReLU(α)` : `α′${sub(i + 1)},ⱼ = softmax(α)`, (j) => {
+      vecRow(ownRelevance ? `α${sub(i + 1)},ⱼ (${r.model.attention})` : additive ? `α${sub(i + 1)},ⱼ = w·tanh(q${I} + kʲ)` : `α${sub(i + 1)},ⱼ = q${I}·kʲ/√d`, (j) => scalar(hd.alpha![i]![j]!, 'alpha', i, j, alphaOperands(j))),
+      vecRow(ownNormalizer ? `α′${sub(i + 1)},ⱼ (${r.model.attention})` : relu ? `α′${sub(i + 1)},ⱼ = ReLU(α)` : `α′${sub(i + 1)},ⱼ = softmax(α)`, (j) => {
         const w = hd.alphaPrime![i]![j]!;
         const cell = scalar(hd.alpha![i]![j] === null ? null : w, 'alphaPrime', i, j, primeOperands(j));
         return h('div', { class: 'weight' }, cell, h('div', { class: 'bar' }, h('div', { style: `width:${Math.min(100, Math.max(0, w) * 100)}%` })));
@@ -144,9 +154,9 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
       vecRow(`α′${sub(i + 1)},ⱼ vʲ`, (j) => vector(hd.v[j]!.map((x) => hd.alphaPrime![i]![j]! * x), 'weighted', j, vmax)),
     );
   }
-  const bRow = h('div', { class: 'eq result' }, h('span', { class: 'lbl' }, linear ? `b${I} (linear attention: φ(q${I})ᵀ Σⱼ φ(kʲ) vʲᵀ / φ(q${I})ᵀ Σⱼ φ(kʲ), no α is formed)` : `b${I} = Σⱼ α′${sub(i + 1)},ⱼ vʲ =`),
-    clickable(vector(hd.b[i]!, 'b', i, vmax), linear ? () => undefined : bOperands));
-  const state = linear && hd.state ? stateView(r, hd.state) : '';
+  const bRow = h('div', { class: 'eq result' }, h('span', { class: 'lbl' }, recurrent ? `b${I} (linear attention: φ(q${I})ᵀ Σⱼ φ(kʲ) vʲᵀ / φ(q${I})ᵀ Σⱼ φ(kʲ), no α is formed)` : `b${I} = Σⱼ α′${sub(i + 1)},ⱼ vʲ =`),
+    clickable(vector(hd.b[i]!, 'b', i, vmax), recurrent ? () => undefined : bOperands));
+  const state = recurrent && hd.state ? stateView(r, hd.state) : '';
   const title = h('h2', {}, `Query ${i + 1}: "${shown(r.tokens[i]!)}" looks at every ${cross ? 'source position' : 'position'} — layer ${sel.layer + 1}, head ${sel.head + 1}`);
   const note = h('p', { class: 'note' }, `${cross ? 'Cross-attention: the query comes from the decoder (a target token), the keys and values from the encoder\'s output (the source). ' : ''}aʲ: what this layer's attention reads${r.model.normFirst ? ' (the layer input after LayerNorm)' : ''}; d = ${r.model.headDim} per head.${r.model.pos === 'rope' ? ' q and k are rotated by position (RoPE) after the projection.' : ''} Click a token to make it the query.${T > MAX_COLUMNS ? ` Showing positions ${span[0]! + 1}–${span[1]} of ${T}.` : ''}`);
   return h('section', { class: 'lecture', id: 'lecture' }, title, note, queryPick, h('div', { class: 'scroll' }, h('table', { class: 'steps' }, ...rows)), bRow, state, explain);
@@ -196,8 +206,8 @@ export function matrixView(r: ModelInspection, sel: Selection, onQuery: (i: numb
   ];
   if (hd.alpha && hd.alphaPrime) {
     maps.push(
-      heatmap({ title: r.model.attention === 'additive' ? 'A: w·tanh(qⁱ + kʲ)' : 'A = Kᵀ Q / √d', rowLabel: 'key j', colLabel: 'query i', rows: keyPos, cols: pos, values: lectureT(hd.alpha), scale: 'signed', name: 'A', ...common }),
-      heatmap({ title: r.model.attention === 'relu' ? 'A′ = ReLU(A)' : 'A′ = softmax(A), each column', rowLabel: 'key j', colLabel: 'query i', rows: keyPos, cols: pos, values: lectureT(hd.alphaPrime.map((row, i) => row.map((x, j) => (hd.alpha![i]![j] === null ? null : x)))), scale: 'weights', name: 'A′', ...common }),
+      heatmap({ title: r.model.relevance === 'additive' ? 'A: w·tanh(qⁱ + kʲ)' : 'A = Kᵀ Q / √d', rowLabel: 'key j', colLabel: 'query i', rows: keyPos, cols: pos, values: lectureT(hd.alpha), scale: 'signed', name: 'A', ...common }),
+      heatmap({ title: r.model.normalizer === 'relu' ? 'A′ = ReLU(A)' : 'A′ = softmax(A), each column', rowLabel: 'key j', colLabel: 'query i', rows: keyPos, cols: pos, values: lectureT(hd.alphaPrime.map((row, i) => row.map((x, j) => (hd.alpha![i]![j] === null ? null : x)))), scale: 'weights', name: 'A′', ...common }),
     );
   }
   maps.push(heatmap({ title: 'O = V A′', rowLabel: 'dim', colLabel: 'query i', rows: dims, cols: pos, values: cols(hd.b), scale: 'signed', name: 'O', ...common }));

@@ -1,17 +1,12 @@
 // The visualizer page: reads the model's inspection (from the `qkv viz` server, or embedded in
 // an exported file) and draws the lecture view, the matrix form and the model views.
-import type { ModelInspection } from '../src/browser.js';
+import type { ModelInfo, ModelInspection, WatchRecord } from '../src/browser.js';
 import { generationView } from './generation.js';
 import { lectureView, matrixView, shown, type Selection } from './lecture.js';
 import { graphView, gridView, headView } from './model-view.js';
-import { trainingView, type WatchRecord } from './training.js';
+import { trainingView } from './training.js';
 import { h } from './util.js';
 
-/** What the server's /api/model answers and an export embeds. */
-export interface ModelInfo {
-  name: string; task: string; input: 'words' | 'frames';
-  kind: string; attention: string; pos: string; layers: number; heads: number; dModel: number;
-}
 interface Embedded { model: ModelInfo; inspections: { input: string; result: ModelInspection }[]; training?: WatchRecord[] }
 
 const POSITIONS: Record<string, string> = { rope: 'rotary positions (RoPE)', sinusoidal: 'sinusoidal positions', learned: 'learned positions', none: 'no positional encoding' };

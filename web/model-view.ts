@@ -38,13 +38,13 @@ export function gridView(r: ModelInspection, sel: Selection, onPick: (layer: num
       cell.addEventListener('click', () => onPick(li, hh));
       return cell;
     }))));
-  const linear = r.model.attention === 'linear';
+  const recurrent = r.model.decoding === 'recurrent'; // linear attention: a state (S, z), no alpha formed
   return h('section', { class: 'model', id: 'grid' },
     h('h2', {}, 'Every layer and head'),
-    h('p', { class: 'note' }, linear
+    h('p', { class: 'note' }, recurrent
       ? 'Linear attention never forms the weights α′ (that is what makes it O(N)), so there is nothing to draw here.'
       : 'α′ of each head: row = the query i, column = the key j, darker = more attention (each map scaled to its largest weight); grey = blocked by a mask. Click one to walk through it.'),
-    linear ? '' : table);
+    recurrent ? '' : table);
 }
 
 /** Lines from every query (left) to every key (right), opacity alpha'; a picked query shows only its own. */

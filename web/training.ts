@@ -4,20 +4,7 @@
 // cross-attention (target queries x source keys); each is drawn one pixel per cell on a canvas.
 import { paint } from './heatmap.js';
 import { fmt, h, playButton } from './util.js';
-
-/** Maps of one attention part: alphaPrime[layer][head][i][j], query tokens[i] over key keys[j] (null for linear attention). */
-export interface WatchPart { name: string; tokens: string[]; keys: string[]; blocked: boolean[][]; alphaPrime: (number[][] | null)[][] }
-
-/**
- * One evaluation's record (cli/viz/watch.ts writes them). The top level is square self-attention
- * over `tokens`, named by `part` (absent in older files: a tag/classify encoder's); `parts` holds
- * more (seq2seq: cross-attention); `target` says whether its rows are a teacher-forced target or
- * that step's greedy output.
- */
-export interface WatchRecord {
-  step: number; metrics: Record<string, number>; tokens: string[]; blocked: boolean[][]; alphaPrime: (number[][] | null)[][];
-  part?: string; parts?: WatchPart[]; target?: 'teacher-forced' | 'greedy';
-}
+import type { WatchPart, WatchRecord } from '../src/browser.js';
 
 /** What the rows and columns of a part are. */
 const AXES: Record<string, [string, string]> = {

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { experiments } from '../../src/index.js';
 import { chartSpec, renderSvg, svgToPng } from '../charts.js';
-import { writeReport } from '../report.js';
+import { tableRows, writeReport } from '../report.js';
 import { int, printJson, UsageError, writeTextFile } from '../shared.js';
 
 type Result = experiments.ExperimentResult;
@@ -117,24 +117,6 @@ async function writeResult(r: Result, dir: string, png: boolean): Promise<Record
   return svgs;
 }
 
-
-/** The value as the measure's unit shows it. */
-export function show(v: number, unit: string): string {
-  if (!Number.isFinite(v)) return 'n/a';
-  if (unit === '%') return `${(100 * v).toFixed(1)}%`;
-  if (unit === 'ms') return v >= 100 ? `${v.toFixed(0)} ms` : v >= 1 ? `${v.toFixed(1)} ms` : `${v.toFixed(3)} ms`;
-  if (unit === 'MiB') return `${v.toFixed(2)} MiB`;
-  if (unit === 's') return `${v.toFixed(2)} s`;
-  return v.toPrecision(4);
-}
-
-/** Table rows of a result: one per (measure, series, x): mean and min–max over the seeds. */
-export function tableRows(r: Result): string[][] {
-  return r.summary.map((s) => {
-    const unit = r.measures[s.measure]?.unit ?? '';
-    return [r.measures[s.measure]?.title ?? s.measure, s.series, String(s.x), show(s.mean, unit), s.n > 1 ? `${show(s.min, unit)} – ${show(s.max, unit)}` : ''];
-  });
-}
 
 function printResult(r: Result, out: string): void {
   console.log(`\n${r.title} (lecture ${r.section}; ${r.size}, seeds ${r.seeds.join(', ')}; ${r.backend}; ${r.seconds.toFixed(1)} s)`);

@@ -4,7 +4,7 @@
 // attention) or the recurrent state (linear attention); the context is cropped to the block
 // size as nanoGPT does.
 import { Command } from 'commander';
-import { CheckpointError, defaultPrompt, generate, Generator, lmDriver, loadInstance, readCheckpoint, resolveCheckpoint } from '../../src/index.js';
+import { CheckpointError, defaultPrompt, generate, Generator, lmDriver, loadInstance, readCheckpointConfig, resolveCheckpoint } from '../../src/index.js';
 import { applyConfig, float, int, printJson, UsageError } from '../shared.js';
 import { hfGenerate, isPretrainedDir } from './hf.js';
 
@@ -27,11 +27,9 @@ export function generateCommand(): Command {
       if (!((o.topP as number) > 0)) throw new UsageError('--top-p must be > 0 and <= 1');
       if (isPretrainedDir(o.model)) return hfGenerate(o); // a Hugging Face GPT-2 directory (or a PEFT adapter on one)
       const dir = o.model as string;
-      const ck = readCheckpoint(resolveCheckpoint(dir));
-      for (const t of ck.tensors.values()) t.dispose();
-      if (ck.optimizer) for (const t of ck.optimizer.tensors.values()) t.dispose();
-      if (ck.config.task !== 'lm') {
-        throw new CheckpointError(`--model ${dir}: this is a ${String(ck.config.task)} model; qkv generate needs a language model (qkv train lm)`);
+      const { task } = readCheckpointConfig(resolveCheckpoint(dir));
+      if (task !== 'lm') {
+        throw new CheckpointError(`--model ${dir}: this is a ${String(task)} model; qkv generate needs a language model (qkv train lm)`);
       }
       const { instance } = loadInstance(lmDriver, dir);
       const prompt = (o.prompt as string | undefined) ?? defaultPrompt(instance);

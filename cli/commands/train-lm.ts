@@ -19,10 +19,10 @@
 // lr_decay_iters, min_lr after), and weight decay applies to matrices only (tensors of 2 or
 // more dimensions), not biases and LayerNorm weights, as nanoGPT's configure_optimizers.
 import { Command } from 'commander';
-import { nn, QkvError, readTextFile, LM_TOKENIZE, lmDriver, type TaskDriver, type TaskInstance, type TrainerOptions } from '../../src/index.js';
-import { applyConfig, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
+import { nn, QkvError, readTextFile, LM_TOKENIZE, lmDriver, type LmOptions, type LmTokenize, type TrainerOptions } from '../../src/index.js';
+import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
 import { addLengthFlags, lengthOptions } from './train-length.js';
-import { runAndReport, vizOption } from './train.js';
+import { runAndReport, vizOption } from './train-common.js';
 import { checkSizes } from '../sizes.js';
 import { addPretrainedFlags, hfTrain } from './hf.js';
 
@@ -89,14 +89,14 @@ export function trainLmCommand(): Command {
       const vocab = new Set(o.tokenize === 'words' ? text.split(/\s+/) : text).size + 1;
       checkSizes({ '--n-embd': nEmbd, '--n-layer': nLayer, '--block-size': block, '--batch-size': batch },
         12 * nLayer * nEmbd * nEmbd + nEmbd * (vocab + block), batch * block * (20 * nLayer * nEmbd + 3 * vocab));
-      const taskOptions = {
-        tokenize: o.tokenize, vocabSize: o.vocabSize, batchSize: o.batchSize, evalIters: o.evalIters,
-        model: { blockSize: o.blockSize, nLayer: o.nLayer, nHead, nEmbd, dropout: o.dropout, bias: Boolean(o.bias), attention: o.attention },
+      const taskOptions: LmOptions = {
+        tokenize: o.tokenize as LmTokenize, vocabSize: o.vocabSize as number | undefined, batchSize: batch, evalIters: o.evalIters as number,
+        model: { blockSize: block, nLayer, nHead, nEmbd, dropout: o.dropout as number, bias: Boolean(o.bias), attention: attentionFlag(o) },
       };
       // prompt: where `qkv viz` starts (the text's first words)
       const meta = { data: o.data, characters: [...text].length, split: 'first 90% train, last 10% validation', prompt: [...(text.split('\n').find((l) => l.trim()) ?? '').trimStart()].slice(0, 12).join('') };
       try {
-        await runAndReport('lm', lmDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, [text], [], o, taskOptions, meta, trainer);
+        await runAndReport('lm', lmDriver, [text], [], o, taskOptions, meta, trainer);
       } catch (e) {
         // the task speaks of "the training split": say which file it came from
         if (e instanceof QkvError && /^lm: the (training|validation) split|^lm: the training text/.test(e.message)) throw new UsageError(`--data ${String(o.data)}: ${e.message.slice(4)}`);

@@ -3,14 +3,14 @@
 // built-in reverse task to ~100% exact match on held-out strings:
 //   qkv train seq2seq --builtin reverse --out runs/reverse
 import { Command } from 'commander';
-import { nn, seq2seqDriver, type TaskDriver, type TaskInstance } from '../../src/index.js';
+import { data, nn, seq2seqDriver, type Seq2SeqModelConfig, type Seq2SeqOptions } from '../../src/index.js';
 import { builtinExamples, readExamples } from '../datasets.js';
-import { applyConfig, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
-import { addTrainingFlags, checkModelFlags, runAndReport, vizOption } from './train.js';
+import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
+import { addTrainingFlags, checkModelFlags, runAndReport, vizOption } from './train-common.js';
 
 const SEQ2SEQ_BUILTINS = ['reverse', 'sort', 'copy'];
 
-function pairs(o: Record<string, unknown>): { train: unknown[]; dev: unknown[]; meta: Record<string, unknown> } {
+function pairs(o: Record<string, unknown>): { train: data.PairExample[]; dev: data.PairExample[]; meta: Record<string, unknown> } {
   if (o.builtin) {
     if (o.train) throw new UsageError('give --train or --builtin, not both');
     return { ...builtinExamples('seq2seq', o.builtin as string, o.n as number, o.seed as number), meta: { builtin: o.builtin, n: o.n } };
@@ -50,11 +50,13 @@ export function trainSeq2seqCommand(): Command {
     const dModel = o.dModel as number;
     checkModelFlags({ ...o, model: 'transformer' });
     const { train, dev, meta } = pairs(o);
-    const model = {
-      dModel, layers: o.layers, heads: o.heads, ff: (o.ff as number | undefined) ?? 2 * dModel, dropout: o.dropout,
-      attention: o.attention, pos: o.pos, normFirst: !o.postLn,
+    const options: Seq2SeqOptions = {
+      model: {
+        dModel, layers: o.layers as number, heads: o.heads as number, ff: (o.ff as number | undefined) ?? 2 * dModel, dropout: o.dropout as number,
+        attention: attentionFlag(o), pos: o.pos as Seq2SeqModelConfig['pos'], normFirst: !o.postLn,
+      },
+      tokenize: o.tokenize as Seq2SeqOptions['tokenize'], vocabSize: o.vocabSize as number | undefined, batchSize: o.batchSize as number, labelSmoothing: o.labelSmoothing as number,
     };
-    await runAndReport('seq2seq', seq2seqDriver as TaskDriver<TaskInstance, unknown, unknown, unknown>, train, dev, o,
-      { model, tokenize: o.tokenize, vocabSize: o.vocabSize, batchSize: o.batchSize, labelSmoothing: o.labelSmoothing }, meta);
+    await runAndReport('seq2seq', seq2seqDriver, train, dev, o, options, meta);
   });
 }

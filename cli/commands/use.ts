@@ -1,7 +1,8 @@
 // `qkv eval`, `qkv predict`, `qkv info`: use a trained model.
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { data, describeTokenizer, loadInstance, parseTokenizerJson, readCheckpoint, resolveCheckpoint, tagReport, readTextFile, TOKENIZER_FILE } from '../../src/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkpointValueCount, data, describeTokenizer, loadInstance, parseTokenizerJson, readCheckpointConfig, resolveCheckpoint, tagReport, readTextFile, TOKENIZER_FILE } from '../../src/index.js';
 import { cliTask } from '../tasks.js';
 import { frontEndOf, mediaInputs } from '../media.js';
 import { applyConfig, choice, fmt, int, printJson, UsageError } from '../shared.js';
@@ -10,10 +11,8 @@ import { hfPredict, isPretrainedDir } from './hf.js';
 
 /** The task a checkpoint was trained for, from its config.json. */
 export function taskOf(dir: string): { task: unknown; config: Record<string, unknown> } {
-  const ck = readCheckpoint(resolveCheckpoint(dir));
-  for (const t of ck.tensors.values()) t.dispose();
-  if (ck.optimizer) for (const t of ck.optimizer.tensors.values()) t.dispose();
-  return { task: ck.config.task, config: ck.config };
+  const config = readCheckpointConfig(resolveCheckpoint(dir));
+  return { task: config.task, config };
 }
 
 export function evalCommand(): Command {
@@ -100,13 +99,10 @@ export function infoCommand(): Command {
     .option('--json', 'print as JSON', false)
     .action((dir: string, o: { json: boolean }) => {
       const ckDir = resolveCheckpoint(dir);
-      const ck = readCheckpoint(ckDir);
-      let parameters = 0;
-      for (const t of ck.tensors.values()) { parameters += t.size; t.dispose(); }
-      if (ck.optimizer) for (const t of ck.optimizer.tensors.values()) t.dispose();
-      const c = ck.config;
-      const tokFile = ck.files[TOKENIZER_FILE];
-      const tokenizer = tokFile ? describeTokenizer(parseTokenizerJson(tokFile.text, tokFile.path)) : typeof c.tokenize === 'string' ? `${c.tokenize}` : undefined;
+      const c = readCheckpointConfig(ckDir);
+      const parameters = checkpointValueCount(ckDir);
+      const tokPath = join(ckDir, TOKENIZER_FILE);
+      const tokenizer = existsSync(tokPath) ? describeTokenizer(parseTokenizerJson(readFileSync(tokPath, 'utf8'), tokPath)) : typeof c.tokenize === 'string' ? `${c.tokenize}` : undefined;
       const frontEnd = (c.featurizer as { frontEnd?: data.FrontEnd } | undefined)?.frontEnd;
       const info = { checkpoint: ckDir, task: c.task, step: c.step, metrics: c.metrics, model: c.model, tokenizer, ...(frontEnd ? { frontEnd } : {}), training: c.training, data: c.meta, stateDictValues: parameters };
       if (o.json) return printJson(info);

@@ -7,13 +7,12 @@ import { spawn } from 'node:child_process';
 import { basename, resolve } from 'node:path';
 import {
   DEFAULT_VIZ_TOKENS, inspectModel, loadInstance, QkvError, type InspectableModel, type InspectOptions, type LmInstance, type ModelInspection,
-  type Seq2SeqInstance, type TaskDriver, type TaskInstance,
+  type Seq2SeqInstance, type ModelInfo, type WatchRecord,
 } from '../../src/index.js';
-import type { ModelInfo } from '../../web/main.js';
 import { applyConfig, float, int, UsageError, writeTextFile } from '../shared.js';
 import { cliTask } from '../tasks.js';
 import { defaultInput, parseInput } from '../viz/inputs.js';
-import { readWatch, type WatchRecord } from '../viz/watch.js';
+import { readWatch } from '../viz/watch.js';
 import { vizPage } from '../viz/page.js';
 import { HOST, startVizServer } from '../viz/server.js';
 import { taskOf } from './use.js';
@@ -42,7 +41,7 @@ function describe(name: string, m: InspectableModel): ModelInfo {
 function loadModel(dir: string): Loaded {
   const { task, config } = taskOf(dir);
   if (!VIZ_TASKS.includes(task as string)) throw new QkvError(`--model ${dir}: a ${String(task)} model; qkv viz shows ${VIZ_TASKS.join(', ')} models`);
-  const { instance } = loadInstance(cliTask(task, `--model ${dir}`).driver as TaskDriver<TaskInstance, unknown, unknown, unknown>, dir);
+  const { instance } = loadInstance(cliTask(task, `--model ${dir}`).driver, dir);
   const m = instance as unknown as InspectableModel;
   let info: ModelInfo;
   try {

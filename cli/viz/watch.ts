@@ -8,12 +8,10 @@
 // trains exactly like an unwatched one.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { data, inspectModel, QkvError, type InspectableModel, type Seq2SeqInput, type TaskInstance } from '../../src/index.js';
-import type { WatchRecord } from '../../web/training.js';
+import { data, inspectModel, QkvError, type InspectableModel, type Seq2SeqInput, type TaskInstance, type WatchRecord } from '../../src/index.js';
 import { compactJson } from './page.js';
 import { defaultInput, parseInput, splitPair } from './inputs.js';
 
-export type { WatchRecord } from '../../web/training.js';
 export const WATCH_FILE = 'attention.jsonl';
 
 /** The probe when --viz names none: tag/classify/lm as `qkv viz` starts; seq2seq: a pair (its target teacher-forced), the built-in set's example or the first held-out pair. */

@@ -2,7 +2,7 @@
 // work in browsers). Every failure is one DataError line naming the path.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { DataError } from './types.js';
+import { DataError } from './errors.js';
 
 /**
  * The UTF-8 text of `path`. Throws DataError "path: file not found", "path: is a directory",

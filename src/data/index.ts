@@ -1,7 +1,8 @@
 // The data layer: readers for data files (text in, examples out; no file system here, so it
 // works in browsers), vocabularies and label sets, splits, and the built-in data sets.
 // src/data/files.ts (Node) reads a file's text with one-line errors.
-export { DataError, type Origin, type SequenceInput, type TaggedExample, type ClassifiedExample, type PairExample } from './types.js';
+export { DataError } from './errors.js';
+export type { Origin, SequenceInput, TaggedExample, ClassifiedExample, PairExample, TaskFile } from './types.js';
 export { readConllu, readConll, type ConlluOptions } from './conll.js';
 export { readClassifyTsv, readPairsTsv, type PairsOptions } from './tsv.js';
 export { readFramesJsonl, type JsonlOptions, type LabelMode } from './frames.js';

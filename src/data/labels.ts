@@ -2,7 +2,8 @@
 // No unknown label: a label not seen when the set was built is an error naming where it came
 // from. Labels are kept in code-unit order, so the ids do not depend on the data's order.
 import { QkvError } from '../core/errors.js';
-import { DataError, type Origin } from './types.js';
+import { DataError } from './errors.js';
+import type { Origin } from './types.js';
 
 export interface LabelSetJSON {
   kind: 'labels';

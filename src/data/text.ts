@@ -1,7 +1,8 @@
 // Helpers shared by the readers: splitting text into numbered lines (LF, CRLF or a lone CR;
 // a leading UTF-8 byte-order mark dropped; a missing final newline is fine), and the errors
 // every reader throws ("file:line: reason").
-import { DataError, type Origin } from './types.js';
+import { DataError } from './errors.js';
+import type { Origin } from './types.js';
 
 /** One line of a data file with its 1-based number. */
 export interface Line {

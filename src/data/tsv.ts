@@ -3,7 +3,8 @@
 // Classification TSV: `text<TAB>label` per line; the text is split into words on whitespace.
 // Pairs TSV (seq2seq): `source<TAB>target` per line, each side split into characters or words.
 // Blank lines are skipped; there is no header row and no quoting (a field cannot hold a tab).
-import { type ClassifiedExample, DataError, type PairExample } from './types.js';
+import { DataError } from './errors.js';
+import type { ClassifiedExample, PairExample } from './types.js';
 import { fail, nonEmpty, numberedLines, origin } from './text.js';
 
 /** Splits a row into exactly two tab-separated fields, or throws naming the line. */

@@ -1,5 +1,6 @@
 // What the readers produce and the tasks consume. Every example remembers where it came
 // from, so a problem found later (an unknown label at eval time, say) can name file:line.
+import type { ImageInput } from './image/pixels.js';
 
 export interface Origin {
   file: string;
@@ -31,6 +32,12 @@ export interface ClassifiedExample extends SequenceInput {
   origin?: Origin;
 }
 
+/** A file a checkpoint carries besides config.json (a subword model's tokenizer.json), as read back: text, and a path to name in errors. */
+export interface TaskFile {
+  path: string;
+  text: string;
+}
+
 /** Sequence to sequence (seq2seq task): source and target token lists. */
 export interface PairExample {
   source: string[];
@@ -38,13 +45,3 @@ export interface PairExample {
   origin?: Origin;
 }
 
-import { QkvError } from '../core/errors.js';
-import type { ImageInput } from './image/pixels.js';
-
-/** A problem in a data file: printed as "file:line: message". */
-export class DataError extends QkvError {
-  override name = 'DataError';
-  constructor(readonly file: string, readonly line: number | null, readonly detail: string) {
-    super(line === null ? `${file}: ${detail}` : `${file}:${line}: ${detail}`);
-  }
-}

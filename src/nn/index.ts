@@ -11,7 +11,7 @@ export { SelfAttention, type SelfAttentionOptions, type SelfAttentionTrace, type
 export { MultiheadAttention, type AttentionKind, type MultiheadAttentionOptions, type AttentionResult, type AttentionIntermediates } from './attention/multihead.js';
 export { KVCache } from './attention/kv-cache.js';
 export { LinearAttentionState } from './attention/linear-attention-state.js';
-export { ATTENTION_KINDS, attentionKind, attendWith, registerAttentionKind, type AttendCall, type AttentionKindDef } from './attention/kinds/index.js';
+export { ATTENTION_KINDS, attentionKind, attendWith, decodingOf, registerAttentionKind, type AttendCall, type AttentionKindDef, type Decoding } from './attention/kinds/index.js';
 export { SinusoidalPositionalEncoding, LearnedPositionalEncoding, RotaryEmbedding } from './attention/positional.js';
 export { TransformerEncoderLayer, TransformerDecoderLayer, type TransformerLayerOptions, type Activation, type LayerIntermediates } from './transformer/layers.js';
 export { TransformerEncoder, TransformerDecoder, Transformer, type TransformerOptions } from './transformer/stacks.js';

@@ -7,7 +7,7 @@ import type { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { tensor } from '../ops/creation.js';
 import { logSoftmax, softmax } from '../ops/index.js';
 import { noGrad, tidy } from '../tensor/engine.js';
-import { beamSearch, sampleNext } from '../tasks/decode/index.js';
+import { beamSearch, sampleNext } from '../decode/index.js';
 import { expand } from '../ops/views.js';
 import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadModel, PretrainedError, ViTForImageClassification, WhisperForConditionalGeneration } from '../nn/models/hf/index.js';
 import { whisperLogMel } from '../data/audio/whisper-features.js';

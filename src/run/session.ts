@@ -4,18 +4,21 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Generator } from '../core/rng.js';
-import type { TaskDriver, TaskInstance, TaskName } from '../tasks/driver.js';
+import type { TaskDriver, TaskInstance, TaskName, TaskOptions } from '../tasks/driver.js';
 import { readCheckpoint, removeLeftovers, saveCheckpoint, CheckpointError, isCheckpoint, type CheckpointRead } from '../train/checkpoint.js';
 import { Trainer, type EvalResult, type TrainEvent, type TrainerOptions, type TrainerState } from '../train/trainer.js';
 
 export const CHECKPOINT_FORMAT = 'qkv-checkpoint';
 
-export interface SessionOptions {
+/** What loading a checkpoint needs of a task's driver: its name and fromConfig (any driver is one). */
+export type Loader<I extends TaskInstance> = Pick<TaskDriver<I, unknown, unknown, unknown>, 'name' | 'fromConfig'>;
+
+export interface SessionOptions<O extends TaskOptions = TaskOptions & Record<string, unknown>> {
   out: string;
   resume?: boolean;
   trainer: TrainerOptions;
-  /** Task options (batch size, label smoothing, model hyperparameters...). */
-  task: Record<string, unknown>;
+  /** Task options (batch size, label smoothing, model hyperparameters...), the driver's own type. */
+  task: O;
   /** Written into config.json, e.g. where the data came from. */
   meta?: Record<string, unknown>;
   /** Evaluate on at most this many dev examples (the first N): bounds the cost of each evaluation. */
@@ -52,7 +55,7 @@ export function resolveCheckpoint(dir: string): string {
 }
 
 /** Loads a trained model for `driver`'s task, refusing a checkpoint of another task. */
-export function loadInstance<I extends TaskInstance>(driver: TaskDriver<I, unknown, unknown, unknown>, dir: string): { instance: I; config: Record<string, unknown>; dir: string } {
+export function loadInstance<I extends TaskInstance>(driver: Loader<I>, dir: string): { instance: I; config: Record<string, unknown>; dir: string } {
   const ck = readCheckpoint(resolveCheckpoint(dir));
   const task = ck.config.task as TaskName | undefined;
   if (ck.config.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${ck.dir}: not a qkv checkpoint (config.json has no "format": "${CHECKPOINT_FORMAT}")`);
@@ -69,7 +72,7 @@ export function loadInstance<I extends TaskInstance>(driver: TaskDriver<I, unkno
 }
 
 /** The model a checkpoint describes, with its weights; any problem is a CheckpointError naming the directory. */
-function rebuild<I extends TaskInstance>(driver: TaskDriver<I, unknown, unknown, unknown>, ck: CheckpointRead): I {
+function rebuild<I extends TaskInstance>(driver: Loader<I>, ck: CheckpointRead): I {
   const config = join(ck.dir, 'config.json');
   if (!ck.config.model || typeof ck.config.model !== 'object') throw new CheckpointError(`${config}: no "model" object (the model's options)`);
   let instance: I;
@@ -101,7 +104,7 @@ function trainerState(ck: CheckpointRead): TrainerState {
 }
 
 /** Trains `driver`'s model on `train` (evaluating on `dev`), checkpointing into `o.out`; returns when a stopping rule ends it. */
-export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E, unknown, unknown>, train: readonly E[], dev: readonly E[], o: SessionOptions): SessionResult {
+export function trainSession<I extends TaskInstance, E, O extends TaskOptions>(driver: TaskDriver<I, E, unknown, unknown, O>, train: readonly E[], dev: readonly E[], o: SessionOptions<O>): SessionResult {
   const session = openSession(driver, train, dev, o);
   return session.finish(session.trainer.run());
 }
@@ -111,14 +114,14 @@ export function trainSession<I extends TaskInstance, E>(driver: TaskDriver<I, E,
  * CLI aborts it on SIGINT/SIGTERM with the signal's name as reason) training stops before the
  * next step, the last checkpoint is saved at the step reached, and `stop.reason` is 'interrupted'.
  */
-export async function trainSessionAsync<I extends TaskInstance, E>(driver: TaskDriver<I, E, unknown, unknown>, train: readonly E[], dev: readonly E[],
-  o: SessionOptions & { signal?: AbortSignal }): Promise<SessionResult> {
+export async function trainSessionAsync<I extends TaskInstance, E, O extends TaskOptions>(driver: TaskDriver<I, E, unknown, unknown, O>, train: readonly E[], dev: readonly E[],
+  o: SessionOptions<O> & { signal?: AbortSignal }): Promise<SessionResult> {
   const session = openSession(driver, train, dev, o);
   return session.finish(await session.trainer.runAsync(o.signal));
 }
 
 /** The model (new or resumed), its trainer wired to checkpoints and events, and how to sum up the run. */
-function openSession<I extends TaskInstance, E>(driver: TaskDriver<I, E, unknown, unknown>, train: readonly E[], dev: readonly E[], o: SessionOptions) {
+function openSession<I extends TaskInstance, E, O extends TaskOptions>(driver: TaskDriver<I, E, unknown, unknown, O>, train: readonly E[], dev: readonly E[], o: SessionOptions<O>) {
   const seed = o.trainer.seed ?? 0;
   // what saves killed in an earlier run left behind goes, once the live checkpoints are complete
   for (const kind of ['last', 'best']) removeLeftovers(join(o.out, kind));

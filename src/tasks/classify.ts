@@ -13,7 +13,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
-import { accuracy, perLabelPRF } from './metrics/index.js';
+import { accuracy, perLabelPRF } from '../metrics/index.js';
 import { DEFAULT_MODEL, ImageClassifier, SequenceClassifier, type InputBatch, type ModelConfig } from '../nn/models/taggers.js';
 
 /** The classifier that reads this featurizer's inputs. */
@@ -54,15 +54,29 @@ function predictLabels(m: ClassifyInstance, inputs: readonly SequenceInput[], ba
   return out;
 }
 
-export const classifyDriver: TaskDriver<ClassifyInstance, ClassifiedExample, SequenceInput, string> = {
+/** What a classifier is made and trained with. */
+export interface ClassifyOptions {
+  model?: Partial<ModelConfig>;
+  /** 'bpe': subword pieces (default 'words'). */
+  tokenize?: 'words' | 'bpe';
+  /** BPE vocabulary size (tokenize 'bpe'). */
+  vocabSize?: number;
+  /** How the frames or images were made from files (saved in the config). */
+  frontEnd?: FrontEnd;
+  batchSize?: number;
+  labelSmoothing?: number;
+  generator?: Generator;
+}
+
+export const classifyDriver: TaskDriver<ClassifyInstance, ClassifiedExample, SequenceInput, string, ClassifyOptions> = {
   name: 'classify',
   create(train, options) {
     if (!train.length) throw new QkvError('classify: no training examples');
-    const featurizer = Featurizer.fromExamples(train, { task: 'classify', tokenize: options.tokenize as 'words' | 'bpe' | undefined, vocabSize: options.vocabSize as number | undefined, frontEnd: options.frontEnd as FrontEnd | undefined });
+    const featurizer = Featurizer.fromExamples(train, { task: 'classify', tokenize: options.tokenize, vocabSize: options.vocabSize, frontEnd: options.frontEnd });
     const labels = LabelSet.build(train.map((e) => e.label));
-    const model = { ...DEFAULT_MODEL, ...(options.model as Partial<ModelConfig> | undefined) };
+    const model = { ...DEFAULT_MODEL, ...options.model };
     const config: ClassifyConfig = { task: 'classify', featurizer: featurizer.toJSON(), labels: labels.toJSON(), model };
-    const g = (options.generator as Generator | undefined) ?? defaultGenerator;
+    const g = options.generator ?? defaultGenerator;
     return { config, featurizer, labels, model: classifier(featurizer, model, labels.size, g), files: () => featurizer.files() };
   },
   fromConfig(raw, files?: Readonly<Record<string, TaskFile>>) {
@@ -72,8 +86,7 @@ export const classifyDriver: TaskDriver<ClassifyInstance, ClassifiedExample, Seq
     return { config, featurizer, labels, model: classifier(featurizer, config.model, labels.size), files: () => featurizer.files() };
   },
   training(m, train, dev, options): TrainingTask<unknown> {
-    const batchSize = (options.batchSize as number | undefined) ?? 32;
-    const labelSmoothing = (options.labelSmoothing as number | undefined) ?? 0;
+    const { batchSize = 32, labelSmoothing = 0 } = options;
     const task: TrainingTask<ClassifyBatch> = {
       nextBatch: (g) => batch(m, Array.from({ length: batchSize }, () => train[g.int(0, train.length)]!), { wordDropout: 0.05, g }),
       batchOf: (indices, g) => batch(m, indices.map((i) => train[i]!), { wordDropout: 0.05, g }),

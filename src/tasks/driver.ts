@@ -1,7 +1,11 @@
 // What every task gives the command line: make a model from training data or from a saved
 // config, a training task for the Trainer, metrics on labelled data, and predictions.
+import type { Generator } from '../core/rng.js';
 import type { Module } from '../nn/module.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
+import type { TaskFile } from '../data/types.js';
+
+export type { TaskFile } from '../data/types.js';
 
 export type TaskName = 'tag' | 'classify' | 'seq2seq' | 'lm';
 export const TASKS: readonly TaskName[] = ['tag', 'classify', 'seq2seq', 'lm'];
@@ -14,19 +18,24 @@ export interface TaskInstance {
   files?(): Record<string, string>;
 }
 
-/** A checkpoint's extra file as the task reads it back: text, and a path to name in errors. */
-export interface TaskFile {
-  path: string;
-  text: string;
+
+/** What every task's options carry besides its own (model hyperparameters, batch size, ...): the generator a session seeds. */
+export interface TaskOptions {
+  generator?: Generator;
 }
 
-export interface TaskDriver<I extends TaskInstance, Example, Input, Output> {
+/**
+ * A task, typed end to end: its instance, examples, prediction inputs and outputs, and the
+ * options create() and training() take (TagTrainOptions, ClassifyOptions, Seq2SeqOptions,
+ * LmOptions), so a flag such as --attention reaches the model as the task's own type.
+ */
+export interface TaskDriver<I extends TaskInstance, Example, Input, Output, Options extends TaskOptions = TaskOptions & Record<string, unknown>> {
   readonly name: TaskName;
   /** A fresh model whose vocabularies come from the training examples. */
-  create(train: readonly Example[], options: Record<string, unknown>): I;
+  create(train: readonly Example[], options: Options): I;
   /** A model (untrained weights) from a checkpoint's config. */
   fromConfig(config: Record<string, unknown>, files?: Readonly<Record<string, TaskFile>>): I;
-  training(instance: I, train: readonly Example[], dev: readonly Example[], options: Record<string, unknown>): TrainingTask<unknown>;
+  training(instance: I, train: readonly Example[], dev: readonly Example[], options: Options): TrainingTask<unknown>;
   /** Metrics on labelled examples, and which one picks the best checkpoint. */
   evaluate(instance: I, examples: readonly Example[], options?: Record<string, unknown>): EvalResult;
   predict(instance: I, inputs: readonly Input[], options?: Record<string, unknown>): Output[];

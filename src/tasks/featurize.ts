@@ -12,7 +12,7 @@ import type { BpeTokenizer } from '../data/tokenizers/tokenizer.js';
 import type { FrontEnd } from '../data/frontend.js';
 import type { ImageShape } from '../nn/vision/patch-encoder.js';
 import type { TaskFile } from './driver.js';
-import { tokenizerFiles, tokenizerFromFiles, trainTaskTokenizer } from './subword.js';
+import { tokenizerFiles, tokenizerFromFiles, trainTaskTokenizer } from '../data/tokenizers/subword.js';
 import { tensor } from '../ops/creation.js';
 import type { InputBatch, InputConfig } from '../nn/models/taggers.js';
 

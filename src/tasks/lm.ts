@@ -34,17 +34,15 @@ import type { AttentionKind } from '../nn/attention/multihead.js';
 import { GPT } from '../nn/models/gpt.js';
 import type { EvalResult, TrainingTask, HostTrainingTask } from '../train/trainer.js';
 import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
-import { tokenizerFiles, trainTaskTokenizer } from './subword.js';
-import { bpeTokenizer, charTokenizer, lmTokenizerFromJSON, wordPieces, wordTokenizer, type LmTokenizer } from './lm/tokenizer.js';
+import { tokenizerFiles, trainTaskTokenizer } from '../data/tokenizers/subword.js';
+import { bpeTokenizer, charTokenizer, lmTokenizerFromJSON, LM_TOKENIZE, wordPieces, wordTokenizer, type LmTokenize, type LmTokenizer, type LmVocabJSON } from '../data/tokenizers/lm-tokenizer.js';
 import { batchLoss, estimateLoss, getBatch, splitTokens, textLoss, type LmBatch } from './lm/batches.js';
 import { generateTokens, type GenerateOptions } from './lm/generate.js';
 
-export { wordPieces, lmTokenizerFromJSON, type LmTokenizer } from './lm/tokenizer.js';
+export { wordPieces, lmTokenizerFromJSON, LM_TOKENIZE, type LmTokenize, type LmTokenizer, type LmVocabJSON } from '../data/tokenizers/lm-tokenizer.js';
 export { batchLoss, estimateLoss, getBatch, splitTokens, textLoss, type LmBatch } from './lm/batches.js';
 export { generateTokens, type GenerateOptions } from './lm/generate.js';
 
-export type LmTokenize = 'chars' | 'words' | 'bpe';
-export const LM_TOKENIZE: readonly LmTokenize[] = ['chars', 'words', 'bpe'];
 
 /** The GPT's hyperparameters as saved in config.json (nanoGPT's GPTConfig). */
 export interface LmModelConfig {
@@ -66,8 +64,7 @@ export const DEFAULT_LM_MODEL: Omit<LmModelConfig, 'vocabSize'> = {
 export interface LmConfig {
   task: 'lm';
   tokenize: LmTokenize;
-  /** The vocabulary: `{kind: 'chars', chars}`, `{kind: 'vocab', tokens}`, or `{kind: 'bpe', size}` (the tokens are in tokenizer.json). */
-  vocab: { kind: 'chars'; chars: string[] } | { kind: 'vocab'; tokens: string[] } | { kind: 'bpe'; size: number };
+  vocab: LmVocabJSON;
   model: LmModelConfig;
   [k: string]: unknown;
 }
@@ -181,14 +178,14 @@ export function lmEvaluate(m: LmInstance, texts: readonly string[]): EvalResult 
   return { metrics: { loss, perplexity: Math.exp(loss), bitsPerToken: loss / Math.LN2, tokens }, main: 'loss', higherIsBetter: false };
 }
 
-export const lmDriver: TaskDriver<LmInstance, string, string, string> = {
+export const lmDriver: TaskDriver<LmInstance, string, string, string, LmOptions> = {
   name: 'lm',
   create(train, options) {
     if (!train.length) throw new QkvError('lm: no training text');
-    return createLm(train.join(''), options as LmOptions);
+    return createLm(train.join(''), options);
   },
   fromConfig: (config, files) => lmFromConfig(config, files),
-  training: (m, train, dev, options) => lmTraining(m, train, dev, options as LmOptions) as TrainingTask<unknown>,
+  training: (m, train, dev, options) => lmTraining(m, train, dev, options) as TrainingTask<unknown>,
   evaluate: (m, texts) => lmEvaluate(m, texts),
   /** A continuation of each prompt; options are GenerateOptions (one generator shared by all prompts, in order). */
   predict: (m, prompts, options = {}) => {

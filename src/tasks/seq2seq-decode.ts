@@ -8,7 +8,7 @@ import { indexSelect } from '../ops/embedding.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { beamSearch } from './decode/search.js';
+import { beamSearch } from '../decode/search.js';
 import type { Seq2SeqModel } from '../nn/models/seq2seq.js';
 
 /** Sequences of ids padded with 0 into (B, T), and the mask (1 = padding). */

@@ -14,8 +14,8 @@ import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
-import { BpeVocab, SEQ2SEQ_SPECIALS, tokenizerFiles, tokenizerFromFiles, trainTaskTokenizer, type TokenVocab } from './subword.js';
-import { corpusBleu, corpusChrF } from './metrics/index.js';
+import { BpeVocab, SEQ2SEQ_SPECIALS, tokenizerFiles, tokenizerFromFiles, trainTaskTokenizer, type TokenVocab } from '../data/tokenizers/subword.js';
+import { corpusBleu, corpusChrF } from '../metrics/index.js';
 import { beamDecode, greedyBatch, padIds, type GenerationIds } from './seq2seq-decode.js';
 import { DEFAULT_SEQ2SEQ_MODEL, Seq2SeqModel, type Seq2SeqModelConfig } from '../nn/models/seq2seq.js';
 
@@ -158,10 +158,9 @@ function instance(config: Seq2SeqConfig, g?: Generator, files?: Readonly<Record<
   return { config, source, target, model: new Seq2SeqModel(source.size, target.size, config.model, g ?? defaultGenerator) };
 }
 
-export const seq2seqDriver: TaskDriver<Seq2SeqInstance, PairExample, Seq2SeqInput, string[]> = {
+export const seq2seqDriver: TaskDriver<Seq2SeqInstance, PairExample, Seq2SeqInput, string[], Seq2SeqOptions> = {
   name: 'seq2seq',
-  create(train, options) {
-    const o = options as Seq2SeqOptions;
+  create(train, o) {
     if (!train.length) throw new QkvError('seq2seq: no training examples');
     const tokenize = o.tokenize ?? 'chars';
     if (tokenize !== 'chars' && tokenize !== 'words' && tokenize !== 'bpe') throw new QkvError(`seq2seq: tokenize must be "chars", "words" or "bpe", got "${String(tokenize)}"`);
@@ -185,7 +184,7 @@ export const seq2seqDriver: TaskDriver<Seq2SeqInstance, PairExample, Seq2SeqInpu
   },
   fromConfig: (config, files) => instance(config as Seq2SeqConfig, undefined, files),
   training(m, train, dev, options): TrainingTask<unknown> {
-    const { batchSize = 32, labelSmoothing = 0 } = options as Seq2SeqOptions;
+    const { batchSize = 32, labelSmoothing = 0 } = options;
     const task: TrainingTask<Seq2SeqBatch> = {
       nextBatch: (g) => seq2seqBatch(m, Array.from({ length: batchSize }, () => train[g.int(0, train.length)]!)),
       batchOf: (indices) => seq2seqBatch(m, indices.map((i) => train[i]!)),

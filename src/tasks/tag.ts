@@ -15,7 +15,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask, HostTrainingTask } from '../train/trainer.js';
 import { AttentionEncoder } from '../nn/transformer/attention-encoder.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
-import { accuracy, perLabelPRF } from './metrics/index.js';
+import { accuracy, perLabelPRF } from '../metrics/index.js';
 import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
 import type { SequenceInput } from '../data/types.js';
 import { DEFAULT_MODEL, SequenceTagger, type InputBatch, type ModelConfig } from '../nn/models/taggers.js';
@@ -142,11 +142,11 @@ export function tagTraining(m: TagModel, train: readonly TaggedExample[], dev: r
   };
 }
 
-export const tagDriver: TaskDriver<TagModel, TaggedExample, SequenceInput, string[]> = {
+export const tagDriver: TaskDriver<TagModel, TaggedExample, SequenceInput, string[], TagTrainOptions> = {
   name: 'tag',
-  create: (train, options) => createTagModel(train, options as TagTrainOptions),
+  create: (train, options) => createTagModel(train, options),
   fromConfig: (config, files) => tagModelFromConfig(config as TagConfig, files),
-  training: (m, train, dev, options) => tagTraining(m, train, dev, options as TagTrainOptions) as TrainingTask<unknown>,
+  training: (m, train, dev, options) => tagTraining(m, train, dev, options) as TrainingTask<unknown>,
   evaluate: (m, examples) => ({ metrics: tagMetrics(m, examples, predictTags(m, examples)), main: 'accuracy', higherIsBetter: true }),
   predict: (m, inputs) => predictTags(m, inputs),
 };

@@ -6,7 +6,7 @@
 //   config.json         what rebuilds the model: task, model options, vocabularies, metrics
 //   optimizer.safetensors + trainer.json   (resumable checkpoints) optimizer and loop state
 //   tokenizer.json      (subword models) the Hugging Face tokenizer the model was trained with
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { QkvError } from '../core/errors.js';
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
@@ -141,15 +141,19 @@ export function removeLeftovers(dir: string): string[] {
   return gone;
 }
 
+/** Why a checkpoint file cannot be read, in the words of its error messages. */
+function partProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'is missing (an incomplete or damaged checkpoint)' : code === 'EISDIR' ? 'is a directory, not a file' : (e as Error).message;
+}
+
 /** A checkpoint file's bytes; a missing file or a directory in its place is a CheckpointError naming the path. */
 function readPart(dir: string, name: string): Buffer {
   const path = join(dir, name);
   try {
     return readFileSync(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'is missing (an incomplete or damaged checkpoint)' : code === 'EISDIR' ? 'is a directory, not a file' : (e as Error).message;
-    throw new CheckpointError(`${path}: ${why}`);
+    throw new CheckpointError(`${path}: ${partProblem(e)}`);
   }
 }
 
@@ -167,9 +171,7 @@ function readJsonPart(dir: string, name: string): Record<string, unknown> {
 }
 
 export function readCheckpoint(dir: string): CheckpointRead {
-  recover(dir);
-  if (!existsSync(dir)) throw new CheckpointError(`${dir}: no such checkpoint directory`);
-  if (!existsSync(join(dir, MARKER))) throw new CheckpointError(`${dir}: not a complete qkv checkpoint (no ${MARKER} marker)`);
+  completeCheckpoint(dir);
   const config = readJsonPart(dir, 'config.json');
   const tensors = parseSafetensors(readPart(dir, 'model.safetensors'), join(dir, 'model.safetensors')).tensors;
   let optimizer: CheckpointRead['optimizer'] = null;
@@ -191,4 +193,69 @@ export function readCheckpoint(dir: string): CheckpointRead {
     if (existsSync(path)) files[name] = { path, text: readPart(dir, name).toString('utf8') };
   }
   return { dir, config, tensors, optimizer, trainer, files };
+}
+
+/** The complete checkpoint in `dir` (finishing an interrupted swap), or a CheckpointError saying why not. */
+function completeCheckpoint(dir: string): void {
+  recover(dir);
+  if (!existsSync(dir)) throw new CheckpointError(`${dir}: no such checkpoint directory`);
+  if (!existsSync(join(dir, MARKER))) throw new CheckpointError(`${dir}: not a complete qkv checkpoint (no ${MARKER} marker)`);
+}
+
+/**
+ * A checkpoint's config.json alone (task, step, model options, metrics, ...), without reading
+ * its tensors: for the many callers that need one field of it.
+ */
+export function readCheckpointConfig(dir: string): Record<string, unknown> {
+  completeCheckpoint(dir);
+  return readJsonPart(dir, 'config.json');
+}
+
+/** How many values the checkpoint's state dict holds, from model.safetensors' header (no tensor is read). */
+export function checkpointValueCount(dir: string): number {
+  completeCheckpoint(dir);
+  const path = join(dir, 'model.safetensors');
+  const bad = (why: string) => new CheckpointError(`${path}: ${why}`);
+  const read = (fd: number, bytes: number, at: number): Buffer => {
+    const b = Buffer.alloc(bytes);
+    try {
+      return b.subarray(0, readSync(fd, b, 0, bytes, at));
+    } catch (e) {
+      throw bad(partProblem(e));
+    }
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw bad(partProblem(e));
+  }
+  try {
+    const length = read(fd, 8, 0);
+    if (length.length < 8) throw bad('too short for the 8-byte header length');
+    const n = Number(length.readBigUInt64LE(0));
+    if (n > 100_000_000) throw bad(`header length ${n} is not plausible`);
+    const header = read(fd, n, 8);
+    if (header.length < n) throw bad(`header length ${n} runs past the end of the file`);
+    let entries: Record<string, { shape?: unknown; data_offsets?: unknown }>;
+    try {
+      entries = JSON.parse(header.toString('utf8')) as Record<string, { shape?: unknown; data_offsets?: unknown }>;
+    } catch (e) {
+      throw bad(`header is not valid JSON (${(e as Error).message})`);
+    }
+    let count = 0;
+    let end = 0;
+    for (const [name, e] of Object.entries(entries)) {
+      if (name === '__metadata__') continue;
+      if (!Array.isArray(e?.shape) || !Array.isArray(e.data_offsets)) throw bad(`tensor "${name}" has no shape or data_offsets`);
+      count += (e.shape as number[]).reduce((a, b) => a * b, 1);
+      end = Math.max(end, Number(e.data_offsets[1]));
+    }
+    // the values themselves are not read, but a file cut short is still a damaged checkpoint
+    const size = fstatSync(fd).size;
+    if (8 + n + end > size) throw bad(`the tensors' data runs past the end of the file (${size} bytes; the header says ${8 + n + end})`);
+    return count;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { GenerationHead, ModelInspection } from '../../src/index.js';
-import type { WatchRecord } from '../../web/training.js';
+import type { WatchRecord } from '../../src/index.js';
 import { libraryDecoderInspection, startViz, stop, tinyDecoder } from '../cli/viz-helpers.js';
 import { choose, compare, lectureNumbers, openViz } from './viz-dom.js';
 

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { WatchRecord } from '../../web/training.js';
+import type { WatchRecord } from '../../src/index.js';
 import { syntheticText } from '../tasks/lm-text.js';
 import { bin, libraryDecoderInspection } from './viz-helpers.js';
 

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import '../../src/index.js';
-import { data, tagDriver, Trainer, type TrainingTask } from '../../src/index.js';
+import { data, tagDriver, Trainer, type ModelKind, type TrainingTask } from '../../src/index.js';
 
-function trainTagger(set: 'ambiguity' | 'speech' | 'graph', kind: string, steps: number, n: number, extra: Record<string, unknown> = {}): Record<string, number> {
+function trainTagger(set: 'ambiguity' | 'speech' | 'graph', kind: ModelKind, steps: number, n: number, extra: Record<string, unknown> = {}): Record<string, number> {
   const all = data.builtinDataset(set, { seed: 0, n }) as data.TaggedExample[];
   const [train, dev] = data.split(all, [0.85, 0.15], 0) as [data.TaggedExample[], data.TaggedExample[]];
   const m = tagDriver.create(train, { model: { kind, dModel: 32, layers: 2, heads: 4, dropout: 0.1, ...extra } });

@@ -7,7 +7,7 @@
 // Paths are relative to the list's folder. Pure: files come through `load`, so this also runs
 // in browsers; src/data/files.ts gives Node's.
 import type { ClassifiedExample, TaggedExample } from '../types.js';
-import { DataError } from '../types.js';
+import { DataError } from '../errors.js';
 import { fail, nonEmpty, numberedLines, origin } from '../text.js';
 import { DEFAULT_LOG_MEL, frameGeometry, logMel, type LogMelConfig, WINDOW_KINDS } from './fbank.js';
 import { resample } from './resample.js';

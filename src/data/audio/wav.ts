@@ -3,7 +3,7 @@
 // (integers divided by 2^(bits-1); 8-bit is unsigned around 128, as the format says).
 // Anything else (µ-law, A-law, ADPCM, 64-bit float, a truncated header) is one DataError
 // line naming the file. Pure: bytes in, so it works in browsers too.
-import { DataError } from '../types.js';
+import { DataError } from '../errors.js';
 
 export interface Wav {
   sampleRate: number;

@@ -4,7 +4,7 @@
 // Slaney-style mel filters (Slaney-normalised, 0..8 kHz), log10 of max(mel, 1e-10), every value
 // clamped to at least the maximum - 8, then (x + 4) / 4. The last STFT frame is dropped, so 30 s
 // at 16 kHz give 3000 frames.
-import { DataError } from '../types.js';
+import { DataError } from '../errors.js';
 
 export interface WhisperFeatureConfig {
   /** Mel bins (feature_size): 80, or 128 for large-v3. */

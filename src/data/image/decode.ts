@@ -7,7 +7,8 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { readBinaryFile, resolveListPath } from '../files.js';
 import { fail, nonEmpty, numberedLines, origin } from '../text.js';
-import { type ClassifiedExample, DataError } from '../types.js';
+import { DataError } from '../errors.js';
+import type { ClassifiedExample } from '../types.js';
 import { type ImageFrontEnd, type Pixels, toImageInput } from './pixels.js';
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];

@@ -2,7 +2,7 @@
 // channels (interleaved, as decoders give them); bilinear resizing; the front end that turns
 // them into a normalised (channels, height, width) array, the layout the vision models read.
 // Pure (no decoder here), so it also runs in browsers.
-import { DataError } from '../types.js';
+import { DataError } from '../errors.js';
 
 export interface Pixels {
   width: number;

@@ -2,7 +2,7 @@
 // a ByteLevel BPE tokenizer (special tokens as added_tokens, vocab and merges in the model), and
 // read back with every setting qkv does not implement refused in one line naming the file and
 // the kind (a WordPiece model, a normalizer, a Metaspace pre-tokenizer, ...).
-import { DataError } from '../types.js';
+import { DataError } from '../errors.js';
 import { BpeModel } from './bpe.js';
 import { BpeTokenizer } from './tokenizer.js';
 

@@ -1,7 +1,7 @@
 // A WordPiece tokenizer (BERT's) from Hugging Face's tokenizer.json; every setting qkv does not
 // implement is refused in one line naming the file and the setting. `anyTokenizerFromJson`
 // dispatches on the model kind: WordPiece here, byte-level BPE in tokenizer-json.ts.
-import { DataError } from '../types.js';
+import { DataError } from '../errors.js';
 import { tokenizerFromJson } from './tokenizer-json.js';
 import type { BpeTokenizer } from './tokenizer.js';
 import { WordPieceTokenizer, type BertNormalizerOptions, type PostTemplate, type TemplatePiece } from './wordpiece.js';

@@ -1,9 +1,13 @@
-// The attention kinds, one lowering each, keyed by AttentionKind: what q, k, v (per head) become
-// in ONNX. softmax and relu are the scaled dot product with a normaliser; additive, relu, linear
-// and the masks are spelled out in primitive ops (ONNX has no operator for them), and the graph's
-// notes say so. Opset 23's Attention operator is used for plain softmax attention (no window,
-// no graph mask), where its semantics are qkv's. This is the one place that knows the kinds.
-import type { AttentionKind } from '../../nn/attention/multihead.js';
+// The attention kinds' ONNX lowerings, one per kind, registered by name: what q, k, v (per head)
+// become in ONNX. The kind definitions (nn/attention/kinds/) cannot hold them, as nn sits below
+// io; a kind of the user's registers its own with registerAttentionLowering, and exporting a
+// model whose kind has none is refused in one line naming it. softmax and relu are the scaled
+// dot product with a normaliser; additive, relu, linear and the masks are spelled out in
+// primitive ops (ONNX has no operator for them), and the graph's notes say so. Opset 23's
+// Attention operator is used for plain softmax attention (no window, no graph mask), where its
+// semantics are qkv's. A 'recurrent' kind (nn's decodingOf) carries its state as (S, z) through
+// the decoder graph (cache.ts); a 'kv' kind gets the past keys and values concatenated in k, v.
+import { QkvError } from '../../core/errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { OnnxGraph } from './graph.js';
 import { dim, reduce, unsqueeze } from './layers.js';
@@ -23,20 +27,36 @@ export interface HeadsCall {
   attnMask: string | null;
   /** bool (B, S), true = padding key. */
   keyPad: string | null;
-  /** Additive attention's w (H, hd). */
-  additiveW?: Tensor | null;
-  /** Linear attention's recurrent state before these positions: S (B, H, hd, hd), z (B, H, hd). */
+  /** The kind's own parameters by state-dict name (additive attention's additive_w (H, hd)); put them in the graph with g.param. */
+  params: Readonly<Record<string, Tensor>>;
+  /** A recurrent kind's state before these positions: S (B, H, hd, hd), z (B, H, hd); null outside the decoder graph. */
   state?: { S: string; z: string } | null;
 }
 
 export interface HeadsResult {
   /** (B, H, L, hd) */
   b: string;
-  /** Linear attention's state after these positions. */
+  /** A recurrent kind's state after these positions. */
   state?: { S: string; z: string };
 }
 
-type Lowering = (g: OnnxGraph, c: HeadsCall) => HeadsResult;
+/** One attention kind in ONNX: heads in, b (and a recurrent kind's state) out. */
+export type AttentionLowering = (g: OnnxGraph, c: HeadsCall) => HeadsResult;
+type Lowering = AttentionLowering;
+
+const lowerings = new Map<string, AttentionLowering>();
+
+/** Adds the ONNX lowering of an attention kind (or replaces the one of the same name). */
+export function registerAttentionLowering(name: string, lower: AttentionLowering): void {
+  lowerings.set(name, lower);
+}
+
+/** The lowering of a kind; one line naming the kind when it has none. */
+export function attentionLowering(name: string): AttentionLowering {
+  const lower = lowerings.get(name);
+  if (!lower) throw new QkvError(`exportOnnx: the "${name}" attention kind has no ONNX lowering; register one with registerAttentionLowering("${name}", (g, heads) => ...)`);
+  return lower;
+}
 
 const BLOCKED_SCORE = -1e30; // finite, so a row with every key blocked gives zeros, never NaN
 
@@ -59,8 +79,8 @@ export function blockedMask(g: OnnxGraph, c: HeadsCall): string | null {
 }
 
 /** alpha' from scores (B, H, L, S): blocked weights exactly 0, as qkv's masks. */
-function normalise(g: OnnxGraph, scores: string, blocked: string | null, kind: 'softmax' | 'relu'): string {
-  if (kind === 'relu') {
+function normalise(g: OnnxGraph, scores: string, blocked: string | null, normalizer: 'softmax' | 'relu'): string {
+  if (normalizer === 'relu') {
     const a = g.op('Relu', [scores]);
     return blocked ? g.op('Where', [blocked, g.scalar(0), a]) : a;
   }
@@ -109,7 +129,7 @@ const relu: Lowering = (g, c) => {
 const additive: Lowering = (g, c) => {
   g.notes.add('additive attention: alpha = w·tanh(q + k) as primitive ops');
   const t = g.op('Tanh', [g.op('Add', [unsqueeze(g, c.q, [3]), unsqueeze(g, c.k, [2])])]); // (B, H, L, S, hd)
-  const w = g.op('Reshape', [g.param(c.additiveW!), g.ints([1, c.H, 1, c.hd, 1])]);
+  const w = g.op('Reshape', [g.param(c.params.additive_w!), g.ints([1, c.H, 1, c.hd, 1])]);
   const scores = g.op('Squeeze', [g.op('MatMul', [t, w]), g.ints([4])]); // (B, H, L, S)
   return { b: g.op('MatMul', [normalise(g, scores, blockedMask(g, c), 'softmax'), c.v]) };
 };
@@ -156,4 +176,7 @@ const linear: Lowering = (g, c) => {
   return { b: g.op('Div', [num, g.op('Add', [den, g.scalar(EPS)])]), state };
 };
 
-export const ATTENTION_LOWERINGS: Record<AttentionKind, Lowering> = { softmax, relu, additive, linear };
+registerAttentionLowering('softmax', softmax);
+registerAttentionLowering('relu', relu);
+registerAttentionLowering('additive', additive);
+registerAttentionLowering('linear', linear);

@@ -4,7 +4,7 @@
 import type { AttentionKind, MultiheadAttention } from '../../nn/attention/multihead.js';
 import type { RotaryEmbedding } from '../../nn/attention/positional.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { ATTENTION_LOWERINGS, type HeadsCall } from './attention-kinds.js';
+import { attentionLowering, type HeadsCall } from './attention-kinds.js';
 import type { OnnxGraph } from './graph.js';
 import { linear, mergeHeads, slice, splitHeads, unsqueeze } from './layers.js';
 
@@ -13,16 +13,17 @@ export interface AttendOptions {
   window?: number | null;
   attnMask?: string | null;
   keyPad?: string | null;
-  /** Softmax kinds: past keys and values (B, H, P, hd). */
+  /** A 'kv' kind in the decoder graph: past keys and values (B, H, P, hd). */
   past?: { k: string; v: string } | null;
-  /** Linear attention: the recurrent state before these positions. */
+  /** A 'recurrent' kind in the decoder graph: the state before these positions. */
   state?: { S: string; z: string } | null;
   /** 0-D int64: the position of the first query (a cache's length); default 0. */
   offset?: string | null;
   rope?: RotaryEmbedding | null;
   /** Rows of the rotary tables written into the graph. */
   maxLen?: number;
-  additiveW?: Tensor | null;
+  /** The kind's own parameters by state-dict name (a module's kindParams). */
+  params?: Readonly<Record<string, Tensor>>;
 }
 
 export interface Attended {
@@ -42,17 +43,18 @@ export function attendHeads(g: OnnxGraph, kind: AttentionKind, q: string, k: str
     qh = rotary(g, qh, o.rope, o.offset ?? null, o.maxLen ?? 4096);
     kh = rotary(g, kh, o.rope, o.offset ?? null, o.maxLen ?? 4096);
   }
+  const lower = attentionLowering(kind); // before any node: a kind without a lowering is one line
   let present: Attended['present'];
-  if (o.past && kind !== 'linear') {
+  if (o.past) {
     kh = g.op('Concat', [o.past.k, kh], { axis: 2 });
     vh = g.op('Concat', [o.past.v, vh], { axis: 2 });
     present = { k: kh, v: vh };
   }
   const call: HeadsCall = {
     q: qh, k: kh, v: vh, H, hd, causal: o.causal ?? false, window: o.window ?? null, attnMask: o.attnMask ?? null,
-    keyPad: o.keyPad ?? null, additiveW: o.additiveW ?? null, state: o.state ?? null,
+    keyPad: o.keyPad ?? null, params: o.params ?? {}, state: o.state ?? null,
   };
-  const r = ATTENTION_LOWERINGS[kind](g, call);
+  const r = lower(g, call);
   return { merged: mergeHeads(g, r.b, E), present, state: r.state };
 }
 
@@ -95,6 +97,6 @@ export function multiheadAttention(g: OnnxGraph, m: MultiheadAttention, query: s
   } else {
     [q, k, v] = [project(query, g.param(m.q_proj_weight!), 0), project(kv, g.param(m.k_proj_weight!), 1), project(kv, g.param(m.v_proj_weight!), 2)];
   }
-  const r = attendHeads(g, m.attention, q, k, v, m.numHeads, E, { ...o, rope: o.rope ?? m.rope, additiveW: m.additive_w });
+  const r = attendHeads(g, m.attention, q, k, v, m.numHeads, E, { ...o, rope: o.rope ?? m.rope, params: m.kindParams });
   return { ...r, output: linear(g, r.merged, m.out_proj) };
 }

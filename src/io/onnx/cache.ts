@@ -1,15 +1,28 @@
-// The decoding graphs' cache, shared by GPT and the seq2seq decoder: per layer either
-// past_key_i / past_value_i (B, heads, P, hd) in and present_key_i / present_value_i out (softmax,
-// relu and additive attention), or linear attention's state past_S_i (B, heads, hd, hd),
-// past_z_i (B, heads, hd) in and present_S_i / present_z_i out, with a 0-D past_length input
-// (the state does not say how many positions it has seen).
+// The decoding graphs' cache, shared by GPT and the seq2seq decoder, as the attention kind
+// decodes (nn's decodingOf): per layer either past_key_i / past_value_i (B, heads, P, hd) in and
+// present_key_i / present_value_i out ('kv': softmax, relu, additive attention), or a recurrent
+// kind's state past_S_i (B, heads, hd, hd), past_z_i (B, heads, hd) in and present_S_i /
+// present_z_i out ('recurrent': linear attention), with a 0-D past_length input (the state
+// does not say how many positions it has seen).
+import { attentionKind, decodingOf } from '../../nn/attention/kinds/index.js';
 import type { AttendOptions } from './attention.js';
 import type { OnnxGraph } from './graph.js';
 import { dim } from './layers.js';
 
-/** The cache inputs of `layers` layers and the position of the first new token (0-D int64). */
-export function cacheInputs(g: OnnxGraph, layers: number, heads: number, hd: number, linear: boolean): { caches: AttendOptions[]; offset: string } {
+/** Whether a kind decodes with a recurrent state (else a KV cache). */
+export function recurrent(kind: string): boolean {
+  return decodingOf(attentionKind(kind, 'exportOnnx')) === 'recurrent';
+}
+
+/** What a decoder graph of this kind carries between calls, for the export's description. */
+export function cacheDescription(kind: string): string {
+  return recurrent(kind) ? 'recurrent state (S, z)' : 'KV cache';
+}
+
+/** The cache inputs of `layers` layers of attention `kind` and the position of the first new token (0-D int64). */
+export function cacheInputs(g: OnnxGraph, layers: number, heads: number, hd: number, kind: string): { caches: AttendOptions[]; offset: string } {
   const caches: AttendOptions[] = [];
+  const linear = recurrent(kind);
   for (let i = 0; i < layers; i++) {
     caches.push(linear
       ? { state: { S: g.input(`past_S_${i}`, 'float32', ['batch', heads, hd, hd]), z: g.input(`past_z_${i}`, 'float32', ['batch', heads, hd]) } }

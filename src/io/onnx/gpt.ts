@@ -18,7 +18,7 @@ export function gptGraph(gpt: GPT, kind: GptGraph, opset: number): OnnxGraph {
   const hs = c.nEmbd / c.nHead;
   const idx = g.input('idx', 'int64', ['batch', 'sequence']);
   const decoder = kind === 'decoder';
-  const { caches, offset } = decoder ? cacheInputs(g, c.nLayer, c.nHead, hs, c.attention === 'linear') : { caches: [], offset: null };
+  const { caches, offset } = decoder ? cacheInputs(g, c.nLayer, c.nHead, hs, c.attention) : { caches: [], offset: null };
   const t = g.op('Shape', [idx], { start: 1, end: 2 });
   const start = offset ? g.op('Unsqueeze', [offset, g.ints([0])]) : g.ints([0]);
   const tok = g.op('Gather', [g.param(gpt.transformer.wte.weight), idx], { axis: 0 }); // (B, T, C)
@@ -27,7 +27,7 @@ export function gptGraph(gpt: GPT, kind: GptGraph, opset: number): OnnxGraph {
   gpt.transformer.h.items.forEach((block, i) => {
     const h = layerNorm(g, x, block.ln_1);
     const [q, k, v] = g.opN('Split', [linear(g, h, block.attn.c_attn), g.ints([c.nEmbd, c.nEmbd, c.nEmbd])], { axis: -1 }, 3) as [string, string, string];
-    const r = attendHeads(g, c.attention, q, k, v, c.nHead, c.nEmbd, { causal: true, ...caches[i] });
+    const r = attendHeads(g, c.attention, q, k, v, c.nHead, c.nEmbd, { causal: true, params: block.attn.kindParams, ...caches[i] });
     x = g.op('Add', [x, linear(g, r.merged, block.attn.c_proj)]);
     x = g.op('Add', [x, linear(g, gelu(g, linear(g, layerNorm(g, x, block.ln_2), block.mlp.c_fc)), block.mlp.c_proj)]);
     if (decoder) cacheOutputs(g, i, r, c.nHead, hs);

@@ -3,7 +3,7 @@ export { OnnxGraph, ONNX_OPSETS, DEFAULT_OPSET, type Dim } from './graph.js';
 export { gptGraph, type GptGraph } from './gpt.js';
 export { cacheInputs, cacheOutputs } from './cache.js';
 export { sequenceEncoder } from './encoders.js';
-export { ATTENTION_LOWERINGS } from './attention-kinds.js';
+export { registerAttentionLowering, attentionLowering, blockedMask, type AttentionLowering, type HeadsCall, type HeadsResult } from './attention-kinds.js';
 export { addPositions, encoderStack, decoderLayer } from './transformer.js';
 export { linear, layerNorm, reduce, unsqueeze, slice } from './layers.js';
 export { imageEncoder } from './vision.js';

@@ -44,8 +44,8 @@ class CausalSelfAttention extends Module {
   readonly c_proj: Linear;
   readonly resid_dropout: Dropout;
   private readonly attention: AttentionKindDef;
-  /** The attention kind's own parameters (e.g. additive_w). */
-  private readonly kindParams: Readonly<Record<string, Tensor>>;
+  /** The attention kind's own parameters (e.g. additive_w), by state-dict name. */
+  readonly kindParams: Readonly<Record<string, Tensor>>;
 
   constructor(readonly c: Required<Omit<GPTConfig, 'generator'>>, g: Generator) {
     super();

@@ -11,6 +11,7 @@ import type { EncodeOptions, SequenceEncoder } from '../encoder.js';
 import { LayerNorm, Linear } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
 import type { AttentionKind } from '../attention/multihead.js';
+import { attentionKind } from '../attention/kinds/index.js';
 import { LearnedPositionalEncoding, RotaryEmbedding, SinusoidalPositionalEncoding } from '../attention/positional.js';
 import { TransformerEncoderLayer, type Activation, type EncoderLayerCall, type LayerIntermediates } from './layers.js';
 import { TransformerEncoder } from './stacks.js';
@@ -53,7 +54,7 @@ export class AttentionEncoder extends Module implements SequenceEncoder {
     const { inDim, dModel = 64, nhead = 4, layers = 2, pos = 'sinusoidal', attention = 'softmax', normFirst = true } = options;
     const g = options.generator ?? defaultGenerator;
     if (!POSITION_KINDS.includes(pos)) throw new ModuleError('AttentionEncoder', `pos must be one of ${POSITION_KINDS.join(', ')}, got "${pos}"`);
-    if (options.window != null && attention === 'linear') throw new ModuleError('AttentionEncoder', 'linear attention cannot be truncated to a window');
+    if (options.window != null && !attentionKind(attention, 'AttentionEncoder').honours.window) throw new ModuleError('AttentionEncoder', `${attention} attention cannot be truncated to a window`);
     this.inDim = inDim;
     this.outDim = dModel;
     this.window = options.window ?? null;

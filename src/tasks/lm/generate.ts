@@ -8,7 +8,7 @@ import type { LayerIntermediates } from '../../nn/transformer/layers.js';
 import { tensor } from '../../ops/creation.js';
 import { select } from '../../ops/views.js';
 import { noGrad, tidy } from '../../tensor/engine.js';
-import { sampleNext } from '../decode/sample.js';
+import { sampleNext } from '../../decode/sample.js';
 
 export interface GenerateOptions {
   /** Tokens to generate (default 100). */

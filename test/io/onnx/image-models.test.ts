@@ -7,7 +7,7 @@ import { tensor } from '../../../src/ops/creation.js';
 import { noGrad, tidy } from '../../../src/tensor/engine.js';
 import { DEFAULT_MODEL, ImageClassifier, type InputConfig, type ModelConfig } from '../../../src/nn/models/taggers.js';
 import { PatchEncoder } from '../../../src/nn/vision/patch-encoder.js';
-import { exportOnnx } from '../../../src/tasks/onnx.js';
+import { exportOnnx } from '../../../src/io/onnx/export.js';
 import { assertOnnxClose, runOnnx } from './ort.js';
 
 const LABELS = 4;

@@ -6,7 +6,7 @@ import { Generator } from '../../../src/core/rng.js';
 import { tensor } from '../../../src/ops/creation.js';
 import { noGrad, tidy } from '../../../src/tensor/engine.js';
 import { DEFAULT_SEQ2SEQ_MODEL, Seq2SeqModel, type Seq2SeqModelConfig } from '../../../src/nn/models/seq2seq.js';
-import { exportOnnx } from '../../../src/tasks/onnx.js';
+import { exportOnnx } from '../../../src/io/onnx/export.js';
 import { assertOnnxClose, int64, runOnnx, type Feed } from './ort.js';
 
 const SV = 9;

@@ -6,7 +6,7 @@ import { Generator } from '../../../src/core/rng.js';
 import { tensor } from '../../../src/ops/creation.js';
 import { noGrad, tidy } from '../../../src/tensor/engine.js';
 import { DEFAULT_MODEL, SequenceClassifier, SequenceTagger, type InputBatch, type InputConfig, type ModelConfig } from '../../../src/nn/models/taggers.js';
-import { exportOnnx } from '../../../src/tasks/onnx.js';
+import { exportOnnx } from '../../../src/io/onnx/export.js';
 import { assertOnnxClose, int64, runOnnx, type Feed } from './ort.js';
 import { Module } from '../../../src/nn/module.js';
 import type { SequenceEncoder } from '../../../src/nn/encoder.js';

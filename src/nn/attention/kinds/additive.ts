@@ -18,6 +18,8 @@ export const additiveAttention = registerAttentionKind({
   summary: 'softmax(w·tanh(q + k)): the lecture\'s additive relevance',
   honours: { attnMask: true, window: true, keyPaddingMask: true, keyPaddingWhileDecoding: true },
   weights: true,
+  decoding: 'kv',
+  lecture: { relevance: 'additive', normalizer: 'softmax' },
   // one w per head; the name is the state-dict key (MultiheadAttention's additive_w)
   params: (heads, headDim, g) => ({ additive_w: uniform([heads, headDim], 1 / Math.sqrt(headDim), g) }),
   makeCache: () => new KVCache(),

@@ -12,6 +12,9 @@ function dotProduct(name: Normalizer, summary: string): AttentionKindDef {
     summary,
     honours: { attnMask: true, window: true, keyPaddingMask: true, keyPaddingWhileDecoding: true },
     weights: true,
+    decoding: 'kv',
+    lecture: { relevance: 'dot', normalizer: name },
+    pytorch: name === 'softmax', // torch.nn.MultiheadAttention and nanoGPT normalise by softmax
     makeCache: () => new KVCache(),
     attend(c: AttendCall) {
       const { k, v } = c.cache ? asKVCache(c.cache, c.module).append(c.k, c.v) : c; // (B, H, S, d) with the past

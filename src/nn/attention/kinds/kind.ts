@@ -1,8 +1,11 @@
 // One place per attention kind (lecture §4 and §5: how relevance is computed and normalised).
-// A kind says how it attends, which decoding cache it keeps, which masks it honours and which
-// parameters of its own it adds. MultiheadAttention, GPT, the Transformer layers, the seq2seq
-// model and the CLI's choice lists all read these definitions, so a new kind is one file that
-// calls registerAttentionKind (see ./cosine.ts in the tests, and the README's walk-through).
+// A kind says how it attends, how it decodes (a KV cache or a recurrent state) and which cache
+// it keeps, which masks it honours, which parameters of its own it adds, and how the lecture's
+// view writes it. MultiheadAttention, GPT, the Transformer layers, the seq2seq model, the ONNX
+// exporter (whose lowerings, one per kind, live in io/onnx/attention-kinds.ts: nn sits below
+// io), the visualizer and the CLI's choice lists all read these definitions, so a new kind is
+// one definition that calls registerAttentionKind (test/nn/attention-kinds.test.ts registers a
+// cosine kind; the README walks through it) plus, to export it, registerAttentionLowering.
 import type { Generator } from '../../../core/rng.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { ModuleError } from '../../module.js';
@@ -54,6 +57,20 @@ export interface AttentionKindDef {
   };
   /** Whether it can return alpha' at all (linear attention never forms it). */
   readonly weights: boolean;
+  /**
+   * How it decodes step by step: 'kv' appends each new position's keys and values to a cache
+   * and attends over all of them; 'recurrent' folds them into a constant-size state (linear
+   * attention's S and z), an RNN. Default 'kv'. The ONNX decoder graph and the visualizer read it.
+   */
+  readonly decoding?: Decoding;
+  /**
+   * How the lecture's step-by-step view writes alpha and alpha' (§4): relevance 'dot'
+   * (q·k/√d) or 'additive' (w·tanh(q + k)), normaliser 'softmax' or 'relu'. Absent for a kind
+   * the view has no formula for (it then shows the numbers without one).
+   */
+  readonly lecture?: { relevance: 'dot' | 'additive'; normalizer: 'softmax' | 'relu' };
+  /** The kind torch.nn.MultiheadAttention, torch.nn.Transformer and nanoGPT compute (softmax only), so a model with it hands off to PyTorch. */
+  readonly pytorch?: boolean;
   /** Parameters of its own per attention module, by name (registered under these names). */
   params?(heads: number, headDim: number, g: Generator): Record<string, Tensor>;
   /** An empty decoding cache for `batch` sequences of `heads` heads of key size dk and value size dv. */
@@ -74,12 +91,22 @@ export interface AttendResult {
   v?: Tensor;
 }
 
+export type Decoding = 'kv' | 'recurrent';
+
+/** How a kind decodes ('kv' unless it says 'recurrent'). */
+export function decodingOf(def: AttentionKindDef): Decoding {
+  return def.decoding ?? 'kv';
+}
+
 const kinds = new Map<string, AttentionKindDef>();
 /** The names of every registered kind, in registration order (a live list: it grows with registerAttentionKind). */
 export const ATTENTION_KINDS: readonly string[] = [];
 
 /** Adds a kind (or replaces the one of the same name). */
 export function registerAttentionKind(def: AttentionKindDef): AttentionKindDef {
+  if (def.decoding !== undefined && def.decoding !== 'kv' && def.decoding !== 'recurrent') {
+    throw new ModuleError('registerAttentionKind', `${def.name}: decoding must be 'kv' or 'recurrent', got ${JSON.stringify(def.decoding)}`);
+  }
   if (!/^[a-z][a-z0-9-]*$/.test(def.name)) throw new ModuleError('registerAttentionKind', `a kind's name must be lowercase letters, digits and '-', got "${def.name}"`);
   if (!kinds.has(def.name)) (ATTENTION_KINDS as string[]).push(def.name);
   kinds.set(def.name, def);

@@ -15,6 +15,7 @@ export const linearAttentionKind = registerAttentionKind({
   summary: 'φ(q)·φ(k), φ = elu+1: O(N), decodes as an RNN ("Transformers are RNNs")',
   honours: { attnMask: false, window: false, keyPaddingMask: true, keyPaddingWhileDecoding: false },
   weights: false,
+  decoding: 'recurrent',
   makeCache: (batch, heads, dk, dv) => new LinearAttentionState(batch, heads, dk, dv),
   attend(c: AttendCall) {
     if (!c.cache) return { b: linearAttention(c.q, c.k, c.v, { causal: c.causal, keyPaddingMask: c.keyPaddingMask ?? null }), alphaPrime: null };

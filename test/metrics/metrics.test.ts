@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OpError } from '../../src/index.js';
-import { accuracy, confusion, corpusBleu, corpusChrF, perLabelPRF, type BleuOptions, type ChrFOptions } from '../../src/tasks/metrics/index.js';
+import { accuracy, confusion, corpusBleu, corpusChrF, perLabelPRF, type BleuOptions, type ChrFOptions } from '../../src/metrics/index.js';
 import { readFixture } from '../fixtures.js';
 
 

@@ -3,8 +3,8 @@
 // TemperatureLogitsWarper -> TopKLogitsWarper -> TopPLogitsWarper, then one draw from the
 // softmax with a seeded Generator, so a generation is reproducible from its seed.
 
-import { OpError } from '../../core/errors.js';
-import type { Generator } from '../../core/rng.js';
+import { OpError } from '../core/errors.js';
+import type { Generator } from '../core/rng.js';
 
 export interface SampleOptions {
   /**

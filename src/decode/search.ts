@@ -3,7 +3,7 @@
 // search drives a GPT, an encoder-decoder Transformer (with the source bound in the closure)
 // or a hand-made table in a test.
 
-import { OpError } from '../../core/errors.js';
+import { OpError } from '../core/errors.js';
 
 /**
  * Scores the next token for each prefix: returns one array of log-probabilities over the

@@ -1,11 +1,16 @@
 // The lm task's tokenizers: characters (nanoGPT's sorted(set(text))), word pieces, or byte-level
 // BPE, behind one interface; the checkpoint carries what rebuilds them.
 import { QkvError } from '../../core/errors.js';
-import { CharVocab, Vocab } from '../../data/vocab.js';
-import type { BpeTokenizer } from '../../data/tokenizers/tokenizer.js';
-import type { TaskFile } from '../driver.js';
-import { tokenizerFromFiles } from '../subword.js';
-import type { LmConfig, LmTokenize } from '../lm.js';
+import { CharVocab, Vocab } from '../vocab.js';
+import type { BpeTokenizer } from './tokenizer.js';
+import type { TaskFile } from '../types.js';
+import { tokenizerFromFiles } from './subword.js';
+
+export type LmTokenize = 'chars' | 'words' | 'bpe';
+export const LM_TOKENIZE: readonly LmTokenize[] = ['chars', 'words', 'bpe'];
+
+/** A language model's vocabulary in its config: `{kind: 'chars', chars}`, `{kind: 'vocab', tokens}`, or `{kind: 'bpe', size}` (the tokens are in tokenizer.json). */
+export type LmVocabJSON = { kind: 'chars'; chars: string[] } | { kind: 'vocab'; tokens: string[] } | { kind: 'bpe'; size: number };
 
 /** Text <-> token ids for a language model. */
 export interface LmTokenizer {
@@ -14,7 +19,7 @@ export interface LmTokenizer {
   /** Ids of a text; `what` names the text in errors (a character the vocabulary lacks is an error; an unknown word is `<unk>`). */
   encode(text: string, what?: string): Int32Array;
   decode(ids: ArrayLike<number>): string;
-  toJSON(): LmConfig['vocab'];
+  toJSON(): LmVocabJSON;
   /** The BPE tokenizer (bpe only), saved as the checkpoint's tokenizer.json. */
   readonly bpe?: BpeTokenizer;
 }
@@ -56,7 +61,7 @@ export function wordTokenizer(v: Vocab): LmTokenizer {
     size: v.size,
     encode: (text) => v.encode(wordPieces(text)),
     decode: (ids) => v.decode(ids).join(''),
-    toJSON: () => v.toJSON() as LmConfig['vocab'],
+    toJSON: () => v.toJSON() as LmVocabJSON,
   };
 }
 
@@ -65,7 +70,7 @@ export function bpeTokenizer(t: BpeTokenizer): LmTokenizer {
 }
 
 /** The tokenizer a config describes; a BPE one is read from the checkpoint's tokenizer.json. */
-export function lmTokenizerFromJSON(json: LmConfig['vocab'], files?: Readonly<Record<string, TaskFile>>): LmTokenizer {
+export function lmTokenizerFromJSON(json: LmVocabJSON, files?: Readonly<Record<string, TaskFile>>): LmTokenizer {
   if (json.kind === 'bpe') return bpeTokenizer(tokenizerFromFiles('lm', files));
   return json.kind === 'chars' ? charTokenizer(CharVocab.fromJSON(json)) : wordTokenizer(Vocab.fromJSON(json));
 }

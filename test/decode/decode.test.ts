@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { Generator, OpError } from '../../src/index.js';
 import {
   beamSearch, greedyDecode, nextTokenDistribution, sampleNext, type StepFn,
-} from '../../src/tasks/decode/index.js';
+} from '../../src/decode/index.js';
 
 const logs = (ps: number[]): Float32Array => Float32Array.from(ps, Math.log);
 

@@ -2,15 +2,15 @@
 // source (or a given target), then one teacher-forced pass over <bos> + that output recording the encoder's
 // self-attention (source x source), the decoder's causal self-attention (target x target) and
 // the cross-attention (target x source: decoder queries over the encoder's keys and values).
-import { QkvError } from '../../core/errors.js';
-import { Vocab } from '../../data/vocab.js';
-import type { MultiheadAttention } from '../../nn/attention/multihead.js';
-import { tensor } from '../../ops/creation.js';
-import { noGrad, tidy } from '../../tensor/engine.js';
-import type { AttentionPart, InspectOptions, LayerInspection, ModelInspection } from '../inspect.js';
-import { generationIds, type Seq2SeqInput, type Seq2SeqInstance } from '../seq2seq.js';
-import { greedyBatch, padIds } from '../seq2seq-decode.js';
-import { layerJSON, rows } from './heads.js';
+import { QkvError } from '../core/errors.js';
+import { Vocab } from '../data/vocab.js';
+import type { MultiheadAttention } from '../nn/attention/multihead.js';
+import { tensor } from '../ops/creation.js';
+import { noGrad, tidy } from '../tensor/engine.js';
+import type { AttentionPart, InspectOptions, LayerInspection, ModelInspection } from './wire.js';
+import { generationIds, type Seq2SeqInput, type Seq2SeqInstance } from '../tasks/seq2seq.js';
+import { greedyBatch, padIds } from '../tasks/seq2seq-decode.js';
+import { kindInfo, layerJSON, rows } from './heads.js';
 
 export function inspectSeq2Seq(m: Seq2SeqInstance, input: Seq2SeqInput, o: InspectOptions = {}): ModelInspection {
   if (!input?.source?.length) throw new QkvError('the input is empty: type at least one token');
@@ -61,7 +61,7 @@ export function inspectSeq2Seq(m: Seq2SeqInstance, input: Seq2SeqInput, o: Inspe
       task: 'seq2seq', input: 'words', tokens: sourceTokens, keys: null,
       unknown: src.map((id) => m.source instanceof Vocab && id === m.source.unk),
       edges: null, prediction: outTokens.join(m.config.tokenize === 'words' ? ' ' : ''),
-      model: { kind: 'transformer', attention: c.attention, pos: c.pos, layers: c.layers, heads: H, dModel: E, headDim: hd, window: null, normFirst: c.normFirst, scale: 1 / Math.sqrt(hd) },
+      model: { kind: 'transformer', attention: c.attention, pos: c.pos, layers: c.layers, heads: H, dModel: E, headDim: hd, window: null, normFirst: c.normFirst, scale: 1 / Math.sqrt(hd), ...kindInfo(c.attention) },
       blocked: Array.from({ length: S }, () => new Array<boolean>(S).fill(false)),
       layers: encoder, parts, generation: null,
     };

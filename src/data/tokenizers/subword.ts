@@ -1,10 +1,10 @@
 // Subword tokens for the tasks: a byte-level BPE tokenizer trained on the training text and
 // carried by the checkpoint as tokenizer.json (Hugging Face's format), so a model predicts with
 // exactly the tokenizer it was trained with.
-import { QkvError } from '../core/errors.js';
-import { BpeTokenizer, parseTokenizerJson, serializeTokenizerJson } from '../data/tokenizers/index.js';
-import { BOS, EOS, PAD, UNK } from '../data/vocab.js';
-import type { TaskFile } from './driver.js';
+import { QkvError } from '../../core/errors.js';
+import { BpeTokenizer, parseTokenizerJson, serializeTokenizerJson } from './index.js';
+import { BOS, EOS, PAD, UNK } from '../vocab.js';
+import type { TaskFile } from '../types.js';
 
 export const TOKENIZER_FILE = 'tokenizer.json';
 

@@ -2,7 +2,7 @@
 // defaults: character n-grams up to 6, beta 2, whitespace removed, no word n-grams, no epsilon
 // smoothing, one reference per hypothesis).
 
-import { OpError } from '../../core/errors.js';
+import { OpError } from '../core/errors.js';
 
 export interface ChrFOptions {
   /** Highest character n-gram order (default 6). */

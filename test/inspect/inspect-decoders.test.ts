@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import {
   createLm, data, generateTokens, Generator, inspectModel, manualSeed, memory, seq2seqDriver, translate, type LmInstance, type ModelInspection,
 } from '../../src/index.js';
-import { syntheticText } from './lm-text.js';
+import { syntheticText } from '../tasks/lm-text.js';
 
 const close = (got: number, want: number, what: string, tol = 1e-5) => assert.ok(Math.abs(got - want) <= tol * Math.max(1, Math.abs(want)), `${what}: ${got} vs ${want}`);
 const closeAll = (got: readonly number[], want: readonly number[], what: string) => {

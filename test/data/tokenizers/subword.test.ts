@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { argmax, classifyDriver, data, Generator, loadInstance, noGrad, seq2seqDriver, tagDriver, tidy, trainSession, type TrainingTask } from '../../src/index.js';
+import { argmax, classifyDriver, data, Generator, loadInstance, noGrad, seq2seqDriver, tagDriver, tidy, trainSession, type TrainingTask } from '../../../src/index.js';
 
 const sentences: data.TaggedExample[] = [
   { tokens: ['the', 'extraordinary', 'cat'], labels: ['DET', 'ADJ', 'NOUN'] },

@@ -3,20 +3,20 @@
 // with: the prompt fills the caches, then each new token's query attends over the KV cache (one
 // column more per step) or, for linear attention, updates the recurrent state (S, z). Step t's
 // numbers are those of the cached forward itself (tests check them against the full pass).
-import { QkvError } from '../../core/errors.js';
-import { Generator } from '../../core/rng.js';
-import { LinearAttentionState } from '../../nn/attention/linear-attention-state.js';
-import type { DecodingCache } from '../../nn/attention/decoding-cache.js';
-import type { GPT } from '../../nn/models/gpt.js';
-import type { LayerIntermediates } from '../../nn/transformer/layers.js';
-import { noGrad, tidy } from '../../tensor/engine.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { QkvError } from '../core/errors.js';
+import { Generator } from '../core/rng.js';
+import { LinearAttentionState } from '../nn/attention/linear-attention-state.js';
+import type { DecodingCache } from '../nn/attention/decoding-cache.js';
+import type { GPT } from '../nn/models/gpt.js';
+import type { LayerIntermediates } from '../nn/transformer/layers.js';
+import { noGrad, tidy } from '../tensor/engine.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { sampleNext } from '../decode/sample.js';
-import type { GenerationHead, GenerationStep, InspectOptions, LayerInspection, ModelInspection } from '../inspect.js';
-import type { LmInstance } from '../lm.js';
-import { lastLogits } from '../lm/generate.js';
-import { wordPieces } from '../lm/tokenizer.js';
-import { layerJSON, stateJSON } from './heads.js';
+import type { GenerationHead, GenerationStep, InspectOptions, LayerInspection, ModelInspection } from './wire.js';
+import type { LmInstance } from '../tasks/lm.js';
+import { lastLogits } from '../tasks/lm/generate.js';
+import { wordPieces } from '../data/tokenizers/lm-tokenizer.js';
+import { kindInfo, layerJSON, stateJSON } from './heads.js';
 
 /** New tokens the visualizer generates unless told. */
 export const DEFAULT_VIZ_TOKENS = 8;
@@ -55,7 +55,7 @@ export function inspectLm(m: LmInstance, prompt: string, o: InspectOptions = {})
       // a word model reads a word it never saw as <unk> (id 1); characters it lacks were refused above
       unknown: ids.map((id) => m.tokenizer.kind === 'words' && id === 1),
       edges: null, prediction: generated.map(token).join(''),
-      model: { kind: 'gpt', attention: c.attention, pos: 'learned', layers: c.nLayer, heads: H, dModel: c.nEmbd, headDim: hd, window: null, normFirst: true, scale: 1 / Math.sqrt(hd) },
+      model: { kind: 'gpt', attention: c.attention, pos: 'learned', layers: c.nLayer, heads: H, dModel: c.nEmbd, headDim: hd, window: null, normFirst: true, scale: 1 / Math.sqrt(hd), ...kindInfo(c.attention) },
       blocked: ids.map((_, i) => ids.map((__, j) => j > i)), // causal: query i never sees a later key
       layers, parts: null,
       generation: !maxNewTokens ? null : {

@@ -1,11 +1,18 @@
 // One attention call's intermediates as plain JSON, per head: the lecture's names (q, k, v,
 // alpha, alpha', b) and this head's rows of W^q, W^k, W^v. Shared by every model inspectModel
 // reads (tag/classify encoders, GPT blocks, seq2seq encoder and decoder attentions).
-import { LinearAttentionState } from '../../nn/attention/linear-attention-state.js';
-import type { LayerIntermediates } from '../../nn/transformer/layers.js';
-import { slice } from '../../ops/views.js';
-import type { Tensor } from '../../tensor/tensor.js';
-import type { HeadInspection, LayerInspection } from '../inspect.js';
+import { attentionKind, decodingOf } from '../nn/attention/kinds/index.js';
+import { LinearAttentionState } from '../nn/attention/linear-attention-state.js';
+import type { LayerIntermediates } from '../nn/transformer/layers.js';
+import { slice } from '../ops/views.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { AttentionKindInfo, HeadInspection, LayerInspection } from './wire.js';
+
+/** The page's view of an attention kind, read from its definition. */
+export function kindInfo(name: string): AttentionKindInfo {
+  const def = attentionKind(name, 'inspectModel');
+  return { decoding: decodingOf(def), relevance: def.lecture?.relevance ?? null, normalizer: def.lecture?.normalizer ?? null };
+}
 
 export const rows = (t: Tensor): number[][] => t.toArray() as number[][];
 

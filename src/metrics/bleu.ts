@@ -1,7 +1,7 @@
 // Corpus BLEU (Papineni et al., 2002) exactly as sacreBLEU 2.x computes it (BLEU().corpus_score
 // with tokenize='none', one reference per hypothesis), on input that is already tokenized.
 
-import { OpError } from '../../core/errors.js';
+import { OpError } from '../core/errors.js';
 
 /** sacreBLEU's smoothing methods (Chen & Cherry, 2014). */
 export type BleuSmoothing = 'exp' | 'none' | 'floor' | 'add-k';

@@ -3,7 +3,7 @@
 // matrix. They follow scikit-learn (accuracy_score, precision_recall_fscore_support with
 // zero_division=0, confusion_matrix), so a number printed by qkv can be checked in Python.
 
-import { OpError } from '../../core/errors.js';
+import { OpError } from '../core/errors.js';
 
 /** A label: a string (tag, class name) or an integer id. */
 export type Label = string | number;
