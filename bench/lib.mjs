@@ -12,6 +12,7 @@ export const CORES = typeof os.availableParallelism === 'function' ? os.availabl
 export const PYTHON = process.env.QKV_BENCH_PYTHON || '/usr/bin/python3';
 export const TORCH_INSTALL = 'sudo apt-get install -y python3-torch libopenblas0-pthread';
 
+import { median } from './timing.mjs';
 export { median, timeIt } from './timing.mjs';
 
 /**
@@ -19,6 +20,29 @@ export { median, timeIt } from './timing.mjs';
  * or null when this build cannot have it (then `why` says so; no number is made up): the
  * all-threads column needs shared WebAssembly memory (backend.threads reports what it got).
  */
+/** The adapter the webgpu column ran on (for the notes), once it was made. */
+export let webgpuAdapter = null;
+
+/** Like timeIt, for work a device queues: `fn` returns once it has waited for the device. */
+export async function timeItAsync(fn, { warmup = 1, reps = 5, maxMs = Infinity } = {}) {
+  for (let i = 0; i < warmup; i++) {
+    const t = performance.now();
+    await fn();
+    const ms = performance.now() - t;
+    if (ms >= maxMs) return { ms, runs: [ms] };
+  }
+  const runs = [];
+  let total = 0;
+  while (runs.length < reps && (runs.length === 0 || total < maxMs)) {
+    const t = performance.now();
+    await fn();
+    const ms = performance.now() - t;
+    runs.push(ms);
+    total += ms;
+  }
+  return { ms: median(runs), runs };
+}
+
 export function qkvBackends(wanted = ['ref', 'wasm', 'native']) {
   const all = [
     { id: 'ref', label: 'qkv ref', make: () => q.referenceBackend },
@@ -33,6 +57,16 @@ export function qkvBackends(wanted = ['ref', 'wasm', 'native']) {
     {
       id: 'native', label: `qkv native ${CORES} threads`, make: () => (q.nativeAvailable() ? warm(q.createNativeBackendSync({ name: 'native', threads: CORES })) : null),
       why: 'not built', detail: q.nativeAvailable() ? '' : q.defaultBackendNote() || 'the native addon is not available',
+    },
+    {
+      // the GPU through WebGPU (SwiftShader, a CPU emulation, where the machine has no GPU): only the
+      // sections that wait for its queue (export `webgpu = true`) get this column
+      id: 'webgpu', label: 'qkv webgpu', device: true, make: async () => {
+        const b = await q.createWebGpuBackendNode({ name: 'webgpu' });
+        webgpuAdapter = b.adapter;
+        return b;
+      },
+      why: 'no adapter', detail: 'the webgpu package or a GPU adapter is missing',
     },
   ];
   return all.filter((b) => wanted.some((w) => b.id.startsWith(w)));

@@ -2,19 +2,20 @@
 //   --quick              fewer sizes and repetitions (a check that everything runs, not a measurement)
 //   --only a,b           sections: gemm, attention, decode, train, encoder, inference
 //   --json[=FILE]        print JSON on stdout instead of the table (the table goes to stderr); FILE: also write it there
-//   --backends ref,wasm,native  qkv backends ('wasm' = 1 thread and all threads; native = the C++ addon on all cores)
+//   --backends ref,wasm,native,webgpu  qkv backends ('wasm' = 1 thread and all threads; native = the C++ addon on all cores;
+//                        webgpu = the GPU through WebGPU, SwiftShader without one, in the sections that support it)
 //   --no-tfjs --no-jaxjs --no-torch leave a peer out
 //   --profile train      instead of the table: where a baby GPT step's time goes, per kernel, per backend
 //   --mem-cap GIB        naive attention is skipped above this extrapolated peak (default 3, --quick 0.5)
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { CORES, PYTHON, TORCH_INSTALL, UNAVAILABLE, bestQkv, bestWasm, log, q, qkvBackends, torchInfo } from './lib.mjs';
+import { CORES, PYTHON, TORCH_INSTALL, UNAVAILABLE, bestQkv, bestWasm, log, q, qkvBackends, torchInfo, webgpuAdapter } from './lib.mjs';
 
 const SECTIONS = ['gemm', 'attention', 'decode', 'train', 'encoder', 'inference'];
 const PEER_SECTIONS = { tfjs: ['gemm', 'train', 'encoder'], jaxjs: ['gemm'], torch: ['gemm', 'train', 'encoder'] };
 
 function parseArgs(argv) {
-  const o = { quick: false, only: SECTIONS, json: false, jsonFile: null, backends: ['ref', 'wasm', 'native'], tfjs: true, jaxjs: true, torch: true, memCapGiB: null, profile: null };
+  const o = { quick: false, only: SECTIONS, json: false, jsonFile: null, backends: ['ref', 'wasm', 'native', 'webgpu'], tfjs: true, jaxjs: true, torch: true, memCapGiB: null, profile: null };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i];
@@ -32,7 +33,7 @@ function parseArgs(argv) {
   }
   const bad = o.only.filter((s) => !SECTIONS.includes(s));
   if (bad.length) fail(`--only: unknown section ${bad.join(', ')}; sections: ${SECTIONS.join(', ')}`);
-  if (o.backends.some((b) => !['ref', 'wasm', 'native'].includes(b))) fail(`--backends: expected some of ref, wasm, native, got ${o.backends.join(',')}`);
+  if (o.backends.some((b) => !['ref', 'wasm', 'native', 'webgpu'].includes(b))) fail(`--backends: expected some of ref, wasm, native, webgpu, got ${o.backends.join(',')}`);
   if (o.profile !== null && o.profile !== 'train') fail(`--profile: only train can be profiled, got ${o.profile}`);
   if (o.memCapGiB !== null && !(o.memCapGiB > 0)) fail('--mem-cap: expected a positive number of GiB');
   return o;
@@ -40,7 +41,7 @@ function parseArgs(argv) {
 
 function readHelp() {
   return 'usage: npm run bench -- [--quick] [--only gemm,attention,decode,train,encoder,inference] [--json[=FILE]]\n' +
-    '                         [--backends ref,wasm,native] [--no-tfjs] [--no-jaxjs] [--no-torch] [--mem-cap GIB] [--profile train]\n' +
+    '                         [--backends ref,wasm,native,webgpu] [--no-tfjs] [--no-jaxjs] [--no-torch] [--mem-cap GIB] [--profile train]\n' +
     '(npm run --silent bench -- --json keeps npm\'s own lines out of stdout)\n';
 }
 
@@ -109,7 +110,9 @@ async function main() {
     titles[name] = mod.title;
     log(`== ${name}: ${mod.title}`);
     const t = performance.now();
-    rows.push(...await mod.run(ctx));
+    // a device backend (webgpu) only where the section waits for its queue (exports webgpu = true)
+    const sectionCtx = mod.webgpu ? ctx : Object.assign(Object.create(ctx), { backends: backends.filter((b) => !b.device) });
+    rows.push(...await mod.run(sectionCtx));
     log(`== ${name} done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
   const peerNote = { tfjs: o.tfjs ? '' : 'left out', jaxjs: o.jaxjs ? '' : 'left out', torch: torch.ok ? '' : (o.torch ? 'not installed*' : 'left out') };
@@ -122,6 +125,7 @@ async function main() {
     ...only.map((s) => `${s}: ${titles[s]}`),
     'times are medians after warm-up',
     ...[...UNAVAILABLE].map(([label, b]) => `${label}: ${b.why}: ${b.detail}`),
+    ...(webgpuAdapter ? [`qkv webgpu: on ${webgpuAdapter}${/swiftshader/i.test(webgpuAdapter) ? ' (SwiftShader: a CPU emulation of a GPU; its numbers say nothing of a real GPU)' : ''}`] : []),
     ...ctx.notes,
     ...(torch.ok || !torch.probed ? [] : [`* PyTorch: ${PYTHON} cannot import torch; install it with: ${TORCH_INSTALL}`]),
     ...(ctx.tfjsFlags ? ['TF.js peers: tfjs-core + tfjs-backend-wasm (.wasm from node_modules), same shapes written in tf ops; tfjs-core\'s gradients are loaded through bench/peers/tfjs-hooks.mjs'] : []),

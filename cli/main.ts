@@ -2,7 +2,7 @@
 // every error into one line (cli/errors.ts). Returns the exit code; cli/qkv.ts is the binary.
 // Tests call main() in-process, so nothing here calls process.exit.
 import { Command, CommanderError } from 'commander';
-import { defaultBackendNote, describeBackend, nativeAvailable, selectBackend, version } from '../src/index.js';
+import { defaultBackendNote, describeBackend, getBackend, nativeAvailable, selectBackend, selectBackendAsync, version } from '../src/index.js';
 import { demo } from './demo.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand, infoCommand, predictCommand } from './commands/use.js';
@@ -19,16 +19,21 @@ export function buildProgram(): Command {
     .description('Self-attention and the Transformer, from the lecture to production.')
     .version(version, '-v, --version')
     .showHelpAfterError('(run qkv --help for usage)')
-    .option('--backend <name>', 'kernels to run on: native (C++ addon, default where built), wasm (WebAssembly SIMD) or ref (plain TypeScript)')
+    .option('--backend <name>', 'kernels to run on: native (C++ addon, default where built), wasm (WebAssembly SIMD), ref (plain TypeScript) or webgpu (the GPU, through the optional webgpu package)')
     .option('--threads <n>', 'threads for the native or wasm backend (default: every core)', int('--threads', 1))
     .exitOverride();
 
   // --backend/--threads apply to every command (QKV_BACKEND and QKV_THREADS do the same from the environment)
-  program.hook('preAction', () => {
+  program.hook('preAction', async () => {
     const { backend, threads } = program.opts<{ backend?: string; threads?: number }>();
-    if (backend !== undefined && backend !== 'native' && backend !== 'wasm' && backend !== 'ref') {
-      throw new UsageError(`--backend must be native, wasm or ref, got "${backend}"`);
+    if (backend !== undefined && backend !== 'native' && backend !== 'wasm' && backend !== 'ref' && backend !== 'webgpu') {
+      throw new UsageError(`--backend must be native, wasm, ref or webgpu, got "${backend}"`);
     }
+    if (backend === 'webgpu') {
+      await selectBackendAsync('webgpu');
+      return;
+    }
+    if (backend === undefined && getBackend().name === 'webgpu') return; // QKV_BACKEND=webgpu
     if (backend === 'native' && !nativeAvailable()) throw new UsageError(`--backend native: ${defaultBackendNote() || 'the native addon is not available'}`);
     const current = describeBackend().split(' ')[0]!;
     const wanted = backend ?? (current === 'native' || current === 'wasm' ? current : undefined);

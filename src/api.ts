@@ -17,6 +17,8 @@ export { registerBackend, setBackend, getBackend, getBackendByName, describeBack
 export { referenceBackend } from './kernels/ref/index.js';
 export { HeapAllocator, type HeapStats } from './kernels/wasm/heap.js';
 export { wasmBackendFromModule, pickVariant as wasmVariant, relaxedSimdSupported, simdSupported, sharedMemorySupported, type WasmBackend, type WasmBackendOptions, type WasmVariant } from './kernels/wasm/index.js';
+export { createWebGpuBackend, type WebGpuBackend, type WebGpuOptions } from './kernels/webgpu/index.js';
+export type { GpuStats } from './kernels/webgpu/device.js';
 export { Tensor, type NestedArray } from './tensor/tensor.js';
 export { memory, resetPeak, transferCounts, noGrad, isGradEnabled, setGradEnabled, tidy, keep, type MemoryInfo, type TransferCounts } from './tensor/engine.js';
 export type { BackwardOptions } from './tensor/backward.js';

@@ -3,7 +3,9 @@
 // default; where that fails (no WebAssembly SIMD, the file not served) the reference backend
 // stays active and `defaultBackendNote()` says why.
 import { createWasmBackend } from './kernels/wasm/index.js';
-import { registerBackend, setBackend } from './kernels/registry.js';
+import { QkvError } from './core/errors.js';
+import { listBackends, registerBackend, setBackend } from './kernels/registry.js';
+import { createWebGpuBackend, type WebGpuBackend } from './kernels/webgpu/index.js';
 
 export * from './api.js';
 export { createWasmBackend } from './kernels/wasm/index.js';
@@ -20,4 +22,21 @@ try {
 /** Why the default backend is not 'wasm' ('' when it is). */
 export function defaultBackendNote(): string {
   return note;
+}
+
+let webgpu: WebGpuBackend | null = null;
+
+/**
+ * Makes `name` the default backend: 'webgpu' (the page's GPU through navigator.gpu, made once;
+ * one line naming the backend when the page has no adapter), 'wasm' or 'ref'.
+ */
+export async function selectBackendAsync(name: 'webgpu' | 'wasm' | 'ref'): Promise<void> {
+  if (name === 'webgpu' && !webgpu) {
+    const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+    if (!gpu) throw new QkvError('webgpu: this page has no navigator.gpu (WebGPU is off or unsupported here); use the wasm backend');
+    webgpu = await createWebGpuBackend(gpu);
+    registerBackend(webgpu);
+  }
+  if (!listBackends().includes(name)) throw new QkvError(`no backend named "${name}" (registered: ${listBackends().join(', ')})`);
+  setBackend(name);
 }

@@ -1,12 +1,13 @@
 // qkv's public API for Node: everything in src/api.ts, plus reading and writing files. On import
 // the native backend (the C++ addon, all cores) becomes the default, else the WebAssembly one;
-// QKV_BACKEND=native|wasm|ref picks, QKV_THREADS=n sets the threads. See installDefaultBackend.
-import { installDefaultBackend } from './kernels/node-backends.js';
+// QKV_BACKEND=native|wasm|ref|webgpu picks, QKV_THREADS=n sets the threads. See installDefaultBackend.
+import { installDefaultBackend, installEnvWebGpu } from './kernels/node-backends.js';
 
 export * from './api.js';
 // Node's createWasmBackend reads the .wasm file next to the module (the browser's fetches it)
 export { createWasmBackend, createWasmBackendSync } from './kernels/wasm/node.js';
-export { defaultBackendNote, nativeAvailable, selectBackend, type BackendChoice } from './kernels/node-backends.js';
+export { defaultBackendNote, nativeAvailable, selectBackend, selectBackendAsync, type BackendChoice } from './kernels/node-backends.js';
+export { createWebGpuBackendNode } from './kernels/webgpu/node.js';
 export { createNativeBackendSync, type NativeBackend, type NativeBackendOptions } from './kernels/native/index.js';
 export { loadSafetensors, saveSafetensors, saveStateDict, loadStateDictFile } from './io/safetensors-file.js';
 // ONNX export is in the Node entry: protobufjs is a bare import that a browser page without a bundler cannot resolve
@@ -26,3 +27,4 @@ export { finetunePretrained, type FinetuneOptions, type FinetuneResult, type Fin
 export { generatePretrained, tagWordsPretrained, classifyTextPretrained, classifyImagePretrained, transcribePretrained, transcribeFeatures, whisperPrompt, type HfGenerateOptions } from './run/hf-use.js';
 
 installDefaultBackend();
+await installEnvWebGpu();

@@ -1,10 +1,13 @@
 // Which backend Node gets: native (C++ addon) → wasm → ref, the first that loads, unless
-// QKV_BACKEND (native | wasm | ref) or selectBackend says otherwise; QKV_THREADS sets the threads.
+// QKV_BACKEND (native | wasm | ref | webgpu) or selectBackend says otherwise; QKV_THREADS sets
+// the threads. The GPU (webgpu) is asked for asynchronously: selectBackendAsync.
 // Not reachable from src/browser.ts (browsers keep the wasm backend).
 import { createNativeBackendSync, loadAddon, type NativeBackend } from './native/index.js';
 import { getBackendByName, listBackends, registerBackend, setBackend } from './registry.js';
 import type { WasmBackend } from './wasm/index.js';
 import { createWasmBackendSync } from './wasm/node.js';
+import type { WebGpuBackend } from './webgpu/index.js';
+import { createWebGpuBackendNode } from './webgpu/node.js';
 
 export type BackendChoice = 'native' | 'wasm' | 'ref';
 const CHOICES: readonly BackendChoice[] = ['native', 'wasm', 'ref'];
@@ -51,12 +54,13 @@ function tryWasm(threads: number | undefined): boolean {
  */
 export function installDefaultBackend(): void {
   const env = process.env['QKV_BACKEND'];
+  // webgpu is set up asynchronously (the Node entry awaits selectBackendAsync); native stays the fallback
   const wanted = (env && (CHOICES as readonly string[]).includes(env) ? env : 'native') as BackendChoice;
   const threadsEnv = process.env['QKV_THREADS'];
   const threads = threadsEnv ? Number(threadsEnv) : undefined;
   const threadsOk = threads === undefined || (Number.isInteger(threads) && threads >= 1);
-  const bad = (env !== undefined && env !== '' && wanted !== env) || !threadsOk
-    ? `ignored QKV_BACKEND=${env ?? ''} / QKV_THREADS=${threadsEnv ?? ''} (expected native|wasm|ref and a positive integer); ` : '';
+  const bad = (env !== undefined && env !== '' && env !== 'webgpu' && wanted !== env) || !threadsOk
+    ? `ignored QKV_BACKEND=${env ?? ''} / QKV_THREADS=${threadsEnv ?? ''} (expected native|wasm|ref|webgpu and a positive integer); ` : '';
   const t = threadsOk ? threads : undefined;
   if (wanted === 'ref') return;
   if (wanted === 'native' && tryNative(t)) return void (note = bad.replace(/; $/, ''));
@@ -80,4 +84,31 @@ export function selectBackend(name: BackendChoice, options: { threads?: number }
     }
   }
   setBackend(name);
+}
+
+let webgpu: WebGpuBackend | null = null;
+
+/**
+ * Like selectBackend, and also 'webgpu': the GPU through WebGPU (the optional `webgpu` package,
+ * on a GPU or on SwiftShader), made once and kept. Throws one line naming the backend and what
+ * to do when no adapter can be had.
+ */
+export async function selectBackendAsync(name: BackendChoice | 'webgpu', options: { threads?: number } = {}): Promise<void> {
+  if (name !== 'webgpu') return selectBackend(name, options);
+  if (!webgpu) {
+    webgpu = await createWebGpuBackendNode();
+    registerBackend(webgpu);
+  }
+  setBackend(webgpu.name);
+}
+
+/** Run by the Node entry after installDefaultBackend: QKV_BACKEND=webgpu, or a note saying why not. */
+export async function installEnvWebGpu(): Promise<void> {
+  if (process.env['QKV_BACKEND'] !== 'webgpu') return;
+  try {
+    await selectBackendAsync('webgpu');
+    note = '';
+  } catch (e) {
+    note = `QKV_BACKEND=webgpu: ${(e as Error).message}; using ${listBackends().includes('native') ? 'native' : listBackends().includes('wasm') ? 'wasm' : 'ref'}`;
+  }
 }

@@ -32,15 +32,15 @@ import { defaultGenerator, Generator } from '../core/rng.js';
 import { charVocab, Vocab } from '../data/vocab.js';
 import type { AttentionKind } from '../nn/attention/multihead.js';
 import { GPT } from '../nn/models/gpt.js';
-import type { EvalResult, TrainingTask, HostTrainingTask } from '../train/trainer.js';
+import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
 import { tokenizerFiles, trainTaskTokenizer } from '../data/tokenizers/subword.js';
 import { bpeTokenizer, charTokenizer, lmTokenizerFromJSON, LM_TOKENIZE, wordPieces, wordTokenizer, type LmTokenize, type LmTokenizer, type LmVocabJSON } from '../data/tokenizers/lm-tokenizer.js';
-import { batchLoss, estimateLoss, getBatch, splitTokens, textLoss, type LmBatch } from './lm/batches.js';
+import { batchLoss, estimateLoss, estimateLossAsync, getBatch, splitTokens, textLoss, type LmBatch } from './lm/batches.js';
 import { generateTokens, type GenerateOptions } from './lm/generate.js';
 
 export { wordPieces, lmTokenizerFromJSON, LM_TOKENIZE, type LmTokenize, type LmTokenizer, type LmVocabJSON } from '../data/tokenizers/lm-tokenizer.js';
-export { batchLoss, estimateLoss, getBatch, splitTokens, textLoss, type LmBatch } from './lm/batches.js';
+export { batchLoss, estimateLoss, estimateLossAsync, getBatch, splitTokens, textLoss, type LmBatch } from './lm/batches.js';
 export { generateTokens, type GenerateOptions } from './lm/generate.js';
 
 
@@ -139,7 +139,7 @@ export function generate(m: LmInstance, prompt: string, o: GenerateOptions = {})
 }
 
 /** Training: random windows of the first 90% (or all of `train` when `dev` is given), estimate_loss on both splits. */
-export function lmTraining(m: LmInstance, train: readonly string[], dev: readonly string[], options: LmOptions = {}): HostTrainingTask<LmBatch> {
+export function lmTraining(m: LmInstance, train: readonly string[], dev: readonly string[], options: LmOptions = {}): TrainingTask<LmBatch> {
   const { batchSize = 12, evalIters = 20, trainFraction = 0.9 } = options;
   const block = m.model.config.blockSize;
   const all = m.tokenizer.encode(train.join(''), 'the training text');
@@ -156,7 +156,14 @@ export function lmTraining(m: LmInstance, train: readonly string[], dev: readonl
     batchSize,
     loss: (b) => batchLoss(m.model, b),
     size: (b) => b.batch * b.block,
-    evaluate: (g): EvalResult => {
+    evaluate: (g): EvalResult | Promise<EvalResult> => {
+      if (m.model.parameters()[0]?.backend.kind === 'device') {
+        // a device's losses are read asynchronously (both splits' batches are drawn first, in order)
+        const train = estimateLossAsync(m.model, split.train, { batchSize, evalIters, generator: g });
+        const val = estimateLossAsync(m.model, split.val, { batchSize, evalIters, generator: g });
+        return Promise.all([train, val]).then(([trainLoss, valLoss]) =>
+          ({ metrics: { trainLoss, valLoss, valPerplexity: Math.exp(valLoss) }, main: 'valLoss', higherIsBetter: false }));
+      }
       const trainLoss = estimateLoss(m.model, split.train, { batchSize, evalIters, generator: g });
       const valLoss = estimateLoss(m.model, split.val, { batchSize, evalIters, generator: g });
       return { metrics: { trainLoss, valLoss, valPerplexity: Math.exp(valLoss) }, main: 'valLoss', higherIsBetter: false };

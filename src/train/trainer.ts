@@ -295,7 +295,7 @@ export class Trainer<Batch> {
       if (why !== null) {
         this.stopWith('interrupted', `interrupted by ${why} at step ${this.state.step}`);
         // the steps since the last evaluation are kept: a checkpoint of this step (not evaluated: no metrics)
-        if (lastSavedStep !== this.state.step && this.state.step > startStep) this.saveLast(elapsed, {});
+        if (lastSavedStep !== this.state.step && this.state.step > startStep) yield* this.savingLast(elapsed, {});
         this.state.elapsed = elapsed();
         return last;
       }
@@ -421,10 +421,10 @@ export class Trainer<Batch> {
     const better = recordEvaluation(this.state, value, this.state.step, higherIsBetter);
     this.emit({ type: 'eval', step: this.state.step, metrics: result.metrics, main: metric, best: better, ms: this.now() - t0 });
     if (better && this.checkpointer) {
-      this.checkpointer.save('best', this.snapshot(elapsed, result.metrics));
+      yield* this.saving('best', elapsed, result.metrics);
       this.emit({ type: 'checkpoint', step: this.state.step, kind: 'best' });
     }
-    this.saveLast(elapsed, result.metrics);
+    yield* this.savingLast(elapsed, result.metrics);
     return result;
   }
 
@@ -437,10 +437,35 @@ export class Trainer<Batch> {
   }
 
   /** Saves the last (resumable) checkpoint; `metrics` are those of the latest evaluation. */
-  private saveLast(elapsed: () => number, metrics: Record<string, number>): void {
+  private *savingLast(elapsed: () => number, metrics: Record<string, number>): globalThis.Generator<Promise<unknown>, void, unknown> {
     if (!this.checkpointer) return;
-    this.checkpointer.save('last', this.snapshot(elapsed, metrics));
+    yield* this.saving('last', elapsed, metrics);
     this.emit({ type: 'checkpoint', step: this.state.step, kind: 'last' });
+  }
+
+  /**
+   * Saves a checkpoint. The writer reads tensors synchronously, so on a device backend the model's
+   * and the optimizer's tensors are first read to host copies (one pending read, counted as
+   * transfers: a checkpoint is the one place a run moves its weights), which it then writes.
+   */
+  private *saving(kind: 'last' | 'best', elapsed: () => number, metrics: Record<string, number>): globalThis.Generator<Promise<unknown>, void, unknown> {
+    const snap = this.snapshot(elapsed, metrics);
+    const first = this.model.parameters()[0];
+    if (!first || !isDeviceBackend(first.backend)) return this.checkpointer!.save(kind, snap);
+    const model = this.model.stateDict();
+    const opt = this.optimizer.exportState();
+    const toHost = async (m: Map<string, Tensor>) => new Map(await Promise.all([...m].map(async ([k, t]) => [k, await t.toAsync('ref')] as [string, Tensor])));
+    const [hostModel, hostOpt] = (yield Promise.all([toHost(model), toHost(opt.tensors)])) as [Map<string, Tensor>, Map<string, Tensor>];
+    try {
+      this.checkpointer!.save(kind, {
+        ...snap,
+        // what the writer asks of them: the state dict, the optimizer's state
+        model: { stateDict: () => hostModel } as unknown as Module,
+        optimizer: { exportState: () => ({ tensors: hostOpt, stepCount: opt.stepCount }) } as unknown as Optimizer,
+      });
+    } finally {
+      for (const t of [...hostModel.values(), ...hostOpt.values()]) t.dispose();
+    }
   }
 
   dispose(): void {

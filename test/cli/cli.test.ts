@@ -65,7 +65,7 @@ test('--backend and --threads pick the kernels; the default is native (else wasm
     const r = run(...args);
     assert.notEqual(r.status, 0, args.join(' '));
     assert.doesNotMatch(r.stderr, /\n\s+at /, `stack trace for ${args.join(' ')}`);
-    assert.match(r.stderr.split('\n')[0]!, /^(error|qkv): .*(--backend must be native, wasm or ref|--threads must be an integer >= 1)/);
+    assert.match(r.stderr.split('\n')[0]!, /^(error|qkv): .*(--backend must be native, wasm, ref or webgpu|--threads must be an integer >= 1)/);
   }
 });
 

@@ -184,7 +184,7 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
   LayerNormGrad: rows((k, [x, gm, mean, rstd, dy, dx, dg, db], r, c) => {
     // mean and rstd as the forward saves them
     k.LayerNorm(F(x!), F(gm!), null, r, c, 1e-5, F(dx!), F(mean!), F(rstd!));
-    F(dg!).fill(0.5); F(db!).fill(-0.5); // accumulated into (+=)
+    k.Fill(dg!, 0.5); k.Fill(db!, -0.5); // accumulated into (+=); through the kernel, so a device backend runs it too
     k.LayerNormGrad(F(x!), F(gm!), F(mean!), F(rstd!), F(dy!), r, c, F(dx!), F(dg!), F(db!));
   }, (r, c) => [f(r * c, u(-3, 3)), f(c), out(r), out(r), f(r * c), out(r * c), out(c), out(c)], [5, 6, 7], 'LayerNormGrad'),
   CrossEntropy: () => [0, 0.1].map((smoothing) => ({
@@ -256,6 +256,31 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
     arrays: [f(48, u(0.1, 2)), f(48, u(0.1, 2)), f(30), f(6 * 8 * 5, u(0, 1)), f(48, u(0.5, 2)), out(30)], outputs: [3, 4, 5], tol: 1e-5,
     run: (k, [q, kk, v, S, z, o]) => { for (let t = 0; t < 3; t++) k.LinearAttentionStep(F(q!), F(kk!), F(v!), F(S!), F(z!), 6, 8, 5, 1e-6, F(o!)); } }],
 };
+
+/** The case's input values from `seed` (outputs start as NaN / -1), as host arrays. */
+function caseInputs(c: KernelCase, seed: number): TypedArray[] {
+  const g = new Generator(seed);
+  return c.arrays.map((s) => {
+    const a = s.dtype === 'int32' ? new Int32Array(s.length) : new Float32Array(s.length);
+    for (let j = 0; j < a.length; j++) a[j] = s.init ? s.init(g, j) : s.dtype === 'int32' ? -1 : NaN;
+    return a;
+  });
+}
+
+/**
+ * Runs one case on a device backend (a GPU): the same seeded inputs written into its buffers,
+ * its own kernels only (no reference fallback), the outputs read back.
+ */
+export async function runCaseOnDevice(backend: Backend, c: KernelCase, seed: number): Promise<TypedArray[]> {
+  const allocations = c.arrays.map((s) => backend.allocator.allocate(s.dtype, s.length));
+  try {
+    caseInputs(c, seed).forEach((values, i) => backend.write!(allocations[i]!.view(), values, 0));
+    c.run(backend.kernels as KernelSignatures, allocations.map((a) => a.view()));
+    return await Promise.all(c.outputs.map((i) => backend.read!(allocations[i]!.view(), c.arrays[i]!.dtype, 0, c.arrays[i]!.length)));
+  } finally {
+    for (const a of allocations) a.free();
+  }
+}
 
 /** Runs one case on a backend: allocates its arrays there, fills them from `seed`, returns copies of the outputs. */
 export function runCase(backend: Backend, c: KernelCase, seed: number): TypedArray[] {

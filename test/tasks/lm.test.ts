@@ -3,6 +3,7 @@
 // exactly the tokens of nanoGPT's uncached loop, including past the block size.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { EvalResult } from '../../src/index.js';
 import {
   createLm, generate, generateTokens, getBatch, Generator, lmDriver, lmTraining, memory, nn, noGrad, QkvError, splitTokens, tensor,
   textLoss, Trainer, wordPieces, argmax,
@@ -59,7 +60,7 @@ test('training: the val loss falls from ~ln(vocab) to below 0.6 nat per characte
   const m = createLm(text, { model: { blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 32 }, generator: new Generator(2) });
   const task = lmTraining(m, [text], [], { batchSize: 8, evalIters: 10 });
   const V = m.tokenizer.size;
-  const before = noGrad(() => task.evaluate(new Generator(5))).metrics;
+  const before = noGrad(() => task.evaluate(new Generator(5)) as EvalResult).metrics; // sync on a host backend
   assert.ok(Math.abs(before.valLoss! - Math.log(V)) < 0.3, `initial val loss ${before.valLoss} vs ln(${V}) = ${Math.log(V)}`);
   const trainer = new Trainer(m.model, task, { maxSteps: 250, lr: 1e-2, minLr: 1e-3, warmup: 10, beta2: 0.99, weightDecay: 0.1, evalEvery: 250, seed: 0 });
   const t0 = performance.now();

@@ -4,6 +4,7 @@ import { QkvError } from '../../core/errors.js';
 import { Generator } from '../../core/rng.js';
 import { GPT } from '../../nn/models/gpt.js';
 import { tensor } from '../../ops/creation.js';
+import { add } from '../../ops/elementwise.js';
 import { crossEntropy } from '../../ops/loss.js';
 import { noGrad, tidy } from '../../tensor/engine.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -42,6 +43,30 @@ export function estimateLoss(gpt: GPT, data: Int32Array, o: { batchSize: number;
     for (let k = 0; k < o.evalIters; k++) total += tidy(() => batchLoss(gpt, getBatch(data, o.batchSize, block, o.generator)).item());
   });
   return total / o.evalIters;
+}
+
+/**
+ * estimateLoss for a model on a device backend: the batches' losses are summed there and read
+ * once. The batches are drawn before the first await, so `o.generator` advances as in estimateLoss.
+ */
+export async function estimateLossAsync(gpt: GPT, data: Int32Array, o: { batchSize: number; evalIters: number; generator: Generator }): Promise<number> {
+  const block = gpt.config.blockSize;
+  let total: Tensor | null = null;
+  noGrad(() => {
+    for (let k = 0; k < o.evalIters; k++) {
+      const l = batchLoss(gpt, getBatch(data, o.batchSize, block, o.generator));
+      const next: Tensor = total ? add(total, l) : l;
+      if (total) { total.dispose(); l.dispose(); }
+      total = next;
+    }
+  });
+  const t = total as Tensor | null;
+  if (!t) return NaN;
+  try {
+    return (await t.itemAsync()) / o.evalIters;
+  } finally {
+    t.dispose();
+  }
 }
 
 /**
