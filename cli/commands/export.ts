@@ -7,6 +7,7 @@ import { exportOnnx, exportTorch, loadInstance, onnxPath, refuseOverwritingInput
 import { cliTask } from '../tasks.js';
 import { applyConfig, choice, int, printJson, UsageError } from '../shared.js';
 import { taskOf } from './use.js';
+import { hfExport, isPretrainedDir } from './hf.js';
 
 /** Rotary tables of --max-len rows (x head width / 2, cos and sin) go into the ONNX file, which protobuf caps at 2 GiB. */
 const MAX_ROPE_POSITIONS = 1 << 20;
@@ -20,10 +21,14 @@ export function exportCommand(): Command {
     .addOption(choice('--opset <n>', 'ONNX opset: 17 (LayerNormalization as one node) or 23 (the Attention operator too)', ['17', '23'], '17'))
     .option('--max-len <n>', 'ONNX: positions the rotary tables cover (RoPE models)', int('--max-len', 1, MAX_ROPE_POSITIONS, 'its cos/sin tables are stored in the file, and an ONNX file holds at most 2 GiB'), 4096)
     .option('--graph-input', 'ONNX, tag/classify: add an attn_mask (B, T, T) input for graph data (1 = no edge)', false)
+    .option('--merge-lora', 'a PEFT LoRA adapter directory as --model: fold the adapter into its base model and save that (save_pretrained layout) in --out', false)
+    .option('--out <dir>', 'with --merge-lora: where the merged model is saved')
     .option('--json', 'print what was written as JSON', false)
     .option('--config <file>', 'JSON file of flag values')
     .action((_o, cmd: Command) => {
       const o = applyConfig(cmd);
+      if (isPretrainedDir(o.model)) return hfExport(o);
+      if (o.mergeLora) throw new UsageError(`--merge-lora: ${String(o.model)} is not a PEFT adapter directory (adapter_config.json)`);
       if (!o.onnx && !o.torch) throw new UsageError('qkv export needs --onnx FILE and/or --torch DIR');
       const { task } = taskOf(o.model as string);
       const t = cliTask(task, `--model ${String(o.model)}`);

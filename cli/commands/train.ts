@@ -8,9 +8,10 @@ import { builtinExamples, detectFormat, FORMATS, readExamples, type ExampleOf } 
 import { imageFrontEndFor } from '../media.js';
 import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, MAX_BUILTIN_N, UsageError, vocabSizeOption } from '../shared.js';
 import { ignoredFlags, type InputKind } from './applicable.js';
-import { addTrainingFlags, checkModelFlags, runAndReport, vizOption } from './train-common.js';
+import { addTrainingFlags, checkModelFlags, runAndReport, trainerOptions, vizOption } from './train-common.js';
 import { trainLmCommand } from './train-lm.js';
 import { trainSeq2seqCommand } from './train-seq2seq.js';
+import { addPretrainedFlags, hfData, hfTrain } from './hf.js';
 
 /** Model flags of the tag and classify tasks. */
 function addModelFlags(cmd: Command): Command {
@@ -120,8 +121,9 @@ export function trainCommand(): Command {
   const tag = addModelFlags(addDataFlags(new Command('tag'), FORMATS.filter((f) => f !== 'tsv' && f !== 'image'), 'ambiguity, speech, graph'))
     .description('sequence labeling: one label per word, frame or graph node')
     .option('--word-dropout <x>', 'replace training words by <unk> at this rate', float('--word-dropout', 0, 1), 0.05);
-  addTrainingFlags(tag, { steps: 400, epochs: 3, lr: 5e-3, evalEvery: 100, batch: 32 }).action(async (_o, cmd: Command) => {
+  addPretrainedFlags(addTrainingFlags(tag, { steps: 400, epochs: 3, lr: 5e-3, evalEvery: 100, batch: 32 })).action(async (_o, cmd: Command) => {
     const o = applyConfig(cmd);
+    if (o.from) return hfTrain('tag', o, labelled('tag', o), trainerOptions(o));
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('tag', o);
     for (const line of ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd))) console.error(`qkv: ${line}`);
@@ -133,8 +135,9 @@ export function trainCommand(): Command {
   });
   const classify = addModelFlags(addDataFlags(new Command('classify'), ['tsv', 'frames', 'graph', 'wav', 'image'], 'spoken, shapes'))
     .description('one label per sequence or image (text<TAB>label, JSONL frames/graphs with "label", WAV or image path<TAB>label, a folder per label of images)');
-  addTrainingFlags(classify, { steps: 400, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action(async (_o, cmd: Command) => {
+  addPretrainedFlags(addTrainingFlags(classify, { steps: 400, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 })).action(async (_o, cmd: Command) => {
     const o = applyConfig(cmd);
+    if (o.from) return hfTrain('classify', o, hfData(o, () => labelled('classify', o)), trainerOptions(o));
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('classify', o);
     for (const line of ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd))) console.error(`qkv: ${line}`);

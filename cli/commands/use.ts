@@ -7,6 +7,7 @@ import { cliTask } from '../tasks.js';
 import { frontEndOf, mediaInputs } from '../media.js';
 import { applyConfig, choice, fmt, int, printJson, UsageError } from '../shared.js';
 import { FORMATS } from '../datasets.js';
+import { hfPredict, isPretrainedDir } from './hf.js';
 import { answerLines, stdinIsFile, streamLines } from '../predict.js';
 
 /** Beam search runs the decoder once per hypothesis and step: past this a sentence takes minutes. */
@@ -69,6 +70,9 @@ export function predictCommand(): Command {
     .option('--config <file>', 'JSON file of flag values')
     .action(async (_o, cmd: Command) => {
       const o = applyConfig(cmd);
+      if (isPretrainedDir(o.model)) { // a Hugging Face BERT directory (or a PEFT adapter on one): one text per line
+        return hfPredict(o, (o.input ? readTextFile(o.input as string) : readStdin()).split('\n').filter((l) => l.trim()));
+      }
       const { task } = taskOf(o.model as string);
       const t = cliTask(task, `--model ${String(o.model)}`);
       if (t.refusePredict) throw new UsageError(t.refusePredict); // before waiting on standard input
