@@ -1,7 +1,8 @@
 // The README as a new user meets it: the repository packed (`npm pack`) and installed into a
 // separate project, every ```ts block of README.md compiled there with `tsc --strict` against
 // the package's own declarations, and every block run with node. A block that cannot run by
-// itself says why in its fence (```ts no-run: REASON); none does today.
+// itself says why in its fence (```ts no-run: REASON); one that does not even compile yet says
+// so (```ts no-check: REASON) and is a skipped test naming the reason.
 // The install needs the npm registry (or npm's cache): where it fails, the suite is skipped
 // with npm's reason. Install scripts are skipped (no native build here: qkv runs on wasm).
 import assert from 'node:assert/strict';
@@ -32,6 +33,7 @@ export function codeBlocks(markdown: string): Block[] {
   return blocks;
 }
 
+const noCheck = (b: Block) => /^no-check:\s*(.+)$/.exec(b.info)?.[1] ?? null;
 const blocks = codeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
 const run = (cmd: string, args: string[], cwd: string, timeout = 240_000) =>
   spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_update_notifier: 'false' } });
@@ -54,7 +56,8 @@ describe('README in a consumer project (npm pack + install, tsc --strict)', () =
       return;
     }
     dir = project;
-    for (const b of blocks) writeFileSync(join(dir, b.file), b.code);
+    // a block marked ```ts no-check: REASON is neither compiled nor run (each is a skipped test naming why)
+    for (const b of blocks) if (!noCheck(b)) writeFileSync(join(dir, b.file), b.code);
     // a consumer's strict project as `tsc --init` makes it (skipLibCheck: true); a second config
     // also checks the package's own declarations
     const options = {
@@ -94,6 +97,7 @@ describe('README in a consumer project (npm pack + install, tsc --strict)', () =
       if (skip) return t.skip(skip);
       const noRun = /^no-run:\s*(.+)$/.exec(b.info);
       if (noRun) return t.skip(`marked no-run: ${noRun[1]}`);
+      if (noCheck(b)) return t.skip(`marked no-check: ${noCheck(b)}`);
       const file = b.lang === 'ts' ? join('out', b.file.replace(/\.ts$/, '.js')) : b.file;
       const r = run(process.execPath, [file], dir, 300_000);
       if (process.env.QKV_SHOW_README) process.stderr.write(`README.md:${b.line}:\n${r.stdout}`);
