@@ -10,6 +10,7 @@ import { generateCommand } from './commands/generate.js';
 import { exportCommand } from './commands/export.js';
 import { vizCommand } from './commands/viz.js';
 import { experimentCommand } from './commands/experiment.js';
+import { dataCommand } from './commands/data.js';
 import { debugging, report } from './errors.js';
 import { int, prepareOutDir, UsageError } from './shared.js';
 
@@ -52,7 +53,7 @@ export function buildProgram(): Command {
     .action(async (opts: { steps: number; seed: number; out: string; sentence: string }) => { prepareOutDir('--out', opts.out); await demo(opts); });
 
   program.addCommand(trainCommand()).addCommand(evalCommand()).addCommand(predictCommand()).addCommand(infoCommand());
-  program.addCommand(generateCommand()).addCommand(exportCommand()).addCommand(vizCommand()).addCommand(experimentCommand());
+  program.addCommand(generateCommand()).addCommand(exportCommand()).addCommand(vizCommand()).addCommand(experimentCommand()).addCommand(dataCommand());
   const visit = (cmd: Command): void => {
     for (const sub of cmd.commands) {
       sub.exitOverride().showHelpAfterError('(add --help for usage)');

@@ -6,6 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { data, decodeImage, imageFile, readBinaryFile, readTextFile, resolveListPath, type TaskInstance } from '../src/index.js';
 import { UsageError } from './shared.js';
+import { bytesText, checkSizes, memoryLimit } from './sizes.js';
 
 /** The front end a checkpoint was trained with, if any. */
 export function frontEndOf(instance: TaskInstance): data.FrontEnd | null {
@@ -55,8 +56,37 @@ function firstImage(source: string): string {
 export function imageFrontEndFor(source: string, o: Record<string, unknown>): data.ImageFrontEnd {
   const channels = Number(o.channels ?? 3) as 1 | 3;
   const size = o.imageSize as [number, number] | undefined;
-  if (size) return data.imageFrontEnd({ channels, height: size[0], width: size[1], resize: true });
+  if (size) {
+    checkImageSize(`--image-size ${size[0]}x${size[1]}`, size[0], size[1], channels);
+    checkImageModel(size[0], size[1], o);
+    return data.imageFrontEnd({ channels, height: size[0], width: size[1], resize: true });
+  }
   const path = firstImage(source);
   const p = decodeImage(readBinaryFile(path), path);
+  checkImageSize(`${path} (${p.height}x${p.width}, the size every image gets without --image-size)`, p.height, p.width, channels);
+  checkImageModel(p.height, p.width, o);
   return data.imageFrontEnd({ channels, height: p.height, width: p.width });
+}
+
+/** The model on images of this size, checked before any image is read: the patches are the positions, attention holds positions² weights per head. */
+function checkImageModel(height: number, width: number, o: Record<string, unknown>): void {
+  const transformer = (o.model ?? 'transformer') === 'transformer';
+  const patch = transformer ? Number(o.patch ?? 4) : 1;
+  const positions = Math.ceil(height / patch) * Math.ceil(width / patch);
+  const [d, layers, heads, batch] = [Number(o.dModel ?? 64), Number(o.layers ?? 2), Number(o.heads ?? 4), Number(o.batchSize ?? 32)];
+  checkSizes({ '--image-size': `${height}x${width}`, ...(transformer ? { '--patch': patch } : {}), '--batch-size': batch },
+    2 * layers * 12 * d * d, batch * layers * positions * (12 * d + (transformer ? 2 * heads * positions : 0)));
+}
+
+/**
+ * Refuses an image size whose float32 pixels would not fit many times over: each image is held
+ * as height × width × channels floats, a batch of them at once, and the model's activations on
+ * top (the transformer's patches and attention are checked with the model flags).
+ */
+function checkImageSize(what: string, height: number, width: number, channels: number): void {
+  const bytes = 4 * height * width * channels;
+  const limit = memoryLimit() / 256;
+  if (bytes > limit) {
+    throw new UsageError(`${what}: one image is ${bytesText(bytes)} as float32 (${channels} channel${channels === 1 ? '' : 's'}), too large to train on here (at most ${bytesText(limit)} per image, so that a batch and the model fit in ${bytesText(memoryLimit())})`);
+  }
 }

@@ -1,5 +1,6 @@
 // Flag parsing shared by the commands: typed values with clear errors, --config files whose
 // values fill in flags not given on the command line, and user errors as one line.
+import { resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { nn, QkvError, writeFileAtomic } from '../src/index.js';
@@ -8,10 +9,12 @@ import { systemErrorLine } from './errors.js';
 /** A user error: printed as one line, exit code 1, no stack trace. */
 export class UsageError extends QkvError {}
 
-export function int(name: string, min = 0) {
+export function int(name: string, min = 0, max = Number.MAX_SAFE_INTEGER, why = '') {
   return (v: string): number => {
     const n = Number(v);
-    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer ${max < Number.MAX_SAFE_INTEGER ? `from ${min} to ${max}${why ? ` (${why})` : ''}` : `>= ${min}`}`);
+    }
     return n;
   };
 }
@@ -27,8 +30,15 @@ export function float(name: string, min = -Infinity, max = Infinity) {
 }
 
 /** --vocab-size: entries of a BPE vocabulary (256 bytes + up to 4 special tokens + merges). */
+/** --n: built-in sets are generated in memory; a million examples is already far past what they teach. */
+export const MAX_BUILTIN_N = 1_000_000;
+
+/** The byte-level BPE trainer's own limit (src/data/tokenizers). */
+const MAX_BPE_VOCAB = 4194303;
+
 export function vocabSizeOption(): Option {
-  return new Option('--vocab-size <n>', 'BPE vocabulary size, with --tokenize bpe (256 bytes, the special tokens, then merges; default 1000)').argParser(int('--vocab-size', 260));
+  return new Option('--vocab-size <n>', 'BPE vocabulary size, with --tokenize bpe (256 bytes, the special tokens, then merges; default 1000)')
+    .argParser(int('--vocab-size', 260, MAX_BPE_VOCAB, 'the most ids a byte-level BPE tokenizer holds'));
 }
 
 /** Refuses --vocab-size without --tokenize bpe (never a silently ignored option). */
@@ -53,6 +63,20 @@ export function attentionFlag(o: Record<string, unknown>): nn.AttentionKind {
 }
 
 export function applyConfig(cmd: Command): Record<string, unknown> {
+  const opts = readConfig(cmd);
+  const given = new Set(cmd.options.map((o) => o.attributeName()).filter((n) => ['cli', 'config'].includes(String(cmd.getOptionValueSource(n)))));
+  explicit.set(opts, given);
+  return opts;
+}
+
+const explicit = new WeakMap<object, ReadonlySet<string>>();
+
+/** The options (attribute names) given on the command line or in --config, for the options object applyConfig returned. */
+export function explicitFlags(o: Record<string, unknown>): ReadonlySet<string> | undefined {
+  return explicit.get(o);
+}
+
+function readConfig(cmd: Command): Record<string, unknown> {
   const opts = cmd.opts() as Record<string, unknown>;
   const file = opts.config as string | undefined;
   if (!file) return opts;
@@ -107,6 +131,7 @@ export function fmt(v: number | null | undefined): string {
  * run fails before training, with the flag and the path, not at its first checkpoint.
  */
 export function prepareOutDir(flag: string, dir: string): void {
+  refuseKernelPath(flag, dir);
   const why = (e: unknown): string => systemErrorLine(e)?.replace(/^.*?: (?=[^:]*$)/, '') ?? (e as Error).message;
   let stat: ReturnType<typeof statSync> | undefined;
   try { stat = statSync(dir); } catch (e) {
@@ -119,6 +144,15 @@ export function prepareOutDir(flag: string, dir: string): void {
   } catch (e) {
     throw new UsageError(`${flag} ${dir}: cannot write there (${why(e)})`);
   }
+}
+
+/**
+ * Refuses an output folder under /proc or /sys: kernel interfaces, not folders (creating
+ * folders there loops: mkdir -p spins at 100% CPU), and writing there can change the system.
+ */
+export function refuseKernelPath(flag: string, dir: string): void {
+  const m = /^\/(proc|sys)(\/|$)/.exec(resolvePath(dir));
+  if (m) throw new UsageError(`${flag} ${dir}: refusing to write under /${m[1]} (a kernel interface, not a folder)`);
 }
 
 /** Writes a text file the CLI produces atomically (complete or absent); `what` (a flag or a name) starts the error line. */

@@ -23,7 +23,7 @@ export function bytesText(n: number): string {
  * values (named in the message, largest first as given); `params` the parameter count (x4 for
  * weights, gradients and two Adam moments) and `activations` the float count of one step.
  */
-export function checkSizes(flags: Record<string, number>, params: number, activations: number, limit = memoryLimit()): void {
+export function checkSizes(flags: Record<string, number | string>, params: number, activations: number, limit = memoryLimit()): void {
   const bytes = 4 * (4 * params + activations);
   if (Number.isFinite(bytes) && bytes <= limit) return;
   const named = Object.entries(flags).map(([f, v]) => `${f} ${v}`).join(', ');

@@ -14,6 +14,10 @@ export interface CliTask {
   readInputs(text: string, file: string, instance: TaskInstance): unknown[];
   /** An error of evaluate() restated with the data file's name, when the task can. */
   evaluateError?(e: unknown, file: string): unknown;
+  /** `qkv predict`: a line with no input (default: only whitespace); it gets an empty output line. */
+  isBlank?(line: string): boolean;
+  /** `qkv predict`: warns on stderr about inputs the model can only guess at (lines: the non-blank ones, with their numbers). */
+  checkInputs?(inputs: readonly unknown[], lines: readonly string[], numbers: readonly number[], file: string, instance: TaskInstance): void;
   /** Set when `qkv predict` does not apply to this task: the message says what to use. */
   refusePredict?: string;
   /** One output line (human) and one JSON value (for --json). */
@@ -27,7 +31,46 @@ export function sequenceInputs(text: string, file: string, instance: TaskInstanc
   if (featurizer.kind === 'frames') return data.readInputsJsonl(text, file, { dim: featurizer.frameDim });
   const lines = text.split(/\r?\n/).map((l, i) => [l.trim(), i + 1] as const).filter(([l]) => l);
   if (!lines.length) throw new UsageError(`${file}: no input lines`);
+  // a JSONL frames/graph file given to a model of words would be tagged as JSON text
+  for (const [l, n] of lines) {
+    const key = jsonInputKey(l);
+    if (key) throw new UsageError(`${file}:${n}: a JSON object with "${key}", but this model reads text (one sentence per line), not ${key}`);
+  }
   return lines.map(([l]) => ({ tokens: l.split(/\s+/) }));
+}
+
+/** "frames" or "nodes" when `line` is a JSON object holding them (a frames/graph input), else null. */
+function jsonInputKey(line: string): string | null {
+  if (!line.startsWith('{') || !line.endsWith('}')) return null;
+  try {
+    const obj = JSON.parse(line) as unknown;
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return null;
+    return 'frames' in obj ? 'frames' : 'nodes' in obj ? 'nodes' : null;
+  } catch {
+    return null;
+  }
+}
+
+/** seq2seq: tokens of each source that the model's source vocabulary lacks (read as <unk>), named on stderr per line. */
+function seq2seqUnknown(inputs: readonly unknown[], _lines: readonly string[], numbers: readonly number[], file: string, instance: TaskInstance): void {
+  const vocab = (instance as unknown as { source: { encode(t: readonly string[]): Int32Array; decode(ids: ArrayLike<number>): string[] } }).source;
+  const known = new Map<string, boolean>();
+  inputs.forEach((input, i) => {
+    const unknown = new Set<string>();
+    for (const tok of (input as { source: string[] }).source) {
+      let ok = known.get(tok);
+      if (ok === undefined) {
+        const back = vocab.decode(vocab.encode([tok]));
+        ok = back.length === 1 && back[0] === tok;
+        known.set(tok, ok);
+      }
+      if (!ok) unknown.add(tok);
+    }
+    if (unknown.size) {
+      const names = [...unknown].slice(0, 8).map((x) => JSON.stringify(x)).join(', ') + (unknown.size > 8 ? `, ... (${unknown.size})` : '');
+      process.stderr.write(`qkv: ${file}:${numbers[i]}: ${names} ${unknown.size === 1 ? 'is' : 'are'} not in the model's source vocabulary (read as <unk>): this line's output is a guess\n`);
+    }
+  });
 }
 
 /** seq2seq: how the checkpoint in --model splits text (its config's tokenize). */
@@ -70,6 +113,8 @@ export const CLI_TASKS: Partial<Record<TaskName, CliTask>> = {
     driver: seq2seqDriver,
     readLabelled: (f, o) => readExamples('seq2seq', f, { format: o.format as string, tokenize: seq2seqTokenize(o.model as string) }),
     readInputs: seq2seqInputs,
+    isBlank: (l) => l.split('\t')[0]!.trim() === '',
+    checkInputs: seq2seqUnknown,
     format: (input, output) => {
       const { text, sep } = input as { text: string; sep: string };
       const out = (output as string[]).join(sep);

@@ -3,6 +3,9 @@
 import { referenceBackend } from './kernels/ref/index.js';
 import { registerReferenceBackend } from './kernels/registry.js';
 import { installTensorMethods } from './ops/methods.js';
+// Tensor's op methods (x.matmul(w)) are declared by an augmentation in ops/methods.ts; this
+// re-export keeps that file in the declarations a consumer's compiler reads from index.d.ts.
+export type {} from './ops/methods.js';
 
 registerReferenceBackend(referenceBackend);
 installTensorMethods();
@@ -28,6 +31,7 @@ export { Optimizer, type ParamGroup, type Params } from './optim/optimizer.js';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
 export { SGD, type SgdOptions } from './optim/sgd.js';
 export * as nn from './nn/index.js';
+export * as hf from './nn/models/hf/index.js';
 export { LinearAttentionState } from './nn/attention/linear-attention-state.js';
 export { Module, ModuleError, type StateDict } from './nn/module.js';
 export { exportTorch, type TorchHandoff } from './io/torch.js';
@@ -46,6 +50,7 @@ export type { ModelInspection, LayerInspection, HeadInspection, InspectOptions, 
 export { DEFAULT_VIZ_TOKENS } from './inspect/lm.js';
 export { lmDriver, createLm, lmFromConfig, lmTraining, lmEvaluate, generate, generateTokens, defaultPrompt, textLoss, estimateLoss, getBatch, splitTokens, wordPieces, DEFAULT_LM_MODEL, LM_TOKENIZE, type LmInstance, type LmConfig, type LmModelConfig, type LmOptions, type LmTokenize, type LmTokenizer, type GenerateOptions } from './tasks/lm.js';
 export { seq2seqDriver, translate, seq2seqBatch, seq2seqLogits, Seq2SeqModel, DEFAULT_SEQ2SEQ_MODEL, greedyBatch, beamDecode, type Seq2SeqInstance, type Seq2SeqConfig, type Seq2SeqInput, type Seq2SeqOptions, type Seq2SeqModelConfig } from './tasks/seq2seq.js';
+export { WordPieceTokenizer, anyTokenizerFromJson, wordPieceFromJson, type Encoding } from './data/tokenizers/index.js';
 export { BpeTokenizer, parseTokenizerJson, serializeTokenizerJson, toTokenizerJson, tokenizerFromJson, type BpeTokenizerTrainOptions } from './data/tokenizers/index.js';
 export { describeTokenizer, TOKENIZER_FILE, DEFAULT_BPE_VOCAB } from './data/tokenizers/subword.js';
 export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, ImageClassifier, type ModelConfig, type ModelKind } from './nn/models/taggers.js';

@@ -17,10 +17,15 @@ export { registerAttentionLowering, blockedMask, type AttentionLowering, type He
 export { saveOnnx, onnxPath } from './io/onnx-file.js';
 export { saveTorchHandoff } from './io/torch-file.js';
 export { readTextFile, readBinaryFile, resolveListPath } from './data/files.js';
-export { writeFileAtomic } from './io/atomic-file.js';
+export { writeFileAtomic, writeFilesTogether, refuseOverwritingInputs, type FileWrite } from './io/atomic-file.js';
 export { decodeImage, imageFile, readImageList, readImageFolder, encodePng } from './data/image/decode.js';
 export { saveCheckpoint, readCheckpoint, readCheckpointConfig, checkpointValueCount, isCheckpoint, removeLeftovers, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
+export { loadModel, type LoadedModel } from './run/load-model.js';
 export { trainSession, trainSessionAsync, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';
+
+export { fromPretrained, savePretrained, saveAdapter, loadAdapter, pretrainedStateDict, imageProcessorFromJson, type Pretrained, type HfTokenizer } from './run/pretrained.js';
+export { finetunePretrained, type FinetuneOptions, type FinetuneResult, type FinetuneTask } from './run/finetune.js';
+export { generatePretrained, tagWordsPretrained, classifyTextPretrained, classifyImagePretrained, transcribePretrained, transcribeFeatures, whisperPrompt, type HfGenerateOptions } from './run/hf-use.js';
 
 installDefaultBackend();
 await installEnvWebGpu();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { experiments } from '../../src/index.js';
 import { chartSpec, closePngConverter, renderSvg, svgToPng } from '../charts.js';
 import { tableRows, writeReport } from '../report.js';
-import { int, printJson, UsageError, writeTextFile } from '../shared.js';
+import { int, printJson, refuseKernelPath, UsageError, writeTextFile } from '../shared.js';
 
 type Result = experiments.ExperimentResult;
 
@@ -74,12 +74,15 @@ function readResult(dir: string, name: string): Result {
     throw new UsageError(`--from ${file}: ${code === 'ENOENT' ? 'no such file (run the experiment first)' : (e as Error).message}`);
   }
   if (r?.name !== name || !Array.isArray(r.summary) || !Array.isArray(r.charts)) throw new UsageError(`--from ${file}: not the results of experiment ${name}`);
+  // the charts and the page read each measure's title and unit
+  if (!r.measures || typeof r.measures !== 'object' || Array.isArray(r.measures)) throw new UsageError(`--from ${file}: no "measures" object (each measure's title and unit); rerun the experiment to write it`);
   // JSON has no NaN: null numbers are missing values
   r.summary = r.summary.map((s) => ({ ...s, mean: s.mean ?? NaN, min: s.min ?? NaN, max: s.max ?? NaN }));
   return r;
 }
 
 function ensureWritable(flag: string, dir: string): void {
+  refuseKernelPath(flag, dir);
   try {
     mkdirSync(dir, { recursive: true });
     const probe = join(dir, `.qkv-write-test-${process.pid}`);

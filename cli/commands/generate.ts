@@ -6,11 +6,12 @@
 import { Command } from 'commander';
 import { CheckpointError, defaultPrompt, generate, Generator, lmDriver, loadInstance, readCheckpointConfig, resolveCheckpoint } from '../../src/index.js';
 import { applyConfig, float, int, printJson, UsageError } from '../shared.js';
+import { hfGenerate, isPretrainedDir } from './hf.js';
 
 export function generateCommand(): Command {
   return new Command('generate')
     .description('sample text from a language model trained with qkv train lm')
-    .requiredOption('--model <dir>', 'a run directory (its best model) or a checkpoint directory')
+    .requiredOption('--model <dir>', 'a run directory (its best model), a checkpoint directory, or a Hugging Face GPT-2 directory (save_pretrained; a PEFT adapter on one)')
     .option('--prompt <text>', 'text to continue (default: "\\n", as nanoGPT\'s sample.py)')
     .option('--max-new-tokens <n>', 'tokens to generate per sample', int('--max-new-tokens', 0), 500)
     .option('--temperature <x>', 'softmax temperature (0: greedy)', float('--temperature', 0), 0.8)
@@ -24,6 +25,7 @@ export function generateCommand(): Command {
     .action((_o, cmd: Command) => {
       const o = applyConfig(cmd);
       if (!((o.topP as number) > 0)) throw new UsageError('--top-p must be > 0 and <= 1');
+      if (isPretrainedDir(o.model)) return hfGenerate(o); // a Hugging Face GPT-2 directory (or a PEFT adapter on one)
       const dir = o.model as string;
       const { task } = readCheckpointConfig(resolveCheckpoint(dir));
       if (task !== 'lm') {

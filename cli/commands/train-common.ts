@@ -9,7 +9,7 @@ import {
   type SessionResult, type TaskDriver, type TaskInstance, type TaskName, type TaskOptions, type TrainerOptions,
 } from '../../src/index.js';
 import { progress } from '../progress.js';
-import { choice, float, int, prepareOutDir, printJson, UsageError } from '../shared.js';
+import { choice, explicitFlags, float, int, prepareOutDir, printJson, UsageError } from '../shared.js';
 import { interruptedRun, withInterrupts } from '../interrupts.js';
 import { checkSizes } from '../sizes.js';
 import { addLengthFlags, lengthOptions, summaryLines } from './train-length.js';
@@ -62,7 +62,8 @@ export async function runAndReport<I extends TaskInstance, E, O extends TaskOpti
     const onEvaluated = watcher(task, o, meta, dev);
     result = await withInterrupts(async (signal) => {
       const r = await trainSessionAsync(driver, train, dev,
-        { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined, onEvaluated, signal });
+        { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined, onEvaluated, signal,
+          explicit: explicitFlags(o) });
       if (r.stop?.reason === 'interrupted') throw interrupted(out, r, signal);
       return r;
     });

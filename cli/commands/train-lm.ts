@@ -24,6 +24,7 @@ import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, UsageEr
 import { addLengthFlags, lengthOptions } from './train-length.js';
 import { runAndReport, vizOption } from './train-common.js';
 import { checkSizes } from '../sizes.js';
+import { addPretrainedFlags, hfTrain } from './hf.js';
 
 export function lmTrainerOptions(o: Record<string, unknown>): TrainerOptions {
   return {
@@ -36,7 +37,7 @@ export function lmTrainerOptions(o: Record<string, unknown>): TrainerOptions {
 }
 
 export function trainLmCommand(): Command {
-  return addLengthFlags(new Command('lm'), { stepsFlag: '--max-iters', steps: 2000, epochs: 1, evalMax: false })
+  const cmd = addLengthFlags(new Command('lm'), { stepsFlag: '--max-iters', steps: 2000, epochs: 1, evalMax: false })
     .description('a GPT language model on a plain text file (characters by default), like nanoGPT\'s shakespeare_char')
     .option('--data <file>', 'the text to train on (UTF-8); the first 90% trains, the last 10% validates')
     .option('--out <dir>', 'run directory: checkpoints in DIR/best and DIR/last, log in DIR/log.jsonl', 'out-lm')
@@ -67,11 +68,18 @@ export function trainLmCommand(): Command {
     .option('--seed <n>', 'random seed (batches, initialisation, dropout)', int('--seed', 0), 1337)
     .addOption(vizOption('the text\'s first words, at most --block-size characters; the prompt\'s causal self-attention is recorded, not generation'))
     .option('--json', 'print a machine-readable summary at the end', false)
-    .option('--config <file>', 'JSON file of flag values (flags on the command line win)')
+    .option('--config <file>', 'JSON file of flag values (flags on the command line win)');
+  return addPretrainedFlags(cmd)
     .action(async (_o, cmd: Command) => {
       const o = applyConfig(cmd);
       const trainer = lmTrainerOptions(o); // length flags checked before the data is read
       if (!o.data) throw new UsageError('give --data FILE: the plain text to train on (e.g. nanoGPT\'s shakespeare input.txt)');
+      if (o.from) {
+        const text = readTextFile(o.data as string);
+        const cut = Math.floor(text.length * 0.9);
+        const blockSize = cmd.getOptionValueSource('blockSize') === 'default' ? undefined : o.blockSize;
+        return hfTrain('lm', { ...o, blockSize }, { train: text.slice(0, cut), dev: text.slice(cut) }, trainer);
+      }
       checkVocabSize(o);
       const text = readTextFile(o.data as string);
       const nEmbd = o.nEmbd as number;

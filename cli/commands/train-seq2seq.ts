@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { data, nn, seq2seqDriver, type Seq2SeqModelConfig, type Seq2SeqOptions } from '../../src/index.js';
 import { builtinExamples, readExamples } from '../datasets.js';
-import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
+import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, MAX_BUILTIN_N, UsageError, vocabSizeOption } from '../shared.js';
 import { addTrainingFlags, checkModelFlags, runAndReport, vizOption } from './train-common.js';
 
 const SEQ2SEQ_BUILTINS = ['reverse', 'sort', 'copy'];
@@ -31,7 +31,7 @@ export function trainSeq2seqCommand(): Command {
     .option('--train <file>', 'training pairs, source<TAB>target per line')
     .option('--dev <file>', 'held-out pairs for evaluation (default: 10% of --train)')
     .addOption(choice('--builtin <name>', 'a generated data set instead of files', SEQ2SEQ_BUILTINS))
-    .option('--n <count>', 'examples of the built-in set', int('--n', 10), 4000)
+    .option('--n <count>', 'examples of the built-in set', int('--n', 10, MAX_BUILTIN_N, 'a built-in set is generated in memory'), 4000)
     .addOption(choice('--format <name>', 'file format (default: from the extension)', ['auto', 'tsv'], 'auto'))
     .addOption(choice('--tokenize <kind>', 'split each side into characters, whitespace-separated words, or bpe pieces (one byte-level BPE for both sides, saved as tokenizer.json)', ['chars', 'words', 'bpe'], 'chars'))
     .addOption(vocabSizeOption())

@@ -6,11 +6,12 @@ import {
 } from '../../src/index.js';
 import { builtinExamples, detectFormat, FORMATS, readExamples, type ExampleOf } from '../datasets.js';
 import { imageFrontEndFor } from '../media.js';
-import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, UsageError, vocabSizeOption } from '../shared.js';
+import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, MAX_BUILTIN_N, UsageError, vocabSizeOption } from '../shared.js';
 import { ignoredFlags, type InputKind } from './applicable.js';
-import { addTrainingFlags, checkModelFlags, runAndReport, vizOption } from './train-common.js';
+import { addTrainingFlags, checkModelFlags, runAndReport, trainerOptions, vizOption } from './train-common.js';
 import { trainLmCommand } from './train-lm.js';
 import { trainSeq2seqCommand } from './train-seq2seq.js';
+import { addPretrainedFlags, hfData, hfTrain } from './hf.js';
 
 /** Model flags of the tag and classify tasks. */
 function addModelFlags(cmd: Command): Command {
@@ -35,12 +36,12 @@ function addDataFlags(cmd: Command, formats: readonly string[], builtins: string
     .option('--train <file>', 'training data')
     .option('--dev <file>', 'held-out data for evaluation (default: 10% of --train)')
     .option('--builtin <name>', `a generated data set instead of files (${builtins})`)
-    .option('--n <count>', 'examples of the built-in set', int('--n', 10), 2000)
+    .option('--n <count>', 'examples of the built-in set', int('--n', 10, MAX_BUILTIN_N, 'a built-in set is generated in memory'), 2000)
     .addOption(choice('--format <name>', 'file format (default: from the extension)', ['auto', ...formats], 'auto'))
     .addOption(choice('--column <name>', 'CoNLL-U tag column', ['upos', 'xpos'], 'upos'))
-    .option('--sample-rate <hz>', 'WAV input: rate the features are computed at (files are resampled to it)', int('--sample-rate', 1000), 16000)
-    .option('--mel-bins <n>', 'WAV input: mel filters, the size of each frame vector', int('--mel-bins', 1), 80)
-    .addOption(choice('--cmvn <kind>', 'WAV input: per-utterance normalisation of each mel channel', ['none', 'mean', 'meanvar'], 'none'))
+    .option('--sample-rate <hz>', 'WAV input: rate the features are computed at (files are resampled to it)', int('--sample-rate', 1000, 384000, 'files are resampled to it: a higher rate multiplies every clip'), 16000)
+    .option('--mel-bins <n>', 'WAV input: mel filters, the size of each frame vector', int('--mel-bins', 1, 1024, 'each frame is this many values'), 80)
+    .addOption(choice('--cmvn <kind>', 'WAV input: per-utterance normalisation of each mel channel (meanvar: what a tuned run uses; none: Kaldi fbank values as they are)', ['none', 'mean', 'meanvar'], 'meanvar'))
     .option('--image-size <HxW>', 'image input: resize every image to this (e.g. 32 or 32x48); default: the first image\'s size, others refused', imageSize)
     .addOption(choice('--channels <n>', 'image input: 1 (gray) or 3 (RGB)', ['1', '3'], '3'))
     .option('--patch <n>', 'image input, transformer: side of the square patches', int('--patch', 1), 4);
@@ -120,8 +121,9 @@ export function trainCommand(): Command {
   const tag = addModelFlags(addDataFlags(new Command('tag'), FORMATS.filter((f) => f !== 'tsv' && f !== 'image'), 'ambiguity, speech, graph'))
     .description('sequence labeling: one label per word, frame or graph node')
     .option('--word-dropout <x>', 'replace training words by <unk> at this rate', float('--word-dropout', 0, 1), 0.05);
-  addTrainingFlags(tag, { steps: 400, epochs: 3, lr: 5e-3, evalEvery: 100, batch: 32 }).action(async (_o, cmd: Command) => {
+  addPretrainedFlags(addTrainingFlags(tag, { steps: 400, epochs: 3, lr: 5e-3, evalEvery: 100, batch: 32 })).action(async (_o, cmd: Command) => {
     const o = applyConfig(cmd);
+    if (o.from) return hfTrain('tag', o, labelled('tag', o), trainerOptions(o));
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('tag', o);
     for (const line of ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd))) console.error(`qkv: ${line}`);
@@ -133,8 +135,9 @@ export function trainCommand(): Command {
   });
   const classify = addModelFlags(addDataFlags(new Command('classify'), ['tsv', 'frames', 'graph', 'wav', 'image'], 'spoken, shapes'))
     .description('one label per sequence or image (text<TAB>label, JSONL frames/graphs with "label", WAV or image path<TAB>label, a folder per label of images)');
-  addTrainingFlags(classify, { steps: 400, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action(async (_o, cmd: Command) => {
+  addPretrainedFlags(addTrainingFlags(classify, { steps: 400, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 })).action(async (_o, cmd: Command) => {
     const o = applyConfig(cmd);
+    if (o.from) return hfTrain('classify', o, hfData(o, () => labelled('classify', o)), trainerOptions(o));
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('classify', o);
     for (const line of ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd))) console.error(`qkv: ${line}`);

@@ -7,6 +7,11 @@ import { cliTask } from '../tasks.js';
 import { frontEndOf, mediaInputs } from '../media.js';
 import { applyConfig, choice, fmt, int, printJson, UsageError } from '../shared.js';
 import { FORMATS } from '../datasets.js';
+import { hfPredict, isPretrainedDir } from './hf.js';
+import { answerLines, stdinIsFile, streamLines } from '../predict.js';
+
+/** Beam search runs the decoder once per hypothesis and step: past this a sentence takes minutes. */
+export const MAX_BEAM = 1024;
 
 /** The task a checkpoint was trained for, from its config.json. */
 export function taskOf(dir: string): { task: unknown; config: Record<string, unknown> } {
@@ -61,22 +66,39 @@ export function predictCommand(): Command {
     .requiredOption('--model <dir>', 'a run directory (its best model) or a checkpoint directory')
     .option('--input <file>', 'input file (default: standard input)')
     .option('--json', 'print one JSON object per input', false)
-    .option('--beam <n>', 'seq2seq: beam search keeping N hypotheses (default: greedy decoding)', int('--beam', 1))
+    .option('--beam <n>', 'seq2seq: beam search keeping N hypotheses (default: greedy decoding)', int('--beam', 1, MAX_BEAM, 'each decoding step runs the decoder on every hypothesis'))
     .option('--config <file>', 'JSON file of flag values')
-    .action((_o, cmd: Command) => {
+    .action(async (_o, cmd: Command) => {
       const o = applyConfig(cmd);
+      if (isPretrainedDir(o.model)) { // a Hugging Face BERT directory (or a PEFT adapter on one): one text per line
+        return hfPredict(o, (o.input ? readTextFile(o.input as string) : readStdin()).split('\n').filter((l) => l.trim()));
+      }
       const { task } = taskOf(o.model as string);
       const t = cliTask(task, `--model ${String(o.model)}`);
       if (t.refusePredict) throw new UsageError(t.refusePredict); // before waiting on standard input
       const { instance } = loadInstance(t.driver, o.model as string);
       const file = (o.input as string | undefined) ?? '<stdin>';
       const fe = frontEndOf(instance);
-      const inputs = fe ? mediaInputs(o.input as string | undefined, readStdin, fe) : t.readInputs(o.input ? readTextFile(o.input as string) : readStdin(), file, instance);
-      const outputs = t.driver.predict(instance, inputs, o);
-      inputs.forEach((inp, i) => {
-        const f = t.format(inp, outputs[i]);
-        process.stdout.write((o.json ? JSON.stringify(f.json) : f.line) + '\n');
-      });
+      if (fe) {
+        const inputs = mediaInputs(o.input as string | undefined, readStdin, fe);
+        const outputs = t.driver.predict(instance, inputs, o);
+        inputs.forEach((inp, i) => {
+          const f = t.format(inp, outputs[i]);
+          process.stdout.write((o.json ? JSON.stringify(f.json) : f.line) + '\n');
+        });
+        return;
+      }
+      const write = (lines: string[]) => { if (lines.length) process.stdout.write(lines.join('\n') + '\n'); };
+      if (o.input || stdinIsFile()) {
+        const text = o.input ? readTextFile(o.input as string) : readStdin();
+        const lines = text.replace(/^\ufeff/, '').split(/\r?\n/);
+        if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop(); // the last newline ends a line, it starts none
+        write(answerLines(t, instance, lines, 1, file, o));
+        return;
+      }
+      // a terminal or a pipe: answer each line (or each chunk of lines that came together) as it arrives
+      const n = await streamLines((lines, first) => write(answerLines(t, instance, lines, first, file, o)));
+      if (!n) throw new UsageError('no input: give --input FILE or pipe lines into standard input');
     });
 }
 

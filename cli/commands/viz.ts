@@ -4,8 +4,10 @@
 // given inputs. A language model also generates --max-new-tokens tokens step by step.
 import { Command } from 'commander';
 import { spawn } from 'node:child_process';
-import { basename, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import {
+  refuseOverwritingInputs, resolveCheckpoint,
   DEFAULT_VIZ_TOKENS, inspectModel, loadInstance, QkvError, type InspectableModel, type InspectOptions, type LmInstance, type ModelInspection,
   type Seq2SeqInstance, type ModelInfo, type WatchRecord,
 } from '../../src/index.js';
@@ -84,8 +86,8 @@ export function vizCommand(): Command {
     .option('--open', 'open the page in the default browser', false)
     .option('--export <file>', 'write one self-contained HTML file (offline, no server) instead of serving')
     .option('--input <text>', 'with --export: an input to include (repeat for several; default: the model\'s built-in example)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--max-positions <n>', 'longest input accepted (a GPT reads at most its block size)', int('--max-positions', 1), 1024)
-    .option('--max-new-tokens <n>', `lm: tokens generated step by step (default ${DEFAULT_VIZ_TOKENS}); seq2seq: the longest output (default 2 x input + 10)`, int('--max-new-tokens', 1))
+    .option('--max-positions <n>', 'longest input accepted (a GPT reads at most its block size)', int('--max-positions', 1, 8192, 'an inspection holds positions² weights per layer and head'), 1024)
+    .option('--max-new-tokens <n>', `lm: tokens generated step by step (default ${DEFAULT_VIZ_TOKENS}); seq2seq: the longest output (default 2 x input + 10)`, int('--max-new-tokens', 1, 4096, 'each step is inspected and kept in the page'))
     .option('--temperature <x>', 'lm: sampling temperature (default 0: greedy)', float('--temperature', 0))
     .option('--seed <n>', 'lm: seed of the sampling when --temperature > 0 (default 0)', int('--seed', 0))
     .option('--config <file>', 'JSON file of flag values')
@@ -93,7 +95,11 @@ export function vizCommand(): Command {
       const o = applyConfig(cmd);
       const dir = o.model as string;
       const max = o.maxPositions as number;
-      if (o.export) {
+      if (o.export !== undefined) {
+        if (String(o.export).trim() === '') throw new UsageError('--export: the path is empty; give the HTML file to write');
+        // never write over what this run reads: the checkpoint's files and the run's attention.jsonl
+        const reads = [resolveCheckpoint(dir), dir].flatMap((d) => { try { return readdirSync(d).map((f) => join(d, f)); } catch { return []; } });
+        refuseOverwritingInputs(o.export as string, reads, (msg) => new UsageError(`--export ${o.export as string}: ${msg}`));
         const m = loadModel(dir);
         const gen = generationOptions(o, cmd, m.info.task);
         const inputs = (o.input as string[]).length ? o.input as string[] : m.defaultInput ? [m.defaultInput] : [];

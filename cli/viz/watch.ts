@@ -24,8 +24,20 @@ export function defaultProbe(task: string, meta: Record<string, unknown>, dev: r
   return `${e.source.join(sep)} => ${e.target.join(sep)}`;
 }
 
-/** What is wrong with a probe before any model exists (empty parts); '' when nothing is. */
+/**
+ * The most positions a --viz probe may have: every evaluation appends its α′ (positions² ×
+ * layers × heads numbers) to attention.jsonl, so 512 positions of a 2-layer 4-head model are
+ * already about 20 MB per evaluation.
+ */
+export const MAX_PROBE_POSITIONS = 512;
+
+/** What is wrong with a probe before any model exists (empty parts, too long); '' when nothing is. */
 export function probeProblem(task: string, probe: string): string {
+  // characters for lm and seq2seq (their tokens at most), words for the taggers
+  const positions = task === 'lm' ? [...probe].length : task === 'seq2seq' ? [...splitPair(probe).source].length : probe.trim().split(/\s+/).length;
+  if (positions > MAX_PROBE_POSITIONS) {
+    return `the probe has ${positions} ${task === 'lm' || task === 'seq2seq' ? 'characters' : 'words'}, more than ${MAX_PROBE_POSITIONS}: its attention (positions² numbers per layer and head) is recorded at every evaluation; give a shorter one`;
+  }
   if (task === 'lm') return probe.length ? '' : 'give the prompt to watch, e.g. --viz "To be"';
   if (task !== 'seq2seq') return probe.trim() ? '' : 'give the input to watch, e.g. --viz "I saw a saw" (this data has no built-in example)';
   const { source, target } = splitPair(probe);

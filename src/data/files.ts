@@ -1,8 +1,11 @@
 // Reading a data file from disk (Node only; the readers themselves take text, so they also
 // work in browsers). Every failure is one DataError line naming the path.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { DataError } from './errors.js';
+
+/** What pipes and devices gave when first read, by path (they cannot be read twice). */
+const streams = new Map<string, Uint8Array>();
 
 /**
  * The UTF-8 text of `path`. Throws DataError "path: file not found", "path: is a directory",
@@ -28,7 +31,10 @@ export function readTextFile(path: string): string {
 export function readBinaryFile(path: string, options: { allowEmpty?: boolean } = {}): Uint8Array {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = streams.get(path) ?? readFileSync(path);
+    // a pipe (--train <(zcat x.gz)) or a device can be read once: keep its bytes for the next
+    // reader of the same path (the format is detected from the text, then the text is parsed)
+    if (!streams.has(path) && !statSync(path).isFile()) streams.set(path, bytes);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const detail = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? (e as Error).message})`;

@@ -1,7 +1,7 @@
 // safetensors files on disk (node:fs), and a module's state dict to and from one. The pure
 // parse/serialize (no node:fs, usable in a browser) is in safetensors.ts.
 import { readFileSync } from 'node:fs';
-import { fsReason, writeFileAtomic } from './atomic-file.js';
+import { fsReason, writeFileAtomic, type FileWrite } from './atomic-file.js';
 import { shapeStr } from '../core/errors.js';
 import type { LoadResult, Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -31,11 +31,21 @@ export function saveSafetensors(
   tensors: Map<string, Tensor> | Record<string, Tensor>,
   metadata?: Record<string, string>,
 ): void {
+  const w = safetensorsWrite(path, tensors, metadata);
+  writeFileAtomic(w.path, w.chunks, w.fail);
+}
+
+/** A .safetensors file as one write of several that belong together (see writeFilesTogether); checked before anything is written. */
+export function safetensorsWrite(path: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>): FileWrite {
   const plan = planSafetensors(tensors, metadata, path); // checks everything before touching the disk
-  writeFileAtomic(path, (function* () {
-    yield plan.header;
-    for (const e of plan.entries) yield tensorBytes(e.tensor);
-  })(), (message) => new SafetensorsError(path, message));
+  return {
+    path,
+    chunks: (function* () {
+      yield plan.header;
+      for (const e of plan.entries) yield tensorBytes(e.tensor);
+    })(),
+    fail: (message) => new SafetensorsError(path, message),
+  };
 }
 
 /**

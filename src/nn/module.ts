@@ -58,6 +58,13 @@ export abstract class Module {
     return m;
   }
 
+  /** Removes a child module and returns it (LoRA adapters come and go). */
+  protected unregister(name: string): Module | undefined {
+    const m = this.children.get(name);
+    this.children.delete(name);
+    return m;
+  }
+
   /** Child modules in registration order. */
   namedChildren(): [string, Module][] {
     return [...this.children];

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { Generator } from '../core/rng.js';
 import type { TaskDriver, TaskInstance, TaskName, TaskOptions } from '../tasks/driver.js';
 import { readCheckpoint, removeLeftovers, saveCheckpoint, CheckpointError, isCheckpoint, type CheckpointRead } from '../train/checkpoint.js';
+import { checkResume, flagOf, resumeDifferences } from './resume-check.js';
+import { parseTokenizerJson } from '../data/tokenizers/index.js';
+import { DEFAULT_BPE_VOCAB, TOKENIZER_FILE } from '../data/tokenizers/subword.js';
 import { Trainer, type EvalResult, type TrainEvent, type TrainerOptions, type TrainerState } from '../train/trainer.js';
 
 export const CHECKPOINT_FORMAT = 'qkv-checkpoint';
@@ -26,6 +29,13 @@ export interface SessionOptions<O extends TaskOptions = TaskOptions & Record<str
   onEvent?: (e: TrainEvent) => void;
   /** Called after every evaluation with the model being trained (e.g. to record its attention). */
   onEvaluated?: (instance: TaskInstance, step: number, metrics: Record<string, number>) => void;
+  /**
+   * With `resume`: the options the user set (flag attribute names: dModel, maxSteps, ...). Only
+   * those are compared with the run's; without it every option given is.
+   */
+  explicit?: ReadonlySet<string>;
+  /** A resumed run whose training options or length differ from the run's says so here (default: stderr). */
+  onWarning?: (message: string) => void;
 }
 
 export interface SessionResult {
@@ -56,6 +66,11 @@ export function resolveCheckpoint(dir: string): string {
 
 /** Loads a trained model for `driver`'s task, refusing a checkpoint of another task. */
 export function loadInstance<I extends TaskInstance>(driver: Loader<I>, dir: string): { instance: I; config: Record<string, unknown>; dir: string } {
+  // loadInstance('runs/x') (the task's driver left out) was a raw TypeError deep in node:fs
+  if (typeof driver !== 'object' || driver === null || typeof driver.fromConfig !== 'function') {
+    throw new CheckpointError(`loadInstance(driver, dir): the first argument must be a task driver (tagDriver, ...); to load a run of any task use loadModel(${typeof driver === 'string' ? JSON.stringify(driver) : 'dir'})`);
+  }
+  if (typeof dir !== 'string' || dir === '') throw new CheckpointError(`loadInstance: expected a run directory (a path string), got ${dir === '' ? 'an empty string' : typeof dir}`);
   const ck = readCheckpoint(resolveCheckpoint(dir));
   const task = ck.config.task as TaskName | undefined;
   if (ck.config.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${ck.dir}: not a qkv checkpoint (config.json has no "format": "${CHECKPOINT_FORMAT}")`);
@@ -87,6 +102,16 @@ function rebuild<I extends TaskInstance>(driver: Loader<I>, ck: CheckpointRead):
     throw new CheckpointError(`${join(ck.dir, 'model.safetensors')}: does not fit the model in config.json (${(e as Error).message})`);
   }
   return instance;
+}
+
+/** A BPE tokenizer trained to fewer tokens than asked (merges need pairs seen twice): what to say, or null. */
+function shortVocabulary(instance: TaskInstance, asked: unknown): string | null {
+  const file = instance.files?.()[TOKENIZER_FILE];
+  if (file === undefined) return null;
+  const want = typeof asked === 'number' ? asked : DEFAULT_BPE_VOCAB;
+  const t = parseTokenizerJson(file, TOKENIZER_FILE);
+  if (t.size >= want) return null;
+  return `--vocab-size ${want}: the training data gives only ${t.size} tokens (${t.model.merges.length} merges; a merge needs a pair seen at least twice), so the vocabulary is ${t.size}`;
 }
 
 /** The loop state in trainer.json, checked field by field. */
@@ -127,6 +152,8 @@ function openSession<I extends TaskInstance, E, O extends TaskOptions>(driver: T
   for (const kind of ['last', 'best']) removeLeftovers(join(o.out, kind));
   let instance: I;
   let restored: { state: TrainerState; optimizer: { tensors: Map<string, import('../tensor/tensor.js').Tensor>; stepCount: number } } | null = null;
+  const warn = o.onWarning ?? ((m: string) => process.stderr.write(`qkv: ${m}\n`));
+  let saved: Record<string, unknown> | null = null;
   if (o.resume) {
     const lastDir = join(o.out, 'last');
     if (!isCheckpoint(lastDir)) throw new CheckpointError(`--resume: ${lastDir} holds no checkpoint to resume from`);
@@ -134,6 +161,9 @@ function openSession<I extends TaskInstance, E, O extends TaskOptions>(driver: T
     if (ck.config.task !== driver.name) throw new CheckpointError(`--resume: ${lastDir} is a ${String(ck.config.task)} run, not ${driver.name}`);
     try {
       if (!ck.trainer || !ck.optimizer) throw new CheckpointError(`--resume: ${lastDir} has no optimizer or trainer state`);
+      saved = (ck.config.training ?? {}) as Record<string, unknown>;
+      const warning = checkResume(lastDir, resumeDifferences(saved, { ...o.trainer, ...o.task } as Record<string, unknown>, o.explicit));
+      if (warning) warn(warning);
       restored = { state: trainerState(ck), optimizer: ck.optimizer };
       instance = rebuild(driver, ck);
     } catch (e) {
@@ -144,6 +174,8 @@ function openSession<I extends TaskInstance, E, O extends TaskOptions>(driver: T
     }
   } else {
     instance = driver.create(train, { ...o.task, generator: new Generator(seed + 2) });
+    const short = shortVocabulary(instance, (o.task as Record<string, unknown>).vocabSize);
+    if (short) warn(short);
   }
   const devUsed = o.evalMax !== undefined && dev.length > o.evalMax ? dev.slice(0, o.evalMax) : dev;
   const trainingTask = driver.training(instance, train, devUsed, o.task);
@@ -168,6 +200,14 @@ function openSession<I extends TaskInstance, E, O extends TaskOptions>(driver: T
       for (const t of restored.optimizer.tensors.values()) t.dispose();
     }
     trainer.restore(restored.state);
+    // the schedule is laid over the run's length: a resumed run of another length changes it
+    const was = saved?.maxSteps;
+    const now = trainer.options.maxSteps;
+    if (typeof was === 'number' && was !== now) {
+      const flags = ['maxSteps', 'maxIters', 'epochs', 'timeBudget'].filter((f) => !o.explicit || o.explicit.has(f)).map(flagOf);
+      const why = o.explicit && !flags.length ? 'no length flag was given, so the automatic length applies' : `${flags.join(' / ')} changed it`;
+      warn(`--resume: the run is now ${Number.isFinite(now) ? now : 'unbounded in'} steps (it was ${was}; ${why}): the learning-rate schedule is laid over the new length from step ${trainer.state.step}`);
+    }
   }
   let positions = 0;
   let evalMs = 0;

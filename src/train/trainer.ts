@@ -190,7 +190,8 @@ export class Trainer<Batch> {
     if (!(o.lr > 0)) throw new TrainingError(`lr must be > 0, got ${o.lr}`);
     this.options = o;
     this.now = options.now ?? (() => performance.now());
-    this.optimizer = makeOptimizer(model.parameters(), o, (m) => new TrainingError(m));
+    // frozen parameters (LoRA's base weights) are left out, as torch's filter(requires_grad)
+    this.optimizer = makeOptimizer(model.parameters().filter((p) => p.requiresGrad), o, (m) => new TrainingError(m));
     this.schedule = makeSchedule(o.schedule, o);
     this.dataRng = new Generator(o.seed);
     defaultGenerator.seed(o.seed + 1); // dropout masks and anything else drawing from the default
@@ -278,7 +279,7 @@ export class Trainer<Batch> {
    */
   private *loop(interrupted: () => string | null): globalThis.Generator<number | Promise<unknown>, EvalResult | null, unknown> {
     const o = this.options;
-    const params = this.model.parameters();
+    const params = this.model.parameters().filter((p) => p.requiresGrad);
     let last: EvalResult | null = null;
     let lastEvalStep = -1;
     let lastSavedStep = -1;

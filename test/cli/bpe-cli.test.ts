@@ -57,8 +57,8 @@ test('qkv info names the tokenizer; qkv generate continues a prompt of unseen ch
 
 test('bad input: --vocab-size too small, not an integer, without --tokenize bpe; a tokenizer.json of another kind', () => {
   const base = ['train', 'lm', '--data', data, '--max-iters', '1', ...model];
-  failsWith(run([...base, '--out', join(dir, 'x1'), '--tokenize', 'bpe', '--vocab-size', '100']), /--vocab-size must be an integer >= 260/);
-  failsWith(run([...base, '--out', join(dir, 'x2'), '--tokenize', 'bpe', '--vocab-size', '300.5']), /--vocab-size must be an integer >= 260/);
+  failsWith(run([...base, '--out', join(dir, 'x1'), '--tokenize', 'bpe', '--vocab-size', '100']), /--vocab-size must be an integer from 260 to 4194303/);
+  failsWith(run([...base, '--out', join(dir, 'x2'), '--tokenize', 'bpe', '--vocab-size', '300.5']), /--vocab-size must be an integer from 260 to 4194303/);
   failsWith(run([...base, '--out', join(dir, 'x3'), '--vocab-size', '300']), /--vocab-size needs --tokenize bpe/);
   const broken = join(dir, 'broken');
   cpSync(join(out, 'best'), broken, { recursive: true });

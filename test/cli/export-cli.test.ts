@@ -52,6 +52,16 @@ test('qkv export lm: forward and decoder graphs; greedy generation in ONNX Runti
     { encoding: 'utf8', cwd: root });
   ok(onnx, 'examples/onnx-generate.mjs');
   assert.equal(onnx.stdout, qkv.stdout);
+  // past the block size (32): both crop the context to the last 32 tokens, so the texts still agree
+  const long = ['--prompt', prompt, '--max-new-tokens', '70'];
+  const qkvLong = run(['generate', '--model', 'lm', ...long, '--temperature', '0']);
+  ok(qkvLong, 'generate past the block size');
+  const onnxLong = spawnSync(process.execPath, [join(root, 'examples', 'onnx-generate.mjs'), join(dir, 'gpt.decoder.onnx'), ...long], { encoding: 'utf8', cwd: root });
+  ok(onnxLong, 'examples/onnx-generate.mjs past the block size');
+  assert.equal(onnxLong.stdout, qkvLong.stdout);
+  assert.equal([...onnxLong.stdout].length, prompt.length + 70 + 1);
+  const bad = spawnSync(process.execPath, [join(root, 'examples', 'onnx-generate.mjs'), join(dir, 'gpt.decoder.onnx'), '--max-new-tokens', 'lots'], { encoding: 'utf8', cwd: root });
+  failsWith(bad, /^--max-new-tokens: expected an integer >= 0, got "lots"$/);
 });
 
 test('qkv export tag: ONNX Runtime runs it from its metadata alone (labels, vocabulary, task)', async () => {

@@ -48,14 +48,17 @@ test('train seq2seq on a TSV, then eval and predict (greedy, beam, json)', () =>
   const input = 'abc\nhello\n\nxyz\n';
   const greedy = run(['predict', '--model', 'run'], input);
   assert.equal(greedy.status, 0, greedy.stderr);
-  assert.equal(greedy.stdout.split('\n').length - 1, 3); // one line per (non-empty) input
+  assert.equal(greedy.stdout.split('\n').length - 1, 4); // one line per input line, the empty one empty
+  assert.equal(greedy.stdout.split('\n')[2], '');
   for (const beam of ['1', '3']) {
     const p = run(['predict', '--model', 'run', '--json', '--beam', beam], input);
     assert.equal(p.status, 0, p.stderr);
-    const outs = p.stdout.trim().split('\n').map((l) => JSON.parse(l) as { source: string; output: string });
+    const all = p.stdout.trim().split('\n').map((l) => JSON.parse(l) as { source: string; output: string } | null);
+    assert.equal(all[2], null);
+    const outs = all.filter((o) => o !== null);
     assert.deepEqual(outs.map((o) => o.source), ['abc', 'hello', 'xyz']);
     for (const o of outs) assert.equal(typeof o.output, 'string');
-    if (beam === '1') assert.deepEqual(outs.map((o) => o.output), greedy.stdout.split('\n').slice(0, -1)); // beam 1 = greedy
+    if (beam === '1') assert.deepEqual(outs.map((o) => o.output), greedy.stdout.split('\n').slice(0, -1).filter((_l, i) => i !== 2)); // beam 1 = greedy
   }
   oneLineError(run(['predict', '--model', 'run', '--beam', '0'], input), /--beam/);
 });

@@ -73,7 +73,7 @@ describe('qkv viz on a GPT (qkv train lm)', () => {
     oneLine(run('viz', '--model', lm, '--export', out, '--input', 'the', '--max-new-tokens', '31'), /the model's block size is 32: at most 30 new tokens/);
     const zero = run('viz', '--model', lm, '--export', out, '--max-new-tokens', '0'); // commander's own message, with its usage hint
     assert.notEqual(zero.status, 0);
-    assert.match(zero.stderr, /--max-new-tokens must be an integer >= 1/);
+    assert.match(zero.stderr, /--max-new-tokens must be an integer from 1 to 4096/);
     assert.ok(!existsSync(out));
   });
 

@@ -3,3 +3,5 @@ export { BYTE_TO_CHAR, byteLevelPieces, rawPieces, toByteChars, fromByteChars, t
 export { BpeModel, trainBpe, type BpeTrainOptions } from './bpe.js';
 export { BpeTokenizer, type BpeTokenizerTrainOptions } from './tokenizer.js';
 export { toTokenizerJson, serializeTokenizerJson, parseTokenizerJson, tokenizerFromJson } from './tokenizer-json.js';
+export { WordPieceTokenizer, bertNormalize, bertPreTokenize, type BertNormalizerOptions, type Encoding, type PostTemplate, type TemplatePiece } from './wordpiece.js';
+export { anyTokenizerFromJson, wordPieceFromJson } from './wordpiece-json.js';

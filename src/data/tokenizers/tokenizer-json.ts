@@ -56,8 +56,11 @@ export function tokenizerFromJson(j: unknown, file = 'tokenizer.json'): BpeToken
   if (!isObj(model)) return bad('has no "model" object');
   const kind = model.type ?? ('merges' in model ? 'BPE' : undefined);
   if (kind !== 'BPE') return bad(`the model kind ${JSON.stringify(kind ?? null)} is not supported (qkv reads byte-level "BPE")`);
+  // a ByteLevel post-processor (GPT-2's) only trims offsets: the ids are the same
+  const post = j.post_processor;
+  const settings: Obj = isObj(post) && post.type === 'ByteLevel' ? { ...j, post_processor: null } : j;
   for (const [field, what] of [['normalizer', 'normalizer'], ['post_processor', 'post-processor'], ['truncation', 'truncation'], ['padding', 'padding']] as const) {
-    const v = j[field];
+    const v = settings[field];
     if (v !== null && v !== undefined) return bad(`the ${what} ${JSON.stringify(isObj(v) ? v.type ?? field : v)} is not supported (qkv reads none)`);
   }
   const pre = j.pre_tokenizer;

@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 // The GPU side of the WebGPU backend: buffers from a pool by size, one command encoder that
 // batches kernel dispatches (submitted when a value is read or written, or every
 // MAX_BATCH dispatches), the uniform parameters of each dispatch in one arena per batch, the

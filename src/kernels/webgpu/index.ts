@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 // The WebGPU backend: a device backend (kind 'device') whose buffers live on the GPU. Values
 // cross only through read() (async) and write(); every kernel of the contract is its own WGSL
 // (nothing falls back to the CPU). Works over any `GPU` object: navigator.gpu in browsers, the

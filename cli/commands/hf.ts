@@ -1,0 +1,153 @@
+// The CLI on Hugging Face directories (save_pretrained layouts and PEFT adapters): `qkv generate`,
+// `qkv predict`, `qkv export --merge-lora` and `qkv train tag|classify|lm --from DIR [--lora R]`
+// call these when --model / --from names such a directory; the qkv-run paths stay as they were.
+import { Command, Option } from 'commander';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  classifyImagePretrained, classifyTextPretrained, data, finetunePretrained, readBinaryFile, transcribePretrained, imageFile, imageProcessorFromJson, readImageFolder, readImageList, readTextFile, resolveListPath, fromPretrained, generatePretrained, Generator, hf, savePretrained, tagWordsPretrained,
+  type FinetuneTask, type TrainerOptions,
+} from '../../src/index.js';
+import { progress } from '../progress.js';
+import { float, int, prepareOutDir, printJson, UsageError } from '../shared.js';
+import { withInterrupts } from '../interrupts.js';
+
+/** A directory written by transformers' or PEFT's save_pretrained (not a qkv run). */
+export function isPretrainedDir(dir: unknown): dir is string {
+  if (typeof dir !== 'string') return false;
+  if (existsSync(join(dir, 'adapter_config.json'))) return true;
+  const config = join(dir, 'config.json');
+  if (!existsSync(config)) return false;
+  try {
+    return Array.isArray((JSON.parse(readFileSync(config, 'utf8')) as { architectures?: unknown }).architectures);
+  } catch {
+    return false;
+  }
+}
+
+/** `qkv generate --model GPT2_DIR`: continue the prompt with GPT-2 on the KV cache. */
+export function hfGenerate(o: Record<string, unknown>): void {
+  const p = fromPretrained(o.model as string, { base: o.base as string | undefined });
+  try {
+    const prompt = (o.prompt as string | undefined) ?? '';
+    const generator = new Generator(o.seed as number);
+    const samples: string[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < (o.numSamples as number); i++) {
+      const { text } = generatePretrained(p, prompt, { maxNewTokens: o.maxNewTokens as number, temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number, generator });
+      samples.push(text);
+      if (!o.json) process.stdout.write(`${i ? '---------------\n' : ''}${prompt}${text}\n`);
+    }
+    if (o.json) printJson({ model: o.model, architecture: p.architecture, prompt, samples, seconds: Number(((performance.now() - t0) / 1000).toFixed(3)) });
+  } finally {
+    p.model.dispose();
+  }
+}
+
+/**
+ * `qkv predict --model DIR`: BERT token classification: word/LABEL per word; sequence classification:
+ * the text's label; ViT: an image path per line, its label; Whisper: a WAV path per line, its transcription (greedy).
+ */
+export function hfPredict(o: Record<string, unknown>, lines: string[]): void {
+  const p = fromPretrained(o.model as string, { base: o.base as string | undefined });
+  try {
+    for (const line of lines) {
+      if (p.model instanceof hf.BertForTokenClassification) {
+        const words = line.split(/\s+/).filter(Boolean);
+        const labels = words.length ? tagWordsPretrained(p, words) : [];
+        process.stdout.write((o.json ? JSON.stringify({ words, labels }) : words.map((w, i) => `${w}/${labels[i]}`).join(' ')) + '\n');
+      } else if (p.model instanceof hf.WhisperForConditionalGeneration) {
+        const path = resolveListPath(String(o.input ?? '.'), line.trim());
+        const wav = data.parseWav(readBinaryFile(path), path);
+        const rate = p.featureExtractor?.samplingRate ?? 16000;
+        const r = transcribePretrained(p, data.resample(data.toMono(wav), wav.sampleRate, rate), { beam: o.beam as number | undefined });
+        process.stdout.write((o.json ? JSON.stringify({ audio: line.trim(), text: r.text, ids: r.ids }) : `${line.trim()}\t${r.text}`) + '\n');
+      } else if (p.model instanceof hf.ViTForImageClassification) {
+        const r = classifyImagePretrained(p, imageFile(resolveListPath(String(o.input ?? '.'), line.trim()), p.imageProcessor!));
+        process.stdout.write((o.json ? JSON.stringify({ image: line.trim(), ...r }) : `${r.label}\t${line.trim()}`) + '\n');
+      } else if (p.model instanceof hf.BertForSequenceClassification) {
+        const [a, b] = line.split('\t');
+        const r = classifyTextPretrained(p, a!, b);
+        process.stdout.write((o.json ? JSON.stringify({ text: line, ...r }) : `${r.label}\t${line}`) + '\n');
+      } else {
+        throw new UsageError(`--model ${String(o.model)}: a ${p.architecture} generates text; use qkv generate`);
+      }
+    }
+  } finally {
+    p.model.dispose();
+  }
+}
+
+/** `qkv export --model ADAPTER_DIR --merge-lora --out DIR`: the adapter folded into the base weights, saved as save_pretrained does. */
+export function hfExport(o: Record<string, unknown>): void {
+  if (o.onnx || o.torch) throw new UsageError(`--model ${String(o.model)}: ONNX and --torch export of Hugging Face models is not implemented yet; --merge-lora --out DIR writes a save_pretrained directory`);
+  if (!o.mergeLora) throw new UsageError(`--model ${String(o.model)} is a Hugging Face directory: qkv export --merge-lora --out DIR merges its LoRA adapter`);
+  if (!o.out) throw new UsageError('--merge-lora needs --out DIR (where the merged model is saved)');
+  const p = fromPretrained(o.model as string, { base: o.base as string | undefined });
+  try {
+    if (!p.adapter) throw new UsageError(`--merge-lora: ${String(o.model)} has no adapter_config.json (a PEFT LoRA adapter directory)`);
+    const n = hf.mergeLora(p.model);
+    prepareOutDir('--out', o.out as string);
+    savePretrained(o.out as string, p.model, { config: p.config, tokenizerFrom: existsSync(join(o.model as string, 'tokenizer.json')) ? (o.model as string) : p.adapter.base });
+    if (o.json) printJson({ model: o.model, base: p.adapter.base, merged: n, out: o.out });
+    else console.log(`${String(o.out)}: ${p.architecture} with the LoRA adapter of ${String(o.model)} merged into ${n} modules (base ${p.adapter.base})`);
+  } finally {
+    p.model.dispose();
+  }
+}
+
+/**
+ * The training data for --from: images of a ViT directory go through its own image processor
+ * (preprocessor_config.json), everything else is read as the task reads it (`read`).
+ */
+export function hfData<T>(o: Record<string, unknown>, read: () => T): T | { train: unknown[]; dev: unknown[] } {
+  const pre = join(String(o.from), 'preprocessor_config.json');
+  if (!existsSync(pre) || !o.train) return read();
+  const fe = imageProcessorFromJson(JSON.parse(readFileSync(pre, 'utf8')), pre);
+  const load = (f: string) => (existsSync(f) && statSync(f).isDirectory() ? readImageFolder(f, fe) : readImageList(readTextFile(f), f, fe));
+  const train = load(o.train as string);
+  if (o.dev) return { train, dev: load(o.dev as string) };
+  const [tr, dev] = data.split(train, [0.9, 0.1], o.seed as number);
+  return { train: tr!, dev: dev! };
+}
+
+/** The flags of fine-tuning a pretrained directory (on every `qkv train` task). */
+export function addPretrainedFlags(cmd: Command): Command {
+  return cmd
+    .option('--from <dir>', 'fine-tune a Hugging Face save_pretrained directory (GPT-2 for lm; BERT token / sequence classification for tag / classify) instead of a new model')
+    .option('--lora <r>', 'with --from: train LoRA adapters of rank R only (PEFT format), the model frozen', int('--lora', 1))
+    .option('--lora-alpha <x>', 'LoRA scaling alpha (the update is scaled by alpha/r; default 2r)', float('--lora-alpha', 0))
+    .option('--lora-dropout <x>', 'dropout on the LoRA adapters\' input', float('--lora-dropout', 0, 1), 0)
+    .addOption(new Option('--lora-targets <names>', 'modules to adapt, as PEFT\'s target_modules (comma-separated; default: c_attn for GPT-2, query,value for BERT)'));
+}
+
+/** `qkv train tag|classify|lm --from DIR`: fine-tune, then say what was kept where. */
+export async function hfTrain(task: FinetuneTask, o: Record<string, unknown>, data: { train: readonly unknown[] | string; dev: readonly unknown[] | string }, trainer: TrainerOptions): Promise<void> {
+  if (o.resume) throw new UsageError('--resume is not available with --from (a fine-tuning run keeps only its best model)');
+  if (o.lora === undefined && (o.loraAlpha !== undefined || o.loraTargets !== undefined)) throw new UsageError('--lora-alpha and --lora-targets need --lora R');
+  const out = o.out as string;
+  prepareOutDir('--out', out);
+  const r = o.lora as number | undefined;
+  const lora = r === undefined ? null : {
+    r, alpha: (o.loraAlpha as number | undefined) ?? 2 * r, dropout: o.loraDropout as number,
+    targets: o.loraTargets ? String(o.loraTargets).split(',').map((s) => s.trim()).filter(Boolean) : task === 'lm' ? ['c_attn'] : ['query', 'value'],
+  };
+  const bar = progress({ log: join(out, 'log.jsonl'), quiet: Boolean(o.json) });
+  let result: Awaited<ReturnType<typeof finetunePretrained>>;
+  try {
+    result = await withInterrupts((signal) => finetunePretrained({
+      from: o.from as string, task, train: data.train, dev: data.dev, out, lora, trainer, batchSize: o.batchSize as number,
+      blockSize: o.blockSize as number | undefined, onEvent: bar.onEvent, note: (l) => console.error(`qkv: ${l}`), signal,
+    }));
+  } finally {
+    bar.stop();
+  }
+  const summary = { task, from: o.from, out, steps: result.steps, best: result.best, metrics: result.metrics, trainable: result.trainable, parameters: result.total, newHead: result.newHead, lora };
+  if (o.json) printJson(summary);
+  else {
+    console.log(`${task}: fine-tuned ${String(o.from)} for ${result.steps} steps; ${result.trainable} of ${result.total} parameters trained${lora ? ` (LoRA r=${lora.r})` : ''}`);
+    console.log(Object.entries(result.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  '));
+    const files = ['adapter_config.json', 'adapter_model.safetensors', 'config.json', 'model.safetensors', 'tokenizer.json', 'preprocessor_config.json'].filter((f) => existsSync(join(out, f)));
+    console.log(`${out}: ${files.join(', ')} (${lora ? 'a PEFT adapter on --from' : 'save_pretrained layout'})`);
+  }
+}
