@@ -16,7 +16,7 @@ import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { makeSchedule, type Schedule, type ScheduleName } from '../optim/schedule.js';
 import { makeOptimizer, type OptimizerName } from './optimizers.js';
-import { EpochSampler, resolveLength, type LengthFrom, formatDuration, recordEvaluation, shouldStopEarly, type EpochPosition } from './stopping.js';
+import { EpochSampler, resolveLength, type LengthFrom, formatDuration, recordEvaluation, shouldStopEarly } from './stopping.js';
 import type { TypedArray } from '../core/dtype.js';
 import { isDeviceBackend } from '../kernels/registry.js';
 import { add } from '../ops/elementwise.js';
@@ -28,119 +28,9 @@ export class TrainingError extends QkvError {
   override name = 'TrainingError';
 }
 
-export interface EvalResult {
-  metrics: Record<string, number>;
-  /** The metric that picks the best checkpoint. */
-  main: string;
-  higherIsBetter: boolean;
-}
-
-/** What the trainer needs from a task; batches are drawn from the generator it is given. */
-export interface TrainingTask<Batch> {
-  /** A random batch (tasks without `batchOf`, e.g. the language model's random windows). */
-  nextBatch(g: Generator): Batch;
-  /** The batch of these training examples (by index): the trainer then draws them in epochs. */
-  batchOf?(indices: readonly number[], g: Generator): Batch;
-  /** Training examples in one epoch (for lm: windows of the block size in the training text). */
-  examples?: number;
-  /** Examples per batch (what an epoch is counted in). */
-  batchSize?: number;
-  /** The scalar training loss of a batch. */
-  loss(batch: Batch): Tensor;
-  /** Positions (tokens, frames) in a batch, for throughput. */
-  size(batch: Batch): number;
-  /**
-   * Metrics on held-out data (grad off, model in eval mode); `g` for tasks that sample. A task on
-   * a device backend reads its predictions asynchronously and returns a promise (runAsync awaits it).
-   */
-  evaluate(g: Generator): EvalResult | Promise<EvalResult>;
-}
-
-/** A task whose evaluation answers synchronously (host backends): what the built-in tasks return. */
-export type HostTrainingTask<Batch> = Omit<TrainingTask<Batch>, 'evaluate'> & { evaluate(g: Generator): EvalResult };
-
+export type { EvalResult, TrainingTask, HostTrainingTask, TrainerOptions, StopReason, TrainEvent, TrainerState, Checkpointer } from './trainer-types.js';
+import type { EvalResult, TrainingTask, TrainerOptions, StopReason, TrainEvent, TrainerState, Checkpointer } from './trainer-types.js';
 export { OPTIMIZERS, type OptimizerName } from './optimizers.js';
-
-export interface TrainerOptions {
-  optimizer?: OptimizerName;
-  lr?: number;
-  minLr?: number;
-  weightDecay?: number;
-  /**
-   * Which parameters weight decay applies to: 'all' (torch.optim's default), or 'matrices' (those
-   * of 2 or more dimensions: not biases, norms' gains; nanoGPT's configure_optimizers).
-   */
-  decay?: 'all' | 'matrices';
-  beta1?: number;
-  beta2?: number;
-  momentum?: number;
-  schedule?: ScheduleName;
-  warmup?: number;
-  /** Steps of cosine decay (default maxSteps). */
-  decaySteps?: number;
-  /** d_model for the Noam schedule. */
-  dModel?: number;
-  /** Optimizer steps; give this or `epochs` (not both), or `auto`, or only a `timeBudget`. */
-  maxSteps?: number;
-  /** Passes over the training examples (needs a task that counts examples). */
-  epochs?: number;
-  /** With neither maxSteps nor epochs: max(minSteps, epochs of the data) steps. */
-  auto?: { minSteps: number; epochs: number };
-  /** Seconds: stop (with a final evaluation and checkpoint) once training has run this long. */
-  timeBudget?: number;
-  /** Stop after this many evaluations without improvement of the monitored metric (0: off). */
-  patience?: number;
-  /** The metric early stopping and the best checkpoint follow (default: the task's main one). */
-  monitor?: string;
-  /** Milliseconds clock (tests plant one). */
-  now?: () => number;
-  /** Clip the global gradient norm to this (0: off). */
-  clip?: number;
-  /** Micro-batches whose gradients are summed before one optimizer step. */
-  accumulate?: number;
-  /**
-   * Read the loss every step and stop on a NaN or infinite one before the optimizer uses its
-   * gradients (default true). Off, the loss is read every `logEvery` steps only (fewer round trips
-   * to a GPU) and a non-finite loss is found at the next read.
-   */
-  nanGuard?: boolean;
-  /** With nanGuard off: steps between reads of the loss (the step events in between carry loss null). */
-  logEvery?: number;
-  evalEvery?: number;
-  seed?: number;
-}
-
-export type StopReason = 'steps' | 'epochs' | 'time' | 'patience' | 'interrupted';
-
-export type TrainEvent =
-  | { type: 'start'; step: number; maxSteps: number; stepsPerEpoch: number | null; timeBudget: number | null }
-  /** loss and gradNorm are null on steps whose loss was not read (nanGuard off, between logEvery reads). */
-  | { type: 'step'; step: number; loss: number | null; lr: number; gradNorm: number | null; positions: number; ms: number; epoch: number | null; secondsLeft: number | null }
-  | { type: 'eval'; step: number; metrics: Record<string, number>; main: string; best: boolean; ms: number }
-  | { type: 'checkpoint'; step: number; kind: 'last' | 'best' }
-  | { type: 'stop'; step: number; reason: StopReason; message: string };
-
-/** Everything needed to continue a run exactly where it stopped. */
-export interface TrainerState {
-  step: number;
-  dataRng: number[];
-  dropoutRng: number[];
-  best: number | null;
-  bestStep: number | null;
-  /** Evaluations since the best (early stopping). */
-  bad: number;
-  /** Position in the epoch order (tasks drawn in epochs). */
-  epoch: EpochPosition;
-  /** Seconds of training so far, over all resumed parts (for the time budget). */
-  elapsed: number;
-  /** Why training stopped; null while it runs. */
-  stop: { reason: StopReason; step: number; message: string } | null;
-}
-
-/** Saves checkpoints; the trainer calls it at each evaluation (Node: src/train/checkpoint.ts). */
-export interface Checkpointer {
-  save(kind: 'last' | 'best', state: { model: Module; optimizer: Optimizer; trainer: TrainerState; metrics: Record<string, number> }): void;
-}
 
 type ResolvedOptions = Required<Omit<TrainerOptions, 'decaySteps' | 'dModel' | 'maxSteps' | 'epochs' | 'auto' | 'timeBudget' | 'monitor' | 'now'>> & {
   decaySteps: number; dModel: number; maxSteps: number; timeBudget: number | null; monitor: string | null;
