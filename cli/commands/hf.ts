@@ -47,11 +47,17 @@ export function hfGenerate(o: Record<string, unknown>): void {
 /**
  * `qkv predict --model DIR`: BERT token classification: word/LABEL per word; sequence classification:
  * the text's label; ViT: an image path per line, its label; Whisper: a WAV path per line, its transcription (greedy).
+ * An empty line gives an empty line (null with --json), so outputs line up with inputs.
  */
 export function hfPredict(o: Record<string, unknown>, lines: string[]): void {
   const p = fromPretrained(o.model as string, { base: o.base as string | undefined });
   try {
+    if (p.model instanceof hf.GPT2LMHeadModel) throw new UsageError(`--model ${String(o.model)}: a ${p.architecture} generates text; use qkv generate`);
     for (const line of lines) {
+      if (!line.trim()) { // one output line per input line, as the native models' predict: empty in, empty out
+        process.stdout.write(o.json ? 'null\n' : '\n');
+        continue;
+      }
       if (p.model instanceof hf.BertForTokenClassification) {
         const words = line.split(/\s+/).filter(Boolean);
         const labels = words.length ? tagWordsPretrained(p, words) : [];
@@ -65,12 +71,10 @@ export function hfPredict(o: Record<string, unknown>, lines: string[]): void {
       } else if (p.model instanceof hf.ViTForImageClassification) {
         const r = classifyImagePretrained(p, imageFile(resolveListPath(String(o.input ?? '.'), line.trim()), p.imageProcessor!));
         process.stdout.write((o.json ? JSON.stringify({ image: line.trim(), ...r }) : `${r.label}\t${line.trim()}`) + '\n');
-      } else if (p.model instanceof hf.BertForSequenceClassification) {
+      } else {
         const [a, b] = line.split('\t');
         const r = classifyTextPretrained(p, a!, b);
         process.stdout.write((o.json ? JSON.stringify({ text: line, ...r }) : `${r.label}\t${line}`) + '\n');
-      } else {
-        throw new UsageError(`--model ${String(o.model)}: a ${p.architecture} generates text; use qkv generate`);
       }
     }
   } finally {
