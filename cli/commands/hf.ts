@@ -1,12 +1,12 @@
 // The CLI on Hugging Face directories (save_pretrained layouts and PEFT adapters): `qkv generate`,
-// `qkv predict`, `qkv export --merge-lora` and `qkv train tag|classify|lm --from DIR [--lora R]`
+// `qkv predict`, `qkv export --merge-lora` and `qkv train tag|classify|seq2seq|lm --from DIR [--lora R]`
 // call these when --model / --from names such a directory; the qkv-run paths stay as they were.
 import { Command, Option } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   classifyImagePretrained, classifyTextPretrained, data, finetunePretrained, readBinaryFile, transcribePretrained, imageFile, imageProcessorFromJson, readImageFolder, readImageList, readTextFile, resolveListPath, fromPretrained, generatePretrained, Generator, hf, savePretrained, tagWordsPretrained,
-  type FinetuneTask, type TrainerOptions,
+  type FinetuneTask, type SpeechExample, type TrainerOptions,
 } from '../../src/index.js';
 import { progress } from '../progress.js';
 import { float, int, prepareOutDir, printJson, UsageError } from '../shared.js';
@@ -115,33 +115,62 @@ export function hfData<T>(o: Record<string, unknown>, read: () => T): T | { trai
   return { train: tr!, dev: dev! };
 }
 
+/**
+ * `qkv train seq2seq --from WHISPER_DIR`: `--train FILE` of `WAV path<TAB>transcript` lines (paths
+ * relative to the file), each WAV mono-mixed and resampled to the feature extractor's rate;
+ * `--dev FILE` likewise, or 10% of --train.
+ */
+export function hfSpeechData(o: Record<string, unknown>): { train: SpeechExample[]; dev: SpeechExample[] } {
+  if (!o.train) throw new UsageError('--from with seq2seq: give --train FILE of WAV path<TAB>transcript lines');
+  const pre = join(String(o.from), 'preprocessor_config.json');
+  const rate = existsSync(pre) ? Number((JSON.parse(readFileSync(pre, 'utf8')) as { sampling_rate?: number }).sampling_rate ?? 16000) : 16000;
+  const read = (file: string): SpeechExample[] => {
+    const out: SpeechExample[] = [];
+    readTextFile(file).replace(/^\ufeff/, '').split(/\r?\n/).forEach((line, i) => {
+      if (!line.trim()) return;
+      const tab = line.indexOf('\t');
+      if (tab < 0) throw new UsageError(`${file}:${i + 1}: expected WAV path<TAB>transcript`);
+      const path = resolveListPath(file, line.slice(0, tab).trim());
+      const wav = data.parseWav(readBinaryFile(path), path);
+      out.push({ audio: data.resample(data.toMono(wav), wav.sampleRate, rate), text: line.slice(tab + 1), source: `${file}:${i + 1}` });
+    });
+    if (!out.length) throw new UsageError(`${file}: no WAV path<TAB>transcript lines`);
+    return out;
+  };
+  const train = read(o.train as string);
+  if (o.dev) return { train, dev: read(o.dev as string) };
+  if (train.length < 2) throw new UsageError(`${String(o.train)}: needs at least 2 lines to hold one out (or give --dev)`);
+  const cut = Math.max(1, Math.floor(train.length * 0.1));
+  return { train: train.slice(cut), dev: train.slice(0, cut) };
+}
+
 /** The flags of fine-tuning a pretrained directory (on every `qkv train` task). */
 export function addPretrainedFlags(cmd: Command): Command {
   return cmd
-    .option('--from <dir>', 'fine-tune a Hugging Face save_pretrained directory (GPT-2 for lm; BERT token / sequence classification for tag / classify) instead of a new model')
+    .option('--from <dir>', 'fine-tune a Hugging Face save_pretrained directory (GPT-2 for lm; BERT token / sequence classification for tag / classify; ViT for classify; Whisper for seq2seq) instead of a new model')
     .option('--lora <r>', 'with --from: train LoRA adapters of rank R only (PEFT format), the model frozen', int('--lora', 1))
     .option('--lora-alpha <x>', 'LoRA scaling alpha (the update is scaled by alpha/r; default 2r)', float('--lora-alpha', 0))
     .option('--lora-dropout <x>', 'dropout on the LoRA adapters\' input', float('--lora-dropout', 0, 1), 0)
-    .addOption(new Option('--lora-targets <names>', 'modules to adapt, as PEFT\'s target_modules (comma-separated; default: c_attn for GPT-2, query,value for BERT)'));
+    .addOption(new Option('--lora-targets <names>', 'modules to adapt, as PEFT\'s target_modules (comma-separated; default: c_attn for GPT-2, query,value for BERT and ViT, q_proj,v_proj for Whisper)'));
 }
 
-/** `qkv train tag|classify|lm --from DIR`: fine-tune, then say what was kept where. */
+/** `qkv train tag|classify|seq2seq|lm --from DIR [--resume]`: fine-tune, then say what was kept where (`out/last`: the resumable checkpoint). */
 export async function hfTrain(task: FinetuneTask, o: Record<string, unknown>, data: { train: readonly unknown[] | string; dev: readonly unknown[] | string }, trainer: TrainerOptions): Promise<void> {
-  if (o.resume) throw new UsageError('--resume is not available with --from (a fine-tuning run keeps only its best model)');
   if (o.lora === undefined && (o.loraAlpha !== undefined || o.loraTargets !== undefined)) throw new UsageError('--lora-alpha and --lora-targets need --lora R');
   const out = o.out as string;
   prepareOutDir('--out', out);
   const r = o.lora as number | undefined;
   const lora = r === undefined ? null : {
     r, alpha: (o.loraAlpha as number | undefined) ?? 2 * r, dropout: o.loraDropout as number,
-    targets: o.loraTargets ? String(o.loraTargets).split(',').map((s) => s.trim()).filter(Boolean) : task === 'lm' ? ['c_attn'] : ['query', 'value'],
+    targets: o.loraTargets ? String(o.loraTargets).split(',').map((s) => s.trim()).filter(Boolean) : task === 'lm' ? ['c_attn'] : task === 'seq2seq' ? ['q_proj', 'v_proj'] : ['query', 'value'],
   };
+  if (!o.resume && existsSync(join(out, 'last'))) throw new UsageError(`--out ${out} already holds a run; pass --resume to continue it, or choose another directory`);
   const bar = progress({ log: join(out, 'log.jsonl'), quiet: Boolean(o.json) });
   let result: Awaited<ReturnType<typeof finetunePretrained>>;
   try {
     result = await withInterrupts((signal) => finetunePretrained({
       from: o.from as string, task, train: data.train, dev: data.dev, out, lora, trainer, batchSize: o.batchSize as number,
-      blockSize: o.blockSize as number | undefined, onEvent: bar.onEvent, note: (l) => console.error(`qkv: ${l}`), signal,
+      blockSize: o.blockSize as number | undefined, onEvent: bar.onEvent, note: (l) => console.error(`qkv: ${l}`), signal, resume: Boolean(o.resume),
     }));
   } finally {
     bar.stop();

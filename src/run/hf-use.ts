@@ -122,8 +122,10 @@ export function transcribeFeatures(p: Pretrained, features: Float32Array, o: { m
 }
 
 /**
- * Beam search over whole prefixes (each step re-runs the decoder on every hypothesis against the
- * encoded input once computed): the forced prefix stands in for the search's single bos.
+ * Beam search on the KV cache: the search asks for the next-token scores of every live prefix;
+ * each is one token longer than a prefix of the call before, so the caches' rows are reordered to
+ * their parents (KVCache.reorder) and only the new tokens go through the decoder. The forced
+ * prefix stands in for the search's single bos (its first call runs the whole prefix).
  */
 function beamTranscribe(p: Pretrained, model: WhisperForConditionalGeneration, features: Float32Array, prefix: number[], max: number, beam: number): { ids: number[]; text: string } {
   const c = model.config;
@@ -131,19 +133,31 @@ function beamTranscribe(p: Pretrained, model: WhisperForConditionalGeneration, f
   model.eval();
   return noGrad(() => {
     const memory = model.encode(tensor(features, { shape: [1, c.numMelBins, features.length / c.numMelBins] })); // (1, S, d)
+    const caches = model.makeCaches(1);
+    let rows: string[] = []; // the prefixes the caches hold, by row
     try {
       const step = (prefixes: number[][]): Float32Array[] => tidy(() => {
-        const rows = prefixes.map((q) => [...prefix, ...q.slice(1)]); // bos -> the whole forced prefix
-        const m = expand(memory, [rows.length, memory.shape[1]!, memory.shape[2]!]);
-        const logits = model.decode(tensor(rows, { dtype: 'int32' }), m); // (n, T, vocab)
+        let input: number[][];
+        if (!rows.length) input = [prefix]; // the first call: one prefix, [bos]
+        else {
+          const row = new Map(rows.map((r, i) => [r, i]));
+          const parents = prefixes.map((q) => row.get(q.slice(0, -1).join()));
+          if (parents.some((i) => i === undefined)) throw new PretrainedError('--beam', 'a hypothesis does not extend one of the last step (internal)');
+          caches.forEach((x) => x.reorder(parents as number[]));
+          input = prefixes.map((q) => [q[q.length - 1]!]);
+        }
+        rows = prefixes.map((q) => q.join());
+        const m = expand(memory, [input.length, memory.shape[1]!, memory.shape[2]!]);
+        const logits = model.decode(tensor(input, { dtype: 'int32' }), m, { caches }); // (n, T, vocab)
         const last = logSoftmax(logits.select(1, logits.shape[1]! - 1), -1).toTypedArray() as Float32Array;
         const V = c.vocabSize;
-        return rows.map((_, i) => last.slice(i * V, (i + 1) * V));
+        return input.map((_, i) => last.slice(i * V, (i + 1) * V));
       });
       const best = beamSearch(step, { bos: prefix[0]!, eos: c.eosTokenId!, maxLen: max, beamSize: beam })[0]!;
       return { ids: best.tokens, text: (p.tokenizer as BpeTokenizer).decode(best.tokens, { skipSpecials: true }) };
     } finally {
       memory.dispose();
+      caches.forEach((x) => x.dispose());
     }
   });
 }
