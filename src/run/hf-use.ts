@@ -13,6 +13,13 @@ import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadMo
 import { whisperLogMel } from '../data/audio/whisper-features.js';
 import type { ImageInput } from '../data/image/pixels.js';
 import type { Pretrained } from './pretrained.js';
+import { resolve as resolvePath } from 'node:path';
+import { readBinaryFile } from '../data/files.js';
+import { imageFile } from '../data/image/decode.js';
+import { parseWav, toMono } from '../data/audio/wav.js';
+import { resample } from '../data/audio/resample.js';
+import { inspectHf } from '../inspect/hf.js';
+import type { ModelInspection } from '../inspect/wire.js';
 
 export interface HfGenerateOptions {
   maxNewTokens?: number;
@@ -215,4 +222,50 @@ export function classifyTextPretrained(p: Pretrained, text: string, pair?: strin
   model.eval();
   const probs = noGrad(() => tidy(() => softmax(model.forward({ inputIds: tensor([enc.ids], { dtype: 'int32' }), tokenTypeIds: tensor([enc.typeIds], { dtype: 'int32' }) }).logits, -1).toTypedArray()));
   return labelled(model.config.labels, probs);
+}
+
+/**
+ * The visualizer's view of a Hugging Face model on one input (what `qkv viz --model DIR` shows):
+ * GPT-2 a prompt (and its greedy continuation as the prediction), BERT a text (token classification:
+ * the label of each WordPiece; sequence classification: text<TAB>pair), ViT an image path, Whisper a
+ * WAV path (the greedy transcription, teacher-forced after the forced prefix). Paths are relative to `cwd`.
+ */
+export function inspectPretrained(p: Pretrained, text: string, o: { maxNewTokens?: number; cwd?: string } = {}): ModelInspection {
+  const m = p.model;
+  const path = (f: string) => resolvePath(o.cwd ?? '.', f.trim());
+  if (m instanceof GPT2LMHeadModel) {
+    if (!p.tokenizer) throw new PretrainedError(p.dir, 'has no tokenizer.json');
+    const tok = p.tokenizer as BpeTokenizer;
+    let ids = Array.from(tok.encode(text));
+    if (!ids.length) ids = [m.config.bosTokenId ?? m.config.eosTokenId ?? 0];
+    if (ids.length > m.config.nPositions) throw new PretrainedError('input', `${ids.length} tokens exceed n_positions ${m.config.nPositions}`);
+    const prediction = generatePretrained(p, text, { maxNewTokens: Math.min(o.maxNewTokens ?? 8, m.config.nPositions - ids.length), temperature: 0 }).text;
+    return inspectHf(m, { kind: 'ids', ids, tokens: ids.map((id) => tok.decode([id])) }, prediction);
+  }
+  if (m instanceof BertForTokenClassification || m instanceof BertForSequenceClassification) {
+    if (!p.tokenizer) throw new PretrainedError(p.dir, 'has no tokenizer.json');
+    const tok = p.tokenizer as WordPieceTokenizer;
+    const [a, b] = text.split('\t');
+    if (!a!.trim()) throw new PretrainedError('input', 'the input is empty: type at least one word');
+    const enc = tok.encode(a!, b);
+    if (enc.ids.length > m.config.maxPositionEmbeddings) throw new PretrainedError('input', `${enc.ids.length} WordPiece tokens exceed max_position_embeddings ${m.config.maxPositionEmbeddings}`);
+    const prediction = m instanceof BertForSequenceClassification ? classifyTextPretrained(p, a!, b).label
+      : noGrad(() => tidy(() => Array.from(m.forward({ inputIds: tensor([enc.ids], { dtype: 'int32' }), tokenTypeIds: tensor([enc.typeIds], { dtype: 'int32' }) }).logits.argmax(-1).toTypedArray(), (i) => m.config.labels[i]!)));
+    return inspectHf(m, { kind: 'ids', ids: enc.ids, typeIds: enc.typeIds, tokens: enc.tokens }, prediction);
+  }
+  if (m instanceof ViTForImageClassification) {
+    if (!p.imageProcessor) throw new PretrainedError(p.dir, 'has no preprocessor_config.json (how images become pixel values)');
+    const image = imageFile(path(text), p.imageProcessor);
+    return inspectHf(m, { kind: 'pixels', pixels: image.data }, classifyImagePretrained(p, image).label);
+  }
+  if (!p.featureExtractor) throw new PretrainedError(p.dir, 'has no preprocessor_config.json of a WhisperFeatureExtractor');
+  const file = path(text);
+  const wav = parseWav(readBinaryFile(file), file);
+  const samples = resample(toMono(wav), wav.sampleRate, p.featureExtractor.samplingRate);
+  const { data, frames } = whisperLogMel(samples, p.featureExtractor);
+  const r = transcribeFeatures(p, data, { maxNewTokens: o.maxNewTokens });
+  const tok = p.tokenizer as BpeTokenizer;
+  const decoderIds = [...whisperPrompt(p), ...r.ids];
+  const sourcePositions = Math.max(1, Math.ceil(samples.length / p.featureExtractor.hopLength / 2));
+  return inspectHf(m, { kind: 'speech', features: data, frames, decoderIds, decoderTokens: decoderIds.map((id) => tok.decode([id])), sourcePositions }, r.text);
 }
