@@ -1,12 +1,12 @@
 // The CLI on Hugging Face directories (save_pretrained layouts and PEFT adapters): `qkv generate`,
-// `qkv predict`, `qkv export --merge-lora` and `qkv train tag|classify|seq2seq|lm --from DIR [--lora R]`
+// `qkv predict`, `qkv export --merge-lora | --onnx` and `qkv train tag|classify|seq2seq|lm --from DIR [--lora R]`
 // call these when --model / --from names such a directory; the qkv-run paths stay as they were.
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   classifyImagePretrained, classifyTextPretrained, data, finetunePretrained, readBinaryFile, transcribePretrained, imageFile, imageProcessorFromJson, readImageFolder, readImageList, readTextFile, resolveListPath, fromPretrained, generatePretrained, Generator, hf, savePretrained, tagWordsPretrained,
-  type FinetuneTask, type SpeechExample, type TrainerOptions,
+  exportOnnx, refuseOverwritingInputs, saveOnnx, type FinetuneTask, type SpeechExample, type TrainerOptions,
 } from '../../src/index.js';
 import { progress } from '../progress.js';
 import { float, int, prepareOutDir, printJson, UsageError } from '../shared.js';
@@ -84,7 +84,8 @@ export function hfPredict(o: Record<string, unknown>, lines: string[]): void {
 
 /** `qkv export --model ADAPTER_DIR --merge-lora --out DIR`: the adapter folded into the base weights, saved as save_pretrained does. */
 export function hfExport(o: Record<string, unknown>): void {
-  if (o.onnx || o.torch) throw new UsageError(`--model ${String(o.model)}: ONNX and --torch export of Hugging Face models is not implemented yet; --merge-lora --out DIR writes a save_pretrained directory`);
+  if (o.torch) throw new UsageError(`--torch: ${String(o.model)} is a Hugging Face directory, already what PyTorch (transformers) reads`);
+  if (o.onnx) return hfExportOnnx(o);
   if (!o.mergeLora) throw new UsageError(`--model ${String(o.model)} is a Hugging Face directory: qkv export --merge-lora --out DIR merges its LoRA adapter`);
   if (!o.out) throw new UsageError('--merge-lora needs --out DIR (where the merged model is saved)');
   const p = fromPretrained(o.model as string, { base: o.base as string | undefined });
@@ -95,6 +96,23 @@ export function hfExport(o: Record<string, unknown>): void {
     savePretrained(o.out as string, p.model, { config: p.config, tokenizerFrom: existsSync(join(o.model as string, 'tokenizer.json')) ? (o.model as string) : p.adapter.base });
     if (o.json) printJson({ model: o.model, base: p.adapter.base, merged: n, out: o.out });
     else console.log(`${String(o.out)}: ${p.architecture} with the LoRA adapter of ${String(o.model)} merged into ${n} modules (base ${p.adapter.base})`);
+  } finally {
+    p.model.dispose();
+  }
+}
+
+/** `qkv export --model HF_DIR --onnx FILE`: the forward graph (an adapter directory's adapter merged first). */
+function hfExportOnnx(o: Record<string, unknown>): void {
+  if (o.mergeLora) throw new UsageError('--onnx exports the model with its adapter merged; --merge-lora --out DIR is a separate export');
+  const p = fromPretrained(o.model as string, { base: o.base as string | undefined });
+  try {
+    const inputs = readdirSync(o.model as string).map((f) => join(o.model as string, f));
+    refuseOverwritingInputs(o.onnx as string, inputs, (m) => new UsageError(`--onnx ${o.onnx as string}: ${m}`));
+    const merged = p.adapter ? hf.mergeLora(p.model) : 0;
+    const files = exportOnnx(p.model, { opset: Number(o.opset) });
+    const paths = saveOnnx(o.onnx as string, files);
+    if (o.json) printJson({ model: o.model, architecture: p.architecture, mergedAdapters: merged, written: paths.map((path, i) => ({ path, what: files[i]!.what, bytes: files[i]!.bytes.length })) });
+    else paths.forEach((path, i) => console.log(`${path}  ${files[i]!.what} (${(files[i]!.bytes.length / 1024).toFixed(1)} KiB)${merged ? `, the LoRA adapter merged into ${merged} modules` : ''}`));
   } finally {
     p.model.dispose();
   }
