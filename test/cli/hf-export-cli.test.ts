@@ -1,6 +1,6 @@
 // `qkv export --model HF_DIR --onnx FILE` end to end: a BERT classifier fine-tuned with LoRA (the
 // adapter merged on export) runs in ONNX Runtime with the logits qkv gives for the adapter
-// directory; Whisper and --torch are one-line refusals.
+// directory; Whisper writes two graphs; --torch is a one-line refusal.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -39,7 +39,9 @@ test('export --onnx of a BERT LoRA run: the adapter merged, ONNX Runtime gives t
   assertOnnxClose(out.logits!.data, want, 'ONNX Runtime vs qkv on the adapter directory');
 });
 
-test('export --onnx refuses Whisper and --torch on HF directories in one line', () => {
-  failsWith(run(['export', '--model', fx('whisper'), '--onnx', 'w.onnx']), /WhisperForConditionalGeneration: has no ONNX export yet/);
+test('export --onnx of Whisper writes the encoder and the decoder; --torch on HF directories is one line', () => {
+  const w = run(['export', '--model', fx('whisper'), '--onnx', 'w.onnx', '--json']);
+  ok(w, 'export whisper');
+  assert.deepEqual(JSON.parse(w.stdout).written.map((x: { path: string }) => x.path), ['w.onnx', 'w.decoder.onnx']);
   failsWith(run(['export', '--model', fx('gpt2'), '--torch', 'x']), /--torch: .*gpt2 is a Hugging Face directory/);
 });

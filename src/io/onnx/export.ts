@@ -15,7 +15,7 @@ import { gptGraph } from './gpt.js';
 import { ONNX_OPSETS, DEFAULT_OPSET, type OnnxGraph } from './graph.js';
 import { seq2seqDecoderGraph, seq2seqEncoderGraph } from './seq2seq.js';
 import { imageModelGraph, sequenceModelGraph } from './taggers.js';
-import { hfGraph } from './hf.js';
+import { hfGraphs } from './hf.js';
 import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadModel, ViTForImageClassification, WhisperForConditionalGeneration, hfConfigJson, type HfModel } from '../../nn/models/hf/index.js';
 
 export interface OnnxExportOptions {
@@ -57,8 +57,8 @@ export function exportOnnx(target: Exportable, options: OnnxExportOptions = {}):
   const opset = options.opset ?? DEFAULT_OPSET;
   if (!(ONNX_OPSETS as readonly number[]).includes(opset)) throw new QkvError(`exportOnnx: opset must be one of ${ONNX_OPSETS.join(', ')}, got ${opset}`);
   if (isHf(target)) { // a Hugging Face model: its config.json (labels, sizes) goes into the metadata
-    const { graph, what } = hfGraph(target, opset);
-    return [file('model', graph, { architecture: target.architecture, hf_config: JSON.stringify(hfConfigJson(target)) }, what)];
+    const meta = { architecture: target.architecture, hf_config: JSON.stringify(hfConfigJson(target)) };
+    return hfGraphs(target, opset).map((x) => file(x.role, x.graph, { ...meta, graph: x.role }, x.what));
   }
   const instance = isInstance(target) ? target : null;
   const model = instance ? instance.model : target;
