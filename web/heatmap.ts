@@ -22,6 +22,8 @@ export interface HeatmapOptions {
    * for the map washes out every later row.
    */
   per?: Per;
+  /** No row labels (maps stacked to share their columns, e.g. the frames and the query's weights over them). */
+  hideRowLabels?: boolean;
 }
 
 /** What one colour scale spans: the whole map, each row or each column. */
@@ -62,7 +64,7 @@ export function heatmap(o: HeatmapOptions): HTMLElement {
     });
   }
   const colHead = cw >= 12 ? h('div', { class: 'col-labels', style: `width:${C * cw}px` }, ...o.cols.map((t) => h('span', { style: `width:${cw}px`, title: t }, t))) : h('div');
-  const rowHead = ch >= 12 ? h('div', { class: 'row-labels' }, ...o.rows.map((t) => h('span', { style: `height:${ch}px;line-height:${ch}px`, title: t }, t))) : h('div');
+  const rowHead = ch >= 12 && !o.hideRowLabels ? h('div', { class: 'row-labels' }, ...o.rows.map((t) => h('span', { style: `height:${ch}px;line-height:${ch}px`, title: t }, t))) : h('div');
   return h('figure', { class: 'heatmap', 'data-name': o.name, 'data-per': per },
     h('figcaption', {}, o.title),
     h('div', { class: 'axis-note' }, `rows: ${o.rowLabel} · columns: ${o.colLabel}`),

@@ -15,16 +15,18 @@ export function framesView(r: ModelInspection, sel: Selection, onQuery: (i: numb
   const T = r.frames.length;
   const ms = r.frameMs;
   const pos = r.tokens.map((_, t) => (ms ? `${t + 1} (${Math.round(t * ms)} ms)` : `${t + 1}`));
-  const dims = r.frames[0]!.map((_, c) => String(c + 1));
+  // the highest bin on top, as a spectrogram is drawn
+  const dims = r.frames[0]!.map((_, c) => String(c + 1)).reverse();
+  const D = dims.length;
   const w = r.layers[sel.layer]!.heads[sel.head]!.alphaPrime;
   const maps = [heatmap({
     title: ms ? 'the log-mel frames the model reads (one column per frame)' : 'the frames the model reads (one column per frame)', rowLabel: ms ? 'mel bin' : 'dim', colLabel: 'frame t',
-    rows: dims, cols: pos, values: dims.map((_, c) => r.frames!.map((f) => f[c]!)), scale: 'signed', name: 'frames', highlightCol: sel.query, onClickCol: onQuery,
+    rows: dims, cols: pos, values: dims.map((_, k) => r.frames!.map((f) => f[D - 1 - k]!)), scale: 'signed', name: 'frames', highlightCol: sel.query, onClickCol: onQuery, hideRowLabels: true,
   })];
   if (w) {
     maps.push(heatmap({
       title: `α′ of frame ${sel.query + 1} over every frame (layer ${sel.layer + 1}, head ${sel.head + 1})`, rowLabel: 'query', colLabel: 'frame t',
-      rows: [`a${sup(sel.query + 1)}`], cols: pos, values: [w[sel.query]!.map((x, j) => (r.blocked[sel.query]![j] ? null : x))], scale: 'weights', name: 'frame-weights', highlightCol: sel.query, onClickCol: onQuery,
+      rows: [`a${sup(sel.query + 1)}`], cols: pos, values: [w[sel.query]!.map((x, j) => (r.blocked[sel.query]![j] ? null : x))], scale: 'weights', name: 'frame-weights', highlightCol: sel.query, onClickCol: onQuery, hideRowLabels: true,
     }));
   }
   return h('section', { class: 'media', id: 'frames' },
@@ -62,7 +64,8 @@ export function imageView(r: ModelInspection, sel: Selection, onQuery: (i: numbe
       cell.addEventListener('click', () => onQuery(j));
       return cell;
     });
-    return h('div', { class: 'picture-frame', id, style: `width:${W}px;height:${H}px` }, canvas, ...cells);
+    // under the weights the picture is washed out, so the violet reads against it
+    return h('div', { class: 'picture-frame', id, style: `width:${W}px;height:${H}px` }, canvas, withWeights ? h('div', { class: 'wash' }) : '', ...cells);
   };
   const from = sel.query < first ? 'the class token [CLS]' : `patch ${r.tokens[sel.query]!.replace('patch ', '')} (position ${sel.query + 1})`;
   const clsWeight = im.cls && row ? h('p', { class: 'note', id: 'cls-weight', 'data-value': exact(row[0]!) }, `α′ to the class token [CLS]: ${fmt(row[0]!)}`) : '';
