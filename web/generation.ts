@@ -35,7 +35,7 @@ export function generationView(r: ModelInspection, sel: Selection): HTMLElement 
     const width = P + s;
     const cachePos = g.tokens.slice(0, width).map((tok, j) => `${j + 1} ${shown(tok)}`);
     const growing = recurrent ? '' : heatmap({
-      title: 'α′ of each step\'s query over the cache', rowLabel: 'step (query)', colLabel: 'cached key j',
+      title: 'α′ of each step\'s query over the cache', rowLabel: 'step', colLabel: 'cached key j',
       rows: g.steps.slice(0, s + 1).map((st, k) => `${k + 1} ${shown(g.tokens[st.position]!)}`), cols: cachePos,
       values: g.steps.slice(0, s + 1).map((st) => { const w = st.layers[sel.layer]![sel.head]!.alphaPrime!; return cachePos.map((_, j) => (j < w.length ? w[j]! : null)); }),
       scale: 'weights', name: 'gen-map', highlightCol: null, per: 'row',

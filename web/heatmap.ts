@@ -3,7 +3,7 @@
 import { divergingRGB, fmt, h, legend, maxAbs, sequential } from './util.js';
 
 export interface HeatmapOptions {
-  title: string;
+  title: string | Node;
   /** What the axes are, e.g. "key j" (rows) and "query i" (columns). */
   rowLabel: string; colLabel: string;
   rows: string[]; cols: string[];

@@ -113,7 +113,7 @@ export function lectureView(r: ModelInspection, sel: Selection, onQuery: (i: num
     const a = which === 'q' ? layer.a[j]! : aKeys[j]!;
     const rope = r.model.pos === 'rope' && which !== 'v';
     show(h('h4', {}, `${which}${sup(j + 1)} = `, Wsup(which), ` a${sup(j + 1)}${b ? ' + b' : ''}${rope ? ', then rotated by its position (RoPE)' : ''}`),
-      heatmap({ title: `W^${which} (head ${sel.head + 1}: ${W.length} × ${W[0]?.length ?? 0})`, rowLabel: 'output', colLabel: 'input', rows: W.map((_, c) => String(c)), cols: (W[0] ?? []).map((_, c) => String(c)), values: W, scale: 'signed', cell: 10, name: `W${which}` }),
+      heatmap({ title: h('span', {}, Wsup(which), ` (head ${sel.head + 1}: ${W.length} × ${W[0]?.length ?? 0})`), rowLabel: 'output', colLabel: 'input', rows: W.map((_, c) => String(c)), cols: (W[0] ?? []).map((_, c) => String(c)), values: W, scale: 'signed', cell: 10, name: `W${which}` }),
       operand(`a${sup(j + 1)} =`, a, 'a-operand', j),
       b ? operand('b =', b, 'bias', null) : '',
       operand(`${which}${sup(j + 1)} =`, out, `${which}-result`, j));
@@ -254,9 +254,9 @@ export function matrixView(r: ModelInspection, sel: Selection, onQuery: (i: numb
   const lectureT = (m: (number | null)[][]) => keyPos.map((_, j) => m.map((row) => row[j]!)); // A[j][i] = alpha_{i,j}
   const common = { highlightCol: sel.query, onClickCol: onQuery };
   const maps = [
-    heatmap({ title: 'Q = W^q I', rowLabel: 'dim', colLabel: 'query i', rows: dims, cols: pos, values: cols(hd.q), scale: 'signed', name: 'Q', ...common }),
-    heatmap({ title: 'K = W^k I', rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: keyPos, values: cols(hd.k), scale: 'signed', name: 'K' }),
-    heatmap({ title: 'V = W^v I', rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: keyPos, values: cols(hd.v), scale: 'signed', name: 'V' }),
+    heatmap({ title: h('span', {}, 'Q = ', Wsup('q'), ' I'), rowLabel: 'dim', colLabel: 'query i', rows: dims, cols: pos, values: cols(hd.q), scale: 'signed', name: 'Q', ...common }),
+    heatmap({ title: h('span', {}, 'K = ', Wsup('k'), ' I'), rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: keyPos, values: cols(hd.k), scale: 'signed', name: 'K' }),
+    heatmap({ title: h('span', {}, 'V = ', Wsup('v'), ' I'), rowLabel: 'dim', colLabel: 'key j', rows: dims, cols: keyPos, values: cols(hd.v), scale: 'signed', name: 'V' }),
   ];
   if (hd.alpha && hd.alphaPrime) {
     maps.push(

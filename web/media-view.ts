@@ -14,18 +14,19 @@ export function framesView(r: ModelInspection, sel: Selection, onQuery: (i: numb
   if (!r.frames || r.input !== 'frames') return null;
   const T = r.frames.length;
   const ms = r.frameMs;
-  const pos = r.tokens.map((_, t) => (ms ? `${t + 1} (${Math.round(t * ms)} ms)` : `${t + 1}`));
+  const pos = r.tokens.map((_, t) => `${t + 1}`);
+  const colLabel = ms ? `frame t (one every ${ms} ms)` : 'frame t';
   // the highest bin on top, as a spectrogram is drawn
   const dims = r.frames[0]!.map((_, c) => String(c + 1)).reverse();
   const D = dims.length;
   const w = r.layers[sel.layer]!.heads[sel.head]!.alphaPrime;
   const maps = [heatmap({
-    title: ms ? 'the log-mel frames the model reads (one column per frame)' : 'the frames the model reads (one column per frame)', rowLabel: ms ? 'mel bin' : 'dim', colLabel: 'frame t',
+    title: ms ? 'the log-mel frames the model reads (one column per frame)' : 'the frames the model reads (one column per frame)', rowLabel: ms ? 'mel bin' : 'dim', colLabel,
     rows: dims, cols: pos, values: dims.map((_, k) => r.frames!.map((f) => f[D - 1 - k]!)), scale: 'signed', name: 'frames', highlightCol: sel.query, onClickCol: onQuery, hideRowLabels: true,
   })];
   if (w) {
     maps.push(heatmap({
-      title: `α′ of frame ${sel.query + 1} over every frame (layer ${sel.layer + 1}, head ${sel.head + 1})`, rowLabel: 'query', colLabel: 'frame t',
+      title: `α′ of frame ${sel.query + 1} over every frame (layer ${sel.layer + 1}, head ${sel.head + 1})`, rowLabel: 'query', colLabel,
       rows: [`a${sup(sel.query + 1)}`], cols: pos, values: [w[sel.query]!.map((x, j) => (r.blocked[sel.query]![j] ? null : x))], scale: 'weights', name: 'frame-weights', highlightCol: sel.query, onClickCol: onQuery, hideRowLabels: true,
     }));
   }

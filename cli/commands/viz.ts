@@ -67,6 +67,9 @@ function inspectText(m: Loaded, text: string, maxPositions: number, options: Ins
   return inspectModel(m.instance, parseInput(m.instance, text, maxPositions), options);
 }
 
+/** A file's error without its name when the flag already names it ("--input a.wav: a.wav: not a WAV file"). */
+const unnamed = (message: string, path: string): string => (message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message);
+
 /** Audio: the frame hop, so the page can say where a frame sits in time. */
 function withFrameMs(m: Loaded, r: ModelInspection): ModelInspection {
   const fe = (m.instance.config as { featurizer?: { frontEnd?: data.FrontEnd } }).featurizer?.frontEnd;
@@ -128,7 +131,7 @@ export function vizCommand(): Command {
           try {
             return { input: text, result: inspectText(m, text, max, gen) };
           } catch (e) {
-            throw e instanceof QkvError ? new UsageError(`--input ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)}: ${e.message}`) : e;
+            throw e instanceof QkvError ? new UsageError(`--input ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)}: ${unnamed(e.message, text)}`) : e;
           }
         });
         writeTextFile(o.export as string, vizPage(m.info.name, { model: m.info, inspections, training: m.training }), `--export ${o.export as string}`);
@@ -154,7 +157,7 @@ export function vizCommand(): Command {
           try {
             loaded.example = { name: first, input: mediaFile(loaded.instance, first, max) };
           } catch (e) {
-            throw e instanceof QkvError ? new UsageError(`--input ${first}: ${e.message.startsWith(first) ? e.message.slice(first.length).replace(/^:\s*/, '') : e.message}`) : e;
+            throw e instanceof QkvError ? new UsageError(`--input ${first}: ${unnamed(e.message, first)}`) : e;
           }
           loaded.info = { ...loaded.info, example: first };
         } else loaded.defaultInput = first;

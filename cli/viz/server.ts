@@ -50,6 +50,8 @@ function answer(res: ServerResponse, run: () => unknown): void {
 
 /** POST /api/inspect-file: the page's file as raw bytes, at most MAX_FILE. */
 function inspectFile(h: VizHandlers, url: URL, port: () => number, req: IncomingMessage, res: ServerResponse): void {
+  // a refusal leaves the body unread: close the connection rather than read what follows on it as a request
+  res.setHeader('Connection', 'close');
   if (!h.inspectFile) return refuse(res, 404, 'this model reads typed input, not files');
   // only this page may post: a cross-site form can send text/plain or form data, never octet-stream, and says where it comes from
   const origin = req.headers.origin;
@@ -65,6 +67,7 @@ function inspectFile(h: VizHandlers, url: URL, port: () => number, req: Incoming
     chunks.push(d);
   });
   req.on('end', () => {
+    res.removeHeader('Connection');
     const name = (url.searchParams.get('name') ?? 'the file').slice(0, 200);
     answer(res, () => h.inspectFile!(new Uint8Array(Buffer.concat(chunks)), name));
   });

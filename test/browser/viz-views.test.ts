@@ -6,33 +6,21 @@
 // result and a result the error; speech models read WAV files and image models pictures.
 // Screenshots go to $QKV_VIZ_SHOTS when set.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   classifyDriver, data, encodePng, inspectModel, loadInstance, readBinaryFile, type InspectableModel, type ModelInspection, type TaskDriver, type TaskInstance,
 } from '../../src/index.js';
 import { compare, lectureNumbers } from './viz-dom.js';
-import { bin, libraryDecoderInspection, libraryInspection, startViz, stop, tinyDecoder, tinyModel, type Running } from '../cli/viz-helpers.js';
+import { libraryDecoderInspection, libraryInspection, mediaModel, SPOKEN, startViz, stop, tinyDecoder, tinyModel, type Running } from '../cli/viz-helpers.js';
 
 const CHROMIUM = process.env['QKV_CHROMIUM'] ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (.ci/run installs Debian's chromium; QKV_CHROMIUM names another)`;
 const SHOTS = process.env['QKV_VIZ_SHOTS'];
 const WIDTHS = [800, 1280, 1920];
-const SPOKEN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'data', 'spoken');
-
-/** A classify model trained for two steps by the CLI on a built-in set that reads files (spoken: WAV, shapes: images). */
-function mediaModel(builtin: 'spoken' | 'shapes'): string {
-  const out = join(mkdtempSync(join(tmpdir(), `qkv-viz-${builtin}-`)), 'run');
-  const r = spawnSync(process.execPath, [bin, 'train', 'classify', '--builtin', builtin, ...(builtin === 'shapes' ? ['--n', '40'] : []),
-    '--max-steps', '2', '--eval-every', '2', '--d-model', '16', '--heads', '4', '--layers', '2', '--dropout', '0', '--out', out], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return out;
-}
 
 function loadClassify(dir: string): TaskInstance {
   return loadInstance(classifyDriver as unknown as TaskDriver<TaskInstance, unknown, unknown, unknown>, dir).instance;
