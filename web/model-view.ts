@@ -130,5 +130,5 @@ export function graphView(r: ModelInspection, sel: Selection, onQuery: (i: numbe
   return h('section', { class: 'model', id: 'graphview' },
     h('h2', {}, 'The graph'),
     h('p', { class: 'note' }, `A node attends only along its edges (and to itself): the mask blocks everything else. Purple lines: how much node ${sel.query + 1} looks at each neighbour; node colour: its weight. Click a node.`),
-    svg);
+    svg, legend('weights', 1, 'node colour: α′ of the picked node to it'));
 }

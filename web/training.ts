@@ -3,7 +3,7 @@
 // square self-attention map per layer and head, and for seq2seq runs a rectangular
 // cross-attention (target queries x source keys); each is drawn one pixel per cell on a canvas.
 import { paint } from './heatmap.js';
-import { fmt, h, playButton } from './util.js';
+import { fmt, h, legend, playButton } from './util.js';
 import type { WatchPart, WatchRecord } from '../src/browser.js';
 
 /** What the rows and columns of a part are. */
@@ -87,5 +87,5 @@ export function trainingView(records: WatchRecord[]): HTMLElement | null {
   return h('section', { class: 'training', id: 'training' },
     h('h2', {}, `Training, watched: α′ for "${probe}"`),
     h('p', { class: 'note' }, `Recorded at each of the run's ${records.length} evaluations (qkv train … --viz). Row = query, column = key; each map scaled to its largest weight (causal maps: each row to its own). Drag the slider to see attention take shape.`),
-    h('div', { class: 'train-controls' }, play, slider, label), maps);
+    h('div', { class: 'train-controls' }, play, slider, label), legend('weights', 1, 'each map (causal maps: each row) scaled to its largest weight'), maps);
 }
