@@ -6,6 +6,7 @@
 // result and a result the error; speech models read WAV files and image models pictures.
 // Screenshots go to $QKV_VIZ_SHOTS when set.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import {
   classifyDriver, data, encodePng, inspectModel, loadInstance, readBinaryFile, type InspectableModel, type ModelInspection, type TaskDriver, type TaskInstance,
 } from '../../src/index.js';
 import { compare, lectureNumbers } from './viz-dom.js';
-import { libraryDecoderInspection, libraryInspection, mediaModel, SPOKEN, startViz, stop, tinyDecoder, tinyModel, type Running } from '../cli/viz-helpers.js';
+import { bin, libraryDecoderInspection, libraryInspection, mediaModel, SPOKEN, startViz, stop, tinyDecoder, tinyModel, type Running } from '../cli/viz-helpers.js';
 
 const CHROMIUM = process.env['QKV_CHROMIUM'] ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (.ci/run installs Debian's chromium; QKV_CHROMIUM names another)`;
@@ -225,6 +226,49 @@ describe('per-row scales, additive terms and the state matrix (Chromium)', { ski
     } finally {
       await stop(viz);
     }
+  });
+});
+
+describe('frames typed as JSON, and exported pages of file-reading models (Chromium)', { skip }, () => {
+  let browser: Browser;
+  before(async () => { browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }); });
+  after(async () => { await browser?.close(); });
+
+  test('a frame tagger: its JSON input and its frames do not widen the page; frames numbered from 1', async () => {
+    const dir = tinyModel({ pos: 'sinusoidal' }, 'speech');
+    const viz = await startViz(['--model', dir]);
+    try {
+      for (const width of WIDTHS) {
+        const { page, errors } = await open(browser, viz.url, width);
+        const input = JSON.parse(await page.inputValue('#input')) as { frames: number[][] };
+        assert.ok(JSON.stringify(input).length > 1000, 'a long JSON input');
+        assert.equal(await page.getAttribute('#frames canvas[data-name="frames"]', 'data-cols'), String(input.frames.length));
+        assert.match(await page.textContent('#lecture h2') ?? '', new RegExp(`"frame ${input.frames.length}"`));
+        await fits(page, width, ['frames', 'grid'], 'a frame tagger');
+        if (SHOTS) await page.screenshot({ path: join(SHOTS, `viz-frames-${width}.png`), fullPage: true });
+        assert.deepEqual(errors, []);
+        await page.close();
+      }
+    } finally {
+      await stop(viz);
+    }
+  });
+
+  test('an exported image model works from file:// offline: the picture and its patches', async () => {
+    const dir = mediaModel('shapes');
+    const out = join(mkdtempSync(join(tmpdir(), 'qkv-viz-export-')), 'shapes.html');
+    const e = spawnSync(process.execPath, [bin, 'viz', '--model', dir, '--export', out], { encoding: 'utf8' });
+    assert.equal(e.status, 0, e.stderr);
+    const context = await browser.newContext({ offline: true, viewport: { width: 800, height: 900 } });
+    const requests: string[] = [];
+    context.on('request', (req) => requests.push(req.url()));
+    const page = await context.newPage();
+    await page.goto(`file://${out}`);
+    await page.waitForSelector('body[data-ready="true"]');
+    assert.equal(await page.locator('#patch-weights .patch').count(), 16);
+    await fits(page, 800, ['image', 'grid'], 'an exported image model');
+    assert.deepEqual(requests, [`file://${out}`], 'the page fetched nothing');
+    await context.close();
   });
 });
 
