@@ -88,7 +88,12 @@ function drawPixels(canvas: HTMLCanvasElement, pixels: number[][][]): void {
   const W = pixels[0]![0]!.length;
   const ctx = canvas.getContext('2d')!;
   const img = ctx.createImageData(W, H);
-  const range = pixels.map((ch) => { const flat = ch.flat(); return [Math.min(...flat), Math.max(...flat)] as const; });
+  const range = pixels.map((ch) => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const row of ch) for (const x of row) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
+    return [lo, hi] as const;
+  });
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const k = 4 * (y * W + x);

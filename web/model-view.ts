@@ -19,12 +19,12 @@ const MAX_ALL_LINES = 64;
 const HEAD_COLOURS = ['#5f3dc4', '#e8590c', '#0b7285', '#c2255c', '#2b8a3e', '#1864ab', '#862e9c', '#d9480f'];
 
 /** alpha' of one head on a canvas, one pixel per cell: row = query i, column = key j; blocked cells grey. */
-function miniMap(r: ModelInspection, layer: number, head: number, cell: number): HTMLCanvasElement {
+function miniMap(r: ModelInspection, layer: number, head: number, cell: number, causal: boolean): HTMLCanvasElement {
   const T = r.tokens.length;
   const S = keyTokens(r).length; // cross-attention: a column per source token
   const c = h('canvas', { width: S, height: T, style: `width:${cell * S}px;height:${cell * T}px`, class: 'mini', 'data-layer': layer, 'data-head': head });
   const w = r.layers[layer]!.heads[head]!.alphaPrime;
-  paint(c, r.blocked.map((row, i) => row.map((b, j) => (b ? null : w ? w[i]![j]! : 0))), 'weights', isCausal(r) ? 'row' : 'map');
+  paint(c, r.blocked.map((row, i) => row.map((b, j) => (b ? null : w ? w[i]![j]! : 0))), 'weights', causal ? 'row' : 'map');
   return c;
 }
 
@@ -50,7 +50,7 @@ export function gridView(r: ModelInspection, sel: Selection, onPick: (layer: num
   const table = h('table', { class: 'grid', 'data-cell': cell },
     h('tr', {}, h('th', {}, ''), ...r.layers[0]!.heads.map((_, hh) => h('th', {}, `head ${hh + 1}`))),
     ...r.layers.map((l, li) => h('tr', {}, h('th', {}, `layer ${li + 1}`), ...l.heads.map((_, hh) => {
-      const map = miniMap(r, li, hh, cell);
+      const map = miniMap(r, li, hh, cell, causal);
       const body = labels ? h('div', { class: 'heat-grid' }, h('div'), li === 0 ? colLabels() : h('div'), hh === 0 ? rowLabels() : h('div'), map) : map;
       const td = h('td', { class: li === sel.layer && hh === sel.head ? 'picked' : '' }, body);
       td.addEventListener('click', () => onPick(li, hh));
