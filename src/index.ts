@@ -21,6 +21,7 @@ export { writeFileAtomic, writeFilesTogether, refuseOverwritingInputs, type File
 export { decodeImage, imageFile, readImageList, readImageFolder, encodePng } from './data/image/decode.js';
 export { saveCheckpoint, readCheckpoint, readCheckpointConfig, checkpointValueCount, isCheckpoint, removeLeftovers, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
 export { loadModel, type LoadedModel } from './run/load-model.js';
+export { hostCopy, hostBackendName } from './run/host-copy.js';
 export { trainSession, trainSessionAsync, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';
 
 export { fromPretrained, savePretrained, saveAdapter, loadAdapter, pretrainedStateDict, imageProcessorFromJson, type Pretrained, type HfTokenizer } from './run/pretrained.js';

@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  isCheckpoint, OPTIMIZERS, readCheckpointConfig, SCHEDULES, trainSessionAsync, TrainingError,
+  getBackend, isCheckpoint, isDeviceBackend, OPTIMIZERS, readCheckpointConfig, SCHEDULES, trainSessionAsync, TrainingError,
   type SessionResult, type TaskDriver, type TaskInstance, type TaskName, type TaskOptions, type TrainerOptions,
 } from '../../src/index.js';
 import { progress } from '../progress.js';
@@ -101,6 +101,9 @@ function watcher(task: TaskName, o: Record<string, unknown>, meta: Record<string
   const problem = probeProblem(task, probe);
   if (problem) throw new UsageError(`--viz: ${problem}`);
   if ((task === 'tag' || task === 'classify') && o.model !== 'transformer') throw new UsageError(`--viz: a ${String(o.model)} model has no attention to watch (use --model transformer)`);
+  if (isDeviceBackend(getBackend())) {
+    throw new UsageError(`--viz: watching attention reads every layer's intermediates back at each evaluation, which is not done on the ${getBackend().name} backend; train without --viz and run qkv viz --model DIR afterwards, or use --backend native`);
+  }
   return watchAttention(o.out as string, probe);
 }
 

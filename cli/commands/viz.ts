@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
-  refuseOverwritingInputs, resolveCheckpoint,
+  refuseOverwritingInputs, resolveCheckpoint, getBackend, hostBackendName, hostCopy, isDeviceBackend, setBackend,
   DEFAULT_VIZ_TOKENS, inspectModel, loadInstance, QkvError, type InspectableModel, type InspectOptions, type LmInstance, type ModelInspection,
   type Seq2SeqInstance, type ModelInfo, type WatchRecord,
 } from '../../src/index.js';
@@ -39,11 +39,23 @@ function describe(name: string, m: InspectableModel): ModelInfo {
   return { name, task: m.config.task, input: words ? 'words' : 'frames', kind: c.kind, attention: c.attention, pos: c.pos, layers: c.layers, heads: c.heads, dModel: c.dModel };
 }
 
-/** The model in `dir`, ready to inspect; a QkvError says why not. */
-function loadModel(dir: string): Loaded {
+/**
+ * The model in `dir`, ready to inspect; a QkvError says why not. An inspection reads every
+ * intermediate of every layer and head back, so a model loaded on the GPU is copied to a host
+ * backend once (its weights, counted transfers) and inspected there; one line says so.
+ */
+async function loadModel(dir: string): Promise<Loaded> {
   const { task, config } = taskOf(dir);
   if (!VIZ_TASKS.includes(task as string)) throw new QkvError(`--model ${dir}: a ${String(task)} model; qkv viz shows ${VIZ_TASKS.join(', ')} models`);
-  const { instance } = loadInstance(cliTask(task, `--model ${dir}`).driver, dir);
+  const { driver } = cliTask(task, `--model ${dir}`);
+  let { instance } = loadInstance(driver, dir);
+  if (isDeviceBackend(getBackend())) {
+    const loadedOn = getBackend().name;
+    const host = hostBackendName();
+    instance = await hostCopy(driver, instance, host);
+    setBackend(host); // the inputs of every inspection are made there too
+    console.error(`qkv viz: the inspections run on the ${host} backend (each reads every layer's and head's intermediates back); the model's weights were copied from ${loadedOn} once`);
+  }
   const m = instance as unknown as InspectableModel;
   let info: ModelInfo;
   try {
@@ -100,7 +112,7 @@ export function vizCommand(): Command {
         // never write over what this run reads: the checkpoint's files and the run's attention.jsonl
         const reads = [resolveCheckpoint(dir), dir].flatMap((d) => { try { return readdirSync(d).map((f) => join(d, f)); } catch { return []; } });
         refuseOverwritingInputs(o.export as string, reads, (msg) => new UsageError(`--export ${o.export as string}: ${msg}`));
-        const m = loadModel(dir);
+        const m = await loadModel(dir);
         const gen = generationOptions(o, cmd, m.info.task);
         const inputs = (o.input as string[]).length ? o.input as string[] : m.defaultInput ? [m.defaultInput] : [];
         if (!inputs.length) throw new UsageError('--export: give the inputs to show with --input TEXT (this model has no built-in example)');
@@ -120,7 +132,7 @@ export function vizCommand(): Command {
       let loaded: Loaded | null = null;
       let failure = '';
       try {
-        loaded = loadModel(dir);
+        loaded = await loadModel(dir);
       } catch (e) {
         if (!(e instanceof QkvError)) throw e;
         failure = e.message;
