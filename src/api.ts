@@ -10,7 +10,7 @@ export type {} from './ops/methods.js';
 registerReferenceBackend(referenceBackend);
 installTensorMethods();
 
-export { QkvError, OpError, AutogradError, MemoryError } from './core/errors.js';
+export { QkvError, OpError, AutogradError, MemoryError, DeviceError } from './core/errors.js';
 export { OptionsError, checkOptions } from './core/options.js';
 export type { DType, TypedArray } from './core/dtype.js';
 export type { Shape } from './core/shape.js';

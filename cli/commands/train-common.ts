@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  getBackend, isCheckpoint, isDeviceBackend, OPTIMIZERS, readCheckpointConfig, SCHEDULES, trainSessionAsync, TrainingError,
+  DeviceError, getBackend, isCheckpoint, isDeviceBackend, OPTIMIZERS, readCheckpointConfig, SCHEDULES, trainSessionAsync, TrainingError,
   type SessionResult, type TaskDriver, type TaskInstance, type TaskName, type TaskOptions, type TrainerOptions,
 } from '../../src/index.js';
 import { progress } from '../progress.js';
@@ -68,6 +68,7 @@ export async function runAndReport<I extends TaskInstance, E, O extends TaskOpti
       return r;
     });
   } catch (e) {
+    if (e instanceof DeviceError) throw deviceFault(e, out);
     if (e instanceof TrainingError && isCheckpoint(join(out, 'last'))) {
       const step = (readCheckpointConfig(join(out, 'last')).step as number | undefined) ?? '?';
       throw new UsageError(`${e.message.replace(/ \(.*?\)\./, '.')} The last good checkpoint is ${join(out, 'last')} (step ${step}); resume from it with --resume`);
@@ -92,6 +93,15 @@ function interrupted(out: string, r: SessionResult, signal: AbortSignal): Error 
   return interruptedRun(signal, r.stop!.message, isCheckpoint(last)
     ? `the latest checkpoint is ${last} (step ${String(readCheckpointConfig(last).step)}); continue with --resume`
     : 'no step was done, nothing was saved');
+}
+
+/** The one line for a run a device fault stopped (a lost GPU, out of memory): what failed, and where its latest checkpoint is. */
+function deviceFault(e: DeviceError, out: string): Error {
+  const last = join(out, 'last');
+  const what = e.message.replace(/; use --backend .*$/, '');
+  return new UsageError(isCheckpoint(last)
+    ? `${what}; training stopped: the latest checkpoint is ${last} (step ${String(readCheckpointConfig(last).step)}); continue with --resume --backend native (or wasm)`
+    : `${what}; training stopped before its first checkpoint; use --backend native (or wasm)`);
 }
 
 /** --viz [input]: record alpha' for a probe input at every evaluation (qkv viz --model DIR plays it back). */

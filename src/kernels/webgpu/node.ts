@@ -77,7 +77,10 @@ export async function createWebGpuBackendNode(options: WebGpuOptions = {}): Prom
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   gpu ??= dawn.create([]); // one Dawn instance per process
   try {
-    return await createWebGpuBackend(gpu, options);
+    const backend = await createWebGpuBackend(gpu, options);
+    const lose = Number(process.env['QKV_WEBGPU_LOSE_AFTER']); // a test hook: see GpuDevice.loseAfter
+    if (Number.isInteger(lose) && lose >= 0 && process.env['QKV_WEBGPU_LOSE_AFTER'] !== '') backend.device.loseAfter = lose;
+    return backend;
   } catch (e) {
     if (setupNote && e instanceof QkvError) throw new QkvError(`${e.message.replace(/; use --backend.*$/, '')} (${setupNote}); ${HINT}`);
     throw e;
