@@ -126,7 +126,7 @@ export async function run(ctx) {
   } else {
     try {
       await runOrt('ortWebgpu', 'ONNX Runtime WebGPU', { executionProviders: ['webgpu'], logSeverityLevel: 3 });
-      ctx.notes.push(`ONNX Runtime WebGPU: onnxruntime-node's WebGPU execution provider on ${webgpuAdapter ?? 'the machine\'s Vulkan adapter'} (its own Dawn; shape ops stay on its CPU provider, as ONNX Runtime assigns them); timed to the outputs read back, as qkv webgpu's`);
+      ctx.notes.push(`ONNX Runtime WebGPU: onnxruntime-node's WebGPU execution provider on ${webgpuAdapter ?? 'the machine\'s Vulkan adapter'} (its own Dawn; shape ops stay on its CPU provider, as ONNX Runtime assigns them); timed to its outputs on the host (qkv webgpu: to the end of its queue; generation: each token's logits read back, on both)`);
     } catch (e) {
       for (const r of Object.values(rows)) if (!r.cells.ortWebgpu) r.cells.ortWebgpu = { text: `error: ${String(e.message).split('\n')[0].slice(0, 80)}` };
       ctx.notes.push(`ONNX Runtime WebGPU: failed here: ${String(e.message).split('\n')[0]}`);

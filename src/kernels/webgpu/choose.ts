@@ -20,7 +20,8 @@ export interface ChooseOptions {
 }
 
 export interface ChosenBackend {
-  backend: 'webgpu' | 'wasm';
+  /** 'webgpu', or the CPU backend kept instead ('wasm' in browsers; in Node the default one, e.g. 'native'). */
+  backend: string;
   /** One sentence saying why. */
   reason: string;
   /** The adapter's name, or null when the page has none. */
@@ -59,18 +60,18 @@ export async function probeAdapter(gpu: GPU | null | undefined): Promise<Adapter
 }
 
 /** The rule: WebGPU for a large enough model on a real GPU, wasm otherwise; the reason says which test decided. */
-export function decideBackend(size: ModelSize, adapter: AdapterProbe | string, o: ChooseOptions = {}): ChosenBackend {
+export function decideBackend(size: ModelSize, adapter: AdapterProbe | string, o: ChooseOptions = {}, cpu = 'wasm'): ChosenBackend {
   const minParams = o.minParams ?? WEBGPU_MIN_PARAMS;
   const minFlops = o.minFlops ?? WEBGPU_MIN_FLOPS;
-  if (typeof adapter === 'string') return { backend: 'wasm', reason: `wasm: ${adapter}`, adapter: null };
+  if (typeof adapter === 'string') return { backend: cpu, reason: `${cpu}: ${adapter}`, adapter: null };
   if (adapter.emulated && !o.allowEmulated) {
-    return { backend: 'wasm', reason: `wasm: the GPU adapter "${adapter.name}" is a CPU emulation, slower than WebAssembly SIMD`, adapter: adapter.name };
+    return { backend: cpu, reason: `${cpu}: the GPU adapter "${adapter.name}" is a CPU emulation, slower than the CPU backends`, adapter: adapter.name };
   }
   const { params, flops } = size;
   const big = (params !== undefined && params >= minParams) || (flops !== undefined && flops >= minFlops);
   const said = [params !== undefined ? `${fmt(params)} parameters` : '', flops !== undefined ? `${fmt(flops)} FLOPs a call` : ''].filter(Boolean).join(', ') || 'no size given';
   if (!big) {
-    return { backend: 'wasm', reason: `wasm: the model is too small to gain from the GPU "${adapter.name}" (${said}; WebGPU from ${fmt(minParams)} parameters or ${fmt(minFlops)} FLOPs a call)`, adapter: adapter.name };
+    return { backend: cpu, reason: `${cpu}: the model is too small to gain from the GPU "${adapter.name}" (${said}; WebGPU from ${fmt(minParams)} parameters or ${fmt(minFlops)} FLOPs a call)`, adapter: adapter.name };
   }
   return { backend: 'webgpu', reason: `webgpu: the page has the GPU "${adapter.name}" and the model is large enough to gain (${said})`, adapter: adapter.name };
 }
