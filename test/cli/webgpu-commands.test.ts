@@ -118,3 +118,12 @@ test('a GPU lost mid-run (the QKV_WEBGPU_LOSE_AFTER test hook): one line naming 
   qkv('native', [...args, '--resume']);
   assert.equal(evals(out).length, 2);
 });
+
+test('qkv demo on webgpu: the same tags and attention heat maps as on native', { skip }, () => {
+  // from the comparison line on (the table above it has training times), the total time left out
+  const tail = (b: string) => qkv(b, ['demo', '--steps', '3', '--out', join(dir, `demo-${b}`)]).stdout
+    .split('\n').filter((l) => !/s in all\./.test(l)).join('\n').replace(/^[\s\S]*?self-attention is/, 'self-attention is').replaceAll(join(dir, `demo-${b}`), 'DIR');
+  const [g, c] = [tail('webgpu'), tail('native')];
+  assert.match(g, /layer 2, attention weights/);
+  assert.equal(g, c);
+});
