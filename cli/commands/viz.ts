@@ -1,13 +1,14 @@
 // `qkv viz`: see attention. Serves the visualizer page for a trained tag, classify, lm or
 // seq2seq model on 127.0.0.1 (the page asks the server to run the model on what the user
 // types), or with --export writes one self-contained HTML file with the inspections of the
-// given inputs. A language model also generates --max-new-tokens tokens step by step.
+// given inputs. A language model also generates --max-new-tokens tokens step by step. A Hugging
+// Face directory (GPT-2, BERT, ViT, Whisper) shows its own attention (src/inspect/hf.ts).
 import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
-  refuseOverwritingInputs, resolveCheckpoint, getBackend, hostBackendName, hostCopy, isDeviceBackend, setBackend,
+  refuseOverwritingInputs, resolveCheckpoint, fromPretrained, hf, inspectPretrained, getBackend, hostBackendName, hostCopy, isDeviceBackend, setBackend,
   DEFAULT_VIZ_TOKENS, inspectModel, loadInstance, QkvError, type InspectableModel, type InspectOptions, type LmInstance, type ModelInspection,
   type Seq2SeqInstance, type ModelInfo, type WatchRecord,
 } from '../../src/index.js';
@@ -18,8 +19,9 @@ import { readWatch } from '../viz/watch.js';
 import { vizPage } from '../viz/page.js';
 import { HOST, startVizServer } from '../viz/server.js';
 import { taskOf } from './use.js';
+import { isPretrainedDir } from './hf.js';
 
-interface Loaded { instance: InspectableModel; info: ModelInfo; defaultInput: string; training: WatchRecord[] }
+interface Loaded { info: ModelInfo; defaultInput: string; training: WatchRecord[]; inspect: (text: string, maxPositions: number, options: InspectOptions) => ModelInspection }
 
 const VIZ_TASKS = ['tag', 'classify', 'lm', 'seq2seq'];
 
@@ -40,21 +42,48 @@ function describe(name: string, m: InspectableModel): ModelInfo {
 }
 
 /**
+ * A Hugging Face directory (or a PEFT adapter on one, merged: the page shows one W per head): its
+ * attention on a prompt (GPT-2), a text (BERT), an image path (ViT) or a WAV path (Whisper).
+ */
+function loadPretrained(dir: string): Loaded {
+  const p = fromPretrained(dir);
+  if (p.adapter) hf.mergeLora(p.model);
+  const info: ModelInfo = { name: basename(resolve(dir)), task: 'lm', input: 'words', kind: p.architecture, attention: 'softmax', pos: 'learned', layers: 0, heads: 0, dModel: 0 };
+  const m = p.model;
+  if (m instanceof hf.GPT2LMHeadModel) Object.assign(info, { task: 'lm', layers: m.config.nLayer, heads: m.config.nHead, dModel: m.config.nEmbd });
+  else if (m instanceof hf.WhisperForConditionalGeneration) Object.assign(info, { task: 'seq2seq', input: 'frames', pos: 'sinusoidal', layers: m.config.encoderLayers, heads: m.config.encoderAttentionHeads, dModel: m.config.dModel });
+  else if (m instanceof hf.ViTForImageClassification) Object.assign(info, { task: 'classify', input: 'frames', layers: m.config.numHiddenLayers, heads: m.config.numAttentionHeads, dModel: m.config.hiddenSize });
+  else Object.assign(info, { task: m instanceof hf.BertForTokenClassification ? 'tag' : 'classify', layers: m.config.numHiddenLayers, heads: m.config.numAttentionHeads, dModel: m.config.hiddenSize });
+  return {
+    info, defaultInput: m instanceof hf.GPT2LMHeadModel || m instanceof hf.BertForTokenClassification || m instanceof hf.BertForSequenceClassification ? 'I saw a saw' : '', training: [],
+    inspect: (text, _max, options) => inspectPretrained(p, text, { maxNewTokens: options.maxNewTokens }),
+  };
+}
+
+/**
  * The model in `dir`, ready to inspect; a QkvError says why not. An inspection reads every
- * intermediate of every layer and head back, so a model loaded on the GPU is copied to a host
- * backend once (its weights, counted transfers) and inspected there; one line says so.
+ * intermediate of every layer and head back, so on a GPU backend the model is inspected on a
+ * host backend: a qkv model's weights copied there once (counted transfers), a Hugging Face
+ * directory loaded there; one line says so.
  */
 async function loadModel(dir: string): Promise<Loaded> {
+  const device = isDeviceBackend(getBackend()) ? getBackend().name : null;
+  const host = device ? hostBackendName() : null;
+  if (isPretrainedDir(dir)) {
+    if (host) {
+      setBackend(host);
+      console.error(`qkv viz: the inspections run on the ${host} backend (each reads every layer's and head's intermediates back); the model was loaded there, not on ${device}`);
+    }
+    return loadPretrained(dir);
+  }
   const { task, config } = taskOf(dir);
   if (!VIZ_TASKS.includes(task as string)) throw new QkvError(`--model ${dir}: a ${String(task)} model; qkv viz shows ${VIZ_TASKS.join(', ')} models`);
   const { driver } = cliTask(task, `--model ${dir}`);
   let { instance } = loadInstance(driver, dir);
-  if (isDeviceBackend(getBackend())) {
-    const loadedOn = getBackend().name;
-    const host = hostBackendName();
+  if (host) {
     instance = await hostCopy(driver, instance, host);
     setBackend(host); // the inputs of every inspection are made there too
-    console.error(`qkv viz: the inspections run on the ${host} backend (each reads every layer's and head's intermediates back); the model's weights were copied from ${loadedOn} once`);
+    console.error(`qkv viz: the inspections run on the ${host} backend (each reads every layer's and head's intermediates back); the model's weights were copied from ${device} once`);
   }
   const m = instance as unknown as InspectableModel;
   let info: ModelInfo;
@@ -63,12 +92,15 @@ async function loadModel(dir: string): Promise<Loaded> {
   } catch (e) {
     throw e instanceof QkvError ? new QkvError(`--model ${dir}: ${e.message}`) : e;
   }
-  return { instance: m, info, defaultInput: defaultInput(task, (config.meta ?? {}) as Record<string, unknown>), training: readWatch(dir) };
+  return {
+    info, defaultInput: defaultInput(task, (config.meta ?? {}) as Record<string, unknown>), training: readWatch(dir),
+    inspect: (text, maxPositions, options) => inspectModel(m, parseInput(m, text, maxPositions), options),
+  };
 }
 
 /** One typed input -> the model's inspection. */
 function inspectText(m: Loaded, text: string, maxPositions: number, options: InspectOptions): ModelInspection {
-  return inspectModel(m.instance, parseInput(m.instance, text, maxPositions), options);
+  return m.inspect(text, maxPositions, options);
 }
 
 /** The generation flags, refused for a model that generates nothing. */
@@ -110,7 +142,7 @@ export function vizCommand(): Command {
       if (o.export !== undefined) {
         if (String(o.export).trim() === '') throw new UsageError('--export: the path is empty; give the HTML file to write');
         // never write over what this run reads: the checkpoint's files and the run's attention.jsonl
-        const reads = [resolveCheckpoint(dir), dir].flatMap((d) => { try { return readdirSync(d).map((f) => join(d, f)); } catch { return []; } });
+        const reads = [isPretrainedDir(dir) ? dir : resolveCheckpoint(dir), dir].flatMap((d) => { try { return readdirSync(d).map((f) => join(d, f)); } catch { return []; } });
         refuseOverwritingInputs(o.export as string, reads, (msg) => new UsageError(`--export ${o.export as string}: ${msg}`));
         const m = await loadModel(dir);
         const gen = generationOptions(o, cmd, m.info.task);
