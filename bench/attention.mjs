@@ -2,9 +2,12 @@
 // softmax (flashAttention, when the public API has it) and causal linear attention. Time and the
 // extra peak memory (engine's peakBytes above the inputs). Naive runs are skipped when the
 // memory extrapolated from the last size run (×(N/N')²) passes the cap, or the time passes the budget.
-import { fmtBytes, fmtMs, fmtRatio, log, makeRow, q, timeIt, withBackend } from './lib.mjs';
+import { fmtBytes, fmtMs, fmtRatio, log, makeRow, q, timeOn, withBackend } from './lib.mjs';
 
 export const title = 'attention forward+backward (causal, B=1, 4 heads, d=64): time, extra peak memory';
+
+/** This section times the webgpu column too (to the end of the device's queue). */
+export const webgpu = true;
 
 const H = 4;
 const D = 64;
@@ -19,8 +22,8 @@ export function attentionKinds() {
   ];
 }
 
-/** One forward+backward at length N; returns {ms, extra} (extra peak bytes above q, k, v). */
-function measure(fn, N, timing) {
+/** One forward+backward at length N; returns {ms, extra} (extra peak bytes above q, k, v). `on`: timeOn's backend entry and backend. */
+export async function measure(fn, N, timing, on) {
   const g = new q.Generator(1);
   const [Q, K, V] = [0, 1, 2].map(() => q.randn([1, H, N, D], { generator: g, requiresGrad: true }));
   const step = () => {
@@ -32,9 +35,10 @@ function measure(fn, N, timing) {
     q.resetPeak();
     const t = performance.now();
     step(); // warm-up, and the memory measurement
+    if (on.be.device) await on.backend.sync();
     const first = performance.now() - t;
     const extra = q.memory().peakBytes - base;
-    const { ms } = first >= timing.maxMs ? { ms: first } : timeIt(step, { warmup: 0, ...timing }); // a slow case runs once
+    const { ms } = first >= timing.maxMs ? { ms: first } : await timeOn(on.be, on.backend, step, { warmup: 0, ...timing }); // a slow case runs once
     return { ms, extra };
   } finally {
     for (const t of [Q, K, V]) t.dispose(); // also when a size runs out of memory
@@ -56,7 +60,7 @@ export async function run(ctx) {
   const rowOf = (kind, N) => rows.find((r) => r.key === `attention.${kind.id}.${N}`);
 
   for (const be of ctx.backends) {
-    const res = await withBackend(be, () => {
+    const res = await withBackend(be, async (backend) => {
       for (const kind of kinds) {
         let last = null; // {N, ms, extra} of the last size run
         for (const N of sizes) {
@@ -68,7 +72,7 @@ export async function run(ctx) {
           if (last && needBytes > memCap) { row.cells[be.id] = { skipped: 'memory', text: `skipped: would need ~${fmtBytes(needBytes)} > cap ${fmtBytes(memCap)}` }; continue; }
           if (last && needMs > budgetMs) { row.cells[be.id] = { skipped: 'time', text: `skipped: ~${fmtMs(needMs)} > budget ${fmtMs(budgetMs)}` }; continue; }
           try {
-            const { ms, extra } = measure(kind.fn, N, timing);
+            const { ms, extra } = await measure(kind.fn, N, timing, { be, backend });
             last = { N, ms, extra };
             row.cells[be.id] = { value: ms, ms, peakBytes: extra, text: `${fmtMs(ms)}, ${fmtBytes(extra)}` };
           } catch (e) {

@@ -1,9 +1,12 @@
 // Step-by-step decoding, one attention layer (B=1, 4 heads, d=64), time per token at position P:
 // softmax over a KVCache (append k, v; attend with the causal mask, as GPT decodes) against the
 // recurrent state of linear attention (LinearAttentionState.step). Both are advanced to P first.
-import { fmtMs, fmtRatio, log, makeRow, q, timeIt, withBackend } from './lib.mjs';
+import { fmtMs, fmtRatio, log, makeRow, q, timeOn, withBackend } from './lib.mjs';
 
 export const title = 'decoding, one attention layer (B=1, 4 heads, d=64): time per token at position P';
+
+/** This section times the webgpu column too (each token to the end of the device's queue). */
+export const webgpu = true;
 
 const H = 4;
 const D = 64;
@@ -17,7 +20,7 @@ export async function run(ctx) {
   const rowOf = (id, P) => rows.find((r) => r.key === `decode.${id}.${P}`);
 
   for (const be of ctx.backends) {
-    const res = await withBackend(be, () => {
+    const res = await withBackend(be, async (backend) => {
       const g = new q.Generator(2);
       const token = () => [0, 1, 2].map(() => q.randn([1, H, 1, D], { generator: g })); // q, k, v of one new position
       const [q1, k1, v1] = token();
@@ -30,7 +33,7 @@ export async function run(ctx) {
             cache.append(q.randn([1, H, n, D], { generator: g }), q.randn([1, H, n, D], { generator: g }));
           });
         }
-        const { ms } = timeIt(() => q.noGrad(() => q.tidy(() => {
+        const { ms } = await timeOn(be, backend, () => q.noGrad(() => q.tidy(() => {
           const kv = cache.append(k1, v1);
           return q.nn.scaledDotProductAttention(q1, kv.k, kv.v, { attnMask: q.nn.causalMask(1, kv.k.shape[2]) }).b.dispose();
         })), timing);
@@ -43,7 +46,7 @@ export async function run(ctx) {
       const state = new q.LinearAttentionState(1, H, D, D);
       for (const P of positions) {
         while (state.steps < P) state.step(q3, k3, v3).dispose();
-        const { ms } = timeIt(() => state.step(q3, k3, v3).dispose(), timing);
+        const { ms } = await timeOn(be, backend, () => state.step(q3, k3, v3).dispose(), timing);
         rowOf('linear', P).cells[be.id] = { value: ms, ms, text: fmtMs(ms) };
         log(`decode: ${be.label} recurrent linear P=${P}: ${fmtMs(ms)}`);
       }

@@ -1,8 +1,11 @@
 // Transformer encoder forward (inference): 4 post-LN layers (torch.nn.TransformerEncoderLayer
 // semantics), d=256, 4 heads, feed-forward 1024, ReLU, dropout 0; input batch 8 × N=256.
-import { fmtMs, fmtRatio, log, makeRow, nodePeer, q, timeIt, torchPeer, withBackend } from './lib.mjs';
+import { fmtMs, fmtRatio, log, makeRow, nodePeer, q, timeOn, torchPeer, withBackend } from './lib.mjs';
 
 export const title = 'Transformer encoder forward (4 layers, d=256, 4 heads, ff 1024, N=256, batch 8)';
+
+/** This section times the webgpu column too (to the end of the device's queue). */
+export const webgpu = true;
 
 export const ENCODER_SHAPE = { layers: 4, dModel: 256, nhead: 4, dimFeedforward: 1024, n: 256, batch: 8, seed: 7 };
 
@@ -11,12 +14,12 @@ export async function run(ctx) {
   const timing = { warmup: 1, reps: ctx.quick ? 3 : 10, maxMs: ctx.quick ? 3000 : 20000 };
   const row = makeRow('encoder', 'encoder.forward', 'encoder forward ms');
   for (const be of ctx.backends) {
-    const res = await withBackend(be, () => {
+    const res = await withBackend(be, async (backend) => {
       const g = new q.Generator(c.seed);
       const enc = new q.nn.TransformerEncoder(
         () => new q.nn.TransformerEncoderLayer(c.dModel, c.nhead, { dimFeedforward: c.dimFeedforward, dropout: 0, generator: g }), c.layers).eval();
       const x = q.randn([c.batch, c.n, c.dModel], { generator: g });
-      const { ms } = timeIt(() => q.noGrad(() => enc.forward(x).dispose()), timing);
+      const { ms } = await timeOn(be, backend, () => q.noGrad(() => enc.forward(x).dispose()), timing);
       x.dispose();
       enc.dispose();
       row.cells[be.id] = { value: ms, ms, text: fmtMs(ms) };

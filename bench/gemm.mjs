@@ -43,6 +43,17 @@ export async function run(ctx) {
     if (!jx.error) ctx.notes.push(`gemm: jax-js ${jx.jaxjs.version} on its ${jx.jaxjs.device} device in Node (a global navigator shimmed for Node 20), timed to dataSync() of the product`);
     log(`gemm: jax-js ${jx.error ?? sizes.map((n) => gflops(n, jx.ms[n]).toFixed(1)).join(', ')}`);
   }
+  // jax-js's WebGPU device runs in browsers: in Chromium, with qkv's webgpu in the same page on the same adapter
+  if (ctx.peers.jaxjs && ctx.backends.some((b) => b.device)) {
+    const jw = nodePeer('jaxjs-webgpu-gemm.mjs', { sizes, reps, maxMs });
+    sizes.forEach((n, i) => { rows[i].cells.jaxjsWebgpu = jw.error ? { text: `error: ${jw.error}` } : cell(n, jw.ms[n]); });
+    if (jw.error) ctx.notes.push(`gemm: jax-js WebGPU (Chromium): ${jw.error}`);
+    else {
+      ctx.notes.push(`gemm: jax-js ${jw.jaxjs.version} on its webgpu device in ${jw.jaxjs.browser} (--enable-unsafe-webgpu, adapter ${jw.adapter}), timed to blockUntilReady(); ` +
+        `qkv webgpu in the same page on the same adapter, timed to its queue's end: ${sizes.map((n) => `n=${n} ${cell(n, jw.qkvMs[n]).text}`).join(', ')} GFLOP/s`);
+    }
+    log(`gemm: jax-js WebGPU ${jw.error ?? sizes.map((n) => gflops(n, jw.ms[n]).toPrecision(2)).join(', ')}`);
+  }
   if (ctx.peers.torch) {
     const t = torchPeer('gemm', { sizes, reps, maxMs, threads: ctx.cores });
     sizes.forEach((n, i) => { rows[i].cells.torch = t.error ? { text: `error: ${t.error}` } : cell(n, t.ms[n]); });

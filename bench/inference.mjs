@@ -1,9 +1,12 @@
 // Inference, qkv against ONNX Runtime (onnxruntime-node, CPU, in this process) on qkv's own
 // exported graphs: the baby GPT's forward over a block and its greedy generation (KV cache), and
 // a Transformer encoder (a tagger body: 4 pre-LN layers, d=256, 4 heads, N=256, batch 8).
-import { fmtMs, fmtRatio, log, makeRow, median, q, timeIt, tokenIds, withBackend } from './lib.mjs';
+import { fmtMs, fmtRatio, log, makeRow, median, q, timeOn, tokenIds, webgpuAdapter, withBackend } from './lib.mjs';
 
-export const title = 'qkv vs ONNX Runtime CPU on the exported models (baby GPT forward and greedy generation, encoder forward)';
+export const title = 'qkv vs ONNX Runtime (CPU and WebGPU execution providers) on the exported models (baby GPT forward and greedy generation, encoder forward)';
+
+/** This section times the webgpu column too (to the end of the device's queue), beside ONNX Runtime's WebGPU execution provider. */
+export const webgpu = true;
 
 const GPT = { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false };
 const ENC = { dModel: 256, heads: 4, layers: 4, n: 256, batch: 8 };
@@ -41,16 +44,18 @@ export async function run(ctx) {
   const ids = Array.from(tokenIds(3, GPT.blockSize, GPT.vocabSize));
   const frames = Float32Array.from(tokenIds(4, ENC.batch * ENC.n * ENC.dModel, 1000), (x) => x / 500 - 1);
   for (const be of ctx.backends) {
-    const res = await withBackend(be, () => {
+    const res = await withBackend(be, async (backend) => {
       const { gpt, tagger } = models();
       const idx = q.tensor(Int32Array.from(ids), { shape: [1, GPT.blockSize] });
-      const f = timeIt(() => q.noGrad(() => q.tidy(() => { gpt.forward(idx); })), timing).ms;
+      const f = (await timeOn(be, backend, () => q.noGrad(() => q.tidy(() => { gpt.forward(idx); })), timing)).ms;
       rows.forward.cells[be.id] = { value: f, ms: f, text: fmtMs(f) };
-      const g = timeIt(() => q.generateTokens(gpt, [ids[0]], { maxNewTokens: newTokens, temperature: 0 }), { ...timing, reps: Math.min(timing.reps, 5) }).ms;
+      // every token's logits are read back to pick the next one (awaited on a device)
+      const gen = () => (be.device ? q.generateTokensAsync : q.generateTokens)(gpt, [ids[0]], { maxNewTokens: newTokens, temperature: 0 });
+      const g = (await timeOn(be, backend, gen, { ...timing, reps: Math.min(timing.reps, 5) })).ms;
       rows.generate.cells[be.id] = { value: g, ms: g, text: `${(newTokens / (g / 1000)).toFixed(0)} tok/s` };
       const x = q.tensor(frames, { shape: [ENC.batch, ENC.n, ENC.dModel] });
       const pad = q.zeros([ENC.batch, ENC.n], { dtype: 'int32' });
-      const e = timeIt(() => q.noGrad(() => q.tidy(() => { tagger.forward({ frames: x, keyPaddingMask: pad }); })), timing).ms;
+      const e = (await timeOn(be, backend, () => q.noGrad(() => q.tidy(() => { tagger.forward({ frames: x, keyPaddingMask: pad }); })), timing)).ms;
       rows.encoder.cells[be.id] = { value: e, ms: e, text: fmtMs(e) };
       log(`inference: ${be.label}: forward ${fmtMs(f)}, generate ${rows.generate.cells[be.id].text}, encoder ${fmtMs(e)}`);
       for (const t of [idx, x, pad]) t.dispose();
@@ -71,43 +76,69 @@ export async function run(ctx) {
   const { gpt, tagger } = models();
   const [gptFile, decoderFile] = q.exportOnnx(gpt);
   const [encFile] = q.exportOnnx(tagger);
-  const opts = { intraOpNumThreads: ctx.cores, interOpNumThreads: 1 };
-  const forward = await ort.InferenceSession.create(gptFile.bytes, opts);
-  const decoder = await ort.InferenceSession.create(decoderFile.bytes, opts);
-  const encoder = await ort.InferenceSession.create(encFile.bytes, opts);
   const i64 = (a, dims) => new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), dims);
-  const f = await timeAsync(() => forward.run({ idx: i64(ids, [1, GPT.blockSize]) }), timing);
-  rows.forward.cells.ort = { value: f, ms: f, text: fmtMs(f) };
   const hs = GPT.nEmbd / GPT.nHead;
-  const generate = async () => {
-    let feed = {};
-    for (let i = 0; i < GPT.nLayer; i++) {
-      feed[`past_key_${i}`] = new ort.Tensor('float32', new Float32Array(0), [1, GPT.nHead, 0, hs]);
-      feed[`past_value_${i}`] = new ort.Tensor('float32', new Float32Array(0), [1, GPT.nHead, 0, hs]);
-    }
-    let input = [ids[0]];
-    for (let step = 0; step < newTokens; step++) {
-      const r = await decoder.run({ ...feed, idx: i64(input, [1, input.length]) });
-      const logits = r.logits.data;
-      let next = 0;
-      for (let v = 1; v < logits.length; v++) if (logits[v] > logits[next]) next = v;
-      input = [next];
-      feed = {};
-      for (const [k, t] of Object.entries(r)) if (k.startsWith('present_')) feed[k.replace('present_', 'past_')] = t;
+  /** The three rows on one execution provider, in cells[id]. */
+  const runOrt = async (id, label, opts) => {
+    const forward = await ort.InferenceSession.create(gptFile.bytes, opts);
+    const decoder = await ort.InferenceSession.create(decoderFile.bytes, opts);
+    const encoder = await ort.InferenceSession.create(encFile.bytes, opts);
+    try {
+      const f = await timeAsync(() => forward.run({ idx: i64(ids, [1, GPT.blockSize]) }), timing);
+      rows.forward.cells[id] = { value: f, ms: f, text: fmtMs(f) };
+      const generate = async () => {
+        let feed = {};
+        for (let i = 0; i < GPT.nLayer; i++) {
+          feed[`past_key_${i}`] = new ort.Tensor('float32', new Float32Array(0), [1, GPT.nHead, 0, hs]);
+          feed[`past_value_${i}`] = new ort.Tensor('float32', new Float32Array(0), [1, GPT.nHead, 0, hs]);
+        }
+        let input = [ids[0]];
+        for (let step = 0; step < newTokens; step++) {
+          const r = await decoder.run({ ...feed, idx: i64(input, [1, input.length]) });
+          const logits = r.logits.data;
+          let next = 0;
+          for (let v = 1; v < logits.length; v++) if (logits[v] > logits[next]) next = v;
+          input = [next];
+          feed = {};
+          for (const [k, t] of Object.entries(r)) if (k.startsWith('present_')) feed[k.replace('present_', 'past_')] = t;
+        }
+      };
+      const g = await timeAsync(generate, { ...timing, reps: Math.min(timing.reps, 5) });
+      rows.generate.cells[id] = { value: g, ms: g, text: `${(newTokens / (g / 1000)).toFixed(0)} tok/s` };
+      const e = await timeAsync(() => encoder.run({
+        frames: new ort.Tensor('float32', frames, [ENC.batch, ENC.n, ENC.dModel]), key_padding_mask: i64(new Array(ENC.batch * ENC.n).fill(0), [ENC.batch, ENC.n]),
+      }), timing);
+      rows.encoder.cells[id] = { value: e, ms: e, text: fmtMs(e) };
+      log(`inference: ${label}: forward ${fmtMs(f)}, generate ${rows.generate.cells[id].text}, encoder ${fmtMs(e)}`);
+    } finally {
+      for (const s of [forward, decoder, encoder]) await s.release();
     }
   };
-  const g = await timeAsync(generate, { ...timing, reps: Math.min(timing.reps, 5) });
-  rows.generate.cells.ort = { value: g, ms: g, text: `${(newTokens / (g / 1000)).toFixed(0)} tok/s` };
-  const e = await timeAsync(() => encoder.run({
-    frames: new ort.Tensor('float32', frames, [ENC.batch, ENC.n, ENC.dModel]), key_padding_mask: i64(new Array(ENC.batch * ENC.n).fill(0), [ENC.batch, ENC.n]),
-  }), timing);
-  rows.encoder.cells.ort = { value: e, ms: e, text: fmtMs(e) };
-  log(`inference: ONNX Runtime: forward ${fmtMs(f)}, generate ${rows.generate.cells.ort.text}, encoder ${fmtMs(e)}`);
-  for (const s of [forward, decoder, encoder]) await s.release();
+  await runOrt('ort', 'ONNX Runtime CPU', { intraOpNumThreads: ctx.cores, interOpNumThreads: 1 });
+  // ONNX Runtime's WebGPU execution provider (bundled in onnxruntime-node's Linux build) runs its own
+  // Dawn on the Vulkan driver qkv's webgpu column set up: SwiftShader on a machine without a GPU
+  const wantGpu = ctx.backends.some((b) => b.device);
+  const haveGpu = (ort.listSupportedBackends?.() ?? []).some((b) => b.name === 'webgpu' && b.bundled);
+  if (!wantGpu) for (const r of Object.values(rows)) r.cells.ortWebgpu = { text: 'left out' };
+  else if (!haveGpu) {
+    for (const r of Object.values(rows)) r.cells.ortWebgpu = { text: 'not in this build' };
+    ctx.notes.push('ONNX Runtime WebGPU: this onnxruntime-node build has no WebGPU execution provider (ort.listSupportedBackends())');
+  } else {
+    try {
+      await runOrt('ortWebgpu', 'ONNX Runtime WebGPU', { executionProviders: ['webgpu'], logSeverityLevel: 3 });
+      ctx.notes.push(`ONNX Runtime WebGPU: onnxruntime-node's WebGPU execution provider on ${webgpuAdapter ?? 'the machine\'s Vulkan adapter'} (its own Dawn; shape ops stay on its CPU provider, as ONNX Runtime assigns them); timed to its outputs on the host (qkv webgpu: to the end of its queue; generation: each token's logits read back, on both)`);
+    } catch (e) {
+      for (const r of Object.values(rows)) if (!r.cells.ortWebgpu) r.cells.ortWebgpu = { text: `error: ${String(e.message).split('\n')[0].slice(0, 80)}` };
+      ctx.notes.push(`ONNX Runtime WebGPU: failed here: ${String(e.message).split('\n')[0]}`);
+    }
+  }
   for (const r of Object.values(rows)) {
     const best = ctx.best(r);
     const peer = r.cells.ort?.value;
     r.target = { text: '(no target) vs ONNX Runtime', verdict: '', why: best && peer !== undefined ? `ONNX Runtime takes ${fmtRatio(peer / best.ms)} qkv's (${best.id}) time` : '' };
+    // issue 21: qkv's webgpu at least as fast as ONNX Runtime's WebGPU on the same adapter
+    const [gpu, ortGpu] = [r.cells.webgpu?.value, r.cells.ortWebgpu?.value];
+    if (gpu !== undefined && ortGpu !== undefined) r.target.why += `${r.target.why ? '; ' : ''}ONNX Runtime WebGPU takes ${fmtRatio(ortGpu / gpu)} qkv webgpu's time`;
   }
   ctx.notes.push(`ONNX Runtime: onnxruntime-node ${ort.env.versions?.node ?? ''} CPU, ${ctx.cores} intra-op threads, on qkv's opset 17 export of the same weights`);
   return Object.values(rows);

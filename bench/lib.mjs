@@ -12,7 +12,7 @@ export const CORES = typeof os.availableParallelism === 'function' ? os.availabl
 export const PYTHON = process.env.QKV_BENCH_PYTHON || '/usr/bin/python3';
 export const TORCH_INSTALL = 'sudo apt-get install -y python3-torch libopenblas0-pthread';
 
-import { median } from './timing.mjs';
+import { median, timeIt } from './timing.mjs';
 export { median, timeIt } from './timing.mjs';
 
 /**
@@ -41,6 +41,14 @@ export async function timeItAsync(fn, { warmup = 1, reps = 5, maxMs = Infinity }
     total += ms;
   }
   return { ms: median(runs), runs };
+}
+
+/**
+ * timeIt on a host backend; on a device (be.device, the webgpu column) each run also waits for
+ * the device's queue (backend.sync()), so the time is the work's, not its queuing's.
+ */
+export async function timeOn(be, backend, fn, opts) {
+  return be.device ? timeItAsync(async () => { await fn(); await backend.sync(); }, opts) : timeIt(fn, opts);
 }
 
 export function qkvBackends(wanted = ['ref', 'wasm', 'native']) {

@@ -121,7 +121,9 @@ async function main() {
   for (const r of rows) {
     for (const p of ['tfjs', 'jaxjs', 'torch']) if (!r.cells[p] && PEER_SECTIONS[p].includes(r.section)) r.cells[p] = { text: peerNote[p] };
   }
-  const columns = [...backends.map((b) => ({ id: b.id, label: b.label })), { id: 'tfjs', label: 'TF.js wasm' }, { id: 'jaxjs', label: 'jax-js wasm' }, { id: 'torch', label: 'PyTorch CPU' }, ...(only.includes('inference') || only.includes('hf') ? [{ id: 'ort', label: 'ONNX Runtime CPU' }] : [])];
+  const columns = [...backends.map((b) => ({ id: b.id, label: b.label })), { id: 'tfjs', label: 'TF.js wasm' }, { id: 'jaxjs', label: 'jax-js wasm' }, { id: 'torch', label: 'PyTorch CPU' },
+    ...(only.includes('gemm') && o.jaxjs && backends.some((b) => b.device) ? [{ id: 'jaxjsWebgpu', label: 'jax-js WebGPU (Chromium)' }] : []),
+    ...(only.includes('inference') || only.includes('hf') ? [{ id: 'ort', label: 'ONNX Runtime CPU' }] : []), ...(only.includes('inference') ? [{ id: 'ortWebgpu', label: 'ONNX Runtime WebGPU' }] : [])];
   const m = machine(ctx, torch);
   const notes = [
     ...only.map((s) => `${s}: ${titles[s]}`),

@@ -2,9 +2,12 @@
 // vocab 65, dropout 0, AdamW lr 1e-3, weight decay 0.1 on every parameter, no clipping): ms per
 // step (forward, backward, update) and tokens per second, qkv against PyTorch CPU and TF.js wasm,
 // all on the same token batches.
-import { fmtMs, fmtRatio, log, makeRow, median, nodePeer, q, timeIt, tokenIds, torchPeer, withBackend } from './lib.mjs';
+import { fmtMs, fmtRatio, log, makeRow, median, nodePeer, q, timeIt, timeItAsync, tokenIds, torchPeer, withBackend } from './lib.mjs';
 
 export const title = 'training, baby GPT (4 layers, 4 heads, 128 dims, block 64, batch 12): ms per step, tokens/s';
+
+/** This section times the webgpu column too (a step ends when its loss is read back from the device). */
+export const webgpu = true;
 
 export const GPT_SHAPE = { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, batch: 12, lr: 1e-3, weightDecay: 0.1, seed: 1337 };
 
@@ -37,7 +40,7 @@ export async function run(ctx) {
   for (let round = 0; round < rounds; round++) {
     for (const be of ctx.backends) {
       if (round > 0 && (be.id === 'ref' || runs.get(be.id)?.[0]?.unavailable)) continue;
-      const res = await withBackend(be, () => take(be.id, trainQkv(ids, { ...request, tokens: undefined })));
+      const res = await withBackend(be, async () => take(be.id, be.device ? await trainQkvAsync(ids, { ...request, tokens: undefined }) : trainQkv(ids, { ...request, tokens: undefined })));
       if (res?.unavailable) take(be.id, { unavailable: res.unavailable });
     }
     if (ctx.peers.torch) take('torch', torchPeer('gpt', request));
@@ -89,13 +92,15 @@ async function taggerRows(ctx) {
   for (const [key, label, model] of TAGGERS) {
     const row = makeRow('train', `train.tagger.${key}`, label);
     for (const be of ctx.backends) {
-      const res = await withBackend(be, () => {
+      const res = await withBackend(be, async () => {
         const inst = q.tagDriver.create(train, { model, generator: new q.Generator(2) });
         const task = q.tagDriver.training(inst, train, dev, { batchSize: 32 });
-        const steps = (n) => () => new q.Trainer(inst.model, task, { maxSteps: n, evalEvery: 1e9, lr: 5e-3 }).run();
-        steps(ctx.quick ? 2 : 10)();
+        // on a device the Trainer reads each step's loss asynchronously (runAsync)
+        const steps = (n) => () => { const t = new q.Trainer(inst.model, task, { maxSteps: n, evalEvery: 1e9, lr: 5e-3 }); return be.device ? t.runAsync() : t.run(); };
+        await steps(ctx.quick ? 2 : 10)();
         const per = ctx.quick ? 5 : 20;
-        const { ms } = timeIt(steps(per), { warmup: 0, reps: ctx.quick ? 2 : 5, maxMs: ctx.quick ? 2000 : 20000 });
+        const timing = { warmup: 0, reps: ctx.quick ? 2 : 5, maxMs: ctx.quick ? 2000 : 20000 };
+        const { ms } = be.device ? await timeItAsync(steps(per), timing) : timeIt(steps(per), timing);
         row.cells[be.id] = { value: ms / per, ms: ms / per, text: fmtMs(ms / per) };
         log(`train: ${label}: ${be.label}: ${fmtMs(ms / per)}`);
         inst.model.dispose?.();
@@ -115,7 +120,18 @@ function trainQkv(ids, c) {
   return { ms, loss: t.loss() };
 }
 
-/** The baby GPT and its AdamW on the active backend: step() runs one training step on the next batch of `ids`. */
+/** trainQkv on a device backend: each step ends when its loss has been read back. */
+export async function trainQkvAsync(ids, c) {
+  const t = babyGptTrainer(ids, c);
+  const { ms } = await timeItAsync(t.stepAsync, { warmup: c.warmup, reps: c.reps, maxMs: c.maxMs });
+  t.dispose();
+  return { ms, loss: t.loss() };
+}
+
+/**
+ * The baby GPT and its AdamW on the active backend: step() runs one training step on the next
+ * batch of `ids` and reads its loss (stepAsync: read asynchronously, as a device's must be).
+ */
 export function babyGptTrainer(ids, c) {
   const gpt = new q.nn.GPT({ vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, dropout: 0, generator: new q.Generator(c.seed) });
   gpt.train();
@@ -125,19 +141,31 @@ export function babyGptTrainer(ids, c) {
   const batches = Math.floor(ids.length / perBatch);
   let s = 0;
   let loss = NaN;
-  const step = () => {
+  /** Forward, backward and the update of the next batch; returns the loss tensor (not yet read). */
+  const queue = () => {
     const b = s++ % batches;
     const chunk = q.tensor(ids.subarray(b * perBatch, (b + 1) * perBatch), { shape: [c.batch, T + 1], dtype: 'int32' });
-    loss = q.tidy(() => {
+    const l = q.tidy(() => {
       const x = q.slice(chunk, 1, 0, T).contiguous();
       const y = q.slice(chunk, 1, 1, T + 1).contiguous();
-      const l = gpt.forward(x, { targets: y }).loss;
-      l.backward();
+      const lossT = gpt.forward(x, { targets: y }).loss;
+      lossT.backward();
       opt.step();
       opt.zeroGrad();
-      return l.item();
+      return lossT.detach();
     });
     chunk.dispose();
+    return l;
   };
-  return { step, loss: () => loss, dispose: () => { opt.dispose(); gpt.dispose(); } };
+  const step = () => {
+    const l = queue();
+    loss = l.item();
+    l.dispose();
+  };
+  const stepAsync = async () => {
+    const l = queue();
+    loss = await l.itemAsync();
+    l.dispose();
+  };
+  return { step, stepAsync, loss: () => loss, dispose: () => { opt.dispose(); gpt.dispose(); } };
 }

@@ -5,7 +5,7 @@
 // attention model, and draws what its heads look at for one sentence.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { data, describeBackend, isCheckpoint, loadInstance, tagAttention, tagDriver, trainSessionAsync, version, type ModelConfig, type TagModel } from '../src/index.js';
+import { data, describeBackend, getBackend, hostBackendName, hostCopy, isCheckpoint, isDeviceBackend, loadInstance, setBackend, tagAttention, tagDriver, trainSessionAsync, version, type ModelConfig, type TagModel } from '../src/index.js';
 import { interruptedRun, withInterrupts } from './interrupts.js';
 import { progress } from './progress.js';
 
@@ -53,14 +53,29 @@ export async function demo(o: DemoOptions): Promise<void> {
   const { instance } = loadInstance(tagDriver, runs[1]!.dir);
   const m = instance as unknown as TagModel;
   const words = o.sentence.split(/\s+/).filter(Boolean);
-  const tags = tagDriver.predict(m, [{ tokens: words }])[0]!;
+  const tags = (await tagDriver.predictAsync(m, [{ tokens: words }]))[0]!;
   console.log(`\n${words.map((w, i) => `${w}/${tags[i]}`).join(' ')}`);
-  const layers = tagAttention(m, { tokens: words });
+  const layers = await attentionOf(m, words);
   layers.forEach((heads, l) => {
     console.log(`\nlayer ${l + 1}, attention weights alpha' averaged over ${heads.length} heads (row: the word looking, column: the word looked at)`);
     console.log(heatmap(words, average(heads)));
   });
   console.log(`\n${((performance.now() - start) / 1000).toFixed(1)} s in all. Try: node dist/cli/qkv.js predict --model ${runs[1]!.dir}  (type sentences, end with Ctrl-D)`);
+}
+
+/** alpha' of every layer and head; a model on the GPU is read on a host copy (as qkv viz does: every head's weights come back). */
+async function attentionOf(m: TagModel, words: string[]): Promise<number[][][][]> {
+  if (!isDeviceBackend(getBackend())) return tagAttention(m, { tokens: words });
+  const host = hostBackendName();
+  const copy = await hostCopy(tagDriver, m, host);
+  const before = getBackend().name;
+  setBackend(host);
+  try {
+    return tagAttention(copy, { tokens: words });
+  } finally {
+    setBackend(before);
+    copy.model.dispose();
+  }
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;

@@ -13,8 +13,8 @@ export interface LineSink {
 }
 
 /** The outputs of `lines` (numbered from `firstLine` in `file`): '' for a blank line, else the task's line (or JSON). */
-export function answerLines(t: CliTask, instance: TaskInstance, lines: readonly string[], firstLine: number, file: string,
-  o: Record<string, unknown>): string[] {
+export async function answerLines(t: CliTask, instance: TaskInstance, lines: readonly string[], firstLine: number, file: string,
+  o: Record<string, unknown>): Promise<string[]> {
   const blank = (l: string) => (t.isBlank ? t.isBlank(l) : l.trim() === '');
   const filled = lines.filter((l) => !blank(l)).length;
   if (!filled) return lines.map(() => '');
@@ -28,7 +28,7 @@ export function answerLines(t: CliTask, instance: TaskInstance, lines: readonly 
   }
   if (inputs.length !== filled) throw new Error(`predict: ${inputs.length} inputs read from ${filled} non-empty lines`);
   t.checkInputs?.(inputs, lines.filter((l) => !blank(l)), lines.map((l, i) => (blank(l) ? 0 : firstLine + i)).filter((n) => n), file, instance);
-  const outputs = t.driver.predict(instance, inputs, o);
+  const outputs = await t.driver.predictAsync(instance, inputs, o); // on any backend (a GPU's are awaited)
   let k = 0;
   return lines.map((l) => {
     if (blank(l)) return o.json ? 'null' : '';
@@ -48,23 +48,27 @@ export function stdinIsFile(): boolean {
 }
 
 /** Reads standard input line by line, calling `chunk` with the lines that arrived together and their first line number. */
-export async function streamLines(chunk: (lines: string[], firstLine: number) => void): Promise<number> {
+export async function streamLines(chunk: (lines: string[], firstLine: number) => void | Promise<void>): Promise<number> {
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
   let pending: string[] = [];
   let next = 1;
   let failure: unknown = null;
+  let answering: Promise<void> = Promise.resolve(); // chunks are answered one after another, in order
   const flush = () => {
     if (!pending.length || failure) return;
     const lines = pending;
     const first = next;
     pending = [];
     next += lines.length;
-    try {
-      chunk(lines, first);
-    } catch (e) {
-      failure = e;
-      rl.close();
-    }
+    answering = answering.then(async () => {
+      if (failure) return;
+      try {
+        await chunk(lines, first);
+      } catch (e) {
+        failure = e;
+        rl.close();
+      }
+    });
   };
   let scheduled = false;
   rl.on('line', (line) => {
@@ -76,6 +80,7 @@ export async function streamLines(chunk: (lines: string[], firstLine: number) =>
   });
   await new Promise<void>((resolve) => rl.once('close', resolve));
   flush();
+  await answering;
   if (failure) throw failure;
   return next - 1;
 }

@@ -6,9 +6,11 @@ import { createWasmBackend } from './kernels/wasm/index.js';
 import { QkvError } from './core/errors.js';
 import { listBackends, registerBackend, setBackend } from './kernels/registry.js';
 import { createWebGpuBackend, type WebGpuBackend } from './kernels/webgpu/index.js';
+import { decideBackend, probeAdapter, type ChooseOptions, type ChosenBackend, type ModelSize } from './kernels/webgpu/choose.js';
 
 export * from './api.js';
 export { createWasmBackend } from './kernels/wasm/index.js';
+export { decideBackend, WEBGPU_MIN_FLOPS, WEBGPU_MIN_PARAMS, type ChooseOptions, type ChosenBackend, type ModelSize } from './kernels/webgpu/choose.js';
 
 let note = '';
 try {
@@ -39,4 +41,28 @@ export async function selectBackendAsync(name: 'webgpu' | 'wasm' | 'ref'): Promi
   }
   if (!listBackends().includes(name)) throw new QkvError(`no backend named "${name}" (registered: ${listBackends().join(', ')})`);
   setBackend(name);
+}
+
+/**
+ * Picks the page's backend for a model of this size and makes it the default: WebGPU when the
+ * page has a GPU adapter that is not a CPU emulation and the model has at least
+ * WEBGPU_MIN_PARAMS parameters or WEBGPU_MIN_FLOPS FLOPs a call, else wasm. Returns the choice
+ * and a sentence saying why (show it: nothing is chosen silently). A GPU that then gives no
+ * device is wasm too, its error in the reason. `select: false` only answers.
+ */
+export async function chooseBackend(size: ModelSize, options: ChooseOptions & { select?: boolean } = {}): Promise<ChosenBackend> {
+  const probe = await probeAdapter((globalThis.navigator as Navigator | undefined)?.gpu);
+  let choice = decideBackend(size, probe, options);
+  if (options.select === false) return choice;
+  if (choice.backend === 'webgpu') {
+    try {
+      await selectBackendAsync('webgpu');
+      return choice;
+    } catch (e) {
+      choice = { backend: 'wasm', reason: `wasm: ${(e as Error).message.replace(/; use the wasm backend$/, '')}`, adapter: choice.adapter };
+    }
+  }
+  if (!listBackends().includes('wasm')) return { ...choice, reason: `${choice.reason}; but ${note || 'the wasm backend is not loaded'}` };
+  setBackend('wasm');
+  return choice;
 }

@@ -6,7 +6,8 @@ import { installDefaultBackend, installEnvWebGpu } from './kernels/node-backends
 export * from './api.js';
 // Node's createWasmBackend reads the .wasm file next to the module (the browser's fetches it)
 export { createWasmBackend, createWasmBackendSync } from './kernels/wasm/node.js';
-export { defaultBackendNote, nativeAvailable, selectBackend, selectBackendAsync, type BackendChoice } from './kernels/node-backends.js';
+export { chooseBackend, defaultBackendNote, nativeAvailable, selectBackend, selectBackendAsync, type BackendChoice } from './kernels/node-backends.js';
+export { decideBackend, WEBGPU_MIN_FLOPS, WEBGPU_MIN_PARAMS, type ChooseOptions, type ChosenBackend, type ModelSize } from './kernels/webgpu/choose.js';
 export { createWebGpuBackendNode } from './kernels/webgpu/node.js';
 export { createNativeBackendSync, type NativeBackend, type NativeBackendOptions } from './kernels/native/index.js';
 export { loadSafetensors, saveSafetensors, saveStateDict, loadStateDictFile } from './io/safetensors-file.js';
@@ -21,6 +22,7 @@ export { writeFileAtomic, writeFilesTogether, refuseOverwritingInputs, type File
 export { decodeImage, imageFile, readImageList, readImageFolder, encodePng } from './data/image/decode.js';
 export { saveCheckpoint, readCheckpoint, readCheckpointConfig, checkpointValueCount, isCheckpoint, removeLeftovers, CheckpointError, type CheckpointRead, type CheckpointWrite } from './train/checkpoint.js';
 export { loadModel, type LoadedModel } from './run/load-model.js';
+export { hostCopy, hostBackendName } from './run/host-copy.js';
 export { trainSession, trainSessionAsync, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';
 
 export { fromPretrained, savePretrained, saveAdapter, loadAdapter, pretrainedStateDict, imageProcessorFromJson, type Pretrained, type HfTokenizer } from './run/pretrained.js';

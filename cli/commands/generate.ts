@@ -4,7 +4,7 @@
 // attention) or the recurrent state (linear attention); the context is cropped to the block
 // size as nanoGPT does.
 import { Command } from 'commander';
-import { CheckpointError, defaultPrompt, generate, Generator, lmDriver, loadInstance, readCheckpointConfig, resolveCheckpoint } from '../../src/index.js';
+import { CheckpointError, defaultPrompt, generateAsync, Generator, lmDriver, loadInstance, readCheckpointConfig, resolveCheckpoint } from '../../src/index.js';
 import { applyConfig, float, int, printJson, UsageError } from '../shared.js';
 import { hfGenerate, isPretrainedDir } from './hf.js';
 
@@ -22,7 +22,7 @@ export function generateCommand(): Command {
     .option('--no-cache', 're-run the whole context for every token instead of using KV caches / recurrent state')
     .option('--json', 'print {prompt, samples, ...} as JSON', false)
     .option('--config <file>', 'JSON file of flag values')
-    .action((_o, cmd: Command) => {
+    .action(async (_o, cmd: Command) => {
       const o = applyConfig(cmd);
       if (!((o.topP as number) > 0)) throw new UsageError('--top-p must be > 0 and <= 1');
       if (isPretrainedDir(o.model)) return hfGenerate(o); // a Hugging Face GPT-2 directory (or a PEFT adapter on one)
@@ -37,7 +37,7 @@ export function generateCommand(): Command {
       const samples: string[] = [];
       const t0 = performance.now();
       for (let i = 0; i < (o.numSamples as number); i++) {
-        const text = generate(instance, prompt, {
+        const text = await generateAsync(instance, prompt, {
           maxNewTokens: o.maxNewTokens as number, temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number,
           generator, useCache: o.cache !== false,
         });

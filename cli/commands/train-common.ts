@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  isCheckpoint, OPTIMIZERS, readCheckpointConfig, SCHEDULES, trainSessionAsync, TrainingError,
+  DeviceError, getBackend, isCheckpoint, isDeviceBackend, OPTIMIZERS, readCheckpointConfig, SCHEDULES, trainSessionAsync, TrainingError,
   type SessionResult, type TaskDriver, type TaskInstance, type TaskName, type TaskOptions, type TrainerOptions,
 } from '../../src/index.js';
 import { progress } from '../progress.js';
@@ -68,6 +68,7 @@ export async function runAndReport<I extends TaskInstance, E, O extends TaskOpti
       return r;
     });
   } catch (e) {
+    if (e instanceof DeviceError) throw deviceFault(e, out);
     if (e instanceof TrainingError && isCheckpoint(join(out, 'last'))) {
       const step = (readCheckpointConfig(join(out, 'last')).step as number | undefined) ?? '?';
       throw new UsageError(`${e.message.replace(/ \(.*?\)\./, '.')} The last good checkpoint is ${join(out, 'last')} (step ${step}); resume from it with --resume`);
@@ -94,6 +95,15 @@ function interrupted(out: string, r: SessionResult, signal: AbortSignal): Error 
     : 'no step was done, nothing was saved');
 }
 
+/** The one line for a run a device fault stopped (a lost GPU, out of memory): what failed, and where its latest checkpoint is. */
+function deviceFault(e: DeviceError, out: string): Error {
+  const last = join(out, 'last');
+  const what = e.message.replace(/; use --backend .*$/, '');
+  return new UsageError(isCheckpoint(last)
+    ? `${what}; training stopped: the latest checkpoint is ${last} (step ${String(readCheckpointConfig(last).step)}); continue with --resume --backend native (or wasm)`
+    : `${what}; training stopped before its first checkpoint; use --backend native (or wasm)`);
+}
+
 /** --viz [input]: record alpha' for a probe input at every evaluation (qkv viz --model DIR plays it back). */
 function watcher(task: TaskName, o: Record<string, unknown>, meta: Record<string, unknown>, dev: readonly unknown[]) {
   if (o.viz === undefined || o.viz === false) return undefined;
@@ -101,6 +111,9 @@ function watcher(task: TaskName, o: Record<string, unknown>, meta: Record<string
   const problem = probeProblem(task, probe);
   if (problem) throw new UsageError(`--viz: ${problem}`);
   if ((task === 'tag' || task === 'classify') && o.model !== 'transformer') throw new UsageError(`--viz: a ${String(o.model)} model has no attention to watch (use --model transformer)`);
+  if (isDeviceBackend(getBackend())) {
+    throw new UsageError(`--viz: watching attention reads every layer's intermediates back at each evaluation, which is not done on the ${getBackend().name} backend; train without --viz and run qkv viz --model DIR afterwards, or use --backend native`);
+  }
   return watchAttention(o.out as string, probe);
 }
 

@@ -28,7 +28,7 @@ export function evalCommand(): Command {
     .addOption(choice('--column <name>', 'CoNLL-U tag column', ['upos', 'xpos'], 'upos'))
     .option('--json', 'print the metrics as JSON', false)
     .option('--config <file>', 'JSON file of flag values')
-    .action((_o, cmd: Command) => {
+    .action(async (_o, cmd: Command) => {
       const o = applyConfig(cmd);
       const t0 = performance.now();
       const { task } = taskOf(o.model as string);
@@ -37,12 +37,12 @@ export function evalCommand(): Command {
       const examples = t.readLabelled(o.data as string, { ...o, frontEnd: frontEndOf(instance) ?? undefined });
       let result: ReturnType<typeof t.driver.evaluate>;
       try {
-        result = t.driver.evaluate(instance, examples);
+        result = await t.driver.evaluateAsync(instance, examples); // on a GPU the values are awaited
       } catch (e) {
         throw t.evaluateError ? t.evaluateError(e, o.data as string) : e;
       }
       const seconds = (performance.now() - t0) / 1000;
-      const perTag = task === 'tag' ? tagReport(examples as data.TaggedExample[], t.driver.predict(instance, examples) as string[][]) : null;
+      const perTag = task === 'tag' ? tagReport(examples as data.TaggedExample[], await t.driver.predictAsync(instance, examples) as string[][]) : null;
       if (o.json) {
         printJson({ task, model: o.model, data: o.data, examples: examples.length, metrics: result.metrics, ...(perTag ? { perTag } : {}), seconds: Number(seconds.toFixed(2)) });
         return;
@@ -83,7 +83,7 @@ export function predictCommand(): Command {
       const fe = frontEndOf(instance);
       if (fe) {
         const inputs = mediaInputs(o.input as string | undefined, readStdin, fe);
-        const outputs = t.driver.predict(instance, inputs, o);
+        const outputs = await t.driver.predictAsync(instance, inputs, o);
         inputs.forEach((inp, i) => {
           const f = t.format(inp, outputs[i]);
           process.stdout.write((o.json ? JSON.stringify(f.json) : f.line) + '\n');
@@ -95,11 +95,11 @@ export function predictCommand(): Command {
         const text = o.input ? readTextFile(o.input as string) : readStdin();
         const lines = text.replace(/^\ufeff/, '').split(/\r?\n/);
         if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop(); // the last newline ends a line, it starts none
-        write(answerLines(t, instance, lines, 1, file, o));
+        write(await answerLines(t, instance, lines, 1, file, o));
         return;
       }
       // a terminal or a pipe: answer each line (or each chunk of lines that came together) as it arrives
-      const n = await streamLines((lines, first) => write(answerLines(t, instance, lines, first, file, o)));
+      const n = await streamLines(async (lines, first) => write(await answerLines(t, instance, lines, first, file, o)));
       if (!n) throw new UsageError('no input: give --input FILE or pipe lines into standard input');
     });
 }

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
-  refuseOverwritingInputs, resolveCheckpoint, fromPretrained, hf, inspectPretrained,
+  refuseOverwritingInputs, resolveCheckpoint, fromPretrained, hf, inspectPretrained, getBackend, hostBackendName, hostCopy, isDeviceBackend, setBackend,
   DEFAULT_VIZ_TOKENS, inspectModel, loadInstance, QkvError, type InspectableModel, type InspectOptions, type LmInstance, type ModelInspection,
   type Seq2SeqInstance, type ModelInfo, type WatchRecord, type data,
 } from '../../src/index.js';
@@ -68,12 +68,31 @@ function loadPretrained(dir: string): Loaded {
   };
 }
 
-/** The model in `dir`, ready to inspect; a QkvError says why not. */
-function loadModel(dir: string, maxPositions: number): Loaded {
-  if (isPretrainedDir(dir)) return loadPretrained(dir);
+/**
+ * The model in `dir`, ready to inspect; a QkvError says why not. An inspection reads every
+ * intermediate of every layer and head back, so on a GPU backend the model is inspected on a
+ * host backend: a qkv model's weights copied there once (counted transfers), a Hugging Face
+ * directory loaded there; one line says so.
+ */
+async function loadModel(dir: string, maxPositions: number): Promise<Loaded> {
+  const device = isDeviceBackend(getBackend()) ? getBackend().name : null;
+  const host = device ? hostBackendName() : null;
+  if (isPretrainedDir(dir)) {
+    if (host) {
+      setBackend(host);
+      console.error(`qkv viz: the inspections run on the ${host} backend (each reads every layer's and head's intermediates back); the model was loaded there, not on ${device}`);
+    }
+    return loadPretrained(dir);
+  }
   const { task, config } = taskOf(dir);
   if (!VIZ_TASKS.includes(task as string)) throw new QkvError(`--model ${dir}: a ${String(task)} model; qkv viz shows ${VIZ_TASKS.join(', ')} models`);
-  const { instance } = loadInstance(cliTask(task, `--model ${dir}`).driver, dir);
+  const { driver } = cliTask(task, `--model ${dir}`);
+  let { instance } = loadInstance(driver, dir);
+  if (host) {
+    instance = await hostCopy(driver, instance, host);
+    setBackend(host); // the inputs of every inspection are made there too
+    console.error(`qkv viz: the inspections run on the ${host} backend (each reads every layer's and head's intermediates back); the model's weights were copied from ${device} once`);
+  }
   const m = instance as unknown as InspectableModel;
   let info: ModelInfo;
   try {
@@ -144,7 +163,7 @@ export function vizCommand(): Command {
         // never write over what this run reads: the checkpoint's files and the run's attention.jsonl
         const reads = [isPretrainedDir(dir) ? dir : resolveCheckpoint(dir), dir].flatMap((d) => { try { return readdirSync(d).map((f) => join(d, f)); } catch { return []; } });
         refuseOverwritingInputs(o.export as string, reads, (msg) => new UsageError(`--export ${o.export as string}: ${msg}`));
-        const m = loadModel(dir, max);
+        const m = await loadModel(dir, max);
         const gen = generationOptions(o, cmd, m.info.task);
         const inputs = (o.input as string[]).length ? o.input as string[] : m.defaultInput ? [m.defaultInput] : [];
         if (!inputs.length && m.example) {
@@ -171,7 +190,7 @@ export function vizCommand(): Command {
       let loaded: Loaded | null = null;
       let failure = '';
       try {
-        loaded = loadModel(dir, max);
+        loaded = await loadModel(dir, max);
       } catch (e) {
         if (!(e instanceof QkvError)) throw e;
         failure = e.message;

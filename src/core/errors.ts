@@ -27,6 +27,15 @@ export class MemoryError extends QkvError {
   override name = 'MemoryError';
 }
 
+/**
+ * A device backend (the GPU) failed: it was lost, ran out of memory, met a buffer over its limit
+ * or a shader it cannot compile. The message names the backend and what to do; a training run
+ * saves what it can and says where its latest checkpoint is.
+ */
+export class DeviceError extends QkvError {
+  override name = 'DeviceError';
+}
+
 /** Formats a shape the way PyTorch prints it: [2, 3, 4]. */
 export function shapeStr(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

@@ -4,6 +4,7 @@
 // or a hand-made table in a test.
 
 import { OpError } from '../core/errors.js';
+import { readNow, type Reading } from '../ops/reads.js';
 
 /**
  * Scores the next token for each prefix: returns one array of log-probabilities over the
@@ -12,6 +13,9 @@ import { OpError } from '../core/errors.js';
  * the model's last logits; -Infinity forbids a token.
  */
 export type StepFn = (prefixes: number[][]) => ArrayLike<number>[];
+
+/** A StepFn that reads its rows from tensors (ops/reads.ts), so one search runs on any backend. */
+export type StepReading = (prefixes: number[][]) => Reading<ArrayLike<number>[]>;
 
 export interface DecodeOptions {
   /** The token every prefix starts with (not part of the returned tokens). */
@@ -63,8 +67,8 @@ function checkCommon(op: string, o: DecodeOptions): void {
   if (!Number.isInteger(o.maxLen) || o.maxLen < 0) throw new OpError(op, `maxLen must be an integer >= 0, got ${o.maxLen}`);
 }
 
-function callStep(op: string, step: StepFn, prefixes: number[][], vocab: number): { rows: ArrayLike<number>[]; vocab: number } {
-  const rows = step(prefixes.map((p) => [...p]));
+function* callStep(op: string, step: StepReading, prefixes: number[][], vocab: number): Reading<{ rows: ArrayLike<number>[]; vocab: number }> {
+  const rows = yield* step(prefixes.map((p) => [...p]));
   if (!Array.isArray(rows) || rows.length !== prefixes.length) {
     throw new OpError(op, `step returned ${Array.isArray(rows) ? rows.length : typeof rows} rows for ${prefixes.length} prefixes; it must return one row of log-probabilities per prefix`);
   }
@@ -89,7 +93,7 @@ export function greedyDecode(step: StepFn, options: DecodeOptions): DecodeResult
   let logProb = 0;
   let vocab = -1;
   for (let t = 0; t < maxLen; t++) {
-    const out = callStep('greedyDecode', step, [prefix], vocab);
+    const out = readNow(callStep('greedyDecode', hostStep(step), [prefix], vocab));
     vocab = out.vocab;
     const row = out.rows[0]!;
     let best = -1;
@@ -133,6 +137,16 @@ const before = (a: Candidate, b: Candidate): boolean =>
  * which they were found).
  */
 export function beamSearch(step: StepFn, options: BeamSearchOptions): BeamHypothesis[] {
+  return readNow(beamSearching(hostStep(step), options));
+}
+
+/** A StepFn as a StepReading that reads nothing. */
+const hostStep = (step: StepFn): StepReading => function* (prefixes) {
+  return step(prefixes);
+};
+
+/** beamSearch over a step that reads tensors: run it with readNow or readLater (ops/reads.ts). */
+export function* beamSearching(step: StepReading, options: BeamSearchOptions): Reading<BeamHypothesis[]> {
   const op = 'beamSearch';
   checkCommon(op, options);
   const { bos, eos, maxLen, beamSize, lengthPenalty = 1, earlyStopping = false } = options;
@@ -146,7 +160,7 @@ export function beamSearch(step: StepFn, options: BeamSearchOptions): BeamHypoth
   const done: BeamHypothesis[] = [];
   let vocab = -1;
   for (let t = 1; t <= maxLen && live.length > 0; t++) {
-    const out = callStep(op, step, live.map((b) => b.tokens), vocab);
+    const out = yield* callStep(op, step, live.map((b) => b.tokens), vocab);
     vocab = out.vocab;
     const want = beamSize - done.length;
     // Keep the `want` best extensions in `best`, sorted best first (insertion into a short list).

@@ -3,11 +3,12 @@
 // the threads. The GPU (webgpu) is asked for asynchronously: selectBackendAsync.
 // Not reachable from src/browser.ts (browsers keep the wasm backend).
 import { createNativeBackendSync, loadAddon, type NativeBackend } from './native/index.js';
-import { getBackendByName, listBackends, registerBackend, setBackend } from './registry.js';
+import { getBackend, getBackendByName, listBackends, registerBackend, setBackend } from './registry.js';
 import type { WasmBackend } from './wasm/index.js';
 import { createWasmBackendSync } from './wasm/node.js';
 import type { WebGpuBackend } from './webgpu/index.js';
-import { createWebGpuBackendNode } from './webgpu/node.js';
+import { createWebGpuBackendNode, probeAdapterNode } from './webgpu/node.js';
+import { decideBackend, type ChooseOptions, type ChosenBackend, type ModelSize } from './webgpu/choose.js';
 
 export type BackendChoice = 'native' | 'wasm' | 'ref';
 const CHOICES: readonly BackendChoice[] = ['native', 'wasm', 'ref'];
@@ -100,6 +101,27 @@ export async function selectBackendAsync(name: BackendChoice | 'webgpu', options
     registerBackend(webgpu);
   }
   setBackend(webgpu.name);
+}
+
+/**
+ * The browser entry's chooseBackend in Node: WebGPU (Dawn's adapter) for a model large enough to
+ * gain on a real GPU, else the default CPU backend (native where built); selects it (unless
+ * `select: false`) and says why.
+ */
+export async function chooseBackend(size: ModelSize, options: ChooseOptions & { select?: boolean } = {}): Promise<ChosenBackend> {
+  const cpu = getBackend().kind === 'device' ? (listBackends().includes('native') ? 'native' : listBackends().includes('wasm') ? 'wasm' : 'ref') : getBackend().name;
+  let choice = decideBackend(size, await probeAdapterNode(), options, cpu);
+  if (options.select === false) return choice;
+  if (choice.backend === 'webgpu') {
+    try {
+      await selectBackendAsync('webgpu');
+      return choice;
+    } catch (e) {
+      choice = { backend: cpu, reason: `${cpu}: ${(e as Error).message.replace(/; use --backend.*$/, '')}`, adapter: choice.adapter };
+    }
+  }
+  setBackend(cpu);
+  return choice;
 }
 
 /** Run by the Node entry after installDefaultBackend: QKV_BACKEND=webgpu, or a note saying why not. */

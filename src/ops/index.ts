@@ -16,3 +16,4 @@ export type { TensorLike } from './util.js';
 export * from './linear-attention.js';
 export * from './flash-attention.js';
 export * from './conv2d.js';
+export * from './reads.js';

@@ -26,6 +26,8 @@ export interface LoadedModel {
   driver: AnyDriver;
   /** The task's predictions: tag/classify take `{ tokens: string[] }`, seq2seq `{ source: string[] }`, lm a prompt string. */
   predict(inputs: readonly unknown[], options?: Record<string, unknown>): unknown[];
+  /** `predict` on any backend (a model on the GPU: its values are awaited). */
+  predictAsync(inputs: readonly unknown[], options?: Record<string, unknown>): Promise<unknown[]>;
 }
 
 /**
@@ -42,5 +44,6 @@ export function loadModel(dir: string): LoadedModel {
   const driver = DRIVERS[task];
   if (!driver || !Object.hasOwn(DRIVERS, task)) throw new CheckpointError(`${at}: config.json names no task qkv knows ("task": ${JSON.stringify(task ?? null)}; tasks are ${Object.keys(DRIVERS).join(', ')})`);
   const { instance, config, dir: read } = loadInstance(driver, at);
-  return { task, dir: read, config, instance, driver, predict: (inputs, options) => driver.predict(instance, inputs, options) };
+  return { task, dir: read, config, instance, driver, predict: (inputs, options) => driver.predict(instance, inputs, options),
+    predictAsync: (inputs, options) => driver.predictAsync(instance, inputs, options) };
 }

@@ -11,7 +11,8 @@ import { argmax } from '../ops/reduce.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
-import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
+import { onDevice, type TaskDriver, type TaskFile, type TaskInstance } from './driver.js';
+import { readLater, readNow, type Reading } from '../ops/reads.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
 import { accuracy, perLabelPRF } from '../metrics/index.js';
 import { DEFAULT_MODEL, ImageClassifier, SequenceClassifier, type InputBatch, type ModelConfig } from '../nn/models/taggers.js';
@@ -43,15 +44,19 @@ function batch(m: ClassifyInstance, examples: readonly ClassifiedExample[], o: {
   return { input: m.featurizer.batch(examples, o), labels: tensor(Int32Array.from(examples, (e) => m.labels.id(e.label, e.origin)), { shape: [examples.length] }) };
 }
 
-function predictLabels(m: ClassifyInstance, inputs: readonly SequenceInput[], batchSize = 64): string[] {
+/** The predicted label of each input, reading one batch's argmax at a time (see ops/reads.ts). */
+function* predicting(m: ClassifyInstance, inputs: readonly SequenceInput[], batchSize = 64): Reading<string[]> {
   const out: string[] = [];
   for (let i = 0; i < inputs.length; i += batchSize) {
-    tidy(() => noGrad(() => {
-      const pred = argmax(m.model.forward(m.featurizer.batch(inputs.slice(i, i + batchSize))), -1).toTypedArray();
-      out.push(...m.labels.decode(pred));
-    }));
+    const pred = yield tidy(() => noGrad(() => argmax(m.model.forward(m.featurizer.batch(inputs.slice(i, i + batchSize))), -1)));
+    out.push(...m.labels.decode(pred));
   }
   return out;
+}
+
+function classifyResult(examples: readonly ClassifiedExample[], pred: string[]): EvalResult {
+  const gold = examples.map((e) => e.label);
+  return { metrics: { accuracy: accuracy(pred, gold), macroF1: perLabelPRF(pred, gold).macro.f1 }, main: 'accuracy', higherIsBetter: true };
 }
 
 /** What a classifier is made and trained with. */
@@ -94,14 +99,12 @@ export const classifyDriver: TaskDriver<ClassifyInstance, ClassifiedExample, Seq
       batchSize,
       loss: (b) => crossEntropy(m.model.forward(b.input), b.labels, { labelSmoothing }),
       size: (b) => b.input.lengths.reduce((a, n) => a + n, 0),
-      evaluate: () => classifyDriver.evaluate(m, dev),
+      evaluate: () => (onDevice(m) ? classifyDriver.evaluateAsync(m, dev) : classifyDriver.evaluate(m, dev)),
     };
     return task as TrainingTask<unknown>;
   },
-  evaluate(m, examples): EvalResult {
-    const pred = predictLabels(m, examples);
-    const gold = examples.map((e) => e.label);
-    return { metrics: { accuracy: accuracy(pred, gold), macroF1: perLabelPRF(pred, gold).macro.f1 }, main: 'accuracy', higherIsBetter: true };
-  },
-  predict: (m, inputs) => predictLabels(m, inputs),
+  evaluate: (m, examples) => classifyResult(examples, readNow(predicting(m, examples))),
+  predict: (m, inputs) => readNow(predicting(m, inputs)),
+  evaluateAsync: async (m, examples) => classifyResult(examples, await readLater(predicting(m, examples))),
+  predictAsync: (m, inputs) => readLater(predicting(m, inputs)),
 };

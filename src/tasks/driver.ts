@@ -4,6 +4,7 @@ import type { Generator } from '../core/rng.js';
 import type { Module } from '../nn/module.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import type { TaskFile } from '../data/types.js';
+import { isDeviceBackend } from '../kernels/registry.js';
 
 export type { TaskFile } from '../data/types.js';
 
@@ -36,7 +37,17 @@ export interface TaskDriver<I extends TaskInstance, Example, Input, Output, Opti
   /** A model (untrained weights) from a checkpoint's config. */
   fromConfig(config: Record<string, unknown>, files?: Readonly<Record<string, TaskFile>>): I;
   training(instance: I, train: readonly Example[], dev: readonly Example[], options: Options): TrainingTask<unknown>;
-  /** Metrics on labelled examples, and which one picks the best checkpoint. */
+  /** Metrics on labelled examples, and which one picks the best checkpoint (host backends: read synchronously). */
   evaluate(instance: I, examples: readonly Example[], options?: Record<string, unknown>): EvalResult;
   predict(instance: I, inputs: readonly Input[], options?: Record<string, unknown>): Output[];
+  /** `evaluate` on any backend: a device's values are awaited (the same numbers as evaluate on a host). */
+  evaluateAsync(instance: I, examples: readonly Example[], options?: Record<string, unknown>): Promise<EvalResult>;
+  /** `predict` on any backend. */
+  predictAsync(instance: I, inputs: readonly Input[], options?: Record<string, unknown>): Promise<Output[]>;
+}
+
+/** Whether a task's model lives on a device backend (its values are read asynchronously). */
+export function onDevice(m: TaskInstance): boolean {
+  const p = m.model.parameters()[0];
+  return p !== undefined && isDeviceBackend(p.backend);
 }

@@ -36,12 +36,13 @@ import type { EvalResult, TrainingTask } from '../train/trainer.js';
 import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
 import { tokenizerFiles, trainTaskTokenizer } from '../data/tokenizers/subword.js';
 import { bpeTokenizer, charTokenizer, lmTokenizerFromJSON, LM_TOKENIZE, wordPieces, wordTokenizer, type LmTokenize, type LmTokenizer, type LmVocabJSON } from '../data/tokenizers/lm-tokenizer.js';
-import { batchLoss, estimateLoss, estimateLossAsync, getBatch, splitTokens, textLoss, type LmBatch } from './lm/batches.js';
-import { generateTokens, type GenerateOptions } from './lm/generate.js';
+import { batchLoss, estimateLoss, estimateLossAsync, getBatch, splitTokens, textLossReading, type LmBatch } from './lm/batches.js';
+import { generateTokens, generateTokensAsync, type GenerateOptions } from './lm/generate.js';
+import { readLater, readNow, type Reading } from '../ops/reads.js';
 
 export { wordPieces, lmTokenizerFromJSON, LM_TOKENIZE, type LmTokenize, type LmTokenizer, type LmVocabJSON } from '../data/tokenizers/lm-tokenizer.js';
 export { batchLoss, estimateLoss, estimateLossAsync, getBatch, splitTokens, textLoss, type LmBatch } from './lm/batches.js';
-export { generateTokens, type GenerateOptions } from './lm/generate.js';
+export { generateTokens, generateTokensAsync, type GenerateOptions } from './lm/generate.js';
 
 
 /** The GPT's hyperparameters as saved in config.json (nanoGPT's GPTConfig). */
@@ -133,9 +134,18 @@ export function defaultPrompt(m: LmInstance): string {
 
 /** Continues a text prompt and returns the new text (without the prompt). */
 export function generate(m: LmInstance, prompt: string, o: GenerateOptions = {}): string {
+  return m.tokenizer.decode(generateTokens(m.model, promptIds(m, prompt), o));
+}
+
+/** generate on any backend (a GPU's logits are awaited at each step). */
+export async function generateAsync(m: LmInstance, prompt: string, o: GenerateOptions = {}): Promise<string> {
+  return m.tokenizer.decode(await generateTokensAsync(m.model, promptIds(m, prompt), o));
+}
+
+function promptIds(m: LmInstance, prompt: string): Int32Array {
   const ids = m.tokenizer.encode(prompt, 'the prompt');
   if (!ids.length) throw new QkvError('generate: the prompt is empty; give at least one character (nanoGPT starts from "\\n")');
-  return m.tokenizer.decode(generateTokens(m.model, ids, o));
+  return ids;
 }
 
 /** Training: random windows of the first 90% (or all of `train` when `dev` is given), estimate_loss on both splits. */
@@ -173,13 +183,17 @@ export function lmTraining(m: LmInstance, train: readonly string[], dev: readonl
 
 /** Loss (nats per token), perplexity and bits per token of whole texts (textLoss over each, pooled). */
 export function lmEvaluate(m: LmInstance, texts: readonly string[]): EvalResult {
+  return readNow(evaluating(m, texts));
+}
+
+function* evaluating(m: LmInstance, texts: readonly string[]): Reading<EvalResult> {
   let sum = 0;
   let tokens = 0;
-  texts.forEach((t, i) => {
-    const r = textLoss(m.model, m.tokenizer.encode(t, texts.length > 1 ? `text ${i + 1}` : 'the text'));
+  for (const [i, t] of texts.entries()) {
+    const r = yield* textLossReading(m.model, m.tokenizer.encode(t, texts.length > 1 ? `text ${i + 1}` : 'the text'));
     sum += r.sum;
     tokens += r.tokens;
-  });
+  }
   if (!tokens) throw new QkvError('lm: nothing to evaluate');
   const loss = sum / tokens;
   return { metrics: { loss, perplexity: Math.exp(loss), bitsPerToken: loss / Math.LN2, tokens }, main: 'loss', higherIsBetter: false };
@@ -199,5 +213,13 @@ export const lmDriver: TaskDriver<LmInstance, string, string, string, LmOptions>
     const o = options as GenerateOptions & { seed?: number };
     const generator = o.generator ?? new Generator(o.seed ?? 0);
     return prompts.map((p) => generate(m, p, { ...o, generator }));
+  },
+  evaluateAsync: (m, texts) => readLater(evaluating(m, texts)),
+  predictAsync: async (m, prompts, options = {}) => {
+    const o = options as GenerateOptions & { seed?: number };
+    const generator = o.generator ?? new Generator(o.seed ?? 0);
+    const out: string[] = [];
+    for (const p of prompts) out.push(await generateAsync(m, p, { ...o, generator }));
+    return out;
   },
 };

@@ -8,7 +8,9 @@ import { indexSelect } from '../ops/embedding.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { beamSearch } from '../decode/search.js';
+import { beamSearching } from '../decode/search.js';
+import type { TypedArray } from '../core/dtype.js';
+import { readNow, type Reading } from '../ops/reads.js';
 import type { Seq2SeqModel } from '../nn/models/seq2seq.js';
 
 /** Sequences of ids padded with 0 into (B, T), and the mask (1 = padding). */
@@ -31,17 +33,26 @@ export interface GenerationIds {
   banned: readonly number[];
 }
 
-/** Log-probabilities (n, V) of the next token from logits (n, 1, V), banned ids at -Infinity. */
-function nextLogProbs(logits: Tensor, banned: readonly number[]): Float32Array[] {
-  const [n, , V] = logits.shape as [number, number, number];
-  const lp = logSoftmax(logits, -1).toTypedArray() as Float32Array;
+/** Log-probabilities (n, 1, V) of the next token from the decoder's logits (n, 1, V), as a tensor to read. */
+const logProbs = (logits: Tensor): Tensor => logSoftmax(logits, -1);
+
+/** The read log-probabilities as n rows of V, banned ids at -Infinity. */
+function rowsOf(lp: TypedArray, n: number, V: number, banned: readonly number[]): Float32Array[] {
   const rows: Float32Array[] = [];
   for (let b = 0; b < n; b++) {
-    const row = lp.slice(b * V, (b + 1) * V);
+    const row = Float32Array.from(lp.subarray(b * V, (b + 1) * V));
     for (const id of banned) row[id] = -Infinity;
     rows.push(row);
   }
   return rows;
+}
+
+/** The source encoded once: its padding mask and the encoder's output (freed by the caller). */
+function encoded(model: Seq2SeqModel, sources: readonly ArrayLike<number>[]): { pad: Tensor; memory: Tensor } {
+  return tidy(() => noGrad(() => {
+    const { ids, pad } = padIds(sources);
+    return { pad, memory: model.encode(ids, pad) };
+  }));
 }
 
 /**
@@ -50,32 +61,38 @@ function nextLogProbs(logits: Tensor, banned: readonly number[]): Float32Array[]
  * stops at <eos> (not returned) or after maxLens[b] tokens.
  */
 export function greedyBatch(model: Seq2SeqModel, sources: readonly ArrayLike<number>[], maxLens: readonly number[], g: GenerationIds): number[][] {
+  return readNow(greedyBatching(model, sources, maxLens, g));
+}
+
+/** greedyBatch, reading each step's log-probabilities (ops/reads.ts: any backend). */
+export function* greedyBatching(model: Seq2SeqModel, sources: readonly ArrayLike<number>[], maxLens: readonly number[], g: GenerationIds): Reading<number[][]> {
   const B = sources.length;
   const out: number[][] = sources.map(() => []);
   if (!B) return out;
-  tidy(() => noGrad(() => {
-    const { ids, pad } = padIds(sources);
-    const memory = model.encode(ids, pad);
-    const caches = model.makeCaches(B);
-    const prev = new Int32Array(B).fill(g.bos);
-    const done = maxLens.map((n) => n <= 0);
-    const steps = Math.min(Math.max(0, ...maxLens), model.maxLen);
-    try {
-      for (let t = 0; t < steps && done.includes(false); t++) {
-        const rows = tidy(() => nextLogProbs(model.decode(tensor(prev, { shape: [B, 1] }), memory, { srcPad: pad, caches, offset: t }), g.banned));
-        rows.forEach((row, b) => {
-          let best = 0;
-          for (let v = 1; v < row.length; v++) if (row[v]! > row[best]!) best = v;
-          prev[b] = best;
-          if (done[b]) return;
-          if (best === g.eos) done[b] = true;
-          else if (out[b]!.push(best) >= maxLens[b]!) done[b] = true;
-        });
-      }
-    } finally {
-      for (const c of caches) c.dispose();
+  const { pad, memory } = encoded(model, sources);
+  const caches = model.makeCaches(B);
+  const prev = new Int32Array(B).fill(g.bos);
+  const done = maxLens.map((n) => n <= 0);
+  const steps = Math.min(Math.max(0, ...maxLens), model.maxLen);
+  try {
+    for (let t = 0; t < steps && done.includes(false); t++) {
+      const lp = tidy(() => noGrad(() => logProbs(model.decode(tensor(prev, { shape: [B, 1] }), memory, { srcPad: pad, caches, offset: t }))));
+      const V = lp.shape[2]!;
+      const rows = rowsOf(yield lp, B, V, g.banned);
+      rows.forEach((row, b) => {
+        let best = 0;
+        for (let v = 1; v < row.length; v++) if (row[v]! > row[best]!) best = v;
+        prev[b] = best;
+        if (done[b]) return;
+        if (best === g.eos) done[b] = true;
+        else if (out[b]!.push(best) >= maxLens[b]!) done[b] = true;
+      });
     }
-  }));
+  } finally {
+    for (const c of caches) c.dispose();
+    pad.dispose();
+    memory.dispose();
+  }
   return out;
 }
 
@@ -85,28 +102,35 @@ export function greedyBatch(model: Seq2SeqModel, sources: readonly ArrayLike<num
  * hypothesis's tokens (without <bos>/<eos>).
  */
 export function beamDecode(model: Seq2SeqModel, source: ArrayLike<number>, maxLen: number, beamSize: number, g: GenerationIds): number[] {
-  return tidy(() => noGrad(() => {
-    const { ids, pad } = padIds([source]);
-    const memory = model.encode(ids, pad);
-    const caches = model.makeCaches(1);
-    let parents = new Map<string, number>();
-    try {
-      const hyps = beamSearch((prefixes) => tidy(() => {
-        const t = prefixes[0]!.length - 1;
-        if (t > 0) {
-          const index = prefixes.map((p) => parents.get(p.slice(0, -1).join(','))!);
-          for (const c of caches) c.reorder(index);
-        }
-        const n = prefixes.length;
+  return readNow(beamDecoding(model, source, maxLen, beamSize, g));
+}
+
+/** beamDecode, reading each step's log-probabilities (ops/reads.ts: any backend). */
+export function* beamDecoding(model: Seq2SeqModel, source: ArrayLike<number>, maxLen: number, beamSize: number, g: GenerationIds): Reading<number[]> {
+  const { pad, memory } = encoded(model, [source]);
+  const caches = model.makeCaches(1);
+  let parents = new Map<string, number>();
+  try {
+    const hyps = yield* beamSearching(function* (prefixes) {
+      const t = prefixes[0]!.length - 1;
+      if (t > 0) {
+        const index = prefixes.map((p) => parents.get(p.slice(0, -1).join(','))!);
+        for (const c of caches) c.reorder(index);
+      }
+      const n = prefixes.length;
+      const lp = tidy(() => noGrad(() => {
         const same = new Int32Array(n); // every hypothesis reads the one source
         const last = tensor(Int32Array.from(prefixes, (p) => p[p.length - 1]!), { shape: [n, 1] });
-        const logits = model.decode(last, indexSelect(memory, same), { srcPad: indexSelect(pad, same), caches, offset: t });
-        parents = new Map(prefixes.map((p, i) => [p.join(','), i]));
-        return nextLogProbs(logits, g.banned);
-      }), { bos: g.bos, eos: g.eos, maxLen: Math.min(maxLen, model.maxLen), beamSize });
-      return hyps[0]?.tokens ?? [];
-    } finally {
-      for (const c of caches) c.dispose();
-    }
-  }));
+        return logProbs(model.decode(last, indexSelect(memory, same), { srcPad: indexSelect(pad, same), caches, offset: t }));
+      }));
+      parents = new Map(prefixes.map((p, i) => [p.join(','), i]));
+      const V = lp.shape[2]!;
+      return rowsOf(yield lp, n, V, g.banned);
+    }, { bos: g.bos, eos: g.eos, maxLen: Math.min(maxLen, model.maxLen), beamSize });
+    return hyps[0]?.tokens ?? [];
+  } finally {
+    for (const c of caches) c.dispose();
+    pad.dispose();
+    memory.dispose();
+  }
 }

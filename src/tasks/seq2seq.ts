@@ -13,10 +13,11 @@ import { argmax } from '../ops/reduce.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { EvalResult, TrainingTask } from '../train/trainer.js';
-import type { TaskDriver, TaskFile, TaskInstance } from './driver.js';
+import { onDevice, type TaskDriver, type TaskFile, type TaskInstance } from './driver.js';
+import { readLater, readNow, type Reading } from '../ops/reads.js';
 import { BpeVocab, SEQ2SEQ_SPECIALS, tokenizerFiles, tokenizerFromFiles, trainTaskTokenizer, type TokenVocab } from '../data/tokenizers/subword.js';
 import { corpusBleu, corpusChrF } from '../metrics/index.js';
-import { beamDecode, greedyBatch, padIds, type GenerationIds } from './seq2seq-decode.js';
+import { beamDecoding, greedyBatching, padIds, type GenerationIds } from './seq2seq-decode.js';
 import { DEFAULT_SEQ2SEQ_MODEL, Seq2SeqModel, type Seq2SeqModelConfig } from '../nn/models/seq2seq.js';
 
 /** 'bpe': one byte-level BPE tokenizer for both sides (trained on sources and targets), over the characters of the text. */
@@ -91,21 +92,32 @@ export function generationIds(m: Seq2SeqInstance): GenerationIds {
 }
 
 /** Output tokens for each source: greedy in batches, or beam search (`beam` > 1) one source at a time. */
-export function translate(m: Seq2SeqInstance, inputs: readonly Seq2SeqInput[], options: { beam?: number; maxLen?: number; batchSize?: number } = {}): string[][] {
+export function translate(m: Seq2SeqInstance, inputs: readonly Seq2SeqInput[], options: TranslateOptions = {}): string[][] {
+  return readNow(translating(m, inputs, options));
+}
+
+/** translate on any backend (a GPU's log-probabilities are awaited at each step). */
+export function translateAsync(m: Seq2SeqInstance, inputs: readonly Seq2SeqInput[], options: TranslateOptions = {}): Promise<string[][]> {
+  return readLater(translating(m, inputs, options));
+}
+
+export interface TranslateOptions { beam?: number; maxLen?: number; batchSize?: number }
+
+function* translating(m: Seq2SeqInstance, inputs: readonly Seq2SeqInput[], options: TranslateOptions): Reading<string[][]> {
   const beam = Number(options.beam ?? 1);
   if (!Number.isInteger(beam) || beam < 1) throw new QkvError(`seq2seq: beam must be an integer >= 1, got ${String(options.beam)}`);
   const limit = (n: number) => (options.maxLen !== undefined ? Number(options.maxLen) : 2 * n + 10);
   const ids = generationIds(m);
   const sources = inputs.map((x) => m.source.encode(x.source));
   const out: number[][] = new Array(inputs.length);
-  if (beam > 1) sources.forEach((s, i) => { out[i] = beamDecode(m.model, s, limit(s.length), beam, ids); });
+  if (beam > 1) for (const [i, s] of sources.entries()) out[i] = yield* beamDecoding(m.model, s, limit(s.length), beam, ids);
   else {
     // similar lengths together: less padding
     const order = sources.map((_, i) => i).sort((a, b) => sources[a]!.length - sources[b]!.length);
     const size = options.batchSize ?? 128;
     for (let i = 0; i < order.length; i += size) {
       const chunk = order.slice(i, i + size);
-      const res = greedyBatch(m.model, chunk.map((j) => sources[j]!), chunk.map((j) => limit(sources[j]!.length)), ids);
+      const res = yield* greedyBatching(m.model, chunk.map((j) => sources[j]!), chunk.map((j) => limit(sources[j]!.length)), ids);
       chunk.forEach((j, k) => { out[j] = res[k]!; });
     }
   }
@@ -113,33 +125,48 @@ export function translate(m: Seq2SeqInstance, inputs: readonly Seq2SeqInput[], o
 }
 
 /** Teacher-forced token accuracy and mean cross-entropy per target token (<eos> included). */
-function teacherForced(m: Seq2SeqInstance, examples: readonly PairExample[], batchSize = 64): { tokenAccuracy: number; loss: number } {
+function* teacherForced(m: Seq2SeqInstance, examples: readonly PairExample[], batchSize = 64): Reading<{ tokenAccuracy: number; loss: number }> {
   let correct = 0;
   let total = 0;
   let loss = 0;
   for (let i = 0; i < examples.length; i += batchSize) {
-    tidy(() => noGrad(() => {
+    const r = tidy(() => noGrad(() => {
       const b = seq2seqBatch(m, examples.slice(i, i + batchSize));
       const logits = seq2seqLogits(m, b);
-      const pred = argmax(logits, -1).toTypedArray();
-      const y = b.labels.toTypedArray();
-      y.forEach((t, k) => { if (t !== -100) { total++; if (pred[k] === t) correct++; } });
-      loss += crossEntropy(logits, b.labels, { reduction: 'sum' }).item();
+      return { pred: argmax(logits, -1), labels: b.labels, loss: crossEntropy(logits, b.labels, { reduction: 'sum' }) };
     }));
+    try {
+      const pred = yield r.pred;
+      const y = yield r.labels;
+      y.forEach((t, k) => { if (t !== -100) { total++; if (pred[k] === t) correct++; } });
+      loss += (yield r.loss)[0]!;
+    } finally {
+      for (const t of [r.pred, r.labels, r.loss]) t.dispose();
+    }
   }
   return { tokenAccuracy: total ? correct / total : 0, loss: total ? loss / total : 0 };
 }
 
 /** Exact match, token accuracy, BLEU and chrF (both 0-100, as sacreBLEU) of outputs against the targets. */
 export function seq2seqMetrics(m: Seq2SeqInstance, examples: readonly PairExample[], outputs: string[][]): Record<string, number> {
+  return readNow(metricsOf(m, examples, outputs));
+}
+
+function* metricsOf(m: Seq2SeqInstance, examples: readonly PairExample[], outputs: string[][]): Reading<Record<string, number>> {
   const refs = examples.map((e) => e.target);
   const join = (t: readonly string[]) => t.join(m.config.tokenize === 'words' ? ' ' : '');
   const exact = outputs.filter((o, i) => o.length === refs[i]!.length && o.every((t, k) => t === refs[i]![k])).length;
-  const tf = teacherForced(m, examples);
+  const tf = yield* teacherForced(m, examples);
   return {
     exactMatch: examples.length ? exact / examples.length : 0, tokenAccuracy: tf.tokenAccuracy,
     bleu: corpusBleu(outputs, refs).score, chrF: corpusChrF(outputs.map(join), refs.map(join)).score, loss: tf.loss,
   };
+}
+
+/** Decodes the examples' sources and scores them (the evaluation, on any backend). */
+function* evaluating(m: Seq2SeqInstance, examples: readonly PairExample[], options: TranslateOptions): Reading<EvalResult> {
+  const outputs = yield* translating(m, examples, options);
+  return { metrics: yield* metricsOf(m, examples, outputs), main: 'exactMatch', higherIsBetter: true };
 }
 
 function instance(config: Seq2SeqConfig, g?: Generator, files?: Readonly<Record<string, TaskFile>>, trained?: BpeVocab): Seq2SeqInstance {
@@ -192,14 +219,14 @@ export const seq2seqDriver: TaskDriver<Seq2SeqInstance, PairExample, Seq2SeqInpu
       batchSize,
       loss: (b) => crossEntropy(seq2seqLogits(m, b), b.labels, { labelSmoothing, ignoreIndex: -100 }),
       size: (b) => b.tokens,
-      evaluate: () => seq2seqDriver.evaluate(m, dev),
+      evaluate: () => (onDevice(m) ? seq2seqDriver.evaluateAsync(m, dev) : seq2seqDriver.evaluate(m, dev)),
     };
     return task as TrainingTask<unknown>;
   },
-  evaluate(m, examples, options = {}): EvalResult {
-    return { metrics: seq2seqMetrics(m, examples, translate(m, examples, options)), main: 'exactMatch', higherIsBetter: true };
-  },
+  evaluate: (m, examples, options = {}) => readNow(evaluating(m, examples, options)),
   predict: (m, inputs, options = {}) => translate(m, inputs, options),
+  evaluateAsync: (m, examples, options = {}) => readLater(evaluating(m, examples, options)),
+  predictAsync: (m, inputs, options = {}) => translateAsync(m, inputs, options),
 };
 
 export { Seq2SeqModel, DEFAULT_SEQ2SEQ_MODEL, type Seq2SeqModelConfig } from '../nn/models/seq2seq.js';

@@ -12,7 +12,9 @@ import { tensor } from '../ops/creation.js';
 import { crossEntropy } from '../ops/loss.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { EvalResult, TrainingTask, HostTrainingTask } from '../train/trainer.js';
+import type { EvalResult, TrainingTask } from '../train/trainer.js';
+import { readLater, readNow, type Reading } from '../ops/reads.js';
+import { onDevice } from './driver.js';
 import { AttentionEncoder } from '../nn/transformer/attention-encoder.js';
 import { Featurizer, type FeaturizerJSON } from './featurize.js';
 import { accuracy, perLabelPRF } from '../metrics/index.js';
@@ -85,20 +87,30 @@ function makeBatch(m: TagModel, examples: readonly TaggedExample[], options: { w
   return { input, labels: tensor(y, { shape: [examples.length, T] }), positions: input.lengths.reduce((a, n) => a + n, 0) };
 }
 
-/** Predicted tags for each example. */
-export function predictTags(m: TagModel, examples: readonly SequenceInput[], batchSize = 64): string[][] {
+/** Predicted tags for each example, reading one batch's argmax at a time (see ops/reads.ts). */
+function* predicting(m: TagModel, examples: readonly SequenceInput[], batchSize = 64): Reading<string[][]> {
   const out: string[][] = [];
   for (let i = 0; i < examples.length; i += batchSize) {
     const chunk = examples.slice(i, i + batchSize);
-    tidy(() => noGrad(() => {
+    const { argmaxes, T, lengths, firsts } = tidy(() => noGrad(() => {
       const input = m.featurizer.batch(chunk);
-      const pred = argmax(m.model.forward(input), -1).toTypedArray();
-      const T = input.keyPaddingMask.shape[1]!;
-      // BPE: a word's tag is the prediction at its first piece
-      input.lengths.forEach((n, b) => out.push(m.labels.decode(input.firsts ? input.firsts[b]!.map((t) => pred[b * T + t]!) : pred.subarray(b * T, b * T + n))));
+      return { argmaxes: argmax(m.model.forward(input), -1), T: input.keyPaddingMask.shape[1]!, lengths: input.lengths, firsts: input.firsts };
     }));
+    const pred = yield argmaxes; // (B, T)
+    // BPE: a word's tag is the prediction at its first piece
+    lengths.forEach((n, b) => out.push(m.labels.decode(firsts ? firsts[b]!.map((t) => pred[b * T + t]!) : pred.subarray(b * T, b * T + n))));
   }
   return out;
+}
+
+/** Predicted tags for each example. */
+export function predictTags(m: TagModel, examples: readonly SequenceInput[], batchSize = 64): string[][] {
+  return readNow(predicting(m, examples, batchSize));
+}
+
+/** predictTags on any backend (a GPU's predictions are awaited). */
+export function predictTagsAsync(m: TagModel, examples: readonly SequenceInput[], batchSize = 64): Promise<string[][]> {
+  return readLater(predicting(m, examples, batchSize));
 }
 
 /** Accuracy, macro-F1, per-tag F1, and accuracy on unseen and on ambiguous words. */
@@ -129,7 +141,7 @@ export function tagReport(examples: readonly TaggedExample[], predicted: string[
 }
 
 /** Training: batches from `train` (in epochs, drawn by the Trainer), evaluation on `dev`. */
-export function tagTraining(m: TagModel, train: readonly TaggedExample[], dev: readonly TaggedExample[], options: TagTrainOptions = {}): HostTrainingTask<TagBatch> {
+export function tagTraining(m: TagModel, train: readonly TaggedExample[], dev: readonly TaggedExample[], options: TagTrainOptions = {}): TrainingTask<TagBatch> {
   const { batchSize = 32, labelSmoothing = 0, wordDropout = 0.05 } = options;
   return {
     nextBatch: (g) => makeBatch(m, Array.from({ length: batchSize }, () => train[g.int(0, train.length)]!), { wordDropout, g }),
@@ -138,7 +150,7 @@ export function tagTraining(m: TagModel, train: readonly TaggedExample[], dev: r
     batchSize,
     loss: (b) => crossEntropy(m.model.forward(b.input), b.labels, { labelSmoothing }),
     size: (b) => b.positions,
-    evaluate: (): EvalResult => tagDriver.evaluate(m, dev),
+    evaluate: (): EvalResult | Promise<EvalResult> => (onDevice(m) ? tagDriver.evaluateAsync(m, dev) : tagDriver.evaluate(m, dev)),
   };
 }
 
@@ -147,9 +159,15 @@ export const tagDriver: TaskDriver<TagModel, TaggedExample, SequenceInput, strin
   create: (train, options) => createTagModel(train, options),
   fromConfig: (config, files) => tagModelFromConfig(config as TagConfig, files),
   training: (m, train, dev, options) => tagTraining(m, train, dev, options) as TrainingTask<unknown>,
-  evaluate: (m, examples) => ({ metrics: tagMetrics(m, examples, predictTags(m, examples)), main: 'accuracy', higherIsBetter: true }),
+  evaluate: (m, examples) => tagResult(m, examples, predictTags(m, examples)),
   predict: (m, inputs) => predictTags(m, inputs),
+  evaluateAsync: async (m, examples) => tagResult(m, examples, await predictTagsAsync(m, examples)),
+  predictAsync: (m, inputs) => predictTagsAsync(m, inputs),
 };
+
+function tagResult(m: TagModel, examples: readonly TaggedExample[], predicted: string[][]): EvalResult {
+  return { metrics: tagMetrics(m, examples, predicted), main: 'accuracy', higherIsBetter: true };
+}
 
 /**
  * The attention weights alpha' of every layer and head for one sentence (transformer models):

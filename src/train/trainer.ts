@@ -8,7 +8,7 @@
 // early stopping after `patience` evaluations without improvement, whichever comes first.
 // It reports through events (start, step, eval, checkpoint); the CLI turns them into a
 // progress bar and a JSON log.
-import { QkvError } from '../core/errors.js';
+import { DeviceError, QkvError } from '../core/errors.js';
 import { checkOptions, optionKeys } from '../core/options.js';
 import { defaultGenerator, Generator } from '../core/rng.js';
 import type { Module } from '../nn/module.js';
@@ -155,8 +155,15 @@ export class Trainer<Batch> {
     const steps = this.loop(() => (signal?.aborted ? String(signal.reason ?? 'abort') : null));
     let r = steps.next();
     while (!r.done) {
-      // a step yields a pending read (a device's loss) to wait for, or its number when done
-      const read = r.value instanceof Promise ? await r.value : undefined;
+      // a step yields a pending read (a device's loss) to wait for, or its number when done; a
+      // read that fails (a lost GPU) is thrown into the loop, which saves what it can
+      let read: unknown;
+      try {
+        read = r.value instanceof Promise ? await r.value : undefined;
+      } catch (e) {
+        r = steps.throw(e);
+        continue;
+      }
       if (read === undefined) await yieldToEventLoop();
       r = steps.next(read);
     }
@@ -201,70 +208,102 @@ export class Trainer<Batch> {
         this.stopWith('time', `used the time budget of ${formatDuration(o.timeBudget)} (${formatDuration(elapsed())} at step ${this.state.step})`);
         break;
       }
-      const step = this.state.step;
-      const ts = this.now();
-      const lr = this.lrAt(step, elapsed());
-      this.optimizer.lr = lr;
-      let lossSum: Tensor | null = null; // the micro-batches' mean loss, 0-d, never read inside the step
-      let positions = 0;
-      for (let micro = 0; micro < o.accumulate; micro++) {
-        // the batch's tensors are made inside the scope, so they are freed with the step's
-        // temporaries (found by scripts/long-memory.mjs: 5 tensors a step stayed alive)
-        const part = tidy(() => {
-          const batch = this.nextBatch();
-          positions += this.task.size(batch);
-          const l = this.task.loss(batch);
-          const scaled = o.accumulate === 1 ? l : l.div(o.accumulate);
-          scaled.backward();
-          return scaled.detach();
-        });
-        const sum: Tensor = lossSum ? noGrad(() => add(lossSum!, part)) : part;
-        if (lossSum) { lossSum.dispose(); part.dispose(); }
-        lossSum = sum;
-      }
-      const norm = o.clip > 0 ? clipGradNorm(params, o.clip) : clipGradNorm(params, Infinity);
-      // one read for both numbers: [loss, gradNorm]
-      const readNow = o.nanGuard || (step + 1) % o.logEvery === 0 || step + 1 >= o.maxSteps;
-      let stats: TypedArray | null = null;
-      if (readNow) {
-        const both = noGrad(() => stack([lossSum!, norm]));
-        stats = isDeviceBackend(both.backend) ? (yield both.data().finally(() => both.dispose())) as TypedArray : both.toTypedArray();
-        if (!isDeviceBackend(both.backend)) both.dispose();
-      }
-      lossSum!.dispose();
-      norm.dispose();
-      const loss = stats ? stats[0]! : null;
-      const gradNorm = stats ? stats[1]! : null;
-      if (loss !== null && !Number.isFinite(loss)) {
-        this.model.zeroGrad(); // the update is skipped: parameters and optimizer state stay as they were
-        const where = this.state.bestStep === null && step < o.evalEvery ? 'no checkpoint was written yet' : 'the last good checkpoint is kept';
-        const unread = o.nanGuard ? '' : ` (the loss is read every ${o.logEvery} steps without the NaN guard: updates since the last read may have used it)`;
-        throw new TrainingError(`loss is ${loss} at step ${step + 1}${unread}; training stopped (${where}). Try a lower --lr or gradient clipping`);
-      }
-      this.optimizer.step();
-      this.optimizer.zeroGrad();
-      this.state.step = step + 1;
-      const now = elapsed();
-      const perStep = (now - startElapsed) / (this.state.step - startStep);
-      const bySteps = Number.isFinite(o.maxSteps) ? (o.maxSteps - this.state.step) * perStep : Infinity;
-      const secondsLeft = Math.min(bySteps, o.timeBudget === null ? Infinity : Math.max(0, o.timeBudget - now));
-      this.emit({
-        type: 'step', step: step + 1, loss, lr, gradNorm, positions, ms: this.now() - ts, epoch: this.epochs,
-        secondsLeft: Number.isFinite(secondsLeft) ? secondsLeft : null,
-      });
-      if (this.state.step % o.evalEvery === 0 || this.state.step === o.maxSteps) {
-        last = yield* this.evaluating(elapsed);
-        lastEvalStep = lastSavedStep = this.state.step;
-        if (shouldStopEarly(this.state, o.patience)) {
-          this.stopWith('patience', `no improvement of ${this.monitored(last).metric} in ${o.patience} evaluations (best ${fmtNumber(this.state.best!)} at step ${this.state.bestStep})`);
+      // where the data and dropout streams stood before this step: a step a device fault cuts
+      // short is saved as not taken (see savingAfterFault)
+      let rewind: Rewind | null = { dataRng: this.dataRng.getState(), dropoutRng: defaultGenerator.getState(), epoch: { ...this.state.epoch } };
+      try {
+        const step = this.state.step;
+        const ts = this.now();
+        const lr = this.lrAt(step, elapsed());
+        this.optimizer.lr = lr;
+        let lossSum: Tensor | null = null; // the micro-batches' mean loss, 0-d, never read inside the step
+        let positions = 0;
+        for (let micro = 0; micro < o.accumulate; micro++) {
+          // the batch's tensors are made inside the scope, so they are freed with the step's
+          // temporaries (found by scripts/long-memory.mjs: 5 tensors a step stayed alive)
+          const part = tidy(() => {
+            const batch = this.nextBatch();
+            positions += this.task.size(batch);
+            const l = this.task.loss(batch);
+            const scaled = o.accumulate === 1 ? l : l.div(o.accumulate);
+            scaled.backward();
+            return scaled.detach();
+          });
+          const sum: Tensor = lossSum ? noGrad(() => add(lossSum!, part)) : part;
+          if (lossSum) { lossSum.dispose(); part.dispose(); }
+          lossSum = sum;
         }
+        const norm = o.clip > 0 ? clipGradNorm(params, o.clip) : clipGradNorm(params, Infinity);
+        // one read for both numbers: [loss, gradNorm]
+        const readNow = o.nanGuard || (step + 1) % o.logEvery === 0 || step + 1 >= o.maxSteps;
+        let stats: TypedArray | null = null;
+        if (readNow) {
+          const both = noGrad(() => stack([lossSum!, norm]));
+          stats = isDeviceBackend(both.backend) ? (yield both.data().finally(() => both.dispose())) as TypedArray : both.toTypedArray();
+          if (!isDeviceBackend(both.backend)) both.dispose();
+        }
+        lossSum!.dispose();
+        norm.dispose();
+        const loss = stats ? stats[0]! : null;
+        const gradNorm = stats ? stats[1]! : null;
+        if (loss !== null && !Number.isFinite(loss)) {
+          this.model.zeroGrad(); // the update is skipped: parameters and optimizer state stay as they were
+          const where = this.state.bestStep === null && step < o.evalEvery ? 'no checkpoint was written yet' : 'the last good checkpoint is kept';
+          const unread = o.nanGuard ? '' : ` (the loss is read every ${o.logEvery} steps without the NaN guard: updates since the last read may have used it)`;
+          throw new TrainingError(`loss is ${loss} at step ${step + 1}${unread}; training stopped (${where}). Try a lower --lr or gradient clipping`);
+        }
+        this.optimizer.step();
+        this.optimizer.zeroGrad();
+        this.state.step = step + 1;
+        rewind = null;
+        const now = elapsed();
+        const perStep = (now - startElapsed) / (this.state.step - startStep);
+        const bySteps = Number.isFinite(o.maxSteps) ? (o.maxSteps - this.state.step) * perStep : Infinity;
+        const secondsLeft = Math.min(bySteps, o.timeBudget === null ? Infinity : Math.max(0, o.timeBudget - now));
+        this.emit({
+          type: 'step', step: step + 1, loss, lr, gradNorm, positions, ms: this.now() - ts, epoch: this.epochs,
+          secondsLeft: Number.isFinite(secondsLeft) ? secondsLeft : null,
+        });
+        if (this.state.step % o.evalEvery === 0 || this.state.step === o.maxSteps) {
+          last = yield* this.evaluating(elapsed);
+          lastEvalStep = lastSavedStep = this.state.step;
+          if (shouldStopEarly(this.state, o.patience)) {
+            this.stopWith('patience', `no improvement of ${this.monitored(last).metric} in ${o.patience} evaluations (best ${fmtNumber(this.state.best!)} at step ${this.state.bestStep})`);
+          }
+        }
+        yield this.state.step;
+      } catch (e) {
+        if (!(e instanceof DeviceError)) throw e;
+        if (lastSavedStep !== this.state.step && this.state.step > startStep) yield* this.savingAfterFault(rewind, elapsed);
+        throw e;
       }
-      yield this.state.step;
     }
     // a run cut by time gets its final evaluation and checkpoint
     if (lastEvalStep !== this.state.step && this.state.step > startStep) last = yield* this.evaluating(elapsed);
     this.state.elapsed = elapsed();
     return last;
+  }
+
+  /**
+   * After a device fault (a lost GPU, an out-of-memory): saves the last checkpoint at the step
+   * reached, as an interrupt does, when the device can still give its values back (a buffer over
+   * its limit); a lost device cannot, and the checkpoint saved before stays. A step the fault cut
+   * short is saved as not taken (its batch and dropout draws rewound).
+   */
+  private *savingAfterFault(rewind: Rewind | null, elapsed: () => number): globalThis.Generator<Promise<unknown>, void, unknown> {
+    if (!this.checkpointer) return;
+    if (rewind) {
+      this.dataRng.setState(rewind.dataRng);
+      defaultGenerator.setState(rewind.dropoutRng);
+      this.state.epoch = rewind.epoch;
+      if (this.sampler) this.sampler.position = { ...rewind.epoch };
+    }
+    this.model.zeroGrad();
+    try {
+      yield* this.savingLast(elapsed, {});
+    } catch {
+      // the device's values cannot be read back: the last checkpoint on disk is the latest
+    }
   }
 
   private stopWith(reason: StopReason, message: string): void {
@@ -362,6 +401,9 @@ export class Trainer<Batch> {
     this.optimizer.dispose();
   }
 }
+
+/** The streams' positions before a step. */
+interface Rewind { dataRng: number[]; dropoutRng: number[]; epoch: TrainerState['epoch'] }
 
 /** A turn of the event loop (setImmediate in Node: no 1 ms timer floor per step). */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => {

@@ -106,4 +106,50 @@ describe('the WebGPU backend in Chromium', { skip }, () => {
       await page.close();
     }
   });
+
+  test('chooseBackend: webgpu for a large model on the page\'s GPU; wasm for a small model, on a CPU-emulated adapter and without an adapter; each says why', async (t) => {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const choose = async (b: Browser) => {
+      const page = await b.newPage();
+      try {
+        await page.goto(url);
+        return await page.evaluate(async () => {
+          const lib = await import('/dist/src/browser.js' as string);
+          const pick = async (size: object, options: object = {}) => ({ ...(await lib.chooseBackend(size, options)), selected: lib.getBackend().name as string });
+          return {
+            small: await pick({ params: 20_000, flops: 4e6 }, { allowEmulated: true }),
+            large: await pick({ params: 2e6 }, { allowEmulated: true }),
+            emulated: await pick({ flops: 5e9 }),
+          };
+        });
+      } finally {
+        await page.close();
+      }
+    };
+    const got = await choose(browser);
+    for (const [k, v] of Object.entries(got)) t.diagnostic(`${k}: ${v.reason} (selected ${v.selected})`);
+    assert.equal(got.large.backend, 'webgpu');
+    assert.equal(got.large.selected, 'webgpu');
+    assert.match(got.large.reason, /^webgpu: the page has the GPU ".+" and the model is large enough to gain \(2M parameters\)$/);
+    assert.equal(got.small.backend, 'wasm');
+    assert.equal(got.small.selected, 'wasm');
+    assert.match(got.small.reason, /^wasm: the model is too small to gain from the GPU ".+" \(20k parameters, 4M FLOPs a call; WebGPU from 1M parameters or 1G FLOPs a call\)$/);
+    // SwiftShader is how this machine has WebGPU: a real GPU would be taken here
+    if (/swiftshader/i.test(got.large.adapter ?? '')) {
+      assert.equal(got.emulated.backend, 'wasm');
+      assert.match(got.emulated.reason, /^wasm: the GPU adapter ".+" is a CPU emulation, slower than the CPU backends$/);
+    }
+    // the same Chromium without --enable-unsafe-webgpu has no adapter
+    const plain = await chromium.launch({ executablePath: CHROMIUM });
+    try {
+      const none = await choose(plain);
+      t.diagnostic(`no adapter: ${none.large.reason}`);
+      assert.equal(none.large.backend, 'wasm');
+      assert.equal(none.large.selected, 'wasm');
+      assert.equal(none.large.adapter, null);
+      assert.match(none.large.reason, /^wasm: (navigator\.gpu gave no adapter|this page has no navigator\.gpu)/);
+    } finally {
+      await plain.close();
+    }
+  });
 });

@@ -5,7 +5,7 @@
 // compiled pipelines, and faults (a lost device, an out-of-memory, a shader that fails to
 // compile) turned into one line naming the backend and what to do.
 import type { DType, TypedArray } from '../../core/dtype.js';
-import { QkvError } from '../../core/errors.js';
+import { DeviceError, QkvError } from '../../core/errors.js';
 
 /** The handle kernels get for a webgpu allocation (passed in the contract's typed-array slots). */
 export class GpuBuf {
@@ -104,6 +104,12 @@ export class GpuDevice {
    */
   shared: boolean;
 
+  /**
+   * Test hook: destroy the GPU device once this many dispatches have been queued, as a GPU that
+   * is lost mid-run (Node: QKV_WEBGPU_LOSE_AFTER=N). Null: never.
+   */
+  loseAfter: number | null = null;
+
   constructor(readonly device: GPUDevice, readonly adapterName: string, shared = true) {
     this.shared = shared;
     this.uniforms = new ArrayBuffer(MAX_BATCH * UNIFORM_SLOT);
@@ -120,7 +126,7 @@ export class GpuDevice {
 
   /** Throws the first recorded fault (a lost device, an out-of-memory, a bad shader). */
   check(): void {
-    if (this.fault) throw new QkvError(this.fault);
+    if (this.fault) throw new DeviceError(this.fault);
   }
 
   stats(): GpuStats {
@@ -144,7 +150,7 @@ export class GpuDevice {
     const size = this.sizeClass(length * 4);
     const max = this.device.limits.maxStorageBufferBindingSize;
     if (size > max) {
-      throw new QkvError(`webgpu: a buffer of ${length * 4} bytes is over this GPU's limit of ${max} bytes per buffer; ${DEV_HINT}`);
+      throw new DeviceError(`webgpu: a buffer of ${length * 4} bytes is over this GPU's limit of ${max} bytes per buffer; ${DEV_HINT}`);
     }
     let buffer = this.pool.get(size)?.pop();
     if (buffer) {
@@ -206,7 +212,7 @@ export class GpuDevice {
         await staging.mapAsync(GPUMapMode.READ);
       } catch (e) {
         this.check();
-        throw new QkvError(`webgpu: reading a buffer back failed (${(e as Error).message}); ${DEV_HINT}`);
+        throw new DeviceError(`webgpu: reading a buffer back failed (${(e as Error).message}); ${DEV_HINT}`);
       }
       this.check();
       out.set(dtype === 'int32' ? new Int32Array(staging.getMappedRange()) : new Float32Array(staging.getMappedRange()));
@@ -287,11 +293,15 @@ export class GpuDevice {
    */
   dispatch(spec: ShaderSpec, values: Record<string, number | readonly number[]>, binds: Bind[], groups: [number, number?, number?]): void {
     this.check();
-    if (this.destroyed) throw new QkvError(`webgpu: the device was disposed; ${DEV_HINT}`);
+    if (this.destroyed) throw new DeviceError(`webgpu: the device was disposed; ${DEV_HINT}`);
     const [gx, gy = 1, gz = 1] = groups;
     if (gx === 0 || gy === 0 || gz === 0) return;
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
-    if (gx > max || gy > max || gz > max) throw new QkvError(`webgpu: ${spec.key}: ${gx}×${gy}×${gz} workgroups exceed this GPU's ${max} per dimension; ${DEV_HINT}`);
+    if (gx > max || gy > max || gz > max) throw new DeviceError(`webgpu: ${spec.key}: ${gx}×${gy}×${gz} workgroups exceed this GPU's ${max} per dimension; ${DEV_HINT}`);
+    if (this.loseAfter !== null && this.dispatches >= this.loseAfter) {
+      this.loseAfter = null;
+      this.device.destroy(); // reported by device.lost as a real loss would be
+    }
     const p = this.pipeline(spec);
     if (this.batch >= MAX_BATCH) this.flush();
     const encoder = this.enc();

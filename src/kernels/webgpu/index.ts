@@ -7,6 +7,7 @@ import type { DType, TypedArray } from '../../core/dtype.js';
 import { QkvError } from '../../core/errors.js';
 import type { Allocation, Backend, KernelSignatures } from '../contract.js';
 import { attentionKernels } from './attention.js';
+import { describeAdapter } from './choose.js';
 import { conv1dKernels } from './conv1d.js';
 import { GpuBuf, GpuDevice, buf, type GpuStats } from './device.js';
 import { elementwiseKernels } from './elementwise.js';
@@ -50,10 +51,7 @@ const HINT = 'use --backend native (or wasm)';
 export async function requestDevice(gpu: GPU, options: WebGpuOptions = {}): Promise<{ device: GPUDevice; adapter: string; emulated: boolean }> {
   const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : {});
   if (!adapter) throw new QkvError(`webgpu: no GPU adapter is available here; ${HINT}`);
-  const info = adapter.info;
-  const name = info?.description || [info?.vendor, info?.architecture].filter((s) => s).join(' ') || 'unknown adapter';
-  const emulated = /swiftshader|llvmpipe|lavapipe|warp|software/i.test(`${info?.vendor} ${info?.architecture} ${info?.description}`)
-    || (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const { name, emulated } = describeAdapter(adapter);
   // ask for what the adapter allows of the limits the kernels lean on
   const want = ['maxStorageBuffersPerShaderStage', 'maxStorageBufferBindingSize', 'maxBufferSize',
     'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupsPerDimension'] as const;

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { QkvError } from '../../core/errors.js';
 import { createWebGpuBackend, type WebGpuBackend, type WebGpuOptions } from './index.js';
+import { probeAdapter, type AdapterProbe } from './choose.js';
 
 const HINT = 'use --backend native (or wasm)';
 const CHROMIUM_DIRS = ['/usr/lib/chromium', '/usr/lib/chromium-browser', '/usr/lib64/chromium-browser'];
@@ -65,19 +66,39 @@ export async function loadDawn(): Promise<{ dawn: DawnModule | null; reason: str
   }
 }
 
-/** The WebGPU backend on this machine's adapter (a GPU, or SwiftShader on the CPU). */
-export async function createWebGpuBackendNode(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
-  // QKV_WEBGPU_SHARED=1/0 forces the workgroup-memory kernels on or off (see WebGpuOptions.shared)
-  const shared = process.env['QKV_WEBGPU_SHARED'];
-  if (options.shared === undefined && (shared === '0' || shared === '1')) options = { ...options, shared: shared === '1' };
+/** The `GPU` object of Dawn's Node binding (one per process), with WebGPU's classes as globals. */
+async function dawnGpu(): Promise<GPU> {
   const { dawn, reason } = await loadDawn();
   if (!dawn) throw new QkvError(`webgpu: ${reason}; ${HINT}`);
   prepareVulkan();
   // WebGPU's classes (GPUBufferUsage, GPUShaderStage...) as globals, as in a browser
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  gpu ??= dawn.create([]); // one Dawn instance per process
+  return (gpu ??= dawn.create([])); // one Dawn instance per process
+}
+
+/** This machine's adapter, or why there is none (for chooseBackend). */
+export async function probeAdapterNode(): Promise<AdapterProbe | string> {
+  let g: GPU;
   try {
-    return await createWebGpuBackend(gpu, options);
+    g = await dawnGpu();
+  } catch (e) {
+    return (e as Error).message.replace(/^webgpu: /, '').replace(/; use --backend.*$/, '');
+  }
+  const probe = await probeAdapter(g);
+  return typeof probe === 'string' && setupNote ? `${probe.replace('navigator.gpu', 'Dawn')} (${setupNote})` : probe;
+}
+
+/** The WebGPU backend on this machine's adapter (a GPU, or SwiftShader on the CPU). */
+export async function createWebGpuBackendNode(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
+  // QKV_WEBGPU_SHARED=1/0 forces the workgroup-memory kernels on or off (see WebGpuOptions.shared)
+  const shared = process.env['QKV_WEBGPU_SHARED'];
+  if (options.shared === undefined && (shared === '0' || shared === '1')) options = { ...options, shared: shared === '1' };
+  const g = await dawnGpu();
+  try {
+    const backend = await createWebGpuBackend(g, options);
+    const lose = Number(process.env['QKV_WEBGPU_LOSE_AFTER']); // a test hook: see GpuDevice.loseAfter
+    if (Number.isInteger(lose) && lose >= 0 && process.env['QKV_WEBGPU_LOSE_AFTER'] !== '') backend.device.loseAfter = lose;
+    return backend;
   } catch (e) {
     if (setupNote && e instanceof QkvError) throw new QkvError(`${e.message.replace(/; use --backend.*$/, '')} (${setupNote}); ${HINT}`);
     throw e;

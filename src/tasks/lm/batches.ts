@@ -8,6 +8,7 @@ import { add } from '../../ops/elementwise.js';
 import { crossEntropy } from '../../ops/loss.js';
 import { noGrad, tidy } from '../../tensor/engine.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { readNow, type Reading } from '../../ops/reads.js';
 
 /** nanoGPT's split: the first `fraction` of the tokens train, the rest validate (int(n*0.9)). */
 export function splitTokens(data: Int32Array, fraction = 0.9): { train: Int32Array; val: Int32Array } {
@@ -77,6 +78,11 @@ export async function estimateLossAsync(gpt: GPT, data: Int32Array, o: { batchSi
  * without a sliding window. Returns the summed and the mean loss (nats) and the token count.
  */
 export function textLoss(gpt: GPT, ids: Int32Array, o: { batchSize?: number } = {}): { sum: number; tokens: number; loss: number } {
+  return readNow(textLossReading(gpt, ids, o));
+}
+
+/** textLoss, reading each window batch's summed loss (ops/reads.ts: any backend). */
+export function* textLossReading(gpt: GPT, ids: Int32Array, o: { batchSize?: number } = {}): Reading<{ sum: number; tokens: number; loss: number }> {
   const block = gpt.config.blockSize;
   const batchSize = o.batchSize ?? 16;
   const n = ids.length - 1; // positions with a target
@@ -85,18 +91,16 @@ export function textLoss(gpt: GPT, ids: Int32Array, o: { batchSize?: number } = 
   let sum = 0;
   const wasTraining = gpt.training;
   gpt.eval();
+  const run = (starts: number[], len: number): Tensor => tidy(() => noGrad(() => {
+    const x = new Int32Array(starts.length * len);
+    const y = new Int32Array(starts.length * len);
+    starts.forEach((s, b) => { x.set(ids.subarray(s, s + len), b * len); y.set(ids.subarray(s + 1, s + 1 + len), b * len); });
+    const { logits } = gpt.forward(tensor(x, { shape: [starts.length, len] }));
+    return crossEntropy(logits, tensor(y, { shape: [starts.length, len] }), { reduction: 'sum' });
+  }));
   try {
-    noGrad(() => {
-      const run = (starts: number[], len: number) => tidy(() => {
-        const x = new Int32Array(starts.length * len);
-        const y = new Int32Array(starts.length * len);
-        starts.forEach((s, b) => { x.set(ids.subarray(s, s + len), b * len); y.set(ids.subarray(s + 1, s + 1 + len), b * len); });
-        const { logits } = gpt.forward(tensor(x, { shape: [starts.length, len] }));
-        sum += crossEntropy(logits, tensor(y, { shape: [starts.length, len] }), { reduction: 'sum' }).item();
-      });
-      for (let w = 0; w < full; w += batchSize) run(Array.from({ length: Math.min(batchSize, full - w) }, (_, k) => (w + k) * block), block);
-      if (n % block) run([full * block], n % block);
-    });
+    for (let w = 0; w < full; w += batchSize) sum += (yield run(Array.from({ length: Math.min(batchSize, full - w) }, (_, k) => (w + k) * block), block))[0]!;
+    if (n % block) sum += (yield run([full * block], n % block))[0]!;
   } finally {
     gpt.train(wasTraining);
   }

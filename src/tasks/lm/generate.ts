@@ -9,6 +9,7 @@ import { tensor } from '../../ops/creation.js';
 import { select } from '../../ops/views.js';
 import { noGrad, tidy } from '../../tensor/engine.js';
 import { sampleNext } from '../../decode/sample.js';
+import { readLater, readNow, type Reading } from '../../ops/reads.js';
 
 export interface GenerateOptions {
   /** Tokens to generate (default 100). */
@@ -27,10 +28,15 @@ export interface GenerateOptions {
 
 /** The last position's logits of a forward pass over `ids` (1, T), as a plain array; `onAttention` sees every layer's attention (the visualizer). */
 export function lastLogits(gpt: GPT, ids: ArrayLike<number>, caches: DecodingCache[] | null, onAttention?: (layer: number, i: LayerIntermediates) => void): Float32Array {
-  return tidy(() => {
+  return readNow(lastLogitsReading(gpt, ids, caches, onAttention));
+}
+
+/** lastLogits, reading the row (ops/reads.ts: any backend). */
+function* lastLogitsReading(gpt: GPT, ids: ArrayLike<number>, caches: DecodingCache[] | null, onAttention?: (layer: number, i: LayerIntermediates) => void): Reading<Float32Array> {
+  return (yield tidy(() => noGrad(() => {
     const { logits } = gpt.forward(tensor(Int32Array.from(ids), { shape: [1, ids.length] }), { caches, onAttention });
-    return select(select(logits, 0, 0), 0, ids.length - 1).toTypedArray() as Float32Array;
-  });
+    return select(select(logits, 0, 0), 0, ids.length - 1);
+  }))) as Float32Array;
 }
 
 /**
@@ -41,6 +47,15 @@ export function lastLogits(gpt: GPT, ids: ArrayLike<number>, caches: DecodingCac
  * restart on its last blockSize tokens (see the file comment). The model runs in eval mode.
  */
 export function generateTokens(gpt: GPT, prompt: ArrayLike<number>, o: GenerateOptions = {}): number[] {
+  return readNow(generating(gpt, prompt, o));
+}
+
+/** generateTokens on any backend (a GPU's logits are awaited at each step). */
+export function generateTokensAsync(gpt: GPT, prompt: ArrayLike<number>, o: GenerateOptions = {}): Promise<number[]> {
+  return readLater(generating(gpt, prompt, o));
+}
+
+function* generating(gpt: GPT, prompt: ArrayLike<number>, o: GenerateOptions): Reading<number[]> {
   const { maxNewTokens = 100, temperature = 1, topK, topP, generator = defaultGenerator, useCache = true } = o;
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new QkvError(`generate: maxNewTokens must be an integer >= 0, got ${maxNewTokens}`);
   if (prompt.length < 1) throw new QkvError('generate: the prompt must have at least one token');
@@ -54,25 +69,23 @@ export function generateTokens(gpt: GPT, prompt: ArrayLike<number>, o: GenerateO
   const wasTraining = gpt.training;
   gpt.eval();
   const held: { caches: DecodingCache[] | null } = { caches: null };
-  const restart = (): Float32Array => {
+  function* restart(): Reading<Float32Array> {
     held.caches?.forEach((c) => c.dispose());
     held.caches = gpt.makeCaches(1);
-    return lastLogits(gpt, ids.slice(-block), held.caches);
-  };
+    return yield* lastLogitsReading(gpt, ids.slice(-block), held.caches);
+  }
   try {
-    noGrad(() => {
-      let logits = useCache ? restart() : lastLogits(gpt, ids.slice(-block), null);
-      for (let step = 0; step < maxNewTokens; step++) {
-        const next = sampleNext(logits, { temperature, topK, topP, generator });
-        ids.push(next);
-        out.push(next);
-        o.onToken?.(next);
-        if (step === maxNewTokens - 1) break;
-        if (!held.caches) logits = lastLogits(gpt, ids.slice(-block), null);
-        else if (cachedLength(held.caches[0]) + 1 > block) logits = restart(); // crop: idx[:, -block_size:]
-        else logits = lastLogits(gpt, [next], held.caches);
-      }
-    });
+    let logits = useCache ? yield* restart() : yield* lastLogitsReading(gpt, ids.slice(-block), null);
+    for (let step = 0; step < maxNewTokens; step++) {
+      const next = sampleNext(logits, { temperature, topK, topP, generator });
+      ids.push(next);
+      out.push(next);
+      o.onToken?.(next);
+      if (step === maxNewTokens - 1) break;
+      if (!held.caches) logits = yield* lastLogitsReading(gpt, ids.slice(-block), null);
+      else if (cachedLength(held.caches[0]) + 1 > block) logits = yield* restart(); // crop: idx[:, -block_size:]
+      else logits = yield* lastLogitsReading(gpt, [next], held.caches);
+    }
   } finally {
     held.caches?.forEach((c) => c.dispose());
     gpt.train(wasTraining);
