@@ -206,7 +206,7 @@ describe('native kernels', { skip }, () => {
         addon.setIsa(before);
       }
     });
-    test(`[${isa}] conv1d and the strided binary and where kernels: the case table's rows match the reference and run in C++`, () => {
+    test(`[${isa}] conv1d, the strided binary and where kernels, losses, gather/scatter-add, linear attention: the case table's rows match the reference and run in C++`, () => {
       const addon = loadAddon().addon!;
       const before = addon.isa();
       assert.ok(addon.setIsa(isa));
@@ -215,12 +215,15 @@ describe('native kernels', { skip }, () => {
         let expected = 0;
         for (const name of Object.keys(KERNEL_CASES) as (keyof typeof KERNEL_CASES)[]) {
           KERNEL_CASES[name]().forEach((c, i) => {
-            if (c.native !== 'conv1d' && c.native !== 'binaryStrided' && c.native !== 'whereStrided') return;
+            if (!c.native) return;
             const calls = t.calls.get(c.native) ?? 0;
             const want = runCase(referenceBackend, c, 200 + i);
             const got = runCase(t.b, c, 200 + i);
-            got.forEach((g, j) => assert.ok(relDiff(g, want[j]!) <= (c.tol || 1e-5), `${isa} ${c.what}: ${relDiff(g, want[j]!)}`));
-            assert.equal(t.calls.get(c.native), calls + 1, `${isa} ${c.what} ran on native`);
+            got.forEach((g, j) => {
+              if (c.tol === 0) assert.deepEqual(Array.from(g), Array.from(want[j]!), `${isa} ${c.what}: bit-equal`);
+              else assert.ok(relDiff(g, want[j]!) <= (c.tol ?? 1e-5), `${isa} ${c.what}: ${relDiff(g, want[j]!)}`);
+            });
+            assert.ok((t.calls.get(c.native) ?? 0) > calls, `${isa} ${c.what} ran on native`);
             expected++;
           });
         }
@@ -231,7 +234,7 @@ describe('native kernels', { skip }, () => {
     });
   }
 
-  test('results are bit-equal on 1, 2 and 3 threads (GEMM, FlashAttention forward and backward, layerNorm gradient, conv1d, strided maps)', () => {
+  test('results are bit-equal on 1, 2 and 3 threads (GEMM, FlashAttention forward and backward, layerNorm gradient, conv1d, strided maps, losses, gather/scatter, linear attention)', () => {
     const outputs: Float32Array[][] = [];
     for (const threads of [1, 2, 3]) {
       const t = backend(threads);
@@ -248,7 +251,8 @@ describe('native kernels', { skip }, () => {
       t.kernels.LayerNormGrad(x!, gamma!, mean!, rstd!, dy!, r, c, dx!, dg!, null);
       res.push(dx!.slice(), dg!.slice());
       // conv1d (GEMMs over im2col) and the strided kernels: the case table's rows that reach them
-      for (const name of ['Conv1d', 'Conv1dGradInput', 'Conv1dGradWeight', 'Mul', 'Greater', 'Where'] as const) {
+      for (const name of ['Conv1d', 'Conv1dGradInput', 'Conv1dGradWeight', 'Mul', 'Greater', 'Where', 'CrossEntropy', 'CrossEntropyGrad', 'Gather',
+        'ScatterAdd', 'CausalLinearAttention', 'CausalLinearAttentionGrad'] as const) {
         KERNEL_CASES[name]().forEach((c, i) => { if (c.native) res.push(...runCase(t.b, c, 300 + i).map((o) => Float32Array.from(o))); });
       }
       outputs.push(res);
