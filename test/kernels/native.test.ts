@@ -263,6 +263,28 @@ describe('native kernels', { skip }, () => {
     }
   });
 
+  test('the pool survives thousands of back-to-back jobs on more threads than cores, with the results of one thread', () => {
+    // tiny jobs of a few tasks each: workers finish, spin, sleep and rejoin between them, and
+    // with 5 threads on a small machine some are descheduled mid-job (what a busy machine does)
+    const sums: number[][] = [];
+    for (const threads of [1, 5]) {
+      const t = backend(threads);
+      const g = new Generator(11);
+      const [a, bm, c, src, out] = t.place(rand(200 * 16, g), rand(16 * 40, g), new Float32Array(200 * 40), rand(30 * 200, g), new Float32Array(3 * 200));
+      const ids = t.placeInt(Int32Array.from({ length: 30 }, (_, i) => (i * 7) % 3));
+      const mm: MatMulArgs = { a: a!, aOffset: 0, aBatchStride: 0, transA: false, b: bm!, bOffset: 0, bBatchStride: 0, transB: false, out: c!, batch: 1, m: 200, n: 40, k: 16 };
+      const res: number[] = [];
+      for (let i = 0; i < 3000; i++) {
+        if (i % 2) t.kernels.MatMul(mm);
+        else t.kernels.ScatterAdd(src!, 200, ids, out!);
+        if (i % 500 === 499) res.push(c!.reduce((x, y) => x + y, 0), out!.reduce((x, y) => x + y, 0));
+      }
+      assert.ok((t.calls.get('gemm') ?? 0) >= 1500 && (t.calls.get('scatterAdd') ?? 0) >= 1500, 'every job ran in C++');
+      sums.push(res);
+    }
+    assert.deepEqual(sums[1], sums[0]);
+  });
+
   test('QKV_NATIVE_ISA forces a path; --backend native reports it', () => {
     for (const isa of isas) {
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
