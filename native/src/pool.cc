@@ -18,7 +18,7 @@ using Clock = std::chrono::steady_clock;
 // microseconds it looks with yield(), which hands the core to any other runnable thread (the
 // JS thread, or another process on a busy machine) instead of burning it.
 static constexpr auto SPIN = std::chrono::microseconds(3);
-static constexpr auto LOOK = std::chrono::microseconds(150);
+static constexpr auto LOOK = std::chrono::microseconds(250);
 // How long the caller, its own tasks done, waits for the workers' before it sleeps (a worker
 // descheduled mid-task then gets the caller's core when the OS balances).
 static constexpr auto CALLER_LOOK = std::chrono::microseconds(40);
