@@ -1,7 +1,7 @@
 // The training steps the bench profiles and times beyond the baby GPT: each task at a realistic
 // shape on seeded synthetic data (nothing is downloaded). A workload makes its examples, its
 // qkv model and a step() that trains on the next batch as `qkv train` would (the task's own
-// batches, length-bucketed where the task does that by default, AdamW); `batches` are the same
+// batches, length-bucketed for seq2seq and the taggers as `--bucket` draws them, AdamW); `batches` are the same
 // batches as plain arrays, for the PyTorch peers (bench/peers/torch_tasks.py).
 //
 //   seq2seq   Multi30k-sized translation: 10,000-word source and target vocabularies, sentences
@@ -87,11 +87,11 @@ function instance(name, s, train, g) {
   switch (name) {
     case 'seq2seq': {
       const m = q.seq2seqDriver.create(train, { model: { dModel: s.dModel, heads: s.heads, layers: s.layers, ff: s.ff, dropout: 0.1 }, generator: g });
-      return { m, task: q.seq2seqDriver.training(m, train, train.slice(0, 4), { batchSize: s.batch }) };
+      return { m, task: q.seq2seqDriver.training(m, train, train.slice(0, 4), { batchSize: s.batch, bucket: true }) };
     }
     case 'tagger': case 'speech': {
       const m = q.tagDriver.create(train, { model, generator: g });
-      return { m, task: q.tagDriver.training(m, train, train.slice(0, 4), { batchSize: s.batch, wordDropout: 0 }) };
+      return { m, task: q.tagDriver.training(m, train, train.slice(0, 4), { batchSize: s.batch, wordDropout: 0, bucket: true }) };
     }
     case 'classify': case 'vit': {
       const m = q.classifyDriver.create(train, { model: name === 'vit' ? { ...model, patch: s.patch } : model, generator: g });

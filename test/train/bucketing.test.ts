@@ -1,4 +1,4 @@
-// Length-bucketed batches (EpochSampler with lengths; on by default for tag and seq2seq): every
+// Length-bucketed batches (EpochSampler with lengths; `bucket: true` / --bucket for tag and seq2seq): every
 // example once an epoch in as many batches, a seeded order, and less padding in the real
 // batches the tasks build (counted from their labels, -100 on padding).
 import assert from 'node:assert/strict';
@@ -57,11 +57,11 @@ function taskPadding(task: TrainingTask<unknown>, labelsOf: (b: unknown) => Tens
   return pad / all;
 }
 
-test('seq2seq and tag bucket by default (less padding in their real batches); bucket: false draws uniform ones', () => {
+test('seq2seq and tag with bucket: true have less padding in their real batches; by default they draw uniform ones', () => {
   const pairs = data.builtinDataset('reverse', { seed: 0, n: 600, minLength: 2, maxLength: 30 });
   const s2s = seq2seqDriver.create(pairs, { model: { dModel: 16, layers: 1, heads: 2, ff: 32 }, generator: new Generator(0) });
-  const on = seq2seqDriver.training(s2s, pairs, pairs.slice(0, 8), { batchSize: 16 });
-  const off = seq2seqDriver.training(s2s, pairs, pairs.slice(0, 8), { batchSize: 16, bucket: false });
+  const on = seq2seqDriver.training(s2s, pairs, pairs.slice(0, 8), { batchSize: 16, bucket: true });
+  const off = seq2seqDriver.training(s2s, pairs, pairs.slice(0, 8), { batchSize: 16 });
   assert.equal(on.lengths?.length, pairs.length);
   assert.equal(off.lengths, undefined);
   const labels = (b: unknown) => (b as { labels: Tensor }).labels;
@@ -70,8 +70,9 @@ test('seq2seq and tag bucket by default (less padding in their real batches); bu
 
   const tagged = data.builtinDataset('ambiguity', { seed: 0, n: 600 });
   const tag = tagDriver.create(tagged, { model: { kind: 'fc', dModel: 16, layers: 1 }, generator: new Generator(0) });
-  const tOn = tagDriver.training(tag, tagged, tagged.slice(0, 8), { batchSize: 16 });
-  const tOff = tagDriver.training(tag, tagged, tagged.slice(0, 8), { batchSize: 16, bucket: false });
+  const tOn = tagDriver.training(tag, tagged, tagged.slice(0, 8), { batchSize: 16, bucket: true });
+  const tOff = tagDriver.training(tag, tagged, tagged.slice(0, 8), { batchSize: 16 });
+  assert.equal(tOff.lengths, undefined);
   const [qOn, qOff] = [taskPadding(tOn, labels, 3), taskPadding(tOff, labels, 3)];
   assert.ok(qOn < qOff / 2, `tag padding: bucketed ${qOn.toFixed(3)}, uniform ${qOff.toFixed(3)}`);
   s2s.model.dispose?.();
@@ -82,7 +83,7 @@ test('bucketed training is reproducible: the same seed gives the same losses', (
   const pairs = data.builtinDataset('reverse', { seed: 1, n: 200, minLength: 2, maxLength: 20 });
   const run = () => {
     const m = seq2seqDriver.create(pairs, { model: { dModel: 16, layers: 1, heads: 2, ff: 32 }, generator: new Generator(4) });
-    const task = seq2seqDriver.training(m, pairs, pairs.slice(0, 4), { batchSize: 8 });
+    const task = seq2seqDriver.training(m, pairs, pairs.slice(0, 4), { batchSize: 8, bucket: true });
     const losses: number[] = [];
     new Trainer(m.model, task, { maxSteps: 30, evalEvery: 1e9, seed: 2 }).on((e) => { if (e.type === 'step' && e.loss !== null) losses.push(e.loss); }).run();
     m.model.dispose?.();
