@@ -17,6 +17,7 @@ struct GemmArgs {
 struct GemmPlan {
   GemmArgs g;
   int mBlocks, nBlocks, mc, nc, tasks;
+  bool gemv;  // one row per matrix (batch-1 decoding): B read in place, no packing, no padded rows
 };
 
 struct FlashArgs {

@@ -45,7 +45,8 @@ const rand = (n: number, g: Generator): Float32Array => {
 
 // [batch, m, n, k, transA, transB, bShared]
 const GEMMS: [number, number, number, number, boolean, boolean, boolean][] = [];
-for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [13, 33, 300], [97, 70, 257], [64, 130, 128], [200, 9, 40], [3, 600, 17]]) {
+// m = 1 takes the GEMV path (batch-1 decoding: B read in place, no packing)
+for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [13, 33, 300], [97, 70, 257], [64, 130, 128], [200, 9, 40], [3, 600, 17], [1, 300, 530], [1, 37, 9]]) {
   for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) GEMMS.push([1, m!, n!, k!, ta!, tb!, false]);
 }
 GEMMS.push([3, 20, 36, 50, false, false, false], [4, 17, 40, 33, true, true, false], [5, 30, 24, 70, false, true, true], [2, 64, 64, 64, false, false, true]);
@@ -262,6 +263,31 @@ describe('native kernels', { skip }, () => {
       assert.deepEqual(outputs[2]![i], outputs[0]![i], `output ${i}: 3 threads differ from 1`);
     }
   });
+
+  for (const isa of isas) {
+    test(`[${isa}] a row alone (the GEMV path) equals the same row inside a batch, bit for bit`, () => {
+      const addon = loadAddon().addon!;
+      const before = addon.isa();
+      assert.ok(addon.setIsa(isa));
+      try {
+        const t = backend(2);
+        const g = new Generator(5);
+        for (const [n, k, transB] of [[300, 530, false], [300, 530, true], [65, 128, true], [1000, 64, false]] as const) {
+          const rows = rand(7 * k, g);
+          const bData = rand(k * n, g);
+          const [a7, a1, b, out7, out1] = t.place(rows, rows.subarray(0, k), bData, new Float32Array(7 * n), new Float32Array(n));
+          const args = (a: Float32Array, out: Float32Array, m: number): MatMulArgs => ({
+            a, aOffset: 0, aBatchStride: 0, transA: false, b: b!, bOffset: 0, bBatchStride: 0, transB, out, batch: 1, m, n, k,
+          });
+          t.kernels.MatMul(args(a7!, out7!, 7));
+          t.kernels.MatMul(args(a1!, out1!, 1));
+          assert.deepEqual(Array.from(out1!), Array.from(out7!.subarray(0, n)), `${isa} n=${n} k=${k} transB=${transB}`);
+        }
+      } finally {
+        addon.setIsa(before);
+      }
+    });
+  }
 
   test('the pool survives thousands of back-to-back jobs on more threads than cores, with the results of one thread', () => {
     // tiny jobs of a few tasks each: workers finish, spin, sleep and rejoin between them, and
