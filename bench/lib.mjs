@@ -165,6 +165,8 @@ export const nodePeer = (script, request, timeoutMs) => runPeer(process.execPath
  */
 const TORCH_ENV = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
 export const torchPeer = (mode, request, timeoutMs) => runPeer(PYTHON, [`${BENCH_DIR}peers/torch_gpt.py`, mode], request, timeoutMs, TORCH_ENV);
+/** The task models (seq2seq, tagger) in plain PyTorch: bench/peers/torch_tasks.py. */
+export const torchTasksPeer = (mode, request, timeoutMs) => runPeer(PYTHON, [`${BENCH_DIR}peers/torch_tasks.py`, mode], request, timeoutMs, TORCH_ENV);
 
 let torchProbe;
 /** Whether /usr/bin/python3 can import torch: {ok, version, threads} or {ok: false, why}. */

@@ -6,7 +6,9 @@
 //   --backends ref,wasm,native,webgpu  qkv backends ('wasm' = 1 thread and all threads; native = the C++ addon on all cores;
 //                        webgpu = the GPU through WebGPU, SwiftShader without one, in the sections that support it)
 //   --no-tfjs --no-jaxjs --no-torch leave a peer out
-//   --profile train      instead of the table: where a baby GPT step's time goes, per kernel, per backend
+//   --profile train      instead of the table: where each task's training step time goes, per kernel, per backend
+//                        (baby GPT, seq2seq, word tagger, text classifier, ViT, speech tagger: bench/workloads.mjs)
+//   --workloads a,b      with --profile train: only these (gpt, seq2seq, tagger, classify, vit, speech)
 //   --mem-cap GIB        naive attention is skipped above this extrapolated peak (default 3, --quick 0.5)
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +19,7 @@ const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== 'hf');
 const PEER_SECTIONS = { tfjs: ['gemm', 'train', 'encoder'], jaxjs: ['gemm'], torch: ['gemm', 'train', 'encoder', 'hf'] };
 
 function parseArgs(argv) {
-  const o = { quick: false, only: DEFAULT_SECTIONS, json: false, jsonFile: null, backends: ['ref', 'wasm', 'native', 'webgpu'], tfjs: true, jaxjs: true, torch: true, memCapGiB: null, profile: null };
+  const o = { quick: false, only: DEFAULT_SECTIONS, json: false, jsonFile: null, backends: ['ref', 'wasm', 'native', 'webgpu'], tfjs: true, jaxjs: true, torch: true, memCapGiB: null, profile: null, workloads: null };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i];
@@ -30,6 +32,7 @@ function parseArgs(argv) {
     else if (flag === '--no-torch') o.torch = false;
     else if (flag === '--mem-cap') o.memCapGiB = Number(value());
     else if (flag === '--profile') o.profile = value();
+    else if (flag === '--workloads') o.workloads = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (flag === '--help' || flag === '-h') { process.stdout.write(readHelp()); process.exit(0); }
     else fail(`unknown flag ${argv[i]} (see --help)`);
   }
@@ -37,13 +40,15 @@ function parseArgs(argv) {
   if (bad.length) fail(`--only: unknown section ${bad.join(', ')}; sections: ${SECTIONS.join(', ')}`);
   if (o.backends.some((b) => !['ref', 'wasm', 'native', 'webgpu'].includes(b))) fail(`--backends: expected some of ref, wasm, native, webgpu, got ${o.backends.join(',')}`);
   if (o.profile !== null && o.profile !== 'train') fail(`--profile: only train can be profiled, got ${o.profile}`);
+  const known = ['gpt', 'seq2seq', 'tagger', 'classify', 'vit', 'speech'];
+  if (o.workloads && o.workloads.some((w) => !known.includes(w))) fail(`--workloads: expected some of ${known.join(', ')}, got ${o.workloads.join(',')}`);
   if (o.memCapGiB !== null && !(o.memCapGiB > 0)) fail('--mem-cap: expected a positive number of GiB');
   return o;
 }
 
 function readHelp() {
   return 'usage: npm run bench -- [--quick] [--only gemm,attention,decode,train,encoder,inference,hf] [--json[=FILE]]\n' +
-    '                         [--backends ref,wasm,native,webgpu] [--no-tfjs] [--no-jaxjs] [--no-torch] [--mem-cap GIB] [--profile train]\n' +
+    '                         [--backends ref,wasm,native,webgpu] [--no-tfjs] [--no-jaxjs] [--no-torch] [--mem-cap GIB] [--profile train [--workloads gpt,seq2seq,tagger,classify,vit,speech]]\n' +
     '(npm run --silent bench -- --json keeps npm\'s own lines out of stdout)\n';
 }
 
@@ -90,7 +95,7 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.profile) {
     const { profileTrain } = await import('./profile.mjs');
-    process.stdout.write(`${await profileTrain({ quick: o.quick, backends: qkvBackends(o.backends) })}\n`);
+    process.stdout.write(`${await profileTrain({ quick: o.quick, backends: qkvBackends(o.backends), workloads: o.workloads })}\n`);
     return;
   }
   const only = SECTIONS.filter((s) => o.only.includes(s));

@@ -2,6 +2,8 @@
 // vocab 65, dropout 0, AdamW lr 1e-3, weight decay 0.1 on every parameter, no clipping): ms per
 // step (forward, backward, update) and tokens per second, qkv against PyTorch CPU and TF.js wasm,
 // all on the same token batches.
+import { busyRow } from './busy.mjs';
+import { taskRows } from './task-rows.mjs';
 import { fmtMs, fmtRatio, log, makeRow, median, nodePeer, q, timeIt, timeItAsync, tokenIds, torchPeer, withBackend } from './lib.mjs';
 
 export const title = 'training, baby GPT (4 layers, 4 heads, 128 dims, block 64, batch 12): ms per step, tokens/s';
@@ -74,7 +76,8 @@ export async function run(ctx) {
     if (tf === undefined) tps.target.why = 'no TF.js number';
     else Object.assign(tps.target, { verdict: tf / best.ms >= 5 ? 'PASS' : 'FAIL', why: `${best.id}: ${fmtRatio(tf / best.ms)} faster` });
   }
-  return [ms, tps, ...(await taggerRows(ctx))];
+  const busy = await busyRow(ctx, ids, { ...request, tokens: undefined }, babyGptTrainer);
+  return [ms, tps, busy, ...(await taggerRows(ctx)), ...(await taskRows(ctx))];
 }
 
 // The demo's word taggers (a word embedding plus a character CNN in front of an FC or a Transformer

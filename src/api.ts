@@ -55,5 +55,5 @@ export { BpeTokenizer, parseTokenizerJson, serializeTokenizerJson, toTokenizerJs
 export { describeTokenizer, TOKENIZER_FILE, DEFAULT_BPE_VOCAB } from './data/tokenizers/subword.js';
 export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, ImageClassifier, type ModelConfig, type ModelKind } from './nn/models/taggers.js';
 export { Trainer, TrainingError, OPTIMIZERS, type TrainerOptions, type TrainEvent, type TrainingTask, type HostTrainingTask, type EvalResult, type OptimizerName, type TrainerState, type Checkpointer, type StopReason } from './train/trainer.js';
-export { EpochSampler, parseDuration, formatDuration, type EpochPosition } from './train/stopping.js';
+export { EpochSampler, BUCKET_POOL, parseDuration, formatDuration, type EpochPosition } from './train/stopping.js';
 export * as experiments from './experiments/index.js';

@@ -45,6 +45,7 @@ export function trainSeq2seqCommand(): Command {
     .option('--ff <n>', 'width of the feed-forward sublayer (default: 2 x --d-model)', int('--ff', 1))
     .option('--dropout <x>', 'dropout (the built-in sets need none; try 0.1 on real data)', float('--dropout', 0, 1), 0)
     .option('--post-ln', 'layer norm after each residual sum (the original paper) instead of before', false)
+    .option('--bucket', 'length-bucketed batches: examples of similar length together (less padding, the same steps per epoch; batches are then not uniform draws)', false)
     .addOption(vizOption('the built-in set\'s example, or the first held-out pair; "SOURCE => TARGET" (or a tab) teacher-forces TARGET, a bare SOURCE records the greedy output of each evaluation; encoder self-attention and cross-attention are recorded'));
   return addPretrainedFlags(addTrainingFlags(cmd, { steps: 600, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 })).action(async (_o, c: Command) => {
     const o = applyConfig(c);
@@ -59,6 +60,7 @@ export function trainSeq2seqCommand(): Command {
         attention: attentionFlag(o), pos: o.pos as Seq2SeqModelConfig['pos'], normFirst: !o.postLn,
       },
       tokenize: o.tokenize as Seq2SeqOptions['tokenize'], vocabSize: o.vocabSize as number | undefined, batchSize: o.batchSize as number, labelSmoothing: o.labelSmoothing as number,
+      bucket: Boolean(o.bucket),
     };
     await runAndReport('seq2seq', seq2seqDriver, train, dev, o, options, meta);
   });

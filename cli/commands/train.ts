@@ -120,7 +120,8 @@ export function trainCommand(): Command {
   const train = new Command('train').description('train a model: tag | classify | seq2seq | lm');
   const tag = addModelFlags(addDataFlags(new Command('tag'), FORMATS.filter((f) => f !== 'tsv' && f !== 'image'), 'ambiguity, speech, graph'))
     .description('sequence labeling: one label per word, frame or graph node')
-    .option('--word-dropout <x>', 'replace training words by <unk> at this rate', float('--word-dropout', 0, 1), 0.05);
+    .option('--word-dropout <x>', 'replace training words by <unk> at this rate', float('--word-dropout', 0, 1), 0.05)
+    .option('--bucket', 'length-bucketed batches: examples of similar length together (less padding, the same steps per epoch; batches are then not uniform draws)', false);
   addPretrainedFlags(addTrainingFlags(tag, { steps: 400, epochs: 3, lr: 5e-3, evalEvery: 100, batch: 32 })).action(async (_o, cmd: Command) => {
     const o = applyConfig(cmd);
     if (o.from) return hfTrain('tag', o, labelled('tag', o), trainerOptions(o));
@@ -129,7 +130,7 @@ export function trainCommand(): Command {
     for (const line of ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd))) console.error(`qkv: ${line}`);
     const options: TagTrainOptions = {
       model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize as number, labelSmoothing: o.labelSmoothing as number, wordDropout: o.wordDropout as number,
-      tokenize: o.tokenize as TagTrainOptions['tokenize'], vocabSize: o.vocabSize as number | undefined,
+      bucket: Boolean(o.bucket), tokenize: o.tokenize as TagTrainOptions['tokenize'], vocabSize: o.vocabSize as number | undefined,
     };
     await runAndReport('tag', tagDriver, tr, dev, o, options, meta);
   });

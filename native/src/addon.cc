@@ -336,6 +336,77 @@ static Napi::Value WhereStrided(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** crossEntropy(x, targets, rows, classes, ignoreIndex, smoothing, loss, lse). */
+static Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
+  float* x = at(info, 0);
+  int32_t* t = at<int32_t>(info, 1);
+  long rows = lng(info, 2), classes = lng(info, 3);
+  int ignore = (int)lng(info, 4);
+  double smoothing = num(info, 5);
+  float *loss = at(info, 6), *lse = at(info, 7);
+  const KernelTable* k = K;
+  rowPieces(rows, classes, [&](long r0, long r1) { k->crossEntropy(x, t, r0, r1, classes, ignore, smoothing, loss, lse); });
+  return info.Env().Undefined();
+}
+
+/** crossEntropyGrad(x, targets, lse, dloss, rows, classes, ignoreIndex, smoothing, dx). */
+static Napi::Value CrossEntropyGrad(const Napi::CallbackInfo& info) {
+  float* x = at(info, 0);
+  int32_t* t = at<int32_t>(info, 1);
+  float *lse = at(info, 2), *dloss = at(info, 3);
+  long rows = lng(info, 4), classes = lng(info, 5);
+  int ignore = (int)lng(info, 6);
+  double smoothing = num(info, 7);
+  float* dx = at(info, 8);
+  const KernelTable* k = K;
+  rowPieces(rows, classes, [&](long r0, long r1) { k->crossEntropyGrad(x, t, lse, dloss, r0, r1, classes, ignore, smoothing, dx); });
+  return info.Env().Undefined();
+}
+
+/** gather(table, cols, ids, count, out): ids in rows of about PIECE elements. */
+static Napi::Value Gather(const Napi::CallbackInfo& info) {
+  float* table = at(info, 0);
+  long cols = lng(info, 1);
+  int32_t* ids = at<int32_t>(info, 2);
+  long count = lng(info, 3);
+  float* out = at(info, 4);
+  const KernelTable* k = K;
+  rowPieces(count, cols, [&](long i0, long i1) { k->gather(table, cols, ids, i0, i1, out); });
+  return info.Env().Undefined();
+}
+
+/** Columns of a scatter-add per task: each task adds every id's rows in order over its strip. */
+constexpr long STRIP = 64;
+
+/** scatterAdd(src, cols, ids, count, out). */
+static Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
+  float* src = at(info, 0);
+  long cols = lng(info, 1);
+  int32_t* ids = at<int32_t>(info, 2);
+  long count = lng(info, 3);
+  float* out = at(info, 4);
+  const KernelTable* k = K;
+  run((int)((cols + STRIP - 1) / STRIP), [&](int t) {
+    long c0 = t * STRIP;
+    k->scatterAdd(src, cols, ids, count, c0, c0 + STRIP < cols ? c0 + STRIP : cols, out);
+  });
+  return info.Env().Undefined();
+}
+
+/** linearAttention(q, k, v, out, den, dOut, dq, dk, dv, bh, n, dk, dv, eps, backward): one task per bh slice. */
+static Napi::Value LinearAttention(const Napi::CallbackInfo& info) {
+  LinearArgs a;
+  bool backward = info[14].As<Napi::Boolean>().Value();
+  a.q = at(info, 0); a.k = at(info, 1); a.v = at(info, 2);
+  a.out = a.outW = at(info, 3); a.den = a.denW = at(info, 4); a.dOut = at(info, 5);
+  a.dq = at(info, 6); a.dk = at(info, 7); a.dv = at(info, 8);
+  long bh = lng(info, 9);
+  a.n = lng(info, 10); a.dkDim = lng(info, 11); a.dvDim = lng(info, 12); a.eps = (float)num(info, 13);
+  const KernelTable* k = K;
+  run((int)bh, [&](int h) { backward ? k->linearBackward(a, h) : k->linearForward(a, h); });
+  return info.Env().Undefined();
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const char* forced = std::getenv("QKV_NATIVE_ISA");
   std::string want;
@@ -362,6 +433,11 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv1d", Napi::Function::New(env, Conv1d));
   exports.Set("binaryStrided", Napi::Function::New(env, BinaryStrided));
   exports.Set("whereStrided", Napi::Function::New(env, WhereStrided));
+  exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
+  exports.Set("crossEntropyGrad", Napi::Function::New(env, CrossEntropyGrad));
+  exports.Set("gather", Napi::Function::New(env, Gather));
+  exports.Set("scatterAdd", Napi::Function::New(env, ScatterAdd));
+  exports.Set("linearAttention", Napi::Function::New(env, LinearAttention));
   return exports;
 }
 

@@ -106,11 +106,91 @@ static void packB(const GemmArgs& g, const float* b, long p0, int kc, long j0, i
   }
 }
 
+/** Columns of C a GEMV task computes (a multiple of every vector width). */
+constexpr int GV = 128;
+
+/**
+ * One row of A times B (m = 1: a decoding step's projections), columns [j0, j0 + cols) of
+ * matrix t, reading B where it lies. Every element sums its k products in the packed path's
+ * order (fused multiply-adds from 0 over each KC slice, then C = or C += the slice's sum), so a
+ * row's result is the same bit for bit whether it comes alone or in a batch.
+ */
+static void gemvTask(const GemmArgs& g, int t, long j0, int cols) {
+  const float* a = g.a + t * g.aBatch;
+  const float* b = g.b + t * g.bBatch;
+  float* c = g.c + t * g.cBatch + j0;
+  if (g.k == 0) {
+    for (int j = 0; j < cols; j++) c[j] = 0;
+    return;
+  }
+  for (long p0 = 0; p0 < g.k; p0 += KC) {
+    const int kc = (int)mins(KC, g.k - p0);
+    const bool add = p0 > 0;
+    if (g.bCs == 1) {
+      // B's rows are contiguous: vectors across the columns, four at a time
+      for (int j = 0; j < cols; j += 4 * W) {
+        const int w = (int)mins(4 * W, cols - j);
+        vf acc[4] = {};
+        const float* bp = b + p0 * g.bRs + j0 + j;
+        if (w == 4 * W) {
+          for (int p = 0; p < kc; p++) {
+            vf av = splat(a[(p0 + p) * g.aCs]);
+            const float* row = bp + p * g.bRs;
+#pragma GCC unroll 4
+            for (int v = 0; v < 4; v++) acc[v] += av * load(row + v * W);
+          }
+        } else {
+          for (int p = 0; p < kc; p++) {
+            vf av = splat(a[(p0 + p) * g.aCs]);
+            const float* row = bp + p * g.bRs;
+            for (int v = 0; v * W < w; v++) acc[v] += av * loadPart(row + v * W, mins(W, w - v * W));
+          }
+        }
+        for (int v = 0; v * W < w; v++) {
+          const int n = (int)mins(W, w - v * W);
+          for (int l = 0; l < n; l++) c[j + v * W + l] = add ? c[j + v * W + l] + acc[v][l] : acc[v][l];
+        }
+      }
+    } else {
+      // B transposed (a Linear's [out, in] weight): W columns a vector, each lane its own column's
+      // chain (vector arithmetic, so each ISA fuses, or not, exactly as its packed kernel does;
+      // scalar chains would let GCC split the multiply-adds when it vectorizes them over p)
+      for (int j = 0; j < cols; j += 2 * W) {
+        const int w = (int)mins(2 * W, cols - j);
+        vf acc[2] = {};
+        const float* bj = b + (j0 + j) * g.bCs + p0 * g.bRs;
+        for (int p = 0; p < kc; p++) {
+          vf av = splat(a[(p0 + p) * g.aCs]);
+          const float* col = bj + p * g.bRs;
+          for (int v = 0; v * W < w; v++) {
+            vf bv = {};
+            const int lanes = (int)mins(W, w - v * W);
+            for (int l = 0; l < lanes; l++) bv[l] = col[(v * W + l) * g.bCs];
+            acc[v] += av * bv;
+          }
+        }
+        for (int v = 0; v * W < w; v++) {
+          const int lanes = (int)mins(W, w - v * W);
+          for (int l = 0; l < lanes; l++) c[j + v * W + l] = add ? c[j + v * W + l] + acc[v][l] : acc[v][l];
+        }
+      }
+    }
+  }
+}
+
 static GemmPlan gemmPlan(const GemmArgs& g) {
   GemmPlan pl;
   pl.g = g;
   pl.mc = MC;
   pl.nc = NC;
+  pl.gemv = g.m == 1;
+  if (pl.gemv) {
+    pl.mBlocks = 1;
+    pl.nc = GV;
+    pl.nBlocks = (g.n + GV - 1) / GV;
+    pl.tasks = g.batch * pl.nBlocks;
+    return pl;
+  }
   // few rows (a product with a short side): narrower column blocks so there are tasks to share
   if (g.m <= MC && g.n > NR * 4 && (long)g.batch * ((g.n + NC - 1) / NC) < 8) pl.nc = NR * 4;
   pl.mBlocks = (g.m + pl.mc - 1) / pl.mc;
@@ -121,6 +201,10 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
 
 static void gemmTask(const GemmPlan& pl, int task) {
   const GemmArgs& g = pl.g;
+  if (pl.gemv) {
+    const long j0 = (long)(task % pl.nBlocks) * GV;
+    return gemvTask(g, task / pl.nBlocks, j0, (int)mins(GV, g.n - j0));
+  }
   int t = task / (pl.mBlocks * pl.nBlocks);
   int rest = task % (pl.mBlocks * pl.nBlocks);
   long i0 = (long)(rest / pl.nBlocks) * pl.mc, j0 = (long)(rest % pl.nBlocks) * pl.nc;

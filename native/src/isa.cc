@@ -6,6 +6,7 @@
 #include "rows.h"
 #include "attention.h"
 #include "strided.h"
+#include "losses.h"
 
 namespace qkv { namespace QKV_ISA {
 
@@ -15,7 +16,7 @@ namespace qkv { namespace QKV_ISA {
 static const KernelTable kTable = {
   QKV_STR(QKV_ISA), gemmPlan, gemmTask, unary, geluGrad, adamw, binary,
   layerNorm, layerNormGrad, softmax, softmaxGrad, flashForward, flashBackward,
-  binaryStrided, whereStrided,
+  binaryStrided, whereStrided, crossEntropy, crossEntropyGrad, gather, scatterAdd, linearForward, linearBackward,
 };
 
 const KernelTable* table() { return &kTable; }

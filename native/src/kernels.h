@@ -17,6 +17,7 @@ struct GemmArgs {
 struct GemmPlan {
   GemmArgs g;
   int mBlocks, nBlocks, mc, nc, tasks;
+  bool gemv;  // one row per matrix (batch-1 decoding): B read in place, no packing, no padded rows
 };
 
 struct FlashArgs {
@@ -45,6 +46,14 @@ struct WhereArgs {
   long n[4], sc[4], sa[4], sb[4];
 };
 
+/** Causal linear attention over [bh, n, dk|dv] rows; the forward writes outW and denW, the backward dq, dk, dv (null: skipped). */
+struct LinearArgs {
+  const float *q, *k, *v, *out, *den, *dOut;
+  float *outW, *denW, *dq, *dk, *dv;
+  long n, dkDim, dvDim;
+  float eps;
+};
+
 struct KernelTable {
   const char* name;
   GemmPlan (*gemmPlan)(const GemmArgs&);
@@ -68,6 +77,17 @@ struct KernelTable {
   // rows [r0, r1) of a strided binary map's [n0·n1·n2, n3] output
   void (*binaryStrided)(const StridedArgs&, long r0, long r1);
   void (*whereStrided)(const WhereArgs&, long r0, long r1);
+  // rows [r0, r1) of a [rows, classes] cross-entropy and its gradient
+  void (*crossEntropy)(const float* x, const int32_t* targets, long r0, long r1, long classes, int ignoreIndex,
+                       double smoothing, float* loss, float* lse);
+  void (*crossEntropyGrad)(const float* x, const int32_t* targets, const float* lse, const float* dloss, long r0, long r1,
+                           long classes, int ignoreIndex, double smoothing, float* dx);
+  // ids [i0, i1) of a gather; columns [c0, c1) of a scatter-add over every id in order
+  void (*gather)(const float* table, long cols, const int32_t* ids, long i0, long i1, float* out);
+  void (*scatterAdd)(const float* src, long cols, const int32_t* ids, long count, long c0, long c1, float* out);
+  // one bh slice of causal linear attention, forward or backward
+  void (*linearForward)(const LinearArgs&, long h);
+  void (*linearBackward)(const LinearArgs&, long h);
 };
 
 enum Unary { U_EXP = 0, U_TANH = 1, U_GELU_TANH = 2, U_GELU_ERF = 3, U_RELU = 4 };

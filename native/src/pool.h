@@ -1,9 +1,13 @@
-// A fixed pool of native threads: run(tasks, fn) calls fn(0..tasks-1) on the calling thread and
-// the workers (each task exactly once) and returns when all are done. Workers spin briefly
-// after a job (the next kernel call usually follows within microseconds), then sleep.
+// A fixed pool of native threads: run(tasks, fn) calls fn(0..tasks-1), each task exactly once,
+// and returns when all are done. Tasks are handed out one at a time from an atomic counter
+// (never a static split), and the calling thread takes them too, so a worker the OS has
+// descheduled (a busy machine) holds up at most the one task it claimed: the others, or the
+// caller alone, take the rest. The task grid is the caller's, fixed by the shape, so which
+// thread runs a task never changes a result.
 #pragma once
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -20,13 +24,18 @@ class Pool {
 
  private:
   void loop();
+  /** Claims and runs tasks of job `gen` until none is left; false once the job has moved on. */
+  void work(uint32_t gen, const std::function<void(int)>* fn, int tasks);
   std::vector<std::thread> workers_;
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::atomic<uint64_t> gen_{0};
-  std::atomic<int> next_{0}, done_{0}, active_{0};
-  int tasks_ = 0, sleepers_ = 0;
-  const std::function<void(int)>* fn_ = nullptr;
+  std::condition_variable wake_, finished_;
+  // the job: (generation << 32) | next unclaimed task. A worker claims with a compare-exchange
+  // on the whole word, so one still holding an old job's generation can never take a new task
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<const std::function<void(int)>*> fn_{nullptr};
+  std::atomic<int> tasks_{0}, done_{0};
+  std::atomic<bool> callerWaits_{false};
+  int sleepers_ = 0;
   bool stop_ = false;
 };
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace qkv { namespace QKV_ISA {
 
@@ -17,7 +18,11 @@ typedef float vfu __attribute__((vector_size(W * 4), aligned(4)));
 
 static inline vf load(const float* p) { return *(const vfu*)p; }
 static inline void store(float* p, vf v) { *(vfu*)p = v; }
-static inline vf splat(float x) { return vf{} + x; }
+/** x in every lane: a broadcast (vbroadcastss from memory on x86, dup on NEON). `vf{} + x` would add
+ * +0 first (turning -0 into +0), which costs an add and a register shuffle per splat: in GEMM's
+ * inner loop that shuffle takes the port one of the two FMA units sits on. */
+template <size_t... I> static inline vf splatLanes(float x, std::index_sequence<I...>) { return vf{((void)I, x)...}; }
+static inline vf splat(float x) { return splatLanes(x, std::make_index_sequence<W>{}); }
 static inline float hsum(vf v) { float s = 0; for (int i = 0; i < W; i++) s += v[i]; return s; }
 static inline float hmax(vf v) { float m = v[0]; for (int i = 1; i < W; i++) m = v[i] > m ? v[i] : m; return m; }
 static inline float fmaxs(float a, float b) { return b > a ? b : a; }

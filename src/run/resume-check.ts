@@ -8,7 +8,7 @@ import { CheckpointError } from '../train/checkpoint.js';
 const MODEL_KEYS = new Set(['tokenize', 'vocabSize', 'column']);
 /** Options that shape the rest of training: a change is allowed and named. */
 const TRAINING_KEYS = new Set(['epochs', 'lr', 'minLr', 'schedule', 'warmup', 'optimizer', 'weightDecay', 'beta1', 'beta2', 'momentum',
-  'batchSize', 'accumulate', 'clip', 'labelSmoothing', 'wordDropout', 'seed']);
+  'batchSize', 'accumulate', 'clip', 'labelSmoothing', 'wordDropout', 'seed', 'bucket']);
 
 /** --flag-name of an option key (model.kind is --model; lm's maxSteps is also --max-iters). */
 export function flagOf(key: string): string {

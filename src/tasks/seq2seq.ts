@@ -55,6 +55,8 @@ export interface Seq2SeqOptions {
   vocabSize?: number;
   batchSize?: number;
   labelSmoothing?: number;
+  /** Length-bucketed batches (pairs of similar source + target length together, less padding; default false: uniform ones). */
+  bucket?: boolean;
   generator?: Generator;
   /** Decoding: beam size (1 or absent: greedy), and the most tokens per output (default 2·|source| + 10). */
   beam?: number;
@@ -211,8 +213,9 @@ export const seq2seqDriver: TaskDriver<Seq2SeqInstance, PairExample, Seq2SeqInpu
   },
   fromConfig: (config, files) => instance(config as Seq2SeqConfig, undefined, files),
   training(m, train, dev, options): TrainingTask<unknown> {
-    const { batchSize = 32, labelSmoothing = 0 } = options;
+    const { batchSize = 32, labelSmoothing = 0, bucket = false } = options;
     const task: TrainingTask<Seq2SeqBatch> = {
+      ...(bucket ? { lengths: train.map((e) => e.source.length + e.target.length) } : {}),
       nextBatch: (g) => seq2seqBatch(m, Array.from({ length: batchSize }, () => train[g.int(0, train.length)]!)),
       batchOf: (indices) => seq2seqBatch(m, indices.map((i) => train[i]!)),
       examples: train.length,

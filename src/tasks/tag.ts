@@ -41,6 +41,8 @@ export interface TagTrainOptions {
   tokenize?: 'words' | 'bpe';
   /** BPE vocabulary size (tokenize 'bpe'). */
   vocabSize?: number;
+  /** Length-bucketed batches (examples of similar length together, less padding; default false: uniform ones). */
+  bucket?: boolean;
   /** How the frames were made from files (saved in the config). */
   frontEnd?: FrontEnd;
   generator?: Generator;
@@ -142,8 +144,9 @@ export function tagReport(examples: readonly TaggedExample[], predicted: string[
 
 /** Training: batches from `train` (in epochs, drawn by the Trainer), evaluation on `dev`. */
 export function tagTraining(m: TagModel, train: readonly TaggedExample[], dev: readonly TaggedExample[], options: TagTrainOptions = {}): TrainingTask<TagBatch> {
-  const { batchSize = 32, labelSmoothing = 0, wordDropout = 0.05 } = options;
+  const { batchSize = 32, labelSmoothing = 0, wordDropout = 0.05, bucket = false } = options;
   return {
+    ...(bucket ? { lengths: train.map((e) => e.labels.length) } : {}),
     nextBatch: (g) => makeBatch(m, Array.from({ length: batchSize }, () => train[g.int(0, train.length)]!), { wordDropout, g }),
     batchOf: (indices, g) => makeBatch(m, indices.map((i) => train[i]!), { wordDropout, g }),
     examples: train.length,

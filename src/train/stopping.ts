@@ -45,18 +45,30 @@ export interface EpochPosition {
   cursor: number;
 }
 
+/** Batches per pool that length bucketing sorts at once (torchtext's BucketIterator uses 100). */
+export const BUCKET_POOL = 100;
+
 /**
  * Batches of indices 0..n-1 in epochs: epoch e is a Fisher-Yates shuffle seeded by (seed, e),
  * cut into batches of `batchSize` in order; its last batch is the remainder (smaller), so every
  * example is used exactly once per epoch. The order is a pure function of (seed, epoch), so
  * the position {epoch, cursor} is all a checkpoint needs to continue exactly.
+ *
+ * With `lengths` (one per example: tokens, frames) the batches are length-bucketed, as fairseq
+ * and the PyTorch tutorials do, to cut padding: the shuffled order is cut into pools of
+ * BUCKET_POOL batches, each pool sorted by length (stable, so ties keep the shuffled order) and
+ * cut into batches, and the full batches are shuffled (seeded by (seed, e) too) with the
+ * remainder last. Every example is still used once an epoch, in as many batches (the same
+ * steps per epoch); batches hold examples of similar length, so they are not uniform draws.
  */
 export class EpochSampler {
   private order: Int32Array | null = null;
   private orderEpoch = -1;
 
-  constructor(readonly n: number, readonly batchSize: number, readonly seed: number, public position: EpochPosition = { epoch: 0, cursor: 0 }) {
+  constructor(readonly n: number, readonly batchSize: number, readonly seed: number, public position: EpochPosition = { epoch: 0, cursor: 0 },
+    readonly lengths: ArrayLike<number> | null = null) {
     if (!(n >= 1)) throw new QkvError('no training examples to draw batches from');
+    if (lengths && lengths.length !== n) throw new QkvError(`length bucketing: ${lengths.length} lengths for ${n} examples`);
   }
 
   /** Batches (micro-batches) per epoch. */
@@ -74,7 +86,31 @@ export class EpochSampler {
       p[i] = p[j]!;
       p[j] = t;
     }
-    return p;
+    return this.lengths ? this.bucketed(p, g) : p;
+  }
+
+  /** The shuffled order `p` sorted by length within pools, its full batches shuffled by `g`, the remainder last. */
+  private bucketed(p: Int32Array, g: Generator): Int32Array {
+    const lengths = this.lengths!;
+    const B = this.batchSize;
+    const pool = B * BUCKET_POOL;
+    for (let start = 0; start < this.n; start += pool) {
+      const part = Array.from(p.subarray(start, Math.min(this.n, start + pool)));
+      part.sort((a, b) => lengths[a]! - lengths[b]!); // stable: ties keep the shuffled order
+      p.set(part, start);
+    }
+    const full = Math.floor(this.n / B);
+    const batches = Int32Array.from({ length: full }, (_, i) => i);
+    for (let i = full - 1; i > 0; i--) {
+      const j = g.int(0, i + 1);
+      const t = batches[i]!;
+      batches[i] = batches[j]!;
+      batches[j] = t;
+    }
+    const out = new Int32Array(this.n);
+    batches.forEach((b, i) => out.set(p.subarray(b * B, (b + 1) * B), i * B));
+    out.set(p.subarray(full * B), full * B);
+    return out;
   }
 
   /** The next batch of indices; moves to the next epoch after the last one. */

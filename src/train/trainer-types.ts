@@ -26,6 +26,11 @@ export interface TrainingTask<Batch> {
   examples?: number;
   /** Examples per batch (what an epoch is counted in). */
   batchSize?: number;
+  /**
+   * Each training example's length (tokens, frames): with `batchOf`, the trainer then draws
+   * length-bucketed batches (EpochSampler), cutting padding; leave it out for uniform batches.
+   */
+  lengths?: readonly number[];
   /** The scalar training loss of a batch. */
   loss(batch: Batch): Tensor;
   /** Positions (tokens, frames) in a batch, for throughput. */

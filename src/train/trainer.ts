@@ -59,7 +59,7 @@ export class Trainer<Batch> {
     const accumulate = options.accumulate ?? 1;
     const seed = options.seed ?? 0;
     const counted = task.examples !== undefined && task.batchSize !== undefined;
-    this.sampler = task.batchOf && counted ? new EpochSampler(task.examples!, task.batchSize!, seed) : null;
+    this.sampler = task.batchOf && counted ? new EpochSampler(task.examples!, task.batchSize!, seed, undefined, task.lengths ?? null) : null;
     const batchesPerEpoch = counted ? Math.max(1, Math.ceil(task.examples! / task.batchSize!)) : null;
     this.stepsPerEpoch = batchesPerEpoch === null ? null : batchesPerEpoch / accumulate;
     const { maxSteps, lengthFrom } = resolveLength(options, this.stepsPerEpoch, (m) => new TrainingError(m));

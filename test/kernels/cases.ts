@@ -187,23 +187,33 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
     k.Fill(dg!, 0.5); k.Fill(db!, -0.5); // accumulated into (+=); through the kernel, so a device backend runs it too
     k.LayerNormGrad(F(x!), F(gm!), F(mean!), F(rstd!), F(dy!), r, c, F(dx!), F(dg!), F(db!));
   }, (r, c) => [f(r * c, u(-3, 3)), f(c), out(r), out(r), f(r * c), out(r * c), out(c), out(c)], [5, 6, 7], 'LayerNormGrad'),
-  CrossEntropy: () => [0, 0.1].map((smoothing) => ({
-    what: `CrossEntropy 9×13 smoothing=${smoothing} with ignored rows`,
-    arrays: [f(117, u(-5, 5)), ints(9, (g, i) => (i % 4 === 3 ? -100 : Math.floor(g.uniform() * 13))), out(9), out(9)], outputs: [2, 3],
-    run: (k: KernelSignatures, [x, t, loss, lse]: TypedArray[]) => k.CrossEntropy(F(x!), I(t!), 9, 13, -100, smoothing, F(loss!), F(lse!)),
-  })),
-  CrossEntropyGrad: () => [0, 0.1].map((smoothing) => ({
-    what: `CrossEntropyGrad 9×13 smoothing=${smoothing}`,
-    arrays: [f(117, u(-5, 5)), ints(9, (g, i) => (i % 4 === 3 ? -100 : Math.floor(g.uniform() * 13))), out(9), out(9), f(9), out(117)], outputs: [5],
-    run: (k: KernelSignatures, [x, t, loss, lse, dl, dx]: TypedArray[]) => {
-      k.CrossEntropy(F(x!), I(t!), 9, 13, -100, smoothing, F(loss!), F(lse!));
-      k.CrossEntropyGrad(F(x!), I(t!), F(lse!), F(dl!), 9, 13, -100, smoothing, F(dx!));
+  // 9×13: a row shorter than every vector; 40×301: whole vectors and a tail, rows over several pool tasks
+  CrossEntropy: () => [[9, 13], [40, 301]].flatMap(([r, c]) => [0, 0.1].map((smoothing) => ({
+    what: `CrossEntropy ${r}×${c} smoothing=${smoothing} with ignored rows`,
+    arrays: [f(r! * c!, u(-5, 5)), ints(r!, (g, i) => (i % 4 === 3 ? -100 : Math.floor(g.uniform() * c!))), out(r!), out(r!)], outputs: [2, 3],
+    native: 'crossEntropy', run: (k: KernelSignatures, [x, t, loss, lse]: TypedArray[]) => k.CrossEntropy(F(x!), I(t!), r!, c!, -100, smoothing, F(loss!), F(lse!)),
+  }))),
+  CrossEntropyGrad: () => [[9, 13], [40, 301]].flatMap(([r, c]) => [0, 0.1].map((smoothing) => ({
+    what: `CrossEntropyGrad ${r}×${c} smoothing=${smoothing}`,
+    arrays: [f(r! * c!, u(-5, 5)), ints(r!, (g, i) => (i % 4 === 3 ? -100 : Math.floor(g.uniform() * c!))), out(r!), out(r!), f(r!), out(r! * c!)], outputs: [5],
+    native: 'crossEntropyGrad', run: (k: KernelSignatures, [x, t, loss, lse, dl, dx]: TypedArray[]) => {
+      k.CrossEntropy(F(x!), I(t!), r!, c!, -100, smoothing, F(loss!), F(lse!));
+      k.CrossEntropyGrad(F(x!), I(t!), F(lse!), F(dl!), r!, c!, -100, smoothing, F(dx!));
     },
-  })),
-  Gather: () => [{ what: 'Gather 12 ids from 10×7', arrays: [f(70), ints(12, (g) => Math.floor(g.uniform() * 10)), out(84)], outputs: [2], tol: 0,
-    run: (k, [t, ids, y]) => k.Gather(t!, 7, I(ids!), y!) }],
-  ScatterAdd: () => [{ what: 'ScatterAdd 12 rows into 5×7 (repeated ids)', arrays: [f(84), ints(12, (g) => Math.floor(g.uniform() * 5)), f(35)], outputs: [2],
-    run: (k, [src, ids, y]) => k.ScatterAdd(F(src!), 7, I(ids!), F(y!)) }],
+  }))),
+  Gather: () => [
+    { what: 'Gather 12 ids from 10×7', arrays: [f(70), ints(12, (g) => Math.floor(g.uniform() * 10)), out(84)], outputs: [2], tol: 0, native: 'gather',
+      run: (k, [t, ids, y]) => k.Gather(t!, 7, I(ids!), y!) },
+    { what: 'Gather 300 ids from 50×130 (int32 rows)', arrays: [ints(6500, (g) => Math.floor(g.uniform() * 1e6) - 5e5), ints(300, (g) => Math.floor(g.uniform() * 50)), ints(39000, () => -1)],
+      outputs: [2], tol: 0, native: 'gather', run: (k, [t, ids, y]) => k.Gather(t!, 130, I(ids!), y!) },
+  ],
+  // bit-equal: every backend adds repeated ids' rows in id order, as the reference's loop
+  ScatterAdd: () => [
+    { what: 'ScatterAdd 12 rows into 5×7 (repeated ids)', arrays: [f(84), ints(12, (g) => Math.floor(g.uniform() * 5)), f(35)], outputs: [2], tol: 0,
+      native: 'scatterAdd', run: (k, [src, ids, y]) => k.ScatterAdd(F(src!), 7, I(ids!), F(y!)) },
+    { what: 'ScatterAdd 300 rows into 7×150 (many repeats, several column strips)', arrays: [f(45000), ints(300, (g) => Math.floor(g.uniform() * 7)), f(1050)],
+      outputs: [2], tol: 0, native: 'scatterAdd', run: (k, [src, ids, y]) => k.ScatterAdd(F(src!), 150, I(ids!), F(y!)) },
+  ],
   AdamW: () => [1, 5].map((step) => ({
     what: `AdamW n=1003 step=${step}`, arrays: [f(1003), f(1003), f(1003), f(1003, u(0, 1))], outputs: [0, 2, 3],
     run: (k: KernelSignatures, [p, gr, m, v]: TypedArray[]) => k.AdamW(F(p!), F(gr!), F(m!), F(v!), { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step }),
@@ -218,13 +228,13 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
     native: 'conv1d', run: (k: KernelSignatures, [dy, w, dx]: TypedArray[]) => k.Conv1dGradInput(F(dy!), F(w!), a, F(dx!)) })),
   Conv1dGradWeight: () => CONVS.map((a) => ({ what: `Conv1dGradWeight ${convWhat(a)}`, arrays: [f(yLen(a)), f(xLen(a)), out(wLen(a))], outputs: [2],
     native: 'conv1d', run: (k: KernelSignatures, [dy, x, dw]: TypedArray[]) => k.Conv1dGradWeight(F(dy!), F(x!), a, F(dw!)) })),
-  CausalLinearAttention: () => [[2, 9, 4, 3], [3, 40, 16, 8]].map(([bh, n, dk, dv]) => ({
-    what: `CausalLinearAttention bh=${bh} n=${n} dk=${dk} dv=${dv}`,
+  CausalLinearAttention: () => [[2, 9, 4, 3], [3, 40, 16, 8], [2, 33, 20, 37]].map(([bh, n, dk, dv]) => ({
+    what: `CausalLinearAttention bh=${bh} n=${n} dk=${dk} dv=${dv}`, native: 'linearAttention',
     arrays: [f(bh! * n! * dk!, u(0.1, 2)), f(bh! * n! * dk!, u(0.1, 2)), f(bh! * n! * dv!), out(bh! * n! * dv!), out(bh! * n!)], outputs: [3, 4],
     run: (k: KernelSignatures, [q, kk, v, o, den]: TypedArray[]) => k.CausalLinearAttention(F(q!), F(kk!), F(v!), bh!, n!, dk!, dv!, 1e-6, F(o!), F(den!)),
   })),
-  CausalLinearAttentionGrad: () => [[2, 9, 4, 3], [3, 40, 16, 8]].map(([bh, n, dk, dv]) => ({
-    what: `CausalLinearAttentionGrad bh=${bh} n=${n} dk=${dk} dv=${dv}`,
+  CausalLinearAttentionGrad: () => [[2, 9, 4, 3], [3, 40, 16, 8], [2, 33, 20, 37]].map(([bh, n, dk, dv]) => ({
+    what: `CausalLinearAttentionGrad bh=${bh} n=${n} dk=${dk} dv=${dv}`, native: 'linearAttention',
     arrays: [f(bh! * n! * dk!, u(0.1, 2)), f(bh! * n! * dk!, u(0.1, 2)), f(bh! * n! * dv!), out(bh! * n! * dv!), out(bh! * n!), f(bh! * n! * dv!),
       out(bh! * n! * dk!), out(bh! * n! * dk!), out(bh! * n! * dv!)], outputs: [6, 7, 8], tol: 1e-4,
     run: (k: KernelSignatures, [q, kk, v, o, den, dO, dq, dk_, dv_]: TypedArray[]) => {

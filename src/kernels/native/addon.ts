@@ -40,6 +40,17 @@ export interface NativeAddon {
     sa0: number, sa1: number, sa2: number, sa3: number, sb0: number, sb1: number, sb2: number, sb3: number): void;
   /** out = cond != 0 ? a : b (32-bit words) over [n0..n3] with the strides of cond, a and b: 4 sizes then 4 strides each. */
   whereStrided(cond: number, condFloat: number, a: number, b: number, out: number, ...axes: number[]): void;
+  crossEntropy(logits: number, targets: number, rows: number, classes: number, ignoreIndex: number, smoothing: number,
+    loss: number, lse: number): void;
+  crossEntropyGrad(logits: number, targets: number, lse: number, dloss: number, rows: number, classes: number, ignoreIndex: number,
+    smoothing: number, dlogits: number): void;
+  /** 32-bit rows: out[i, :] = table[ids[i], :]; ids already checked. */
+  gather(table: number, cols: number, ids: number, count: number, out: number): void;
+  /** out[ids[i], :] += src[i, :] in id order; ids already checked. */
+  scatterAdd(src: number, cols: number, ids: number, count: number, out: number): void;
+  /** Causal linear attention over [bh, n, dk|dv]: forward writes out and den; backward (dOut given) dq, dk, dv (-1 = skipped). */
+  linearAttention(q: number, k: number, v: number, out: number, den: number, dOut: number, dq: number, dk: number, dv: number,
+    bh: number, n: number, dkDim: number, dvDim: number, eps: number, backward: boolean): void;
 }
 
 /** Where the build puts qkv_native.node and, when it could not build it, build-note.txt (QKV_NATIVE_DIR overrides). */

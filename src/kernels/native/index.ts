@@ -14,6 +14,7 @@ import { attentionKernels } from './attention.js';
 import { convKernels } from './conv.js';
 import type { NativeContext } from './context.js';
 import { elementwiseKernels } from './elementwise.js';
+import { lossKernels } from './losses.js';
 import { matmulKernels } from './matmul.js';
 import { optimKernels } from './optim.js';
 import { rowKernels } from './rows.js';
@@ -46,7 +47,7 @@ export function nativeKernels(ctx: NativeContext): Partial<KernelSignatures> {
   return {
     ...ctx.fallback,
     ...matmulKernels(ctx), ...elementwiseKernels(ctx), ...rowKernels(ctx), ...optimKernels(ctx), ...attentionKernels(ctx),
-    ...convKernels(ctx),
+    ...convKernels(ctx), ...lossKernels(ctx),
   };
 }
 
