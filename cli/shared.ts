@@ -19,11 +19,12 @@ export function int(name: string, min = 0, max = Number.MAX_SAFE_INTEGER, why = 
   };
 }
 
-export function float(name: string, min = -Infinity, max = Infinity) {
+/** A number flag in [min, max] (or [min, max) with `below`: dropout 1 would drop everything). */
+export function float(name: string, min = -Infinity, max = Infinity, below = false) {
   return (v: string): number => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be a number${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` and <= ${max}` : ''}`);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (below && n === max)) {
+      throw new InvalidArgumentError(`${name} must be a number${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` and ${below ? '<' : '<='} ${max}` : ''}`);
     }
     return n;
   };
@@ -76,7 +77,8 @@ export function explicitFlags(o: Record<string, unknown>): ReadonlySet<string> |
   return explicit.get(o);
 }
 
-function readConfig(cmd: Command): Record<string, unknown> {
+/** Reads --config into the command's option values (done before the required-flag check too, so "out" in a config file counts as --out). */
+export function readConfig(cmd: Command): Record<string, unknown> {
   const opts = cmd.opts() as Record<string, unknown>;
   const file = opts.config as string | undefined;
   if (!file) return opts;
@@ -101,10 +103,18 @@ function readConfig(cmd: Command): Record<string, unknown> {
       if (typeof v !== 'boolean') throw new UsageError(`${at} must be true or false, got ${JSON.stringify(v)}`);
       parsed = v;
     } else {
-      if (typeof v !== 'string' && typeof v !== 'number') throw new UsageError(`${at} must be a string or a number, got ${JSON.stringify(v)}`);
-      // run the value through the flag's own parser, so a config file is checked like a flag
+      // a repeatable flag (viz --input) takes one value or an array of them, each folded in as if repeated
+      const repeatable = Array.isArray(option.defaultValue);
+      const values = repeatable && Array.isArray(v) ? v as unknown[] : [v];
+      if (repeatable && !values.length) throw new UsageError(`${at} must hold at least one value`);
+      for (const x of values) {
+        if (typeof x !== 'string' && typeof x !== 'number') throw new UsageError(`${at} must be a string or a number${repeatable ? ' (or an array of them)' : ''}, got ${JSON.stringify(v)}`);
+      }
+      // run each value through the flag's own parser, so a config file is checked like a flag
       try {
-        parsed = option.parseArg ? option.parseArg(String(v), undefined as never) : String(v);
+        parsed = repeatable ? undefined : String(v);
+        if (repeatable) parsed = values.reduce((all: unknown, x) => option.parseArg!(String(x), all as never), [] as unknown[]);
+        else if (option.parseArg) parsed = option.parseArg(String(v), undefined as never);
       } catch (e) {
         throw new UsageError(`${at}: ${(e as Error).message}, got ${JSON.stringify(v)}`);
       }
@@ -131,6 +141,7 @@ export function fmt(v: number | null | undefined): string {
  * run fails before training, with the flag and the path, not at its first checkpoint.
  */
 export function prepareOutDir(flag: string, dir: string): void {
+  if (!dir.trim()) throw new UsageError(`${flag}: the path is empty; give the directory to write`);
   refuseKernelPath(flag, dir);
   const why = (e: unknown): string => systemErrorLine(e)?.replace(/^.*?: (?=[^:]*$)/, '') ?? (e as Error).message;
   let stat: ReturnType<typeof statSync> | undefined;

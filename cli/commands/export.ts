@@ -27,6 +27,7 @@ export function exportCommand(): Command {
     .option('--config <file>', 'JSON file of flag values')
     .action((_o, cmd: Command) => {
       const o = applyConfig(cmd);
+      for (const flag of ['onnx', 'torch', 'out']) if (typeof o[flag] === 'string' && !(o[flag] as string).trim()) throw new UsageError(`--${flag}: the path is empty; give the ${flag === 'onnx' ? 'file' : 'directory'} to write`);
       if (isPretrainedDir(o.model)) return hfExport(o);
       if (o.mergeLora) throw new UsageError(`--merge-lora: ${String(o.model)} is not a PEFT adapter directory (adapter_config.json)`);
       if (!o.onnx && !o.torch) throw new UsageError('qkv export needs --onnx FILE and/or --torch DIR');

@@ -19,7 +19,13 @@ import { vizPage } from '../viz/page.js';
 import { HOST, startVizServer } from '../viz/server.js';
 import { taskOf } from './use.js';
 
-interface Loaded { instance: InspectableModel; info: ModelInfo; defaultInput: string; training: WatchRecord[] }
+interface Loaded {
+  instance: InspectableModel; info: ModelInfo; defaultInput: string; training: WatchRecord[];
+  /** lm: new tokens generated after the default input unless told (DEFAULT_VIZ_TOKENS, fewer where the block size ends first). */
+  newTokens: number | null;
+  /** Why the default input was cut (a prompt longer than the model's block size), or null. */
+  note: string | null;
+}
 
 const VIZ_TASKS = ['tag', 'classify', 'lm', 'seq2seq'];
 
@@ -35,7 +41,7 @@ function describe(name: string, m: InspectableModel): ModelInfo {
   }
   const c = (m as Exclude<InspectableModel, LmInstance | Seq2SeqInstance>).config.model;
   if (c.kind !== 'transformer') throw new QkvError(`a ${c.kind} model has no attention to look at (train with --model transformer)`);
-  const words = 'featurizer' in m && m.featurizer.words;
+  const words = 'featurizer' in m && (m.featurizer.words || m.featurizer.bpe);
   return { name, task: m.config.task, input: words ? 'words' : 'frames', kind: c.kind, attention: c.attention, pos: c.pos, layers: c.layers, heads: c.heads, dModel: c.dModel };
 }
 
@@ -51,7 +57,33 @@ function loadModel(dir: string): Loaded {
   } catch (e) {
     throw e instanceof QkvError ? new QkvError(`--model ${dir}: ${e.message}`) : e;
   }
-  return { instance: m, info, defaultInput: defaultInput(task, (config.meta ?? {}) as Record<string, unknown>), training: readWatch(dir) };
+  const saved = defaultInput(task, (config.meta ?? {}) as Record<string, unknown>);
+  if (task !== 'lm' || !saved) return { instance: m, info, defaultInput: saved, training: readWatch(dir), newTokens: null, note: null };
+  // the prompt saved at training time may be longer than the model reads: cut to half its block size, said once
+  const lm = m as LmInstance;
+  const block = lm.config.model.blockSize;
+  let ids: Int32Array;
+  try { ids = lm.tokenizer.encode(saved, 'the saved prompt'); } catch { ids = new Int32Array(0); }
+  let prompt = saved;
+  let note: string | null = null;
+  if (ids.length > block) {
+    prompt = lm.tokenizer.decode(ids.subarray(0, Math.max(1, Math.floor(block / 2))));
+    note = `the model's saved prompt has ${ids.length} tokens, more than its block size ${block}: showing its first ${Math.max(1, Math.floor(block / 2))} (${JSON.stringify(prompt)})`;
+  }
+  return { instance: m, info, defaultInput: prompt, training: readWatch(dir), newTokens: fittedNewTokens(lm, prompt), note };
+}
+
+/** lm, no --max-new-tokens: DEFAULT_VIZ_TOKENS new tokens, or as many as the block size leaves after `prompt`. */
+function fittedNewTokens(m: LmInstance, prompt: string): number {
+  let P: number;
+  try { P = m.tokenizer.encode(prompt, 'the prompt').length; } catch { return DEFAULT_VIZ_TOKENS; } // the inspection names the character
+  return Math.max(1, Math.min(DEFAULT_VIZ_TOKENS, m.config.model.blockSize - P + 1));
+}
+
+/** The generation options for one input: an lm's new tokens fitted to it when --max-new-tokens was not given. */
+function withNewTokens(m: Loaded, text: string, gen: InspectOptions): InspectOptions {
+  if (m.info.task !== 'lm' || gen.maxNewTokens !== undefined) return gen;
+  return { ...gen, maxNewTokens: fittedNewTokens(m.instance as LmInstance, text) };
 }
 
 /** One typed input -> the model's inspection. */
@@ -66,7 +98,8 @@ function generationOptions(o: Record<string, unknown>, cmd: Command, task: strin
   if (task === 'seq2seq' && given.some((k) => k !== 'maxNewTokens')) throw new UsageError('--temperature and --seed apply to lm models; a seq2seq model is shown with its greedy output');
   if (given.includes('seed') && !((o.temperature as number | undefined) ?? 0)) throw new UsageError('--seed goes with --temperature > 0: greedy decoding draws nothing');
   return {
-    maxNewTokens: (o.maxNewTokens as number | undefined) ?? (task === 'lm' ? DEFAULT_VIZ_TOKENS : undefined),
+    // lm without --max-new-tokens: fitted to each prompt and the block size (fittedNewTokens)
+    maxNewTokens: o.maxNewTokens as number | undefined,
     temperature: o.temperature as number | undefined, seed: o.seed as number | undefined,
   };
 }
@@ -104,9 +137,10 @@ export function vizCommand(): Command {
         const gen = generationOptions(o, cmd, m.info.task);
         const inputs = (o.input as string[]).length ? o.input as string[] : m.defaultInput ? [m.defaultInput] : [];
         if (!inputs.length) throw new UsageError('--export: give the inputs to show with --input TEXT (this model has no built-in example)');
+        if (!(o.input as string[]).length && m.note) console.error(`qkv viz: ${m.note}`);
         const inspections = inputs.map((text) => {
           try {
-            return { input: text, result: inspectText(m, text, max, gen) };
+            return { input: text, result: inspectText(m, text, max, withNewTokens(m, text, gen)) };
           } catch (e) {
             throw e instanceof QkvError ? new UsageError(`--input ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)}: ${e.message}`) : e;
           }
@@ -127,17 +161,18 @@ export function vizCommand(): Command {
         console.error(`qkv: viz: ${failure}`); // the page says it too
       }
       const gen = generationOptions(o, cmd, loaded?.info.task ?? 'lm');
+      if (loaded?.note) console.error(`qkv viz: ${loaded.note}`);
       const server = await startVizServer({
         page: vizPage(loaded?.info.name ?? basename(resolve(dir)), null),
         model: () => (loaded
-          ? { status: 200, body: { model: loaded.info, defaultInput: loaded.defaultInput, training: loaded.training, newTokens: gen.maxNewTokens ?? null } }
+          ? { status: 200, body: { model: loaded.info, defaultInput: loaded.defaultInput, training: loaded.training, newTokens: gen.maxNewTokens ?? loaded.newTokens } }
           : { status: 500, body: { error: `cannot load the model: ${failure}` } }),
         inspect: (text, params) => {
           if (!loaded) throw new QkvError(`cannot load the model: ${failure}`);
           // the page's "new tokens" box (lm)
           const tokens = params.get('tokens');
           if (tokens !== null && !/^0*[1-9]\d*$/.test(tokens)) throw new QkvError(`new tokens must be an integer >= 1, got "${tokens.slice(0, 20)}"`);
-          return inspectText(loaded, text, max, tokens === null || loaded.info.task !== 'lm' ? gen : { ...gen, maxNewTokens: Number(tokens) });
+          return inspectText(loaded, text, max, tokens === null || loaded.info.task !== 'lm' ? withNewTokens(loaded, text, gen) : { ...gen, maxNewTokens: Number(tokens) });
         },
       }, o.port as number);
       const url = `http://${HOST}:${(server.address() as { port: number }).port}/`;

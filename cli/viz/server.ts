@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { QkvError } from '../../src/index.js';
 import { scriptJson } from './page.js';
+import { debugging, report } from '../errors.js';
 
 export const HOST = '127.0.0.1';
 /** Longest request line accepted (the input travels in the query string). */
@@ -54,8 +55,11 @@ function handle(h: VizHandlers, port: () => number, req: IncomingMessage, res: S
         return json(res, 200, { result: h.inspect(url.searchParams.get('input') ?? '', url.searchParams) });
       } catch (e) {
         if (e instanceof QkvError) return refuse(res, 400, e.message);
-        console.error(`qkv viz: ${(e as Error).stack ?? String(e)}`);
-        return refuse(res, 500, `internal error: ${(e as Error).message}`);
+        // a bug in qkv: one line here and on the page (QKV_DEBUG=1 prints where)
+        const line = report(e).line;
+        console.error(`qkv viz: ${line}`);
+        if (debugging()) console.error((e as Error).stack);
+        return refuse(res, 500, line);
       }
     }
     default: return refuse(res, 404, 'not found');
