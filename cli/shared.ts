@@ -1,6 +1,6 @@
 // Flag parsing shared by the commands: typed values with clear errors, --config files whose
 // values fill in flags not given on the command line, and user errors as one line.
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { nn, QkvError, writeFileAtomic } from '../src/index.js';
@@ -164,6 +164,28 @@ export function prepareOutDir(flag: string, dir: string): void {
 export function refuseKernelPath(flag: string, dir: string): void {
   const m = /^\/(proc|sys)(\/|$)/.exec(resolvePath(dir));
   if (m) throw new UsageError(`${flag} ${dir}: refusing to write under /${m[1]} (a kernel interface, not a folder)`);
+}
+
+/**
+ * Refuses an output path `flag` names before anything is built: under /proc or /sys, an existing
+ * directory where a file goes (or a file where a directory goes), a parent that is a file.
+ */
+export function checkOutputPath(flag: string, path: string, kind: 'file' | 'directory'): void {
+  if (!path.trim()) throw new UsageError(`${flag}: the path is empty; give the ${kind} to write`);
+  refuseKernelPath(flag, path);
+  const stat = (p: string) => { try { return statSync(p); } catch { return null; } };
+  const here = stat(path);
+  if (here && kind === 'file' && here.isDirectory()) throw new UsageError(`${flag} ${path}: is a directory; give the file to write`);
+  if (here && kind === 'directory' && !here.isDirectory()) throw new UsageError(`${flag} ${path}: is a file, not a directory`);
+  // the nearest existing parent must be a directory
+  for (let dir = dirname(resolvePath(path)); ; dir = dirname(dir)) {
+    const s = stat(dir);
+    if (s) {
+      if (!s.isDirectory()) throw new UsageError(`${flag} ${path}: ${dir} is a file, not a directory`);
+      break;
+    }
+    if (dir === dirname(dir)) break;
+  }
 }
 
 /** Writes a text file the CLI produces atomically (complete or absent); `what` (a flag or a name) starts the error line. */

@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportOnnx, exportTorch, loadInstance, onnxPath, refuseOverwritingInputs, saveOnnx, saveTorchHandoff } from '../../src/index.js';
 import { cliTask } from '../tasks.js';
-import { applyConfig, choice, int, printJson, UsageError } from '../shared.js';
+import { applyConfig, checkOutputPath, choice, int, printJson, UsageError } from '../shared.js';
 import { taskOf } from './use.js';
 import { hfExport, isPretrainedDir } from './hf.js';
 
@@ -27,7 +27,7 @@ export function exportCommand(): Command {
     .option('--config <file>', 'JSON file of flag values')
     .action((_o, cmd: Command) => {
       const o = applyConfig(cmd);
-      for (const flag of ['onnx', 'torch', 'out']) if (typeof o[flag] === 'string' && !(o[flag] as string).trim()) throw new UsageError(`--${flag}: the path is empty; give the ${flag === 'onnx' ? 'file' : 'directory'} to write`);
+      for (const flag of ['onnx', 'torch', 'out']) if (typeof o[flag] === 'string') checkOutputPath(`--${flag}`, o[flag] as string, flag === 'onnx' ? 'file' : 'directory');
       if (isPretrainedDir(o.model)) return hfExport(o);
       if (o.mergeLora) throw new UsageError(`--merge-lora: ${String(o.model)} is not a PEFT adapter directory (adapter_config.json)`);
       if (!o.onnx && !o.torch) throw new UsageError('qkv export needs --onnx FILE and/or --torch DIR');

@@ -11,7 +11,7 @@ import {
   DEFAULT_VIZ_TOKENS, inspectModel, loadInstance, QkvError, type InspectableModel, type InspectOptions, type LmInstance, type ModelInspection,
   type Seq2SeqInstance, type ModelInfo, type WatchRecord,
 } from '../../src/index.js';
-import { applyConfig, float, int, UsageError, writeTextFile } from '../shared.js';
+import { applyConfig, checkOutputPath, float, int, UsageError, writeTextFile } from '../shared.js';
 import { cliTask } from '../tasks.js';
 import { defaultInput, parseInput } from '../viz/inputs.js';
 import { readWatch } from '../viz/watch.js';
@@ -129,7 +129,7 @@ export function vizCommand(): Command {
       const dir = o.model as string;
       const max = o.maxPositions as number;
       if (o.export !== undefined) {
-        if (String(o.export).trim() === '') throw new UsageError('--export: the path is empty; give the HTML file to write');
+        checkOutputPath('--export', String(o.export), 'file');
         // never write over what this run reads: the checkpoint's files and the run's attention.jsonl
         const reads = [resolveCheckpoint(dir), dir].flatMap((d) => { try { return readdirSync(d).map((f) => join(d, f)); } catch { return []; } });
         refuseOverwritingInputs(o.export as string, reads, (msg) => new UsageError(`--export ${o.export as string}: ${msg}`));
