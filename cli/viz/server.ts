@@ -68,7 +68,8 @@ function handle(h: VizHandlers, port: () => number, req: IncomingMessage, res: S
 
 /** Listens on 127.0.0.1 (port 0: a free one) and resolves once it does. */
 export function startVizServer(h: VizHandlers, port: number): Promise<Server> {
-  const server: Server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => handle(h, () => (server.address() as AddressInfo).port, req, res));
+  // a client that stops sending mid-request is dropped (checked every 2 s), not kept forever
+  const server: Server = createServer({ maxHeaderSize: 32 * 1024, headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2_000 }, (req, res) => handle(h, () => (server.address() as AddressInfo).port, req, res));
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(new QkvError(e.code === 'EADDRINUSE' ? `--port ${port}: already in use` : `cannot listen on ${HOST}:${port}: ${e.message}`)));
     server.listen(port, HOST, () => resolve(server));
