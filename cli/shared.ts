@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { nn, QkvError, writeFileAtomic } from '../src/index.js';
 import { systemErrorLine } from './errors.js';
+import { whileWriting } from './interrupts.js';
 
 /** A user error: printed as one line, exit code 1, no stack trace. */
 export class UsageError extends QkvError {}
@@ -190,5 +191,5 @@ export function checkOutputPath(flag: string, path: string, kind: 'file' | 'dire
 
 /** Writes a text file the CLI produces atomically (complete or absent); `what` (a flag or a name) starts the error line. */
 export function writeTextFile(path: string, text: string, what = path): void {
-  writeFileAtomic(path, [Buffer.from(text, 'utf8')], (message) => new UsageError(`${what}: ${message}`));
+  whileWriting(() => writeFileAtomic(path, [Buffer.from(text, 'utf8')], (message) => new UsageError(`${what}: ${message}`)));
 }

@@ -7,6 +7,7 @@ import { exportOnnx, exportTorch, loadInstance, onnxPath, refuseOverwritingInput
 import { cliTask } from '../tasks.js';
 import { applyConfig, checkOutputPath, choice, int, printJson, UsageError } from '../shared.js';
 import { taskOf } from './use.js';
+import { whileWriting } from '../interrupts.js';
 import { hfExport, isPretrainedDir } from './hf.js';
 
 /** Rotary tables of --max-len rows (x head width / 2, cos and sin) go into the ONNX file, which protobuf caps at 2 GiB. */
@@ -45,8 +46,10 @@ export function exportCommand(): Command {
       // everything is built in memory first: a model that cannot be exported writes nothing
       const onnx = o.onnx ? exportOnnx(instance, { opset: Number(o.opset), maxLen: o.maxLen as number, graphInput: o.graphInput as boolean }) : null;
       const torch = o.torch ? exportTorch(instance) : null;
-      if (onnx) saveOnnx(o.onnx as string, onnx).forEach((path, i) => written.push({ path, what: onnx[i]!.what, bytes: onnx[i]!.bytes.length, notes: onnx[i]!.notes }));
-      if (torch) for (const w of saveTorchHandoff(o.torch as string, torch)) written.push(w);
+      whileWriting(() => {
+        if (onnx) saveOnnx(o.onnx as string, onnx).forEach((path, i) => written.push({ path, what: onnx[i]!.what, bytes: onnx[i]!.bytes.length, notes: onnx[i]!.notes }));
+        if (torch) for (const w of saveTorchHandoff(o.torch as string, torch)) written.push(w);
+      });
       if (o.json) printJson({ model: o.model, task, written });
       else {
         for (const w of written) {
