@@ -78,11 +78,15 @@ export function explicitFlags(o: Record<string, unknown>): ReadonlySet<string> |
   return explicit.get(o);
 }
 
+const configRead = new WeakSet<Command>();
+
 /** Reads --config into the command's option values (done before the required-flag check too, so "out" in a config file counts as --out). */
 export function readConfig(cmd: Command): Record<string, unknown> {
   const opts = cmd.opts() as Record<string, unknown>;
   const file = opts.config as string | undefined;
-  if (!file) return opts;
+  // read once per command: a --config <(...) pipe has its bytes only once
+  if (!file || configRead.has(cmd)) return opts;
+  configRead.add(cmd);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
