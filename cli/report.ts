@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { experiments, version } from '../src/index.js';
+import { playgroundLink } from './playground-links.js';
 import { writeTextFile } from './shared.js';
 
 type Result = experiments.ExperimentResult;
@@ -43,6 +44,12 @@ export function tableRows(r: Result): string[][] {
   });
 }
 
+/** A link that opens the experiment's comparison in the playground, with what it shows. */
+function playground(name: string): string {
+  const link = playgroundLink(name);
+  return link ? `<p class="playground"><a href="${esc(link.href)}">Try it in the playground</a>: ${esc(link.note)} (<code>${esc(Object.entries(link.settings).map(([k, v]) => `${k}=${v}`).join(' '))}</code>; <code>qkv playground</code> serves it).</p>` : '';
+}
+
 /** Writes DIR/index.html; `charts[name][chartId]` is the SVG text. Returns the file's path. */
 export function writeReport(dir: string, results: readonly Result[], charts: Record<string, Record<string, string>>): string {
   const order = experiments.experimentNames();
@@ -57,6 +64,7 @@ export function writeReport(dir: string, results: readonly Result[], charts: Rec
     return `<section id="${esc(r.name)}">
 <h2>${esc(r.title)} <small>lecture ${esc(r.section)} · <code>qkv experiment ${esc(r.name)}${r.size === 'default' ? '' : ` --${r.size}`}</code> · ${r.size} size, ${r.seeds.length} seeds</small></h2>
 <p class="claim">Claim: ${esc(r.claim)}.</p>
+${playground(r.name)}
 <p class="verdict ${mark.replace(' ', '-')}"><b>${mark}:</b> ${esc(r.verdict.text)}</p>
 ${figs}
 <details class="numbers"${nRows <= 12 ? ' open' : ''}><summary>the numbers (${nRows} rows: mean and min – max over ${r.seeds.length} seeds)</summary>

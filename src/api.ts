@@ -46,7 +46,7 @@ export { TASKS, type TaskName, type TaskDriver, type TaskInstance, type TaskOpti
 export { tagDriver, tagReport, tagAttention, type TagModel, type TagConfig, type TagTrainOptions } from './tasks/tag.js';
 export { classifyDriver, type ClassifyInstance, type ClassifyConfig, type ClassifyOptions } from './tasks/classify.js';
 export { inspectModel, type InspectableModel } from './inspect/index.js';
-export type { ModelInspection, LayerInspection, HeadInspection, InspectOptions, AttentionPart, GenerationInspection, GenerationStep, GenerationHead, ModelInfo, WatchRecord, WatchPart, AttentionKindInfo } from './inspect/wire.js';
+export type { ModelInspection, LayerInspection, HeadInspection, InspectOptions, AttentionPart, GenerationInspection, GenerationStep, GenerationHead, ModelInfo, WatchRecord, WatchPart, AttentionKindInfo, ImageView } from './inspect/wire.js';
 export { DEFAULT_VIZ_TOKENS } from './inspect/lm.js';
 export { lmDriver, createLm, lmFromConfig, lmTraining, lmEvaluate, generate, generateTokens, defaultPrompt, textLoss, estimateLoss, getBatch, splitTokens, wordPieces, DEFAULT_LM_MODEL, LM_TOKENIZE, type LmInstance, type LmConfig, type LmModelConfig, type LmOptions, type LmTokenize, type LmTokenizer, type GenerateOptions } from './tasks/lm.js';
 export { seq2seqDriver, translate, seq2seqBatch, seq2seqLogits, Seq2SeqModel, DEFAULT_SEQ2SEQ_MODEL, greedyBatch, beamDecode, type Seq2SeqInstance, type Seq2SeqConfig, type Seq2SeqInput, type Seq2SeqOptions, type Seq2SeqModelConfig } from './tasks/seq2seq.js';

@@ -4,8 +4,8 @@
 // The numbers are the cached forward's own (inspectModel records them as it decodes).
 import type { ModelInspection } from '../src/browser.js';
 import { heatmap } from './heatmap.js';
-import { shown, vector, type Selection } from './lecture.js';
-import { exact, fmt, h, maxAbs, playButton, sup } from './util.js';
+import { matrix, shown, vector, type Selection } from './lecture.js';
+import { exact, fmt, h, legend, maxAbs, playButton, sup } from './util.js';
 
 /** The step shown, kept across redraws (another layer or head keeps the step). */
 let picked: number | null = null;
@@ -35,10 +35,10 @@ export function generationView(r: ModelInspection, sel: Selection): HTMLElement 
     const width = P + s;
     const cachePos = g.tokens.slice(0, width).map((tok, j) => `${j + 1} ${shown(tok)}`);
     const growing = recurrent ? '' : heatmap({
-      title: 'α′ of each step\'s query over the cache', rowLabel: 'step (query)', colLabel: 'cached key j',
+      title: 'α′ of each step\'s query over the cache', rowLabel: 'step', colLabel: 'cached key j',
       rows: g.steps.slice(0, s + 1).map((st, k) => `${k + 1} ${shown(g.tokens[st.position]!)}`), cols: cachePos,
       values: g.steps.slice(0, s + 1).map((st) => { const w = st.layers[sel.layer]![sel.head]!.alphaPrime!; return cachePos.map((_, j) => (j < w.length ? w[j]! : null)); }),
-      scale: 'weights', name: 'gen-map', highlightCol: null,
+      scale: 'weights', name: 'gen-map', highlightCol: null, per: 'row',
     });
     const K = g.steps.slice(0, s + 1).flatMap((st) => st.layers[sel.layer]![sel.head]!.k); // the cache's keys after this step
     const kMap = heatmap({
@@ -49,18 +49,18 @@ export function generationView(r: ModelInspection, sel: Selection): HTMLElement 
     const num = (x: number, name: string, j: number) => h('span', { class: 'num', 'data-name': name, 'data-j': j, 'data-value': exact(x) }, fmt(x));
     const T = sup(t + 1);
     const details = h('div', { class: 'gen-details', id: 'gen-details', 'data-layer': sel.layer, 'data-head': sel.head, 'data-step': s },
-      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `q${T} =`), vector(hd.q, 'gen-q', t, qk)),
-      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, s === 0 ? 'k (prompt, last) =' : `k${T} (new) =`), vector(hd.k.at(-1)!, 'gen-k', t, qk)),
-      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, s === 0 ? 'v (prompt, last) =' : `v${T} (new) =`), vector(hd.v.at(-1)!, 'gen-v', t)),
+      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, `q${T} =`), vector(hd.q, 'gen-q', t, qk), legend('signed', qk)),
+      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, s === 0 ? 'k (prompt, last) =' : `k${T} (new) =`), vector(hd.k.at(-1)!, 'gen-k', t, qk), legend('signed', qk)),
+      h('div', { class: 'eq' }, h('span', { class: 'lbl' }, s === 0 ? 'v (prompt, last) =' : `v${T} (new) =`), vector(hd.v.at(-1)!, 'gen-v', t), legend('signed', maxAbs([hd.v.at(-1)!]))),
       recurrent
         ? h('div', { class: 'state-mats', 'data-t': t },
-          h('div', {}, h('div', { class: 'lbl' }, `S${T} = S${sup(t)} + φ(k${T}) v${T}ᵀ`), h('div', { class: 'rows' }, ...hd.state!.S.map((row, c) => vector(row, 'gen-S', c, maxAbs(hd.state!.S))))),
-          h('div', {}, h('div', { class: 'lbl' }, `z${T} = z${sup(t)} + φ(k${T})`), vector(hd.state!.z, 'gen-z', null)))
+          h('div', {}, h('div', { class: 'lbl' }, `S${T} = S${sup(t)} + φ(k${T}) v${T}ᵀ`), matrix(hd.state!.S, 'gen-S')),
+          h('div', {}, h('div', { class: 'lbl' }, `z${T} = z${sup(t)} + φ(k${T})`), vector(hd.state!.z, 'gen-z', null), legend('signed', maxAbs([hd.state!.z]))))
         : h('div', { class: 'scroll' }, h('table', { class: 'steps' },
           h('tr', {}, h('th', {}, 'cached key j'), ...cachePos.slice(0, S).map((p) => h('td', {}, p))),
           h('tr', {}, h('th', {}, r.model.relevance === 'additive' ? `α${T},ⱼ = w·tanh(q + kʲ)` : `α${T},ⱼ = q${T}·kʲ/√d`), ...hd.alpha!.map((x, j) => h('td', {}, num(x, 'gen-alpha', j)))),
           h('tr', {}, h('th', {}, r.model.normalizer === 'relu' ? 'α′ = ReLU(α)' : 'α′ = softmax(α)'), ...hd.alphaPrime!.map((x, j) => h('td', {}, num(x, 'gen-alphaPrime', j)))))),
-      h('div', { class: 'eq result' }, h('span', { class: 'lbl' }, recurrent ? `b${T} = φ(q)ᵀ S / φ(q)ᵀ z =` : `b${T} = Σⱼ α′ⱼ vʲ =`), vector(hd.b, 'gen-b', t)));
+      h('div', { class: 'eq result' }, h('span', { class: 'lbl' }, recurrent ? `b${T} = φ(q)ᵀ S / φ(q)ᵀ z =` : `b${T} = Σⱼ α′ⱼ vʲ =`), vector(hd.b, 'gen-b', t), legend('signed', maxAbs([hd.b]))));
     body.replaceChildren(text, what, h('div', { class: 'maps' }, growing, kMap), details);
   };
   slider.addEventListener('input', () => draw(Number(slider.value)));

@@ -1,9 +1,9 @@
 // A matrix drawn on a canvas, one pixel per cell scaled up by CSS (so 512 x 512 inputs stay one element),
 // with row/column labels, a hover read-out, and blocked cells grey.
-import { divergingRGB, fmt, h, maxAbs, sequential } from './util.js';
+import { divergingRGB, fmt, h, legend, maxAbs, sequential } from './util.js';
 
 export interface HeatmapOptions {
-  title: string;
+  title: string | Node;
   /** What the axes are, e.g. "key j" (rows) and "query i" (columns). */
   rowLabel: string; colLabel: string;
   rows: string[]; cols: string[];
@@ -16,7 +16,21 @@ export interface HeatmapOptions {
   highlightCol?: number | null;
   onClickCol?: (c: number) => void;
   name: string;
+  /**
+   * Weights only: scale each row (or column) to its own largest weight instead of the map's. A
+   * causal map needs it: row 1 holds one weight of 1, row N spreads over N keys, so one scale
+   * for the map washes out every later row.
+   */
+  per?: Per;
+  /** No row labels (maps stacked to share their columns, e.g. the frames and the query's weights over them). */
+  hideRowLabels?: boolean;
 }
+
+/** What one colour scale spans: the whole map, each row or each column. */
+export type Per = 'map' | 'row' | 'col';
+
+/** The legend's note for a per-row or per-column scale. */
+export const perNote = (per: Per, what: string): string => (per === 'map' ? '' : `each ${per === 'row' ? 'row' : 'column'} (${what}) scaled to its own largest weight`);
 
 export function heatmap(o: HeatmapOptions): HTMLElement {
   const R = o.values.length;
@@ -27,7 +41,8 @@ export function heatmap(o: HeatmapOptions): HTMLElement {
   const ch = o.cell ?? Math.min(fit(R, 420), Math.max(cw, 12));
   // one pixel per cell, scaled up by CSS: a 1024 x 1024 map is one ImageData, not a million rectangles
   const canvas = h('canvas', { class: 'heat', width: C, height: R, style: `width:${C * cw}px;height:${R * ch}px`, 'data-name': o.name, 'data-rows': R, 'data-cols': C });
-  paint(canvas, o.values, o.scale);
+  const per = o.scale === 'weights' ? o.per ?? 'map' : 'map';
+  paint(canvas, o.values, o.scale, per);
   const frame = h('div', { class: 'heat-frame', style: `width:${C * cw}px;height:${R * ch}px` }, canvas);
   if (o.highlightCol !== null && o.highlightCol !== undefined && o.highlightCol < C) {
     frame.append(h('div', { class: 'highlight', style: `left:${o.highlightCol * cw}px;width:${Math.max(cw, 2)}px` }));
@@ -49,11 +64,12 @@ export function heatmap(o: HeatmapOptions): HTMLElement {
     });
   }
   const colHead = cw >= 12 ? h('div', { class: 'col-labels', style: `width:${C * cw}px` }, ...o.cols.map((t) => h('span', { style: `width:${cw}px`, title: t }, t))) : h('div');
-  const rowHead = ch >= 12 ? h('div', { class: 'row-labels' }, ...o.rows.map((t) => h('span', { style: `height:${ch}px;line-height:${ch}px`, title: t }, t))) : h('div');
-  return h('figure', { class: 'heatmap' },
+  const rowHead = ch >= 12 && !o.hideRowLabels ? h('div', { class: 'row-labels' }, ...o.rows.map((t) => h('span', { style: `height:${ch}px;line-height:${ch}px`, title: t }, t))) : h('div');
+  return h('figure', { class: 'heatmap', 'data-name': o.name, 'data-per': per },
     h('figcaption', {}, o.title),
     h('div', { class: 'axis-note' }, `rows: ${o.rowLabel} · columns: ${o.colLabel}`),
     h('div', { class: 'heat-grid' }, h('div', {}), colHead, rowHead, frame),
+    legend(o.scale, maxAbs(o.values), perNote(per, per === 'row' ? o.rowLabel : o.colLabel)),
     readout);
 }
 
@@ -61,18 +77,21 @@ export function heatmap(o: HeatmapOptions): HTMLElement {
 export const BLOCKED: [number, number, number] = [0xd5, 0xd5, 0xd5];
 
 /** Fills a canvas of C x R pixels with the colours of values[r][c] (null = blocked). */
-export function paint(canvas: HTMLCanvasElement, values: readonly (readonly (number | null)[])[], scale: 'weights' | 'signed'): void {
+export function paint(canvas: HTMLCanvasElement, values: readonly (readonly (number | null)[])[], scale: 'weights' | 'signed', per: Per = 'map'): void {
   const R = values.length;
   const C = R ? values[0]!.length : 0;
   if (!R || !C) return;
   const ctx = canvas.getContext('2d')!;
   const img = ctx.createImageData(C, R);
   const max = maxAbs(values);
+  const rowMax = values.map((row) => maxAbs([row]));
+  const colMax = values[0]!.map((_, c) => maxAbs([values.map((row) => row[c]!)]));
   for (let r = 0; r < R; r++) {
     for (let c = 0; c < C; c++) {
       const x = values[r]![c]!;
-      // weights are scaled to the map's largest, so 600 keys of ~1/600 each still show their pattern
-      const [red, green, blue] = x === null ? BLOCKED : scale === 'weights' ? sequential(max > 0 ? x / max : 0) : divergingRGB(x, max);
+      // weights are scaled to the largest (of the map, row or column), so 600 keys of ~1/600 each still show their pattern
+      const top = per === 'row' ? rowMax[r]! : per === 'col' ? colMax[c]! : max;
+      const [red, green, blue] = x === null ? BLOCKED : scale === 'weights' ? sequential(top > 0 ? x / top : 0) : divergingRGB(x, max);
       const k = 4 * (r * C + c);
       img.data[k] = red; img.data[k + 1] = green; img.data[k + 2] = blue; img.data[k + 3] = 255;
     }

@@ -1,9 +1,9 @@
 // Model views: every layer × head as a small map of alpha' (bertviz's model view), the head
 // view (lines from each query to the keys it looks at), and graph inputs drawn as graphs.
 import type { ModelInspection } from '../src/browser.js';
-import { keyTokens, shown, type Selection } from './lecture.js';
-import { paint } from './heatmap.js';
-import { h, rgb, sequential } from './util.js';
+import { isCausal, keyTokens, shown, type Selection } from './lecture.js';
+import { paint, perNote } from './heatmap.js';
+import { h, legend, rgb, sequential } from './util.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...children: (Node | string)[]): SVGElementTagNameMap[K] {
@@ -19,32 +19,51 @@ const MAX_ALL_LINES = 64;
 const HEAD_COLOURS = ['#5f3dc4', '#e8590c', '#0b7285', '#c2255c', '#2b8a3e', '#1864ab', '#862e9c', '#d9480f'];
 
 /** alpha' of one head on a canvas, one pixel per cell: row = query i, column = key j; blocked cells grey. */
-function miniMap(r: ModelInspection, layer: number, head: number, size: number): HTMLCanvasElement {
+function miniMap(r: ModelInspection, layer: number, head: number, cell: number, causal: boolean): HTMLCanvasElement {
   const T = r.tokens.length;
   const S = keyTokens(r).length; // cross-attention: a column per source token
-  const cell = Math.max(1, Math.floor(size / Math.max(T, S)));
   const c = h('canvas', { width: S, height: T, style: `width:${cell * S}px;height:${cell * T}px`, class: 'mini', 'data-layer': layer, 'data-head': head });
   const w = r.layers[layer]!.heads[head]!.alphaPrime;
-  paint(c, r.blocked.map((row, i) => row.map((b, j) => (b ? null : w ? w[i]![j]! : 0))), 'weights');
+  paint(c, r.blocked.map((row, i) => row.map((b, j) => (b ? null : w ? w[i]![j]! : 0))), 'weights', causal ? 'row' : 'map');
   return c;
 }
 
-export function gridView(r: ModelInspection, sel: Selection, onPick: (layer: number, head: number) => void): HTMLElement {
-  const size = Math.max(64, Math.min(140, 560 / r.model.heads));
-  const table = h('table', { class: 'grid' },
+/** Room for the token labels beside and above the maps (px). */
+const LABEL_ROOM = 64;
+
+/**
+ * Every layer × head as a map of α′, sized so the widest row of heads fits `width` px (the
+ * section's inner width): token labels on the top row's columns and the first column's rows
+ * when the cells are tall enough to read them.
+ */
+export function gridView(r: ModelInspection, sel: Selection, onPick: (layer: number, head: number) => void, width: number): HTMLElement {
+  const T = r.tokens.length;
+  const keys = keyTokens(r);
+  const H = r.model.heads;
+  // per map: its cells, 2 × 2 px border, 2 × 2 px padding, 6 px spacing; the layer column and the row labels
+  const room = Math.max(40, (width - 70 - LABEL_ROOM) / H - 14);
+  const cell = Math.max(1, Math.min(36, Math.floor(room / Math.max(T, keys.length))));
+  const labels = cell >= 10;
+  const colLabels = () => h('div', { class: 'col-labels', style: `width:${keys.length * cell}px` }, ...keys.map((t, j) => h('span', { style: `width:${cell}px`, title: `${j + 1} ${t}` }, shown(t))));
+  const rowLabels = () => h('div', { class: 'row-labels' }, ...r.tokens.map((t, i) => h('span', { style: `height:${cell}px;line-height:${cell}px`, title: `${i + 1} ${t}` }, shown(t))));
+  const causal = isCausal(r);
+  const table = h('table', { class: 'grid', 'data-cell': cell },
     h('tr', {}, h('th', {}, ''), ...r.layers[0]!.heads.map((_, hh) => h('th', {}, `head ${hh + 1}`))),
     ...r.layers.map((l, li) => h('tr', {}, h('th', {}, `layer ${li + 1}`), ...l.heads.map((_, hh) => {
-      const cell = h('td', { class: li === sel.layer && hh === sel.head ? 'picked' : '' }, miniMap(r, li, hh, size));
-      cell.addEventListener('click', () => onPick(li, hh));
-      return cell;
+      const map = miniMap(r, li, hh, cell, causal);
+      const body = labels ? h('div', { class: 'heat-grid' }, h('div'), li === 0 ? colLabels() : h('div'), hh === 0 ? rowLabels() : h('div'), map) : map;
+      const td = h('td', { class: li === sel.layer && hh === sel.head ? 'picked' : '' }, body);
+      td.addEventListener('click', () => onPick(li, hh));
+      return td;
     }))));
   const recurrent = r.model.decoding === 'recurrent'; // linear attention: a state (S, z), no alpha formed
   return h('section', { class: 'model', id: 'grid' },
     h('h2', {}, 'Every layer and head'),
     h('p', { class: 'note' }, recurrent
       ? 'Linear attention never forms the weights α′ (that is what makes it O(N)), so there is nothing to draw here.'
-      : 'α′ of each head: row = the query i, column = the key j, darker = more attention (each map scaled to its largest weight); grey = blocked by a mask. Click one to walk through it.'),
-    recurrent ? '' : table);
+      : `α′ of each head: row = the query i, column = the key j, darker = more attention (${causal ? 'each row scaled to its own largest weight: in a causal map row i spreads over i keys' : 'each map scaled to its largest weight'}); grey = blocked by a mask.${labels ? '' : ` ${T} positions: too many to label (hover a map in the matrices above to read them).`} Click one to walk through it.`),
+    recurrent ? '' : h('div', { class: 'scroll' }, table),
+    recurrent ? '' : legend('weights', 1, causal ? perNote('row', 'query i') : 'each map scaled to its largest weight'));
 }
 
 /** Lines from every query (left) to every key (right), opacity alpha'; a picked query shows only its own. */
@@ -106,10 +125,10 @@ export function graphView(r: ModelInspection, sel: Selection, onQuery: (i: numbe
     const self = w ? w[i === sel.query ? i : sel.query]![i]! : 0;
     const node = s('circle', { cx: x, cy: y, r: 11, fill: i === sel.query ? '#e8590c' : rgb(sequential(self)), stroke: '#495057', class: 'node', 'data-i': i });
     node.addEventListener('click', () => onQuery(i));
-    svg.append(node, s('text', { x, y: y + 4, 'text-anchor': 'middle', class: 'node-label' }, String(i)));
+    svg.append(node, s('text', { x, y: y + 4, 'text-anchor': 'middle', class: 'node-label' }, String(i + 1)));
   }
   return h('section', { class: 'model', id: 'graphview' },
     h('h2', {}, 'The graph'),
-    h('p', { class: 'note' }, `A node attends only along its edges (and to itself): the mask blocks everything else. Purple lines: how much node ${sel.query} looks at each neighbour; node colour: its weight. Click a node.`),
-    svg);
+    h('p', { class: 'note' }, `A node attends only along its edges (and to itself): the mask blocks everything else. Purple lines: how much node ${sel.query + 1} looks at each neighbour; node colour: its weight. Click a node.`),
+    svg, legend('weights', 1, 'node colour: α′ of the picked node to it'));
 }

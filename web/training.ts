@@ -3,7 +3,7 @@
 // square self-attention map per layer and head, and for seq2seq runs a rectangular
 // cross-attention (target queries x source keys); each is drawn one pixel per cell on a canvas.
 import { paint } from './heatmap.js';
-import { fmt, h, playButton } from './util.js';
+import { fmt, h, legend, playButton } from './util.js';
 import type { WatchPart, WatchRecord } from '../src/browser.js';
 
 /** What the rows and columns of a part are. */
@@ -29,6 +29,8 @@ function partView(p: WatchPart, step: number, target: WatchRecord['target']): HT
   const R = p.tokens.length;
   const C = p.keys.length;
   const cell = Math.max(1, Math.floor(120 / Math.max(R, C)));
+  // a causal map: each row (query) scaled to its own largest weight, or every later row washes out
+  const causal = p.name === 'causal self-attention' || p.name === 'decoder self-attention';
   const readout = h('div', { class: 'readout' }, ' ');
   const canvas = (w: number[][] | null, li: number, hh: number) => {
     const c = h('canvas', {
@@ -36,7 +38,7 @@ function partView(p: WatchPart, step: number, target: WatchRecord['target']): HT
       style: `width:${cell * C}px;height:${cell * R}px`,
     });
     const values = p.blocked.map((row, i) => row.map((b, j) => (b ? null : w ? w[i]![j]! : 0)));
-    paint(c, values, 'weights');
+    paint(c, values, 'weights', causal ? 'row' : 'map');
     c.addEventListener('mousemove', (e) => {
       const rect = c.getBoundingClientRect();
       const i = Math.floor(((e.clientY - rect.top) / rect.height) * R);
@@ -84,6 +86,6 @@ export function trainingView(records: WatchRecord[]): HTMLElement | null {
   const probe = joined(first.tokens) + (forced ? ` => ${joined(forced.tokens.slice(1))}` : '');
   return h('section', { class: 'training', id: 'training' },
     h('h2', {}, `Training, watched: α′ for "${probe}"`),
-    h('p', { class: 'note' }, `Recorded at each of the run's ${records.length} evaluations (qkv train … --viz). Row = query, column = key; each map scaled to its largest weight. Drag the slider to see attention take shape.`),
-    h('div', { class: 'train-controls' }, play, slider, label), maps);
+    h('p', { class: 'note' }, `Recorded at each of the run's ${records.length} evaluations (qkv train … --viz). Row = query, column = key; each map scaled to its largest weight (causal maps: each row to its own). Drag the slider to see attention take shape.`),
+    h('div', { class: 'train-controls' }, play, slider, label), legend('weights', 1, 'each map (causal maps: each row) scaled to its largest weight'), maps);
 }

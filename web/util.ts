@@ -34,6 +34,21 @@ export function sequential(x: number): [number, number, number] {
 
 export const rgb = ([r, g, b]: [number, number, number]): string => `rgb(${r},${g},${b})`;
 
+/**
+ * A colour scale: a bar from the lowest to the highest colour with its two ends written in
+ * (data-min / data-max hold them exactly). 'signed': −max (blue) … 0 (white) … +max (red);
+ * 'weights': 0 (white) … max (violet); `note` says how the map was scaled (e.g. per row).
+ */
+export function legend(kind: 'signed' | 'weights', max: number, note = ''): HTMLElement {
+  const min = kind === 'signed' ? -max : 0;
+  const stops = kind === 'signed' ? [diverging(-1, 1), diverging(0, 1), diverging(1, 1)] : [rgb(sequential(0)), rgb(sequential(1))];
+  return h('span', { class: 'legend', 'data-kind': kind, 'data-min': exact(min), 'data-max': exact(max), title: note || `colour scale: ${fmt(min)} to ${fmt(max)}` },
+    h('span', { class: 'legend-end' }, fmt(min)),
+    h('span', { class: 'legend-bar', style: `background:linear-gradient(to right,${stops.join(',')})` }),
+    h('span', { class: 'legend-end' }, fmt(max)),
+    note ? h('span', { class: 'legend-note' }, note) : '');
+}
+
 export const maxAbs = (m: readonly (readonly (number | null)[])[]): number => {
   let best = 0;
   for (const row of m) for (const x of row) if (x !== null && Math.abs(x) > best) best = Math.abs(x);

@@ -13,11 +13,12 @@ import { tagDriver, type TagModel } from '../tasks/tag.js';
 import type { LmInstance } from '../tasks/lm.js';
 import type { Seq2SeqInput, Seq2SeqInstance } from '../tasks/seq2seq.js';
 import { kindInfo, layerJSON } from './heads.js';
+import { inspectImage } from './image.js';
 import { inspectLm } from './lm.js';
 import { inspectSeq2Seq } from './seq2seq.js';
 import type { InspectOptions, ModelInspection } from './wire.js';
 
-export type { AttentionPart, GenerationHead, GenerationInspection, GenerationStep, HeadInspection, InspectOptions, LayerInspection, ModelInfo, ModelInspection, WatchPart, WatchRecord } from './wire.js';
+export type { AttentionPart, GenerationHead, GenerationInspection, GenerationStep, HeadInspection, ImageView, InspectOptions, LayerInspection, ModelInfo, ModelInspection, WatchPart, WatchRecord } from './wire.js';
 
 export type InspectableModel = TagModel | ClassifyInstance | LmInstance | Seq2SeqInstance;
 
@@ -34,7 +35,7 @@ export function inspectModel(m: InspectableModel, input: SequenceInput | Seq2Seq
 }
 
 function inspectEncoder(m: TagModel | ClassifyInstance, input: SequenceInput): ModelInspection {
-  if (!('embed' in m.model)) throw new QkvError('an image model is not shown yet: qkv viz takes word, frame and graph models');
+  if (!('embed' in m.model)) return inspectImage(m as ClassifyInstance, input);
   const model = m.model;
   const enc = model.encoder;
   if (!(enc instanceof AttentionEncoder)) throw new QkvError(`a ${m.config.model.kind} model has no attention to look at (train with --model transformer)`);
@@ -64,7 +65,7 @@ function inspectEncoder(m: TagModel | ClassifyInstance, input: SequenceInput): M
   const words = m.featurizer.words;
   return {
     task, input: input.edges ? 'graph' : input.frames ? 'frames' : 'words',
-    tokens: pieces ? pieces.flatMap((p) => Array.from(p, (id) => m.featurizer.bpe!.decode([id]))) : input.tokens ?? input.frames!.map((_, i) => `${input.edges ? 'node' : 'frame'} ${i}`),
+    tokens: pieces ? pieces.flatMap((p) => Array.from(p, (id) => m.featurizer.bpe!.decode([id]))) : input.tokens ?? input.frames!.map((_, i) => `${input.edges ? 'node' : 'frame'} ${i + 1}`),
     keys: null,
     // nothing is unknown to byte-level BPE
     unknown: input.tokens && words ? input.tokens.map((w) => !words.has(w)) : new Array<boolean>(T).fill(false),
@@ -75,6 +76,7 @@ function inspectEncoder(m: TagModel | ClassifyInstance, input: SequenceInput): M
       window: enc.window, normFirst: firstLayer.normFirst, scale: 1 / Math.sqrt(hd), ...kindInfo(attn.attention),
     },
     blocked, layers, parts: null, generation: null,
+    ...(input.frames && !input.edges ? { frames: input.frames } : {}),
   };
 }
 

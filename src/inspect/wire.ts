@@ -89,9 +89,9 @@ export interface AttentionKindInfo {
 
 export interface ModelInspection {
   task: 'tag' | 'classify' | 'lm' | 'seq2seq';
-  /** What a position is: a word, an audio frame, a graph node. */
-  input: 'words' | 'frames' | 'graph';
-  /** One label per position: the word as typed, or "frame i" / "node i" (lm: the prompt; seq2seq: the source). */
+  /** What a position is: a word, an audio frame, a graph node, an image patch. */
+  input: 'words' | 'frames' | 'graph' | 'image';
+  /** One label per position: the word as typed, or "frame i" / "node i" / "patch r,c" counted from 1 (lm: the prompt; seq2seq: the source). */
   tokens: string[];
   /** Key labels when keys are other positions than the queries (a cross-attention part the page shows); null here. */
   keys: string[] | null;
@@ -111,11 +111,32 @@ export interface ModelInspection {
   parts: AttentionPart[] | null;
   /** lm: generation step by step from the prompt with the decoding caches; null otherwise (and with maxNewTokens 0). */
   generation: GenerationInspection | null;
+  /** Frame models: the frames the model read, (T, dim) (for audio: log-mel, one per frameMs); absent otherwise. */
+  frames?: number[][];
+  /** Audio: the hop between frames in milliseconds (from the model's front end); absent otherwise. */
+  frameMs?: number;
+  /** Image models: the picture as the model read it and its patch grid; absent otherwise. */
+  image?: ImageView;
+}
+
+/** An image cut into patches: position k (after the class token, when `cls`) is patch (⌊k / cols⌋, k mod cols). */
+export interface ImageView {
+  channels: number; height: number; width: number;
+  /** (channels, height, width): the normalised values the model read. */
+  pixels: number[][][];
+  /** Side of a square patch in pixels; rows × cols patches. */
+  patch: number; rows: number; cols: number;
+  /** Position 1 is a class token (the one classified) before the patches. */
+  cls: boolean;
 }
 
 /** What the server's /api/model answers and an export embeds. */
 export interface ModelInfo {
-  name: string; task: string; input: 'words' | 'frames';
+  name: string; task: string; input: 'words' | 'frames' | 'image';
+  /** A model with a front end reads files: WAV ('audio') or PNG/JPEG ('image'); null: typed input. */
+  media?: 'audio' | 'image' | null;
+  /** The built-in example the page can show (a file name or a description); null if none. */
+  example?: string | null;
   kind: string; attention: string; pos: string; layers: number; heads: number; dModel: number;
 }
 

@@ -134,7 +134,8 @@ function keptLength(saved: Record<string, unknown>, now: TrainerOptions, explici
 }
 
 /** The loop state in trainer.json, checked field by field. */
-function trainerState(ck: CheckpointRead): TrainerState {
+/** The loop state of a checkpoint's trainer.json, checked. */
+export function trainerState(ck: CheckpointRead): TrainerState {
   const path = join(ck.dir, 'trainer.json');
   const s = ck.trainer?.state as Partial<TrainerState> | undefined;
   if (!s || typeof s !== 'object') throw new CheckpointError(`${path}: no "state" object`);

@@ -1,6 +1,7 @@
 // Shared by the visualizer tests: tiny trained models (a few steps, about a second), the
 // `qkv viz` server started as a child process, and the library's inspection of a model dir.
-import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,18 @@ export function tinyModel(model: Record<string, unknown> = {}, builtin: 'ambigui
   });
   return out;
 }
+
+/** A classify model trained for two steps by the CLI on a built-in set read through a front end (spoken: WAV files, shapes: images); its run directory. */
+export function mediaModel(builtin: 'spoken' | 'shapes'): string {
+  const out = join(mkdtempSync(join(tmpdir(), `qkv-viz-${builtin}-`)), 'run');
+  const r = spawnSync(process.execPath, [bin, 'train', 'classify', '--builtin', builtin, ...(builtin === 'shapes' ? ['--n', '40'] : []),
+    '--max-steps', '2', '--eval-every', '2', '--d-model', '16', '--heads', '4', '--layers', '2', '--dropout', '0', '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return out;
+}
+
+/** The built-in spoken set's recordings (data/spoken). */
+export const SPOKEN = fileURLToPath(new URL('../../../data/spoken/', import.meta.url));
 
 /** What the library says for this model and input. */
 export function libraryInspection(dir: string, input: data.TaggedExample | { tokens?: string[]; frames?: number[][]; edges?: [number, number][] }): ModelInspection {

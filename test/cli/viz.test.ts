@@ -145,9 +145,9 @@ describe('qkv viz: bad models and --export', () => {
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^qkv: --input " {2}": the input is empty/);
     assert.ok(!existsSync(join(dir, 'bad.html')));
-    const served = run('viz', '--model', dir, '--input', 'x');
+    const served = run('viz', '--model', dir, '--input', 'x', '--input', 'y');
     assert.equal(served.status, 1);
-    assert.match(served.stderr, /--input goes with --export/);
+    assert.match(served.stderr, /--input: the served page opens on one input/);
     const port = run('viz', '--model', dir, '--port', '70000');
     assert.equal(port.status, 1);
     assert.match(port.stderr, /^qkv: --port must be an integer from 0 to 65535\n$/);

@@ -107,7 +107,7 @@ test('inspectModel: frames, graph nodes (blocked off the edges), unknown words, 
   const frames = speech.examples[0]!.frames!.slice(0, 5);
   const rf = inspectModel(speech.m, { frames });
   assert.equal(rf.input, 'frames');
-  assert.deepEqual(rf.tokens, ['frame 0', 'frame 1', 'frame 2', 'frame 3', 'frame 4']);
+  assert.deepEqual(rf.tokens, ['frame 1', 'frame 2', 'frame 3', 'frame 4', 'frame 5']);
   checkLecture(rf, true);
 
   const graph = tagModel({ pos: 'none' }, 'graph');

@@ -67,7 +67,8 @@ export class PatchEncoder extends Module {
     }));
   }
 
-  forward(images: Tensor): Tensor {
+  /** The sequence self-attention reads: (B, C, H, W) -> (B, [1 +] L, D), the class token first when pooled by it. */
+  embed(images: Tensor): Tensor {
     const { channels, height, width, patch } = this.options;
     if (images.rank !== 4 || images.shape[1] !== channels || images.shape[2] !== height || images.shape[3] !== width) {
       throw new ModuleError('PatchEncoder', `images of shape ${shapeStr(images.shape)} must be (B, ${channels}, ${height}, ${width})`);
@@ -75,11 +76,16 @@ export class PatchEncoder extends Module {
     return tidy(() => {
       const B = images.shape[0]!;
       const D = this.outDim;
-      let a = this.proj.forward(unfold2d(images, patch)); // (B, L, D), patches row by row
+      const a = this.proj.forward(unfold2d(images, patch)); // (B, L, D), patches row by row
       const pos = reshape(add(unsqueeze(this.rowPos, 1), unsqueeze(this.colPos, 0)), [this.rows * this.cols, D]); // (L, D): e(r, c) = row_r + col_c
-      a = add(a, pos);
-      if (this.clsToken) a = concat([expand(this.clsToken, [B, 1, D]), a], 1); // (B, 1 + L, D)
-      const h = this.encoder.forward(a); // (B, 1 + L, D)
+      const withPos = add(a, pos);
+      return this.clsToken ? concat([expand(this.clsToken, [B, 1, D]), withPos], 1) : withPos; // (B, 1 + L, D)
+    });
+  }
+
+  forward(images: Tensor): Tensor {
+    return tidy(() => {
+      const h = this.encoder.forward(this.embed(images)); // (B, 1 + L, D)
       return this.clsToken ? select(h, 1, 0) : mean(h, 1); // (B, D)
     });
   }
