@@ -51,7 +51,8 @@ function readAny(task: TaskName, file: string, o: ReadOptions): unknown[] {
     return readImageFolder(file, o.frontEnd);
   }
   const text = readTextFile(file);
-  const format = detectFormat(file, text, o.format);
+  // seq2seq reads one format: a name that says nothing (a pipe, /dev/fd/63) needs no --format
+  const format = task === 'seq2seq' && (!o.format || o.format === 'auto') ? 'tsv' : detectFormat(file, text, o.format);
   const allowed: Record<TaskName, Format[]> = { tag: ['conllu', 'conll', 'frames', 'graph', 'wav'], classify: ['tsv', 'frames', 'graph', 'wav', 'image'], seq2seq: ['tsv'], lm: [] };
   if (!allowed[task].includes(format)) throw new UsageError(`${file}: format ${format} does not fit the ${task} task (use ${allowed[task].join(', ')})`);
   const mode = task === 'tag' ? 'tag' : 'classify';

@@ -39,3 +39,29 @@ export async function withInterrupts<T>(fn: (signal: AbortSignal) => Promise<T>)
     process.off('SIGTERM', onSignal);
   }
 }
+
+/**
+ * Runs a synchronous write (atomic: a temporary file renamed over the target) with SIGINT and
+ * SIGTERM held: Node runs a signal's handler only between synchronous steps, so the write
+ * completes (or never starts) and the command exits 130/143 right after it, with one line. Without
+ * this, a signal's default action could end the process mid-write and leave the temporary file.
+ */
+export function whileWriting<T>(write: () => T): T {
+  let held: NodeJS.Signals | null = null;
+  const hold = (name: NodeJS.Signals): void => { held ??= name; };
+  process.on('SIGINT', hold);
+  process.on('SIGTERM', hold);
+  try {
+    return write();
+  } finally {
+    // a signal that arrived during the write is dispatched on the next turn of the event loop
+    setImmediate(() => {
+      process.off('SIGINT', hold);
+      process.off('SIGTERM', hold);
+      if (held) {
+        process.stderr.write(`qkv: interrupted by ${held}; what was being written is complete\n`);
+        process.exit(SIGNAL_EXIT[held] ?? 1);
+      }
+    });
+  }
+}

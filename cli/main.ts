@@ -12,7 +12,7 @@ import { vizCommand } from './commands/viz.js';
 import { experimentCommand } from './commands/experiment.js';
 import { dataCommand } from './commands/data.js';
 import { debugging, report } from './errors.js';
-import { int, prepareOutDir, UsageError } from './shared.js';
+import { int, prepareOutDir, readConfig, UsageError } from './shared.js';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -76,6 +76,8 @@ function checkRequiredAfterUnknown(cmd: Command): void {
   for (const opt of required) opt.makeOptionMandatory(false);
   cmd.hook('preAction', (_parent, action) => {
     if (action !== cmd) return;
+    // a --config file may give them ("out": "runs/x"): its values are read (and checked) first
+    readConfig(cmd);
     for (const opt of required) {
       if (cmd.getOptionValue(opt.attributeName()) === undefined) cmd.error(`error: required option '${opt.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
     }

@@ -1,10 +1,11 @@
 // Flag parsing shared by the commands: typed values with clear errors, --config files whose
 // values fill in flags not given on the command line, and user errors as one line.
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { nn, QkvError, writeFileAtomic } from '../src/index.js';
 import { systemErrorLine } from './errors.js';
+import { whileWriting } from './interrupts.js';
 
 /** A user error: printed as one line, exit code 1, no stack trace. */
 export class UsageError extends QkvError {}
@@ -19,11 +20,12 @@ export function int(name: string, min = 0, max = Number.MAX_SAFE_INTEGER, why = 
   };
 }
 
-export function float(name: string, min = -Infinity, max = Infinity) {
+/** A number flag in [min, max] (or [min, max) with `below`: dropout 1 would drop everything). */
+export function float(name: string, min = -Infinity, max = Infinity, below = false) {
   return (v: string): number => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be a number${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` and <= ${max}` : ''}`);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (below && n === max)) {
+      throw new InvalidArgumentError(`${name} must be a number${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` and ${below ? '<' : '<='} ${max}` : ''}`);
     }
     return n;
   };
@@ -76,10 +78,15 @@ export function explicitFlags(o: Record<string, unknown>): ReadonlySet<string> |
   return explicit.get(o);
 }
 
-function readConfig(cmd: Command): Record<string, unknown> {
+const configRead = new WeakSet<Command>();
+
+/** Reads --config into the command's option values (done before the required-flag check too, so "out" in a config file counts as --out). */
+export function readConfig(cmd: Command): Record<string, unknown> {
   const opts = cmd.opts() as Record<string, unknown>;
   const file = opts.config as string | undefined;
-  if (!file) return opts;
+  // read once per command: a --config <(...) pipe has its bytes only once
+  if (!file || configRead.has(cmd)) return opts;
+  configRead.add(cmd);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
@@ -101,10 +108,18 @@ function readConfig(cmd: Command): Record<string, unknown> {
       if (typeof v !== 'boolean') throw new UsageError(`${at} must be true or false, got ${JSON.stringify(v)}`);
       parsed = v;
     } else {
-      if (typeof v !== 'string' && typeof v !== 'number') throw new UsageError(`${at} must be a string or a number, got ${JSON.stringify(v)}`);
-      // run the value through the flag's own parser, so a config file is checked like a flag
+      // a repeatable flag (viz --input) takes one value or an array of them, each folded in as if repeated
+      const repeatable = Array.isArray(option.defaultValue);
+      const values = repeatable && Array.isArray(v) ? v as unknown[] : [v];
+      if (repeatable && !values.length) throw new UsageError(`${at} must hold at least one value`);
+      for (const x of values) {
+        if (typeof x !== 'string' && typeof x !== 'number') throw new UsageError(`${at} must be a string or a number${repeatable ? ' (or an array of them)' : ''}, got ${JSON.stringify(v)}`);
+      }
+      // run each value through the flag's own parser, so a config file is checked like a flag
       try {
-        parsed = option.parseArg ? option.parseArg(String(v), undefined as never) : String(v);
+        parsed = repeatable ? undefined : String(v);
+        if (repeatable) parsed = values.reduce((all: unknown, x) => option.parseArg!(String(x), all as never), [] as unknown[]);
+        else if (option.parseArg) parsed = option.parseArg(String(v), undefined as never);
       } catch (e) {
         throw new UsageError(`${at}: ${(e as Error).message}, got ${JSON.stringify(v)}`);
       }
@@ -131,6 +146,7 @@ export function fmt(v: number | null | undefined): string {
  * run fails before training, with the flag and the path, not at its first checkpoint.
  */
 export function prepareOutDir(flag: string, dir: string): void {
+  if (!dir.trim()) throw new UsageError(`${flag}: the path is empty; give the directory to write`);
   refuseKernelPath(flag, dir);
   const why = (e: unknown): string => systemErrorLine(e)?.replace(/^.*?: (?=[^:]*$)/, '') ?? (e as Error).message;
   let stat: ReturnType<typeof statSync> | undefined;
@@ -155,7 +171,29 @@ export function refuseKernelPath(flag: string, dir: string): void {
   if (m) throw new UsageError(`${flag} ${dir}: refusing to write under /${m[1]} (a kernel interface, not a folder)`);
 }
 
+/**
+ * Refuses an output path `flag` names before anything is built: under /proc or /sys, an existing
+ * directory where a file goes (or a file where a directory goes), a parent that is a file.
+ */
+export function checkOutputPath(flag: string, path: string, kind: 'file' | 'directory'): void {
+  if (!path.trim()) throw new UsageError(`${flag}: the path is empty; give the ${kind} to write`);
+  refuseKernelPath(flag, path);
+  const stat = (p: string) => { try { return statSync(p); } catch { return null; } };
+  const here = stat(path);
+  if (here && kind === 'file' && here.isDirectory()) throw new UsageError(`${flag} ${path}: is a directory; give the file to write`);
+  if (here && kind === 'directory' && !here.isDirectory()) throw new UsageError(`${flag} ${path}: is a file, not a directory`);
+  // the nearest existing parent must be a directory
+  for (let dir = dirname(resolvePath(path)); ; dir = dirname(dir)) {
+    const s = stat(dir);
+    if (s) {
+      if (!s.isDirectory()) throw new UsageError(`${flag} ${path}: ${dir} is a file, not a directory`);
+      break;
+    }
+    if (dir === dirname(dir)) break;
+  }
+}
+
 /** Writes a text file the CLI produces atomically (complete or absent); `what` (a flag or a name) starts the error line. */
 export function writeTextFile(path: string, text: string, what = path): void {
-  writeFileAtomic(path, [Buffer.from(text, 'utf8')], (message) => new UsageError(`${what}: ${message}`));
+  whileWriting(() => writeFileAtomic(path, [Buffer.from(text, 'utf8')], (message) => new UsageError(`${what}: ${message}`)));
 }

@@ -76,9 +76,31 @@ function readResult(dir: string, name: string): Result {
   if (r?.name !== name || !Array.isArray(r.summary) || !Array.isArray(r.charts)) throw new UsageError(`--from ${file}: not the results of experiment ${name}`);
   // the charts and the page read each measure's title and unit
   if (!r.measures || typeof r.measures !== 'object' || Array.isArray(r.measures)) throw new UsageError(`--from ${file}: no "measures" object (each measure's title and unit); rerun the experiment to write it`);
+  checkResult(r, (what) => new UsageError(`--from ${file}: ${what}; rerun the experiment to write it again`));
   // JSON has no NaN: null numbers are missing values
   r.summary = r.summary.map((s) => ({ ...s, mean: s.mean ?? NaN, min: s.min ?? NaN, max: s.max ?? NaN }));
   return r;
+}
+
+/** What the charts and the report read of a result file, checked so a damaged one is one line (not a crash or a blank chart). */
+function checkResult(r: Result, fail: (what: string) => Error): void {
+  const object = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const num = (v: unknown) => v === null || typeof v === 'number';
+  for (const [k, m] of Object.entries(r.measures as Record<string, unknown>)) {
+    if (!object(m) || typeof m.title !== 'string' || typeof m.unit !== 'string') throw fail(`measure "${k}" must be an object with a "title" and a "unit" string`);
+  }
+  (r.summary as unknown[]).forEach((row, i) => {
+    if (!object(row) || typeof row.series !== 'string' || typeof row.measure !== 'string' || !['string', 'number'].includes(typeof row.x)) {
+      throw fail(`summary row ${i} must be an object with "series", "x" and "measure"`);
+    }
+    if (!(row.measure in r.measures)) throw fail(`summary row ${i}: measure "${row.measure}" is not in "measures"`);
+    if (!num(row.mean) || !num(row.min) || !num(row.max)) throw fail(`summary row ${i}: "mean", "min" and "max" must be numbers (or null)`);
+  });
+  (r.charts as unknown[]).forEach((c, i) => {
+    if (!object(c) || typeof c.id !== 'string' || typeof c.measure !== 'string') throw fail(`chart ${i} must be an object with an "id" and a "measure"`);
+    if (!(c.measure in r.measures)) throw fail(`chart ${i}: measure "${c.measure}" is not in "measures"`);
+  });
+  if (!object(r.verdict) || typeof r.verdict.text !== 'string') throw fail('no "verdict" object with its "text"');
 }
 
 function ensureWritable(flag: string, dir: string): void {

@@ -5,8 +5,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportOnnx, exportTorch, loadInstance, onnxPath, refuseOverwritingInputs, saveOnnx, saveTorchHandoff } from '../../src/index.js';
 import { cliTask } from '../tasks.js';
-import { applyConfig, choice, int, printJson, UsageError } from '../shared.js';
+import { applyConfig, checkOutputPath, choice, int, printJson, UsageError } from '../shared.js';
 import { taskOf } from './use.js';
+import { whileWriting } from '../interrupts.js';
 import { hfExport, isPretrainedDir } from './hf.js';
 
 /** Rotary tables of --max-len rows (x head width / 2, cos and sin) go into the ONNX file, which protobuf caps at 2 GiB. */
@@ -27,6 +28,7 @@ export function exportCommand(): Command {
     .option('--config <file>', 'JSON file of flag values')
     .action((_o, cmd: Command) => {
       const o = applyConfig(cmd);
+      for (const flag of ['onnx', 'torch', 'out']) if (typeof o[flag] === 'string') checkOutputPath(`--${flag}`, o[flag] as string, flag === 'onnx' ? 'file' : 'directory');
       if (isPretrainedDir(o.model)) return hfExport(o);
       if (o.mergeLora) throw new UsageError(`--merge-lora: ${String(o.model)} is not a PEFT adapter directory (adapter_config.json)`);
       if (!o.onnx && !o.torch) throw new UsageError('qkv export needs --onnx FILE and/or --torch DIR');
@@ -44,8 +46,10 @@ export function exportCommand(): Command {
       // everything is built in memory first: a model that cannot be exported writes nothing
       const onnx = o.onnx ? exportOnnx(instance, { opset: Number(o.opset), maxLen: o.maxLen as number, graphInput: o.graphInput as boolean }) : null;
       const torch = o.torch ? exportTorch(instance) : null;
-      if (onnx) saveOnnx(o.onnx as string, onnx).forEach((path, i) => written.push({ path, what: onnx[i]!.what, bytes: onnx[i]!.bytes.length, notes: onnx[i]!.notes }));
-      if (torch) for (const w of saveTorchHandoff(o.torch as string, torch)) written.push(w);
+      whileWriting(() => {
+        if (onnx) saveOnnx(o.onnx as string, onnx).forEach((path, i) => written.push({ path, what: onnx[i]!.what, bytes: onnx[i]!.bytes.length, notes: onnx[i]!.notes }));
+        if (torch) for (const w of saveTorchHandoff(o.torch as string, torch)) written.push(w);
+      });
       if (o.json) printJson({ model: o.model, task, written });
       else {
         for (const w of written) {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DeviceError, getBackend, isCheckpoint, isDeviceBackend, OPTIMIZERS, readCheckpointConfig, SCHEDULES, trainSessionAsync, TrainingError,
-  type SessionResult, type TaskDriver, type TaskInstance, type TaskName, type TaskOptions, type TrainerOptions,
+  type SessionResult, type TaskDriver, type TrainEvent, type TaskInstance, type TaskName, type TaskOptions, type TrainerOptions,
 } from '../../src/index.js';
 import { progress } from '../progress.js';
 import { choice, explicitFlags, float, int, prepareOutDir, printJson, UsageError } from '../shared.js';
@@ -47,6 +47,16 @@ export function trainerOptions(o: Record<string, unknown>, extra: Partial<Traine
   };
 }
 
+const pendingNotes = new WeakMap<object, string[]>();
+
+/**
+ * Lines for stderr (flags this run ignores) printed once training starts, after every check has
+ * passed: a refused run prints its one error line and nothing beside it.
+ */
+export function noteWhenTraining(o: Record<string, unknown>, lines: readonly string[]): void {
+  pendingNotes.set(o, [...(pendingNotes.get(o) ?? []), ...lines]);
+}
+
 /**
  * Runs a session with a progress bar and prints the summary. SIGINT/SIGTERM stop it between
  * steps: the last checkpoint is saved at the step reached and one line says where (exit 130/143).
@@ -57,12 +67,17 @@ export async function runAndReport<I extends TaskInstance, E, O extends TaskOpti
   prepareOutDir('--out', out);
   if (!o.resume && existsSync(join(out, 'last'))) throw new UsageError(`--out ${out} already holds a run; pass --resume to continue it, or choose another directory`);
   const bar = progress({ log: join(out, 'log.jsonl'), quiet: Boolean(o.json) });
+  const notes = pendingNotes.get(o) ?? [];
+  const onEvent = (e: TrainEvent) => {
+    if (e.type === 'start') for (const line of notes.splice(0)) console.error(`qkv: ${line}`);
+    bar.onEvent(e);
+  };
   let result: SessionResult;
   try {
     const onEvaluated = watcher(task, o, meta, dev);
     result = await withInterrupts(async (signal) => {
       const r = await trainSessionAsync(driver, train, dev,
-        { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent: bar.onEvent, evalMax: o.evalMax as number | undefined, onEvaluated, signal,
+        { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent, evalMax: o.evalMax as number | undefined, onEvaluated, signal,
           explicit: explicitFlags(o) });
       if (r.stop?.reason === 'interrupted') throw interrupted(out, r, signal);
       return r;

@@ -49,7 +49,7 @@ export function trainLmCommand(): Command {
     .option('--n-layer <n>', 'transformer blocks', int('--n-layer', 1), 4)
     .option('--n-head <n>', 'attention heads', int('--n-head', 1), 4)
     .option('--n-embd <n>', 'embedding width (a multiple of --n-head)', int('--n-embd', 1), 128)
-    .option('--dropout <x>', 'dropout', float('--dropout', 0, 1), 0)
+    .option('--dropout <x>', 'dropout', float('--dropout', 0, 1, true), 0)
     .option('--bias', 'biases in Linear and LayerNorm layers (nanoGPT default: off)', false)
     .option('--no-bias', 'no biases (the default)')
     .addOption(choice('--attention <kind>', 'attention: softmax (GPT), relu, additive, or linear (decodes as an RNN)', nn.ATTENTION_KINDS, 'softmax'))

@@ -43,7 +43,7 @@ export function trainSeq2seqCommand(): Command {
     .option('--layers <n>', 'encoder layers and decoder layers (each)', int('--layers', 1), 2)
     .option('--heads <n>', 'attention heads (must divide --d-model)', int('--heads', 1), 4)
     .option('--ff <n>', 'width of the feed-forward sublayer (default: 2 x --d-model)', int('--ff', 1))
-    .option('--dropout <x>', 'dropout (the built-in sets need none; try 0.1 on real data)', float('--dropout', 0, 1), 0)
+    .option('--dropout <x>', 'dropout (the built-in sets need none; try 0.1 on real data)', float('--dropout', 0, 1, true), 0)
     .option('--post-ln', 'layer norm after each residual sum (the original paper) instead of before', false)
     .option('--bucket', 'length-bucketed batches: examples of similar length together (less padding, the same steps per epoch; batches are then not uniform draws)', false)
     .addOption(vizOption('the built-in set\'s example, or the first held-out pair; "SOURCE => TARGET" (or a tab) teacher-forces TARGET, a bare SOURCE records the greedy output of each evaluation; encoder self-attention and cross-attention are recorded'));

@@ -8,7 +8,7 @@ import { builtinExamples, detectFormat, FORMATS, readExamples, type ExampleOf } 
 import { imageFrontEndFor } from '../media.js';
 import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, MAX_BUILTIN_N, UsageError, vocabSizeOption } from '../shared.js';
 import { ignoredFlags, type InputKind } from './applicable.js';
-import { addTrainingFlags, checkModelFlags, runAndReport, trainerOptions, vizOption } from './train-common.js';
+import { addTrainingFlags, checkModelFlags, noteWhenTraining, runAndReport, trainerOptions, vizOption } from './train-common.js';
 import { trainLmCommand } from './train-lm.js';
 import { trainSeq2seqCommand } from './train-seq2seq.js';
 import { addPretrainedFlags, hfData, hfTrain } from './hf.js';
@@ -22,7 +22,7 @@ function addModelFlags(cmd: Command): Command {
     .option('--d-model <n>', 'width of the model', int('--d-model', 2), 64)
     .option('--layers <n>', 'layers', int('--layers', 1), 2)
     .option('--heads <n>', 'attention heads', int('--heads', 1), 4)
-    .option('--dropout <x>', 'dropout', float('--dropout', 0, 1), 0.1)
+    .option('--dropout <x>', 'dropout', float('--dropout', 0, 1, true), 0.1)
     .option('--window <n>', 'truncated attention: look at most N positions either side', int('--window', 0))
     .addOption(vizOption('the built-in set\'s example'))
     .option('--kernel <n>', 'CNN kernel size; window-fc: window size (odd)', int('--kernel', 1), 3)
@@ -87,9 +87,11 @@ function labelled<T extends 'tag' | 'classify'>(task: T, o: Record<string, unkno
   if (o.dev) return { train, dev: read(o.dev as string), meta: { train: o.train, dev: o.dev }, frontEnd };
   if (train.length < 2) throw new UsageError(`${source}: needs at least 2 examples to hold one out (or give --dev)`);
   if (frontEnd) {
-    // media lists and folder trees are often sorted by label: hold out a random 10%
-    const [tr, dev] = data.split(train, [0.9, 0.1], o.seed as number);
-    return { train: tr!, dev: dev!, meta: { train: o.train, dev: `10% of ${source} (seed ${String(o.seed)})` }, frontEnd };
+    // media lists and folder trees are often sorted by label: hold out a random 10%, at least one
+    const held = Math.max(1, train.length - Math.round(train.length * 0.9));
+    const [tr, dev] = data.split(train, [1 - held / train.length, held / train.length], o.seed as number);
+    if (held > train.length * 0.1) noteWhenTraining(o, [`${source} has only ${train.length} examples: ${held} held out at random for dev, ${tr!.length} to train on (give --dev FILE for a real held-out set)`]);
+    return { train: tr!, dev: dev!, meta: { train: o.train, dev: `${held} of ${source} at random (seed ${String(o.seed)})` }, frontEnd };
   }
   const cut = Math.max(1, Math.floor(train.length * 0.1));
   return { train: train.slice(cut), dev: train.slice(0, cut), meta: { train: o.train, dev: `first ${cut} examples of ${source}` } };
@@ -127,7 +129,7 @@ export function trainCommand(): Command {
     if (o.from) return hfTrain('tag', o, labelled('tag', o), trainerOptions(o));
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('tag', o);
-    for (const line of ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd))) console.error(`qkv: ${line}`);
+    noteWhenTraining(o, ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd)));
     const options: TagTrainOptions = {
       model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize as number, labelSmoothing: o.labelSmoothing as number, wordDropout: o.wordDropout as number,
       bucket: Boolean(o.bucket), tokenize: o.tokenize as TagTrainOptions['tokenize'], vocabSize: o.vocabSize as number | undefined,
@@ -141,7 +143,7 @@ export function trainCommand(): Command {
     if (o.from) return hfTrain('classify', o, hfData(o, () => labelled('classify', o)), trainerOptions(o));
     checkVocabSize(o);
     const { train: tr, dev, meta, frontEnd } = labelled('classify', o);
-    for (const line of ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd))) console.error(`qkv: ${line}`);
+    noteWhenTraining(o, ignoredFlags(cmd, String(o.model), inputKind(tr, frontEnd)));
     const options: ClassifyOptions = {
       model: modelOptions(o, frontEnd), frontEnd, batchSize: o.batchSize as number, labelSmoothing: o.labelSmoothing as number,
       tokenize: o.tokenize as ClassifyOptions['tokenize'], vocabSize: o.vocabSize as number | undefined,

@@ -12,7 +12,7 @@ import {
   DEFAULT_VIZ_TOKENS, inspectModel, loadInstance, QkvError, type InspectableModel, type InspectOptions, type LmInstance, type ModelInspection,
   type Seq2SeqInstance, type ModelInfo, type WatchRecord, type data,
 } from '../../src/index.js';
-import { applyConfig, float, int, UsageError, writeTextFile } from '../shared.js';
+import { applyConfig, checkOutputPath, float, int, UsageError, writeTextFile } from '../shared.js';
 import { cliTask } from '../tasks.js';
 import { builtinExample, defaultInput, mediaFile, mediaInput, mediaOf, parseInput } from '../viz/inputs.js';
 import { readWatch } from '../viz/watch.js';
@@ -28,6 +28,10 @@ interface Loaded {
   info: ModelInfo; defaultInput: string; training: WatchRecord[];
   /** A file-reading model's built-in example (the page opens on it), null if none. */
   example: { name: string; input: data.SequenceInput } | null;
+  /** lm: new tokens generated after the default input unless told (DEFAULT_VIZ_TOKENS, fewer where the block size ends first). */
+  newTokens: number | null;
+  /** Why the default input was cut (a prompt longer than the model's block size), or null. */
+  note: string | null;
 }
 
 const VIZ_TASKS = ['tag', 'classify', 'lm', 'seq2seq'];
@@ -44,7 +48,7 @@ function describe(name: string, m: InspectableModel): ModelInfo {
   }
   const c = (m as Exclude<InspectableModel, LmInstance | Seq2SeqInstance>).config.model;
   if (c.kind !== 'transformer') throw new QkvError(`a ${c.kind} model has no attention to look at (train with --model transformer)`);
-  const words = 'featurizer' in m && m.featurizer.words;
+  const words = 'featurizer' in m && (m.featurizer.words || m.featurizer.bpe);
   const media = mediaOf(m);
   return { name, task: m.config.task, input: media === 'image' ? 'image' : words ? 'words' : 'frames', media, kind: c.kind, attention: c.attention, pos: c.pos, layers: c.layers, heads: c.heads, dModel: c.dModel };
 }
@@ -63,7 +67,7 @@ function loadPretrained(dir: string): Loaded {
   else if (m instanceof hf.ViTForImageClassification) Object.assign(info, { task: 'classify', input: 'frames', layers: m.config.numHiddenLayers, heads: m.config.numAttentionHeads, dModel: m.config.hiddenSize });
   else Object.assign(info, { task: m instanceof hf.BertForTokenClassification ? 'tag' : 'classify', layers: m.config.numHiddenLayers, heads: m.config.numAttentionHeads, dModel: m.config.hiddenSize });
   return {
-    instance: null, info, defaultInput: m instanceof hf.GPT2LMHeadModel || m instanceof hf.BertForTokenClassification || m instanceof hf.BertForSequenceClassification ? 'I saw a saw' : '', training: [], example: null,
+    instance: null, info, defaultInput: m instanceof hf.GPT2LMHeadModel || m instanceof hf.BertForTokenClassification || m instanceof hf.BertForSequenceClassification ? 'I saw a saw' : '', training: [], example: null, newTokens: null, note: null,
     pretrained: (text, options) => inspectPretrained(p, text, { maxNewTokens: options.maxNewTokens }),
   };
 }
@@ -102,7 +106,36 @@ async function loadModel(dir: string, maxPositions: number): Promise<Loaded> {
   }
   const meta = (config.meta ?? {}) as Record<string, unknown>;
   const example = builtinExample(m, meta, maxPositions);
-  return { instance: m, pretrained: null, info: { ...info, example: example?.name ?? null }, defaultInput: info.media ? '' : defaultInput(task, meta), training: readWatch(dir), example };
+  const saved = info.media ? '' : defaultInput(task, meta);
+  const loaded: Loaded = { instance: m, pretrained: null, info: { ...info, example: example?.name ?? null }, defaultInput: saved, training: readWatch(dir), example, newTokens: null, note: null };
+  if (task !== 'lm' || !saved) return loaded;
+  // the prompt saved at training time may be longer than the model reads: cut to half its block size, said once
+  const lm = m as LmInstance;
+  const block = lm.config.model.blockSize;
+  let ids: Int32Array;
+  try { ids = lm.tokenizer.encode(saved, 'the saved prompt'); } catch { ids = new Int32Array(0); }
+  if (ids.length > block) {
+    const keep = Math.max(1, Math.floor(block / 2));
+    loaded.defaultInput = lm.tokenizer.decode(ids.subarray(0, keep));
+    loaded.note = `the model's saved prompt has ${ids.length} tokens, more than its block size ${block}: showing its first ${keep} (${JSON.stringify(loaded.defaultInput)})`;
+  }
+  loaded.newTokens = fittedNewTokens(lm, loaded.defaultInput);
+  return loaded;
+}
+
+/** lm, no --max-new-tokens: DEFAULT_VIZ_TOKENS new tokens, or as many as the block size leaves after `prompt`. */
+function fittedNewTokens(m: LmInstance, prompt: string): number {
+  let P: number;
+  try { P = m.tokenizer.encode(prompt, 'the prompt').length; } catch { return DEFAULT_VIZ_TOKENS; } // the inspection names the character
+  return Math.max(1, Math.min(DEFAULT_VIZ_TOKENS, m.config.model.blockSize - P + 1));
+}
+
+/** The generation options for one input: an lm's new tokens fitted to it when --max-new-tokens was not given. */
+function withNewTokens(m: Loaded, text: string, gen: InspectOptions): InspectOptions {
+  if (m.info.task !== 'lm' || gen.maxNewTokens !== undefined) return gen;
+  // a Hugging Face GPT-2 reads 1024 positions: the default count
+  if (!m.instance) return { ...gen, maxNewTokens: DEFAULT_VIZ_TOKENS };
+  return { ...gen, maxNewTokens: fittedNewTokens(m.instance as LmInstance, text) };
 }
 
 /** One input -> the model's inspection: typed text, or for a file-reading model a WAV / image path. */
@@ -129,7 +162,8 @@ function generationOptions(o: Record<string, unknown>, cmd: Command, task: strin
   if (task === 'seq2seq' && given.some((k) => k !== 'maxNewTokens')) throw new UsageError('--temperature and --seed apply to lm models; a seq2seq model is shown with its greedy output');
   if (given.includes('seed') && !((o.temperature as number | undefined) ?? 0)) throw new UsageError('--seed goes with --temperature > 0: greedy decoding draws nothing');
   return {
-    maxNewTokens: (o.maxNewTokens as number | undefined) ?? (task === 'lm' ? DEFAULT_VIZ_TOKENS : undefined),
+    // lm without --max-new-tokens: fitted to each prompt and the block size (fittedNewTokens)
+    maxNewTokens: o.maxNewTokens as number | undefined,
     temperature: o.temperature as number | undefined, seed: o.seed as number | undefined,
   };
 }
@@ -159,7 +193,7 @@ export function vizCommand(): Command {
       const dir = o.model as string;
       const max = o.maxPositions as number;
       if (o.export !== undefined) {
-        if (String(o.export).trim() === '') throw new UsageError('--export: the path is empty; give the HTML file to write');
+        checkOutputPath('--export', String(o.export), 'file');
         // never write over what this run reads: the checkpoint's files and the run's attention.jsonl
         const reads = [isPretrainedDir(dir) ? dir : resolveCheckpoint(dir), dir].flatMap((d) => { try { return readdirSync(d).map((f) => join(d, f)); } catch { return []; } });
         refuseOverwritingInputs(o.export as string, reads, (msg) => new UsageError(`--export ${o.export as string}: ${msg}`));
@@ -173,9 +207,10 @@ export function vizCommand(): Command {
           return;
         }
         if (!inputs.length) throw new UsageError(`--export: give the inputs to show with --input ${m.info.media === 'audio' ? 'FILE.wav' : m.info.media === 'image' ? 'FILE.png' : 'TEXT'} (this model has no built-in example)`);
+        if (!(o.input as string[]).length && m.note) console.error(`qkv viz: ${m.note}`);
         const inspections = inputs.map((text) => {
           try {
-            return { input: text, result: inspectText(m, text, max, gen) };
+            return { input: text, result: inspectText(m, text, max, withNewTokens(m, text, gen)) };
           } catch (e) {
             throw e instanceof QkvError ? new UsageError(`--input ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)}: ${unnamed(e.message, text)}`) : e;
           }
@@ -209,17 +244,18 @@ export function vizCommand(): Command {
         } else loaded.defaultInput = first;
       }
       const gen = generationOptions(o, cmd, loaded?.info.task ?? 'lm');
+      if (loaded?.note) console.error(`qkv viz: ${loaded.note}`);
       const server = await startVizServer({
         page: vizPage(loaded?.info.name ?? basename(resolve(dir)), null),
         model: () => (loaded
-          ? { status: 200, body: { model: loaded.info, defaultInput: loaded.defaultInput, training: loaded.training, newTokens: gen.maxNewTokens ?? null } }
+          ? { status: 200, body: { model: loaded.info, defaultInput: loaded.defaultInput, training: loaded.training, newTokens: gen.maxNewTokens ?? loaded.newTokens } }
           : { status: 500, body: { error: `cannot load the model: ${failure}` } }),
         inspect: (text, params) => {
           if (!loaded) throw new QkvError(`cannot load the model: ${failure}`);
           // the page's "new tokens" box (lm)
           const tokens = params.get('tokens');
           if (tokens !== null && !/^0*[1-9]\d*$/.test(tokens)) throw new QkvError(`new tokens must be an integer >= 1, got "${tokens.slice(0, 20)}"`);
-          return inspectText(loaded, text, max, tokens === null || loaded.info.task !== 'lm' ? gen : { ...gen, maxNewTokens: Number(tokens) });
+          return inspectText(loaded, text, max, tokens === null || loaded.info.task !== 'lm' ? withNewTokens(loaded, text, gen) : { ...gen, maxNewTokens: Number(tokens) });
         },
         example: () => {
           if (!loaded?.example) throw new QkvError(loaded ? 'this model has no built-in example: open a file' : `cannot load the model: ${failure}`);

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { QkvError } from '../../src/index.js';
 import { scriptJson } from './page.js';
+import { debugging, report } from '../errors.js';
 
 export const HOST = '127.0.0.1';
 /** Longest request line accepted (the input travels in the query string). */
@@ -43,8 +44,11 @@ function answer(res: ServerResponse, run: () => unknown): void {
     return json(res, 200, { result: run() });
   } catch (e) {
     if (e instanceof QkvError) return refuse(res, 400, e.message);
-    console.error(`qkv viz: ${(e as Error).stack ?? String(e)}`);
-    return refuse(res, 500, `internal error: ${(e as Error).message}`);
+    // a bug in qkv: one line here and on the page (QKV_DEBUG=1 prints where)
+    const line = report(e).line;
+    console.error(`qkv viz: ${line}`);
+    if (debugging()) console.error((e as Error).stack);
+    return refuse(res, 500, line);
   }
 }
 
@@ -103,7 +107,8 @@ function handle(h: VizHandlers, port: () => number, req: IncomingMessage, res: S
 
 /** Listens on 127.0.0.1 (port 0: a free one) and resolves once it does. */
 export function startVizServer(h: VizHandlers, port: number): Promise<Server> {
-  const server: Server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => handle(h, () => (server.address() as AddressInfo).port, req, res));
+  // a client that stops sending mid-request is dropped (checked every 2 s), not kept forever
+  const server: Server = createServer({ maxHeaderSize: 32 * 1024, headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2_000 }, (req, res) => handle(h, () => (server.address() as AddressInfo).port, req, res));
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(new QkvError(e.code === 'EADDRINUSE' ? `--port ${port}: already in use` : `cannot listen on ${HOST}:${port}: ${e.message}`)));
     server.listen(port, HOST, () => resolve(server));

@@ -21,6 +21,9 @@ export function readTextFile(path: string): string {
     throw new DataError(path, null, 'not valid UTF-8');
   }
   if (text.replace(/^\ufeff/, '').trim() === '') throw new DataError(path, null, 'file is empty');
+  // a NUL is never text: a binary or damaged file, refused rather than read as odd words
+  const nul = text.indexOf('\0');
+  if (nul >= 0) throw new DataError(path, text.slice(0, nul).split('\n').length, 'a NUL byte: this is not a text file (binary or damaged?)');
   return text;
 }
 

@@ -39,10 +39,13 @@ function inspectEncoder(m: TagModel | ClassifyInstance, input: SequenceInput): M
   const model = m.model;
   const enc = model.encoder;
   if (!(enc instanceof AttentionEncoder)) throw new QkvError(`a ${m.config.model.kind} model has no attention to look at (train with --model transformer)`);
-  const T = (input.tokens ?? input.frames ?? []).length;
+  // a BPE model's positions are subword pieces: the page shows the pieces, each word's label on its first piece
+  const pieces = m.featurizer.bpe && input.tokens ? m.featurizer.bpe.encodeWords(input.tokens) : null;
+  const T = pieces ? pieces.reduce((a, p) => a + p.length, 0) : (input.tokens ?? input.frames ?? []).length;
   if (T === 0) throw new QkvError('the input is empty: type at least one word (or give at least one frame)');
   const task = m.config.task;
-  const prediction = predictOne(m, input);
+  const predicted = predictOne(m, input);
+  const prediction = pieces && Array.isArray(predicted) ? pieces.flatMap((p, w) => Array.from(p, (_, k) => (k === 0 ? predicted[w]! : ''))) : predicted;
   const firstLayer = enc.encoder.layers.at(0);
   const E = enc.outDim;
   const H = firstLayer.nhead;
@@ -62,8 +65,10 @@ function inspectEncoder(m: TagModel | ClassifyInstance, input: SequenceInput): M
   const words = m.featurizer.words;
   return {
     task, input: input.edges ? 'graph' : input.frames ? 'frames' : 'words',
-    tokens: input.tokens ?? input.frames!.map((_, i) => `${input.edges ? 'node' : 'frame'} ${i + 1}`), keys: null,
-    unknown: input.tokens ? input.tokens.map((w) => !words!.has(w)) : new Array<boolean>(T).fill(false),
+    tokens: pieces ? pieces.flatMap((p) => Array.from(p, (id) => m.featurizer.bpe!.decode([id]))) : input.tokens ?? input.frames!.map((_, i) => `${input.edges ? 'node' : 'frame'} ${i + 1}`),
+    keys: null,
+    // nothing is unknown to byte-level BPE
+    unknown: input.tokens && words ? input.tokens.map((w) => !words.has(w)) : new Array<boolean>(T).fill(false),
     edges: input.edges ?? null,
     prediction,
     model: {

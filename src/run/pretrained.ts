@@ -54,7 +54,7 @@ function readJson(path: string): Json {
     if (j === null || typeof j !== 'object' || Array.isArray(j)) throw new Error('not a JSON object');
     return j as Json;
   } catch (e) {
-    throw new PretrainedError(path, `not valid JSON (${(e as Error).message})`);
+    throw new PretrainedError(path, `not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
 }
 
@@ -153,7 +153,7 @@ function readTokenizer(tokPath: string): HfTokenizer {
   try {
     j = JSON.parse(readFileSync(tokPath, 'utf8'));
   } catch (e) {
-    throw new PretrainedError(tokPath, `not valid JSON (${(e as Error).message})`);
+    throw new PretrainedError(tokPath, `not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
   return anyTokenizerFromJson(j, tokPath);
 }

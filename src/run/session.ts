@@ -114,6 +114,25 @@ function shortVocabulary(instance: TaskInstance, asked: unknown): string | null 
   return `--vocab-size ${want}: the training data gives only ${t.size} tokens (${t.model.merges.length} merges; a merge needs a pair seen at least twice), so the vocabulary is ${t.size}`;
 }
 
+/** Length options the user sets: resuming with none of them keeps the run's own length (and so its schedule). */
+const LENGTH_KEYS = ['maxSteps', 'maxIters', 'epochs', 'timeBudget'];
+
+/**
+ * The trainer options of a resumed run: with `explicit` (the options the user set) naming no
+ * length, the saved run's length, time budget and patience, not a length picked anew.
+ */
+function keptLength(saved: Record<string, unknown>, now: TrainerOptions, explicit?: ReadonlySet<string>): TrainerOptions {
+  if (!explicit || LENGTH_KEYS.some((k) => explicit.has(k))) return now;
+  const steps = saved.maxSteps;
+  const budget = typeof saved.timeBudget === 'number' ? saved.timeBudget : undefined;
+  if (typeof steps !== 'number' && budget === undefined) return now; // a run saved before lengths were recorded
+  return {
+    ...now, epochs: undefined, auto: undefined, timeBudget: budget,
+    maxSteps: typeof steps === 'number' && Number.isFinite(steps) ? steps : undefined,
+    ...(typeof saved.patience === 'number' && !explicit.has('patience') ? { patience: saved.patience } : {}),
+  };
+}
+
 /** The loop state in trainer.json, checked field by field. */
 /** The loop state of a checkpoint's trainer.json, checked. */
 export function trainerState(ck: CheckpointRead): TrainerState {
@@ -155,6 +174,7 @@ function openSession<I extends TaskInstance, E, O extends TaskOptions>(driver: T
   let restored: { state: TrainerState; optimizer: { tensors: Map<string, import('../tensor/tensor.js').Tensor>; stepCount: number } } | null = null;
   const warn = o.onWarning ?? ((m: string) => process.stderr.write(`qkv: ${m}\n`));
   let saved: Record<string, unknown> | null = null;
+  let trainerOptions = o.trainer;
   if (o.resume) {
     const lastDir = join(o.out, 'last');
     if (!isCheckpoint(lastDir)) throw new CheckpointError(`--resume: ${lastDir} holds no checkpoint to resume from`);
@@ -165,6 +185,7 @@ function openSession<I extends TaskInstance, E, O extends TaskOptions>(driver: T
       saved = (ck.config.training ?? {}) as Record<string, unknown>;
       const warning = checkResume(lastDir, resumeDifferences(saved, { ...o.trainer, ...o.task } as Record<string, unknown>, o.explicit));
       if (warning) warn(warning);
+      trainerOptions = keptLength(saved, o.trainer, o.explicit);
       restored = { state: trainerState(ck), optimizer: ck.optimizer };
       instance = rebuild(driver, ck);
     } catch (e) {
@@ -183,9 +204,9 @@ function openSession<I extends TaskInstance, E, O extends TaskOptions>(driver: T
   const config = (metrics: Record<string, number>, step: number) => ({
     format: CHECKPOINT_FORMAT, ...instance.config, meta: o.meta ?? {}, step, metrics,
     // the length as resolved (epochs, the automatic rule) is what the schedule was laid over
-    training: { ...o.trainer, maxSteps: trainer.options.maxSteps, decaySteps: trainer.options.decaySteps, ...o.task, generator: undefined, now: undefined },
+    training: { ...trainerOptions, maxSteps: trainer.options.maxSteps, decaySteps: trainer.options.decaySteps, ...o.task, generator: undefined, now: undefined },
   });
-  const trainer = new Trainer(instance.model, trainingTask, o.trainer, {
+  const trainer = new Trainer(instance.model, trainingTask, trainerOptions, {
     save: (kind, s) => saveCheckpoint(join(o.out, kind), {
       config: config(s.metrics, s.trainer.step), model: s.model,
       optimizer: kind === 'last' ? s.optimizer : null, trainer: kind === 'last' ? { state: s.trainer } : null,

@@ -185,6 +185,8 @@ export class Trainer<Batch> {
     const startElapsed = this.state.elapsed;
     const elapsed = () => startElapsed + (this.now() - t0) / 1000;
     this.state.stop = null;
+    // a metric the task lacks fails now, not after training to the first evaluation
+    if (o.monitor !== null) yield* this.checkingMonitor(o.monitor);
     this.emit({ type: 'start', step: this.state.step, maxSteps: o.maxSteps, stepsPerEpoch: this.stepsPerEpoch, timeBudget: o.timeBudget });
     this.model.train();
     while (!this.state.stop) {
@@ -318,6 +320,27 @@ export class Trainer<Batch> {
     return { metric, higherIsBetter: !/loss|perplexity|bits|error/i.test(metric) };
   }
 
+  /** The task's evaluation before training (nothing recorded or saved): does it report `metric`? */
+  private *checkingMonitor(metric: string): globalThis.Generator<Promise<unknown>, void, unknown> {
+    const result = yield* this.evaluatedOnly();
+    if (result.metrics[metric] === undefined) {
+      throw new QkvError(`--monitor ${metric}: the task's evaluation has no metric "${metric}"; it reports ${Object.keys(result.metrics).join(', ')}`);
+    }
+  }
+
+  /** The task's evaluation in eval mode with gradients off, drawing from its own generator (never the training stream). */
+  private *evaluatedOnly(): globalThis.Generator<Promise<unknown>, EvalResult, unknown> {
+    this.model.eval();
+    const wasEnabled = setGradEnabled(false);
+    try {
+      const r = this.task.evaluate(new Generator(this.options.seed + 7919 * this.state.step));
+      return r instanceof Promise ? (yield r) as EvalResult : r;
+    } finally {
+      setGradEnabled(wasEnabled);
+      this.model.train();
+    }
+  }
+
   /** Evaluates, keeps the best checkpoint, and saves the last (resumable) one (a task that answers synchronously). */
   evaluate(elapsed: () => number = () => this.state.elapsed): EvalResult {
     const steps = this.evaluating(elapsed);
@@ -332,18 +355,9 @@ export class Trainer<Batch> {
   /** evaluate(), yielding the task's pending evaluation (a device's reads) for runAsync to await. */
   private *evaluating(elapsed: () => number): globalThis.Generator<Promise<unknown>, EvalResult, unknown> {
     const t0 = this.now();
-    this.model.eval();
     // evaluation draws from its own generator so it never changes the training stream; grad stays
     // off until an asynchronous evaluation has finished
-    const wasEnabled = setGradEnabled(false);
-    let result: EvalResult;
-    try {
-      const r = this.task.evaluate(new Generator(this.options.seed + 7919 * this.state.step));
-      result = r instanceof Promise ? (yield r) as EvalResult : r;
-    } finally {
-      setGradEnabled(wasEnabled);
-      this.model.train();
-    }
+    const result = yield* this.evaluatedOnly();
     const { metric, higherIsBetter } = this.monitored(result);
     const value = result.metrics[metric];
     if (value === undefined) throw new TrainingError(`evaluation has no metric "${metric}" (it has ${Object.keys(result.metrics).join(', ')})`);

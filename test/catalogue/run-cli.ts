@@ -15,7 +15,13 @@ export async function runCli(args: readonly string[]): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
   const [ow, ew] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = ((c: string | Uint8Array) => { out.push(String(c)); return true; }) as typeof process.stdout.write;
+  // qkv writes strings; the test runner's own reports (serialized, as bytes, on stdout) pass
+  // through, or the results of tests that finish meanwhile would be swallowed
+  process.stdout.write = ((c: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof c !== 'string') return (ow as (...a: unknown[]) => boolean).call(process.stdout, c, ...rest);
+    out.push(c);
+    return true;
+  }) as typeof process.stdout.write;
   process.stderr.write = ((c: string | Uint8Array) => { err.push(String(c)); return true; }) as typeof process.stderr.write;
   let code: number;
   try {

@@ -33,9 +33,21 @@ export function audioFrontEnd(overrides: Partial<LogMelConfig> = {}): AudioFront
   return c;
 }
 
+/** Rates a file may have: what the front end's rate may be set to (below 1 kHz is not audio qkv models; above, resampling costs grow). */
+export const WAV_RATES = [1000, 384000] as const;
+/**
+ * The longest clip read (10 minutes: 60,000 frames of 10 ms): every frame is a position of the
+ * model, and attention over a longer one does not fit in memory. Longer recordings are split first.
+ */
+export const MAX_WAV_SECONDS = 600;
+
 /** Log-mel frames of one WAV file (bytes), at the front end's rate: (T, numMelBins). */
 export function wavFeatures(bytes: Uint8Array, file: string, fe: AudioFrontEnd): number[][] {
   const wav = parseWav(bytes, file);
+  // checked before resampling or framing allocates anything (a 1 Hz header makes hours of audio)
+  if (wav.sampleRate < WAV_RATES[0] || wav.sampleRate > WAV_RATES[1]) throw new DataError(file, null, `sample rate ${wav.sampleRate} Hz: qkv reads WAV files at ${WAV_RATES[0]} to ${WAV_RATES[1]} Hz`);
+  const seconds = wav.data[0]!.length / wav.sampleRate;
+  if (seconds > MAX_WAV_SECONDS) throw new DataError(file, null, `${(seconds / 60).toFixed(1)} minutes of audio: at most ${MAX_WAV_SECONDS / 60} minutes a clip (each 10 ms frame is a position of the model); split the recording`);
   const mono = resample(toMono(wav), wav.sampleRate, fe.sampleRate);
   const rows = logMel(mono, fe);
   if (!rows.length) {

@@ -15,9 +15,34 @@ const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
 const JPEG_MAGIC = [0xff, 0xd8];
 const starts = (b: Uint8Array, m: number[]) => b.length >= m.length && m.every((v, i) => b[i] === v);
 
+/**
+ * The most pixels an image may declare (32 megapixels: a 7000×4500 photo). Decoding holds 4
+ * float32 values per pixel, so the dimensions in the header are checked before anything of
+ * their size is allocated.
+ */
+export const MAX_IMAGE_PIXELS = 32 * 1024 * 1024;
+
+/** Width and height from a PNG's IHDR or a JPEG's SOF segment (null when the header does not say). */
+function declaredSize(b: Uint8Array): [number, number] | null {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (starts(b, PNG_MAGIC)) return b.length >= 24 ? [view.getUint32(16), view.getUint32(20)] : null;
+  for (let i = 2; i + 9 <= b.length && b[i] === 0xff;) {
+    const marker = b[i + 1]!;
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { i += 2; continue; }
+    // SOF0..SOF15 except DHT (c4), JPG (c8) and DAC (cc)
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return [view.getUint16(i + 7), view.getUint16(i + 5)];
+    i += 2 + view.getUint16(i + 2);
+  }
+  return null;
+}
+
 /** Decodes a PNG or JPEG file's bytes (told apart by their first bytes) to RGBA Pixels. */
 export function decodeImage(bytes: Uint8Array, file: string): Pixels {
   if (bytes.length === 0) throw new DataError(file, null, 'file is empty');
+  const size = declaredSize(bytes);
+  if (size && size[0] * size[1] > MAX_IMAGE_PIXELS) {
+    throw new DataError(file, null, `${size[0]}×${size[1]} pixels: at most ${MAX_IMAGE_PIXELS / 1024 / 1024} megapixels an image (resize it first)`);
+  }
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let rgba: { width: number; height: number; data: Uint8Array | Uint16Array };
   if (starts(bytes, PNG_MAGIC)) {

@@ -43,7 +43,7 @@ export function parseTokenizerJson(text: string, file = 'tokenizer.json'): BpeTo
   try {
     j = JSON.parse(text);
   } catch (e) {
-    throw new DataError(file, null, `not valid JSON (${(e as Error).message})`);
+    throw new DataError(file, null, `not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
   return tokenizerFromJson(j, file);
 }
