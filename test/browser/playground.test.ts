@@ -211,9 +211,10 @@ describe('the playground in a browser (Chromium)', { skip }, () => {
   test('nothing overflows its card at 800, 1280 and 1920 px', async () => {
     const { context, page } = await open(browser, `${server.url}?backend=wasm`, 800);
     try {
-      await page.fill('#probe', 'the old man saw a saw and the duck can fly');
+      await page.fill('#probe', 'the old boy saw a saw and the duck can fly');
       await page.press('#probe', 'Enter');
       await idle(page);
+      assert.equal(await page.textContent('#message'), '');
       await page.waitForSelector('[data-model="B"] table.alpha');
       for (const width of [800, 1280, 1920]) {
         await page.setViewportSize({ width, height: 900 });

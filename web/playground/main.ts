@@ -106,7 +106,7 @@ function settingsForm(slot: Slot): HTMLElement {
   const f = el('form', { class: 'settings' });
   const controls: [string, HTMLElement][] = [
     ['model', select(Object.entries(MODEL_NAMES) as [string, string][], s.model, { name: 'model' })],
-    ['relevance α', select([['dot', 'dot product qⁱ·kʲ/√d'], ['additive', 'additive w·tanh(qⁱ+kʲ)']], s.relevance, { name: 'relevance' })],
+    ['relevance α', select([['dot', 'dot: q·k/√d'], ['additive', 'additive: w·tanh(q+k)']], s.relevance, { name: 'relevance' })],
     ['normalize', select([['softmax', 'softmax'], ['relu', 'ReLU']], s.normalizer, { name: 'normalizer' })],
     ['linear attention', el('input', { type: 'checkbox', name: 'linear', ...(s.linear ? { checked: '' } : {}) })],
     ['heads', number(s.heads, { name: 'heads', min: '1', max: '16' })],
@@ -151,7 +151,7 @@ function buildCard(slot: Slot): void {
       el('dt', {}, 'accuracy'), el('dd', { class: 'accuracy' }, '–'),
       el('dt', {}, 'on ambiguous words'), el('dd', { class: 'ambiguous' }, '–')),
     el('h3', {}, 'α′ for the probe'),
-    el('p', { class: 'muted explain' }, 'Row i: the word asking (its query qⁱ); column j: the word answered (its key kʲ). α′ᵢ,ⱼ is the weight of vʲ in bⁱ = Σⱼ α′ᵢ,ⱼ vʲ.'),
+    el('p', { class: 'muted explain' }, 'Row i: the word asking (its query qⁱ); column j: the word answered (its key kʲ). α′ᵢ,ⱼ is the weight of vʲ in bⁱ = Σⱼ α′ᵢ,ⱼ vʲ. With softmax each row sums to 1; ReLU only drops the negative scores, so its rows need not.'),
     el('div', { class: 'pick' }, field('layer', layer), field('head', head)),
     el('div', { class: 'attention' }),
     save,

@@ -27,7 +27,7 @@ export const DEFAULT_SETTINGS: PlaySettings = {
 
 /** The model kinds as the lecture names them. */
 export const MODEL_NAMES: Readonly<Record<ModelKind, string>> = {
-  fc: 'FC (one position alone)', 'window-fc': 'window (FC over ±1)', cnn: 'CNN', rnn: 'RNN (bidirectional LSTM)', transformer: 'self-attention',
+  fc: 'FC (one position)', 'window-fc': 'window FC (±1)', cnn: 'CNN (kernel 3)', rnn: 'RNN (bi-LSTM)', transformer: 'self-attention',
 };
 
 /** The attention kind the settings pick, found by what each built-in kind says it computes. */
