@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { loadModel, tagAttention, type TagModel } from '../../src/index.js';
+import { inspectModel, loadModel, tagAttention, type InspectableModel, type TagModel } from '../../src/index.js';
 import { bin } from '../cli/viz-helpers.js';
 
 const CHROMIUM = process.env['QKV_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -172,6 +172,20 @@ describe('the playground in a browser (Chromium)', { skip }, () => {
         assert.equal(await page.textContent('#message'), '', task);
         assert.equal(await page.textContent('[data-model="B"] .error'), '', task);
         assert.ok(await page.$$eval('[data-model="B"] table.alpha td', (c) => c.length) > 0, `${task}: α′ drawn`);
+        if (task === 'reverse') {
+          // the cross-attention (rows <bos> f e d c b a over the source a..f) equals the library's on the saved weights
+          const got = await pageAlpha(page, 'B', 2, 2);
+          const dir = await saveRun(page, 'B');
+          const { instance } = loadModel(dir);
+          const want = inspectModel(instance as unknown as InspectableModel, { source: [...'abcdef'] }, { target: [...'fedcba'] });
+          const cross = want.parts!.find((p) => p.name === 'cross-attention')!;
+          assert.deepEqual(cross.tokens, ['<bos>', ...'fedcba']);
+          cross.layers.forEach((layer, l) => layer.heads.forEach((head, h) => head.alphaPrime!.forEach((row, i) => row.forEach((v, j) => {
+            assert.ok(Math.abs(got[l]![h]![i]![j]! - v) <= 1e-5, `cross-attention layer ${l + 1} head ${h + 1} α′${i + 1},${j + 1}: page ${got[l]![h]![i]![j]}, library ${v}`);
+          }))));
+          const viz = spawnSync(process.execPath, [bin, 'viz', '--model', dir, '--export', join(dir, 'viz.html'), '--input', 'abcdef'], { encoding: 'utf8' });
+          assert.equal(viz.status, 0, viz.stderr);
+        }
       }
       await page.selectOption('#task', 'ambiguity');
       await idle(page);
@@ -215,6 +229,7 @@ describe('the playground in a browser (Chromium)', { skip }, () => {
       await page.press('#probe', 'Enter');
       await idle(page);
       assert.equal(await page.textContent('#message'), '');
+      await train(page, 6); // curves and numbers on the page too
       await page.waitForSelector('[data-model="B"] table.alpha');
       for (const width of [800, 1280, 1920]) {
         await page.setViewportSize({ width, height: 900 });
@@ -261,7 +276,9 @@ describe('the playground on WebGPU in Chromium (SwiftShader)', { skip }, () => {
       await context.setOffline(true);
       await train(page, 1);
       const first = { A: await num(page, 'A', 'loss'), B: await num(page, 'B', 'loss') };
+      const started = Date.now();
       await train(page, 19);
+      t.diagnostic(`19 steps of both models: ${((Date.now() - started) / 1000).toFixed(1)} s`);
       for (const side of ['A', 'B'] as const) {
         assert.equal(await num(page, side, 'step'), 20);
         const last = await num(page, side, 'loss');

@@ -130,14 +130,19 @@ function settingsForm(slot: Slot): HTMLElement {
   return f;
 }
 
+const EXPLAIN = 'Row i: the word asking (its query qⁱ); column j: the word answered (its key kʲ). α′ᵢ,ⱼ is the weight of vʲ in bⁱ = Σⱼ α′ᵢ,ⱼ vʲ. With softmax each row sums to 1; ReLU only drops the negative scores, so its rows need not.';
+const EXPLAIN_CROSS = 'Cross-attention: row i is the decoder having read <bos> and the first outputs (the correct ones, fed in), asking with its query qⁱ; column j is input letter j, its key kʲ and value vʲ from the encoder. Once the model reverses, each row looks at the letter it must write next: an anti-diagonal.';
+
 function buildCard(slot: Slot): void {
   const c = slot.card;
   c.className = 'card model';
   c.dataset.model = slot.side;
+  const which = select([['cross', 'cross-attention (output × input)'], ['self', 'encoder self-attention']], 'cross', { class: 'part', 'aria-label': 'attention' });
   const layer = select([], '0', { class: 'layer', 'aria-label': 'layer' });
   const head = select([], '0', { class: 'head', 'aria-label': 'head' });
   const redraw = () => drawAttention(slot);
   layer.addEventListener('change', redraw);
+  which.addEventListener('change', redraw);
   head.addEventListener('change', redraw);
   const save = el('button', { type: 'button', class: 'save' }, 'Save run (.tar)');
   save.addEventListener('click', () => void saveRun(slot));
@@ -151,8 +156,8 @@ function buildCard(slot: Slot): void {
       el('dt', {}, 'accuracy'), el('dd', { class: 'accuracy' }, '–'),
       el('dt', {}, 'on ambiguous words'), el('dd', { class: 'ambiguous' }, '–')),
     el('h3', {}, 'α′ for the probe'),
-    el('p', { class: 'muted explain' }, 'Row i: the word asking (its query qⁱ); column j: the word answered (its key kʲ). α′ᵢ,ⱼ is the weight of vʲ in bⁱ = Σⱼ α′ᵢ,ⱼ vʲ. With softmax each row sums to 1; ReLU only drops the negative scores, so its rows need not.'),
-    el('div', { class: 'pick' }, field('layer', layer), field('head', head)),
+    el('p', { class: 'muted explain' }, EXPLAIN),
+    el('div', { class: 'pick' }, field('attention', which), field('layer', layer), field('head', head)),
     el('div', { class: 'attention' }),
     save,
   );
@@ -210,7 +215,11 @@ function drawAttention(slot: Slot): void {
   fill(layer, r.settings.layers, 'layer');
   fill(head, r.settings.heads, 'head');
   if (!slot.attention) { target.replaceChildren(el('p', { class: 'muted' }, 'α′ appears here (fix the probe above if it says why not).')); return; }
-  drawAlpha(target, slot.attention, Number(layer.value), Number(head.value));
+  const which = slot.card.querySelector('select.part') as HTMLSelectElement;
+  (which.parentElement as HTMLElement).hidden = !slot.attention.cross;
+  const shown = slot.attention.cross && which.value === 'cross' ? slot.attention.cross : slot.attention;
+  (slot.card.querySelector('.explain') as HTMLElement).textContent = shown === slot.attention.cross ? EXPLAIN_CROSS : EXPLAIN;
+  drawAlpha(target, shown, Number(layer.value), Number(head.value));
 }
 
 function renderAll(): void {

@@ -14,10 +14,15 @@ const BATCH = 16;
 
 /** α′ of every layer and head for one probe: alphaPrime[layer][head][i][j] (null: the kind forms none). */
 export interface ProbeAttention {
+  /** The queries (rows). */
   tokens: string[];
+  /** The keys (columns), when they are not the queries (cross-attention). */
+  keys?: string[];
   /** blocked[i][j]: key j is masked for query i (window, graph edges). */
   blocked: boolean[][];
   alphaPrime: (number[][] | null)[][];
+  /** seq2seq: the cross-attention, the decoder's queries (<bos> and the target, fed in) over the encoder's output. */
+  cross?: ProbeAttention;
 }
 
 export class ProbeError extends Error {
@@ -151,11 +156,13 @@ export class PlayRun {
     let tokens: string[];
     let blocked: boolean[][];
     const maps: Tensor[] = [];
+    const crossMaps: Tensor[] = [];
+    let rows: string[] = [];
     if (this.task.task === 'tag') {
       const m = this.instance as TagModel;
       const e = probe as data.TaggedExample;
       const n = (e.tokens ?? e.frames!).length;
-      tokens = e.tokens ?? Array.from({ length: n }, (_, i) => `node ${i}`);
+      tokens = e.tokens ?? Array.from({ length: n }, (_, i) => `${i + 1}`); // graph nodes by position, 1..n as the lecture numbers a¹…aᴺ
       const w = this.settings.window;
       blocked = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (w > 0 && Math.abs(i - j) > w)));
       if (e.edges) {
@@ -173,33 +180,46 @@ export class PlayRun {
       const e = probe as data.PairExample;
       tokens = e.source;
       blocked = tokens.map(() => tokens.map(() => false));
+      rows = ['<bos>', ...e.target];
       tidy(() => noGrad(() => {
         const b = seq2seqBatch(m, [e]);
-        m.model.encode(b.src, b.srcPad, (_layer, i) => { if (i.alphaPrime) maps.push(keep(i.alphaPrime)); });
+        const memory = m.model.encode(b.src, b.srcPad, (_layer, i) => { if (i.alphaPrime) maps.push(keep(i.alphaPrime)); });
+        // the target teacher-forced: row i is the decoder reading <bos> y1..yi (as qkv viz shows it)
+        m.model.decode(b.tgtIn, memory, { srcPad: b.srcPad, tgtPad: b.tgtPad, onAttention: (_layer, what, i) => { if (what === 'cross' && i.alphaPrime) crossMaps.push(keep(i.alphaPrime)); } });
       }));
     }
-    const layers = this.settings.layers;
+    const alphaPrime = await this.read(maps, tokens.length, tokens.length);
+    if (this.task.task === 'tag') return { tokens, blocked, alphaPrime };
+    const cross = { tokens: rows, keys: tokens, blocked: rows.map(() => tokens.map(() => false)), alphaPrime: await this.read(crossMaps, rows.length, tokens.length) };
+    return { tokens, blocked, alphaPrime, cross };
+  }
+
+  /** Each layer's (1, H, L, S) α′ as [layer][head][i][j] (null: a kind that forms none), the tensors freed. */
+  private async read(maps: Tensor[], L: number, S: number): Promise<(number[][] | null)[][]> {
+    const out: (number[][] | null)[][] = [];
     const heads = this.settings.heads;
-    const alphaPrime: (number[][] | null)[][] = [];
-    for (let l = 0; l < layers; l++) {
+    for (let l = 0; l < this.settings.layers; l++) {
       const w = maps[l];
       if (!w) {
-        alphaPrime.push(Array.from({ length: heads }, () => null)); // linear attention forms no α′
+        out.push(Array.from({ length: heads }, () => null)); // linear attention forms no α′
         continue;
       }
-      const values = await w.data(); // (1, H, T, T)
-      const T = tokens.length;
-      alphaPrime.push(Array.from({ length: heads }, (_, h) => Array.from({ length: T }, (_, i) => Array.from(values.subarray((h * T + i) * T, (h * T + i + 1) * T)))));
+      const values = await w.data();
+      out.push(Array.from({ length: heads }, (_, h) => Array.from({ length: L }, (_, i) => Array.from(values.subarray((h * L + i) * S, (h * L + i + 1) * S)))));
     }
     for (const w of maps) w.dispose();
-    return { tokens, blocked, alphaPrime };
+    return out;
   }
 
   /** Keeps this evaluation's α′ of the probe for attention.jsonl. */
   record(a: ProbeAttention | null): void {
     if (!a || a.alphaPrime.every((l) => l.every((h) => h === null))) return;
     if (this.watch[this.watch.length - 1]?.step === this.step) this.watch.pop(); // one record per step: the latest
-    this.watch.push({ step: this.step, metrics: this.metrics(), tokens: a.tokens, blocked: a.blocked, alphaPrime: a.alphaPrime });
+    const c = a.cross;
+    this.watch.push({
+      step: this.step, metrics: this.metrics(), tokens: a.tokens, blocked: a.blocked, alphaPrime: a.alphaPrime,
+      ...(c ? { part: 'encoder self-attention', parts: [{ name: 'cross-attention', tokens: c.tokens, keys: c.keys!, blocked: c.blocked, alphaPrime: c.alphaPrime }], target: 'teacher-forced' as const } : {}),
+    });
   }
 
   /** The checkpoint directory's files, as `qkv train` writes them (config.json, model.safetensors, COMPLETE) and attention.jsonl. */

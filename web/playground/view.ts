@@ -68,8 +68,9 @@ export function drawAlpha(target: HTMLElement, a: ProbeAttention, layer: number,
     return;
   }
   const max = Math.max(1e-9, ...map.flat());
-  const table = el('table', { class: 'alpha' });
-  table.append(el('tr', {}, el('th', { class: 'corner' }, 'i \\ j'), ...a.tokens.map((t, j) => el('th', { title: `key ${j + 1}` }, t))));
+  const keys = a.keys ?? a.tokens;
+  const table = el('table', { class: keys.length > 12 ? 'alpha dense' : 'alpha' });
+  table.append(el('tr', {}, el('th', { class: 'corner' }, 'i \\ j'), ...keys.map((t, j) => el('th', { title: `key ${j + 1}` }, t))));
   map.forEach((row, i) => {
     const tr = el('tr', {}, el('th', { title: `query ${i + 1}` }, a.tokens[i]!));
     row.forEach((v, j) => {
