@@ -26,7 +26,7 @@ export function steps(root) {
       run: [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'] },
     { name: 'wasm', sources: ['asm', 'scripts/build-wasm.mjs'], outputs: ['dist/src/kernels/wasm/kernels-simd.wasm'], run: ['scripts/build-wasm.mjs'] },
     { name: 'native', sources: ['native/src', 'native/binding.gyp', 'scripts/build-native.mjs'], outputs: ['dist/src/kernels/native'], run: ['scripts/build-native.mjs'] },
-    { name: 'web', sources: ['web', 'scripts/build-web.mjs', 'scripts/build-playground.mjs'], outputs: ['dist/web/viz.js', 'dist/web/viz.css', 'dist/web/playground/index.html'], run: ['scripts/build-web.mjs'] },
+    { name: 'web', sources: ['web', 'scripts/build-web.mjs', 'scripts/build-playground.mjs'], outputs: ['dist/web/viz.js', 'dist/web/viz.css', 'dist/web/playground-site/index.html'], run: ['scripts/build-web.mjs'] },
   ];
 }
 

@@ -1,4 +1,4 @@
-// Bundles the playground (web/playground/) into a static folder, dist/web/playground/: index.html,
+// Bundles the playground (web/playground/) into a static folder, dist/web/playground-site/ (not dist/web/playground/, where tsc puts the sources' own .js): index.html,
 // playground.js (the page and qkv's browser entry, one ES module), worker-web.js (the wasm
 // kernels' worker thread), the .wasm kernel builds and playground.css. Everything the page needs
 // is in the folder, so it runs with the network off; `qkv playground` serves it with the headers
@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
-const out = join(root, 'dist/web/playground');
+const out = join(root, 'dist/web/playground-site');
 const wasmDir = join(root, 'dist/src/kernels/wasm');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });

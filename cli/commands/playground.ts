@@ -10,7 +10,7 @@ import { playgroundFiles, startPlaygroundServer } from '../playground/server.js'
 import { openBrowser } from './viz.js';
 
 /** The static build (scripts/build-playground.mjs). */
-const BUILD = fileURLToPath(new URL('../../web/playground', import.meta.url));
+const BUILD = fileURLToPath(new URL('../../web/playground-site', import.meta.url));
 
 export function playgroundCommand(): Command {
   return new Command('playground')
