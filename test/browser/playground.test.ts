@@ -222,6 +222,36 @@ describe('the playground in a browser (Chromium)', { skip }, () => {
     }
   });
 
+  test('settings come from the address (a report links to a comparison); Stop stops a long run mid-way', async () => {
+    const { context, page, errors } = await open(browser, `${server.url}?backend=wasm&task=marker&steps=100000&probe=same+w1+w9&a.model=cnn&b.relevance=additive&b.heads=4&b.width=24&b.pos=sinusoidal`);
+    try {
+      assert.equal(await page.inputValue('#task'), 'marker');
+      assert.equal(await page.inputValue('#probe'), 'same w1 w9');
+      assert.equal(await page.inputValue('[data-model="A"] [name="model"]'), 'cnn');
+      assert.equal(await page.inputValue('[data-model="B"] [name="relevance"]'), 'additive');
+      assert.equal(await page.inputValue('[data-model="B"] [name="heads"]'), '4');
+      assert.equal(await page.textContent('#message'), '');
+      assert.equal(await page.textContent('[data-model="B"] .error'), '');
+      assert.equal(await page.$$eval('[data-model="B"] table.alpha tr', (r) => r.length), 4, 'α′ of the 3-word probe (and its header row)');
+      await page.click('#train');
+      await page.waitForFunction(() => Number(document.querySelector('[data-model="B"] .step')!.getAttribute('data-value')) >= 2, null, { timeout: 60_000 });
+      await page.click('#stop'); // taken between two chunks of training: the tab is not frozen
+      await idle(page);
+      const steps = await num(page, 'B', 'step');
+      assert.ok(steps >= 2 && steps < 1000, `stopped after ${steps} steps`);
+      assert.equal(await num(page, 'A', 'step'), steps, 'both models stop at the same step');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+    const bad = await open(browser, `${server.url}?backend=wasm&task=nope&a.colour=red`);
+    try {
+      assert.match(await bad.page.textContent('#message') ?? '', /task=nope is not a task.*a\.colour= is not a setting/);
+    } finally {
+      await bad.context.close();
+    }
+  });
+
   test('nothing overflows its card at 800, 1280 and 1920 px', async () => {
     const { context, page } = await open(browser, `${server.url}?backend=wasm`, 800);
     try {

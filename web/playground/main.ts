@@ -331,9 +331,44 @@ async function saveRun(slot: Slot): Promise<void> {
   }
 }
 
+/**
+ * Settings from the address, so a report can link to a comparison: ?task=marker&steps=300&probe=...
+ * and a.KEY / b.KEY for each model setting (a.model=cnn&b.relevance=additive&b.heads=4). What
+ * cannot be read is a message on the page.
+ */
+function fromAddress(): string[] {
+  const params = new URLSearchParams(location.search);
+  const problems: string[] = [];
+  const name = params.get('task');
+  if (name !== null) {
+    if (PLAY_TASKS.some((t) => t.name === name)) {
+      task = playTask(name);
+      examples = playData(task.name, SEED);
+      probeInput.value = task.example;
+    } else problems.push(`task=${name.slice(0, 30)} is not a task (${PLAY_TASKS.map((t) => t.name).join(', ')})`);
+  }
+  taskSelect.value = task.name;
+  const probe = params.get('probe');
+  if (probe !== null) probeInput.value = probe;
+  const steps = params.get('steps');
+  if (steps !== null) stepsInput.value = steps;
+  for (const slot of Object.values(slots)) {
+    for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof PlaySettings)[]) {
+      const v = params.get(`${slot.side.toLowerCase()}.${key}`);
+      if (v === null) continue;
+      const kind = typeof DEFAULT_SETTINGS[key];
+      (slot.settings as unknown as Record<string, unknown>)[key] = kind === 'number' ? (v.trim() === '' ? Number.NaN : Number(v)) : kind === 'boolean' ? v === '1' || v === 'true' : v;
+    }
+  }
+  const known = new Set(['task', 'probe', 'steps', 'backend', ...['a', 'b'].flatMap((side) => Object.keys(DEFAULT_SETTINGS).map((k) => `${side}.${k}`))]);
+  for (const k of params.keys()) if (!known.has(k)) problems.push(`the address's ${k.slice(0, 30)}= is not a setting (a.KEY or b.KEY with KEY one of ${Object.keys(DEFAULT_SETTINGS).join(', ')}; task, probe, steps, backend)`);
+  return problems;
+}
+
 async function main(): Promise<void> {
   app.append(el('p', { class: 'muted' }, 'Loading qkv ...'));
   await chooseBackend();
+  const problems = fromAddress();
   buildCard(slots.A);
   buildCard(slots.B);
   const setupCard = el('section', { class: 'card setup' },
@@ -368,6 +403,7 @@ async function main(): Promise<void> {
   stopButton.addEventListener('click', () => { stopAsked = true; });
   resetButton.addEventListener('click', () => void rebuild([slots.A, slots.B]));
   await rebuild([slots.A, slots.B]);
+  if (problems.length) say(problems.join('; '));
   document.body.dataset.ready = 'true';
 }
 
