@@ -13,6 +13,7 @@ import { PlayRun } from '../../web/playground/run.js';
 import { checkSettings, DEFAULT_SETTINGS, type PlaySettings } from '../../web/playground/settings.js';
 import { playData, playTask } from '../../web/playground/tasks.js';
 import { tarDirectory } from '../../web/playground/tar.js';
+import { readAddress } from '../../web/playground/address.js';
 import { loadModel } from '../../src/index.js';
 
 const tiny: PlaySettings = { ...DEFAULT_SETTINGS, width: 8, layers: 1, heads: 2 };
@@ -32,6 +33,20 @@ describe('the playground\'s runs', () => {
     assert.throws(() => checkSettings({ ...tiny, model: 'cnn' }, 'seq2seq'), /encoder-decoder Transformer: pick self-attention/);
     // settings a baseline ignores are not checked for it
     checkSettings({ ...tiny, model: 'fc', heads: 0 }, 'tag');
+  });
+
+  test('the address sets the task, probe, steps and each model; what it cannot read is named', () => {
+    const a = readAddress('?task=graph&probe=3&steps=50&a.model=rnn&b.heads=4&b.linear=1&b.width=&b.lr=0.01');
+    assert.equal(a.task, 'graph');
+    assert.equal(a.probe, '3');
+    assert.equal(a.steps, '50');
+    assert.deepEqual(a.models.A, { model: 'rnn' });
+    assert.deepEqual(a.models.B, { heads: 4, linear: true, width: Number.NaN, lr: 0.01 });
+    assert.deepEqual(a.problems, []);
+    const bad = readAddress('?task=nope&c.model=fc&a.colour=red&backend=wasm');
+    assert.equal(bad.task, undefined);
+    assert.equal(bad.problems.length, 3, bad.problems.join('\n'));
+    assert.match(bad.problems[0]!, /task=nope is not a task \(ambiguity, marker, graph, reverse\)/);
   });
 
   test('a bad probe is one line; a run\'s live tensors stay flat; the .tar is a checkpoint loadModel reads', async () => {

@@ -2,7 +2,9 @@
 // (qkv's own library: WebGPU where the page has an adapter, else WebAssembly, on worker threads
 // when the page is cross-origin isolated), and watch the loss, the accuracy and α′ of a probe
 // change. Training runs in short chunks between frames, so the tab stays responsive.
-import { describeBackend, getBackend, selectBackendAsync, type ModelKind } from '../../src/browser.js';
+import { describeBackend, type ModelKind } from '../../src/browser.js';
+import { readAddress } from './address.js';
+import { chooseBackend } from './backend.js';
 import { PlayRun, ProbeError, type ProbeAttention } from './run.js';
 import { DEFAULT_SETTINGS, MODEL_NAMES, type PlaySettings } from './settings.js';
 import { PLAY_TASKS, playData, playTask, type PlayData, type PlayTask } from './tasks.js';
@@ -27,7 +29,6 @@ interface Slot {
 }
 
 const app = document.getElementById('app')!;
-let backendNote = '';
 let task: PlayTask = PLAY_TASKS[0]!;
 let examples: PlayData = playData(task.name, SEED);
 let running = false;
@@ -47,29 +48,6 @@ const slots: Record<Side, Slot> = {
   A: { side: 'A', card: el('section'), settings: { ...DEFAULT_SETTINGS, model: 'fc' }, run: null, attention: null, error: '' },
   B: { side: 'B', card: el('section'), settings: { ...DEFAULT_SETTINGS }, run: null, attention: null, error: '' },
 };
-
-// --- the backend: WebGPU where the page has an adapter, else WebAssembly (?backend=wasm|webgpu forces one)
-
-async function chooseBackend(): Promise<void> {
-  const asked = new URLSearchParams(location.search).get('backend') ?? 'auto';
-  const gpu = (navigator as Navigator & { gpu?: unknown }).gpu;
-  if (asked === 'webgpu' || (asked === 'auto' && gpu)) {
-    try {
-      await selectBackendAsync('webgpu');
-      const adapter = (getBackend() as { adapter?: string }).adapter ?? '';
-      const emulated = /swiftshader|llvmpipe|software/i.test(adapter) ? ' This adapter emulates a GPU on the CPU, so WebAssembly may well be faster here.' : '';
-      backendNote = `WebGPU${adapter ? ` (${adapter})` : ''}: this page has a GPU adapter, so the models train there.${emulated} Add ?backend=wasm to the address to train on WebAssembly instead.`;
-      return;
-    } catch (e) {
-      backendNote = `WebAssembly: WebGPU is not usable here (${(e as Error).message}). `;
-    }
-  } else {
-    backendNote = asked === 'wasm' ? 'WebAssembly, as the address asks (?backend=wasm). ' : 'WebAssembly: this browser has no WebGPU (navigator.gpu). ';
-  }
-  if (asked !== 'wasm' && asked !== 'webgpu' && asked !== 'auto') backendNote = `?backend=${asked.slice(0, 20)} is not a backend (wasm or webgpu); ${backendNote}`;
-  await (getBackend() as { whenReady?: () => Promise<void> }).whenReady?.(); // start the worker threads now, not mid-training
-  backendNote += crossOriginIsolated ? 'The page is cross-origin isolated, so the kernels run on worker threads.' : 'The page is not cross-origin isolated (no COOP/COEP headers), so the kernels run on one thread.';
-}
 
 // --- the controls
 
@@ -331,44 +309,19 @@ async function saveRun(slot: Slot): Promise<void> {
   }
 }
 
-/**
- * Settings from the address, so a report can link to a comparison: ?task=marker&steps=300&probe=...
- * and a.KEY / b.KEY for each model setting (a.model=cnn&b.relevance=additive&b.heads=4). What
- * cannot be read is a message on the page.
- */
-function fromAddress(): string[] {
-  const params = new URLSearchParams(location.search);
-  const problems: string[] = [];
-  const name = params.get('task');
-  if (name !== null) {
-    if (PLAY_TASKS.some((t) => t.name === name)) {
-      task = playTask(name);
-      examples = playData(task.name, SEED);
-      probeInput.value = task.example;
-    } else problems.push(`task=${name.slice(0, 30)} is not a task (${PLAY_TASKS.map((t) => t.name).join(', ')})`);
-  }
-  taskSelect.value = task.name;
-  const probe = params.get('probe');
-  if (probe !== null) probeInput.value = probe;
-  const steps = params.get('steps');
-  if (steps !== null) stepsInput.value = steps;
-  for (const slot of Object.values(slots)) {
-    for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof PlaySettings)[]) {
-      const v = params.get(`${slot.side.toLowerCase()}.${key}`);
-      if (v === null) continue;
-      const kind = typeof DEFAULT_SETTINGS[key];
-      (slot.settings as unknown as Record<string, unknown>)[key] = kind === 'number' ? (v.trim() === '' ? Number.NaN : Number(v)) : kind === 'boolean' ? v === '1' || v === 'true' : v;
-    }
-  }
-  const known = new Set(['task', 'probe', 'steps', 'backend', ...['a', 'b'].flatMap((side) => Object.keys(DEFAULT_SETTINGS).map((k) => `${side}.${k}`))]);
-  for (const k of params.keys()) if (!known.has(k)) problems.push(`the address's ${k.slice(0, 30)}= is not a setting (a.KEY or b.KEY with KEY one of ${Object.keys(DEFAULT_SETTINGS).join(', ')}; task, probe, steps, backend)`);
-  return problems;
-}
-
 async function main(): Promise<void> {
   app.append(el('p', { class: 'muted' }, 'Loading qkv ...'));
-  await chooseBackend();
-  const problems = fromAddress();
+  const backendNote = await chooseBackend(new URLSearchParams(location.search).get('backend'));
+  const address = readAddress(location.search);
+  if (address.task) {
+    task = playTask(address.task);
+    examples = playData(task.name, SEED);
+    probeInput.value = task.example;
+    taskSelect.value = task.name;
+  }
+  if (address.probe !== undefined) probeInput.value = address.probe;
+  if (address.steps !== undefined) stepsInput.value = address.steps;
+  for (const slot of Object.values(slots)) Object.assign(slot.settings, address.models[slot.side]);
   buildCard(slots.A);
   buildCard(slots.B);
   const setupCard = el('section', { class: 'card setup' },
@@ -403,7 +356,7 @@ async function main(): Promise<void> {
   stopButton.addEventListener('click', () => { stopAsked = true; });
   resetButton.addEventListener('click', () => void rebuild([slots.A, slots.B]));
   await rebuild([slots.A, slots.B]);
-  if (problems.length) say(problems.join('; '));
+  if (address.problems.length) say(address.problems.join('; '));
   document.body.dataset.ready = 'true';
 }
 
