@@ -1,6 +1,7 @@
 // `npm run bench`: every section in sequence (never in parallel), then one table and a machine line.
 //   --quick              fewer sizes and repetitions (a check that everything runs, not a measurement)
-//   --only a,b           sections: gemm, attention, decode, train, encoder, inference
+//   --only a,b           sections: gemm, attention, decode, train, encoder, inference, hf (hf only when named:
+//                        GPT-2 small / BERT base shapes, minutes per backend)
 //   --json[=FILE]        print JSON on stdout instead of the table (the table goes to stderr); FILE: also write it there
 //   --backends ref,wasm,native,webgpu  qkv backends ('wasm' = 1 thread and all threads; native = the C++ addon on all cores;
 //                        webgpu = the GPU through WebGPU, SwiftShader without one, in the sections that support it)
@@ -11,11 +12,12 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { CORES, PYTHON, TORCH_INSTALL, UNAVAILABLE, bestQkv, bestWasm, log, q, qkvBackends, torchInfo, webgpuAdapter } from './lib.mjs';
 
-const SECTIONS = ['gemm', 'attention', 'decode', 'train', 'encoder', 'inference'];
-const PEER_SECTIONS = { tfjs: ['gemm', 'train', 'encoder'], jaxjs: ['gemm'], torch: ['gemm', 'train', 'encoder'] };
+const SECTIONS = ['gemm', 'attention', 'decode', 'train', 'encoder', 'inference', 'hf'];
+const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== 'hf');
+const PEER_SECTIONS = { tfjs: ['gemm', 'train', 'encoder'], jaxjs: ['gemm'], torch: ['gemm', 'train', 'encoder', 'hf'] };
 
 function parseArgs(argv) {
-  const o = { quick: false, only: SECTIONS, json: false, jsonFile: null, backends: ['ref', 'wasm', 'native', 'webgpu'], tfjs: true, jaxjs: true, torch: true, memCapGiB: null, profile: null };
+  const o = { quick: false, only: DEFAULT_SECTIONS, json: false, jsonFile: null, backends: ['ref', 'wasm', 'native', 'webgpu'], tfjs: true, jaxjs: true, torch: true, memCapGiB: null, profile: null };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i];
@@ -40,7 +42,7 @@ function parseArgs(argv) {
 }
 
 function readHelp() {
-  return 'usage: npm run bench -- [--quick] [--only gemm,attention,decode,train,encoder,inference] [--json[=FILE]]\n' +
+  return 'usage: npm run bench -- [--quick] [--only gemm,attention,decode,train,encoder,inference,hf] [--json[=FILE]]\n' +
     '                         [--backends ref,wasm,native,webgpu] [--no-tfjs] [--no-jaxjs] [--no-torch] [--mem-cap GIB] [--profile train]\n' +
     '(npm run --silent bench -- --json keeps npm\'s own lines out of stdout)\n';
 }
@@ -119,7 +121,7 @@ async function main() {
   for (const r of rows) {
     for (const p of ['tfjs', 'jaxjs', 'torch']) if (!r.cells[p] && PEER_SECTIONS[p].includes(r.section)) r.cells[p] = { text: peerNote[p] };
   }
-  const columns = [...backends.map((b) => ({ id: b.id, label: b.label })), { id: 'tfjs', label: 'TF.js wasm' }, { id: 'jaxjs', label: 'jax-js wasm' }, { id: 'torch', label: 'PyTorch CPU' }, ...(only.includes('inference') ? [{ id: 'ort', label: 'ONNX Runtime CPU' }] : [])];
+  const columns = [...backends.map((b) => ({ id: b.id, label: b.label })), { id: 'tfjs', label: 'TF.js wasm' }, { id: 'jaxjs', label: 'jax-js wasm' }, { id: 'torch', label: 'PyTorch CPU' }, ...(only.includes('inference') || only.includes('hf') ? [{ id: 'ort', label: 'ONNX Runtime CPU' }] : [])];
   const m = machine(ctx, torch);
   const notes = [
     ...only.map((s) => `${s}: ${titles[s]}`),

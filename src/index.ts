@@ -24,8 +24,8 @@ export { loadModel, type LoadedModel } from './run/load-model.js';
 export { trainSession, trainSessionAsync, loadInstance, resolveCheckpoint, CHECKPOINT_FORMAT, type SessionOptions, type SessionResult } from './run/session.js';
 
 export { fromPretrained, savePretrained, saveAdapter, loadAdapter, pretrainedStateDict, imageProcessorFromJson, type Pretrained, type HfTokenizer } from './run/pretrained.js';
-export { finetunePretrained, type FinetuneOptions, type FinetuneResult, type FinetuneTask } from './run/finetune.js';
-export { generatePretrained, tagWordsPretrained, classifyTextPretrained, classifyImagePretrained, transcribePretrained, transcribeFeatures, whisperPrompt, type HfGenerateOptions } from './run/hf-use.js';
+export { finetunePretrained, type FinetuneOptions, type FinetuneResult, type FinetuneTask, type SpeechExample } from './run/finetune.js';
+export { generatePretrained, tagWordsPretrained, classifyTextPretrained, classifyImagePretrained, transcribePretrained, transcribeFeatures, whisperPrompt, inspectPretrained, type HfGenerateOptions } from './run/hf-use.js';
 
 installDefaultBackend();
 await installEnvWebGpu();

@@ -2,11 +2,13 @@
 // characters or words) or on a built-in set (reverse, sort, copy). The defaults train the
 // built-in reverse task to ~100% exact match on held-out strings:
 //   qkv train seq2seq --builtin reverse --out runs/reverse
+// With --from WHISPER_DIR it fine-tunes Whisper on `WAV path<TAB>transcript` lines (cli/commands/hf.ts).
 import { Command } from 'commander';
 import { data, nn, seq2seqDriver, type Seq2SeqModelConfig, type Seq2SeqOptions } from '../../src/index.js';
 import { builtinExamples, readExamples } from '../datasets.js';
 import { applyConfig, attentionFlag, checkVocabSize, choice, float, int, MAX_BUILTIN_N, UsageError, vocabSizeOption } from '../shared.js';
-import { addTrainingFlags, checkModelFlags, runAndReport, vizOption } from './train-common.js';
+import { addTrainingFlags, checkModelFlags, runAndReport, trainerOptions, vizOption } from './train-common.js';
+import { addPretrainedFlags, hfSpeechData, hfTrain } from './hf.js';
 
 const SEQ2SEQ_BUILTINS = ['reverse', 'sort', 'copy'];
 
@@ -44,8 +46,9 @@ export function trainSeq2seqCommand(): Command {
     .option('--dropout <x>', 'dropout (the built-in sets need none; try 0.1 on real data)', float('--dropout', 0, 1), 0)
     .option('--post-ln', 'layer norm after each residual sum (the original paper) instead of before', false)
     .addOption(vizOption('the built-in set\'s example, or the first held-out pair; "SOURCE => TARGET" (or a tab) teacher-forces TARGET, a bare SOURCE records the greedy output of each evaluation; encoder self-attention and cross-attention are recorded'));
-  return addTrainingFlags(cmd, { steps: 600, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 }).action(async (_o, c: Command) => {
+  return addPretrainedFlags(addTrainingFlags(cmd, { steps: 600, epochs: 3, lr: 3e-3, evalEvery: 100, batch: 32 })).action(async (_o, c: Command) => {
     const o = applyConfig(c);
+    if (o.from) return hfTrain('seq2seq', o, hfSpeechData(o), trainerOptions(o)); // Whisper on WAV path<TAB>transcript lines
     checkVocabSize(o);
     const dModel = o.dModel as number;
     checkModelFlags({ ...o, model: 'transformer' });

@@ -71,7 +71,9 @@ export function predictCommand(): Command {
     .action(async (_o, cmd: Command) => {
       const o = applyConfig(cmd);
       if (isPretrainedDir(o.model)) { // a Hugging Face BERT directory (or a PEFT adapter on one): one text per line
-        return hfPredict(o, (o.input ? readTextFile(o.input as string) : readStdin()).split('\n').filter((l) => l.trim()));
+        const lines = (o.input ? readTextFile(o.input as string) : readStdin()).replace(/^\ufeff/, '').split(/\r?\n/);
+        if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop(); // the last newline ends a line, it starts none
+        return hfPredict(o, lines);
       }
       const { task } = taskOf(o.model as string);
       const t = cliTask(task, `--model ${String(o.model)}`);

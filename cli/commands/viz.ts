@@ -1,13 +1,14 @@
 // `qkv viz`: see attention. Serves the visualizer page for a trained tag, classify, lm or
 // seq2seq model on 127.0.0.1 (the page asks the server to run the model on what the user
 // types), or with --export writes one self-contained HTML file with the inspections of the
-// given inputs. A language model also generates --max-new-tokens tokens step by step.
+// given inputs. A language model also generates --max-new-tokens tokens step by step. A Hugging
+// Face directory (GPT-2, BERT, ViT, Whisper) shows its own attention (src/inspect/hf.ts).
 import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
-  refuseOverwritingInputs, resolveCheckpoint,
+  refuseOverwritingInputs, resolveCheckpoint, fromPretrained, hf, inspectPretrained,
   DEFAULT_VIZ_TOKENS, inspectModel, loadInstance, QkvError, type InspectableModel, type InspectOptions, type LmInstance, type ModelInspection,
   type Seq2SeqInstance, type ModelInfo, type WatchRecord,
 } from '../../src/index.js';
@@ -18,8 +19,9 @@ import { readWatch } from '../viz/watch.js';
 import { vizPage } from '../viz/page.js';
 import { HOST, startVizServer } from '../viz/server.js';
 import { taskOf } from './use.js';
+import { isPretrainedDir } from './hf.js';
 
-interface Loaded { instance: InspectableModel; info: ModelInfo; defaultInput: string; training: WatchRecord[] }
+interface Loaded { info: ModelInfo; defaultInput: string; training: WatchRecord[]; inspect: (text: string, maxPositions: number, options: InspectOptions) => ModelInspection }
 
 const VIZ_TASKS = ['tag', 'classify', 'lm', 'seq2seq'];
 
@@ -39,8 +41,28 @@ function describe(name: string, m: InspectableModel): ModelInfo {
   return { name, task: m.config.task, input: words ? 'words' : 'frames', kind: c.kind, attention: c.attention, pos: c.pos, layers: c.layers, heads: c.heads, dModel: c.dModel };
 }
 
+/**
+ * A Hugging Face directory (or a PEFT adapter on one, merged: the page shows one W per head): its
+ * attention on a prompt (GPT-2), a text (BERT), an image path (ViT) or a WAV path (Whisper).
+ */
+function loadPretrained(dir: string): Loaded {
+  const p = fromPretrained(dir);
+  if (p.adapter) hf.mergeLora(p.model);
+  const info: ModelInfo = { name: basename(resolve(dir)), task: 'lm', input: 'words', kind: p.architecture, attention: 'softmax', pos: 'learned', layers: 0, heads: 0, dModel: 0 };
+  const m = p.model;
+  if (m instanceof hf.GPT2LMHeadModel) Object.assign(info, { task: 'lm', layers: m.config.nLayer, heads: m.config.nHead, dModel: m.config.nEmbd });
+  else if (m instanceof hf.WhisperForConditionalGeneration) Object.assign(info, { task: 'seq2seq', input: 'frames', pos: 'sinusoidal', layers: m.config.encoderLayers, heads: m.config.encoderAttentionHeads, dModel: m.config.dModel });
+  else if (m instanceof hf.ViTForImageClassification) Object.assign(info, { task: 'classify', input: 'frames', layers: m.config.numHiddenLayers, heads: m.config.numAttentionHeads, dModel: m.config.hiddenSize });
+  else Object.assign(info, { task: m instanceof hf.BertForTokenClassification ? 'tag' : 'classify', layers: m.config.numHiddenLayers, heads: m.config.numAttentionHeads, dModel: m.config.hiddenSize });
+  return {
+    info, defaultInput: m instanceof hf.GPT2LMHeadModel || m instanceof hf.BertForTokenClassification || m instanceof hf.BertForSequenceClassification ? 'I saw a saw' : '', training: [],
+    inspect: (text, _max, options) => inspectPretrained(p, text, { maxNewTokens: options.maxNewTokens }),
+  };
+}
+
 /** The model in `dir`, ready to inspect; a QkvError says why not. */
 function loadModel(dir: string): Loaded {
+  if (isPretrainedDir(dir)) return loadPretrained(dir);
   const { task, config } = taskOf(dir);
   if (!VIZ_TASKS.includes(task as string)) throw new QkvError(`--model ${dir}: a ${String(task)} model; qkv viz shows ${VIZ_TASKS.join(', ')} models`);
   const { instance } = loadInstance(cliTask(task, `--model ${dir}`).driver, dir);
@@ -51,12 +73,15 @@ function loadModel(dir: string): Loaded {
   } catch (e) {
     throw e instanceof QkvError ? new QkvError(`--model ${dir}: ${e.message}`) : e;
   }
-  return { instance: m, info, defaultInput: defaultInput(task, (config.meta ?? {}) as Record<string, unknown>), training: readWatch(dir) };
+  return {
+    info, defaultInput: defaultInput(task, (config.meta ?? {}) as Record<string, unknown>), training: readWatch(dir),
+    inspect: (text, maxPositions, options) => inspectModel(m, parseInput(m, text, maxPositions), options),
+  };
 }
 
 /** One typed input -> the model's inspection. */
 function inspectText(m: Loaded, text: string, maxPositions: number, options: InspectOptions): ModelInspection {
-  return inspectModel(m.instance, parseInput(m.instance, text, maxPositions), options);
+  return m.inspect(text, maxPositions, options);
 }
 
 /** The generation flags, refused for a model that generates nothing. */
@@ -98,7 +123,7 @@ export function vizCommand(): Command {
       if (o.export !== undefined) {
         if (String(o.export).trim() === '') throw new UsageError('--export: the path is empty; give the HTML file to write');
         // never write over what this run reads: the checkpoint's files and the run's attention.jsonl
-        const reads = [resolveCheckpoint(dir), dir].flatMap((d) => { try { return readdirSync(d).map((f) => join(d, f)); } catch { return []; } });
+        const reads = [isPretrainedDir(dir) ? dir : resolveCheckpoint(dir), dir].flatMap((d) => { try { return readdirSync(d).map((f) => join(d, f)); } catch { return []; } });
         refuseOverwritingInputs(o.export as string, reads, (msg) => new UsageError(`--export ${o.export as string}: ${msg}`));
         const m = loadModel(dir);
         const gen = generationOptions(o, cmd, m.info.task);

@@ -13,6 +13,13 @@ import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadMo
 import { whisperLogMel } from '../data/audio/whisper-features.js';
 import type { ImageInput } from '../data/image/pixels.js';
 import type { Pretrained } from './pretrained.js';
+import { resolve as resolvePath } from 'node:path';
+import { readBinaryFile } from '../data/files.js';
+import { imageFile } from '../data/image/decode.js';
+import { parseWav, toMono } from '../data/audio/wav.js';
+import { resample } from '../data/audio/resample.js';
+import { inspectHf } from '../inspect/hf.js';
+import type { ModelInspection } from '../inspect/wire.js';
 
 export interface HfGenerateOptions {
   maxNewTokens?: number;
@@ -122,8 +129,10 @@ export function transcribeFeatures(p: Pretrained, features: Float32Array, o: { m
 }
 
 /**
- * Beam search over whole prefixes (each step re-runs the decoder on every hypothesis against the
- * encoded input once computed): the forced prefix stands in for the search's single bos.
+ * Beam search on the KV cache: the search asks for the next-token scores of every live prefix;
+ * each is one token longer than a prefix of the call before, so the caches' rows are reordered to
+ * their parents (KVCache.reorder) and only the new tokens go through the decoder. The forced
+ * prefix stands in for the search's single bos (its first call runs the whole prefix).
  */
 function beamTranscribe(p: Pretrained, model: WhisperForConditionalGeneration, features: Float32Array, prefix: number[], max: number, beam: number): { ids: number[]; text: string } {
   const c = model.config;
@@ -131,19 +140,31 @@ function beamTranscribe(p: Pretrained, model: WhisperForConditionalGeneration, f
   model.eval();
   return noGrad(() => {
     const memory = model.encode(tensor(features, { shape: [1, c.numMelBins, features.length / c.numMelBins] })); // (1, S, d)
+    const caches = model.makeCaches(1);
+    let rows: string[] = []; // the prefixes the caches hold, by row
     try {
       const step = (prefixes: number[][]): Float32Array[] => tidy(() => {
-        const rows = prefixes.map((q) => [...prefix, ...q.slice(1)]); // bos -> the whole forced prefix
-        const m = expand(memory, [rows.length, memory.shape[1]!, memory.shape[2]!]);
-        const logits = model.decode(tensor(rows, { dtype: 'int32' }), m); // (n, T, vocab)
+        let input: number[][];
+        if (!rows.length) input = [prefix]; // the first call: one prefix, [bos]
+        else {
+          const row = new Map(rows.map((r, i) => [r, i]));
+          const parents = prefixes.map((q) => row.get(q.slice(0, -1).join()));
+          if (parents.some((i) => i === undefined)) throw new PretrainedError('--beam', 'a hypothesis does not extend one of the last step (internal)');
+          caches.forEach((x) => x.reorder(parents as number[]));
+          input = prefixes.map((q) => [q[q.length - 1]!]);
+        }
+        rows = prefixes.map((q) => q.join());
+        const m = expand(memory, [input.length, memory.shape[1]!, memory.shape[2]!]);
+        const logits = model.decode(tensor(input, { dtype: 'int32' }), m, { caches }); // (n, T, vocab)
         const last = logSoftmax(logits.select(1, logits.shape[1]! - 1), -1).toTypedArray() as Float32Array;
         const V = c.vocabSize;
-        return rows.map((_, i) => last.slice(i * V, (i + 1) * V));
+        return input.map((_, i) => last.slice(i * V, (i + 1) * V));
       });
       const best = beamSearch(step, { bos: prefix[0]!, eos: c.eosTokenId!, maxLen: max, beamSize: beam })[0]!;
       return { ids: best.tokens, text: (p.tokenizer as BpeTokenizer).decode(best.tokens, { skipSpecials: true }) };
     } finally {
       memory.dispose();
+      caches.forEach((x) => x.dispose());
     }
   });
 }
@@ -201,4 +222,50 @@ export function classifyTextPretrained(p: Pretrained, text: string, pair?: strin
   model.eval();
   const probs = noGrad(() => tidy(() => softmax(model.forward({ inputIds: tensor([enc.ids], { dtype: 'int32' }), tokenTypeIds: tensor([enc.typeIds], { dtype: 'int32' }) }).logits, -1).toTypedArray()));
   return labelled(model.config.labels, probs);
+}
+
+/**
+ * The visualizer's view of a Hugging Face model on one input (what `qkv viz --model DIR` shows):
+ * GPT-2 a prompt (and its greedy continuation as the prediction), BERT a text (token classification:
+ * the label of each WordPiece; sequence classification: text<TAB>pair), ViT an image path, Whisper a
+ * WAV path (the greedy transcription, teacher-forced after the forced prefix). Paths are relative to `cwd`.
+ */
+export function inspectPretrained(p: Pretrained, text: string, o: { maxNewTokens?: number; cwd?: string } = {}): ModelInspection {
+  const m = p.model;
+  const path = (f: string) => resolvePath(o.cwd ?? '.', f.trim());
+  if (m instanceof GPT2LMHeadModel) {
+    if (!p.tokenizer) throw new PretrainedError(p.dir, 'has no tokenizer.json');
+    const tok = p.tokenizer as BpeTokenizer;
+    let ids = Array.from(tok.encode(text));
+    if (!ids.length) ids = [m.config.bosTokenId ?? m.config.eosTokenId ?? 0];
+    if (ids.length > m.config.nPositions) throw new PretrainedError('input', `${ids.length} tokens exceed n_positions ${m.config.nPositions}`);
+    const prediction = generatePretrained(p, text, { maxNewTokens: Math.min(o.maxNewTokens ?? 8, m.config.nPositions - ids.length), temperature: 0 }).text;
+    return inspectHf(m, { kind: 'ids', ids, tokens: ids.map((id) => tok.decode([id])) }, prediction);
+  }
+  if (m instanceof BertForTokenClassification || m instanceof BertForSequenceClassification) {
+    if (!p.tokenizer) throw new PretrainedError(p.dir, 'has no tokenizer.json');
+    const tok = p.tokenizer as WordPieceTokenizer;
+    const [a, b] = text.split('\t');
+    if (!a!.trim()) throw new PretrainedError('input', 'the input is empty: type at least one word');
+    const enc = tok.encode(a!, b);
+    if (enc.ids.length > m.config.maxPositionEmbeddings) throw new PretrainedError('input', `${enc.ids.length} WordPiece tokens exceed max_position_embeddings ${m.config.maxPositionEmbeddings}`);
+    const prediction = m instanceof BertForSequenceClassification ? classifyTextPretrained(p, a!, b).label
+      : noGrad(() => tidy(() => Array.from(m.forward({ inputIds: tensor([enc.ids], { dtype: 'int32' }), tokenTypeIds: tensor([enc.typeIds], { dtype: 'int32' }) }).logits.argmax(-1).toTypedArray(), (i) => m.config.labels[i]!)));
+    return inspectHf(m, { kind: 'ids', ids: enc.ids, typeIds: enc.typeIds, tokens: enc.tokens }, prediction);
+  }
+  if (m instanceof ViTForImageClassification) {
+    if (!p.imageProcessor) throw new PretrainedError(p.dir, 'has no preprocessor_config.json (how images become pixel values)');
+    const image = imageFile(path(text), p.imageProcessor);
+    return inspectHf(m, { kind: 'pixels', pixels: image.data }, classifyImagePretrained(p, image).label);
+  }
+  if (!p.featureExtractor) throw new PretrainedError(p.dir, 'has no preprocessor_config.json of a WhisperFeatureExtractor');
+  const file = path(text);
+  const wav = parseWav(readBinaryFile(file), file);
+  const samples = resample(toMono(wav), wav.sampleRate, p.featureExtractor.samplingRate);
+  const { data, frames } = whisperLogMel(samples, p.featureExtractor);
+  const r = transcribeFeatures(p, data, { maxNewTokens: o.maxNewTokens });
+  const tok = p.tokenizer as BpeTokenizer;
+  const decoderIds = [...whisperPrompt(p), ...r.ids];
+  const sourcePositions = Math.max(1, Math.ceil(samples.length / p.featureExtractor.hopLength / 2));
+  return inspectHf(m, { kind: 'speech', features: data, frames, decoderIds, decoderTokens: decoderIds.map((id) => tok.decode([id])), sourcePositions }, r.text);
 }

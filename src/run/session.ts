@@ -115,7 +115,8 @@ function shortVocabulary(instance: TaskInstance, asked: unknown): string | null 
 }
 
 /** The loop state in trainer.json, checked field by field. */
-function trainerState(ck: CheckpointRead): TrainerState {
+/** The loop state of a checkpoint's trainer.json, checked. */
+export function trainerState(ck: CheckpointRead): TrainerState {
   const path = join(ck.dir, 'trainer.json');
   const s = ck.trainer?.state as Partial<TrainerState> | undefined;
   if (!s || typeof s !== 'object') throw new CheckpointError(`${path}: no "state" object`);

@@ -43,6 +43,13 @@ test('train tag --from BERT (full): save_pretrained layout with the keys transfo
   const p = run(['predict', '--model', 'ner'], 'mary saw a saw in rome\n');
   ok(p, 'predict');
   assert.equal(p.stdout.trim(), 'mary/B-PER saw/O a/O saw/O in/O rome/B-LOC');
+  // one output line per input line: an empty line in gives an empty line out (null with --json)
+  const blank = run(['predict', '--model', 'ner'], 'mary saw a saw in rome\n\n  \r\npeter saw a saw in paris\n');
+  ok(blank, 'predict with empty lines');
+  assert.equal(blank.stdout, 'mary/B-PER saw/O a/O saw/O in/O rome/B-LOC\n\n\npeter/B-PER saw/O a/O saw/O in/O paris/B-LOC\n');
+  const blankJson = run(['predict', '--model', 'ner', '--json'], '\nmary saw\n');
+  ok(blankJson, 'predict --json with an empty line');
+  assert.deepEqual(blankJson.stdout.trim().split('\n').map((l) => JSON.parse(l)), [null, { words: ['mary', 'saw'], labels: ['B-PER', 'O'] }]);
 });
 
 test('train classify --from BERT --lora 4 with other labels: a new head, PEFT\'s adapter (modules_to_save), merge gives the same logits', () => {
@@ -66,6 +73,9 @@ test('train classify --from BERT --lora 4 with other labels: a new head, PEFT\'s
   const p = run(['predict', '--model', 'sent'], 'the saw was sharp and good\nthe wood was bad, I cut it\n');
   ok(p, 'predict');
   assert.equal(p.stdout, 'pos\tthe saw was sharp and good\nneg\tthe wood was bad, I cut it\n');
+  const withBlank = run(['predict', '--model', 'sent'], 'the saw was sharp and good\n\nthe wood was bad, I cut it');
+  ok(withBlank, 'predict with an empty line');
+  assert.equal(withBlank.stdout, 'pos\tthe saw was sharp and good\n\nneg\tthe wood was bad, I cut it\n');
   const e = run(['export', '--model', 'sent', '--merge-lora', '--out', 'sent-merged']);
   ok(e, 'export --merge-lora');
   assert.deepEqual([...shapes(join(dir, 'sent-merged', 'model.safetensors')).keys()].sort(), [...shapes(join(fx('bert-seq'), 'model.safetensors')).keys()].sort());

@@ -2,12 +2,13 @@
 // separate project, every ```ts block of README.md compiled there with `tsc --strict` against
 // the package's own declarations, and every block run with node. A block that cannot run by
 // itself says why in its fence (```ts no-run: REASON); one that does not even compile yet says
-// so (```ts no-check: REASON) and is a skipped test naming the reason.
+// so (```ts no-check: REASON) and is a skipped test naming the reason. Blocks that read
+// Hugging Face directories find the committed tiny fixtures (test/fixtures/hf) under models/.
 // The install needs the npm registry (or npm's cache): where it fails, the suite is skipped
 // with npm's reason. Install scripts are skipped (no native build here: qkv runs on wasm).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -58,6 +59,8 @@ describe('README in a consumer project (npm pack + install, tsc --strict)', () =
     dir = project;
     // a block marked ```ts no-check: REASON is neither compiled nor run (each is a skipped test naming why)
     for (const b of blocks) if (!noCheck(b)) writeFileSync(join(dir, b.file), b.code);
+    // the Hugging Face section's directories ('models/gpt2', ...) are the tiny save_pretrained fixtures
+    cpSync(join(root, 'test', 'fixtures', 'hf'), join(dir, 'models'), { recursive: true });
     // a consumer's strict project as `tsc --init` makes it (skipLibCheck: true); a second config
     // also checks the package's own declarations
     const options = {

@@ -47,8 +47,11 @@ function shapesFor(label: string, g: Generator): Placed[] {
   const a = SHAPE_CLASSES[g.int(0, SHAPE_CLASSES.length)]!;
   let b = a;
   while (label === 'different' && b === a) b = SHAPE_CLASSES[g.int(0, SHAPE_CLASSES.length)]!;
-  const first = place(a, g);
-  for (;;) {
+  let first = place(a, g);
+  // a large first shape near the middle can leave no room for a second one apart from it: after
+  // a few misses the first is placed again (retrying only the second could loop forever)
+  for (let miss = 0; ; miss++) {
+    if (miss === 64) { first = place(a, g); miss = 0; }
     const second = place(b, g);
     if (apart(first, second)) return [first, second];
   }

@@ -15,6 +15,8 @@ import { gptGraph } from './gpt.js';
 import { ONNX_OPSETS, DEFAULT_OPSET, type OnnxGraph } from './graph.js';
 import { seq2seqDecoderGraph, seq2seqEncoderGraph } from './seq2seq.js';
 import { imageModelGraph, sequenceModelGraph } from './taggers.js';
+import { hfGraphs } from './hf.js';
+import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadModel, ViTForImageClassification, WhisperForConditionalGeneration, hfConfigJson, type HfModel } from '../../nn/models/hf/index.js';
 
 export interface OnnxExportOptions {
   /** 17 (default: LayerNormalization as one node; today's ONNX Runtime everywhere) or 23 (the Attention operator). */
@@ -45,12 +47,19 @@ export interface ExportableInstance {
   readonly model: Module;
 }
 
-type Exportable = ExportableInstance | GPT | SequenceTagger | SequenceClassifier | ImageClassifier | Seq2SeqModel;
+type Exportable = ExportableInstance | GPT | SequenceTagger | SequenceClassifier | ImageClassifier | Seq2SeqModel | HfModel;
+
+const isHf = (m: unknown): m is HfModel => m instanceof GPT2LMHeadModel || m instanceof BertForTokenClassification || m instanceof BertForSequenceClassification
+  || m instanceof ViTForImageClassification || m instanceof WhisperForConditionalGeneration;
 
 /** The ONNX graphs of a model or a task instance (a loaded checkpoint). Throws one line naming what cannot be exported. */
 export function exportOnnx(target: Exportable, options: OnnxExportOptions = {}): OnnxFile[] {
   const opset = options.opset ?? DEFAULT_OPSET;
   if (!(ONNX_OPSETS as readonly number[]).includes(opset)) throw new QkvError(`exportOnnx: opset must be one of ${ONNX_OPSETS.join(', ')}, got ${opset}`);
+  if (isHf(target)) { // a Hugging Face model: its config.json (labels, sizes) goes into the metadata
+    const meta = { architecture: target.architecture, hf_config: JSON.stringify(hfConfigJson(target)) };
+    return hfGraphs(target, opset).map((x) => file(x.role, x.graph, { ...meta, graph: x.role }, x.what));
+  }
   const instance = isInstance(target) ? target : null;
   const model = instance ? instance.model : target;
   const meta: Record<string, string> = instance ? metadataOf(instance) : {};
