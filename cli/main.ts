@@ -9,6 +9,7 @@ import { evalCommand, infoCommand, predictCommand } from './commands/use.js';
 import { generateCommand } from './commands/generate.js';
 import { exportCommand } from './commands/export.js';
 import { vizCommand } from './commands/viz.js';
+import { playgroundCommand } from './commands/playground.js';
 import { experimentCommand } from './commands/experiment.js';
 import { dataCommand } from './commands/data.js';
 import { debugging, report } from './errors.js';
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
 
   program.addCommand(trainCommand()).addCommand(evalCommand()).addCommand(predictCommand()).addCommand(infoCommand());
   program.addCommand(generateCommand()).addCommand(exportCommand()).addCommand(vizCommand()).addCommand(experimentCommand()).addCommand(dataCommand());
+  program.addCommand(playgroundCommand());
   const visit = (cmd: Command): void => {
     for (const sub of cmd.commands) {
       sub.exitOverride().showHelpAfterError('(add --help for usage)');

@@ -2,7 +2,7 @@
 // second `npm start` starts at once (the full `npm run build` starts from an empty dist/).
 //   TypeScript (src, cli, web, test, tsconfig.json) -> tsc, incremental
 //   asm/       -> scripts/build-wasm.mjs      native/ -> scripts/build-native.mjs
-//   web/       -> scripts/build-web.mjs (the viz page bundle)
+//   web/       -> scripts/build-web.mjs (the viz page bundle, and the playground's static folder)
 // Each step is stale when an output is missing or a source is newer than dist/.build-stamp (the
 // time the last build finished, written at the end of `npm run build` and of this script).
 // Usage: node scripts/build-changed.mjs [--dry-run] [--stamp]   (--stamp: only write the stamp)
@@ -26,7 +26,7 @@ export function steps(root) {
       run: [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'] },
     { name: 'wasm', sources: ['asm', 'scripts/build-wasm.mjs'], outputs: ['dist/src/kernels/wasm/kernels-simd.wasm'], run: ['scripts/build-wasm.mjs'] },
     { name: 'native', sources: ['native/src', 'native/binding.gyp', 'scripts/build-native.mjs'], outputs: ['dist/src/kernels/native'], run: ['scripts/build-native.mjs'] },
-    { name: 'web', sources: ['web', 'scripts/build-web.mjs'], outputs: ['dist/web/viz.js', 'dist/web/viz.css'], run: ['scripts/build-web.mjs'] },
+    { name: 'web', sources: ['web', 'scripts/build-web.mjs', 'scripts/build-playground.mjs'], outputs: ['dist/web/viz.js', 'dist/web/viz.css', 'dist/web/playground-site/index.html'], run: ['scripts/build-web.mjs'] },
   ];
 }
 

@@ -13,3 +13,4 @@ await build({
   legalComments: 'none', logLevel: 'warning',
 });
 copyFileSync(join(root, 'web/style.css'), join(root, 'dist/web/viz.css'));
+await import('./build-playground.mjs'); // the playground's static folder (dist/web/playground-site)

@@ -168,7 +168,7 @@ function generationOptions(o: Record<string, unknown>, cmd: Command, task: strin
   };
 }
 
-function openBrowser(url: string): void {
+export function openBrowser(url: string): void {
   const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
   child.on('error', () => console.error(`qkv viz: could not start ${cmd}; open ${url} yourself`));

@@ -36,8 +36,9 @@ test('npm start rebuilds only what changed', async () => {
   const tree = mkdtempSync(join(tmpdir(), 'qkv-build-changed-'));
   after(() => rmSync(tree, { recursive: true, force: true }));
   const files = ['src/a.ts', 'cli/qkv.ts', 'web/main.ts', 'asm/k.ts', 'native/src/k.cc', 'native/binding.gyp', 'tsconfig.json', 'package.json',
-    'scripts/build-wasm.mjs', 'scripts/build-native.mjs', 'scripts/build-web.mjs',
-    'dist/cli/qkv.js', 'dist/src/index.js', 'dist/src/kernels/wasm/kernels-simd.wasm', 'dist/src/kernels/native/qkv_native.node', 'dist/web/viz.js', 'dist/web/viz.css'];
+    'scripts/build-wasm.mjs', 'scripts/build-native.mjs', 'scripts/build-web.mjs', 'scripts/build-playground.mjs',
+    'dist/cli/qkv.js', 'dist/src/index.js', 'dist/src/kernels/wasm/kernels-simd.wasm', 'dist/src/kernels/native/qkv_native.node', 'dist/web/viz.js', 'dist/web/viz.css',
+    'dist/web/playground-site/index.html'];
   const old = new Date(Date.now() - 3600_000);
   for (const f of files) {
     mkdirSync(dirname(join(tree, f)), { recursive: true });
@@ -57,6 +58,10 @@ test('npm start rebuilds only what changed', async () => {
   ageAll();
   rmSync(join(tree, 'dist', 'web', 'viz.js'));
   assert.deepEqual(staleSteps(tree), ['web'], 'a missing output');
+  writeFileSync(join(tree, 'dist', 'web', 'viz.js'), 'x');
+  ageAll();
+  rmSync(join(tree, 'dist', 'web', 'playground-site', 'index.html'));
+  assert.deepEqual(staleSteps(tree), ['web'], 'the playground\'s static folder missing');
 });
 
 test('the real tree is up to date after the build npm test ran', () => {

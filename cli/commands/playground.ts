@@ -1,0 +1,38 @@
+// `qkv playground`: the page where two models learn one of the lecture's tasks in the browser tab
+// (qkv's own library, bundled: WebGPU or WebAssembly), served on 127.0.0.1; --export writes the
+// static folder to serve from anywhere.
+import { Command } from 'commander';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { applyConfig, int, UsageError } from '../shared.js';
+import { HOST } from '../viz/server.js';
+import { playgroundFiles, startPlaygroundServer } from '../playground/server.js';
+import { openBrowser } from './viz.js';
+
+/** The static build (scripts/build-playground.mjs). */
+const BUILD = fileURLToPath(new URL('../../web/playground-site', import.meta.url));
+
+export function playgroundCommand(): Command {
+  return new Command('playground')
+    .description('train two models on one of the lecture\'s tasks in a browser tab and watch the loss, the accuracy and α′ (served on 127.0.0.1)')
+    .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', int('--port', 0, 65535), 0)
+    .option('--open', 'open the page in the default browser', false)
+    .option('--export <dir>', 'copy the static page (HTML, JS, wasm) into a new folder instead of serving it')
+    .option('--config <file>', 'JSON file of flag values')
+    .action(async (_o, cmd: Command) => {
+      const o = applyConfig(cmd);
+      playgroundFiles(BUILD); // a missing build is one line
+      if (o.export !== undefined) {
+        const out = String(o.export);
+        if (out.trim() === '') throw new UsageError('--export: the path is empty; give the folder to write');
+        if (existsSync(out) && readdirSync(out).length) throw new UsageError(`--export ${out}: exists and is not empty; give a new folder`);
+        cpSync(BUILD, out, { recursive: true });
+        console.log(`qkv playground: wrote ${out} (serve it over http; threads need the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)`);
+        return;
+      }
+      const server = await startPlaygroundServer(BUILD, o.port as number);
+      const url = `http://${HOST}:${(server.address() as { port: number }).port}/`;
+      console.log(`qkv playground: ${url} (Ctrl-C to stop)`);
+      if (o.open) openBrowser(url);
+    });
+}
