@@ -44,10 +44,11 @@ export function tableRows(r: Result): string[][] {
   });
 }
 
-/** A link that opens the experiment's comparison in the playground, with what it shows. */
+/** How to open the experiment's comparison in the playground, with what it shows. */
 function playground(name: string): string {
   const link = playgroundLink(name);
-  return link ? `<p class="playground"><a href="${esc(link.href)}">Try it in the playground</a>: ${esc(link.note)} (<code>${esc(Object.entries(link.settings).map(([k, v]) => `${k}=${v}`).join(' '))}</code>; <code>qkv playground</code> serves it).</p>` : '';
+  // a command, not a link: the playground is served by qkv on a port chosen when it starts
+  return link ? `<p class="playground">Try it in the playground: <code>qkv playground --experiment ${esc(name)}</code> opens ${esc(link.note)}.</p>` : '';
 }
 
 /** Writes DIR/index.html; `charts[name][chartId]` is the SVG text. Returns the file's path. */

@@ -1,6 +1,6 @@
 // `qkv playground`: the page where two models learn one of the lecture's tasks in the browser tab
 // (qkv's own library, bundled: WebGPU or WebAssembly), served on 127.0.0.1; --export writes the
-// static folder to serve from anywhere.
+// static folder to serve from anywhere; --experiment NAME opens it on that experiment's comparison.
 import { Command } from 'commander';
 import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { applyConfig, int, UsageError } from '../shared.js';
 import { HOST } from '../viz/server.js';
 import { playgroundFiles, startPlaygroundServer } from '../playground/server.js';
 import { openBrowser } from './viz.js';
+import { PLAYGROUND_EXPERIMENTS, playgroundLink } from '../playground-links.js';
 
 /** The static build (scripts/build-playground.mjs). */
 const BUILD = fileURLToPath(new URL('../../web/playground-site', import.meta.url));
@@ -18,10 +19,14 @@ export function playgroundCommand(): Command {
     .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', int('--port', 0, 65535), 0)
     .option('--open', 'open the page in the default browser', false)
     .option('--export <dir>', 'copy the static page (HTML, JS, wasm) into a new folder instead of serving it')
+    .option('--experiment <name>', `open on the comparison of a \`qkv experiment\` (${PLAYGROUND_EXPERIMENTS.join(', ')})`)
     .option('--config <file>', 'JSON file of flag values')
     .action(async (_o, cmd: Command) => {
       const o = applyConfig(cmd);
       playgroundFiles(BUILD); // a missing build is one line
+      const experiment = o.experiment === undefined ? null : playgroundLink(String(o.experiment));
+      if (o.experiment !== undefined && !experiment) throw new UsageError(`--experiment ${String(o.experiment)}: not an experiment the playground shows (${PLAYGROUND_EXPERIMENTS.join(', ')})`);
+      if (experiment && o.export !== undefined) throw new UsageError('--experiment opens the served page; with --export, append the settings to the address yourself');
       if (o.export !== undefined) {
         const out = String(o.export);
         if (out.trim() === '') throw new UsageError('--export: the path is empty; give the folder to write');
@@ -31,8 +36,8 @@ export function playgroundCommand(): Command {
         return;
       }
       const server = await startPlaygroundServer(BUILD, o.port as number);
-      const url = `http://${HOST}:${(server.address() as { port: number }).port}/`;
-      console.log(`qkv playground: ${url} (Ctrl-C to stop)`);
+      const url = `http://${HOST}:${(server.address() as { port: number }).port}/${experiment?.query ?? ''}`;
+      console.log(`qkv playground: ${url} (Ctrl-C to stop)${experiment ? `\n  ${experiment.note}` : ''}`);
       if (o.open) openBrowser(url);
     });
 }

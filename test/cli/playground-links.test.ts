@@ -1,44 +1,66 @@
-// The report links every experiment to the playground with its settings: one of the
-// playground's tasks and models, every setting one value or two (left, right), and the link
-// in the written report.
+// The report sends each experiment to the playground with its settings: the settings are the
+// playground's own address (read by the page's readAddress without a problem, each model's
+// settings passing the page's checks for the task, the two models differing), the report names
+// the command, and `qkv playground --experiment NAME` serves the page at that address.
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { experiments } from '../../src/index.js';
-import { PLAYGROUND_PAGE, playgroundLink } from '../../cli/playground-links.js';
+import { PLAYGROUND_EXPERIMENTS, playgroundLink } from '../../cli/playground-links.js';
 import { writeReport } from '../../cli/report.js';
+import { readAddress } from '../../web/playground/address.js';
+import { checkSettings, DEFAULT_SETTINGS } from '../../web/playground/settings.js';
+import { playTask } from '../../web/playground/tasks.js';
+import { bin } from './viz-helpers.js';
 
-const VALUES: Record<string, RegExp> = {
-  task: /^(ambiguity|marker|graph|seq2seq)$/, model: /^(fc|window|cnn|rnn|attention)$/, relevance: /^(dot|additive)$/, normalizer: /^(softmax|relu)$/,
-  heads: /^[1-9]\d*$/, pos: /^(none|sinusoidal|learned|rope)$/, window: /^([1-9]\d*|all)$/, linear: /^(true|false)$/,
-};
-
-test('every experiment has a playground link of known settings, at most two models side by side', () => {
+test('every experiment opens a valid comparison of two different models in the playground', () => {
+  assert.deepEqual([...PLAYGROUND_EXPERIMENTS].sort(), [...experiments.experimentNames()].sort());
   for (const name of experiments.experimentNames()) {
-    const link = playgroundLink(name);
-    assert.ok(link, `${name} has a playground link`);
-    const url = new URL(link.href, 'http://x/');
-    assert.equal(url.pathname, `/${PLAYGROUND_PAGE}`);
-    const models = url.searchParams.get('model')!.split(',');
-    assert.ok(models.length >= 1 && models.length <= 2, `${name}: one or two models`);
-    for (const [k, v] of url.searchParams) {
-      assert.ok(VALUES[k], `${name}: unknown setting ${k}`);
-      const values = v.split(',');
-      assert.ok(k === 'task' ? values.length === 1 : values.length === 1 || values.length === models.length, `${name}: ${k}=${v} is one value or one per model`);
-      for (const x of values) assert.match(x, VALUES[k]!, `${name}: ${k}=${x}`);
-    }
+    const link = playgroundLink(name)!;
+    const read = readAddress(link.query);
+    assert.deepEqual(read.problems, [], name);
+    assert.ok(read.task, `${name}: names a task`);
+    const [a, b] = [{ ...DEFAULT_SETTINGS, ...read.models.A }, { ...DEFAULT_SETTINGS, ...read.models.B }];
+    for (const s of [a, b]) checkSettings(s, playTask(read.task!).task);
+    assert.notDeepEqual(a, b, `${name}: the two models differ`);
   }
   assert.equal(playgroundLink('no-such-experiment'), null);
 });
 
-test('the report carries each experiment\'s link', () => {
+test('the report names the command for each experiment', () => {
   const dir = mkdtempSync(join(tmpdir(), 'qkv-report-'));
   const result = {
     name: 'fc-vs-attention', title: 'FC vs attention', section: '§3', claim: 'x', size: 'quick', seeds: [0], seconds: 1, backend: 'ref', config: {},
     measures: {}, summary: [], charts: [], verdict: { held: true, text: 'y' }, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:01Z',
   } as unknown as Parameters<typeof writeReport>[1][number];
   const html = readFileSync(writeReport(dir, [result], {}), 'utf8');
-  assert.match(html, /<p class="playground"><a href="playground\.html\?task=ambiguity&amp;model=fc%2Cattention">Try it in the playground<\/a>/);
+  assert.match(html, /<p class="playground">Try it in the playground: <code>qkv playground --experiment fc-vs-attention<\/code> opens the same two taggers/);
+});
+
+test('qkv playground --experiment prints the address with the settings; an unknown one is one line', async () => {
+  const bad = spawnSync(process.execPath, [bin, 'playground', '--experiment', 'nope'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^qkv: --experiment nope: not an experiment the playground shows \(fc-vs-attention, /);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  const child = spawn(process.execPath, [bin, 'playground', '--port', '0', '--experiment', 'heads'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no URL: ${out}`)), 30_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d;
+        const m = /^qkv playground: (http:\/\/127\.0\.0\.1:\d+\/\S*) \(Ctrl-C to stop\)$/m.exec(out);
+        if (m) { clearTimeout(timer); resolve(m[1]!); }
+      });
+    });
+    const u = new URL(url);
+    assert.equal(u.search, playgroundLink('heads')!.query);
+    const page = await fetch(url);
+    assert.equal(page.status, 200);
+  } finally {
+    child.kill();
+  }
 });
