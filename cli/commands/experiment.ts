@@ -79,7 +79,8 @@ function readResult(dir: string, name: string): Result {
   checkResult(r, (what) => new UsageError(`--from ${file}: ${what}; rerun the experiment to write it again`));
   // JSON has no NaN: null numbers are missing values
   r.summary = r.summary.map((s) => ({ ...s, mean: s.mean ?? NaN, min: s.min ?? NaN, max: s.max ?? NaN }));
-  return r;
+  // the claim and verdict as the current definition states and decides them on these numbers
+  return { ...r, ...experiments.restate(r) };
 }
 
 /** What the charts and the report read of a result file, checked so a damaged one is one line (not a crash or a blank chart). */

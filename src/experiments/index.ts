@@ -7,7 +7,8 @@ import { heads as headsDef } from './heads.js';
 import { positions as positionsDef } from './positions.js';
 import { relevance as relevanceDef } from './relevance.js';
 import { runExperiment, type ExperimentDef } from './runner.js';
-import type { ExperimentOptions, ExperimentResult } from './types.js';
+import { SummaryTable } from './stats.js';
+import type { ExperimentOptions, ExperimentResult, Verdict } from './types.js';
 import { windowExperiment } from './window.js';
 import { cnnVsAttentionData } from './cnn-vs-attention-data.js';
 import { rnnVsAttention as rnnVsAttentionDef } from './rnn-vs-attention.js';
@@ -47,6 +48,25 @@ export function runNamed(name: string, options: ExperimentOptions = {}): Experim
   const def = EXPERIMENTS.find((e) => e.name === name);
   if (!def) throw new QkvError(`unknown experiment "${name}" (known: ${experimentNames().join(', ')})`);
   return runExperiment(def, options);
+}
+
+/**
+ * The claim and verdict the current definition gives on stored results (`qkv experiment --from`):
+ * a verdict is a function of the numbers, so redrawing old numbers must not repeat an old
+ * rule's words. Numbers that lack a measure the current rule reads give `held: null` and say to rerun.
+ */
+export function restate(result: ExperimentResult): { claim: string; verdict: Verdict } {
+  const def = EXPERIMENTS.find((e) => e.name === result.name);
+  if (!def) throw new QkvError(`unknown experiment "${result.name}" (known: ${experimentNames().join(', ')})`);
+  try {
+    return { claim: def.claim, verdict: def.verdict(new SummaryTable(result.summary), result.config) };
+  } catch (e) {
+    const when = (result as { date?: string }).date?.slice(0, 10);
+    return {
+      claim: def.claim,
+      verdict: { held: null, text: `These numbers${when ? ` (${when})` : ''} lack what the current claim is decided on (${(e as Error).message}): rerun \`qkv experiment ${result.name}\`. Their verdict then was: ${result.verdict.text}` },
+    };
+  }
 }
 
 const fn = <C extends object>(def: ExperimentDef<C>) => (options: ExperimentOptions<C> = {}): ExperimentResult<C> => runExperiment(def, options);

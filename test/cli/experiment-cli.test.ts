@@ -111,6 +111,20 @@ test('--from redraws the charts and the report from earlier JSON without running
   assert.match(readFileSync(join(report, 'index.html'), 'utf8'), /<svg/);
   failsWith(run('experiment', 'graph', '--from', dir, '--seeds', '3'), /--from redraws earlier results/);
   failsWith(run('experiment', 'window', '--from', dir), /--from .*window\.json: no such file/);
+  // numbers written under an older rule: the claim and verdict are today's on those numbers
+  writeFileSync(join(dir, 'graph.json'), JSON.stringify({ ...first, claim: 'an old claim', verdict: { held: false, text: 'an old verdict' } }));
+  const again = run('experiment', 'graph', '--from', dir, '--no-png', '--json');
+  ok(again, 'restated');
+  const restated = JSON.parse(again.stdout) as experiments.ExperimentResult;
+  assert.deepEqual([restated.claim, restated.verdict], [first.claim, first.verdict]);
+  // numbers lacking a measure today's rule reads: undecided, and told to rerun
+  const lacking = { ...first, summary: first.summary.filter((row) => row.series !== first.summary[0]!.series), verdict: { held: true, text: 'an old verdict' } };
+  writeFileSync(join(dir, 'graph.json'), JSON.stringify(lacking));
+  const older = run('experiment', 'graph', '--from', dir, '--no-png', '--json');
+  ok(older, 'stale');
+  const stale = JSON.parse(older.stdout) as experiments.ExperimentResult;
+  assert.equal(stale.verdict.held, null);
+  assert.match(stale.verdict.text, /lack what the current claim is decided on .*rerun `qkv experiment graph`\. Their verdict then was: an old verdict$/);
 });
 
 test('qkv experiment list names every experiment', () => {
