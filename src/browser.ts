@@ -59,7 +59,7 @@ export async function chooseBackend(size: ModelSize, options: ChooseOptions & { 
       await selectBackendAsync('webgpu');
       return choice;
     } catch (e) {
-      choice = { backend: 'wasm', reason: `wasm: ${(e as Error).message.replace(/; use the wasm backend$/, '')}`, adapter: choice.adapter };
+      choice = { backend: 'wasm', reason: `wasm: ${(e as Error).message.replace(/; use (the wasm backend|--backend .*)$/, '')}`, adapter: choice.adapter };
     }
   }
   if (!listBackends().includes('wasm')) return { ...choice, reason: `${choice.reason}; but ${note || 'the wasm backend is not loaded'}` };

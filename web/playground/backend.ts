@@ -15,7 +15,8 @@ export async function chooseBackend(asked: string | null): Promise<string> {
       const emulated = /swiftshader|llvmpipe|software/i.test(adapter) ? ' This adapter emulates a GPU on the CPU, so WebAssembly may well be faster here.' : '';
       return `${note}WebGPU${adapter ? ` (${adapter})` : ''}: this page has a GPU adapter, so the models train there.${emulated} Add ?backend=wasm to the address to train on WebAssembly instead.`;
     } catch (e) {
-      note += `WebAssembly: WebGPU is not usable here (${(e as Error).message}). `;
+      // the device layer's advice names the CLI's flag; in a page the choice is already made
+      note += `WebAssembly: WebGPU is not usable here (${(e as Error).message.replace(/; use (the wasm backend|--backend .*)$/, '')}). `;
     }
   } else {
     note += want === 'wasm' ? 'WebAssembly, as the address asks (?backend=wasm). ' : 'WebAssembly: this browser has no WebGPU (navigator.gpu). ';
