@@ -12,10 +12,21 @@ type Result = experiments.ExperimentResult;
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-/** The machine, in one line: CPU, cores, memory, Node, backend. */
-export function machineLine(backend: string): string {
+/** This machine, in one line: CPU, cores, memory, Node, qkv (recorded in each result the CLI runs). */
+export function machineLine(): string {
   const cpu = cpus()[0]?.model?.trim() ?? 'unknown CPU';
-  return `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}, backend ${backend}, qkv ${version}`;
+  return `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}, qkv ${version}`;
+}
+
+/** Where the results ran: each machine and backend recorded, with its experiments when they differ (results redrawn with --from may come from several runs). */
+function machines(results: readonly Result[]): string {
+  const groups = new Map<string, string[]>();
+  for (const r of results) {
+    const key = `${r.machine ?? 'a machine not recorded (results written before 2026-12-07)'}, backend ${r.backend}`;
+    groups.set(key, [...(groups.get(key) ?? []), r.name]);
+  }
+  if (groups.size === 1) return [...groups.keys()][0]!;
+  return [...groups].map(([key, names]) => `${key} (${names.join(', ')})`).join('; ');
 }
 
 /** When the results were computed: one time, or the first and the last. */
@@ -94,7 +105,7 @@ figure.chart svg { max-width: 100%; height: auto }
 <body>
 <h1>The lecture's claims, measured</h1>
 <p>Every experiment of <code>qkv experiment</code>, in the order of the lecture (Hung-yi Lee, self-attention). Each ran on several seeds; charts show the mean and, as bars, the min–max over the seeds. Verdicts are computed from these numbers.</p>
-<p class="machine">Run ${esc(when(sorted))} UTC, size ${esc(sizes)}, on ${esc(machineLine(sorted[0]?.backend ?? ''))}. ${held} of ${sorted.length} claims held on this run.</p>
+<p class="machine">Run ${esc(when(sorted))} UTC, size ${esc(sizes)}, on ${esc(machines(sorted))}. ${held} of ${sorted.length} claims held on this run.</p>
 <nav><ol>${sorted.map((r) => `<li><a href="#${esc(r.name)}">${esc(r.title)}</a></li>`).join('')}</ol></nav>
 ${sections}
 </body></html>

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { experiments } from '../../src/index.js';
 import { chartSpec, closePngConverter, renderSvg, svgToPng } from '../charts.js';
-import { tableRows, writeReport } from '../report.js';
+import { machineLine, tableRows, writeReport } from '../report.js';
 import { int, printJson, refuseKernelPath, UsageError, writeTextFile } from '../shared.js';
 
 type Result = experiments.ExperimentResult;
@@ -49,7 +49,7 @@ async function experimentAction(name: string, o: ExperimentFlags): Promise<void>
   try {
     for (const n of names) {
       // --from: results of earlier runs (DIR/<name>.json), redrawn; else run the experiment
-      const r = o.from ? readResult(o.from, n) : runWithProgress(n, size, o);
+      const r = o.from ? readResult(o.from, n) : { ...runWithProgress(n, size, o), machine: machineLine() };
       results.push(r);
       charts[n] = await writeResult(r, out, o.png);
       if (!o.json) printResult(r, out);
@@ -102,6 +102,7 @@ function checkResult(r: Result, fail: (what: string) => Error): void {
     if (!(c.measure in r.measures)) throw fail(`chart ${i}: measure "${c.measure}" is not in "measures"`);
   });
   if (!object(r.verdict) || typeof r.verdict.text !== 'string') throw fail('no "verdict" object with its "text"');
+  if (r.machine !== undefined && typeof r.machine !== 'string') throw fail('"machine" must be a string');
 }
 
 function ensureWritable(flag: string, dir: string): void {

@@ -72,6 +72,8 @@ export interface ExperimentResult<C = Record<string, unknown>> {
   backend: string;
   seconds: number;
   date: string;
+  /** The machine it ran on (CPU, cores, memory, Node), as the CLI records it; absent in results written before 2026-12-07. */
+  machine?: string;
 }
 
 export interface ExperimentProgress { done: number; total: number; what: string }

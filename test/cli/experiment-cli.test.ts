@@ -109,6 +109,9 @@ test('--from redraws the charts and the report from earlier JSON without running
   ok(r, '--from');
   assert.deepEqual((JSON.parse(r.stdout) as experiments.ExperimentResult).verdict, first.verdict);
   assert.match(readFileSync(join(report, 'index.html'), 'utf8'), /<svg/);
+  // the machine is recorded with the numbers, and the report names it (not the machine that redraws)
+  assert.match(first.machine!, /\d+ cores, .* GiB, Node v\d+/);
+  assert.ok(readFileSync(join(report, 'index.html'), 'utf8').includes(`on ${first.machine!}, backend ${first.backend}.`));
   failsWith(run('experiment', 'graph', '--from', dir, '--seeds', '3'), /--from redraws earlier results/);
   failsWith(run('experiment', 'window', '--from', dir), /--from .*window\.json: no such file/);
   // numbers written under an older rule: the claim and verdict are today's on those numbers
