@@ -35,11 +35,17 @@ export function progress(o: ProgressOptions): { onEvent: (e: TrainEvent) => void
         bar?.start(Number.isFinite(e.maxSteps) ? e.maxSteps : e.step + 1, e.step, { loss: '-', rate: '-', lr: '-', epoch: '-', dev, left: '-' });
       } else if (e.type === 'step') {
         if (e.loss !== null) smoothed = smoothed === null ? e.loss : 0.9 * smoothed + 0.1 * e.loss;
-        if (bar && timeOnly && e.secondsLeft !== null) bar.setTotal(e.step + Math.round((e.secondsLeft * 1000) / Math.max(e.ms, 1e-3)));
+        // (a dev-curve run's end is open until its decay starts: the bar's total follows the step)
+        if (bar && timeOnly) bar.setTotal(e.secondsLeft !== null ? e.step + Math.round((e.secondsLeft * 1000) / Math.max(e.ms, 1e-3)) : e.step);
         bar?.update(e.step, {
           loss: smoothed === null ? '-' : smoothed.toFixed(4), rate: Math.round((e.positions / e.ms) * 1000), lr: e.lr.toExponential(2), dev,
           epoch: e.epoch === null ? '-' : e.epoch.toFixed(2), left: e.secondsLeft === null ? '-' : formatDuration(e.secondsLeft),
         });
+      } else if (e.type === 'decay') {
+        if (o.quiet) return;
+        const why = e.why === 'plateau' ? 'the dev metric stopped improving' : `the upper bound (${e.why}) is near`;
+        const line = `step ${e.step}: ${why}; the learning rate decays over ${e.steps} steps`;
+        process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
       } else if (e.type === 'eval') {
         dev = `${e.main} ${fmt(e.metrics[e.main])}`;
         if (o.quiet) return;

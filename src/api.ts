@@ -56,4 +56,5 @@ export { describeTokenizer, TOKENIZER_FILE, DEFAULT_BPE_VOCAB } from './data/tok
 export { MODEL_KINDS, DEFAULT_MODEL, SequenceTagger, SequenceClassifier, ImageClassifier, type ModelConfig, type ModelKind } from './nn/models/taggers.js';
 export { Trainer, TrainingError, OPTIMIZERS, type TrainerOptions, type TrainEvent, type TrainingTask, type HostTrainingTask, type EvalResult, type OptimizerName, type TrainerState, type Checkpointer, type StopReason } from './train/trainer.js';
 export { EpochSampler, BUCKET_POOL, parseDuration, formatDuration, type EpochPosition } from './train/stopping.js';
+export { DEV_CURVE_DEFAULTS, devCurvePlan, devCurveEvaluated, devCurveLr, devCurveEnd, newDevCurveState, type DevCurveOptions, type DevCurvePlan, type DevCurveState } from './train/dev-curve.js';
 export * as experiments from './experiments/index.js';

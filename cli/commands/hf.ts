@@ -11,6 +11,7 @@ import {
 import { progress } from '../progress.js';
 import { float, int, prepareOutDir, printJson, UsageError } from '../shared.js';
 import { withInterrupts } from '../interrupts.js';
+import { devCurveLine } from './train-length.js';
 
 /** A directory written by transformers' or PEFT's save_pretrained (not a qkv run). */
 export function isPretrainedDir(dir: unknown): dir is string {
@@ -188,7 +189,10 @@ export async function hfTrain(task: FinetuneTask, o: Record<string, unknown>, da
   try {
     result = await withInterrupts((signal) => finetunePretrained({
       from: o.from as string, task, train: data.train, dev: data.dev, out, lora, trainer, batchSize: o.batchSize as number,
-      blockSize: o.blockSize as number | undefined, onEvent: bar.onEvent, note: (l) => console.error(`qkv: ${l}`), signal, resume: Boolean(o.resume),
+      blockSize: o.blockSize as number | undefined, onEvent: (e) => {
+        if (e.type === 'start' && e.devCurve) console.error(`qkv: ${devCurveLine(e.devCurve, task === 'tag' || task === 'classify' ? 'accuracy' : 'loss', e.timeBudget)}`);
+        bar.onEvent(e);
+      }, note: (l) => console.error(`qkv: ${l}`), signal, resume: Boolean(o.resume),
     }));
   } finally {
     bar.stop();

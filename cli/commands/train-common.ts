@@ -12,7 +12,7 @@ import { progress } from '../progress.js';
 import { choice, explicitFlags, float, int, prepareOutDir, printJson, UsageError } from '../shared.js';
 import { interruptedRun, withInterrupts } from '../interrupts.js';
 import { checkSizes } from '../sizes.js';
-import { addLengthFlags, lengthOptions, summaryLines } from './train-length.js';
+import { addLengthFlags, devCurveLine, lengthOptions, summaryLines } from './train-length.js';
 import { defaultProbe, probeProblem, watchAttention, WATCH_FILE } from '../viz/watch.js';
 
 /** Flags every task's training shares. */
@@ -69,7 +69,10 @@ export async function runAndReport<I extends TaskInstance, E, O extends TaskOpti
   const bar = progress({ log: join(out, 'log.jsonl'), quiet: Boolean(o.json) });
   const notes = pendingNotes.get(o) ?? [];
   const onEvent = (e: TrainEvent) => {
-    if (e.type === 'start') for (const line of notes.splice(0)) console.error(`qkv: ${line}`);
+    if (e.type === 'start') {
+      for (const line of notes.splice(0)) console.error(`qkv: ${line}`);
+      if (e.devCurve) console.error(`qkv: ${devCurveLine(e.devCurve, devMetricName(task, o), e.timeBudget)}`);
+    }
     bar.onEvent(e);
   };
   let result: SessionResult;
@@ -152,4 +155,10 @@ export function checkModelFlags(o: Record<string, unknown>): void {
   // a guess of 64 positions per example; the check is for sizes that are off by orders of magnitude
   checkSizes({ '--d-model': d, '--layers': layers, ...(o.ff ? { '--ff': ff } : {}), '--batch-size': batch },
     2 * layers * (4 * d * d + 2 * d * ff), 64 * batch * layers * (12 * d + 2 * ff));
+}
+
+/** What the dev metric a task's run follows is called in a sentence (--monitor's name when given). */
+export function devMetricName(task: string, o: Record<string, unknown>): string {
+  if (typeof o.monitor === 'string') return o.monitor;
+  return task === 'lm' ? 'validation loss' : task === 'seq2seq' ? 'exact match' : 'accuracy';
 }

@@ -1,22 +1,22 @@
 // How long `qkv train <task>` runs: --max-steps (--max-iters for lm) or --epochs, a
 // --time-budget, early stopping (--patience, --monitor), the bound on evaluation cost
-// (--eval-max), and the lengths picked from the data when no length flag is given.
+// (--eval-max), and, with no length flag, the dev curve: train while the dev metric improves,
+// decay the learning rate, stop (src/train/dev-curve.ts).
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
-import { formatDuration, parseDuration, QkvError, type SessionResult, type TrainerOptions } from '../../src/index.js';
-import { fmt, int, UsageError } from '../shared.js';
+import { formatDuration, parseDuration, QkvError, DEV_CURVE_DEFAULTS, type DevCurvePlan, type SessionResult, type TrainerOptions } from '../../src/index.js';
+import { explicitFlags, fmt, int, UsageError } from '../shared.js';
 
-/** With no length flag: a budget that bounds a run on a large corpus, and the patience used. */
-export const AUTO_TIME_BUDGET = '20m';
-export const AUTO_PATIENCE = 5;
+/** With no length flag: the hard bound in time of a run that follows the dev curve. */
+export const AUTO_TIME_BUDGET = '1h';
 export const DEFAULT_EVAL_MAX = 2000;
 
 export interface LengthDefaults {
   /** '--max-steps', or '--max-iters' for lm. */
   stepsFlag: string;
-  /** The fewest steps the automatic length takes (what suits the small built-in sets). */
+  /** The fewest steps before the dev curve may end the run (what the small built-in sets need). */
   steps: number;
-  /** Epochs the automatic length takes when that is more steps. */
+  /** The fewest epochs before it may (small corpora need more epochs than steps say). */
   epochs: number;
   /** Whether the task has a dev set whose size --eval-max bounds (not lm: --eval-iters does). */
   evalMax?: boolean;
@@ -33,25 +33,31 @@ function duration(flag: string) {
 }
 
 export function addLengthFlags(cmd: Command, d: LengthDefaults): Command {
+  const evalFlag = d.stepsFlag === '--max-iters' ? '--eval-interval' : '--eval-every';
+  const { patience, maxEpochs, decayFraction } = DEV_CURVE_DEFAULTS;
   cmd
-    .option(`${d.stepsFlag} <n>`, `optimizer steps (default: picked from the data, see below)`, int(d.stepsFlag, 1))
+    .option(`${d.stepsFlag} <n>`, `optimizer steps (default: until the dev metric stops improving, see below)`, int(d.stepsFlag, 1))
     .option('--epochs <n>', `passes over the training data (instead of ${d.stepsFlag})`, int('--epochs', 1))
-    .option('--time-budget <duration>', `stop, with a final evaluation and checkpoint, after this long: 90s, 10m, 1h30m (default with no length flag: ${AUTO_TIME_BUDGET})`, duration('--time-budget'))
-    .option('--patience <k>', `stop after K evaluations without improvement of the dev metric (0: off; default ${AUTO_PATIENCE} with no length flag, else off)`, int('--patience', 0))
+    .option('--time-budget <duration>', `stop, with a final evaluation and checkpoint, after this long: 90s, 10m, 1h30m (default with no length flag: at most ${AUTO_TIME_BUDGET})`, duration('--time-budget'))
+    .option('--patience <k>', `stop after K evaluations without improvement of the dev metric (0: off; with no length flag: ${patience}, the evaluations without a gain that start the decay)`, int('--patience', 0))
     .option('--monitor <metric>', 'the dev metric early stopping and the best checkpoint follow (default: the task\'s main one)');
   if (d.evalMax !== false) cmd.option('--eval-max <n>', 'evaluate on at most the first N dev examples', int('--eval-max', 1), DEFAULT_EVAL_MAX);
   cmd.setOptionValue('lengthDefaults', d);
   return cmd.addHelpText('after', `
 How long training runs:
-  ${d.stepsFlag} N or --epochs N sets the length (not both); the learning-rate schedule is laid
-  over it. --time-budget stops earlier if the time runs out (the cosine decay then follows the
-  budget), --patience K when the dev metric has not improved for K evaluations. The best
-  checkpoint (by the dev metric) is DIR/best; the summary says at which step and why it stopped.
-  With no length flag the length comes from the data: max(${d.steps} steps, ${d.epochs} epoch${d.epochs > 1 ? 's' : ''}),
-  with --time-budget ${AUTO_TIME_BUDGET} and --patience ${AUTO_PATIENCE}. ${d.steps} steps suit small sets (a few thousand
-  examples: the built-in ones train as before); on a large corpus ${d.epochs} epoch${d.epochs > 1 ? 's' : ''} of it, cut by
-  early stopping once the dev metric stops improving, or by the budget. Only --time-budget given:
-  train until the budget is used.`);
+  With no length flag, until the dev metric stops improving: the learning rate stays at its
+  peak (after --warmup) while the dev metric improves, evaluated every epoch (every ~250 steps
+  when an epoch is longer); after ${patience} evaluations without a gain above 0.1% (and at least
+  max(${d.steps} steps, ${d.epochs} epoch${d.epochs > 1 ? 's' : ''})) it decays linearly to --min-lr over ${decayFraction * 100}% more steps (--decay-steps
+  N: over N), and the run stops. The best checkpoint (by the dev metric) is DIR/best. At most
+  ${maxEpochs} epochs or ${AUTO_TIME_BUDGET} (the decay starts early enough to end there). --patience K changes
+  the patience, ${evalFlag} N the evaluation interval; --schedule constant or noam keeps that
+  schedule and stops at the plateau without a decay.
+  ${d.stepsFlag} N or --epochs N sets the length instead (not both); the learning-rate schedule
+  is laid over it. --time-budget stops earlier if the time runs out (the cosine decay then
+  follows the budget), --patience K when the dev metric has not improved for K evaluations.
+  Only --time-budget given: train until the budget is used. The summary says at which step
+  and why it stopped.`);
 }
 
 /** Trainer options for the length flags in `o` (parsed flags and --config values). */
@@ -64,12 +70,26 @@ export function lengthOptions(o: Record<string, unknown>): Partial<TrainerOption
   if (typeof timeBudget === 'string') timeBudget = duration('--time-budget')(timeBudget);
   if (steps !== undefined && epochs !== undefined) throw new UsageError(`give --epochs or ${d.stepsFlag}, not both`);
   const auto = steps === undefined && epochs === undefined && timeBudget === undefined;
+  const patience = o.patience as number | undefined;
+  if (!auto) return { maxSteps: steps, epochs, timeBudget, patience: patience ?? 0, monitor: o.monitor as string | undefined };
+  if (patience === 0) throw new UsageError(`--patience 0 (never stop early) needs a length: give ${d.stepsFlag} N, --epochs N or --time-budget`);
+  // the evaluation interval is the dev curve's (an epoch) unless the flag was given
+  const evalKey = d.stepsFlag === '--max-iters' ? 'evalInterval' : 'evalEvery';
+  const evalEvery = explicitFlags(o)?.has(evalKey) ? o[evalKey] as number : undefined;
   return {
-    maxSteps: steps, epochs,
-    ...(auto ? { auto: { minSteps: d.steps, epochs: d.epochs }, timeBudget: parseDuration(AUTO_TIME_BUDGET) } : { timeBudget }),
-    patience: (o.patience as number | undefined) ?? (auto ? AUTO_PATIENCE : 0),
-    monitor: o.monitor as string | undefined,
+    devCurve: { minSteps: d.steps, minEpochs: d.epochs, patience, evalEvery },
+    timeBudget: parseDuration(AUTO_TIME_BUDGET), patience: 0, monitor: o.monitor as string | undefined,
   };
+}
+
+/** The line stderr gets once when a run follows the dev curve: what the default does on this data. */
+export function devCurveLine(plan: DevCurvePlan, metric: string, timeBudget: number | null): string {
+  const spe = plan.stepsPerEpoch;
+  const epochs = (steps: number) => (spe ? ` (${Number((steps / spe).toFixed(1))} epochs)` : '');
+  const every = spe && Math.abs(plan.evalEvery - spe) < 1 ? `every epoch (${plan.evalEvery} steps)` : `every ${plan.evalEvery} steps${spe ? ` (${Number((plan.evalEvery / spe).toFixed(2))} epochs)` : ''}`;
+  const decay = !plan.decays ? 'then stop' : plan.decaySteps !== null ? `then decay the learning rate over ${plan.decaySteps} steps` : `then decay the learning rate over ${plan.decayFraction * 100}% more steps`;
+  const bound = `at most ${plan.maxSteps} steps${epochs(plan.maxSteps)}${timeBudget !== null ? ` or ${formatDuration(timeBudget)}` : ''}`;
+  return `no length flag: training until the dev ${metric} stops improving: an evaluation ${every}, patience ${plan.patience} evaluation${plan.patience === 1 ? '' : 's'}, at least ${plan.minSteps} steps${epochs(plan.minSteps)}, ${decay}; ${bound} (give --epochs N for a fixed length)`;
 }
 
 /** The human-readable summary of a finished run. */

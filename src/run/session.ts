@@ -10,6 +10,7 @@ import { checkResume, flagOf, resumeDifferences } from './resume-check.js';
 import { parseTokenizerJson } from '../data/tokenizers/index.js';
 import { DEFAULT_BPE_VOCAB, TOKENIZER_FILE } from '../data/tokenizers/subword.js';
 import { Trainer, type EvalResult, type TrainEvent, type TrainerOptions, type TrainerState } from '../train/trainer.js';
+import type { DevCurveOptions } from '../train/dev-curve.js';
 
 export const CHECKPOINT_FORMAT = 'qkv-checkpoint';
 
@@ -119,15 +120,20 @@ const LENGTH_KEYS = ['maxSteps', 'maxIters', 'epochs', 'timeBudget'];
 
 /**
  * The trainer options of a resumed run: with `explicit` (the options the user set) naming no
- * length, the saved run's length, time budget and patience, not a length picked anew.
+ * length, the saved run's length, time budget and patience, not a length picked anew; a run
+ * that followed the dev curve goes on following it (its phase is in trainer.json).
  */
 function keptLength(saved: Record<string, unknown>, now: TrainerOptions, explicit?: ReadonlySet<string>): TrainerOptions {
   if (!explicit || LENGTH_KEYS.some((k) => explicit.has(k))) return now;
   const steps = saved.maxSteps;
   const budget = typeof saved.timeBudget === 'number' ? saved.timeBudget : undefined;
+  if (saved.devCurve && typeof saved.devCurve === 'object') {
+    const patience = explicit.has('patience') ? { patience: now.devCurve?.patience } : {};
+    return { ...now, maxSteps: undefined, epochs: undefined, timeBudget: budget, devCurve: { ...(saved.devCurve as DevCurveOptions), ...patience } };
+  }
   if (typeof steps !== 'number' && budget === undefined) return now; // a run saved before lengths were recorded
   return {
-    ...now, epochs: undefined, auto: undefined, timeBudget: budget,
+    ...now, epochs: undefined, devCurve: undefined, timeBudget: budget,
     maxSteps: typeof steps === 'number' && Number.isFinite(steps) ? steps : undefined,
     ...(typeof saved.patience === 'number' && !explicit.has('patience') ? { patience: saved.patience } : {}),
   };

@@ -1,6 +1,7 @@
 // How long training runs and in what order it sees the data: epochs as seeded permutations
 // (every example once per epoch), durations such as "10m", and early stopping on the held-out
-// metric, and how many steps a run takes. The Trainer uses these; every task and command shares them.
+// metric, and how many steps a run takes (with no length given, src/train/dev-curve.ts). The
+// Trainer uses these; every task and command shares them.
 import { QkvError } from '../core/errors.js';
 import { Generator } from '../core/rng.js';
 
@@ -155,33 +156,31 @@ export function shouldStopEarly(s: EarlyStoppingState, patience: number): boolea
   return patience > 0 && s.bad >= patience;
 }
 
-/** What bounds a run's length: explicit steps, epochs, the automatic rule, or only a time budget. */
-export type LengthFrom = 'steps' | 'epochs' | 'auto' | 'time';
+/** What bounds a run's length: explicit steps, epochs, the dev curve (no length given), or only a time budget. */
+export type LengthFrom = 'steps' | 'epochs' | 'devCurve' | 'time';
 
-export interface LengthOptions { maxSteps?: number; epochs?: number; auto?: { minSteps: number; epochs: number }; timeBudget?: number }
+export interface LengthOptions { maxSteps?: number; epochs?: number; devCurve?: unknown; timeBudget?: number }
 
-/** How many steps a run may take, from maxSteps, epochs, the automatic rule, or a time budget alone. */
+/**
+ * How many steps a run may take, from maxSteps, epochs, or a time budget alone; with `devCurve`
+ * the length follows the dev metric (src/train/dev-curve.ts works out its bound).
+ */
 export function resolveLength(o: LengthOptions, stepsPerEpoch: number | null, fail: (message: string) => Error): { maxSteps: number; lengthFrom: LengthFrom } {
   const positive = (k: string, v: number, integer: boolean) => {
     if (!(v > 0) || (integer && !Number.isInteger(v))) throw fail(`${k} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
   };
-  if (o.maxSteps !== undefined && o.epochs !== undefined) throw fail('give maxSteps or epochs, not both');
+  const given = [o.maxSteps !== undefined && 'maxSteps', o.epochs !== undefined && 'epochs', o.devCurve !== undefined && 'devCurve'].filter(Boolean);
+  if (given.length > 1) throw fail(`give ${given.join(' or ')}, not both`);
   if (o.maxSteps !== undefined) {
     positive('maxSteps', o.maxSteps, true);
     return { maxSteps: o.maxSteps, lengthFrom: 'steps' };
   }
-  const needEpochs = (what: string) => {
-    if (stepsPerEpoch === null) throw fail(`${what} needs a task that counts its training examples (examples and batchSize)`);
-    return stepsPerEpoch;
-  };
   if (o.epochs !== undefined) {
     positive('epochs', o.epochs, false);
-    return { maxSteps: Math.max(1, Math.ceil(o.epochs * needEpochs('epochs') - 1e-9)), lengthFrom: 'epochs' };
+    if (stepsPerEpoch === null) throw fail('epochs needs a task that counts its training examples (examples and batchSize)');
+    return { maxSteps: Math.max(1, Math.ceil(o.epochs * stepsPerEpoch - 1e-9)), lengthFrom: 'epochs' };
   }
-  if (o.auto) {
-    const perEpoch = stepsPerEpoch ?? 0;
-    return { maxSteps: Math.max(o.auto.minSteps, Math.ceil(o.auto.epochs * perEpoch - 1e-9)), lengthFrom: 'auto' };
-  }
+  if (o.devCurve !== undefined) return { maxSteps: Infinity, lengthFrom: 'devCurve' };
   if (o.timeBudget !== undefined) return { maxSteps: Infinity, lengthFrom: 'time' };
-  throw fail('give maxSteps, epochs or a timeBudget');
+  throw fail('give maxSteps, epochs, devCurve or a timeBudget');
 }

@@ -8,6 +8,7 @@ import type { ScheduleName } from '../optim/schedule.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { OptimizerName } from './optimizers.js';
 import type { EpochPosition } from './stopping.js';
+import type { DevCurveOptions, DevCurvePlan, DevCurveState } from './dev-curve.js';
 
 export interface EvalResult {
   metrics: Record<string, number>;
@@ -64,12 +65,15 @@ export interface TrainerOptions {
   decaySteps?: number;
   /** d_model for the Noam schedule. */
   dModel?: number;
-  /** Optimizer steps; give this or `epochs` (not both), or `auto`, or only a `timeBudget`. */
+  /** Optimizer steps; give this or `epochs` or `devCurve` (one of them), or only a `timeBudget`. */
   maxSteps?: number;
   /** Passes over the training examples (needs a task that counts examples). */
   epochs?: number;
-  /** With neither maxSteps nor epochs: max(minSteps, epochs of the data) steps. */
-  auto?: { minSteps: number; epochs: number };
+  /**
+   * No length given: train while the dev metric improves, then decay the learning rate and stop
+   * (src/train/dev-curve.ts); a `timeBudget` beside it is its hard bound in time.
+   */
+  devCurve?: DevCurveOptions;
   /** Seconds: stop (with a final evaluation and checkpoint) once training has run this long. */
   timeBudget?: number;
   /** Stop after this many evaluations without improvement of the monitored metric (0: off). */
@@ -94,14 +98,17 @@ export interface TrainerOptions {
   seed?: number;
 }
 
-export type StopReason = 'steps' | 'epochs' | 'time' | 'patience' | 'interrupted';
+export type StopReason = 'steps' | 'epochs' | 'time' | 'patience' | 'devCurve' | 'interrupted';
 
 export type TrainEvent =
-  | { type: 'start'; step: number; maxSteps: number; stepsPerEpoch: number | null; timeBudget: number | null }
+  /** maxSteps is Infinity while a dev-curve run (`devCurve`: its plan) has not started its decay. */
+  | { type: 'start'; step: number; maxSteps: number; stepsPerEpoch: number | null; timeBudget: number | null; devCurve: DevCurvePlan | null }
   /** loss and gradNorm are null on steps whose loss was not read (nanGuard off, between logEvery reads). */
   | { type: 'step'; step: number; loss: number | null; lr: number; gradNorm: number | null; positions: number; ms: number; epoch: number | null; secondsLeft: number | null }
   | { type: 'eval'; step: number; metrics: Record<string, number>; main: string; best: boolean; ms: number }
   | { type: 'checkpoint'; step: number; kind: 'last' | 'best' }
+  /** A dev-curve run ends its stable phase at `step`: the learning rate decays over `steps` more. */
+  | { type: 'decay'; step: number; steps: number; why: 'plateau' | 'steps' | 'time' }
   | { type: 'stop'; step: number; reason: StopReason; message: string };
 
 /** Everything needed to continue a run exactly where it stopped. */
@@ -117,6 +124,8 @@ export interface TrainerState {
   epoch: EpochPosition;
   /** Seconds of training so far, over all resumed parts (for the time budget). */
   elapsed: number;
+  /** The dev-curve length's phase and patience count (null: the length was given). */
+  devCurve: DevCurveState | null;
   /** Why training stopped; null while it runs. */
   stop: { reason: StopReason; step: number; message: string } | null;
 }

@@ -1,28 +1,28 @@
 // The training loop: draw a batch, forward, backward (accumulating over micro-batches), clip,
 // step the optimizer on a schedule, evaluate every K steps, keep the last and the best
 // checkpoint, and stop with a clear message on a NaN or infinite loss (the update of that step
-// is skipped, as a gradient scaler does). The loss (and the gradient norm beside it) is read back
-// once per step after the update is queued, or once per `logEvery` steps with the NaN guard off:
-// on a GPU that one read is the step's only trip to the CPU. How long it runs: a
-// number of steps, of epochs (seeded permutations, src/train/stopping.ts), a time budget, and
-// early stopping after `patience` evaluations without improvement, whichever comes first.
-// It reports through events (start, step, eval, checkpoint); the CLI turns them into a
-// progress bar and a JSON log.
+// is skipped, as a gradient scaler does). How long it runs: a number of steps, of epochs
+// (seeded permutations, src/train/stopping.ts), a time budget, early stopping after `patience`
+// evaluations without improvement, whichever comes first; or, with no length given, the dev
+// curve (src/train/dev-curve.ts: train while the dev metric improves, decay, stop). It reports
+// through events (start, step, eval, decay, checkpoint, stop); the CLI turns them into a
+// progress bar and a JSON log. Its parts: options (trainer-options.ts), the run's length and
+// learning rate (run-length.ts), a step's gradients (trainer-step.ts), checkpoints
+// (trainer-saving.ts), running it (trainer-drive.ts), the contract with tasks (trainer-types.ts).
 import { DeviceError, QkvError } from '../core/errors.js';
-import { checkOptions, optionKeys } from '../core/options.js';
 import { defaultGenerator, Generator } from '../core/rng.js';
 import type { Module } from '../nn/module.js';
-import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { makeSchedule, type Schedule, type ScheduleName } from '../optim/schedule.js';
-import { makeOptimizer, type OptimizerName } from './optimizers.js';
-import { EpochSampler, resolveLength, type LengthFrom, formatDuration, recordEvaluation, shouldStopEarly } from './stopping.js';
-import type { TypedArray } from '../core/dtype.js';
-import { isDeviceBackend } from '../kernels/registry.js';
-import { add } from '../ops/elementwise.js';
-import { stack } from '../ops/join.js';
-import { noGrad, setGradEnabled, tidy } from '../tensor/engine.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { makeSchedule, type Schedule } from '../optim/schedule.js';
+import { setGradEnabled } from '../tensor/engine.js';
+import { makeOptimizer } from './optimizers.js';
+import { EpochSampler, type LengthFrom, recordEvaluation, shouldStopEarly } from './stopping.js';
+import { newDevCurveState, type DevCurvePlan } from './dev-curve.js';
+import { fmtNumber, RunLength } from './run-length.js';
+import { resolveTrainerOptions, type ResolvedOptions } from './trainer-options.js';
+import { computingGradients } from './trainer-step.js';
+import { savingCheckpoint } from './trainer-saving.js';
+import { drive, driveAsync, type Steps } from './trainer-drive.js';
 
 export class TrainingError extends QkvError {
   override name = 'TrainingError';
@@ -32,62 +32,46 @@ export type { EvalResult, TrainingTask, HostTrainingTask, TrainerOptions, StopRe
 import type { EvalResult, TrainingTask, TrainerOptions, StopReason, TrainEvent, TrainerState, Checkpointer } from './trainer-types.js';
 export { OPTIMIZERS, type OptimizerName } from './optimizers.js';
 
-type ResolvedOptions = Required<Omit<TrainerOptions, 'decaySteps' | 'dModel' | 'maxSteps' | 'epochs' | 'auto' | 'timeBudget' | 'monitor' | 'now'>> & {
-  decaySteps: number; dModel: number; maxSteps: number; timeBudget: number | null; monitor: string | null;
-};
-
 export class Trainer<Batch> {
   readonly optimizer: Optimizer;
   readonly schedule: Schedule;
   readonly options: ResolvedOptions;
   /** Optimizer steps per epoch (null: the task does not count examples). */
   readonly stepsPerEpoch: number | null;
-  /** What bounds the length: explicit steps, epochs, or the automatic rule. */
+  /** What bounds the length: explicit steps, epochs, the dev curve, or a time budget alone. */
   readonly lengthFrom: LengthFrom;
+  /** The dev-curve length's plan for this data (null: the length was given). */
+  readonly devCurve: DevCurvePlan | null;
   state: TrainerState;
   private readonly dataRng: Generator;
   private readonly sampler: EpochSampler | null;
   private readonly now: () => number;
+  private readonly length: RunLength;
   private listeners: ((e: TrainEvent) => void)[] = [];
+  /** Seconds a step has taken in this part of the run (what a time budget still allows). */
+  private secondsPerStep = 0;
+  /** The name of the metric the dev curve follows (known at the first evaluation). */
+  private metric: string;
 
   constructor(readonly model: Module, readonly task: TrainingTask<Batch>, options: TrainerOptions, readonly checkpointer: Checkpointer | null = null) {
-    checkOptions('Trainer', options, optionKeys<TrainerOptions>({
-      optimizer: 1, lr: 1, minLr: 1, weightDecay: 1, decay: 1, beta1: 1, beta2: 1, momentum: 1, schedule: 1, warmup: 1, decaySteps: 1, dModel: 1,
-      maxSteps: 1, epochs: 1, auto: 1, timeBudget: 1, patience: 1, monitor: 1, now: 1, clip: 1, accumulate: 1, evalEvery: 1, seed: 1,
-      nanGuard: 1, logEvery: 1,
-    }));
-    const accumulate = options.accumulate ?? 1;
-    const seed = options.seed ?? 0;
+    const r = resolveTrainerOptions(options, task, (m) => new TrainingError(m));
+    const o = (this.options = r.options);
+    this.stepsPerEpoch = r.stepsPerEpoch;
+    this.lengthFrom = r.lengthFrom;
+    this.devCurve = r.plan;
+    this.metric = o.monitor ?? 'metric';
     const counted = task.examples !== undefined && task.batchSize !== undefined;
-    this.sampler = task.batchOf && counted ? new EpochSampler(task.examples!, task.batchSize!, seed, undefined, task.lengths ?? null) : null;
-    const batchesPerEpoch = counted ? Math.max(1, Math.ceil(task.examples! / task.batchSize!)) : null;
-    this.stepsPerEpoch = batchesPerEpoch === null ? null : batchesPerEpoch / accumulate;
-    const { maxSteps, lengthFrom } = resolveLength(options, this.stepsPerEpoch, (m) => new TrainingError(m));
-    this.lengthFrom = lengthFrom;
-    const o = {
-      optimizer: 'adamw' as OptimizerName, lr: 1e-3, minLr: (options.lr ?? 1e-3) / 10, weightDecay: 0.01, decay: 'all' as 'all' | 'matrices', beta1: 0.9, beta2: 0.999,
-      momentum: 0.9, schedule: 'cosine' as ScheduleName, warmup: 0, clip: 1, accumulate: 1, evalEvery: 100, seed: 0, patience: 0,
-      nanGuard: true, logEvery: 1, ...options,
-      // a run bounded by time alone decays over a nominal horizon, reached when the budget is
-      maxSteps, decaySteps: options.decaySteps ?? (Number.isFinite(maxSteps) ? maxSteps : 1_000_000), dModel: options.dModel ?? 512,
-      timeBudget: options.timeBudget ?? null, monitor: options.monitor ?? null,
-    };
-    for (const k of ['accumulate', 'evalEvery', 'logEvery'] as const) {
-      if (!Number.isInteger(o[k]) || o[k] < 1) throw new TrainingError(`${k} must be a positive integer, got ${o[k]}`);
-    }
-    if (!Number.isInteger(o.patience) || o.patience < 0) throw new TrainingError(`patience must be an integer >= 0, got ${o.patience}`);
-    if (o.timeBudget !== null && !(o.timeBudget > 0)) throw new TrainingError(`timeBudget must be > 0 seconds, got ${o.timeBudget}`);
-    if (!(o.lr > 0)) throw new TrainingError(`lr must be > 0, got ${o.lr}`);
-    this.options = o;
+    this.sampler = task.batchOf && counted ? new EpochSampler(task.examples!, task.batchSize!, o.seed, undefined, task.lengths ?? null) : null;
     this.now = options.now ?? (() => performance.now());
     // frozen parameters (LoRA's base weights) are left out, as torch's filter(requires_grad)
     this.optimizer = makeOptimizer(model.parameters().filter((p) => p.requiresGrad), o, (m) => new TrainingError(m));
     this.schedule = makeSchedule(o.schedule, o);
+    this.length = new RunLength(o, this.schedule, r.lengthFrom, r.stepsPerEpoch, r.plan);
     this.dataRng = new Generator(o.seed);
     defaultGenerator.seed(o.seed + 1); // dropout masks and anything else drawing from the default
     this.state = {
       step: 0, dataRng: this.dataRng.getState(), dropoutRng: defaultGenerator.getState(), best: null, bestStep: null,
-      bad: 0, epoch: { epoch: 0, cursor: 0 }, elapsed: 0, stop: null,
+      bad: 0, epoch: { epoch: 0, cursor: 0 }, elapsed: 0, devCurve: this.devCurve ? newDevCurveState() : null, stop: null,
     };
   }
 
@@ -102,9 +86,12 @@ export class Trainer<Batch> {
 
   /** Continues from a saved state (after the model and optimizer were restored). */
   restore(state: TrainerState): void {
-    // checkpoints from before epochs and early stopping lack the newer fields
+    // checkpoints from before epochs, early stopping and the dev curve lack the newer fields
     const saved: Partial<TrainerState> = state;
-    this.state = { ...state, bad: saved.bad ?? 0, epoch: saved.epoch ?? { epoch: 0, cursor: 0 }, elapsed: saved.elapsed ?? 0, stop: null };
+    this.state = {
+      ...state, bad: saved.bad ?? 0, epoch: saved.epoch ?? { epoch: 0, cursor: 0 }, elapsed: saved.elapsed ?? 0,
+      devCurve: this.devCurve ? { ...(saved.devCurve ?? newDevCurveState()) } : null, stop: null,
+    };
     this.dataRng.setState(state.dataRng);
     defaultGenerator.setState(state.dropoutRng);
     if (this.sampler) this.sampler.position = { ...this.state.epoch };
@@ -116,6 +103,11 @@ export class Trainer<Batch> {
     return this.stepsPerEpoch === null ? null : this.state.step / this.stepsPerEpoch;
   }
 
+  /** The step the run ends at as things stand (Infinity: only the clock ends it). */
+  get endStep(): number {
+    return this.length.endStep(this.state);
+  }
+
   private nextBatch(): Batch {
     if (!this.sampler) return this.task.nextBatch(this.dataRng);
     const batch = this.task.batchOf!(this.sampler.next(), this.dataRng);
@@ -123,26 +115,9 @@ export class Trainer<Batch> {
     return batch;
   }
 
-  /**
-   * The learning rate of `step`: the schedule laid over the run's real length. With a time
-   * budget the schedule runs at least as fast as the budget is used, so a run cut by time still
-   * ends its cosine decay.
-   */
-  private lrAt(step: number, elapsed: number): number {
-    const o = this.options;
-    if (o.timeBudget === null || o.schedule !== 'cosine' || step < o.warmup) return this.schedule(step);
-    return this.schedule(Math.max(step, Math.floor((elapsed / o.timeBudget) * o.decaySteps)));
-  }
-
   /** Runs until a stopping rule ends training (host backends; runAsync on a device). Returns the last evaluation. */
   run(): EvalResult | null {
-    const steps = this.loop(() => null);
-    let r = steps.next();
-    while (!r.done) {
-      if (r.value instanceof Promise) throw new TrainingError('the model lives on a device backend, whose values are read asynchronously: use trainer.runAsync()');
-      r = steps.next();
-    }
-    return r.value;
+    return drive(this.loop(() => null), () => new TrainingError('the model lives on a device backend, whose values are read asynchronously: use trainer.runAsync()'));
   }
 
   /**
@@ -151,30 +126,15 @@ export class Trainer<Batch> {
    * saved at the step reached (without an evaluation), so `--resume` loses nothing.
    * `signal.reason` (e.g. 'SIGINT') goes into the stop message.
    */
-  async runAsync(signal?: AbortSignal): Promise<EvalResult | null> {
-    const steps = this.loop(() => (signal?.aborted ? String(signal.reason ?? 'abort') : null));
-    let r = steps.next();
-    while (!r.done) {
-      // a step yields a pending read (a device's loss) to wait for, or its number when done; a
-      // read that fails (a lost GPU) is thrown into the loop, which saves what it can
-      let read: unknown;
-      try {
-        read = r.value instanceof Promise ? await r.value : undefined;
-      } catch (e) {
-        r = steps.throw(e);
-        continue;
-      }
-      if (read === undefined) await yieldToEventLoop();
-      r = steps.next(read);
-    }
-    return r.value;
+  runAsync(signal?: AbortSignal): Promise<EvalResult | null> {
+    return driveAsync(this.loop(() => (signal?.aborted ? String(signal.reason ?? 'abort') : null)));
   }
 
   /**
    * The training loop, one step per `next()`; `interrupted` says why to stop early (or null). A
    * step whose loss must be read from a device yields the pending read and takes its values back.
    */
-  private *loop(interrupted: () => string | null): globalThis.Generator<number | Promise<unknown>, EvalResult | null, unknown> {
+  private *loop(interrupted: () => string | null): Steps<EvalResult | null> {
     const o = this.options;
     const params = this.model.parameters().filter((p) => p.requiresGrad);
     let last: EvalResult | null = null;
@@ -187,7 +147,10 @@ export class Trainer<Batch> {
     this.state.stop = null;
     // a metric the task lacks fails now, not after training to the first evaluation
     if (o.monitor !== null) yield* this.checkingMonitor(o.monitor);
-    this.emit({ type: 'start', step: this.state.step, maxSteps: o.maxSteps, stepsPerEpoch: this.stepsPerEpoch, timeBudget: o.timeBudget });
+    this.emit({
+      type: 'start', step: this.state.step, maxSteps: this.length.shownEnd(this.state),
+      stepsPerEpoch: this.stepsPerEpoch, timeBudget: o.timeBudget, devCurve: this.devCurve,
+    });
     this.model.train();
     while (!this.state.stop) {
       const why = interrupted();
@@ -198,16 +161,13 @@ export class Trainer<Batch> {
         this.state.elapsed = elapsed();
         return last;
       }
-      if (this.state.step >= o.maxSteps) {
-        this.stopWith(this.lengthFrom === 'epochs' ? 'epochs' : 'steps', this.lengthFrom === 'epochs'
-          ? `finished ${epochs(o.maxSteps / this.stepsPerEpoch!)} (${o.maxSteps} steps)`
-          : this.lengthFrom === 'auto' ? `reached the length picked from the data: ${o.maxSteps} steps${this.stepsPerEpoch ? ` (${epochs(o.maxSteps / this.stepsPerEpoch)})` : ''}`
-            : `reached ${o.maxSteps} steps`);
+      if (this.state.step >= this.endStep) {
+        this.stopWith(...this.length.stop(this.state, this.metric));
         break;
       }
       // at least one step per run, so a budget always buys progress
       if (o.timeBudget !== null && this.state.step > startStep && elapsed() >= o.timeBudget) {
-        this.stopWith('time', `used the time budget of ${formatDuration(o.timeBudget)} (${formatDuration(elapsed())} at step ${this.state.step})`);
+        this.stopWith('time', this.length.timeStop(elapsed(), this.state.step));
         break;
       }
       // where the data and dropout streams stood before this step: a step a device fault cuts
@@ -216,38 +176,10 @@ export class Trainer<Batch> {
       try {
         const step = this.state.step;
         const ts = this.now();
-        const lr = this.lrAt(step, elapsed());
+        const lr = this.length.lr(this.state, step, elapsed());
         this.optimizer.lr = lr;
-        let lossSum: Tensor | null = null; // the micro-batches' mean loss, 0-d, never read inside the step
-        let positions = 0;
-        for (let micro = 0; micro < o.accumulate; micro++) {
-          // the batch's tensors are made inside the scope, so they are freed with the step's
-          // temporaries (found by scripts/long-memory.mjs: 5 tensors a step stayed alive)
-          const part = tidy(() => {
-            const batch = this.nextBatch();
-            positions += this.task.size(batch);
-            const l = this.task.loss(batch);
-            const scaled = o.accumulate === 1 ? l : l.div(o.accumulate);
-            scaled.backward();
-            return scaled.detach();
-          });
-          const sum: Tensor = lossSum ? noGrad(() => add(lossSum!, part)) : part;
-          if (lossSum) { lossSum.dispose(); part.dispose(); }
-          lossSum = sum;
-        }
-        const norm = o.clip > 0 ? clipGradNorm(params, o.clip) : clipGradNorm(params, Infinity);
-        // one read for both numbers: [loss, gradNorm]
-        const readNow = o.nanGuard || (step + 1) % o.logEvery === 0 || step + 1 >= o.maxSteps;
-        let stats: TypedArray | null = null;
-        if (readNow) {
-          const both = noGrad(() => stack([lossSum!, norm]));
-          stats = isDeviceBackend(both.backend) ? (yield both.data().finally(() => both.dispose())) as TypedArray : both.toTypedArray();
-          if (!isDeviceBackend(both.backend)) both.dispose();
-        }
-        lossSum!.dispose();
-        norm.dispose();
-        const loss = stats ? stats[0]! : null;
-        const gradNorm = stats ? stats[1]! : null;
+        const readNow = o.nanGuard || (step + 1) % o.logEvery === 0 || step + 1 >= this.endStep;
+        const { loss, gradNorm, positions } = yield* computingGradients(this.task, () => this.nextBatch(), params, o, readNow);
         if (loss !== null && !Number.isFinite(loss)) {
           this.model.zeroGrad(); // the update is skipped: parameters and optimizer state stay as they were
           const where = this.state.bestStep === null && step < o.evalEvery ? 'no checkpoint was written yet' : 'the last good checkpoint is kept';
@@ -259,14 +191,11 @@ export class Trainer<Batch> {
         this.state.step = step + 1;
         rewind = null;
         const now = elapsed();
-        const perStep = (now - startElapsed) / (this.state.step - startStep);
-        const bySteps = Number.isFinite(o.maxSteps) ? (o.maxSteps - this.state.step) * perStep : Infinity;
-        const secondsLeft = Math.min(bySteps, o.timeBudget === null ? Infinity : Math.max(0, o.timeBudget - now));
+        this.secondsPerStep = (now - startElapsed) / (this.state.step - startStep);
         this.emit({
-          type: 'step', step: step + 1, loss, lr, gradNorm, positions, ms: this.now() - ts, epoch: this.epochs,
-          secondsLeft: Number.isFinite(secondsLeft) ? secondsLeft : null,
+          type: 'step', step: step + 1, loss, lr, gradNorm, positions, ms: this.now() - ts, epoch: this.epochs, secondsLeft: this.length.secondsLeft(this.state, now, this.secondsPerStep),
         });
-        if (this.state.step % o.evalEvery === 0 || this.state.step === o.maxSteps) {
+        if (this.state.step % o.evalEvery === 0 || this.state.step === this.endStep) {
           last = yield* this.evaluating(elapsed);
           lastEvalStep = lastSavedStep = this.state.step;
           if (shouldStopEarly(this.state, o.patience)) {
@@ -352,7 +281,11 @@ export class Trainer<Batch> {
     return r.value;
   }
 
-  /** evaluate(), yielding the task's pending evaluation (a device's reads) for runAsync to await. */
+  /**
+   * evaluate(), yielding the task's pending evaluation (a device's reads) for runAsync to await.
+   * The dev curve takes the evaluation before the last checkpoint is saved, so a resumed run
+   * knows whether its decay has started.
+   */
   private *evaluating(elapsed: () => number): globalThis.Generator<Promise<unknown>, EvalResult, unknown> {
     const t0 = this.now();
     // evaluation draws from its own generator so it never changes the training stream; grad stays
@@ -363,6 +296,9 @@ export class Trainer<Batch> {
     if (value === undefined) throw new TrainingError(`evaluation has no metric "${metric}" (it has ${Object.keys(result.metrics).join(', ')})`);
     const better = recordEvaluation(this.state, value, this.state.step, higherIsBetter);
     this.emit({ type: 'eval', step: this.state.step, metrics: result.metrics, main: metric, best: better, ms: this.now() - t0 });
+    this.metric = metric;
+    const decay = this.length.evaluated(this.state, value, higherIsBetter, elapsed(), this.secondsPerStep);
+    if (decay) this.emit(decay);
     if (better && this.checkpointer) {
       yield* this.saving('best', elapsed, result.metrics);
       this.emit({ type: 'checkpoint', step: this.state.step, kind: 'best' });
@@ -376,7 +312,8 @@ export class Trainer<Batch> {
     this.state.dataRng = this.dataRng.getState();
     this.state.dropoutRng = defaultGenerator.getState();
     this.state.elapsed = elapsed();
-    return { model: this.model, optimizer: this.optimizer, trainer: { ...this.state }, metrics };
+    const trainer: TrainerState = { ...this.state, epoch: { ...this.state.epoch }, devCurve: this.state.devCurve && { ...this.state.devCurve } };
+    return { model: this.model, optimizer: this.optimizer, trainer, metrics };
   }
 
   /** Saves the last (resumable) checkpoint; `metrics` are those of the latest evaluation. */
@@ -386,29 +323,8 @@ export class Trainer<Batch> {
     this.emit({ type: 'checkpoint', step: this.state.step, kind: 'last' });
   }
 
-  /**
-   * Saves a checkpoint. The writer reads tensors synchronously, so on a device backend the model's
-   * and the optimizer's tensors are first read to host copies (one pending read, counted as
-   * transfers: a checkpoint is the one place a run moves its weights), which it then writes.
-   */
   private *saving(kind: 'last' | 'best', elapsed: () => number, metrics: Record<string, number>): globalThis.Generator<Promise<unknown>, void, unknown> {
-    const snap = this.snapshot(elapsed, metrics);
-    const first = this.model.parameters()[0];
-    if (!first || !isDeviceBackend(first.backend)) return this.checkpointer!.save(kind, snap);
-    const model = this.model.stateDict();
-    const opt = this.optimizer.exportState();
-    const toHost = async (m: Map<string, Tensor>) => new Map(await Promise.all([...m].map(async ([k, t]) => [k, await t.toAsync('ref')] as [string, Tensor])));
-    const [hostModel, hostOpt] = (yield Promise.all([toHost(model), toHost(opt.tensors)])) as [Map<string, Tensor>, Map<string, Tensor>];
-    try {
-      this.checkpointer!.save(kind, {
-        ...snap,
-        // what the writer asks of them: the state dict, the optimizer's state
-        model: { stateDict: () => hostModel } as unknown as Module,
-        optimizer: { exportState: () => ({ tensors: hostOpt, stepCount: opt.stepCount }) } as unknown as Optimizer,
-      });
-    } finally {
-      for (const t of [...hostModel.values(), ...hostOpt.values()]) t.dispose();
-    }
+    yield* savingCheckpoint(this.checkpointer!, kind, this.snapshot(elapsed, metrics));
   }
 
   dispose(): void {
@@ -419,11 +335,3 @@ export class Trainer<Batch> {
 /** The streams' positions before a step. */
 interface Rewind { dataRng: number[]; dropoutRng: number[]; epoch: TrainerState['epoch'] }
 
-/** A turn of the event loop (setImmediate in Node: no 1 ms timer floor per step). */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => {
-  if (typeof setImmediate === 'function') setImmediate(resolve);
-  else setTimeout(resolve, 0);
-});
-
-const epochs = (n: number): string => `${fmtNumber(n)} epoch${n === 1 ? '' : 's'}`;
-const fmtNumber = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(4).replace(/0+$/, ''));

@@ -96,9 +96,10 @@ test('epochs are exact: every example once per epoch, in a seeded order that dif
   assert.throws(() => new Trainer(a, indexedTask(a.w, 10, 3).task, { ...sgd, epochs: 2, maxSteps: 5 }), /give maxSteps or epochs, not both/);
   assert.throws(() => new Trainer(a, indexedTask(a.w, 10, 3).task, { ...sgd, epochs: 0 }), /epochs must be a positive number, got 0/);
   assert.throws(() => new Trainer(a, indexedTask(a.w, 10, 3).task, { ...sgd, maxSteps: 5, patience: -1 }), /patience must be an integer >= 0, got -1/);
-  // the automatic length: max(minSteps, epochs of the data)
-  assert.equal(new Trainer(a, indexedTask(a.w, 10, 3).task, { ...sgd, auto: { minSteps: 5, epochs: 3 } }).options.maxSteps, 12);
-  assert.equal(new Trainer(a, indexedTask(a.w, 10, 3).task, { ...sgd, auto: { minSteps: 50, epochs: 3 } }).options.maxSteps, 50);
+  // no length given: the dev curve's bound (100 epochs) and its minimum, max(minSteps, 3 epochs)
+  const curve = new Trainer(a, indexedTask(a.w, 10, 3).task, { ...sgd, devCurve: { minSteps: 5 } });
+  assert.deepEqual([curve.options.maxSteps, curve.devCurve!.minSteps, curve.options.evalEvery], [400, 12, 4]);
+  assert.equal(new Trainer(a, indexedTask(a.w, 10, 3).task, { ...sgd, devCurve: { minSteps: 50 } }).devCurve!.minSteps, 50);
 });
 
 test('--time-budget stops within one step of the budget, with a final evaluation and a complete checkpoint', () => {
