@@ -83,7 +83,7 @@ export function devCurvePlan(o: DevCurveOptions, stepsPerEpoch: number | null, g
   const positiveInt = (k: string, v: number) => {
     if (!Number.isInteger(v) || v < 1) throw fail(`devCurve.${k} must be a positive integer, got ${v}`);
   };
-  positiveInt('minSteps', d.minSteps);
+  positiveInt('minSteps', o.minSteps);
   positiveInt('evalSteps', d.evalSteps);
   if (o.evalEvery !== undefined) positiveInt('evalEvery', o.evalEvery);
   if (o.patience !== undefined) positiveInt('patience', o.patience);
@@ -97,8 +97,8 @@ export function devCurvePlan(o: DevCurveOptions, stepsPerEpoch: number | null, g
   const evalEvery = o.evalEvery ?? (spe === null ? d.evalSteps : Math.max(1, Math.ceil(spe / parts)));
   // patience covers at least one epoch when an epoch holds several evaluations
   const patience = o.patience ?? Math.max(d.patience, spe === null || o.evalEvery !== undefined ? 0 : parts);
-  const minSteps = Math.max(d.minSteps, spe === null ? 0 : Math.ceil(d.minEpochs * spe - 1e-9));
-  const maxSteps = Math.max(minSteps + 1, spe === null ? (o.maxSteps ?? 25 * d.minSteps) : Math.ceil(d.maxEpochs * spe - 1e-9));
+  const minSteps = Math.max(o.minSteps, spe === null ? 0 : Math.ceil(d.minEpochs * spe - 1e-9));
+  const maxSteps = Math.max(minSteps + 1, spe === null ? (o.maxSteps ?? 25 * o.minSteps) : Math.ceil(d.maxEpochs * spe - 1e-9));
   return { evalEvery, patience, minDelta: d.minDelta, minSteps, maxSteps, stepsPerEpoch: spe, decayFraction: d.decayFraction, decaySteps: given.decaySteps ?? null, decays: given.decays };
 }
 

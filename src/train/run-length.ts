@@ -4,8 +4,7 @@
 // state (TrainerState, saved in trainer.json); this reads and updates it.
 import type { Schedule } from '../optim/schedule.js';
 import { devCurveEnd, devCurveEvaluated, devCurveLr, devCurveStopMessage, type DevCurvePlan } from './dev-curve.js';
-import type { LengthFrom } from './stopping.js';
-import { formatDuration } from './stopping.js';
+import { formatDuration, type LengthFrom } from './stopping.js';
 import type { ResolvedOptions } from './trainer-options.js';
 import type { StopReason, TrainEvent, TrainerState } from './trainer-types.js';
 
