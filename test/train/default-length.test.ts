@@ -33,7 +33,7 @@ function usage(n: number, seed: number): data.ClassifiedExample[] {
   return data.builtinDataset('ambiguity', { seed, n }).flatMap((s) => {
     const i = s.tokens!.findIndex((w) => data.AMBIGUOUS_WORDS.includes(w));
     if (i < 0) return [];
-    const label = flip.uniform() < 0.1 ? (s.tags[i] === 'VERB' ? 'NOUN' : 'VERB') : s.tags[i]!;
+    const label = flip.uniform() < 0.1 ? (s.labels[i] === 'VERB' ? 'NOUN' : 'VERB') : s.labels[i]!;
     return [{ tokens: s.tokens, label }];
   });
 }
