@@ -19,7 +19,7 @@ export interface DevCurveOptions {
   minSteps: number;
   /** The fewest epochs before the stable phase may end (default 3): small corpora need more epochs than steps say. */
   minEpochs?: number;
-  /** Evaluations without a gain that end the stable phase (default: 3, or one epoch's evaluations when an epoch holds more). */
+  /** Evaluations without a gain that end the stable phase (default: 5, or one epoch's evaluations when an epoch holds more). */
   patience?: number;
   /** A gain is larger than this fraction of the best value so far (default 1e-3: 0.9 -> 0.9009). */
   minDelta?: number;
@@ -66,7 +66,7 @@ export interface DevCurveState {
   why: 'plateau' | 'steps' | 'time' | null;
 }
 
-export const DEV_CURVE_DEFAULTS = { minEpochs: 3, patience: 3, minDelta: 1e-3, evalSteps: 250, maxEpochs: 100, decayFraction: 0.2 } as const;
+export const DEV_CURVE_DEFAULTS = { minEpochs: 3, patience: 5, minDelta: 1e-3, evalSteps: 250, maxEpochs: 100, decayFraction: 0.2 } as const;
 
 export function newDevCurveState(): DevCurveState {
   return { phase: 'stable', ref: null, bad: 0, decayStart: null, decaySteps: null, why: null };

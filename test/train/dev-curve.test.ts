@@ -20,7 +20,7 @@ const plan = (o: Partial<Parameters<typeof devCurvePlan>[0]>, spe: number | null
 test('the plan follows the data: an evaluation an epoch (parts of long ones), patience, minimum and bound in epochs', () => {
   // 2,000 sentences, 10% dev, batches of 32: 57 steps an epoch
   const small = plan({}, 57);
-  assert.deepEqual({ ...small }, { evalEvery: 57, patience: 3, minDelta: 1e-3, minSteps: 400, maxSteps: 5700, stepsPerEpoch: 57, decayFraction: 0.2, decaySteps: null, decays: true });
+  assert.deepEqual({ ...small }, { evalEvery: 57, patience: 5, minDelta: 1e-3, minSteps: 400, maxSteps: 5700, stepsPerEpoch: 57, decayFraction: 0.2, decaySteps: null, decays: true });
   // 50,000: an epoch of 1,407 steps is evaluated in 6 equal parts, and patience covers an epoch
   const large = plan({}, 1407);
   assert.equal(large.evalEvery, 235);
@@ -46,22 +46,22 @@ function feed(p: DevCurvePlan, scores: number[], every: number, higherIsBetter =
 }
 
 test('patience: evaluations without a gain above minDelta end the stable phase, never before the minimum', () => {
-  const p = plan({ minSteps: 30, minEpochs: 0 }, 10); // an evaluation every 10 steps
+  const p = plan({ minSteps: 30, minEpochs: 0, patience: 3 }, 10); // an evaluation every 10 steps, patience 3
   // best 0.80 at step 40; 0.8005 is not a gain of 0.1%; the third evaluation without one is step 70
   const { s, started } = feed(p, [0.5, 0.7, 0.75, 0.8, 0.8005, 0.79, 0.8, 0.99], 10);
   assert.equal(started, 70);
   assert.deepEqual(s, { phase: 'decay', ref: 0.8, bad: 3, decayStart: 70, decaySteps: 14, why: 'plateau' }, 'decay over 20% of 70 steps');
   // the same curve flat from the start: the third evaluation without a gain (step 40), or the minimum if later
   assert.equal(feed(p, [0.5, 0.5, 0.5, 0.5, 0.5, 0.5], 10).started, 40);
-  assert.equal(feed(plan({ minSteps: 60, minEpochs: 0 }, 10), [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], 10).started, 60);
+  assert.equal(feed(plan({ minSteps: 60, minEpochs: 0, patience: 3 }, 10), [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], 10).started, 60);
   // min epochs: 5 epochs of 10 steps
-  assert.equal(feed(plan({ minSteps: 1, minEpochs: 5 }, 10), [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], 10).started, 50);
+  assert.equal(feed(plan({ minSteps: 1, minEpochs: 5, patience: 3 }, 10), [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], 10).started, 50);
   // lower is better (a loss): 2.0 -> 1.999 is no gain of 0.1%
   assert.equal(feed(p, [3, 2.5, 2, 1.999, 2.1, 1.9995, 1.5], 10, false).started, 60);
   // a decay is at least one evaluation interval; --decay-steps fixes it; no decay when the schedule is its own
-  assert.equal(feed(plan({ minSteps: 1, minEpochs: 0 }, 10), [1, 1, 1, 1], 10).s.decaySteps, 10);
-  assert.equal(feed(plan({ minSteps: 1, minEpochs: 0 }, 10, { decaySteps: 33 }), [1, 1, 1, 1], 10).s.decaySteps, 33);
-  assert.equal(feed(plan({ minSteps: 1, minEpochs: 0 }, 10, { decays: false }), [1, 1, 1, 1], 10).s.decaySteps, 0);
+  assert.equal(feed(plan({ minSteps: 1, minEpochs: 0, patience: 3 }, 10), [1, 1, 1, 1], 10).s.decaySteps, 10);
+  assert.equal(feed(plan({ minSteps: 1, minEpochs: 0, patience: 3 }, 10, { decaySteps: 33 }), [1, 1, 1, 1], 10).s.decaySteps, 33);
+  assert.equal(feed(plan({ minSteps: 1, minEpochs: 0, patience: 3 }, 10, { decays: false }), [1, 1, 1, 1], 10).s.decaySteps, 0);
 });
 
 test('the bounds: a run still improving starts its decay so as to end at the step or time bound', () => {
