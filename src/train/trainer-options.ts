@@ -40,12 +40,14 @@ export function resolveTrainerOptions(options: TrainerOptions, task: Pick<Traini
   const plan = lengthFrom === 'devCurve'
     ? devCurvePlan(options.devCurve!, stepsPerEpoch, { decaySteps: options.decaySteps, decays: schedule === 'cosine' }, fail) : null;
   const o: ResolvedOptions = {
-    optimizer: 'adamw' as OptimizerName, lr: 1e-3, minLr: (options.lr ?? 1e-3) / 10, weightDecay: 0.01, decay: 'all' as 'all' | 'matrices', beta1: 0.9, beta2: 0.999,
+    optimizer: 'adamw' as OptimizerName, lr: 1e-3, weightDecay: 0.01, decay: 'all' as 'all' | 'matrices', beta1: 0.9, beta2: 0.999,
     momentum: 0.9, schedule: 'cosine' as ScheduleName, warmup: 0, clip: 1, accumulate: 1, evalEvery: 100, seed: 0, patience: 0,
     nanGuard: true, logEvery: 1, ...options,
     // a run bounded by time alone decays over a nominal horizon, reached when the budget is
     maxSteps: plan ? plan.maxSteps : maxSteps, decaySteps: options.decaySteps ?? (Number.isFinite(maxSteps) ? maxSteps : 1_000_000), dModel: options.dModel ?? 512,
     timeBudget: options.timeBudget ?? null, monitor: options.monitor ?? null,
+    // (an option given as undefined, as the CLI passes an unset --min-lr, takes its default too)
+    minLr: options.minLr ?? (options.lr ?? 1e-3) / 10,
     // the dev curve evaluates on its own cadence and does its own early stopping
     ...(plan ? { evalEvery: plan.evalEvery, patience: 0 } : {}),
   };

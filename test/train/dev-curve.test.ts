@@ -128,6 +128,8 @@ test('through the Trainer: evaluations every epoch, the decay after the plateau,
   const lrs = events.filter((e) => e.type === 'step').map((e) => (e as { lr: number }).lr);
   assert.ok(lrs.slice(0, 80).every((lr) => lr === 0.1), 'the peak rate while stable');
   assert.ok(lrs.length === 96 && Math.abs(lrs[80]! - 0.1) < 1e-12 && Math.abs(lrs[95]! - 0.1 / 16) < 1e-12, `then linear to 0: ${lrs.slice(80)}`);
+  // an unset --min-lr reaches the Trainer as undefined: the decay ends at lr / 10, not at NaN
+  assert.equal(new Trainer(m, plantedTask(m.w, 40, 4, scores), { lr: 0.1, minLr: undefined, devCurve: { minSteps: 20 } }).options.minLr, 0.01);
   // no length at all is still an error; two lengths too
   assert.throws(() => new Trainer(m, plantedTask(m.w, 40, 4, scores), { lr: 0.1 }), /give maxSteps, epochs, devCurve or a timeBudget/);
   assert.throws(() => new Trainer(m, plantedTask(m.w, 40, 4, scores), { lr: 0.1, epochs: 2, devCurve: { minSteps: 1 } }), /give epochs or devCurve, not both/);
