@@ -78,5 +78,5 @@ for (const n of sizes) {
   const gap = (t.accuracy - d.accuracy) * 100;
   const ratio = d.seconds / t.seconds;
   const ok = gap <= 1 && ratio <= 2;
-  console.log(`| ${n} | ${d.accuracy.toFixed(3)}, ${d.steps} steps (${d.epochs} epochs), ${d.seconds.toFixed(0)} s | ${t.accuracy.toFixed(3)}, ${t.steps} steps, ${t.seconds.toFixed(0)} s | ${gap.toFixed(1)} | ${(d.steps / t.steps).toFixed(2)}× | ${ratio.toFixed(2)}× | ${ok ? 'yes' : 'no'} |`);
+  console.log(`| ${n} | ${d.accuracy.toFixed(3)}, ${d.steps} steps (${Number(d.epochs).toFixed(1)} epochs), ${d.seconds.toFixed(0)} s | ${t.accuracy.toFixed(3)}, ${t.steps} steps, ${t.seconds.toFixed(0)} s | ${gap.toFixed(1)} | ${(d.steps / t.steps).toFixed(2)}× | ${ratio.toFixed(2)}× | ${ok ? 'yes' : 'no'} |`);
 }

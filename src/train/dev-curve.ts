@@ -27,7 +27,7 @@ export interface DevCurveOptions {
   evalEvery?: number;
   /** The most steps between evaluations when an epoch is long (default 250: an evaluation of 2,000 dev examples then costs < 10%). */
   evalSteps?: number;
-  /** Upper bound in epochs (default 100); tasks that do not count examples use `maxSteps`. */
+  /** Upper bound in epochs (default 100, and at least twice the minimum); tasks that do not count examples use `maxSteps`. */
   maxEpochs?: number;
   /** Upper bound in steps when the task does not count examples (default 25 × minSteps). */
   maxSteps?: number;
@@ -98,7 +98,8 @@ export function devCurvePlan(o: DevCurveOptions, stepsPerEpoch: number | null, g
   // patience covers at least one epoch when an epoch holds several evaluations
   const patience = o.patience ?? Math.max(d.patience, spe === null || o.evalEvery !== undefined ? 0 : parts);
   const minSteps = Math.max(o.minSteps, spe === null ? 0 : Math.ceil(d.minEpochs * spe - 1e-9));
-  const maxSteps = Math.max(minSteps + 1, spe === null ? (o.maxSteps ?? 25 * o.minSteps) : Math.ceil(d.maxEpochs * spe - 1e-9));
+  // at least twice the minimum, so a tiny set has room for its plateau and decay
+  const maxSteps = Math.max(2 * minSteps, spe === null ? (o.maxSteps ?? 25 * o.minSteps) : Math.ceil(d.maxEpochs * spe - 1e-9));
   return { evalEvery, patience, minDelta: d.minDelta, minSteps, maxSteps, stepsPerEpoch: spe, decayFraction: d.decayFraction, decaySteps: given.decaySteps ?? null, decays: given.decays };
 }
 

@@ -132,7 +132,7 @@ test('qkv train with --epochs, --time-budget, --patience and --eval-max: the sum
   const sa = JSON.parse(auto.stdout);
   assert.equal(sa.stop.reason, 'devCurve', sa.stop.message);
   assert.ok(sa.steps >= 400, 'at least 400 steps');
-  assert.match(auto.stderr, /^qkv: no length flag: training until the dev accuracy stops improving: an evaluation every epoch \(7 steps\), patience 5 evaluations, at least 400 steps \(57.1 epochs\), then decay the learning rate over 20% more steps; at most 700 steps \(100 epochs\) or 1h00m \(give --epochs N for a fixed length\)$/m);
+  assert.match(auto.stderr, /^qkv: no length flag: training until the dev accuracy stops improving: an evaluation every epoch \(7 steps\), patience 5 evaluations, at least 400 steps \(57.1 epochs\), then decay the learning rate over 20% more steps; at most 800 steps \(114.3 epochs\) or 1h00m \(give --epochs N for a fixed length\)$/m);
   assert.match(run(['train', 'tag', '--help']).stdout, /With no length flag, until the dev metric stops improving/);
   assert.match(run(['train', 'tag', '--help']).stdout, /at least\s+max\(400 steps, 3 epochs\)/);
   assert.match(run(['train', 'lm', '--help']).stdout, /max\(2000 steps, 1 epoch\)/);

@@ -27,8 +27,8 @@ test('the plan follows the data: an evaluation an epoch (parts of long ones), pa
   assert.equal(large.patience, 6);
   assert.equal(large.minSteps, 3 * 1407, 'at least 3 epochs');
   assert.equal(large.maxSteps, 140700);
-  // a tiny set: the minimum is in steps (400 steps are 57 epochs of 7)
-  assert.equal(plan({}, 7).minSteps, 400);
+  // a tiny set: the minimum is in steps (400 steps are 57 epochs of 7), the bound twice that
+  assert.deepEqual([plan({}, 7).minSteps, plan({}, 7).maxSteps], [400, 800]);
   // what the user gave wins; a task that does not count examples is bounded in steps
   assert.deepEqual([plan({ evalEvery: 100, patience: 5 }, 1407).evalEvery, plan({ evalEvery: 100, patience: 5 }, 1407).patience], [100, 5]);
   const uncounted = plan({ minSteps: 2000 }, null);
