@@ -142,6 +142,7 @@ test('bad length flags: one line each', () => {
   const out = join(dir, 'bad');
   failsWith(run(['train', 'tag', ...small, '--out', out, '--epochs', '0']), /--epochs must be an integer >= 1/);
   failsWith(run(['train', 'tag', ...small, '--out', out, '--patience', '-1']), /--patience must be an integer >= 0/);
+  failsWith(run(['train', 'tag', ...small, '--out', out, '--patience', '0']), /--patience 0 \(never stop early\) needs a length: give --max-steps N, --epochs N or --time-budget/);
   failsWith(run(['train', 'tag', ...small, '--out', out, '--time-budget', 'soon']), /--time-budget must be a duration such as 90s, 10m or 1h30m, got "soon"/);
   failsWith(run(['train', 'tag', ...small, '--out', out, '--epochs', '2', '--max-steps', '5']), /give --epochs or --max-steps, not both/);
   failsWith(run(['train', 'seq2seq', '--builtin', 'reverse', '--out', out, '--epochs', '2', '--max-steps', '5']), /give --epochs or --max-steps, not both/);
