@@ -16,8 +16,14 @@ import { buf, ty } from './util.js';
 /** The block each thread computes: rows × cols outputs (both multiples of 4: cols/4 vec4 accumulators per row). */
 export const ROWS = 4;
 export const COLS = 4;
-/** Threads per workgroup: small, so that a modest product still spreads over every CPU core. */
-export const WG = 64;
+/**
+ * Threads per workgroup: 256 (SwiftShader runs one workgroup on one CPU thread: fewer, larger
+ * workgroups cost less; 256 beat 64 and 16 at n = 256 and 512 in Node's Dawn, same runs), or 64 for a product
+ * of fewer than SMALL threads, so that it still spreads over several CPU cores.
+ */
+export const WG = 256;
+const SMALL_WG = 64;
+const SMALL = 2048;
 
 /** Which variant of the shader a product takes: transposes, operand types, vec4 reads, block and workgroup sizes. */
 export interface BlockedVariant {
@@ -170,13 +176,14 @@ ${J.map((c) => `    ${c === 0 ? '' : `if (j0 + ${c}u < p.n) { `}out[o + ${c}u] =
 }
 
 /** Queues the blocked product (CPU-emulated adapters); a block size other than the default is for tuning. */
-export function blockedMatMul(dev: GpuDevice, x: MatMulArgs, size: BlockSize = { rows: ROWS, cols: COLS, wg: WG }): void {
+export function blockedMatMul(dev: GpuDevice, x: MatMulArgs, tuned?: BlockSize): void {
   const a = buf(x.a);
   const b = buf(x.b);
-  const v = blockedVariant(x, a.dtype, b.dtype, size);
-  const nb = Math.ceil(x.n / size.cols);
-  const mb = Math.ceil(x.m / size.rows);
+  const nb = Math.ceil(x.n / (tuned?.cols ?? COLS));
+  const mb = Math.ceil(x.m / (tuned?.rows ?? ROWS));
   const threads = x.batch * mb * nb;
+  const size = tuned ?? { rows: ROWS, cols: COLS, wg: threads < SMALL ? SMALL_WG : WG };
+  const v = blockedVariant(x, a.dtype, b.dtype, size);
   const groups = Math.ceil(threads / size.wg);
   const grid: [number, number] = groups <= 65535 ? [groups, 1] : [65535, Math.ceil(groups / 65535)];
   dev.dispatch(blockedSpec(v),
