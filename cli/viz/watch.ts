@@ -9,7 +9,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import {
-  data, getBackend, inspectModel, loadInstance, QkvError, setBackend, type InspectableModel, type Seq2SeqInput, type TaskInstance, type TrainEvent, type WatchRecord,
+  data, defaultGenerator, getBackend, inspectModel, loadInstance, QkvError, setBackend, type InspectableModel, type Seq2SeqInput, type TaskInstance, type TrainEvent, type WatchRecord,
 } from '../../src/index.js';
 import { compactJson } from './page.js';
 import { defaultInput, parseInput, splitPair } from './inputs.js';
@@ -131,6 +131,7 @@ export function watchOnHost(driver: Parameters<typeof loadInstance>[0], out: str
       const { step, metrics } = evaluated;
       evaluated = null;
       const before = getBackend().name;
+      const draws = defaultGenerator.getState(); // building the copy initialises weights: training's stream must not see it
       setBackend(host); // the copy and the probe's tensors are made there
       let copy: TaskInstance | null = null;
       try {
@@ -138,6 +139,7 @@ export function watchOnHost(driver: Parameters<typeof loadInstance>[0], out: str
         record(copy, step, metrics);
       } finally {
         setBackend(before);
+        defaultGenerator.setState(draws);
         copy?.model.dispose();
       }
     },

@@ -65,11 +65,14 @@ test('train lm --viz on webgpu: records made on the host from each evaluation\'s
   t.diagnostic(`α′ webgpu-trained vs native-trained, largest difference ${worst.toExponential(2)}`);
 });
 
-test('train tag --viz on webgpu: the encoder\'s self-attention at every evaluation, as native records it', { skip }, (t) => {
+test('train tag --viz on webgpu (dropout on): trains as without --viz; the encoder\'s self-attention at every evaluation, as native records it', { skip }, (t) => {
   const args = (out: string) => ['train', 'tag', '--builtin', 'ambiguity', '--n', '80', '--d-model', '16', '--layers', '1', '--heads', '2', '--max-steps', '6',
     '--eval-every', '3', '--seed', '1', '--out', join(base, out), '--viz', 'I saw a saw'];
   qkv('webgpu', args('tag-gpu'));
+  qkv('webgpu', args('tag-gpu-plain').slice(0, -2));
   qkv('native', args('tag-cpu'));
+  // dropout is on: the host copy made at each evaluation draws no number from training's stream
+  assert.deepEqual(losses(join(base, 'tag-gpu')), losses(join(base, 'tag-gpu-plain')));
   const [rg, rc] = [records(join(base, 'tag-gpu')), records(join(base, 'tag-cpu'))];
   assert.deepEqual(rg.map((r) => [r.step, r.tokens]), [[3, ['I', 'saw', 'a', 'saw']], [6, ['I', 'saw', 'a', 'saw']]]);
   // each record carries its evaluation's metrics (webgpu's equal native's to 1e-6, as the commands test finds)
