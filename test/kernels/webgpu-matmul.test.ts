@@ -44,7 +44,7 @@ const SHAPES: Omit<Shape, 'transA' | 'transB'>[] = [
   { batch: 4, m: 16, n: 8, k: 12, aOff: 8, bOff: 4, bShared: true }, // one B for every batch
   { batch: 1, m: 1, n: 1, k: 1, aOff: 0, bOff: 0 },
   { batch: 1, m: 67, n: 130, k: 96, aOff: 0, bOff: 0 }, // several workgroups
-  { batch: 1, m: 128, n: 256, k: 8, aOff: 0, bOff: 0 }, // enough threads for the large workgroups
+  { batch: 1, m: 128, n: 256, k: 8, aOff: 0, bOff: 0 }, // many workgroups
   { batch: 2, m: 8, n: 8, k: 9, aOff: 0, bOff: 0, intA: true },
 ];
 const CASES = SHAPES.flatMap((s) => [false, true].flatMap((transA) => [false, true].map((transB) => ({ ...s, transA, transB }))));

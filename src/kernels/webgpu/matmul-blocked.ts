@@ -17,13 +17,12 @@ import { buf, ty } from './util.js';
 export const ROWS = 4;
 export const COLS = 4;
 /**
- * Threads per workgroup: 256 (SwiftShader runs one workgroup on one CPU thread: fewer, larger
- * workgroups cost less; 256 beat 64 and 16 at n = 256 and 512 in Node's Dawn, same runs), or 64 for a product
- * of fewer than SMALL threads, so that it still spreads over several CPU cores.
+ * Threads per workgroup. SwiftShader runs each workgroup on one CPU thread; in one Chromium page
+ * (the issue-21 bench), 64 was ahead of 256 at n = 512 twice and level at 256 and 1024 (4×4
+ * blocks, 2026-12-07, a busy 2-core machine; Node's Dawn leaned the other way), and small
+ * products spread over more CPU threads.
  */
-export const WG = 256;
-const SMALL_WG = 64;
-const SMALL = 2048;
+export const WG = 64;
 
 /** Which variant of the shader a product takes: transposes, operand types, vec4 reads, block and workgroup sizes. */
 export interface BlockedVariant {
@@ -179,11 +178,11 @@ ${J.map((c) => `    ${c === 0 ? '' : `if (j0 + ${c}u < p.n) { `}out[o + ${c}u] =
 export function blockedMatMul(dev: GpuDevice, x: MatMulArgs, tuned?: BlockSize): void {
   const a = buf(x.a);
   const b = buf(x.b);
-  const nb = Math.ceil(x.n / (tuned?.cols ?? COLS));
-  const mb = Math.ceil(x.m / (tuned?.rows ?? ROWS));
-  const threads = x.batch * mb * nb;
-  const size = tuned ?? { rows: ROWS, cols: COLS, wg: threads < SMALL ? SMALL_WG : WG };
+  const size = tuned ?? { rows: ROWS, cols: COLS, wg: WG };
   const v = blockedVariant(x, a.dtype, b.dtype, size);
+  const nb = Math.ceil(x.n / size.cols);
+  const mb = Math.ceil(x.m / size.rows);
+  const threads = x.batch * mb * nb;
   const groups = Math.ceil(threads / size.wg);
   const grid: [number, number] = groups <= 65535 ? [groups, 1] : [65535, Math.ceil(groups / 65535)];
   dev.dispatch(blockedSpec(v),
