@@ -144,7 +144,7 @@ export async function run(ctx) {
     const [gpu, ortGpu] = [r.cells.webgpu?.value, r.cells.ortWebgpu?.value];
     if (gpu !== undefined && ortGpu !== undefined) {
       const ratio = `ONNX Runtime WebGPU takes ${fmtRatio(ortGpu / gpu)} qkv webgpu's time`;
-      if (r === rows.forward) r.target = { text: 'webgpu ≤ ONNX Runtime WebGPU time (21)', verdict: gpu <= ortGpu ? 'PASS' : 'FAIL', why: `${ratio} on ${webgpuAdapter ?? 'the same adapter'}; ${r.target.why}` };
+      if (r === rows.forward) r.target = { text: 'webgpu ≤ ONNX Runtime WebGPU time (21)', verdict: gpu <= ortGpu ? 'PASS' : 'FAIL', why: [`${ratio} on ${webgpuAdapter ?? 'the same adapter'}`, r.target.why].filter(Boolean).join('; ') };
       else r.target.why += `${r.target.why ? '; ' : ''}${ratio}`;
     }
   }
