@@ -42,7 +42,10 @@ function profile(label, run) {
         const ms = performance.now() - t0;
         if (name === 'MatMul') {
           const x = a[0];
-          add(`MatMul ${x.batch > 1 ? `${x.batch}× ` : ''}${x.m}×${x.k}·${x.k}×${x.n}${x.transA ? ' Aᵀ' : ''}${x.transB ? ' Bᵀ' : ''}`, ms);
+          // a product with B shared by a stack of A's runs as one of batch·m rows (gemmLayout)
+          const folded = x.batch > 1 && x.bBatchStride === 0 && !x.transA && x.aBatchStride === x.m * x.k;
+          const [batch, m] = folded ? [1, x.batch * x.m] : [x.batch, x.m];
+          add(`MatMul ${batch > 1 ? `${batch}× ` : ''}${m}×${x.k}·${x.k}×${x.n}${x.transA ? ' Aᵀ' : ''}${x.transB ? ' Bᵀ' : ''}`, ms);
           add('(all MatMul)', ms);
         } else if (name === 'Copy') {
           add(`Copy [${a[2].join(',')}]`, ms);

@@ -53,13 +53,15 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * is one product of the stacked rows, (rows × k)ᵀ (rows × n), instead of a product per matrix
  * and a sum over the batch afterwards. When B is a transposed view (a Linear's x @ Wᵀ), the
  * product is taken as (gᵀ A)ᵀ, so it lands in W's own row-major layout and reaches W.grad
- * without a transposing copy (the same sums, taken over the same rows).
+ * without a transposing copy (the same sums, taken over the same rows) — unless W has fewer
+ * than 32 inputs (a LoRA lora_B [out, r]): then that product would be n-skinny for the GEMM
+ * and the copy it saves is small.
  */
 function weightGrad(a: Tensor, b: Tensor, g: Tensor): Tensor {
   return tidy(() => {
     const a2 = a.rank > 2 ? reshape(a, [-1, a.shape[a.rank - 1]!]) : a;
     const g2 = g.rank > 2 ? reshape(g, [-1, g.shape[g.rank - 1]!]) : g;
-    const transposed = b.strides[0] === 1 && b.strides[1] === b.shape[0] && b.shape[0]! > 1 && b.shape[1]! > 1;
+    const transposed = b.strides[0] === 1 && b.strides[1] === b.shape[0] && b.shape[0]! >= 32 && b.shape[1]! > 1;
     return transposed ? transpose(matmul(transpose(g2), a2)) : matmul(transpose(a2), g2);
   });
 }
