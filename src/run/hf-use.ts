@@ -61,7 +61,7 @@ export function generatePretrained(p: Pretrained, prompt: string, o: HfGenerateO
       let next = context;
       for (let i = 0; i < max; i++) {
         const logits = tidy(() => {
-          const l = model.forward(tensor([next], { dtype: 'int32' }), { caches }).logits; // (1, T, vocab)
+          const l = model.forward(tensor([next], { dtype: 'int32' }), { caches, logitsToKeep: 1 }).logits; // (1, 1, vocab)
           return l.select(1, l.shape[1]! - 1).select(0, 0).toTypedArray();
         });
         const id = sampleNext(logits, { temperature: o.temperature ?? 0, topK: o.topK, topP: o.topP, generator: g });

@@ -97,3 +97,24 @@ test('GPT-2: the fused path on the packed heads gives the unfused path\'s loss a
   assert.ok(worst < 1e-5, `max |grad diff| ${worst}`);
   assert.ok([...fused.grads.keys()].some((n) => n.endsWith('c_attn.lora_A.weight')));
 });
+
+test('GPT-2: logitsToKeep gives the last positions\' logits of the full forward; refused with targets or when not a count', () => {
+  const p = fromPretrained(hfDir('gpt2'));
+  const m = p.model as hf.GPT2LMHeadModel;
+  const g = goldenJson<Gpt2Golden>('gpt2');
+  noGrad(() => tidy(() => {
+    const x = ids(g.input_ids);
+    const full = m.forward(x).logits;
+    const T = full.shape[1]!;
+    for (const keep of [1, 2]) {
+      const last = m.forward(x, { logitsToKeep: keep }).logits;
+      assert.deepEqual(last.shape, [full.shape[0], keep, full.shape[2]]);
+      const [a, b] = [last.toTypedArray(), full.slice(1, T - keep).toTypedArray()];
+      assert.ok(a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6), `logitsToKeep ${keep}: the last rows of the full logits`);
+    }
+    assert.deepEqual(m.forward(x, { logitsToKeep: T + 3 }).logits.shape, full.shape);
+    assert.throws(() => m.forward(x, { logitsToKeep: 1, targets: x }), /GPT2LMHeadModel: logitsToKeep cannot go with targets/);
+    assert.throws(() => m.forward(x, { logitsToKeep: 1.5 }), /GPT2LMHeadModel: logitsToKeep must be a non-negative integer \(0: every position\), got 1.5/);
+  }));
+  m.dispose();
+});

@@ -12,7 +12,7 @@ import { add, gelu, relu } from '../../../ops/elementwise.js';
 import { split } from '../../../ops/join.js';
 import { flashAttentionPacked } from '../../../ops/flash-attention.js';
 import { crossEntropy } from '../../../ops/loss.js';
-import { permute, reshape } from '../../../ops/views.js';
+import { permute, reshape, slice } from '../../../ops/views.js';
 import { tidy } from '../../../tensor/engine.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { ModuleList } from '../../containers.js';
@@ -80,7 +80,7 @@ export function act(x: Tensor, a: GPT2Config['activation']): Tensor {
 
 /** What a forward pass returns: logits, and on request every hidden state and attention map. */
 export interface CausalLMOutput {
-  /** (B, T, vocab) */
+  /** (B, T, vocab); (B, n, vocab) with logitsToKeep n */
   logits: Tensor;
   loss: Tensor | null;
   /** nLayer + 1 tensors (B, T, C): the embeddings, each block's output, the last one after ln_f (as transformers). */
@@ -197,6 +197,11 @@ export interface GPT2ForwardOptions {
   attentionMask?: Tensor | null;
   outputHiddenStates?: boolean;
   outputAttentions?: boolean;
+  /**
+   * Logits for the last n positions only (transformers' logits_to_keep; 0 or absent: every position).
+   * Generation needs 1: lm_head is the largest product of a step, and a prompt's other rows are dropped anyway.
+   */
+  logitsToKeep?: number;
 }
 
 export class GPT2LMHeadModel extends Module {
@@ -220,6 +225,9 @@ export class GPT2LMHeadModel extends Module {
     if (idx.rank !== 2 || idx.dtype !== 'int32') throw new ModuleError('GPT2LMHeadModel', `input ids must be int32 (B, T), got ${idx.dtype} ${shapeStr(idx.shape)}`);
     const T = idx.shape[1]!;
     const past = cachedLength(o.caches?.[0]);
+    const keep = o.logitsToKeep ?? 0;
+    if (!Number.isInteger(keep) || keep < 0) throw new ModuleError('GPT2LMHeadModel', `logitsToKeep must be a non-negative integer (0: every position), got ${keep}`);
+    if (keep && o.targets) throw new ModuleError('GPT2LMHeadModel', 'logitsToKeep cannot go with targets: the loss needs the logits of every position');
     if (past + T > this.config.nPositions) throw new ModuleError('GPT2LMHeadModel', `cannot forward ${past + T} positions, n_positions is ${this.config.nPositions}`);
     return tidy(() => {
       const keyPaddingMask = o.attentionMask ? o.attentionMask.eq(0).cast('int32') : null; // (B, S) 1 = padding
@@ -234,7 +242,7 @@ export class GPT2LMHeadModel extends Module {
       });
       x = this.transformer.ln_f.forward(x);
       if (o.outputHiddenStates) hiddenStates.push(x);
-      const logits = this.lm_head.forward(x); // (B, T, vocab)
+      const logits = this.lm_head.forward(keep && keep < T ? slice(x, 1, T - keep) : x); // (B, T or keep, vocab)
       const loss = o.targets ? crossEntropy(logits, o.targets.maximum(-1), { ignoreIndex: -1 }) : null;
       return { logits, loss, hiddenStates: o.outputHiddenStates ? hiddenStates : null, attentions: o.outputAttentions ? attentions : null };
     });
