@@ -64,6 +64,12 @@ function profile(label, run) {
   const kernels = [...stats].filter(([k]) => !k.startsWith('(') && !k.startsWith('MatMul ') && !k.startsWith('Copy ')).reduce((s, [, v]) => s + v.ms, 0) +
     (stats.get('(all MatMul)')?.ms ?? 0) + (stats.get('(all Copy)')?.ms ?? 0);
   console.log(`\n${label}: ${total.toFixed(1)} ms (kernels ${(kernels / steps).toFixed(1)}, JS ${((total * steps - kernels) / steps).toFixed(1)})`);
+  const share = (pred) => (100 * [...stats].filter(([k]) => pred(k)).reduce((s, [, v]) => s + v.ms, 0)) / steps / total;
+  const [gemm, transB, copies, attention] = [share((k) => k === '(all MatMul)'), share((k) => k.startsWith('MatMul ') && k.endsWith('Bᵀ')),
+    share((k) => k === '(all Copy)'), share((k) => k.startsWith('FlashAttention'))];
+  const js = (100 * (total * steps - kernels)) / steps / total;
+  const pct = (x) => `${x.toFixed(0)}%`;
+  console.log(`  GEMM ${pct(gemm)} (B transposed ${pct(transB)}), copies ${pct(copies)}, attention ${pct(attention)}, other kernels ${pct(100 - gemm - copies - attention - js)}, JS ${pct(js)}`);
   for (const [k, s] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
     console.log(`  ${k.padEnd(44)} ${(s.ms / steps).toFixed(1).padStart(8)} ms ${String(s.n / steps).padStart(6)} calls ${(100 * s.ms / steps / total).toFixed(1).padStart(5)}%`);
   }
