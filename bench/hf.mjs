@@ -52,7 +52,7 @@ function qkvGpt2() {
     const caches = m.makeCaches(1);
     let next = prompt;
     for (let i = 0; i < S.newTokens; i++) {
-      const id = q.tidy(() => { const l = m.forward(next, { caches }).logits; return l.select(1, l.shape[1] - 1).argmax(-1).toTypedArray()[0]; });
+      const id = q.tidy(() => { const l = m.forward(next, { caches, logitsToKeep: 1 }).logits; return l.select(1, l.shape[1] - 1).argmax(-1).toTypedArray()[0]; });
       next = q.tensor([[id]], { dtype: 'int32' });
     }
     caches.forEach((k) => k.dispose());

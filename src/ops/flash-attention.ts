@@ -18,7 +18,8 @@ import type { FlashAttentionArgs } from '../kernels/contract.js';
 import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkDtype, checkTensor, contiguousTensor, f32, ownerOf } from './util.js';
+import { checkDtype, checkTensor, contiguousTensor, f32, onHost, ownerOf } from './util.js';
+import { select } from './views.js';
 
 export interface FlashAttentionOptions {
   /** Query i sees keys j <= i + S − L only. Default false. */
@@ -38,26 +39,16 @@ export interface FlashAttentionOptions {
  */
 export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashAttentionOptions = {}): Tensor {
   const op = 'flashAttention';
-  const { causal = false, keyPaddingMask = null } = options;
+  const { keyPaddingMask = null } = options;
   checkInputs(op, q, k, v, keyPaddingMask);
   const [B, H, n, d] = q.shape as [number, number, number, number];
-  const s = k.shape[2]!;
-  const dv = v.shape[3]!;
-  const scale = options.scale ?? (d > 0 ? 1 / Math.sqrt(d) : 1);
-  if (typeof causal !== 'boolean') throw new OpError(op, `causal must be a boolean, got ${String(causal)}`);
-  const w = options.window ?? null;
-  if (w !== null && (typeof w !== 'number' || !Number.isInteger(w) || w < 0)) {
-    throw new OpError(op, `window must be a non-negative integer (or null for none), got ${String(w)}`);
-  }
-  const window = w ?? -1; // the kernels' "no window"
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new OpError(op, `scale must be a finite number, got ${String(scale)}`);
-  const args: FlashAttentionArgs = { bh: B * H, heads: H, n, s, d, dv, scale, causal, window, bh0: 0, bh1: B * H };
+  const args = kernelArgs(op, B, H, n, k.shape[2]!, d, v.shape[3]!, options);
   return tidy(() => {
     // the kernels read contiguous rows: copy views that are not (a KV cache's slice, transposes)
     const [qc, kc, vc] = [dense(q), dense(k), dense(v)];
     const mask = keyPaddingMask ? dense(keyPaddingMask) : null;
     const be = ownerOf(op, q, k, v, keyPaddingMask);
-    const out = Tensor.empty([B, H, n, dv], 'float32', be);
+    const out = Tensor.empty([B, H, n, args.dv], 'float32', be);
     const lse = Tensor.empty([B, H, n], 'float32', be);
     // typed arrays are read after every allocation (a WebAssembly memory may grow and move)
     kernel('FlashAttention', be)(f32(qc), f32(kc), f32(vc), mask && i32(mask), args, f32(out), f32(lse));
@@ -73,6 +64,61 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashAt
       return [dq, dk, dvv];
     }, saved);
   });
+}
+
+/**
+ * flashAttention of q, k, v packed in one tensor qkv (3, B, H, T, d): the heads of one fused
+ * projection (GPT-2's c_attn) after a single permute. The kernels read the three parts where
+ * they lie in one contiguous buffer, and the gradient is written into one (3, B, H, T, d)
+ * buffer, so splitting the projection costs neither a copy of each of q, k, v forward nor three
+ * zero-filled slice gradients summed backward. Self-attention only (S = T). A device backend's
+ * buffers cannot be cut in place: there the three parts go to flashAttention.
+ */
+export function flashAttentionPacked(qkv: Tensor, options: FlashAttentionOptions = {}): Tensor {
+  const op = 'flashAttentionPacked';
+  checkTensor(op, qkv, 'qkv');
+  checkDtype(op, qkv, 'float32', 'qkv');
+  if (qkv.rank !== 5 || qkv.shape[0] !== 3) throw new OpError(op, `qkv must be (3, B, H, T, d), got ${shapeStr(qkv.shape)}`);
+  if (!onHost(qkv)) return tidy(() => flashAttention(select(qkv, 0, 0), select(qkv, 0, 1), select(qkv, 0, 2), options));
+  const [, B, H, n, d] = qkv.shape as [number, number, number, number, number];
+  const { keyPaddingMask = null } = options;
+  if (keyPaddingMask) checkMask(op, keyPaddingMask, B, n, `q, k, v ${shapeStr([B, H, n, d])}`);
+  const args = kernelArgs(op, B, H, n, n, d, d, options);
+  const part = B * H * n * d;
+  const parts = (x: Float32Array) => [x.subarray(0, part), x.subarray(part, 2 * part), x.subarray(2 * part, 3 * part)] as const;
+  return tidy(() => {
+    const qc = dense(qkv); // one copy when qkv is the permuted view of a projection
+    const mask = keyPaddingMask ? dense(keyPaddingMask) : null;
+    const be = ownerOf(op, qkv, keyPaddingMask);
+    const out = Tensor.empty([B, H, n, d], 'float32', be);
+    const lse = Tensor.empty([B, H, n], 'float32', be);
+    const [q, k, v] = parts(f32(qc)); // after every allocation (a WebAssembly memory may grow and move)
+    kernel('FlashAttention', be)(q, k, v, mask && i32(mask), args, f32(out), f32(lse));
+    const saved = mask ? [qc, out, lse, mask] : [qc, out, lse];
+    return record(op, [qkv], out, (g, [sqkv, so, sl, sm]) => {
+      const gc = dense(g);
+      const gbe = ownerOf(op, sqkv, g);
+      const dqkv = Tensor.empty(sqkv!.shape, 'float32', gbe);
+      const [sq, sk, sv] = parts(f32(sqkv!));
+      const [dq, dk, dv] = parts(f32(dqkv));
+      kernel('FlashAttentionGrad', gbe)(sq, sk, sv, sm ? i32(sm) : null, f32(so!), f32(sl!), f32(gc), args, dq, dk, dv);
+      return [dqkv];
+    }, saved);
+  });
+}
+
+/** The kernels' arguments, after checking the options. */
+function kernelArgs(op: string, B: number, H: number, n: number, s: number, d: number, dv: number, options: FlashAttentionOptions): FlashAttentionArgs {
+  const { causal = false } = options;
+  const scale = options.scale ?? (d > 0 ? 1 / Math.sqrt(d) : 1);
+  if (typeof causal !== 'boolean') throw new OpError(op, `causal must be a boolean, got ${String(causal)}`);
+  const w = options.window ?? null;
+  if (w !== null && (typeof w !== 'number' || !Number.isInteger(w) || w < 0)) {
+    throw new OpError(op, `window must be a non-negative integer (or null for none), got ${String(w)}`);
+  }
+  const window = w ?? -1; // the kernels' "no window"
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new OpError(op, `scale must be a finite number, got ${String(scale)}`);
+  return { bh: B * H, heads: H, n, s, d, dv, scale, causal, window, bh0: 0, bh1: B * H };
 }
 
 const dense = contiguousTensor;
@@ -92,13 +138,15 @@ function checkInputs(op: string, q: Tensor, k: Tensor, v: Tensor, mask: Tensor |
   const [Bk, Hk, s, dk] = k.shape;
   if (Bk !== B || Hk !== H || dk !== d) throw new OpError(op, `${shapes}: q and k must agree on batch, heads and d`);
   if (v.shape[0] !== B || v.shape[1] !== H || v.shape[2] !== s) throw new OpError(op, `${shapes}: k and v must agree on batch, heads and length`);
-  if (mask) {
-    checkTensor(op, mask, 'keyPaddingMask');
-    if (mask.dtype !== 'int32') {
-      throw new OpError(op, `keyPaddingMask must be int32 (nonzero = padding), got ${mask.dtype}; a float mask is added to the scores and needs the weights matrix (nn.scaledDotProductAttention)`);
-    }
-    if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== s) {
-      throw new OpError(op, `keyPaddingMask of shape ${shapeStr(mask.shape)} must be (B, S) = [${B}, ${s}] for k ${shapeStr(k.shape)}`);
-    }
+  if (mask) checkMask(op, mask, B!, s!, `k ${shapeStr(k.shape)}`);
+}
+
+function checkMask(op: string, mask: Tensor, B: number, s: number, what: string): void {
+  checkTensor(op, mask, 'keyPaddingMask');
+  if (mask.dtype !== 'int32') {
+    throw new OpError(op, `keyPaddingMask must be int32 (nonzero = padding), got ${mask.dtype}; a float mask is added to the scores and needs the weights matrix (nn.scaledDotProductAttention)`);
+  }
+  if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== s) {
+    throw new OpError(op, `keyPaddingMask of shape ${shapeStr(mask.shape)} must be (B, S) = [${B}, ${s}] for ${what}`);
   }
 }

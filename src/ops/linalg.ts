@@ -44,17 +44,26 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   // dA = g @ B^T, dB = A^T @ g (the walker sums broadcast batch dims back)
   return record('matmul', [a, b], y, (g, [a, b], needs) => [
     needs[0] ? matmul(g, transpose(b!)) : null,
-    needs[1] ? (b!.rank === 2 && a!.rank > 2 ? sharedWeightGrad(a!, g) : matmul(transpose(a!), g)) : null,
+    needs[1] ? (b!.rank === 2 ? weightGrad(a!, b!, g) : matmul(transpose(a!), g)) : null,
   ], [a, b]);
 }
 
 /**
- * dB for a 2-D B shared by a batch of A's (x @ Wᵀ over [batch, time, features]): Σ_t A[t]ᵀ g[t]
- * is one product of the stacked rows, (batch·m × k)ᵀ (batch·m × n), instead of a product per
- * matrix and a sum over the batch afterwards.
+ * dB for a 2-D B shared by every row of A (x @ W over [batch, time, features]): Σ_t A[t]ᵀ g[t]
+ * is one product of the stacked rows, (rows × k)ᵀ (rows × n), instead of a product per matrix
+ * and a sum over the batch afterwards. When B is a transposed view (a Linear's x @ Wᵀ), the
+ * product is taken as (gᵀ A)ᵀ, so it lands in W's own row-major layout and reaches W.grad
+ * without a transposing copy (the same sums, taken over the same rows) — unless W has fewer
+ * than 32 inputs (a LoRA lora_B [out, r]): then that product would be n-skinny for the GEMM
+ * and the copy it saves is small.
  */
-function sharedWeightGrad(a: Tensor, g: Tensor): Tensor {
-  return tidy(() => matmul(transpose(reshape(a, [-1, a.shape[a.rank - 1]!])), reshape(g, [-1, g.shape[g.rank - 1]!])));
+function weightGrad(a: Tensor, b: Tensor, g: Tensor): Tensor {
+  return tidy(() => {
+    const a2 = a.rank > 2 ? reshape(a, [-1, a.shape[a.rank - 1]!]) : a;
+    const g2 = g.rank > 2 ? reshape(g, [-1, g.shape[g.rank - 1]!]) : g;
+    const transposed = b.strides[0] === 1 && b.strides[1] === b.shape[0] && b.shape[0]! >= 32 && b.shape[1]! > 1;
+    return transposed ? transpose(matmul(transpose(g2), a2)) : matmul(transpose(a2), g2);
+  });
 }
 
 interface Operand { t: Tensor; trans: boolean; batchStride: number }

@@ -70,7 +70,7 @@ function* generatingPretrained(p: Pretrained, prompt: string, o: HfGenerateOptio
     let next = context;
     for (let i = 0; i < max; i++) {
       const logits = (yield noGrad(() => tidy(() => {
-        const l = model.forward(tensor([next], { dtype: 'int32' }), { caches }).logits; // (1, T, vocab)
+        const l = model.forward(tensor([next], { dtype: 'int32' }), { caches, logitsToKeep: 1 }).logits; // (1, 1, vocab)
         return l.select(1, l.shape[1]! - 1).select(0, 0);
       }))) as Float32Array;
       const id = sampleNext(logits, { temperature: o.temperature ?? 0, topK: o.topK, topP: o.topP, generator: g });

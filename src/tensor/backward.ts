@@ -55,6 +55,10 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, options:
           return gi;
         });
         for (const t of new Set(inputGrads)) if (t && t !== g && !taken.has(t)) t.dispose();
+        // g's handle goes before the gradients move on (every edge holds a handle of its own):
+        // a view of g (a permute's or reshape's gradient) is then the only holder of its memory,
+        // and a leaf can take it as its .grad without a copy
+        g.dispose();
         owned.forEach((gi, i) => {
           if (!gi) return;
           const shape = node.inputShapes[i]!;
@@ -77,7 +81,6 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, options:
             }
           }
         });
-        g.dispose();
       }
     } finally {
       for (const t of grads.values()) t.dispose();
@@ -116,7 +119,7 @@ function accumulate(leaf: Tensor, g: Tensor): void {
   }
   if (!leaf.grad) {
     // own the memory: a fresh contiguous buffer nobody else writes to
-    const owned = g.storage.refCount === 1 && g.isContiguous && g.offset === 0 ? g : copyOf(g);
+    const owned = g.storage.refCount === 1 && g.isContiguous && g.offset === 0 && g.storage.length === g.size ? g : copyOf(g);
     if (owned !== g) g.dispose();
     leaf.grad = keep(owned);
     return;

@@ -228,3 +228,41 @@ test('empty sizes: no keys gives zeros; no queries gives an empty output', () =>
   const [Q2, K2, V2] = qkv(1, 2, 0, 3, 4, 5, 710);
   assert.deepEqual(flashAttention(Q2, K2, V2, { causal: true }).shape, [1, 2, 0, 5]);
 }));
+
+forEachBackend('flashAttentionPacked', () => {
+  test('q, k, v packed in one (3, B, H, T, d) tensor: the values and gradients of flashAttention on the three parts', () => {
+    const errors: string[] = [];
+    const packedCases: { name: string; dims: [number, number, number, number]; masks: (B: number, T: number) => Masks }[] = [
+      { name: 'no mask', dims: [2, 3, 37, 8], masks: () => ({}) },
+      { name: 'causal', dims: [2, 2, 40, 6], masks: () => ({ causal: true }) },
+      { name: 'causal + key padding + scale', dims: [2, 2, 35, 5], masks: (B, T) => ({ causal: true, keyPaddingMask: nn.paddingMask([35, 20].slice(0, B), T), scale: 0.7 }) },
+      { name: 'window', dims: [1, 2, 41, 4], masks: () => ({ window: 5 }) },
+    ];
+    packedCases.forEach(({ name, dims: [B, H, T, d], masks }, c) => tidy(() => {
+      // as GPT-2 makes it: a (B, T, 3·H·d) projection viewed as (B, T, 3, H, d), permuted to (3, B, H, T, d)
+      const proj = leaf([B, T, 3 * H * d], 50 * c + 3);
+      const w = leaf([B, H, T, d], 50 * c + 9).requiresGrad_(false);
+      const o = masks(B, T);
+      const packedOf = () => q.permute(q.reshape(proj, [B, T, 3, H, d]), [2, 0, 3, 1, 4]);
+      const packed = run(() => q.flashAttentionPacked(packedOf(), o), [proj], w);
+      const parts = run(() => {
+        const p = packedOf();
+        return flashAttention(q.select(p, 0, 0), q.select(p, 0, 1), q.select(p, 0, 2), o);
+      }, [proj], w);
+      ['out', 'd proj'].forEach((what, i) => assertClose(packed[i]!, parts[i]!, `${name}: ${what}`, 1e-7, 1e-6));
+      errors.push(`${name}: out ${maxAbsDiff(packed[0]!, parts[0]!).toExponential(1)}, d proj ${maxAbsDiff(packed[1]!, parts[1]!).toExponential(1)}`);
+    }));
+    console.log(`flashAttentionPacked vs flashAttention on the parts, max abs differences:\n  ${errors.join('\n  ')}`);
+  });
+
+  test('gradcheck through the packed heads', () => {
+    gradcheck('flashAttentionPacked causal', (x) => q.flashAttentionPacked(q.permute(q.reshape(x, [1, 5, 3, 2, 3]), [2, 0, 3, 1, 4]), { causal: true }), [leaf([1, 5, 18], 901)]);
+  });
+
+  test('errors name the op and the shapes', () => {
+    throwsOp(() => q.flashAttentionPacked(q.zeros([2, 1, 2, 4, 3])), 'flashAttentionPacked', /qkv must be \(3, B, H, T, d\), got \[2, 1, 2, 4, 3\]/);
+    throwsOp(() => q.flashAttentionPacked(q.zeros([3, 1, 2, 4, 3]), { keyPaddingMask: q.zeros([1, 5], { dtype: 'int32' }) }), 'flashAttentionPacked',
+      /keyPaddingMask of shape \[1, 5\] must be \(B, S\) = \[1, 4\]/);
+    throwsOp(() => q.flashAttentionPacked(q.zeros([3, 1, 2, 4, 3]), { causal: 1 as unknown as boolean }), 'flashAttentionPacked', /causal must be a boolean/);
+  });
+});

@@ -95,3 +95,33 @@ test('a gradient flows to a disposed parameter: clear error', () => {
   w.dispose();
   assert.throws(() => y.backward(), /parameter "layer.weight" \[2\] was disposed/);
 });
+
+test("a Linear's weight gradient lands in the weight's layout: no transposing copy on its way to .grad, the values of xᵀg", () => {
+  const be = q.getBackend() as q.Backend & { kernels: Record<string, (...a: unknown[]) => unknown> };
+  const x = q.randn([2, 5, 48], { generator: new q.Generator(3) }).requiresGrad_(true);
+  const w = q.randn([40, 48], { generator: new q.Generator(4) }).requiresGrad_(true); // [out, in]
+  const g = q.randn([2, 5, 40], { generator: new q.Generator(5) });
+  const copy = be.kernels.Copy!;
+  const copies: number[][] = [];
+  be.kernels.Copy = (src, dst, shape) => {
+    copies.push([...(shape as number[])]);
+    return copy(src, dst, shape);
+  };
+  try {
+    q.linear(x, w).backward(g);
+  } finally {
+    be.kernels.Copy = copy;
+  }
+  assert.deepEqual(copies.filter((s) => s.join() === '40,48' || s.join() === '48,40'), [], 'no copy of a weight-sized gradient');
+  assert.ok(w.grad!.isContiguous && w.grad!.offset === 0);
+  // dW[o][i] = Σ_rows g[r][o] x[r][i]
+  const [xv, gv] = [values(x), values(g)];
+  const expected = Array.from({ length: 40 * 48 }, (_, j) => {
+    const [o, i] = [Math.floor(j / 48), j % 48];
+    let s = 0;
+    for (let r = 0; r < 10; r++) s += gv[r * 40 + o]! * xv[r * 48 + i]!;
+    return s;
+  });
+  values(w.grad!).forEach((v, j) => assert.ok(Math.abs(v - expected[j]!) < 1e-5, `dW[${j}] ${v} vs ${expected[j]}`));
+  x.dispose(); w.dispose(); g.dispose();
+});

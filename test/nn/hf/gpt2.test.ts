@@ -4,7 +4,7 @@
 // tokenizer.json equal to `tokenizers`.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BpeTokenizer, fromPretrained, hf, noGrad, tidy, type Tensor } from '../../../src/index.js';
+import { BpeTokenizer, fromPretrained, Generator, hf, nn, noGrad, tidy, type Tensor } from '../../../src/index.js';
 import { assertGolden, goldenJson, goldenTensors, hfDir, ids } from './golden.js';
 
 interface Gpt2Golden { input_ids: number[][]; generated: number[]; tokenizer: { without_specials: { text: string; ids: number[] }[] } }
@@ -58,4 +58,63 @@ test('GPT-2: the tokenizer.json gives the ids of `tokenizers`', () => {
     assert.deepEqual([...(p.tokenizer as BpeTokenizer).encode(c.text)], c.ids, JSON.stringify(c.text));
   }
   p.model.dispose();
+});
+
+test('GPT-2: the fused path on the packed heads gives the unfused path\'s loss and gradients (a padded batch, LoRA on c_attn)', () => {
+  const run = (fused: boolean): { loss: number; grads: Map<string, Float32Array> } => {
+    const p = fromPretrained(hfDir('gpt2'));
+    const m = p.model as hf.GPT2LMHeadModel;
+    hf.addLora(m, { r: 2, alpha: 4, targets: ['c_attn'], generator: new Generator(7) });
+    for (const [name, t] of m.namedParameters()) if (name.endsWith('lora_B.weight')) t.buffer().fill(0.05); // a nonzero update
+    m.eval(); // no dropout: both paths see the same function
+    const g = goldenJson<Gpt2Golden>('gpt2');
+    const row = g.input_ids[0]!;
+    const x = ids([row, row.map((t, i) => (i < row.length - 2 ? t : 0))]);
+    const mask = ids([row.map(() => 1), row.map((_, i) => (i < row.length - 2 ? 1 : 0))]);
+    const y = ids([row.map((t) => (t + 1) % m.config.vocabSize), row.map((t, i) => (i < row.length - 2 ? (t + 1) % m.config.vocabSize : -100))]);
+    nn.enableFlashAttention(fused);
+    try {
+      const loss = tidy(() => {
+        const l = m.forward(x, { targets: y, attentionMask: mask }).loss!;
+        l.backward();
+        return l.item();
+      });
+      const grads = new Map([...m.namedParameters()].filter(([, t]) => t.grad).map(([n, t]) => [n, t.grad!.toTypedArray() as Float32Array]));
+      m.dispose();
+      return { loss, grads };
+    } finally {
+      nn.enableFlashAttention(true);
+    }
+  };
+  const [fused, naive] = [run(true), run(false)];
+  assert.ok(Math.abs(fused.loss - naive.loss) < 1e-5, `loss ${fused.loss} vs ${naive.loss}`);
+  assert.equal(fused.grads.size, naive.grads.size);
+  let worst = 0;
+  for (const [name, gf] of fused.grads) {
+    const gn = naive.grads.get(name)!;
+    for (let i = 0; i < gf.length; i++) worst = Math.max(worst, Math.abs(gf[i]! - gn[i]!));
+  }
+  assert.ok(worst < 1e-5, `max |grad diff| ${worst}`);
+  assert.ok([...fused.grads.keys()].some((n) => n.endsWith('c_attn.lora_A.weight')));
+});
+
+test('GPT-2: logitsToKeep gives the last positions\' logits of the full forward; refused with targets or when not a count', () => {
+  const p = fromPretrained(hfDir('gpt2'));
+  const m = p.model as hf.GPT2LMHeadModel;
+  const g = goldenJson<Gpt2Golden>('gpt2');
+  noGrad(() => tidy(() => {
+    const x = ids(g.input_ids);
+    const full = m.forward(x).logits;
+    const T = full.shape[1]!;
+    for (const keep of [1, 2]) {
+      const last = m.forward(x, { logitsToKeep: keep }).logits;
+      assert.deepEqual(last.shape, [full.shape[0], keep, full.shape[2]]);
+      const [a, b] = [last.toTypedArray(), full.slice(1, T - keep).toTypedArray()];
+      assert.ok(a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6), `logitsToKeep ${keep}: the last rows of the full logits`);
+    }
+    assert.deepEqual(m.forward(x, { logitsToKeep: T + 3 }).logits.shape, full.shape);
+    assert.throws(() => m.forward(x, { logitsToKeep: 1, targets: x }), /GPT2LMHeadModel: logitsToKeep cannot go with targets/);
+    assert.throws(() => m.forward(x, { logitsToKeep: 1.5 }), /GPT2LMHeadModel: logitsToKeep must be a non-negative integer \(0: every position\), got 1.5/);
+  }));
+  m.dispose();
 });

@@ -20,7 +20,7 @@ import { Module, ModuleError, type LoadResult, type StateDict } from '../../modu
 import { attendWith, attentionKind } from '../../attention/kinds/index.js';
 import { ConfigReader, type Json } from './config.js';
 import { act } from './gpt2.js';
-import { Dense } from './layers.js';
+import { Dense, dropped } from './layers.js';
 
 export interface BertConfig {
   vocabSize: number;
@@ -115,7 +115,7 @@ class BertEmbeddings extends Module {
       const T = ids.shape[1]!;
       const t = types ?? zeros([...ids.shape], { dtype: 'int32' });
       const e = add(add(this.word_embeddings.forward(ids), this.token_type_embeddings.forward(t)), this.position_embeddings.forward(arange(0, T))); // (B, T, H)
-      return this.dropout.forward(this.LayerNorm.forward(e));
+      return dropped(this.dropout, this.LayerNorm.forward(e));
     });
   }
 }
@@ -160,7 +160,7 @@ class BertResidual extends Module {
   }
 
   forward(h: Tensor, x: Tensor): Tensor {
-    return tidy(() => this.LayerNorm.forward(add(this.dropout.forward(this.dense.forward(h)), x)));
+    return tidy(() => this.LayerNorm.forward(add(dropped(this.dropout, this.dense.forward(h)), x)));
   }
 }
 
@@ -322,7 +322,7 @@ export class BertForTokenClassification extends BertClassifier {
   forward(x: BertInputs & { labels?: Tensor | null }): ClassifierOutput {
     return tidy(() => {
       const e = this.bert.forward(x);
-      const logits = this.classifier.forward(this.dropout.forward(e.lastHiddenState));
+      const logits = this.classifier.forward(dropped(this.dropout, e.lastHiddenState));
       const loss = x.labels ? crossEntropy(logits, x.labels.maximum(-1), { ignoreIndex: -1 }) : null;
       return { logits, loss, hiddenStates: e.hiddenStates, attentions: e.attentions };
     });
@@ -340,7 +340,7 @@ export class BertForSequenceClassification extends BertClassifier {
   forward(x: BertInputs & { labels?: Tensor | null }): ClassifierOutput {
     return tidy(() => {
       const e = this.bert.forward(x);
-      const logits = this.classifier.forward(this.dropout.forward(this.bert.pooler!.forward(e.lastHiddenState)));
+      const logits = this.classifier.forward(dropped(this.dropout, this.bert.pooler!.forward(e.lastHiddenState)));
       const loss = x.labels ? crossEntropy(logits, x.labels) : null;
       return { logits, loss, hiddenStates: e.hiddenStates, attentions: e.attentions };
     });

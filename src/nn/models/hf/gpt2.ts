@@ -10,8 +10,9 @@ import { defaultGenerator, type Generator } from '../../../core/rng.js';
 import { arange } from '../../../ops/creation.js';
 import { add, gelu, relu } from '../../../ops/elementwise.js';
 import { split } from '../../../ops/join.js';
+import { flashAttentionPacked } from '../../../ops/flash-attention.js';
 import { crossEntropy } from '../../../ops/loss.js';
-import { permute, reshape } from '../../../ops/views.js';
+import { permute, reshape, slice } from '../../../ops/views.js';
 import { noGrad, tidy } from '../../../tensor/engine.js';
 import { assign } from '../../../ops/inplace.js';
 import type { Tensor } from '../../../tensor/tensor.js';
@@ -21,8 +22,9 @@ import { Dropout, Embedding, LayerNorm, Linear } from '../../layers.js';
 import { Module, ModuleError, type LoadResult, type StateDict } from '../../module.js';
 import { cachedLength, type DecodingCache } from '../../attention/decoding-cache.js';
 import { attendWith, attentionKind } from '../../attention/kinds/index.js';
+import { flashAttentionEnabled } from '../../attention/scaled-dot-product.js';
 import { ConfigReader, type Json } from './config.js';
-import { Conv1D } from './layers.js';
+import { Conv1D, dropped } from './layers.js';
 
 export interface GPT2Config {
   vocabSize: number;
@@ -79,7 +81,7 @@ export function act(x: Tensor, a: GPT2Config['activation']): Tensor {
 
 /** What a forward pass returns: logits, and on request every hidden state and attention map. */
 export interface CausalLMOutput {
-  /** (B, T, vocab) */
+  /** (B, T, vocab); (B, n, vocab) with logitsToKeep n */
   logits: Tensor;
   loss: Tensor | null;
   /** nLayer + 1 tensors (B, T, C): the embeddings, each block's output, the last one after ln_f (as transformers). */
@@ -105,15 +107,26 @@ class GPT2Attention extends Module {
   forward(x: Tensor, o: { cache: DecodingCache | null; keyPaddingMask: Tensor | null; needWeights: boolean }): { y: Tensor; alphaPrime: Tensor | null } {
     const [B, T, C] = x.shape as [number, number, number];
     const nh = this.c.nHead;
+    const hs = C / nh;
     return tidy(() => {
-      const heads = (t: Tensor) => permute(reshape(t, [B, T, nh, C / nh]), [0, 2, 1, 3]); // (B, nh, T, hs)
-      const [q, k, v] = split(this.c_attn.forward(x), C, 2).map(heads) as [Tensor, Tensor, Tensor];
-      const r = attendWith(softmaxKind(), {
-        q, k, v, causal: true, window: null, cache: o.cache, keyPaddingMask: o.keyPaddingMask, needWeights: o.needWeights,
-        dropout: this.c.attnPdrop, training: this.training, params: {}, module: 'GPT2Attention',
-      });
-      const y = reshape(permute(r.b, [0, 2, 1, 3]), [B, T, C]); // (B, T, C): the heads side by side
-      return { y: this.resid_dropout.forward(this.c_proj.forward(y)), alphaPrime: r.alphaPrime };
+      const qkv = this.c_attn.forward(x); // (B, T, 3C): q, k, v side by side
+      let b: Tensor; // (B, nh, T, hs)
+      let alphaPrime: Tensor | null = null;
+      if (!o.cache && !o.needWeights && flashAttentionEnabled() && !(this.training && this.c.attnPdrop > 0)) {
+        // the fused path on the packed heads: (B, T, 3, nh, hs) -> (3, B, nh, T, hs), one copy,
+        // read in place by the kernel (what scaledDotProductAttention's fused path computes)
+        b = flashAttentionPacked(permute(reshape(qkv, [B, T, 3, nh, hs]), [2, 0, 3, 1, 4]), { causal: true, keyPaddingMask: o.keyPaddingMask });
+      } else {
+        const heads = (t: Tensor) => permute(reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]); // (B, nh, T, hs)
+        const [q, k, v] = split(qkv, C, 2).map(heads) as [Tensor, Tensor, Tensor];
+        const r = attendWith(softmaxKind(), {
+          q, k, v, causal: true, window: null, cache: o.cache, keyPaddingMask: o.keyPaddingMask, needWeights: o.needWeights,
+          dropout: this.c.attnPdrop, training: this.training, params: {}, module: 'GPT2Attention',
+        });
+        [b, alphaPrime] = [r.b, r.alphaPrime];
+      }
+      const y = reshape(permute(b, [0, 2, 1, 3]), [B, T, C]); // (B, T, C): the heads side by side
+      return { y: dropped(this.resid_dropout, this.c_proj.forward(y)), alphaPrime };
     });
   }
 }
@@ -131,7 +144,7 @@ class GPT2MLP extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => this.dropout.forward(this.c_proj.forward(act(this.c_fc.forward(x), this.c.activation))));
+    return tidy(() => dropped(this.dropout, this.c_proj.forward(act(this.c_fc.forward(x), this.c.activation))));
   }
 }
 
@@ -185,6 +198,11 @@ export interface GPT2ForwardOptions {
   attentionMask?: Tensor | null;
   outputHiddenStates?: boolean;
   outputAttentions?: boolean;
+  /**
+   * Logits for the last n positions only (transformers' logits_to_keep; 0 or absent: every position).
+   * Generation needs 1: lm_head is the largest product of a step, and a prompt's other rows are dropped anyway.
+   */
+  logitsToKeep?: number;
 }
 
 export class GPT2LMHeadModel extends Module {
@@ -208,10 +226,13 @@ export class GPT2LMHeadModel extends Module {
     if (idx.rank !== 2 || idx.dtype !== 'int32') throw new ModuleError('GPT2LMHeadModel', `input ids must be int32 (B, T), got ${idx.dtype} ${shapeStr(idx.shape)}`);
     const T = idx.shape[1]!;
     const past = cachedLength(o.caches?.[0]);
+    const keep = o.logitsToKeep ?? 0;
+    if (!Number.isInteger(keep) || keep < 0) throw new ModuleError('GPT2LMHeadModel', `logitsToKeep must be a non-negative integer (0: every position), got ${keep}`);
+    if (keep && o.targets) throw new ModuleError('GPT2LMHeadModel', 'logitsToKeep cannot go with targets: the loss needs the logits of every position');
     if (past + T > this.config.nPositions) throw new ModuleError('GPT2LMHeadModel', `cannot forward ${past + T} positions, n_positions is ${this.config.nPositions}`);
     return tidy(() => {
       const keyPaddingMask = o.attentionMask ? o.attentionMask.eq(0).cast('int32') : null; // (B, S) 1 = padding
-      let x = this.transformer.drop.forward(add(this.transformer.wte.forward(idx), this.transformer.wpe.forward(arange(past, past + T)))); // (B, T, C)
+      let x = dropped(this.transformer.drop, add(this.transformer.wte.forward(idx), this.transformer.wpe.forward(arange(past, past + T)))); // (B, T, C)
       const hiddenStates: Tensor[] = [];
       const attentions: Tensor[] = [];
       this.transformer.h.items.forEach((block, i) => {
@@ -222,7 +243,7 @@ export class GPT2LMHeadModel extends Module {
       });
       x = this.transformer.ln_f.forward(x);
       if (o.outputHiddenStates) hiddenStates.push(x);
-      const logits = this.lm_head.forward(x); // (B, T, vocab)
+      const logits = this.lm_head.forward(keep && keep < T ? slice(x, 1, T - keep) : x); // (B, T or keep, vocab)
       const loss = o.targets ? crossEntropy(logits, o.targets.maximum(-1), { ignoreIndex: -1 }) : null;
       return { logits, loss, hiddenStates: o.outputHiddenStates ? hiddenStates : null, attentions: o.outputAttentions ? attentions : null };
     });

@@ -15,6 +15,14 @@ import { normal } from '../../init.js';
 import { Dropout, Linear } from '../../layers.js';
 import { Module, ModuleError } from '../../module.js';
 
+/**
+ * d(x), or x itself where dropout is the identity (eval mode, or p = 0): Dropout.forward then
+ * returns a copy of x of its own, a pass over the activations for nothing here.
+ */
+export function dropped(d: Dropout, x: Tensor): Tensor {
+  return d.training && d.p > 0 ? d.forward(x) : x;
+}
+
 export interface LoraOptions {
   /** The rank r of the update B·A. */
   r: number;
@@ -80,8 +88,7 @@ export abstract class Adaptable extends Module {
   protected adapted(x: Tensor, base: Tensor): Tensor {
     if (!this.lora_A) return base;
     return tidy(() => {
-      const d = this.loraDropout!;
-      const xin = d.training && d.p > 0 ? d.forward(x) : x;
+      const xin = dropped(this.loraDropout!, x);
       return add(base, this.lora_B!.forward(mul(this.lora_A!.forward(xin), this.loraScaling)));
     });
   }

@@ -22,7 +22,7 @@ import { attendWith, attentionKind } from '../../attention/kinds/index.js';
 import type { ClassifierOutput } from './bert.js';
 import { ConfigReader, type Json } from './config.js';
 import { act } from './gpt2.js';
-import { Dense } from './layers.js';
+import { Dense, dropped } from './layers.js';
 
 export interface ViTConfig {
   imageSize: number;
@@ -108,7 +108,7 @@ class ViTEmbeddings extends Module {
       const grid = conv2d(pixels, p.weight, p.bias, { stride: this.c.patchSize }); // (B, hidden, H/p, W/p)
       const patches = permute(reshape(grid, [B, this.c.hiddenSize, -1]), [0, 2, 1]); // (B, N, hidden), row by row
       const cls = expand(this.cls_token, [B, 1, this.c.hiddenSize]);
-      return this.dropout.forward(add(concat([cls, patches], 1), this.position_embeddings));
+      return dropped(this.dropout, add(concat([cls, patches], 1), this.position_embeddings));
     });
   }
 }
@@ -139,7 +139,7 @@ class DenseOnly extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => this.dropout.forward(this.dense.forward(x)));
+    return tidy(() => dropped(this.dropout, this.dense.forward(x)));
   }
 }
 

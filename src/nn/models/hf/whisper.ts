@@ -23,7 +23,7 @@ import { cachedLength, type DecodingCache } from '../../attention/decoding-cache
 import { attendWith, attentionKind } from '../../attention/kinds/index.js';
 import { ConfigReader, type Json } from './config.js';
 import { act } from './gpt2.js';
-import { Dense } from './layers.js';
+import { Dense, dropped } from './layers.js';
 
 export interface WhisperConfig {
   vocabSize: number;
@@ -112,7 +112,7 @@ class WhisperAttention extends Module {
 
 /** fc1, activation, fc2 with pre-LN (final_layer_norm) and dropout: the feed-forward half of a layer. */
 function feedForward(layer: { fc1: Dense; fc2: Dense; final_layer_norm: LayerNorm; drop: Dropout; actDrop: Dropout; c: WhisperConfig }, h: Tensor): Tensor {
-  return add(h, layer.drop.forward(layer.fc2.forward(layer.actDrop.forward(act(layer.fc1.forward(layer.final_layer_norm.forward(h)), layer.c.activation)))));
+  return add(h, dropped(layer.drop, layer.fc2.forward(dropped(layer.actDrop, act(layer.fc1.forward(layer.final_layer_norm.forward(h)), layer.c.activation)))));
 }
 
 class WhisperEncoderLayer extends Module {
@@ -139,7 +139,7 @@ class WhisperEncoderLayer extends Module {
     return tidy(() => {
       const n = this.self_attn_layer_norm.forward(x);
       const a = this.self_attn.forward(n, n, { causal: false, cache: null, needWeights });
-      return { h: feedForward(this, add(x, this.drop.forward(a.y))), alphaPrime: a.alphaPrime };
+      return { h: feedForward(this, add(x, dropped(this.drop, a.y))), alphaPrime: a.alphaPrime };
     });
   }
 }
@@ -172,9 +172,9 @@ class WhisperDecoderLayer extends Module {
     return tidy(() => {
       const n = this.self_attn_layer_norm.forward(x);
       const s = this.self_attn.forward(n, n, { causal: true, cache, needWeights });
-      const h = add(x, this.drop.forward(s.y));
+      const h = add(x, dropped(this.drop, s.y));
       const c = this.encoder_attn.forward(this.encoder_attn_layer_norm.forward(h), memory, { causal: false, cache: null, needWeights });
-      return { h: feedForward(this, add(h, this.drop.forward(c.y))), self: s.alphaPrime, cross: c.alphaPrime };
+      return { h: feedForward(this, add(h, dropped(this.drop, c.y))), self: s.alphaPrime, cross: c.alphaPrime };
     });
   }
 }

@@ -1,0 +1,89 @@
+// A/B of two qkv builds on the Hugging Face bench rows (bench/hf.mjs's shapes: GPT-2 small,
+// BERT base, random weights), in one process and alternating: each timed run of build A is
+// followed by one of build B, so both see the same machine; medians and the B/A ratio per row.
+// For a before/after on a shared machine, where runs minutes apart are not comparable.
+//   node scripts/hf-ab.mjs A_DIST B_DIST [--rows gpt2.forward,gpt2.generate,gpt2.full,gpt2.lora,bert.forward,bert.full,bert.lora] [--reps N] [--quick]
+// (A_DIST, B_DIST: built dist/ directories, e.g. a checkout of main's and this one's.)
+const [distA, distB] = process.argv.slice(2, 4);
+if (!distA || !distB || distA.startsWith('--')) {
+  console.error('usage: node scripts/hf-ab.mjs A_DIST B_DIST [--rows ...] [--reps N] [--quick]');
+  process.exit(2);
+}
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? dflt : process.argv[i + 1];
+};
+const quick = process.argv.includes('--quick');
+const reps = Number(arg('reps', 5));
+const rows = arg('rows', 'gpt2.forward,gpt2.generate,gpt2.full,gpt2.lora,bert.forward,bert.full,bert.lora').split(',');
+const builds = [await import(`${distA}/src/index.js`), await import(`${distB}/src/index.js`)];
+const S = quick
+  ? { gpt2: { n_embd: 64, n_layer: 2, n_head: 2, vocab_size: 1000, n_positions: 128 }, bert: { hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 256, vocab_size: 1000 }, T: 32, B: 2, newTokens: 8 }
+  : { gpt2: { n_embd: 768, n_layer: 12, n_head: 12, vocab_size: 50257, n_positions: 1024 }, bert: { hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, vocab_size: 30522 }, T: 128, B: 4, newTokens: 32 };
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const idRows = (B, T, V) => Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (t * 31 + b * 7) % V));
+
+/** One row's run for build q: returns { run, dispose }. */
+function make(q, row) {
+  const ids = (B, T, V) => q.tensor(idRows(B, T, V), { dtype: 'int32' });
+  const c = q.hf.gpt2ConfigFromJson({ ...S.gpt2, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 });
+  const bc = q.hf.bertConfigFromJson({ ...S.bert, num_labels: 2, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
+  const step = (m, params, loss) => {
+    const opt = new q.AdamW(params, { lr: 1e-4 });
+    return { run: () => { q.tidy(() => loss().backward()); opt.step(); opt.zeroGrad(); }, dispose: () => { opt.dispose?.(); m.dispose(); } };
+  };
+  const [model, what] = row.split('.');
+  if (model === 'gpt2') {
+    const m = new q.hf.GPT2LMHeadModel(c, new q.Generator(1));
+    if (what === 'forward' || what === 'generate') {
+      m.eval();
+      const x = ids(1, S.T, c.vocabSize);
+      const prompt = ids(1, 16, c.vocabSize);
+      const run = what === 'forward' ? () => q.noGrad(() => q.tidy(() => { m.forward(x); })) : () => q.noGrad(() => {
+        const caches = m.makeCaches(1);
+        let next = prompt;
+        for (let i = 0; i < S.newTokens; i++) {
+          const id = q.tidy(() => { const l = m.forward(next, { caches, logitsToKeep: 1 }).logits; return l.select(1, l.shape[1] - 1).argmax(-1).toTypedArray()[0]; });
+          next = q.tensor([[id]], { dtype: 'int32' });
+        }
+        caches.forEach((k) => k.dispose());
+      });
+      return { run, dispose: () => m.dispose() };
+    }
+    const [xb, yb] = [ids(S.B, S.T, c.vocabSize), ids(S.B, S.T, c.vocabSize)];
+    m.train();
+    if (what === 'full') return step(m, m.parameters(), () => m.forward(xb, { targets: yb }).loss);
+    q.hf.addLora(m, { r: 8, alpha: 16, targets: ['c_attn'] });
+    return step(m, q.hf.freezeForLora(m), () => m.forward(xb, { targets: yb }).loss);
+  }
+  const m = new q.hf.BertForSequenceClassification(bc, new q.Generator(2));
+  const x = ids(S.B, S.T, bc.vocabSize);
+  const labels = q.tensor(Array.from({ length: S.B }, (_, i) => i % 2), { dtype: 'int32' });
+  if (what === 'forward') {
+    m.eval();
+    return { run: () => q.noGrad(() => q.tidy(() => { m.forward({ inputIds: x }); })), dispose: () => m.dispose() };
+  }
+  m.train();
+  if (what === 'full') return step(m, m.parameters(), () => m.forward({ inputIds: x, labels }).loss);
+  q.hf.addLora(m, { r: 8, alpha: 16, targets: ['query', 'value'] });
+  return step(m, q.hf.freezeForLora(m, ['classifier']), () => m.forward({ inputIds: x, labels }).loss);
+}
+
+console.log(`A ${distA}\nB ${distB}\n${builds[0].describeBackend()}; ${reps} alternating runs per row after one warm-up each; load ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+for (const row of rows) {
+  const runners = builds.map((q) => make(q, row));
+  runners.forEach((r) => r.run());
+  const times = [[], []];
+  for (let i = 0; i < reps; i++) {
+    runners.forEach((r, j) => {
+      const t = performance.now();
+      r.run();
+      times[j].push(performance.now() - t);
+    });
+  }
+  runners.forEach((r) => r.dispose());
+  const [a, b] = times.map(median);
+  const unit = row === 'gpt2.generate' ? (ms) => `${(S.newTokens / ms * 1000).toFixed(1)} tok/s` : (ms) => `${ms.toFixed(1)} ms`;
+  console.log(`${row.padEnd(14)} A ${unit(a).padStart(11)}  B ${unit(b).padStart(11)}  B/A time ${(b / a).toFixed(3)}  (A ${times[0].map((t) => t.toFixed(0)).join(' ')}; B ${times[1].map((t) => t.toFixed(0)).join(' ')})`);
+}
+console.log(`load ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
