@@ -3,6 +3,7 @@
 // step (forward, backward, update) and tokens per second, qkv against PyTorch CPU and TF.js wasm,
 // all on the same token batches.
 import { busyRow } from './busy.mjs';
+import { e2eRow } from './e2e.mjs';
 import { taskRows } from './task-rows.mjs';
 import { fmtMs, fmtRatio, log, makeRow, median, nodePeer, q, timeIt, timeItAsync, tokenIds, torchPeer, withBackend } from './lib.mjs';
 
@@ -77,7 +78,7 @@ export async function run(ctx) {
     else Object.assign(tps.target, { verdict: tf / best.ms >= 5 ? 'PASS' : 'FAIL', why: `${best.id}: ${fmtRatio(tf / best.ms)} faster` });
   }
   const busy = await busyRow(ctx, ids, { ...request, tokens: undefined }, babyGptTrainer);
-  return [ms, tps, busy, ...(await taggerRows(ctx)), ...(await taskRows(ctx))];
+  return [ms, tps, busy, ...(await taggerRows(ctx)), ...(await taskRows(ctx)), e2eRow(ctx)];
 }
 
 // The demo's word taggers (a word embedding plus a character CNN in front of an FC or a Transformer
