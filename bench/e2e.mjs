@@ -51,7 +51,7 @@ export function e2eRow(ctx) {
     const summary = lastJson(r.stdout ?? '');
     if (r.status !== 0 || !summary) row.cells.native = { text: `error: ${((r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-1)[0] ?? '').slice(0, 120)}` };
     else row.cells.native = { value: qkvS, text: qkvS.toFixed(1) };
-    log(`train: end to end: qkv train lm ${iters} steps: ${qkvS.toFixed(1)} s (val loss ${summary?.best?.metrics?.loss ?? summary?.metrics?.loss ?? '?'})`);
+    log(`train: end to end: qkv train lm ${iters} steps: ${qkvS.toFixed(1)} s (val loss ${summary?.best?.metrics?.valLoss?.toFixed?.(3) ?? '?'})`);
     if (ctx.peers.torch) {
       const t1 = performance.now();
       const t = torchPeer('lm', { ...c, iters, data, out: join(dir, 'torch'), threads: ctx.cores }, 900_000);
@@ -60,7 +60,7 @@ export function e2eRow(ctx) {
       log(`train: end to end: PyTorch ${iters} steps: ${torchS.toFixed(1)} s (val loss ${t.val?.toFixed?.(3) ?? '?'})`);
       if (!t.error && summary) {
         ctx.notes.push(`train: end to end, ${iters} steps of the baby GPT on README.md (vocabulary ${t.vocab} characters): best validation loss qkv ` +
-          `${JSON.stringify(summary.best?.metrics ?? summary.metrics)}, PyTorch ${t.val.toFixed(3)}; wall time of each whole process (start-up, data, ` +
+          `${Number(summary.best?.metrics?.valLoss ?? summary.metrics?.valLoss).toFixed(3)}, PyTorch ${t.val.toFixed(3)}; wall time of each whole process (start-up, data, ` +
           `evaluations and checkpoints included)`);
       }
     }

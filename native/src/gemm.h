@@ -12,22 +12,20 @@
 namespace qkv { namespace QKV_ISA {
 
 // micro-tiles: MR rows × NV vectors (NR = NV·W columns); accumulators MR·NV + NV + 1 registers.
-// MR1: the narrow tile (one vector of columns, more rows) for products of at most W columns
-// (LoRA's rank-8 factors, a classifier's few classes), which the wide tile would pad to NR.
 #if defined(QKV_TILE_MR)  // tuning builds (scripts/gemm-bench.mjs with CXXFLAGS_EXTRA) try other tiles
 constexpr int MR = QKV_TILE_MR, NV = QKV_TILE_NV;
-constexpr int MR1 = QKV_W == 16 ? 24 : 12;
 #elif QKV_W == 16
 constexpr int MR = 12, NV = 2;   // 24 zmm accumulators of 32
-constexpr int MR1 = 24;          // 24 of 32
 #elif QKV_W == 8
 constexpr int MR = 6, NV = 2;    // 12 ymm of 16
-constexpr int MR1 = 12;          // 12 of 16
 #else
 constexpr int MR = 6, NV = 2;    // 12 xmm of 16 (NEON: 32)
-constexpr int MR1 = 12;
 #endif
 constexpr int NR = NV * W;
+/** Products of at most W columns (LoRA's rank-8 factors, a classifier's few classes), which the wide tile
+ * would pad to NR and whose A packing would cost as much as their arithmetic, take a narrow tile of MRD rows
+ * × one vector that reads A in place (12 accumulators: more than FMA latency × units). */
+constexpr int MRD = 12;
 /** k per packed slice: the B micro-panel (KC×NR) stays in L1 while the A panels pass. Fixed per ISA: it
  * decides where the k sums are cut, so it must not depend on the machine's caches. */
 #ifndef QKV_KC
@@ -365,7 +363,7 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
     return pl;
   }
   pl.narrow = g.n <= W;
-  const int mr = pl.narrow ? MR1 : MR, nr = pl.narrow ? W : NR;
+  const int mr = pl.narrow ? MRD : MR, nr = pl.narrow ? W : NR;
   // the A block (mc × KC) stays in half of L2 while the B micro-panels pass it from L1
   const long mcMax = maxs(mr, (l2Bytes() / 2 / (KC * 4)) / mr * mr);
   long mB = (g.m + mcMax - 1) / mcMax, nB = (g.n + NC - 1) / NC;
@@ -373,7 +371,9 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
   // halve blocks until there are MIN_TASKS, the longer side of a block first (the extra packing that
   // costs, of the other operand, is the smaller); halving keeps the count even, so two or four threads
   // finish together
-  while ((long)g.batch * mB * nB < MIN_TASKS) {
+  // (narrow products: a quarter as many, since each task packs all of its k × W slice of B)
+  const long minTasks = pl.narrow ? MIN_TASKS / 4 : MIN_TASKS;
+  while ((long)g.batch * mB * nB < minTasks) {
     const bool canM = mB < mTiles, canN = nB < nTiles;
     if (!canM && !canN) break;
     if (canM && (!canN || g.m * nB >= g.n * mB)) mB = mins(2 * mB, mTiles);
@@ -386,6 +386,56 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
   pl.nBlocks = (int)((g.n + pl.nc - 1) / pl.nc);
   pl.tasks = g.batch * pl.mBlocks * pl.nBlocks;
   return pl;
+}
+
+/**
+ * The narrow tile with A read in place: acc (R × W) = A rows [i0, i0 + rows) over kc (broadcast
+ * straight from A, whatever its strides) · Bp (kc × W), then C = acc or C += acc. Rows past
+ * `rows` repeat the last row (their sums are dropped), so nothing past A is read.
+ */
+template <int R, bool UNIT>
+static inline void microDirect(int kc, const float* a, long aRs, long aCs, int rows, const float* __restrict Bp, float* __restrict C,
+                               long ldc, bool add, int cols) {
+  vf c[R];
+#pragma GCC unroll 32
+  for (int r = 0; r < R; r++) c[r] = vf{};
+  long off[R];
+#pragma GCC unroll 32
+  for (int r = 0; r < R; r++) off[r] = (r < rows ? r : rows - 1) * (UNIT ? 1 : aRs);
+  for (int p = 0; p < kc; p++) {
+    const vf b = *(const vf*)(Bp + p * W);
+    const float* ap = a + p * aCs;
+#pragma GCC unroll 32
+    for (int r = 0; r < R; r++) c[r] += splat(ap[off[r]]) * b;
+  }
+  if (rows == R && cols == W) {
+#pragma GCC unroll 32
+    for (int r = 0; r < R; r++) store(C + r * ldc, add ? load(C + r * ldc) + c[r] : c[r]);
+    return;
+  }
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < cols; j++) C[r * ldc + j] = add ? C[r * ldc + j] + c[r][j] : c[r][j];
+}
+
+/** A task of a product of at most W columns: B packed per KC slice into one kc × W panel, A never packed. */
+static void narrowTask(const GemmPlan& pl, int t, long i0, int mc, long j0, int nc) {
+  const GemmArgs& g = pl.g;
+  const float* a = g.a + t * g.aBatch;
+  const float* b = g.b + t * g.bBatch;
+  float* c = g.c + t * g.cBatch;
+  float* Bp = scratch(0, (size_t)mins(KC, g.k) * W);
+  for (long p0 = 0; p0 < g.k; p0 += KC) {
+    const int kc = (int)mins(KC, g.k - p0);
+    packB<W>(g, b, p0, kc, j0, nc, Bp);
+    for (int i = 0; i < mc; i += MRD) {
+      const float* ai = a + (i0 + i) * g.aRs + p0 * g.aCs;
+      float* ci = c + (i0 + i) * g.ldc + j0;
+      const int rows = (int)mins(MRD, mc - i);
+      // A stored transposed (a LoRA factor's gradient, Xᵀ·g): a p's rows lie side by side
+      if (g.aRs == 1) microDirect<MRD, true>(kc, ai, 1, g.aCs, rows, Bp, ci, g.ldc, p0 > 0, nc);
+      else microDirect<MRD, false>(kc, ai, g.aRs, g.aCs, rows, Bp, ci, g.ldc, p0 > 0, nc);
+    }
+  }
 }
 
 template <int R, int V>
@@ -425,7 +475,7 @@ static void gemmTask(const GemmPlan& pl, int task) {
     for (int i = 0; i < mc; i++) for (int j = 0; j < nc; j++) c[(i0 + i) * g.ldc + j0 + j] = 0;
     return;
   }
-  if (pl.narrow) blockTask<MR1, 1>(pl, t, i0, mc, j0, nc);
+  if (pl.narrow) narrowTask(pl, t, i0, mc, j0, nc);
   else blockTask<MR, NV>(pl, t, i0, mc, j0, nc);
 }
 
