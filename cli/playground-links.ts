@@ -4,6 +4,10 @@
 // marker | graph | reverse, and a.KEY / b.KEY for the left and right models' settings (model =
 // fc | window-fc | cnn | rnn | transformer, relevance, normalizer, linear, heads, pos, window, ...).
 
+/** `qkv playground`'s port when --port is not given (another free one when it is taken), so the
+ * report can link to the served page: http://127.0.0.1:PLAYGROUND_PORT/?task=... */
+export const PLAYGROUND_PORT = 8471;
+
 export interface PlaygroundLink {
   /** The playground's address query, key by key. */
   settings: Record<string, string>;
@@ -33,9 +37,11 @@ const LINKS: Record<string, PlaygroundLink> = {
 /** The experiments with a playground comparison. */
 export const PLAYGROUND_EXPERIMENTS: readonly string[] = Object.keys(LINKS);
 
-/** The playground settings of an experiment, with `query` (`?task=...`) to append to the playground's address; null for one that has none. */
-export function playgroundLink(name: string): (PlaygroundLink & { query: string }) | null {
+/** The playground settings of an experiment, with `query` (`?task=...`) to append to the
+ * playground's address and `url`, the address on the default port; null for one that has none. */
+export function playgroundLink(name: string): (PlaygroundLink & { query: string; url: string }) | null {
   const link = LINKS[name];
   if (!link) return null;
-  return { ...link, query: `?${new URLSearchParams(link.settings).toString()}` };
+  const query = `?${new URLSearchParams(link.settings).toString()}`;
+  return { ...link, query, url: `http://127.0.0.1:${PLAYGROUND_PORT}/${query}` };
 }

@@ -55,11 +55,14 @@ export function tableRows(r: Result): string[][] {
   });
 }
 
-/** How to open the experiment's comparison in the playground, with what it shows. */
+/** A link to the experiment's comparison in the playground, with what it shows. The page is
+ * served by `qkv playground` (it needs http for its workers and wasm), on PLAYGROUND_PORT unless
+ * that port is taken; `--experiment NAME` opens the same settings on whichever port it got. */
 function playground(name: string): string {
   const link = playgroundLink(name);
-  // a command, not a link: the playground is served by qkv on a port chosen when it starts
-  return link ? `<p class="playground">Try it in the playground: <code>qkv playground --experiment ${esc(name)}</code> opens ${esc(link.note)}.</p>` : '';
+  return link
+    ? `<p class="playground"><a href="${esc(link.url)}">Try it in the playground</a>: ${esc(link.note)} (the link works while <code>qkv playground</code> runs; <code>qkv playground --experiment ${esc(name)}</code> opens it on any port).</p>`
+    : '';
 }
 
 /** Writes DIR/index.html; `charts[name][chartId]` is the SVG text. Returns the file's path. */

@@ -6,7 +6,7 @@ import { createWasmBackend } from './kernels/wasm/index.js';
 import { QkvError } from './core/errors.js';
 import { listBackends, registerBackend, setBackend } from './kernels/registry.js';
 import { createWebGpuBackend, type WebGpuBackend } from './kernels/webgpu/index.js';
-import { decideBackend, probeAdapter, type ChooseOptions, type ChosenBackend, type ModelSize } from './kernels/webgpu/choose.js';
+import { chooseAndSelect, probeAdapter, type ChooseOptions, type ChosenBackend, type ModelSize } from './kernels/webgpu/choose.js';
 
 export * from './api.js';
 export { createWasmBackend } from './kernels/wasm/index.js';
@@ -52,17 +52,9 @@ export async function selectBackendAsync(name: 'webgpu' | 'wasm' | 'ref'): Promi
  */
 export async function chooseBackend(size: ModelSize, options: ChooseOptions & { select?: boolean } = {}): Promise<ChosenBackend> {
   const probe = await probeAdapter((globalThis.navigator as Navigator | undefined)?.gpu);
-  let choice = decideBackend(size, probe, options);
-  if (options.select === false) return choice;
-  if (choice.backend === 'webgpu') {
-    try {
-      await selectBackendAsync('webgpu');
-      return choice;
-    } catch (e) {
-      choice = { backend: 'wasm', reason: `wasm: ${(e as Error).message.replace(/; use (the wasm backend|--backend .*)$/, '')}`, adapter: choice.adapter };
-    }
-  }
-  if (!listBackends().includes('wasm')) return { ...choice, reason: `${choice.reason}; but ${note || 'the wasm backend is not loaded'}` };
-  setBackend('wasm');
-  return choice;
+  return chooseAndSelect(size, probe, options, 'wasm', () => selectBackendAsync('webgpu'), (choice) => {
+    if (!listBackends().includes('wasm')) return { ...choice, reason: `${choice.reason}; but ${note || 'the wasm backend is not loaded'}` };
+    setBackend('wasm');
+    return choice;
+  });
 }

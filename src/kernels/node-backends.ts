@@ -8,7 +8,7 @@ import type { WasmBackend } from './wasm/index.js';
 import { createWasmBackendSync } from './wasm/node.js';
 import type { WebGpuBackend } from './webgpu/index.js';
 import { createWebGpuBackendNode, probeAdapterNode } from './webgpu/node.js';
-import { decideBackend, type ChooseOptions, type ChosenBackend, type ModelSize } from './webgpu/choose.js';
+import { chooseAndSelect, type ChooseOptions, type ChosenBackend, type ModelSize } from './webgpu/choose.js';
 
 export type BackendChoice = 'native' | 'wasm' | 'ref';
 const CHOICES: readonly BackendChoice[] = ['native', 'wasm', 'ref'];
@@ -110,18 +110,10 @@ export async function selectBackendAsync(name: BackendChoice | 'webgpu', options
  */
 export async function chooseBackend(size: ModelSize, options: ChooseOptions & { select?: boolean } = {}): Promise<ChosenBackend> {
   const cpu = getBackend().kind === 'device' ? (listBackends().includes('native') ? 'native' : listBackends().includes('wasm') ? 'wasm' : 'ref') : getBackend().name;
-  let choice = decideBackend(size, await probeAdapterNode(), options, cpu);
-  if (options.select === false) return choice;
-  if (choice.backend === 'webgpu') {
-    try {
-      await selectBackendAsync('webgpu');
-      return choice;
-    } catch (e) {
-      choice = { backend: cpu, reason: `${cpu}: ${(e as Error).message.replace(/; use --backend.*$/, '')}`, adapter: choice.adapter };
-    }
-  }
-  setBackend(cpu);
-  return choice;
+  return chooseAndSelect(size, await probeAdapterNode(), options, cpu, () => selectBackendAsync('webgpu'), (choice) => {
+    setBackend(cpu);
+    return choice;
+  });
 }
 
 /** Run by the Node entry after installDefaultBackend: QKV_BACKEND=webgpu, or a note saying why not. */

@@ -95,3 +95,23 @@ test('relevance: both budgets count (steps and seconds), each at the learning ra
   assert.equal(w.held, false, 'behind in the budget in seconds');
   assert.match(w.text, /in 6\.0 s \(dot \+ softmax's time for 300 steps\) dot \+ softmax reached 96\.0% and the weakest alternative \(additive \+ softmax\) 83\.0% \(more than 5 points behind\)/);
 });
+
+test('relevance: the learning-rate sweep widens past an edge that wins, and only then', async () => {
+  const { sweepRates } = await import('../../src/experiments/relevance.js');
+  const peakAt = (p: number) => (lr: number) => -Math.abs(Math.log(lr / p)); // best at p, worse away from it
+  const grid = [1e-3, 3e-3, 1e-2, 3e-2];
+  const inside = sweepRates(grid, 3, peakAt(5e-3));
+  assert.deepEqual([...inside], grid, 'a best rate inside the grid: nothing more tried');
+  assert.equal(inside.best, 3e-3);
+  const up = sweepRates(grid, 3, peakAt(0.1));
+  assert.deepEqual([...up], [...grid, 0.1, 0.3], 'widened upward by the grid\'s ratio (snapped to 1, 2, 3, 5) until the best is inside');
+  assert.equal(up.best, 0.1);
+  const capped = sweepRates(grid, 1, peakAt(10));
+  assert.deepEqual([...capped], [...grid, 0.1], 'at most `widen` more rates');
+  assert.equal(capped.best, 0.1);
+  const down = sweepRates(grid, 3, peakAt(1e-6));
+  assert.deepEqual([...down], [...grid, 3e-4, 1e-4, 3e-5], 'widened downward too');
+  const diverged = sweepRates(grid, 2, (lr) => (lr >= 3e-2 ? NaN : lr)); // the top rate diverges
+  assert.equal(diverged.best, 1e-2, 'a NaN (diverged) score never wins');
+  assert.deepEqual([...diverged], grid);
+});

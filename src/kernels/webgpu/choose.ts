@@ -76,4 +76,27 @@ export function decideBackend(size: ModelSize, adapter: AdapterProbe | string, o
   return { backend: 'webgpu', reason: `webgpu: the page has the GPU "${adapter.name}" and the model is large enough to gain (${said})`, adapter: adapter.name };
 }
 
+/**
+ * Both entries' chooseBackend after the probe: decide, then (unless `select: false`) select the
+ * answer — WebGPU through `selectWebGpu`, and where that gives no device, `cpu` with the GPU's
+ * error in the reason (its "use ..." advice dropped: the choice already took the other backend);
+ * `selectCpu` makes the CPU backend the default and may add to the reason.
+ */
+export async function chooseAndSelect(
+  size: ModelSize, probe: AdapterProbe | string, options: ChooseOptions & { select?: boolean }, cpu: string,
+  selectWebGpu: () => Promise<void>, selectCpu: (choice: ChosenBackend) => ChosenBackend,
+): Promise<ChosenBackend> {
+  let choice = decideBackend(size, probe, options, cpu);
+  if (options.select === false) return choice;
+  if (choice.backend === 'webgpu') {
+    try {
+      await selectWebGpu();
+      return choice;
+    } catch (e) {
+      choice = { backend: cpu, reason: `${cpu}: ${(e as Error).message.replace(/; use (the wasm backend|--backend ?).*$/, '')}`, adapter: choice.adapter };
+    }
+  }
+  return selectCpu(choice);
+}
+
 const fmt = (n: number): string => (n >= 1e9 ? `${+(n / 1e9).toPrecision(3)}G` : n >= 1e6 ? `${+(n / 1e6).toPrecision(3)}M` : n >= 1e3 ? `${+(n / 1e3).toPrecision(3)}k` : String(n));
