@@ -1,7 +1,8 @@
 // Training nanoGPT's "baby" character model (4 layers, 4 heads, 128 dims, block 64, batch 12,
 // vocab 65, dropout 0, AdamW lr 1e-3, weight decay 0.1 on every parameter, no clipping): ms per
 // step (forward, backward, update) and tokens per second, qkv against PyTorch CPU and TF.js wasm,
-// all on the same token batches.
+// all on the same token batches; then the busy-machine row, the taggers, the task rows and the
+// end-to-end `qkv train lm` row (bench/e2e.mjs).
 import { busyRow } from './busy.mjs';
 import { e2eRow } from './e2e.mjs';
 import { taskRows } from './task-rows.mjs';
