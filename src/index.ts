@@ -27,7 +27,7 @@ export { trainSession, trainSessionAsync, loadInstance, resolveCheckpoint, CHECK
 
 export { fromPretrained, savePretrained, saveAdapter, loadAdapter, pretrainedStateDict, imageProcessorFromJson, type Pretrained, type HfTokenizer } from './run/pretrained.js';
 export { finetunePretrained, type FinetuneOptions, type FinetuneResult, type FinetuneTask, type SpeechExample } from './run/finetune.js';
-export { generatePretrained, tagWordsPretrained, classifyTextPretrained, classifyImagePretrained, transcribePretrained, transcribeFeatures, whisperPrompt, inspectPretrained, type HfGenerateOptions } from './run/hf-use.js';
+export { generatePretrained, generatePretrainedAsync, tagWordsPretrained, classifyTextPretrained, classifyImagePretrained, transcribePretrained, transcribeFeatures, whisperPrompt, inspectPretrained, type HfGenerateOptions } from './run/hf-use.js';
 
 installDefaultBackend();
 await installEnvWebGpu();

@@ -1,8 +1,9 @@
 // jax-js peer for the GEMM rows on WebGPU: `@jax-js/jax` (devDependency) on its webgpu device in
 // Chromium (playwright-core, --enable-unsafe-webgpu: the page's adapter, SwiftShader on a machine
-// without a GPU), and qkv's webgpu backend in the same page on the same adapter, n×n·n×n float32
-// at each size, each product timed to the end of the device's work (jax-js: blockUntilReady(),
-// qkv: backend.sync()). Request on stdin: {sizes, reps, maxMs}; one JSON line out.
+// without a GPU), and qkv's browser entry on its webgpu backend in the same page on the same
+// adapter: A·B of two n×n float32 matrices at each size, the two libraries taking turns run by
+// run, each product timed to the end of the device's work (jax-js: blockUntilReady(), qkv:
+// backend.sync()). Request on stdin: {sizes, reps, maxMs}; one JSON line out.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -32,17 +33,20 @@ try {
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   const out = await page.evaluate(async (req) => {
     const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-    const time = async (fn) => {
-      await fn(); // warm-up (compiles the shaders)
-      const runs = [];
-      let total = 0;
-      while (runs.length < req.reps && (runs.length === 0 || total < req.maxMs)) {
-        const t = performance.now();
-        await fn();
-        runs.push(performance.now() - t);
-        total += runs.at(-1);
+    // the two take turns (one run each, over and over) so a slower stretch of the machine falls on both
+    const timeBoth = async (fns) => {
+      for (const fn of fns) await fn(); // warm-up (compiles the shaders)
+      const runs = fns.map(() => []);
+      const total = fns.map(() => 0);
+      while (runs[0].length < req.reps && (runs[0].length === 0 || total.every((t) => t < req.maxMs))) {
+        for (const [i, fn] of fns.entries()) {
+          const t = performance.now();
+          await fn();
+          runs[i].push(performance.now() - t);
+          total[i] += runs[i].at(-1);
+        }
       }
-      return median(runs);
+      return runs.map(median);
     };
     if (!navigator.gpu || !(await navigator.gpu.requestAdapter())) return { error: 'this Chromium has no WebGPU adapter' };
     const jax = await import('/node_modules/@jax-js/jax/dist/index.js');
@@ -57,14 +61,19 @@ try {
     const qkvMs = {};
     for (const n of req.sizes) {
       const data = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i));
+      const data2 = Float32Array.from({ length: n * n }, (_, i) => Math.cos(i));
       const a = np.array(data).reshape([n, n]);
-      const b = np.array(data).reshape([n, n]);
-      ms[n] = await time(async () => { const c = np.matmul(a.ref, b.ref); await c.blockUntilReady(); c.dispose(); });
+      const b = np.array(data2).reshape([n, n]);
+      const x = qkv.tensor(data, { shape: [n, n] });
+      const y = qkv.tensor(data2, { shape: [n, n] });
+      [ms[n], qkvMs[n]] = await timeBoth([
+        async () => { const c = np.matmul(a.ref, b.ref); await c.blockUntilReady(); c.dispose(); },
+        async () => { qkv.matmul(x, y).dispose(); await backend.sync(); },
+      ]);
       a.dispose();
       b.dispose();
-      const x = qkv.tensor(data, { shape: [n, n] });
-      qkvMs[n] = await time(async () => { qkv.matmul(x, x).dispose(); await backend.sync(); });
       x.dispose();
+      y.dispose();
     }
     return { ms, qkvMs, adapter: backend.adapter };
   }, request);

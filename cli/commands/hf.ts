@@ -5,8 +5,8 @@ import { Command, Option } from 'commander';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  classifyImagePretrained, classifyTextPretrained, data, finetunePretrained, readBinaryFile, transcribePretrained, imageFile, imageProcessorFromJson, readImageFolder, readImageList, readTextFile, resolveListPath, fromPretrained, generatePretrained, Generator, hf, savePretrained, tagWordsPretrained,
-  exportOnnx, refuseOverwritingInputs, saveOnnx, type FinetuneTask, type SpeechExample, type TrainerOptions,
+  classifyImagePretrained, classifyTextPretrained, data, finetunePretrained, readBinaryFile, transcribePretrained, imageFile, imageProcessorFromJson, readImageFolder, readImageList, readTextFile, resolveListPath, fromPretrained, generatePretrainedAsync, Generator, hf, savePretrained, tagWordsPretrained,
+  exportOnnx, getBackend, isDeviceBackend, refuseOverwritingInputs, saveOnnx, type FinetuneTask, type SpeechExample, type TrainerOptions,
 } from '../../src/index.js';
 import { progress } from '../progress.js';
 import { float, int, prepareOutDir, printJson, UsageError } from '../shared.js';
@@ -25,8 +25,19 @@ export function isPretrainedDir(dir: unknown): dir is string {
   }
 }
 
-/** `qkv generate --model GPT2_DIR`: continue the prompt with GPT-2 on the KV cache. */
-export function hfGenerate(o: Record<string, unknown>): void {
+/**
+ * Predicting with and exporting a Hugging Face directory read values synchronously, which a device
+ * backend (the GPU) does not allow: one line instead of an error from deep inside.
+ */
+function hostOnly(what: string): void {
+  const be = getBackend();
+  if (isDeviceBackend(be)) {
+    throw new UsageError(`--backend ${be.name}: ${what} on a Hugging Face directory runs on host backends only (it reads values synchronously; qkv generate and qkv viz run on ${be.name}); use --backend native (or wasm)`);
+  }
+}
+
+/** `qkv generate --model GPT2_DIR`: continue the prompt with GPT-2 on the KV cache (on any backend: each token's logits are awaited). */
+export async function hfGenerate(o: Record<string, unknown>): Promise<void> {
   const p = fromPretrained(o.model as string, { base: o.base as string | undefined });
   try {
     const prompt = (o.prompt as string | undefined) ?? '';
@@ -34,7 +45,7 @@ export function hfGenerate(o: Record<string, unknown>): void {
     const samples: string[] = [];
     const t0 = performance.now();
     for (let i = 0; i < (o.numSamples as number); i++) {
-      const { text } = generatePretrained(p, prompt, { maxNewTokens: o.maxNewTokens as number, temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number, generator });
+      const { text } = await generatePretrainedAsync(p, prompt, { maxNewTokens: o.maxNewTokens as number, temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number, generator });
       samples.push(text);
       if (!o.json) process.stdout.write(`${i ? '---------------\n' : ''}${prompt}${text}\n`);
     }
@@ -50,6 +61,7 @@ export function hfGenerate(o: Record<string, unknown>): void {
  * An empty line gives an empty line (null with --json), so outputs line up with inputs.
  */
 export function hfPredict(o: Record<string, unknown>, lines: string[]): void {
+  hostOnly('qkv predict');
   const p = fromPretrained(o.model as string, { base: o.base as string | undefined });
   try {
     if (p.model instanceof hf.GPT2LMHeadModel) throw new UsageError(`--model ${String(o.model)}: a ${p.architecture} generates text; use qkv generate`);
@@ -84,6 +96,7 @@ export function hfPredict(o: Record<string, unknown>, lines: string[]): void {
 
 /** `qkv export --model ADAPTER_DIR --merge-lora --out DIR`: the adapter folded into the base weights, saved as save_pretrained does. */
 export function hfExport(o: Record<string, unknown>): void {
+  hostOnly('qkv export');
   if (o.torch) throw new UsageError(`--torch: ${String(o.model)} is a Hugging Face directory, already what PyTorch (transformers) reads`);
   if (o.onnx) return hfExportOnnx(o);
   if (!o.mergeLora) throw new UsageError(`--model ${String(o.model)} is a Hugging Face directory: qkv export --merge-lora --out DIR merges its LoRA adapter`);

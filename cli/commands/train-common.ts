@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DeviceError, getBackend, isCheckpoint, isDeviceBackend, OPTIMIZERS, readCheckpointConfig, SCHEDULES, trainSessionAsync, TrainingError,
+  DeviceError, getBackend, hostBackendName, isCheckpoint, isDeviceBackend, OPTIMIZERS, readCheckpointConfig, SCHEDULES, trainSessionAsync, TrainingError,
   type SessionResult, type TaskDriver, type TrainEvent, type TaskInstance, type TaskName, type TaskOptions, type TrainerOptions,
 } from '../../src/index.js';
 import { progress } from '../progress.js';
@@ -13,7 +13,7 @@ import { choice, explicitFlags, float, int, prepareOutDir, printJson, UsageError
 import { interruptedRun, withInterrupts } from '../interrupts.js';
 import { checkSizes } from '../sizes.js';
 import { addLengthFlags, lengthOptions, summaryLines } from './train-length.js';
-import { defaultProbe, probeProblem, watchAttention, WATCH_FILE } from '../viz/watch.js';
+import { defaultProbe, probeProblem, watchAttention, watchOnHost, WATCH_FILE, type Watcher } from '../viz/watch.js';
 
 /** Flags every task's training shares. */
 export function addTrainingFlags(cmd: Command, defaults: { steps: number; epochs: number; lr: number; evalEvery: number; batch: number }): Command {
@@ -68,13 +68,16 @@ export async function runAndReport<I extends TaskInstance, E, O extends TaskOpti
   if (!o.resume && existsSync(join(out, 'last'))) throw new UsageError(`--out ${out} already holds a run; pass --resume to continue it, or choose another directory`);
   const bar = progress({ log: join(out, 'log.jsonl'), quiet: Boolean(o.json) });
   const notes = pendingNotes.get(o) ?? [];
+  let watch: Watcher | undefined;
   const onEvent = (e: TrainEvent) => {
     if (e.type === 'start') for (const line of notes.splice(0)) console.error(`qkv: ${line}`);
     bar.onEvent(e);
+    watch?.onEvent?.(e);
   };
   let result: SessionResult;
   try {
-    const onEvaluated = watcher(task, o, meta, dev);
+    watch = watcher(task, driver, o, meta, dev, notes);
+    const onEvaluated = watch?.onEvaluated;
     result = await withInterrupts(async (signal) => {
       const r = await trainSessionAsync(driver, train, dev,
         { out, resume: Boolean(o.resume), trainer, task: taskOptions, meta, onEvent, evalMax: o.evalMax as number | undefined, onEvaluated, signal,
@@ -120,16 +123,19 @@ function deviceFault(e: DeviceError, out: string): Error {
 }
 
 /** --viz [input]: record alpha' for a probe input at every evaluation (qkv viz --model DIR plays it back). */
-function watcher(task: TaskName, o: Record<string, unknown>, meta: Record<string, unknown>, dev: readonly unknown[]) {
+function watcher(task: TaskName, driver: Parameters<typeof watchOnHost>[0], o: Record<string, unknown>, meta: Record<string, unknown>, dev: readonly unknown[],
+  notes: string[]): Watcher | undefined {
   if (o.viz === undefined || o.viz === false) return undefined;
   const probe = o.viz === true ? defaultProbe(task, meta, dev, o.blockSize as number | undefined) : String(o.viz);
   const problem = probeProblem(task, probe);
   if (problem) throw new UsageError(`--viz: ${problem}`);
   if ((task === 'tag' || task === 'classify') && o.model !== 'transformer') throw new UsageError(`--viz: a ${String(o.model)} model has no attention to watch (use --model transformer)`);
-  if (isDeviceBackend(getBackend())) {
-    throw new UsageError(`--viz: watching attention reads every layer's intermediates back at each evaluation, which is not done on the ${getBackend().name} backend; train without --viz and run qkv viz --model DIR afterwards, or use --backend native`);
-  }
-  return watchAttention(o.out as string, probe);
+  const record = watchAttention(o.out as string, probe);
+  if (!isDeviceBackend(getBackend())) return { onEvaluated: record };
+  // recording reads every layer's and head's intermediates back: on a device it runs on a host backend
+  const host = hostBackendName();
+  notes.push(`--viz: the attention is recorded on the ${host} backend, from the checkpoint each evaluation writes (it reads every layer's and head's intermediates back); the model trains on ${getBackend().name}`);
+  return watchOnHost(driver, o.out as string, record, host);
 }
 
 /** The --viz flag of every task; `what` says what its default probe is. */

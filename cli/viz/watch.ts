@@ -8,7 +8,9 @@
 // trains exactly like an unwatched one.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { data, inspectModel, QkvError, type InspectableModel, type Seq2SeqInput, type TaskInstance, type WatchRecord } from '../../src/index.js';
+import {
+  data, defaultGenerator, getBackend, inspectModel, loadInstance, QkvError, setBackend, type InspectableModel, type Seq2SeqInput, type TaskInstance, type TrainEvent, type WatchRecord,
+} from '../../src/index.js';
 import { compactJson } from './page.js';
 import { defaultInput, parseInput, splitPair } from './inputs.js';
 
@@ -105,4 +107,41 @@ export function readWatch(dir: string): WatchRecord[] {
     }
   }
   return [...bySteps.values()].sort((a, b) => a.step - b.step);
+}
+
+/** What --viz gives trainSession: its onEvaluated hook, and on a device an onEvent hook too. */
+export interface Watcher {
+  onEvaluated: (instance: TaskInstance, step: number, metrics: Record<string, number>) => void;
+  onEvent?: (e: TrainEvent) => void;
+}
+
+/**
+ * --viz when the model trains on a device (the GPU): recording reads every layer's and head's
+ * intermediates back, so it runs on the host backend `host`, on the checkpoint the trainer writes
+ * right after each evaluation (DIR/last, whose weights it has just read back: watching moves
+ * nothing more off the device). The records are those a host run would make for those weights.
+ */
+export function watchOnHost(driver: Parameters<typeof loadInstance>[0], out: string, record: Watcher['onEvaluated'], host: string): Watcher {
+  let evaluated: { step: number; metrics: Record<string, number> } | null = null;
+  return {
+    onEvaluated: (_instance, step, metrics) => { evaluated = { step, metrics }; },
+    onEvent: (e) => {
+      // an evaluation's checkpoint (an interrupted run also saves one, after no evaluation)
+      if (e.type !== 'checkpoint' || e.kind !== 'last' || evaluated?.step !== e.step) return;
+      const { step, metrics } = evaluated;
+      evaluated = null;
+      const before = getBackend().name;
+      const draws = defaultGenerator.getState(); // building the copy initialises weights: training's stream must not see it
+      setBackend(host); // the copy and the probe's tensors are made there
+      let copy: TaskInstance | null = null;
+      try {
+        copy = loadInstance(driver, join(out, 'last')).instance;
+        record(copy, step, metrics);
+      } finally {
+        setBackend(before);
+        defaultGenerator.setState(draws);
+        copy?.model.dispose();
+      }
+    },
+  };
 }

@@ -7,6 +7,7 @@ import type { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { tensor } from '../ops/creation.js';
 import { logSoftmax, softmax } from '../ops/index.js';
 import { noGrad, tidy } from '../tensor/engine.js';
+import { readLater, readNow, type Reading } from '../ops/reads.js';
 import { beamSearch, sampleNext } from '../decode/index.js';
 import { expand } from '../ops/views.js';
 import { BertForSequenceClassification, BertForTokenClassification, GPT2LMHeadModel, PretrainedError, ViTForImageClassification, WhisperForConditionalGeneration } from '../nn/models/hf/index.js';
@@ -38,8 +39,17 @@ function need<T>(p: Pretrained, cls: abstract new (...a: never[]) => T, what: st
   return p.model as T;
 }
 
-/** GPT-2: the continuation of `prompt` (text), token by token on the KV cache. */
+/** GPT-2: the continuation of `prompt` (text), token by token on the KV cache (host backends). */
 export function generatePretrained(p: Pretrained, prompt: string, o: HfGenerateOptions = {}): { text: string; ids: number[] } {
+  return readNow(generatingPretrained(p, prompt, o));
+}
+
+/** generatePretrained on any backend: a GPU's logits are awaited at each step. */
+export function generatePretrainedAsync(p: Pretrained, prompt: string, o: HfGenerateOptions = {}): Promise<{ text: string; ids: number[] }> {
+  return readLater(generatingPretrained(p, prompt, o));
+}
+
+function* generatingPretrained(p: Pretrained, prompt: string, o: HfGenerateOptions): Reading<{ text: string; ids: number[] }> {
   const model = need(p, GPT2LMHeadModel, 'generation needs a GPT2LMHeadModel');
   const tok = p.tokenizer as BpeTokenizer;
   const eos = model.config.eosTokenId;
@@ -57,19 +67,17 @@ export function generatePretrained(p: Pretrained, prompt: string, o: HfGenerateO
   const caches = model.makeCaches(1);
   model.eval();
   try {
-    noGrad(() => {
-      let next = context;
-      for (let i = 0; i < max; i++) {
-        const logits = tidy(() => {
-          const l = model.forward(tensor([next], { dtype: 'int32' }), { caches }).logits; // (1, T, vocab)
-          return l.select(1, l.shape[1]! - 1).select(0, 0).toTypedArray();
-        });
-        const id = sampleNext(logits, { temperature: o.temperature ?? 0, topK: o.topK, topP: o.topP, generator: g });
-        if (id === eos && o.stopAtEos !== false) break;
-        out.push(id);
-        next = [id];
-      }
-    });
+    let next = context;
+    for (let i = 0; i < max; i++) {
+      const logits = (yield noGrad(() => tidy(() => {
+        const l = model.forward(tensor([next], { dtype: 'int32' }), { caches }).logits; // (1, T, vocab)
+        return l.select(1, l.shape[1]! - 1).select(0, 0);
+      }))) as Float32Array;
+      const id = sampleNext(logits, { temperature: o.temperature ?? 0, topK: o.topK, topP: o.topP, generator: g });
+      if (id === eos && o.stopAtEos !== false) break;
+      out.push(id);
+      next = [id];
+    }
   } finally {
     caches.forEach((c) => c.dispose());
   }

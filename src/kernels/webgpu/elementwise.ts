@@ -93,10 +93,10 @@ export function elementwiseKernels(dev: GpuDevice): Partial<KernelSignatures> {
     const d = buf(dst.data);
     const m = squeeze(shape, src, dst);
     const spec: ShaderSpec = {
-      key: `Copy:${s.dtype}:${d.dtype}`,
+      key: `Copy:${s.dtype}:${d.dtype}:r${m.shape.length}`,
       fields: stridedFields('s', 'd'),
       buffers: [['src', ty(s.dtype), false], ['dst', ty(d.dtype), true]],
-      code: `${INDEX}${offsetFn('s')}${offsetFn('d')}
+      code: `${INDEX}${offsetFn('s', m.shape.length)}${offsetFn('d', m.shape.length)}
 @compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gidx(gid, nwg);
   if (i >= p.n) { return; }
@@ -128,10 +128,10 @@ export function elementwiseKernels(dev: GpuDevice): Partial<KernelSignatures> {
       const o = buf(out);
       const m = squeeze(shape, x);
       const spec: ShaderSpec = {
-        key: `${name}:${xb.dtype}:${o.dtype}`,
+        key: `${name}:${xb.dtype}:${o.dtype}:r${m.shape.length}`,
         fields: [...stridedFields('x'), ['param', 'f32']],
         buffers: [['xs', ty(xb.dtype), false], ['out', ty(o.dtype), true]],
-        code: `${INDEX}${ERF}${offsetFn('x')}
+        code: `${INDEX}${ERF}${offsetFn('x', m.shape.length)}
 @compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gidx(gid, nwg);
   if (i >= p.n) { return; }
@@ -153,10 +153,10 @@ export function elementwiseKernels(dev: GpuDevice): Partial<KernelSignatures> {
       const m = squeeze(shape, a, b);
       const expr = ints ? `${BINARY_I[name]}` : BINARY_F[name];
       const spec: ShaderSpec = {
-        key: `${name}:${ab.dtype}:${bb.dtype}:${o.dtype}`,
+        key: `${name}:${ab.dtype}:${bb.dtype}:${o.dtype}:r${m.shape.length}`,
         fields: stridedFields('a', 'b'),
         buffers: [['as_', ty(ab.dtype), false], ['bs', ty(bb.dtype), false], ['out', ty(o.dtype), true]],
-        code: `${INDEX}${POW}${offsetFn('a')}${offsetFn('b')}
+        code: `${INDEX}${POW}${offsetFn('a', m.shape.length)}${offsetFn('b', m.shape.length)}
 @compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gidx(gid, nwg);
   if (i >= p.n) { return; }
@@ -178,10 +178,10 @@ export function elementwiseKernels(dev: GpuDevice): Partial<KernelSignatures> {
     const m = squeeze(shape, cond, a, b);
     const ot = o.dtype === 'int32' ? 'i32' : 'f32';
     const spec: ShaderSpec = {
-      key: `Where:${cb.dtype}:${ab.dtype}:${bb.dtype}:${o.dtype}`,
+      key: `Where:${cb.dtype}:${ab.dtype}:${bb.dtype}:${o.dtype}:r${m.shape.length}`,
       fields: stridedFields('c', 'a', 'b'),
       buffers: [['cs', ty(cb.dtype), false], ['as_', ty(ab.dtype), false], ['bs', ty(bb.dtype), false], ['out', ty(o.dtype), true]],
-      code: `${INDEX}${offsetFn('c')}${offsetFn('a')}${offsetFn('b')}
+      code: `${INDEX}${offsetFn('c', m.shape.length)}${offsetFn('a', m.shape.length)}${offsetFn('b', m.shape.length)}
 @compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gidx(gid, nwg);
   if (i >= p.n) { return; }

@@ -2,10 +2,12 @@
 // thread a 4×4 block in registers, A and B staged through workgroup memory 16 columns of k at a
 // time. Transposes are flags (a different load pattern), never copies; batch strides and
 // offsets as the contract gives them (a batch stride of 0 shares one matrix). On CPU-emulated
-// adapters (SwiftShader) one thread per output instead: barriers cost more there than they save.
+// adapters (SwiftShader) a block of outputs per thread in registers instead (matmul-blocked.ts):
+// barriers cost more there than they save.
 import type { KernelSignatures } from '../contract.js';
 import type { GpuDevice, ShaderSpec } from './device.js';
-import { buf, grid, INDEX, ty, WG } from './util.js';
+import { blockedMatMul } from './matmul-blocked.js';
+import { buf, ty } from './util.js';
 
 const T = 64; // output tile edge
 const TK = 16; // k per stage
@@ -76,44 +78,12 @@ var<workgroup> Bs: array<f32, ${TK * T}>;
   };
 }
 
-// one thread per output, no workgroup memory (CPU-emulated adapters: see GpuDevice.shared)
-function serialSpec(transA: boolean, transB: boolean, at: string, bt: string): ShaderSpec {
-  return {
-    key: `MatMul:serial:${transA}:${transB}:${at}:${bt}`,
-    fields: [['m', 'u32'], ['n', 'u32'], ['k', 'u32'], ['aOff', 'u32'], ['aBS', 'u32'], ['bOff', 'u32'], ['bBS', 'u32'], ['batch', 'u32']],
-    buffers: [['a', at, false], ['b', bt, false], ['out', 'f32', true]],
-    code: /* wgsl */ `${INDEX}
-@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let e = gidx(gid, nwg);
-  if (e >= p.batch * p.m * p.n) { return; }
-  let j = e % p.n;
-  let i = (e / p.n) % p.m;
-  let batch = e / (p.n * p.m);
-  let aBase = p.aOff + batch * p.aBS;
-  let bBase = p.bOff + batch * p.bBS;
-  // a's row i and b's column j: their element strides along k
-  let aAt = aBase + ${transA ? 'i' : 'i * p.k'};
-  let aStep = ${transA ? 'p.m' : '1u'};
-  let bAt = bBase + ${transB ? 'j * p.k' : 'j'};
-  let bStep = ${transB ? '1u' : 'p.n'};
-  var acc = 0.0;
-  for (var kk = 0u; kk < p.k; kk++) { acc = fma(f32(a[aAt + kk * aStep]), f32(b[bAt + kk * bStep]), acc); }
-  out[e] = acc;
-}`,
-  };
-}
-
 export function matmulKernels(dev: GpuDevice): Partial<KernelSignatures> {
   return {
     MatMul: (x) => {
+      if (!dev.shared) return blockedMatMul(dev, x);
       const a = buf(x.a);
       const b = buf(x.b);
-      if (!dev.shared) {
-        dev.dispatch(serialSpec(x.transA, x.transB, ty(a.dtype), ty(b.dtype)),
-          { m: x.m, n: x.n, k: x.k, aOff: x.aOffset, aBS: x.aBatchStride, bOff: x.bOffset, bBS: x.bBatchStride, batch: x.batch },
-          [{ b: a }, { b }, { b: buf(x.out), write: true }], grid(x.batch * x.m * x.n));
-        return;
-      }
       dev.dispatch(spec(x.transA, x.transB, ty(a.dtype), ty(b.dtype)),
         { m: x.m, n: x.n, k: x.k, aOff: x.aOffset, aBS: x.aBatchStride, bOff: x.bOffset, bBS: x.bBatchStride },
         [{ b: a }, { b }, { b: buf(x.out), write: true }],

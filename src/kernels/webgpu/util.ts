@@ -40,18 +40,24 @@ fn pos_inf() -> f32 { return bitcast<f32>(POS_INF_BITS); }
 fn nan_() -> f32 { return bitcast<f32>(NAN_BITS); }
 `;
 
-/** WGSL: `fn off_<name>(i: u32) -> i32`, the element of flat index i of p.shape in operand <name>. */
-export function offsetFn(name: string): string {
+/**
+ * WGSL: `fn off_<name>(i: u32) -> i32`, the element of flat index i of p.shape in operand <name>,
+ * unrolled over the `rank` axes (the key of a shader using it must hold the rank): constant
+ * indices into the uniforms, where a loop's dynamic ones made every copy on SwiftShader about
+ * 10× slower (a strided copy was most of a small GPT's forward there).
+ */
+export function offsetFn(name: string, rank: number): string {
+  const at = (d: number) => `[${d >> 2}].${'xyzw'[d & 3]}`;
+  const axes: string[] = [];
+  for (let d = rank - 1; d >= 1; d--) {
+    axes.push(`  { let n = u32(p.shape${at(d)}); let q = rem / n; o += i32(rem - q * n) * p.${name}Str${at(d)}; rem = q; }`);
+  }
+  if (rank >= 1) axes.push(`  o += i32(rem) * p.${name}Str${at(0)};`);
   return /* wgsl */ `
 fn off_${name}(i: u32) -> i32 {
   var rem = i;
   var o = p.${name}Off;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let n = u32(p.shape[d / 4][d % 4]);
-    let c = rem % n;
-    rem = rem / n;
-    o += i32(c) * p.${name}Str[d / 4][d % 4];
-  }
+${axes.join('\n')}
   return o;
 }`;
 }

@@ -10,7 +10,8 @@ import { arange, zeros } from '../../../ops/creation.js';
 import { add, tanh } from '../../../ops/elementwise.js';
 import { crossEntropy } from '../../../ops/loss.js';
 import { permute, reshape, select } from '../../../ops/views.js';
-import { tidy } from '../../../tensor/engine.js';
+import { noGrad, tidy } from '../../../tensor/engine.js';
+import { assign } from '../../../ops/inplace.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { ModuleList } from '../../containers.js';
 import { normal } from '../../init.js';
@@ -245,7 +246,7 @@ export class BertModel extends Module {
     for (const [name, p] of this.namedParameters()) { // transformers' init: N(0, 0.02) embeddings
       if (!name.includes('embeddings.') || name.includes('LayerNorm')) continue;
       const w = normal([...p.shape], 0.02, g);
-      p.buffer().set(w.buffer());
+      noGrad(() => assign(p, w)); // through a kernel: the weights may live on a device
       w.dispose();
     }
   }

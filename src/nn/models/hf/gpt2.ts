@@ -12,7 +12,8 @@ import { add, gelu, relu } from '../../../ops/elementwise.js';
 import { split } from '../../../ops/join.js';
 import { crossEntropy } from '../../../ops/loss.js';
 import { permute, reshape } from '../../../ops/views.js';
-import { tidy } from '../../../tensor/engine.js';
+import { noGrad, tidy } from '../../../tensor/engine.js';
+import { assign } from '../../../ops/inplace.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { ModuleList } from '../../containers.js';
 import { normal } from '../../init.js';
@@ -197,7 +198,7 @@ export class GPT2LMHeadModel extends Module {
     this.lm_head = this.module('lm_head', new Linear(config.nEmbd, config.vocabSize, { bias: false, weight: this.transformer.wte.weight }));
     for (const e of [this.transformer.wte.weight, this.transformer.wpe.weight]) { // transformers' init: N(0, 0.02)
       const w = normal([...e.shape], 0.02, generator);
-      e.buffer().set(w.buffer());
+      noGrad(() => assign(e, w)); // through a kernel: the weights may live on a device
       w.dispose();
     }
   }

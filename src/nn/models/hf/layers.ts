@@ -8,7 +8,7 @@ import { zeros } from '../../../ops/creation.js';
 import { add, mul } from '../../../ops/elementwise.js';
 import { linear, matmul } from '../../../ops/linalg.js';
 import { transpose } from '../../../ops/views.js';
-import { assign } from '../../../ops/inplace.js';
+import { assign, fill_ } from '../../../ops/inplace.js';
 import { noGrad, tidy } from '../../../tensor/engine.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { normal } from '../../init.js';
@@ -49,7 +49,7 @@ export abstract class Adaptable extends Module {
     const g = o.generator ?? defaultGenerator;
     this.lora_A = this.module('lora_A', new Linear(this.inFeatures, o.r, { bias: false, generator: g }));
     this.lora_B = this.module('lora_B', new Linear(o.r, this.outFeatures, { bias: false, generator: g }));
-    this.lora_B.weight.buffer().fill(0);
+    noGrad(() => fill_(this.lora_B!.weight, 0)); // through a kernel: the weights may live on a device
     this.loraDropout = this.module('lora_dropout', new Dropout(o.dropout ?? 0));
     this.loraScaling = o.rslora ? o.alpha / Math.sqrt(o.r) : o.alpha / o.r;
     for (const m of [this.lora_A, this.lora_B, this.loraDropout]) m.train(this.training); // a model in eval mode stays in it
