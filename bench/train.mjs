@@ -1,8 +1,10 @@
 // Training nanoGPT's "baby" character model (4 layers, 4 heads, 128 dims, block 64, batch 12,
 // vocab 65, dropout 0, AdamW lr 1e-3, weight decay 0.1 on every parameter, no clipping): ms per
 // step (forward, backward, update) and tokens per second, qkv against PyTorch CPU and TF.js wasm,
-// all on the same token batches.
+// all on the same token batches; then the busy-machine row, the taggers, the task rows and the
+// end-to-end `qkv train lm` row (bench/e2e.mjs).
 import { busyRow } from './busy.mjs';
+import { e2eRow } from './e2e.mjs';
 import { taskRows } from './task-rows.mjs';
 import { fmtMs, fmtRatio, log, makeRow, median, nodePeer, q, timeIt, timeItAsync, tokenIds, torchPeer, withBackend } from './lib.mjs';
 
@@ -77,7 +79,7 @@ export async function run(ctx) {
     else Object.assign(tps.target, { verdict: tf / best.ms >= 5 ? 'PASS' : 'FAIL', why: `${best.id}: ${fmtRatio(tf / best.ms)} faster` });
   }
   const busy = await busyRow(ctx, ids, { ...request, tokens: undefined }, babyGptTrainer);
-  return [ms, tps, busy, ...(await taggerRows(ctx)), ...(await taskRows(ctx))];
+  return [ms, tps, busy, ...(await taggerRows(ctx)), ...(await taskRows(ctx)), e2eRow(ctx)];
 }
 
 // The demo's word taggers (a word embedding plus a character CNN in front of an FC or a Transformer

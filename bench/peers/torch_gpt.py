@@ -1,13 +1,15 @@
 """PyTorch CPU peer of `npm run bench`: run by bench/*.mjs with /usr/bin/python3.
 
-    python3 torch_gpt.py gemm|gpt|encoder   < request.json   -> one JSON line on stdout
+    python3 torch_gpt.py gemm|gpt|encoder|lm   < request.json   -> one JSON line on stdout
 
-gemm: median ms of torch.mm at each size. gpt: nanoGPT's model (the baby shakespeare-char
+gemm: median ms of torch.mm at each size, and at each of the request's shapes (a transposed operand a view of a stored transpose). gpt: nanoGPT's model (the baby shakespeare-char
 shape from the request, dropout 0, AdamW, no clipping) trained on the request's tokens, median
 ms per step. encoder: nn.TransformerEncoder forward (eval, inference mode), median ms.
+lm: nanoGPT's training loop on a text file (the bench's end-to-end row times the whole process).
 """
 import json
 import math
+import os
 import sys
 import time
 
@@ -36,11 +38,18 @@ def timed(fn, warmup=1, reps=5, max_ms=float("inf")):
     return runs[m] if len(runs) % 2 else (runs[m - 1] + runs[m]) / 2
 
 
+def layer_norm(c):
+    """LayerNorm with a bias unless c['bias'] is False (nanoGPT's bias=False; torch >= 2.1)."""
+    if c.get("bias", True):
+        return nn.LayerNorm(c["nEmbd"])
+    return nn.LayerNorm(c["nEmbd"], bias=False)
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, c):
         super().__init__()
-        self.c_attn = nn.Linear(c["nEmbd"], 3 * c["nEmbd"])
-        self.c_proj = nn.Linear(c["nEmbd"], c["nEmbd"])
+        self.c_attn = nn.Linear(c["nEmbd"], 3 * c["nEmbd"], bias=c.get("bias", True))
+        self.c_proj = nn.Linear(c["nEmbd"], c["nEmbd"], bias=c.get("bias", True))
         self.n_head = c["nHead"]
         T = c["blockSize"]
         self.flash = hasattr(F, "scaled_dot_product_attention")  # torch >= 2.0, as nanoGPT
@@ -62,11 +71,11 @@ class CausalSelfAttention(nn.Module):
 class Block(nn.Module):
     def __init__(self, c):
         super().__init__()
-        self.ln_1 = nn.LayerNorm(c["nEmbd"])
+        self.ln_1 = layer_norm(c)
         self.attn = CausalSelfAttention(c)
-        self.ln_2 = nn.LayerNorm(c["nEmbd"])
-        self.c_fc = nn.Linear(c["nEmbd"], 4 * c["nEmbd"])
-        self.c_proj = nn.Linear(4 * c["nEmbd"], c["nEmbd"])
+        self.ln_2 = layer_norm(c)
+        self.c_fc = nn.Linear(c["nEmbd"], 4 * c["nEmbd"], bias=c.get("bias", True))
+        self.c_proj = nn.Linear(4 * c["nEmbd"], c["nEmbd"], bias=c.get("bias", True))
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))
@@ -79,7 +88,7 @@ class GPT(nn.Module):
         self.wte = nn.Embedding(c["vocabSize"], c["nEmbd"])
         self.wpe = nn.Embedding(c["blockSize"], c["nEmbd"])
         self.h = nn.ModuleList([Block(c) for _ in range(c["nLayer"])])
-        self.ln_f = nn.LayerNorm(c["nEmbd"])
+        self.ln_f = layer_norm(c)
         self.lm_head = nn.Linear(c["nEmbd"], c["vocabSize"], bias=False)
         self.lm_head.weight = self.wte.weight  # tied, as nanoGPT
         for name, p in self.named_parameters():
@@ -101,6 +110,13 @@ def gemm(r):
     for n in r["sizes"]:
         a, b = torch.randn(n, n), torch.randn(n, n)
         ms[n] = timed(lambda: torch.mm(a, b), 1, r["reps"], r.get("maxMs", float("inf")))
+    # shapes: {key, m, n, k, ta, tb}; a transposed operand is stored transposed (a view of its transpose)
+    for s in r.get("shapes", []):
+        m, n, k = s["m"], s["n"], s["k"]
+        a = torch.randn(k, m).t() if s["ta"] else torch.randn(m, k)
+        b = torch.randn(n, k).t() if s["tb"] else torch.randn(k, n)
+        reps = r["reps"] * (10 if m == 1 else 1)
+        ms[s["key"]] = timed(lambda: torch.mm(a, b), 2, reps, r.get("maxMs", float("inf")))
     return {"ms": ms}
 
 
@@ -126,6 +142,74 @@ def gpt(r):
     return {"ms": ms, "loss": state["loss"], "flash": model.h[0].attn.flash}
 
 
+def lm(r):
+    """nanoGPT's train.py loop for its baby config on a text file, in qkv's step order: characters as
+    tokens (sorted(set(text))), the first 90% trains; r["iters"] steps of a random batch (get_batch),
+    nanoGPT's get_lr (linear warmup, cosine to min_lr), gradient clipping, AdamW (betas 0.9/beta2,
+    weight decay on tensors of 2+ dims only); after every eval_interval-th step and the last,
+    estimate_loss over eval_iters batches of each split and a checkpoint (last, and best when the
+    validation loss improved), as `qkv train lm` does. The caller times the whole process."""
+    torch.manual_seed(r["seed"])
+    with open(r["data"], encoding="utf-8") as f:
+        text = f.read()
+    chars = sorted(set(text))
+    stoi = {ch: i for i, ch in enumerate(chars)}
+    data = torch.tensor([stoi[ch] for ch in text], dtype=torch.long)
+    cut = int(0.9 * len(data))
+    splits = {"train": data[:cut], "val": data[cut:]}
+    c = dict(r, vocabSize=len(chars))
+    model = GPT(c)
+    model.train()
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": r["weightDecay"]}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=r["lr"], betas=(0.9, r["beta2"]))
+    B, T, iters = r["batchSize"], r["blockSize"], r["iters"]
+    warmup, decay_iters, lr, min_lr = r["warmup"], r.get("lrDecayIters", iters), r["lr"], r["minLr"]
+
+    def get_batch(split):
+        d = splits[split]
+        ix = torch.randint(len(d) - T, (B,))
+        return torch.stack([d[i:i + T] for i in ix]), torch.stack([d[i + 1:i + 1 + T] for i in ix])
+
+    def get_lr(it):
+        if it < warmup:
+            return lr * (it + 1) / (warmup + 1)
+        if it > decay_iters:
+            return min_lr
+        ratio = (it - warmup) / (decay_iters - warmup)
+        return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (lr - min_lr)
+
+    @torch.no_grad()
+    def estimate_loss():
+        model.eval()
+        out = {s: sum(model(*get_batch(s)).item() for _ in range(r["evalIters"])) / r["evalIters"] for s in splits}
+        model.train()
+        return out
+
+    os.makedirs(r["out"], exist_ok=True)
+    best, last = float("inf"), float("nan")
+    for it in range(iters):
+        for g in opt.param_groups:
+            g["lr"] = get_lr(it)
+        loss = model(*get_batch("train"))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if r["clip"] > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), r["clip"])
+        opt.step()
+        last = loss.item()
+        step = it + 1
+        if step % r["evalInterval"] == 0 or step == iters:
+            losses = estimate_loss()
+            ckpt = {"model": model.state_dict(), "optimizer": opt.state_dict(), "iter_num": step}
+            torch.save(ckpt, os.path.join(r["out"], "last.pt"))
+            if losses["val"] < best:
+                best = losses["val"]
+                torch.save(ckpt, os.path.join(r["out"], "best.pt"))
+    return {"loss": last, "val": best, "vocab": len(chars)}
+
+
 def encoder(r):
     torch.manual_seed(r.get("seed", 0))
     layer = nn.TransformerEncoderLayer(r["dModel"], r["nhead"], r["dimFeedforward"], dropout=0.0, batch_first=True)
@@ -144,11 +228,13 @@ def main():
     r = json.loads(sys.stdin.read() or "{}")
     torch.set_num_threads(int(r.get("threads", torch.get_num_threads())))
     try:
-        out = {"gemm": gemm, "gpt": gpt, "encoder": encoder}[mode](r)
+        out = {"gemm": gemm, "gpt": gpt, "encoder": encoder, "lm": lm}[mode](r)
     except Exception as e:  # one JSON line, whatever happens
         print(json.dumps({"error": f"{type(e).__name__}: {e}".splitlines()[0]}))
         sys.exit(1)
     out["torch"] = {"version": torch.__version__, "threads": torch.get_num_threads()}
+    if hasattr(torch.backends, "cpu") and hasattr(torch.backends.cpu, "get_cpu_capability"):
+        out["torch"]["capability"] = torch.backends.cpu.get_cpu_capability()  # ATen's kernels (ATEN_CPU_CAPABILITY)
     print(json.dumps(out))
 
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <algorithm>
+#include <chrono>
 #include <vector>
 #include "conv.h"
 #include "kernels.h"
@@ -106,6 +107,32 @@ static Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const KernelTable* k = K;
   run(plan.tasks, [&](int t) { k->gemmTask(plan, t); });
   return info.Env().Undefined();
+}
+
+/**
+ * fmaPeak(ms): the vector FMA throughput of this ISA on the pool's threads, GFLOP/s: each thread
+ * runs register-only multiply-add chains (the kernel table's probe) for about ms/4, four tasks a
+ * thread. The bench divides a GEMM's GFLOP/s by it (the "fraction of peak").
+ */
+static Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  using Clock = std::chrono::steady_clock;
+  const double ms = num(info, 0);
+  const KernelTable* k = K;
+  auto since = [](Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); };
+  long iters = 1 << 12;
+  for (;;) {  // calibrate on this thread: rounds for a quarter of ms
+    auto t0 = Clock::now();
+    k->fmaPeak(iters);
+    const double el = since(t0);
+    if (el > 1) { iters = (long)(iters * (ms / 4) / el) + 1; break; }
+    iters *= 4;
+  }
+  const int tasks = 4 * (pool ? pool->threads() : 1);
+  auto t0 = Clock::now();
+  run(tasks, [&](int) { k->fmaPeak(iters); });
+  const double el = since(t0);
+  const double flops = tasks * (double)iters * k->fmaPeak(1);
+  return Napi::Number::New(info.Env(), flops / (el * 1e6));
 }
 
 /** Elementwise calls are cut into fixed pieces of this many elements (a multiple of every vector width). */
@@ -421,6 +448,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("setMemory", Napi::Function::New(env, SetMemory));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
   exports.Set("binary", Napi::Function::New(env, Binary));

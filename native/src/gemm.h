@@ -1,14 +1,20 @@
 // Packed GEMM (BLIS's loops): C = op(A)·op(B) cut into mc×nc tasks; per task and per kc slice
 // of k, B is packed into kc×NR panels and A into MR×kc panels (zero-padded), and an MR×NR
 // register tile of FMAs runs over them. Every element of C sums its k products in the same
-// order whatever the task grid, so the thread count never changes a result.
+// order whatever the task grid or tile (fused multiply-adds from 0 over each KC slice, then
+// C = or C += the slice's sum), so neither the thread count nor the blocking changes a result.
+// Operands stored transposed (a Linear's [out, in] weight as B, activations as Aᵀ in a weight
+// gradient) are packed through TB×TB transposes in registers, so A·Bᵀ and Aᵀ·B cost what A·B does.
 #pragma once
+#include <unistd.h>
 #include "vec.h"
 
 namespace qkv { namespace QKV_ISA {
 
-// micro-tile: MR rows × NV vectors (NR = NV·W columns); accumulators MR·NV + NV + 1 registers
-#if QKV_W == 16
+// micro-tiles: MR rows × NV vectors (NR = NV·W columns); accumulators MR·NV + NV + 1 registers.
+#if defined(QKV_TILE_MR)  // tuning builds (scripts/gemm-bench.mjs with CXXFLAGS_EXTRA) try other tiles
+constexpr int MR = QKV_TILE_MR, NV = QKV_TILE_NV;
+#elif QKV_W == 16
 constexpr int MR = 12, NV = 2;   // 24 zmm accumulators of 32
 #elif QKV_W == 8
 constexpr int MR = 6, NV = 2;    // 12 ymm of 16
@@ -16,34 +22,94 @@ constexpr int MR = 6, NV = 2;    // 12 ymm of 16
 constexpr int MR = 6, NV = 2;    // 12 xmm of 16 (NEON: 32)
 #endif
 constexpr int NR = NV * W;
-constexpr int KC = 256;
-constexpr int MC = 8 * MR;
-constexpr int NC = 256;
+/** Products of at most W columns (LoRA's rank-8 factors, a classifier's few classes), which the wide tile
+ * would pad to NR and whose A packing would cost as much as their arithmetic, take a narrow tile of MRD rows
+ * × one vector that reads A in place (12 accumulators: more than FMA latency × units). */
+constexpr int MRD = 12;
+/** k per packed slice: the B micro-panel (KC×NR) stays in L1 while the A panels pass. Fixed per ISA: it
+ * decides where the k sums are cut, so it must not depend on the machine's caches. */
+#ifndef QKV_KC
+#define QKV_KC 256
+#endif
+constexpr int KC = QKV_KC;
+/** Columns of a task at most (its packed B block, KC×NC, with the A block fits in L2). */
+constexpr int NC = 512;
+/** The grid has at least this many tasks when the shape allows (a thread the OS deschedules then holds
+ * up one small task, not a half of the product); a constant, so the grid never depends on the threads. */
+#ifndef QKV_GEMM_TASKS
+#define QKV_GEMM_TASKS 16
+#endif
+constexpr int MIN_TASKS = QKV_GEMM_TASKS;
 
-/** acc (MR × NR) = Ap (kc × MR) · Bp (kc × NR), then C = acc or C += acc over rows×cols of the tile. */
+// ---- TB×TB transposes in registers (AVX2's unpack / shuffle / permute2f128 pattern; SSE's and NEON's
+// zip/unzip for 4): packing a transposed operand reads TB runs of TB floats and writes TB runs
+#if QKV_W >= 8
+constexpr int TB = 8;
+#else
+constexpr int TB = 4;
+#endif
+typedef float vt __attribute__((vector_size(TB * 4)));
+typedef int32_t vti __attribute__((vector_size(TB * 4)));
+typedef float vtu __attribute__((vector_size(TB * 4), aligned(4)));
+static inline vt loadT(const float* p) { return *(const vtu*)p; }
+static inline void storeT(float* p, vt v) { *(vtu*)p = v; }
+template <size_t... I> static inline vt splatTLanes(float x, std::index_sequence<I...>) { return vt{((void)I, x)...}; }
+static inline vt splatT(float x) { return splatTLanes(x, std::make_index_sequence<TB>{}); }
+
+/** r[i][j] becomes r[j][i]. */
+static inline void transposeT(vt r[TB]) {
+#if QKV_W >= 8
+  vt t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shuffle(r[i], r[i + 1], vti{0, 8, 1, 9, 4, 12, 5, 13});      // unpacklo
+    t[i + 1] = __builtin_shuffle(r[i], r[i + 1], vti{2, 10, 3, 11, 6, 14, 7, 15});  // unpackhi
+  }
+  for (int h = 0; h < 8; h += 4)
+    for (int i = 0; i < 2; i++) {
+      u[h + 2 * i] = __builtin_shuffle(t[h + i], t[h + i + 2], vti{0, 1, 8, 9, 4, 5, 12, 13});
+      u[h + 2 * i + 1] = __builtin_shuffle(t[h + i], t[h + i + 2], vti{2, 3, 10, 11, 6, 7, 14, 15});
+    }
+  for (int i = 0; i < 4; i++) {
+    r[i] = __builtin_shuffle(u[i], u[i + 4], vti{0, 1, 2, 3, 8, 9, 10, 11});
+    r[i + 4] = __builtin_shuffle(u[i], u[i + 4], vti{4, 5, 6, 7, 12, 13, 14, 15});
+  }
+#else
+  vt t0 = __builtin_shuffle(r[0], r[1], vti{0, 4, 1, 5}), t1 = __builtin_shuffle(r[0], r[1], vti{2, 6, 3, 7});
+  vt t2 = __builtin_shuffle(r[2], r[3], vti{0, 4, 1, 5}), t3 = __builtin_shuffle(r[2], r[3], vti{2, 6, 3, 7});
+  r[0] = __builtin_shuffle(t0, t2, vti{0, 1, 4, 5});
+  r[1] = __builtin_shuffle(t0, t2, vti{2, 3, 6, 7});
+  r[2] = __builtin_shuffle(t1, t3, vti{0, 1, 4, 5});
+  r[3] = __builtin_shuffle(t1, t3, vti{2, 3, 6, 7});
+#endif
+}
+
+/** acc (R × V·W) = Ap (kc × R) · Bp (kc × V·W), then C = acc or C += acc over rows×cols of the tile. */
+template <int R, int V>
 static inline void micro(int kc, const float* __restrict Ap, const float* __restrict Bp, float* __restrict C, long ldc,
                          bool add, int rows, int cols) {
-  vf c[MR][NV];
+  constexpr int N = V * W;
+  vf c[R][V];
 #pragma GCC unroll 32
-  for (int r = 0; r < MR; r++)
+  for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) c[r][v] = vf{};
+    for (int v = 0; v < V; v++) c[r][v] = vf{};
+#pragma GCC unroll 2
   for (int p = 0; p < kc; p++) {
-    vf b[NV];
+    vf b[V];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) b[v] = *(const vf*)(Bp + p * NR + v * W);
+    for (int v = 0; v < V; v++) b[v] = *(const vf*)(Bp + p * N + v * W);
 #pragma GCC unroll 32
-    for (int r = 0; r < MR; r++) {
-      vf a = splat(Ap[p * MR + r]);
+    for (int r = 0; r < R; r++) {
+      vf a = splat(Ap[p * R + r]);
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; v++) c[r][v] += a * b[v];
+      for (int v = 0; v < V; v++) c[r][v] += a * b[v];
     }
   }
-  if (rows == MR && cols == NR) {
+  if (rows == R && cols == N) {
 #pragma GCC unroll 32
-    for (int r = 0; r < MR; r++)
+    for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; v++) {
+      for (int v = 0; v < V; v++) {
         float* o = C + r * ldc + v * W;
         store(o, add ? load(o) + c[r][v] : c[r][v]);
       }
@@ -56,52 +122,107 @@ static inline void micro(int kc, const float* __restrict Ap, const float* __rest
     }
 }
 
-/** Ap[p*MR + r] = A(i0 + r, p0 + p), zero rows past `rows`. */
+/** Floats a packed A panel may write past its end (the transposed path's last store runs over by < TB). */
+constexpr int A_SLACK = TB;
+
+/** Ap[p*R + r] = A(i0 + r, p0 + p), zero rows past `rows`. */
+template <int R>
 static void packA(const GemmArgs& g, const float* a, long i0, int rows, long p0, int kc, float* Ap) {
-  if (g.aCs == 1) {
-    for (int r = 0; r < rows; r++) {
-      const float* src = a + (i0 + r) * g.aRs + p0;
-      for (int p = 0; p < kc; p++) Ap[p * MR + r] = src[p];
+  if (g.aCs == 1 && g.aRs != 1) {
+    // A's rows are contiguous (the usual layout): TB×TB blocks transposed in registers. The R rows
+    // are G groups of TB; a group's store of TB floats runs past the panel's row when R is not a
+    // multiple of TB, into the next p's floats, which the next store then overwrites
+    constexpr int G = (R + TB - 1) / TB;
+    const float* src = a + i0 * g.aRs + p0;
+    int p = 0;
+    for (; p + TB <= kc; p += TB) {
+      vt t[G][TB];
+#pragma GCC unroll 4
+      for (int gi = 0; gi < G; gi++) {
+#pragma GCC unroll 8
+        for (int j = 0; j < TB; j++) {
+          const int r = gi * TB + j;
+          t[gi][j] = r < rows ? loadT(src + r * g.aRs + p) : vt{};
+        }
+        transposeT(t[gi]);
+      }
+#pragma GCC unroll 8
+      for (int q = 0; q < TB; q++)
+#pragma GCC unroll 4
+        for (int gi = 0; gi < G; gi++) storeT(Ap + (p + q) * R + gi * TB, t[gi][q]);
     }
-  } else {
-    for (int p = 0; p < kc; p++) {
-      const float* src = a + (p0 + p) * g.aCs + i0 * g.aRs;
-      for (int r = 0; r < rows; r++) Ap[p * MR + r] = src[r * g.aRs];
-    }
+    for (; p < kc; p++)
+      for (int r = 0; r < R; r++) Ap[p * R + r] = r < rows ? src[r * g.aRs + p] : 0;
+    return;
   }
-  for (int r = rows; r < MR; r++)
-    for (int p = 0; p < kc; p++) Ap[p * MR + r] = 0;
+  // A stored transposed (Aᵀ's rows are A's columns: R floats in a run per p), or any strides
+  for (int p = 0; p < kc; p++) {
+    const float* src = a + (p0 + p) * g.aCs + i0 * g.aRs;
+    float* dst = Ap + p * R;
+    if (g.aRs == 1) {
+      for (int r = 0; r < rows; r++) dst[r] = src[r];
+    } else {
+      for (int r = 0; r < rows; r++) dst[r] = src[r * g.aRs];
+    }
+    for (int r = rows; r < R; r++) dst[r] = 0;
+  }
 }
 
-/** Panels of NR columns: Bp[jp*kc*NR + p*NR + j] = B(p0 + p, j0 + jp*NR + j), zero past `cols` (row by row
- * when B's rows are contiguous, so each read is one long run rather than a 4 KiB-strided column). */
+/** Panels of N columns: Bp[jp*kc*N + p*N + j] = B(p0 + p, j0 + jp*N + j), zero past `cols`. */
+template <int N>
 static void packB(const GemmArgs& g, const float* b, long p0, int kc, long j0, int cols, float* Bp) {
-  int panels = (cols + NR - 1) / NR;
+  constexpr int V = N / W;
+  const int panels = (cols + N - 1) / N;
   if (g.bCs == 1) {
+    // B's rows are contiguous: row by row, each read one long run rather than a 4 KiB-strided column
     for (int p = 0; p < kc; p++) {
       const float* src = b + (p0 + p) * g.bRs + j0;
       for (int jp = 0; jp < panels; jp++) {
-        float* dst = Bp + (size_t)jp * kc * NR + p * NR;
-        int w = (int)mins(NR, cols - jp * NR);
-        if (w == NR) {
-          for (int v = 0; v < NV; v++) *(vf*)(dst + v * W) = load(src + jp * NR + v * W);
+        float* dst = Bp + (size_t)jp * kc * N + p * N;
+        int w = (int)mins(N, cols - jp * N);
+        if (w == N) {
+#pragma GCC unroll 4
+          for (int v = 0; v < V; v++) *(vf*)(dst + v * W) = load(src + jp * N + v * W);
         } else {
           int j = 0;
-          for (; j < w; j++) dst[j] = src[jp * NR + j];
-          for (; j < NR; j++) dst[j] = 0;
+          for (; j < w; j++) dst[j] = src[jp * N + j];
+          for (; j < N; j++) dst[j] = 0;
         }
+      }
+    }
+  } else if (g.bRs == 1) {
+    // B stored transposed (a Linear's [out, in] weight: column j is a run over p): TB columns at a
+    // time, TB×TB blocks transposed in registers, the rest of a partial panel one by one
+    for (int jp = 0; jp < panels; jp++) {
+      float* dst = Bp + (size_t)jp * kc * N;
+      const int w = (int)mins(N, cols - jp * N);
+      for (int j = 0; j < N; j += TB) {
+        const float* src = b + (j0 + jp * N + j) * g.bCs + p0;
+        int p = 0;
+        if (j + TB <= w) {
+          for (; p + TB <= kc; p += TB) {
+            vt t[TB];
+#pragma GCC unroll 8
+            for (int q = 0; q < TB; q++) t[q] = loadT(src + q * g.bCs + p);
+            transposeT(t);
+#pragma GCC unroll 8
+            for (int q = 0; q < TB; q++) storeT(dst + (p + q) * N + j, t[q]);
+          }
+        }
+        for (; p < kc; p++)
+          for (int q = 0; q < TB; q++) dst[p * N + j + q] = j + q < w ? src[q * g.bCs + p] : 0;
       }
     }
   } else {
     for (int jp = 0; jp < panels; jp++) {
-      float* dst = Bp + (size_t)jp * kc * NR;
-      int w = (int)mins(NR, cols - jp * NR);
+      float* dst = Bp + (size_t)jp * kc * N;
+      int w = (int)mins(N, cols - jp * N);
       for (int j = 0; j < w; j++) {
-        const float* src = b + (j0 + jp * NR + j) * g.bCs + p0 * g.bRs;
-        for (int p = 0; p < kc; p++) dst[p * NR + j] = src[p * g.bRs];
+        const float* src = b + (j0 + jp * N + j) * g.bCs + p0 * g.bRs;
+        for (int p = 0; p < kc; p++) dst[p * N + j] = src[p * g.bRs];
       }
-      for (int j = w; j < NR; j++)
-        for (int p = 0; p < kc; p++) dst[p * NR + j] = 0;
+      for (int j = w; j < N; j++)
+        for (int p = 0; p < kc; p++) dst[p * N + j] = 0;
     }
   }
 }
@@ -151,10 +272,51 @@ static void gemvTask(const GemmArgs& g, int t, long j0, int cols) {
           for (int l = 0; l < n; l++) c[j + v * W + l] = add ? c[j + v * W + l] + acc[v][l] : acc[v][l];
         }
       }
+    } else if (g.bRs == 1) {
+      // B stored transposed (a Linear's [out, in] weight): TB columns a vector, each lane its own
+      // column's chain over p, fed by TB×TB transposes of TB runs; four such groups at once so the
+      // chains overlap (vector arithmetic, so each ISA fuses, or not, exactly as its packed kernel does)
+      constexpr int NG = 4;
+      for (int j = 0; j < cols; j += NG * TB) {
+        const int groups = (int)mins(NG, (cols - j + TB - 1) / TB);
+        const bool full = j + NG * TB <= cols;
+        vt acc[NG] = {};
+        const float* bj = b + (j0 + j) * g.bCs + p0;
+        int p = 0;
+        if (full) {
+          for (; p + TB <= kc; p += TB) {
+            vt tr[NG][TB];
+#pragma GCC unroll 4
+            for (int gi = 0; gi < NG; gi++) {
+#pragma GCC unroll 8
+              for (int q = 0; q < TB; q++) tr[gi][q] = loadT(bj + (gi * TB + q) * g.bCs + p);
+              transposeT(tr[gi]);
+            }
+#pragma GCC unroll 8
+            for (int q = 0; q < TB; q++) {
+              vt av = splatT(a[(p0 + p + q) * g.aCs]);
+#pragma GCC unroll 4
+              for (int gi = 0; gi < NG; gi++) acc[gi] += av * tr[gi][q];
+            }
+          }
+        }
+        for (; p < kc; p++) {
+          vt av = splatT(a[(p0 + p) * g.aCs]);
+          for (int gi = 0; gi < groups; gi++) {
+            vt bv = {};
+            const int lanes = (int)mins(TB, cols - j - gi * TB);
+            for (int l = 0; l < lanes; l++) bv[l] = bj[(gi * TB + l) * g.bCs + p];
+            acc[gi] += av * bv;
+          }
+        }
+        for (int gi = 0; gi < groups; gi++) {
+          const int lanes = (int)mins(TB, cols - j - gi * TB);
+          float* o = c + j + gi * TB;
+          for (int l = 0; l < lanes; l++) o[l] = add ? o[l] + acc[gi][l] : acc[gi][l];
+        }
+      }
     } else {
-      // B transposed (a Linear's [out, in] weight): W columns a vector, each lane its own column's
-      // chain (vector arithmetic, so each ISA fuses, or not, exactly as its packed kernel does;
-      // scalar chains would let GCC split the multiply-adds when it vectorizes them over p)
+      // any other strides: W columns a vector, lanes gathered one by one
       for (int j = 0; j < cols; j += 2 * W) {
         const int w = (int)mins(2 * W, cols - j);
         vf acc[2] = {};
@@ -178,25 +340,124 @@ static void gemvTask(const GemmArgs& g, int t, long j0, int cols) {
   }
 }
 
+/** This core's L2 in bytes (read once; 256 KiB where the system does not say). */
+static long l2Bytes() {
+  static const long bytes = [] {
+    long b = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return b >= 64 * 1024 ? b : 256L * 1024;
+  }();
+  return bytes;
+}
+
 static GemmPlan gemmPlan(const GemmArgs& g) {
   GemmPlan pl;
   pl.g = g;
-  pl.mc = MC;
-  pl.nc = NC;
+  pl.narrow = false;
   pl.gemv = g.m == 1;
   if (pl.gemv) {
     pl.mBlocks = 1;
+    pl.mc = 1;
     pl.nc = GV;
     pl.nBlocks = (g.n + GV - 1) / GV;
     pl.tasks = g.batch * pl.nBlocks;
     return pl;
   }
-  // few rows (a product with a short side): narrower column blocks so there are tasks to share
-  if (g.m <= MC && g.n > NR * 4 && (long)g.batch * ((g.n + NC - 1) / NC) < 8) pl.nc = NR * 4;
-  pl.mBlocks = (g.m + pl.mc - 1) / pl.mc;
-  pl.nBlocks = (g.n + pl.nc - 1) / pl.nc;
+  pl.narrow = g.n <= W;
+  const int mr = pl.narrow ? MRD : MR, nr = pl.narrow ? W : NR;
+  // the A block (mc × KC) stays in half of L2 while the B micro-panels pass it from L1
+  const long mcMax = maxs(mr, (l2Bytes() / 2 / (KC * 4)) / mr * mr);
+  long mB = (g.m + mcMax - 1) / mcMax, nB = (g.n + NC - 1) / NC;
+  const long mTiles = (g.m + mr - 1) / mr, nTiles = (g.n + nr - 1) / nr;
+  // halve blocks until there are MIN_TASKS, the longer side of a block first (the extra packing that
+  // costs, of the other operand, is the smaller); halving keeps the count even, so two or four threads
+  // finish together
+  // (narrow products: a quarter as many, since each task packs all of its k × W slice of B)
+  const long minTasks = pl.narrow ? MIN_TASKS / 4 : MIN_TASKS;
+  while ((long)g.batch * mB * nB < minTasks) {
+    const bool canM = mB < mTiles, canN = nB < nTiles;
+    if (!canM && !canN) break;
+    if (canM && (!canN || g.m * nB >= g.n * mB)) mB = mins(2 * mB, mTiles);
+    else nB = mins(2 * nB, nTiles);
+  }
+  const long mTilesPer = (mTiles + mB - 1) / mB, nTilesPer = (nTiles + nB - 1) / nB;
+  pl.mc = (int)(mTilesPer * mr);
+  pl.nc = (int)(nTilesPer * nr);
+  pl.mBlocks = (int)((g.m + pl.mc - 1) / pl.mc);
+  pl.nBlocks = (int)((g.n + pl.nc - 1) / pl.nc);
   pl.tasks = g.batch * pl.mBlocks * pl.nBlocks;
   return pl;
+}
+
+/**
+ * The narrow tile with A read in place: acc (R × W) = A rows [i0, i0 + rows) over kc (broadcast
+ * straight from A, whatever its strides) · Bp (kc × W), then C = acc or C += acc. Rows past
+ * `rows` repeat the last row (their sums are dropped), so nothing past A is read.
+ */
+template <int R, bool UNIT>
+static inline void microDirect(int kc, const float* a, long aRs, long aCs, int rows, const float* __restrict Bp, float* __restrict C,
+                               long ldc, bool add, int cols) {
+  vf c[R];
+#pragma GCC unroll 32
+  for (int r = 0; r < R; r++) c[r] = vf{};
+  long off[R];
+#pragma GCC unroll 32
+  for (int r = 0; r < R; r++) off[r] = (r < rows ? r : rows - 1) * (UNIT ? 1 : aRs);
+  for (int p = 0; p < kc; p++) {
+    const vf b = *(const vf*)(Bp + p * W);
+    const float* ap = a + p * aCs;
+#pragma GCC unroll 32
+    for (int r = 0; r < R; r++) c[r] += splat(ap[off[r]]) * b;
+  }
+  if (rows == R && cols == W) {
+#pragma GCC unroll 32
+    for (int r = 0; r < R; r++) store(C + r * ldc, add ? load(C + r * ldc) + c[r] : c[r]);
+    return;
+  }
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < cols; j++) C[r * ldc + j] = add ? C[r * ldc + j] + c[r][j] : c[r][j];
+}
+
+/** A task of a product of at most W columns: B packed per KC slice into one kc × W panel, A never packed. */
+static void narrowTask(const GemmPlan& pl, int t, long i0, int mc, long j0, int nc) {
+  const GemmArgs& g = pl.g;
+  const float* a = g.a + t * g.aBatch;
+  const float* b = g.b + t * g.bBatch;
+  float* c = g.c + t * g.cBatch;
+  float* Bp = scratch(0, (size_t)mins(KC, g.k) * W);
+  for (long p0 = 0; p0 < g.k; p0 += KC) {
+    const int kc = (int)mins(KC, g.k - p0);
+    packB<W>(g, b, p0, kc, j0, nc, Bp);
+    for (int i = 0; i < mc; i += MRD) {
+      const float* ai = a + (i0 + i) * g.aRs + p0 * g.aCs;
+      float* ci = c + (i0 + i) * g.ldc + j0;
+      const int rows = (int)mins(MRD, mc - i);
+      // A stored transposed (a LoRA factor's gradient, Xᵀ·g): a p's rows lie side by side
+      if (g.aRs == 1) microDirect<MRD, true>(kc, ai, 1, g.aCs, rows, Bp, ci, g.ldc, p0 > 0, nc);
+      else microDirect<MRD, false>(kc, ai, g.aRs, g.aCs, rows, Bp, ci, g.ldc, p0 > 0, nc);
+    }
+  }
+}
+
+template <int R, int V>
+static void blockTask(const GemmPlan& pl, int t, long i0, int mc, long j0, int nc) {
+  constexpr int N = V * W;
+  const GemmArgs& g = pl.g;
+  const float* a = g.a + t * g.aBatch;
+  const float* b = g.b + t * g.bBatch;
+  float* c = g.c + t * g.cBatch;
+  const int nPanels = (nc + N - 1) / N, mPanels = (mc + R - 1) / R;
+  const int kcMax = (int)mins(KC, g.k);
+  float* Bp = scratch(0, (size_t)kcMax * N * nPanels + (size_t)kcMax * R * mPanels + A_SLACK);
+  float* Ap = Bp + (size_t)kcMax * N * nPanels;
+  for (long p0 = 0; p0 < g.k; p0 += KC) {
+    const int kc = (int)mins(KC, g.k - p0);
+    packB<N>(g, b, p0, kc, j0, nc, Bp);
+    for (int ip = 0; ip < mPanels; ip++) packA<R>(g, a, i0 + ip * R, (int)mins(R, mc - ip * R), p0, kc, Ap + (size_t)ip * kc * R);
+    for (int jp = 0; jp < nPanels; jp++)
+      for (int ip = 0; ip < mPanels; ip++)
+        micro<R, V>(kc, Ap + (size_t)ip * kc * R, Bp + (size_t)jp * kc * N, c + (i0 + ip * R) * g.ldc + j0 + jp * N, g.ldc,
+                    p0 > 0, (int)mins(R, mc - ip * R), (int)mins(N, nc - jp * N));
+  }
 }
 
 static void gemmTask(const GemmPlan& pl, int task) {
@@ -205,30 +466,47 @@ static void gemmTask(const GemmPlan& pl, int task) {
     const long j0 = (long)(task % pl.nBlocks) * GV;
     return gemvTask(g, task / pl.nBlocks, j0, (int)mins(GV, g.n - j0));
   }
-  int t = task / (pl.mBlocks * pl.nBlocks);
-  int rest = task % (pl.mBlocks * pl.nBlocks);
-  long i0 = (long)(rest / pl.nBlocks) * pl.mc, j0 = (long)(rest % pl.nBlocks) * pl.nc;
-  int mc = (int)mins(pl.mc, g.m - i0), nc = (int)mins(pl.nc, g.n - j0);
-  const float* a = g.a + t * g.aBatch;
-  const float* b = g.b + t * g.bBatch;
-  float* c = g.c + t * g.cBatch;
+  const int t = task / (pl.mBlocks * pl.nBlocks);
+  const int rest = task % (pl.mBlocks * pl.nBlocks);
+  const long i0 = (long)(rest / pl.nBlocks) * pl.mc, j0 = (long)(rest % pl.nBlocks) * pl.nc;
+  const int mc = (int)mins(pl.mc, g.m - i0), nc = (int)mins(pl.nc, g.n - j0);
   if (g.k == 0) {
+    float* c = g.c + t * g.cBatch;
     for (int i = 0; i < mc; i++) for (int j = 0; j < nc; j++) c[(i0 + i) * g.ldc + j0 + j] = 0;
     return;
   }
-  int nPanels = (nc + NR - 1) / NR, mPanels = (mc + MR - 1) / MR;
-  int kcMax = (int)mins(KC, g.k);
-  float* Bp = scratch(0, (size_t)kcMax * NR * nPanels + (size_t)kcMax * MR * mPanels);
-  float* Ap = Bp + (size_t)kcMax * NR * nPanels;
-  for (long p0 = 0; p0 < g.k; p0 += KC) {
-    int kc = (int)mins(KC, g.k - p0);
-    packB(g, b, p0, kc, j0, nc, Bp);
-    for (int ip = 0; ip < mPanels; ip++) packA(g, a, i0 + ip * MR, (int)mins(MR, mc - ip * MR), p0, kc, Ap + (size_t)ip * kc * MR);
-    for (int jp = 0; jp < nPanels; jp++)
-      for (int ip = 0; ip < mPanels; ip++)
-        micro(kc, Ap + (size_t)ip * kc * MR, Bp + (size_t)jp * kc * NR, c + (i0 + ip * MR) * g.ldc + j0 + jp * NR, g.ldc,
-              p0 > 0, (int)mins(MR, mc - ip * MR), (int)mins(NR, nc - jp * NR));
+  if (pl.narrow) narrowTask(pl, t, i0, mc, j0, nc);
+  else blockTask<MR, NV>(pl, t, i0, mc, j0, nc);
+}
+
+// An empty asm that takes a vector in a register and may change it: the compiler must compute
+// every round of the probe below, in registers
+#if defined(__x86_64__)
+#define QKV_KEEP(v) asm volatile("" : "+v"(v))
+#elif defined(__aarch64__)
+#define QKV_KEEP(v) asm volatile("" : "+w"(v))
+#else
+#define QKV_KEEP(v) asm volatile("" : "+m"(v))
+#endif
+
+/**
+ * The FMA peak's probe (the bench's "fraction of peak"): 12 independent chains of vector
+ * multiply-adds held in registers, more than FMA latency × FMA units on the cores we know
+ * (4 × 2), so every unit stays busy; `iters` rounds. Returns the flops done (2 per lane and FMA).
+ */
+static double fmaPeak(long iters) {
+  const vf x = splat(0.9999999f), y = splat(1e-7f);
+  vf c0 = splat(1.0f), c1 = splat(1.1f), c2 = splat(1.2f), c3 = splat(1.3f), c4 = splat(1.4f), c5 = splat(1.5f);
+  vf c6 = splat(1.6f), c7 = splat(1.7f), c8 = splat(1.8f), c9 = splat(1.9f), c10 = splat(2.0f), c11 = splat(2.1f);
+#define QKV_ROUND(c) c = c * x + y; QKV_KEEP(c)
+  for (long it = 0; it < iters; it++) {
+    QKV_ROUND(c0); QKV_ROUND(c1); QKV_ROUND(c2); QKV_ROUND(c3); QKV_ROUND(c4); QKV_ROUND(c5);
+    QKV_ROUND(c6); QKV_ROUND(c7); QKV_ROUND(c8); QKV_ROUND(c9); QKV_ROUND(c10); QKV_ROUND(c11);
   }
+#undef QKV_ROUND
+  volatile float sink = hsum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)));
+  (void)sink;
+  return 2.0 * W * 12 * (double)iters;
 }
 
 }}  // namespace qkv::QKV_ISA

@@ -17,6 +17,7 @@ static const KernelTable kTable = {
   QKV_STR(QKV_ISA), gemmPlan, gemmTask, unary, geluGrad, adamw, binary,
   layerNorm, layerNormGrad, softmax, softmaxGrad, flashForward, flashBackward,
   binaryStrided, whereStrided, crossEntropy, crossEntropyGrad, gather, scatterAdd, linearForward, linearBackward,
+  fmaPeak,
 };
 
 const KernelTable* table() { return &kTable; }

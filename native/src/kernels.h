@@ -13,11 +13,12 @@ struct GemmArgs {
   int batch, m, n, k;
 };
 
-/** How a product is cut into tasks: a grid that depends on the shape and the ISA only, never on the threads. */
+/** How a product is cut into tasks: a grid that depends on the shape, the ISA and the L2's size only, never on the threads. */
 struct GemmPlan {
   GemmArgs g;
   int mBlocks, nBlocks, mc, nc, tasks;
-  bool gemv;  // one row per matrix (batch-1 decoding): B read in place, no packing, no padded rows
+  bool gemv;    // one row per matrix (batch-1 decoding): B read in place, no packing, no padded rows
+  bool narrow;  // at most one vector of columns: the narrow micro-tile (more rows, one vector)
 };
 
 struct FlashArgs {
@@ -88,6 +89,8 @@ struct KernelTable {
   // one bh slice of causal linear attention, forward or backward
   void (*linearForward)(const LinearArgs&, long h);
   void (*linearBackward)(const LinearArgs&, long h);
+  // the FMA peak's probe: `iters` rounds of independent multiply-adds in registers; returns the flops done
+  double (*fmaPeak)(long iters);
 };
 
 enum Unary { U_EXP = 0, U_TANH = 1, U_GELU_TANH = 2, U_GELU_ERF = 3, U_RELU = 4 };

@@ -35,7 +35,8 @@ static void check(const char* what, double err, double tol) {
 
 static void gemm(const KernelTable* K) {
   // m, n, k, transA, transB
-  const int shapes[][5] = {{1, 1, 1, 0, 0}, {5, 7, 3, 1, 0}, {13, 33, 300, 0, 1}, {97, 70, 257, 1, 1}, {200, 9, 40, 0, 0}, {3, 600, 17, 0, 1}, {1, 512, 256, 0, 0}, {1, 300, 130, 0, 1}};  // m = 1: the GEMV path
+  const int shapes[][5] = {{1, 1, 1, 0, 0}, {5, 7, 3, 1, 0}, {13, 33, 300, 0, 1}, {97, 70, 257, 1, 1}, {200, 9, 40, 0, 0}, {3, 600, 17, 0, 1}, {1, 512, 256, 0, 0}, {1, 300, 130, 0, 1}, {1, 70, 300, 0, 1},  // m = 1: the GEMV path
+    {64, 48, 260, 0, 1}, {45, 100, 264, 0, 0}, {30, 8, 70, 0, 1}, {50, 16, 300, 1, 0}, {77, 5, 33, 1, 1}};  // transposes in TB blocks, narrow tiles
   double worst = 0;
   for (auto& s : shapes) {
     int m = s[0], n = s[1], k = s[2];

@@ -46,7 +46,9 @@ const rand = (n: number, g: Generator): Float32Array => {
 // [batch, m, n, k, transA, transB, bShared]
 const GEMMS: [number, number, number, number, boolean, boolean, boolean][] = [];
 // m = 1 takes the GEMV path (batch-1 decoding: B read in place, no packing)
-for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [13, 33, 300], [97, 70, 257], [64, 130, 128], [200, 9, 40], [3, 600, 17], [1, 300, 530], [1, 37, 9]]) {
+for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [13, 33, 300], [97, 70, 257], [64, 130, 128], [200, 9, 40], [3, 600, 17], [1, 300, 530], [1, 37, 9],
+  // transposed operands packed in register-transposed blocks (k crossing KC and TB), the narrow tile (n ≤ one vector), GEMV on Bᵀ
+  [77, 100, 264], [30, 8, 70], [50, 16, 300], [1, 70, 300]]) {
   for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) GEMMS.push([1, m!, n!, k!, ta!, tb!, false]);
 }
 GEMMS.push([3, 20, 36, 50, false, false, false], [4, 17, 40, 33, true, true, false], [5, 30, 24, 70, false, true, true], [2, 64, 64, 64, false, false, true]);
@@ -327,6 +329,22 @@ describe('native kernels', { skip }, () => {
         `const q = await import(${JSON.stringify(join(root, 'dist/src/index.js'))}); console.log(q.describeBackend());`],
       { env: { ...process.env, QKV_NATIVE_ISA: isa, QKV_BACKEND: '', QKV_THREADS: '2' }, encoding: 'utf8' });
       assert.equal(d.stdout.trim(), `native (${isa}, 2 threads)`);
+    }
+  });
+
+  test('fmaPeak measures the FMA throughput of every ISA (what the bench divides GEMM GFLOP/s by)', () => {
+    const addon = loadAddon().addon!;
+    const before = addon.isa();
+    const b = createNativeBackendSync({ name: 'native-peak', threads: 1 });
+    try {
+      for (const isa of isas) {
+        assert.ok(addon.setIsa(isa));
+        const peak = b.fmaPeak(20);
+        assert.ok(Number.isFinite(peak) && peak > 0.5 && peak < 1e5, `${isa}: ${peak} GFLOP/s`);
+      }
+    } finally {
+      addon.setIsa(before);
+      b.dispose();
     }
   });
 });

@@ -19,6 +19,8 @@ export interface NativeAddon {
   setMemory(bytes: Uint8Array): number;
   gemm(a: number, aRs: number, aCs: number, aBatch: number, b: number, bRs: number, bCs: number, bBatch: number,
     c: number, ldc: number, cBatch: number, batch: number, m: number, n: number, k: number): void;
+  /** The vector FMA throughput of the ISA in use on the pool's threads, GFLOP/s (register-only multiply-add chains for about `ms`). */
+  fmaPeak(ms: number): number;
   unary(op: number, x: number, out: number, n: number): void;
   geluGrad(x: number, dy: number, out: number, n: number, approximate: number): void;
   binary(op: number, form: number, a: number, b: number, out: number, n: number, inner: number): void;

@@ -9,7 +9,7 @@ import type { Backend, KernelSignatures } from '../contract.js';
 import { createWasmBackendSync } from '../wasm/node.js';
 import type { WasmBackend, WasmBackendOptions } from '../wasm/index.js';
 import { MemoryBuffer } from '../wasm/util.js';
-import { loadAddon, type NativeAddon } from './addon.js';
+import { bindThreads, loadAddon, type NativeAddon } from './addon.js';
 import { attentionKernels } from './attention.js';
 import { convKernels } from './conv.js';
 import type { NativeContext } from './context.js';
@@ -28,6 +28,11 @@ export interface NativeBackend extends Backend {
   readonly memory: WebAssembly.Memory;
   /** The wasm backend underneath (its allocator and memory are this backend's). */
   readonly wasm: WasmBackend;
+  /**
+   * The vector FMA peak of these threads on the ISA in use, GFLOP/s, measured by register-only
+   * multiply-add chains for about `ms` (default 200): what the bench divides a GEMM's GFLOP/s by.
+   */
+  fmaPeak(ms?: number): number;
   dispose(): void;
 }
 
@@ -71,6 +76,10 @@ export function createNativeBackendSync(options: NativeBackendOptions = {}): Nat
     threads,
     memory: wasm.memory,
     wasm,
+    fmaPeak: (ms = 200) => {
+      bindThreads(addon, threads);
+      return addon.fmaPeak(ms);
+    },
     dispose: () => wasm.dispose(),
   };
 }

@@ -1,0 +1,57 @@
+// A stand-alone timer of one ISA's GEMM (no Node): the kernel table's gemmPlan/gemmTask on the addon's
+// pool, GFLOP/s per shape (median of reps), and the FMA probe's peak on the same threads, for tuning
+// the blocking and the micro-tiles quickly. Built by scripts/gemm-bench.mjs, e.g.
+//   node scripts/gemm-bench.mjs avx2 2 1024,1024,1024 512,768,3072,0,1
+// Shapes are m,n,k[,transA,transB] (transposed operands stored as Aᵀ / Bᵀ).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+#include "../src/kernels.h"
+#include "../src/pool.h"
+
+#ifndef QKV_BENCH_ISA
+#define QKV_BENCH_ISA avx2
+#endif
+
+using namespace qkv;
+using Clock = std::chrono::steady_clock;
+
+static double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+int main(int argc, char** argv) {
+  const KernelTable* K = QKV_BENCH_ISA::table();
+  const int threads = argc > 1 ? std::atoi(argv[1]) : 1;
+  const int reps = std::getenv("REPS") ? std::atoi(std::getenv("REPS")) : 15;
+  Pool pool(threads);
+  // peak: the FMA probe, one task per thread and round
+  {
+    long iters = 1 << 24;
+    auto t0 = Clock::now();
+    pool.run(threads * 4, [&](int) { K->fmaPeak(iters); });
+    double el = msSince(t0);
+    std::printf("%s, %d threads: FMA probe %.1f GFLOP/s\n", K->name, threads, threads * 4 * K->fmaPeak(1) * iters / (el * 1e6));
+  }
+  for (int i = 2; i < argc; i++) {
+    int m = 0, n = 0, k = 0, ta = 0, tb = 0;
+    std::sscanf(argv[i], "%d,%d,%d,%d,%d", &m, &n, &k, &ta, &tb);
+    std::vector<float> a((size_t)m * k), b((size_t)k * n), c((size_t)m * n);
+    for (size_t j = 0; j < a.size(); j++) a[j] = (float)((j * 7919) % 1000) / 1000.0f - 0.5f;
+    for (size_t j = 0; j < b.size(); j++) b[j] = (float)((j * 104729) % 1000) / 1000.0f - 0.5f;
+    GemmArgs g{a.data(), ta ? 1L : k, ta ? (long)m : 1L, 0, b.data(), tb ? 1L : n, tb ? (long)k : 1L, 0, c.data(), n, 0, 1, m, n, k};
+    GemmPlan p = K->gemmPlan(g);
+    std::vector<double> runs;
+    for (int r = 0; r < reps + 2; r++) {
+      auto t0 = Clock::now();
+      pool.run(p.tasks, [&](int t) { K->gemmTask(p, t); });
+      if (r >= 2) runs.push_back(msSince(t0));
+    }
+    std::sort(runs.begin(), runs.end());
+    double ms = runs[runs.size() / 2];
+    std::printf("%5d x %5d x %5d %s%s: %8.3f ms %7.1f GFLOP/s (best %.1f)  grid %d x %d = %d tasks of %d x %d%s\n", m, n, k, ta ? "T" : "N",
+                tb ? "T" : "N", ms, 2.0 * m * n * k / (ms * 1e6), 2.0 * m * n * k / (runs[0] * 1e6), p.mBlocks, p.nBlocks, p.tasks, p.mc, p.nc,
+                p.gemv ? " (gemv)" : p.narrow ? " (narrow)" : "");
+  }
+  return 0;
+}
