@@ -75,13 +75,17 @@ test('a shader that fails to compile, and a lost device: one line each, on every
   assert.throws(() => lost.allocator.allocate('float32', 4), oneLine(/^webgpu: the GPU device was lost \(.*\); use --backend native/));
 });
 
-test('qkv --backend webgpu with no adapter: one line, exit 1', { skip: webgpuSkip ? 'no adapter here anyway' : false }, () => {
+test('qkv --backend webgpu with no adapter: only qkv\'s one line (Dawn\'s own warnings under QKV_DEBUG=1), exit 1', { skip: webgpuSkip ? 'no adapter here anyway' : false }, () => {
   const r = spawnSync(process.execPath, ['dist/cli/qkv.js', '--backend', 'webgpu', 'info', 'no-such-run'], {
     cwd: repoRoot(), encoding: 'utf8', env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', QKV_WEBGPU_SWIFTSHADER: '0' },
   });
   assert.equal(r.status, 1);
-  const ours = r.stderr.split('\n').filter((l) => l.startsWith('qkv:'));
-  assert.deepEqual(ours, ['qkv: webgpu: no GPU adapter is available here; use --backend native (or wasm)']);
+  assert.equal(r.stderr, 'qkv: webgpu: no GPU adapter is available here; use --backend native (or wasm)\n', 'nothing but the one line: the Vulkan loader\'s warnings stay in the probe\'s child');
+  const debug = spawnSync(process.execPath, ['dist/cli/qkv.js', '--backend', 'webgpu', 'info', 'no-such-run'], {
+    cwd: repoRoot(), encoding: 'utf8', env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', QKV_WEBGPU_SWIFTSHADER: '0', QKV_DEBUG: '1' },
+  });
+  assert.equal(debug.status, 1);
+  assert.match(debug.stderr, /webgpu probe \(Dawn's own messages\):\n[^]*vkCreateInstance/, 'QKV_DEBUG=1 shows what Dawn said');
 });
 
 test('the webgpu backend is a device: sync reads refused, async ones work', { skip: webgpuSkip }, async () => {

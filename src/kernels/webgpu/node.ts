@@ -2,6 +2,7 @@
 // dependency: loaded only when asked for, so qkv runs without it). Where no Vulkan driver is
 // installed, Debian's chromium package brings SwiftShader (a CPU Vulkan): its loader is
 // preloaded and VK_ICD_FILENAMES pointed at its driver, so tests run on machines with no GPU.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { QkvError } from '../../core/errors.js';
@@ -66,11 +67,40 @@ export async function loadDawn(): Promise<{ dawn: DawnModule | null; reason: str
   }
 }
 
+/**
+ * Whether Dawn finds an adapter here, asked in a child process first: where there is none, Dawn
+ * and the Vulkan loader print their own warnings straight to stderr (native code, out of
+ * Node's reach), and a refused run must print only qkv's one line. The child's stderr is shown
+ * under QKV_DEBUG=1. null: the child could not say (then the process asks Dawn itself).
+ */
+function adapterInChild(): boolean | null {
+  const me = new URL(import.meta.url).href;
+  const script = `import(${JSON.stringify(me)}).then((m) => m.probeHere()).then((ok) => process.stdout.write(ok ? 'adapter' : 'none'), () => process.stdout.write('error'))`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, env: process.env });
+  const debug = Boolean(process.env['QKV_DEBUG']) && process.env['QKV_DEBUG'] !== '0';
+  if (debug && r.stderr) process.stderr.write(`webgpu probe (Dawn's own messages):\n${r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n`}`);
+  return r.stdout === 'adapter' ? true : r.stdout === 'none' ? false : null;
+}
+
+/** Run in adapterInChild's child: whether Dawn gives an adapter in this process. */
+export async function probeHere(): Promise<boolean> {
+  const { dawn } = await loadDawn();
+  if (!dawn) return false;
+  prepareVulkan();
+  return (await dawn.create([]).requestAdapter()) !== null;
+}
+
+let childSaid: boolean | null | undefined;
+
 /** The `GPU` object of Dawn's Node binding (one per process), with WebGPU's classes as globals. */
 async function dawnGpu(): Promise<GPU> {
   const { dawn, reason } = await loadDawn();
   if (!dawn) throw new QkvError(`webgpu: ${reason}; ${HINT}`);
   prepareVulkan();
+  if (!gpu && process.env['QKV_WEBGPU_PROBE'] !== '0') {
+    childSaid ??= adapterInChild();
+    if (childSaid === false) throw new QkvError(`webgpu: no GPU adapter is available here${setupNote ? ` (${setupNote})` : ''}; ${HINT}`);
+  }
   // WebGPU's classes (GPUBufferUsage, GPUShaderStage...) as globals, as in a browser
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   return (gpu ??= dawn.create([])); // one Dawn instance per process
