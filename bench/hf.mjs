@@ -5,6 +5,7 @@
 // peft from QKV_BENCH_PYTHON (default python3: bench/peers/torch_hf.py) and ONNX Runtime on
 // qkv's own ONNX export of the same weights (forward; generation on the KV-cache decoder graph), in the same run.
 // --quick runs toy sizes: a check that everything runs, not a measurement.
+import { greedyTokens } from './greedy.mjs';
 import { bestQkv, fmtMs, fmtRatio, log, makeRow, median, PYTHON, q, runPeer, withBackend } from './lib.mjs';
 
 export const title = 'Hugging Face shapes on random weights (GPT-2 small, BERT base): qkv vs PyTorch + transformers and ONNX Runtime';
@@ -48,15 +49,7 @@ function qkvGpt2() {
   const x = ids(1, S.T, c.vocabSize);
   out.forwardMs = time(() => q.noGrad(() => q.tidy(() => { m.forward(x); })));
   const prompt = ids(1, 16, c.vocabSize);
-  const genMs = time(() => q.noGrad(() => {
-    const caches = m.makeCaches(1);
-    let next = prompt;
-    for (let i = 0; i < S.newTokens; i++) {
-      const id = q.tidy(() => { const l = m.forward(next, { caches, logitsToKeep: 1 }).logits; return l.select(1, l.shape[1] - 1).argmax(-1).toTypedArray()[0]; });
-      next = q.tensor([[id]], { dtype: 'int32' });
-    }
-    caches.forEach((k) => k.dispose());
-  }), 2);
+  const genMs = time(() => greedyTokens(q, m, prompt, S.newTokens), 2);
   out.generateTokensPerS = (S.newTokens / genMs) * 1000;
   const xb = ids(S.B, S.T, c.vocabSize);
   const yb = ids(S.B, S.T, c.vocabSize);

@@ -4,6 +4,8 @@
 // For a before/after on a shared machine, where runs minutes apart are not comparable.
 //   node scripts/hf-ab.mjs A_DIST B_DIST [--rows gpt2.forward,gpt2.generate,gpt2.full,gpt2.lora,bert.forward,bert.full,bert.lora] [--reps N] [--quick]
 // (A_DIST, B_DIST: built dist/ directories, e.g. a checkout of main's and this one's.)
+import { greedyTokens } from '../bench/greedy.mjs';
+
 const [distA, distB] = process.argv.slice(2, 4);
 if (!distA || !distB || distA.startsWith('--')) {
   console.error('usage: node scripts/hf-ab.mjs A_DIST B_DIST [--rows ...] [--reps N] [--quick]');
@@ -39,15 +41,7 @@ function make(q, row) {
       m.eval();
       const x = ids(1, S.T, c.vocabSize);
       const prompt = ids(1, 16, c.vocabSize);
-      const run = what === 'forward' ? () => q.noGrad(() => q.tidy(() => { m.forward(x); })) : () => q.noGrad(() => {
-        const caches = m.makeCaches(1);
-        let next = prompt;
-        for (let i = 0; i < S.newTokens; i++) {
-          const id = q.tidy(() => { const l = m.forward(next, { caches, logitsToKeep: 1 }).logits; return l.select(1, l.shape[1] - 1).argmax(-1).toTypedArray()[0]; });
-          next = q.tensor([[id]], { dtype: 'int32' });
-        }
-        caches.forEach((k) => k.dispose());
-      });
+      const run = what === 'forward' ? () => q.noGrad(() => q.tidy(() => { m.forward(x); })) : () => greedyTokens(q, m, prompt, S.newTokens);
       return { run, dispose: () => m.dispose() };
     }
     const [xb, yb] = [ids(S.B, S.T, c.vocabSize), ids(S.B, S.T, c.vocabSize)];

@@ -4,6 +4,7 @@
 // targets: timing each call adds a little to it. Run after `npm run build`:
 //   node scripts/hf-profile.mjs [--rows gpt2.forward,gpt2.generate,gpt2.full,gpt2.lora,bert.forward,bert.full,bert.lora]
 //                               [--steps N] [--top N] [--quick] [--dist DIR (another build's dist/, to compare)]
+import { greedyTokens } from '../bench/greedy.mjs';
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i < 0 ? dflt : process.argv[i + 1];
@@ -97,15 +98,7 @@ if (rows.some((r) => r.startsWith('gpt2'))) {
     if (rows.includes('gpt2.forward')) profile(`GPT-2 forward 1 × ${S.T}`, () => q.noGrad(() => q.tidy(() => { m.forward(x); })));
     const prompt = ids(1, 16, c.vocabSize);
     if (rows.includes('gpt2.generate')) {
-      profile(`GPT-2 greedy generation, ${S.newTokens} tokens after 16 (per run)`, () => q.noGrad(() => {
-        const caches = m.makeCaches(1);
-        let next = prompt;
-        for (let i = 0; i < S.newTokens; i++) {
-          const id = q.tidy(() => { const l = m.forward(next, { caches, logitsToKeep: 1 }).logits; return l.select(1, l.shape[1] - 1).argmax(-1).toTypedArray()[0]; });
-          next = q.tensor([[id]], { dtype: 'int32' });
-        }
-        caches.forEach((k) => k.dispose());
-      }));
+      profile(`GPT-2 greedy generation, ${S.newTokens} tokens after 16 (per run)`, () => greedyTokens(q, m, prompt, S.newTokens));
     }
     m.dispose();
   }
