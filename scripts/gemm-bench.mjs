@@ -2,7 +2,7 @@
 // plan and tasks on the addon's pool), for tuning the blocking and micro-tiles: builds
 // native/build/gemm-bench-ISA with the addon's flags (again only when a source is newer), runs it.
 // Usage: node scripts/gemm-bench.mjs avx512|avx2|generic THREADS m,n,k[,transA,transB] ...
-//   (CXXFLAGS_EXTRA='-DQKV_GEMM_TASKS=8' tries another grid; REPS=n sets the repetitions)
+//   (CXXFLAGS_EXTRA='-DQKV_GEMM_TASKS_PER_THREAD=8' tries another grid; REPS=n sets the repetitions)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -103,6 +103,7 @@ static void run(int tasks, const std::function<void(int)>& fn) {
 static Napi::Value Gemm(const Napi::CallbackInfo& info) {
   GemmArgs g{at(info, 0), lng(info, 1), lng(info, 2), lng(info, 3), at(info, 4), lng(info, 5), lng(info, 6), lng(info, 7),
              at(info, 8), lng(info, 9), lng(info, 10), (int)lng(info, 11), (int)lng(info, 12), (int)lng(info, 13), (int)lng(info, 14)};
+  g.threads = pool ? pool->threads() : 1;
   GemmPlan plan = K->gemmPlan(g);
   const KernelTable* k = K;
   run(plan.tasks, [&](int t) { k->gemmTask(plan, t); });
@@ -280,7 +281,8 @@ static void stridedRows(long rows, long n3, const std::function<void(long, long)
 }
 
 /** Runs one GEMM (C overwritten) on the pool. */
-static void gemmRun(const GemmArgs& g) {
+static void gemmRun(GemmArgs g) {
+  g.threads = pool ? pool->threads() : 1;
   GemmPlan plan = K->gemmPlan(g);
   const KernelTable* k = K;
   run(plan.tasks, [&](int t) { k->gemmTask(plan, t); });

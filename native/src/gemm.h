@@ -34,12 +34,17 @@ constexpr int MRD = 12;
 constexpr int KC = QKV_KC;
 /** Columns of a task at most (its packed B block, KC×NC, with the A block fits in L2). */
 constexpr int NC = 512;
-/** The grid has at least this many tasks when the shape allows (a thread the OS deschedules then holds
- * up one small task, not a half of the product); a constant, so the grid never depends on the threads. */
-#ifndef QKV_GEMM_TASKS
-#define QKV_GEMM_TASKS 16
+/** The grid has this many tasks a thread at least when the shape allows (a thread the OS deschedules then
+ * holds up one small task, not a half of the product), and no more: every extra block packs its A and B
+ * slices again. 16 tasks on 2 threads cut GPT-2's 512×768 outputs into 132×192 blocks, and the product
+ * with k = 50257 (lm_head's input gradient) then read its 103 MB and 154 MB operands four times each:
+ * 1.8× slower than in 8 tasks. The grid never changes a result (each element's k order is fixed by KC). */
+#ifndef QKV_GEMM_TASKS_PER_THREAD
+#define QKV_GEMM_TASKS_PER_THREAD 4
 #endif
-constexpr int MIN_TASKS = QKV_GEMM_TASKS;
+constexpr int TASKS_PER_THREAD = QKV_GEMM_TASKS_PER_THREAD;
+/** Narrow products (at most W columns) pack all of a task's k × W slice of B: at least this many tasks. */
+constexpr int MIN_NARROW_TASKS = 4;
 
 // ---- TB×TB transposes in registers (AVX2's unpack / shuffle / permute2f128 pattern; SSE's and NEON's
 // zip/unzip for 4): packing a transposed operand reads TB runs of TB floats and writes TB runs
@@ -368,11 +373,10 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
   const long mcMax = maxs(mr, (l2Bytes() / 2 / (KC * 4)) / mr * mr);
   long mB = (g.m + mcMax - 1) / mcMax, nB = (g.n + NC - 1) / NC;
   const long mTiles = (g.m + mr - 1) / mr, nTiles = (g.n + nr - 1) / nr;
-  // halve blocks until there are MIN_TASKS, the longer side of a block first (the extra packing that
-  // costs, of the other operand, is the smaller); halving keeps the count even, so two or four threads
-  // finish together
-  // (narrow products: a quarter as many, since each task packs all of its k × W slice of B)
-  const long minTasks = pl.narrow ? MIN_TASKS / 4 : MIN_TASKS;
+  // halve blocks until there are TASKS_PER_THREAD a thread, the longer side of a block first (the extra
+  // packing that costs, of the other operand, is the smaller); halving keeps the count even, so two or
+  // four threads finish together
+  const long minTasks = pl.narrow ? MIN_NARROW_TASKS : (long)TASKS_PER_THREAD * maxs(1, g.threads);
   while ((long)g.batch * mB * nB < minTasks) {
     const bool canM = mB < mTiles, canN = nB < nTiles;
     if (!canM && !canN) break;

@@ -11,9 +11,11 @@ struct GemmArgs {
   const float* b; long bRs, bCs, bBatch;  // op(B)(p, j) = b[p*bRs + j*bCs]
   float* c; long ldc, cBatch;             // C(i, j) = c[i*ldc + j], overwritten
   int batch, m, n, k;
+  /** The pool's threads: the grid has GEMM_TASKS_PER_THREAD tasks a thread where the shape allows (results never depend on it). */
+  int threads = 1;
 };
 
-/** How a product is cut into tasks: a grid that depends on the shape, the ISA and the L2's size only, never on the threads. */
+/** How a product is cut into tasks: a grid that depends on the shape, the ISA, the L2's size and the threads. */
 struct GemmPlan {
   GemmArgs g;
   int mBlocks, nBlocks, mc, nc, tasks;

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
     for (size_t j = 0; j < a.size(); j++) a[j] = (float)((j * 7919) % 1000) / 1000.0f - 0.5f;
     for (size_t j = 0; j < b.size(); j++) b[j] = (float)((j * 104729) % 1000) / 1000.0f - 0.5f;
     GemmArgs g{a.data(), ta ? 1L : k, ta ? (long)m : 1L, 0, b.data(), tb ? 1L : n, tb ? (long)k : 1L, 0, c.data(), n, 0, 1, m, n, k};
+    g.threads = threads;
     GemmPlan p = K->gemmPlan(g);
     std::vector<double> runs;
     for (int r = 0; r < reps + 2; r++) {
