@@ -243,7 +243,9 @@ describe('native kernels', { skip }, () => {
       const t = backend(threads);
       const g = new Generator(3);
       const res: Float32Array[] = [];
-      for (const c of [[1, 300, 200, 300, false, false, false], [6, 64, 64, 32, false, true, false], [2, 40, 500, 70, true, false, false]] as const) {
+      // (the grid has 4 tasks a thread: each thread count cuts these differently; the last one's k spans five KC slices)
+      for (const c of [[1, 300, 200, 300, false, false, false], [6, 64, 64, 32, false, true, false], [2, 40, 500, 70, true, false, false],
+        [1, 150, 96, 1100, false, false, false]] as const) {
         res.push(gemmCase(t, g, [...c]).got.slice());
       }
       res.push(...flashCases(t, g, `threads=${threads}`, [[2, 3, 100, 100, 32, 32, true, -1, false]]));
