@@ -10,11 +10,13 @@ const MIN_WORK = 4096;
 /**
  * Products of fewer rows than this (a decoding step's one query row: a matrix-vector product)
  * go to wasm below MAX_THIN_WORK multiply-adds: they are memory-bound, so the pool's wake-up and
- * the Node-API crossing cost more than the threads give (greedy generation of the baby GPT:
- * 880 tokens/s native vs 1720 wasm before this).
+ * the Node-API crossing cost more than the threads give (greedy generation of the baby GPT, whose
+ * products are 128 × 512 at most: 880 tokens/s native vs 1720 wasm before this). Above it (1 MiB of
+ * weights: GPT-2's 768 × 768 attention c_proj, 2.4 MB a token) both threads stream B: one wasm
+ * thread read it at 7 GB/s, the native GEMV at 17–20.
  */
 const THIN_ROWS = 8;
-const MAX_THIN_WORK = 1 << 20;
+const MAX_THIN_WORK = 1 << 18;
 
 export function matmulKernels(ctx: NativeContext): Pick<KernelSignatures, 'MatMul'> {
   const minWork = ctx.tiny ? 0 : MIN_WORK;
