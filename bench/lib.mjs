@@ -12,37 +12,12 @@ export const CORES = typeof os.availableParallelism === 'function' ? os.availabl
 export const PYTHON = process.env.QKV_BENCH_PYTHON || '/usr/bin/python3';
 export const TORCH_INSTALL = 'sudo apt-get install -y python3-torch libopenblas0-pthread';
 
-import { median, timeIt } from './timing.mjs';
+import { median, timeIt, timeItAsync } from './timing.mjs';
 import { fasterOf, torchPolicies, withPolicy } from './torch-policy.mjs';
-export { median, timeIt } from './timing.mjs';
+export { median, timeIt, timeItAsync } from './timing.mjs';
 
-/**
- * The qkv backends a section measures, in column order. `make()` returns a backend to register,
- * or null when this build cannot have it (then `why` says so; no number is made up): the
- * all-threads column needs shared WebAssembly memory (backend.threads reports what it got).
- */
 /** The adapter the webgpu column ran on (for the notes), once it was made. */
 export let webgpuAdapter = null;
-
-/** Like timeIt, for work a device queues: `fn` returns once it has waited for the device. */
-export async function timeItAsync(fn, { warmup = 1, reps = 5, maxMs = Infinity } = {}) {
-  for (let i = 0; i < warmup; i++) {
-    const t = performance.now();
-    await fn();
-    const ms = performance.now() - t;
-    if (ms >= maxMs) return { ms, runs: [ms] };
-  }
-  const runs = [];
-  let total = 0;
-  while (runs.length < reps && (runs.length === 0 || total < maxMs)) {
-    const t = performance.now();
-    await fn();
-    const ms = performance.now() - t;
-    runs.push(ms);
-    total += ms;
-  }
-  return { ms: median(runs), runs };
-}
 
 /**
  * timeIt on a host backend; on a device (be.device, the webgpu column) each run also waits for
@@ -52,6 +27,11 @@ export async function timeOn(be, backend, fn, opts) {
   return be.device ? timeItAsync(async () => { await fn(); await backend.sync(); }, opts) : timeIt(fn, opts);
 }
 
+/**
+ * The qkv backends a section measures, in column order. `make()` returns a backend to register,
+ * or null when this build cannot have it (then `why` says so; no number is made up): the
+ * all-threads column needs shared WebAssembly memory (backend.threads reports what it got).
+ */
 export function qkvBackends(wanted = ['ref', 'wasm', 'native']) {
   const all = [
     { id: 'ref', label: 'qkv ref', make: () => q.referenceBackend },
