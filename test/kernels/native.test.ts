@@ -293,6 +293,29 @@ describe('native kernels', { skip }, () => {
     });
   }
 
+  test('one-row products: small ones stay on wasm (the crossing costs more than the threads give), 1 MiB of weights and more go to the native GEMV', () => {
+    const c = counted();
+    const b = createNativeBackendSync({ name: 'native-thin-rule', addon: c.addon, threads: 2, initialPages: 1 });
+    const kernels = b.kernels as KernelSignatures;
+    const g = new Generator(6);
+    // [k, n, transB, on native]: the baby GPT's largest (128 × 512), GPT-2's attention c_proj (768 × 768) and lm_head row (Wᵀ)
+    for (const [k, n, transB, native] of [[128, 512, false, false], [768, 768, false, true], [768, 768, true, true], [512, 512, false, true]] as const) {
+      const al = [k, k * n, n].map((len) => b.allocator.allocate('float32', len));
+      const [av, wv, ov] = al.map((x) => x.view() as Float32Array); // views after the last allocation (a grow moves the heap)
+      av!.set(rand(k, g));
+      wv!.set(rand(k * n, g));
+      const args = (o: Float32Array, a2: Float32Array, b2: Float32Array): MatMulArgs => ({
+        a: a2, aOffset: 0, aBatchStride: 0, transA: false, b: b2, bOffset: 0, bBatchStride: 0, transB, out: o, batch: 1, m: 1, n, k,
+      });
+      const before = c.calls.get('gemm') ?? 0;
+      kernels.MatMul(args(ov!, av!, wv!));
+      assert.equal((c.calls.get('gemm') ?? 0) - before, native ? 1 : 0, `1×${k}·${k}×${n}${transB ? ' Bᵀ' : ''} ${native ? 'on native' : 'on wasm'}`);
+      const want = new Float32Array(n);
+      ref.MatMul(args(want, av!.slice(), wv!.slice()));
+      assert.ok(relDiff(ov!, want) < 1e-5, `1×${k}·${k}×${n}: ${relDiff(ov!, want)}`);
+    }
+  });
+
   test('the pool survives thousands of back-to-back jobs on more threads than cores, with the results of one thread', () => {
     // tiny jobs of a few tasks each: workers finish, spin, sleep and rejoin between them, and
     // with 5 threads on a small machine some are descheduled mid-job (what a busy machine does)
