@@ -20,6 +20,7 @@ import { normal } from '../init.js';
 import { Dropout, Embedding, LayerNorm, Linear } from '../layers.js';
 import { Module, ModuleError, type LoadResult, type StateDict } from '../module.js';
 import { cachedLength, type DecodingCache } from '../attention/decoding-cache.js';
+import { KVCache } from '../attention/kv-cache.js';
 import type { AttentionKind } from '../attention/multihead.js';
 import { attendWith, attentionKind, type AttentionKindDef } from '../attention/kinds/index.js';
 import type { LayerIntermediates } from '../transformer/layers.js';
@@ -68,6 +69,11 @@ class CausalSelfAttention extends Module {
     const [B, T, C] = x.shape as [number, number, number];
     const nh = this.c.nHead;
     return tidy(() => {
+      // decoding one token on a KV cache: append and attend in one kernel call (kv-cache.ts)
+      if (cache instanceof KVCache && T === 1 && !onAttention && this.attention.name === 'softmax' && !(this.training && this.c.dropout > 0)) {
+        const y = cache.step(this.c_attn.forward(x), nh); // (B, 1, C), or null where the fused step does not apply
+        if (y) return this.resid_dropout.forward(this.c_proj.forward(y));
+      }
       const heads = (t: Tensor) => permute(reshape(t, [B, T, nh, C / nh]), [0, 2, 1, 3]); // (B, nh, T, hs)
       const [q, k, v] = split(this.c_attn.forward(x), C, 2).map(heads) as [Tensor, Tensor, Tensor];
       // causal as a flag: with a cache of S - T past positions, query i sits at key position
