@@ -188,7 +188,7 @@ def lm(r):
         return out
 
     os.makedirs(r["out"], exist_ok=True)
-    best, last = float("inf"), float("nan")
+    best, last, evals = float("inf"), float("nan"), []
     for it in range(iters):
         for g in opt.param_groups:
             g["lr"] = get_lr(it)
@@ -202,12 +202,13 @@ def lm(r):
         step = it + 1
         if step % r["evalInterval"] == 0 or step == iters:
             losses = estimate_loss()
+            evals.append([step, losses["train"], losses["val"]])
             ckpt = {"model": model.state_dict(), "optimizer": opt.state_dict(), "iter_num": step}
             torch.save(ckpt, os.path.join(r["out"], "last.pt"))
             if losses["val"] < best:
                 best = losses["val"]
                 torch.save(ckpt, os.path.join(r["out"], "best.pt"))
-    return {"loss": last, "val": best, "vocab": len(chars)}
+    return {"loss": last, "val": best, "vocab": len(chars), "evals": evals}
 
 
 def encoder(r):
