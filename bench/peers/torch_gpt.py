@@ -1,13 +1,15 @@
 """PyTorch CPU peer of `npm run bench`: run by bench/*.mjs with /usr/bin/python3.
 
-    python3 torch_gpt.py gemm|gpt|encoder|lm|lmtext   < request.json   -> one JSON line on stdout
+    python3 torch_gpt.py gemm|gpt|encoder|lm|lmtext|lmsteps   < request.json   -> one JSON line on stdout
 
 gemm: median ms of torch.mm at each size, and at each of the request's shapes (a transposed operand a view of a stored transpose). gpt: nanoGPT's model (the baby shakespeare-char
 shape from the request, dropout 0, AdamW, no clipping) trained on the request's tokens, median
 ms per step. encoder: nn.TransformerEncoder forward (eval, inference mode), median ms.
 lm: nanoGPT's training loop on a text file (the bench's end-to-end row times the whole process).
+lmsteps: lm()'s update from given weights on given batches, the loss of each step (bench/lm-steps.mjs).
 lmtext: the loss of lm()'s checkpoint on the text's whole validation split (untimed, beside the row).
 """
+import base64
 import json
 import math
 import os
@@ -231,6 +233,42 @@ def lmtext(r):
     return {"loss": total / n, "tokens": n}
 
 
+def lmsteps(r):
+    """lm()'s update (AdamW with decay on matrices, get_lr, clipping) from qkv's initial weights
+    (r["weights"]: qkv names -> base64 float32) on qkv's batches (r["batches"]: [x, y] token lists):
+    the loss before each step, for bench/lm-steps.mjs to compare with qkv's Trainer step by step."""
+    model = GPT(dict(r, vocabSize=r["vocabSize"]))
+    own = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, w in r["weights"].items():
+            mine = name.removeprefix("transformer.").replace(".mlp.", ".")  # nanoGPT's names -> this file's
+            t = torch.frombuffer(bytearray(base64.b64decode(w["f32"])), dtype=torch.float32).view(*w["shape"])
+            own[mine].copy_(t)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": r["weightDecay"]}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=r["lr"], betas=(0.9, r["beta2"]))
+    B, T, n = r["batchSize"], r["blockSize"], len(r["batches"])
+    warmup, lr, min_lr = r["warmup"], r["lr"], r["minLr"]
+
+    def get_lr(it):
+        if it < warmup:
+            return lr * (it + 1) / (warmup + 1)
+        return min_lr + 0.5 * (1.0 + math.cos(math.pi * (it - warmup) / (n - warmup))) * (lr - min_lr)
+
+    losses = []
+    for it, (x, y) in enumerate(r["batches"]):
+        for g in opt.param_groups:
+            g["lr"] = get_lr(it)
+        loss = model(torch.tensor(x).view(B, T), torch.tensor(y).view(B, T))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), r["clip"])
+        opt.step()
+        losses.append(loss.item())
+    return {"losses": losses}
+
+
 def encoder(r):
     torch.manual_seed(r.get("seed", 0))
     layer = nn.TransformerEncoderLayer(r["dModel"], r["nhead"], r["dimFeedforward"], dropout=0.0, batch_first=True)
@@ -249,7 +287,7 @@ def main():
     r = json.loads(sys.stdin.read() or "{}")
     torch.set_num_threads(int(r.get("threads", torch.get_num_threads())))
     try:
-        out = {"gemm": gemm, "gpt": gpt, "encoder": encoder, "lm": lm, "lmtext": lmtext}[mode](r)
+        out = {"gemm": gemm, "gpt": gpt, "encoder": encoder, "lm": lm, "lmtext": lmtext, "lmsteps": lmsteps}[mode](r)
     except Exception as e:  # one JSON line, whatever happens
         print(json.dumps({"error": f"{type(e).__name__}: {e}".splitlines()[0]}))
         sys.exit(1)
