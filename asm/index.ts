@@ -15,6 +15,7 @@ export { linear_attention_scratch, causal_linear_attention, causal_linear_attent
 export { log_softmax, log_softmax_grad, cross_entropy, cross_entropy_grad } from './loss';
 export { sum_rows, max_rows } from './reduce';
 export { gather, scatter_add, fill32, where } from './gather';
+export { im2col, col2im, transpose_batched } from './conv';
 
 // @ts-ignore: decorator
 @inline function scratch(): usize {

@@ -4,7 +4,7 @@
 // transposed and skinny operands (GPT-2's MLP and its gradients, a LoRA factor, one decoding row).
 import { readFileSync } from 'node:fs';
 import { loadAddon } from '../dist/src/kernels/native/index.js';
-import { BENCH_DIR, CORES, PYTHON, fmtRatio, log, makeRow, nodePeer, q, runPeer, timeIt, timeItAsync, torchInfo, torchPeer, withBackend } from './lib.mjs';
+import { CORES, fmtRatio, log, makeRow, nodePeer, q, timeIt, timeItAsync, torchInfo, torchPeer, torchRun, withBackend } from './lib.mjs';
 
 export const title = 'GEMM (float32, n×n·n×n), GFLOP/s';
 /** This section times the webgpu column too (to the end of the device's queue). */
@@ -29,8 +29,7 @@ const fmt = (v) => (v < 1 ? v.toPrecision(2) : v.toFixed(1));
 const addon = () => (q.nativeAvailable() ? loadAddon().addon : null);
 /** PyTorch limited to an ISA: oneDNN/ATen's kernels and MKL's (env vars read at their load). */
 const TORCH_ISA_ENV = { avx2: { ATEN_CPU_CAPABILITY: 'avx2', MKL_ENABLE_INSTRUCTIONS: 'AVX2' }, generic: { ATEN_CPU_CAPABILITY: 'default', MKL_ENABLE_INSTRUCTIONS: 'SSE4_2' } };
-const torchOn = (isa, request) => runPeer(PYTHON, [`${BENCH_DIR}peers/torch_gpt.py`, 'gemm'], request, 600_000,
-  { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE', ...(TORCH_ISA_ENV[isa] ?? {}) });
+const torchOn = (isa, request) => torchRun('torch_gpt.py', ['gemm'], request, 600_000, TORCH_ISA_ENV[isa] ?? {});
 const ISA_NAME = { avx512: 'AVX-512', avx2: 'AVX2+FMA', generic: 'generic (SSE2/NEON)' };
 
 export async function run(ctx) {

@@ -6,7 +6,7 @@
 // qkv's own ONNX export of the same weights (forward; generation on the KV-cache decoder graph), in the same run.
 // --quick runs toy sizes: a check that everything runs, not a measurement.
 import { greedyTokens } from './greedy.mjs';
-import { bestQkv, fmtMs, fmtRatio, log, makeRow, median, PYTHON, q, runPeer, withBackend } from './lib.mjs';
+import { bestQkv, fmtMs, fmtRatio, log, makeRow, median, PYTHON, q, torchRun, withBackend } from './lib.mjs';
 
 export const title = 'Hugging Face shapes on random weights (GPT-2 small, BERT base): qkv vs PyTorch + transformers and ONNX Runtime';
 
@@ -183,11 +183,11 @@ export async function run(ctx) {
     }
   }
   if (ctx.peers.torch) {
-    const t = runPeer(PYTHON, [new URL('./peers/torch_hf.py', import.meta.url).pathname], request, 1_800_000, { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' });
+    const t = torchRun('torch_hf.py', [], request, 1_800_000);
     if (t.error) for (const r of Object.values(rows)) r.cells.torch = { text: t.error.slice(0, 60) };
     else {
       fill('torch', t);
-      ctx.notes.push(`hf: PyTorch ${t.torch} (${t.threads} threads) with transformers and peft, ${PYTHON}`);
+      ctx.notes.push(`hf: PyTorch ${t.torch} (${t.threads} threads) with transformers and peft, ${PYTHON}; OMP_WAIT_POLICY ${t.policy} gave its best numbers`);
     }
   } else for (const r of Object.values(rows)) r.cells.torch = { text: 'left out' };
   const o = await ortTimes(ctx);

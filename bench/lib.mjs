@@ -12,36 +12,12 @@ export const CORES = typeof os.availableParallelism === 'function' ? os.availabl
 export const PYTHON = process.env.QKV_BENCH_PYTHON || '/usr/bin/python3';
 export const TORCH_INSTALL = 'sudo apt-get install -y python3-torch libopenblas0-pthread';
 
-import { median, timeIt } from './timing.mjs';
-export { median, timeIt } from './timing.mjs';
+import { median, timeIt, timeItAsync } from './timing.mjs';
+import { fasterOf, torchPolicies, withPolicy } from './torch-policy.mjs';
+export { median, timeIt, timeItAsync } from './timing.mjs';
 
-/**
- * The qkv backends a section measures, in column order. `make()` returns a backend to register,
- * or null when this build cannot have it (then `why` says so; no number is made up): the
- * all-threads column needs shared WebAssembly memory (backend.threads reports what it got).
- */
 /** The adapter the webgpu column ran on (for the notes), once it was made. */
 export let webgpuAdapter = null;
-
-/** Like timeIt, for work a device queues: `fn` returns once it has waited for the device. */
-export async function timeItAsync(fn, { warmup = 1, reps = 5, maxMs = Infinity } = {}) {
-  for (let i = 0; i < warmup; i++) {
-    const t = performance.now();
-    await fn();
-    const ms = performance.now() - t;
-    if (ms >= maxMs) return { ms, runs: [ms] };
-  }
-  const runs = [];
-  let total = 0;
-  while (runs.length < reps && (runs.length === 0 || total < maxMs)) {
-    const t = performance.now();
-    await fn();
-    const ms = performance.now() - t;
-    runs.push(ms);
-    total += ms;
-  }
-  return { ms: median(runs), runs };
-}
 
 /**
  * timeIt on a host backend; on a device (be.device, the webgpu column) each run also waits for
@@ -51,6 +27,11 @@ export async function timeOn(be, backend, fn, opts) {
   return be.device ? timeItAsync(async () => { await fn(); await backend.sync(); }, opts) : timeIt(fn, opts);
 }
 
+/**
+ * The qkv backends a section measures, in column order. `make()` returns a backend to register,
+ * or null when this build cannot have it (then `why` says so; no number is made up): the
+ * all-threads column needs shared WebAssembly memory (backend.threads reports what it got).
+ */
 export function qkvBackends(wanted = ['ref', 'wasm', 'native']) {
   const all = [
     { id: 'ref', label: 'qkv ref', make: () => q.referenceBackend },
@@ -159,14 +140,22 @@ export function runPeer(command, args, request, timeoutMs = 600_000, env = proce
 
 export const nodePeer = (script, request, timeoutMs) => runPeer(process.execPath, [`${BENCH_DIR}peers/${script}`], request, timeoutMs);
 /**
- * PyTorch in its fastest stable setting here: with the default OMP_WAIT_POLICY, torch's OpenMP
- * threads spin while OpenBLAS's own threads work and the baby GPT step swings between 43 and
- * 157 ms on 2 cores; PASSIVE gives 33-36 ms run after run (measured 2026-11-23).
+ * A PyTorch peer script (bench/peers/SCRIPT) in its fastest setting here: run under each
+ * OMP_WAIT_POLICY of torchPolicies() and merged by fasterOf (bench/torch-policy.mjs); `wallS` is
+ * each whole process's wall time. extraEnv: more variables (e.g. an ISA limit).
  */
-const TORCH_ENV = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
-export const torchPeer = (mode, request, timeoutMs) => runPeer(PYTHON, [`${BENCH_DIR}peers/torch_gpt.py`, mode], request, timeoutMs, TORCH_ENV);
+export function torchRun(script, args, request, timeoutMs = 600_000, extraEnv = {}) {
+  const names = torchPolicies();
+  const runs = names.map((policy) => {
+    const t0 = performance.now();
+    const r = runPeer(PYTHON, [`${BENCH_DIR}peers/${script}`, ...args], request, timeoutMs, withPolicy({ ...process.env, ...extraEnv }, policy));
+    return r.error ? r : { ...r, wallS: (performance.now() - t0) / 1000 };
+  });
+  return fasterOf(runs, names);
+}
+export const torchPeer = (mode, request, timeoutMs) => torchRun('torch_gpt.py', [mode], request, timeoutMs);
 /** The task models (seq2seq, tagger) in plain PyTorch: bench/peers/torch_tasks.py. */
-export const torchTasksPeer = (mode, request, timeoutMs) => runPeer(PYTHON, [`${BENCH_DIR}peers/torch_tasks.py`, mode], request, timeoutMs, TORCH_ENV);
+export const torchTasksPeer = (mode, request, timeoutMs) => torchRun('torch_tasks.py', [mode], request, timeoutMs);
 
 let torchProbe;
 /** Whether /usr/bin/python3 can import torch: {ok, version, threads} or {ok: false, why}. */

@@ -76,7 +76,7 @@ function machine(ctx, torch) {
 }
 
 function machineLine(m) {
-  const torch = m.torch.version ? `PyTorch ${m.torch.version} (${m.torch.blas ?? 'BLAS unknown'}, ${m.torch.threads} threads, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? "PASSIVE"}, ${m.torch.python})` : `PyTorch: ${m.torch.missing}${m.torch.install ? ` (${m.torch.install})` : ''}`;
+  const torch = m.torch.version ? `PyTorch ${m.torch.version} (${m.torch.blas ?? 'BLAS unknown'}, ${m.torch.threads} threads, ${process.env.OMP_WAIT_POLICY !== undefined ? `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}` : 'each time the faster of OMP_WAIT_POLICY unset and PASSIVE'}, ${m.torch.python})` : `PyTorch: ${m.torch.missing}${m.torch.install ? ` (${m.torch.install})` : ''}`;
   const tfjs = m.tfjs ? `TF.js ${m.tfjs.version} ${m.tfjs.backend} (SIMD ${m.tfjs.simd ? 'on' : 'off'}, threads ${m.tfjs.threads > 1 ? m.tfjs.threads : 'off: tfjs-backend-wasm disables them in Node'})` : 'TF.js: not run';
   return `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.wasm}; ${torch}; ${tfjs}`;
 }

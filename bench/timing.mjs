@@ -7,26 +7,45 @@ export const median = (xs) => {
 };
 
 /**
- * Runs fn `warmup` times untimed, then up to `reps` times timed; stops early (after at least one
- * timed run) once the timed runs took more than maxMs in all. A warm-up run that alone takes maxMs or
- * more is the one measurement (slow cases, e.g. the reference backend, run once more at most).
- * Returns the median and every run (ms).
+ * The timing plan shared by timeIt and timeItAsync: `warmup` untimed runs, then up to `reps` timed
+ * ones; stops early (after at least one timed run) once the timed runs took more than maxMs in all.
+ * A warm-up run that alone takes maxMs or more is the one measurement (slow cases, e.g. the
+ * reference backend, run once more at most). A generator: it yields whether the next run is timed
+ * and is sent each run's ms, so one plan serves a synchronous and an awaited run alike.
  */
-export function timeIt(fn, { warmup = 1, reps = 5, maxMs = Infinity } = {}) {
+function* plan({ warmup = 1, reps = 5, maxMs = Infinity } = {}) {
   for (let i = 0; i < warmup; i++) {
-    const t = performance.now();
-    fn();
-    const ms = performance.now() - t;
+    const ms = yield false;
     if (ms >= maxMs) return { ms, runs: [ms] };
   }
   const runs = [];
   let total = 0;
   while (runs.length < reps && (runs.length === 0 || total < maxMs)) {
-    const t = performance.now();
-    fn();
-    const ms = performance.now() - t;
+    const ms = yield true;
     runs.push(ms);
     total += ms;
   }
   return { ms: median(runs), runs };
+}
+
+/** Times fn by plan(opts); returns the median and every timed run (ms). */
+export function timeIt(fn, opts) {
+  const p = plan(opts);
+  for (let step = p.next(); ; ) {
+    if (step.done) return step.value;
+    const t = performance.now();
+    fn();
+    step = p.next(performance.now() - t);
+  }
+}
+
+/** timeIt for work a device queues: `fn` returns (a promise) once it has waited for the device. */
+export async function timeItAsync(fn, opts) {
+  const p = plan(opts);
+  for (let step = p.next(); ; ) {
+    if (step.done) return step.value;
+    const t = performance.now();
+    await fn();
+    step = p.next(performance.now() - t);
+  }
 }

@@ -253,7 +253,7 @@ export class Trainer<Batch> {
   private *checkingMonitor(metric: string): globalThis.Generator<Promise<unknown>, void, unknown> {
     const result = yield* this.evaluatedOnly();
     if (result.metrics[metric] === undefined) {
-      throw new QkvError(`--monitor ${metric}: the task's evaluation has no metric "${metric}"; it reports ${Object.keys(result.metrics).join(', ')}`);
+      throw new QkvError(`monitor "${metric}" (--monitor): the task's evaluation has no metric "${metric}"; it reports ${Object.keys(result.metrics).join(', ')}`);
     }
   }
 

@@ -45,10 +45,10 @@ const lines = (r: { stderr: string }) => r.stderr.trim().split('\n').filter(Bool
 
 test('--monitor with a metric the task lacks fails before training, naming the flag and the metrics', () => {
   const r = run(['train', 'tag', '--builtin', 'ambiguity', '--n', '40', '--out', 'monitor-bad', ...tiny, '--monitor', 'bleu']);
-  failsWith(r, /^qkv: --monitor bleu: .*no metric "bleu"; it reports accuracy, macroF1/);
+  failsWith(r, /^qkv: monitor "bleu" \(--monitor\): .*no metric "bleu"; it reports accuracy, macroF1/);
   assert.ok(!existsSync(join(dir, 'monitor-bad', 'last')), 'nothing trained or saved');
   const lm = run(['train', 'lm', '--data', 'lm.txt', '--out', 'monitor-lm', '--block-size', '8', ...tinyLm, '--monitor', 'accuracy']);
-  failsWith(lm, /^qkv: --monitor accuracy: .*it reports trainLoss, valLoss, valPerplexity/);
+  failsWith(lm, /^qkv: monitor "accuracy" \(--monitor\): .*it reports trainLoss, valLoss, valPerplexity/);
   const good = run(['train', 'tag', '--builtin', 'ambiguity', '--n', '40', '--out', 'monitor-ok', ...tiny, '--monitor', 'macroF1', '--json']);
   ok(good, '--monitor macroF1');
   assert.equal(JSON.parse(good.stdout).best.metric, 'macroF1');

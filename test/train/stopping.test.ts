@@ -169,7 +169,7 @@ test('early stopping: a planted sequence of dev scores stops after `patience` ev
   const tw = new Trainer(w, indexedTask(w.w, 40, 4, { scores: [1, 0] }).task, { ...sgd, maxSteps: 6, evalEvery: 2, patience: 1, monitor: 'w' });
   tw.run();
   assert.equal(tw.state.bestStep, 6, 'w improved at every evaluation');
-  assert.throws(() => new Trainer(w, indexedTask(w.w, 40, 4).task, { ...sgd, maxSteps: 2, evalEvery: 2, monitor: 'bleu' }).run(), /--monitor bleu: the task.s evaluation has no metric "bleu"; it reports score, w$/);
+  assert.throws(() => new Trainer(w, indexedTask(w.w, 40, 4).task, { ...sgd, maxSteps: 2, evalEvery: 2, monitor: 'bleu' }).run(), /monitor "bleu" \(--monitor\): the task.s evaluation has no metric "bleu"; it reports score, w$/);
 });
 
 test('resume keeps the epoch position and the early-stopping count; a tag run in epochs resumes bit for bit', () => {

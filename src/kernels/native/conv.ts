@@ -1,6 +1,6 @@
 // Conv1d and its two gradients on native (native/src/conv.h): forward and grad-input one task
-// per batch row, grad-weight one per output channel. The wasm backend has no conv1d, so every
-// call whose arrays live in the heap comes here, however small (the alternative is the reference).
+// per batch row, grad-weight one per output channel. Every call whose arrays live in the heap
+// comes here, however small (native registers no wasm fallback for conv1d; the reference is the other path).
 import type { Conv1dArgs, KernelSignatures } from '../contract.js';
 import { conv1d, conv1dGradInput, conv1dGradWeight } from '../ref/conv1d.js';
 import { ptr } from '../wasm/util.js';
@@ -10,7 +10,7 @@ type Names = 'Conv1d' | 'Conv1dGradInput' | 'Conv1dGradWeight';
 
 export function convKernels(ctx: NativeContext): Pick<KernelSignatures, Names> {
   const { addon, mem } = ctx;
-  // arrays outside the heap go to the reference (wasm has no conv1d to fall to)
+  // arrays outside the heap go to the reference
   const call = (other: KernelSignatures[Names], which: number) => {
     return (p: Float32Array, q: Float32Array, a: Conv1dArgs, out: Float32Array): void => {
       if (!mem.holds(p, q, out)) return other(p, q, a, out);

@@ -12,7 +12,8 @@ import { elementwiseKernels } from './elementwise.js';
 import { gatherKernels } from './gather.js';
 import { linearAttentionKernels } from './linear-attention.js';
 import { lossKernels } from './loss.js';
-import { matmulKernels } from './matmul.js';
+import { convKernels } from './conv.js';
+import { gemmRunner, matmulKernels } from './matmul.js';
 import { instantiate, pickVariant, sharedMemorySupported, wasmFile, type WasmInstance, type WasmInstanceOptions, type WasmVariant } from './module.js';
 import { optimKernels } from './optim.js';
 import { reduceKernels } from './reduce.js';
@@ -62,8 +63,9 @@ export interface WasmBackendOptions extends WasmInstanceOptions {
 export function wasmKernels(instance: WasmInstance, tiny = false, pool: ThreadPool | null = null): Partial<KernelSignatures> {
   const { kernels: w, memory, allocator } = instance;
   const mem = new MemoryBuffer(memory);
+  const gemm = gemmRunner(w, pool, tiny);
   return {
-    ...copyKernels(w, mem, tiny), ...matmulKernels(w, mem, tiny, pool), ...elementwiseKernels(w, mem, tiny, pool),
+    ...copyKernels(w, mem, tiny), ...matmulKernels(mem, tiny, gemm), ...convKernels(w, mem, allocator, gemm, tiny), ...elementwiseKernels(w, mem, tiny, pool),
     ...rowKernels(w, mem), ...optimKernels(w, mem), ...lossKernels(w, mem), ...reduceKernels(w, mem, tiny),
     ...gatherKernels(w, mem, tiny), ...linearAttentionKernels(w, mem, allocator), ...attentionKernels(w, mem, allocator, pool),
   };

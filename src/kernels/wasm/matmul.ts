@@ -17,7 +17,7 @@ const MR = 4;
 const NR = 8;
 
 /** One gemm call's arguments (see asm/index.ts gemm), the scratch last. */
-type GemmArgs = [a: number, aRs: number, aCs: number, aBatch: number, b: number, bRs: number, bCs: number, bBatch: number,
+export type GemmArgs = [a: number, aRs: number, aCs: number, aBatch: number, b: number, bRs: number, bCs: number, bBatch: number,
   out: number, ldc: number, cBatch: number, batch: number, m: number, n: number, k: number, scratch: number];
 
 /** Cuts `total` into at most `parts` bands whose sizes are multiples of `step`: [start, size] pairs. */
@@ -57,29 +57,40 @@ export function gemmLayout(args: MatMulArgs): { aRs: number; aCs: number; bRs: n
   return { aRs, aCs, bRs, bCs, rows: m, batch };
 }
 
-export function matmulKernels(w: WasmKernels, mem: MemoryBuffer, tiny: boolean, pool: ThreadPool | null): Pick<KernelSignatures, 'MatMul'> {
-  const minWork = tiny ? 0 : MIN_WORK;
+/**
+ * Runs one gemm call (scratch ignored) on the calling thread, or cut across the pool's threads
+ * when the product is large enough to pay for the hand-off. Used by MatMul and by Conv1d's GEMMs.
+ */
+export type GemmRunner = (g: GemmArgs) => void;
+
+export function gemmRunner(w: WasmKernels, pool: ThreadPool | null, tiny: boolean): GemmRunner {
   const minParallel = tiny ? 0 : MIN_PARALLEL_WORK;
   const mainScratch = w.main_scratch();
   const local = w.gemm as (...args: number[]) => void;
+  return (g) => {
+    const [, , , , , , , , , , , batch, rows, n, k] = g;
+    g[15] = mainScratch;
+    const threads = pool && batch * rows * n * k >= minParallel ? pool.available() : 1;
+    if (threads === 1) {
+      local(...g);
+      return;
+    }
+    const parts = splitGemm(g, threads);
+    parts.forEach((p, t) => { p[15] = pool!.scratch(t); });
+    pool!.run('gemm', parts, local);
+  };
+}
+
+export function matmulKernels(mem: MemoryBuffer, tiny: boolean, gemm: GemmRunner): Pick<KernelSignatures, 'MatMul'> {
+  const minWork = tiny ? 0 : MIN_WORK;
   return {
     MatMul: (args) => {
       const { a, b, out, m, n, k } = args;
-      let { batch } = args;
       if (m * n * k < minWork || !mem.holds(a, b, out)) return refMatMul(args);
-      const { aRs, aCs, bRs, bCs, rows, batch: matrices } = gemmLayout(args);
-      batch = matrices;
-      const g: GemmArgs = [ptr(a as Float32Array, args.aOffset), aRs, aCs, args.aBatchStride,
+      const { aRs, aCs, bRs, bCs, rows, batch } = gemmLayout(args);
+      gemm([ptr(a as Float32Array, args.aOffset), aRs, aCs, args.aBatchStride,
         ptr(b as Float32Array, args.bOffset), bRs, bCs, args.bBatchStride,
-        ptr(out), n, rows * n, batch, rows, n, k, mainScratch];
-      const threads = pool && batch * rows * n * k >= minParallel ? pool.available() : 1;
-      if (threads === 1) {
-        local(...g);
-        return;
-      }
-      const parts = splitGemm(g, threads);
-      parts.forEach((p, t) => { p[15] = pool!.scratch(t); });
-      pool!.run('gemm', parts, local);
+        ptr(out), n, rows * n, batch, rows, n, k, 0]);
     },
   };
 }

@@ -95,6 +95,11 @@ export interface WasmKernels {
   scatter_add(src: number, cols: number, ids: number, count: number, out: number): void;
   fill32(out: number, bits: number, n: number): void;
   where(cond: number, inner: number, condFloat: number, a: number, aStep: number, b: number, bStep: number, out: number, n: number): void;
+  im2col(x: number, col: number, batch: number, cin: number, length: number, kernel: number, outLength: number,
+    stride: number, padLeft: number, dilation: number): void;
+  col2im(dcol: number, dx: number, batch: number, cin: number, length: number, kernel: number, outLength: number,
+    stride: number, padLeft: number, dilation: number): void;
+  transpose_batched(src: number, dst: number, batch: number, rows: number, cols: number): void;
 }
 
 /** A module using the smallest SIMD instruction set the kernels need: () -> v128 (three v128.const, then `op`). */
