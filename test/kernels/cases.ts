@@ -138,11 +138,11 @@ const yLen = (a: Conv1dArgs) => a.batch * a.cout * a.outLength;
 
 export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
   Copy: () => [
-    { what: 'Copy transpose 5×7 float32', arrays: [f(35), out(35)], outputs: [1], tol: 0, native: 'whereStrided',
+    { what: 'Copy transpose 5×7 float32', arrays: [f(35), out(35)], outputs: [1], tol: 0,
       run: (k, [x, y]) => k.Copy({ data: x!, offset: 0, strides: [1, 5] }, dense(y!, 0, [7, 5]), [7, 5]) },
-    { what: 'Copy broadcast row into 4×9', arrays: [f(9), out(36)], outputs: [1], tol: 0, native: 'whereStrided',
+    { what: 'Copy broadcast row into 4×9', arrays: [f(9), out(36)], outputs: [1], tol: 0,
       run: (k, [x, y]) => k.Copy({ data: x!, offset: 0, strides: [0, 1] }, dense(y!, 0, [4, 9]), [4, 9]) },
-    { what: 'Copy int32 permute 2×3×4', arrays: [ints(24, (g) => Math.floor(g.uniform() * 100)), ints(24, () => -1)], outputs: [1], tol: 0, native: 'whereStrided',
+    { what: 'Copy int32 permute 2×3×4', arrays: [ints(24, (g) => Math.floor(g.uniform() * 100)), ints(24, () => -1)], outputs: [1], tol: 0,
       run: (k, [x, y]) => k.Copy({ data: x!, offset: 0, strides: [1, 8, 2] }, dense(y!, 0, [2, 3, 4]), [2, 3, 4]) },
   ],
   Fill: () => [1, 17, 1000].map((n) => ({ what: `Fill n=${n}`, arrays: [out(n)], outputs: [0], tol: 0, run: (k, [y]) => k.Fill(y!, 0.25) })),

@@ -254,7 +254,7 @@ describe('native kernels', { skip }, () => {
       t.kernels.LayerNormGrad(x!, gamma!, mean!, rstd!, dy!, r, c, dx!, dg!, null);
       res.push(dx!.slice(), dg!.slice());
       // conv1d (GEMMs over im2col) and the strided kernels: the case table's rows that reach them
-      for (const name of ['Conv1d', 'Conv1dGradInput', 'Conv1dGradWeight', 'Copy', 'Mul', 'Greater', 'Where', 'CrossEntropy', 'CrossEntropyGrad', 'Gather',
+      for (const name of ['Conv1d', 'Conv1dGradInput', 'Conv1dGradWeight', 'Mul', 'Greater', 'Where', 'CrossEntropy', 'CrossEntropyGrad', 'Gather',
         'ScatterAdd', 'CausalLinearAttention', 'CausalLinearAttentionGrad'] as const) {
         KERNEL_CASES[name]().forEach((c, i) => { if (c.native) res.push(...runCase(t.b, c, 300 + i).map((o) => Float32Array.from(o))); });
       }

@@ -3,8 +3,7 @@
 // split into fixed pieces across the pool (smaller such calls go to wasm). Every other layout
 // (broadcast over leading and trailing axes, strided views, int32 masks) and the comparisons,
 // Maximum and Minimum, which wasm would leave to the reference's index tables, run the strided
-// kernel (native/src/strided.h) at any size worth a call; Where likewise for the layouts wasm's lacks,
-// and Copy of a strided view (permutes, transposes, broadcasts) into a dense tensor.
+// kernel (native/src/strided.h) at any size worth a call; Where likewise for the layouts wasm's lacks.
 import type { Shape } from '../../core/shape.js';
 import type { BinaryKernel, BinaryKernelName, KernelSignatures, Strided, UnaryKernel } from '../contract.js';
 import { binaryKernels } from '../ref/elementwise.js';
@@ -140,34 +139,14 @@ function where(ctx: NativeContext): KernelSignatures['Where'] {
   };
 }
 
-/**
- * Copy from a strided view (a permute's or transpose's contiguous(), a broadcast) into a dense
- * destination on the pool: the strided select with the source as the condition and as both values,
- * where(x, x, x) = x, copies it 32-bit word for word (float32 and int32 alike). Dense sources and
- * small copies stay on wasm, whose memory.copy is as fast on one thread.
- */
-function copy(ctx: NativeContext): KernelSignatures['Copy'] {
-  const other = ctx.fallback.Copy!;
-  return (src, dst, shape) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (n < (ctx.tiny ? 1 : MIN_BINARY) || isDense(src, shape) || !isDense(dst, shape) || !ctx.mem.holds32(src.data, dst.data) ||
-      src.data.constructor !== dst.data.constructor) return other(src, dst, shape);
-    const m = mergeAxes(shape, src.strides, src.strides, src.strides);
-    if (!m) return other(src, dst, shape);
-    enter(ctx);
-    const x = ptr(src.data as Float32Array, src.offset);
-    ctx.addon.whereStrided(x, src.data instanceof Float32Array ? 1 : 0, x, x, ptr(dst.data as Float32Array, dst.offset), ...m);
-  };
-}
-
-type Names = 'Copy' | 'Where' | 'Add' | 'Sub' | 'Mul' | 'Div' | 'Maximum' | 'Minimum' | 'Equal' | 'NotEqual' | 'Less' | 'LessEqual'
+type Names = 'Where' | 'Add' | 'Sub' | 'Mul' | 'Div' | 'Maximum' | 'Minimum' | 'Equal' | 'NotEqual' | 'Less' | 'LessEqual'
   | 'Greater' | 'GreaterEqual' | 'Exp' | 'Tanh' | 'GeluTanh' | 'GeluErf' | 'GeluGrad';
 
 export function elementwiseKernels(ctx: NativeContext): Pick<KernelSignatures, Names> {
   const min = ctx.tiny ? 0 : MIN_UNARY;
   const wasmGeluGrad = fall(ctx, 'GeluGrad');
   return {
-    Copy: copy(ctx), Where: where(ctx),
+    Where: where(ctx),
     Add: binary(ctx, 'Add'), Sub: binary(ctx, 'Sub'), Mul: binary(ctx, 'Mul'), Div: binary(ctx, 'Div'),
     Maximum: stridedOnly(ctx, 'Maximum'), Minimum: stridedOnly(ctx, 'Minimum'), Equal: stridedOnly(ctx, 'Equal'),
     NotEqual: stridedOnly(ctx, 'NotEqual'), Less: stridedOnly(ctx, 'Less'), LessEqual: stridedOnly(ctx, 'LessEqual'),
