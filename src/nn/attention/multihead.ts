@@ -19,7 +19,7 @@ import { xavierUniform } from '../init.js';
 import { Linear } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
 import { cachedLength, type DecodingCache } from './decoding-cache.js';
-import { attendWith, attentionKind, type AttentionKindDef } from './kinds/index.js';
+import { attendWith, attentionKind, softmaxAttention, type AttentionKindDef } from './kinds/index.js';
 import type { RotaryEmbedding } from './positional.js';
 import { flashAttentionEnabled, type AttentionMasks } from './scaled-dot-product.js';
 
@@ -179,7 +179,7 @@ export class MultiheadAttention extends Module {
     const [B, L] = query.shape as [number, number];
     const padding = options.keyPaddingMask ?? null;
     const window = options.window ?? null;
-    if (!(query === key && key === value) || !this.in_proj_weight || this.rope || options.cache || this.attention !== 'softmax' || needWeights ||
+    if (!(query === key && key === value) || !this.in_proj_weight || this.rope || options.cache || this.attentionDef !== softmaxAttention || needWeights ||
       options.attnMask || !flashAttentionEnabled() || (this.dropout && this.training) || query.dtype !== 'float32' ||
       (window !== null && !(Number.isInteger(window) && window >= 0)) ||
       (padding && (padding.dtype !== 'int32' || padding.rank !== 2 || padding.shape[0] !== B || padding.shape[1] !== L))) return null;

@@ -24,7 +24,7 @@ import { KVCache } from '../attention/kv-cache.js';
 import { flashAttentionEnabled } from '../attention/scaled-dot-product.js';
 import { flashAttentionPacked } from '../../ops/flash-attention.js';
 import type { AttentionKind } from '../attention/multihead.js';
-import { attendWith, attentionKind, type AttentionKindDef } from '../attention/kinds/index.js';
+import { attendWith, attentionKind, softmaxAttention, type AttentionKindDef } from '../attention/kinds/index.js';
 import type { LayerIntermediates } from '../transformer/layers.js';
 
 export interface GPTConfig {
@@ -72,13 +72,13 @@ class CausalSelfAttention extends Module {
     const nh = this.c.nHead;
     return tidy(() => {
       // decoding one token on a KV cache: append and attend in one kernel call (kv-cache.ts)
-      if (cache instanceof KVCache && T === 1 && !onAttention && this.attention.name === 'softmax' && !(this.training && this.c.dropout > 0)) {
+      if (cache instanceof KVCache && T === 1 && !onAttention && this.attention === softmaxAttention && !(this.training && this.c.dropout > 0)) {
         const y = cache.step(this.c_attn.forward(x), nh); // (B, 1, C), or null where the fused step does not apply
         if (y) return this.resid_dropout.forward(this.c_proj.forward(y));
       }
       // no cache and nothing that needs the weights: the fused kernel reads q, k, v from one
       // permuted copy of c_attn's output (3, B, nh, T, hs), and its gradient is one buffer
-      if (!cache && !onAttention && this.attention.name === 'softmax' && !(this.training && this.c.dropout > 0) && flashAttentionEnabled()) {
+      if (!cache && !onAttention && this.attention === softmaxAttention && !(this.training && this.c.dropout > 0) && flashAttentionEnabled()) {
         const b = flashAttentionPacked(permute(reshape(this.c_attn.forward(x), [B, T, 3, nh, C / nh]), [2, 0, 3, 1, 4]), { causal: true });
         return this.resid_dropout.forward(this.c_proj.forward(reshape(permute(b, [0, 2, 1, 3]), [B, T, C])));
       }
