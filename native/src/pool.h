@@ -5,10 +5,11 @@
 // caller alone, take the rest. The task grid is the caller's, fixed by the shape, so which
 // thread runs a task never changes a result.
 //
-// A busy machine (another process wants a core: the OS preempts this process's threads) is told
-// by the threads' involuntary context switches (getrusage). While it lasts, workers stop spinning
-// between jobs (a spinning worker takes CPU time the calling thread's own work then lacks) and
-// small jobs run on the caller alone; QKV_POOL_BUSY=off keeps the quiet-machine policy always.
+// With QKV_POOL_BUSY=sleep (or serial), a busy machine (another process wants a core: the OS
+// preempts this process's threads) is told by the threads' involuntary context switches
+// (getrusage). While it lasts, workers stop spinning between jobs (a spinning worker takes CPU
+// time the calling thread's own work then lacks), or with serial the caller runs jobs alone.
+// Off by default (see busyPolicy in pool.cc for why).
 #pragma once
 #include <atomic>
 #include <condition_variable>
