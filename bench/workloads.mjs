@@ -101,12 +101,25 @@ function instance(name, s, train, g) {
   }
 }
 
-/** A batch's tensors as plain arrays (what the PyTorch peers read). */
+/** A batch's tensors as plain arrays (what the PyTorch peers read): ids as JSON arrays, floats as base64 float32 bytes. */
 function plain(name, b) {
-  const arr = (t) => (t ? { shape: t.shape, data: Array.from(t.toTypedArray()) } : null);
+  const arr = (t) => {
+    if (!t) return null;
+    const data = t.toTypedArray();
+    if (data instanceof Float32Array) return { shape: t.shape, f32: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
+    return { shape: t.shape, data: Array.from(data) };
+  };
   if (name === 'seq2seq') return { src: arr(b.src), srcPad: arr(b.srcPad), tgtIn: arr(b.tgtIn), tgtPad: arr(b.tgtPad), labels: arr(b.labels) };
   const i = b.input;
   return { ids: arr(i.ids), chars: arr(i.chars), wordIndex: arr(i.wordIndex), frames: arr(i.frames), images: arr(i.images), pad: arr(i.keyPaddingMask), labels: arr(b.labels) };
+}
+
+/** The padding in a plain batch: label positions ignored (-100), or else the padded input positions. */
+function padding(p) {
+  const y = p.labels.data;
+  if (y.length > p.labels.shape[0] || p.tgtIn) return { padded: y.filter((v) => v === -100).length, positions: y.length };
+  const m = p.pad?.data ?? [];
+  return { padded: m.filter((v) => v === 1).length, positions: m.length };
 }
 
 /**
@@ -125,6 +138,7 @@ export function workload(name, { tiny = false, steps = 0, seed = 1 } = {}) {
   const dataRng = new q.Generator(seed + 2);
   const nextBatch = () => task.batchOf(sampler.next(), dataRng);
   let loss = NaN;
+  let loss0 = NaN; // the first step's loss (the untrained model's, on the first batch)
   let padded = 0;
   let positions = 0;
   const step = () => {
@@ -136,6 +150,7 @@ export function workload(name, { tiny = false, steps = 0, seed = 1 } = {}) {
       opt.zeroGrad();
       return l.item();
     });
+    if (Number.isNaN(loss0)) loss0 = loss;
   };
   // the peers' batches: the next `steps` batches of a sampler of their own, same seed
   let peer = null;
@@ -147,19 +162,20 @@ export function workload(name, { tiny = false, steps = 0, seed = 1 } = {}) {
       q.tidy(() => {
         const b = task.batchOf(own.next(), rng);
         const p = plain(name, b);
-        const labels = p.labels.data;
-        padded += labels.filter((y) => y === -100).length;
-        positions += labels.length;
+        const c = padding(p);
+        padded += c.padded;
+        positions += c.positions;
         batches.push(p);
       });
     }
     const sizes = name === 'seq2seq' ? { srcVocab: m.source.size, tgtVocab: m.target.size } : {
       vocab: m.featurizer.words?.size ?? 0, chars: m.featurizer.chars?.size ?? 0, labels: m.labels?.size ?? m.labels?.names?.length,
     };
-    peer = { name, shape: s, sizes, batches, paddedLabels: positions ? padded / positions : 0 };
+    peer = { name, shape: s, sizes, batches, padded: positions ? padded / positions : 0 };
   }
   return {
-    shape: s, step, peer, loss: () => loss,
+    shape: s, step, peer, loss: () => loss, loss0: () => loss0,
+    params: m.model.parameters().reduce((n, p) => n + p.size, 0),
     dispose: () => { opt.dispose(); m.model.dispose?.(); },
   };
 }

@@ -1,12 +1,15 @@
 """PyTorch CPU peer of `npm run bench`: run by bench/*.mjs with /usr/bin/python3.
 
-    python3 torch_gpt.py gemm|gpt|encoder|lm   < request.json   -> one JSON line on stdout
+    python3 torch_gpt.py gemm|gpt|encoder|lm|lmtext|lmsteps   < request.json   -> one JSON line on stdout
 
 gemm: median ms of torch.mm at each size, and at each of the request's shapes (a transposed operand a view of a stored transpose). gpt: nanoGPT's model (the baby shakespeare-char
 shape from the request, dropout 0, AdamW, no clipping) trained on the request's tokens, median
 ms per step. encoder: nn.TransformerEncoder forward (eval, inference mode), median ms.
 lm: nanoGPT's training loop on a text file (the bench's end-to-end row times the whole process).
+lmsteps: lm()'s update from given weights on given batches, the loss of each step (bench/lm-steps.mjs).
+lmtext: the loss of lm()'s checkpoint on the text's whole validation split (untimed, beside the row).
 """
+import base64
 import json
 import math
 import os
@@ -188,7 +191,7 @@ def lm(r):
         return out
 
     os.makedirs(r["out"], exist_ok=True)
-    best, last = float("inf"), float("nan")
+    best, last, evals = float("inf"), float("nan"), []
     for it in range(iters):
         for g in opt.param_groups:
             g["lr"] = get_lr(it)
@@ -202,12 +205,68 @@ def lm(r):
         step = it + 1
         if step % r["evalInterval"] == 0 or step == iters:
             losses = estimate_loss()
+            evals.append([step, losses["train"], losses["val"]])
             ckpt = {"model": model.state_dict(), "optimizer": opt.state_dict(), "iter_num": step}
             torch.save(ckpt, os.path.join(r["out"], "last.pt"))
             if losses["val"] < best:
                 best = losses["val"]
                 torch.save(ckpt, os.path.join(r["out"], "best.pt"))
-    return {"loss": last, "val": best, "vocab": len(chars)}
+    return {"loss": last, "val": best, "vocab": len(chars), "evals": evals}
+
+
+def lmtext(r):
+    """The loss of a whole text under a checkpoint of lm() (r["ckpt"]), as qkv's textLoss / `qkv eval`:
+    non-overlapping windows of block_size inputs, every token after the first predicted once."""
+    with open(r["data"], encoding="utf-8") as f:
+        text = f.read()
+    chars = sorted(set(text))  # the vocabulary lm() trained with, from the whole text
+    stoi = {ch: i for i, ch in enumerate(chars)}
+    ids = torch.tensor([stoi[ch] for ch in text[int(0.9 * len(text)):]], dtype=torch.long)  # the validation split
+    model = GPT(dict(r, vocabSize=len(chars)))
+    model.load_state_dict(torch.load(r["ckpt"])["model"])
+    model.eval()
+    T, total, n = r["blockSize"], 0.0, len(ids) - 1
+    with torch.no_grad():
+        for s in range(0, n, T):
+            x, y = ids[s:min(s + T, n)], ids[s + 1:min(s + T, n) + 1]
+            total += model(x.unsqueeze(0), y.unsqueeze(0)).item() * len(x)
+    return {"loss": total / n, "tokens": n}
+
+
+def lmsteps(r):
+    """lm()'s update (AdamW with decay on matrices, get_lr, clipping) from qkv's initial weights
+    (r["weights"]: qkv names -> base64 float32) on qkv's batches (r["batches"]: [x, y] token lists):
+    the loss before each step, for bench/lm-steps.mjs to compare with qkv's Trainer step by step."""
+    model = GPT(dict(r, vocabSize=r["vocabSize"]))
+    own = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, w in r["weights"].items():
+            mine = name.removeprefix("transformer.").replace(".mlp.", ".")  # nanoGPT's names -> this file's
+            t = torch.frombuffer(bytearray(base64.b64decode(w["f32"])), dtype=torch.float32).view(*w["shape"])
+            own[mine].copy_(t)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": r["weightDecay"]}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=r["lr"], betas=(0.9, r["beta2"]))
+    B, T, n = r["batchSize"], r["blockSize"], len(r["batches"])
+    warmup, lr, min_lr = r["warmup"], r["lr"], r["minLr"]
+
+    def get_lr(it):
+        if it < warmup:
+            return lr * (it + 1) / (warmup + 1)
+        return min_lr + 0.5 * (1.0 + math.cos(math.pi * (it - warmup) / (n - warmup))) * (lr - min_lr)
+
+    losses = []
+    for it, (x, y) in enumerate(r["batches"]):
+        for g in opt.param_groups:
+            g["lr"] = get_lr(it)
+        loss = model(torch.tensor(x).view(B, T), torch.tensor(y).view(B, T))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), r["clip"])
+        opt.step()
+        losses.append(loss.item())
+    return {"losses": losses}
 
 
 def encoder(r):
@@ -228,7 +287,7 @@ def main():
     r = json.loads(sys.stdin.read() or "{}")
     torch.set_num_threads(int(r.get("threads", torch.get_num_threads())))
     try:
-        out = {"gemm": gemm, "gpt": gpt, "encoder": encoder, "lm": lm}[mode](r)
+        out = {"gemm": gemm, "gpt": gpt, "encoder": encoder, "lm": lm, "lmtext": lmtext, "lmsteps": lmsteps}[mode](r)
     except Exception as e:  # one JSON line, whatever happens
         print(json.dumps({"error": f"{type(e).__name__}: {e}".splitlines()[0]}))
         sys.exit(1)

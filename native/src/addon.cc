@@ -273,6 +273,38 @@ static Napi::Value Flash(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/**
+ * kvStep(qkv, kCache, vCache, out, batch, heads, d, capacity, pos, scale): one decoding step of
+ * softmax attention on a KV cache (KVStepArgs in src/kernels/contract.ts). Each head writes its new
+ * k and v at `pos` of its cache rows, then runs flashForward for its one query over the pos + 1
+ * cached keys, pointed at where they lie (no copy). A decoding step's few heads run on the calling
+ * thread: waking the pool costs more than they do.
+ */
+static Napi::Value KvStep(const Napi::CallbackInfo& info) {
+  const float* qkv = at(info, 0);
+  float *kc = at(info, 1), *vc = at(info, 2), *out = at(info, 3);
+  const long batch = lng(info, 4), heads = lng(info, 5), d = lng(info, 6), cap = lng(info, 7), pos = lng(info, 8);
+  const float scale = (float)num(info, 9);
+  const long c = heads * d;
+  const KernelTable* k = K;
+  auto head = [&](int bh) {
+    const long b = bh / heads, h = bh % heads;
+    const float* q = qkv + b * 3 * c + h * d;
+    float* kh = kc + (long)bh * cap * d;
+    float* vh = vc + (long)bh * cap * d;
+    for (long p = 0; p < d; p++) { kh[pos * d + p] = q[c + p]; vh[pos * d + p] = q[2 * c + p]; }
+    float lse;
+    FlashArgs a{};
+    a.q = q; a.k = kh; a.v = vh; a.pad = nullptr; a.out = out + b * c + h * d; a.lse = &lse;
+    a.heads = 1; a.n = 1; a.s = (int)(pos + 1); a.d = (int)d; a.dv_ = (int)d; a.scale = scale; a.causal = 0; a.window = -1;
+    k->flashForward(a, 0);
+  };
+  const long bh = batch * heads;
+  if (bh * (pos + 1) * d < (1L << 16)) for (int t = 0; t < bh; t++) head(t);
+  else run((int)bh, head);
+  return info.Env().Undefined();
+}
+
 /** `rows` rows of n3 elements in tasks of about PIECE elements. */
 static void stridedRows(long rows, long n3, const std::function<void(long, long)>& fn) {
   long per = n3 >= PIECE ? 1 : PIECE / n3;
@@ -450,6 +482,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("setMemory", Napi::Function::New(env, SetMemory));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("kvStep", Napi::Function::New(env, KvStep));
   exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));

@@ -4,6 +4,12 @@
 // descheduled (a busy machine) holds up at most the one task it claimed: the others, or the
 // caller alone, take the rest. The task grid is the caller's, fixed by the shape, so which
 // thread runs a task never changes a result.
+//
+// With QKV_POOL_BUSY=sleep (or serial), a busy machine (another process wants a core: the OS
+// preempts this process's threads) is told by the threads' involuntary context switches
+// (getrusage). While it lasts, workers stop spinning between jobs (a spinning worker takes CPU
+// time the calling thread's own work then lacks), or with serial the caller runs jobs alone.
+// Off by default (see busyPolicy in pool.cc for why).
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -21,9 +27,13 @@ class Pool {
   ~Pool();
   int threads() const { return (int)workers_.size() + 1; }
   void run(int tasks, const std::function<void(int)>& fn);
+  /** Whether the pool currently sees a busy machine. */
+  bool busy() const { return busy_.load(std::memory_order_relaxed); }
 
  private:
   void loop();
+  /** Updates busy_ from the involuntary switches counted since the last window. */
+  void watch();
   /** Claims and runs tasks of job `gen` until none is left; false once the job has moved on. */
   void work(uint32_t gen, const std::function<void(int)>* fn, int tasks);
   std::vector<std::thread> workers_;
@@ -37,6 +47,14 @@ class Pool {
   std::atomic<bool> callerWaits_{false};
   int sleepers_ = 0;
   bool stop_ = false;
+  // busy-machine detection: switches the workers counted (added after each job they ran), the
+  // caller's own count at the window's start, when the window started and when busy was last seen
+  const int policy_;
+  bool watchBusy_ = true;
+  std::atomic<long> workerSwitches_{0};
+  std::atomic<bool> busy_{false};
+  long callerSwitches_ = 0;
+  int64_t windowStart_ = 0, busySeen_ = 0;
 };
 
 }  // namespace qkv

@@ -75,6 +75,17 @@ export interface FlashAttentionArgs {
   bh0: number; bh1: number;
 }
 
+/**
+ * One decoding step of softmax attention on a KV cache, in place. qkv [batch, 3·heads·d] holds
+ * each sequence's new q, k, v side by side (a fused projection's output, one position); the caches
+ * [batch·heads, capacity, d] get k and v at position `pos`, then each head's query attends to the
+ * cached positions 0..pos: out [batch, heads·d] (heads side by side), with FlashAttention's
+ * arithmetic for one query over s = pos + 1 keys.
+ */
+export interface KVStepArgs {
+  batch: number; heads: number; d: number; capacity: number; pos: number; scale: number;
+}
+
 export interface KernelSignatures {
   // --- memory
   /** dst[...] = src[...] over `shape` (casts between dtypes). */
@@ -151,6 +162,12 @@ export interface KernelSignatures {
   FlashAttentionGrad: (q: Float32Array, k: Float32Array, v: Float32Array, keyPadding: Int32Array | null,
     out: Float32Array, lse: Float32Array, dOut: Float32Array, args: FlashAttentionArgs,
     dq: Float32Array, dk: Float32Array, dv: Float32Array) => void;
+  /**
+   * KVStepArgs: append the new k, v to the caches and attend (decoding). Optional: a backend may
+   * have it (native); ops/kv-attention.ts is used only there, and the reference function in
+   * kernels/ref/kv-attention.ts is what tests compare it with.
+   */
+  KVAttentionStep?: (qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, args: KVStepArgs, out: Float32Array) => void;
   /** One RNN step per bh: S [bh, dk, dv] += φk vᵀ, z [bh, dk] += φk in place; out [bh, dv] = φqᵀ S / (φq·z + eps). */
   LinearAttentionStep: (phiQ: Float32Array, phiK: Float32Array, v: Float32Array, S: Float32Array, z: Float32Array,
     bh: number, dk: number, dv: number, eps: number, out: Float32Array) => void;

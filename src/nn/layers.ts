@@ -5,6 +5,7 @@ import { shapeStr } from '../core/errors.js';
 import { ones, zeros } from '../ops/creation.js';
 import { dropout } from '../ops/dropout.js';
 import { embedding } from '../ops/embedding.js';
+import { contiguous } from '../ops/views.js';
 import { layerNorm } from '../ops/layernorm.js';
 import { linear } from '../ops/linalg.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -109,7 +110,9 @@ export class Dropout extends Module {
     if (!(p >= 0 && p <= 1)) throw new ModuleError('Dropout', `p must be in [0, 1], got ${p}`);
   }
 
+  /** In eval mode or with p = 0 the input comes back as a view (no copy, as torch.nn.Dropout returns its input). */
   forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return contiguous(x);
     return dropout(x, this.p, this.training, this.generator);
   }
 }

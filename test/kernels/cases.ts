@@ -262,6 +262,9 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
       },
     };
   }),
+  // optional in the contract (native has it, the reference does not: nothing to compare with
+  // here); test/ops/kv-attention.test.ts checks it against the reference function and the unfused path
+  KVAttentionStep: () => [],
   LinearAttentionStep: () => [{ what: 'LinearAttentionStep bh=6 dk=8 dv=5, 3 steps',
     arrays: [f(48, u(0.1, 2)), f(48, u(0.1, 2)), f(30), f(6 * 8 * 5, u(0, 1)), f(48, u(0.5, 2)), out(30)], outputs: [3, 4, 5], tol: 1e-5,
     run: (k, [q, kk, v, S, z, o]) => { for (let t = 0; t < 3; t++) k.LinearAttentionStep(F(q!), F(kk!), F(v!), F(S!), F(z!), 6, 8, 5, 1e-6, F(o!)); } }],

@@ -10,6 +10,7 @@ import { assertClose, forEachBackend, values } from '../helpers.js';
 after(() => nn.enableFlashAttention(true));
 
 /** The op names of the autograd graph behind t. */
+/** The ops of t's graph; flashAttentionPacked (self-attention's fused kernel on the packed projection) counts as flashAttention too. */
 function graphOps(t: Tensor): Set<string> {
   const ops = new Set<string>();
   const seen = new Set<unknown>();
@@ -19,6 +20,7 @@ function graphOps(t: Tensor): Set<string> {
     if (seen.has(node)) continue;
     seen.add(node);
     ops.add(node.op);
+    if (node.op === 'flashAttentionPacked') ops.add('flashAttention');
     for (const e of node.edges) if (e?.node) stack.push(e.node);
   }
   return ops;
@@ -113,6 +115,18 @@ forEachBackend('models on the fused attention path', () => {
     const floatPad = tidy(() => graphOps(mha.forward(x, x, x, { keyPaddingMask: q.zeros([2, 19]), needWeights: false }).output));
     assert.ok(!floatPad.has('flashAttention'), 'a float key padding mask keeps the naive path');
     x.zeroGrad();
+  });
+
+  test('MultiheadAttention: self-attention reads q, k, v from one packed copy of the projection; cross-attention from three', () => {
+    const mha = new nn.MultiheadAttention(8, 2, { generator: new Generator(13) });
+    const x = q.randn([2, 7, 8], { generator: new Generator(14) });
+    const y = q.randn([2, 5, 8], { generator: new Generator(15) });
+    tidy(() => {
+      const self = graphOps(mha.forward(x.requiresGrad_(), x, x, { needWeights: false }).output);
+      assert.ok(self.has('flashAttentionPacked'), 'self-attention: packed');
+      const cross = graphOps(mha.forward(x, y, y, { needWeights: false }).output);
+      assert.ok(cross.has('flashAttention') && !cross.has('flashAttentionPacked'), 'cross-attention: q, k, v apart');
+    });
   });
 
   test('encoder stacks: the windowed AttentionEncoder and the Transformer agree on both paths', () => {

@@ -31,6 +31,8 @@ export interface NativeAddon {
     dx: number, dgamma: number, dbeta: number): void;
   softmax(x: number, out: number, rows: number, cols: number, log: number): void;
   softmaxGrad(y: number, dy: number, dx: number, rows: number, cols: number, log: number): void;
+  /** One decoding step of attention on a KV cache (KVStepArgs): byte offsets, then sizes. */
+  kvStep(qkv: number, kCache: number, vCache: number, out: number, batch: number, heads: number, d: number, capacity: number, pos: number, scale: number): void;
   flash(q: number, k: number, v: number, pad: number, out: number, lse: number, dOut: number, dq: number, dk: number, dv: number,
     heads: number, n: number, s: number, d: number, dvDim: number, scale: number, causal: number, window: number,
     bh0: number, bh1: number, backward: boolean): void;

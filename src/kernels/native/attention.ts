@@ -1,7 +1,9 @@
 // FlashAttention forward and backward on native (native/src/attention.h): one task per
 // (batch·head) slice of [bh0, bh1), each with O(s·d) scratch of its thread; never an n×s buffer.
+// KVAttentionStep (a decoding step on a KV cache) runs the same forward on each head's cache rows.
 import type { KernelSignatures } from '../contract.js';
 import { checkArgs } from '../ref/flash-attention.js';
+import { checkKVStepArgs, kvAttentionStep } from '../ref/kv-attention.js';
 import { ptr } from '../wasm/util.js';
 import { enter, fall, type NativeContext } from './context.js';
 
@@ -12,12 +14,18 @@ import { enter, fall, type NativeContext } from './context.js';
  */
 const MIN_WORK = 1 << 16;
 
-export function attentionKernels(ctx: NativeContext): Pick<KernelSignatures, 'FlashAttention' | 'FlashAttentionGrad'> {
+export function attentionKernels(ctx: NativeContext): Pick<KernelSignatures, 'FlashAttention' | 'FlashAttentionGrad' | 'KVAttentionStep'> {
   const { addon, mem } = ctx;
   const small = (a: { n: number; s: number; d: number; bh0: number; bh1: number }) => !ctx.tiny && a.n * a.s * a.d * (a.bh1 - a.bh0) < MIN_WORK;
   const wasmForward = fall(ctx, 'FlashAttention');
   const wasmBackward = fall(ctx, 'FlashAttentionGrad');
   return {
+    KVAttentionStep: (qkv, kCache, vCache, a, out) => {
+      checkKVStepArgs('KVAttentionStep', qkv, kCache, vCache, a, out);
+      if (!mem.holds(qkv, kCache, vCache, out)) return kvAttentionStep(qkv, kCache, vCache, a, out);
+      enter(ctx);
+      addon.kvStep(ptr(qkv), ptr(kCache), ptr(vCache), ptr(out), a.batch, a.heads, a.d, a.capacity, a.pos, a.scale);
+    },
     FlashAttention: (q, k, v, keyPadding, a, out, lse) => {
       checkArgs('FlashAttention', a);
       if (small(a) || !mem.holds(q, k, v, out, lse) || (keyPadding && !mem.holdsInt(keyPadding))) return wasmForward(q, k, v, keyPadding, a, out, lse);

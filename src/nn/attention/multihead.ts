@@ -8,6 +8,7 @@ import { shapeStr } from '../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../core/rng.js';
 import { zeros } from '../../ops/creation.js';
 import { split } from '../../ops/join.js';
+import { flashAttentionPacked } from '../../ops/flash-attention.js';
 import { linear } from '../../ops/linalg.js';
 import { mean } from '../../ops/reduce.js';
 import { permute, reshape, slice } from '../../ops/views.js';
@@ -18,9 +19,9 @@ import { xavierUniform } from '../init.js';
 import { Linear } from '../layers.js';
 import { Module, ModuleError } from '../module.js';
 import { cachedLength, type DecodingCache } from './decoding-cache.js';
-import { attendWith, attentionKind, type AttentionKindDef } from './kinds/index.js';
+import { attendWith, attentionKind, softmaxAttention, type AttentionKindDef } from './kinds/index.js';
 import type { RotaryEmbedding } from './positional.js';
-import type { AttentionMasks } from './scaled-dot-product.js';
+import { flashAttentionEnabled, type AttentionMasks } from './scaled-dot-product.js';
 
 /**
  * How relevance is computed and normalised (lecture §4 and §5): a registered kind
@@ -137,6 +138,8 @@ export class MultiheadAttention extends Module {
     const H = this.numHeads;
     const hd = this.headDim;
     return tidy(() => {
+      const packed = this.packedSelfAttention(query, key, value, options, needWeights || returnIntermediates);
+      if (packed) return { output: packed, weights: null };
       const [q, k, v] = this.project(query, key, value); // (B, L|S, E) each
       const heads = (x: Tensor) => permute(reshape(x, [B, x.shape[1]!, H, hd]), [0, 2, 1, 3]); // (B, H, N, hd)
       let qh = heads(q);
@@ -163,6 +166,29 @@ export class MultiheadAttention extends Module {
       // k and v as attended: with a cache, the past positions too
       return { output, weights, intermediates: { q: qh, k: r.k ?? kh, v: r.v ?? vh, alpha: r.alpha ?? null, alphaPrime, b } };
     });
+  }
+
+  /**
+   * Self-attention's fast path: softmax attention that nothing asks the weights of runs on the
+   * projection's output (B, L, 3E) after one permute to (3, B, H, L, hd), read by the fused kernel
+   * where it lies (flashAttentionPacked): one copy of q, k, v instead of one for the heads and
+   * another for the kernel each, and one gradient buffer. Null where it does not apply (then the
+   * general path below checks the options and reports what is wrong).
+   */
+  private packedSelfAttention(query: Tensor, key: Tensor, value: Tensor, options: AttentionCallOptions, needWeights: boolean): Tensor | null {
+    const [B, L] = query.shape as [number, number];
+    const padding = options.keyPaddingMask ?? null;
+    const window = options.window ?? null;
+    if (!(query === key && key === value) || !this.in_proj_weight || this.rope || options.cache || this.attentionDef !== softmaxAttention || needWeights ||
+      options.attnMask || !flashAttentionEnabled() || (this.dropout && this.training) || query.dtype !== 'float32' ||
+      (window !== null && !(Number.isInteger(window) && window >= 0)) ||
+      (padding && (padding.dtype !== 'int32' || padding.rank !== 2 || padding.shape[0] !== B || padding.shape[1] !== L))) return null;
+    const H = this.numHeads;
+    const qkv = linear(query, this.in_proj_weight, this.in_proj_bias); // (B, L, 3E)
+    const b = flashAttentionPacked(permute(reshape(qkv, [B, L, 3, H, this.headDim]), [2, 0, 3, 1, 4]), {
+      causal: options.isCausal ?? false, window, keyPaddingMask: padding,
+    }); // (B, H, L, hd)
+    return this.out_proj.forward(reshape(permute(b, [0, 2, 1, 3]), [B, L, this.embedDim]));
   }
 
   /** Additive attention's w (H, hd), or null for the other kinds. */

@@ -20,8 +20,11 @@ import { normal } from '../init.js';
 import { Dropout, Embedding, LayerNorm, Linear } from '../layers.js';
 import { Module, ModuleError, type LoadResult, type StateDict } from '../module.js';
 import { cachedLength, type DecodingCache } from '../attention/decoding-cache.js';
+import { KVCache } from '../attention/kv-cache.js';
+import { flashAttentionEnabled } from '../attention/scaled-dot-product.js';
+import { flashAttentionPacked } from '../../ops/flash-attention.js';
 import type { AttentionKind } from '../attention/multihead.js';
-import { attendWith, attentionKind, type AttentionKindDef } from '../attention/kinds/index.js';
+import { attendWith, attentionKind, softmaxAttention, type AttentionKindDef } from '../attention/kinds/index.js';
 import type { LayerIntermediates } from '../transformer/layers.js';
 
 export interface GPTConfig {
@@ -68,6 +71,17 @@ class CausalSelfAttention extends Module {
     const [B, T, C] = x.shape as [number, number, number];
     const nh = this.c.nHead;
     return tidy(() => {
+      // decoding one token on a KV cache: append and attend in one kernel call (kv-cache.ts)
+      if (cache instanceof KVCache && T === 1 && !onAttention && this.attention === softmaxAttention && !(this.training && this.c.dropout > 0)) {
+        const y = cache.step(this.c_attn.forward(x), nh); // (B, 1, C), or null where the fused step does not apply
+        if (y) return this.resid_dropout.forward(this.c_proj.forward(y));
+      }
+      // no cache and nothing that needs the weights: the fused kernel reads q, k, v from one
+      // permuted copy of c_attn's output (3, B, nh, T, hs), and its gradient is one buffer
+      if (!cache && !onAttention && this.attention === softmaxAttention && !(this.training && this.c.dropout > 0) && flashAttentionEnabled()) {
+        const b = flashAttentionPacked(permute(reshape(this.c_attn.forward(x), [B, T, 3, nh, C / nh]), [2, 0, 3, 1, 4]), { causal: true });
+        return this.resid_dropout.forward(this.c_proj.forward(reshape(permute(b, [0, 2, 1, 3]), [B, T, C])));
+      }
       const heads = (t: Tensor) => permute(reshape(t, [B, T, nh, C / nh]), [0, 2, 1, 3]); // (B, nh, T, hs)
       const [q, k, v] = split(this.c_attn.forward(x), C, 2).map(heads) as [Tensor, Tensor, Tensor];
       // causal as a flag: with a cache of S - T past positions, query i sits at key position

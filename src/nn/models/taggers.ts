@@ -13,7 +13,7 @@ import type { AttentionKind } from '../attention/multihead.js';
 import { add, div, mul, sub } from '../../ops/elementwise.js';
 import { sum } from '../../ops/reduce.js';
 import { embedding } from '../../ops/embedding.js';
-import { cast, clone, unsqueeze } from '../../ops/views.js';
+import { cast, contiguous, unsqueeze } from '../../ops/views.js';
 import { tidy } from '../../tensor/engine.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { CharEmbedding } from './char-embedding.js';
@@ -100,7 +100,7 @@ export class InputLayer extends Module {
   forward(b: InputBatch): Tensor {
     if (this.input.kind === 'frames') {
       if (!b.frames) throw new QkvError('this model reads real-valued frames, but the batch has tokens');
-      return clone(b.frames);
+      return contiguous(b.frames); // a view of the frames (no copy) when they are contiguous
     }
     if (!b.ids) throw new QkvError('this model reads tokens, but the batch has frames');
     return tidy(() => {
