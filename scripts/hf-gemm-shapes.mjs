@@ -3,6 +3,7 @@
 // of each, medians. Which GEMM shapes hold a step back. Run after `npm run build`, under the bench lock:
 //   node scripts/hf-gemm-shapes.mjs [--reps N] [--rounds N] [--dist DIR] [--no-torch]
 import { spawnSync } from 'node:child_process';
+import { median } from '../bench/timing.mjs';
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i < 0 ? dflt : process.argv[i + 1];
@@ -11,7 +12,7 @@ const dist = arg('dist', new URL('../dist', import.meta.url).pathname);
 const q = await import(`${dist}/src/index.js`);
 const reps = Number(arg('reps', 5));
 const rounds = Number(arg('rounds', 2));
-const python = process.env.QKV_BENCH_PYTHON || '/work/venv/bin/python';
+const python = process.env.QKV_BENCH_PYTHON || '/usr/bin/python3'; // as the bench: bench/lib.mjs PYTHON
 // [m, k, n, A stored transposed, B stored transposed, what]
 const shapes = [
   [512, 768, 2304, false, false, 'GPT-2 c_attn forward x·W'],
@@ -27,7 +28,6 @@ const shapes = [
   [512, 768, 3072, false, true, 'BERT intermediate forward x·Wᵀ'],
   [512, 3072, 768, false, true, 'BERT output forward x·Wᵀ'],
 ];
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function qkvTimes() {
   return shapes.map(([m, k, n, ta, tb]) => {

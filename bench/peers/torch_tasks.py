@@ -112,13 +112,8 @@ class Tagger(nn.Module):
         return F.cross_entropy(logits.reshape(-1, logits.size(-1)), b["labels"].reshape(-1), ignore_index=-100)
 
 
-class Classifier(nn.Module):
-    def __init__(self, s, sizes):
-        super().__init__()
-        d = s["dModel"]
-        self.input = TokenInput(d, sizes)
-        self.encoder = encoder(s, d)
-        self.head = nn.Linear(d, sizes["labels"])
+class Classifier(Tagger):
+    """The tagger's input, encoder and head shape; one label per sequence from the mean of the real positions."""
 
     def forward(self, b):
         h = self.encoder(self.input(b), src_key_padding_mask=b["pad"])  # (B, T, d)

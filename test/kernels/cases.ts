@@ -116,7 +116,7 @@ function flashArgs(bh: number, heads: number, n: number, s: number, d: number, c
 }
 
 /** Conv1dArgs with outLength from the padding on the right. */
-function convArgs(batch: number, cin: number, cout: number, groups: number, length: number, kernel: number, stride: number,
+export function convArgs(batch: number, cin: number, cout: number, groups: number, length: number, kernel: number, stride: number,
   padLeft: number, padRight: number, dilation: number): Conv1dArgs {
   const outLength = Math.floor((length + padLeft + padRight - dilation * (kernel - 1) - 1) / stride) + 1;
   return { batch, cin, cout, groups, length, kernel, outLength, stride, padLeft, dilation };

@@ -6,14 +6,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Generator } from '../../src/index.js';
 import type { Conv1dArgs } from '../../src/kernels/contract.js';
+import { convArgs } from './cases.js';
 import { createWasmBackendSync } from '../../src/kernels/wasm/node.js';
 import { arrays, fillRandom, ref, relDiff, setup, skip } from './wasm-setup.js';
 
-function convArgs(batch: number, cin: number, cout: number, groups: number, length: number, kernel: number, stride: number,
-  padLeft: number, padRight: number, dilation: number): Conv1dArgs {
-  const outLength = Math.floor((length + padLeft + padRight - dilation * (kernel - 1) - 1) / stride) + 1;
-  return { batch, cin, cout, groups, length, kernel, outLength, stride, padLeft, dilation };
-}
 const CASES: Conv1dArgs[] = [
   convArgs(2, 4, 6, 2, 11, 3, 2, 1, 1, 1),
   convArgs(3, 5, 7, 1, 13, 3, 1, 1, 1, 1), // 'same'

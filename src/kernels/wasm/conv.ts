@@ -21,6 +21,8 @@ const MIN_WORK = 4096;
 export function convKernels(w: WasmKernels, mem: MemoryBuffer, allocator: HeapAllocator, gemm: GemmRunner, tiny: boolean): Pick<KernelSignatures, Names> {
   const minWork = tiny ? 0 : MIN_WORK;
   const work = (a: Conv1dArgs) => a.batch * a.outLength * a.cout * (a.cin / a.groups) * a.kernel;
+  /** The GEMMs' sizes: rows (b, t) of col and yT, each group's channels, col's row length. */
+  const dims = (a: Conv1dArgs) => ({ rows: a.batch * a.outLength, cinG: a.cin / a.groups, coutG: a.cout / a.groups, cols: a.cin * a.kernel });
   const shape = (a: Conv1dArgs) => [a.batch, a.cin, a.length, a.kernel, a.outLength, a.stride, a.padLeft, a.dilation] as const;
   /** Runs `fn` with the addresses of fresh heap blocks of these many floats, freed after. */
   const withScratch = (lengths: number[], fn: (...addresses: number[]) => void) => {
@@ -35,10 +37,7 @@ export function convKernels(w: WasmKernels, mem: MemoryBuffer, allocator: HeapAl
     Conv1d: (x, wt, a, out) => {
       if (work(a) < minWork || !mem.holds(x, wt, out)) return refConv1d(x, wt, a, out);
       const [px, pw, py] = [ptr(x), ptr(wt), ptr(out)]; // addresses first: allocating may grow the memory
-      const rows = a.batch * a.outLength;
-      const cinG = a.cin / a.groups;
-      const coutG = a.cout / a.groups;
-      const cols = a.cin * a.kernel;
+      const { rows, cinG, coutG, cols } = dims(a);
       withScratch([rows * cols, rows * a.cout], (col, yT) => {
         w.im2col(px, col, ...shape(a));
         for (let g = 0; g < a.groups; g++) {
@@ -52,10 +51,7 @@ export function convKernels(w: WasmKernels, mem: MemoryBuffer, allocator: HeapAl
     Conv1dGradWeight: (dy, x, a, dw) => {
       if (work(a) < minWork || !mem.holds(dy, x, dw)) return refGradWeight(dy, x, a, dw);
       const [pdy, px, pdw] = [ptr(dy), ptr(x), ptr(dw)];
-      const rows = a.batch * a.outLength;
-      const cinG = a.cin / a.groups;
-      const coutG = a.cout / a.groups;
-      const cols = a.cin * a.kernel;
+      const { rows, cinG, coutG, cols } = dims(a);
       withScratch([rows * cols, rows * a.cout], (col, dyT) => {
         w.im2col(px, col, ...shape(a));
         w.transpose_batched(pdy, dyT, a.batch, a.cout, a.outLength); // [b, co, t] -> [b, t, co]
@@ -69,10 +65,7 @@ export function convKernels(w: WasmKernels, mem: MemoryBuffer, allocator: HeapAl
     Conv1dGradInput: (dy, wt, a, dx) => {
       if (work(a) < minWork || !mem.holds(dy, wt, dx)) return refGradInput(dy, wt, a, dx);
       const [pdy, pw, pdx] = [ptr(dy), ptr(wt), ptr(dx)];
-      const rows = a.batch * a.outLength;
-      const cinG = a.cin / a.groups;
-      const coutG = a.cout / a.groups;
-      const cols = a.cin * a.kernel;
+      const { rows, cinG, coutG, cols } = dims(a);
       withScratch([rows * cols, rows * a.cout], (dcol, dyT) => {
         w.transpose_batched(pdy, dyT, a.batch, a.cout, a.outLength);
         for (let g = 0; g < a.groups; g++) {
