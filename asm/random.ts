@@ -1,4 +1,4 @@
-// Dropout's counter-based mask (src/kernels/ref/dropout.ts is the definition): element i's bits are
+// Dropout with a counter-based mask (src/kernels/ref/dropout.ts is the definition): element i's bits are
 // lowbias32(lowbias32(i ^ key0) ^ key1), four indices a vector; i32x4.mul wraps as Math.imul does.
 
 // @ts-ignore: decorator
@@ -19,8 +19,8 @@
   return x ^ (x >>> 16);
 }
 
-/** out[0..n) = mask elements [start, start + n): scale where (h >>> 8) >= threshold (at most 2^24), else 0. */
-export function dropout_mask(out: usize, start: u32, n: i32, key0: u32, key1: u32, threshold: i32, scale: f32): void {
+/** out[i] = x[i] · (kept ? scale : 0) for elements [start, start + n) (x, out at element start); kept: (h >>> 8) >= threshold (at most 2^24). */
+export function dropout(x: usize, out: usize, start: u32, n: i32, key0: u32, key1: u32, threshold: i32, scale: f32): void {
   const k0 = i32x4.splat(<i32>key0);
   const k1 = i32x4.splat(<i32>key1);
   const t = i32x4.splat(threshold);
@@ -31,11 +31,13 @@ export function dropout_mask(out: usize, start: u32, n: i32, key0: u32, key1: u3
   for (; i + 4 <= n; i += 4) {
     const h = lowbias32x4(v128.xor(lowbias32x4(v128.xor(idx, k0)), k1));
     // h >>> 8 < 2^24 and threshold <= 2^24: a signed compare is exact
-    v128.store(out + (<usize>i << 2), v128.and(i32x4.ge_s(i32x4.shr_u(h, 8), t), s));
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.mul(v128.load(x + o), v128.and(i32x4.ge_s(i32x4.shr_u(h, 8), t), s)));
     idx = i32x4.add(idx, four);
   }
   for (; i < n; i++) {
     const h = lowbias32(lowbias32((start + <u32>i) ^ key0) ^ key1);
-    store<f32>(out + (<usize>i << 2), <i32>(h >>> 8) >= threshold ? scale : 0);
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(x + o) * (<i32>(h >>> 8) >= threshold ? scale : 0));
   }
 }

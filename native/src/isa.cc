@@ -18,7 +18,7 @@ static const KernelTable kTable = {
   QKV_STR(QKV_ISA), gemmPlan, gemmTask, unary, geluGrad, adamw, binary,
   layerNorm, layerNormGrad, softmax, softmaxGrad, flashForward, flashBackward,
   binaryStrided, whereStrided, crossEntropy, crossEntropyGrad, gather, scatterAdd, linearForward, linearBackward,
-  dropoutMask, fmaPeak,
+  dropout, fmaPeak,
 };
 
 const KernelTable* table() { return &kTable; }

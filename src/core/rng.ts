@@ -53,7 +53,7 @@ export class Generator {
 
   /**
    * A dropout mask's key: two words of the stream (the mask itself is a hash of the key and each
-   * element's index, made by the backend's DropoutMask kernel; see kernels/ref/dropout.ts), so a
+   * element's index, computed by the backend's Dropout kernel; see kernels/ref/dropout.ts), so a
    * mask costs the generator two draws whatever its size.
    */
   dropoutKey(): [number, number] {

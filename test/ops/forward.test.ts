@@ -176,7 +176,7 @@ forEachBackend('forward', () => {
     // the mask is the reference kernel's for the generator's key, bit for bit, on every backend
     const [key0, key1] = new Generator(5).dropoutKey();
     const expected = new Float32Array(10000);
-    q.referenceBackend.kernels.DropoutMask(expected, { key0, key1, threshold: 1 << 22, scale: 4 / 3 });
+    q.referenceBackend.kernels.Dropout(new Float32Array(10000).fill(1), expected, { key0, key1, threshold: 1 << 22, scale: 4 / 3 });
     assert.deepEqual(v, Array.from(expected), 'the reference mask');
     assert.deepEqual(values(q.dropout(x, 0.25, false)), values(x));
   });

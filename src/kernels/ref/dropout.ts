@@ -1,7 +1,7 @@
 // Dropout's mask, counter-based: element i's 32 random bits are a hash of (key, i), so the mask is
 // the same on every backend, thread split and device, and a GPU makes it where it is used instead
 // of receiving it from the host. This file is the definition the other backends are tested against.
-import type { DropoutMaskArgs } from '../contract.js';
+import type { DropoutArgs } from '../contract.js';
 
 /** Chris Wellons' lowbias32: an invertible 32-bit integer hash with very low avalanche bias. */
 export function lowbias32(x: number): number {
@@ -23,7 +23,9 @@ export function dropoutThreshold(p: number): number {
   return Math.ceil(p * 16777216);
 }
 
-export function dropoutMask(out: Float32Array, a: DropoutMaskArgs): void {
-  const { key0, key1, threshold, scale } = a;
-  for (let i = 0; i < out.length; i++) out[i] = dropoutBits(key0, key1, i) >>> 8 >= threshold ? scale : 0;
+/** out[i] = x[i] · (kept(i) ? scale : 0): a product, as x · mask is, so NaN stays NaN where dropped. */
+export function dropout(x: Float32Array, out: Float32Array, a: DropoutArgs): void {
+  const { key0, key1, threshold } = a;
+  const scale = Math.fround(a.scale);
+  for (let i = 0; i < out.length; i++) out[i] = x[i]! * (dropoutBits(key0, key1, i) >>> 8 >= threshold ? scale : 0);
 }

@@ -1,13 +1,13 @@
-// Dropout's counter-based mask on WebGPU, made where it is used (kernels/ref/dropout.ts is the
+// Dropout with its counter-based mask on WebGPU, made where it is used (kernels/ref/dropout.ts is the
 // definition; u32 arithmetic wraps in WGSL as Math.imul does, so the bits match every backend).
 import type { KernelSignatures } from '../contract.js';
 import type { GpuDevice, ShaderSpec } from './device.js';
 import { buf, grid, INDEX, WG } from './util.js';
 
-const DROPOUT_MASK: ShaderSpec = {
-  key: 'DropoutMask',
+const DROPOUT: ShaderSpec = {
+  key: 'Dropout',
   fields: [['n', 'u32'], ['key0', 'u32'], ['key1', 'u32'], ['threshold', 'u32'], ['scale', 'f32']],
-  buffers: [['out', 'f32', true]],
+  buffers: [['x', 'f32', false], ['out', 'f32', true]],
   code: `${INDEX}
 fn lowbias32(v: u32) -> u32 {
   var x = v;
@@ -22,15 +22,15 @@ fn lowbias32(v: u32) -> u32 {
   let i = gidx(gid, nwg);
   if (i >= p.n) { return; }
   let h = lowbias32(lowbias32(i ^ p.key0) ^ p.key1);
-  out[i] = select(0.0, p.scale, (h >> 8u) >= p.threshold);
+  out[i] = x[i] * select(0.0, p.scale, (h >> 8u) >= p.threshold);
 }`,
 };
 
-export function dropoutKernels(dev: GpuDevice): Pick<KernelSignatures, 'DropoutMask'> {
+export function dropoutKernels(dev: GpuDevice): Pick<KernelSignatures, 'Dropout'> {
   return {
-    DropoutMask: (out, a) => {
+    Dropout: (x, out, a) => {
       const n = buf(out).length;
-      dev.dispatch(DROPOUT_MASK, { n, key0: a.key0, key1: a.key1, threshold: a.threshold, scale: a.scale }, [{ b: buf(out), write: true }], grid(n));
+      dev.dispatch(DROPOUT, { n, key0: a.key0, key1: a.key1, threshold: a.threshold, scale: a.scale }, [{ b: buf(x) }, { b: buf(out), write: true }], grid(n));
     },
   };
 }
