@@ -4,7 +4,7 @@
 // Usage: node scripts/gemm-bench.mjs avx512|avx2|generic THREADS m,n,k[,transA,transB] ...
 //   (CXXFLAGS_EXTRA='-DQKV_GEMM_TASKS_PER_THREAD=8' tries another grid; REPS=n sets the repetitions)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
@@ -25,7 +25,10 @@ const flags = ['-std=gnu++17', '-O3', '-fno-math-errno', '-fno-trapping-math', '
 const bin = join(out, 'gemm-bench');
 const sources = [join(root, 'native', 'test', 'gemm-bench.cc'), ...readdirSync(src).map((f) => join(src, f))];
 mkdirSync(out, { recursive: true });
-if (extra.length || !existsSync(bin) || statSync(bin).mtimeMs < Math.max(...sources.map((f) => statSync(f).mtimeMs))) {
+// the flags of the binary's build: a build with other flags (a tuning run's CXXFLAGS_EXTRA) is rebuilt
+const stamp = join(out, 'flags');
+const built = existsSync(stamp) ? readFileSync(stamp, 'utf8') : '';
+if (built !== flags.join(' ') || !existsSync(bin) || statSync(bin).mtimeMs < Math.max(...sources.map((f) => statSync(f).mtimeMs))) {
   const step = (args) => {
     const r = spawnSync(process.env.CXX || 'g++', args, { encoding: 'utf8' });
     if (r.status !== 0) {
@@ -37,6 +40,7 @@ if (extra.length || !existsSync(bin) || statSync(bin).mtimeMs < Math.max(...sour
   step(['-std=gnu++17', '-O2', '-c', join(src, 'pool.cc'), '-o', join(out, 'pool.o')]);
   step([...flags, '-c', join(root, 'native', 'test', 'gemm-bench.cc'), '-o', join(out, 'bench.o')]);
   step([join(out, 'bench.o'), join(out, 'isa.o'), join(out, 'pool.o'), '-lpthread', '-o', bin]);
+  writeFileSync(stamp, flags.join(' '));
 }
 const r = spawnSync(bin, [threads, ...shapes], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -94,6 +94,11 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
+/** Dropout's threshold for probability p: ceil(p · 2^24); an element is kept when the top 24 of its 32 random bits reach it (kernels/ref/dropout.ts), so with probability 1 - p. */
+export function dropoutThreshold(p: number): number {
+  return Math.ceil(p * 16777216);
+}
+
 /** The default generator used when an op is not given one. */
 export const defaultGenerator = new Generator(0);
 

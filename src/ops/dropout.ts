@@ -5,10 +5,9 @@
 // the same key, so no mask is stored (memory: none per dropout layer) and every backend gives the
 // same values bit for bit for a seed.
 import { OpError } from '../core/errors.js';
-import { defaultGenerator, type Generator } from '../core/rng.js';
+import { defaultGenerator, dropoutThreshold, type Generator } from '../core/rng.js';
 import type { DropoutArgs } from '../kernels/contract.js';
 import { kernel } from '../kernels/registry.js';
-import { dropoutThreshold } from '../kernels/ref/dropout.js';
 import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';

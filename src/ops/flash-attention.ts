@@ -17,9 +17,8 @@
 // from the key and its index, so the result equals dropout(softmax(...), p) V with the same key
 // and still nothing L×S is stored.
 import { OpError, shapeStr } from '../core/errors.js';
-import { defaultGenerator, type Generator } from '../core/rng.js';
+import { defaultGenerator, dropoutThreshold, type Generator } from '../core/rng.js';
 import { kernel } from '../kernels/registry.js';
-import { dropoutThreshold } from '../kernels/ref/dropout.js';
 import type { FlashAttentionArgs } from '../kernels/contract.js';
 import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { broadcastShapes, contiguousStrides, isContiguous, normalizeAxes, resolveShape } from '../../src/core/shape.js';
 import { Generator } from '../../src/index.js';
-import { dropout, dropoutBits, dropoutThreshold } from '../../src/kernels/ref/dropout.js';
+import { dropoutThreshold } from '../../src/core/rng.js';
+import { dropout, dropoutBits } from '../../src/kernels/ref/dropout.js';
 
 test('broadcasting follows NumPy', () => {
   assert.deepEqual(broadcastShapes('t', [3, 1, 4], [2, 4]), [3, 2, 4]);

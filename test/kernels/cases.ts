@@ -179,6 +179,9 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
     matmulCase(1, 1, 1, 1, false, false, false), matmulCase(1, 5, 7, 3, false, false, false), matmulCase(1, 33, 65, 17, false, true, false),
     matmulCase(2, 13, 9, 40, true, false, false), matmulCase(3, 8, 24, 16, true, true, false), matmulCase(4, 12, 10, 6, false, false, true),
     matmulCase(1, 130, 70, 90, false, false, false),
+    // Aᵀ with its rows 1030 floats apart (native packs such a block p by p: a weight gradient gᵀ·x of a wide layer),
+    // a partial panel, k over two KC slices, a batch
+    matmulCase(2, 1030, 37, 300, true, false, false),
   ],
   Softmax: rows((k, [x, y], r, c) => k.Softmax(F(x!), r, c, F(y!)), (r, c) => [f(r * c, u(-6, 6)), out(r * c)], [1], 'Softmax'),
   LogSoftmax: rows((k, [x, y], r, c) => k.LogSoftmax(F(x!), r, c, F(y!)), (r, c) => [f(r * c, u(-6, 6)), out(r * c)], [1], 'LogSoftmax'),

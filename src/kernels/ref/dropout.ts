@@ -18,11 +18,6 @@ export function dropoutBits(key0: number, key1: number, i: number): number {
   return lowbias32(lowbias32((i ^ key0) >>> 0) ^ key1);
 }
 
-/** ceil(p · 2^24): element i is kept when its top 24 bits reach it, so with probability 1 - p. */
-export function dropoutThreshold(p: number): number {
-  return Math.ceil(p * 16777216);
-}
-
 /** out[i] = x[i] · (kept(i) ? scale : 0): a product, as x · mask is, so NaN stays NaN where dropped. */
 export function dropout(x: Float32Array, out: Float32Array, a: DropoutArgs): void {
   const { key0, key1, threshold } = a;
