@@ -194,6 +194,16 @@ static Napi::Value AdamW(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** dropout(x, out, n, key0, key1, threshold, scale): in pieces (each element depends only on its index). */
+static Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  float *x = at(info, 0), *out = at(info, 1);
+  const uint32_t key0 = (uint32_t)num(info, 3), key1 = (uint32_t)num(info, 4), threshold = (uint32_t)num(info, 5);
+  const float scale = (float)num(info, 6);
+  const KernelTable* k = K;
+  pieces(lng(info, 2), [&](long s, long c) { k->dropout(x + s, out + s, s, c, key0, key1, threshold, scale); });
+  return info.Env().Undefined();
+}
+
 /** Rows in pieces of about PIECE elements. */
 static void rowPieces(long rows, long cols, const std::function<void(long, long)>& fn) {
   long per = cols >= PIECE ? 1 : PIECE / cols;
@@ -488,6 +498,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("dropout", Napi::Function::New(env, Dropout));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
   exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
   exports.Set("softmax", Napi::Function::New(env, Softmax));

@@ -91,6 +91,8 @@ struct KernelTable {
   // one bh slice of causal linear attention, forward or backward
   void (*linearForward)(const LinearArgs&, long h);
   void (*linearBackward)(const LinearArgs&, long h);
+  // elements [start, start + n) of dropout with its counter-based mask (random.h)
+  void (*dropout)(const float* x, float* out, long start, long n, uint32_t key0, uint32_t key1, uint32_t threshold, float scale);
   // the FMA peak's probe: `iters` rounds of independent multiply-adds in registers; returns the flops done
   double (*fmaPeak)(long iters);
 };

@@ -222,6 +222,12 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
     what: `Sgd nesterov first=${first}`, arrays: [f(101), f(101), f(101)], outputs: [0, 2],
     run: (k: KernelSignatures, [p, gr, buf]: TypedArray[]) => k.Sgd(F(p!), F(gr!), F(buf!), { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: true, first }),
   })),
+  // bit-equal everywhere: the mask is a function of the key and the index (sizes past the native piece of 16384 elements)
+  Dropout: () => ([[1, 0.5, 1, 2], [17, 0.1, 0xffffffff, 0x80000000], [1003, 0.9, 12345, 0], [40000, 0.25, 0x9e3779b9, 0x7f4a7c15], [100, 1, 3, 4]] as const)
+    .map(([n, p, key0, key1]) => ({
+      what: `Dropout n=${n} p=${p} key=${key0},${key1}`, arrays: [f(n, u(-3, 3)), out(n)], outputs: [1], tol: 0, native: 'dropout',
+      run: (k: KernelSignatures, [x, y]: TypedArray[]) => k.Dropout(F(x!), F(y!), { key0, key1, threshold: Math.ceil(p * 16777216), scale: p === 1 ? 0 : 1 / (1 - p) }),
+    })),
   Conv1d: () => CONVS.map((a) => ({ what: `Conv1d ${convWhat(a)}`, arrays: [f(xLen(a)), f(wLen(a)), out(yLen(a))], outputs: [2],
     native: 'conv1d', run: (k: KernelSignatures, [x, w, y]: TypedArray[]) => k.Conv1d(F(x!), F(w!), a, F(y!)) })),
   Conv1dGradInput: () => CONVS.map((a) => ({ what: `Conv1dGradInput ${convWhat(a)}`, arrays: [f(yLen(a)), f(wLen(a)), out(xLen(a))], outputs: [2],

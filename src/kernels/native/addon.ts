@@ -26,6 +26,8 @@ export interface NativeAddon {
   binary(op: number, form: number, a: number, b: number, out: number, n: number, inner: number): void;
   adamw(p: number, g: number, m: number, v: number, n: number, b1: number, b1c: number, b2: number, b2c: number,
     decay: number, stepSize: number, sqrtC2: number, eps: number): void;
+  /** Dropout with its counter-based mask over n floats at byte offsets x, out (DropoutArgs). */
+  dropout(x: number, out: number, n: number, key0: number, key1: number, threshold: number, scale: number): void;
   layerNorm(x: number, gamma: number, beta: number, rows: number, cols: number, eps: number, y: number, mean: number, rstd: number): void;
   layerNormGrad(x: number, gamma: number, mean: number, rstd: number, dy: number, rows: number, cols: number,
     dx: number, dgamma: number, dbeta: number): void;
