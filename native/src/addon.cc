@@ -278,6 +278,12 @@ static Napi::Value Flash(const Napi::CallbackInfo& info) {
   a.scale = (float)num(info, 15); a.causal = (int)lng(info, 16); a.window = (int)lng(info, 17);
   int bh0 = (int)lng(info, 18), bh1 = (int)lng(info, 19);
   bool backward = info[20].As<Napi::Boolean>().Value();
+  if (info.Length() > 21 && !info[21].IsUndefined()) {
+    // attention dropout: key0, key1, threshold, scale
+    a.dropout = true;
+    a.dropKey0 = (uint32_t)num(info, 21); a.dropKey1 = (uint32_t)num(info, 22); a.dropThreshold = (uint32_t)num(info, 23);
+    a.dropScale = (float)num(info, 24);
+  }
   const KernelTable* k = K;
   run(bh1 - bh0, [&](int t) { backward ? k->flashBackward(a, bh0 + t) : k->flashForward(a, bh0 + t); });
   return info.Env().Undefined();

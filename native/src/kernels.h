@@ -27,6 +27,9 @@ struct FlashArgs {
   const float *q, *k, *v; const int32_t* pad; float *out, *lse;
   const float* dOut; float *dq, *dk, *dv;
   int heads, n, s, d, dv_; float scale; int causal, window;
+  /** Attention dropout (FlashAttentionArgs.dropout): weight (bh, i, j) times mask element (bh·n + i)·s + j. */
+  bool dropout = false;
+  uint32_t dropKey0 = 0, dropKey1 = 0, dropThreshold = 0; float dropScale = 1;
 };
 
 /** Conv1dArgs of src/kernels/contract.ts. */

@@ -88,6 +88,12 @@ export interface FlashAttentionArgs {
   bh: number; heads: number; n: number; s: number; d: number; dv: number;
   scale: number; causal: boolean; window: number;
   bh0: number; bh1: number;
+  /**
+   * Attention dropout on the weights: weight (b, i, j) of the [bh, n, s] weights is multiplied by
+   * Dropout's mask element (b·n + i)·s + j (DropoutArgs) after the softmax, so the output is
+   * exactly dropout(softmax(...)) V with that key; the backward uses the same mask. Null or absent: none.
+   */
+  dropout?: DropoutArgs | null;
 }
 
 /**

@@ -111,6 +111,11 @@ function matmulCase(batch: number, m: number, n: number, kk: number, transA: boo
   };
 }
 
+/** DropoutArgs for probability p. */
+function dropArgs(p: number, key0: number, key1: number) {
+  return { key0, key1, threshold: Math.ceil(p * 16777216), scale: 1 / (1 - p) };
+}
+
 function flashArgs(bh: number, heads: number, n: number, s: number, d: number, causal: boolean, window: number) {
   return { bh, heads, n, s, d, dv: d, scale: 1 / Math.sqrt(d), causal, window, bh0: 0, bh1: bh };
 }
@@ -248,7 +253,7 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
       k.CausalLinearAttentionGrad(F(q!), F(kk!), F(v!), F(o!), F(den!), F(dO!), bh!, n!, dk!, dv!, F(dq!), F(dk_!), F(dv_!));
     },
   })),
-  FlashAttention: () => ([[false, -1, false], [true, -1, false], [false, 2, true], [true, 3, true]] as [boolean, number, boolean][]).map(([causal, window, padded]) => {
+  FlashAttention: () => [...([[false, -1, false], [true, -1, false], [false, 2, true], [true, 3, true]] as [boolean, number, boolean][]).map(([causal, window, padded]) => {
     const a = flashArgs(4, 2, 7, 11, 8, causal, window);
     return {
       what: `FlashAttention n=7 s=11 causal=${causal} window=${window} padding=${padded}`,
@@ -257,17 +262,42 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
       run: (k: KernelSignatures, [q, kk, v, pad, o, lse]: TypedArray[]) => k.FlashAttention(F(q!), F(kk!), F(v!), I(pad!), a, F(o!), F(lse!)),
     };
   }),
-  FlashAttentionGrad: () => ([[false, -1], [true, -1], [true, 2]] as [boolean, number][]).map(([causal, window]) => {
-    const a = flashArgs(4, 2, 9, 9, 8, causal, window);
+  // attention dropout: small (padding, causal) and past native's small-call threshold (rows over several vectors)
+  ...([[4, 2, 7, 11, 8, true, true, 0.3], [6, 3, 37, 45, 16, false, false, 0.5]] as const).map(([bh, heads, n, s, d, causal, padded, p]) => {
+    const a = { ...flashArgs(bh, heads, n, s, d, causal, -1), dropout: dropArgs(p, 0x9e3779b9, 12345) };
     return {
-      what: `FlashAttentionGrad n=s=9 causal=${causal} window=${window}`,
+      what: `FlashAttention dropout p=${p} bh=${bh} n=${n} s=${s} d=${d} causal=${causal} padding=${padded}`,
+      arrays: [f(bh * n * d, u(-2, 2)), f(bh * s * d, u(-2, 2)), f(bh * s * d), ints((bh / heads) * s, (_g, i) => (padded && i % s >= s - 2 ? 1 : 0)),
+        out(bh * n * d), out(bh * n)],
+      outputs: [4, 5], tol: 1e-5,
+      run: (k: KernelSignatures, [q, kk, v, pad, o, lse]: TypedArray[]) => k.FlashAttention(F(q!), F(kk!), F(v!), I(pad!), a, F(o!), F(lse!)),
+    };
+  })],
+  FlashAttentionGrad: () => ([[false, -1, 0], [true, -1, 0], [true, 2, 0], [true, -1, 0.3], [false, 2, 0.5]] as [boolean, number, number][]).map(([causal, window, p]) => {
+    const a = { ...flashArgs(4, 2, 9, 9, 8, causal, window), dropout: p > 0 ? dropArgs(p, 7, 0xdeadbeef) : null };
+    return {
+      what: `FlashAttentionGrad n=s=9 causal=${causal} window=${window} dropout=${p}`,
       arrays: [f(288, u(-2, 2)), f(288, u(-2, 2)), f(288), out(288), out(36), f(288), out(288), out(288), out(288)], outputs: [6, 7, 8], tol: 1e-4,
       run: (k: KernelSignatures, [q, kk, v, o, lse, dO, dq, dk_, dv_]: TypedArray[]) => {
         k.FlashAttention(F(q!), F(kk!), F(v!), null, a, F(o!), F(lse!));
         k.FlashAttentionGrad(F(q!), F(kk!), F(v!), null, F(o!), F(lse!), F(dO!), a, F(dq!), F(dk_!), F(dv_!));
       },
     };
-  }),
+  }).concat((() => {
+    // past native's small-call threshold, with dropout and key padding
+    const [bh, heads, n, s, d] = [6, 3, 37, 45, 16];
+    const a = { ...flashArgs(bh, heads, n, s, d, false, -1), dropout: dropArgs(0.25, 31, 41) };
+    return [{
+      what: `FlashAttentionGrad dropout=0.25 bh=${bh} n=${n} s=${s} d=${d} padding`,
+      arrays: [f(bh * n * d, u(-2, 2)), f(bh * s * d, u(-2, 2)), f(bh * s * d), ints((bh / heads) * s, (_g, i) => (i % s >= s - 3 ? 1 : 0)),
+        out(bh * n * d), out(bh * n), f(bh * n * d), out(bh * n * d), out(bh * s * d), out(bh * s * d)],
+      outputs: [7, 8, 9], tol: 1e-4,
+      run: (k: KernelSignatures, [q, kk, v, pad, o, lse, dO, dq, dk_, dv_]: TypedArray[]) => {
+        k.FlashAttention(F(q!), F(kk!), F(v!), I(pad!), a, F(o!), F(lse!));
+        k.FlashAttentionGrad(F(q!), F(kk!), F(v!), I(pad!), F(o!), F(lse!), F(dO!), a, F(dq!), F(dk_!), F(dv_!));
+      },
+    }];
+  })()),
   // optional in the contract (native has it, the reference does not: nothing to compare with
   // here); test/ops/kv-attention.test.ts checks it against the reference function and the unfused path
   KVAttentionStep: () => [],
