@@ -49,7 +49,7 @@ function qkvGpt2() {
   const x = ids(1, S.T, c.vocabSize);
   out.forwardMs = time(() => q.noGrad(() => q.tidy(() => { m.forward(x); })));
   const prompt = ids(1, 16, c.vocabSize);
-  const genMs = time(() => greedyTokens(q, m, prompt, S.newTokens), 2);
+  const genMs = time(() => greedyTokens(q, m, prompt, S.newTokens)); // S.reps runs, as ONNX Runtime's generation (2 left it the mean of two noisy runs)
   out.generateTokensPerS = (S.newTokens / genMs) * 1000;
   const xb = ids(S.B, S.T, c.vocabSize);
   const yb = ids(S.B, S.T, c.vocabSize);

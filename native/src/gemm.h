@@ -264,6 +264,131 @@ static void packB(const GemmArgs& g, const float* b, long p0, int kc, long j0, i
 /** Columns of C a GEMV task computes (a multiple of every vector width). */
 constexpr int GV = 128;
 
+#if QKV_W == 16
+// ---- 16×16 transposes in zmm (AVX-512) for the GEMV on Bᵀ: a butterfly over the four bits of the
+// row and lane indices; each stage exchanges bit BIT of the row with bit BIT of the lane
+typedef int32_t v16i __attribute__((vector_size(64)));
+template <int BIT, size_t... L> constexpr v16i butterflyLo(std::index_sequence<L...>) { return v16i{((L & BIT) ? 16 + (int)(L ^ BIT) : (int)L)...}; }
+template <int BIT, size_t... L> constexpr v16i butterflyHi(std::index_sequence<L...>) { return v16i{((L & BIT) ? 16 + (int)L : (int)(L | BIT))...}; }
+template <int BIT> static inline void butterfly(vf r[16]) {
+  constexpr v16i lo = butterflyLo<BIT>(std::make_index_sequence<16>{});
+  constexpr v16i hi = butterflyHi<BIT>(std::make_index_sequence<16>{});
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i++)
+    if (!(i & BIT)) {
+      const vf x = r[i], y = r[i | BIT];
+      r[i] = __builtin_shuffle(x, y, lo);
+      r[i | BIT] = __builtin_shuffle(x, y, hi);
+    }
+}
+/** r[i][j] becomes r[j][i] (16 × 16). */
+static inline void transpose16(vf r[16]) { butterfly<1>(r); butterfly<2>(r); butterfly<4>(r); butterfly<8>(r); }
+
+/**
+ * GEMV on B stored transposed (a Linear's [out, in] weight, GPT-2's tied lm_head), columns
+ * [j0, j0 + cols): 16 columns a zmm, each lane its own column's chain over p, fed by 16×16
+ * transposes of 16 runs of B (on AVX-512 a third fewer shuffles a float than 8×8 blocks, and half
+ * the multiply-adds: lm_head's 154 MB read about 10% faster); two groups at once. A group runs over
+ * all of k before the next (its KC slices' sums C = and C += in order, as everywhere), its rows of
+ * B read end to end. The same fused multiply-adds in the same order as the packed path: bit-equal.
+ */
+static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, float* c, long j0, int cols) {
+  constexpr int T = 16, NG = 2;
+  for (int j = 0; j < cols; j += NG * T) {
+    const int groups = (int)mins(NG, (cols - j + T - 1) / T);
+    const bool full = j + NG * T <= cols;
+    for (long p0 = 0; p0 < g.k; p0 += KC) {
+      const int kc = (int)mins(KC, g.k - p0);
+      const bool add = p0 > 0;
+      vf acc[NG] = {};
+      const float* bj = b + (j0 + j) * g.bCs + p0;
+      int p = 0;
+      if (full) {
+        for (; p + T <= kc; p += T) {
+#pragma GCC unroll 2
+          for (int gi = 0; gi < NG; gi++) {
+            vf tr[T];
+#pragma GCC unroll 16
+            for (int q = 0; q < T; q++) tr[q] = load(bj + (gi * T + q) * g.bCs + p);
+            transpose16(tr);
+#pragma GCC unroll 16
+            for (int q = 0; q < T; q++) acc[gi] += splat(a[(p0 + p + q) * g.aCs]) * tr[q];
+          }
+        }
+      }
+      for (; p < kc; p++) {
+        const vf av = splat(a[(p0 + p) * g.aCs]);
+        for (int gi = 0; gi < groups; gi++) {
+          vf bv = {};
+          const int lanes = (int)mins(T, cols - j - gi * T);
+          for (int l = 0; l < lanes; l++) bv[l] = bj[(gi * T + l) * g.bCs + p];
+          acc[gi] += av * bv;
+        }
+      }
+      for (int gi = 0; gi < groups; gi++) {
+        const int lanes = (int)mins(T, cols - j - gi * T);
+        float* o = c + j + gi * T;
+        for (int l = 0; l < lanes; l++) o[l] = add ? o[l] + acc[gi][l] : acc[gi][l];
+      }
+    }
+  }
+}
+#else
+/**
+ * GEMV on B stored transposed (a Linear's [out, in] weight, GPT-2's tied lm_head), columns
+ * [j0, j0 + cols): TB columns a vector, each lane its own column's chain over p, fed by TB×TB
+ * transposes of TB runs; four such groups at once so the chains overlap (vector arithmetic, so
+ * each ISA fuses, or not, exactly as its packed kernel does). A group runs over all of k before
+ * the next (its KC slices' sums C = and C += in order, as everywhere): its rows of B are read
+ * once, end to end, rather than a KC run of each at a time.
+ */
+static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, float* c, long j0, int cols) {
+  constexpr int NG = 4;
+  for (int j = 0; j < cols; j += NG * TB) {
+    const int groups = (int)mins(NG, (cols - j + TB - 1) / TB);
+    const bool full = j + NG * TB <= cols;
+    for (long p0 = 0; p0 < g.k; p0 += KC) {
+      const int kc = (int)mins(KC, g.k - p0);
+      const bool add = p0 > 0;
+      vt acc[NG] = {};
+      const float* bj = b + (j0 + j) * g.bCs + p0;
+      int p = 0;
+      if (full) {
+        for (; p + TB <= kc; p += TB) {
+          vt tr[NG][TB];
+#pragma GCC unroll 4
+          for (int gi = 0; gi < NG; gi++) {
+#pragma GCC unroll 8
+            for (int q = 0; q < TB; q++) tr[gi][q] = loadT(bj + (gi * TB + q) * g.bCs + p);
+            transposeT(tr[gi]);
+          }
+#pragma GCC unroll 8
+          for (int q = 0; q < TB; q++) {
+            vt av = splatT(a[(p0 + p + q) * g.aCs]);
+#pragma GCC unroll 4
+            for (int gi = 0; gi < NG; gi++) acc[gi] += av * tr[gi][q];
+          }
+        }
+      }
+      for (; p < kc; p++) {
+        vt av = splatT(a[(p0 + p) * g.aCs]);
+        for (int gi = 0; gi < groups; gi++) {
+          vt bv = {};
+          const int lanes = (int)mins(TB, cols - j - gi * TB);
+          for (int l = 0; l < lanes; l++) bv[l] = bj[(gi * TB + l) * g.bCs + p];
+          acc[gi] += av * bv;
+        }
+      }
+      for (int gi = 0; gi < groups; gi++) {
+        const int lanes = (int)mins(TB, cols - j - gi * TB);
+        float* o = c + j + gi * TB;
+        for (int l = 0; l < lanes; l++) o[l] = add ? o[l] + acc[gi][l] : acc[gi][l];
+      }
+    }
+  }
+}
+#endif
+
 /**
  * One row of A times B (m = 1: a decoding step's projections), columns [j0, j0 + cols) of
  * matrix t, reading B where it lies. Every element sums its k products in the packed path's
@@ -278,6 +403,7 @@ static void gemvTask(const GemmArgs& g, int t, long j0, int cols) {
     for (int j = 0; j < cols; j++) c[j] = 0;
     return;
   }
+  if (g.bRs == 1 && g.bCs != 1) return gemvTransposed(g, a, b, c, j0, cols);
   for (long p0 = 0; p0 < g.k; p0 += KC) {
     const int kc = (int)mins(KC, g.k - p0);
     const bool add = p0 > 0;
@@ -304,49 +430,6 @@ static void gemvTask(const GemmArgs& g, int t, long j0, int cols) {
         for (int v = 0; v * W < w; v++) {
           const int n = (int)mins(W, w - v * W);
           for (int l = 0; l < n; l++) c[j + v * W + l] = add ? c[j + v * W + l] + acc[v][l] : acc[v][l];
-        }
-      }
-    } else if (g.bRs == 1) {
-      // B stored transposed (a Linear's [out, in] weight): TB columns a vector, each lane its own
-      // column's chain over p, fed by TB×TB transposes of TB runs; four such groups at once so the
-      // chains overlap (vector arithmetic, so each ISA fuses, or not, exactly as its packed kernel does)
-      constexpr int NG = 4;
-      for (int j = 0; j < cols; j += NG * TB) {
-        const int groups = (int)mins(NG, (cols - j + TB - 1) / TB);
-        const bool full = j + NG * TB <= cols;
-        vt acc[NG] = {};
-        const float* bj = b + (j0 + j) * g.bCs + p0;
-        int p = 0;
-        if (full) {
-          for (; p + TB <= kc; p += TB) {
-            vt tr[NG][TB];
-#pragma GCC unroll 4
-            for (int gi = 0; gi < NG; gi++) {
-#pragma GCC unroll 8
-              for (int q = 0; q < TB; q++) tr[gi][q] = loadT(bj + (gi * TB + q) * g.bCs + p);
-              transposeT(tr[gi]);
-            }
-#pragma GCC unroll 8
-            for (int q = 0; q < TB; q++) {
-              vt av = splatT(a[(p0 + p + q) * g.aCs]);
-#pragma GCC unroll 4
-              for (int gi = 0; gi < NG; gi++) acc[gi] += av * tr[gi][q];
-            }
-          }
-        }
-        for (; p < kc; p++) {
-          vt av = splatT(a[(p0 + p) * g.aCs]);
-          for (int gi = 0; gi < groups; gi++) {
-            vt bv = {};
-            const int lanes = (int)mins(TB, cols - j - gi * TB);
-            for (int l = 0; l < lanes; l++) bv[l] = bj[(gi * TB + l) * g.bCs + p];
-            acc[gi] += av * bv;
-          }
-        }
-        for (int gi = 0; gi < groups; gi++) {
-          const int lanes = (int)mins(TB, cols - j - gi * TB);
-          float* o = c + j + gi * TB;
-          for (int l = 0; l < lanes; l++) o[l] = add ? o[l] + acc[gi][l] : acc[gi][l];
         }
       }
     } else {

@@ -276,7 +276,8 @@ describe('native kernels', { skip }, () => {
       try {
         const t = backend(2);
         const g = new Generator(5);
-        for (const [n, k, transB] of [[300, 530, false], [300, 530, true], [65, 128, true], [1000, 64, false]] as const) {
+        // Bᵀ: a column group runs over every KC slice of k before the next (k = 800: three whole slices and a part; n = 333: a partial group)
+        for (const [n, k, transB] of [[300, 530, false], [300, 530, true], [65, 128, true], [1000, 64, false], [333, 800, true], [333, 800, false]] as const) {
           const rows = rand(7 * k, g);
           const bData = rand(k * n, g);
           const [a7, a1, b, out7, out1] = t.place(rows, rows.subarray(0, k), bData, new Float32Array(7 * n), new Float32Array(n));

@@ -51,6 +51,33 @@ test('GPT-2: greedy generation on the KV cache equals transformers.generate', ()
   m.dispose();
 });
 
+test('GPT-2: a decoding step on the fused KV step gives the unfused path\'s logits', () => {
+  // outputAttentions asks for alpha', which only the unfused path (split, append, attention) forms
+  const p = fromPretrained(hfDir('gpt2'));
+  const m = p.model as hf.GPT2LMHeadModel;
+  const g = goldenJson<Gpt2Golden>('gpt2');
+  const [fused, unfused] = [m.makeCaches(1), m.makeCaches(1)];
+  let worst = 0;
+  noGrad(() => {
+    let next = g.input_ids[0]!;
+    for (let i = 0; i < 20; i++) { // past the caches' first capacity (16): they grow once
+      const id = tidy(() => {
+        const a = m.forward(ids([next]), { caches: fused }).logits.toTypedArray();
+        const b = m.forward(ids([next]), { caches: unfused, outputAttentions: true }).logits.toTypedArray();
+        assert.equal(a.length, b.length);
+        for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j]! - b[j]!));
+        return (next.length === 1 ? Array.from(a) : Array.from(a.subarray(a.length - m.config.vocabSize)))
+          .reduce((best, x, j, xs) => (x > xs[best]! ? j : best), 0);
+      });
+      next = [id];
+    }
+  });
+  assert.equal(fused[0]!.length, unfused[0]!.length);
+  assert.ok(worst < 1e-5, `fused and unfused decoding differ by ${worst}`);
+  [...fused, ...unfused].forEach((c) => c.dispose());
+  m.dispose();
+});
+
 test('GPT-2: the tokenizer.json gives the ids of `tokenizers`', () => {
   const p = fromPretrained(hfDir('gpt2'));
   assert.ok(p.tokenizer instanceof BpeTokenizer);

@@ -21,6 +21,7 @@ import { normal } from '../../init.js';
 import { Dropout, Embedding, LayerNorm, Linear } from '../../layers.js';
 import { Module, ModuleError, type LoadResult, type StateDict } from '../../module.js';
 import { cachedLength, type DecodingCache } from '../../attention/decoding-cache.js';
+import { KVCache } from '../../attention/kv-cache.js';
 import { attendWith, attentionKind } from '../../attention/kinds/index.js';
 import { flashAttentionEnabled } from '../../attention/scaled-dot-product.js';
 import { ConfigReader, type Json } from './config.js';
@@ -110,6 +111,12 @@ class GPT2Attention extends Module {
     const hs = C / nh;
     return tidy(() => {
       const qkv = this.c_attn.forward(x); // (B, T, 3C): q, k, v side by side
+      // decoding one token on a KV cache: append and attend in one kernel call (kv-cache.ts), the
+      // heads side by side as c_proj takes them (null where the fused step does not apply)
+      if (o.cache instanceof KVCache && T === 1 && !o.needWeights && !o.keyPaddingMask && !(this.training && this.c.attnPdrop > 0)) {
+        const y = o.cache.step(qkv, nh); // (B, 1, C)
+        if (y) return { y: dropped(this.resid_dropout, this.c_proj.forward(y)), alphaPrime: null };
+      }
       let b: Tensor; // (B, nh, T, hs)
       let alphaPrime: Tensor | null = null;
       if (!o.cache && !o.needWeights && flashAttentionEnabled() && !(this.training && this.c.attnPdrop > 0)) {
