@@ -119,10 +119,12 @@ class GPT2Attention extends Module {
       }
       let b: Tensor; // (B, nh, T, hs)
       let alphaPrime: Tensor | null = null;
-      if (!o.cache && !o.needWeights && flashAttentionEnabled() && !(this.training && this.c.attnPdrop > 0)) {
+      if (!o.cache && !o.needWeights && flashAttentionEnabled()) {
         // the fused path on the packed heads: (B, T, 3, nh, hs) -> (3, B, nh, T, hs), one copy,
         // read in place by the kernel (what scaledDotProductAttention's fused path computes)
-        b = flashAttentionPacked(permute(reshape(qkv, [B, T, 3, nh, hs]), [2, 0, 3, 1, 4]), { causal: true, keyPaddingMask: o.keyPaddingMask });
+        // (attention dropout in training inside the kernel, with the naive path's mask for the same key)
+        b = flashAttentionPacked(permute(reshape(qkv, [B, T, 3, nh, hs]), [2, 0, 3, 1, 4]),
+          { causal: true, keyPaddingMask: o.keyPaddingMask, dropout: this.training ? this.c.attnPdrop : 0 });
       } else {
         const heads = (t: Tensor) => permute(reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]); // (B, nh, T, hs)
         const [q, k, v] = split(qkv, C, 2).map(heads) as [Tensor, Tensor, Tensor];
