@@ -7,6 +7,7 @@
 #include "attention.h"
 #include "strided.h"
 #include "losses.h"
+#include "maxpool.h"
 
 namespace qkv { namespace QKV_ISA {
 
@@ -17,7 +18,7 @@ static const KernelTable kTable = {
   QKV_STR(QKV_ISA), gemmPlan, gemmTask, unary, geluGrad, adamw, binary,
   layerNorm, layerNormGrad, softmax, softmaxGrad, flashForward, flashBackward,
   binaryStrided, whereStrided, crossEntropy, crossEntropyGrad, gather, scatterAdd, linearForward, linearBackward,
-  fmaPeak,
+  maxPool, maxPoolGrad, fmaPeak,
 };
 
 const KernelTable* table() { return &kTable; }
