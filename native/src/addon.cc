@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <vector>
 #include "conv.h"
@@ -465,15 +466,16 @@ static Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-/** maxPoolGrad(dy, indices, rows, cols, dx): indices already checked. */
+/** maxPoolGrad(dy, indices, rows, cols, dx) -> how many indices were outside their row (those rows are left 0). */
 static Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   float* dy = at(info, 0);
   int32_t* indices = at<int32_t>(info, 1);
   long rows = lng(info, 2), cols = lng(info, 3);
   float* dx = at(info, 4);
   const KernelTable* k = K;
-  rowPieces(rows, cols, [&](long r0, long r1) { k->maxPoolGrad(dy, indices, r0, r1, cols, dx); });
-  return info.Env().Undefined();
+  std::atomic<long> bad{0};
+  rowPieces(rows, cols, [&](long r0, long r1) { bad += k->maxPoolGrad(dy, indices, r0, r1, cols, dx); });
+  return Napi::Number::New(info.Env(), (double)bad.load());
 }
 
 /** linearAttention(q, k, v, out, den, dOut, dq, dk, dv, bh, n, dk, dv, eps, backward): one task per bh slice. */

@@ -93,7 +93,7 @@ struct KernelTable {
   void (*linearBackward)(const LinearArgs&, long h);
   // rows [r0, r1) of a max-pool over each whole row of [rows, cols] (values and indices), and of its gradient
   void (*maxPool)(const float* x, long r0, long r1, long cols, float* values, int32_t* indices);
-  void (*maxPoolGrad)(const float* dy, const int32_t* indices, long r0, long r1, long cols, float* dx);
+  long (*maxPoolGrad)(const float* dy, const int32_t* indices, long r0, long r1, long cols, float* dx);  // returns the indices outside a row
   // the FMA peak's probe: `iters` rounds of independent multiply-adds in registers; returns the flops done
   double (*fmaPeak)(long iters);
 };

@@ -1,8 +1,7 @@
 // MaxPool and MaxPoolGrad on native (native/src/maxpool.h): rows in pieces across the pool, each
-// row computed alone, so the thread count never changes a result. Indices are checked here, so
-// the C++ never writes outside a row; anything else (arrays outside the heap, small calls) goes to wasm.
+// row computed alone, so the thread count never changes a result. The C++ never writes outside a
+// row (it checks each index); arrays outside the heap and small calls go to wasm.
 import type { KernelSignatures } from '../contract.js';
-import { columnsOk } from '../wasm/reduce.js';
 import { ptr } from '../wasm/util.js';
 import { enter, fall, type NativeContext } from './context.js';
 
@@ -23,13 +22,14 @@ export function maxPoolKernels(ctx: NativeContext): Pick<KernelSignatures, 'MaxP
       enter(ctx);
       addon.maxPool(ptr(x), rows, cols, ptr(values), ptr(indices));
     },
+    // the C++ checks each index: any outside its row (left 0 there), and the fallback redoes the call
     MaxPoolGrad: (dy, indices, rows, cols, dx) => {
       if (!big(rows * cols) || !mem.holds(dy, dx) || !mem.holdsInt32(indices) || dy.length < rows || indices.length < rows ||
-        dx.length < rows * cols || !columnsOk(indices, rows, cols)) {
+        dx.length < rows * cols) {
         return wasmGrad(dy, indices, rows, cols, dx);
       }
       enter(ctx);
-      addon.maxPoolGrad(ptr(dy), ptr(indices), rows, cols, ptr(dx));
+      if (addon.maxPoolGrad(ptr(dy), ptr(indices), rows, cols, ptr(dx)) > 0) wasmGrad(dy, indices, rows, cols, dx);
     },
   };
 }

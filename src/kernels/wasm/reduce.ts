@@ -17,15 +17,6 @@ function rows(mem: MemoryBuffer, min: number, ref: ReduceKernel, f: (x: number, 
   };
 }
 
-/** True when every index is a column of a row of `cols` (the gradient writes there). */
-export function columnsOk(indices: Int32Array, rows: number, cols: number): boolean {
-  for (let r = 0; r < rows; r++) {
-    const c = indices[r]!;
-    if (c < 0 || c >= cols) return false;
-  }
-  return true;
-}
-
 export function reduceKernels(w: WasmKernels, mem: MemoryBuffer, tiny: boolean): Pick<KernelSignatures, 'Sum' | 'Max' | 'MaxPool' | 'MaxPoolGrad'> {
   const min = tiny ? 0 : MIN_ELEMENTS;
   return {
@@ -37,12 +28,13 @@ export function reduceKernels(w: WasmKernels, mem: MemoryBuffer, tiny: boolean):
       }
       w.max_pool(ptr(x), r, c, ptr(values), ptr(indices));
     },
+    // the kernel checks each index (a JS loop over them cost more than the kernel): any outside
+    // its row, and the reference defines the result
     MaxPoolGrad: (dy, indices, r, c, dx) => {
       if (r * c < min || !mem.holds(dy, dx) || !mem.holdsInt32(indices) || dy.length < r || indices.length < r || dx.length < r * c ||
-        !columnsOk(indices, r, c)) {
-        return refMaxPoolGrad(dy, indices, r, c, dx);
+        w.max_pool_grad(ptr(dy), ptr(indices), r, c, ptr(dx)) > 0) {
+        refMaxPoolGrad(dy, indices, r, c, dx);
       }
-      w.max_pool_grad(ptr(dy), ptr(indices), r, c, ptr(dx));
     },
   };
 }
