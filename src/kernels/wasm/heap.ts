@@ -1,7 +1,7 @@
 // The WebAssembly backend's allocator: one WebAssembly.Memory, so tensors live where WebAssembly kernels can
 // compute on them in place: a kernel gets a typed array whose byteOffset is its pointer.
 // First-fit over a free list sorted by address, neighbours merged on free, 64-byte aligned
-// (a cache line; also what 128-bit SIMD wants). The memory grows on demand, by a quarter at least; a grow detaches
+// (a cache line; also what 128-bit SIMD wants). The memory grows on demand; a grow detaches
 // the old ArrayBuffer, so views are re-made from `memory.buffer` when it has changed.
 import { BYTES_PER_ELEMENT, type DType, type TypedArray } from '../../core/dtype.js';
 import { MemoryError } from '../../core/errors.js';
@@ -82,18 +82,10 @@ export class HeapAllocator implements Allocator {
     const need = start + bytes;
     const have = this.memory.buffer.byteLength;
     if (need > have) {
-      // by a quarter of the memory at least: every grow costs a full GC (V8 counts the new bytes)
-      // and new views, so a training step whose peak creeps up batch by batch (varying lengths)
-      // would pay for it at each new peak
-      const pages = Math.ceil((need - have) / PAGE);
       try {
-        this.memory.grow(Math.max(pages, Math.ceil(have / PAGE / 4)));
+        this.memory.grow(Math.ceil((need - have) / PAGE));
       } catch {
-        try {
-          this.memory.grow(pages);
-        } catch {
-          throw new MemoryError(`out of WebAssembly memory: cannot grow to ${need} bytes`);
-        }
+        throw new MemoryError(`out of WebAssembly memory: cannot grow to ${need} bytes`);
       }
     }
     this.top = need;
