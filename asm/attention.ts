@@ -12,6 +12,7 @@
 // the caller's scratch, d × sPad with zero columns up to a multiple of 8, so the score
 // micro-kernel reads 8 consecutive keys per vector load. Scratch: flash_scratch_bytes().
 import { accumulate4, expRow, LD, maskRow, NEG_INF, rowMax, scaleRow, tile4, transpose, update4T } from './attention-tiles';
+import { dropFactors4, dropRow } from './random';
 import { splat } from './simd';
 
 const QB = 4;
@@ -47,8 +48,12 @@ export function flash_scratch_bytes(n: i32, s: i32, d: i32, dv: i32): usize {
   return hi;
 }
 
+/**
+ * `drop`: 0, or the address of attention dropout's key block (key0, key1, threshold, scale; DropoutArgs):
+ * weight (b, i, j) is then multiplied by mask element (b·n + i)·s + j after the softmax.
+ */
 export function flash_forward(q: usize, k: usize, v: usize, keyPadding: usize, heads: i32, n: i32, s: i32, d: i32, dv: i32,
-  scale: f32, causal: i32, window: i32, kb: i32, bh0: i32, bh1: i32, out: usize, lse: usize, scratch: usize): void {
+  scale: f32, causal: i32, window: i32, kb: i32, bh0: i32, bh1: i32, out: usize, lse: usize, scratch: usize, drop: usize): void {
   const sp = pad8(s);
   const kt = align64(scratch);
   const t = kt + align64(<usize>d * <usize>sp * 4);
@@ -105,6 +110,8 @@ export function flash_forward(q: usize, k: usize, v: usize, keyPadding: usize, h
           }
           const corr = mOld == NEG_INF ? <f32>0 : Mathf.exp(mOld - mNew); // rescales what came before
           const sum = expRow(row, cols, mNew);
+          // the sum normalises undropped weights; the output gets the dropped ones
+          if (drop != 0) dropRow(row, cols, (<u32>b * <u32>n + <u32>(i0 + r)) * <u32>s + <u32>jb, drop);
           store<f32>(l + ro, load<f32>(l + ro) * corr + sum);
           if (corr != 1) scaleRow(acc + <usize>r * accB, dv, corr);
           store<f32>(m + ro, mNew);
@@ -132,7 +139,7 @@ export function flash_forward(q: usize, k: usize, v: usize, keyPadding: usize, h
 
 export function flash_backward(q: usize, k: usize, v: usize, keyPadding: usize, out: usize, lse: usize, dOut: usize,
   heads: i32, n: i32, s: i32, d: i32, dv: i32, scale: f32, causal: i32, window: i32, kb: i32, bh0: i32, bh1: i32,
-  dq: usize, dk: usize, dvOut: usize, scratch: usize): void {
+  dq: usize, dk: usize, dvOut: usize, scratch: usize, drop: usize): void {
   const sp = pad8(s);
   const kt = align64(scratch);
   const vt = kt + align64(<usize>d * <usize>sp * 4);
@@ -144,6 +151,11 @@ export function flash_backward(q: usize, k: usize, v: usize, keyPadding: usize, 
   const dB = <usize>d << 2;
   const vB = <usize>dv << 2;
   const shift = s - n;
+  const k0 = i32x4.splat(drop != 0 ? load<i32>(drop) : 0);
+  const k1 = i32x4.splat(drop != 0 ? load<i32>(drop, 4) : 0);
+  const dt = i32x4.splat(drop != 0 ? load<i32>(drop, 8) : 0);
+  const ds = f32x4.splat(drop != 0 ? load<f32>(drop, 12) : 1);
+  const four = i32x4.splat(4);
   for (let b = bh0; b < bh1; b++) {
     const qb = q + <usize>b * <usize>n * dB;
     const ks = k + <usize>b * <usize>s * dB;
@@ -196,6 +208,19 @@ export function flash_backward(q: usize, k: usize, v: usize, keyPadding: usize, 
           // dS = P ∘ (dP - D_i), times scale for dq and dk
           const di = splat(load<f32>(dd + (<usize>i << 2)));
           const sc = splat(scale);
+          if (drop != 0) {
+            // with dropout's factors z: dS = P (z dP - D), and P z for dV
+            let idx = i32x4.add(i32x4.splat(<i32>((<u32>b * <u32>n + <u32>i) * <u32>s + <u32>jb)), i32x4(0, 1, 2, 3));
+            for (let c = 0; c < cols; c += 4) {
+              const o = <usize>c << 2;
+              const z = dropFactors4(idx, k0, k1, dt, ds);
+              const pr = v128.load(prow + o);
+              v128.store(drow + o, f32x4.mul(f32x4.mul(pr, f32x4.sub(f32x4.mul(z, v128.load(drow + o)), di)), sc));
+              v128.store(prow + o, f32x4.mul(pr, z));
+              idx = i32x4.add(idx, four);
+            }
+            continue;
+          }
           for (let c = 0; c < cols; c += 4) {
             const o = <usize>c << 2;
             v128.store(drow + o, f32x4.mul(f32x4.mul(v128.load(prow + o), f32x4.sub(v128.load(drow + o), di)), sc));

@@ -10,6 +10,7 @@ export { add_vr, sub_vr, mul_vr, div_vr, sub_rv, div_rv } from './elementwise';
 export { exp, tanh, gelu_tanh, gelu_erf, relu, gelu_grad } from './elementwise';
 export { softmax, softmax_grad, layernorm, layernorm_grad } from './rows';
 export { adamw } from './optim';
+export { dropout } from './random';
 export { flash_forward, flash_backward, flash_scratch_bytes } from './attention';
 export { linear_attention_scratch, causal_linear_attention, causal_linear_attention_grad, linear_attention_step } from './linear-attention';
 export { log_softmax, log_softmax_grad, cross_entropy, cross_entropy_grad } from './loss';

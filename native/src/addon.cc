@@ -195,6 +195,16 @@ static Napi::Value AdamW(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** dropout(x, out, n, key0, key1, threshold, scale): in pieces (each element depends only on its index). */
+static Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  float *x = at(info, 0), *out = at(info, 1);
+  const uint32_t key0 = (uint32_t)num(info, 3), key1 = (uint32_t)num(info, 4), threshold = (uint32_t)num(info, 5);
+  const float scale = (float)num(info, 6);
+  const KernelTable* k = K;
+  pieces(lng(info, 2), [&](long s, long c) { k->dropout(x + s, out + s, s, c, key0, key1, threshold, scale); });
+  return info.Env().Undefined();
+}
+
 /** Rows in pieces of about PIECE elements. */
 static void rowPieces(long rows, long cols, const std::function<void(long, long)>& fn) {
   long per = cols >= PIECE ? 1 : PIECE / cols;
@@ -269,6 +279,12 @@ static Napi::Value Flash(const Napi::CallbackInfo& info) {
   a.scale = (float)num(info, 15); a.causal = (int)lng(info, 16); a.window = (int)lng(info, 17);
   int bh0 = (int)lng(info, 18), bh1 = (int)lng(info, 19);
   bool backward = info[20].As<Napi::Boolean>().Value();
+  if (info.Length() > 21 && !info[21].IsUndefined()) {
+    // attention dropout: key0, key1, threshold, scale
+    a.dropout = true;
+    a.dropKey0 = (uint32_t)num(info, 21); a.dropKey1 = (uint32_t)num(info, 22); a.dropThreshold = (uint32_t)num(info, 23);
+    a.dropScale = (float)num(info, 24);
+  }
   const KernelTable* k = K;
   run(bh1 - bh0, [&](int t) { backward ? k->flashBackward(a, bh0 + t) : k->flashForward(a, bh0 + t); });
   return info.Env().Undefined();
@@ -512,6 +528,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("dropout", Napi::Function::New(env, Dropout));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
   exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
   exports.Set("softmax", Napi::Function::New(env, Softmax));

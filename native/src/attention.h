@@ -3,7 +3,9 @@
 // the vector axis: no horizontal sums), exact softmax per query row from one O(s) score row,
 // then P·V; the backward recomputes P from the saved logsumexp. Memory: O(s·(d + dv)) scratch
 // per thread, never n×s. A slice runs start to end on one thread, so threads never change a result.
+// Attention dropout multiplies each weight row by its mask factors (random.h) after the softmax.
 #pragma once
+#include "random.h"
 #include "vec.h"
 
 namespace qkv { namespace QKV_ISA {
@@ -89,6 +91,9 @@ static void blockPV(const float* P, long sp, const float* x, int cols, long lo, 
   }
 }
 
+/** Row r's mask element index at key 0: (bh·n + i0 + r)·s. */
+static inline uint64_t dropBase(const FlashArgs& a, int bh, long i) { return ((uint64_t)bh * a.n + i) * a.s; }
+
 static void flashForward(const FlashArgs& a, int bh) {
   const int d = a.d, dv = a.dv_;
   const long n = a.n, s = a.s, sp = ((s + W - 1) / W) * W;
@@ -102,6 +107,7 @@ static void flashForward(const FlashArgs& a, int bh) {
   float* S = Kt + (size_t)d * sp;
   float* qb = S + (size_t)BQ * sp;
   transpose(k, s, d, sp, Kt);
+  const DropKey dk{a.dropKey0, a.dropKey1, a.dropThreshold, a.dropScale};
   Range rr[BQ];
   for (long i0 = 0; i0 < n; i0 += BQ) {
     int rows = (int)mins(BQ, n - i0);
@@ -129,6 +135,11 @@ static void flashForward(const FlashArgs& a, int bh) {
       float sum = hsum(acc);
       lse[i0 + r] = m + logf(sum);
       inv[r] = 1.0f / sum;
+      if (a.dropout) {
+        // the weights normalise undropped; the mask then zeroes and scales them (keys past s are 0 already)
+        const uint64_t base = dropBase(a, bh, i0 + r);
+        for (long j = br.lo; j < br.hi; j += W) *(vf*)(Sr + j) *= dropFactors(dk, base + j);
+      }
     }
     // out rows = P · V over the block's keys, V rows loaded once for all BQ queries
     long hi = mins(br.hi, s);
@@ -160,6 +171,7 @@ static void flashBackward(const FlashArgs& a, int bh) {
   transpose(v, s, dv, sp, Vt);
   for (long j = 0; j < s * d; j++) dk[j] = 0;
   for (long j = 0; j < s * dv; j++) dvv[j] = 0;
+  const DropKey key{a.dropKey0, a.dropKey1, a.dropThreshold, a.dropScale};
   Range rr[BQ];
   for (long i0 = 0; i0 < n; i0 += BQ) {
     int rows = (int)mins(BQ, n - i0);
@@ -177,13 +189,24 @@ static void flashBackward(const FlashArgs& a, int bh) {
     blockScores(qb, d, Kt, sp, br.lo, br.hi, P);
     maskBlock(a, pad, i0, rows, sp, br.lo, br.hi, P, rr);
     blockScores(ob, dv, Vt, sp, br.lo, br.hi, dP);
-    // P = exp(S - lse), dS = P (dP - D) (into dP), with the softmax scale folded in
+    // P = exp(S - lse), dS = P (dP - D) (into dP), with the softmax scale folded in; with dropout's
+    // factors z: P z (for dv) and dS = P (z dP - D)
     for (int r = 0; r < rows; r++) {
       float l = lse[i0 + r];
       float* Pr = P + r * sp;
       float* dSr = dP + r * sp;
       if (l == -INFINITY) {
         for (long j = br.lo; j < br.hi; j += W) { *(vf*)(Pr + j) = vf{}; *(vf*)(dSr + j) = vf{}; }
+        continue;
+      }
+      if (a.dropout) {
+        const uint64_t base = dropBase(a, bh, i0 + r);
+        for (long j = br.lo; j < br.hi; j += W) {
+          vf p = expv(*(vf*)(Pr + j) - l);
+          vf z = dropFactors(key, base + j);
+          *(vf*)(Pr + j) = p * z;
+          *(vf*)(dSr + j) = p * (z * *(vf*)(dSr + j) - D[r]) * a.scale;
+        }
         continue;
       }
       for (long j = br.lo; j < br.hi; j += W) {

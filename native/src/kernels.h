@@ -27,6 +27,9 @@ struct FlashArgs {
   const float *q, *k, *v; const int32_t* pad; float *out, *lse;
   const float* dOut; float *dq, *dk, *dv;
   int heads, n, s, d, dv_; float scale; int causal, window;
+  /** Attention dropout (FlashAttentionArgs.dropout): weight (bh, i, j) times mask element (bh·n + i)·s + j. */
+  bool dropout = false;
+  uint32_t dropKey0 = 0, dropKey1 = 0, dropThreshold = 0; float dropScale = 1;
 };
 
 /** Conv1dArgs of src/kernels/contract.ts. */
@@ -94,6 +97,8 @@ struct KernelTable {
   // rows [r0, r1) of a max-pool over each whole row of [rows, cols] (values and indices), and of its gradient
   void (*maxPool)(const float* x, long r0, long r1, long cols, float* values, int32_t* indices);
   long (*maxPoolGrad)(const float* dy, const int32_t* indices, long r0, long r1, long cols, float* dx);  // returns the indices outside a row
+  // elements [start, start + n) of dropout with its counter-based mask (random.h)
+  void (*dropout)(const float* x, float* out, long start, long n, uint32_t key0, uint32_t key1, uint32_t threshold, float scale);
   // the FMA peak's probe: `iters` rounds of independent multiply-adds in registers; returns the flops done
   double (*fmaPeak)(long iters);
 };

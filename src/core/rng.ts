@@ -52,30 +52,12 @@ export class Generator {
   }
 
   /**
-   * out[i] = uniform() >= p ? scale : 0 for every i, in order: exactly the numbers and the state
-   * that calling uniform() in a loop gives, with the state in locals instead of a typed array
-   * (dropout's mask; the per-call version was 14-18% of a small tagger's training step).
+   * A dropout mask's key: two words of the stream (the mask itself is a hash of the key and each
+   * element's index, computed by the backend's Dropout kernel; see kernels/ref/dropout.ts), so a
+   * mask costs the generator two draws whatever its size.
    */
-  fillMask(out: Float32Array, p: number, scale: number): void {
-    // uniform() >= p  <=>  (x >>> 8) >= p * 2^24: dividing by a power of two is exact
-    const threshold = p * 16777216;
-    let s0 = this.s[0]!, s1 = this.s[1]!, s2 = this.s[2]!, s3 = this.s[3]!;
-    for (let i = 0; i < out.length; i++) {
-      const r = Math.imul(s1, 5);
-      const x = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      out[i] = x >>> 8 >= threshold ? scale : 0;
-    }
-    this.s[0] = s0;
-    this.s[1] = s1;
-    this.s[2] = s2;
-    this.s[3] = s3;
+  dropoutKey(): [number, number] {
+    return [this.nextUint32(), this.nextUint32()];
   }
 
   /** Standard normal (Box–Muller; the second value is kept for the next call). */

@@ -55,6 +55,21 @@ export interface AdamWArgs {
   step: number;
 }
 
+/**
+ * Dropout's mask, counter-based: element i is kept (times `scale`) when (h(i) >>> 8) >= threshold, else zeroed,
+ * where h(i) = mix(mix(i ^ key0) ^ key1) and mix is Wellons' lowbias32 integer hash. Each element depends
+ * only on the key and its index, so any backend, thread count or device gives the same mask bit for bit
+ * (kernels/ref/dropout.ts is the definition).
+ */
+export interface DropoutArgs {
+  /** Two 32-bit words drawn from the op's Generator (Generator.dropoutKey()). */
+  key0: number; key1: number;
+  /** ceil(p · 2^24): the mask keeps an element with probability 1 - p (24 random bits against it). */
+  threshold: number;
+  /** What a kept element is (1 / (1 - p): inverted dropout). */
+  scale: number;
+}
+
 export interface SgdArgs {
   lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean;
   /** True on the first update: the momentum buffer starts as the gradient. */
@@ -73,6 +88,12 @@ export interface FlashAttentionArgs {
   bh: number; heads: number; n: number; s: number; d: number; dv: number;
   scale: number; causal: boolean; window: number;
   bh0: number; bh1: number;
+  /**
+   * Attention dropout on the weights: weight (b, i, j) of the [bh, n, s] weights is multiplied by
+   * Dropout's mask element (b·n + i)·s + j (DropoutArgs) after the softmax, so the output is
+   * exactly dropout(softmax(...)) V with that key; the backward uses the same mask. Null or absent: none.
+   */
+  dropout?: DropoutArgs | null;
 }
 
 /**
@@ -148,6 +169,12 @@ export interface KernelSignatures {
   AdamW: (p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, args: AdamWArgs) => void;
   /** SGD with momentum (PyTorch semantics: buf = momentum*buf + (1-dampening)*g, first step buf = g). */
   Sgd: (p: Float32Array, g: Float32Array, buf: Float32Array | null, args: SgdArgs) => void;
+  // --- randomness
+  /**
+   * out[i] = x[i] · (kept(i) ? scale : 0) over contiguous arrays (DropoutArgs): the forward, and the
+   * backward on the gradient with the same key, so no mask is ever stored.
+   */
+  Dropout: (x: Float32Array, out: Float32Array, args: DropoutArgs) => void;
   // --- convolution, PyTorch layout: x [B, Cin, L], w [Cout, Cin/groups, K]
   Conv1d: (x: Float32Array, w: Float32Array, args: Conv1dArgs, out: Float32Array) => void;
   Conv1dGradInput: (dy: Float32Array, w: Float32Array, args: Conv1dArgs, dx: Float32Array) => void;

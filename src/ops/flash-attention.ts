@@ -12,8 +12,14 @@
 // An arbitrary (L, S) mask, a float (additive) mask or a graph adjacency needs the weights
 // matrix: use nn.scaledDotProductAttention's naive path for those. A query that sees no key
 // gets a zero output and zero gradients (PyTorch gives NaN there), as the naive path does.
+// `dropout` p drops attention weights after the softmax (training), with Dropout's counter-based
+// mask over the (B, H, L, S) weights (ops/dropout.ts): the kernels compute each weight's keep bit
+// from the key and its index, so the result equals dropout(softmax(...), p) V with the same key
+// and still nothing L×S is stored.
 import { OpError, shapeStr } from '../core/errors.js';
+import { defaultGenerator, type Generator } from '../core/rng.js';
 import { kernel } from '../kernels/registry.js';
+import { dropoutThreshold } from '../kernels/ref/dropout.js';
 import type { FlashAttentionArgs } from '../kernels/contract.js';
 import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';
@@ -30,6 +36,10 @@ export interface FlashAttentionOptions {
   keyPaddingMask?: Tensor | null;
   /** Multiplies q·k; defaults to 1/sqrt(d). */
   scale?: number;
+  /** Attention dropout's probability (0, the default: none); pass it only while training. */
+  dropout?: number;
+  /** Where the dropout mask's key comes from (default: the default generator). */
+  generator?: Generator;
 }
 
 /**
@@ -118,7 +128,14 @@ function kernelArgs(op: string, B: number, H: number, n: number, s: number, d: n
   }
   const window = w ?? -1; // the kernels' "no window"
   if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new OpError(op, `scale must be a finite number, got ${String(scale)}`);
-  return { bh: B * H, heads: H, n, s, d, dv, scale, causal, window, bh0: 0, bh1: B * H };
+  const p = options.dropout ?? 0;
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new OpError(op, `dropout must be in [0, 1], got ${String(options.dropout)}`);
+  let dropout = null;
+  if (p > 0) {
+    const [key0, key1] = (options.generator ?? defaultGenerator).dropoutKey();
+    dropout = { key0, key1, threshold: dropoutThreshold(p), scale: p === 1 ? 0 : 1 / (1 - p) };
+  }
+  return { bh: B * H, heads: H, n, s, d, dv, scale, causal, window, bh0: 0, bh1: B * H, dropout };
 }
 
 const dense = contiguousTensor;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { broadcastShapes, contiguousStrides, isContiguous, normalizeAxes, resolveShape } from '../../src/core/shape.js';
 import { Generator } from '../../src/index.js';
+import { dropout, dropoutBits, dropoutThreshold } from '../../src/kernels/ref/dropout.js';
 
 test('broadcasting follows NumPy', () => {
   assert.deepEqual(broadcastShapes('t', [3, 1, 4], [2, 4]), [3, 2, 4]);
@@ -36,25 +37,43 @@ test('the generator is deterministic, uniform in [0,1), and its state round-trip
   assert.deepEqual(new Generator(1).shuffle([1, 2, 3, 4, 5]).sort(), [1, 2, 3, 4, 5]);
 });
 
-test('fillMask gives exactly the mask and the state of a loop over uniform()', () => {
-  for (const seed of [0, 1, 12345, 0xffffffff]) {
-    for (const [n, p] of [[0, 0.5], [1, 0.5], [1000, 0.1], [4097, 0.5], [333, 0.9], [100, 1], [100, 1e-7], [64, 0.25]] as const) {
-      const a = new Generator(seed);
-      const b = new Generator(seed);
-      a.uniform(); // an arbitrary point in the stream
-      b.uniform();
-      const scale = p === 1 ? 0 : 1 / (1 - p);
-      const loop = new Float32Array(n).map(() => (a.uniform() >= p ? scale : 0));
-      const fast = new Float32Array(n);
-      b.fillMask(fast, p, scale);
-      assert.deepEqual(fast, loop, `seed ${seed}, n ${n}, p ${p}`);
-      assert.deepEqual(b.getState(), a.getState(), 'the same state after');
-      assert.equal(b.nextUint32(), a.nextUint32());
+test("dropout's counter-based mask: two draws of the stream for a key, then a fair and independent bit per element", () => {
+  const a = new Generator(3);
+  const b = new Generator(3);
+  assert.deepEqual(a.dropoutKey(), [b.nextUint32(), b.nextUint32()]);
+  assert.equal(a.nextUint32(), b.nextUint32(), 'a key costs the stream exactly two words');
+  assert.equal(dropoutThreshold(0.5), 1 << 23);
+  assert.equal(dropoutThreshold(1), 1 << 24);
+  assert.equal(dropoutThreshold(1e-9), 1, 'any p > 0 drops something');
+  const n = 200000;
+  const mask = (key0: number, key1: number, p: number) => {
+    const m = new Float32Array(n);
+    dropout(new Float32Array(n).fill(1), m, { key0, key1, threshold: dropoutThreshold(p), scale: 1 });
+    return m;
+  };
+  for (const p of [0.1, 0.5, 0.9]) {
+    const m = mask(0x12345678, 0x9abcdef0, p);
+    const kept = m.reduce((s, v) => s + v, 0);
+    const sd = Math.sqrt(n * p * (1 - p));
+    assert.ok(Math.abs(kept - n * (1 - p)) < 5 * sd, `p ${p}: ${kept} kept of ${n}`);
+    // neighbours independent: both kept with probability (1 - p)²
+    let both = 0;
+    for (let i = 1; i < n; i++) both += m[i]! * m[i - 1]!;
+    const q2 = (1 - p) ** 2;
+    assert.ok(Math.abs(both - (n - 1) * q2) < 5 * Math.sqrt(n * q2 * (1 - q2)), `p ${p}: ${both} neighbouring pairs kept`);
+    // another key (even one differing in a single bit) is an unrelated mask
+    for (const [k0, k1] of [[0x12345679, 0x9abcdef0], [0x12345678, 0x9abcdef1], [0x9abcdef0, 0x12345678]] as const) {
+      const o = mask(k0, k1, p);
+      let agree = 0;
+      for (let i = 0; i < n; i++) agree += m[i]! * o[i]!;
+      assert.ok(Math.abs(agree - n * q2) < 5 * Math.sqrt(n * q2 * (1 - q2)), `p ${p}, key ${k0},${k1}: ${agree} kept in both`);
     }
   }
-  // p = 0.5 keeps about half, at exactly the threshold 2^23
-  const m = new Float32Array(100000);
-  new Generator(7).fillMask(m, 0.5, 2);
-  const kept = m.reduce((s, v) => s + (v === 2 ? 1 : 0), 0);
-  assert.ok(Math.abs(kept - 50000) < 1000, `${kept} kept`);
+  // every one of the 32 bits is fair over consecutive indices (the mask uses the top 24)
+  const ones = new Array<number>(32).fill(0);
+  for (let i = 0; i < n; i++) {
+    const h = dropoutBits(7, 11, i);
+    for (let bit = 0; bit < 32; bit++) ones[bit]! += (h >>> bit) & 1;
+  }
+  for (let bit = 0; bit < 32; bit++) assert.ok(Math.abs(ones[bit]! - n / 2) < 5 * Math.sqrt(n / 4), `bit ${bit}: ${ones[bit]} ones`);
 });

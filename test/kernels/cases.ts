@@ -111,6 +111,11 @@ function matmulCase(batch: number, m: number, n: number, kk: number, transA: boo
   };
 }
 
+/** DropoutArgs for probability p. */
+function dropArgs(p: number, key0: number, key1: number) {
+  return { key0, key1, threshold: Math.ceil(p * 16777216), scale: 1 / (1 - p) };
+}
+
 function flashArgs(bh: number, heads: number, n: number, s: number, d: number, causal: boolean, window: number) {
   return { bh, heads, n, s, d, dv: d, scale: 1 / Math.sqrt(d), causal, window, bh0: 0, bh1: bh };
 }
@@ -240,6 +245,12 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
     what: `Sgd nesterov first=${first}`, arrays: [f(101), f(101), f(101)], outputs: [0, 2],
     run: (k: KernelSignatures, [p, gr, buf]: TypedArray[]) => k.Sgd(F(p!), F(gr!), F(buf!), { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: true, first }),
   })),
+  // bit-equal everywhere: the mask is a function of the key and the index (sizes past the native piece of 16384 elements)
+  Dropout: () => ([[1, 0.5, 1, 2], [17, 0.1, 0xffffffff, 0x80000000], [1003, 0.9, 12345, 0], [40000, 0.25, 0x9e3779b9, 0x7f4a7c15], [100, 1, 3, 4]] as const)
+    .map(([n, p, key0, key1]) => ({
+      what: `Dropout n=${n} p=${p} key=${key0},${key1}`, arrays: [f(n, u(-3, 3)), out(n)], outputs: [1], tol: 0, native: 'dropout',
+      run: (k: KernelSignatures, [x, y]: TypedArray[]) => k.Dropout(F(x!), F(y!), { key0, key1, threshold: Math.ceil(p * 16777216), scale: p === 1 ? 0 : 1 / (1 - p) }),
+    })),
   Conv1d: () => CONVS.map((a) => ({ what: `Conv1d ${convWhat(a)}`, arrays: [f(xLen(a)), f(wLen(a)), out(yLen(a))], outputs: [2],
     native: 'conv1d', run: (k: KernelSignatures, [x, w, y]: TypedArray[]) => k.Conv1d(F(x!), F(w!), a, F(y!)) })),
   Conv1dGradInput: () => CONVS.map((a) => ({ what: `Conv1dGradInput ${convWhat(a)}`, arrays: [f(yLen(a)), f(wLen(a)), out(xLen(a))], outputs: [2],
@@ -260,7 +271,7 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
       k.CausalLinearAttentionGrad(F(q!), F(kk!), F(v!), F(o!), F(den!), F(dO!), bh!, n!, dk!, dv!, F(dq!), F(dk_!), F(dv_!));
     },
   })),
-  FlashAttention: () => ([[false, -1, false], [true, -1, false], [false, 2, true], [true, 3, true]] as [boolean, number, boolean][]).map(([causal, window, padded]) => {
+  FlashAttention: () => [...([[false, -1, false], [true, -1, false], [false, 2, true], [true, 3, true]] as [boolean, number, boolean][]).map(([causal, window, padded]) => {
     const a = flashArgs(4, 2, 7, 11, 8, causal, window);
     return {
       what: `FlashAttention n=7 s=11 causal=${causal} window=${window} padding=${padded}`,
@@ -269,17 +280,42 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
       run: (k: KernelSignatures, [q, kk, v, pad, o, lse]: TypedArray[]) => k.FlashAttention(F(q!), F(kk!), F(v!), I(pad!), a, F(o!), F(lse!)),
     };
   }),
-  FlashAttentionGrad: () => ([[false, -1], [true, -1], [true, 2]] as [boolean, number][]).map(([causal, window]) => {
-    const a = flashArgs(4, 2, 9, 9, 8, causal, window);
+  // attention dropout: small (padding, causal) and past native's small-call threshold (rows over several vectors)
+  ...([[4, 2, 7, 11, 8, true, true, 0.3], [6, 3, 37, 45, 16, false, false, 0.5]] as const).map(([bh, heads, n, s, d, causal, padded, p]) => {
+    const a = { ...flashArgs(bh, heads, n, s, d, causal, -1), dropout: dropArgs(p, 0x9e3779b9, 12345) };
     return {
-      what: `FlashAttentionGrad n=s=9 causal=${causal} window=${window}`,
+      what: `FlashAttention dropout p=${p} bh=${bh} n=${n} s=${s} d=${d} causal=${causal} padding=${padded}`,
+      arrays: [f(bh * n * d, u(-2, 2)), f(bh * s * d, u(-2, 2)), f(bh * s * d), ints((bh / heads) * s, (_g, i) => (padded && i % s >= s - 2 ? 1 : 0)),
+        out(bh * n * d), out(bh * n)],
+      outputs: [4, 5], tol: 1e-5,
+      run: (k: KernelSignatures, [q, kk, v, pad, o, lse]: TypedArray[]) => k.FlashAttention(F(q!), F(kk!), F(v!), I(pad!), a, F(o!), F(lse!)),
+    };
+  })],
+  FlashAttentionGrad: () => ([[false, -1, 0], [true, -1, 0], [true, 2, 0], [true, -1, 0.3], [false, 2, 0.5]] as [boolean, number, number][]).map(([causal, window, p]) => {
+    const a = { ...flashArgs(4, 2, 9, 9, 8, causal, window), dropout: p > 0 ? dropArgs(p, 7, 0xdeadbeef) : null };
+    return {
+      what: `FlashAttentionGrad n=s=9 causal=${causal} window=${window} dropout=${p}`,
       arrays: [f(288, u(-2, 2)), f(288, u(-2, 2)), f(288), out(288), out(36), f(288), out(288), out(288), out(288)], outputs: [6, 7, 8], tol: 1e-4,
       run: (k: KernelSignatures, [q, kk, v, o, lse, dO, dq, dk_, dv_]: TypedArray[]) => {
         k.FlashAttention(F(q!), F(kk!), F(v!), null, a, F(o!), F(lse!));
         k.FlashAttentionGrad(F(q!), F(kk!), F(v!), null, F(o!), F(lse!), F(dO!), a, F(dq!), F(dk_!), F(dv_!));
       },
     };
-  }),
+  }).concat((() => {
+    // past native's small-call threshold, with dropout and key padding
+    const [bh, heads, n, s, d] = [6, 3, 37, 45, 16];
+    const a = { ...flashArgs(bh, heads, n, s, d, false, -1), dropout: dropArgs(0.25, 31, 41) };
+    return [{
+      what: `FlashAttentionGrad dropout=0.25 bh=${bh} n=${n} s=${s} d=${d} padding`,
+      arrays: [f(bh * n * d, u(-2, 2)), f(bh * s * d, u(-2, 2)), f(bh * s * d), ints((bh / heads) * s, (_g, i) => (i % s >= s - 3 ? 1 : 0)),
+        out(bh * n * d), out(bh * n), f(bh * n * d), out(bh * n * d), out(bh * s * d), out(bh * s * d)],
+      outputs: [7, 8, 9], tol: 1e-4,
+      run: (k: KernelSignatures, [q, kk, v, pad, o, lse, dO, dq, dk_, dv_]: TypedArray[]) => {
+        k.FlashAttention(F(q!), F(kk!), F(v!), I(pad!), a, F(o!), F(lse!));
+        k.FlashAttentionGrad(F(q!), F(kk!), F(v!), I(pad!), F(o!), F(lse!), F(dO!), a, F(dq!), F(dk_!), F(dv_!));
+      },
+    }];
+  })()),
   // optional in the contract (native has it, the reference does not: nothing to compare with
   // here); test/ops/kv-attention.test.ts checks it against the reference function and the unfused path
   KVAttentionStep: () => [],

@@ -77,17 +77,34 @@ forEachBackend('models on the fused attention path', () => {
     for (const c of caches) c.dispose();
   })));
 
-  test('GPT keeps the naive path for attention dropout in training and for relu attention', () => tidy(() => {
-    const idx = q.randint(0, 7, [1, 6], { generator: new Generator(6) });
-    const dropped = new nn.GPT({ vocabSize: 7, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8, dropout: 0.1, generator: new Generator(7) });
-    const training = graphOps(dropped.forward(idx, { targets: idx }).loss!);
-    assert.ok(training.has('softmax') && !training.has('flashAttention'), 'dropout in training: naive');
-    dropped.eval();
-    assert.ok(graphOps(dropped.forward(idx, { targets: idx }).loss!).has('flashAttention'), 'no dropout in eval: fused');
-    const relu = new nn.GPT({ vocabSize: 7, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8, attention: 'relu', generator: new Generator(8) });
-    const reluOps = graphOps(relu.forward(idx, { targets: idx }).loss!);
-    assert.ok(reluOps.has('relu') && !reluOps.has('flashAttention'), 'relu: naive');
-  }));
+  test('GPT with attention dropout in training runs fused and equals the naive path drawing the same masks; relu attention stays naive', () => {
+    const idx = q.randint(0, 7, [2, 30], { generator: new Generator(6) });
+    const dropped = new nn.GPT({ vocabSize: 7, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 8, dropout: 0.3, generator: new Generator(7) });
+    const { fused, naive, fusedOps, naiveOps } = bothPaths(() => tidy(() => {
+      q.manualSeed(99); // every dropout (embeddings, attention, residuals) draws its key from the default generator, in the same order on both paths
+      dropped.zeroGrad();
+      const { loss } = dropped.forward(idx, { targets: idx });
+      const ops = graphOps(loss!);
+      loss!.backward();
+      const grads = dropped.parameters().map((p) => values(p.grad!));
+      dropped.zeroGrad();
+      return { result: { loss: loss!.item(), grads }, ops };
+    }));
+    assert.ok(fusedOps.has('flashAttention') && !fusedOps.has('softmax'), 'dropout in training: fused');
+    assert.ok(naiveOps.has('softmax') && naiveOps.has('dropout'), 'the switch: naive, with dropout on the weights');
+    assertClose([fused.loss], [naive.loss], 'loss', 1e-6, 1e-6);
+    fused.grads.forEach((g, i) => assertClose(g, naive.grads[i]!, `gradient ${i}`, 1e-5, 1e-4));
+    tidy(() => {
+      dropped.eval();
+      assert.ok(graphOps(dropped.forward(idx, { targets: idx }).loss!).has('flashAttention'), 'no dropout in eval: fused');
+      dropped.train();
+    });
+    tidy(() => {
+      const relu = new nn.GPT({ vocabSize: 7, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 8, attention: 'relu', generator: new Generator(8) });
+      const reluOps = graphOps(relu.forward(idx, { targets: idx }).loss!);
+      assert.ok(reluOps.has('relu') && !reluOps.has('flashAttention'), 'relu: naive');
+    });
+  });
 
   test('MultiheadAttention: fused without weights, naive with them or with an attnMask; same outputs and gradients', () => {
     const mha = new nn.MultiheadAttention(8, 2, { generator: new Generator(9) });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as q from '../../src/index.js';
-import { flashAttention, kernel, memory, nn, resetPeak, tidy, type Tensor } from '../../src/index.js';
+import { flashAttention, Generator, kernel, memory, nn, resetPeak, tidy, type Tensor } from '../../src/index.js';
 import type { FlashAttentionArgs } from '../../src/kernels/contract.js';
 import { FLASH_BC, FLASH_BR } from '../../src/kernels/ref/flash-attention.js';
 import { assertClose, forEachBackend, gradcheck, leaf, throwsOp, values } from '../helpers.js';
@@ -78,6 +78,33 @@ forEachBackend('flashAttention', () => {
       errors.push(`${name}: ${['out', 'dq', 'dk', 'dv'].map((x, i) => `${x} ${maxAbsDiff(fused[i]!, ref[i]!).toExponential(1)}`).join(', ')}`);
     }));
     console.log(`flashAttention vs naive, max abs differences:\n  ${errors.join('\n  ')}`);
+  });
+
+  test('attention dropout inside the kernel: values and gradients equal dropout(softmax(...)) V with the same key', () => {
+    const errors: string[] = [];
+    cases.forEach(({ name, dims: [B, H, n, s, d, dv], masks }, c) => tidy(() => {
+      const p = c % 2 ? 0.5 : 0.2;
+      const [Q, K, V] = qkv(B, H, n, s, d, dv, 10 * c + 3);
+      const w = leaf([B, H, n, dv], 10 * c + 9).requiresGrad_(false);
+      const o = masks(B, s);
+      const fused = run(() => flashAttention(Q, K, V, { ...o, dropout: p, generator: new Generator(c) }), [Q, K, V], w);
+      const ref = run(() => {
+        const [, , L, dd] = Q.shape as [number, number, number, number];
+        let A = q.mul(q.matmul(Q, q.transpose(K)), o.scale ?? 1 / Math.sqrt(dd));
+        if (o.causal) A = q.maskedFill(A, nn.causalMask(L, s), -Infinity);
+        if (o.window != null) A = q.maskedFill(A, nn.windowMask(L, o.window, s), -Infinity);
+        if (o.keyPaddingMask) A = q.maskedFill(A, q.reshape(o.keyPaddingMask, [B, 1, 1, s]), -Infinity);
+        return q.matmul(q.dropout(q.softmax(A, -1), p, true, new Generator(c)), V);
+      }, [Q, K, V], w);
+      const plain = run(() => flashAttention(Q, K, V, o), [Q, K, V], w);
+      ['out', 'dq', 'dk', 'dv'].forEach((what, i) => assertClose(fused[i]!, ref[i]!, `${name}, p ${p}: ${what}`, 2e-6, 2e-5));
+      assert.ok(maxAbsDiff(fused[0]!, plain[0]!) > 1e-3, `${name}: dropout changed the output`);
+      errors.push(`${name} (p ${p}): ${['out', 'dq', 'dk', 'dv'].map((x, i) => `${x} ${maxAbsDiff(fused[i]!, ref[i]!).toExponential(1)}`).join(', ')}`);
+    }));
+    console.log(`flashAttention with dropout vs dropout of the naive weights, max abs differences:\n  ${errors.join('\n  ')}`);
+    const [Q, K, V] = qkv(1, 2, 3, 5, 3, 2, 420);
+    gradcheck('dropout 0.4 + causal (same key each evaluation)', (a, b, c) => flashAttention(a, b, c, { causal: true, dropout: 0.4, generator: new Generator(5) }), [Q, K, V]);
+    throwsOp(() => flashAttention(Q, K, V, { dropout: 1.5 }), 'flashAttention', /dropout must be in \[0, 1\], got 1.5/);
   });
 
   test('a fully padded sequence: zero output, finite zero gradients (the naive path agrees)', () => tidy(() => {

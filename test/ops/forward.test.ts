@@ -173,6 +173,11 @@ forEachBackend('forward', () => {
     assert.ok(Math.abs(kept.length / 10000 - 0.75) < 0.02, `kept ${kept.length}`);
     assert.ok(kept.every((z) => Math.abs(z - 4 / 3) < 1e-6));
     assert.deepEqual(values(q.dropout(x, 0.25, true, new Generator(5))), v, 'same seed, same mask');
+    // the mask is the reference kernel's for the generator's key, bit for bit, on every backend
+    const [key0, key1] = new Generator(5).dropoutKey();
+    const expected = new Float32Array(10000);
+    q.referenceBackend.kernels.Dropout(new Float32Array(10000).fill(1), expected, { key0, key1, threshold: 1 << 22, scale: 4 / 3 });
+    assert.deepEqual(v, Array.from(expected), 'the reference mask');
     assert.deepEqual(values(q.dropout(x, 0.25, false)), values(x));
   });
 

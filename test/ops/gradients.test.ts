@@ -105,6 +105,8 @@ forEachBackend('gradients', () => {
   test('mseLoss', () => gradcheck('mseLoss', q.mseLoss, [leaf([3, 2], 1), leaf([3, 2], 2)]));
   test('dropout (same seed each evaluation)', () =>
     gradcheck('dropout', (x) => q.dropout(x, 0.3, true, new Generator(7)), [leaf([4, 5], 10)]));
+  test('dropout of a transposed view (the mask follows the view\'s row-major order; the backward recomputes it)', () =>
+    gradcheck('dropout', (x) => q.dropout(x.transpose(0, 1), 0.5, true, new Generator(3)), [leaf([4, 5], 11)]));
 
   // ---- convolution
   test('conv1d with padding and dilation, bias', () =>

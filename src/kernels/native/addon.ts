@@ -26,6 +26,8 @@ export interface NativeAddon {
   binary(op: number, form: number, a: number, b: number, out: number, n: number, inner: number): void;
   adamw(p: number, g: number, m: number, v: number, n: number, b1: number, b1c: number, b2: number, b2c: number,
     decay: number, stepSize: number, sqrtC2: number, eps: number): void;
+  /** Dropout with its counter-based mask over n floats at byte offsets x, out (DropoutArgs). */
+  dropout(x: number, out: number, n: number, key0: number, key1: number, threshold: number, scale: number): void;
   layerNorm(x: number, gamma: number, beta: number, rows: number, cols: number, eps: number, y: number, mean: number, rstd: number): void;
   layerNormGrad(x: number, gamma: number, mean: number, rstd: number, dy: number, rows: number, cols: number,
     dx: number, dgamma: number, dbeta: number): void;
@@ -35,7 +37,9 @@ export interface NativeAddon {
   kvStep(qkv: number, kCache: number, vCache: number, out: number, batch: number, heads: number, d: number, capacity: number, pos: number, scale: number): void;
   flash(q: number, k: number, v: number, pad: number, out: number, lse: number, dOut: number, dq: number, dk: number, dv: number,
     heads: number, n: number, s: number, d: number, dvDim: number, scale: number, causal: number, window: number,
-    bh0: number, bh1: number, backward: boolean): void;
+    bh0: number, bh1: number, backward: boolean,
+    /** Attention dropout (FlashAttentionArgs.dropout), all four or none. */
+    dropKey0?: number, dropKey1?: number, dropThreshold?: number, dropScale?: number): void;
   /** which: 0 forward (x, w -> y), 1 grad-input (dy, w -> dx), 2 grad-weight (dy, x -> dw). */
   conv1d(which: number, in0: number, in1: number, out: number, batch: number, cin: number, cout: number, groups: number,
     length: number, kernel: number, outLength: number, stride: number, padLeft: number, dilation: number): void;

@@ -1,7 +1,7 @@
 // FlashAttention forward and backward on native (native/src/attention.h): one task per
 // (batch·head) slice of [bh0, bh1), each with O(s·d) scratch of its thread; never an n×s buffer.
 // KVAttentionStep (a decoding step on a KV cache) runs the same forward on each head's cache rows.
-import type { KernelSignatures } from '../contract.js';
+import type { FlashAttentionArgs, KernelSignatures } from '../contract.js';
 import { checkArgs } from '../ref/flash-attention.js';
 import { checkKVStepArgs, kvAttentionStep } from '../ref/kv-attention.js';
 import { ptr } from '../wasm/util.js';
@@ -13,6 +13,10 @@ import { enter, fall, type NativeContext } from './context.js';
  * pool's wake-up.
  */
 const MIN_WORK = 1 << 16;
+
+/** The addon's trailing dropout arguments: none without dropout. */
+const drop = (a: FlashAttentionArgs): [] | [number, number, number, number] =>
+  (a.dropout ? [a.dropout.key0, a.dropout.key1, a.dropout.threshold, a.dropout.scale] : []);
 
 export function attentionKernels(ctx: NativeContext): Pick<KernelSignatures, 'FlashAttention' | 'FlashAttentionGrad' | 'KVAttentionStep'> {
   const { addon, mem } = ctx;
@@ -32,7 +36,7 @@ export function attentionKernels(ctx: NativeContext): Pick<KernelSignatures, 'Fl
       if (a.bh1 <= a.bh0) return;
       enter(ctx);
       addon.flash(ptr(q), ptr(k), ptr(v), keyPadding ? keyPadding.byteOffset : -1, ptr(out), ptr(lse), -1, -1, -1, -1,
-        a.heads, a.n, a.s, a.d, a.dv, a.scale, a.causal ? 1 : 0, a.window, a.bh0, a.bh1, false);
+        a.heads, a.n, a.s, a.d, a.dv, a.scale, a.causal ? 1 : 0, a.window, a.bh0, a.bh1, false, ...drop(a));
     },
     FlashAttentionGrad: (q, k, v, keyPadding, out, lse, dOut, a, dq, dk, dv) => {
       checkArgs('FlashAttentionGrad', a);
@@ -42,7 +46,7 @@ export function attentionKernels(ctx: NativeContext): Pick<KernelSignatures, 'Fl
       if (a.bh1 <= a.bh0) return;
       enter(ctx);
       addon.flash(ptr(q), ptr(k), ptr(v), keyPadding ? keyPadding.byteOffset : -1, ptr(out), ptr(lse), ptr(dOut), ptr(dq), ptr(dk), ptr(dv),
-        a.heads, a.n, a.s, a.d, a.dv, a.scale, a.causal ? 1 : 0, a.window, a.bh0, a.bh1, true);
+        a.heads, a.n, a.s, a.d, a.dv, a.scale, a.causal ? 1 : 0, a.window, a.bh0, a.bh1, true, ...drop(a));
     },
   };
 }

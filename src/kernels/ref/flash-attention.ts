@@ -20,7 +20,13 @@
 // tiles are aligned at multiples of BC whatever the query tiling, so each query's result is
 // the same whether it is computed alone (a KV-cache decoding step) or with the others.
 // A query that sees no key gets out = 0, lse = −Infinity and zero gradients.
-import type { FlashAttentionArgs } from '../contract.js';
+//
+// Attention dropout (args.dropout): z_ij = Dropout's mask element (b·n + i)·s + j (0 or 1/(1−p)),
+// out_i = Σ_j p_ij z_ij v_j (lse stays the undropped softmax's), and in the backward
+// dv_j = Σ_i p_ij z_ij dOut_i, ds_ij = p_ij (z_ij dp_ij − D_i); D_i = dOut_i·out_i still equals
+// Σ_j p_ij z_ij dp_ij, so nothing else changes.
+import type { DropoutArgs, FlashAttentionArgs } from '../contract.js';
+import { dropoutBits } from './dropout.js';
 
 /** Queries per tile. */
 export const FLASH_BR = 16;
@@ -60,6 +66,14 @@ function visibility(args: FlashAttentionArgs, keyPadding: Int32Array | null, b: 
   return (pos, j) => !((causal && j > pos) || (window >= 0 && Math.abs(pos - j) > window) || (keyPadding !== null && keyPadding[padBase + j] !== 0));
 }
 
+/** z(b, i, j): the dropout factor of weight (b, i, j), 1 without dropout. */
+function dropoutFactor(dropout: DropoutArgs | null | undefined, n: number, s: number): (b: number, i: number, j: number) => number {
+  if (!dropout) return () => 1;
+  const { key0, key1, threshold } = dropout;
+  const scale = Math.fround(dropout.scale);
+  return (b, i, j) => (dropoutBits(key0, key1, ((b * n + i) * s + j) >>> 0) >>> 8 >= threshold ? scale : 0);
+}
+
 /** Throws a RangeError unless 0 <= bh0 <= bh1 <= bh (a kernel must never write outside its slices). */
 export function checkArgs(name: string, a: FlashAttentionArgs): void {
   if (!(a.bh0 >= 0 && a.bh0 <= a.bh1 && a.bh1 <= a.bh)) throw new RangeError(`${name}: slice range [${a.bh0}, ${a.bh1}) is not inside [0, ${a.bh})`);
@@ -75,6 +89,7 @@ export function flashAttention(q: Float32Array, k: Float32Array, v: Float32Array
   const l = new Float64Array(FLASH_BR); // running sum of exp(score - m)
   const acc = new Float64Array(FLASH_BR * dv); // running Σ exp(score - m) v_j
   const sc = new Float64Array(FLASH_BC); // one query's scores in the current key tile
+  const z = dropoutFactor(args.dropout, n, s);
   for (let b = bh0; b < bh1; b++) {
     const sees = visibility(args, keyPadding, b);
     const qb = b * n * d;
@@ -116,8 +131,9 @@ export function flashAttention(q: Float32Array, k: Float32Array, v: Float32Array
             if (x === -Infinity) continue;
             const p = Math.exp(x - mNew);
             sum += p;
+            const pz = p * z(b, i, j);
             const vj = vb + j * dv;
-            for (let c = 0; c < dv; c++) acc[a + c]! += p * v[vj + c]!;
+            for (let c = 0; c < dv; c++) acc[a + c]! += pz * v[vj + c]!;
           }
           l[r] = l[r]! * rescale + sum;
           m[r] = mNew;
@@ -150,6 +166,7 @@ export function flashAttentionGrad(q: Float32Array, k: Float32Array, v: Float32A
   const dkAcc = new Float64Array(FLASH_BC * d);
   const dvAcc = new Float64Array(FLASH_BC * dvDim);
   const dqAcc = new Float64Array(FLASH_BR * d);
+  const z = dropoutFactor(args.dropout, n, s);
 
   for (let b = bh0; b < bh1; b++) {
     const sees = visibility(args, keyPadding, b);
@@ -193,9 +210,10 @@ export function flashAttentionGrad(q: Float32Array, k: Float32Array, v: Float32A
           for (let j = j0; j < j1; j++) {
             const p = prob(i, j, li);
             if (p === 0) continue;
+            const zij = z(b, i, j);
             const a = (j - j0) * dvDim;
-            for (let c = 0; c < dvDim; c++) dvAcc[a + c]! += p * dOut[go + c]!;
-            const ds = p * (dotDoutV(i, j) - D[i - i0]!);
+            for (let c = 0; c < dvDim; c++) dvAcc[a + c]! += p * zij * dOut[go + c]!;
+            const ds = p * (zij * dotDoutV(i, j) - D[i - i0]!);
             const e = (j - j0) * d;
             for (let c = 0; c < d; c++) dkAcc[e + c]! += ds * q[qb + i * d + c]!;
           }
@@ -223,7 +241,7 @@ export function flashAttentionGrad(q: Float32Array, k: Float32Array, v: Float32A
           for (let j = j0; j < j1; j++) {
             const p = prob(i, j, li);
             if (p === 0) continue;
-            const ds = p * (dotDoutV(i, j) - D[i - i0]!);
+            const ds = p * (z(b, i, j) * dotDoutV(i, j) - D[i - i0]!);
             for (let c = 0; c < d; c++) dqAcc[a + c]! += ds * k[kb + j * d + c]!;
           }
         }

@@ -4,6 +4,7 @@ import { arrayFor } from '../../core/dtype.js';
 import type { Allocator, Backend, KernelSignatures } from '../contract.js';
 import { conv1d, conv1dGradInput, conv1dGradWeight } from './conv1d.js';
 import { crossEntropy, crossEntropyGrad } from './crossentropy.js';
+import { dropout } from './dropout.js';
 import { binaryKernels, copy, fill, geluGrad, unaryKernels, where } from './elementwise.js';
 import { flashAttention, flashAttentionGrad } from './flash-attention.js';
 import { gather, scatterAdd } from './gather.js';
@@ -40,6 +41,7 @@ const kernels: KernelSignatures = {
   CrossEntropy: crossEntropy, CrossEntropyGrad: crossEntropyGrad,
   Gather: gather, ScatterAdd: scatterAdd,
   AdamW: adamW, Sgd: sgd,
+  Dropout: dropout,
   Conv1d: conv1d, Conv1dGradInput: conv1dGradInput, Conv1dGradWeight: conv1dGradWeight,
   CausalLinearAttention: causalLinearAttention, CausalLinearAttentionGrad: causalLinearAttentionGrad,
   LinearAttentionStep: linearAttentionStep,

@@ -2,7 +2,9 @@
 // with key blocks of 16 for short sequences (causal masks then skip most hidden keys) and 64
 // (forward) or 32 (backward) for long ones (less online-softmax bookkeeping; measured),
 // split across threads by slices, each thread with its own scratch (Kᵀ, Vᵀ and a few tiles:
-// O(s) bytes, allocated per call from the backend's heap and freed after).
+// O(s) bytes, allocated per call from the backend's heap and freed after). Attention dropout's key
+// block (16 bytes: key0, key1, threshold, scale) goes ahead of the scratch; the kernels get its
+// address as their last argument (0: no dropout), which keeps the backward within a thread slot's arguments.
 import type { FlashAttentionArgs, KernelSignatures } from '../contract.js';
 import type { HeapAllocator } from './heap.js';
 import { checkArgs, flashAttention as refFlash, flashAttentionGrad as refFlashGrad } from '../ref/flash-attention.js';
@@ -10,7 +12,7 @@ import type { WasmKernels } from './module.js';
 import type { ThreadExport, ThreadPool } from './threads.js';
 import { ptr, type MemoryBuffer } from './util.js';
 
-/** Runs `fn` over slices a.bh0..a.bh1, in bands across the threads; `args(bh0, bh1, scratch)` gives one call's arguments. */
+/** Runs `fn` over slices a.bh0..a.bh1, in bands across the threads; `args(bh0, bh1, scratch)` gives one call's arguments (the dropout block's address is appended). */
 function overSlices(w: WasmKernels, allocator: HeapAllocator, pool: ThreadPool | null, fn: ThreadExport, a: FlashAttentionArgs,
   args: (bh0: number, bh1: number, scratch: number) => number[]): void {
   const slices = a.bh1 - a.bh0;
@@ -18,17 +20,27 @@ function overSlices(w: WasmKernels, allocator: HeapAllocator, pool: ThreadPool |
   const work = slices * a.n * a.s * (a.d + a.dv);
   const threads = pool && slices > 1 && work >= 1 << 16 ? Math.min(pool.available(), slices) : 1;
   const bytes = Math.ceil(w.flash_scratch_bytes(a.n, a.s, a.d, a.dv) / 64) * 64;
-  const scratch = allocator.allocate('float32', (bytes * threads) / 4);
+  const scratch = allocator.allocate('float32', (64 + bytes * threads) / 4);
   try {
-    const base = scratch.view().byteOffset;
+    const view = scratch.view();
+    const base = view.byteOffset + 64;
+    let drop = 0;
+    if (a.dropout) {
+      const words = new Uint32Array(view.buffer, view.byteOffset, 4);
+      words[0] = a.dropout.key0;
+      words[1] = a.dropout.key1;
+      words[2] = a.dropout.threshold;
+      new Float32Array(view.buffer, view.byteOffset + 12, 1)[0] = a.dropout.scale;
+      drop = view.byteOffset;
+    }
     const local = w[fn] as (...x: number[]) => void;
     if (threads === 1) {
-      local(...args(a.bh0, a.bh1, base));
+      local(...args(a.bh0, a.bh1, base), drop);
       return;
     }
     const per = Math.ceil(slices / threads);
     const parts: number[][] = [];
-    for (let t = 0, b = a.bh0; b < a.bh1; t++, b += per) parts.push(args(b, Math.min(a.bh1, b + per), base + t * bytes));
+    for (let t = 0, b = a.bh0; b < a.bh1; t++, b += per) parts.push([...args(b, Math.min(a.bh1, b + per), base + t * bytes), drop]);
     pool!.run(fn, parts, local);
   } finally {
     scratch.free();

@@ -73,6 +73,8 @@ export interface WasmKernels {
     y: number, mean: number, rstd: number): void;
   layernorm_grad(x: number, gamma: number, mean: number, rstd: number, dy: number, rows: number, cols: number,
     dx: number, dgamma: number, dbeta: number): void;
+  /** Dropout with its counter-based mask: elements [start, start + n) of x into out (DropoutArgs). */
+  dropout(x: number, out: number, start: number, n: number, key0: number, key1: number, threshold: number, scale: number): void;
   adamw(p: number, g: number, m: number, v: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number,
     oneMinusBeta2: number, decay: number, stepSize: number, sqrtC2: number, eps: number): void;
   /** Bytes of scratch causal_linear_attention(_grad) need (16-byte aligned). */

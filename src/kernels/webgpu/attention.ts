@@ -2,7 +2,8 @@
 // or per key (dk, dv), 64 to a workgroup, the other side streamed through workgroup memory a
 // tile at a time with an online softmax; the n×s score matrix never exists. Shaders are
 // specialised on the head widths d and dv (private arrays need constant sizes).
-// Visibility as the contract says: causal, a window, key padding, a cached past (s > n).
+// Visibility as the contract says: causal, a window, key padding, a cached past (s > n). Attention
+// dropout multiplies weight (b, i, j) by Dropout's mask element (b·n + i)·s + j (zf below).
 import { QkvError } from '../../core/errors.js';
 import type { FlashAttentionArgs, KernelSignatures } from '../contract.js';
 import type { GpuDevice, ShaderSpec } from './device.js';
@@ -20,7 +21,8 @@ function tileRows(widthFloats: number): number {
 }
 
 const FIELDS: ShaderSpec['fields'] = [['n', 'u32'], ['s', 'u32'], ['heads', 'u32'], ['scale', 'f32'], ['causal', 'u32'],
-  ['window', 'i32'], ['hasPad', 'u32'], ['bh0', 'u32'], ['rows', 'u32']];
+  ['window', 'i32'], ['hasPad', 'u32'], ['bh0', 'u32'], ['rows', 'u32'],
+  ['drop', 'u32'], ['dropKey0', 'u32'], ['dropKey1', 'u32'], ['dropThreshold', 'u32'], ['dropScale', 'f32']];
 
 /** WGSL: does query position pos see key j of slice b? */
 const SEES = /* wgsl */ `
@@ -31,7 +33,20 @@ fn sees(b: u32, pos: i32, j: i32) -> bool {
   if (p.hasPad != 0u && pad[(b / p.heads) * p.s + u32(j)] != 0) { return false; }
   return true;
 }
-fn is_neg_inf(x: f32) -> bool { return bitcast<u32>(x) == 0xff800000u; }`;
+fn is_neg_inf(x: f32) -> bool { return bitcast<u32>(x) == 0xff800000u; }
+fn lowbias32(v: u32) -> u32 {
+  var x = v ^ (v >> 16u);
+  x = x * 0x7feb352du;
+  x = x ^ (x >> 15u);
+  x = x * 0x846ca68bu;
+  return x ^ (x >> 16u);
+}
+// dropout's factor of weight (b, i, j): 1 without dropout (u32 products wrap, as the index is taken mod 2^32)
+fn zf(b: u32, i: u32, j: u32) -> f32 {
+  if (p.drop == 0u) { return 1.0; }
+  let h = lowbias32(lowbias32(((b * p.n + i) * p.s + j) ^ p.dropKey0) ^ p.dropKey1);
+  return select(0.0, p.dropScale, (h >> 8u) >= p.dropThreshold);
+}`;
 
 /** WGSL: [lo, hi) of the keys some query in [i0, i1) may see by causal/window (workgroup-uniform). */
 const KEY_RANGE = /* wgsl */ `
@@ -157,7 +172,8 @@ ${shared ? `${LOAD_KV}
           if (!vis[jj]) { continue; }
           let pe = exp(sc[jj] - mNew);
           sum += pe;
-          for (var c = 0u; c < DV; c++) { acc[c] += pe * vt(b, j0, jj, c); }
+          let pz = pe * zf(b, i, u32(j0) + jj);
+          for (var c = 0u; c < DV; c++) { acc[c] += pz * vt(b, j0, jj, c); }
         }
         l = l * rescale + sum;
         m = mNew;
@@ -241,9 +257,10 @@ ${shared ? `${LOAD_Q}
         var dot = 0.0;
         for (var c = 0u; c < D; c++) { dot += qt(b, i0, ii, c) * kj[c]; }
         let pr = exp(p.scale * dot - li);
+        let z = zf(b, u32(i0) + ii, j);
         var dp = 0.0;
-        for (var c = 0u; c < DV; c++) { dvj[c] += pr * gt(b, i0, ii, c); dp += gt(b, i0, ii, c) * vj[c]; }
-        let dsv = pr * (dp - dt(b, i0, ii));
+        for (var c = 0u; c < DV; c++) { dvj[c] += pr * z * gt(b, i0, ii, c); dp += gt(b, i0, ii, c) * vj[c]; }
+        let dsv = pr * (z * dp - dt(b, i0, ii));
         for (var c = 0u; c < D; c++) { dkj[c] += dsv * qt(b, i0, ii, c); }
       }
     }
@@ -300,7 +317,7 @@ ${shared ? `${LOAD_KV}
         let pr = exp(p.scale * dot - li);
         var dp = 0.0;
         for (var c = 0u; c < DV; c++) { dp += gi[c] * vt(b, j0, jj, c); }
-        let dsv = pr * (dp - Di);
+        let dsv = pr * (zf(b, i, u32(j0) + jj) * dp - Di);
         for (var c = 0u; c < D; c++) { dqi[c] += dsv * kt(b, j0, jj, c); }
       }
     }
@@ -319,6 +336,8 @@ function check(name: string, a: FlashAttentionArgs): void {
 
 const uniforms = (a: FlashAttentionArgs, pad: boolean) => ({
   n: a.n, s: a.s, heads: a.heads, scale: a.scale, causal: a.causal ? 1 : 0, window: a.window, hasPad: pad ? 1 : 0, bh0: a.bh0, rows: a.bh * a.n,
+  drop: a.dropout ? 1 : 0, dropKey0: a.dropout?.key0 ?? 0, dropKey1: a.dropout?.key1 ?? 0, dropThreshold: a.dropout?.threshold ?? 0,
+  dropScale: a.dropout?.scale ?? 1,
 });
 
 export function attentionKernels(dev: GpuDevice): Partial<KernelSignatures> {

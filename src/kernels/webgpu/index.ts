@@ -8,6 +8,7 @@ import { QkvError } from '../../core/errors.js';
 import type { Allocation, Backend, KernelSignatures } from '../contract.js';
 import { attentionKernels } from './attention.js';
 import { describeAdapter } from './choose.js';
+import { dropoutKernels } from './dropout.js';
 import { conv1dKernels } from './conv1d.js';
 import { GpuBuf, GpuDevice, buf, type GpuStats } from './device.js';
 import { elementwiseKernels } from './elementwise.js';
@@ -75,7 +76,7 @@ export async function createWebGpuBackend(gpu: GPU, options: WebGpuOptions = {})
   const dev = new GpuDevice(device, adapter, options.shared ?? !emulated);
   const kernels = {
     ...elementwiseKernels(dev), ...reduceKernels(dev), ...matmulKernels(dev), ...rowKernels(dev), ...indexingKernels(dev),
-    ...optimKernels(dev), ...conv1dKernels(dev), ...attentionKernels(dev), ...linearAttentionKernels(dev),
+    ...optimKernels(dev), ...dropoutKernels(dev), ...conv1dKernels(dev), ...attentionKernels(dev), ...linearAttentionKernels(dev),
   } as KernelSignatures;
   return {
     name: options.name ?? 'webgpu',

@@ -180,13 +180,13 @@ export class MultiheadAttention extends Module {
     const padding = options.keyPaddingMask ?? null;
     const window = options.window ?? null;
     if (!(query === key && key === value) || !this.in_proj_weight || this.rope || options.cache || this.attentionDef !== softmaxAttention || needWeights ||
-      options.attnMask || !flashAttentionEnabled() || (this.dropout && this.training) || query.dtype !== 'float32' ||
+      options.attnMask || !flashAttentionEnabled() || query.dtype !== 'float32' ||
       (window !== null && !(Number.isInteger(window) && window >= 0)) ||
       (padding && (padding.dtype !== 'int32' || padding.rank !== 2 || padding.shape[0] !== B || padding.shape[1] !== L))) return null;
     const H = this.numHeads;
     const qkv = linear(query, this.in_proj_weight, this.in_proj_bias); // (B, L, 3E)
     const b = flashAttentionPacked(permute(reshape(qkv, [B, L, 3, H, this.headDim]), [2, 0, 3, 1, 4]), {
-      causal: options.isCausal ?? false, window, keyPaddingMask: padding,
+      causal: options.isCausal ?? false, window, keyPaddingMask: padding, dropout: this.training ? this.dropout : 0,
     }); // (B, H, L, hd)
     return this.out_proj.forward(reshape(permute(b, [0, 2, 1, 3]), [B, L, this.embedDim]));
   }

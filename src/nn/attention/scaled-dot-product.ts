@@ -8,9 +8,10 @@
 //     (float or int32, (L, S) to (B, H, L, S): graphs, arbitrary patterns).
 //   - the fused path, ops/flash-attention.ts (FlashAttention: tiles and an online softmax, O(L + S)
 //     memory, never A'). It is taken when it is exact: softmax normaliser, the caller does not
-//     want A' (needWeights: false), no attention dropout while training (it would need the
-//     dropped A' to be drawn and kept), and masks a kernel can test from indices alone: causal,
-//     window, int32 key padding. Any attnMask, or a float key padding mask, keeps the naive path.
+//     want A' (needWeights: false), and masks a kernel can test from indices alone: causal,
+//     window, int32 key padding. Attention dropout runs inside it (the counter-based mask is a
+//     function of each weight's index: the same weights dropped as the naive path drops with the
+//     same key). Any attnMask, or a float key padding mask, keeps the naive path.
 // enableFlashAttention(false) forces the naive path everywhere (to compare, or to debug).
 import { OpError, shapeStr } from '../../core/errors.js';
 import type { Generator } from '../../core/rng.js';
@@ -90,9 +91,11 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const padding = options.keyPaddingMask ?? null;
   if (padding) checkKeyPadding(padding, B, S, module);
   const fused = flashEnabled && !needWeights && !options.returnScores && (options.normalizer ?? 'softmax') === 'softmax' && !options.attnMask &&
-    (!padding || padding.dtype === 'int32') && !(options.dropout && options.training) &&
-    q.dtype === 'float32' && k.dtype === 'float32' && v.dtype === 'float32';
-  if (fused) return { b: flashAttention(q, k, v, { causal, window, keyPaddingMask: padding, scale }), alphaPrime: null };
+    (!padding || padding.dtype === 'int32') && q.dtype === 'float32' && k.dtype === 'float32' && v.dtype === 'float32';
+  if (fused) {
+    const p = options.training ? options.dropout ?? 0 : 0;
+    return { b: flashAttention(q, k, v, { causal, window, keyPaddingMask: padding, scale, dropout: p, ...(options.generator ? { generator: options.generator } : {}) }), alphaPrime: null };
+  }
   return tidy(() => {
     let alpha = matmul(q, transpose(k)); // alpha_{i,j} = q^i · k^j, (B, H, L, S)
     if (scale !== 1) alpha = alpha.mul(scale);

@@ -78,15 +78,17 @@ class CausalSelfAttention extends Module {
       }
       // no cache and nothing that needs the weights: the fused kernel reads q, k, v from one
       // permuted copy of c_attn's output (3, B, nh, T, hs), and its gradient is one buffer
-      if (!cache && !onAttention && this.attention === softmaxAttention && !(this.training && this.c.dropout > 0) && flashAttentionEnabled()) {
-        const b = flashAttentionPacked(permute(reshape(this.c_attn.forward(x), [B, T, 3, nh, C / nh]), [2, 0, 3, 1, 4]), { causal: true });
+      // (attention dropout inside the kernel: its counter-based mask needs no weights matrix)
+      if (!cache && !onAttention && this.attention === softmaxAttention && flashAttentionEnabled()) {
+        const b = flashAttentionPacked(permute(reshape(this.c_attn.forward(x), [B, T, 3, nh, C / nh]), [2, 0, 3, 1, 4]),
+          { causal: true, dropout: this.training ? this.c.dropout : 0 });
         return this.resid_dropout.forward(this.c_proj.forward(reshape(permute(b, [0, 2, 1, 3]), [B, T, C])));
       }
       const heads = (t: Tensor) => permute(reshape(t, [B, T, nh, C / nh]), [0, 2, 1, 3]); // (B, nh, T, hs)
       const [q, k, v] = split(this.c_attn.forward(x), C, 2).map(heads) as [Tensor, Tensor, Tensor];
       // causal as a flag: with a cache of S - T past positions, query i sits at key position
-      // i + S - T. Softmax attention runs fused (FlashAttention, no (T, S) weights) unless
-      // attention dropout is on in training; linear attention runs as an RNN over its state.
+      // i + S - T. Softmax attention runs fused (FlashAttention, no (T, S) weights) when nothing
+      // asks for the weights; linear attention runs as an RNN over its state.
       const r = attendWith(this.attention, {
         q, k, v, causal: true, window: null, cache, needWeights: !!onAttention, returnScores: !!onAttention, dropout: this.c.dropout,
         training: this.training, params: this.kindParams, module: 'GPT',
