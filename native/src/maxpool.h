@@ -21,19 +21,13 @@ static void maxPool(const float* x, long r0, long r1, long cols, float* values, 
   }
 }
 
-/**
- * dx[r, :] = 0 but dx[r, indices[r]] = dy[r]. An index outside the row writes nothing: the count
- * of those is returned (the caller then runs the reference, which defines them).
- */
-static long maxPoolGrad(const float* dy, const int32_t* indices, long r0, long r1, long cols, float* dx) {
+/** dx[r, :] = 0 but dx[r, indices[r]] = dy[r]; an index outside the row leaves the row 0. */
+static void maxPoolGrad(const float* dy, const int32_t* indices, long r0, long r1, long cols, float* dx) {
   std::memset(dx + r0 * cols, 0, (size_t)((r1 - r0) * cols) * 4);
-  long bad = 0;
   for (long r = r0; r < r1; r++) {
     int32_t at = indices[r];
-    if (at < 0 || at >= cols) bad++;
-    else dx[r * cols + at] = dy[r];
+    if (at >= 0 && at < cols) dx[r * cols + at] = dy[r];
   }
-  return bad;
 }
 
 }}  // namespace qkv::QKV_ISA

@@ -132,7 +132,7 @@ export interface KernelSignatures {
    * values[r] = max_c x[r, c], indices[r] = its column, the first of equal maxima (a NaN wins, the first one).
    */
   MaxPool: (x: Float32Array, rows: number, cols: number, values: Float32Array, indices: Int32Array) => void;
-  /** dx[r, c] = c === indices[r] ? dy[r] : 0 (every element written): the max-pool's gradient. */
+  /** dx[r, c] = c === indices[r] ? dy[r] : 0 (every element written; an index outside [0, cols) leaves its row 0): the max-pool's gradient. */
   MaxPoolGrad: (dy: Float32Array, indices: Int32Array, rows: number, cols: number, dx: Float32Array) => void;
   /** The k largest of each row, sorted descending (ties: lower index first). */
   TopK: (x: TypedArray, rows: number, cols: number, k: number, values: TypedArray, indices: Int32Array) => void;

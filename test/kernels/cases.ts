@@ -184,7 +184,7 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
       arrays: [f(rows!), ints(rows!, (g) => Math.floor(g.uniform() * cols!)), out(rows! * cols!)],
       run: (k: KernelSignatures, [dy, i, dx]: TypedArray[]) => k.MaxPoolGrad(F(dy!), I(i!), rows!, cols!, F(dx!)),
     })),
-    // indices outside their row (not what MaxPool makes): the kernels find them and the reference decides
+    // indices outside their row (not what MaxPool makes): that row's gradient stays 0, nothing is written into a neighbour
     { what: 'MaxPoolGrad 40×8 with indices outside the row', outputs: [2], tol: 0, native: 'maxPoolGrad',
       arrays: [f(40), ints(40, (g, i) => (i === 17 ? 8 : i === 30 ? -1 : Math.floor(g.uniform() * 8))), out(320)],
       run: (k: KernelSignatures, [dy, i, dx]: TypedArray[]) => k.MaxPoolGrad(F(dy!), I(i!), 40, 8, F(dx!)) },

@@ -22,14 +22,14 @@ export function maxPoolKernels(ctx: NativeContext): Pick<KernelSignatures, 'MaxP
       enter(ctx);
       addon.maxPool(ptr(x), rows, cols, ptr(values), ptr(indices));
     },
-    // the C++ checks each index: any outside its row (left 0 there), and the fallback redoes the call
+    // the C++ checks each index itself (a row whose index is outside it stays 0)
     MaxPoolGrad: (dy, indices, rows, cols, dx) => {
       if (!big(rows * cols) || !mem.holds(dy, dx) || !mem.holdsInt32(indices) || dy.length < rows || indices.length < rows ||
         dx.length < rows * cols) {
         return wasmGrad(dy, indices, rows, cols, dx);
       }
       enter(ctx);
-      if (addon.maxPoolGrad(ptr(dy), ptr(indices), rows, cols, ptr(dx)) > 0) wasmGrad(dy, indices, rows, cols, dx);
+      addon.maxPoolGrad(ptr(dy), ptr(indices), rows, cols, ptr(dx));
     },
   };
 }

@@ -17,7 +17,11 @@ export function maxPool(x: Float32Array, rows: number, cols: number, values: Flo
   }
 }
 
+/** An index outside [0, cols) leaves its row 0 (never a write into a neighbour). */
 export function maxPoolGrad(dy: Float32Array, indices: Int32Array, rows: number, cols: number, dx: Float32Array): void {
   dx.fill(0, 0, rows * cols);
-  for (let r = 0; r < rows; r++) dx[r * cols + indices[r]!] = dy[r]!;
+  for (let r = 0; r < rows; r++) {
+    const at = indices[r]!;
+    if (at >= 0 && at < cols) dx[r * cols + at] = dy[r]!;
+  }
 }

@@ -28,13 +28,12 @@ export function reduceKernels(w: WasmKernels, mem: MemoryBuffer, tiny: boolean):
       }
       w.max_pool(ptr(x), r, c, ptr(values), ptr(indices));
     },
-    // the kernel checks each index (a JS loop over them cost more than the kernel): any outside
-    // its row, and the reference defines the result
+    // the kernel checks each index itself (a JS loop over them cost more than the kernel)
     MaxPoolGrad: (dy, indices, r, c, dx) => {
-      if (r * c < min || !mem.holds(dy, dx) || !mem.holdsInt32(indices) || dy.length < r || indices.length < r || dx.length < r * c ||
-        w.max_pool_grad(ptr(dy), ptr(indices), r, c, ptr(dx)) > 0) {
-        refMaxPoolGrad(dy, indices, r, c, dx);
+      if (r * c < min || !mem.holds(dy, dx) || !mem.holdsInt32(indices) || dy.length < r || indices.length < r || dx.length < r * c) {
+        return refMaxPoolGrad(dy, indices, r, c, dx);
       }
+      w.max_pool_grad(ptr(dy), ptr(indices), r, c, ptr(dx));
     },
   };
 }
