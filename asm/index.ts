@@ -14,7 +14,7 @@ export { dropout } from './random';
 export { flash_forward, flash_backward, flash_scratch_bytes } from './attention';
 export { linear_attention_scratch, causal_linear_attention, causal_linear_attention_grad, linear_attention_step } from './linear-attention';
 export { log_softmax, log_softmax_grad, cross_entropy, cross_entropy_grad } from './loss';
-export { sum_rows, max_rows } from './reduce';
+export { sum_rows, max_rows, max_pool, max_pool_grad } from './reduce';
 export { gather, scatter_add, fill32, where } from './gather';
 export { im2col, col2im, transpose_batched } from './conv';
 

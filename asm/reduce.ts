@@ -52,3 +52,34 @@ export function max_rows(x: usize, rows: i32, cols: i32, out: usize): void {
     store<f32>(out + (<usize>r << 2), m);
   }
 }
+
+/**
+ * Max-pooling over each whole row: values[r] = max_c x[r, c] and indices[r] its column, the first
+ * of equal maxima, a NaN winning (the first one), as the reference (kernels/ref/max-pool.ts).
+ */
+export function max_pool(x: usize, rows: i32, cols: i32, values: usize, indices: usize): void {
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>r * rowBytes;
+    let best = load<f32>(xr);
+    let at = 0;
+    for (let c = 1; c < cols && best == best; c++) {
+      const v = load<f32>(xr + (<usize>c << 2));
+      if (v > best || v != v) {
+        best = v;
+        at = c;
+      }
+    }
+    store<f32>(values + (<usize>r << 2), best);
+    store<i32>(indices + (<usize>r << 2), at);
+  }
+}
+
+/** dx[r, c] = c == indices[r] ? dy[r] : 0, every element written; an index outside its row leaves the row 0. */
+export function max_pool_grad(dy: usize, indices: usize, rows: i32, cols: i32, dx: usize): void {
+  memory.fill(dx, 0, <usize>rows * <usize>cols << 2);
+  for (let r = 0; r < rows; r++) {
+    const at = load<i32>(indices + (<usize>r << 2));
+    if (<u32>at < <u32>cols) store<f32>(dx + ((<usize>r * <usize>cols + <usize>at) << 2), load<f32>(dy + (<usize>r << 2)));
+  }
+}

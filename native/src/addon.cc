@@ -470,6 +470,28 @@ static Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** maxPool(x, rows, cols, values, indices): rows in pieces of about PIECE elements. */
+static Napi::Value MaxPool(const Napi::CallbackInfo& info) {
+  float* x = at(info, 0);
+  long rows = lng(info, 1), cols = lng(info, 2);
+  float* values = at(info, 3);
+  int32_t* indices = at<int32_t>(info, 4);
+  const KernelTable* k = K;
+  rowPieces(rows, cols, [&](long r0, long r1) { k->maxPool(x, r0, r1, cols, values, indices); });
+  return info.Env().Undefined();
+}
+
+/** maxPoolGrad(dy, indices, rows, cols, dx): an index outside its row leaves the row 0. */
+static Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
+  float* dy = at(info, 0);
+  int32_t* indices = at<int32_t>(info, 1);
+  long rows = lng(info, 2), cols = lng(info, 3);
+  float* dx = at(info, 4);
+  const KernelTable* k = K;
+  rowPieces(rows, cols, [&](long r0, long r1) { k->maxPoolGrad(dy, indices, r0, r1, cols, dx); });
+  return info.Env().Undefined();
+}
+
 /** linearAttention(q, k, v, out, den, dOut, dq, dk, dv, bh, n, dk, dv, eps, backward): one task per bh slice. */
 static Napi::Value LinearAttention(const Napi::CallbackInfo& info) {
   LinearArgs a;
@@ -518,6 +540,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gather", Napi::Function::New(env, Gather));
   exports.Set("scatterAdd", Napi::Function::New(env, ScatterAdd));
   exports.Set("linearAttention", Napi::Function::New(env, LinearAttention));
+  exports.Set("maxPool", Napi::Function::New(env, MaxPool));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
   return exports;
 }
 

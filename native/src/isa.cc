@@ -7,6 +7,7 @@
 #include "attention.h"
 #include "strided.h"
 #include "losses.h"
+#include "maxpool.h"
 #include "random.h"
 
 namespace qkv { namespace QKV_ISA {
@@ -18,7 +19,7 @@ static const KernelTable kTable = {
   QKV_STR(QKV_ISA), gemmPlan, gemmTask, unary, geluGrad, adamw, binary,
   layerNorm, layerNormGrad, softmax, softmaxGrad, flashForward, flashBackward,
   binaryStrided, whereStrided, crossEntropy, crossEntropyGrad, gather, scatterAdd, linearForward, linearBackward,
-  dropout, fmaPeak,
+  maxPool, maxPoolGrad, dropout, fmaPeak,
 };
 
 const KernelTable* table() { return &kTable; }

@@ -94,6 +94,9 @@ struct KernelTable {
   // one bh slice of causal linear attention, forward or backward
   void (*linearForward)(const LinearArgs&, long h);
   void (*linearBackward)(const LinearArgs&, long h);
+  // rows [r0, r1) of a max-pool over each whole row of [rows, cols] (values and indices), and of its gradient
+  void (*maxPool)(const float* x, long r0, long r1, long cols, float* values, int32_t* indices);
+  void (*maxPoolGrad)(const float* dy, const int32_t* indices, long r0, long r1, long cols, float* dx);
   // elements [start, start + n) of dropout with its counter-based mask (random.h)
   void (*dropout)(const float* x, float* out, long start, long n, uint32_t key0, uint32_t key1, uint32_t threshold, float scale);
   // the FMA peak's probe: `iters` rounds of independent multiply-adds in registers; returns the flops done

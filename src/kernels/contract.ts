@@ -127,6 +127,13 @@ export interface KernelSignatures {
   // --- reductions over the last axis of a contiguous [rows, cols] array
   Sum: ReduceKernel; Max: ReduceKernel; Min: ReduceKernel;
   ArgMax: ReduceKernel; ArgMin: ReduceKernel;
+  /**
+   * Max-pooling over the whole last axis (PyTorch's max_pool1d with the window the row, return_indices):
+   * values[r] = max_c x[r, c], indices[r] = its column, the first of equal maxima (a NaN wins, the first one).
+   */
+  MaxPool: (x: Float32Array, rows: number, cols: number, values: Float32Array, indices: Int32Array) => void;
+  /** dx[r, c] = c === indices[r] ? dy[r] : 0 (every element written; an index outside [0, cols) leaves its row 0): the max-pool's gradient. */
+  MaxPoolGrad: (dy: Float32Array, indices: Int32Array, rows: number, cols: number, dx: Float32Array) => void;
   /** The k largest of each row, sorted descending (ties: lower index first). */
   TopK: (x: TypedArray, rows: number, cols: number, k: number, values: TypedArray, indices: Int32Array) => void;
   /** Cumulative sum along the middle axis of a contiguous [outer, size, inner] array. */

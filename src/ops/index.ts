@@ -3,6 +3,7 @@ export * from './creation.js';
 export * from './elementwise.js';
 export * from './views.js';
 export * from './reduce.js';
+export * from './max-pool.js';
 export * from './join.js';
 export * from './linalg.js';
 export * from './softmax.js';

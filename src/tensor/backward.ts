@@ -155,11 +155,25 @@ function added(a: Tensor, b: Tensor): Tensor {
 /** Sums a broadcast gradient back to the shape of the input it was broadcast from. */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   const lead = g.rank - shape.length;
+  const isSummed = (i: number): boolean => i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1);
+  const whole = g.isContiguous && g.offset === 0 && g.storage.length === g.size;
+  if (g.dtype === 'float32' && g.isContiguous && g.offset === 0) {
+    // a run of summed axes at each end of a contiguous g ([lead..., kept..., trail...], e.g. a
+    // conv bias's (n, C, L) -> (C, 1)): the trailing run is a row sum of g as it lies, the leading
+    // run one GEMV after it; no transposing copy
+    let t = g.rank;
+    while (t > 0 && (isSummed(t - 1) || g.shape[t - 1] === 1)) t--;
+    let l = 0;
+    while (l < t && (isSummed(l) || g.shape[l] === 1)) l++;
+    let middleKept = true;
+    for (let i = l; i < t; i++) if (isSummed(i)) middleKept = false;
+    if (middleKept) return sumEnds(g, shape, l, t);
+  }
   // put summed axes last: [kept..., summed...]
   const kept: number[] = [];
   const summed: number[] = [];
   for (let i = 0; i < g.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) summed.push(i);
+    if (isSummed(i)) summed.push(i);
     else kept.push(i);
   }
   const perm = [...kept, ...summed];
@@ -167,23 +181,10 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   const permStrides = perm.map((i) => g.strides[i]!);
   const rows = kept.reduce((n, i) => n * g.shape[i]!, 1);
   const cols = summed.reduce((n, i) => n * g.shape[i]!, 1);
-  if (g.dtype === 'float32' && summed.every((a, i) => a === i) && g.isContiguous && g.offset === 0) {
-    // only leading axes summed (a bias's gradient): ones[1, cols] · g[cols, rows], one pass down
-    // the rows (a GEMV) instead of a transposing copy and a row sum
-    const out = Tensor.empty(shape, g.dtype, g.backend);
-    const ones = Tensor.empty([cols], g.dtype, g.backend);
-    kernel('Fill', g.backend)(ones.buffer(), 1);
-    kernel('MatMul', g.backend)({
-      a: ones.buffer(), aOffset: 0, aBatchStride: 0, transA: false, b: g.storage.data, bOffset: 0, bBatchStride: 0, transB: false,
-      out: out.buffer() as Float32Array, batch: 1, m: 1, n: rows, k: cols,
-    });
-    ones.dispose();
-    return out;
-  }
   // the summed axes last: g itself when they already are, else a temporary on g's
   // backend (a WebAssembly backend's Sum then runs in its memory); arrays read after the last
   // allocation (a heap grow moves views)
-  const inPlace = perm.every((p, i) => p === i) && g.isContiguous && g.offset === 0 && g.storage.length === g.size;
+  const inPlace = perm.every((p, i) => p === i) && whole;
   const tmp = inPlace ? g : Tensor.empty(permShape, g.dtype, g.backend);
   if (!inPlace) {
     kernel('Copy', g.backend)({ data: g.storage.data, offset: g.offset, strides: permStrides }, { data: tmp.buffer(), offset: 0, strides: contiguousStrides(permShape) }, permShape);
@@ -191,5 +192,36 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   const out = Tensor.empty(shape, g.dtype, g.backend);
   kernel('Sum', g.backend)(tmp.buffer(), rows, cols, out.buffer());
   if (!inPlace) tmp.dispose();
+  return out;
+}
+
+/**
+ * sumTo for a float32 g contiguous at offset 0 whose summed axes are [0, l) and [t, rank) (size-1 axes count
+ * as either): a row sum over the trailing ones, then ones[1, lead] · rest[lead, kept] over the leading.
+ */
+function sumEnds(g: Tensor, shape: readonly number[], l: number, t: number): Tensor {
+  const be = g.backend;
+  const leadSize = g.shape.slice(0, l).reduce((n, d) => n * d, 1);
+  const trailSize = g.shape.slice(t).reduce((n, d) => n * d, 1);
+  const keptSize = g.size / (leadSize * trailSize);
+  const out = Tensor.empty(shape, 'float32', be);
+  if (trailSize === 1 && leadSize === 1) {
+    kernel('Copy', be)({ data: g.storage.data, offset: 0, strides: [1] }, { data: out.buffer(), offset: 0, strides: [1] }, [g.size]);
+    return out;
+  }
+  // rows of the trailing sum: into out directly when nothing leads
+  const partial = trailSize === 1 ? g : leadSize === 1 ? out : Tensor.empty([leadSize * keptSize], 'float32', be);
+  // g's values are the first g.size of its storage (contiguous at offset 0); arrays read after the last allocation
+  if (trailSize > 1) kernel('Sum', be)(g.storage.data, leadSize * keptSize, trailSize, partial.buffer());
+  if (leadSize > 1) {
+    const ones = Tensor.empty([leadSize], 'float32', be);
+    kernel('Fill', be)(ones.buffer(), 1);
+    kernel('MatMul', be)({
+      a: ones.buffer(), aOffset: 0, aBatchStride: 0, transA: false, b: partial.storage.data, bOffset: 0, bBatchStride: 0, transB: false,
+      out: out.buffer() as Float32Array, batch: 1, m: 1, n: keptSize, k: leadSize,
+    });
+    ones.dispose();
+  }
+  if (partial !== g && partial !== out) partial.dispose();
   return out;
 }

@@ -171,6 +171,24 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
       run: (k, [c, a, b, y]) => k.Where(dense(c!, 0, [7, 5]), { data: a!, offset: 0, strides: [1, 7] }, dense(b!, 0, [7, 5]), [7, 5], y!) },
   ],
   Sum: reduce('Sum'), Max: reduce('Max'), Min: reduce('Min'), ArgMax: reduce('ArgMax'), ArgMin: reduce('ArgMin'),
+  // values from a few levels, so rows have tied maxima; a NaN in some rows
+  MaxPool: () => [[1, 1], [5, 3], [300, 16], [64, 130]].map(([rows, cols]) => ({
+    what: `MaxPool ${rows}×${cols} (ties, NaN)`, outputs: [1, 2], tol: 0, native: 'maxPool',
+    arrays: [{ dtype: 'float32' as const, length: rows! * cols!, init: (g: Generator, i: number) => (i % 97 === 50 ? NaN : Math.floor(g.uniform() * 4) - 1) },
+      out(rows!), ints(rows!, () => -1)],
+    run: (k: KernelSignatures, [x, v, i]: TypedArray[]) => k.MaxPool(F(x!), rows!, cols!, F(v!), I(i!)),
+  })),
+  MaxPoolGrad: () => [
+    ...[[1, 1], [5, 3], [300, 16], [64, 130]].map(([rows, cols]) => ({
+      what: `MaxPoolGrad ${rows}×${cols}`, outputs: [2], tol: 0, native: 'maxPoolGrad',
+      arrays: [f(rows!), ints(rows!, (g) => Math.floor(g.uniform() * cols!)), out(rows! * cols!)],
+      run: (k: KernelSignatures, [dy, i, dx]: TypedArray[]) => k.MaxPoolGrad(F(dy!), I(i!), rows!, cols!, F(dx!)),
+    })),
+    // indices outside their row (not what MaxPool makes): that row's gradient stays 0, nothing is written into a neighbour
+    { what: 'MaxPoolGrad 40×8 with indices outside the row', outputs: [2], tol: 0, native: 'maxPoolGrad',
+      arrays: [f(40), ints(40, (g, i) => (i === 17 ? 8 : i === 30 ? -1 : Math.floor(g.uniform() * 8))), out(320)],
+      run: (k: KernelSignatures, [dy, i, dx]: TypedArray[]) => k.MaxPoolGrad(F(dy!), I(i!), 40, 8, F(dx!)) },
+  ],
   TopK: () => [{ what: 'TopK 4×20 k=5', arrays: [f(80), out(20), ints(20, () => -1)], outputs: [1, 2], tol: 0,
     run: (k, [x, v, i]) => k.TopK(x!, 4, 20, 5, v!, I(i!)) }],
   Cumsum: () => [false, true].map((reverse) => ({ what: `Cumsum 3×7×5 reverse=${reverse}`, arrays: [f(105), out(105)], outputs: [1],

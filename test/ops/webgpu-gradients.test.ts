@@ -86,6 +86,7 @@ const cases: [string, (...xs: Tensor[]) => Tensor, Leaf[], { eps?: number }?][] 
   // reductions and rows
   ['sum, mean over axes', (x) => q.add(q.sum(x, [0, 2]), q.mean(x, 1).sum(0).sum(0)), [leaf([2, 3, 4], 14)]],
   ['max axis 1', (x) => q.max(x, 1), [leaf([3, 4], 15)]],
+  ['maxPool over the last axis and over axis 1', (x) => q.add(q.maxPool(x), q.maxPool(x, 1).sum(-1, true)), [leaf([2, 3, 4], 40)]],
   ['variance', (x) => q.variance(x, 2), [leaf([2, 2, 4], 16)]],
   ['softmax of a transposed view', (x) => q.softmax(x.transpose(0, 1), -1), [leaf([3, 4], 17)]],
   ['logSoftmax', (x) => q.logSoftmax(x, -1), [leaf([3, 5], 18)]],

@@ -125,3 +125,37 @@ test("a Linear's weight gradient lands in the weight's layout: no transposing co
   values(w.grad!).forEach((v, j) => assert.ok(Math.abs(v - expected[j]!) < 1e-5, `dW[${j}] ${v} vs ${expected[j]}`));
   x.dispose(); w.dispose(); g.dispose();
 });
+
+test('a broadcast gradient sums back to every input shape, on every backend (sumTo: leading, trailing, both ends, the middle)', () => {
+  // x (2, 3, 4) + b: each b shape sums a different set of g's axes; expected sums in float64 here
+  const g = Float32Array.from({ length: 24 }, (_, i) => Math.sin(i + 1) * 3);
+  const expectedSum = (shape: number[]): number[] => {
+    const full = [2, 3, 4];
+    const b = [...Array(3 - shape.length).fill(1), ...shape];
+    const out = new Array<number>(b.reduce((n, d) => n * d, 1)).fill(0);
+    for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 4; k++) {
+      const at = [i, j, k].map((v, a) => (b[a] === 1 ? 0 : v));
+      out[(at[0]! * b[1]! + at[1]!) * b[2]! + at[2]!]! += g[(i * full[1]! + j) * full[2]! + k]!;
+    }
+    return out;
+  };
+  const before = q.getBackend().name;
+  for (const backend of q.listBackends()) {
+    q.setBackend(backend);
+    try {
+      for (const shape of [[3, 1], [1, 3, 1], [2, 1, 1], [3, 4], [4], [1, 1, 1], [], [2, 1, 4], [2, 3, 1], [1, 3, 4]]) {
+        q.tidy(() => {
+          const x = q.zeros([2, 3, 4]);
+          const b = q.zeros(shape).requiresGrad_();
+          q.add(x, b).backward(q.tensor(g, { shape: [2, 3, 4] }));
+          assert.deepEqual(b.grad!.shape, shape, `${backend}: shape of b.grad for [${shape}]`);
+          const got = values(b.grad!);
+          expectedSum(shape).forEach((e, i) => assert.ok(Math.abs(got[i]! - e) < 1e-5, `${backend}: b [${shape}] element ${i}: ${got[i]} != ${e}`));
+          b.zeroGrad();
+        });
+      }
+    } finally {
+      q.setBackend(before);
+    }
+  }
+});

@@ -56,6 +56,10 @@ export interface NativeAddon {
   gather(table: number, cols: number, ids: number, count: number, out: number): void;
   /** out[ids[i], :] += src[i, :] in id order; ids already checked. */
   scatterAdd(src: number, cols: number, ids: number, count: number, out: number): void;
+  /** Max-pool over each whole row of [rows, cols]: values and int32 indices (the first maximum). */
+  maxPool(x: number, rows: number, cols: number, values: number, indices: number): void;
+  /** dx = 0 but dx[r, indices[r]] = dy[r]; an index outside its row leaves the row 0. */
+  maxPoolGrad(dy: number, indices: number, rows: number, cols: number, dx: number): void;
   /** Causal linear attention over [bh, n, dk|dv]: forward writes out and den; backward (dOut given) dq, dk, dv (-1 = skipped). */
   linearAttention(q: number, k: number, v: number, out: number, den: number, dOut: number, dq: number, dk: number, dv: number,
     bh: number, n: number, dkDim: number, dvDim: number, eps: number, backward: boolean): void;

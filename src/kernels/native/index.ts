@@ -16,6 +16,7 @@ import type { NativeContext } from './context.js';
 import { elementwiseKernels } from './elementwise.js';
 import { lossKernels } from './losses.js';
 import { matmulKernels } from './matmul.js';
+import { maxPoolKernels } from './max-pool.js';
 import { optimKernels } from './optim.js';
 import { rowKernels } from './rows.js';
 
@@ -52,7 +53,7 @@ export function nativeKernels(ctx: NativeContext): Partial<KernelSignatures> {
   return {
     ...ctx.fallback,
     ...matmulKernels(ctx), ...elementwiseKernels(ctx), ...rowKernels(ctx), ...optimKernels(ctx), ...attentionKernels(ctx),
-    ...convKernels(ctx), ...lossKernels(ctx),
+    ...convKernels(ctx), ...lossKernels(ctx), ...maxPoolKernels(ctx),
   };
 }
 

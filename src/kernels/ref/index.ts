@@ -11,6 +11,7 @@ import { gather, scatterAdd } from './gather.js';
 import { layerNorm, layerNormGrad } from './layernorm.js';
 import { causalLinearAttention, causalLinearAttentionGrad, linearAttentionStep } from './linear-attention.js';
 import { matMul } from './matmul.js';
+import { maxPool, maxPoolGrad } from './max-pool.js';
 import { adamW, sgd } from './optim.js';
 import { argMax, argMin, cumsum, max, min, sum, topK } from './reduce.js';
 import { logSoftmax, logSoftmaxGrad, softmax, softmaxGrad } from './softmax.js';
@@ -33,6 +34,7 @@ const kernels: KernelSignatures = {
   ...unaryKernels, GeluGrad: geluGrad,
   ...binaryKernels, Where: where,
   Sum: sum, Max: max, Min: min, ArgMax: argMax, ArgMin: argMin, TopK: topK, Cumsum: cumsum,
+  MaxPool: maxPool, MaxPoolGrad: maxPoolGrad,
   MatMul: matMul,
   Softmax: softmax, LogSoftmax: logSoftmax, SoftmaxGrad: softmaxGrad, LogSoftmaxGrad: logSoftmaxGrad,
   LayerNorm: layerNorm, LayerNormGrad: layerNormGrad,

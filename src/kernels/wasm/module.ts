@@ -93,6 +93,8 @@ export interface WasmKernels {
     ignoreIndex: number, smoothing: number, dlogits: number): void;
   sum_rows(x: number, rows: number, cols: number, out: number): void;
   max_rows(x: number, rows: number, cols: number, out: number): void;
+  max_pool(x: number, rows: number, cols: number, values: number, indices: number): void;
+  max_pool_grad(dy: number, indices: number, rows: number, cols: number, dx: number): void;
   gather(table: number, cols: number, ids: number, count: number, out: number): void;
   scatter_add(src: number, cols: number, ids: number, count: number, out: number): void;
   fill32(out: number, bits: number, n: number): void;

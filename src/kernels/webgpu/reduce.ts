@@ -150,6 +150,48 @@ var<workgroup> bi: array<u32, ${WG}>;
     dev.dispatch(spec, { rows, cols, k: kk }, [{ b: xb }, { b: vb, write: true }, { b: buf(indices), write: true }], grid(rows));
   };
 
+  // one thread per row: the rows are many and short (a word's characters, a sequence's positions)
+  k.MaxPool = (x, rows, cols, values, indices) => {
+    const spec: ShaderSpec = {
+      key: 'MaxPool',
+      fields: [['rows', 'u32'], ['cols', 'u32']],
+      buffers: [['xs', 'f32', false], ['vals', 'f32', true], ['idx', 'i32', true]],
+      code: `${INDEX}
+@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gidx(gid, nwg);
+  if (r >= p.rows) { return; }
+  let base = r * p.cols;
+  var best = xs[base];
+  var at = 0u;
+  // the first of equal maxima; a NaN wins (the first one), as ArgMax
+  for (var c = 1u; c < p.cols && !is_nan(best); c++) {
+    let v = xs[base + c];
+    if (v > best || is_nan(v)) { best = v; at = c; }
+  }
+  vals[r] = best;
+  idx[r] = i32(at);
+}`,
+    };
+    dev.dispatch(spec, { rows, cols }, [{ b: buf(x) }, { b: buf(values), write: true }, { b: buf(indices), write: true }], grid(rows));
+  };
+
+  // one thread per element of dx: the row's gradient where the index points, 0 elsewhere
+  k.MaxPoolGrad = (dy, indices, rows, cols, dx) => {
+    const spec: ShaderSpec = {
+      key: 'MaxPoolGrad',
+      fields: [['rows', 'u32'], ['cols', 'u32']],
+      buffers: [['dy', 'f32', false], ['idx', 'i32', false], ['dx', 'f32', true]],
+      code: `${INDEX}
+@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gidx(gid, nwg);
+  if (i >= p.rows * p.cols) { return; }
+  let r = i / p.cols;
+  dx[i] = select(0.0, dy[r], i32(i - r * p.cols) == idx[r]);
+}`,
+    };
+    dev.dispatch(spec, { rows, cols }, [{ b: buf(dy) }, { b: buf(indices) }, { b: buf(dx), write: true }], grid(rows * cols));
+  };
+
   k.Cumsum = (x, outer, size, inner, reverse, out) => {
     const xb = buf(x);
     const o = buf(out);

@@ -6,7 +6,7 @@ import { Embedding } from '../layers.js';
 import { Conv1d } from '../conv.js';
 import { Module } from '../module.js';
 import { relu } from '../../ops/elementwise.js';
-import { max } from '../../ops/reduce.js';
+import { maxPool } from '../../ops/max-pool.js';
 import { permute, reshape } from '../../ops/views.js';
 import { tidy } from '../../tensor/engine.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -31,7 +31,8 @@ export class CharEmbedding extends Module {
     return tidy(() => {
       const e = this.chars.forward(reshape(ids, [n, C])); // (n, C, charDim)
       const h = relu(this.conv.forward(permute(e, [0, 2, 1]))); // (n, outDim, C)
-      return reshape(max(h, 2), [...lead, this.outDim]); // strongest feature over the word's characters
+      // strongest feature over the word's characters: one kernel, its gradient one scatter to the winner (max_pool1d)
+      return reshape(maxPool(h, 2), [...lead, this.outDim]);
     });
   }
 }
