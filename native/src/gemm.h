@@ -264,6 +264,30 @@ static void packB(const GemmArgs& g, const float* b, long p0, int kc, long j0, i
 /** Columns of C a GEMV task computes (a multiple of every vector width). */
 constexpr int GV = 128;
 
+/**
+ * The end of a GEMV-on-Bᵀ KC slice (both variants below), for the groups of T columns from column j
+ * (V holds T floats): the products past the last whole T×T block one p at a time, lanes gathered,
+ * then C = or C += each group's sums.
+ */
+template <typename V, int T, V (*splatV)(float)>
+static inline void gemvTransposedEnd(const GemmArgs& g, const float* a, long p0, int p, int kc, const float* bj, V* acc, int groups,
+                                     int cols, int j, float* c, bool add) {
+  for (; p < kc; p++) {
+    const V av = splatV(a[(p0 + p) * g.aCs]);
+    for (int gi = 0; gi < groups; gi++) {
+      V bv = {};
+      const int lanes = (int)mins(T, cols - j - gi * T);
+      for (int l = 0; l < lanes; l++) bv[l] = bj[(gi * T + l) * g.bCs + p];
+      acc[gi] += av * bv;
+    }
+  }
+  for (int gi = 0; gi < groups; gi++) {
+    const int lanes = (int)mins(T, cols - j - gi * T);
+    float* o = c + j + gi * T;
+    for (int l = 0; l < lanes; l++) o[l] = add ? o[l] + acc[gi][l] : acc[gi][l];
+  }
+}
+
 #if QKV_W == 16
 // ---- 16×16 transposes in zmm (AVX-512) for the GEMV on Bᵀ: a butterfly over the four bits of the
 // row and lane indices; each stage exchanges bit BIT of the row with bit BIT of the lane
@@ -316,20 +340,7 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
           }
         }
       }
-      for (; p < kc; p++) {
-        const vf av = splat(a[(p0 + p) * g.aCs]);
-        for (int gi = 0; gi < groups; gi++) {
-          vf bv = {};
-          const int lanes = (int)mins(T, cols - j - gi * T);
-          for (int l = 0; l < lanes; l++) bv[l] = bj[(gi * T + l) * g.bCs + p];
-          acc[gi] += av * bv;
-        }
-      }
-      for (int gi = 0; gi < groups; gi++) {
-        const int lanes = (int)mins(T, cols - j - gi * T);
-        float* o = c + j + gi * T;
-        for (int l = 0; l < lanes; l++) o[l] = add ? o[l] + acc[gi][l] : acc[gi][l];
-      }
+      gemvTransposedEnd<vf, T, splat>(g, a, p0, p, kc, bj, acc, groups, cols, j, c, add);
     }
   }
 }
@@ -370,20 +381,7 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
           }
         }
       }
-      for (; p < kc; p++) {
-        vt av = splatT(a[(p0 + p) * g.aCs]);
-        for (int gi = 0; gi < groups; gi++) {
-          vt bv = {};
-          const int lanes = (int)mins(TB, cols - j - gi * TB);
-          for (int l = 0; l < lanes; l++) bv[l] = bj[(gi * TB + l) * g.bCs + p];
-          acc[gi] += av * bv;
-        }
-      }
-      for (int gi = 0; gi < groups; gi++) {
-        const int lanes = (int)mins(TB, cols - j - gi * TB);
-        float* o = c + j + gi * TB;
-        for (int l = 0; l < lanes; l++) o[l] = add ? o[l] + acc[gi][l] : acc[gi][l];
-      }
+      gemvTransposedEnd<vt, TB, splatT>(g, a, p0, p, kc, bj, acc, groups, cols, j, c, add);
     }
   }
 }

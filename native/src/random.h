@@ -14,16 +14,9 @@ struct DropKey {
   float scale;
 };
 
-static inline uint32_t lowbias32(uint32_t x) {
-  x ^= x >> 16;
-  x *= 0x7feb352du;
-  x ^= x >> 15;
-  x *= 0x846ca68bu;
-  x ^= x >> 16;
-  return x;
-}
-
-static inline vu lowbias32(vu x) {
+/** One 32-bit word, or W of them (T = uint32_t or vu: the same operations lane by lane). */
+template <typename T>
+static inline T lowbias32(T x) {
   x ^= x >> 16;
   x *= 0x7feb352du;
   x ^= x >> 15;
