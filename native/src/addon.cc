@@ -13,6 +13,7 @@
 #include <chrono>
 #include <vector>
 #include "conv.h"
+#include "copy.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -400,6 +401,27 @@ static Napi::Value BinaryStrided(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** copyStrided(src, dst, rank, n0..n(rank-1), src strides, dst strides): 32-bit elements, rank <= 8. */
+static Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
+  CopyArgs g;
+  g.src = at<uint32_t>(info, 0);
+  g.dst = at<uint32_t>(info, 1);
+  g.rank = (int)lng(info, 2);
+  if (g.rank < 1 || g.rank > COPY_MAX_RANK) {
+    Napi::RangeError::New(info.Env(), "copyStrided: rank must be 1 to 8").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  long rows = 1;
+  for (int i = 0; i < g.rank; i++) {
+    g.n[i] = lng(info, 3 + i);
+    g.ss[i] = lng(info, 3 + g.rank + i);
+    g.sd[i] = lng(info, 3 + 2 * g.rank + i);
+    if (i < g.rank - 1) rows *= g.n[i];
+  }
+  stridedRows(rows, g.n[g.rank - 1], [&](long r0, long r1) { copyRows(g, r0, r1); });
+  return info.Env().Undefined();
+}
+
 /** whereStrided(cond, condFloat, a, b, out, n0..n3, sc0..sc3, sa0..sa3, sb0..sb3). */
 static Napi::Value WhereStrided(const Napi::CallbackInfo& info) {
   WhereArgs g;
@@ -535,6 +557,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv1d", Napi::Function::New(env, Conv1d));
   exports.Set("binaryStrided", Napi::Function::New(env, BinaryStrided));
   exports.Set("whereStrided", Napi::Function::New(env, WhereStrided));
+  exports.Set("copyStrided", Napi::Function::New(env, CopyStrided));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
   exports.Set("crossEntropyGrad", Napi::Function::New(env, CrossEntropyGrad));
   exports.Set("gather", Napi::Function::New(env, Gather));

@@ -143,12 +143,22 @@ const yLen = (a: Conv1dArgs) => a.batch * a.cout * a.outLength;
 
 export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
   Copy: () => [
-    { what: 'Copy transpose 5×7 float32', arrays: [f(35), out(35)], outputs: [1], tol: 0,
+    { what: 'Copy transpose 5×7 float32', arrays: [f(35), out(35)], outputs: [1], tol: 0, native: 'copyStrided',
       run: (k, [x, y]) => k.Copy({ data: x!, offset: 0, strides: [1, 5] }, dense(y!, 0, [7, 5]), [7, 5]) },
-    { what: 'Copy broadcast row into 4×9', arrays: [f(9), out(36)], outputs: [1], tol: 0,
+    { what: 'Copy broadcast row into 4×9', arrays: [f(9), out(36)], outputs: [1], tol: 0, native: 'copyStrided',
       run: (k, [x, y]) => k.Copy({ data: x!, offset: 0, strides: [0, 1] }, dense(y!, 0, [4, 9]), [4, 9]) },
-    { what: 'Copy int32 permute 2×3×4', arrays: [ints(24, (g) => Math.floor(g.uniform() * 100)), ints(24, () => -1)], outputs: [1], tol: 0,
+    { what: 'Copy int32 permute 2×3×4', arrays: [ints(24, (g) => Math.floor(g.uniform() * 100)), ints(24, () => -1)], outputs: [1], tol: 0, native: 'copyStrided',
       run: (k, [x, y]) => k.Copy({ data: x!, offset: 0, strides: [1, 8, 2] }, dense(y!, 0, [2, 3, 4]), [2, 3, 4]) },
+    // attention's head split: (B, T, 3, H, d) read as (3, B, H, T, d), five axes that do not merge;
+    // 3·5·4·37·8 = 17,760 elements, past native's piece of rows (16 Ki elements), so two tasks or more
+    { what: 'Copy heads permute (B, T, 3, H, d) -> (3, B, H, T, d)', arrays: [f(17760), out(17760)], outputs: [1], tol: 0, native: 'copyStrided',
+      run: (k, [x, y]) => k.Copy({ data: x!, offset: 0, strides: [4 * 8, 37 * 3 * 4 * 8, 8, 3 * 4 * 8, 1] }, dense(y!, 0, [3, 5, 4, 37, 8]), [3, 5, 4, 37, 8]) },
+    // ...and back into a strided destination: a window of a larger array (offset, rows 41 apart), source from an offset
+    { what: 'Copy into a strided window with offsets', arrays: [f(3 + 30 * 37), f(7 + 30 * 41)], outputs: [1], tol: 0, native: 'copyStrided',
+      run: (k, [x, y]) => k.Copy({ data: x!, offset: 3, strides: [37, 1] }, { data: y!, offset: 7, strides: [41, 1] }, [30, 37]) },
+    // neither side unit-stride on the last axis (a reversed-order gather into every other element)
+    { what: 'Copy with no unit stride on either side', arrays: [f(600), f(1200)], outputs: [1], tol: 0, native: 'copyStrided',
+      run: (k, [x, y]) => k.Copy({ data: x!, offset: 0, strides: [1, 20] }, { data: y!, offset: 0, strides: [60, 2] }, [20, 30]) },
   ],
   Fill: () => [1, 17, 1000].map((n) => ({ what: `Fill n=${n}`, arrays: [out(n)], outputs: [0], tol: 0, run: (k, [y]) => k.Fill(y!, 0.25) })),
   ...Object.fromEntries(UNARY_KERNELS.map((name) => [name, unaryCases(name)])) as { [K in (typeof UNARY_KERNELS)[number]]: () => KernelCase[] },

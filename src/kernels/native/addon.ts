@@ -46,6 +46,8 @@ export interface NativeAddon {
   /** out = a op b over [n0, n1, n2, n3] at element strides (0 = broadcast); types: bit 1 a int32, 2 b int32, 4 out int32. */
   binaryStrided(op: number, types: number, a: number, b: number, out: number, n0: number, n1: number, n2: number, n3: number,
     sa0: number, sa1: number, sa2: number, sa3: number, sb0: number, sb1: number, sb2: number, sb3: number): void;
+  /** dst = src, 32-bit elements over `rank` axes (<= 8): the sizes, then src's strides, then dst's (elements). */
+  copyStrided(src: number, dst: number, rank: number, ...axes: number[]): void;
   /** out = cond != 0 ? a : b (32-bit words) over [n0..n3] with the strides of cond, a and b: 4 sizes then 4 strides each. */
   whereStrided(cond: number, condFloat: number, a: number, b: number, out: number, ...axes: number[]): void;
   crossEntropy(logits: number, targets: number, rows: number, classes: number, ignoreIndex: number, smoothing: number,

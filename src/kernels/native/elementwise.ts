@@ -29,10 +29,10 @@ const COMPARISON = new Set<BinaryKernelName>(['Equal', 'NotEqual', 'Less', 'Less
 
 /**
  * `shape` with each operand's strides, size-1 axes dropped and neighbours merged where every
- * operand steps through them as one (out is contiguous, so it always can), padded in front to 4
- * axes: [n0..n3, then 4 strides per operand]; null when more than 4 axes remain.
+ * operand steps through them as one: the sizes and each operand's strides, outer axis first
+ * (none for a single element); null when more than `maxRank` axes remain.
  */
-export function mergeAxes(shape: Shape, ...strides: (readonly number[])[]): number[] | null {
+export function mergeAxesUpTo(maxRank: number, shape: Shape, ...strides: (readonly number[])[]): { n: number[]; s: number[][] } | null {
   const n: number[] = [];
   const s: number[][] = strides.map(() => []);
   for (let i = 0; i < shape.length; i++) {
@@ -48,7 +48,17 @@ export function mergeAxes(shape: Shape, ...strides: (readonly number[])[]): numb
       strides.forEach((st, k) => s[k]!.push(st[i]!));
     }
   }
-  if (n.length > 4) return null;
+  return n.length > maxRank ? null : { n, s };
+}
+
+/**
+ * mergeAxesUpTo 4 (out is contiguous, so it always merges), padded in front to 4 axes:
+ * [n0..n3, then 4 strides per operand]; null when more than 4 axes remain.
+ */
+export function mergeAxes(shape: Shape, ...strides: (readonly number[])[]): number[] | null {
+  const m = mergeAxesUpTo(4, shape, ...strides);
+  if (!m) return null;
+  const { n, s } = m;
   while (n.length < 4) { n.unshift(1); for (const sk of s) sk.unshift(0); }
   return [...n, ...s.flat()];
 }

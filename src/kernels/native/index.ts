@@ -12,6 +12,7 @@ import { MemoryBuffer } from '../wasm/util.js';
 import { bindThreads, loadAddon, type NativeAddon } from './addon.js';
 import { attentionKernels } from './attention.js';
 import { convKernels } from './conv.js';
+import { copyKernels } from './copy.js';
 import type { NativeContext } from './context.js';
 import { elementwiseKernels } from './elementwise.js';
 import { lossKernels } from './losses.js';
@@ -53,7 +54,7 @@ export function nativeKernels(ctx: NativeContext): Partial<KernelSignatures> {
   return {
     ...ctx.fallback,
     ...matmulKernels(ctx), ...elementwiseKernels(ctx), ...rowKernels(ctx), ...optimKernels(ctx), ...attentionKernels(ctx),
-    ...convKernels(ctx), ...lossKernels(ctx), ...maxPoolKernels(ctx),
+    ...convKernels(ctx), ...lossKernels(ctx), ...maxPoolKernels(ctx), ...copyKernels(ctx),
   };
 }
 

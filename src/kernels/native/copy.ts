@@ -1,0 +1,28 @@
+// Copy on native: strided 32-bit copies (float32 to float32, int32 to int32) in the heap, up to 8
+// axes after merging, split into pieces of rows across the pool (native/src/copy.h). Attention's
+// head permutes (B, T, 3, H, d) -> (3, B, H, T, d) and back are the large ones of a training step;
+// on wasm they ran on the calling thread only. Casts, other arrays and small copies go to wasm.
+import type { KernelSignatures } from '../contract.js';
+import { ptr } from '../wasm/util.js';
+import { enter, fall, type NativeContext } from './context.js';
+import { mergeAxesUpTo } from './elementwise.js';
+
+/** Below this many elements wasm's loop (no crossing into C++, no pool) is as fast. */
+const MIN_COPY = 8192;
+const MAX_RANK = 8;
+
+export function copyKernels(ctx: NativeContext): Pick<KernelSignatures, 'Copy'> {
+  const wasm = fall(ctx, 'Copy');
+  const min = ctx.tiny ? 1 : MIN_COPY;
+  return {
+    Copy: (src, dst, shape) => {
+      let size = 1;
+      for (const d of shape) size *= d;
+      if (size < min || src.data.constructor !== dst.data.constructor || !ctx.mem.holds32(src.data, dst.data)) return wasm(src, dst, shape);
+      const m = mergeAxesUpTo(MAX_RANK, shape, src.strides, dst.strides);
+      if (!m || m.n.length === 0) return wasm(src, dst, shape);
+      enter(ctx);
+      ctx.addon.copyStrided(ptr(src.data, src.offset), ptr(dst.data, dst.offset), m.n.length, ...m.n, ...m.s[0]!, ...m.s[1]!);
+    },
+  };
+}
