@@ -34,10 +34,15 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batch = sizeOf(batchShape);
   const A = operand(a, batchShape);
   const B = operand(b, batchShape);
+  // a stack of matrices against one shared B (x @ Wᵀ over [batch, time, features]) whose rows run
+  // on from one matrix to the next is one tall product of batch·m rows, and y [batch, m, n] is
+  // its [batch·m, n] result as laid out: the GEMM then blocks across the stack instead of tiling
+  // each (say 64-row) matrix alone. Every element sums the same k products in the same order.
+  const tall = batch > 1 && B.batchStride === 0 && !A.trans && A.batchStride === m * k;
   kernel('MatMul', be)({
-    a: A.t.storage.data, aOffset: A.t.offset, aBatchStride: A.batchStride, transA: A.trans,
+    a: A.t.storage.data, aOffset: A.t.offset, aBatchStride: tall ? 0 : A.batchStride, transA: A.trans,
     b: B.t.storage.data, bOffset: B.t.offset, bBatchStride: B.batchStride, transB: B.trans,
-    out: y.buffer() as Float32Array, batch, m, n, k,
+    out: y.buffer() as Float32Array, batch: tall ? 1 : batch, m: tall ? batch * m : m, n, k,
   });
   if (A.t !== a) A.t.dispose();
   if (B.t !== b) B.t.dispose();

@@ -41,6 +41,41 @@ forEachBackend('forward', () => {
     }
   });
 
+  test('matmul: a stack against one shared weight is one tall product, the same bits as each matrix alone', () => {
+    const g = new Generator(5);
+    const x = q.randn([3, 13, 20], { generator: g }); // [batch, time, features]
+    const w = q.randn([7, 20], { generator: g }); // a Linear's [out, in]
+    const kernels = q.getBackend().kernels;
+    const mm = kernels.MatMul!;
+    const seen: { batch: number; m: number }[] = [];
+    kernels.MatMul = (args) => { seen.push({ batch: args.batch, m: args.m }); mm(args); };
+    let y: q.Tensor;
+    try {
+      y = q.matmul(x, w.transpose());
+    } finally {
+      kernels.MatMul = mm;
+    }
+    assert.deepEqual(seen, [{ batch: 1, m: 39 }], 'one product of batch·time rows');
+    for (let b = 0; b < 3; b++) {
+      assert.deepEqual(values(y.select(0, b)), values(q.matmul(x.select(0, b), w.transpose())), `matrix ${b}, bit for bit`);
+    }
+    // rows that do not run on from one matrix to the next (a strided time axis) stay a batch of products
+    const xs = x.slice(1, 0, 13, 2);
+    seen.length = 0;
+    kernels.MatMul = (args) => { seen.push({ batch: args.batch, m: args.m }); mm(args); };
+    let ys: q.Tensor;
+    try {
+      ys = q.matmul(xs, w.transpose());
+    } finally {
+      kernels.MatMul = mm;
+    }
+    assert.equal(seen.length, 1);
+    for (let b = 0; b < 3; b++) {
+      const e = naiveMatmul(xs.select(0, b).toArray() as number[][], w.transpose().toArray() as number[][]);
+      assertClose(values(ys.select(0, b)), e, `strided matrix ${b}`);
+    }
+  });
+
   test('conv1d against the direct sum', () => {
     const g = new Generator(4);
     const x = q.randn([2, 4, 9], { generator: g });
