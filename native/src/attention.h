@@ -5,7 +5,9 @@
 // per thread, never n×s. A slice runs start to end on one thread, so threads never change a result.
 // Attention dropout multiplies each weight row by its mask factors (random.h) after the softmax.
 #pragma once
+#include "gemm.h"  // TB×TB register transposes
 #include "random.h"
+#include "rows.h"  // maxRow
 #include "vec.h"
 
 namespace qkv { namespace QKV_ISA {
@@ -28,12 +30,34 @@ static void blockScores(const float* qb, int d, const float* Kt, long sp, long j
   }
 }
 
-/** xt[p][j] = x[j][p] for j < s, zero for s <= j < sp. */
+/** xt[p][j] = x[j][p] for j < s, zero for s <= j < sp: TB×TB blocks transposed in registers (a small
+ * head's whole K is a few of them), the edges one by one. */
 static void transpose(const float* x, long s, int d, long sp, float* xt) {
-  for (long j = 0; j < s; j++)
+  long j = 0;
+  for (; j + TB <= s; j += TB) {
+    int p = 0;
+    for (; p + TB <= d; p += TB) {
+      vt t[TB];
+#pragma GCC unroll 8
+      for (int r = 0; r < TB; r++) t[r] = loadT(x + (j + r) * d + p);
+      transposeT(t);
+#pragma GCC unroll 8
+      for (int r = 0; r < TB; r++) storeT(xt + (p + r) * sp + j, t[r]);
+    }
+    for (; p < d; p++)
+      for (int r = 0; r < TB; r++) xt[p * sp + j + r] = x[(j + r) * d + p];
+  }
+  for (; j < s; j++)
     for (int p = 0; p < d; p++) xt[p * sp + j] = x[j * d + p];
   for (int p = 0; p < d; p++)
-    for (long j = s; j < sp; j++) xt[p * sp + j] = 0;
+    for (long jj = s; jj < sp; jj++) xt[p * sp + jj] = 0;
+}
+
+/** qb[r][p] = q[r][p] · scale for r < rows, zero rows up to BQ (the block's padding). */
+static inline void scaledRows(const float* q, int d, int rows, float scale, float* qb) {
+  for (int r = 0; r < rows; r++)
+    for (int p = 0; p < d; p++) qb[r * d + p] = q[r * d + p] * scale;
+  for (int p = rows * d; p < BQ * d; p++) qb[p] = 0;
 }
 
 struct Range { long lo, hi; };
@@ -48,14 +72,20 @@ static inline Range visibleRange(const FlashArgs& a, long i) {
   return {lo, hi};
 }
 
-/** Sets S[r][j] = -inf outside what query i0 + r sees (block range [j0, j1)); returns each row's [lo, hi). */
+/** Sets S[r][j] = -inf outside what query i0 + r sees (block range [j0, j1)); returns each row's [lo, hi).
+ * Only the masked runs are written (a causal row's tail past its position), and the padding looked up
+ * inside the visible run only. */
 static void maskBlock(const FlashArgs& a, const int32_t* pad, long i0, int rows, long sp, long j0, long j1, float* S, Range* rr) {
   for (int r = 0; r < rows; r++) {
     Range v = visibleRange(a, i0 + r);
     rr[r] = v;
     float* Sr = S + r * sp;
-    for (long j = j0; j < j1; j++)
-      if (j < v.lo || j >= v.hi || (pad && pad[j] != 0)) Sr[j] = -INFINITY;
+    const long lo = mins(maxs(v.lo, j0), j1), hi = maxs(mins(v.hi, j1), lo);
+    for (long j = j0; j < lo; j++) Sr[j] = -INFINITY;
+    if (pad)
+      for (long j = lo; j < hi; j++)
+        if (pad[j] != 0) Sr[j] = -INFINITY;
+    for (long j = hi; j < j1; j++) Sr[j] = -INFINITY;
   }
 }
 
@@ -91,6 +121,39 @@ static void blockPV(const float* P, long sp, const float* x, int cols, long lo, 
   }
 }
 
+/** Keys whose gradient rows the backward updates together. */
+constexpr int JB = 4;
+
+/** Whether any of the block's `rows` queries gives key j a weight or a score gradient. */
+static inline bool keyWeighed(const float* P, const float* dS, long sp, long j, int rows) {
+  for (int r = 0; r < rows; r++)
+    if (P[r * sp + j] != 0 || dS[r * sp + j] != 0) return true;
+  return false;
+}
+
+/** g[j + t] += Σ_{r < rows} coef[r][j + t] · x[r] for t < jn (rows of `cols`; coef rows sp long), r in order. */
+static void accumulateKeys(const float* coef, long sp, long j, int jn, const float* x, int cols, float* g, int rows) {
+  int c = 0;
+  for (; c + W <= cols; c += W) {
+    vf acc[JB];
+    for (int t = 0; t < jn; t++) acc[t] = load(g + (j + t) * cols + c);
+    for (int r = 0; r < rows; r++) {
+      const vf xv = load(x + r * cols + c);
+      const float* cr = coef + r * sp + j;
+#pragma GCC unroll 4
+      for (int t = 0; t < JB; t++)
+        if (t < jn) acc[t] += cr[t] * xv;
+    }
+    for (int t = 0; t < jn; t++) store(g + (j + t) * cols + c, acc[t]);
+  }
+  for (; c < cols; c++)
+    for (int t = 0; t < jn; t++) {
+      float acc = g[(j + t) * cols + c];
+      for (int r = 0; r < rows; r++) acc += coef[r * sp + j + t] * x[r * cols + c];
+      g[(j + t) * cols + c] = acc;
+    }
+}
+
 /** Row r's mask element index at key 0: (bh·n + i0 + r)·s. */
 static inline uint64_t dropBase(const FlashArgs& a, int bh, long i) { return ((uint64_t)bh * a.n + i) * a.s; }
 
@@ -111,8 +174,7 @@ static void flashForward(const FlashArgs& a, int bh) {
   Range rr[BQ];
   for (long i0 = 0; i0 < n; i0 += BQ) {
     int rows = (int)mins(BQ, n - i0);
-    for (int r = 0; r < BQ; r++)
-      for (int p = 0; p < d; p++) qb[r * d + p] = r < rows ? q[(i0 + r) * d + p] * a.scale : 0;
+    scaledRows(q + i0 * d, d, rows, a.scale, qb);
     Range br = blockRange(a, i0, rows, sp);
     blockScores(qb, d, Kt, sp, br.lo, br.hi, S);
     maskBlock(a, pad, i0, rows, sp, br.lo, br.hi, S, rr);
@@ -175,14 +237,13 @@ static void flashBackward(const FlashArgs& a, int bh) {
   Range rr[BQ];
   for (long i0 = 0; i0 < n; i0 += BQ) {
     int rows = (int)mins(BQ, n - i0);
+    scaledRows(q + i0 * d, d, rows, a.scale, qb);
+    scaledRows(dOut + i0 * dv, dv, rows, 1.0f, ob);
+    // D_r = dOut_r · out_r, summed in c order (as the reference)
     for (int r = 0; r < BQ; r++) {
-      for (int p = 0; p < d; p++) qb[r * d + p] = r < rows ? q[(i0 + r) * d + p] * a.scale : 0;
       float dd = 0;
-      for (int c = 0; c < dv; c++) {
-        float g = r < rows ? dOut[(i0 + r) * dv + c] : 0;
-        ob[r * dv + c] = g;
-        if (r < rows) dd += g * out[(i0 + r) * dv + c];
-      }
+      if (r < rows)
+        for (int c = 0; c < dv; c++) dd += ob[r * dv + c] * out[(i0 + r) * dv + c];
       D[r] = dd;
     }
     Range br = blockRange(a, i0, rows, sp);
@@ -219,40 +280,17 @@ static void flashBackward(const FlashArgs& a, int bh) {
     const float ones[BQ] = {1, 1, 1, 1, 1, 1, 1, 1};
     long hi = mins(br.hi, s);
     blockPV(dP, sp, k, d, br.lo, hi, dq + i0 * d, d, rows, ones);
-    // dk_j += Σ_i dS_ij q_i (q unscaled), dv_j += Σ_i P_ij dOut_i: each row of dk, dv read and written once per block
-    for (long j = br.lo; j < hi; j++) {
-      float ds[BQ], p[BQ];
-      bool any = false;
-      for (int r = 0; r < BQ; r++) {
-        ds[r] = r < rows ? dP[r * sp + j] : 0;
-        p[r] = r < rows ? P[r * sp + j] : 0;
-        any = any || ds[r] != 0 || p[r] != 0;
-      }
-      if (!any) continue;
-      float* gk = dk + j * d;
-      float* gv = dvv + j * dv;
-      int c = 0;
-      for (; c + W <= d; c += W) {
-        vf acc = load(gk + c);
-        for (int r = 0; r < rows; r++) acc += ds[r] * load(q + (i0 + r) * d + c);
-        store(gk + c, acc);
-      }
-      for (; c < d; c++) {
-        float acc = gk[c];
-        for (int r = 0; r < rows; r++) acc += ds[r] * q[(i0 + r) * d + c];
-        gk[c] = acc;
-      }
-      c = 0;
-      for (; c + W <= dv; c += W) {
-        vf acc = load(gv + c);
-        for (int r = 0; r < rows; r++) acc += p[r] * load(ob + r * dv + c);
-        store(gv + c, acc);
-      }
-      for (; c < dv; c++) {
-        float acc = gv[c];
-        for (int r = 0; r < rows; r++) acc += p[r] * ob[r * dv + c];
-        gv[c] = acc;
-      }
+    // dk_j += Σ_i dS_ij q_i (q unscaled), dv_j += Σ_i P_ij dOut_i: each row of dk, dv read and written
+    // once per block, up to JB of them at a time (a q or dOut vector loaded once for the JB rows); a key
+    // no query of the block weighs (masked, or dropped for every row) is skipped
+    long j = br.lo;
+    while (j < hi) {
+      int jn = 0;
+      while (jn < JB && j + jn < hi && keyWeighed(P, dP, sp, j + jn, rows)) jn++;
+      if (jn == 0) { j++; continue; }
+      accumulateKeys(dP, sp, j, jn, q + i0 * d, d, dk, rows);
+      accumulateKeys(P, sp, j, jn, ob, dv, dvv, rows);
+      j += jn;
     }
   }
 }
