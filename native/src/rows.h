@@ -11,7 +11,7 @@ template <int OP> static inline vf unaryv(vf x) {
   if (OP == U_TANH) return tanhv(x);
   if (OP == U_GELU_TANH) return geluTanhv(x);
   if (OP == U_GELU_ERF) return geluErfv(x);
-  return x > 0.0f ? x : splat(0);  // relu (NaN -> 0 differs from ref's NaN: relu is not routed here for NaN checks)
+  return x > 0.0f ? x : splat(0);  // relu as the reference's x > 0 ? x : 0 (NaN and -0 give +0)
 }
 
 template <int OP> static void unaryLoop(const float* x, float* out, long n) {

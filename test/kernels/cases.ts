@@ -163,6 +163,12 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
   Fill: () => [1, 17, 1000].map((n) => ({ what: `Fill n=${n}`, arrays: [out(n)], outputs: [0], tol: 0, run: (k, [y]) => k.Fill(y!, 0.25) })),
   ...Object.fromEntries(UNARY_KERNELS.map((name) => [name, unaryCases(name)])) as { [K in (typeof UNARY_KERNELS)[number]]: () => KernelCase[] },
   ...Object.fromEntries(BINARY_KERNELS.map((name) => [name, binaryCases(name)])) as { [K in (typeof BINARY_KERNELS)[number]]: () => KernelCase[] },
+  // the reference's x > 0 ? x : 0 on the values where a max() or a sign test would differ: NaN, -0, ±inf
+  Relu: () => [...unaryCases('Relu')(), {
+    what: 'Relu on NaN, ±0, ±inf and finite values, n=1003', tol: 0, native: 'unary',
+    arrays: [{ dtype: 'float32', length: 1003, init: (g, i) => [NaN, -0, 0, Infinity, -Infinity, 1e-30, -1e-30][i % 9] ?? g.uniform() * 8 - 4 }, out(1003)],
+    outputs: [1], run: (k, [x, y]) => k.Relu(dense(x!), [1003], y!, 0),
+  }],
   GeluGrad: () => [0, 1].flatMap((approximate) => [9, 1000].map((n) => ({
     what: `GeluGrad approximate=${approximate} n=${n}`, arrays: [f(n, u(-4, 4)), f(n), out(n)], outputs: [2],
     run: (k: KernelSignatures, [x, dy, dx]: TypedArray[]) => k.GeluGrad(F(x!), F(dy!), F(dx!), approximate),

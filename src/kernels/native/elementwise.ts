@@ -1,4 +1,4 @@
-// Elementwise kernels on native: Exp, Tanh, both GELUs and GeluGrad on dense float32, and
+// Elementwise kernels on native: Exp, Tanh, both GELUs, Relu and GeluGrad on dense float32, and
 // Add/Sub/Mul/Div when both operands are dense or one is a scalar or a repeated row (a bias),
 // split into fixed pieces across the pool (smaller such calls go to wasm). Every other layout
 // (broadcast over leading and trailing axes, strided views, int32 masks) and the comparisons,
@@ -17,7 +17,7 @@ const MIN_BINARY = 8192;
 const MIN_STRIDED = 64;
 
 // the addon's codes (native/src/kernels.h)
-const UNARY = { Exp: 0, Tanh: 1, GeluTanh: 2, GeluErf: 3 } as const;
+const UNARY = { Exp: 0, Tanh: 1, GeluTanh: 2, GeluErf: 3, Relu: 4 } as const;
 const BINARY = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;
 const FORM = { VV: 0, VS: 1, SV: 2, VR: 3, RV: 4 } as const;
 const STRIDED = {
@@ -150,7 +150,7 @@ function where(ctx: NativeContext): KernelSignatures['Where'] {
 }
 
 type Names = 'Where' | 'Add' | 'Sub' | 'Mul' | 'Div' | 'Maximum' | 'Minimum' | 'Equal' | 'NotEqual' | 'Less' | 'LessEqual'
-  | 'Greater' | 'GreaterEqual' | 'Exp' | 'Tanh' | 'GeluTanh' | 'GeluErf' | 'GeluGrad';
+  | 'Greater' | 'GreaterEqual' | 'Exp' | 'Tanh' | 'GeluTanh' | 'GeluErf' | 'Relu' | 'GeluGrad';
 
 export function elementwiseKernels(ctx: NativeContext): Pick<KernelSignatures, Names> {
   const min = ctx.tiny ? 0 : MIN_UNARY;
@@ -162,6 +162,7 @@ export function elementwiseKernels(ctx: NativeContext): Pick<KernelSignatures, N
     NotEqual: stridedOnly(ctx, 'NotEqual'), Less: stridedOnly(ctx, 'Less'), LessEqual: stridedOnly(ctx, 'LessEqual'),
     Greater: stridedOnly(ctx, 'Greater'), GreaterEqual: stridedOnly(ctx, 'GreaterEqual'),
     Exp: unary(ctx, 'Exp'), Tanh: unary(ctx, 'Tanh'), GeluTanh: unary(ctx, 'GeluTanh'), GeluErf: unary(ctx, 'GeluErf'),
+    Relu: unary(ctx, 'Relu'),
     GeluGrad: (x, dy, out, approximate) => {
       if (out.length < min || !ctx.mem.holds(x, dy, out)) return wasmGeluGrad(x, dy, out, approximate);
       enter(ctx);
