@@ -55,7 +55,9 @@ export function sigmoid(x: Tensor): Tensor {
 }
 export function relu(x: Tensor): Tensor {
   const y = unary('relu', 'Relu', x);
-  return record('relu', [x], y, (g, [y]) => [mul(g, greater(y!, 0))], [y]);
+  // PyTorch's threshold_backward: g where y > 0, else 0 (a select, not g times an int32 mask: a NaN or
+  // inf gradient stays out of the zeroed positions, and no kernel mixes int32 and float32 operands)
+  return record('relu', [x], y, (g, [y]) => [where(greater(y!, 0), g, 0)], [y]);
 }
 /** GELU, exact (erf) by default or with PyTorch's tanh approximation. */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {

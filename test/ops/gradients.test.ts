@@ -27,6 +27,12 @@ forEachBackend('gradients', () => {
     test(`${name} of a contiguous view at an offset`, () => gradcheck(name, (x) => f(x.select(0, 1)), [leaf([2, 3], 150 + i, draw)]));
   }
 
+  test('relu: the zeroed positions pass no gradient, not even a NaN or an infinite one (PyTorch threshold_backward)', () => {
+    const x = q.tensor([-1, 2, -3, 4, 0]).requiresGrad_();
+    q.relu(x).backward(q.tensor([NaN, 1, Infinity, 2, -Infinity]));
+    assert.deepEqual(Array.from(x.grad!.toTypedArray()), [0, 1, 0, 2, 0]);
+  });
+
   // ---- binary, with broadcasting
   // maximum/minimum have a kink where a = b: a smaller step keeps the differences off it
   const binary: [string, (a: Tensor, b: q.TensorLike) => Tensor, ((g: Generator) => number)?, number?][] = [
