@@ -422,6 +422,14 @@ static Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** fill32(out, n, word): n 32-bit elements set to `word` (a float32's bits or an int32), in pieces on the pool. */
+static Napi::Value Fill32(const Napi::CallbackInfo& info) {
+  uint32_t* out = at<uint32_t>(info, 0);
+  const uint32_t word = (uint32_t)(int64_t)num(info, 2);
+  pieces(lng(info, 1), [&](long s, long c) { fillWords(out + s, c, word); });
+  return info.Env().Undefined();
+}
+
 /** whereStrided(cond, condFloat, a, b, out, n0..n3, sc0..sc3, sa0..sa3, sb0..sb3). */
 static Napi::Value WhereStrided(const Napi::CallbackInfo& info) {
   WhereArgs g;
@@ -558,6 +566,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binaryStrided", Napi::Function::New(env, BinaryStrided));
   exports.Set("whereStrided", Napi::Function::New(env, WhereStrided));
   exports.Set("copyStrided", Napi::Function::New(env, CopyStrided));
+  exports.Set("fill32", Napi::Function::New(env, Fill32));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
   exports.Set("crossEntropyGrad", Napi::Function::New(env, CrossEntropyGrad));
   exports.Set("gather", Napi::Function::New(env, Gather));

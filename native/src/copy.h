@@ -1,5 +1,6 @@
 // Strided copies of 32-bit elements (float32 or int32, never a cast) over up to 8 axes: a permuted
-// view made contiguous (attention's heads split and joined), a slice written into a larger array.
+// view made contiguous (attention's heads split and joined), a slice written into a larger array;
+// and fills of a 32-bit pattern (zeroed gradients, an embedding's scatter-add target).
 // The work is rows of the last axis; a piece of rows is one pool task, so the result is the same
 // on any thread count (a copy has nothing to round). Not ISA code: a row with unit strides is a
 // memcpy, any other a plain loop the compiler vectorizes where it can.
@@ -46,6 +47,15 @@ static void copyRows(const CopyArgs& g, long r0, long r1) {
       idx[i] = 0;
     }
   }
+}
+
+/** out[i] = word for i in [0, n): a float32 or int32 value as its 32 bits. */
+static void fillWords(uint32_t* out, long n, uint32_t word) {
+  if (word == 0) {
+    std::memset(out, 0, (size_t)n * 4);
+    return;
+  }
+  for (long i = 0; i < n; i++) out[i] = word;
 }
 
 }  // namespace qkv

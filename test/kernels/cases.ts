@@ -160,7 +160,14 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
     { what: 'Copy with no unit stride on either side', arrays: [f(600), f(1200)], outputs: [1], tol: 0, native: 'copyStrided',
       run: (k, [x, y]) => k.Copy({ data: x!, offset: 0, strides: [1, 20] }, { data: y!, offset: 0, strides: [60, 2] }, [20, 30]) },
   ],
-  Fill: () => [1, 17, 1000].map((n) => ({ what: `Fill n=${n}`, arrays: [out(n)], outputs: [0], tol: 0, run: (k, [y]) => k.Fill(y!, 0.25) })),
+  Fill: () => [
+    ...[1, 17, 1000].map((n): KernelCase => ({ what: `Fill n=${n}`, arrays: [out(n)], outputs: [0], tol: 0, native: 'fill32', run: (k, [y]) => k.Fill(y!, 0.25) })),
+    // past native's piece (16 Ki elements): several tasks; zero (a memset), a value float32 rounds, int32 ToInt32
+    { what: 'Fill zeros n=40000', arrays: [f(40000)], outputs: [0], tol: 0, native: 'fill32', run: (k, [y]) => k.Fill(y!, 0) },
+    { what: 'Fill 0.1 (float32-rounded) n=40000', arrays: [f(40000)], outputs: [0], tol: 0, native: 'fill32', run: (k, [y]) => k.Fill(y!, 0.1) },
+    { what: 'Fill int32 -7 and 2^31 + 5 (ToInt32) n=20000', arrays: [ints(20000, () => 3), ints(20000, () => 3)], outputs: [0, 1], tol: 0, native: 'fill32',
+      run: (k, [a, b]) => { k.Fill(a!, -7); k.Fill(b!, 2 ** 31 + 5); } },
+  ],
   ...Object.fromEntries(UNARY_KERNELS.map((name) => [name, unaryCases(name)])) as { [K in (typeof UNARY_KERNELS)[number]]: () => KernelCase[] },
   ...Object.fromEntries(BINARY_KERNELS.map((name) => [name, binaryCases(name)])) as { [K in (typeof BINARY_KERNELS)[number]]: () => KernelCase[] },
   // the reference's x > 0 ? x : 0 on the values where a max() or a sign test would differ: NaN, -0, ±inf

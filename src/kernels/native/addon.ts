@@ -48,6 +48,8 @@ export interface NativeAddon {
     sa0: number, sa1: number, sa2: number, sa3: number, sb0: number, sb1: number, sb2: number, sb3: number): void;
   /** dst = src, 32-bit elements over `rank` axes (<= 8): the sizes, then src's strides, then dst's (elements). */
   copyStrided(src: number, dst: number, rank: number, ...axes: number[]): void;
+  /** n 32-bit elements at out set to `word` (a float32's bits, or an int32; as an unsigned 32-bit number). */
+  fill32(out: number, n: number, word: number): void;
   /** out = cond != 0 ? a : b (32-bit words) over [n0..n3] with the strides of cond, a and b: 4 sizes then 4 strides each. */
   whereStrided(cond: number, condFloat: number, a: number, b: number, out: number, ...axes: number[]): void;
   crossEntropy(logits: number, targets: number, rows: number, classes: number, ignoreIndex: number, smoothing: number,
