@@ -6,7 +6,7 @@ import { kernel } from '../kernels/registry.js';
 import { add, div, minimum, sqrt } from '../ops/elementwise.js';
 import { matmul } from '../ops/linalg.js';
 import { reshape } from '../ops/views.js';
-import { ownerOf, scalar } from '../ops/util.js';
+import { onHost, ownerOf, scalar } from '../ops/util.js';
 import { noGrad, tidy } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -28,6 +28,9 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor
     const norm = sqrt(sq);
     if (maxNorm !== Infinity) {
       const coef = minimum(div(maxNorm, add(norm, 1e-6)), 1); // 0-d: 1 when under the limit (PyTorch clamps likewise)
+      // on the host a factor of exactly 1 (the usual case once training settles) would rewrite every
+      // gradient unchanged: read it (no device to wait for) and skip those passes
+      if (onHost(coef) && coef.item() === 1) return norm;
       for (const g of grads) {
         kernel('Mul', be)(g.strided(), { data: coef.buffer(), offset: 0, strides: g.shape.map(() => 0) }, g.shape, g.buffer());
         g.bumpVersion();

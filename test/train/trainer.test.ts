@@ -32,6 +32,7 @@ test('clipGradNorm scales gradients to the given norm and reports the norm befor
   const g = Array.from(w.grad!.toTypedArray());
   assert.ok(Math.abs(g[0]! - 0.6) < 1e-6 && Math.abs(g[1]! - 0.8) < 1e-6);
   assert.ok(Math.abs(q.clipGradNorm([w], 10).item() - 1) < 1e-6, 'under the limit: unchanged');
+  assert.deepEqual(Array.from(w.grad!.toTypedArray()), g, 'under the limit the gradients keep their bits');
 });
 
 /** A toy task: fit y = 2x with one weight; batches of fixed values; a NaN at a chosen step. */
