@@ -54,8 +54,12 @@ static void maskBlock(const FlashArgs& a, const int32_t* pad, long i0, int rows,
     Range v = visibleRange(a, i0 + r);
     rr[r] = v;
     float* Sr = S + r * sp;
-    for (long j = j0; j < j1; j++)
-      if (j < v.lo || j >= v.hi || (pad && pad[j] != 0)) Sr[j] = -INFINITY;
+    // only the masked keys are touched: the ones left and right of [lo, hi), then padding inside it
+    for (long j = j0; j < mins(j1, v.lo); j++) Sr[j] = -INFINITY;
+    for (long j = maxs(j0, v.hi); j < j1; j++) Sr[j] = -INFINITY;
+    if (pad)
+      for (long j = maxs(j0, v.lo); j < mins(j1, v.hi); j++)
+        if (pad[j] != 0) Sr[j] = -INFINITY;
   }
 }
 
@@ -147,6 +151,70 @@ static void flashForward(const FlashArgs& a, int bh) {
   }
 }
 
+/**
+ * g[j][c] += Σ_{r < rows} coef[r][j] · x[r][c] for the keys j in [lo, hi) (coef rows sp long, x and
+ * g rows `cols` long): JB keys × up to CV vectors of columns stay in registers while the x rows
+ * stream past, so each x row is loaded once per JB keys and each g row read and written once per
+ * block (the sum runs over r in order, as one key at a time would).
+ */
+static void blockKeyGrads(const float* coef, long sp, const float* x, int cols, int rows, long lo, long hi, float* g) {
+  constexpr int JB = 4, CV = 4;
+  long j = lo;
+  for (; j + JB <= hi; j += JB) {
+    int c = 0;
+    for (; c + CV * W <= cols; c += CV * W) {
+      vf acc[JB][CV];
+#pragma GCC unroll 4
+      for (int jj = 0; jj < JB; jj++)
+#pragma GCC unroll 4
+        for (int v = 0; v < CV; v++) acc[jj][v] = load(g + (j + jj) * cols + c + v * W);
+      for (int r = 0; r < rows; r++) {
+        vf xv[CV];
+#pragma GCC unroll 4
+        for (int v = 0; v < CV; v++) xv[v] = load(x + r * cols + c + v * W);
+#pragma GCC unroll 4
+        for (int jj = 0; jj < JB; jj++) {
+          const float s = coef[r * sp + j + jj];
+#pragma GCC unroll 4
+          for (int v = 0; v < CV; v++) acc[jj][v] += s * xv[v];
+        }
+      }
+#pragma GCC unroll 4
+      for (int jj = 0; jj < JB; jj++)
+#pragma GCC unroll 4
+        for (int v = 0; v < CV; v++) store(g + (j + jj) * cols + c + v * W, acc[jj][v]);
+    }
+    for (; c + W <= cols; c += W) {
+      vf acc[JB];
+      for (int jj = 0; jj < JB; jj++) acc[jj] = load(g + (j + jj) * cols + c);
+      for (int r = 0; r < rows; r++) {
+        vf xv = load(x + r * cols + c);
+        for (int jj = 0; jj < JB; jj++) acc[jj] += coef[r * sp + j + jj] * xv;
+      }
+      for (int jj = 0; jj < JB; jj++) store(g + (j + jj) * cols + c, acc[jj]);
+    }
+    for (; c < cols; c++)
+      for (int jj = 0; jj < JB; jj++) {
+        float acc = g[(j + jj) * cols + c];
+        for (int r = 0; r < rows; r++) acc += coef[r * sp + j + jj] * x[r * cols + c];
+        g[(j + jj) * cols + c] = acc;
+      }
+  }
+  for (; j < hi; j++) {
+    int c = 0;
+    for (; c + W <= cols; c += W) {
+      vf acc = load(g + j * cols + c);
+      for (int r = 0; r < rows; r++) acc += coef[r * sp + j] * load(x + r * cols + c);
+      store(g + j * cols + c, acc);
+    }
+    for (; c < cols; c++) {
+      float acc = g[j * cols + c];
+      for (int r = 0; r < rows; r++) acc += coef[r * sp + j] * x[r * cols + c];
+      g[j * cols + c] = acc;
+    }
+  }
+}
+
 static void flashBackward(const FlashArgs& a, int bh) {
   const int d = a.d, dv = a.dv_;
   const long n = a.n, s = a.s, sp = ((s + W - 1) / W) * W;
@@ -219,41 +287,9 @@ static void flashBackward(const FlashArgs& a, int bh) {
     const float ones[BQ] = {1, 1, 1, 1, 1, 1, 1, 1};
     long hi = mins(br.hi, s);
     blockPV(dP, sp, k, d, br.lo, hi, dq + i0 * d, d, rows, ones);
-    // dk_j += Σ_i dS_ij q_i (q unscaled), dv_j += Σ_i P_ij dOut_i: each row of dk, dv read and written once per block
-    for (long j = br.lo; j < hi; j++) {
-      float ds[BQ], p[BQ];
-      bool any = false;
-      for (int r = 0; r < BQ; r++) {
-        ds[r] = r < rows ? dP[r * sp + j] : 0;
-        p[r] = r < rows ? P[r * sp + j] : 0;
-        any = any || ds[r] != 0 || p[r] != 0;
-      }
-      if (!any) continue;
-      float* gk = dk + j * d;
-      float* gv = dvv + j * dv;
-      int c = 0;
-      for (; c + W <= d; c += W) {
-        vf acc = load(gk + c);
-        for (int r = 0; r < rows; r++) acc += ds[r] * load(q + (i0 + r) * d + c);
-        store(gk + c, acc);
-      }
-      for (; c < d; c++) {
-        float acc = gk[c];
-        for (int r = 0; r < rows; r++) acc += ds[r] * q[(i0 + r) * d + c];
-        gk[c] = acc;
-      }
-      c = 0;
-      for (; c + W <= dv; c += W) {
-        vf acc = load(gv + c);
-        for (int r = 0; r < rows; r++) acc += p[r] * load(ob + r * dv + c);
-        store(gv + c, acc);
-      }
-      for (; c < dv; c++) {
-        float acc = gv[c];
-        for (int r = 0; r < rows; r++) acc += p[r] * ob[r * dv + c];
-        gv[c] = acc;
-      }
-    }
+    // dk_j += Σ_i dS_ij q_i (q unscaled), dv_j += Σ_i P_ij dOut_i (rows of dS and P past `rows` are zero)
+    blockKeyGrads(dP, sp, q + i0 * d, d, rows, br.lo, hi, dk);
+    blockKeyGrads(P, sp, ob, dv, rows, br.lo, hi, dvv);
   }
 }
 
