@@ -6,7 +6,7 @@
 import { defaultGenerator, type Generator } from '../../../core/rng.js';
 import { zeros } from '../../../ops/creation.js';
 import { add, mul } from '../../../ops/elementwise.js';
-import { linear, matmul } from '../../../ops/linalg.js';
+import { addBias, linear, matmul } from '../../../ops/linalg.js';
 import { transpose } from '../../../ops/views.js';
 import { assign, fill_ } from '../../../ops/inplace.js';
 import { noGrad, tidy } from '../../../tensor/engine.js';
@@ -107,7 +107,7 @@ export class Conv1D extends Adaptable {
 
   forward(x: Tensor): Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures) throw new ModuleError('Conv1D', `input's last dim is ${x.shape[x.rank - 1]}, expected ${this.inFeatures}`);
-    return tidy(() => this.adapted(x, add(matmul(x, this.weight), this.bias))); // (…, in) @ (in, out)
+    return tidy(() => this.adapted(x, addBias(matmul(x, this.weight), this.bias))); // (…, in) @ (in, out)
   }
 
   protected delta(): Tensor {

@@ -1,0 +1,56 @@
+// linear's bias added in the product's own memory where the bias takes no gradient (inference,
+// decoding, a frozen layer of a LoRA step): the values and gradients of the recorded add, one
+// (…, out) buffer fewer; on every backend.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as q from '../../src/index.js';
+import { Generator } from '../../src/index.js';
+import { forEachBackend } from '../helpers.js';
+
+const arr = (t: q.Tensor) => Array.from(t.toTypedArray());
+
+forEachBackend('linear bias in place', () => {
+  test('a frozen bias: values and x, W gradients equal matmul + add; bias and input untouched', () => {
+    const g = new Generator(21);
+    const x = q.randn([2, 3, 4], { generator: g }).requiresGrad_(true);
+    const w = q.randn([5, 4], { generator: g }).requiresGrad_(true);
+    const b = q.randn([5], { generator: g }); // frozen
+    const r = q.randn([2, 3, 5], { generator: g });
+    const [x0, b0] = [arr(x), arr(b)];
+    const y = q.linear(x, w, b);
+    const grads = () => [arr(x.grad!), arr(w.grad!)];
+    q.sum(q.mul(y, r)).backward();
+    const got = grads();
+    x.zeroGrad();
+    w.zeroGrad();
+    const want = q.add(q.matmul(x, q.transpose(w)), b);
+    q.sum(q.mul(want, r)).backward();
+    assert.deepEqual(arr(y), arr(want));
+    assert.deepEqual(got, grads());
+    assert.deepEqual(arr(x), x0);
+    assert.deepEqual(arr(b), b0);
+  });
+
+  test('a trainable bias still gets its gradient (the recorded add)', () => {
+    const g = new Generator(22);
+    const x = q.randn([6, 4], { generator: g });
+    const w = q.randn([3, 4], { generator: g });
+    const b = q.randn([3], { generator: g }).requiresGrad_(true);
+    q.sum(q.linear(x, w, b)).backward();
+    assert.deepEqual(arr(b.grad!), [6, 6, 6]);
+  });
+
+  test('under noGrad the output is the only (…, out) buffer: peak memory grows by one output', () => {
+    const g = new Generator(23);
+    const x = q.randn([64, 128], { generator: g });
+    const w = q.randn([256, 128], { generator: g });
+    const b = q.randn([256], { generator: g });
+    const want = q.noGrad(() => q.add(q.matmul(x, q.transpose(w)), b));
+    const before = q.memory().bytes;
+    q.resetPeak();
+    const y = q.noGrad(() => q.linear(x, w, b));
+    const outBytes = 64 * 256 * 4;
+    assert.ok(q.memory().peakBytes - before < 1.5 * outBytes, `peak grew by ${q.memory().peakBytes - before} bytes for a ${outBytes}-byte output`);
+    assert.deepEqual(arr(y), arr(want));
+  });
+});
