@@ -4,10 +4,10 @@ import { OpError, shapeStr } from '../core/errors.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides, sizeOf } from '../core/shape.js';
 import { kernel } from '../kernels/registry.js';
 import { record } from '../tensor/autograd.js';
-import { state, tidy } from '../tensor/engine.js';
+import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { add } from './elementwise.js';
-import { checkDtype, checkTensor, isWhole, onHost, ownerOf } from './util.js';
+import { addToFresh } from './elementwise.js';
+import { checkDtype, checkTensor, ownerOf } from './util.js';
 import { reshape, squeeze, transpose, unsqueeze } from './views.js';
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
@@ -116,23 +116,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   return tidy(() => {
     const y = matmul(x, transpose(weight));
-    return bias ? addBias(y, bias) : y;
+    return bias ? addToFresh(y, bias) : y; // y is this call's own product
   });
 }
 
-/**
- * y + bias (over the last axis) for a product y the caller has just made and holds alone. Where
- * the bias takes no gradient (inference, a decoding step, a frozen layer of a LoRA step) and y is
- * on the host, the bias goes into y's own memory and y is returned: no second (…, out) buffer and
- * one pass fewer over memory. That is exact for autograd too: the sum's gradient for y is the
- * identity, and the product's backward never reads its own output. Else the recorded add.
- */
-export function addBias(y: Tensor, bias: Tensor): Tensor {
-  if ((state.gradEnabled && bias.requiresGrad) || !onHost(y) || !isWhole(y) || y.dtype !== 'float32' || bias.dtype !== 'float32') return add(y, bias);
-  const shape = broadcastShapes('add', y.shape, bias.shape);
-  if (shape.join() !== y.shape.join()) return add(y, bias);
-  const be = ownerOf('add', y, bias);
-  kernel('Add', be)(y.strided('add'), { ...bias.strided('add'), strides: broadcastStrides(bias.shape, bias.strides, shape) }, shape, y.buffer());
-  y.bumpVersion();
-  return y;
-}

@@ -7,7 +7,7 @@
 import { shapeStr } from '../../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../../core/rng.js';
 import { arange, zeros } from '../../../ops/creation.js';
-import { add, tanh } from '../../../ops/elementwise.js';
+import { add, addToFresh, tanh } from '../../../ops/elementwise.js';
 import { crossEntropy } from '../../../ops/loss.js';
 import { permute, reshape, select } from '../../../ops/views.js';
 import { noGrad, tidy } from '../../../tensor/engine.js';
@@ -160,7 +160,7 @@ class BertResidual extends Module {
   }
 
   forward(h: Tensor, x: Tensor): Tensor {
-    return tidy(() => this.LayerNorm.forward(add(dropped(this.dropout, this.dense.forward(h)), x)));
+    return tidy(() => this.LayerNorm.forward(addToFresh(dropped(this.dropout, this.dense.forward(h)), x))); // into dense's own output
   }
 }
 

@@ -8,7 +8,7 @@
 import { shapeStr } from '../../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../../core/rng.js';
 import { arange } from '../../../ops/creation.js';
-import { add, gelu, relu } from '../../../ops/elementwise.js';
+import { add, addToFresh, gelu, relu } from '../../../ops/elementwise.js';
 import { split } from '../../../ops/join.js';
 import { flashAttentionPacked } from '../../../ops/flash-attention.js';
 import { crossEntropy } from '../../../ops/loss.js';
@@ -175,8 +175,9 @@ class GPT2Block extends Module {
   forward(x: Tensor, o: { cache: DecodingCache | null; keyPaddingMask: Tensor | null; needWeights: boolean }): { h: Tensor; alphaPrime: Tensor | null } {
     return tidy(() => {
       const a = this.attn.forward(this.ln_1.forward(x), o);
-      const h = add(x, a.y);
-      return { h: add(h, this.mlp.forward(this.ln_2.forward(h))), alphaPrime: a.alphaPrime };
+      // the residual sums go into the sublayers' own fresh outputs (addToFresh), x and h stay as they are
+      const h = addToFresh(a.y, x);
+      return { h: addToFresh(this.mlp.forward(this.ln_2.forward(h)), h), alphaPrime: a.alphaPrime };
     });
   }
 }

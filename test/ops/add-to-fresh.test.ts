@@ -1,6 +1,5 @@
-// linear's bias added in the product's own memory where the bias takes no gradient (inference,
-// decoding, a frozen layer of a LoRA step): the values and gradients of the recorded add, one
-// (…, out) buffer fewer; on every backend.
+// addToFresh: a sum written over a tensor the caller just made (linear's bias, a LoRA update, a
+// residual): the values and gradients of the plain add, one (…, out) buffer fewer; on every backend.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as q from '../../src/index.js';
@@ -9,7 +8,7 @@ import { forEachBackend } from '../helpers.js';
 
 const arr = (t: q.Tensor) => Array.from(t.toTypedArray());
 
-forEachBackend('linear bias in place', () => {
+forEachBackend('addToFresh', () => {
   test('a frozen bias: values and x, W gradients equal matmul + add; bias and input untouched', () => {
     const g = new Generator(21);
     const x = q.randn([2, 3, 4], { generator: g }).requiresGrad_(true);
@@ -52,5 +51,28 @@ forEachBackend('linear bias in place', () => {
     const outBytes = 64 * 256 * 4;
     assert.ok(q.memory().peakBytes - before < 1.5 * outBytes, `peak grew by ${q.memory().peakBytes - before} bytes for a ${outBytes}-byte output`);
     assert.deepEqual(arr(y), arr(want));
+  });
+
+  test('a residual: both sides take gradients (a new handle records the add); a wider b falls back to add', () => {
+    const g = new Generator(24);
+    const x = q.randn([3, 4], { generator: g }).requiresGrad_(true);
+    const w = q.randn([4, 4], { generator: g }).requiresGrad_(true);
+    const h = q.randn([3, 4], { generator: g }).requiresGrad_(true);
+    const r = q.randn([3, 4], { generator: g });
+    const h0 = arr(h);
+    const run = (sum: (a: q.Tensor, b: q.Tensor) => q.Tensor) => {
+      for (const t of [x, w, h]) t.zeroGrad();
+      const y = sum(q.matmul(x, w), h);
+      q.sum(q.mul(y, r)).backward();
+      return [arr(y), arr(x.grad!), arr(w.grad!), arr(h.grad!)];
+    };
+    assert.deepEqual(run(q.addToFresh), run(q.add));
+    assert.deepEqual(arr(h), h0);
+    const a = q.randn([1, 4], { generator: g });
+    const wide = q.randn([3, 4], { generator: g });
+    const a0 = arr(a);
+    const s = q.addToFresh(a, wide); // [1, 4] + [3, 4]: a new [3, 4] tensor, a untouched
+    assert.deepEqual(s.shape, [3, 4]);
+    assert.deepEqual(arr(a), a0);
   });
 });
