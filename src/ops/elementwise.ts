@@ -72,6 +72,19 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
     return [dx];
   }, [x]);
 }
+/**
+ * gelu of a tensor the caller just made and holds alone (a Linear's output), computed in its own
+ * memory where no gradient is recorded (inference, decoding): no second buffer of its size. With
+ * gradients, gelu (its backward reads x).
+ */
+export function geluToFresh(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  checkTensor('gelu', x);
+  if ((state.gradEnabled && x.requiresGrad) || !onHost(x) || !isWhole(x) || x.dtype !== 'float32') return gelu(x, approximate);
+  if (approximate !== 'none' && approximate !== 'tanh') throw new OpError('gelu', `approximate must be "none" or "tanh", got "${approximate}"`);
+  kernel(approximate === 'tanh' ? 'GeluTanh' : 'GeluErf', x.backend)(x.strided('gelu'), x.shape, x.buffer(), 0);
+  x.bumpVersion();
+  return x;
+}
 export function elu(x: Tensor, alpha = 1): Tensor {
   const y = unary('elu', 'Elu', x, alpha);
   // d/dx = 1 for x > 0, else alpha*exp(x) = y + alpha

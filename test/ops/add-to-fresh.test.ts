@@ -1,5 +1,6 @@
-// addToFresh: a sum written over a tensor the caller just made (linear's bias, a LoRA update, a
-// residual): the values and gradients of the plain add, one (…, out) buffer fewer; on every backend.
+// addToFresh / geluToFresh: a sum (linear's bias, a LoRA update, a residual) or a GELU written over
+// a tensor the caller just made: the values and gradients of add and gelu, one buffer fewer; on
+// every backend.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as q from '../../src/index.js';
@@ -74,5 +75,28 @@ forEachBackend('addToFresh', () => {
     const s = q.addToFresh(a, wide); // [1, 4] + [3, 4]: a new [3, 4] tensor, a untouched
     assert.deepEqual(s.shape, [3, 4]);
     assert.deepEqual(arr(a), a0);
+  });
+
+  test('geluToFresh: the values of gelu in the memory of x without gradients (peak: no second buffer); with them, gelu and its gradient', () => {
+    const g = new Generator(25);
+    for (const approximate of ['none', 'tanh'] as const) {
+      const x = q.randn([64, 256], { generator: g });
+      const want = arr(q.gelu(x, approximate));
+      const fresh = q.mul(x, 1);
+      const before = q.memory().bytes;
+      q.resetPeak();
+      const y = q.noGrad(() => q.geluToFresh(fresh, approximate));
+      assert.equal(q.memory().peakBytes, before, `${approximate}: no allocation`);
+      assert.deepEqual(arr(y), want);
+      const xg = q.randn([3, 5], { generator: g }).requiresGrad_(true);
+      const r = q.randn([3, 5], { generator: g });
+      const grad = (f: (t: q.Tensor) => q.Tensor) => {
+        xg.zeroGrad();
+        const out = f(q.mul(xg, 2));
+        q.sum(q.mul(out, r)).backward();
+        return [arr(out), arr(xg.grad!)];
+      };
+      assert.deepEqual(grad((t) => q.geluToFresh(t, approximate)), grad((t) => q.gelu(t, approximate)));
+    }
   });
 });

@@ -8,7 +8,7 @@
 import { shapeStr } from '../../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../../core/rng.js';
 import { arange } from '../../../ops/creation.js';
-import { add, addToFresh, gelu, relu } from '../../../ops/elementwise.js';
+import { add, addToFresh, geluToFresh, relu } from '../../../ops/elementwise.js';
 import { split } from '../../../ops/join.js';
 import { flashAttentionPacked } from '../../../ops/flash-attention.js';
 import { crossEntropy } from '../../../ops/loss.js';
@@ -76,8 +76,9 @@ export function gpt2ConfigToJson(c: GPT2Config): Json {
   };
 }
 
+/** The MLP's activation of x, a Linear's own fresh output (GELU goes into its memory where nothing needs x: geluToFresh). */
 export function act(x: Tensor, a: GPT2Config['activation']): Tensor {
-  return a === 'relu' ? relu(x) : gelu(x, a === 'gelu_tanh' ? 'tanh' : 'none');
+  return a === 'relu' ? relu(x) : geluToFresh(x, a === 'gelu_tanh' ? 'tanh' : 'none');
 }
 
 /** What a forward pass returns: logits, and on request every hidden state and attention map. */
