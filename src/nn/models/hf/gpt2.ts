@@ -8,7 +8,7 @@
 import { shapeStr } from '../../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../../core/rng.js';
 import { arange } from '../../../ops/creation.js';
-import { add, addToFresh, geluToFresh, relu } from '../../../ops/elementwise.js';
+import { addToFresh, geluToFresh, relu } from '../../../ops/elementwise.js';
 import { split } from '../../../ops/join.js';
 import { flashAttentionPacked } from '../../../ops/flash-attention.js';
 import { crossEntropy } from '../../../ops/loss.js';
@@ -243,7 +243,7 @@ export class GPT2LMHeadModel extends Module {
     if (past + T > this.config.nPositions) throw new ModuleError('GPT2LMHeadModel', `cannot forward ${past + T} positions, n_positions is ${this.config.nPositions}`);
     return tidy(() => {
       const keyPaddingMask = o.attentionMask ? o.attentionMask.eq(0).cast('int32') : null; // (B, S) 1 = padding
-      let x = dropped(this.transformer.drop, add(this.transformer.wte.forward(idx), this.transformer.wpe.forward(arange(past, past + T)))); // (B, T, C)
+      let x = dropped(this.transformer.drop, addToFresh(this.transformer.wte.forward(idx), this.transformer.wpe.forward(arange(past, past + T)))); // (B, T, C), into the fresh lookup
       const hiddenStates: Tensor[] = [];
       const attentions: Tensor[] = [];
       this.transformer.h.items.forEach((block, i) => {
