@@ -30,10 +30,19 @@ static void blockScores(const float* qb, int d, const float* Kt, long sp, long j
 
 /** xt[p][j] = x[j][p] for j < s, zero for s <= j < sp. */
 static void transpose(const float* x, long s, int d, long sp, float* xt) {
-  for (long j = 0; j < s; j++)
+  // W rows of x at a time, written as W-wide runs of xt (a vector store per column)
+  long j = 0;
+  for (; j + W <= s; j += W)
+    for (int p = 0; p < d; p++) {
+      vf t;
+#pragma GCC unroll 16
+      for (int l = 0; l < W; l++) t[l] = x[(j + l) * d + p];
+      store(xt + p * sp + j, t);
+    }
+  for (; j < s; j++)
     for (int p = 0; p < d; p++) xt[p * sp + j] = x[j * d + p];
   for (int p = 0; p < d; p++)
-    for (long j = s; j < sp; j++) xt[p * sp + j] = 0;
+    for (j = s; j < sp; j++) xt[p * sp + j] = 0;
 }
 
 struct Range { long lo, hi; };
@@ -115,8 +124,10 @@ static void flashForward(const FlashArgs& a, int bh) {
   Range rr[BQ];
   for (long i0 = 0; i0 < n; i0 += BQ) {
     int rows = (int)mins(BQ, n - i0);
-    for (int r = 0; r < BQ; r++)
-      for (int p = 0; p < d; p++) qb[r * d + p] = r < rows ? q[(i0 + r) * d + p] * a.scale : 0;
+    for (int r = 0; r < rows; r++)
+      for (int p = 0; p < d; p++) qb[r * d + p] = q[(i0 + r) * d + p] * a.scale;
+    for (int r = rows; r < BQ; r++)
+      for (int p = 0; p < d; p++) qb[r * d + p] = 0;
     Range br = blockRange(a, i0, rows, sp);
     blockScores(qb, d, Kt, sp, br.lo, br.hi, S);
     maskBlock(a, pad, i0, rows, sp, br.lo, br.hi, S, rr);
@@ -243,15 +254,20 @@ static void flashBackward(const FlashArgs& a, int bh) {
   Range rr[BQ];
   for (long i0 = 0; i0 < n; i0 += BQ) {
     int rows = (int)mins(BQ, n - i0);
-    for (int r = 0; r < BQ; r++) {
-      for (int p = 0; p < d; p++) qb[r * d + p] = r < rows ? q[(i0 + r) * d + p] * a.scale : 0;
+    for (int r = 0; r < rows; r++) {
+      for (int p = 0; p < d; p++) qb[r * d + p] = q[(i0 + r) * d + p] * a.scale;
       float dd = 0;
       for (int c = 0; c < dv; c++) {
-        float g = r < rows ? dOut[(i0 + r) * dv + c] : 0;
+        float g = dOut[(i0 + r) * dv + c];
         ob[r * dv + c] = g;
-        if (r < rows) dd += g * out[(i0 + r) * dv + c];
+        dd += g * out[(i0 + r) * dv + c];
       }
       D[r] = dd;
+    }
+    for (int r = rows; r < BQ; r++) {
+      for (int p = 0; p < d; p++) qb[r * d + p] = 0;
+      for (int c = 0; c < dv; c++) ob[r * dv + c] = 0;
+      D[r] = 0;
     }
     Range br = blockRange(a, i0, rows, sp);
     blockScores(qb, d, Kt, sp, br.lo, br.hi, P);
