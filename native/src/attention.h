@@ -12,20 +12,37 @@ namespace qkv { namespace QKV_ISA {
 
 constexpr int BQ = 8;
 
+/**
+ * Vectors of keys (scores) or of output columns (P·V) a block product keeps in registers at once:
+ * two where there are 32 vector registers (AVX-512: 2·BQ accumulators), so each broadcast q (or
+ * P) value serves two multiply-adds; one elsewhere. Each element's sum runs in the same order.
+ */
+constexpr int JV = W >= 16 ? 2 : 1;
+
+template <int V> static inline void blockScoresAt(const float* qb, int d, const float* Kt, long sp, long j, float* S) {
+  vf acc[BQ][V];
+#pragma GCC unroll 8
+  for (int r = 0; r < BQ; r++)
+    for (int v = 0; v < V; v++) acc[r][v] = vf{};
+  for (int p = 0; p < d; p++) {
+    vf kv[V];
+    for (int v = 0; v < V; v++) kv[v] = *(const vf*)(Kt + p * sp + j + v * W);
+#pragma GCC unroll 8
+    for (int r = 0; r < BQ; r++) {
+      const float qv = qb[r * d + p];
+      for (int v = 0; v < V; v++) acc[r][v] += qv * kv[v];
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < BQ; r++)
+    for (int v = 0; v < V; v++) *(vf*)(S + r * sp + j + v * W) = acc[r][v];
+}
+
 /** S[r][j] = Σ_p qb[r][p] · Kt[p][j] for r < BQ, j in [j0, j1) (multiples of W); rows of S are sp long. */
 static void blockScores(const float* qb, int d, const float* Kt, long sp, long j0, long j1, float* S) {
-  for (long j = j0; j < j1; j += W) {
-    vf acc[BQ];
-#pragma GCC unroll 8
-    for (int r = 0; r < BQ; r++) acc[r] = vf{};
-    for (int p = 0; p < d; p++) {
-      vf kv = *(const vf*)(Kt + p * sp + j);
-#pragma GCC unroll 8
-      for (int r = 0; r < BQ; r++) acc[r] += qb[r * d + p] * kv;
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < BQ; r++) *(vf*)(S + r * sp + j) = acc[r];
-  }
+  long j = j0;
+  for (; j + JV * W <= j1; j += JV * W) blockScoresAt<JV>(qb, d, Kt, sp, j, S);
+  for (; j < j1; j += W) blockScoresAt<1>(qb, d, Kt, sp, j, S);
 }
 
 /** xt[p][j] = x[j][p] for j < s, zero for s <= j < sp. */
@@ -82,20 +99,29 @@ static inline Range blockRange(const FlashArgs& a, long i0, int rows, long sp) {
   return {lo, hi};
 }
 
+template <int V> static inline void blockPVAt(const float* P, long sp, const float* x, int cols, long lo, long hi, int c, float* o, long ldo, int rows, const float* scale) {
+  vf acc[BQ][V];
+#pragma GCC unroll 8
+  for (int r = 0; r < BQ; r++)
+    for (int v = 0; v < V; v++) acc[r][v] = vf{};
+  for (long j = lo; j < hi; j++) {
+    vf xv[V];
+    for (int v = 0; v < V; v++) xv[v] = load(x + j * cols + c + v * W);
+#pragma GCC unroll 8
+    for (int r = 0; r < BQ; r++) {
+      const float pv = P[r * sp + j];
+      for (int v = 0; v < V; v++) acc[r][v] += pv * xv[v];
+    }
+  }
+  for (int r = 0; r < rows; r++)
+    for (int v = 0; v < V; v++) store(o + r * ldo + c + v * W, acc[r][v] * scale[r]);
+}
+
 /** o[r][c] = scale[r] · Σ_{j in [lo, hi)} P[r][j] · x[j][c] for r < rows (x rows of `cols`, o rows of `ldo`); rows past `rows` of P are ignored. */
 static void blockPV(const float* P, long sp, const float* x, int cols, long lo, long hi, float* o, long ldo, int rows, const float* scale) {
   int c = 0;
-  for (; c + W <= cols; c += W) {
-    vf acc[BQ];
-#pragma GCC unroll 8
-    for (int r = 0; r < BQ; r++) acc[r] = vf{};
-    for (long j = lo; j < hi; j++) {
-      vf xv = load(x + j * cols + c);
-#pragma GCC unroll 8
-      for (int r = 0; r < BQ; r++) acc[r] += P[r * sp + j] * xv;
-    }
-    for (int r = 0; r < rows; r++) store(o + r * ldo + c, acc[r] * scale[r]);
-  }
+  for (; c + JV * W <= cols; c += JV * W) blockPVAt<JV>(P, sp, x, cols, lo, hi, c, o, ldo, rows, scale);
+  for (; c + W <= cols; c += W) blockPVAt<1>(P, sp, x, cols, lo, hi, c, o, ldo, rows, scale);
   for (; c < cols; c++) {
     float acc[BQ] = {0};
     for (long j = lo; j < hi; j++)
