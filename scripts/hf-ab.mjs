@@ -1,6 +1,7 @@
 // A/B of two qkv builds on the Hugging Face bench rows (bench/hf.mjs's shapes: GPT-2 small,
 // BERT base, random weights), in one process and alternating: each timed run of build A is
-// followed by one of build B, so both see the same machine; medians and the B/A ratio per row.
+// followed by one of build B, so both see the same machine; medians and the B/A ratio per row,
+// and the median of the per-pair ratios (B run / the A run just before it).
 // For a before/after on a shared machine, where runs minutes apart are not comparable.
 //   node scripts/hf-ab.mjs A_DIST B_DIST [--rows gpt2.forward,gpt2.generate,gpt2.full,gpt2.lora,bert.forward,bert.full,bert.lora] [--reps N] [--quick]
 // (A_DIST, B_DIST: built dist/ directories, e.g. a checkout of main's and this one's.)
@@ -77,7 +78,8 @@ for (const row of rows) {
   }
   runners.forEach((r) => r.dispose());
   const [a, b] = times.map(median);
+  const paired = median(times[1].map((t, i) => t / times[0][i])); // each B run over the A run beside it: steadier than a ratio of medians when the load moves
   const unit = row === 'gpt2.generate' ? (ms) => `${(S.newTokens / ms * 1000).toFixed(1)} tok/s` : (ms) => `${ms.toFixed(1)} ms`;
-  console.log(`${row.padEnd(14)} A ${unit(a).padStart(11)}  B ${unit(b).padStart(11)}  B/A time ${(b / a).toFixed(3)}  (A ${times[0].map((t) => t.toFixed(0)).join(' ')}; B ${times[1].map((t) => t.toFixed(0)).join(' ')})`);
+  console.log(`${row.padEnd(14)} A ${unit(a).padStart(11)}  B ${unit(b).padStart(11)}  B/A time ${(b / a).toFixed(3)}, paired ${paired.toFixed(3)}  (A ${times[0].map((t) => t.toFixed(0)).join(' ')}; B ${times[1].map((t) => t.toFixed(0)).join(' ')})`);
 }
 console.log(`load ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);

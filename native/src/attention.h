@@ -5,59 +5,61 @@
 // per thread, never n×s. A slice runs start to end on one thread, so threads never change a result.
 // Attention dropout multiplies each weight row by its mask factors (random.h) after the softmax.
 #pragma once
-#include "gemm.h"  // TB×TB register transposes
 #include "random.h"
-#include "rows.h"  // maxRow
 #include "vec.h"
 
 namespace qkv { namespace QKV_ISA {
 
 constexpr int BQ = 8;
 
-/** S[r][j] = Σ_p qb[r][p] · Kt[p][j] for r < BQ, j in [j0, j1) (multiples of W); rows of S are sp long. */
-static void blockScores(const float* qb, int d, const float* Kt, long sp, long j0, long j1, float* S) {
-  for (long j = j0; j < j1; j += W) {
-    vf acc[BQ];
+/**
+ * Vectors of keys (scores) or of output columns (P·V) a block product keeps in registers at once:
+ * two where there are 32 vector registers (AVX-512: 2·BQ accumulators), so each broadcast q (or
+ * P) value serves two multiply-adds; one elsewhere. Each element's sum runs in the same order.
+ */
+constexpr int JV = W >= 16 ? 2 : 1;
+
+template <int V> static inline void blockScoresAt(const float* qb, int d, const float* Kt, long sp, long j, float* S) {
+  vf acc[BQ][V];
 #pragma GCC unroll 8
-    for (int r = 0; r < BQ; r++) acc[r] = vf{};
-    for (int p = 0; p < d; p++) {
-      vf kv = *(const vf*)(Kt + p * sp + j);
+  for (int r = 0; r < BQ; r++)
+    for (int v = 0; v < V; v++) acc[r][v] = vf{};
+  for (int p = 0; p < d; p++) {
+    vf kv[V];
+    for (int v = 0; v < V; v++) kv[v] = *(const vf*)(Kt + p * sp + j + v * W);
 #pragma GCC unroll 8
-      for (int r = 0; r < BQ; r++) acc[r] += qb[r * d + p] * kv;
+    for (int r = 0; r < BQ; r++) {
+      const float qv = qb[r * d + p];
+      for (int v = 0; v < V; v++) acc[r][v] += qv * kv[v];
     }
-#pragma GCC unroll 8
-    for (int r = 0; r < BQ; r++) *(vf*)(S + r * sp + j) = acc[r];
   }
+#pragma GCC unroll 8
+  for (int r = 0; r < BQ; r++)
+    for (int v = 0; v < V; v++) *(vf*)(S + r * sp + j + v * W) = acc[r][v];
 }
 
-/** xt[p][j] = x[j][p] for j < s, zero for s <= j < sp: TB×TB blocks transposed in registers (a small
- * head's whole K is a few of them), the edges one by one. */
+/** S[r][j] = Σ_p qb[r][p] · Kt[p][j] for r < BQ, j in [j0, j1) (multiples of W); rows of S are sp long. */
+static void blockScores(const float* qb, int d, const float* Kt, long sp, long j0, long j1, float* S) {
+  long j = j0;
+  for (; j + JV * W <= j1; j += JV * W) blockScoresAt<JV>(qb, d, Kt, sp, j, S);
+  for (; j < j1; j += W) blockScoresAt<1>(qb, d, Kt, sp, j, S);
+}
+
+/** xt[p][j] = x[j][p] for j < s, zero for s <= j < sp. */
 static void transpose(const float* x, long s, int d, long sp, float* xt) {
+  // W rows of x at a time, written as W-wide runs of xt (a vector store per column)
   long j = 0;
-  for (; j + TB <= s; j += TB) {
-    int p = 0;
-    for (; p + TB <= d; p += TB) {
-      vt t[TB];
-#pragma GCC unroll 8
-      for (int r = 0; r < TB; r++) t[r] = loadT(x + (j + r) * d + p);
-      transposeT(t);
-#pragma GCC unroll 8
-      for (int r = 0; r < TB; r++) storeT(xt + (p + r) * sp + j, t[r]);
+  for (; j + W <= s; j += W)
+    for (int p = 0; p < d; p++) {
+      vf t;
+#pragma GCC unroll 16
+      for (int l = 0; l < W; l++) t[l] = x[(j + l) * d + p];
+      store(xt + p * sp + j, t);
     }
-    for (; p < d; p++)
-      for (int r = 0; r < TB; r++) xt[p * sp + j + r] = x[(j + r) * d + p];
-  }
   for (; j < s; j++)
     for (int p = 0; p < d; p++) xt[p * sp + j] = x[j * d + p];
   for (int p = 0; p < d; p++)
-    for (long jj = s; jj < sp; jj++) xt[p * sp + jj] = 0;
-}
-
-/** qb[r][p] = q[r][p] · scale for r < rows, zero rows up to BQ (the block's padding). */
-static inline void scaledRows(const float* q, int d, int rows, float scale, float* qb) {
-  for (int r = 0; r < rows; r++)
-    for (int p = 0; p < d; p++) qb[r * d + p] = q[r * d + p] * scale;
-  for (int p = rows * d; p < BQ * d; p++) qb[p] = 0;
+    for (j = s; j < sp; j++) xt[p * sp + j] = 0;
 }
 
 struct Range { long lo, hi; };
@@ -72,20 +74,18 @@ static inline Range visibleRange(const FlashArgs& a, long i) {
   return {lo, hi};
 }
 
-/** Sets S[r][j] = -inf outside what query i0 + r sees (block range [j0, j1)); returns each row's [lo, hi).
- * Only the masked runs are written (a causal row's tail past its position), and the padding looked up
- * inside the visible run only. */
+/** Sets S[r][j] = -inf outside what query i0 + r sees (block range [j0, j1)); returns each row's [lo, hi). */
 static void maskBlock(const FlashArgs& a, const int32_t* pad, long i0, int rows, long sp, long j0, long j1, float* S, Range* rr) {
   for (int r = 0; r < rows; r++) {
     Range v = visibleRange(a, i0 + r);
     rr[r] = v;
     float* Sr = S + r * sp;
-    const long lo = mins(maxs(v.lo, j0), j1), hi = maxs(mins(v.hi, j1), lo);
-    for (long j = j0; j < lo; j++) Sr[j] = -INFINITY;
+    // only the masked keys are touched: the ones left and right of [lo, hi), then padding inside it
+    for (long j = j0; j < mins(j1, v.lo); j++) Sr[j] = -INFINITY;
+    for (long j = maxs(j0, v.hi); j < j1; j++) Sr[j] = -INFINITY;
     if (pad)
-      for (long j = lo; j < hi; j++)
+      for (long j = maxs(j0, v.lo); j < mins(j1, v.hi); j++)
         if (pad[j] != 0) Sr[j] = -INFINITY;
-    for (long j = hi; j < j1; j++) Sr[j] = -INFINITY;
   }
 }
 
@@ -99,59 +99,35 @@ static inline Range blockRange(const FlashArgs& a, long i0, int rows, long sp) {
   return {lo, hi};
 }
 
+template <int V> static inline void blockPVAt(const float* P, long sp, const float* x, int cols, long lo, long hi, int c, float* o, long ldo, int rows, const float* scale) {
+  vf acc[BQ][V];
+#pragma GCC unroll 8
+  for (int r = 0; r < BQ; r++)
+    for (int v = 0; v < V; v++) acc[r][v] = vf{};
+  for (long j = lo; j < hi; j++) {
+    vf xv[V];
+    for (int v = 0; v < V; v++) xv[v] = load(x + j * cols + c + v * W);
+#pragma GCC unroll 8
+    for (int r = 0; r < BQ; r++) {
+      const float pv = P[r * sp + j];
+      for (int v = 0; v < V; v++) acc[r][v] += pv * xv[v];
+    }
+  }
+  for (int r = 0; r < rows; r++)
+    for (int v = 0; v < V; v++) store(o + r * ldo + c + v * W, acc[r][v] * scale[r]);
+}
+
 /** o[r][c] = scale[r] · Σ_{j in [lo, hi)} P[r][j] · x[j][c] for r < rows (x rows of `cols`, o rows of `ldo`); rows past `rows` of P are ignored. */
 static void blockPV(const float* P, long sp, const float* x, int cols, long lo, long hi, float* o, long ldo, int rows, const float* scale) {
   int c = 0;
-  for (; c + W <= cols; c += W) {
-    vf acc[BQ];
-#pragma GCC unroll 8
-    for (int r = 0; r < BQ; r++) acc[r] = vf{};
-    for (long j = lo; j < hi; j++) {
-      vf xv = load(x + j * cols + c);
-#pragma GCC unroll 8
-      for (int r = 0; r < BQ; r++) acc[r] += P[r * sp + j] * xv;
-    }
-    for (int r = 0; r < rows; r++) store(o + r * ldo + c, acc[r] * scale[r]);
-  }
+  for (; c + JV * W <= cols; c += JV * W) blockPVAt<JV>(P, sp, x, cols, lo, hi, c, o, ldo, rows, scale);
+  for (; c + W <= cols; c += W) blockPVAt<1>(P, sp, x, cols, lo, hi, c, o, ldo, rows, scale);
   for (; c < cols; c++) {
     float acc[BQ] = {0};
     for (long j = lo; j < hi; j++)
       for (int r = 0; r < BQ; r++) acc[r] += P[r * sp + j] * x[j * cols + c];
     for (int r = 0; r < rows; r++) o[r * ldo + c] = acc[r] * scale[r];
   }
-}
-
-/** Keys whose gradient rows the backward updates together. */
-constexpr int JB = 4;
-
-/** Whether any of the block's `rows` queries gives key j a weight or a score gradient. */
-static inline bool keyWeighed(const float* P, const float* dS, long sp, long j, int rows) {
-  for (int r = 0; r < rows; r++)
-    if (P[r * sp + j] != 0 || dS[r * sp + j] != 0) return true;
-  return false;
-}
-
-/** g[j + t] += Σ_{r < rows} coef[r][j + t] · x[r] for t < jn (rows of `cols`; coef rows sp long), r in order. */
-static void accumulateKeys(const float* coef, long sp, long j, int jn, const float* x, int cols, float* g, int rows) {
-  int c = 0;
-  for (; c + W <= cols; c += W) {
-    vf acc[JB];
-    for (int t = 0; t < jn; t++) acc[t] = load(g + (j + t) * cols + c);
-    for (int r = 0; r < rows; r++) {
-      const vf xv = load(x + r * cols + c);
-      const float* cr = coef + r * sp + j;
-#pragma GCC unroll 4
-      for (int t = 0; t < JB; t++)
-        if (t < jn) acc[t] += cr[t] * xv;
-    }
-    for (int t = 0; t < jn; t++) store(g + (j + t) * cols + c, acc[t]);
-  }
-  for (; c < cols; c++)
-    for (int t = 0; t < jn; t++) {
-      float acc = g[(j + t) * cols + c];
-      for (int r = 0; r < rows; r++) acc += coef[r * sp + j + t] * x[r * cols + c];
-      g[(j + t) * cols + c] = acc;
-    }
 }
 
 /** Row r's mask element index at key 0: (bh·n + i0 + r)·s. */
@@ -174,7 +150,10 @@ static void flashForward(const FlashArgs& a, int bh) {
   Range rr[BQ];
   for (long i0 = 0; i0 < n; i0 += BQ) {
     int rows = (int)mins(BQ, n - i0);
-    scaledRows(q + i0 * d, d, rows, a.scale, qb);
+    for (int r = 0; r < rows; r++)
+      for (int p = 0; p < d; p++) qb[r * d + p] = q[(i0 + r) * d + p] * a.scale;
+    for (int r = rows; r < BQ; r++)
+      for (int p = 0; p < d; p++) qb[r * d + p] = 0;
     Range br = blockRange(a, i0, rows, sp);
     blockScores(qb, d, Kt, sp, br.lo, br.hi, S);
     maskBlock(a, pad, i0, rows, sp, br.lo, br.hi, S, rr);
@@ -209,6 +188,70 @@ static void flashForward(const FlashArgs& a, int bh) {
   }
 }
 
+/**
+ * g[j][c] += Σ_{r < rows} coef[r][j] · x[r][c] for the keys j in [lo, hi) (coef rows sp long, x and
+ * g rows `cols` long): JB keys × up to CV vectors of columns stay in registers while the x rows
+ * stream past, so each x row is loaded once per JB keys and each g row read and written once per
+ * block (the sum runs over r in order, as one key at a time would).
+ */
+static void blockKeyGrads(const float* coef, long sp, const float* x, int cols, int rows, long lo, long hi, float* g) {
+  constexpr int JB = 4, CV = 4;
+  long j = lo;
+  for (; j + JB <= hi; j += JB) {
+    int c = 0;
+    for (; c + CV * W <= cols; c += CV * W) {
+      vf acc[JB][CV];
+#pragma GCC unroll 4
+      for (int jj = 0; jj < JB; jj++)
+#pragma GCC unroll 4
+        for (int v = 0; v < CV; v++) acc[jj][v] = load(g + (j + jj) * cols + c + v * W);
+      for (int r = 0; r < rows; r++) {
+        vf xv[CV];
+#pragma GCC unroll 4
+        for (int v = 0; v < CV; v++) xv[v] = load(x + r * cols + c + v * W);
+#pragma GCC unroll 4
+        for (int jj = 0; jj < JB; jj++) {
+          const float s = coef[r * sp + j + jj];
+#pragma GCC unroll 4
+          for (int v = 0; v < CV; v++) acc[jj][v] += s * xv[v];
+        }
+      }
+#pragma GCC unroll 4
+      for (int jj = 0; jj < JB; jj++)
+#pragma GCC unroll 4
+        for (int v = 0; v < CV; v++) store(g + (j + jj) * cols + c + v * W, acc[jj][v]);
+    }
+    for (; c + W <= cols; c += W) {
+      vf acc[JB];
+      for (int jj = 0; jj < JB; jj++) acc[jj] = load(g + (j + jj) * cols + c);
+      for (int r = 0; r < rows; r++) {
+        vf xv = load(x + r * cols + c);
+        for (int jj = 0; jj < JB; jj++) acc[jj] += coef[r * sp + j + jj] * xv;
+      }
+      for (int jj = 0; jj < JB; jj++) store(g + (j + jj) * cols + c, acc[jj]);
+    }
+    for (; c < cols; c++)
+      for (int jj = 0; jj < JB; jj++) {
+        float acc = g[(j + jj) * cols + c];
+        for (int r = 0; r < rows; r++) acc += coef[r * sp + j + jj] * x[r * cols + c];
+        g[(j + jj) * cols + c] = acc;
+      }
+  }
+  for (; j < hi; j++) {
+    int c = 0;
+    for (; c + W <= cols; c += W) {
+      vf acc = load(g + j * cols + c);
+      for (int r = 0; r < rows; r++) acc += coef[r * sp + j] * load(x + r * cols + c);
+      store(g + j * cols + c, acc);
+    }
+    for (; c < cols; c++) {
+      float acc = g[j * cols + c];
+      for (int r = 0; r < rows; r++) acc += coef[r * sp + j] * x[r * cols + c];
+      g[j * cols + c] = acc;
+    }
+  }
+}
+
 static void flashBackward(const FlashArgs& a, int bh) {
   const int d = a.d, dv = a.dv_;
   const long n = a.n, s = a.s, sp = ((s + W - 1) / W) * W;
@@ -237,14 +280,20 @@ static void flashBackward(const FlashArgs& a, int bh) {
   Range rr[BQ];
   for (long i0 = 0; i0 < n; i0 += BQ) {
     int rows = (int)mins(BQ, n - i0);
-    scaledRows(q + i0 * d, d, rows, a.scale, qb);
-    scaledRows(dOut + i0 * dv, dv, rows, 1.0f, ob);
-    // D_r = dOut_r · out_r, summed in c order (as the reference)
-    for (int r = 0; r < BQ; r++) {
+    for (int r = 0; r < rows; r++) {
+      for (int p = 0; p < d; p++) qb[r * d + p] = q[(i0 + r) * d + p] * a.scale;
       float dd = 0;
-      if (r < rows)
-        for (int c = 0; c < dv; c++) dd += ob[r * dv + c] * out[(i0 + r) * dv + c];
+      for (int c = 0; c < dv; c++) {
+        float g = dOut[(i0 + r) * dv + c];
+        ob[r * dv + c] = g;
+        dd += g * out[(i0 + r) * dv + c];
+      }
       D[r] = dd;
+    }
+    for (int r = rows; r < BQ; r++) {
+      for (int p = 0; p < d; p++) qb[r * d + p] = 0;
+      for (int c = 0; c < dv; c++) ob[r * dv + c] = 0;
+      D[r] = 0;
     }
     Range br = blockRange(a, i0, rows, sp);
     blockScores(qb, d, Kt, sp, br.lo, br.hi, P);
@@ -280,18 +329,9 @@ static void flashBackward(const FlashArgs& a, int bh) {
     const float ones[BQ] = {1, 1, 1, 1, 1, 1, 1, 1};
     long hi = mins(br.hi, s);
     blockPV(dP, sp, k, d, br.lo, hi, dq + i0 * d, d, rows, ones);
-    // dk_j += Σ_i dS_ij q_i (q unscaled), dv_j += Σ_i P_ij dOut_i: each row of dk, dv read and written
-    // once per block, up to JB of them at a time (a q or dOut vector loaded once for the JB rows); a key
-    // no query of the block weighs (masked, or dropped for every row) is skipped
-    long j = br.lo;
-    while (j < hi) {
-      int jn = 0;
-      while (jn < JB && j + jn < hi && keyWeighed(P, dP, sp, j + jn, rows)) jn++;
-      if (jn == 0) { j++; continue; }
-      accumulateKeys(dP, sp, j, jn, q + i0 * d, d, dk, rows);
-      accumulateKeys(P, sp, j, jn, ob, dv, dvv, rows);
-      j += jn;
-    }
+    // dk_j += Σ_i dS_ij q_i (q unscaled), dv_j += Σ_i P_ij dOut_i (rows of dS and P past `rows` are zero)
+    blockKeyGrads(dP, sp, q + i0 * d, d, rows, br.lo, hi, dk);
+    blockKeyGrads(P, sp, ob, dv, rows, br.lo, hi, dvv);
   }
 }
 

@@ -6,9 +6,9 @@ import { broadcastShapes, broadcastStrides, type Shape } from '../core/shape.js'
 import type { BinaryKernelName, Strided, UnaryKernelName } from '../kernels/contract.js';
 import { kernel } from '../kernels/registry.js';
 import { record } from '../tensor/autograd.js';
-import { noGrad, tidy } from '../tensor/engine.js';
+import { noGrad, state, tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, contiguousTensor, f32, ownerOf, release, scalar, type TensorLike } from './util.js';
+import { checkTensor, contiguousTensor, f32, isWhole, onHost, ownerOf, release, scalar, type TensorLike } from './util.js';
 
 // ---- unary
 
@@ -74,6 +74,19 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
     return [dx];
   }, [x]);
 }
+/**
+ * gelu of a tensor the caller just made and holds alone (a Linear's output), computed in its own
+ * memory where no gradient is recorded (inference, decoding): no second buffer of its size. With
+ * gradients, gelu (its backward reads x).
+ */
+export function geluToFresh(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  checkTensor('gelu', x);
+  if ((state.gradEnabled && x.requiresGrad) || !onHost(x) || !isWhole(x) || x.dtype !== 'float32') return gelu(x, approximate);
+  if (approximate !== 'none' && approximate !== 'tanh') throw new OpError('gelu', `approximate must be "none" or "tanh", got "${approximate}"`);
+  kernel(approximate === 'tanh' ? 'GeluTanh' : 'GeluErf', x.backend)(x.strided('gelu'), x.shape, x.buffer(), 0);
+  x.bumpVersion();
+  return x;
+}
 export function elu(x: Tensor, alpha = 1): Tensor {
   const y = unary('elu', 'Elu', x, alpha);
   // d/dx = 1 for x > 0, else alpha*exp(x) = y + alpha
@@ -109,6 +122,25 @@ function binary(op: string, name: BinaryKernelName, a: TensorLike, b: TensorLike
 
 export function add(a: TensorLike, b: TensorLike): Tensor {
   return binary('add', 'Add', a, b, undefined, (g) => [g, g]);
+}
+
+/**
+ * a + b written over a, for an `a` the caller has just made and holds alone (a product, a layer's
+ * output): a bias, a LoRA update, a residual added without a second buffer and a pass over it.
+ * Exact for autograd: the sum's gradient is g for both sides and reads neither value, and no one
+ * saved a. When b takes no gradient a is returned (its own node passes g on); else a new handle
+ * on a's memory records the add. A device backend, a view, or a b that widens a: the plain add.
+ */
+export function addToFresh(a: Tensor, b: Tensor): Tensor {
+  checkTensor('add', a, 'first input');
+  checkTensor('add', b, 'second input');
+  if (!onHost(a) || !isWhole(a) || a.dtype !== 'float32' || b.dtype !== 'float32') return add(a, b);
+  const shape = broadcastShapes('add', a.shape, b.shape);
+  if (shape.length !== a.rank || shape.some((d, i) => d !== a.shape[i])) return add(a, b);
+  kernel('Add', ownerOf('add', a, b))(a.strided('add'), bstrided(b, shape, 'add'), shape, a.buffer());
+  a.bumpVersion();
+  if (!state.gradEnabled || !b.requiresGrad) return a;
+  return record('add', [a, b], a.makeView(a.shape, a.strides, 0), (g) => [g, g]);
 }
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   return binary('sub', 'Sub', a, b, undefined, (g, _s, needs) => [g, needs[1] ? neg(g) : null]);

@@ -6,7 +6,7 @@ import { kernel } from '../kernels/registry.js';
 import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { add } from './elementwise.js';
+import { addToFresh } from './elementwise.js';
 import { checkDtype, checkTensor, ownerOf } from './util.js';
 import { reshape, squeeze, transpose, unsqueeze } from './views.js';
 
@@ -121,6 +121,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   return tidy(() => {
     const y = matmul(x, transpose(weight));
-    return bias ? add(y, bias) : y;
+    return bias ? addToFresh(y, bias) : y; // y is this call's own product
   });
 }
+

@@ -7,7 +7,7 @@
 import { shapeStr } from '../../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../../core/rng.js';
 import { arange, zeros } from '../../../ops/creation.js';
-import { add, tanh } from '../../../ops/elementwise.js';
+import { addToFresh, tanh } from '../../../ops/elementwise.js';
 import { crossEntropy } from '../../../ops/loss.js';
 import { permute, reshape, select } from '../../../ops/views.js';
 import { noGrad, tidy } from '../../../tensor/engine.js';
@@ -114,7 +114,7 @@ class BertEmbeddings extends Module {
     return tidy(() => {
       const T = ids.shape[1]!;
       const t = types ?? zeros([...ids.shape], { dtype: 'int32' });
-      const e = add(add(this.word_embeddings.forward(ids), this.token_type_embeddings.forward(t)), this.position_embeddings.forward(arange(0, T))); // (B, T, H)
+      const e = addToFresh(addToFresh(this.word_embeddings.forward(ids), this.token_type_embeddings.forward(t)), this.position_embeddings.forward(arange(0, T))); // (B, T, H), into the fresh lookup
       return dropped(this.dropout, this.LayerNorm.forward(e));
     });
   }
@@ -160,7 +160,7 @@ class BertResidual extends Module {
   }
 
   forward(h: Tensor, x: Tensor): Tensor {
-    return tidy(() => this.LayerNorm.forward(add(dropped(this.dropout, this.dense.forward(h)), x)));
+    return tidy(() => this.LayerNorm.forward(addToFresh(dropped(this.dropout, this.dense.forward(h)), x))); // into dense's own output
   }
 }
 

@@ -8,7 +8,7 @@
 import { shapeStr } from '../../../core/errors.js';
 import { defaultGenerator, type Generator } from '../../../core/rng.js';
 import { arange } from '../../../ops/creation.js';
-import { add, gelu, relu } from '../../../ops/elementwise.js';
+import { addToFresh, geluToFresh, relu } from '../../../ops/elementwise.js';
 import { split } from '../../../ops/join.js';
 import { flashAttentionPacked } from '../../../ops/flash-attention.js';
 import { crossEntropy } from '../../../ops/loss.js';
@@ -76,8 +76,9 @@ export function gpt2ConfigToJson(c: GPT2Config): Json {
   };
 }
 
+/** The MLP's activation of x, a Linear's own fresh output (GELU goes into its memory where nothing needs x: geluToFresh). */
 export function act(x: Tensor, a: GPT2Config['activation']): Tensor {
-  return a === 'relu' ? relu(x) : gelu(x, a === 'gelu_tanh' ? 'tanh' : 'none');
+  return a === 'relu' ? relu(x) : geluToFresh(x, a === 'gelu_tanh' ? 'tanh' : 'none');
 }
 
 /** What a forward pass returns: logits, and on request every hidden state and attention map. */
@@ -175,8 +176,9 @@ class GPT2Block extends Module {
   forward(x: Tensor, o: { cache: DecodingCache | null; keyPaddingMask: Tensor | null; needWeights: boolean }): { h: Tensor; alphaPrime: Tensor | null } {
     return tidy(() => {
       const a = this.attn.forward(this.ln_1.forward(x), o);
-      const h = add(x, a.y);
-      return { h: add(h, this.mlp.forward(this.ln_2.forward(h))), alphaPrime: a.alphaPrime };
+      // the residual sums go into the sublayers' own fresh outputs (addToFresh), x and h stay as they are
+      const h = addToFresh(a.y, x);
+      return { h: addToFresh(this.mlp.forward(this.ln_2.forward(h)), h), alphaPrime: a.alphaPrime };
     });
   }
 }
@@ -241,7 +243,7 @@ export class GPT2LMHeadModel extends Module {
     if (past + T > this.config.nPositions) throw new ModuleError('GPT2LMHeadModel', `cannot forward ${past + T} positions, n_positions is ${this.config.nPositions}`);
     return tidy(() => {
       const keyPaddingMask = o.attentionMask ? o.attentionMask.eq(0).cast('int32') : null; // (B, S) 1 = padding
-      let x = dropped(this.transformer.drop, add(this.transformer.wte.forward(idx), this.transformer.wpe.forward(arange(past, past + T)))); // (B, T, C)
+      let x = dropped(this.transformer.drop, addToFresh(this.transformer.wte.forward(idx), this.transformer.wpe.forward(arange(past, past + T)))); // (B, T, C), into the fresh lookup
       const hiddenStates: Tensor[] = [];
       const attentions: Tensor[] = [];
       this.transformer.h.items.forEach((block, i) => {

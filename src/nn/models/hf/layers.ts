@@ -5,7 +5,7 @@
 // as PEFT names them (…c_attn.lora_A.weight), and y += (dropout(x) Aᵀ Bᵀ) · scaling.
 import { defaultGenerator, type Generator } from '../../../core/rng.js';
 import { zeros } from '../../../ops/creation.js';
-import { add, mul } from '../../../ops/elementwise.js';
+import { add, addToFresh, mul } from '../../../ops/elementwise.js';
 import { linear, matmul } from '../../../ops/linalg.js';
 import { transpose } from '../../../ops/views.js';
 import { assign, fill_ } from '../../../ops/inplace.js';
@@ -89,7 +89,7 @@ export abstract class Adaptable extends Module {
     if (!this.lora_A) return base;
     return tidy(() => {
       const xin = dropped(this.loraDropout!, x);
-      return add(base, this.lora_B!.forward(mul(this.lora_A!.forward(xin), this.loraScaling)));
+      return addToFresh(base, this.lora_B!.forward(mul(this.lora_A!.forward(xin), this.loraScaling))); // base: the caller's own product
     });
   }
 }
@@ -107,7 +107,7 @@ export class Conv1D extends Adaptable {
 
   forward(x: Tensor): Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures) throw new ModuleError('Conv1D', `input's last dim is ${x.shape[x.rank - 1]}, expected ${this.inFeatures}`);
-    return tidy(() => this.adapted(x, add(matmul(x, this.weight), this.bias))); // (…, in) @ (in, out)
+    return tidy(() => this.adapted(x, addToFresh(matmul(x, this.weight), this.bias))); // (…, in) @ (in, out)
   }
 
   protected delta(): Tensor {
