@@ -1,5 +1,5 @@
-// A/B of the native pool's busy-machine policies (QKV_POOL_BUSY=off|sleep|serial, read when a pool
-// starts) on the baby GPT training step, 1 thread beside each, taking turns in one process, with a
+// A/B of the native pool's busy-machine policies (QKV_POOL_BUSY=auto|forced|sleep|serial|off, read
+// when a pool starts; POLICIES=auto@20 also sets QKV_POOL_WAKE_US=20) on the baby GPT training step, 1 thread beside each, taking turns in one process, with a
 // CPU-bound process beside it (HOG=0: quiet). Run under the timing lock:
 //   flock /work/bench.lock node scripts/busy-ab.mjs [rounds]
 import { spawn } from 'node:child_process';
@@ -7,7 +7,7 @@ import { babyGptTrainer, GPT_SHAPE } from '../bench/train.mjs';
 import { CORES, median, q, timeIt, tokenIds } from '../bench/lib.mjs';
 
 const rounds = Number(process.argv[2] ?? 3);
-const policies = (process.env.POLICIES ?? 'off,serial,sleep').split(',');
+const policies = (process.env.POLICIES ?? 'auto,off,sleep').split(',');
 const c = GPT_SHAPE;
 const ids = tokenIds(c.seed, 8 * c.batch * (c.blockSize + 1), c.vocabSize);
 let hog = null;
@@ -18,7 +18,12 @@ if (process.env.HOG !== '0') {
 const runs = Object.fromEntries([['1 thread', []], ...policies.map((p) => [p, []])]);
 let n = 0;
 function measure(threads, policy) {
-  if (policy) process.env.QKV_POOL_BUSY = policy;
+  if (policy) {
+    const [name, wakeUs] = policy.split('@');
+    process.env.QKV_POOL_BUSY = name;
+    if (wakeUs) process.env.QKV_POOL_WAKE_US = wakeUs;
+    else delete process.env.QKV_POOL_WAKE_US;
+  }
   const backend = q.createNativeBackendSync({ name: `native-ab-${n++}`, threads });
   q.registerBackend(backend);
   q.setBackend(backend.name);

@@ -29,6 +29,10 @@ static constexpr auto CALLER_LOOK = std::chrono::microseconds(40);
 // machine busy for HOLD after it (a quiet machine switches a thread out involuntarily about never).
 static constexpr int64_t WINDOW_US = 5000;
 static constexpr int64_t HOLD_US = 200000;
+// While busy, how long the caller runs a job alone before it wakes the workers: a sleeping
+// worker takes tens of microseconds to wake (more beside a spinning process), so a job shorter
+// than this is done sooner by the caller alone, and costs the caller no core time shared.
+static constexpr int64_t WAKE_AFTER_US = 50;
 
 /** Involuntary context switches of the calling thread so far (0 where the OS does not count them). */
 static long involuntarySwitches() {
@@ -43,21 +47,36 @@ static int64_t nowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
 }
 
+enum Policy { OFF, AUTO, SLEEP, SERIAL, FORCED };
+
 /**
- * QKV_POOL_BUSY: "sleep" (workers sleep between jobs while busy), "serial" (the caller alone while
- * busy), else off (never look: the spinning policy). Off by default: on a machine loaded by other
- * jobs "sleep" made the baby GPT's training step faster (0.46-1.05x one thread's time, against
- * 0.85-1.36x spinning) but the inference rows' many short jobs slower (each wakes a sleeping worker).
+ * QKV_POOL_BUSY forces a policy, read when a pool starts:
+ *   auto (the default): detect a busy machine; while busy, workers sleep after each job and the
+ *     caller wakes them only once a job has run WAKE_AFTER_US alone with tasks left;
+ *   forced: auto's busy path always (tests, and timing it on a quiet machine);
+ *   sleep: detect; while busy, workers sleep after each job and every job wakes them at once
+ *     (slower on many short jobs: each waits for a wake-up);
+ *   serial: detect; while busy, the caller runs every job alone;
+ *   off: never look (workers spin, then yield, then sleep between jobs).
  */
 static int busyPolicy() {
   const char* e = std::getenv("QKV_POOL_BUSY");
-  if (e && !std::strcmp(e, "sleep")) return 1;
-  if (e && !std::strcmp(e, "serial")) return 2;
-  return 0;
+  if (!e || !*e || !std::strcmp(e, "auto")) return AUTO;
+  if (!std::strcmp(e, "off")) return OFF;
+  if (!std::strcmp(e, "sleep")) return SLEEP;
+  if (!std::strcmp(e, "serial")) return SERIAL;
+  if (!std::strcmp(e, "forced")) return FORCED;
+  return AUTO;
 }
 
-Pool::Pool(int threads) : policy_(busyPolicy()) {
-  watchBusy_ = policy_ != 0;
+/** QKV_POOL_WAKE_US overrides WAKE_AFTER_US (for tuning it: scripts/busy-ab.mjs). */
+static int64_t wakeAfterUs() {
+  const char* e = std::getenv("QKV_POOL_WAKE_US");
+  return e && *e ? std::atoll(e) : WAKE_AFTER_US;
+}
+
+Pool::Pool(int threads) : policy_(busyPolicy()), wakeAfter_(std::chrono::microseconds(wakeAfterUs())) {
+  busy_.store(policy_ == FORCED);
   callerSwitches_ = involuntarySwitches();
   windowStart_ = nowUs();
   for (int i = 1; i < threads; i++) workers_.emplace_back([this] { loop(); });
@@ -73,7 +92,7 @@ Pool::~Pool() {
   for (auto& t : workers_) t.join();
 }
 
-void Pool::work(uint32_t gen, const std::function<void(int)>* fn, int tasks) {
+void Pool::work(uint32_t gen, const std::function<void(int)>* fn, int tasks, Clock::time_point wakeAt) {
   uint64_t c = claim_.load(std::memory_order_acquire);
   for (;;) {
     if (uint32_t(c >> 32) != gen || int(uint32_t(c)) >= tasks) return;
@@ -85,23 +104,41 @@ void Pool::work(uint32_t gen, const std::function<void(int)>* fn, int tasks) {
       finished_.notify_one();
     }
     c = claim_.load(std::memory_order_acquire);
+    // a job the caller started alone has shown it is long: the workers take the tasks left
+    if (wakeAt != Clock::time_point::max() && uint32_t(c >> 32) == gen && int(uint32_t(c)) < tasks && Clock::now() >= wakeAt) {
+      wakeAt = Clock::time_point::max();
+      stats_.lateWakes++;
+      wakeWorkers();
+    }
   }
 }
 
+void Pool::wakeWorkers() {
+  bool any;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    any = sleepers_ > 0;
+  }
+  if (any) wake_.notify_all();
+}
+
 void Pool::watch() {
+  if (policy_ == OFF || policy_ == FORCED) return;
   const int64_t now = nowUs();
   if (now - windowStart_ < WINDOW_US) return;
   const long mine = involuntarySwitches();
   const long switches = mine - callerSwitches_ + workerSwitches_.exchange(0, std::memory_order_relaxed);
   callerSwitches_ = mine;
   windowStart_ = now;
-  if (switches > 0) busySeen_ = now;
+  stats_.windows++;
+  if (switches > 0) busySeen_ = now, stats_.switchWindows++;
   busy_.store(busySeen_ && now - busySeen_ < HOLD_US, std::memory_order_relaxed);
 }
 
 void Pool::loop() {
+  const bool watching = policy_ != OFF && policy_ != FORCED;
   uint32_t seen = 0;
-  long switches = watchBusy_ ? involuntarySwitches() : 0;
+  long switches = watching ? involuntarySwitches() : 0;
   for (;;) {
     auto jobChanged = [&] { return uint32_t(claim_.load(std::memory_order_acquire) >> 32) != seen; };
     // while the machine is busy a worker sleeps at once: its spinning would take the caller's CPU time
@@ -128,7 +165,7 @@ void Pool::loop() {
     int tasks = tasks_.load();
     lk.unlock();
     work(seen, fn, tasks);
-    if (watchBusy_) {
+    if (watching) {
       const long now = involuntarySwitches();
       if (now != switches) workerSwitches_.fetch_add(now - switches, std::memory_order_relaxed);
       switches = now;
@@ -137,11 +174,17 @@ void Pool::loop() {
 }
 
 void Pool::run(int tasks, const std::function<void(int)>& fn) {
-  if (watchBusy_ && !workers_.empty()) watch();
-  if (workers_.empty() || tasks <= 1 || (policy_ == 2 && busy())) {
+  if (!workers_.empty()) watch();
+  const bool busy = this->busy();
+  if (workers_.empty() || tasks <= 1 || (policy_ == SERIAL && busy)) {
     for (int t = 0; t < tasks; t++) fn(t);
     return;
   }
+  stats_.jobs++;
+  if (busy) stats_.busyJobs++;
+  const auto began = Clock::now();
+  // busy, auto: the caller starts alone, the workers stay asleep until wakeAt (see work)
+  const bool late = busy && (policy_ == AUTO || policy_ == FORCED);
   uint32_t gen;
   bool wake;
   {
@@ -152,13 +195,23 @@ void Pool::run(int tasks, const std::function<void(int)>& fn) {
     done_.store(0, std::memory_order_relaxed);
     gen = uint32_t(claim_.load() >> 32) + 1;
     claim_.store(uint64_t(gen) << 32, std::memory_order_release);
-    wake = sleepers_ > 0;
+    wake = sleepers_ > 0 && !late;
   }
   if (wake) wake_.notify_all();
-  work(gen, &fn, tasks);
-  if (done_.load(std::memory_order_acquire) == tasks) return;
-  auto start = Clock::now();
-  for (int i = 0; !busy() && done_.load(std::memory_order_acquire) < tasks; i++) {
+  work(gen, &fn, tasks, late ? began + wakeAfter_ : Clock::time_point::max());
+  const auto drained = Clock::now();
+  if (done_.load(std::memory_order_acquire) < tasks) waitForWorkers(tasks, busy);
+  const auto end = Clock::now();
+  const auto us = [](Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); };
+  stats_.jobUs += us(end - began);
+  stats_.waitUs += us(end - drained);
+}
+
+void Pool::waitForWorkers(int tasks, bool busy) {
+  // spinning, then yielding, gives a worker that is a moment from done a fast return; on a busy
+  // machine the caller sleeps at once, so a worker preempted mid-task gets its core
+  const auto start = Clock::now();
+  for (int i = 0; !busy && done_.load(std::memory_order_acquire) < tasks; i++) {
     if ((i & 31) != 31) { relax(); continue; }
     auto waited = Clock::now() - start;
     if (waited > CALLER_LOOK) break;
