@@ -4,7 +4,7 @@
 // per step and the pool's counters (poolStats: busy-detection windows, late wakes). HOG=1 starts
 // a CPU-bound process beside them (the busy-machine row). Run under the timing lock:
 //   BUILDS=before:/copy/of/dist/src/kernels/native,after: flock /work/bench.lock node scripts/pool-ab.mjs [rounds]
-// (a build is name:QKV_NATIVE_DIR; an empty dir is this tree's). ROWS=train1,train,forward,encoder picks rows.
+// (a build is name:QKV_NATIVE_DIR[@QKV_POOL_BUSY]; an empty dir is this tree's). ROWS=train1,train,forward,encoder picks rows.
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -73,7 +73,9 @@ if (process.argv[2] === '--child') {
       // alternate which build goes first
       for (const [name, dir] of r % 2 ? [...builds].reverse() : builds) {
         const env = { ...process.env };
-        if (dir) env.QKV_NATIVE_DIR = dir; else delete env.QKV_NATIVE_DIR;
+        const [native, policy] = dir.split('@');
+        if (native) env.QKV_NATIVE_DIR = native; else delete env.QKV_NATIVE_DIR;
+        if (policy) env.QKV_POOL_BUSY = policy;
         const p = spawnSync(process.execPath, [self, '--child'], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
         if (p.status !== 0) throw new Error(`${name}: ${p.stderr}`);
         const res = JSON.parse(p.stdout);

@@ -3,7 +3,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <sys/resource.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace qkv {
 
@@ -25,22 +26,37 @@ static constexpr auto LOOK = std::chrono::microseconds(250);
 // How long the caller, its own tasks done, waits for the workers' before it sleeps (a worker
 // descheduled mid-task then gets the caller's core when the OS balances).
 static constexpr auto CALLER_LOOK = std::chrono::microseconds(40);
-// Busy machine: the involuntary switches are summed over windows of WINDOW; one switch marks the
-// machine busy for HOLD after it (a quiet machine switches a thread out involuntarily about never).
+// Busy machine: the calling thread's time runnable but waiting for a CPU (its run delay, which
+// the OS counts) is summed over windows of WINDOW; a window where it waited MIN_DELAY or more
+// marks the machine busy for HOLD after it. On a quiet machine the caller waits about never (a
+// short GC thread now and then); beside a CPU-bound process it waits half the time. Involuntary
+// switches, the earlier signal, fire on a quiet machine too: Node's own threads cause a few.
 static constexpr int64_t WINDOW_US = 5000;
+static constexpr int64_t MIN_DELAY_US = WINDOW_US / 8;
 static constexpr int64_t HOLD_US = 200000;
-// While busy, how long the caller runs a job alone before it wakes the workers: a sleeping
-// worker takes tens of microseconds to wake (more beside a spinning process), so a job shorter
-// than this is done sooner by the caller alone, and costs the caller no core time shared.
+// While busy, how long the caller runs a job alone before it wakes the workers: a job shorter
+// than this is done about as soon by the caller alone, and shares no core time (a woken worker
+// takes its share of a core from someone: the spinning process, or the caller itself).
 static constexpr int64_t WAKE_AFTER_US = 50;
 
-/** Involuntary context switches of the calling thread so far (0 where the OS does not count them). */
-static long involuntarySwitches() {
-#if defined(RUSAGE_THREAD)
-  struct rusage r;
-  if (getrusage(RUSAGE_THREAD, &r) == 0) return r.ru_nivcsw;
+/** Opens the calling thread's scheduler counters (Linux /proc/thread-self/schedstat); -1 where there are none. */
+static int openSchedstat() {
+#if defined(__linux__)
+  return open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+#else
+  return -1;
 #endif
-  return 0;
+}
+
+/** The run delay so far (µs) from schedstat ("<ns on CPU> <ns waiting for a CPU> <slices>"); -1 on failure. */
+static int64_t runDelayUs(int fd) {
+  char buf[96];
+  ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char* rest = nullptr;
+  std::strtoull(buf, &rest, 10);
+  return (int64_t)(std::strtoull(rest, nullptr, 10) / 1000);
 }
 
 static int64_t nowUs() {
@@ -77,7 +93,9 @@ static int64_t wakeAfterUs() {
 
 Pool::Pool(int threads) : policy_(busyPolicy()), wakeAfter_(std::chrono::microseconds(wakeAfterUs())) {
   busy_.store(policy_ == FORCED);
-  callerSwitches_ = involuntarySwitches();
+  // the pool starts on the thread that will call run() (the JS thread): its counters
+  if (policy_ != OFF && policy_ != FORCED) schedstat_ = openSchedstat();
+  callerDelay_ = runDelayUs(schedstat_);
   windowStart_ = nowUs();
   for (int i = 1; i < threads; i++) workers_.emplace_back([this] { loop(); });
 }
@@ -90,6 +108,7 @@ Pool::~Pool() {
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
+  if (schedstat_ >= 0) close(schedstat_);
 }
 
 void Pool::work(uint32_t gen, const std::function<void(int)>* fn, int tasks, Clock::time_point wakeAt) {
@@ -123,22 +142,20 @@ void Pool::wakeWorkers() {
 }
 
 void Pool::watch() {
-  if (policy_ == OFF || policy_ == FORCED) return;
+  if (schedstat_ < 0) return;
   const int64_t now = nowUs();
   if (now - windowStart_ < WINDOW_US) return;
-  const long mine = involuntarySwitches();
-  const long switches = mine - callerSwitches_ + workerSwitches_.exchange(0, std::memory_order_relaxed);
-  callerSwitches_ = mine;
+  const int64_t delay = runDelayUs(schedstat_);
+  const int64_t waited = delay - callerDelay_;
+  callerDelay_ = delay;
   windowStart_ = now;
   stats_.windows++;
-  if (switches > 0) busySeen_ = now, stats_.switchWindows++;
+  if (waited >= MIN_DELAY_US) busySeen_ = now, stats_.delayedWindows++;
   busy_.store(busySeen_ && now - busySeen_ < HOLD_US, std::memory_order_relaxed);
 }
 
 void Pool::loop() {
-  const bool watching = policy_ != OFF && policy_ != FORCED;
   uint32_t seen = 0;
-  long switches = watching ? involuntarySwitches() : 0;
   for (;;) {
     auto jobChanged = [&] { return uint32_t(claim_.load(std::memory_order_acquire) >> 32) != seen; };
     // while the machine is busy a worker sleeps at once: its spinning would take the caller's CPU time
@@ -165,11 +182,6 @@ void Pool::loop() {
     int tasks = tasks_.load();
     lk.unlock();
     work(seen, fn, tasks);
-    if (watching) {
-      const long now = involuntarySwitches();
-      if (now != switches) workerSwitches_.fetch_add(now - switches, std::memory_order_relaxed);
-      switches = now;
-    }
   }
 }
 

@@ -5,8 +5,8 @@
 // caller alone, take the rest. The task grid is the caller's, fixed by the shape, so which
 // thread runs a task never changes a result.
 //
-// A busy machine (another process wants a core: the OS preempts this process's threads) is told
-// by the threads' involuntary context switches (getrusage). While it lasts, workers sleep right
+// A busy machine (another process wants a core) is told by the calling thread's time spent
+// runnable but waiting for a CPU (Linux schedstat). While it lasts, workers sleep right
 // after a job (a spinning or yielding worker takes CPU time the calling thread's serial work then
 // lacks), and the caller starts each job alone, waking them only once the job has shown it is
 // long (WAKE_AFTER): short jobs then cost what they cost on one thread, long ones get every core.
@@ -27,7 +27,7 @@ namespace qkv {
 struct PoolStats {
   long jobs = 0;         // run() calls that used the workers
   long windows = 0;      // busy-detection windows closed
-  long switchWindows = 0;  // of those, windows that saw an involuntary switch
+  long delayedWindows = 0;  // of those, windows where the caller waited for a CPU (busy)
   long busyJobs = 0;     // jobs started while the machine counted as busy
   long lateWakes = 0;    // busy jobs long enough to wake the workers
   double jobUs = 0;      // the caller's time in those jobs
@@ -47,7 +47,7 @@ class Pool {
  private:
   using Clock = std::chrono::steady_clock;
   void loop();
-  /** Updates busy_ from the involuntary switches counted since the last window. */
+  /** Updates busy_ from the caller's run delay since the last window. */
   void watch();
   /** The caller, no task of the job left to claim, waits until the workers' are done. */
   void waitForWorkers(int tasks, bool busy);
@@ -69,14 +69,13 @@ class Pool {
   std::atomic<bool> callerWaits_{false};
   int sleepers_ = 0;
   bool stop_ = false;
-  // busy-machine detection: switches the workers counted (added after each job they ran), the
-  // caller's own count at the window's start, when the window started and when busy was last seen
+  // busy-machine detection: the caller's schedstat (-1: none, never busy), its run delay at the
+  // window's start, when the window started and when busy was last seen (µs)
   const int policy_;
   const Clock::duration wakeAfter_;
-  std::atomic<long> workerSwitches_{0};
   std::atomic<bool> busy_{false};
-  long callerSwitches_ = 0;
-  int64_t windowStart_ = 0, busySeen_ = 0;
+  int schedstat_ = -1;
+  int64_t callerDelay_ = 0, windowStart_ = 0, busySeen_ = 0;
   PoolStats stats_;  // the caller's thread only
 };
 
