@@ -78,6 +78,7 @@ if (process.argv[2] === '--child') {
         if (policy) env.QKV_POOL_BUSY = policy;
         const p = spawnSync(process.execPath, [self, '--child'], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
         if (p.status !== 0) throw new Error(`${name}: ${p.stderr}`);
+        if (p.stderr.trim()) console.log(p.stderr.trim());
         const res = JSON.parse(p.stdout);
         results[name].push(res);
         console.log(`round ${r + 1} ${name}: ${Object.entries(res).map(([k, v]) => `${k} ${v.ms.toFixed(2)} ms (cpu ${v.cpuMs.toFixed(1)}) ${JSON.stringify(v.pool)}`).join('; ')}`);

@@ -27,10 +27,11 @@ static constexpr auto LOOK = std::chrono::microseconds(250);
 // descheduled mid-task then gets the caller's core when the OS balances).
 static constexpr auto CALLER_LOOK = std::chrono::microseconds(40);
 // Busy machine: the calling thread's time runnable but waiting for a CPU (its run delay, which
-// the OS counts) is summed over windows of WINDOW; a window where it waited MIN_DELAY or more
-// marks the machine busy for HOLD after it. On a quiet machine the caller waits about never (a
-// short GC thread now and then); beside a CPU-bound process it waits half the time. Involuntary
-// switches, the earlier signal, fire on a quiet machine too: Node's own threads cause a few.
+// the OS counts) is summed over windows of WINDOW; two windows in a row where it waited
+// MIN_DELAY or more mark the machine busy for HOLD after them. Beside a CPU-bound process the
+// caller waits a quarter to half of most windows; on a quiet machine about never, but for a
+// lone window now and then (Node's compiler and GC threads), which the streak of two ignores.
+// Involuntary switches, the earlier signal, fire on a quiet machine too.
 static constexpr int64_t WINDOW_US = 5000;
 static constexpr int64_t MIN_DELAY_US = WINDOW_US / 8;
 static constexpr int64_t HOLD_US = 200000;
@@ -150,7 +151,8 @@ void Pool::watch() {
   callerDelay_ = delay;
   windowStart_ = now;
   stats_.windows++;
-  if (waited >= MIN_DELAY_US) busySeen_ = now, stats_.delayedWindows++;
+  streak_ = waited >= MIN_DELAY_US ? streak_ + 1 : 0;
+  if (streak_ >= 2) busySeen_ = now, stats_.delayedWindows++;
   busy_.store(busySeen_ && now - busySeen_ < HOLD_US, std::memory_order_relaxed);
 }
 
