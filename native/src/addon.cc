@@ -86,7 +86,7 @@ static Napi::Value PoolStatsOf(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("jobs", (double)s.jobs);
   o.Set("windows", (double)s.windows);
-  o.Set("delayedWindows", (double)s.delayedWindows);
+  o.Set("busyWindows", (double)s.busyWindows);
   o.Set("busyJobs", (double)s.busyJobs);
   o.Set("lateWakes", (double)s.lateWakes);
   o.Set("jobUs", s.jobUs);

@@ -1,5 +1,6 @@
 #include "pool.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -26,16 +27,16 @@ static constexpr auto LOOK = std::chrono::microseconds(250);
 // How long the caller, its own tasks done, waits for the workers' before it sleeps (a worker
 // descheduled mid-task then gets the caller's core when the OS balances).
 static constexpr auto CALLER_LOOK = std::chrono::microseconds(40);
-// Busy machine: the calling thread's time runnable but waiting for a CPU (its run delay, which
-// the OS counts) is summed over windows of WINDOW; two windows in a row where it waited
-// MIN_DELAY or more mark the machine busy for HOLD after them. Beside a CPU-bound process the
-// caller waits a quarter to half of most windows (measured: 77 of 93 windows); on a quiet
-// machine about never, but for a lone window now and then (Node's compiler and GC threads),
-// which the streak of two ignores. Involuntary switches, the earlier signal, fire on a quiet
-// machine too.
+// Busy machine: the share of each window of WINDOW the calling thread spent runnable but
+// waiting for a CPU (its run delay, which the OS counts), averaged over about the last
+// 1/EMA_WEIGHT windows; busy once the average passes BUSY_ABOVE, quiet again below QUIET_BELOW.
+// Measured on 2 cores (share of a 5 ms window): beside a CPU-bound process the caller waits 14%
+// on average with spinning workers and over 25% in most windows with sleeping ones; on a quiet
+// machine about 1%, with a lone window of 25-100% now and then (Node's compiler and GC threads
+// beside a spinning worker), which the average absorbs. Involuntary switches, the earlier
+// signal, fire on a quiet machine too; so did one delayed window (held busy for 200 ms).
 static constexpr int64_t WINDOW_US = 5000;
-static constexpr int64_t MIN_DELAY_US = WINDOW_US / 4;
-static constexpr int64_t HOLD_US = 200000;
+static constexpr double EMA_WEIGHT = 0.1, BUSY_ABOVE = 0.12, QUIET_BELOW = 0.05;
 // While busy, how long the caller runs a job alone before it wakes the workers: a job shorter
 // than this is done about as soon by the caller alone, and shares no core time (a woken worker
 // takes its share of a core from someone: the spinning process, or the caller itself).
@@ -148,13 +149,14 @@ void Pool::watch() {
   const int64_t now = nowUs();
   if (now - windowStart_ < WINDOW_US) return;
   const int64_t delay = runDelayUs(schedstat_);
-  const int64_t waited = delay - callerDelay_;
+  const double share = std::min(1.0, double(delay - callerDelay_) / double(now - windowStart_));
   callerDelay_ = delay;
   windowStart_ = now;
+  waitShare_ += EMA_WEIGHT * (std::max(0.0, share) - waitShare_);
+  const bool busy = this->busy() ? waitShare_ >= QUIET_BELOW : waitShare_ > BUSY_ABOVE;
+  busy_.store(busy, std::memory_order_relaxed);
   stats_.windows++;
-  streak_ = waited >= MIN_DELAY_US ? streak_ + 1 : 0;
-  if (streak_ >= 2) busySeen_ = now, stats_.delayedWindows++;
-  busy_.store(busySeen_ && now - busySeen_ < HOLD_US, std::memory_order_relaxed);
+  if (busy) stats_.busyWindows++;
 }
 
 void Pool::loop() {

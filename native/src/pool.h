@@ -27,7 +27,7 @@ namespace qkv {
 struct PoolStats {
   long jobs = 0;         // run() calls that used the workers
   long windows = 0;      // busy-detection windows closed
-  long delayedWindows = 0;  // of those, the second and later of a streak where the caller waited for a CPU (busy)
+  long busyWindows = 0;  // of those, windows that ended busy
   long busyJobs = 0;     // jobs started while the machine counted as busy
   long lateWakes = 0;    // busy jobs long enough to wake the workers
   double jobUs = 0;      // the caller's time in those jobs
@@ -69,15 +69,14 @@ class Pool {
   std::atomic<bool> callerWaits_{false};
   int sleepers_ = 0;
   bool stop_ = false;
-  // busy-machine detection: the caller's schedstat (-1: none, never busy), its run delay at the
-  // window's start, when the window started and when busy was last seen (µs), and how many
-  // windows in a row the caller waited
   const int policy_;
   const Clock::duration wakeAfter_;
   std::atomic<bool> busy_{false};
+  // busy-machine detection: the caller's schedstat (-1: none, never busy), its run delay at the
+  // window's start (µs), when the window started (µs), the average share of a window it waited
   int schedstat_ = -1;
-  int64_t callerDelay_ = 0, windowStart_ = 0, busySeen_ = 0;
-  int streak_ = 0;
+  int64_t callerDelay_ = 0, windowStart_ = 0;
+  double waitShare_ = 0;
   PoolStats stats_;  // the caller's thread only
 };
 
