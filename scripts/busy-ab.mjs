@@ -6,13 +6,17 @@ import { spawn } from 'node:child_process';
 import { babyGptTrainer, GPT_SHAPE } from '../bench/train.mjs';
 import { CORES, median, q, timeIt, tokenIds } from '../bench/lib.mjs';
 
+// a CPU-bound process that exits by itself once orphaned (its parent killed without cleaning up)
+const HOG_CODE = 'process.stdout.write("go\\n"); const p = process.ppid; for (let i = 1; ; i++) if (i % 1e8 === 0 && process.ppid !== p) process.exit();';
 const rounds = Number(process.argv[2] ?? 3);
 const policies = (process.env.POLICIES ?? 'auto,off,sleep').split(',');
 const c = GPT_SHAPE;
 const ids = tokenIds(c.seed, 8 * c.batch * (c.blockSize + 1), c.vocabSize);
 let hog = null;
 if (process.env.HOG !== '0') {
-  hog = spawn(process.execPath, ['-e', 'process.stdout.write("go\\n"); for (;;) {}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  hog = spawn(process.execPath, ['-e', HOG_CODE], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // a signal ends this script without its finally: take the hog along
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => { hog.kill('SIGKILL'); process.exit(1); });
   await new Promise((resolve) => hog.stdout.once('data', resolve));
 }
 const runs = Object.fromEntries([['1 thread', []], ...policies.map((p) => [p, []])]);

@@ -9,6 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const self = fileURLToPath(import.meta.url);
+// a CPU-bound process that exits by itself once orphaned (its parent killed without cleaning up)
+const HOG_CODE = 'process.stdout.write("go\\n"); const p = process.ppid; for (let i = 1; ; i++) if (i % 1e8 === 0 && process.ppid !== p) process.exit();';
 
 if (process.argv[2] === '--child') {
   const { CORES, median, q, timeIt, tokenIds } = await import('../bench/lib.mjs');
@@ -64,7 +66,9 @@ if (process.argv[2] === '--child') {
   const builds = (process.env.BUILDS ?? 'this:').split(',').map((b) => { const i = b.indexOf(':'); return [b.slice(0, i), b.slice(i + 1)]; });
   let hog = null;
   if (process.env.HOG === '1') {
-    hog = spawn(process.execPath, ['-e', 'process.stdout.write("go\\n"); for (;;) {}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    hog = spawn(process.execPath, ['-e', HOG_CODE], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // a signal ends this script without its finally: take the hog along
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => { hog.kill('SIGKILL'); process.exit(1); });
     await new Promise((resolve) => hog.stdout.once('data', resolve));
   }
   const results = Object.fromEntries(builds.map(([name]) => [name, []]));
