@@ -5,12 +5,10 @@
 // a CPU-bound process beside them (the busy-machine row). Run under the timing lock:
 //   BUILDS=before:/copy/of/dist/src/kernels/native,after: flock /work/bench.lock node scripts/pool-ab.mjs [rounds]
 // (a build is name:QKV_NATIVE_DIR[@QKV_POOL_BUSY]; an empty dir is this tree's). ROWS=train1,train,forward,encoder picks rows.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const self = fileURLToPath(import.meta.url);
-// a CPU-bound process that exits by itself once orphaned (its parent killed without cleaning up)
-const HOG_CODE = 'process.stdout.write("go\\n"); const p = process.ppid; for (let i = 1; ; i++) if (i % 1e8 === 0 && process.ppid !== p) process.exit();';
 
 if (process.argv[2] === '--child') {
   const { CORES, median, q, timeIt, tokenIds } = await import('../bench/lib.mjs');
@@ -64,12 +62,12 @@ if (process.argv[2] === '--child') {
 } else {
   const rounds = Number(process.argv[2] ?? 3);
   const builds = (process.env.BUILDS ?? 'this:').split(',').map((b) => { const i = b.indexOf(':'); return [b.slice(0, i), b.slice(i + 1)]; });
+  const { startHog } = await import('../bench/busy.mjs');
   let hog = null;
   if (process.env.HOG === '1') {
-    hog = spawn(process.execPath, ['-e', HOG_CODE], { stdio: ['ignore', 'pipe', 'ignore'] });
-  // a signal ends this script without its finally: take the hog along
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => { hog.kill('SIGKILL'); process.exit(1); });
-    await new Promise((resolve) => hog.stdout.once('data', resolve));
+    hog = await startHog();
+    // a signal ends this script without its finally: take the hog along (else it exits once orphaned)
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => { hog.kill('SIGKILL'); process.exit(1); });
   }
   const results = Object.fromEntries(builds.map(([name]) => [name, []]));
   try {
