@@ -6,9 +6,10 @@
 import { spawn } from 'node:child_process';
 import { CORES, fmtMs, log, makeRow, median, q, timeIt, withBackend } from './lib.mjs';
 
-/** Starts a process that burns one core until killed; resolves once it runs. */
-async function startHog() {
-  const hog = spawn(process.execPath, ['-e', 'process.stdout.write("go\\n"); for (;;) {}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+/** Starts a process that burns one core until killed, or until the bench dies without killing it (orphaned); resolves once it runs. */
+export async function startHog() {
+  const code = 'process.stdout.write("go\\n"); const p = process.ppid; for (let i = 1; ; i++) if (i % 1e8 === 0 && process.ppid !== p) process.exit();';
+  const hog = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
   await new Promise((resolve, reject) => {
     hog.once('error', reject);
     hog.stdout.once('data', resolve);

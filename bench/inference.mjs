@@ -24,7 +24,7 @@ async function timeAsync(fn, { warmup = 1, reps = 5, maxMs = Infinity }) {
   return median(runs);
 }
 
-function models() {
+export function models() {
   const gpt = new q.nn.GPT({ ...GPT, generator: new q.Generator(1) });
   gpt.eval();
   const tagger = new q.SequenceTagger({ kind: 'frames', frameDim: ENC.dModel },

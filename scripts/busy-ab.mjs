@@ -1,24 +1,31 @@
-// A/B of the native pool's busy-machine policies (QKV_POOL_BUSY=off|sleep|serial, read when a pool
-// starts) on the baby GPT training step, 1 thread beside each, taking turns in one process, with a
-// CPU-bound process beside it (HOG=0: quiet). Run under the timing lock:
+// A/B of the native pool's busy-machine policies (QKV_POOL_BUSY=auto|forced|sleep|serial|off, read
+// when a pool starts; POLICIES=auto@20 also sets QKV_POOL_WAKE_US=20) on the baby GPT training
+// step, 1 thread beside each, taking turns in one process, with a CPU-bound process beside it
+// (HOG=0: quiet). Run under the timing lock:
 //   flock /work/bench.lock node scripts/busy-ab.mjs [rounds]
-import { spawn } from 'node:child_process';
+import { startHog } from '../bench/busy.mjs';
 import { babyGptTrainer, GPT_SHAPE } from '../bench/train.mjs';
 import { CORES, median, q, timeIt, tokenIds } from '../bench/lib.mjs';
 
 const rounds = Number(process.argv[2] ?? 3);
-const policies = (process.env.POLICIES ?? 'off,serial,sleep').split(',');
+const policies = (process.env.POLICIES ?? 'auto,off,sleep').split(',');
 const c = GPT_SHAPE;
 const ids = tokenIds(c.seed, 8 * c.batch * (c.blockSize + 1), c.vocabSize);
 let hog = null;
 if (process.env.HOG !== '0') {
-  hog = spawn(process.execPath, ['-e', 'process.stdout.write("go\\n"); for (;;) {}'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise((resolve) => hog.stdout.once('data', resolve));
+  hog = await startHog();
+  // a signal ends this script without its finally: take the hog along (else it exits once orphaned)
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => { hog.kill('SIGKILL'); process.exit(1); });
 }
 const runs = Object.fromEntries([['1 thread', []], ...policies.map((p) => [p, []])]);
 let n = 0;
 function measure(threads, policy) {
-  if (policy) process.env.QKV_POOL_BUSY = policy;
+  if (policy) {
+    const [name, wakeUs] = policy.split('@');
+    process.env.QKV_POOL_BUSY = name;
+    if (wakeUs) process.env.QKV_POOL_WAKE_US = wakeUs;
+    else delete process.env.QKV_POOL_WAKE_US;
+  }
   const backend = q.createNativeBackendSync({ name: `native-ab-${n++}`, threads });
   q.registerBackend(backend);
   q.setBackend(backend.name);

@@ -81,6 +81,20 @@ static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 
 static Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), pool ? pool->threads() : 1); }
 
+/** poolStats(): what the pool did since it started (PoolStats; zeros without a pool). */
+static Napi::Value PoolStatsOf(const Napi::CallbackInfo& info) {
+  const PoolStats s = pool ? pool->stats() : PoolStats{};
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("jobs", (double)s.jobs);
+  o.Set("windows", (double)s.windows);
+  o.Set("busyWindows", (double)s.busyWindows);
+  o.Set("busyJobs", (double)s.busyJobs);
+  o.Set("lateWakes", (double)s.lateWakes);
+  o.Set("jobUs", s.jobUs);
+  o.Set("waitUs", s.waitUs);
+  return o;
+}
+
 /** setMemory(bytes: Uint8Array over the heap's buffer, shared or not). */
 static Napi::Value SetMemory(const Napi::CallbackInfo& info) {
   Napi::TypedArray t = info[0].As<Napi::TypedArray>();
@@ -548,6 +562,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
+  exports.Set("poolStats", Napi::Function::New(env, PoolStatsOf));
   exports.Set("setMemory", Napi::Function::New(env, SetMemory));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("kvStep", Napi::Function::New(env, KvStep));

@@ -5,13 +5,15 @@
 // caller alone, take the rest. The task grid is the caller's, fixed by the shape, so which
 // thread runs a task never changes a result.
 //
-// With QKV_POOL_BUSY=sleep (or serial), a busy machine (another process wants a core: the OS
-// preempts this process's threads) is told by the threads' involuntary context switches
-// (getrusage). While it lasts, workers stop spinning between jobs (a spinning worker takes CPU
-// time the calling thread's own work then lacks), or with serial the caller runs jobs alone.
-// Off by default (see busyPolicy in pool.cc for why).
+// A busy machine (another process wants a core) is told by the calling thread's time spent
+// runnable but waiting for a CPU (Linux schedstat). While it lasts, workers sleep right
+// after a job (a spinning or yielding worker takes CPU time the calling thread's serial work then
+// lacks), and the caller starts each job alone, waking them only once the job has shown it is
+// long (WAKE_AFTER): short jobs then cost what they cost on one thread, long ones get every core.
+// QKV_POOL_BUSY forces a policy (see busyPolicy in pool.cc).
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -21,21 +23,41 @@
 
 namespace qkv {
 
+/** What the pool did since it started (the bench and the tests read it). */
+struct PoolStats {
+  long jobs = 0;         // run() calls that used the workers
+  long windows = 0;      // busy-detection windows closed
+  long busyWindows = 0;  // of those, windows that ended busy
+  long busyJobs = 0;     // jobs started while the machine counted as busy
+  long lateWakes = 0;    // busy jobs long enough to wake the workers
+  double jobUs = 0;      // the caller's time in those jobs
+  double waitUs = 0;     // of it, waiting for workers' tasks once none was left to claim
+};
+
 class Pool {
  public:
   explicit Pool(int threads);
   ~Pool();
   int threads() const { return (int)workers_.size() + 1; }
   void run(int tasks, const std::function<void(int)>& fn);
-  /** Whether the pool currently sees a busy machine. */
+  /** Whether the pool currently treats the machine as busy. */
   bool busy() const { return busy_.load(std::memory_order_relaxed); }
+  PoolStats stats() const { return stats_; }
 
  private:
+  using Clock = std::chrono::steady_clock;
   void loop();
-  /** Updates busy_ from the involuntary switches counted since the last window. */
+  /** Updates busy_ from the caller's run delay since the last window. */
   void watch();
-  /** Claims and runs tasks of job `gen` until none is left; false once the job has moved on. */
-  void work(uint32_t gen, const std::function<void(int)>* fn, int tasks);
+  /** The caller, no task of the job left to claim, waits until the workers' are done. */
+  void waitForWorkers(int tasks, bool busy);
+  /** Wakes the sleeping workers (they then find the current job). */
+  void wakeWorkers();
+  /**
+   * Claims and runs tasks of job `gen` until none is left; returns once the job has moved on.
+   * The caller passes wakeAt: past it, with tasks still unclaimed, it wakes the workers (once).
+   */
+  void work(uint32_t gen, const std::function<void(int)>* fn, int tasks, Clock::time_point wakeAt = Clock::time_point::max());
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_, finished_;
@@ -47,14 +69,15 @@ class Pool {
   std::atomic<bool> callerWaits_{false};
   int sleepers_ = 0;
   bool stop_ = false;
-  // busy-machine detection: switches the workers counted (added after each job they ran), the
-  // caller's own count at the window's start, when the window started and when busy was last seen
   const int policy_;
-  bool watchBusy_ = true;
-  std::atomic<long> workerSwitches_{0};
+  const Clock::duration wakeAfter_;
   std::atomic<bool> busy_{false};
-  long callerSwitches_ = 0;
-  int64_t windowStart_ = 0, busySeen_ = 0;
+  // busy-machine detection: the caller's schedstat (-1: none, never busy), its run delay at the
+  // window's start (µs), when the window started (µs), the average share of a window it waited
+  int schedstat_ = -1;
+  int64_t callerDelay_ = 0, windowStart_ = 0;
+  double waitShare_ = 0;
+  PoolStats stats_;  // the caller's thread only
 };
 
 }  // namespace qkv

@@ -12,36 +12,12 @@ import { createNativeBackendSync, Generator, nativeAvailable, referenceBackend, 
 import type { MatMulArgs } from '../../src/kernels/contract.js';
 import { loadAddon } from '../../src/kernels/native/index.js';
 import { KERNEL_CASES, runCase } from './cases.js';
-import { counted } from './native-setup.js';
-import { fillRandom, ref, relDiff } from './wasm-setup.js';
+import { backend, counted, rand } from './native-setup.js';
+import { ref, relDiff } from './wasm-setup.js';
 
 const skip = nativeAvailable() ? false : `the native addon is not available: ${loadAddon().reason}`;
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-function backend(threads: number) {
-  const c = counted();
-  const b = createNativeBackendSync({ name: `native-test-${threads}`, addon: c.addon, tiny: true, poison: true, threads, initialPages: 1 });
-  const kernels = b.kernels as KernelSignatures;
-  /** Float32 arrays in the heap holding copies of `data` (views re-read after each allocation: a grow moves them). */
-  const place = (...data: Float32Array[]): Float32Array[] => {
-    const al = data.map((d) => b.allocator.allocate('float32', d.length));
-    const views = al.map((a) => a.view() as Float32Array);
-    views.forEach((v, i) => v.set(data[i]!));
-    return views;
-  };
-  const placeInt = (data: Int32Array): Int32Array => {
-    const v = b.allocator.allocate('int32', data.length).view() as Int32Array;
-    v.set(data);
-    return v;
-  };
-  return { b, kernels, place, placeInt, calls: c.calls };
-}
-
-const rand = (n: number, g: Generator): Float32Array => {
-  const a = new Float32Array(n);
-  fillRandom(a, g);
-  return a;
-};
 
 // [batch, m, n, k, transA, transB, bShared]
 const GEMMS: [number, number, number, number, boolean, boolean, boolean][] = [];

@@ -16,6 +16,8 @@ export interface NativeAddon {
   setIsa(name: string): boolean;
   setThreads(n: number): void;
   threads(): number;
+  /** What the pool did since it (re)started: jobs run on the workers, busy-detection windows closed and those where the caller waited for a CPU, jobs started while busy, and those long enough to wake the workers. */
+  poolStats(): { jobs: number; windows: number; busyWindows: number; busyJobs: number; lateWakes: number };
   setMemory(bytes: Uint8Array): number;
   gemm(a: number, aRs: number, aCs: number, aBatch: number, b: number, bRs: number, bCs: number, bBatch: number,
     c: number, ldc: number, cBatch: number, batch: number, m: number, n: number, k: number): void;
