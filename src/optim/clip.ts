@@ -29,8 +29,9 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor
     if (maxNorm !== Infinity) {
       const coef = minimum(div(maxNorm, add(norm, 1e-6)), 1); // 0-d: 1 when under the limit (PyTorch clamps likewise)
       // on the host a factor of exactly 1 (the usual case once training settles) would rewrite every
-      // gradient unchanged: read it (no device to wait for) and skip those passes
-      if (onHost(coef) && coef.item() === 1) return norm;
+      // gradient unchanged: look at it in place (host memory: no device to wait for, not a read-back
+      // of a result) and skip those passes
+      if (onHost(coef) && (coef.buffer() as Float32Array)[coef.offset] === 1) return norm;
       for (const g of grads) {
         kernel('Mul', be)(g.strided(), { data: coef.buffer(), offset: 0, strides: g.shape.map(() => 0) }, g.shape, g.buffer());
         g.bumpVersion();
