@@ -25,6 +25,19 @@ export const SHAPES = [
 ];
 
 const gflops = (flop, ms) => flop / (ms * 1e6);
+/**
+ * Timed runs of an n×n·n×n product, the same for qkv and PyTorch: `reps` at 1024 and as many more
+ * at smaller sizes as keep ~the same total time (640 at 256, whose 0.13 ms product ten runs timed
+ * against the clock's ramp and a thread's first wake-up: 107–213 GFLOP/s for PyTorch and 139–263
+ * for qkv in runs minutes apart), with a tenth of that as warm-up.
+ */
+const squareReps = (n, reps) => Math.max(reps, Math.ceil(reps * (1024 / n) ** 3));
+const squareWarmup = (n, reps) => Math.max(1, Math.ceil(squareReps(n, reps) / 10));
+/** The PyTorch request's per-size protocol (bench/peers/torch_gpt.py gemm). */
+const squareProtocol = (sizes, reps) => ({
+  repsBySize: Object.fromEntries(sizes.map((n) => [n, squareReps(n, reps)])),
+  warmupBySize: Object.fromEntries(sizes.map((n) => [n, squareWarmup(n, reps)])),
+});
 const fmt = (v) => (v < 1 ? v.toPrecision(2) : v.toFixed(1));
 const addon = () => (q.nativeAvailable() ? loadAddon().addon : null);
 /** PyTorch limited to an ISA: oneDNN/ATen's kernels and MKL's (env vars read at their load). */
@@ -45,9 +58,10 @@ export async function run(ctx) {
         const a = q.randn([n, n]);
         const b = q.randn([n, n]);
         // a device's product is timed until its queue is done
+        const protocol = { warmup: squareWarmup(n, reps), reps: squareReps(n, reps), maxMs };
         const { ms } = be.device
-          ? await timeItAsync(async () => { q.matmul(a, b).dispose(); await backend.sync(); }, { warmup: 1, reps, maxMs })
-          : timeIt(() => q.matmul(a, b).dispose(), { warmup: 1, reps, maxMs });
+          ? await timeItAsync(async () => { q.matmul(a, b).dispose(); await backend.sync(); }, protocol)
+          : timeIt(() => q.matmul(a, b).dispose(), protocol);
         a.dispose();
         b.dispose();
         rows[i].cells[be.id] = cell(n, ms);
@@ -92,7 +106,8 @@ export async function run(ctx) {
   const nativeIsa = addon()?.isa();
   const forced = addon()?.forcedIsa && nativeIsa !== addon()?.isas()[0] ? nativeIsa : null;
   if (ctx.peers.torch) {
-    const t = forced ? torchOn(forced, { sizes, reps, maxMs, threads: ctx.cores }) : torchPeer('gemm', { sizes, reps, maxMs, threads: ctx.cores });
+    const request = { sizes, reps, ...squareProtocol(sizes, reps), maxMs, threads: ctx.cores };
+    const t = forced ? torchOn(forced, request) : torchPeer('gemm', request);
     sizes.forEach((n, i) => { rows[i].cells.torch = t.error ? { text: `error: ${t.error}` } : cell(n, t.ms[n]); });
     if (forced && !t.error) ctx.notes.push(`gemm: QKV_NATIVE_ISA=${forced}: PyTorch ran with ${Object.entries(TORCH_ISA_ENV[forced] ?? {}).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     log(`gemm: PyTorch ${t.error ?? sizes.map((n) => gflops(2 * n ** 3, t.ms[n]).toFixed(1)).join(', ')}`);
@@ -218,7 +233,7 @@ async function isaRows(ctx, native, isa, sizes, { reps, maxMs }) {
       for (const [i, n] of sizes.entries()) {
         const a = q.randn([n, n]);
         const b = q.randn([n, n]);
-        const { ms } = timeIt(() => q.matmul(a, b).dispose(), { warmup: 1, reps, maxMs });
+        const { ms } = timeIt(() => q.matmul(a, b).dispose(), { warmup: squareWarmup(n, reps), reps: squareReps(n, reps), maxMs });
         a.dispose();
         b.dispose();
         const v = gflops(2 * n ** 3, ms);
@@ -232,7 +247,7 @@ async function isaRows(ctx, native, isa, sizes, { reps, maxMs }) {
     ad.setIsa(before);
   }
   if (ctx.peers.torch) {
-    const t = torchOn(isa, { sizes, reps, maxMs, threads: ctx.cores });
+    const t = torchOn(isa, { sizes, reps, ...squareProtocol(sizes, reps), maxMs, threads: ctx.cores });
     sizes.forEach((n, i) => { rows[i].cells.torch = t.error ? { text: `error: ${t.error}` } : { value: gflops(2 * n ** 3, t.ms[n]), text: fmt(gflops(2 * n ** 3, t.ms[n])) }; });
     ctx.notes.push(`gemm: the ${label} rows: native's kernel table forced to ${isa} (as QKV_NATIVE_ISA=${isa}), PyTorch with ${Object.entries(TORCH_ISA_ENV[isa]).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }

@@ -112,7 +112,10 @@ def gemm(r):
     ms = {}
     for n in r["sizes"]:
         a, b = torch.randn(n, n), torch.randn(n, n)
-        ms[n] = timed(lambda: torch.mm(a, b), 1, r["reps"], r.get("maxMs", float("inf")))
+        # the same per-size protocol as qkv's rows (bench/gemm.mjs squareReps: more runs of small products)
+        reps = r.get("repsBySize", {}).get(str(n), r["reps"])
+        warmup = r.get("warmupBySize", {}).get(str(n), 1)
+        ms[n] = timed(lambda: torch.mm(a, b), warmup, reps, r.get("maxMs", float("inf")))
     # shapes: {key, m, n, k, ta, tb}; a transposed operand is stored transposed (a view of its transpose)
     for s in r.get("shapes", []):
         m, n, k = s["m"], s["n"], s["k"]

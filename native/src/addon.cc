@@ -114,14 +114,20 @@ static void run(int tasks, const std::function<void(int)>& fn) {
   else for (int t = 0; t < tasks; t++) fn(t);
 }
 
+/** Runs one GEMM (C overwritten) on the pool, its grid cut for the pool's threads and whether the machine is busy. */
+static void gemmRun(GemmArgs g) {
+  g.threads = pool ? pool->threads() : 1;
+  g.busy = pool && pool->busy();
+  GemmPlan plan = K->gemmPlan(g);
+  const KernelTable* k = K;
+  run(plan.tasks, [&](int t) { k->gemmTask(plan, t); });
+}
+
 /** gemm(a, aRs, aCs, aBatch, b, bRs, bCs, bBatch, c, ldc, cBatch, batch, m, n, k): offsets in bytes, strides in elements. */
 static Napi::Value Gemm(const Napi::CallbackInfo& info) {
   GemmArgs g{at(info, 0), lng(info, 1), lng(info, 2), lng(info, 3), at(info, 4), lng(info, 5), lng(info, 6), lng(info, 7),
              at(info, 8), lng(info, 9), lng(info, 10), (int)lng(info, 11), (int)lng(info, 12), (int)lng(info, 13), (int)lng(info, 14)};
-  g.threads = pool ? pool->threads() : 1;
-  GemmPlan plan = K->gemmPlan(g);
-  const KernelTable* k = K;
-  run(plan.tasks, [&](int t) { k->gemmTask(plan, t); });
+  gemmRun(g);
   return info.Env().Undefined();
 }
 
@@ -343,13 +349,6 @@ static void stridedRows(long rows, long n3, const std::function<void(long, long)
   run(tasks, [&](int t) { long r0 = t * per; fn(r0, r0 + per < rows ? r0 + per : rows); });
 }
 
-/** Runs one GEMM (C overwritten) on the pool. */
-static void gemmRun(GemmArgs g) {
-  g.threads = pool ? pool->threads() : 1;
-  GemmPlan plan = K->gemmPlan(g);
-  const KernelTable* k = K;
-  run(plan.tasks, [&](int t) { k->gemmTask(plan, t); });
-}
 
 /** The column matrix of a chunk of the batch stays under this many floats (the chunk is one row at least). */
 constexpr long MAX_COL = 1L << 21;

@@ -34,15 +34,23 @@ constexpr int MRD = 12;
 constexpr int KC = QKV_KC;
 /** Columns of a task at most (its packed B block, KC×NC, with the A block fits in L2). */
 constexpr int NC = 512;
-/** The grid has this many tasks a thread at least when the shape allows (a thread the OS deschedules then
- * holds up one small task, not a half of the product), and no more: every extra block packs its A and B
- * slices again. 16 tasks on 2 threads cut GPT-2's 512×768 outputs into 132×192 blocks, and the product
- * with k = 50257 (lm_head's input gradient) then read its 103 MB and 154 MB operands four times each:
- * 1.8× slower than in 8 tasks. The grid never changes a result (each element's k order is fixed by KC). */
+/**
+ * The grid has this many tasks a thread at least when the shape allows, and no more: every extra
+ * block packs its A and B slices again. On a quiet machine one a thread: 2 threads, alternating
+ * runs of the kernel alone (scripts/gemm-bench.mjs, 64-byte operands), GEMM 256 270 -> 370 GFLOP/s
+ * against 4 a thread, 1024 320 -> 368, the baby GPT's 768×384×128 (NT) 303 -> 403, BERT's
+ * 512×768×3072 312 -> 352. On a busy machine (the pool says so: GemmArgs::busy) four a thread, so
+ * a thread the OS deschedules holds up one small task, not half of the product, while the caller
+ * takes the rest. Beyond that more tasks only cost: 16 tasks on 2 threads cut GPT-2's 512×768
+ * outputs into 132×192 blocks, and the product with k = 50257 (lm_head's input gradient) then read
+ * its 103 MB and 154 MB operands four times each: 1.8× slower than in 8 tasks. The grid never
+ * changes a result (each element's k order is fixed by KC).
+ */
 #ifndef QKV_GEMM_TASKS_PER_THREAD
-#define QKV_GEMM_TASKS_PER_THREAD 4
+#define QKV_GEMM_TASKS_PER_THREAD 1
 #endif
 constexpr int TASKS_PER_THREAD = QKV_GEMM_TASKS_PER_THREAD;
+constexpr int TASKS_PER_THREAD_BUSY = 4;
 /** Narrow products (at most W columns) pack all of a task's k × W slice of B: at least this many tasks. */
 constexpr int MIN_NARROW_TASKS = 4;
 
@@ -486,7 +494,7 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
   // halve blocks until there are TASKS_PER_THREAD a thread, the longer side of a block first (the extra
   // packing that costs, of the other operand, is the smaller); halving keeps the count even, so two or
   // four threads finish together
-  const long minTasks = pl.narrow ? MIN_NARROW_TASKS : (long)TASKS_PER_THREAD * maxs(1, g.threads);
+  const long minTasks = pl.narrow ? MIN_NARROW_TASKS : (long)(g.busy ? TASKS_PER_THREAD_BUSY : TASKS_PER_THREAD) * maxs(1, g.threads);
   while ((long)g.batch * mB * nB < minTasks) {
     const bool canM = mB < mTiles, canN = nB < nTiles;
     if (!canM && !canN) break;

@@ -11,8 +11,10 @@ struct GemmArgs {
   const float* b; long bRs, bCs, bBatch;  // op(B)(p, j) = b[p*bRs + j*bCs]
   float* c; long ldc, cBatch;             // C(i, j) = c[i*ldc + j], overwritten
   int batch, m, n, k;
-  /** The pool's threads: the grid has GEMM_TASKS_PER_THREAD tasks a thread where the shape allows (results never depend on it). */
+  /** The pool's threads: the grid has TASKS_PER_THREAD tasks a thread where the shape allows (results never depend on it). */
   int threads = 1;
+  /** The pool sees a busy machine: a finer grid (TASKS_PER_THREAD_BUSY), so a thread the OS deschedules holds up a small task. */
+  bool busy = false;
 };
 
 /** How a product is cut into tasks: a grid that depends on the shape, the ISA, the L2's size and the threads. */
