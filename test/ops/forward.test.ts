@@ -45,30 +45,26 @@ forEachBackend('forward', () => {
     const g = new Generator(5);
     const x = q.randn([3, 13, 20], { generator: g }); // [batch, time, features]
     const w = q.randn([7, 20], { generator: g }); // a Linear's [out, in]
-    const kernels = q.getBackend().kernels;
-    const mm = kernels.MatMul!;
-    const seen: { batch: number; m: number }[] = [];
-    kernels.MatMul = (args) => { seen.push({ batch: args.batch, m: args.m }); mm(args); };
-    let y: q.Tensor;
-    try {
-      y = q.matmul(x, w.transpose());
-    } finally {
-      kernels.MatMul = mm;
-    }
-    assert.deepEqual(seen, [{ batch: 1, m: 39 }], 'one product of batch·time rows');
+    /** a @ b with the MatMul kernel calls it made: each call's batch and m. */
+    const withCalls = (a: q.Tensor, b: q.Tensor) => {
+      const kernels = q.getBackend().kernels;
+      const mm = kernels.MatMul!;
+      const calls: { batch: number; m: number }[] = [];
+      kernels.MatMul = (args) => { calls.push({ batch: args.batch, m: args.m }); mm(args); };
+      try {
+        return { y: q.matmul(a, b), calls };
+      } finally {
+        kernels.MatMul = mm;
+      }
+    };
+    const { y, calls } = withCalls(x, w.transpose());
+    assert.deepEqual(calls, [{ batch: 1, m: 39 }], 'one product of batch·time rows');
     for (let b = 0; b < 3; b++) {
       assert.deepEqual(values(y.select(0, b)), values(q.matmul(x.select(0, b), w.transpose())), `matrix ${b}, bit for bit`);
     }
     // rows that do not run on from one matrix to the next (a strided time axis) stay a batch of products
     const xs = x.slice(1, 0, 13, 2);
-    seen.length = 0;
-    kernels.MatMul = (args) => { seen.push({ batch: args.batch, m: args.m }); mm(args); };
-    let ys: q.Tensor;
-    try {
-      ys = q.matmul(xs, w.transpose());
-    } finally {
-      kernels.MatMul = mm;
-    }
+    const { y: ys, calls: seen } = withCalls(xs, w.transpose());
     assert.equal(seen.length, 1);
     for (let b = 0; b < 3; b++) {
       const e = naiveMatmul(xs.select(0, b).toArray() as number[][], w.transpose().toArray() as number[][]);
