@@ -45,7 +45,10 @@ const ROUND: f32 = 12582912.0; // 1.5 * 2^23
 
 // @ts-ignore: decorator
 @inline export function expv(x: v128): v128 {
-  const xc = f32x4.pmax(f32x4.pmin(x, splat(EXP_HI)), splat(EXP_LO));
+  // lanes below EXP_LO end as 0 (the last select): they compute on 0, not on EXP_LO, whose
+  // subnormal e^EXP_LO costs a microcode assist per vector on x86 (a masked score is -Infinity)
+  const below = f32x4.lt(x, splat(EXP_LO));
+  const xc = v128.bitselect(splat(0), f32x4.pmin(x, splat(EXP_HI)), below);
   const t = madd(xc, splat(1.44269504088896341), splat(ROUND));
   const n = f32x4.sub(t, splat(ROUND));
   let r = f32x4.sub(xc, f32x4.mul(n, splat(0.693359375)));
@@ -63,7 +66,7 @@ const ROUND: f32 = 12582912.0; // 1.5 * 2^23
   y = f32x4.mul(y, i32x4.shl(i32x4.add(h, bias), 23));
   y = f32x4.mul(y, i32x4.shl(i32x4.add(i32x4.sub(ni, h), bias), 23));
   y = v128.bitselect(splat(Infinity), y, f32x4.gt(x, splat(EXP_HI)));
-  return v128.bitselect(splat(0), y, f32x4.lt(x, splat(EXP_LO)));
+  return v128.bitselect(splat(0), y, below);
 }
 
 // tanh as Cephes' tanhf: an odd polynomial below |x| = 0.625, 1 - 2/(e^{2|x|} + 1) above.

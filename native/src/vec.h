@@ -31,8 +31,10 @@ static inline long maxs(long a, long b) { return a > b ? a : b; }
 
 static inline vf expv(vf x) {
   const vf hi = splat(88.72283935546875f), lo = splat(-104.0f), round = splat(12582912.0f);
+  // below lo the result is 0 (the select at the end): compute those lanes on 0 rather than on lo,
+  // whose e^lo is subnormal and costs a microcode assist per vector on x86 (a masked score is -inf)
   vf xc = hi < x ? hi : x;
-  xc = xc < lo ? lo : xc;
+  xc = xc < lo ? splat(0) : xc;
   vf t = xc * 1.44269504088896341f + round;
   vf n = t - round;
   vf r = xc - n * 0.693359375f;

@@ -13,7 +13,7 @@ import type { MatMulArgs } from '../../src/kernels/contract.js';
 import { loadAddon } from '../../src/kernels/native/index.js';
 import { KERNEL_CASES, runCase } from './cases.js';
 import { backend, counted, rand } from './native-setup.js';
-import { ref, relDiff } from './wasm-setup.js';
+import { assertRelClose, ref, relDiff } from './wasm-setup.js';
 
 const skip = nativeAvailable() ? false : `the native addon is not available: ${loadAddon().reason}`;
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -89,6 +89,18 @@ describe('native kernels', { skip }, () => {
           const [x, out] = t.place(xd, new Float32Array(n));
           t.kernels[name](dense(x!), shape, out!, 0);
           assert.ok(relDiff(out!, want) < 2e-6, `${isa} ${name}: ${relDiff(out!, want)}`);
+        }
+        // Exp at its range edges, element by element: -inf (a masked score) and below -104 give 0,
+        // the subnormal results of [-104, -87.3] stay right, +inf above 88.72, NaN stays NaN
+        const special = Float32Array.from([-Infinity, -1e30, -200, -105, -104.5, -104, -103, -100, -95, -90, -88, -87.5, -87.3, -87, -20, -1, 0,
+          1, 20, 88, 88.7, 88.73, 89, 1e30, Infinity, NaN, -0]);
+        for (const len of [special.length, 64 + special.length]) {
+          const xs = Float32Array.from({ length: len }, (_, i) => special[i % special.length]!);
+          const want = new Float32Array(len);
+          ref.Exp(dense(xs), [len], want, 0);
+          const [x, out] = t.place(xs, new Float32Array(len));
+          t.kernels.Exp(dense(x!), [len], out!, 0);
+          assertRelClose(out!, want, `${isa} Exp at the range edges`, 1e-5, 1e-30);
         }
         for (const approx of [0, 1]) {
           const want = new Float32Array(n);
