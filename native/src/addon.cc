@@ -250,23 +250,9 @@ static Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
   rowPieces(rows, cols, [&](long r0, long r1) { k->layerNormGrad(x, gamma, mean, rstd, dy, r0, r1, cols, dx); });
   if (dgamma || dbeta) {
     // column sums in blocks of 16 columns, each summed down the rows in order
-    int tasks = (int)((cols + 15) / 16);
-    run(tasks, [&](int t) {
+    run((int)((cols + 15) / 16), [&](int t) {
       long c0 = t * 16L, c1 = c0 + 16 < cols ? c0 + 16 : cols;
-      float sg[16] = {0}, sb[16] = {0};
-      for (long r = 0; r < rows; r++) {
-        const float* xr = x + r * cols;
-        const float* dr = dy + r * cols;
-        float mu = mean[r], rs = rstd[r];
-        for (long c = c0; c < c1; c++) {
-          sg[c - c0] += dr[c] * ((xr[c] - mu) * rs);
-          sb[c - c0] += dr[c];
-        }
-      }
-      for (long c = c0; c < c1; c++) {
-        if (dgamma) dgamma[c] += sg[c - c0];
-        if (dbeta) dbeta[c] += sb[c - c0];
-      }
+      k->layerNormParamGrads(x, mean, rstd, dy, rows, cols, c0, c1, dgamma, dbeta);
     });
   }
   return info.Env().Undefined();

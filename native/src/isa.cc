@@ -17,7 +17,7 @@ namespace qkv { namespace QKV_ISA {
 
 static const KernelTable kTable = {
   QKV_STR(QKV_ISA), gemmPlan, gemmTask, unary, geluGrad, adamw, binary,
-  layerNorm, layerNormGrad, softmax, softmaxGrad, flashForward, flashBackward,
+  layerNorm, layerNormGrad, layerNormParamGrads, softmax, softmaxGrad, flashForward, flashBackward,
   binaryStrided, whereStrided, crossEntropy, crossEntropyGrad, gather, scatterAdd, linearForward, linearBackward,
   maxPool, maxPoolGrad, dropout, fmaPeak,
 };

@@ -77,6 +77,9 @@ struct KernelTable {
                     float* y, float* mean, float* rstd);
   void (*layerNormGrad)(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
                         long r0, long r1, long cols, float* dx);
+  // columns [c0, c1) (at most one vector) of LayerNorm's dgamma and dbeta, summed over all rows in order
+  void (*layerNormParamGrads)(const float* x, const float* mean, const float* rstd, const float* dy, long rows, long cols,
+                              long c0, long c1, float* dgamma, float* dbeta);
   void (*softmax)(const float* x, float* out, long r0, long r1, long cols, int log);
   void (*softmaxGrad)(const float* y, const float* dy, float* dx, long r0, long r1, long cols, int log);
   // one (batch·head) slice of FlashAttention, forward or backward

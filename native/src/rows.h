@@ -134,7 +134,11 @@ static void layerNorm(const float* x, const float* gamma, const float* beta, lon
     float rs = 1.0f / __builtin_sqrtf(var / cols + eps);
     mean[r] = mu;
     rstd[r] = rs;
-    for (c = 0; c < cols; c++) {
+    for (c = 0; c + W <= cols; c += W) {
+      vf xh = (load(xr + c) - mu) * rs;
+      store(yr + c, (gamma ? xh * load(gamma + c) : xh) + (beta ? load(beta + c) : vf{}));
+    }
+    for (; c < cols; c++) {
       float xh = (xr[c] - mu) * rs;
       yr[c] = xh * (gamma ? gamma[c] : 1.0f) + (beta ? beta[c] : 0.0f);
     }
@@ -165,11 +169,56 @@ static void layerNormGrad(const float* x, const float* gamma, const float* mean,
     }
     s1 /= cols;
     s2 /= cols;
-    for (c = 0; c < cols; c++) {
+    float* dxr = dx + r * cols;
+    for (c = 0; c + W <= cols; c += W) {
+      vf xh = (load(xr + c) - mu) * rs;
+      vf gv = gamma ? load(dyr + c) * load(gamma + c) : load(dyr + c);
+      store(dxr + c, rs * (gv - s1 - xh * s2));
+    }
+    for (; c < cols; c++) {
       float xh = (xr[c] - mu) * rs;
       float gv = dyr[c] * (gamma ? gamma[c] : 1.0f);
-      dx[r * cols + c] = rs * (gv - s1 - xh * s2);
+      dxr[c] = rs * (gv - s1 - xh * s2);
     }
+  }
+}
+
+/**
+ * dgamma[c] += Σ_r dy[r][c] · x̂[r][c] and dbeta[c] += Σ_r dy[r][c] for the columns [c0, c1) (at most
+ * PG of them): each column summed down the rows in order, so any split by columns gives the same sums.
+ */
+constexpr long PG = 16;
+static void layerNormParamGrads(const float* x, const float* mean, const float* rstd, const float* dy, long rows, long cols,
+                                long c0, long c1, float* dgamma, float* dbeta) {
+  constexpr int V = PG / W;
+  vf sg[V] = {}, sb[V] = {};
+  const long n = c1 - c0;
+  if (n == PG) {
+    for (long r = 0; r < rows; r++) {
+      const float *xr = x + r * cols + c0, *dr = dy + r * cols + c0;
+      const float mu = mean[r], rs = rstd[r];
+#pragma GCC unroll 4
+      for (int v = 0; v < V; v++) {
+        vf d = load(dr + v * W);
+        sg[v] += d * ((load(xr + v * W) - mu) * rs);
+        sb[v] += d;
+      }
+    }
+  } else {
+    for (long r = 0; r < rows; r++)
+      for (int v = 0; v < V && v * W < n; v++) {
+        long m = n - v * W < W ? n - v * W : W;
+        vf d = loadPart(dy + r * cols + c0 + v * W, m);
+        sg[v] += d * ((loadPart(x + r * cols + c0 + v * W, m) - mean[r]) * rstd[r]);
+        sb[v] += d;
+      }
+  }
+  for (int v = 0; v < V && v * W < n; v++) {
+    long m = n - v * W < W ? n - v * W : W;
+    float* g = dgamma ? dgamma + c0 + v * W : nullptr;
+    float* b = dbeta ? dbeta + c0 + v * W : nullptr;
+    if (g) storePart(g, loadPart(g, m) + sg[v], m);
+    if (b) storePart(b, loadPart(b, m) + sb[v], m);
   }
 }
 
