@@ -291,6 +291,12 @@ static Napi::Value Flash(const Napi::CallbackInfo& info) {
     a.dropKey0 = (uint32_t)num(info, 21); a.dropKey1 = (uint32_t)num(info, 22); a.dropThreshold = (uint32_t)num(info, 23);
     a.dropScale = (float)num(info, 24);
   }
+  a.denseLayout();
+  if (info.Length() > 25 && !info[25].IsUndefined()) {
+    // strided operands: (batch, head, row) strides of q, k, v, out, dOut
+    long* f[15] = {&a.qB, &a.qH, &a.qT, &a.kB, &a.kH, &a.kT, &a.vB, &a.vH, &a.vT, &a.oB, &a.oH, &a.oT, &a.gB, &a.gH, &a.gT};
+    for (int i = 0; i < 15; i++) *f[i] = lng(info, 25 + i);
+  }
   const KernelTable* k = K;
   run(bh1 - bh0, [&](int t) { backward ? k->flashBackward(a, bh0 + t) : k->flashForward(a, bh0 + t); });
   return info.Env().Undefined();
@@ -320,6 +326,7 @@ static Napi::Value KvStep(const Napi::CallbackInfo& info) {
     FlashArgs a{};
     a.q = q; a.k = kh; a.v = vh; a.pad = nullptr; a.out = out + b * c + h * d; a.lse = &lse;
     a.heads = 1; a.n = 1; a.s = (int)(pos + 1); a.d = (int)d; a.dv_ = (int)d; a.scale = scale; a.causal = 0; a.window = -1;
+    a.denseLayout();
     k->flashForward(a, 0);
   };
   const long bh = batch * heads;

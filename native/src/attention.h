@@ -45,19 +45,19 @@ static void blockScores(const float* qb, int d, const float* Kt, long sp, long j
   for (; j < j1; j += W) blockScoresAt<1>(qb, d, Kt, sp, j, S);
 }
 
-/** xt[p][j] = x[j][p] for j < s, zero for s <= j < sp. */
-static void transpose(const float* x, long s, int d, long sp, float* xt) {
+/** xt[p][j] = x[j][p] for j < s (rows of x ldx apart), zero for s <= j < sp. */
+static void transpose(const float* x, long ldx, long s, int d, long sp, float* xt) {
   // W rows of x at a time, written as W-wide runs of xt (a vector store per column)
   long j = 0;
   for (; j + W <= s; j += W)
     for (int p = 0; p < d; p++) {
       vf t;
 #pragma GCC unroll 16
-      for (int l = 0; l < W; l++) t[l] = x[(j + l) * d + p];
+      for (int l = 0; l < W; l++) t[l] = x[(j + l) * ldx + p];
       store(xt + p * sp + j, t);
     }
   for (; j < s; j++)
-    for (int p = 0; p < d; p++) xt[p * sp + j] = x[j * d + p];
+    for (int p = 0; p < d; p++) xt[p * sp + j] = x[j * ldx + p];
   for (int p = 0; p < d; p++)
     for (j = s; j < sp; j++) xt[p * sp + j] = 0;
 }
@@ -99,14 +99,14 @@ static inline Range blockRange(const FlashArgs& a, long i0, int rows, long sp) {
   return {lo, hi};
 }
 
-template <int V> static inline void blockPVAt(const float* P, long sp, const float* x, int cols, long lo, long hi, int c, float* o, long ldo, int rows, const float* scale) {
+template <int V> static inline void blockPVAt(const float* P, long sp, const float* x, long ldx, long lo, long hi, int c, float* o, long ldo, int rows, const float* scale) {
   vf acc[BQ][V];
 #pragma GCC unroll 8
   for (int r = 0; r < BQ; r++)
     for (int v = 0; v < V; v++) acc[r][v] = vf{};
   for (long j = lo; j < hi; j++) {
     vf xv[V];
-    for (int v = 0; v < V; v++) xv[v] = load(x + j * cols + c + v * W);
+    for (int v = 0; v < V; v++) xv[v] = load(x + j * ldx + c + v * W);
 #pragma GCC unroll 8
     for (int r = 0; r < BQ; r++) {
       const float pv = P[r * sp + j];
@@ -117,15 +117,15 @@ template <int V> static inline void blockPVAt(const float* P, long sp, const flo
     for (int v = 0; v < V; v++) store(o + r * ldo + c + v * W, acc[r][v] * scale[r]);
 }
 
-/** o[r][c] = scale[r] · Σ_{j in [lo, hi)} P[r][j] · x[j][c] for r < rows (x rows of `cols`, o rows of `ldo`); rows past `rows` of P are ignored. */
-static void blockPV(const float* P, long sp, const float* x, int cols, long lo, long hi, float* o, long ldo, int rows, const float* scale) {
+/** o[r][c] = scale[r] · Σ_{j in [lo, hi)} P[r][j] · x[j][c] for r < rows, c < cols (x rows ldx apart, o rows ldo); rows past `rows` of P are ignored. */
+static void blockPV(const float* P, long sp, const float* x, int cols, long ldx, long lo, long hi, float* o, long ldo, int rows, const float* scale) {
   int c = 0;
-  for (; c + JV * W <= cols; c += JV * W) blockPVAt<JV>(P, sp, x, cols, lo, hi, c, o, ldo, rows, scale);
-  for (; c + W <= cols; c += W) blockPVAt<1>(P, sp, x, cols, lo, hi, c, o, ldo, rows, scale);
+  for (; c + JV * W <= cols; c += JV * W) blockPVAt<JV>(P, sp, x, ldx, lo, hi, c, o, ldo, rows, scale);
+  for (; c + W <= cols; c += W) blockPVAt<1>(P, sp, x, ldx, lo, hi, c, o, ldo, rows, scale);
   for (; c < cols; c++) {
     float acc[BQ] = {0};
     for (long j = lo; j < hi; j++)
-      for (int r = 0; r < BQ; r++) acc[r] += P[r * sp + j] * x[j * cols + c];
+      for (int r = 0; r < BQ; r++) acc[r] += P[r * sp + j] * x[j * ldx + c];
     for (int r = 0; r < rows; r++) o[r * ldo + c] = acc[r] * scale[r];
   }
 }
@@ -136,22 +136,23 @@ static inline uint64_t dropBase(const FlashArgs& a, int bh, long i) { return ((u
 static void flashForward(const FlashArgs& a, int bh) {
   const int d = a.d, dv = a.dv_;
   const long n = a.n, s = a.s, sp = ((s + W - 1) / W) * W;
-  const float* q = a.q + (long)bh * n * d;
-  const float* k = a.k + (long)bh * s * d;
-  const float* v = a.v + (long)bh * s * dv;
-  float* out = a.out + (long)bh * n * dv;
+  const long b = bh / a.heads, h = bh % a.heads;
+  const float* q = a.q + b * a.qB + h * a.qH;
+  const float* k = a.k + b * a.kB + h * a.kH;
+  const float* v = a.v + b * a.vB + h * a.vH;
+  float* out = a.out + b * a.oB + h * a.oH;
   float* lse = a.lse + (long)bh * n;
-  const int32_t* pad = a.pad ? a.pad + (long)(bh / a.heads) * s : nullptr;
+  const int32_t* pad = a.pad ? a.pad + b * s : nullptr;
   float* Kt = scratch(1, (size_t)d * sp + (size_t)BQ * sp + (size_t)BQ * d + (size_t)BQ * W);
   float* S = Kt + (size_t)d * sp;
   float* qb = S + (size_t)BQ * sp;
-  transpose(k, s, d, sp, Kt);
+  transpose(k, a.kT, s, d, sp, Kt);
   const DropKey dk{a.dropKey0, a.dropKey1, a.dropThreshold, a.dropScale};
   Range rr[BQ];
   for (long i0 = 0; i0 < n; i0 += BQ) {
     int rows = (int)mins(BQ, n - i0);
     for (int r = 0; r < rows; r++)
-      for (int p = 0; p < d; p++) qb[r * d + p] = q[(i0 + r) * d + p] * a.scale;
+      for (int p = 0; p < d; p++) qb[r * d + p] = q[(i0 + r) * a.qT + p] * a.scale;
     for (int r = rows; r < BQ; r++)
       for (int p = 0; p < d; p++) qb[r * d + p] = 0;
     Range br = blockRange(a, i0, rows, sp);
@@ -184,7 +185,7 @@ static void flashForward(const FlashArgs& a, int bh) {
     }
     // out rows = P · V over the block's keys, V rows loaded once for all BQ queries
     long hi = mins(br.hi, s);
-    blockPV(S, sp, v, dv, br.lo, hi, out + i0 * dv, dv, rows, inv);
+    blockPV(S, sp, v, dv, a.vT, br.lo, hi, out + i0 * a.oT, a.oT, rows, inv);
   }
 }
 
@@ -194,7 +195,7 @@ static void flashForward(const FlashArgs& a, int bh) {
  * stream past, so each x row is loaded once per JB keys and each g row read and written once per
  * block (the sum runs over r in order, as one key at a time would).
  */
-static void blockKeyGrads(const float* coef, long sp, const float* x, int cols, int rows, long lo, long hi, float* g) {
+static void blockKeyGrads(const float* coef, long sp, const float* x, int cols, long ldx, int rows, long lo, long hi, float* g, long ldg) {
   constexpr int JB = 4, CV = 4;
   long j = lo;
   for (; j + JB <= hi; j += JB) {
@@ -204,11 +205,11 @@ static void blockKeyGrads(const float* coef, long sp, const float* x, int cols, 
 #pragma GCC unroll 4
       for (int jj = 0; jj < JB; jj++)
 #pragma GCC unroll 4
-        for (int v = 0; v < CV; v++) acc[jj][v] = load(g + (j + jj) * cols + c + v * W);
+        for (int v = 0; v < CV; v++) acc[jj][v] = load(g + (j + jj) * ldg + c + v * W);
       for (int r = 0; r < rows; r++) {
         vf xv[CV];
 #pragma GCC unroll 4
-        for (int v = 0; v < CV; v++) xv[v] = load(x + r * cols + c + v * W);
+        for (int v = 0; v < CV; v++) xv[v] = load(x + r * ldx + c + v * W);
 #pragma GCC unroll 4
         for (int jj = 0; jj < JB; jj++) {
           const float s = coef[r * sp + j + jj];
@@ -219,35 +220,35 @@ static void blockKeyGrads(const float* coef, long sp, const float* x, int cols, 
 #pragma GCC unroll 4
       for (int jj = 0; jj < JB; jj++)
 #pragma GCC unroll 4
-        for (int v = 0; v < CV; v++) store(g + (j + jj) * cols + c + v * W, acc[jj][v]);
+        for (int v = 0; v < CV; v++) store(g + (j + jj) * ldg + c + v * W, acc[jj][v]);
     }
     for (; c + W <= cols; c += W) {
       vf acc[JB];
-      for (int jj = 0; jj < JB; jj++) acc[jj] = load(g + (j + jj) * cols + c);
+      for (int jj = 0; jj < JB; jj++) acc[jj] = load(g + (j + jj) * ldg + c);
       for (int r = 0; r < rows; r++) {
-        vf xv = load(x + r * cols + c);
+        vf xv = load(x + r * ldx + c);
         for (int jj = 0; jj < JB; jj++) acc[jj] += coef[r * sp + j + jj] * xv;
       }
-      for (int jj = 0; jj < JB; jj++) store(g + (j + jj) * cols + c, acc[jj]);
+      for (int jj = 0; jj < JB; jj++) store(g + (j + jj) * ldg + c, acc[jj]);
     }
     for (; c < cols; c++)
       for (int jj = 0; jj < JB; jj++) {
-        float acc = g[(j + jj) * cols + c];
-        for (int r = 0; r < rows; r++) acc += coef[r * sp + j + jj] * x[r * cols + c];
-        g[(j + jj) * cols + c] = acc;
+        float acc = g[(j + jj) * ldg + c];
+        for (int r = 0; r < rows; r++) acc += coef[r * sp + j + jj] * x[r * ldx + c];
+        g[(j + jj) * ldg + c] = acc;
       }
   }
   for (; j < hi; j++) {
     int c = 0;
     for (; c + W <= cols; c += W) {
-      vf acc = load(g + j * cols + c);
-      for (int r = 0; r < rows; r++) acc += coef[r * sp + j] * load(x + r * cols + c);
-      store(g + j * cols + c, acc);
+      vf acc = load(g + j * ldg + c);
+      for (int r = 0; r < rows; r++) acc += coef[r * sp + j] * load(x + r * ldx + c);
+      store(g + j * ldg + c, acc);
     }
     for (; c < cols; c++) {
-      float acc = g[j * cols + c];
-      for (int r = 0; r < rows; r++) acc += coef[r * sp + j] * x[r * cols + c];
-      g[j * cols + c] = acc;
+      float acc = g[j * ldg + c];
+      for (int r = 0; r < rows; r++) acc += coef[r * sp + j] * x[r * ldx + c];
+      g[j * ldg + c] = acc;
     }
   }
 }
@@ -255,16 +256,17 @@ static void blockKeyGrads(const float* coef, long sp, const float* x, int cols, 
 static void flashBackward(const FlashArgs& a, int bh) {
   const int d = a.d, dv = a.dv_;
   const long n = a.n, s = a.s, sp = ((s + W - 1) / W) * W;
-  const float* q = a.q + (long)bh * n * d;
-  const float* k = a.k + (long)bh * s * d;
-  const float* v = a.v + (long)bh * s * dv;
-  const float* out = a.out + (long)bh * n * dv;
+  const long b = bh / a.heads, h = bh % a.heads;
+  const float* q = a.q + b * a.qB + h * a.qH;
+  const float* k = a.k + b * a.kB + h * a.kH;
+  const float* v = a.v + b * a.vB + h * a.vH;
+  const float* out = a.out + b * a.oB + h * a.oH;
   const float* lse = a.lse + (long)bh * n;
-  const float* dOut = a.dOut + (long)bh * n * dv;
-  float* dq = a.dq + (long)bh * n * d;
-  float* dk = a.dk + (long)bh * s * d;
-  float* dvv = a.dv + (long)bh * s * dv;
-  const int32_t* pad = a.pad ? a.pad + (long)(bh / a.heads) * s : nullptr;
+  const float* dOut = a.dOut + b * a.gB + h * a.gH;
+  float* dq = a.dq + b * a.qB + h * a.qH;  // the gradients lie as their operands
+  float* dk = a.dk + b * a.kB + h * a.kH;
+  float* dvv = a.dv + b * a.vB + h * a.vH;
+  const int32_t* pad = a.pad ? a.pad + b * s : nullptr;
   float* Kt = scratch(1, (size_t)(d + dv) * sp + (size_t)2 * BQ * sp + (size_t)BQ * (d + dv) + (size_t)BQ);
   float* Vt = Kt + (size_t)d * sp;
   float* P = Vt + (size_t)dv * sp;
@@ -272,21 +274,23 @@ static void flashBackward(const FlashArgs& a, int bh) {
   float* qb = dP + (size_t)BQ * sp;
   float* ob = qb + (size_t)BQ * d;
   float* D = ob + (size_t)BQ * dv;
-  transpose(k, s, d, sp, Kt);
-  transpose(v, s, dv, sp, Vt);
-  for (long j = 0; j < s * d; j++) dk[j] = 0;
-  for (long j = 0; j < s * dv; j++) dvv[j] = 0;
+  transpose(k, a.kT, s, d, sp, Kt);
+  transpose(v, a.vT, s, dv, sp, Vt);
+  for (long j = 0; j < s; j++) {
+    std::memset(dk + j * a.kT, 0, sizeof(float) * d);
+    std::memset(dvv + j * a.vT, 0, sizeof(float) * dv);
+  }
   const DropKey key{a.dropKey0, a.dropKey1, a.dropThreshold, a.dropScale};
   Range rr[BQ];
   for (long i0 = 0; i0 < n; i0 += BQ) {
     int rows = (int)mins(BQ, n - i0);
     for (int r = 0; r < rows; r++) {
-      for (int p = 0; p < d; p++) qb[r * d + p] = q[(i0 + r) * d + p] * a.scale;
+      for (int p = 0; p < d; p++) qb[r * d + p] = q[(i0 + r) * a.qT + p] * a.scale;
       float dd = 0;
       for (int c = 0; c < dv; c++) {
-        float g = dOut[(i0 + r) * dv + c];
+        float g = dOut[(i0 + r) * a.gT + c];
         ob[r * dv + c] = g;
-        dd += g * out[(i0 + r) * dv + c];
+        dd += g * out[(i0 + r) * a.oT + c];
       }
       D[r] = dd;
     }
@@ -328,10 +332,10 @@ static void flashBackward(const FlashArgs& a, int bh) {
     // dq_i = Σ_j dS_ij k_j (rows of dS past `rows` are zero)
     const float ones[BQ] = {1, 1, 1, 1, 1, 1, 1, 1};
     long hi = mins(br.hi, s);
-    blockPV(dP, sp, k, d, br.lo, hi, dq + i0 * d, d, rows, ones);
+    blockPV(dP, sp, k, d, a.kT, br.lo, hi, dq + i0 * a.qT, a.qT, rows, ones);
     // dk_j += Σ_i dS_ij q_i (q unscaled), dv_j += Σ_i P_ij dOut_i (rows of dS and P past `rows` are zero)
-    blockKeyGrads(dP, sp, q + i0 * d, d, rows, br.lo, hi, dk);
-    blockKeyGrads(P, sp, ob, dv, rows, br.lo, hi, dvv);
+    blockKeyGrads(dP, sp, q + i0 * a.qT, d, a.qT, rows, br.lo, hi, dk, a.kT);
+    blockKeyGrads(P, sp, ob, dv, dv, rows, br.lo, hi, dvv, a.vT);
   }
 }
 

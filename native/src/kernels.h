@@ -29,6 +29,18 @@ struct FlashArgs {
   const float *q, *k, *v; const int32_t* pad; float *out, *lse;
   const float* dOut; float *dq, *dk, *dv;
   int heads, n, s, d, dv_; float scale; int causal, window;
+  /**
+   * Where each operand's rows lie (FlashAttentionArgs.layout): element (b, h, i, c) of slice
+   * bh = b·heads + h at b·xB + h·xH + i·xT + c, for q (and dq), k (dk), v (dv), out and dOut (g).
+   * denseLayout() sets the contiguous [bh, rows, d] layout.
+   */
+  long qB = 0, qH = 0, qT = 0, kB = 0, kH = 0, kT = 0, vB = 0, vH = 0, vT = 0, oB = 0, oH = 0, oT = 0, gB = 0, gH = 0, gT = 0;
+  void denseLayout() {
+    qT = d; qH = (long)n * d; qB = heads * qH;
+    kT = d; kH = (long)s * d; kB = heads * kH;
+    vT = dv_; vH = (long)s * dv_; vB = heads * vH;
+    oT = gT = dv_; oH = gH = (long)n * dv_; oB = gB = heads * oH;
+  }
   /** Attention dropout (FlashAttentionArgs.dropout): weight (bh, i, j) times mask element (bh·n + i)·s + j. */
   bool dropout = false;
   uint32_t dropKey0 = 0, dropKey1 = 0, dropThreshold = 0; float dropScale = 1;

@@ -142,6 +142,7 @@ static void attention(const KernelTable* K) {
   FlashArgs a{};
   a.q = q.data(); a.k = k.data(); a.v = v.data(); a.pad = nullptr; a.out = out.data(); a.lse = lse.data();
   a.heads = 1; a.n = n; a.s = n; a.d = d; a.dv_ = dv; a.scale = 1 / std::sqrt((float)d); a.causal = 1; a.window = -1;
+  a.denseLayout();
   for (int h = 0; h < bh; h++) K->flashForward(a, h);
   double e = 0;
   for (int h = 0; h < bh; h++)

@@ -94,7 +94,19 @@ export interface FlashAttentionArgs {
    * exactly dropout(softmax(...)) V with that key; the backward uses the same mask. Null or absent: none.
    */
   dropout?: DropoutArgs | null;
+  /**
+   * Operands that are views of wider arrays (the heads of a fused projection side by side, as the
+   * projection wrote them): element (b, h, i, c) of slice bh = b·heads + h lies at
+   * b·batch + h·head + i·row + c of its array. dq, dk and dv lie as q, k and v; dOut has its own.
+   * Null or absent: every operand contiguous per head as above. Only a backend with
+   * `stridedAttention` is handed a layout.
+   */
+  layout?: FlashLayout | null;
 }
+
+/** Element strides of one attention operand: (b, h, i, c) at b·batch + h·head + i·row + c. */
+export interface RowStrides { batch: number; head: number; row: number }
+export interface FlashLayout { q: RowStrides; k: RowStrides; v: RowStrides; out: RowStrides; dOut: RowStrides }
 
 /**
  * One decoding step of softmax attention on a KV cache, in place. qkv [batch, 3·heads·d] holds
@@ -241,4 +253,6 @@ export interface Backend {
   read?(handle: TypedArray, dtype: DType, offset: number, length: number): Promise<TypedArray>;
   /** Device backends: host values written into a buffer at element `offset`, in order with the kernels queued before and after. */
   write?(handle: TypedArray, values: TypedArray, offset: number): void;
+  /** FlashAttention and FlashAttentionGrad take FlashAttentionArgs.layout (strided operands, no head permutes). */
+  readonly stridedAttention?: boolean;
 }

@@ -19,7 +19,7 @@
 import { OpError, shapeStr } from '../core/errors.js';
 import { defaultGenerator, dropoutThreshold, type Generator } from '../core/rng.js';
 import { kernel } from '../kernels/registry.js';
-import type { FlashAttentionArgs } from '../kernels/contract.js';
+import type { Backend, FlashAttentionArgs, FlashLayout, RowStrides } from '../kernels/contract.js';
 import { record } from '../tensor/autograd.js';
 import { tidy } from '../tensor/engine.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -52,11 +52,12 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashAt
   checkInputs(op, q, k, v, keyPaddingMask);
   const [B, H, n, d] = q.shape as [number, number, number, number];
   const args = kernelArgs(op, B, H, n, k.shape[2]!, d, v.shape[3]!, options);
+  const be = ownerOf(op, q, k, v, keyPaddingMask);
+  if (be.stridedAttention && gapFree(q) && gapFree(k) && gapFree(v)) return separateStrided(op, q, k, v, args, be, keyPaddingMask);
   return tidy(() => {
     // the kernels read contiguous rows: copy views that are not (a KV cache's slice, transposes)
     const [qc, kc, vc] = [dense(q), dense(k), dense(v)];
     const mask = keyPaddingMask ? dense(keyPaddingMask) : null;
-    const be = ownerOf(op, q, k, v, keyPaddingMask);
     const out = Tensor.empty([B, H, n, args.dv], 'float32', be);
     const lse = Tensor.empty([B, H, n], 'float32', be);
     // typed arrays are read after every allocation (a WebAssembly memory may grow and move)
@@ -80,8 +81,11 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashAt
  * projection (GPT-2's c_attn) after a single permute. The kernels read the three parts where
  * they lie in one contiguous buffer, and the gradient is written into one (3, B, H, T, d)
  * buffer, so splitting the projection costs neither a copy of each of q, k, v forward nor three
- * zero-filled slice gradients summed backward. Self-attention only (S = T). A device backend's
- * buffers cannot be cut in place: there the three parts go to flashAttention.
+ * zero-filled slice gradients summed backward. On a backend whose kernels take strided operands
+ * (Backend.stridedAttention: native, ref) not even the permute is copied: qkv is read where the
+ * projection wrote it and the output is written as (B, T, H, d) memory (see packedStrided).
+ * Self-attention only (S = T). A device backend's buffers cannot be cut in place: there the
+ * three parts go to flashAttention.
  */
 export function flashAttentionPacked(qkv: Tensor, options: FlashAttentionOptions = {}): Tensor {
   const op = 'flashAttentionPacked';
@@ -93,12 +97,13 @@ export function flashAttentionPacked(qkv: Tensor, options: FlashAttentionOptions
   const { keyPaddingMask = null } = options;
   if (keyPaddingMask) checkMask(op, keyPaddingMask, B, n, `q, k, v ${shapeStr([B, H, n, d])}`);
   const args = kernelArgs(op, B, H, n, n, d, d, options);
+  const be = ownerOf(op, qkv, keyPaddingMask);
+  if (be.stridedAttention && gapFree(qkv)) return packedStrided(op, qkv, args, be, keyPaddingMask);
   const part = B * H * n * d;
   const parts = (x: Float32Array) => [x.subarray(0, part), x.subarray(part, 2 * part), x.subarray(2 * part, 3 * part)] as const;
   return tidy(() => {
     const qc = dense(qkv); // one copy when qkv is the permuted view of a projection
     const mask = keyPaddingMask ? dense(keyPaddingMask) : null;
-    const be = ownerOf(op, qkv, keyPaddingMask);
     const out = Tensor.empty([B, H, n, d], 'float32', be);
     const lse = Tensor.empty([B, H, n], 'float32', be);
     const [q, k, v] = parts(f32(qc)); // after every allocation (a WebAssembly memory may grow and move)
@@ -114,6 +119,86 @@ export function flashAttentionPacked(qkv: Tensor, options: FlashAttentionOptions
       return [dqkv];
     }, saved);
   });
+}
+
+/**
+ * flashAttentionPacked on a backend whose kernels take strided operands: qkv as it lies (the
+ * (B, T, 3, H, d) projection seen through a permute: no copy), the output in (B, T, H, d) memory
+ * seen as (B, H, T, d) (so the caller's permute back to (B, T, H·d) is a view), and the gradient
+ * written into memory laid out as qkv's.
+ */
+function packedStrided(op: string, qkv: Tensor, args: FlashAttentionArgs, be: Backend, keyPaddingMask: Tensor | null): Tensor {
+  const [, B, H, n, d] = qkv.shape as [number, number, number, number, number];
+  const rowsOf = (x: Tensor): RowStrides => ({ batch: x.strides[0]!, head: x.strides[1]!, row: x.strides[2]! });
+  const qkvRows = (x: Tensor): RowStrides => ({ batch: x.strides[1]!, head: x.strides[2]!, row: x.strides[3]! });
+  // q, k and v where they start in qkv's memory (read after every allocation: a WebAssembly memory may grow and move)
+  const parts = (x: Tensor) => {
+    const data = x.storage.data as Float32Array;
+    return [0, 1, 2].map((w) => data.subarray(x.offset + w * x.strides[0]!)) as [Float32Array, Float32Array, Float32Array];
+  };
+  return tidy(() => {
+    const mask = keyPaddingMask ? dense(keyPaddingMask) : null;
+    const out = Tensor.empty([B, n, H, d], 'float32', be).makeView([B, H, n, d], [n * H * d, d, H * d, 1], 0);
+    const lse = Tensor.empty([B, H, n], 'float32', be);
+    const layout: FlashLayout = { q: qkvRows(qkv), k: qkvRows(qkv), v: qkvRows(qkv), out: rowsOf(out), dOut: rowsOf(out) };
+    const [q, k, v] = parts(qkv);
+    kernel('FlashAttention', be)(q, k, v, mask && i32(mask), { ...args, layout }, out.storage.data as Float32Array, f32(lse));
+    const saved = mask ? [qkv, out, lse, mask] : [qkv, out, lse];
+    return record(op, [qkv], out, (g, [sqkv, so, sl, sm]) => {
+      const gbe = ownerOf(op, sqkv, g);
+      const gc = g.strides[3] === 1 ? g : dense(g);
+      const dqkv = Tensor.empty([sqkv!.size], 'float32', gbe).makeView(sqkv!.shape, sqkv!.strides, 0);
+      const grads = { ...args, layout: { ...layout, dOut: rowsOf(gc) } };
+      const [sq, sk, sv] = parts(sqkv!);
+      const [dq, dk, dv] = parts(dqkv);
+      kernel('FlashAttentionGrad', gbe)(sq, sk, sv, sm ? i32(sm) : null, so!.storage.data as Float32Array, f32(sl!),
+        (gc.storage.data as Float32Array).subarray(gc.offset), grads, dq, dk, dv);
+      if (gc !== g) gc.dispose();
+      return [dqkv];
+    }, saved);
+  });
+}
+
+/**
+ * flashAttention on a backend whose kernels take strided operands: q, k, v read where they lie
+ * (the heads of (B, T, H·d) projections seen through permutes: no copies), the output in
+ * (B, L, H, dv) memory seen as (B, H, L, dv), and each gradient laid out as its operand.
+ */
+function separateStrided(op: string, q: Tensor, k: Tensor, v: Tensor, args: FlashAttentionArgs, be: Backend, keyPaddingMask: Tensor | null): Tensor {
+  const [B, H, n] = q.shape as [number, number, number];
+  const dv = args.dv;
+  const rows = (x: Tensor): RowStrides => ({ batch: x.strides[0]!, head: x.strides[1]!, row: x.strides[2]! });
+  const at = (x: Tensor) => (x.storage.data as Float32Array).subarray(x.offset); // after every allocation
+  const like = (x: Tensor, on: Backend) => Tensor.empty([x.size], 'float32', on).makeView(x.shape, x.strides, 0);
+  return tidy(() => {
+    const mask = keyPaddingMask ? dense(keyPaddingMask) : null;
+    const out = Tensor.empty([B, n, H, dv], 'float32', be).makeView([B, H, n, dv], [n * H * dv, dv, H * dv, 1], 0);
+    const lse = Tensor.empty([B, H, n], 'float32', be);
+    const layout: FlashLayout = { q: rows(q), k: rows(k), v: rows(v), out: rows(out), dOut: rows(out) };
+    kernel('FlashAttention', be)(at(q), at(k), at(v), mask && i32(mask), { ...args, layout }, at(out), f32(lse));
+    const saved = mask ? [q, k, v, out, lse, mask] : [q, k, v, out, lse];
+    return record(op, [q, k, v], out, (g, [sq, sk, sv, so, sl, sm]) => {
+      const gbe = ownerOf(op, sq, g);
+      const gc = g.strides[3] === 1 ? g : dense(g);
+      const [dq, dk, dvv] = [like(sq!, gbe), like(sk!, gbe), like(sv!, gbe)];
+      kernel('FlashAttentionGrad', gbe)(at(sq!), at(sk!), at(sv!), sm ? i32(sm) : null, at(so!), f32(sl!), at(gc),
+        { ...args, layout: { ...layout, dOut: rows(gc) } }, at(dq), at(dk), at(dvv));
+      if (gc !== g) gc.dispose();
+      return [dq, dk, dvv];
+    }, saved);
+  });
+}
+
+/** x (offset aside) covers its memory exactly once, rows of unit stride: a permuted view of contiguous memory. */
+function gapFree(x: Tensor): boolean {
+  if (x.strides[x.rank - 1] !== 1) return false;
+  const dims = x.shape.map((size, i) => ({ size, stride: x.strides[i]! })).filter((a) => a.size > 1).sort((a, b) => a.stride - b.stride);
+  let expect = 1;
+  for (const a of dims) {
+    if (a.stride !== expect) return false;
+    expect *= a.size;
+  }
+  return true;
 }
 
 /** The kernels' arguments, after checking the options. */

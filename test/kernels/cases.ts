@@ -24,6 +24,8 @@ export interface KernelCase {
   tol?: number;
   /** The native addon export this case must reach when the native backend takes every call (tests count it). */
   native?: string;
+  /** Only for backends with this capability (e.g. FlashAttentionArgs.layout needs Backend.stridedAttention). */
+  needs?: 'stridedAttention';
 }
 
 const u = (lo: number, hi: number) => (g: Generator) => lo + (hi - lo) * g.uniform();
@@ -118,6 +120,36 @@ function dropArgs(p: number, key0: number, key1: number) {
 
 function flashArgs(bh: number, heads: number, n: number, s: number, d: number, causal: boolean, window: number) {
   return { bh, heads, n, s, d, dv: d, scale: 1 / Math.sqrt(d), causal, window, bh0: 0, bh1: bh };
+}
+
+/**
+ * FlashAttention (and its gradient) on strided operands (FlashAttentionArgs.layout) as a fused
+ * projection lays them out: q, k, v the three parts of one (B, T, 3, H, d) array, out in
+ * (B, T, H, d) memory, dOut contiguous per head; dq, dk, dv into a (B, T, 3, H, d) array.
+ * Small (every call) and past native's small-call threshold with causal, padding and dropout.
+ */
+function stridedFlashCases(backward: boolean): KernelCase[] {
+  return ([[2, 3, 9, 8, false, false, 0], [2, 3, 37, 16, true, true, 0.3]] as const).map(([B, H, T, d, causal, padded, p]) => {
+    const a = { ...flashArgs(B * H, H, T, T, d, causal, -1), dropout: p > 0 ? dropArgs(p, 5, 77) : null };
+    const proj = { batch: T * 3 * H * d, head: d, row: 3 * H * d };
+    const outRows = { batch: T * H * d, head: d, row: H * d };
+    const layout = { q: proj, k: proj, v: proj, out: outRows, dOut: { batch: H * T * d, head: T * d, row: d } };
+    const parts = (x: TypedArray) => [0, 1, 2].map((w) => F(x).subarray(w * H * d)) as [Float32Array, Float32Array, Float32Array];
+    const n = B * T * H * d;
+    const pad = ints(B * T, (_g, i) => (padded && i % T >= T - 3 ? 1 : 0));
+    const what = `${backward ? 'FlashAttentionGrad' : 'FlashAttention'} strided (B, T, 3, H, d) B=${B} H=${H} T=${T} d=${d} causal=${causal} padding=${padded} dropout=${p}`;
+    return backward
+      ? { what, needs: 'stridedAttention', tol: 1e-4, native: 'flash',
+        arrays: [f(3 * n, u(-2, 2)), pad, out(n), out(B * H * T), f(n), out(3 * n)], outputs: [5],
+        run: (k: KernelSignatures, [qkv, pd, o, lse, dO, dqkv]: TypedArray[]) => {
+          const [q, kk, v] = parts(qkv!);
+          k.FlashAttention(q, kk, v, I(pd!), { ...a, layout }, F(o!), F(lse!));
+          k.FlashAttentionGrad(q, kk, v, I(pd!), F(o!), F(lse!), F(dO!), { ...a, layout }, ...parts(dqkv!));
+        } }
+      : { what, needs: 'stridedAttention', tol: 1e-5, native: 'flash',
+        arrays: [f(3 * n, u(-2, 2)), pad, out(n), out(B * H * T)], outputs: [2, 3],
+        run: (k: KernelSignatures, [qkv, pd, o, lse]: TypedArray[]) => k.FlashAttention(...parts(qkv!), I(pd!), { ...a, layout }, F(o!), F(lse!)) };
+  });
 }
 
 /** Conv1dArgs with outLength from the padding on the right. */
@@ -316,8 +348,8 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
       outputs: [4, 5], tol: 1e-5,
       run: (k: KernelSignatures, [q, kk, v, pad, o, lse]: TypedArray[]) => k.FlashAttention(F(q!), F(kk!), F(v!), I(pad!), a, F(o!), F(lse!)),
     };
-  })],
-  FlashAttentionGrad: () => ([[false, -1, 0], [true, -1, 0], [true, 2, 0], [true, -1, 0.3], [false, 2, 0.5]] as [boolean, number, number][]).map(([causal, window, p]) => {
+  }), ...stridedFlashCases(false)],
+  FlashAttentionGrad: () => [...([[false, -1, 0], [true, -1, 0], [true, 2, 0], [true, -1, 0.3], [false, 2, 0.5]] as [boolean, number, number][]).map(([causal, window, p]) => {
     const a = { ...flashArgs(4, 2, 9, 9, 8, causal, window), dropout: p > 0 ? dropArgs(p, 7, 0xdeadbeef) : null };
     return {
       what: `FlashAttentionGrad n=s=9 causal=${causal} window=${window} dropout=${p}`,
@@ -341,7 +373,7 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
         k.FlashAttentionGrad(F(q!), F(kk!), F(v!), I(pad!), F(o!), F(lse!), F(dO!), a, F(dq!), F(dk_!), F(dv_!));
       },
     }];
-  })()),
+  })()), ...stridedFlashCases(true)],
   // optional in the contract (native has it, the reference does not: nothing to compare with
   // here); test/ops/kv-attention.test.ts checks it against the reference function and the unfused path
   KVAttentionStep: () => [],

@@ -282,6 +282,47 @@ forEachBackend('flashAttentionPacked', () => {
     console.log(`flashAttentionPacked vs flashAttention on the parts, max abs differences:\n  ${errors.join('\n  ')}`);
   });
 
+  test('strided attention (Backend.stridedAttention): the projection read in place, out as (B, T, H, d) memory, no copy forward or backward', (t) => {
+    const be = q.getBackend();
+    if (be.name === 'ref' || be.name.startsWith('native')) assert.ok(be.stridedAttention, `${be.name} claims strided attention`);
+    if (!be.stridedAttention) return t.skip(`${be.name} copies the heads (no strided kernels)`);
+    const [B, T, H, d] = [2, 19, 3, 8];
+    const kernels = be.kernels as Record<string, unknown>;
+    const copy = kernels.Copy as (...a: unknown[]) => void;
+    let copies = 0;
+    kernels.Copy = (...a: unknown[]) => { copies++; copy(...a); };
+    try {
+      tidy(() => {
+        const x = leaf([B, T, 3 * H * d], 77);
+        const b = q.flashAttentionPacked(q.permute(q.reshape(x, [B, T, 3, H, d]), [2, 0, 3, 1, 4]), { causal: true });
+        assert.deepEqual(b.strides, [T * H * d, d, H * d, 1]); // (B, T, H, d) memory seen as (B, H, T, d)
+        const y = q.reshape(q.permute(b, [0, 2, 1, 3]), [B, T, H * d]);
+        assert.ok(y.isContiguous && y.storage === b.storage, 'the heads side by side are a view');
+        const w = leaf([B, T, H * d], 78).requiresGrad_(false);
+        q.sum(q.mul(y, w)).backward();
+        assert.equal(copies, 0, 'no Copy kernel ran');
+        const xc = q.tensor(x.toTypedArray(), { shape: x.shape }); // against the parts through flashAttention (the dense path here)
+        const p = q.permute(q.reshape(xc, [B, T, 3, H, d]), [2, 0, 3, 1, 4]);
+        assertClose(values(b), values(flashAttention(q.select(p, 0, 0), q.select(p, 0, 1), q.select(p, 0, 2), { causal: true })), 'out', 1e-7, 1e-6);
+        assert.ok(x.grad && values(x.grad).every(Number.isFinite));
+        // separate q, k, v as BERT's projections give them: each head-permuted in place, gradients as views too
+        copies = 0;
+        const proj = [79, 80, 81].map((seed) => leaf([B, T, H * d], seed));
+        const heads = (z: Tensor) => q.permute(q.reshape(z, [B, T, H, d]), [0, 2, 1, 3]);
+        const mask = nn.paddingMask([T, 11], T);
+        const o = flashAttention(heads(proj[0]!), heads(proj[1]!), heads(proj[2]!), { keyPaddingMask: mask });
+        assert.deepEqual(o.strides, [T * H * d, d, H * d, 1]);
+        q.sum(q.mul(q.reshape(q.permute(o, [0, 2, 1, 3]), [B, T, H * d]), w)).backward();
+        assert.equal(copies, 0, 'no Copy kernel ran for the separate heads either');
+        const plain = proj.map((z) => q.tensor(z.toTypedArray(), { shape: z.shape }));
+        assertClose(values(o), values(naive(heads(plain[0]!), heads(plain[1]!), heads(plain[2]!), { keyPaddingMask: mask })), 'separate heads: out', 1e-6, 1e-5);
+        assert.ok(proj.every((z) => z.grad && values(z.grad).every(Number.isFinite)));
+      });
+    } finally {
+      kernels.Copy = copy;
+    }
+  });
+
   test('gradcheck through the packed heads', () => {
     gradcheck('flashAttentionPacked causal', (x) => q.flashAttentionPacked(q.permute(q.reshape(x, [1, 5, 3, 2, 3]), [2, 0, 3, 1, 4]), { causal: true }), [leaf([1, 5, 18], 901)]);
   });

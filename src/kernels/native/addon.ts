@@ -41,7 +41,9 @@ export interface NativeAddon {
     heads: number, n: number, s: number, d: number, dvDim: number, scale: number, causal: number, window: number,
     bh0: number, bh1: number, backward: boolean,
     /** Attention dropout (FlashAttentionArgs.dropout), all four or none. */
-    dropKey0?: number, dropKey1?: number, dropThreshold?: number, dropScale?: number): void;
+    dropKey0?: number, dropKey1?: number, dropThreshold?: number, dropScale?: number,
+    /** FlashAttentionArgs.layout: (batch, head, row) strides of q, k, v, out and dOut, all fifteen or none. */
+    ...layout: number[]): void;
   /** which: 0 forward (x, w -> y), 1 grad-input (dy, w -> dx), 2 grad-weight (dy, x -> dw). */
   conv1d(which: number, in0: number, in1: number, out: number, batch: number, cin: number, cout: number, groups: number,
     length: number, kernel: number, outLength: number, stride: number, padLeft: number, dilation: number): void;

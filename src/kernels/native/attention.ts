@@ -2,7 +2,7 @@
 // (batch·head) slice of [bh0, bh1), each with O(s·d) scratch of its thread; never an n×s buffer.
 // KVAttentionStep (a decoding step on a KV cache) runs the same forward on each head's cache rows.
 import type { FlashAttentionArgs, KernelSignatures } from '../contract.js';
-import { checkArgs } from '../ref/flash-attention.js';
+import { checkArgs, flashAttention, flashAttentionGrad } from '../ref/flash-attention.js';
 import { checkKVStepArgs, kvAttentionStep } from '../ref/kv-attention.js';
 import { ptr } from '../wasm/util.js';
 import { enter, fall, type NativeContext } from './context.js';
@@ -14,9 +14,13 @@ import { enter, fall, type NativeContext } from './context.js';
  */
 const MIN_WORK = 1 << 16;
 
-/** The addon's trailing dropout arguments: none without dropout. */
-const drop = (a: FlashAttentionArgs): [] | [number, number, number, number] =>
-  (a.dropout ? [a.dropout.key0, a.dropout.key1, a.dropout.threshold, a.dropout.scale] : []);
+/** The addon's trailing arguments: dropout's four (or none), then the layout's 15 strides (or none). */
+function tail(a: FlashAttentionArgs): (number | undefined)[] {
+  const drop = a.dropout ? [a.dropout.key0, a.dropout.key1, a.dropout.threshold, a.dropout.scale] : [undefined, undefined, undefined, undefined];
+  const L = a.layout;
+  if (!L) return a.dropout ? drop : [];
+  return [...drop, ...[L.q, L.k, L.v, L.out, L.dOut].flatMap((r) => [r.batch, r.head, r.row])];
+}
 
 export function attentionKernels(ctx: NativeContext): Pick<KernelSignatures, 'FlashAttention' | 'FlashAttentionGrad' | 'KVAttentionStep'> {
   const { addon, mem } = ctx;
@@ -32,21 +36,26 @@ export function attentionKernels(ctx: NativeContext): Pick<KernelSignatures, 'Fl
     },
     FlashAttention: (q, k, v, keyPadding, a, out, lse) => {
       checkArgs('FlashAttention', a);
-      if (small(a) || !mem.holds(q, k, v, out, lse) || (keyPadding && !mem.holdsInt(keyPadding))) return wasmForward(q, k, v, keyPadding, a, out, lse);
+      // a strided layout stays here (wasm's kernel takes none); memory outside the heap goes to the reference's
+      if (!mem.holds(q, k, v, out, lse) || (keyPadding && !mem.holdsInt(keyPadding))) {
+        return (a.layout ? flashAttention : wasmForward)(q, k, v, keyPadding, a, out, lse);
+      }
+      if (small(a) && !a.layout) return wasmForward(q, k, v, keyPadding, a, out, lse);
       if (a.bh1 <= a.bh0) return;
       enter(ctx);
       addon.flash(ptr(q), ptr(k), ptr(v), keyPadding ? keyPadding.byteOffset : -1, ptr(out), ptr(lse), -1, -1, -1, -1,
-        a.heads, a.n, a.s, a.d, a.dv, a.scale, a.causal ? 1 : 0, a.window, a.bh0, a.bh1, false, ...drop(a));
+        a.heads, a.n, a.s, a.d, a.dv, a.scale, a.causal ? 1 : 0, a.window, a.bh0, a.bh1, false, ...tail(a));
     },
     FlashAttentionGrad: (q, k, v, keyPadding, out, lse, dOut, a, dq, dk, dv) => {
       checkArgs('FlashAttentionGrad', a);
-      if (small(a) || !mem.holds(q, k, v, out, lse, dOut, dq, dk, dv) || (keyPadding && !mem.holdsInt(keyPadding))) {
-        return wasmBackward(q, k, v, keyPadding, out, lse, dOut, a, dq, dk, dv);
+      if (!mem.holds(q, k, v, out, lse, dOut, dq, dk, dv) || (keyPadding && !mem.holdsInt(keyPadding))) {
+        return (a.layout ? flashAttentionGrad : wasmBackward)(q, k, v, keyPadding, out, lse, dOut, a, dq, dk, dv);
       }
+      if (small(a) && !a.layout) return wasmBackward(q, k, v, keyPadding, out, lse, dOut, a, dq, dk, dv);
       if (a.bh1 <= a.bh0) return;
       enter(ctx);
       addon.flash(ptr(q), ptr(k), ptr(v), keyPadding ? keyPadding.byteOffset : -1, ptr(out), ptr(lse), ptr(dOut), ptr(dq), ptr(dk), ptr(dv),
-        a.heads, a.n, a.s, a.d, a.dv, a.scale, a.causal ? 1 : 0, a.window, a.bh0, a.bh1, true, ...drop(a));
+        a.heads, a.n, a.s, a.d, a.dv, a.scale, a.causal ? 1 : 0, a.window, a.bh0, a.bh1, true, ...tail(a));
     },
   };
 }

@@ -76,6 +76,7 @@ export function createNativeBackendSync(options: NativeBackendOptions = {}): Nat
     kernels: nativeKernels(ctx),
     get variant() { return addon.isa(); },
     threads,
+    stridedAttention: true,
     memory: wasm.memory,
     wasm,
     fmaPeak: (ms = 200) => {

@@ -25,7 +25,7 @@
 // out_i = Σ_j p_ij z_ij v_j (lse stays the undropped softmax's), and in the backward
 // dv_j = Σ_i p_ij z_ij dOut_i, ds_ij = p_ij (z_ij dp_ij − D_i); D_i = dOut_i·out_i still equals
 // Σ_j p_ij z_ij dp_ij, so nothing else changes.
-import type { DropoutArgs, FlashAttentionArgs } from '../contract.js';
+import type { DropoutArgs, FlashAttentionArgs, FlashLayout, RowStrides } from '../contract.js';
 import { dropoutBits } from './dropout.js';
 
 /** Queries per tile. */
@@ -74,6 +74,16 @@ function dropoutFactor(dropout: DropoutArgs | null | undefined, n: number, s: nu
   return (b, i, j) => (dropoutBits(key0, key1, ((b * n + i) * s + j) >>> 0) >>> 8 >= threshold ? scale : 0);
 }
 
+/** The operands' strides: args.layout, or each operand contiguous per head ([bh, rows, d]). */
+export function flashLayout(a: FlashAttentionArgs): FlashLayout {
+  if (a.layout) return a.layout;
+  const per = (rows: number, d: number): RowStrides => ({ batch: a.heads * rows * d, head: rows * d, row: d });
+  return { q: per(a.n, a.d), k: per(a.s, a.d), v: per(a.s, a.dv), out: per(a.n, a.dv), dOut: per(a.n, a.dv) };
+}
+
+/** Where slice bh's rows start in an operand of strides r. */
+const sliceBase = (r: RowStrides, bh: number, heads: number): number => Math.floor(bh / heads) * r.batch + (bh % heads) * r.head;
+
 /** Throws a RangeError unless 0 <= bh0 <= bh1 <= bh (a kernel must never write outside its slices). */
 export function checkArgs(name: string, a: FlashAttentionArgs): void {
   if (!(a.bh0 >= 0 && a.bh0 <= a.bh1 && a.bh1 <= a.bh)) throw new RangeError(`${name}: slice range [${a.bh0}, ${a.bh1}) is not inside [0, ${a.bh})`);
@@ -90,11 +100,14 @@ export function flashAttention(q: Float32Array, k: Float32Array, v: Float32Array
   const acc = new Float64Array(FLASH_BR * dv); // running Σ exp(score - m) v_j
   const sc = new Float64Array(FLASH_BC); // one query's scores in the current key tile
   const z = dropoutFactor(args.dropout, n, s);
+  const L = flashLayout(args);
+  const [qT, kT, vT, oT] = [L.q.row, L.k.row, L.v.row, L.out.row];
   for (let b = bh0; b < bh1; b++) {
     const sees = visibility(args, keyPadding, b);
-    const qb = b * n * d;
-    const kb = b * s * d;
-    const vb = b * s * dv;
+    const qb = sliceBase(L.q, b, args.heads);
+    const kb = sliceBase(L.k, b, args.heads);
+    const vb = sliceBase(L.v, b, args.heads);
+    const ob = sliceBase(L.out, b, args.heads);
     for (let i0 = 0; i0 < n; i0 += FLASH_BR) {
       const i1 = Math.min(n, i0 + FLASH_BR);
       m.fill(-Infinity);
@@ -114,7 +127,7 @@ export function flashAttention(q: Float32Array, k: Float32Array, v: Float32Array
             let x = -Infinity;
             if (sees(pos, j)) {
               let dot = 0;
-              for (let c = 0; c < d; c++) dot += q[qb + i * d + c]! * k[kb + j * d + c]!;
+              for (let c = 0; c < d; c++) dot += q[qb + i * qT + c]! * k[kb + j * kT + c]!;
               x = scale * dot;
               if (x > tileMax) tileMax = x;
             }
@@ -132,7 +145,7 @@ export function flashAttention(q: Float32Array, k: Float32Array, v: Float32Array
             const p = Math.exp(x - mNew);
             sum += p;
             const pz = p * z(b, i, j);
-            const vj = vb + j * dv;
+            const vj = vb + j * vT;
             for (let c = 0; c < dv; c++) acc[a + c]! += pz * v[vj + c]!;
           }
           l[r] = l[r]! * rescale + sum;
@@ -141,7 +154,7 @@ export function flashAttention(q: Float32Array, k: Float32Array, v: Float32Array
       }
       for (let i = i0; i < i1; i++) {
         const r = i - i0;
-        const o = (b * n + i) * dv;
+        const o = ob + i * oT;
         if (l[r] === 0) {
           for (let c = 0; c < dv; c++) out[o + c] = 0;
           lse[b * n + i] = -Infinity;
@@ -167,29 +180,32 @@ export function flashAttentionGrad(q: Float32Array, k: Float32Array, v: Float32A
   const dvAcc = new Float64Array(FLASH_BC * dvDim);
   const dqAcc = new Float64Array(FLASH_BR * d);
   const z = dropoutFactor(args.dropout, n, s);
+  const L = flashLayout(args);
+  const [qT, kT, vT, oT, gT] = [L.q.row, L.k.row, L.v.row, L.out.row, L.dOut.row];
 
   for (let b = bh0; b < bh1; b++) {
     const sees = visibility(args, keyPadding, b);
-    const qb = b * n * d;
-    const kb = b * s * d;
-    const vb = b * s * dvDim;
+    const qb = sliceBase(L.q, b, args.heads); // dq lies as q, dk as k, dv as v
+    const kb = sliceBase(L.k, b, args.heads);
+    const vb = sliceBase(L.v, b, args.heads);
+    const ob = sliceBase(L.out, b, args.heads);
+    const gb = sliceBase(L.dOut, b, args.heads);
     // p_ij, or 0 when hidden (or when query i sees nothing: lse = -Infinity)
     const prob = (i: number, j: number, li: number): number => {
       if (li === -Infinity || !sees(i + shift, j)) return 0;
       let dot = 0;
-      for (let c = 0; c < d; c++) dot += q[qb + i * d + c]! * k[kb + j * d + c]!;
+      for (let c = 0; c < d; c++) dot += q[qb + i * qT + c]! * k[kb + j * kT + c]!;
       return Math.exp(scale * dot - li);
     };
     const dotDoutV = (i: number, j: number): number => {
       let dp = 0;
-      for (let c = 0; c < dvDim; c++) dp += dOut[(b * n + i) * dvDim + c]! * v[vb + j * dvDim + c]!;
+      for (let c = 0; c < dvDim; c++) dp += dOut[gb + i * gT + c]! * v[vb + j * vT + c]!;
       return dp;
     };
     const loadD = (i0: number, i1: number): void => {
       for (let i = i0; i < i1; i++) {
         let x = 0;
-        const o = (b * n + i) * dvDim;
-        for (let c = 0; c < dvDim; c++) x += dOut[o + c]! * out[o + c]!;
+        for (let c = 0; c < dvDim; c++) x += dOut[gb + i * gT + c]! * out[ob + i * oT + c]!;
         D[i - i0] = x;
       }
     };
@@ -206,7 +222,7 @@ export function flashAttentionGrad(q: Float32Array, k: Float32Array, v: Float32A
         for (let i = i0; i < i1; i++) {
           const li = lse[b * n + i]!;
           if (li === -Infinity) continue;
-          const go = (b * n + i) * dvDim;
+          const go = gb + i * gT;
           for (let j = j0; j < j1; j++) {
             const p = prob(i, j, li);
             if (p === 0) continue;
@@ -215,13 +231,13 @@ export function flashAttentionGrad(q: Float32Array, k: Float32Array, v: Float32A
             for (let c = 0; c < dvDim; c++) dvAcc[a + c]! += p * zij * dOut[go + c]!;
             const ds = p * (zij * dotDoutV(i, j) - D[i - i0]!);
             const e = (j - j0) * d;
-            for (let c = 0; c < d; c++) dkAcc[e + c]! += ds * q[qb + i * d + c]!;
+            for (let c = 0; c < d; c++) dkAcc[e + c]! += ds * q[qb + i * qT + c]!;
           }
         }
       }
       for (let j = j0; j < j1; j++) {
-        for (let c = 0; c < d; c++) dk[kb + j * d + c] = scale * dkAcc[(j - j0) * d + c]!;
-        for (let c = 0; c < dvDim; c++) dv[vb + j * dvDim + c] = dvAcc[(j - j0) * dvDim + c]!;
+        for (let c = 0; c < d; c++) dk[kb + j * kT + c] = scale * dkAcc[(j - j0) * d + c]!;
+        for (let c = 0; c < dvDim; c++) dv[vb + j * vT + c] = dvAcc[(j - j0) * dvDim + c]!;
       }
     }
 
@@ -242,12 +258,12 @@ export function flashAttentionGrad(q: Float32Array, k: Float32Array, v: Float32A
             const p = prob(i, j, li);
             if (p === 0) continue;
             const ds = p * (z(b, i, j) * dotDoutV(i, j) - D[i - i0]!);
-            for (let c = 0; c < d; c++) dqAcc[a + c]! += ds * k[kb + j * d + c]!;
+            for (let c = 0; c < d; c++) dqAcc[a + c]! += ds * k[kb + j * kT + c]!;
           }
         }
       }
       for (let i = i0; i < i1; i++) {
-        for (let c = 0; c < d; c++) dq[qb + i * d + c] = scale * dqAcc[(i - i0) * d + c]!;
+        for (let c = 0; c < d; c++) dq[qb + i * qT + c] = scale * dqAcc[(i - i0) * d + c]!;
       }
     }
   }

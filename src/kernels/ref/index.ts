@@ -50,6 +50,7 @@ const kernels: KernelSignatures = {
 
 export const referenceBackend: Backend & { kernels: KernelSignatures } = {
   name: 'ref',
+  stridedAttention: true,
   allocator: jsAllocator,
   kernels,
 };
