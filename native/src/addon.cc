@@ -104,15 +104,17 @@ static Napi::Value PoolStatsOf(const Napi::CallbackInfo& info) {
  * into (it reserves a wasm memory's maximum and opens pages as the memory grows), so pages
  * faulted from then on are huge where THP is "madvise" or "always". With 4 KiB pages every weight
  * of a model step (2.4-9.4 MB a product) misses the TLB page by page, on a VM through two levels
- * of page tables: BERT base forward, 2 threads, alternating 9-11 rounds: 0.965-0.987x the time in three runs. Once per
- * heap; QKV_HUGEPAGES=0 leaves the heap alone (A/B runs).
+ * of page tables. BERT base forward, 2 threads, alternating 9-11 rounds, three runs: 0.965-0.987x
+ * the time. QKV_HUGEPAGES=0 leaves the heap alone (A/B runs).
  */
 static void adviseHugePages(char* base) {
 #if defined(__linux__)
-  static char* advised = nullptr;
+  // heaps advised already (a process may switch between a few; setMemory comes on every switch)
+  static std::vector<char*> advised;
   const char* off = std::getenv("QKV_HUGEPAGES");
-  if (base == advised || (off && !std::strcmp(off, "0"))) return;
-  advised = base;
+  if ((off && !std::strcmp(off, "0")) || std::find(advised.begin(), advised.end(), base) != advised.end()) return;
+  if (advised.size() >= 64) advised.clear();
+  advised.push_back(base);
   FILE* f = std::fopen("/proc/self/maps", "r");
   if (!f) return;
   // the mapping that holds the heap, then the inaccessible ones right after it (the reservation)
