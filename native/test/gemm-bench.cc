@@ -23,8 +23,9 @@ using Clock = std::chrono::steady_clock;
 
 static double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-/** Floats on 64 bytes (on 2 MiB, for huge pages), as the engine's heap places every tensor (a std::vector's 16-byte-aligned floats
- * split most vector loads and stores across two cache lines: 4-12% slower products, measured). */
+/** Floats on 64 bytes, as the engine's heap places every tensor (a std::vector's 16-byte-aligned floats
+ * split most vector loads and stores across two cache lines: 4-12% slower products, measured), here on
+ * 2 MiB so they can take huge pages. */
 struct Floats {
   float* p;
   size_t n;
