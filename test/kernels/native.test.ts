@@ -346,6 +346,33 @@ describe('native kernels', { skip }, () => {
     }
   });
 
+  test('the heap asks Linux for transparent huge pages, as it grows too (QKV_HUGEPAGES=0 leaves it alone)', { skip: !existsSync('/proc/self/smaps') && 'no /proc/self/smaps' }, () => {
+    // a fresh process: a native heap of one page grown to 64 MiB and written, then its mappings' flags
+    // (hg: advised) and huge pages (AnonHugePages: what the system then gave, unless THP is "never")
+    const probe = (env: Record<string, string>) => {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+        const { readFileSync } = await import('node:fs');
+        const q = await import(${JSON.stringify(join(root, 'dist/src/index.js'))});
+        const b = q.createNativeBackendSync({ name: 'native-thp', threads: 1, initialPages: 1 });
+        b.allocator.allocate('float32', 16 << 20).view().fill(1);
+        let hg = 0, huge = 0, size = 0, flagged = false;
+        for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\\n')) {
+          const m = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+          if (m) size = parseInt(m[2], 16) - parseInt(m[1], 16);
+          else if (line.startsWith('AnonHugePages:')) huge += parseInt(line.split(/\\s+/)[1], 10) * 1024;
+          else if (line.startsWith('VmFlags:') && line.split(' ').includes('hg')) hg += size;
+        }
+        console.log(JSON.stringify({ hg, huge }));`], { env: { ...process.env, ...env }, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { hg: number; huge: number };
+    };
+    const on = probe({});
+    assert.ok(on.hg >= 64 << 20, `advised ${on.hg} bytes`);
+    const mode = existsSync('/sys/kernel/mm/transparent_hugepage/enabled') ? readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8') : '[never]';
+    if (!mode.includes('[never]')) assert.ok(on.huge >= 2 << 20, `huge pages ${on.huge} bytes (THP ${mode.trim()})`);
+    assert.equal(probe({ QKV_HUGEPAGES: '0' }).hg, 0);
+  });
+
   test('fmaPeak measures the FMA throughput of every ISA (what the bench divides GEMM GFLOP/s by)', () => {
     const addon = loadAddon().addon!;
     const before = addon.isa();

@@ -9,7 +9,7 @@ import type { Backend, KernelSignatures } from '../contract.js';
 import { createWasmBackendSync } from '../wasm/node.js';
 import type { WasmBackend, WasmBackendOptions } from '../wasm/index.js';
 import { MemoryBuffer } from '../wasm/util.js';
-import { bindThreads, loadAddon, type NativeAddon } from './addon.js';
+import { bindHeap, bindThreads, loadAddon, type NativeAddon } from './addon.js';
 import { attentionKernels } from './attention.js';
 import { convKernels } from './conv.js';
 import { copyKernels } from './copy.js';
@@ -70,6 +70,8 @@ export function createNativeBackendSync(options: NativeBackendOptions = {}): Nat
     ...(options.initialPages !== undefined ? { initialPages: options.initialPages } : {}),
   });
   const ctx: NativeContext = { addon, mem: new MemoryBuffer(wasm.memory), threads, fallback: wasm.kernels, tiny: options.tiny ?? false };
+  // bound now, before any tensor: the addon asks for huge pages on the heap and the reservation it grows into
+  bindHeap(addon, wasm.memory.buffer);
   return {
     name: options.name ?? 'native',
     allocator: wasm.allocator,
