@@ -419,54 +419,81 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
 #endif
 
 /**
- * GEMV on B stored [k, n] with contiguous rows (a Conv1D's [in, out] weight), columns [j0, j0 + cols):
- * each row's `cols` floats read as one run, so a task reads its part of B in long runs rather than a
- * strip down k (64 columns: 256-byte runs 3-12 KB apart, which the hardware prefetcher barely
- * follows). The sums live in a scratch row (in L1) across a KC slice, RB rows of B a pass (RB
- * streams at once: 8 read faster than 4 or 16); each element's chain runs in p order (fused
- * multiply-adds from 0, as the packed path), then C = or C += the slice's sum.
+ * GEMV on B stored [k, n] with contiguous rows (a Conv1D's [in, out] weight): acc[0, cols) = the sum over
+ * one KC slice [p0, p0 + kc) for columns [j0, j0 + cols) (acc holds whole vectors: cols rounded up, plus
+ * one). Each row's `cols` floats are read as one run, so a task reads its part of B in long runs rather
+ * than a strip down k (64 columns: 256-byte runs 3-12 KB apart, which the hardware prefetcher barely
+ * follows). The sums stay in acc (in L1), RB rows of B a pass (RB streams at once: 8 read faster than 4
+ * or 16); each element's chain runs in p order (fused multiply-adds from 0, as the packed path).
  */
-static void gemvRows(const GemmArgs& g, const float* a, const float* b, float* c, long j0, int cols) {
+static void gemvRowsSlice(const GemmArgs& g, const float* a, const float* b, float* acc, long p0, int kc, long j0, int cols) {
   constexpr int RB = 8;
   const int full = cols / W, tail = cols % W;
-  float* acc = scratch(0, (size_t)(full + 1) * W);
-  for (long p0 = 0; p0 < g.k; p0 += KC) {
-    const int kc = (int)mins(KC, g.k - p0);
-    for (int v = 0; v <= full; v++) store(acc + v * W, vf{});
-    int p = 0;
-    for (; p + RB <= kc; p += RB) {
-      vf x[RB];
-      const float* r[RB];
+  for (int v = 0; v <= full; v++) store(acc + v * W, vf{});
+  int p = 0;
+  for (; p + RB <= kc; p += RB) {
+    vf x[RB];
+    const float* r[RB];
 #pragma GCC unroll 8
-      for (int i = 0; i < RB; i++) {
-        x[i] = splat(a[(p0 + p + i) * g.aCs]);
-        r[i] = b + (p0 + p + i) * g.bRs + j0;
-      }
-      for (int v = 0; v < full; v++) {
-        vf s = load(acc + v * W);
-#pragma GCC unroll 8
-        for (int i = 0; i < RB; i++) s += x[i] * load(r[i] + v * W);
-        store(acc + v * W, s);
-      }
-      if (tail) {
-        vf s = load(acc + full * W);
-#pragma GCC unroll 8
-        for (int i = 0; i < RB; i++) s += x[i] * loadPart(r[i] + full * W, tail);
-        store(acc + full * W, s);
-      }
+    for (int i = 0; i < RB; i++) {
+      x[i] = splat(a[(p0 + p + i) * g.aCs]);
+      r[i] = b + (p0 + p + i) * g.bRs + j0;
     }
-    for (; p < kc; p++) {
-      const vf x = splat(a[(p0 + p) * g.aCs]);
-      const float* r = b + (p0 + p) * g.bRs + j0;
-      for (int v = 0; v < full; v++) store(acc + v * W, load(acc + v * W) + x * load(r + v * W));
-      if (tail) store(acc + full * W, load(acc + full * W) + x * loadPart(r + full * W, tail));
+    for (int v = 0; v < full; v++) {
+      vf s = load(acc + v * W);
+#pragma GCC unroll 8
+      for (int i = 0; i < RB; i++) s += x[i] * load(r[i] + v * W);
+      store(acc + v * W, s);
     }
-    if (p0 == 0) std::memcpy(c, acc, (size_t)cols * 4);
-    else {
-      for (int v = 0; v < full; v++) store(c + v * W, load(c + v * W) + load(acc + v * W));
-      for (int j = full * W; j < cols; j++) c[j] += acc[j];
+    if (tail) {
+      vf s = load(acc + full * W);
+#pragma GCC unroll 8
+      for (int i = 0; i < RB; i++) s += x[i] * loadPart(r[i] + full * W, tail);
+      store(acc + full * W, s);
     }
   }
+  for (; p < kc; p++) {
+    const vf x = splat(a[(p0 + p) * g.aCs]);
+    const float* r = b + (p0 + p) * g.bRs + j0;
+    for (int v = 0; v < full; v++) store(acc + v * W, load(acc + v * W) + x * load(r + v * W));
+    if (tail) store(acc + full * W, load(acc + full * W) + x * loadPart(r + full * W, tail));
+  }
+}
+
+/** C = the first slice's sum, or C += a later one's (as the packed path adds its KC slices). */
+static inline void addSlice(float* c, const float* acc, int cols, bool add) {
+  if (!add) return (void)std::memcpy(c, acc, (size_t)cols * 4);
+  const int full = cols / W;
+  for (int v = 0; v < full; v++) store(c + v * W, load(c + v * W) + load(acc + v * W));
+  for (int j = full * W; j < cols; j++) c[j] += acc[j];
+}
+
+/** GEMV on B [k, n] (contiguous rows), columns [j0, j0 + cols): slice by slice, the sums in a scratch row. */
+static void gemvRows(const GemmArgs& g, const float* a, const float* b, float* c, long j0, int cols) {
+  float* acc = scratch(0, (size_t)(cols / W + 1) * W);
+  for (long p0 = 0; p0 < g.k; p0 += KC) {
+    gemvRowsSlice(g, a, b, acc, p0, (int)mins(KC, g.k - p0), j0, cols);
+    addSlice(c, acc, cols, p0 > 0);
+  }
+}
+
+/**
+ * A GEMV on B [k, n] cut over k (GemmPlan::kSplit): where B's rows are short (n ≤ KSPLIT_MAX_COLS: GPT-2's
+ * mlp c_proj, 3072 × 768), halves of each row would put two threads' runs in every 4 KiB page, and
+ * each thread reads whole rows of its KC slices instead: one contiguous stretch of B. Task t sums its
+ * slices into their own rows of pl.partial; the task that finishes last adds the slices up in order,
+ * as gemvRows does: the same result on any thread count.
+ */
+constexpr int KSPLIT_MAX_COLS = 1024;
+static inline long partialStride(long n) { return (n / W + 1) * W; }
+static void gemvSplitTask(const GemmPlan& pl, int task) {
+  const GemmArgs& g = pl.g;
+  const long slices = (g.k + KC - 1) / KC, stride = partialStride(g.n);
+  for (long s = task * slices / pl.tasks; s < (task + 1) * slices / pl.tasks; s++)
+    gemvRowsSlice(g, g.a, g.b, pl.partial + s * stride, s * KC, (int)mins(KC, g.k - s * KC), 0, g.n);
+  // the release of each task's slices pairs with the acquire of the last one's decrement
+  if (pl.left->fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  for (long s = 0; s < slices; s++) addSlice(g.c, pl.partial + s * stride, g.n, s > 0);
 }
 
 /**
@@ -528,6 +555,18 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
   if (pl.gemv) {
     pl.mBlocks = 1;
     pl.mc = 1;
+    const long slices = (g.k + KC - 1) / KC;
+    if (g.bCs == 1 && g.batch == 1 && !g.busy && g.threads > 1 && g.n <= KSPLIT_MAX_COLS && slices >= 2 * g.threads) {
+      static thread_local std::atomic<int> left;
+      pl.kSplit = true;
+      pl.tasks = g.threads;
+      pl.nBlocks = 1;
+      pl.nc = g.n;
+      pl.partial = scratch(3, (size_t)(slices * partialStride(g.n)));
+      left.store(pl.tasks, std::memory_order_relaxed);
+      pl.left = &left;
+      return pl;
+    }
     // one run of whole columns a task, one task a thread (four when busy, as the packed grid):
     // each thread's part of B is then long runs (Bᵀ: one contiguous block) in one order
     const long tasks = (long)(g.busy ? TASKS_PER_THREAD_BUSY : 1) * maxs(1, g.threads);
@@ -636,6 +675,7 @@ static void blockTask(const GemmPlan& pl, int t, long i0, int mc, long j0, int n
 
 static void gemmTask(const GemmPlan& pl, int task) {
   const GemmArgs& g = pl.g;
+  if (pl.kSplit) return gemvSplitTask(pl, task);
   if (pl.gemv) {
     const long j0 = (long)(task % pl.nBlocks) * pl.nc;
     return gemvTask(g, task / pl.nBlocks, j0, (int)mins(pl.nc, g.n - j0));
