@@ -4,7 +4,10 @@
 // and the median of the per-pair ratios (B run / the A run just before it).
 // For a before/after on a shared machine, where runs minutes apart are not comparable. --ort adds
 // ONNX Runtime (all cores, on build B's export of the same weights) to the alternation of the
-// GPT-2 forward and generation rows, with B's time over ONNX Runtime's (the targets' peer).
+// GPT-2 forward and generation rows, with B's time over ONNX Runtime's (the targets' peer). A then
+// runs right after ONNX Runtime in each round, and read 10-30% slower on the forward row that way
+// (here, 2 cores; not so without --ort, and a 100 ms pause after ONNX Runtime's run did not help):
+// take A against B from a run without --ort.
 //   node scripts/hf-ab.mjs A_DIST B_DIST [--rows gpt2.forward,gpt2.generate,gpt2.full,gpt2.lora,bert.forward,bert.full,bert.lora] [--reps N] [--quick] [--ort]
 // (A_DIST, B_DIST: built dist/ directories, e.g. a checkout of main's and this one's.)
 import { availableParallelism } from 'node:os';
