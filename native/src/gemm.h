@@ -555,6 +555,7 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
     pl.mc = 1;
     const long slices = (g.k + KC - 1) / KC;
     if (g.bCs == 1 && g.batch == 1 && !g.busy && g.threads > 1 && g.n <= KSPLIT_MAX_COLS && slices >= 2 * g.threads) {
+      // the slice sums and the count live with the planning thread: run a plan's tasks before planning the next
       static thread_local std::atomic<int> left;
       pl.kSplit = true;
       pl.tasks = g.threads;
