@@ -5,7 +5,7 @@
 // peft from QKV_BENCH_PYTHON (default python3: bench/peers/torch_hf.py) and ONNX Runtime on
 // qkv's own ONNX export of the same weights (forward; generation on the KV-cache decoder graph), in the same run.
 // --quick runs toy sizes: a check that everything runs, not a measurement.
-import { greedyTokens } from './greedy.mjs';
+import { greedyTokens, ortGreedyTokens } from './greedy.mjs';
 import { bestQkv, fmtMs, fmtRatio, log, makeRow, median, PYTHON, q, torchRun, withBackend } from './lib.mjs';
 
 export const title = 'Hugging Face shapes on random weights (GPT-2 small, BERT base): qkv vs PyTorch + transformers and ONNX Runtime';
@@ -116,21 +116,8 @@ async function ortTimes(ctx) {
   await session.release();
   // greedy generation on the decoder graph: the 16-token prompt, then one token at a time, the present fed back as the past
   session = await ort.InferenceSession.create(d.bytes, opts);
-  const hd = c.nEmbd / c.nHead;
   const prompt = idRows(1, 16, S.gpt2.vocab_size);
-  const generate = async () => {
-    let feed = { input_ids: i64(prompt) };
-    for (let i = 0; i < c.nLayer; i++) for (const kv of ['key', 'value']) feed[`past_${kv}_${i}`] = new ort.Tensor('float32', new Float32Array(0), [1, c.nHead, 0, hd]);
-    for (let t = 0; t < S.newTokens; t++) {
-      const r = await session.run(feed);
-      const [, T, V] = r.logits.dims;
-      const last = r.logits.data.subarray((T - 1) * V, T * V);
-      let best = 0;
-      for (let v = 1; v < V; v++) if (last[v] > last[best]) best = v;
-      feed = { input_ids: i64([[best]]) };
-      for (let i = 0; i < c.nLayer; i++) for (const kv of ['key', 'value']) feed[`past_${kv}_${i}`] = r[`present_${kv}_${i}`];
-    }
-  };
+  const generate = () => ortGreedyTokens(ort, session, c, prompt, S.newTokens);
   const gpt2GenerateMs = await timeAsync(generate);
   await session.release();
   const bert = new q.hf.BertForSequenceClassification(bertConfig(), new q.Generator(2));

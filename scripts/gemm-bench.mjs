@@ -3,6 +3,8 @@
 // native/build/gemm-bench-ISA with the addon's flags (again only when a source is newer), runs it.
 // Usage: node scripts/gemm-bench.mjs avx512|avx2|generic THREADS m,n,k[,transA,transB] ...
 //   (CXXFLAGS_EXTRA='-DQKV_GEMM_TASKS_PER_THREAD=8' tries another grid; REPS=n sets the repetitions)
+// BENCH=gemv builds and runs native/test/gemv-bench.cc instead: a GPT-2 small decoding step's GEMVs
+// against a plain sum over the same weights (arguments: ISA THREADS [STEPS]).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -19,11 +21,13 @@ if (!ISA_FLAGS[isa]) {
   process.exit(1);
 }
 const src = join(root, 'native', 'src');
-const out = join(root, 'native', 'build', `gemm-bench-${isa}`);
+const bench = process.env.BENCH ?? 'gemm';
+const out = join(root, 'native', 'build', `${bench}-bench-${isa}`);
 const extra = (process.env.CXXFLAGS_EXTRA ?? '').split(' ').filter(Boolean);
 const flags = ['-std=gnu++17', '-O3', '-fno-math-errno', '-fno-trapping-math', '-ffp-contract=fast', `-DQKV_ISA=${isa}`, `-DQKV_BENCH_ISA=${isa}`, ...ISA_FLAGS[isa], ...extra];
-const bin = join(out, 'gemm-bench');
-const sources = [join(root, 'native', 'test', 'gemm-bench.cc'), ...readdirSync(src).map((f) => join(src, f))];
+const bin = join(out, `${bench}-bench`);
+const benchSrc = join(root, 'native', 'test', `${bench}-bench.cc`);
+const sources = [benchSrc, ...readdirSync(src).map((f) => join(src, f))];
 mkdirSync(out, { recursive: true });
 // the flags of the binary's build: a build with other flags (a tuning run's CXXFLAGS_EXTRA) is rebuilt
 const stamp = join(out, 'flags');
@@ -38,7 +42,7 @@ if (built !== flags.join(' ') || !existsSync(bin) || statSync(bin).mtimeMs < Mat
   };
   step([...flags, '-c', join(src, 'isa.cc'), '-o', join(out, 'isa.o')]);
   step(['-std=gnu++17', '-O2', '-c', join(src, 'pool.cc'), '-o', join(out, 'pool.o')]);
-  step([...flags, '-c', join(root, 'native', 'test', 'gemm-bench.cc'), '-o', join(out, 'bench.o')]);
+  step([...flags, '-c', benchSrc, '-o', join(out, 'bench.o')]);
   step([join(out, 'bench.o'), join(out, 'isa.o'), join(out, 'pool.o'), '-lpthread', '-o', bin]);
   writeFileSync(stamp, flags.join(' '));
 }

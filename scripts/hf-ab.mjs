@@ -2,10 +2,16 @@
 // BERT base, random weights), in one process and alternating: each timed run of build A is
 // followed by one of build B, so both see the same machine; medians and the B/A ratio per row,
 // and the median of the per-pair ratios (B run / the A run just before it).
-// For a before/after on a shared machine, where runs minutes apart are not comparable.
-//   node scripts/hf-ab.mjs A_DIST B_DIST [--rows gpt2.forward,gpt2.generate,gpt2.full,gpt2.lora,bert.forward,bert.full,bert.lora] [--reps N] [--quick]
+// For a before/after on a shared machine, where runs minutes apart are not comparable. --ort adds
+// ONNX Runtime (all cores, on build B's export of the same weights) to the alternation of the
+// GPT-2 forward and generation rows, with B's time over ONNX Runtime's (the targets' peer). A then
+// runs right after ONNX Runtime in each round, and read 10-30% slower on the forward row that way
+// (here, 2 cores; not so without --ort, and a 100 ms pause after ONNX Runtime's run did not help):
+// take A against B from a run without --ort.
+//   node scripts/hf-ab.mjs A_DIST B_DIST [--rows gpt2.forward,gpt2.generate,gpt2.full,gpt2.lora,bert.forward,bert.full,bert.lora] [--reps N] [--quick] [--ort]
 // (A_DIST, B_DIST: built dist/ directories, e.g. a checkout of main's and this one's.)
-import { greedyTokens } from '../bench/greedy.mjs';
+import { availableParallelism } from 'node:os';
+import { greedyTokens, ortGreedyTokens } from '../bench/greedy.mjs';
 
 const [distA, distB] = process.argv.slice(2, 4);
 if (!distA || !distB || distA.startsWith('--')) {
@@ -17,6 +23,7 @@ const arg = (name, dflt) => {
   return i < 0 ? dflt : process.argv[i + 1];
 };
 const quick = process.argv.includes('--quick');
+const withOrt = process.argv.includes('--ort');
 const reps = Number(arg('reps', 5));
 const rows = arg('rows', 'gpt2.forward,gpt2.generate,gpt2.full,gpt2.lora,bert.forward,bert.full,bert.lora').split(',');
 const builds = [await import(`${distA}/src/index.js`), await import(`${distB}/src/index.js`)];
@@ -64,22 +71,44 @@ function make(q, row) {
   return step(m, q.hf.freezeForLora(m, ['classifier']), () => m.forward({ inputIds: x, labels }).loss);
 }
 
+/** ONNX Runtime's run of a GPT-2 row (forward or generate) on build q's export, or null for other rows. */
+async function makeOrt(q, row) {
+  if (!withOrt || (row !== 'gpt2.forward' && row !== 'gpt2.generate')) return null;
+  const ort = await import('onnxruntime-node');
+  const m = new q.hf.GPT2LMHeadModel(q.hf.gpt2ConfigFromJson({ ...S.gpt2, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 }), new q.Generator(1));
+  const [forward, decoder] = q.exportOnnx(m);
+  const c = m.config;
+  m.dispose();
+  const session = await ort.InferenceSession.create((row === 'gpt2.forward' ? forward : decoder).bytes, { intraOpNumThreads: availableParallelism(), graphOptimizationLevel: 'all' });
+  const i64 = (rows) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0].length]);
+  const x = i64(idRows(1, S.T, c.vocabSize));
+  const prompt = idRows(1, 16, c.vocabSize);
+  const run = row === 'gpt2.forward' ? () => session.run({ input_ids: x }) : () => ortGreedyTokens(ort, session, c, prompt, S.newTokens);
+  return { run, dispose: () => session.release() };
+}
+
 console.log(`A ${distA}\nB ${distB}\n${builds[0].describeBackend()}; ${reps} alternating runs per row after one warm-up each; load ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (const row of rows) {
   const runners = builds.map((q) => make(q, row));
-  runners.forEach((r) => r.run());
-  const times = [[], []];
+  const ortRunner = await makeOrt(builds[1], row);
+  if (ortRunner) runners.push(ortRunner);
+  for (const r of runners) await r.run();
+  const times = runners.map(() => []);
   for (let i = 0; i < reps; i++) {
-    runners.forEach((r, j) => {
+    for (const [j, r] of runners.entries()) {
       const t = performance.now();
-      r.run();
+      await r.run();
       times[j].push(performance.now() - t);
-    });
+    }
   }
   runners.forEach((r) => r.dispose());
-  const [a, b] = times.map(median);
+  const [a, b, o] = times.map(median);
   const paired = median(times[1].map((t, i) => t / times[0][i])); // each B run over the A run beside it: steadier than a ratio of medians when the load moves
   const unit = row === 'gpt2.generate' ? (ms) => `${(S.newTokens / ms * 1000).toFixed(1)} tok/s` : (ms) => `${ms.toFixed(1)} ms`;
   console.log(`${row.padEnd(14)} A ${unit(a).padStart(11)}  B ${unit(b).padStart(11)}  B/A time ${(b / a).toFixed(3)}, paired ${paired.toFixed(3)}  (A ${times[0].map((t) => t.toFixed(0)).join(' ')}; B ${times[1].map((t) => t.toFixed(0)).join(' ')})`);
+  if (o !== undefined) {
+    const pairedOrt = median(times[1].map((t, i) => t / times[2][i]));
+    console.log(`${''.padEnd(14)} ONNX Runtime ${unit(o)}  B/ORT time ${(b / o).toFixed(3)}, paired ${pairedOrt.toFixed(3)}, A/ORT ${(a / o).toFixed(3)}  (ORT ${times[2].map((t) => t.toFixed(0)).join(' ')})`);
+  }
 }
 console.log(`load ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -284,8 +284,28 @@ static void packB(const GemmArgs& g, const float* b, long p0, int kc, long j0, i
   }
 }
 
-/** Columns of C a GEMV task computes (a multiple of every vector width). */
-constexpr int GV = 128;
+/** A GEMV task's columns are a multiple of this (every vector width). */
+constexpr int GQ = 16;
+
+/**
+ * Software prefetch for the GEMV on Bᵀ: walks the next block of B's rows (k floats each, `stride`
+ * apart) 16 cache lines a step, in memory order, into L2 while the current block's rows are read
+ * 16 or 32 at once (each a stream of its own, which the hardware prefetcher follows poorly: lm_head
+ * 22 → 25 GB/s on 2 threads, and 0.74 → 0.97 of a plain sum's speed on a busy machine). A
+ * block's steps read 256 floats of B each (16 lines), so the walk keeps one block ahead.
+ */
+struct NextRows {
+  const float* row;
+  long off, k, stride;
+  inline void step() {
+#pragma GCC unroll 16
+    for (int q = 0; q < 16; q++) {
+      __builtin_prefetch(row + off, 0, 2);
+      off += 16;
+      if (off >= k) off = 0, row += stride;
+    }
+  }
+};
 
 /**
  * The end of a GEMV-on-Bᵀ KC slice (both variants below), for the groups of T columns from column j
@@ -335,35 +355,33 @@ static inline void transpose16(vf r[16]) { butterfly<1>(r); butterfly<2>(r); but
  * GEMV on B stored transposed (a Linear's [out, in] weight, GPT-2's tied lm_head), columns
  * [j0, j0 + cols): 16 columns a zmm, each lane its own column's chain over p, fed by 16×16
  * transposes of 16 runs of B (on AVX-512 a third fewer shuffles a float than 8×8 blocks, and half
- * the multiply-adds: lm_head's 154 MB read about 10% faster); two groups at once. A group runs over
- * all of k before the next (its KC slices' sums C = and C += in order, as everywhere), its rows of
- * B read end to end. The same fused multiply-adds in the same order as the packed path: bit-equal.
+ * the multiply-adds: lm_head's 154 MB read about 10% faster). A group runs over all of k before
+ * the next (its KC slices' sums C = and C += in order, as everywhere), its rows of B read end to
+ * end while the next group's are prefetched (NextRows; one group at a time with the prefetch read
+ * faster than two without). The same fused multiply-adds in the same order as the packed path: bit-equal.
  */
 static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, float* c, long j0, int cols) {
-  constexpr int T = 16, NG = 2;
-  for (int j = 0; j < cols; j += NG * T) {
-    const int groups = (int)mins(NG, (cols - j + T - 1) / T);
-    const bool full = j + NG * T <= cols;
+  constexpr int T = 16;
+  for (int j = 0; j < cols; j += T) {
+    const bool full = j + T <= cols;
+    NextRows next{b + (j0 + j + T) * g.bCs, 0, g.k, g.bCs};
     for (long p0 = 0; p0 < g.k; p0 += KC) {
       const int kc = (int)mins(KC, g.k - p0);
-      const bool add = p0 > 0;
-      vf acc[NG] = {};
+      vf acc = {};
       const float* bj = b + (j0 + j) * g.bCs + p0;
       int p = 0;
       if (full) {
         for (; p + T <= kc; p += T) {
-#pragma GCC unroll 2
-          for (int gi = 0; gi < NG; gi++) {
-            vf tr[T];
+          vf tr[T];
 #pragma GCC unroll 16
-            for (int q = 0; q < T; q++) tr[q] = load(bj + (gi * T + q) * g.bCs + p);
-            transpose16(tr);
+          for (int q = 0; q < T; q++) tr[q] = load(bj + q * g.bCs + p);
+          next.step();
+          transpose16(tr);
 #pragma GCC unroll 16
-            for (int q = 0; q < T; q++) acc[gi] += splat(a[(p0 + p + q) * g.aCs]) * tr[q];
-          }
+          for (int q = 0; q < T; q++) acc += splat(a[(p0 + p + q) * g.aCs]) * tr[q];
         }
       }
-      gemvTransposedEnd<vf, T, splat>(g, a, p0, p, kc, bj, acc, groups, cols, j, c, add);
+      gemvTransposedEnd<vf, T, splat>(g, a, p0, p, kc, bj, &acc, 1, cols, j, c, p0 > 0);
     }
   }
 }
@@ -374,13 +392,15 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
  * transposes of TB runs; four such groups at once so the chains overlap (vector arithmetic, so
  * each ISA fuses, or not, exactly as its packed kernel does). A group runs over all of k before
  * the next (its KC slices' sums C = and C += in order, as everywhere): its rows of B are read
- * once, end to end, rather than a KC run of each at a time.
+ * once, end to end, rather than a KC run of each at a time, while the next four groups' rows are
+ * prefetched (NextRows: 32 rows × 8 floats a step, 16 lines; AVX2, lm_head on 2 threads: 18.9 → 24.7 GB/s).
  */
 static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, float* c, long j0, int cols) {
   constexpr int NG = 4;
   for (int j = 0; j < cols; j += NG * TB) {
     const int groups = (int)mins(NG, (cols - j + TB - 1) / TB);
     const bool full = j + NG * TB <= cols;
+    NextRows next{b + (j0 + j + NG * TB) * g.bCs, 0, g.k, g.bCs};
     for (long p0 = 0; p0 < g.k; p0 += KC) {
       const int kc = (int)mins(KC, g.k - p0);
       const bool add = p0 > 0;
@@ -396,6 +416,7 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
             for (int q = 0; q < TB; q++) tr[gi][q] = loadT(bj + (gi * TB + q) * g.bCs + p);
             transposeT(tr[gi]);
           }
+          next.step();
 #pragma GCC unroll 8
           for (int q = 0; q < TB; q++) {
             vt av = splatT(a[(p0 + p + q) * g.aCs]);
@@ -409,6 +430,84 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
   }
 }
 #endif
+
+/**
+ * GEMV on B stored [k, n] with contiguous rows (a Conv1D's [in, out] weight): acc[0, cols) = the sum over
+ * one KC slice [p0, p0 + kc) for columns [j0, j0 + cols) (acc holds whole vectors: cols rounded up, plus
+ * one). Each row's `cols` floats are read as one run, so a task reads its part of B in long runs rather
+ * than a strip down k (64 columns: 256-byte runs 3-12 KB apart, which the hardware prefetcher barely
+ * follows). The sums stay in acc (in L1), RB rows of B a pass (RB streams at once: 8 read faster than 4
+ * or 16); each element's chain runs in p order (fused multiply-adds from 0, as the packed path).
+ */
+static void gemvRowsSlice(const GemmArgs& g, const float* a, const float* b, float* acc, long p0, int kc, long j0, int cols) {
+  constexpr int RB = 8;
+  const int full = cols / W, tail = cols % W;
+  for (int v = 0; v <= full; v++) store(acc + v * W, vf{});
+  int p = 0;
+  for (; p + RB <= kc; p += RB) {
+    vf x[RB];
+    const float* r[RB];
+#pragma GCC unroll 8
+    for (int i = 0; i < RB; i++) {
+      x[i] = splat(a[(p0 + p + i) * g.aCs]);
+      r[i] = b + (p0 + p + i) * g.bRs + j0;
+    }
+    for (int v = 0; v < full; v++) {
+      vf s = load(acc + v * W);
+#pragma GCC unroll 8
+      for (int i = 0; i < RB; i++) s += x[i] * load(r[i] + v * W);
+      store(acc + v * W, s);
+    }
+    if (tail) {
+      vf s = load(acc + full * W);
+#pragma GCC unroll 8
+      for (int i = 0; i < RB; i++) s += x[i] * loadPart(r[i] + full * W, tail);
+      store(acc + full * W, s);
+    }
+  }
+  for (; p < kc; p++) {
+    const vf x = splat(a[(p0 + p) * g.aCs]);
+    const float* r = b + (p0 + p) * g.bRs + j0;
+    for (int v = 0; v < full; v++) store(acc + v * W, load(acc + v * W) + x * load(r + v * W));
+    if (tail) store(acc + full * W, load(acc + full * W) + x * loadPart(r + full * W, tail));
+  }
+}
+
+/** C = the first slice's sum, or C += a later one's (as the packed path adds its KC slices). */
+static inline void addSlice(float* c, const float* acc, int cols, bool add) {
+  if (!add) return (void)std::memcpy(c, acc, (size_t)cols * 4);
+  const int full = cols / W;
+  for (int v = 0; v < full; v++) store(c + v * W, load(c + v * W) + load(acc + v * W));
+  for (int j = full * W; j < cols; j++) c[j] += acc[j];
+}
+
+/** GEMV on B [k, n] (contiguous rows), columns [j0, j0 + cols): slice by slice, the sums in a scratch row. */
+static void gemvRows(const GemmArgs& g, const float* a, const float* b, float* c, long j0, int cols) {
+  float* acc = scratch(0, (size_t)(cols / W + 1) * W);
+  for (long p0 = 0; p0 < g.k; p0 += KC) {
+    gemvRowsSlice(g, a, b, acc, p0, (int)mins(KC, g.k - p0), j0, cols);
+    addSlice(c, acc, cols, p0 > 0);
+  }
+}
+
+/**
+ * A GEMV on B [k, n] cut over k (GemmPlan::kSplit): where B's rows are short (n ≤ KSPLIT_MAX_COLS: GPT-2's
+ * mlp c_proj, 3072 × 768), halves of each row would put two threads' runs in every 4 KiB page, and
+ * each thread reads whole rows of its KC slices instead: one contiguous stretch of B. Task t sums its
+ * slices into their own rows of pl.partial; the task that finishes last adds the slices up in order,
+ * as gemvRows does: the same result on any thread count.
+ */
+constexpr int KSPLIT_MAX_COLS = 1024;
+static inline long partialStride(long n) { return (n / W + 1) * W; }
+static void gemvSplitTask(const GemmPlan& pl, int task) {
+  const GemmArgs& g = pl.g;
+  const long slices = (g.k + KC - 1) / KC, stride = partialStride(g.n);
+  for (long s = task * slices / pl.tasks; s < (task + 1) * slices / pl.tasks; s++)
+    gemvRowsSlice(g, g.a, g.b, pl.partial + s * stride, s * KC, (int)mins(KC, g.k - s * KC), 0, g.n);
+  // the release of each task's slices pairs with the acquire of the last one's decrement
+  if (pl.left->fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  for (long s = 0; s < slices; s++) addSlice(g.c, pl.partial + s * stride, g.n, s > 0);
+}
 
 /**
  * One row of A times B (m = 1: a decoding step's projections), columns [j0, j0 + cols) of
@@ -425,54 +524,28 @@ static void gemvTask(const GemmArgs& g, int t, long j0, int cols) {
     return;
   }
   if (g.bRs == 1 && g.bCs != 1) return gemvTransposed(g, a, b, c, j0, cols);
+  if (g.bCs == 1) return gemvRows(g, a, b, c, j0, cols);
+  // any other strides: W columns a vector, lanes gathered one by one
   for (long p0 = 0; p0 < g.k; p0 += KC) {
     const int kc = (int)mins(KC, g.k - p0);
     const bool add = p0 > 0;
-    if (g.bCs == 1) {
-      // B's rows are contiguous: vectors across the columns, four at a time
-      for (int j = 0; j < cols; j += 4 * W) {
-        const int w = (int)mins(4 * W, cols - j);
-        vf acc[4] = {};
-        const float* bp = b + p0 * g.bRs + j0 + j;
-        if (w == 4 * W) {
-          for (int p = 0; p < kc; p++) {
-            vf av = splat(a[(p0 + p) * g.aCs]);
-            const float* row = bp + p * g.bRs;
-#pragma GCC unroll 4
-            for (int v = 0; v < 4; v++) acc[v] += av * load(row + v * W);
-          }
-        } else {
-          for (int p = 0; p < kc; p++) {
-            vf av = splat(a[(p0 + p) * g.aCs]);
-            const float* row = bp + p * g.bRs;
-            for (int v = 0; v * W < w; v++) acc[v] += av * loadPart(row + v * W, mins(W, w - v * W));
-          }
-        }
+    for (int j = 0; j < cols; j += 2 * W) {
+      const int w = (int)mins(2 * W, cols - j);
+      vf acc[2] = {};
+      const float* bj = b + (j0 + j) * g.bCs + p0 * g.bRs;
+      for (int p = 0; p < kc; p++) {
+        vf av = splat(a[(p0 + p) * g.aCs]);
+        const float* col = bj + p * g.bRs;
         for (int v = 0; v * W < w; v++) {
-          const int n = (int)mins(W, w - v * W);
-          for (int l = 0; l < n; l++) c[j + v * W + l] = add ? c[j + v * W + l] + acc[v][l] : acc[v][l];
+          vf bv = {};
+          const int lanes = (int)mins(W, w - v * W);
+          for (int l = 0; l < lanes; l++) bv[l] = col[(v * W + l) * g.bCs];
+          acc[v] += av * bv;
         }
       }
-    } else {
-      // any other strides: W columns a vector, lanes gathered one by one
-      for (int j = 0; j < cols; j += 2 * W) {
-        const int w = (int)mins(2 * W, cols - j);
-        vf acc[2] = {};
-        const float* bj = b + (j0 + j) * g.bCs + p0 * g.bRs;
-        for (int p = 0; p < kc; p++) {
-          vf av = splat(a[(p0 + p) * g.aCs]);
-          const float* col = bj + p * g.bRs;
-          for (int v = 0; v * W < w; v++) {
-            vf bv = {};
-            const int lanes = (int)mins(W, w - v * W);
-            for (int l = 0; l < lanes; l++) bv[l] = col[(v * W + l) * g.bCs];
-            acc[v] += av * bv;
-          }
-        }
-        for (int v = 0; v * W < w; v++) {
-          const int lanes = (int)mins(W, w - v * W);
-          for (int l = 0; l < lanes; l++) c[j + v * W + l] = add ? c[j + v * W + l] + acc[v][l] : acc[v][l];
-        }
+      for (int v = 0; v * W < w; v++) {
+        const int lanes = (int)mins(W, w - v * W);
+        for (int l = 0; l < lanes; l++) c[j + v * W + l] = add ? c[j + v * W + l] + acc[v][l] : acc[v][l];
       }
     }
   }
@@ -495,8 +568,24 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
   if (pl.gemv) {
     pl.mBlocks = 1;
     pl.mc = 1;
-    pl.nc = GV;
-    pl.nBlocks = (g.n + GV - 1) / GV;
+    const long slices = (g.k + KC - 1) / KC;
+    if (g.bCs == 1 && g.batch == 1 && !g.busy && g.threads > 1 && g.n <= KSPLIT_MAX_COLS && slices >= 2 * g.threads) {
+      // the slice sums and the count live with the planning thread: run a plan's tasks before planning the next
+      static thread_local std::atomic<int> left;
+      pl.kSplit = true;
+      pl.tasks = g.threads;
+      pl.nBlocks = 1;
+      pl.nc = g.n;
+      pl.partial = scratch(3, (size_t)(slices * partialStride(g.n)));
+      left.store(pl.tasks, std::memory_order_relaxed);
+      pl.left = &left;
+      return pl;
+    }
+    // one run of whole columns a task, one task a thread (four when busy, as the packed grid):
+    // each thread's part of B is then long runs (Bᵀ: one contiguous block) in one order
+    const long tasks = (long)(g.busy ? TASKS_PER_THREAD_BUSY : 1) * maxs(1, g.threads);
+    pl.nc = (int)maxs(GQ, ((g.n + tasks - 1) / tasks + GQ - 1) / GQ * GQ);
+    pl.nBlocks = (g.n + pl.nc - 1) / pl.nc;
     pl.tasks = g.batch * pl.nBlocks;
     return pl;
   }
@@ -600,9 +689,10 @@ static void blockTask(const GemmPlan& pl, int t, long i0, int mc, long j0, int n
 
 static void gemmTask(const GemmPlan& pl, int task) {
   const GemmArgs& g = pl.g;
+  if (pl.kSplit) return gemvSplitTask(pl, task);
   if (pl.gemv) {
-    const long j0 = (long)(task % pl.nBlocks) * GV;
-    return gemvTask(g, task / pl.nBlocks, j0, (int)mins(GV, g.n - j0));
+    const long j0 = (long)(task % pl.nBlocks) * pl.nc;
+    return gemvTask(g, task / pl.nBlocks, j0, (int)mins(pl.nc, g.n - j0));
   }
   const int t = task / (pl.mBlocks * pl.nBlocks);
   const int rest = task % (pl.mBlocks * pl.nBlocks);

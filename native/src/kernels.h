@@ -2,6 +2,7 @@
 // in its own namespace); addon.cc picks a table at load and splits calls into tasks for the pool.
 // Pointers are into the engine's heap (the WebAssembly.Memory); strides are in elements.
 #pragma once
+#include <atomic>
 #include <cstdint>
 
 namespace qkv {
@@ -23,6 +24,11 @@ struct GemmPlan {
   int mBlocks, nBlocks, mc, nc, tasks;
   bool gemv;    // one row per matrix (batch-1 decoding): B read in place, no packing, no padded rows
   bool narrow;  // at most one vector of columns: the narrow micro-tile (more rows, one vector)
+  /** A GEMV cut over k: each task sums whole KC slices into `partial` (the planning thread's scratch), and the
+   * task that finishes last (`left` counts them down) adds them up in order. False: cut over the columns. */
+  bool kSplit = false;
+  float* partial = nullptr;
+  std::atomic<int>* left = nullptr;
 };
 
 struct FlashArgs {

@@ -110,10 +110,11 @@ static inline vf geluErfGradv(vf x, vf dy) {
   return dy * (x * pdf + phiWith(x, e));
 }
 
-/** Per-thread 64-byte-aligned scratch, grown on demand: slot 0 GEMM's packed panels, slot 1 attention's tiles, slot 2 strided rows. */
+/** Per-thread 64-byte-aligned scratch, grown on demand: slot 0 GEMM's packed panels, slot 1 attention's tiles, slot 2 strided rows,
+ * slot 3 a k-split GEMV's slice sums (the planning thread's, written by every task of the product). */
 static float* scratch(int slot, size_t floats) {
-  static thread_local float* buf[3] = {nullptr, nullptr, nullptr};
-  static thread_local size_t have[3] = {0, 0, 0};
+  static thread_local float* buf[4] = {nullptr, nullptr, nullptr, nullptr};
+  static thread_local size_t have[4] = {0, 0, 0, 0};
   if (have[slot] < floats) {
     free(buf[slot]);
     buf[slot] = (float*)aligned_alloc(64, ((floats * 4 + 63) / 64) * 64);

@@ -231,9 +231,11 @@ describe('native kernels', { skip }, () => {
       const t = backend(threads);
       const g = new Generator(3);
       const res: Float32Array[] = [];
-      // (the grid has 4 tasks a thread: each thread count cuts these differently; the last one's k spans five KC slices)
+      // (each thread count cuts these differently; the last GEMM's k spans five KC slices; the GEMVs (m = 1) take a run of
+      // columns a thread: 333 columns are one task, 176 + 157 or 3 × 112 less 3, each with a partial vector on AVX-512)
       for (const c of [[1, 300, 200, 300, false, false, false], [6, 64, 64, 32, false, true, false], [2, 40, 500, 70, true, false, false],
-        [1, 150, 96, 1100, false, false, false]] as const) {
+        [1, 150, 96, 1100, false, false, false], [1, 1, 333, 805, false, false, false], [1, 1, 333, 805, false, true, false],
+        [3, 1, 100, 300, false, false, false]] as const) {
         res.push(gemmCase(t, g, [...c]).got.slice());
       }
       res.push(...flashCases(t, g, `threads=${threads}`, [[2, 3, 100, 100, 32, 32, true, -1, false]]));
@@ -265,7 +267,9 @@ describe('native kernels', { skip }, () => {
         const t = backend(2);
         const g = new Generator(5);
         // Bᵀ: a column group runs over every KC slice of k before the next (k = 800: three whole slices and a part; n = 333: a partial group)
-        for (const [n, k, transB] of [[300, 530, false], [300, 530, true], [65, 128, true], [1000, 64, false], [333, 800, true], [333, 800, false]] as const) {
+        // B [k, n]: rows 8 a pass and the rows left over (k = 805 ends on a slice of 37; k = 7 is fewer than a pass), a partial vector of columns in each task
+        for (const [n, k, transB] of [[300, 530, false], [300, 530, true], [65, 128, true], [1000, 64, false], [333, 800, true], [333, 800, false],
+          [333, 805, false], [333, 805, true], [50, 7, false], [50, 7, true]] as const) {
           const rows = rand(7 * k, g);
           const bData = rand(k * n, g);
           const [a7, a1, b, out7, out1] = t.place(rows, rows.subarray(0, k), bData, new Float32Array(7 * n), new Float32Array(n));
