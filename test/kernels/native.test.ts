@@ -286,13 +286,15 @@ describe('native kernels', { skip }, () => {
     });
   }
 
-  test('one-row products: small ones stay on wasm (the crossing costs more than the threads give), 1 MiB of weights and more go to the native GEMV', () => {
+  test('one-row products: small ones stay on wasm (the crossing costs more than the threads give), 32 Ki multiply-adds and more go to the native GEMV', () => {
     const c = counted();
     const b = createNativeBackendSync({ name: 'native-thin-rule', addon: c.addon, threads: 2, initialPages: 1 });
     const kernels = b.kernels as KernelSignatures;
     const g = new Generator(6);
-    // [k, n, transB, on native]: the baby GPT's largest (128 × 512), GPT-2's attention c_proj (768 × 768) and lm_head row (Wᵀ)
-    for (const [k, n, transB, native] of [[128, 512, false, false], [768, 768, false, true], [768, 768, true, true], [512, 512, false, true]] as const) {
+    // [k, n, transB, on native]: the baby GPT's smallest decoding products (128 × 128, 128 × 65 Wᵀ) and its largest (128 × 512),
+    // a bias gradient (ones · dY, 768 × 128), GPT-2's attention c_proj (768 × 768) and lm_head row (Wᵀ)
+    for (const [k, n, transB, native] of [[128, 128, false, false], [128, 65, true, false], [128, 512, false, true], [768, 128, false, true],
+      [768, 768, false, true], [768, 768, true, true], [512, 512, false, true]] as const) {
       const al = [k, k * n, n].map((len) => b.allocator.allocate('float32', len));
       const [av, wv, ov] = al.map((x) => x.view() as Float32Array); // views after the last allocation (a grow moves the heap)
       av!.set(rand(k, g));

@@ -9,14 +9,15 @@ import { enter, fall, type NativeContext } from './context.js';
 const MIN_WORK = 4096;
 /**
  * Products of fewer rows than this (a decoding step's one query row: a matrix-vector product)
- * go to wasm below MAX_THIN_WORK multiply-adds: they are memory-bound, so the pool's wake-up and
- * the Node-API crossing cost more than the threads give (greedy generation of the baby GPT, whose
- * products are 128 × 512 at most: 880 tokens/s native vs 1720 wasm before this). Above it (1 MiB of
- * weights: GPT-2's 768 × 768 attention c_proj, 2.4 MB a token) both threads stream B: one wasm
- * thread read it at 7 GB/s, the native GEMV at 17–20.
+ * go to wasm below MAX_THIN_WORK multiply-adds: there the pool's wake-up and the Node-API crossing
+ * cost more than the threads give. Since the native GEMV reads each thread's columns as one run
+ * (gemm.h), that is only below 32 Ki: the baby GPT's greedy generation (products 128 × 384 and
+ * 128 × 512 now native) 3121–3425 → 3436–4047 tokens/s, and its bias gradients (ones · dY,
+ * 768 × 128) 28.5 → 14.4 µs, 8 a step (alternating builds, medians of 15; at 1 << 18 it had been
+ * 880 tokens/s native vs 1720 wasm with the old GEMV).
  */
 const THIN_ROWS = 8;
-const MAX_THIN_WORK = 1 << 18;
+const MAX_THIN_WORK = 1 << 15;
 
 export function matmulKernels(ctx: NativeContext): Pick<KernelSignatures, 'MatMul'> {
   const minWork = ctx.tiny ? 0 : MIN_WORK;
