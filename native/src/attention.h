@@ -19,30 +19,34 @@ constexpr int BQ = 8;
  */
 constexpr int JV = W >= 16 ? 2 : 1;
 
-template <int V> static inline void blockScoresAt(const float* qb, int d, const float* Kt, long sp, long j, float* S) {
-  vf acc[BQ][V];
+template <int R, int V> static inline void blockScoresAt(const float* qb, int d, const float* Kt, long sp, long j, float* S) {
+  vf acc[R][V];
 #pragma GCC unroll 8
-  for (int r = 0; r < BQ; r++)
+  for (int r = 0; r < R; r++)
     for (int v = 0; v < V; v++) acc[r][v] = vf{};
   for (int p = 0; p < d; p++) {
     vf kv[V];
     for (int v = 0; v < V; v++) kv[v] = *(const vf*)(Kt + p * sp + j + v * W);
 #pragma GCC unroll 8
-    for (int r = 0; r < BQ; r++) {
+    for (int r = 0; r < R; r++) {
       const float qv = qb[r * d + p];
       for (int v = 0; v < V; v++) acc[r][v] += qv * kv[v];
     }
   }
 #pragma GCC unroll 8
-  for (int r = 0; r < BQ; r++)
+  for (int r = 0; r < R; r++)
     for (int v = 0; v < V; v++) *(vf*)(S + r * sp + j + v * W) = acc[r][v];
 }
 
-/** S[r][j] = Σ_p qb[r][p] · Kt[p][j] for r < BQ, j in [j0, j1) (multiples of W); rows of S are sp long. */
-static void blockScores(const float* qb, int d, const float* Kt, long sp, long j0, long j1, float* S) {
+/**
+ * S[r][j] = Σ_p qb[r][p] · Kt[p][j] for r < R, j in [j0, j1) (multiples of W); rows of S are sp
+ * long. R = BQ, or 1 for a single query (a decoding step: no padding rows; each row's sums are
+ * the same either way).
+ */
+template <int R = BQ> static void blockScores(const float* qb, int d, const float* Kt, long sp, long j0, long j1, float* S) {
   long j = j0;
-  for (; j + JV * W <= j1; j += JV * W) blockScoresAt<JV>(qb, d, Kt, sp, j, S);
-  for (; j < j1; j += W) blockScoresAt<1>(qb, d, Kt, sp, j, S);
+  for (; j + JV * W <= j1; j += JV * W) blockScoresAt<R, JV>(qb, d, Kt, sp, j, S);
+  for (; j < j1; j += W) blockScoresAt<R, 1>(qb, d, Kt, sp, j, S);
 }
 
 /** xt[p][j] = x[j][p] for j < s (rows of x ldx apart), zero for s <= j < sp. */
@@ -99,16 +103,16 @@ static inline Range blockRange(const FlashArgs& a, long i0, int rows, long sp) {
   return {lo, hi};
 }
 
-template <int V> static inline void blockPVAt(const float* P, long sp, const float* x, long ldx, long lo, long hi, int c, float* o, long ldo, int rows, const float* scale) {
-  vf acc[BQ][V];
+template <int R, int V> static inline void blockPVAt(const float* P, long sp, const float* x, long ldx, long lo, long hi, int c, float* o, long ldo, int rows, const float* scale) {
+  vf acc[R][V];
 #pragma GCC unroll 8
-  for (int r = 0; r < BQ; r++)
+  for (int r = 0; r < R; r++)
     for (int v = 0; v < V; v++) acc[r][v] = vf{};
   for (long j = lo; j < hi; j++) {
     vf xv[V];
     for (int v = 0; v < V; v++) xv[v] = load(x + j * ldx + c + v * W);
 #pragma GCC unroll 8
-    for (int r = 0; r < BQ; r++) {
+    for (int r = 0; r < R; r++) {
       const float pv = P[r * sp + j];
       for (int v = 0; v < V; v++) acc[r][v] += pv * xv[v];
     }
@@ -118,14 +122,15 @@ template <int V> static inline void blockPVAt(const float* P, long sp, const flo
 }
 
 /** o[r][c] = scale[r] · Σ_{j in [lo, hi)} P[r][j] · x[j][c] for r < rows, c < cols (x rows ldx apart, o rows ldo); rows past `rows` of P are ignored. */
+template <int R = BQ>
 static void blockPV(const float* P, long sp, const float* x, int cols, long ldx, long lo, long hi, float* o, long ldo, int rows, const float* scale) {
   int c = 0;
-  for (; c + JV * W <= cols; c += JV * W) blockPVAt<JV>(P, sp, x, ldx, lo, hi, c, o, ldo, rows, scale);
-  for (; c + W <= cols; c += W) blockPVAt<1>(P, sp, x, ldx, lo, hi, c, o, ldo, rows, scale);
+  for (; c + JV * W <= cols; c += JV * W) blockPVAt<R, JV>(P, sp, x, ldx, lo, hi, c, o, ldo, rows, scale);
+  for (; c + W <= cols; c += W) blockPVAt<R, 1>(P, sp, x, ldx, lo, hi, c, o, ldo, rows, scale);
   for (; c < cols; c++) {
-    float acc[BQ] = {0};
+    float acc[R] = {0};
     for (long j = lo; j < hi; j++)
-      for (int r = 0; r < BQ; r++) acc[r] += P[r * sp + j] * x[j * ldx + c];
+      for (int r = 0; r < R; r++) acc[r] += P[r * sp + j] * x[j * ldx + c];
     for (int r = 0; r < rows; r++) o[r * ldo + c] = acc[r] * scale[r];
   }
 }
@@ -156,7 +161,8 @@ static void flashForward(const FlashArgs& a, int bh) {
     for (int r = rows; r < BQ; r++)
       for (int p = 0; p < d; p++) qb[r * d + p] = 0;
     Range br = blockRange(a, i0, rows, sp);
-    blockScores(qb, d, Kt, sp, br.lo, br.hi, S);
+    if (n == 1) blockScores<1>(qb, d, Kt, sp, br.lo, br.hi, S);  // a decoding step's one query
+    else blockScores(qb, d, Kt, sp, br.lo, br.hi, S);
     maskBlock(a, pad, i0, rows, sp, br.lo, br.hi, S, rr);
     float inv[BQ] = {0};
     for (int r = 0; r < rows; r++) {
@@ -185,7 +191,8 @@ static void flashForward(const FlashArgs& a, int bh) {
     }
     // out rows = P · V over the block's keys, V rows loaded once for all BQ queries
     long hi = mins(br.hi, s);
-    blockPV(S, sp, v, dv, a.vT, br.lo, hi, out + i0 * a.oT, a.oT, rows, inv);
+    if (n == 1) blockPV<1>(S, sp, v, dv, a.vT, br.lo, hi, out + i0 * a.oT, a.oT, rows, inv);
+    else blockPV(S, sp, v, dv, a.vT, br.lo, hi, out + i0 * a.oT, a.oT, rows, inv);
   }
 }
 
