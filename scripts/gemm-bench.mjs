@@ -27,7 +27,7 @@ const extra = (process.env.CXXFLAGS_EXTRA ?? '').split(' ').filter(Boolean);
 const flags = ['-std=gnu++17', '-O3', '-fno-math-errno', '-fno-trapping-math', '-ffp-contract=fast', `-DQKV_ISA=${isa}`, `-DQKV_BENCH_ISA=${isa}`, ...ISA_FLAGS[isa], ...extra];
 const bin = join(out, `${bench}-bench`);
 const benchSrc = join(root, 'native', 'test', `${bench}-bench.cc`);
-const sources = [benchSrc, ...readdirSync(src).map((f) => join(src, f))];
+const sources = [benchSrc, join(root, 'native', 'test', 'bench-common.h'), ...readdirSync(src).map((f) => join(src, f))];
 mkdirSync(out, { recursive: true });
 // the flags of the binary's build: a build with other flags (a tuning run's CXXFLAGS_EXTRA) is rebuilt
 const stamp = join(out, 'flags');

@@ -4,24 +4,13 @@
 //   node scripts/gemm-bench.mjs avx2 2 1024,1024,1024 512,768,3072,0,1
 // Shapes are m,n,k[,transA,transB] (transposed operands stored as Aᵀ / Bᵀ).
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
-#include "../src/kernels.h"
-#include "../src/pool.h"
-
-#ifndef QKV_BENCH_ISA
-#define QKV_BENCH_ISA avx2
-#endif
-
-using namespace qkv;
-using Clock = std::chrono::steady_clock;
-
-static double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+#include "bench-common.h"
 
 /** Floats on 64 bytes, as the engine's heap places every tensor (a std::vector's 16-byte-aligned floats
  * split most vector loads and stores across two cache lines: 4-12% slower products, measured), here on

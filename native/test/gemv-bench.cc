@@ -6,22 +6,11 @@
 // the GEMV is held to. Median GB/s per kind over `steps` steps. Built by scripts/gemm-bench.mjs:
 //   BENCH=gemv node scripts/gemm-bench.mjs avx512 2 [steps]
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
-#include "../src/kernels.h"
-#include "../src/pool.h"
-
-#ifndef QKV_BENCH_ISA
-#define QKV_BENCH_ISA avx2
-#endif
-
-using namespace qkv;
-using Clock = std::chrono::steady_clock;
-
-static double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+#include "bench-common.h"
 
 static float* floats(size_t n, unsigned seed) {
   float* p = (float*)aligned_alloc(64, (n * 4 + 63) / 64 * 64);
