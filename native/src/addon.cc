@@ -289,9 +289,9 @@ static Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
   const KernelTable* k = K;
   rowPieces(rows, cols, [&](long r0, long r1) { k->layerNormGrad(x, gamma, mean, rstd, dy, r0, r1, cols, dx); });
   if (dgamma || dbeta) {
-    // column sums in blocks of 16 columns, each summed down the rows in order
-    run((int)((cols + 15) / 16), [&](int t) {
-      long c0 = t * 16L, c1 = c0 + 16 < cols ? c0 + 16 : cols;
+    // column sums in blocks of LN_PARAM_COLS columns, each summed down the rows in order
+    run((int)((cols + LN_PARAM_COLS - 1) / LN_PARAM_COLS), [&](int t) {
+      long c0 = t * LN_PARAM_COLS, c1 = c0 + LN_PARAM_COLS < cols ? c0 + LN_PARAM_COLS : cols;
       k->layerNormParamGrads(x, mean, rstd, dy, rows, cols, c0, c1, dgamma, dbeta);
     });
   }

@@ -31,6 +31,9 @@ struct GemmPlan {
   std::atomic<int>* left = nullptr;
 };
 
+/** LayerNorm's dgamma/dbeta are summed in blocks of this many columns, a block a task (a multiple of every vector width). */
+constexpr long LN_PARAM_COLS = 16;
+
 struct FlashArgs {
   const float *q, *k, *v; const int32_t* pad; float *out, *lse;
   const float* dOut; float *dq, *dk, *dv;
@@ -95,7 +98,7 @@ struct KernelTable {
                     float* y, float* mean, float* rstd);
   void (*layerNormGrad)(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
                         long r0, long r1, long cols, float* dx);
-  // columns [c0, c1) (at most one vector) of LayerNorm's dgamma and dbeta, summed over all rows in order
+  // columns [c0, c1) (at most LN_PARAM_COLS) of LayerNorm's dgamma and dbeta, summed over all rows in order
   void (*layerNormParamGrads)(const float* x, const float* mean, const float* rstd, const float* dy, long rows, long cols,
                               long c0, long c1, float* dgamma, float* dbeta);
   void (*softmax)(const float* x, float* out, long r0, long r1, long cols, int log);

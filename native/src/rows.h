@@ -185,15 +185,14 @@ static void layerNormGrad(const float* x, const float* gamma, const float* mean,
 
 /**
  * dgamma[c] += Σ_r dy[r][c] · x̂[r][c] and dbeta[c] += Σ_r dy[r][c] for the columns [c0, c1) (at most
- * PG of them): each column summed down the rows in order, so any split by columns gives the same sums.
+ * LN_PARAM_COLS of them): each column summed down the rows in order, so any split by columns gives the same sums.
  */
-constexpr long PG = 16;
 static void layerNormParamGrads(const float* x, const float* mean, const float* rstd, const float* dy, long rows, long cols,
                                 long c0, long c1, float* dgamma, float* dbeta) {
-  constexpr int V = PG / W;
+  constexpr int V = LN_PARAM_COLS / W;
   vf sg[V] = {}, sb[V] = {};
   const long n = c1 - c0;
-  if (n == PG) {
+  if (n == LN_PARAM_COLS) {
     for (long r = 0; r < rows; r++) {
       const float *xr = x + r * cols + c0, *dr = dy + r * cols + c0;
       const float mu = mean[r], rs = rstd[r];

@@ -122,71 +122,71 @@ export function flashAttentionPacked(qkv: Tensor, options: FlashAttentionOptions
 }
 
 /**
- * flashAttentionPacked on a backend whose kernels take strided operands: qkv as it lies (the
- * (B, T, 3, H, d) projection seen through a permute: no copy), the output in (B, T, H, d) memory
- * seen as (B, H, T, d) (so the caller's permute back to (B, T, H·d) is a view), and the gradient
- * written into memory laid out as qkv's.
+ * flashAttentionPacked on a backend whose kernels take strided operands: q, k, v are the three
+ * (B, H, T, d) parts of qkv where they lie (the (B, T, 3, H, d) projection seen through a permute:
+ * no copy), and the gradient is one buffer laid out as qkv, its parts dq, dk, dv.
  */
 function packedStrided(op: string, qkv: Tensor, args: FlashAttentionArgs, be: Backend, keyPaddingMask: Tensor | null): Tensor {
-  const [, B, H, n, d] = qkv.shape as [number, number, number, number, number];
-  const rowsOf = (x: Tensor): RowStrides => ({ batch: x.strides[0]!, head: x.strides[1]!, row: x.strides[2]! });
-  const qkvRows = (x: Tensor): RowStrides => ({ batch: x.strides[1]!, head: x.strides[2]!, row: x.strides[3]! });
-  // q, k and v where they start in qkv's memory (read after every allocation: a WebAssembly memory may grow and move)
-  const parts = (x: Tensor) => {
-    const data = x.storage.data as Float32Array;
-    return [0, 1, 2].map((w) => data.subarray(x.offset + w * x.strides[0]!)) as [Float32Array, Float32Array, Float32Array];
-  };
-  return tidy(() => {
-    const mask = keyPaddingMask ? dense(keyPaddingMask) : null;
-    const out = Tensor.empty([B, n, H, d], 'float32', be).makeView([B, H, n, d], [n * H * d, d, H * d, 1], 0);
-    const lse = Tensor.empty([B, H, n], 'float32', be);
-    const layout: FlashLayout = { q: qkvRows(qkv), k: qkvRows(qkv), v: qkvRows(qkv), out: rowsOf(out), dOut: rowsOf(out) };
-    const [q, k, v] = parts(qkv);
-    kernel('FlashAttention', be)(q, k, v, mask && i32(mask), { ...args, layout }, out.storage.data as Float32Array, f32(lse));
-    const saved = mask ? [qkv, out, lse, mask] : [qkv, out, lse];
-    return record(op, [qkv], out, (g, [sqkv, so, sl, sm]) => {
-      const gbe = ownerOf(op, sqkv, g);
-      const gc = g.strides[3] === 1 ? g : dense(g);
-      const dqkv = Tensor.empty([sqkv!.size], 'float32', gbe).makeView(sqkv!.shape, sqkv!.strides, 0);
-      const grads = { ...args, layout: { ...layout, dOut: rowsOf(gc) } };
-      const [sq, sk, sv] = parts(sqkv!);
-      const [dq, dk, dv] = parts(dqkv);
-      kernel('FlashAttentionGrad', gbe)(sq, sk, sv, sm ? i32(sm) : null, so!.storage.data as Float32Array, f32(sl!),
-        (gc.storage.data as Float32Array).subarray(gc.offset), grads, dq, dk, dv);
-      if (gc !== g) gc.dispose();
-      return [dqkv];
-    }, saved);
-  });
+  const parts = (x: Tensor) => [0, 1, 2].map((w) => x.makeView(x.shape.slice(1), x.strides.slice(1), x.offset + w * x.strides[0]!)) as Three;
+  return stridedAttention(op, [qkv], ([x]) => parts(x!), ([x], on) => {
+    const dqkv = like(x!, on);
+    return { grads: [dqkv], parts: parts(dqkv) };
+  }, args, be, keyPaddingMask);
 }
 
 /**
  * flashAttention on a backend whose kernels take strided operands: q, k, v read where they lie
- * (the heads of (B, T, H·d) projections seen through permutes: no copies), the output in
- * (B, L, H, dv) memory seen as (B, H, L, dv), and each gradient laid out as its operand.
+ * (the heads of (B, T, H·d) projections seen through permutes: no copies), each gradient laid out
+ * as its operand.
  */
 function separateStrided(op: string, q: Tensor, k: Tensor, v: Tensor, args: FlashAttentionArgs, be: Backend, keyPaddingMask: Tensor | null): Tensor {
-  const [B, H, n] = q.shape as [number, number, number];
-  const dv = args.dv;
+  return stridedAttention(op, [q, k, v], (xs) => xs.map((x) => x.makeView(x.shape, x.strides, x.offset)) as Three, (xs, on) => {
+    const grads = xs.map((x) => like(x, on));
+    return { grads, parts: grads.map((g) => g.makeView(g.shape, g.strides, g.offset)) as Three };
+  }, args, be, keyPaddingMask);
+}
+
+type Three = [Tensor, Tensor, Tensor];
+
+/**
+ * The strided kernels on `inputs`: qkvOf gives the (B, H, ·, d) q, k, v views the kernels read,
+ * gradsOf the inputs' gradients and the dq, dk, dv views into them (views made inside the tidy of
+ * the forward or of the backward rule, which frees them).
+ * The output is (B, L, H, dv) memory seen as (B, H, L, dv), so the caller's permute back to
+ * (B, L, H·dv) is a view; a gradient of unit inner stride is read where it lies.
+ */
+function stridedAttention(op: string, inputs: Tensor[], qkvOf: (xs: Tensor[]) => Three,
+  gradsOf: (xs: Tensor[], on: Backend) => { grads: Tensor[]; parts: Three }, args: FlashAttentionArgs, be: Backend, keyPaddingMask: Tensor | null): Tensor {
+  const { bh, heads, n, dv } = args;
+  const B = bh / heads;
   const rows = (x: Tensor): RowStrides => ({ batch: x.strides[0]!, head: x.strides[1]!, row: x.strides[2]! });
-  const at = (x: Tensor) => (x.storage.data as Float32Array).subarray(x.offset); // after every allocation
-  const like = (x: Tensor, on: Backend) => Tensor.empty([x.size], 'float32', on).makeView(x.shape, x.strides, 0);
+  const at = (x: Tensor) => (x.storage.data as Float32Array).subarray(x.offset); // after every allocation (a WebAssembly memory may grow and move)
   return tidy(() => {
     const mask = keyPaddingMask ? dense(keyPaddingMask) : null;
-    const out = Tensor.empty([B, n, H, dv], 'float32', be).makeView([B, H, n, dv], [n * H * dv, dv, H * dv, 1], 0);
-    const lse = Tensor.empty([B, H, n], 'float32', be);
+    const out = Tensor.empty([B, n, heads, dv], 'float32', be).makeView([B, heads, n, dv], [n * heads * dv, dv, heads * dv, 1], 0);
+    const lse = Tensor.empty([B, heads, n], 'float32', be);
+    const [q, k, v] = qkvOf(inputs);
     const layout: FlashLayout = { q: rows(q), k: rows(k), v: rows(v), out: rows(out), dOut: rows(out) };
     kernel('FlashAttention', be)(at(q), at(k), at(v), mask && i32(mask), { ...args, layout }, at(out), f32(lse));
-    const saved = mask ? [q, k, v, out, lse, mask] : [q, k, v, out, lse];
-    return record(op, [q, k, v], out, (g, [sq, sk, sv, so, sl, sm]) => {
-      const gbe = ownerOf(op, sq, g);
+    const saved = [...inputs, out, lse, ...(mask ? [mask] : [])];
+    return record(op, inputs, out, (g, s) => {
+      const xs = s.slice(0, inputs.length) as Tensor[];
+      const [so, sl, sm] = s.slice(inputs.length);
+      const gbe = ownerOf(op, xs[0], g);
       const gc = g.strides[3] === 1 ? g : dense(g);
-      const [dq, dk, dvv] = [like(sq!, gbe), like(sk!, gbe), like(sv!, gbe)];
-      kernel('FlashAttentionGrad', gbe)(at(sq!), at(sk!), at(sv!), sm ? i32(sm) : null, at(so!), f32(sl!), at(gc),
+      const [sq, sk, sv] = qkvOf(xs);
+      const { grads, parts: [dq, dk, dvv] } = gradsOf(xs, gbe);
+      kernel('FlashAttentionGrad', gbe)(at(sq), at(sk), at(sv), sm ? i32(sm) : null, at(so!), f32(sl!), at(gc),
         { ...args, layout: { ...layout, dOut: rows(gc) } }, at(dq), at(dk), at(dvv));
       if (gc !== g) gc.dispose();
-      return [dq, dk, dvv];
+      return grads;
     }, saved);
   });
+}
+
+/** A fresh tensor laid out as gap-free x (its shape and strides, offset 0). */
+function like(x: Tensor, on: Backend): Tensor {
+  return Tensor.empty([x.size], 'float32', on).makeView(x.shape, x.strides, 0);
 }
 
 /** x (offset aside) covers its memory exactly once, rows of unit stride: a permuted view of contiguous memory. */

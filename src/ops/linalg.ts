@@ -124,4 +124,3 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     return bias ? addToFresh(y, bias) : y; // y is this call's own product
   });
 }
-
