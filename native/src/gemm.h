@@ -592,8 +592,15 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
   pl.narrow = g.n <= W;
   const int mr = pl.narrow ? MRD : MR, nr = pl.narrow ? W : NR;
   // the A block (mc × KC) stays in half of L2 while the B micro-panels pass it from L1
+#ifdef QKV_MC_MAX  // tuning builds try other A blocks (rows)
+  const long mcMax = QKV_MC_MAX;
+#else
   const long mcMax = maxs(mr, (l2Bytes() / 2 / (KC * 4)) / mr * mr);
-  long mB = (g.m + mcMax - 1) / mcMax, nB = (g.n + NC - 1) / NC;
+#endif
+  // a task's rows are not bounded by L2: it packs each KC slice of its B block once and runs its rows
+  // in A blocks of at most mcMax, so the grid cuts rows only to make tasks (before, every L2-sized row
+  // block was a task that packed B again: GEMM 1024 packed B five times on a 512 KiB L2)
+  long mB = 1, nB = (g.n + NC - 1) / NC;
   const long mTiles = (g.m + mr - 1) / mr, nTiles = (g.n + nr - 1) / nr;
   // halve blocks until there are TASKS_PER_THREAD a thread, the longer side of a block first (the extra
   // packing that costs, of the other operand, is the smaller); halving keeps the count even, so two or
@@ -605,9 +612,21 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
     if (canM && (!canN || g.m * nB >= g.n * mB)) mB = mins(2 * mB, mTiles);
     else nB = mins(2 * nB, nTiles);
   }
+  // a count the threads cannot share evenly leaves one finishing alone: on a 512 KiB L2, GEMM 512 was
+  // 3 blocks of 174 rows (two threads: two blocks' time, 0.75 of the machine) and GPT-2's 512×2304 3×5
+  // (8 blocks' time for 7.5); one more row block makes them 4 and 4×5. Up to 16 tasks a thread (past
+  // that the odd one costs under 3%); a busy grid (4 a thread) is dealt out as threads come free.
+  const long threads = maxs(1, g.threads);
+  // the row blocks mB gives once rounded to whole tiles (fewer where tiles run out: 9 tiles in 4 -> 3)
+  auto rowBlocks = [&](long b) { const long per = (mTiles + b - 1) / b; return (mTiles + per - 1) / per; };
+  if (!g.busy && !pl.narrow)
+    while (((long)g.batch * rowBlocks(mB) * nB) % threads != 0 && (long)g.batch * mB * nB < 16 * threads && mB < mTiles) mB++;
   const long mTilesPer = (mTiles + mB - 1) / mB, nTilesPer = (nTiles + nB - 1) / nB;
   pl.mc = (int)(mTilesPer * mr);
   pl.nc = (int)(nTilesPer * nr);
+  // a task's rows in equal A blocks of whole tiles, each at most mcMax
+  const long aBlocks = (pl.mc + mcMax - 1) / mcMax;
+  pl.mcBlock = (int)(((mTilesPer + aBlocks - 1) / aBlocks) * mr);
   pl.mBlocks = (int)((g.m + pl.mc - 1) / pl.mc);
   pl.nBlocks = (int)((g.n + pl.nc - 1) / pl.nc);
   pl.tasks = g.batch * pl.mBlocks * pl.nBlocks;
@@ -671,19 +690,23 @@ static void blockTask(const GemmPlan& pl, int t, long i0, int mc, long j0, int n
   const float* a = g.a + t * g.aBatch;
   const float* b = g.b + t * g.bBatch;
   float* c = g.c + t * g.cBatch;
-  const int nPanels = (nc + N - 1) / N, mPanels = (mc + R - 1) / R;
+  const int nPanels = (nc + N - 1) / N, mPanelsMax = (mins(mc, pl.mcBlock) + R - 1) / R;
   const int kcMax = (int)mins(KC, g.k);
-  float* Bp = scratch(0, (size_t)kcMax * N * nPanels + (size_t)kcMax * R * mPanels + A_SLACK);
+  float* Bp = scratch(0, (size_t)kcMax * N * nPanels + (size_t)kcMax * R * mPanelsMax + A_SLACK);
   float* Ap = Bp + (size_t)kcMax * N * nPanels;
   for (long p0 = 0; p0 < g.k; p0 += KC) {
     const int kc = (int)mins(KC, g.k - p0);
-    packB<N>(g, b, p0, kc, j0, nc, Bp);
-    if (g.aRs == 1 && g.aCs >= BLOCK_PACK_MIN_STRIDE) packABlockT<R>(g, a, i0, mc, p0, kc, Ap);
-    else for (int ip = 0; ip < mPanels; ip++) packA<R>(g, a, i0 + ip * R, (int)mins(R, mc - ip * R), p0, kc, Ap + (size_t)ip * kc * R);
-    for (int jp = 0; jp < nPanels; jp++)
-      for (int ip = 0; ip < mPanels; ip++)
-        micro<R, V>(kc, Ap + (size_t)ip * kc * R, Bp + (size_t)jp * kc * N, c + (i0 + ip * R) * g.ldc + j0 + jp * N, g.ldc,
-                    p0 > 0, (int)mins(R, mc - ip * R), (int)mins(N, nc - jp * N));
+    packB<N>(g, b, p0, kc, j0, nc, Bp);  // once per slice, for all of the task's rows
+    for (int ib = 0; ib < mc; ib += pl.mcBlock) {
+      const long ia = i0 + ib;  // this A block: rows [ia, ia + mb)
+      const int mb = (int)mins(pl.mcBlock, mc - ib), mPanels = (mb + R - 1) / R;
+      if (g.aRs == 1 && g.aCs >= BLOCK_PACK_MIN_STRIDE) packABlockT<R>(g, a, ia, mb, p0, kc, Ap);
+      else for (int ip = 0; ip < mPanels; ip++) packA<R>(g, a, ia + ip * R, (int)mins(R, mb - ip * R), p0, kc, Ap + (size_t)ip * kc * R);
+      for (int jp = 0; jp < nPanels; jp++)
+        for (int ip = 0; ip < mPanels; ip++)
+          micro<R, V>(kc, Ap + (size_t)ip * kc * R, Bp + (size_t)jp * kc * N, c + (ia + ip * R) * g.ldc + j0 + jp * N, g.ldc,
+                      p0 > 0, (int)mins(R, mb - ip * R), (int)mins(N, nc - jp * N));
+    }
   }
 }
 

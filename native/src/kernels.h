@@ -22,6 +22,7 @@ struct GemmArgs {
 struct GemmPlan {
   GemmArgs g;
   int mBlocks, nBlocks, mc, nc, tasks;
+  int mcBlock = 0;  // rows of A packed at once inside a task (the block stays in L2); a task's mc rows run in blocks of at most this
   bool gemv;    // one row per matrix (batch-1 decoding): B read in place, no packing, no padded rows
   bool narrow;  // at most one vector of columns: the narrow micro-tile (more rows, one vector)
   /** A GEMV cut over k: each task sums whole KC slices into `partial` (the planning thread's scratch), and the

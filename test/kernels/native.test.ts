@@ -24,7 +24,9 @@ const GEMMS: [number, number, number, number, boolean, boolean, boolean][] = [];
 // m = 1 takes the GEMV path (batch-1 decoding: B read in place, no packing)
 for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [13, 33, 300], [97, 70, 257], [64, 130, 128], [200, 9, 40], [3, 600, 17], [1, 300, 530], [1, 37, 9],
   // transposed operands packed in register-transposed blocks (k crossing KC and TB), the narrow tile (n ≤ one vector), GEMV on Bᵀ
-  [77, 100, 264], [30, 8, 70], [50, 16, 300], [1, 70, 300]]) {
+  [77, 100, 264], [30, 8, 70], [50, 16, 300], [1, 70, 300],
+  // a task's rows in several A blocks (more rows than half of a 2 MiB L2 holds at KC = 256); Aᵀ rows 1100 floats apart take the block-wise packing
+  [1100, 40, 300]]) {
   for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) GEMMS.push([1, m!, n!, k!, ta!, tb!, false]);
 }
 GEMMS.push([3, 20, 36, 50, false, false, false], [4, 17, 40, 33, true, true, false], [5, 30, 24, 70, false, true, true], [2, 64, 64, 64, false, false, true]);
