@@ -51,15 +51,22 @@ template <int R = BQ> static void blockScores(const float* qb, int d, const floa
 
 /** xt[p][j] = x[j][p] for j < s (rows of x ldx apart), zero for s <= j < sp. */
 static void transpose(const float* x, long ldx, long s, int d, long sp, float* xt) {
-  // W rows of x at a time, written as W-wide runs of xt (a vector store per column)
+  // TB rows × TB columns at a time through registers (a gather of single floats per lane cost more
+  // than the block products it feeds at T = 64, d = 32); the columns past d's last TB one by one
   long j = 0;
-  for (; j + W <= s; j += W)
-    for (int p = 0; p < d; p++) {
-      vf t;
-#pragma GCC unroll 16
-      for (int l = 0; l < W; l++) t[l] = x[(j + l) * ldx + p];
-      store(xt + p * sp + j, t);
+  for (; j + TB <= s; j += TB) {
+    int p = 0;
+    for (; p + TB <= d; p += TB) {
+      vt t[TB];
+#pragma GCC unroll 8
+      for (int q = 0; q < TB; q++) t[q] = loadT(x + (j + q) * ldx + p);
+      transposeT(t);  // t[c] = column p + c of rows [j, j + TB)
+#pragma GCC unroll 8
+      for (int c = 0; c < TB; c++) storeT(xt + (p + c) * sp + j, t[c]);
     }
+    for (; p < d; p++)
+      for (int l = 0; l < TB; l++) xt[p * sp + j + l] = x[(j + l) * ldx + p];
+  }
   for (; j < s; j++)
     for (int p = 0; p < d; p++) xt[p * sp + j] = x[j * ldx + p];
   for (int p = 0; p < d; p++)

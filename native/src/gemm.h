@@ -63,48 +63,6 @@ constexpr int MIN_NARROW_TASKS = 4;
 #define QKV_PREFETCH_C 1
 #endif
 
-// ---- TB×TB transposes in registers (AVX2's unpack / shuffle / permute2f128 pattern; SSE's and NEON's
-// zip/unzip for 4): packing a transposed operand reads TB runs of TB floats and writes TB runs
-#if QKV_W >= 8
-constexpr int TB = 8;
-#else
-constexpr int TB = 4;
-#endif
-typedef float vt __attribute__((vector_size(TB * 4)));
-typedef int32_t vti __attribute__((vector_size(TB * 4)));
-typedef float vtu __attribute__((vector_size(TB * 4), aligned(4)));
-static inline vt loadT(const float* p) { return *(const vtu*)p; }
-static inline void storeT(float* p, vt v) { *(vtu*)p = v; }
-template <size_t... I> static inline vt splatTLanes(float x, std::index_sequence<I...>) { return vt{((void)I, x)...}; }
-static inline vt splatT(float x) { return splatTLanes(x, std::make_index_sequence<TB>{}); }
-
-/** r[i][j] becomes r[j][i]. */
-static inline void transposeT(vt r[TB]) {
-#if QKV_W >= 8
-  vt t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = __builtin_shuffle(r[i], r[i + 1], vti{0, 8, 1, 9, 4, 12, 5, 13});      // unpacklo
-    t[i + 1] = __builtin_shuffle(r[i], r[i + 1], vti{2, 10, 3, 11, 6, 14, 7, 15});  // unpackhi
-  }
-  for (int h = 0; h < 8; h += 4)
-    for (int i = 0; i < 2; i++) {
-      u[h + 2 * i] = __builtin_shuffle(t[h + i], t[h + i + 2], vti{0, 1, 8, 9, 4, 5, 12, 13});
-      u[h + 2 * i + 1] = __builtin_shuffle(t[h + i], t[h + i + 2], vti{2, 3, 10, 11, 6, 7, 14, 15});
-    }
-  for (int i = 0; i < 4; i++) {
-    r[i] = __builtin_shuffle(u[i], u[i + 4], vti{0, 1, 2, 3, 8, 9, 10, 11});
-    r[i + 4] = __builtin_shuffle(u[i], u[i + 4], vti{4, 5, 6, 7, 12, 13, 14, 15});
-  }
-#else
-  vt t0 = __builtin_shuffle(r[0], r[1], vti{0, 4, 1, 5}), t1 = __builtin_shuffle(r[0], r[1], vti{2, 6, 3, 7});
-  vt t2 = __builtin_shuffle(r[2], r[3], vti{0, 4, 1, 5}), t3 = __builtin_shuffle(r[2], r[3], vti{2, 6, 3, 7});
-  r[0] = __builtin_shuffle(t0, t2, vti{0, 1, 4, 5});
-  r[1] = __builtin_shuffle(t0, t2, vti{2, 3, 6, 7});
-  r[2] = __builtin_shuffle(t1, t3, vti{0, 1, 4, 5});
-  r[3] = __builtin_shuffle(t1, t3, vti{2, 3, 6, 7});
-#endif
-}
-
 /** acc (R × V·W) = Ap (kc × R) · Bp (kc × V·W), then C = acc or C += acc over rows×cols of the tile. */
 template <int R, int V>
 static inline void micro(int kc, const float* __restrict Ap, const float* __restrict Bp, float* __restrict C, long ldc,
