@@ -14,12 +14,14 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { CORES, PYTHON, TORCH_INSTALL, UNAVAILABLE, bestQkv, bestWasm, log, q, qkvBackends, torchInfo, webgpuAdapter } from './lib.mjs';
 
+/** The train section's rows besides the baby GPT step, which always runs (--train-rows picks some: the busy machine, the taggers, the task steps, end to end). */
+const TRAIN_ROWS = ['busy', 'taggers', 'tasks', 'e2e'];
 const SECTIONS = ['gemm', 'attention', 'decode', 'train', 'encoder', 'inference', 'hf'];
 const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== 'hf');
 const PEER_SECTIONS = { tfjs: ['gemm', 'train', 'encoder'], jaxjs: ['gemm'], torch: ['gemm', 'train', 'encoder', 'hf'] };
 
 function parseArgs(argv) {
-  const o = { quick: false, only: DEFAULT_SECTIONS, json: false, jsonFile: null, backends: ['ref', 'wasm', 'native', 'webgpu'], tfjs: true, jaxjs: true, torch: true, memCapGiB: null, profile: null, workloads: null };
+  const o = { trainRows: TRAIN_ROWS, quick: false, only: DEFAULT_SECTIONS, json: false, jsonFile: null, backends: ['ref', 'wasm', 'native', 'webgpu'], tfjs: true, jaxjs: true, torch: true, memCapGiB: null, profile: null, workloads: null };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i];
@@ -32,12 +34,15 @@ function parseArgs(argv) {
     else if (flag === '--no-torch') o.torch = false;
     else if (flag === '--mem-cap') o.memCapGiB = Number(value());
     else if (flag === '--profile') o.profile = value();
+    else if (flag === '--train-rows') o.trainRows = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (flag === '--workloads') o.workloads = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (flag === '--help' || flag === '-h') { process.stdout.write(readHelp()); process.exit(0); }
     else fail(`unknown flag ${argv[i]} (see --help)`);
   }
   const bad = o.only.filter((s) => !SECTIONS.includes(s));
   if (bad.length) fail(`--only: unknown section ${bad.join(', ')}; sections: ${SECTIONS.join(', ')}`);
+  const badRows = o.trainRows.filter((r) => !TRAIN_ROWS.includes(r));
+  if (badRows.length) fail(`--train-rows: unknown row ${badRows.join(', ')}; rows: ${TRAIN_ROWS.join(', ')}`);
   if (o.backends.some((b) => !['ref', 'wasm', 'native', 'webgpu'].includes(b))) fail(`--backends: expected some of ref, wasm, native, webgpu, got ${o.backends.join(',')}`);
   if (o.profile !== null && o.profile !== 'train') fail(`--profile: only train can be profiled, got ${o.profile}`);
   const known = ['gpt', 'seq2seq', 'tagger', 'classify', 'vit', 'speech'];
@@ -49,6 +54,7 @@ function parseArgs(argv) {
 function readHelp() {
   return 'usage: npm run bench -- [--quick] [--only gemm,attention,decode,train,encoder,inference,hf] [--json[=FILE]]\n' +
     '                         [--backends ref,wasm,native,webgpu] [--no-tfjs] [--no-jaxjs] [--no-torch] [--mem-cap GIB] [--profile train [--workloads gpt,seq2seq,tagger,classify,vit,speech]]\n' +
+    '                         [--train-rows busy,taggers,tasks,e2e] (the train section\'s rows beside the baby GPT step; default all)\n' +
     '(npm run --silent bench -- --json keeps npm\'s own lines out of stdout)\n';
 }
 
@@ -104,7 +110,7 @@ async function main() {
   const backends = qkvBackends(o.backends);
   const memCap = (o.memCapGiB ?? (o.quick ? 0.5 : 3)) * 2 ** 30;
   const ctx = {
-    quick: o.quick, cores: CORES, backends, memCap, best: bestQkv, bestWasm, tfjsFlags: null,
+    quick: o.quick, trainRows: o.trainRows, cores: CORES, backends, memCap, best: bestQkv, bestWasm, tfjsFlags: null,
     peers: { tfjs: o.tfjs, jaxjs: o.jaxjs, torch: torch.ok },
     noteTfjs(r) { if (r.tfjs) ctx.tfjsFlags = r.tfjs; },
     notes: [], // sections add lines printed under the table

@@ -95,8 +95,10 @@ export async function run(ctx) {
     if (tf === undefined) tps.target.why = 'no TF.js number';
     else Object.assign(tps.target, { verdict: tf / best.ms >= 5 ? 'PASS' : 'FAIL', why: `${best.id}: ${fmtRatio(tf / best.ms)} faster` });
   }
-  const busy = await busyRow(ctx, ids, { ...request, tokens: undefined }, babyGptTrainer);
-  return [ms, tps, busy, ...(await taggerRows(ctx)), ...(await taskRows(ctx)), e2eRow(ctx)];
+  const want = (row) => !ctx.trainRows || ctx.trainRows.includes(row);
+  const busy = want('busy') ? [await busyRow(ctx, ids, { ...request, tokens: undefined }, babyGptTrainer)] : [];
+  return [ms, tps, ...busy, ...(want('taggers') ? await taggerRows(ctx) : []), ...(want('tasks') ? await taskRows(ctx) : []),
+    ...(want('e2e') ? [e2eRow(ctx)] : [])];
 }
 
 // The demo's word taggers (a word embedding plus a character CNN in front of an FC or a Transformer
