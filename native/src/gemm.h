@@ -39,18 +39,21 @@ constexpr int NC = 512;
  * block packs its A and B slices again. On a quiet machine one a thread: 2 threads, alternating
  * runs of the kernel alone (scripts/gemm-bench.mjs, 64-byte operands), GEMM 256 270 -> 370 GFLOP/s
  * against 4 a thread, 1024 320 -> 368, the baby GPT's 768×384×128 (NT) 303 -> 403, BERT's
- * 512×768×3072 312 -> 352. On a busy machine (the pool says so: GemmArgs::busy) four a thread, so
- * a thread the OS deschedules holds up one small task, not half of the product, while the caller
- * takes the rest. Beyond that more tasks only cost: 16 tasks on 2 threads cut GPT-2's 512×768
- * outputs into 132×192 blocks, and the product with k = 50257 (lm_head's input gradient) then read
- * its 103 MB and 154 MB operands four times each: 1.8× slower than in 8 tasks. The grid never
- * changes a result (each element's k order is fixed by KC).
+ * 512×768×3072 312 -> 352. On a busy machine too: four a thread there (so that a thread the OS
+ * deschedules holds up one small task) made the baby GPT's training step beside a spinning
+ * process (2 cores, AMD EPYC) 1.08× the time of 1 thread's, one a thread 1.00× (alternating rounds
+ * in one process): the caller runs most of a busy job's tasks alone before a woken worker gets a
+ * core, so every extra block's packing is the caller's. Beyond that more tasks only cost: 16 tasks
+ * on 2 threads cut GPT-2's 512×768 outputs into 132×192 blocks, and the product with k = 50257
+ * (lm_head's input gradient) then read its 103 MB and 154 MB operands four times each: 1.8× slower
+ * than in 8 tasks. The grid never changes a result (each element's k order is fixed by KC).
  */
 #ifndef QKV_GEMM_TASKS_PER_THREAD
 #define QKV_GEMM_TASKS_PER_THREAD 1
 #endif
 constexpr int TASKS_PER_THREAD = QKV_GEMM_TASKS_PER_THREAD;
-constexpr int TASKS_PER_THREAD_BUSY = 4;
+/** GEMV on a busy machine: columns in four runs a thread (no packing to repeat). */
+constexpr int GEMV_TASKS_PER_THREAD_BUSY = 4;
 /** Narrow products (at most W columns) pack all of a task's k × W slice of B: at least this many tasks. */
 constexpr int MIN_NARROW_TASKS = 4;
 /**
@@ -539,9 +542,9 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
       pl.left = &left;
       return pl;
     }
-    // one run of whole columns a task, one task a thread (four when busy, as the packed grid):
+    // one run of whole columns a task, one task a thread (four when busy: nothing is packed again):
     // each thread's part of B is then long runs (Bᵀ: one contiguous block) in one order
-    const long tasks = (long)(g.busy ? TASKS_PER_THREAD_BUSY : 1) * maxs(1, g.threads);
+    const long tasks = (long)(g.busy ? GEMV_TASKS_PER_THREAD_BUSY : 1) * maxs(1, g.threads);
     pl.nc = (int)maxs(GQ, ((g.n + tasks - 1) / tasks + GQ - 1) / GQ * GQ);
     pl.nBlocks = (g.n + pl.nc - 1) / pl.nc;
     pl.tasks = g.batch * pl.nBlocks;
@@ -563,21 +566,20 @@ static GemmPlan gemmPlan(const GemmArgs& g) {
   // halve blocks until there are TASKS_PER_THREAD a thread, the longer side of a block first (the extra
   // packing that costs, of the other operand, is the smaller); halving keeps the count even, so two or
   // four threads finish together
-  const long minTasks = pl.narrow ? MIN_NARROW_TASKS : (long)(g.busy ? TASKS_PER_THREAD_BUSY : TASKS_PER_THREAD) * maxs(1, g.threads);
+  const long minTasks = pl.narrow ? MIN_NARROW_TASKS : (long)TASKS_PER_THREAD * maxs(1, g.threads);
   while ((long)g.batch * mB * nB < minTasks) {
     const bool canM = mB < mTiles, canN = nB < nTiles;
     if (!canM && !canN) break;
     if (canM && (!canN || g.m * nB >= g.n * mB)) mB = mins(2 * mB, mTiles);
     else nB = mins(2 * nB, nTiles);
   }
-  // a count the threads cannot share evenly leaves one finishing alone: on a 512 KiB L2, GEMM 512 was
-  // 3 blocks of 174 rows (two threads: two blocks' time, 0.75 of the machine) and GPT-2's 512×2304 3×5
-  // (8 blocks' time for 7.5); one more row block makes them 4 and 4×5. Up to 16 tasks a thread (past
-  // that the odd one costs under 3%); a busy grid (4 a thread) is dealt out as threads come free.
+  // a count the threads cannot share evenly leaves one finishing alone: GPT-2's 512×2304 is 5 column
+  // blocks (two threads: three blocks' time for 2.5; GEMM 512 had been 3 row blocks on a 512 KiB L2),
+  // one more row block makes it 2×5. Up to 16 tasks a thread (past that the odd one costs under 3%).
   const long threads = maxs(1, g.threads);
   // the row blocks mB gives once rounded to whole tiles (fewer where tiles run out: 9 tiles in 4 -> 3)
   auto rowBlocks = [&](long b) { const long per = (mTiles + b - 1) / b; return (mTiles + per - 1) / per; };
-  if (!g.busy && !pl.narrow)
+  if (!pl.narrow)
     while (((long)g.batch * rowBlocks(mB) * nB) % threads != 0 && (long)g.batch * mB * nB < 16 * threads && mB < mTiles) mB++;
   const long mTilesPer = (mTiles + mB - 1) / mB, nTilesPer = (nTiles + nB - 1) / nB;
   pl.mc = (int)(mTilesPer * mr);

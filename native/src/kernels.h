@@ -14,7 +14,7 @@ struct GemmArgs {
   int batch, m, n, k;
   /** The pool's threads: the grid has TASKS_PER_THREAD tasks a thread where the shape allows (results never depend on it). */
   int threads = 1;
-  /** The pool sees a busy machine: a finer grid (TASKS_PER_THREAD_BUSY), so a thread the OS deschedules holds up a small task. */
+  /** The pool sees a busy machine: GEMV cuts its columns finer (GEMV_TASKS_PER_THREAD_BUSY), so a thread the OS deschedules holds up a small task. */
   bool busy = false;
 };
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace qkv {
@@ -27,39 +28,39 @@ static constexpr auto LOOK = std::chrono::microseconds(250);
 // How long the caller, its own tasks done, waits for the workers' before it sleeps (a worker
 // descheduled mid-task then gets the caller's core when the OS balances).
 static constexpr auto CALLER_LOOK = std::chrono::microseconds(40);
-// Busy machine: the share of each window of WINDOW the calling thread spent runnable but
-// waiting for a CPU (its run delay, which the OS counts), averaged over about the last
-// 1/EMA_WEIGHT windows; busy once the average passes BUSY_ABOVE, quiet again below QUIET_BELOW.
-// Measured on 2 cores (share of a 5 ms window): beside a CPU-bound process the caller waits 14%
-// on average with spinning workers and over 25% in most windows with sleeping ones; on a quiet
-// machine about 1%, with a lone window of 25-100% now and then (Node's compiler and GC threads
-// beside a spinning worker), which the average absorbs. Involuntary switches, the earlier
-// signal, fire on a quiet machine too; so did one delayed window (held busy for 200 ms).
-static constexpr int64_t WINDOW_US = 5000;
-static constexpr double EMA_WEIGHT = 0.1, BUSY_ABOVE = 0.12, QUIET_BELOW = 0.05;
+// Busy machine: other processes take the cores the pool's threads would use. Every WINDOW the
+// pool reads the CPU time every process used (the machine's, from its idle time) less its own
+// (every thread of this process: Node's compiler and GC threads are no one else), in cores,
+// averaged over about the last 1/EMA_WEIGHT windows; busy once more than BUSY_ABOVE cores beyond
+// the ones the pool leaves free (cores - threads) are taken, quiet again below QUIET_BELOW. Unlike
+// the caller's run delay (the earlier signal), this does not depend on what the pool itself does:
+// workers asleep while busy leave the caller on a core of its own, its run delay falls and the pool
+// turns quiet, wakes its workers, turns busy again (QKV_POOL_BUSY=serial on 2 cores beside a
+// spinning process: 40-60% of a training step's windows read quiet; with this signal none).
+// Linux's idle time counts in 10 ms, hence windows of 25 ms and the average.
+static constexpr int64_t WINDOW_US = 25000;
+static constexpr double EMA_WEIGHT = 0.25, BUSY_ABOVE = 0.5, QUIET_BELOW = 0.25;
 // While busy, how long the caller runs a job alone before it wakes the workers: a job shorter
 // than this is done about as soon by the caller alone, and shares no core time (a woken worker
 // takes its share of a core from someone: the spinning process, or the caller itself).
 static constexpr int64_t WAKE_AFTER_US = 50;
 
-/** Opens the calling thread's scheduler counters (Linux /proc/thread-self/schedstat); -1 where there are none. */
-static int openSchedstat() {
-#if defined(__linux__)
-  return open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-#else
-  return -1;
-#endif
-}
-
-/** The run delay so far (µs) from schedstat ("<ns on CPU> <ns waiting for a CPU> <slices>"); -1 on failure. */
-static int64_t runDelayUs(int fd) {
+/** The machine's idle CPU time so far (µs, all CPUs; Linux /proc/uptime's second field, in 10 ms); -1 where there is none. */
+static int64_t idleUs(int fd) {
   char buf[96];
   ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof buf - 1, 0);
   if (n <= 0) return -1;
   buf[n] = 0;
   char* rest = nullptr;
-  std::strtoull(buf, &rest, 10);
-  return (int64_t)(std::strtoull(rest, nullptr, 10) / 1000);
+  std::strtod(buf, &rest);
+  return (int64_t)(std::strtod(rest, nullptr) * 1e6);
+}
+
+/** This process's CPU time so far (µs, all its threads). */
+static int64_t selfCpuUs() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int64_t nowUs() {
@@ -88,7 +89,7 @@ static int busyPolicy() {
   return AUTO;
 }
 
-/** QKV_POOL_WAKE_US overrides WAKE_AFTER_US (for tuning it: scripts/busy-ab.mjs). */
+/** QKV_POOL_WAKE_US overrides WAKE_AFTER_US (for tuning it: scripts/busy-probe.mjs). */
 static int64_t wakeAfterUs() {
   const char* e = std::getenv("QKV_POOL_WAKE_US");
   return e && *e ? std::atoll(e) : WAKE_AFTER_US;
@@ -96,9 +97,12 @@ static int64_t wakeAfterUs() {
 
 Pool::Pool(int threads) : policy_(busyPolicy()), wakeAfter_(std::chrono::microseconds(wakeAfterUs())) {
   busy_.store(policy_ == FORCED);
-  // the pool starts on the thread that will call run() (the JS thread): its counters
-  if (policy_ != OFF && policy_ != FORCED) schedstat_ = openSchedstat();
-  callerDelay_ = runDelayUs(schedstat_);
+#if defined(__linux__)
+  if (policy_ != OFF && policy_ != FORCED && threads > 1) uptime_ = open("/proc/uptime", O_RDONLY | O_CLOEXEC);
+#endif
+  cores_ = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+  idle_ = idleUs(uptime_);
+  selfCpu_ = selfCpuUs();
   windowStart_ = nowUs();
   for (int i = 1; i < threads; i++) workers_.emplace_back([this] { loop(); });
 }
@@ -111,7 +115,7 @@ Pool::~Pool() {
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
-  if (schedstat_ >= 0) close(schedstat_);
+  if (uptime_ >= 0) close(uptime_);
 }
 
 void Pool::work(uint32_t gen, const std::function<void(int)>* fn, int tasks, Clock::time_point wakeAt) {
@@ -145,15 +149,20 @@ void Pool::wakeWorkers() {
 }
 
 void Pool::watch() {
-  if (schedstat_ < 0) return;
+  if (uptime_ < 0) return;
   const int64_t now = nowUs();
   if (now - windowStart_ < WINDOW_US) return;
-  const int64_t delay = runDelayUs(schedstat_);
-  const double share = std::min(1.0, double(delay - callerDelay_) / double(now - windowStart_));
-  callerDelay_ = delay;
+  const int64_t idle = idleUs(uptime_), self = selfCpuUs();
+  // cores busy in the window, less this process's
+  const double wall = double(now - windowStart_);
+  const double others = (double(cores_) * wall - double(idle - idle_) - double(self - selfCpu_)) / wall;
+  idle_ = idle;
+  selfCpu_ = self;
   windowStart_ = now;
-  waitShare_ += EMA_WEIGHT * (std::max(0.0, share) - waitShare_);
-  const bool busy = this->busy() ? waitShare_ >= QUIET_BELOW : waitShare_ > BUSY_ABOVE;
+  others_ += EMA_WEIGHT * (std::max(0.0, others) - others_);
+  // the cores the pool's threads do not need may be taken
+  const double taken = others_ - double(std::max(0, cores_ - threads()));
+  const bool busy = this->busy() ? taken >= QUIET_BELOW : taken > BUSY_ABOVE;
   busy_.store(busy, std::memory_order_relaxed);
   stats_.windows++;
   if (busy) stats_.busyWindows++;

@@ -5,8 +5,8 @@
 // caller alone, take the rest. The task grid is the caller's, fixed by the shape, so which
 // thread runs a task never changes a result.
 //
-// A busy machine (another process wants a core) is told by the calling thread's time spent
-// runnable but waiting for a CPU (Linux schedstat). While it lasts, workers sleep right
+// A busy machine (another process wants a core) is told by the CPU time other processes take
+// (Linux: the machine's idle time less this process's CPU time). While it lasts, workers sleep right
 // after a job (a spinning or yielding worker takes CPU time the calling thread's serial work then
 // lacks), and the caller starts each job alone, waking them only once the job has shown it is
 // long (WAKE_AFTER): short jobs then cost what they cost on one thread, long ones get every core.
@@ -47,7 +47,7 @@ class Pool {
  private:
   using Clock = std::chrono::steady_clock;
   void loop();
-  /** Updates busy_ from the caller's run delay since the last window. */
+  /** Updates busy_ from the CPU time other processes took since the last window. */
   void watch();
   /** The caller, no task of the job left to claim, waits until the workers' are done. */
   void waitForWorkers(int tasks, bool busy);
@@ -72,11 +72,12 @@ class Pool {
   const int policy_;
   const Clock::duration wakeAfter_;
   std::atomic<bool> busy_{false};
-  // busy-machine detection: the caller's schedstat (-1: none, never busy), its run delay at the
-  // window's start (µs), when the window started (µs), the average share of a window it waited
-  int schedstat_ = -1;
-  int64_t callerDelay_ = 0, windowStart_ = 0;
-  double waitShare_ = 0;
+  // busy-machine detection: /proc/uptime (-1: none, never busy), the machine's cores, its idle
+  // time and this process's CPU time at the window's start (µs), when the window started (µs),
+  // the average cores other processes used
+  int uptime_ = -1, cores_ = 1;
+  int64_t idle_ = 0, selfCpu_ = 0, windowStart_ = 0;
+  double others_ = 0;
   PoolStats stats_;  // the caller's thread only
 };
 
