@@ -58,9 +58,7 @@ static void transpose(const float* x, long ldx, long s, int d, long sp, float* x
     int p = 0;
     for (; p + TB <= d; p += TB) {
       vt t[TB];
-#pragma GCC unroll 8
-      for (int q = 0; q < TB; q++) t[q] = loadT(x + (j + q) * ldx + p);
-      transposeT(t);  // t[c] = column p + c of rows [j, j + TB)
+      loadTransposedT(x + j * ldx + p, ldx, t);  // t[c] = column p + c of rows [j, j + TB)
 #pragma GCC unroll 8
       for (int c = 0; c < TB; c++) storeT(xt + (p + c) * sp + j, t[c]);
     }

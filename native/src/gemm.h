@@ -220,9 +220,7 @@ static void packB(const GemmArgs& g, const float* b, long p0, int kc, long j0, i
         if (j + TB <= w) {
           for (; p + TB <= kc; p += TB) {
             vt t[TB];
-#pragma GCC unroll 8
-            for (int q = 0; q < TB; q++) t[q] = loadT(src + q * g.bCs + p);
-            transposeT(t);
+            loadTransposedT(src + p, g.bCs, t);
 #pragma GCC unroll 8
             for (int q = 0; q < TB; q++) storeT(dst + (p + q) * N + j, t[q]);
           }
@@ -250,17 +248,17 @@ constexpr int GQ = 16;
 
 /**
  * Software prefetch for the GEMV on Bᵀ: walks the next block of B's rows (k floats each, `stride`
- * apart) 16 cache lines a step, in memory order, into L2 while the current block's rows are read
+ * apart) LINES cache lines a step, in memory order, into L2 while the current block's rows are read
  * 16 or 32 at once (each a stream of its own, which the hardware prefetcher follows poorly: lm_head
- * 22 → 25 GB/s on 2 threads, and 0.74 → 0.97 of a plain sum's speed on a busy machine). A
- * block's steps read 256 floats of B each (16 lines), so the walk keeps one block ahead.
+ * 22 → 25 GB/s on 2 threads, and 0.74 → 0.97 of a plain sum's speed on a busy machine). LINES is
+ * what a step of the current block reads, so the walk keeps one block ahead.
  */
 struct NextRows {
   const float* row;
   long off, k, stride;
-  inline void step() {
+  template <int LINES> inline void step() {
 #pragma GCC unroll 16
-    for (int q = 0; q < 16; q++) {
+    for (int q = 0; q < LINES; q++) {
       __builtin_prefetch(row + off, 0, 2);
       off += 16;
       if (off >= k) off = 0, row += stride;
@@ -336,7 +334,7 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
           vf tr[T];
 #pragma GCC unroll 16
           for (int q = 0; q < T; q++) tr[q] = load(bj + q * g.bCs + p);
-          next.step();
+          next.step<16>();  // 16 rows × 16 floats
           transpose16(tr);
 #pragma GCC unroll 16
           for (int q = 0; q < T; q++) acc += splat(a[(p0 + p + q) * g.aCs]) * tr[q];
@@ -350,18 +348,33 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
 /**
  * GEMV on B stored transposed (a Linear's [out, in] weight, GPT-2's tied lm_head), columns
  * [j0, j0 + cols): TB columns a vector, each lane its own column's chain over p, fed by TB×TB
- * transposes of TB runs; four such groups at once so the chains overlap (vector arithmetic, so
- * each ISA fuses, or not, exactly as its packed kernel does). A group runs over all of k before
- * the next (its KC slices' sums C = and C += in order, as everywhere): its rows of B are read
- * once, end to end, rather than a KC run of each at a time, while the next four groups' rows are
- * prefetched (NextRows: 32 rows × 8 floats a step, 16 lines; AVX2, lm_head on 2 threads: 18.9 → 24.7 GB/s).
+ * transposes of TB runs (loadTransposedT); NG such groups at once so the chains overlap (vector
+ * arithmetic, so each ISA fuses, or not, exactly as its packed kernel does). A group runs over all
+ * of k before the next (its KC slices' sums C = and C += in order, as everywhere): its rows of B
+ * are read once, end to end, rather than a KC run of each at a time, while the next NG groups'
+ * rows are prefetched (NextRows; when added, AVX2, lm_head on 2 threads: 18.9 → 24.7 GB/s).
+ * For 8 lanes (AVX2) two groups, 16 rows as AVX-512's one: 16 chains of 4-cycle FMAs are still
+ * 16 B a cycle a core, and half as many rows at once (rows k·4 bytes apart, 3 KB for GPT-2, fall in
+ * few L1 sets) with the half-loaded transposes (on the Zen 3, lm_head in L2 on one thread 17-26 →
+ * 35 GB/s); and the columns in S = 2 regions whose blocks take turns, each region's next block
+ * prefetched by a walker of its own: two sequential streams a thread read faster than one (the
+ * Zen 3, a plain sum on 2 threads: one stream a thread 23 GB/s, four 32 GB/s). lm_head from
+ * memory, 2 threads, huge pages, alternating in one process, 15-21 rounds, three runs: 24.0 → 27.9,
+ * 18.4 → 20.4 and 12.5 → 14.5 GB/s (busy machine) against the 4 groups of 8×8 transposes.
  */
 static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, float* c, long j0, int cols) {
-  constexpr int NG = 4;
-  for (int j = 0; j < cols; j += NG * TB) {
+  constexpr int NG = TB == 8 ? 2 : 4, S = TB == 8 ? 2 : 1, R = NG * TB;
+  const int blocks = (cols + R - 1) / R, per = (blocks + S - 1) / S;  // region r: blocks [r·per, (r + 1)·per)
+  // region r's walker: from its block's start, the region's next block (read while the S regions' blocks take their turn)
+  NextRows next[S];
+  for (int r = 0; r < S; r++) next[r] = NextRows{b + (j0 + (long)r * per * R) * g.bCs, 0, g.k, g.bCs};
+  for (int i = 0; i < per * S; i++) {
+    const int blk = (i % S) * per + i / S;  // block i / S of region i % S
+    if (blk >= blocks) continue;
+    const int j = blk * R;
+    next[i % S] = NextRows{b + (j0 + j + R) * g.bCs, 0, g.k, g.bCs};
     const int groups = (int)mins(NG, (cols - j + TB - 1) / TB);
-    const bool full = j + NG * TB <= cols;
-    NextRows next{b + (j0 + j + NG * TB) * g.bCs, 0, g.k, g.bCs};
+    const bool full = j + R <= cols;
     for (long p0 = 0; p0 < g.k; p0 += KC) {
       const int kc = (int)mins(KC, g.k - p0);
       const bool add = p0 > 0;
@@ -372,12 +385,10 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
         for (; p + TB <= kc; p += TB) {
           vt tr[NG][TB];
 #pragma GCC unroll 4
-          for (int gi = 0; gi < NG; gi++) {
-#pragma GCC unroll 8
-            for (int q = 0; q < TB; q++) tr[gi][q] = loadT(bj + (gi * TB + q) * g.bCs + p);
-            transposeT(tr[gi]);
-          }
-          next.step();
+          for (int gi = 0; gi < NG; gi++) loadTransposedT(bj + gi * TB * g.bCs + p, g.bCs, tr[gi]);
+          // the lines a step reads (8 lanes: 16 rows × 32 bytes, 8 lines), over the walkers; 4 lanes keep their 16, as tuned before
+#pragma GCC unroll 2
+          for (int r = 0; r < S; r++) next[r].step<TB == 8 ? NG * TB * TB / 16 / S : 16>();
 #pragma GCC unroll 8
           for (int q = 0; q < TB; q++) {
             vt av = splatT(a[(p0 + p + q) * g.aCs]);

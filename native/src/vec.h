@@ -71,6 +71,40 @@ static inline void transposeT(vt r[TB]) {
 #endif
 }
 
+/**
+ * TB runs of TB floats (src + q·stride) loaded transposed: out[q] lane i = run i's float q. For 8, each
+ * vector is loaded as two halves, run i's in the low 128 bits and run i+4's in the high (an insert
+ * from memory), so only the in-lane 4×4 transposes remain: 16 shuffles instead of transposeT's 24.
+ */
+static inline void loadTransposedT(const float* src, long stride, vt out[TB]) {
+#if QKV_W >= 8
+  typedef float v4u __attribute__((vector_size(16), aligned(4)));
+  vt t[8];  // t[i]: runs i | i+4, floats 0-3; t[i + 4]: the same runs' floats 4-7
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++) {
+    const v4u* lo = (const v4u*)(src + i * stride);
+    const v4u* hi = (const v4u*)(src + (i + 4) * stride);
+    t[i] = __builtin_shufflevector(lo[0], hi[0], 0, 1, 2, 3, 4, 5, 6, 7);
+    t[i + 4] = __builtin_shufflevector(lo[1], hi[1], 0, 1, 2, 3, 4, 5, 6, 7);
+  }
+#pragma GCC unroll 2
+  for (int h = 0; h < 8; h += 4) {
+    const vt u0 = __builtin_shuffle(t[h], t[h + 1], vti{0, 8, 1, 9, 4, 12, 5, 13});       // unpacklo
+    const vt u1 = __builtin_shuffle(t[h], t[h + 1], vti{2, 10, 3, 11, 6, 14, 7, 15});     // unpackhi
+    const vt u2 = __builtin_shuffle(t[h + 2], t[h + 3], vti{0, 8, 1, 9, 4, 12, 5, 13});
+    const vt u3 = __builtin_shuffle(t[h + 2], t[h + 3], vti{2, 10, 3, 11, 6, 14, 7, 15});
+    out[h] = __builtin_shuffle(u0, u2, vti{0, 1, 8, 9, 4, 5, 12, 13});
+    out[h + 1] = __builtin_shuffle(u0, u2, vti{2, 3, 10, 11, 6, 7, 14, 15});
+    out[h + 2] = __builtin_shuffle(u1, u3, vti{0, 1, 8, 9, 4, 5, 12, 13});
+    out[h + 3] = __builtin_shuffle(u1, u3, vti{2, 3, 10, 11, 6, 7, 14, 15});
+  }
+#else
+#pragma GCC unroll 4
+  for (int q = 0; q < TB; q++) out[q] = loadT(src + q * stride);
+  transposeT(out);
+#endif
+}
+
 static inline vf expv(vf x) {
   const vf hi = splat(88.72283935546875f), lo = splat(-104.0f), round = splat(12582912.0f);
   // below lo the result is 0 (the select at the end): compute those lanes on 0 rather than on lo,

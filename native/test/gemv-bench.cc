@@ -10,10 +10,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+#include <sys/mman.h>
 #include "bench-common.h"
 
+/** n floats on transparent huge pages, as the addon's heap (adviseHugePages): a weight's TLB misses as in a model step. */
 static float* floats(size_t n, unsigned seed) {
-  float* p = (float*)aligned_alloc(64, (n * 4 + 63) / 64 * 64);
+  const size_t huge = 2u << 20, bytes = (n * 4 + huge - 1) / huge * huge;
+  float* p = (float*)aligned_alloc(huge, bytes);
+  madvise(p, bytes, MADV_HUGEPAGE);
   for (size_t i = 0; i < n; i++) p[i] = (float)(((i + seed) * 104729) % 1000) / 1000.0f - 0.5f;
   return p;
 }
