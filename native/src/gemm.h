@@ -410,7 +410,12 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
  * than a strip down k (64 columns: 256-byte runs 3-12 KB apart, which the hardware prefetcher barely
  * follows). The sums stay in acc (in L1), RB rows of B a pass (RB streams at once: 8 read faster than 4
  * or 16); each element's chain runs in p order (fused multiply-adds from 0, as the packed path).
+ * Each vector's lines GEMV_PF_ROWS rows on are prefetched into L2 as it goes: eight streams a thread
+ * outrun the hardware prefetcher (Zen 4, AVX-512, a GPT-2 decoding step's GEMVs on B against a plain
+ * sum of the same weights, alternating, medians of 6 rounds: 2 threads 0.85 → 0.94 and 0.92 → 0.94,
+ * 1 thread 0.79 → 0.87; 8 rows on, 24 and 32 read alike, into L1 or non-temporal slower).
  */
+constexpr int GEMV_PF_ROWS = 16;
 static void gemvRowsSlice(const GemmArgs& g, const float* a, const float* b, float* acc, long p0, int kc, long j0, int cols) {
   constexpr int RB = 8;
   const int full = cols / W, tail = cols % W;
@@ -419,6 +424,7 @@ static void gemvRowsSlice(const GemmArgs& g, const float* a, const float* b, flo
   for (; p + RB <= kc; p += RB) {
     vf x[RB];
     const float* r[RB];
+    const bool ahead = p0 + p + GEMV_PF_ROWS + RB <= g.k;  // the rows GEMV_PF_ROWS on exist (the next slice's too)
 #pragma GCC unroll 8
     for (int i = 0; i < RB; i++) {
       x[i] = splat(a[(p0 + p + i) * g.aCs]);
@@ -426,6 +432,10 @@ static void gemvRowsSlice(const GemmArgs& g, const float* a, const float* b, flo
     }
     for (int v = 0; v < full; v++) {
       vf s = load(acc + v * W);
+      if (ahead && (v * W) % 16 == 0) {  // one prefetch a 64-byte line
+#pragma GCC unroll 8
+        for (int i = 0; i < RB; i++) __builtin_prefetch(r[i] + GEMV_PF_ROWS * g.bRs + v * W, 0, 2);
+      }
 #pragma GCC unroll 8
       for (int i = 0; i < RB; i++) s += x[i] * load(r[i] + v * W);
       store(acc + v * W, s);
