@@ -4,7 +4,7 @@
 // and the median of the per-pair ratios (B run / the A run just before it).
 // For a before/after on a shared machine, where runs minutes apart are not comparable. --ort adds
 // ONNX Runtime (all cores, on build B's export of the same weights) to the alternation of the
-// GPT-2 forward and generation rows, with B's time over ONNX Runtime's (the targets' peer). A then
+// inference rows (GPT-2's forward and generation, BERT's forward), with B's time over ONNX Runtime's (the targets' peer). A then
 // runs right after ONNX Runtime in each round, and read 10-30% slower on the forward row that way
 // (here, 2 cores; not so without --ort, and a 100 ms pause after ONNX Runtime's run did not help):
 // take A against B from a run without --ort.
@@ -71,15 +71,26 @@ function make(q, row) {
   return step(m, q.hf.freezeForLora(m, ['classifier']), () => m.forward({ inputIds: x, labels }).loss);
 }
 
-/** ONNX Runtime's run of a GPT-2 row (forward or generate) on build q's export, or null for other rows. */
+/** ONNX Runtime's run of an inference row (GPT-2's forward or generation, BERT's forward) on build q's export, or null for other rows. */
 async function makeOrt(q, row) {
-  if (!withOrt || (row !== 'gpt2.forward' && row !== 'gpt2.generate')) return null;
+  if (!withOrt || !['gpt2.forward', 'gpt2.generate', 'bert.forward'].includes(row)) return null;
   const ort = await import('onnxruntime-node');
+  const options = { intraOpNumThreads: availableParallelism(), graphOptimizationLevel: 'all' };
+  if (row === 'bert.forward') {
+    const bert = new q.hf.BertForSequenceClassification(q.hf.bertConfigFromJson({ ...S.bert, num_labels: 2, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 }), new q.Generator(2));
+    const [b] = q.exportOnnx(bert);
+    bert.dispose();
+    const session = await ort.InferenceSession.create(b.bytes, options);
+    const rows = idRows(S.B, S.T, S.bert.vocab_size);
+    const i64 = (r) => new ort.Tensor('int64', BigInt64Array.from(r.flat().map(BigInt)), [S.B, S.T]);
+    const feed = { input_ids: i64(rows), token_type_ids: i64(rows.map((r) => r.map(() => 0))), attention_mask: i64(rows.map((r) => r.map(() => 1))) }; // as bench/hf.mjs feeds it
+    return { run: () => session.run(feed), dispose: () => session.release() };
+  }
   const m = new q.hf.GPT2LMHeadModel(q.hf.gpt2ConfigFromJson({ ...S.gpt2, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 }), new q.Generator(1));
   const [forward, decoder] = q.exportOnnx(m);
   const c = m.config;
   m.dispose();
-  const session = await ort.InferenceSession.create((row === 'gpt2.forward' ? forward : decoder).bytes, { intraOpNumThreads: availableParallelism(), graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create((row === 'gpt2.forward' ? forward : decoder).bytes, options);
   const i64 = (rows) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0].length]);
   const x = i64(idRows(1, S.T, c.vocabSize));
   const prompt = idRows(1, 16, c.vocabSize);
