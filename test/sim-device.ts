@@ -12,8 +12,8 @@ export class SimHandle {
 const unwrap = (x: unknown): unknown => {
   if (x instanceof SimHandle) return x.array;
   if (x && typeof x === 'object' && !Array.isArray(x) && !ArrayBuffer.isView(x)) {
-    // Strided views and argument objects (MatMulArgs) carry handles in their fields
-    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v instanceof SimHandle ? v.array : v]));
+    // Strided views and argument objects (MatMulArgs) carry handles in their fields, and in fields of those (its bias)
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, unwrap(v)]));
   }
   return x;
 };

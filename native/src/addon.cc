@@ -163,10 +163,11 @@ static void gemmRun(GemmArgs g) {
   run(plan.tasks, [&](int t) { k->gemmTask(plan, t); });
 }
 
-/** gemm(a, aRs, aCs, aBatch, b, bRs, bCs, bBatch, c, ldc, cBatch, batch, m, n, k): offsets in bytes, strides in elements. */
+/** gemm(a, aRs, aCs, aBatch, b, bRs, bCs, bBatch, c, ldc, cBatch, batch, m, n, k[, bias]): offsets in bytes (bias -1: none), strides in elements. */
 static Napi::Value Gemm(const Napi::CallbackInfo& info) {
   GemmArgs g{at(info, 0), lng(info, 1), lng(info, 2), lng(info, 3), at(info, 4), lng(info, 5), lng(info, 6), lng(info, 7),
              at(info, 8), lng(info, 9), lng(info, 10), (int)lng(info, 11), (int)lng(info, 12), (int)lng(info, 13), (int)lng(info, 14)};
+  if (info.Length() > 15) g.bias = at(info, 15);
   gemmRun(g);
   return info.Env().Undefined();
 }

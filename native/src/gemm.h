@@ -111,6 +111,16 @@ static inline void micro(int kc, const float* __restrict Ap, const float* __rest
     }
 }
 
+/** C[r][j] += bias[j] over rows × cols (rows ldc apart): a Linear's bias, once the product's sums are whole. */
+static inline void addBias(float* C, long ldc, int rows, int cols, const float* bias) {
+  const int full = cols / W * W;
+  for (int r = 0; r < rows; r++) {
+    float* o = C + r * ldc;
+    for (int j = 0; j < full; j += W) store(o + j, load(o + j) + load(bias + j));
+    for (int j = full; j < cols; j++) o[j] += bias[j];
+  }
+}
+
 /** Floats a packed A panel may write past its end (the transposed path's last store runs over by < TB). */
 constexpr int A_SLACK = TB;
 
@@ -489,6 +499,7 @@ static void gemvSplitTask(const GemmPlan& pl, int task) {
   // the release of each task's slices pairs with the acquire of the last one's decrement
   if (pl.left->fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   for (long s = 0; s < slices; s++) addSlice(g.c, pl.partial + s * stride, g.n, s > 0);
+  if (g.bias) addBias(g.c, 0, 1, g.n, g.bias);
 }
 
 /**
@@ -497,7 +508,14 @@ static void gemvSplitTask(const GemmPlan& pl, int task) {
  * order (fused multiply-adds from 0 over each KC slice, then C = or C += the slice's sum), so a
  * row's result is the same bit for bit whether it comes alone or in a batch.
  */
+static void gemvColumns(const GemmArgs& g, int t, long j0, int cols);
 static void gemvTask(const GemmArgs& g, int t, long j0, int cols) {
+  gemvColumns(g, t, j0, cols);
+  if (g.bias) addBias(g.c + t * g.cBatch + j0, 0, 1, cols, g.bias + j0);
+}
+
+/** gemvTask's product, without the bias. */
+static void gemvColumns(const GemmArgs& g, int t, long j0, int cols) {
   const float* a = g.a + t * g.aBatch;
   const float* b = g.b + t * g.bBatch;
   float* c = g.c + t * g.cBatch + j0;
@@ -660,6 +678,7 @@ static void narrowTask(const GemmPlan& pl, int t, long i0, int mc, long j0, int 
       // A stored transposed (a LoRA factor's gradient, Xᵀ·g): a p's rows lie side by side
       if (g.aRs == 1) microDirect<MRD, true>(kc, ai, 1, g.aCs, rows, Bp, ci, g.ldc, p0 > 0, nc);
       else microDirect<MRD, false>(kc, ai, g.aRs, g.aCs, rows, Bp, ci, g.ldc, p0 > 0, nc);
+      if (g.bias && p0 + kc == g.k) addBias(ci, g.ldc, rows, nc, g.bias + j0);
     }
   }
 }
@@ -683,10 +702,14 @@ static void blockTask(const GemmPlan& pl, int t, long i0, int mc, long j0, int n
       const int mb = (int)mins(pl.mcBlock, mc - ib), mPanels = (mb + R - 1) / R;
       if (g.aRs == 1 && g.aCs >= BLOCK_PACK_MIN_STRIDE) packABlockT<R>(g, a, ia, mb, p0, kc, Ap);
       else for (int ip = 0; ip < mPanels; ip++) packA<R>(g, a, ia + ip * R, (int)mins(R, mb - ip * R), p0, kc, Ap + (size_t)ip * kc * R);
+      const bool last = g.bias && p0 + kc == g.k;  // the sums are whole after this slice: add the bias tile by tile, in L1
       for (int jp = 0; jp < nPanels; jp++)
-        for (int ip = 0; ip < mPanels; ip++)
-          micro<R, V>(kc, Ap + (size_t)ip * kc * R, Bp + (size_t)jp * kc * N, c + (ia + ip * R) * g.ldc + j0 + jp * N, g.ldc,
-                      p0 > 0, (int)mins(R, mb - ip * R), (int)mins(N, nc - jp * N));
+        for (int ip = 0; ip < mPanels; ip++) {
+          float* ct = c + (ia + ip * R) * g.ldc + j0 + jp * N;
+          const int rows = (int)mins(R, mb - ip * R), cols = (int)mins(N, nc - jp * N);
+          micro<R, V>(kc, Ap + (size_t)ip * kc * R, Bp + (size_t)jp * kc * N, ct, g.ldc, p0 > 0, rows, cols);
+          if (last) addBias(ct, g.ldc, rows, cols, g.bias + j0 + jp * N);
+        }
     }
   }
 }
@@ -705,6 +728,7 @@ static void gemmTask(const GemmPlan& pl, int task) {
   if (g.k == 0) {
     float* c = g.c + t * g.cBatch;
     for (int i = 0; i < mc; i++) for (int j = 0; j < nc; j++) c[(i0 + i) * g.ldc + j0 + j] = 0;
+    if (g.bias) addBias(c + i0 * g.ldc + j0, g.ldc, mc, nc, g.bias + j0);
     return;
   }
   if (pl.narrow) narrowTask(pl, t, i0, mc, j0, nc);

@@ -12,6 +12,9 @@ struct GemmArgs {
   const float* b; long bRs, bCs, bBatch;  // op(B)(p, j) = b[p*bRs + j*bCs]
   float* c; long ldc, cBatch;             // C(i, j) = c[i*ldc + j], overwritten
   int batch, m, n, k;
+  /** A Linear's bias or null: C(i, j) = (its sum over k) + bias[j], added once an element's sum is whole (the tile still
+   * in L1), in the order of a product followed by an add, so the fused result is the unfused one bit for bit. */
+  const float* bias = nullptr;
   /** The pool's threads: the grid has TASKS_PER_THREAD tasks a thread where the shape allows (results never depend on it). */
   int threads = 1;
   /** The pool sees a busy machine: GEMV cuts its columns finer (GEMV_TASKS_PER_THREAD_BUSY), so a thread the OS deschedules holds up a small task. */

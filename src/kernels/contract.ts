@@ -41,6 +41,11 @@ export interface MatMulArgs {
   b: TypedArray; bOffset: number; bBatchStride: number; transB: boolean; // b: [batch, k, n] or [batch, n, k] when transB
   out: Float32Array; // [batch, m, n], contiguous
   batch: number; m: number; n: number; k: number;
+  /**
+   * A Linear's bias, [n] from `offset`: out[t, i, j] = (the product's sum) + bias[offset + j], the sum whole before the add
+   * (as a product followed by Add, bit for bit), so a backend may fuse it into its GEMM's last writes. Every backend honours it.
+   */
+  bias?: { data: TypedArray; offset: number };
 }
 
 export interface Conv1dArgs {

@@ -25,11 +25,19 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       return squeeze(y, [...(a.rank === 1 ? [-2] : []), ...(b.rank === 1 ? [-1] : [])]);
     });
   }
+  return product(a, b, null);
+}
+
+/**
+ * a @ b (+ bias over the last axis) for a and b of rank 2 or more: one MatMul call, the bias (a
+ * Linear's, contiguous [n]) added by the kernel as the product's sums become whole.
+ */
+function product(a: Tensor, b: Tensor, bias: Tensor | null): Tensor {
   const [m, k] = a.shape.slice(-2) as [number, number];
   const [k2, n] = b.shape.slice(-2) as [number, number];
   if (k !== k2) throw new OpError('matmul', `shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} cannot be multiplied (${k} != ${k2})`);
   const batchShape = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const be = ownerOf('matmul', a, b);
+  const be = bias ? ownerOf('linear', a, b, bias) : ownerOf('matmul', a, b);
   const y = Tensor.empty([...batchShape, m, n], 'float32', be);
   const batch = sizeOf(batchShape);
   const A = operand(a, batchShape);
@@ -43,13 +51,15 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     a: A.t.storage.data, aOffset: A.t.offset, aBatchStride: tall ? 0 : A.batchStride, transA: A.trans,
     b: B.t.storage.data, bOffset: B.t.offset, bBatchStride: B.batchStride, transB: B.trans,
     out: y.buffer() as Float32Array, batch: tall ? 1 : batch, m: tall ? batch * m : m, n, k,
+    ...(bias ? { bias: { data: bias.storage.data, offset: bias.offset } } : {}),
   });
   if (A.t !== a) A.t.dispose();
   if (B.t !== b) B.t.dispose();
-  // dA = g @ B^T, dB = A^T @ g (the walker sums broadcast batch dims back)
-  return record('matmul', [a, b], y, (g, [a, b], needs) => [
+  // dA = g @ B^T, dB = A^T @ g, dbias = g (the walker sums broadcast batch dims, and the bias's rows, back)
+  return record(bias ? 'linear' : 'matmul', bias ? [a, b, bias] : [a, b], y, (g, [a, b], needs) => [
     needs[0] ? matmul(g, transpose(b!)) : null,
     needs[1] ? (b!.rank === 2 ? weightGrad(a!, b!, g) : matmul(transpose(a!), g)) : null,
+    ...(bias ? [needs[2] ? g : null] : []),
   ], [a, b]);
 }
 
@@ -119,7 +129,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (bias && (bias.rank !== 1 || bias.shape[0] !== weight.shape[0])) {
     throw new OpError('linear', `bias ${shapeStr(bias.shape)} does not match weight ${shapeStr(weight.shape)}`);
   }
+  // the bias in the product's kernel call where it is a plain float32 [n] (one call, C written once);
+  // else the product, then the add
+  const fused = bias && x.rank >= 2 && bias.dtype === 'float32' && bias.strides[0] === 1 && x.dtype === 'float32' && weight.dtype === 'float32';
   return tidy(() => {
+    if (fused) return product(x, transpose(weight), bias);
     const y = matmul(x, transpose(weight));
     return bias ? addToFresh(y, bias) : y; // y is this call's own product
   });

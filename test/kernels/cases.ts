@@ -102,13 +102,14 @@ const reduce = (name: 'Sum' | 'Max' | 'Min' | 'ArgMax' | 'ArgMin') => (): Kernel
 const rows = (fn: (k: KernelSignatures, a: TypedArray[], r: number, c: number) => void, specs: (r: number, c: number) => ArraySpec[], outputs: number[], what: string) =>
   (): KernelCase[] => [[1, 5], [7, 64], [33, 257]].map(([r, c]) => ({ what: `${what} ${r}×${c}`, arrays: specs(r!, c!), outputs, run: (k, a) => fn(k, a, r!, c!) }));
 
-function matmulCase(batch: number, m: number, n: number, kk: number, transA: boolean, transB: boolean, bShared: boolean): KernelCase {
+/** A MatMul case; `bias`: with a Linear's bias (from offset 2 of its array), added to every row. */
+function matmulCase(batch: number, m: number, n: number, kk: number, transA: boolean, transB: boolean, bShared: boolean, bias = false): KernelCase {
   return {
-    what: `MatMul batch=${batch} ${m}×${kk}·${kk}×${n} tA=${transA} tB=${transB}${bShared ? ' shared b' : ''}`,
-    arrays: [f(batch * m * kk + 3), f((bShared ? 1 : batch) * kk * n + 1), out(batch * m * n)], outputs: [2], tol: 1e-5,
-    run: (k, [a, b, y]) => k.MatMul({
+    what: `MatMul batch=${batch} ${m}×${kk}·${kk}×${n} tA=${transA} tB=${transB}${bShared ? ' shared b' : ''}${bias ? ' + bias' : ''}`,
+    arrays: [f(batch * m * kk + 3), f((bShared ? 1 : batch) * kk * n + 1), out(batch * m * n), f(n + 2)], outputs: [2], tol: 1e-5,
+    run: (k, [a, b, y, c]) => k.MatMul({
       a: a!, aOffset: 3, aBatchStride: m * kk, transA, b: b!, bOffset: 1, bBatchStride: bShared ? 0 : kk * n, transB,
-      out: F(y!), batch, m, n, k: kk,
+      out: F(y!), batch, m, n, k: kk, ...(bias ? { bias: { data: c!, offset: 2 } } : {}),
     }),
   };
 }
@@ -255,6 +256,11 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
     // Aᵀ with its rows 1030 floats apart (native packs such a block p by p: a weight gradient gᵀ·x of a wide layer),
     // a partial panel, k over two KC slices, a batch
     matmulCase(2, 1030, 37, 300, true, false, false),
+    // a Linear's bias: the blocked path (over two KC slices, a batch of separate matrices and a stacked one), the
+    // narrow one (n within a vector), the GEMV on B (k cut into slices across tasks) and on Bᵀ
+    matmulCase(1, 33, 65, 300, false, true, false, true), matmulCase(3, 8, 24, 16, true, false, false, true),
+    matmulCase(4, 12, 10, 6, false, false, true, true), matmulCase(1, 50, 7, 20, false, true, false, true),
+    matmulCase(1, 1, 40, 3000, false, false, false, true), matmulCase(1, 1, 300, 700, false, true, false, true),
   ],
   Softmax: rows((k, [x, y], r, c) => k.Softmax(F(x!), r, c, F(y!)), (r, c) => [f(r * c, u(-6, 6)), out(r * c)], [1], 'Softmax'),
   LogSoftmax: rows((k, [x, y], r, c) => k.LogSoftmax(F(x!), r, c, F(y!)), (r, c) => [f(r * c, u(-6, 6)), out(r * c)], [1], 'LogSoftmax'),

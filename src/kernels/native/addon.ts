@@ -20,7 +20,7 @@ export interface NativeAddon {
   poolStats(): { jobs: number; windows: number; busyWindows: number; busyJobs: number; lateWakes: number };
   setMemory(bytes: Uint8Array): number;
   gemm(a: number, aRs: number, aCs: number, aBatch: number, b: number, bRs: number, bCs: number, bBatch: number,
-    c: number, ldc: number, cBatch: number, batch: number, m: number, n: number, k: number): void;
+    c: number, ldc: number, cBatch: number, batch: number, m: number, n: number, k: number, bias?: number): void;
   /** The vector FMA throughput of the ISA in use on the pool's threads, GFLOP/s (register-only multiply-add chains for about `ms`). */
   fmaPeak(ms: number): number;
   unary(op: number, x: number, out: number, n: number): void;

@@ -1,5 +1,6 @@
 // MatMul on the native packed GEMM (native/src/gemm.h): every transpose and batch stride maps to
-// element strides, so no operand is copied; the addon cuts the product into tasks for its pool.
+// element strides, so no operand is copied; the addon cuts the product into tasks for its pool and
+// adds a Linear's bias as the tiles finish.
 import type { KernelSignatures } from '../contract.js';
 import { gemmLayout } from '../wasm/matmul.js';
 import { ptr } from '../wasm/util.js';
@@ -24,14 +25,15 @@ export function matmulKernels(ctx: NativeContext): Pick<KernelSignatures, 'MatMu
   const wasm = fall(ctx, 'MatMul');
   return {
     MatMul: (args) => {
-      const { a, b, out, m, n, k, batch } = args;
+      const { a, b, out, m, n, k, batch, bias } = args;
       const work = m * n * k * batch;
       const thin = !ctx.tiny && m * batch < THIN_ROWS && work < MAX_THIN_WORK;
-      if (work < minWork || thin || !ctx.mem.holds(a, b, out)) return wasm(args);
+      if (work < minWork || thin || !ctx.mem.holds(a, b, out) || (bias && !(bias.data instanceof Float32Array && ctx.mem.holds(bias.data)))) return wasm(args);
       enter(ctx);
       const l = gemmLayout(args);
+      // the bias goes into the GEMM: each tile adds it as its sums become whole (gemm.h, addBias)
       ctx.addon.gemm(ptr(a as Float32Array, args.aOffset), l.aRs, l.aCs, args.aBatchStride, ptr(b as Float32Array, args.bOffset), l.bRs, l.bCs,
-        args.bBatchStride, ptr(out), n, l.rows * n, l.batch, l.rows, n, k);
+        args.bBatchStride, ptr(out), n, l.rows * n, l.batch, l.rows, n, k, bias ? ptr(bias.data as Float32Array, bias.offset) : -1);
     },
   };
 }

@@ -1,5 +1,6 @@
-// Batched matrix multiply, every transpose variant: out[b] = op(a[b]) @ op(b[b]).
-// The reference is the plain triple loop (i, p, j order), accumulating a row in float64.
+// Batched matrix multiply, every transpose variant: out[b] = op(a[b]) @ op(b[b]) (+ bias).
+// The reference is the plain triple loop (i, p, j order), accumulating a row in float64; the bias
+// is added to the stored float32 product, as a product followed by Add.
 import type { MatMulArgs } from '../contract.js';
 
 export function matMul(args: MatMulArgs): void {
@@ -25,6 +26,7 @@ export function matMul(args: MatMulArgs): void {
           out[o0 + i * n + j] = s;
         }
       }
+      addBias(args, o0);
       continue;
     }
     for (let i = 0; i < m; i++) {
@@ -37,5 +39,14 @@ export function matMul(args: MatMulArgs): void {
       }
       for (let j = 0; j < n; j++) out[o0 + i * n + j] = acc[j]!;
     }
+    addBias(args, o0);
   }
+}
+
+/** out[o0 + i·n + j] += bias[j] over matrix t's m rows (float32 sums: each stored, then added and stored). */
+function addBias(args: MatMulArgs, o0: number): void {
+  if (!args.bias) return;
+  const { out, m, n } = args;
+  const { data, offset } = args.bias;
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[o0 + i * n + j] = out[o0 + i * n + j]! + data[offset + j]!;
 }

@@ -13,6 +13,7 @@ import { gatherKernels } from './gather.js';
 import { linearAttentionKernels } from './linear-attention.js';
 import { lossKernels } from './loss.js';
 import { convKernels } from './conv.js';
+import { biasByAdd } from '../bias.js';
 import { gemmRunner, matmulKernels } from './matmul.js';
 import { instantiate, pickVariant, sharedMemorySupported, wasmFile, type WasmInstance, type WasmInstanceOptions, type WasmVariant } from './module.js';
 import { optimKernels } from './optim.js';
@@ -64,11 +65,13 @@ export function wasmKernels(instance: WasmInstance, tiny = false, pool: ThreadPo
   const { kernels: w, memory, allocator } = instance;
   const mem = new MemoryBuffer(memory);
   const gemm = gemmRunner(w, pool, tiny);
-  return {
+  const kernels = {
     ...copyKernels(w, mem, tiny), ...matmulKernels(mem, tiny, gemm), ...convKernels(w, mem, allocator, gemm, tiny), ...elementwiseKernels(w, mem, tiny, pool),
     ...rowKernels(w, mem), ...optimKernels(w, mem), ...lossKernels(w, mem), ...reduceKernels(w, mem, tiny),
     ...gatherKernels(w, mem, tiny), ...linearAttentionKernels(w, mem, allocator), ...attentionKernels(w, mem, allocator, pool),
   };
+  // the wasm GEMM has no bias epilogue: its MatMul adds a Linear's bias with its own Add
+  return { ...kernels, MatMul: biasByAdd(kernels as Pick<KernelSignatures, 'MatMul' | 'Add'>) };
 }
 
 /**

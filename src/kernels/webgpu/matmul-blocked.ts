@@ -10,7 +10,7 @@
 // order, as the tiled kernel computes it, so both shapes give the same bits.
 import type { DType } from '../../core/dtype.js';
 import type { MatMulArgs } from '../contract.js';
-import type { GpuDevice, ShaderSpec } from './device.js';
+import type { FieldType, GpuDevice, ShaderSpec } from './device.js';
 import { buf, ty } from './util.js';
 
 /** The block each thread computes: rows × cols outputs (both multiples of 4: cols/4 vec4 accumulators per row). */
@@ -34,6 +34,8 @@ export interface BlockedVariant {
   vecA: boolean;
   /** B read as vec4s: 4 consecutive columns at one k (not transposed) or 4 consecutive k of a column (transposed). */
   vecB: boolean;
+  /** The bias's WGSL type (a Linear's bias, added as each output is stored), or null: none. */
+  biasT: string | null;
   rows: number;
   cols: number;
   wg: number;
@@ -44,11 +46,11 @@ export interface BlockSize { rows: number; cols: number; wg: number }
 const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
 
 /** The variant for these arguments: vec4 reads where the layout keeps every vec4 inside one row of the operand and 16-byte aligned. */
-export function blockedVariant(x: MatMulArgs, aType: DType, bType: DType, size: BlockSize = { rows: ROWS, cols: COLS, wg: WG }): BlockedVariant {
+export function blockedVariant(x: MatMulArgs, aType: DType, bType: DType, size: BlockSize = { rows: ROWS, cols: COLS, wg: WG }, biasType: DType | null = null): BlockedVariant {
   // a vec4 along k needs k % 4 == 0; along rows (A transposed) m % 4 == 0; along columns n % 4 == 0
   const vecA = aligned(x.aOffset, x.aBatchStride) && (x.transA ? x.m % 4 === 0 : x.k % 4 === 0);
   const vecB = aligned(x.bOffset, x.bBatchStride) && (x.transB ? x.k % 4 === 0 : x.n % 4 === 0);
-  return { transA: x.transA, transB: x.transB, at: ty(aType), bt: ty(bType), vecA, vecB, ...size };
+  return { transA: x.transA, transB: x.transB, at: ty(aType), bt: ty(bType), vecA, vecB, biasT: biasType ? ty(biasType) : null, ...size };
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -68,6 +70,8 @@ export function blockedSpec(v: BlockedVariant): ShaderSpec {
   const T = range(4);
   const f = (t: string, e: string) => (t === 'f32' ? e : `f32(${e})`);
   const f4 = (t: string, e: string) => (t === 'f32' ? e : `vec4<f32>(${e})`);
+  // a Linear's bias, added to column c of the block as it is stored
+  const biasAt = (c: number) => (v.biasT ? ` + ${f(v.biasT, `bias[p.biasOff + j0 + ${c}u]`)}` : '');
 
   // --- set-up: where each operand's streams start (element or vec4 index) and how far they move per k
   const setup: string[] = [];
@@ -162,14 +166,15 @@ ${noTail ? '' : `  for (var kk = k4; kk < p.k; kk++) {\n${step(1)}\n  }`}
   let oBase = batch * p.m * p.n;
 ${R.map((r) => `  if (i0 + ${r}u < p.m) {
     let o = oBase + (i0 + ${r}u) * p.n + j0;
-${J.map((c) => `    ${c === 0 ? '' : `if (j0 + ${c}u < p.n) { `}out[o + ${c}u] = acc${r}_${c >> 2}.${C[c % 4]};${c === 0 ? '' : ' }'}`).join('\n')}
+${J.map((c) => `    ${c === 0 ? '' : `if (j0 + ${c}u < p.n) { `}out[o + ${c}u] = acc${r}_${c >> 2}.${C[c % 4]}${biasAt(c)};${c === 0 ? '' : ' }'}`).join('\n')}
   }`).join('\n')}
 }`;
   return {
-    key: `MatMul:blocked:${rows}x${cols}:${wg}:${transA}:${transB}:${v.at}:${v.bt}:${vecA}:${vecB}`,
+    key: `MatMul:blocked:${rows}x${cols}:${wg}:${transA}:${transB}:${v.at}:${v.bt}:${vecA}:${vecB}:${v.biasT}`,
     fields: [['m', 'u32'], ['n', 'u32'], ['k', 'u32'], ['aOff', 'u32'], ['aBS', 'u32'], ['bOff', 'u32'], ['bBS', 'u32'],
-      ['nb', 'u32'], ['mb', 'u32'], ['threads', 'u32']],
-    buffers: [[vecA ? 'a4' : 'a', vecA ? `vec4<${v.at}>` : v.at, false], [vecB ? 'b4' : 'b', vecB ? `vec4<${v.bt}>` : v.bt, false], ['out', 'f32', true]],
+      ['nb', 'u32'], ['mb', 'u32'], ['threads', 'u32'], ...(v.biasT ? [['biasOff', 'u32'] as [string, FieldType]] : [])],
+    buffers: [[vecA ? 'a4' : 'a', vecA ? `vec4<${v.at}>` : v.at, false], [vecB ? 'b4' : 'b', vecB ? `vec4<${v.bt}>` : v.bt, false], ['out', 'f32', true],
+      ...(v.biasT ? [['bias', v.biasT, false] as [string, string, boolean]] : [])],
     code,
   };
 }
@@ -179,13 +184,14 @@ export function blockedMatMul(dev: GpuDevice, x: MatMulArgs, tuned?: BlockSize):
   const a = buf(x.a);
   const b = buf(x.b);
   const size = tuned ?? { rows: ROWS, cols: COLS, wg: WG };
-  const v = blockedVariant(x, a.dtype, b.dtype, size);
+  const bias = x.bias ? buf(x.bias.data) : null;
+  const v = blockedVariant(x, a.dtype, b.dtype, size, bias ? bias.dtype : null);
   const nb = Math.ceil(x.n / size.cols);
   const mb = Math.ceil(x.m / size.rows);
   const threads = x.batch * mb * nb;
   const groups = Math.ceil(threads / size.wg);
   const grid: [number, number] = groups <= 65535 ? [groups, 1] : [65535, Math.ceil(groups / 65535)];
   dev.dispatch(blockedSpec(v),
-    { m: x.m, n: x.n, k: x.k, aOff: x.aOffset, aBS: x.aBatchStride, bOff: x.bOffset, bBS: x.bBatchStride, nb, mb, threads },
-    [{ b: a }, { b }, { b: buf(x.out), write: true }], grid);
+    { m: x.m, n: x.n, k: x.k, aOff: x.aOffset, aBS: x.aBatchStride, bOff: x.bOffset, bBS: x.bBatchStride, nb, mb, threads, ...(x.bias ? { biasOff: x.bias.offset } : {}) },
+    [{ b: a }, { b }, { b: buf(x.out), write: true }, ...(bias ? [{ b: bias }] : [])], grid);
 }

@@ -1,18 +1,18 @@
-// Batched matrix product on WebGPU: on GPUs, 64×64 output tiles per workgroup of 16×16 threads, each
+// Batched matrix product on WebGPU (a Linear's bias added as each output is stored): on GPUs, 64×64 output tiles per workgroup of 16×16 threads, each
 // thread a 4×4 block in registers, A and B staged through workgroup memory 16 columns of k at a
 // time. Transposes are flags (a different load pattern), never copies; batch strides and
 // offsets as the contract gives them (a batch stride of 0 shares one matrix). On CPU-emulated
 // adapters (SwiftShader) a block of outputs per thread in registers instead (matmul-blocked.ts):
 // barriers cost more there than they save.
 import type { KernelSignatures } from '../contract.js';
-import type { GpuDevice, ShaderSpec } from './device.js';
+import type { FieldType, GpuDevice, ShaderSpec } from './device.js';
 import { blockedMatMul } from './matmul-blocked.js';
 import { buf, ty } from './util.js';
 
 const T = 64; // output tile edge
 const TK = 16; // k per stage
 
-function spec(transA: boolean, transB: boolean, at: string, bt: string): ShaderSpec {
+function spec(transA: boolean, transB: boolean, at: string, bt: string, biasT: string | null): ShaderSpec {
   // each thread loads 4 of the 64×16 elements of each tile, along the operand's contiguous axis
   const loadA = transA
     ? 'let kk = e / 64u; let i = e % 64u;' // a stored [k, m]
@@ -23,9 +23,9 @@ function spec(transA: boolean, transB: boolean, at: string, bt: string): ShaderS
     : 'let kk = e / 64u; let j = e % 64u;'; // b stored [k, n]
   const bIndex = transB ? '(col0 + j) * p.k + k0 + kk' : '(k0 + kk) * p.n + col0 + j';
   return {
-    key: `MatMul:${transA}:${transB}:${at}:${bt}`,
-    fields: [['m', 'u32'], ['n', 'u32'], ['k', 'u32'], ['aOff', 'u32'], ['aBS', 'u32'], ['bOff', 'u32'], ['bBS', 'u32']],
-    buffers: [['a', at, false], ['b', bt, false], ['out', 'f32', true]],
+    key: `MatMul:${transA}:${transB}:${at}:${bt}:${biasT}`,
+    fields: [['m', 'u32'], ['n', 'u32'], ['k', 'u32'], ['aOff', 'u32'], ['aBS', 'u32'], ['bOff', 'u32'], ['bBS', 'u32'], ...(biasT ? [['biasOff', 'u32'] as [string, FieldType]] : [])],
+    buffers: [['a', at, false], ['b', bt, false], ['out', 'f32', true], ...(biasT ? [['bias', biasT, false] as [string, string, boolean]] : [])],
     code: /* wgsl */ `
 var<workgroup> As: array<f32, ${TK * T}>;
 var<workgroup> Bs: array<f32, ${TK * T}>;
@@ -71,7 +71,7 @@ var<workgroup> Bs: array<f32, ${TK * T}>;
     if (i >= p.m) { break; }
     for (var c = 0u; c < 4u; c++) {
       let j = col0 + lid.x * 4u + c;
-      if (j < p.n) { out[oBase + i * p.n + j] = acc[r * 4u + c]; }
+      if (j < p.n) { out[oBase + i * p.n + j] = acc[r * 4u + c]${biasT ? ` + ${biasT === 'f32' ? 'bias[p.biasOff + j]' : 'f32(bias[p.biasOff + j])'}` : ''}; }
     }
   }
 }`,
@@ -84,9 +84,10 @@ export function matmulKernels(dev: GpuDevice): Partial<KernelSignatures> {
       if (!dev.shared) return blockedMatMul(dev, x);
       const a = buf(x.a);
       const b = buf(x.b);
-      dev.dispatch(spec(x.transA, x.transB, ty(a.dtype), ty(b.dtype)),
-        { m: x.m, n: x.n, k: x.k, aOff: x.aOffset, aBS: x.aBatchStride, bOff: x.bOffset, bBS: x.bBatchStride },
-        [{ b: a }, { b }, { b: buf(x.out), write: true }],
+      const bias = x.bias ? buf(x.bias.data) : null;
+      dev.dispatch(spec(x.transA, x.transB, ty(a.dtype), ty(b.dtype), bias ? ty(bias.dtype) : null),
+        { m: x.m, n: x.n, k: x.k, aOff: x.aOffset, aBS: x.aBatchStride, bOff: x.bOffset, bBS: x.bBatchStride, ...(x.bias ? { biasOff: x.bias.offset } : {}) },
+        [{ b: a }, { b }, { b: buf(x.out), write: true }, ...(bias ? [{ b: bias }] : [])],
         [Math.ceil(x.n / T), Math.ceil(x.m / T), x.batch]);
     },
   };

@@ -107,7 +107,8 @@ export class Conv1D extends Adaptable {
 
   forward(x: Tensor): Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures) throw new ModuleError('Conv1D', `input's last dim is ${x.shape[x.rank - 1]}, expected ${this.inFeatures}`);
-    return tidy(() => this.adapted(x, addToFresh(matmul(x, this.weight), this.bias))); // (…, in) @ (in, out)
+    // (…, in) @ (in, out) + bias: linear on Wᵀ, whose own transpose is the weight as stored, so the bias goes into the product's call
+    return tidy(() => this.adapted(x, linear(x, transpose(this.weight), this.bias)));
   }
 
   protected delta(): Tensor {
