@@ -7,16 +7,21 @@ export const median = (xs) => {
 };
 
 /**
- * The timing plan shared by timeIt and timeItAsync: `warmup` untimed runs, then up to `reps` timed
+ * The timing plan shared by timeIt and timeItAsync: `warmup` untimed runs (and more until they took
+ * `warmupMs`, where given), then up to `reps` timed
  * ones; stops early (after at least one timed run) once the timed runs took more than maxMs in all.
  * A warm-up run that alone takes maxMs or more is the one measurement (slow cases, e.g. the
  * reference backend, run once more at most). A generator: it yields whether the next run is timed
  * and is sent each run's ms, so one plan serves a synchronous and an awaited run alike.
  */
-function* plan({ warmup = 1, reps = 5, maxMs = Infinity } = {}) {
-  for (let i = 0; i < warmup; i++) {
+function* plan({ warmup = 1, warmupMs = 0, reps = 5, maxMs = Infinity } = {}) {
+  // at least `warmup` runs and, with warmupMs, until they took that long: a short call's steady
+  // state (V8's optimised code for qkv's op layer) can take hundreds of calls to reach
+  let warmed = 0;
+  for (let i = 0; i < warmup || warmed < warmupMs; i++) {
     const ms = yield false;
     if (ms >= maxMs) return { ms, runs: [ms] };
+    warmed += ms;
   }
   const runs = [];
   let total = 0;

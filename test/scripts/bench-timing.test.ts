@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 
 type Timed = { ms: number; runs: number[] };
 type Timing = {
-  timeIt(fn: () => void, opts?: { warmup?: number; reps?: number; maxMs?: number }): Timed;
-  timeItAsync(fn: () => Promise<void>, opts?: { warmup?: number; reps?: number; maxMs?: number }): Promise<Timed>;
+  timeIt(fn: () => void, opts?: { warmup?: number; warmupMs?: number; reps?: number; maxMs?: number }): Timed;
+  timeItAsync(fn: () => Promise<void>, opts?: { warmup?: number; warmupMs?: number; reps?: number; maxMs?: number }): Promise<Timed>;
 };
 const load = async (): Promise<Timing> => (await import(new URL('../../../bench/timing.mjs', import.meta.url).href)) as Timing;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -34,4 +34,17 @@ test('the time cap stops after at least one timed run; a warm-up past the cap is
   const slow = timeIt(() => { calls++; busy(25); }, { warmup: 1, reps: 5, maxMs: 20 });
   assert.equal(calls, 1);
   assert.equal(slow.runs.length, 1);
+});
+
+test('warmupMs: warm-up runs go on until they took that long (and at least `warmup` of them)', async () => {
+  const { timeIt, timeItAsync } = await load();
+  let calls = 0;
+  // a call that is slow for its first 60 ms of runs (as a JIT warming up), then fast
+  let spent = 0;
+  const r = timeIt(() => { calls++; const ms = spent < 60 ? 6 : 1; busy(ms); spent += ms; }, { warmup: 2, warmupMs: 80, reps: 3 });
+  assert.ok(calls >= 3 + 12, `${calls} calls: the warm-up stopped before 80 ms`);
+  assert.ok(r.ms < 4, `slow warm-up runs were timed: ${r.ms}`);
+  calls = 0;
+  await timeItAsync(async () => { calls++; await sleep(1); }, { warmup: 5, warmupMs: 1, reps: 2 });
+  assert.equal(calls, 7, 'at least `warmup` runs even when warmupMs is already reached');
 });
