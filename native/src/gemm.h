@@ -421,8 +421,8 @@ static void gemvTransposed(const GemmArgs& g, const float* a, const float* b, fl
  * follows). The sums stay in acc (in L1), RB rows of B a pass (RB streams at once: 8 read faster than 4
  * or 16); each element's chain runs in p order (fused multiply-adds from 0, as the packed path).
  * Each vector's lines GEMV_PF_ROWS rows on are prefetched into L2 as it goes: eight streams a thread
- * outrun the hardware prefetcher (Zen 4, AVX-512, a GPT-2 decoding step's GEMVs on B against a plain
- * sum of the same weights, alternating, medians of 6 rounds: 2 threads 0.85 → 0.94 and 0.92 → 0.94,
+ * outrun the hardware prefetcher (Zen 4, a GPT-2 decoding step's GEMVs on B against a plain sum of the
+ * same weights, alternating, medians of 6 rounds: 2 threads AVX-512 0.91 → 0.95, AVX2 0.90 → 0.96;
  * 1 thread 0.79 → 0.87; 8 rows on, 24 and 32 read alike, into L1 or non-temporal slower).
  */
 constexpr int GEMV_PF_ROWS = 16;

@@ -261,6 +261,7 @@ export const KERNEL_CASES: { [K in KernelName]: () => KernelCase[] } = {
     matmulCase(1, 33, 65, 300, false, true, false, true), matmulCase(3, 8, 24, 16, true, false, false, true),
     matmulCase(4, 12, 10, 6, false, false, true, true), matmulCase(1, 50, 7, 20, false, true, false, true),
     matmulCase(1, 1, 40, 3000, false, false, false, true), matmulCase(1, 1, 300, 700, false, true, false, true),
+    matmulCase(2, 3, 5, 0, false, false, false, true), // k = 0: the bias alone
   ],
   Softmax: rows((k, [x, y], r, c) => k.Softmax(F(x!), r, c, F(y!)), (r, c) => [f(r * c, u(-6, 6)), out(r * c)], [1], 'Softmax'),
   LogSoftmax: rows((k, [x, y], r, c) => k.LogSoftmax(F(x!), r, c, F(y!)), (r, c) => [f(r * c, u(-6, 6)), out(r * c)], [1], 'LogSoftmax'),
