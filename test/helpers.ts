@@ -12,7 +12,7 @@ import { createNativeBackendSync, nativeAvailable } from '../src/index.js';
 // A second backend for the op suite: the reference kernels computing in one WebAssembly.Memory
 // (as the wasm backend does), every new allocation filled with NaN to catch reads of unwritten memory.
 if (!listBackends().includes('ref-heap')) {
-  registerBackend({ name: 'ref-heap', allocator: new HeapAllocator({ poison: true, initialPages: 1 }), kernels: referenceBackend.kernels });
+  registerBackend({ name: 'ref-heap', matmulBias: true, allocator: new HeapAllocator({ poison: true, initialPages: 1 }), kernels: referenceBackend.kernels });
 }
 // The WebAssembly SIMD backend as the op suites see it: every call on wasm however small
 // (`tiny`), matmuls split across 2 threads however small, new allocations NaN-filled as in

@@ -43,7 +43,8 @@ export interface MatMulArgs {
   batch: number; m: number; n: number; k: number;
   /**
    * A Linear's bias, [n] from `offset`: out[t, i, j] = (the product's sum) + bias[offset + j], the sum whole before the add
-   * (as a product followed by Add, bit for bit), so a backend may fuse it into its GEMM's last writes. Every backend honours it.
+   * (as a product followed by Add, bit for bit), so a backend may fuse it into its GEMM's last writes. Passed only to a
+   * backend that says it honours it (Backend.matmulBias: ref, wasm, native, webgpu), so one written before it is never given one.
    */
   bias?: { data: TypedArray; offset: number };
 }
@@ -260,4 +261,6 @@ export interface Backend {
   write?(handle: TypedArray, values: TypedArray, offset: number): void;
   /** FlashAttention and FlashAttentionGrad take FlashAttentionArgs.layout (strided operands, no head permutes). */
   readonly stridedAttention?: boolean;
+  /** MatMul honours MatMulArgs.bias: `linear` hands its bias to the product only on such a backend (else the product, then Add). */
+  readonly matmulBias?: boolean;
 }

@@ -131,7 +131,8 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   // the bias in the product's kernel call where it is a plain float32 [n] (one call, C written once);
   // else the product, then the add
-  const fused = bias && x.rank >= 2 && bias.dtype === 'float32' && bias.strides[0] === 1 && x.dtype === 'float32' && weight.dtype === 'float32';
+  const fused = bias && x.rank >= 2 && bias.dtype === 'float32' && bias.strides[0] === 1 && x.dtype === 'float32' && weight.dtype === 'float32' &&
+    ownerOf('linear', x, weight, bias).matmulBias === true;
   return tidy(() => {
     if (fused) return product(x, transpose(weight), bias);
     const y = matmul(x, transpose(weight));

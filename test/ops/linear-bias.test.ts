@@ -50,3 +50,23 @@ forEachBackend('linear with its bias in the product', () => {
     assert.deepEqual(arr(q.noGrad(() => q.linear(x, w, b))), arr(q.noGrad(() => q.add(q.matmul(x, q.transpose(w)), b))));
   });
 });
+
+test('a backend that does not say it honours MatMulArgs.bias (written before it) never gets one: linear adds it after', () => {
+  const name = 'linear-bias-legacy';
+  if (!q.listBackends().includes(name)) {
+    const { MatMul: matMul, ...rest } = q.referenceBackend.kernels;
+    // a MatMul of the contract before the bias: it ignores the field, so handing it a bias would drop it silently
+    q.registerBackend({ name, allocator: q.referenceBackend.allocator, kernels: { ...rest, MatMul: (x) => matMul({ ...x, bias: undefined }) } });
+  }
+  const previous = q.getBackend().name;
+  q.setBackend(name);
+  try {
+    const g = new Generator(43);
+    const x = q.randn([4, 6], { generator: g });
+    const w = q.randn([5, 6], { generator: g });
+    const b = q.randn([5], { generator: g });
+    assert.deepEqual(arr(q.linear(x, w, b)), arr(q.add(q.matmul(x, q.transpose(w)), b)));
+  } finally {
+    q.setBackend(previous);
+  }
+});

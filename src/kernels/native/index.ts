@@ -79,6 +79,7 @@ export function createNativeBackendSync(options: NativeBackendOptions = {}): Nat
     get variant() { return addon.isa(); },
     threads,
     stridedAttention: true,
+    matmulBias: true,
     memory: wasm.memory,
     wasm,
     fmaPeak: (ms = 200) => {

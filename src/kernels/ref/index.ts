@@ -51,6 +51,7 @@ const kernels: KernelSignatures = {
 export const referenceBackend: Backend & { kernels: KernelSignatures } = {
   name: 'ref',
   stridedAttention: true,
+  matmulBias: true,
   allocator: jsAllocator,
   kernels,
 };

@@ -91,6 +91,7 @@ export function wasmBackendFromModule(module: WebAssembly.Module, variant: WasmV
     : null;
   return {
     name: options.name ?? 'wasm',
+    matmulBias: true,
     allocator: instance.allocator,
     kernels: wasmKernels(instance, options.tiny ?? false, pool),
     variant,

@@ -81,6 +81,7 @@ export async function createWebGpuBackend(gpu: GPU, options: WebGpuOptions = {})
   return {
     name: options.name ?? 'webgpu',
     kind: 'device',
+    matmulBias: true,
     adapter,
     device: dev,
     allocator: {
